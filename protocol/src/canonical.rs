@@ -70,7 +70,9 @@ pub enum CanonicalError {
         offset: usize,
     },
     /// A string escape that canonical JSON writes differently (e.g. `\/`, `\u0041`, `\u001F`).
-    #[error("string escape at byte {offset} is not canonical: escape only \\\" \\\\ and control characters, as \\n or \\u00xx")]
+    #[error(
+        "string escape at byte {offset} is not canonical: escape only \\\" \\\\ and control characters, as \\n or \\u00xx"
+    )]
     Escape {
         /// Byte offset of the backslash.
         offset: usize,
@@ -90,7 +92,9 @@ pub enum CanonicalError {
         key: String,
     },
     /// Object keys are not in canonical order.
-    #[error("key {key:?} at byte {offset} is out of order: keys must be sorted (UTF-16 code unit order)")]
+    #[error(
+        "key {key:?} at byte {offset} is out of order: keys must be sorted (UTF-16 code unit order)"
+    )]
     KeyOrder {
         /// Byte offset of the misplaced key.
         offset: usize,
@@ -430,11 +434,13 @@ impl<'a> Scanner<'a> {
                     return Ok(match decoded {
                         Some(text) => std::borrow::Cow::Owned(text),
                         // Checked as UTF-8 as a whole in `check`; slicing at ASCII quotes keeps it valid.
-                        None => std::borrow::Cow::Borrowed(std::str::from_utf8(raw).map_err(
-                            |_| CanonicalError::InvalidUtf8 {
-                                offset: content_start,
-                            },
-                        )?),
+                        None => {
+                            std::borrow::Cow::Borrowed(std::str::from_utf8(raw).map_err(|_| {
+                                CanonicalError::InvalidUtf8 {
+                                    offset: content_start,
+                                }
+                            })?)
+                        }
                     });
                 }
                 b'\\' => {
@@ -457,7 +463,11 @@ impl<'a> Scanner<'a> {
                                     let low = match low {
                                         b'0'..=b'9' => low - b'0',
                                         b'a'..=b'f' => low - b'a' + 10,
-                                        _ => return Err(CanonicalError::Escape { offset: escape_at }),
+                                        _ => {
+                                            return Err(CanonicalError::Escape {
+                                                offset: escape_at,
+                                            });
+                                        }
                                     };
                                     (high - b'0') * 16 + low
                                 }
@@ -515,42 +525,78 @@ mod tests {
         // U+E000 sorts after U+1F600 in UTF-16 (surrogates are 0xD8xx), before it in UTF-8.
         let value = json!({"\u{e000}": 1, "\u{1f600}": 2});
         let bytes = to_vec(&value).unwrap();
-        assert_eq!(std::str::from_utf8(&bytes).unwrap(), "{\"\u{1f600}\":2,\"\u{e000}\":1}");
+        assert_eq!(
+            std::str::from_utf8(&bytes).unwrap(),
+            "{\"\u{1f600}\":2,\"\u{e000}\":1}"
+        );
         check(&bytes).unwrap();
     }
 
     #[test]
     fn refuses_floats_and_big_integers_when_writing() {
-        assert!(matches!(to_vec(&json!({"a": 1.5})), Err(ToCanonicalError::Float(_))));
-        assert!(matches!(to_vec(&json!(9007199254740992u64)), Err(ToCanonicalError::IntegerRange(_))));
+        assert!(matches!(
+            to_vec(&json!({"a": 1.5})),
+            Err(ToCanonicalError::Float(_))
+        ));
+        assert!(matches!(
+            to_vec(&json!(9007199254740992u64)),
+            Err(ToCanonicalError::IntegerRange(_))
+        ));
         assert!(to_vec(&json!(-9007199254740991i64)).is_ok());
     }
 
     #[test]
     fn each_kind_of_non_canonical_input_has_its_error() {
-        let cases: &[(&[u8], fn(&CanonicalError) -> bool)] = &[
-            (b"{\"a\": 1}", |e| matches!(e, CanonicalError::Whitespace { offset: 5 })),
-            (b"{\"b\":1,\"a\":2}", |e| matches!(e, CanonicalError::KeyOrder { .. })),
-            (b"{\"a\":1,\"a\":2}", |e| matches!(e, CanonicalError::DuplicateKey { .. })),
+        type Case = (&'static [u8], fn(&CanonicalError) -> bool);
+        let cases: &[Case] = &[
+            (b"{\"a\": 1}", |e| {
+                matches!(e, CanonicalError::Whitespace { offset: 5 })
+            }),
+            (b"{\"b\":1,\"a\":2}", |e| {
+                matches!(e, CanonicalError::KeyOrder { .. })
+            }),
+            (b"{\"a\":1,\"a\":2}", |e| {
+                matches!(e, CanonicalError::DuplicateKey { .. })
+            }),
             (b"1.0", |e| matches!(e, CanonicalError::Float { .. })),
             (b"1e3", |e| matches!(e, CanonicalError::Float { .. })),
-            (b"9007199254740992", |e| matches!(e, CanonicalError::IntegerRange { .. })),
+            (b"9007199254740992", |e| {
+                matches!(e, CanonicalError::IntegerRange { .. })
+            }),
             (b"-0", |e| matches!(e, CanonicalError::IntegerForm { .. })),
             (b"007", |e| matches!(e, CanonicalError::IntegerForm { .. })),
             (b"\"\\/\"", |e| matches!(e, CanonicalError::Escape { .. })),
-            (b"\"\\u0041\"", |e| matches!(e, CanonicalError::Escape { .. })),
-            (b"\"\\u000a\"", |e| matches!(e, CanonicalError::Escape { .. })),
-            (b"\"\\u001F\"", |e| matches!(e, CanonicalError::Escape { .. })),
-            (b"\"a\tb\"", |e| matches!(e, CanonicalError::ControlCharacter { .. })),
-            (b"\"\xff\"", |e| matches!(e, CanonicalError::InvalidUtf8 { offset: 1 })),
-            (b"{}x", |e| matches!(e, CanonicalError::TrailingData { offset: 2 })),
-            (b"{} ", |e| matches!(e, CanonicalError::Whitespace { offset: 2 })),
+            (b"\"\\u0041\"", |e| {
+                matches!(e, CanonicalError::Escape { .. })
+            }),
+            (b"\"\\u000a\"", |e| {
+                matches!(e, CanonicalError::Escape { .. })
+            }),
+            (b"\"\\u001F\"", |e| {
+                matches!(e, CanonicalError::Escape { .. })
+            }),
+            (b"\"a\tb\"", |e| {
+                matches!(e, CanonicalError::ControlCharacter { .. })
+            }),
+            (b"\"\xff\"", |e| {
+                matches!(e, CanonicalError::InvalidUtf8 { offset: 1 })
+            }),
+            (b"{}x", |e| {
+                matches!(e, CanonicalError::TrailingData { offset: 2 })
+            }),
+            (b"{} ", |e| {
+                matches!(e, CanonicalError::Whitespace { offset: 2 })
+            }),
             (b"{\"a\":", |e| matches!(e, CanonicalError::Syntax { .. })),
             (b"", |e| matches!(e, CanonicalError::Syntax { .. })),
         ];
         for (input, is_expected) in cases {
             let error = check(input).expect_err(&String::from_utf8_lossy(input));
-            assert!(is_expected(&error), "{:?} gave {error:?}", String::from_utf8_lossy(input));
+            assert!(
+                is_expected(&error),
+                "{:?} gave {error:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 
@@ -563,7 +609,10 @@ mod tests {
     #[test]
     fn refuses_deep_nesting() {
         let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
-        assert!(matches!(check(deep.as_bytes()), Err(CanonicalError::TooDeep { .. })));
+        assert!(matches!(
+            check(deep.as_bytes()),
+            Err(CanonicalError::TooDeep { .. })
+        ));
         let fine = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         check(fine.as_bytes()).unwrap();
     }

@@ -97,15 +97,20 @@ pub struct EntryDraft<'a> {
 impl EntryDraft<'_> {
     /// Serialises the payload canonically and signs the entry.
     pub fn sign(&self, key: &SecretKey) -> Result<SignedEntry, EntryError> {
-        let body = self.payload.to_canonical().map_err(|e| EntryError::InvalidPayload {
-            kind: self.payload.kind().as_str(),
-            detail: e.to_string(),
-        })?;
-        self.payload.validate().map_err(|detail| EntryError::InvalidPayload {
-            kind: self.payload.kind().as_str(),
-            detail,
-        })?;
-        sign_raw(key, self.header_for(&body), body)
+        let body = self
+            .payload
+            .to_canonical()
+            .map_err(|e| EntryError::InvalidPayload {
+                kind: self.payload.kind().as_str(),
+                detail: e.to_string(),
+            })?;
+        self.payload
+            .validate()
+            .map_err(|detail| EntryError::InvalidPayload {
+                kind: self.payload.kind().as_str(),
+                detail,
+            })?;
+        sign_raw(key, &self.header_for(&body), body)
     }
 
     fn header_for(&self, body: &[u8]) -> EntryHeader {
@@ -122,12 +127,27 @@ impl EntryDraft<'_> {
     }
 }
 
-/// Signs an already serialised header and body as they are. Public so that test vectors can
-/// build deliberately broken entries; nodes use [`EntryDraft::sign`].
+/// Signs a header and a body as they are. Public so that test vectors can build deliberately
+/// broken entries; nodes use [`EntryDraft::sign`].
 #[doc(hidden)]
-pub fn sign_raw(key: &SecretKey, header: EntryHeader, body: Vec<u8>) -> Result<SignedEntry, EntryError> {
-    let header_bytes = canonical::to_vec(&header).map_err(|e| EntryError::Malformed(e.to_string()))?;
-    let jws = Jws::sign(key, ENTRY_TYP, &header_bytes);
+pub fn sign_raw(
+    key: &SecretKey,
+    header: &EntryHeader,
+    body: Vec<u8>,
+) -> Result<SignedEntry, EntryError> {
+    let header_bytes =
+        canonical::to_vec(header).map_err(|e| EntryError::Malformed(e.to_string()))?;
+    sign_raw_bytes(key, &header_bytes, body)
+}
+
+/// Signs header bytes and body bytes exactly as given, canonical or not (test vectors only).
+#[doc(hidden)]
+pub fn sign_raw_bytes(
+    key: &SecretKey,
+    header_bytes: &[u8],
+    body: Vec<u8>,
+) -> Result<SignedEntry, EntryError> {
+    let jws = Jws::sign(key, ENTRY_TYP, header_bytes);
     let body = String::from_utf8(body)
         .ok()
         .and_then(|text| RawValue::from_string(text).ok())
@@ -197,6 +217,7 @@ impl SignedEntry {
     /// routing of entries already verified or stored; receivers use [`crate::verify`].
     pub fn header_unverified(&self) -> Result<EntryHeader, EntryError> {
         let bytes = crate::jws::decode_b64("payload", &self.payload)?;
-        serde_json::from_slice(&bytes).map_err(|e| EntryError::Malformed(format!("entry header: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| EntryError::Malformed(format!("entry header: {e}")))
     }
 }

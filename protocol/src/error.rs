@@ -29,10 +29,14 @@ pub enum EntryError {
         supported: &'static [u64],
     },
     /// The JWS `alg` is not `EdDSA` (this refuses `none`, `HS256` and every other).
-    #[error("signature algorithm {0:?} is not accepted: the only accepted algorithm is \"EdDSA\" (Ed25519)")]
+    #[error(
+        "signature algorithm {0:?} is not accepted: the only accepted algorithm is \"EdDSA\" (Ed25519)"
+    )]
     UnsupportedAlgorithm(String),
     /// No key with this id is known to the receiver.
-    #[error("key {0} is not known: enrol it at the hub (`pico-hub enrol`) or announce it with a key rotation")]
+    #[error(
+        "key {0} is not known: enrol it at the hub (`pico-hub enrol`) or announce it with a key rotation"
+    )]
     UnknownKey(KeyId),
     /// The key exists but may not sign this entry (another Province's key, or not yet valid).
     #[error("key {kid} may not sign entry {seq} of Province {sender}: {reason}")]
@@ -47,7 +51,9 @@ pub enum EntryError {
         reason: &'static str,
     },
     /// The key was revoked from a sequence number at or before this entry's.
-    #[error("key {kid} was revoked from entry {revoked_from} on; entry {seq} cannot be signed with it")]
+    #[error(
+        "key {kid} was revoked from entry {revoked_from} on; entry {seq} cannot be signed with it"
+    )]
     RevokedKey {
         /// The revoked key.
         kid: KeyId,
@@ -97,7 +103,9 @@ pub enum EntryError {
         found: Hash32,
     },
     /// A different entry was already accepted at this seq: the sender forked its log.
-    #[error("equivocation: a different entry {seq} was already accepted (stored {stored}, received {received})")]
+    #[error(
+        "equivocation: a different entry {seq} was already accepted (stored {stored}, received {received})"
+    )]
     Equivocation {
         /// The contested sequence number.
         seq: Seq,

@@ -44,7 +44,8 @@ impl FromStr for Hash32 {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         // Uppercase hex is refused so that each digest has exactly one spelling on the wire.
-        let well_formed = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let well_formed =
+            text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !well_formed {
             return Err(BadHash(text.chars().take(80).collect()));
         }

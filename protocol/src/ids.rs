@@ -37,7 +37,9 @@ pub enum IdError {
     )]
     KeyId(String),
     /// Sequence numbers start at 1 and stay within the canonical JSON integer range.
-    #[error("{0} is not a valid sequence number: the first entry of a log is 1 and the largest is 2^53-1")]
+    #[error(
+        "{0} is not a valid sequence number: the first entry of a log is 1 and the largest is 2^53-1"
+    )]
     Seq(u64),
 }
 
@@ -157,7 +159,9 @@ impl KeyId {
     /// Parses a key id, checking its length and alphabet (not that a key exists for it).
     pub fn parse(text: &str) -> Result<Self, IdError> {
         let well_formed = text.len() == 43
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if well_formed {
             Ok(Self(text.to_owned()))
         } else {

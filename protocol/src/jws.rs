@@ -74,7 +74,11 @@ impl Jws {
         match loose.get("alg").and_then(|alg| alg.as_str()) {
             Some(ALG) => {}
             Some(other) => return Err(EntryError::UnsupportedAlgorithm(other.to_owned())),
-            None => return Err(EntryError::Malformed("protected header has no \"alg\"".into())),
+            None => {
+                return Err(EntryError::Malformed(
+                    "protected header has no \"alg\"".into(),
+                ));
+            }
         }
         canonical::check(&bytes).map_err(|source| EntryError::NonCanonical {
             part: "protected header",

@@ -32,7 +32,9 @@ pub enum KeyError {
         source: std::io::Error,
     },
     /// Refusing to overwrite an existing key: it may be the only copy of a node's identity.
-    #[error("key file {path} already exists; move it away first if you really mean to replace the key")]
+    #[error(
+        "key file {path} already exists; move it away first if you really mean to replace the key"
+    )]
     Exists {
         /// The key file.
         path: PathBuf,
@@ -152,10 +154,11 @@ impl SecretKey {
             }
         }
         let pem = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
-        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Malformed {
-            path: path.to_owned(),
-            detail: e.to_string(),
-        })?;
+        let key =
+            ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| KeyError::Malformed {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
         Ok(SecretKey(key))
     }
 }
@@ -226,7 +229,11 @@ impl PublicKey {
 
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PUBLIC_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0.as_bytes()))
+        write!(
+            f,
+            "{PUBLIC_KEY_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(self.0.as_bytes())
+        )
     }
 }
 
@@ -241,7 +248,10 @@ impl FromStr for PublicKey {
 
     fn from_str(text: &str) -> Result<PublicKey, KeyError> {
         let bad = || KeyError::BadPublicKey(text.chars().take(80).collect());
-        let encoded = text.trim().strip_prefix(PUBLIC_KEY_PREFIX).ok_or_else(bad)?;
+        let encoded = text
+            .trim()
+            .strip_prefix(PUBLIC_KEY_PREFIX)
+            .ok_or_else(bad)?;
         let bytes: [u8; 32] = URL_SAFE_NO_PAD
             .decode(encoded)
             .ok()
@@ -274,7 +284,10 @@ mod tests {
         let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
         let bytes: [u8; 32] = URL_SAFE_NO_PAD.decode(x).unwrap().try_into().unwrap();
         let key = PublicKey::from_bytes(&bytes).unwrap();
-        assert_eq!(key.key_id().as_str(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(
+            key.key_id().as_str(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
         let seed: [u8; 32] = URL_SAFE_NO_PAD
             .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
             .unwrap()
@@ -290,7 +303,11 @@ mod tests {
         assert!(text.starts_with("ed25519:"));
         assert_eq!(text.parse::<PublicKey>().unwrap(), key);
         assert!("ed25519:abc".parse::<PublicKey>().is_err());
-        assert!(text.replace("ed25519:", "rsa:").parse::<PublicKey>().is_err());
+        assert!(
+            text.replace("ed25519:", "rsa:")
+                .parse::<PublicKey>()
+                .is_err()
+        );
     }
 
     #[test]
@@ -311,7 +328,10 @@ mod tests {
         key.save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(SecretKey::load(&path).unwrap().public_key(), key.public_key());
+        assert_eq!(
+            SecretKey::load(&path).unwrap().public_key(),
+            key.public_key()
+        );
         assert!(matches!(key.save(&path), Err(KeyError::Exists { .. })));
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -320,7 +340,14 @@ mod tests {
         assert!(error.to_string().contains("chmod 600"), "{error}");
 
         std::fs::write(dir.path().join("bad.key"), "not a key").unwrap();
-        std::fs::set_permissions(dir.path().join("bad.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(matches!(SecretKey::load(&dir.path().join("bad.key")), Err(KeyError::Malformed { .. })));
+        std::fs::set_permissions(
+            dir.path().join("bad.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        assert!(matches!(
+            SecretKey::load(&dir.path().join("bad.key")),
+            Err(KeyError::Malformed { .. })
+        ));
     }
 }

@@ -31,4 +31,6 @@ pub use keys::{PublicKey, SecretKey};
 pub use payload::{Payload, PayloadKind};
 pub use receipt::Receipt;
 pub use timestamp::Timestamp;
-pub use verify::{ChainStatus, Head, KeyDirectory, KeyRecord, VerifiedEntry, check_chain, verify_entry};
+pub use verify::{
+    ChainStatus, Head, KeyDirectory, KeyRecord, VerifiedEntry, check_chain, verify_entry,
+};

@@ -351,8 +351,9 @@ pub fn verify_inclusion(
     let mut r = *leaf_hash;
     for p in proof {
         if sn == 0 {
+            // Unreachable once the length matched; kept so the loop is safe on its own.
             return Err(MerkleError::ProofTooLong {
-                expected: 0,
+                expected: inclusion_proof_len(index, size),
                 got: proof.len(),
             });
         }
@@ -427,8 +428,9 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (seed, seed);
     for c in rest {
         if sn == 0 {
+            // Unreachable once the length matched; kept so the loop is safe on its own.
             return Err(MerkleError::ProofTooLong {
-                expected: 0,
+                expected: consistency_proof_len(old_size, new_size),
                 got: proof.len(),
             });
         }

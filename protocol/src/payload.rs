@@ -3,7 +3,6 @@
 //! A payload travels as canonical JSON in the entry's `body`. Unknown fields are refused, so a
 //! typo never silently drops data. Amounts of money are decimal strings, never numbers.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -113,31 +112,131 @@ impl Payload {
     }
 }
 
-/// A field value of a dataset record: string, integer, boolean or null (flat records only).
-pub type FieldValue = serde_json::Value;
+/// A field value of a dataset row: null, boolean, integer (within ±(2^53−1)) or text.
+/// Amounts of money and decimals are text (`"1234.50"`); dates are text (`"2026-01-15"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FieldValue {
+    /// No value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer within ±(2^53−1).
+    Int(i64),
+    /// Text.
+    Text(String),
+}
 
-/// One dataset record: field name to value.
-pub type Record = BTreeMap<String, FieldValue>;
+impl FieldValue {
+    /// Whether the value is null.
+    pub fn is_null(&self) -> bool {
+        matches!(self, FieldValue::Null)
+    }
+}
 
-/// Changes to one federated dataset.
+impl From<&str> for FieldValue {
+    fn from(text: &str) -> Self {
+        FieldValue::Text(text.to_owned())
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(text: String) -> Self {
+        FieldValue::Text(text)
+    }
+}
+
+impl From<i64> for FieldValue {
+    fn from(n: i64) -> Self {
+        FieldValue::Int(n)
+    }
+}
+
+impl From<bool> for FieldValue {
+    fn from(b: bool) -> Self {
+        FieldValue::Bool(b)
+    }
+}
+
+impl Serialize for FieldValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Null => serializer.serialize_unit(),
+            FieldValue::Bool(b) => serializer.serialize_bool(*b),
+            FieldValue::Int(n) => serializer.serialize_i64(*n),
+            FieldValue::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl serde::de::Visitor<'_> for FieldVisitor {
+            type Value = FieldValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("null, a boolean, an integer within ±(2^53-1) or a string")
+            }
+            fn visit_unit<E>(self) -> Result<FieldValue, E> {
+                Ok(FieldValue::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<FieldValue, E> {
+                Ok(FieldValue::Bool(b))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<FieldValue, E> {
+                if n.unsigned_abs() > crate::canonical::MAX_SAFE_INTEGER {
+                    return Err(E::custom(format!("integer {n} is outside ±(2^53-1)")));
+                }
+                Ok(FieldValue::Int(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<FieldValue, E> {
+                if n > crate::canonical::MAX_SAFE_INTEGER {
+                    return Err(E::custom(format!("integer {n} is outside ±(2^53-1)")));
+                }
+                Ok(FieldValue::Int(n as i64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<FieldValue, E> {
+                Err(E::custom(format!(
+                    "{n} is a floating-point number: write decimals as strings"
+                )))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(text.to_owned()))
+            }
+            fn visit_string<E>(self, text: String) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(text))
+            }
+        }
+        deserializer.deserialize_any(FieldVisitor)
+    }
+}
+
+/// One dataset row: values in the order of [`DatasetBatch::fields`].
+pub type Row = Vec<FieldValue>;
+
+/// Changes to one federated dataset, in columnar form: field names once, then rows of values.
+///
+/// Columnar rows keep bodies small (names are not repeated in every record) and map directly
+/// onto a prepared insert at the receiver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetBatch {
     /// Dataset name: lowercase letters, digits and `_`, starting with a letter (e.g. `appalti`).
     pub dataset: String,
-    /// Version of the dataset's schema the records follow.
+    /// Version of the dataset's schema the rows follow.
     pub schema_version: u32,
-    /// Names of the fields that together identify a record.
+    /// Names of the fields, in the order of every row's values.
+    pub fields: Vec<String>,
+    /// Names of the fields (a subset of `fields`) that together identify a row.
     pub primary_key: Vec<String>,
     /// Present when this batch is part of a full snapshot that replaces the dataset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotPart>,
-    /// Records inserted or replaced (each carries every primary-key field).
+    /// Rows inserted or replaced, each with one value per field.
     #[serde(default)]
-    pub upserts: Vec<Record>,
-    /// Records removed, given by their primary-key fields only.
+    pub upserts: Vec<Row>,
+    /// Rows removed, each given by its primary-key values in `primary_key` order.
     #[serde(default)]
-    pub deletes: Vec<Record>,
+    pub deletes: Vec<Row>,
 }
 
 /// Position of a batch within a full snapshot sent over several entries.
@@ -148,7 +247,7 @@ pub struct SnapshotPart {
     pub id: String,
     /// This part's number, from 1.
     pub part: u32,
-    /// How many parts the snapshot has. After the last, records not in the snapshot are gone.
+    /// How many parts the snapshot has. After the last, rows not in the snapshot are gone.
     pub parts: u32,
 }
 
@@ -160,6 +259,14 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl DatasetBatch {
+    /// Positions of the primary-key fields within `fields`.
+    pub fn key_positions(&self) -> Vec<usize> {
+        self.primary_key
+            .iter()
+            .filter_map(|key| self.fields.iter().position(|field| field == key))
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), String> {
         if !valid_name(&self.dataset) {
             return Err(format!(
@@ -167,38 +274,58 @@ impl DatasetBatch {
                 self.dataset
             ));
         }
-        if self.primary_key.is_empty() || !self.primary_key.iter().all(|f| valid_name(f)) {
-            return Err("primary_key must list one or more field names".into());
+        if let Some(bad) = self.fields.iter().find(|field| !valid_name(field)) {
+            return Err(format!(
+                "field name {bad:?} must be 1-64 lowercase letters, digits or '_', starting with a letter"
+            ));
         }
-        let records = self.upserts.len() + self.deletes.len();
-        if records > MAX_RECORDS_PER_BATCH {
-            return Err(format!("{records} records in one batch, over the limit of {MAX_RECORDS_PER_BATCH}"));
+        let mut sorted: Vec<&String> = self.fields.iter().collect();
+        sorted.sort();
+        if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err("a field is listed twice in fields".into());
+        }
+        if self.primary_key.is_empty() || self.key_positions().len() != self.primary_key.len() {
+            return Err("primary_key must name one or more of the fields".into());
+        }
+        let rows = self.upserts.len() + self.deletes.len();
+        if rows > MAX_RECORDS_PER_BATCH {
+            return Err(format!(
+                "{rows} rows in one batch, over the limit of {MAX_RECORDS_PER_BATCH}"
+            ));
         }
         if let Some(part) = &self.snapshot {
             if part.part == 0 || part.part > part.parts {
-                return Err(format!("snapshot part {} of {} is impossible", part.part, part.parts));
+                return Err(format!(
+                    "snapshot part {} of {} is impossible",
+                    part.part, part.parts
+                ));
             }
             if !self.deletes.is_empty() {
                 return Err("a snapshot part carries no deletes: what it omits is deleted".into());
             }
         }
-        for (i, record) in self.upserts.iter().enumerate() {
-            for field in &self.primary_key {
-                if record.get(field).is_none_or(|v| v.is_null()) {
-                    return Err(format!("upsert {i} lacks primary-key field {field:?}"));
-                }
+        let keys = self.key_positions();
+        for (i, row) in self.upserts.iter().enumerate() {
+            if row.len() != self.fields.len() {
+                return Err(format!(
+                    "upsert {i} has {} values for {} fields",
+                    row.len(),
+                    self.fields.len()
+                ));
             }
-            for (name, value) in record {
-                if value.is_array() || value.is_object() {
-                    return Err(format!("upsert {i} field {name:?}: records are flat (string, integer, boolean or null)"));
-                }
+            if let Some(&k) = keys.iter().find(|&&k| row[k].is_null()) {
+                return Err(format!(
+                    "upsert {i} has no value for primary-key field {:?}",
+                    self.fields[k]
+                ));
             }
         }
-        for (i, record) in self.deletes.iter().enumerate() {
-            let keys_only = record.len() == self.primary_key.len()
-                && self.primary_key.iter().all(|f| record.contains_key(f));
-            if !keys_only {
-                return Err(format!("delete {i} must carry exactly the primary-key fields {:?}", self.primary_key));
+        for (i, row) in self.deletes.iter().enumerate() {
+            if row.len() != keys.len() || row.iter().any(FieldValue::is_null) {
+                return Err(format!(
+                    "delete {i} must carry exactly the primary-key values {:?}",
+                    self.primary_key
+                ));
             }
         }
         Ok(())
@@ -244,7 +371,10 @@ pub struct Attachment {
 impl Attachment {
     fn validate(&self) -> Result<(), String> {
         if self.name.trim().is_empty() || self.name.len() > 255 || self.name.contains(['/', '\\']) {
-            return Err(format!("attachment name {:?} must be a plain file name of 1-255 bytes", self.name));
+            return Err(format!(
+                "attachment name {:?} must be a plain file name of 1-255 bytes",
+                self.name
+            ));
         }
         if self.length > MAX_ATTACHMENT_BYTES {
             return Err(format!(
@@ -299,8 +429,17 @@ pub struct BestPractice {
 
 impl BestPractice {
     fn validate(&self) -> Result<(), String> {
-        if self.id.is_empty() || self.id.len() > 64 || !self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-            return Err(format!("best practice id {:?} must be 1-64 letters, digits, '-', '_' or '.'", self.id));
+        if self.id.is_empty()
+            || self.id.len() > 64
+            || !self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(format!(
+                "best practice id {:?} must be 1-64 letters, digits, '-', '_' or '.'",
+                self.id
+            ));
         }
         if self.title.trim().is_empty() {
             return Err("best practice title is empty".into());
@@ -395,7 +534,8 @@ impl KeyRotation {
         let message = Self::proof_message(sender, &new_key.key_id());
         KeyRotation {
             new_key: new_key.public_key(),
-            proof: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(new_key.sign(message.as_bytes())),
+            proof: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(new_key.sign(message.as_bytes())),
         }
     }
 

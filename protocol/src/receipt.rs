@@ -68,8 +68,8 @@ impl Receipt {
             part: "receipt",
             source,
         })?;
-        let receipt: Receipt =
-            serde_json::from_slice(&bytes).map_err(|e| EntryError::Malformed(format!("receipt: {e}")))?;
+        let receipt: Receipt = serde_json::from_slice(&bytes)
+            .map_err(|e| EntryError::Malformed(format!("receipt: {e}")))?;
         if !SUPPORTED_VERSIONS.contains(&receipt.v) {
             return Err(EntryError::UnsupportedVersion {
                 found: receipt.v,

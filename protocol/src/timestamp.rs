@@ -20,7 +20,9 @@ pub struct Timestamp(i64);
 
 /// Why a text is not a wire timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a timestamp: expected RFC 3339 UTC with whole seconds, e.g. \"2026-11-26T19:31:11Z\"")]
+#[error(
+    "{0:?} is not a timestamp: expected RFC 3339 UTC with whole seconds, e.g. \"2026-11-26T19:31:11Z\""
+)]
 pub struct BadTimestamp(pub String);
 
 impl Timestamp {

@@ -35,7 +35,9 @@ pub trait KeyDirectory {
 
 impl KeyDirectory for [KeyRecord] {
     fn key(&self, kid: &KeyId) -> Option<KeyRecord> {
-        self.iter().find(|record| &record.key.key_id() == kid).cloned()
+        self.iter()
+            .find(|record| &record.key.key_id() == kid)
+            .cloned()
     }
 }
 
@@ -62,7 +64,10 @@ pub struct VerifiedEntry {
 
 /// Verifies one entry. The checks run in the order of SPEC.md §6 and the first failure is
 /// returned, so every receiver reports the same error for the same bytes.
-pub fn verify_entry(entry: SignedEntry, keys: &(impl KeyDirectory + ?Sized)) -> Result<VerifiedEntry, EntryError> {
+pub fn verify_entry(
+    entry: SignedEntry,
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<VerifiedEntry, EntryError> {
     // 1–2. Size and shape were checked by `SignedEntry::from_bytes`.
     // 3. Protected header: algorithm first, then canonical form and type.
     let jws = entry.jws();
@@ -72,7 +77,9 @@ pub fn verify_entry(entry: SignedEntry, keys: &(impl KeyDirectory + ?Sized)) -> 
     let version = serde_json::from_slice::<serde_json::Value>(&header_bytes)
         .ok()
         .and_then(|header| header.get("v").and_then(serde_json::Value::as_u64))
-        .ok_or_else(|| EntryError::Malformed("entry header is not a JSON object with an integer \"v\"".into()))?;
+        .ok_or_else(|| {
+            EntryError::Malformed("entry header is not a JSON object with an integer \"v\"".into())
+        })?;
     if !SUPPORTED_VERSIONS.contains(&version) {
         return Err(EntryError::UnsupportedVersion {
             found: version,
@@ -101,18 +108,22 @@ pub fn verify_entry(entry: SignedEntry, keys: &(impl KeyDirectory + ?Sized)) -> 
     if Hash32::digest_of(&[body]) != header.body_sha256 {
         return Err(EntryError::BodyMismatch("SHA-256 differs from body_sha256"));
     }
-    canonical::check(body).map_err(|source| EntryError::NonCanonical { part: "body", source })?;
-    let payload = Payload::parse(header.kind, body).map_err(|detail| EntryError::InvalidPayload {
-        kind: header.kind.as_str(),
-        detail,
+    canonical::check(body).map_err(|source| EntryError::NonCanonical {
+        part: "body",
+        source,
     })?;
-    if let Payload::KeyRotation(rotation) = &payload {
-        if !rotation.verify_proof(header.sender) {
-            return Err(EntryError::InvalidPayload {
-                kind: header.kind.as_str(),
-                detail: "the proof is not a signature by the new key".into(),
-            });
-        }
+    let payload =
+        Payload::parse(header.kind, body).map_err(|detail| EntryError::InvalidPayload {
+            kind: header.kind.as_str(),
+            detail,
+        })?;
+    if let Payload::KeyRotation(rotation) = &payload
+        && !rotation.verify_proof(header.sender)
+    {
+        return Err(EntryError::InvalidPayload {
+            kind: header.kind.as_str(),
+            detail: "the proof is not a signature by the new key".into(),
+        });
     }
     Ok(VerifiedEntry {
         hash: entry.entry_hash(),
@@ -136,14 +147,14 @@ fn authorise(record: &KeyRecord, kid: &KeyId, header: &EntryHeader) -> Result<()
     if header.seq < record.valid_from {
         return Err(refuse("the key is not valid yet at this seq"));
     }
-    if let Some(revoked_from) = record.revoked_from {
-        if header.seq >= revoked_from {
-            return Err(EntryError::RevokedKey {
-                kid: kid.clone(),
-                revoked_from,
-                seq: header.seq,
-            });
-        }
+    if let Some(revoked_from) = record.revoked_from
+        && header.seq >= revoked_from
+    {
+        return Err(EntryError::RevokedKey {
+            kid: kid.clone(),
+            revoked_from,
+            seq: header.seq,
+        });
     }
     Ok(())
 }
@@ -176,7 +187,11 @@ pub enum ChainStatus {
 
 /// Decides where `entry` stands relative to `head`. `stored_at_seq` is the hash the receiver
 /// holds at `entry.header.seq`, when that seq is not beyond the head.
-pub fn check_chain(head: Head, entry: &VerifiedEntry, stored_at_seq: Option<Hash32>) -> Result<ChainStatus, EntryError> {
+pub fn check_chain(
+    head: Head,
+    entry: &VerifiedEntry,
+    stored_at_seq: Option<Hash32>,
+) -> Result<ChainStatus, EntryError> {
     let seq = entry.header.seq;
     if seq.get() <= head.seq {
         return match stored_at_seq {
@@ -196,7 +211,10 @@ pub fn check_chain(head: Head, entry: &VerifiedEntry, stored_at_seq: Option<Hash
     }
     let expected = Seq::new(head.seq + 1).map_err(|e| EntryError::Malformed(e.to_string()))?;
     if seq != expected {
-        return Err(EntryError::Gap { expected, found: seq });
+        return Err(EntryError::Gap {
+            expected,
+            found: seq,
+        });
     }
     if entry.header.prev != head.hash {
         return Err(EntryError::PrevMismatch {
@@ -206,4 +224,33 @@ pub fn check_chain(head: Head, entry: &VerifiedEntry, stored_at_seq: Option<Hash
         });
     }
     Ok(ChainStatus::Append)
+}
+
+/// Checks the signatures of many entries at once with Ed25519 batch verification, about twice
+/// as fast as one by one. It answers only "all good" or "at least one bad": on an error, run
+/// [`verify_entry`] on each to learn which entry failed and why. It does not replace
+/// [`verify_entry`], which still checks everything else.
+pub fn verify_signatures_batch(
+    entries: &[SignedEntry],
+    keys: &(impl KeyDirectory + ?Sized),
+) -> Result<(), EntryError> {
+    let mut inputs = Vec::with_capacity(entries.len());
+    let mut signatures = Vec::with_capacity(entries.len());
+    let mut public_keys = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let jws = entry.jws();
+        let protected = jws.protected_header(ENTRY_TYP)?;
+        let record = keys
+            .key(&protected.kid)
+            .ok_or_else(|| EntryError::UnknownKey(protected.kid.clone()))?;
+        let signature: [u8; 64] = crate::jws::decode_b64("signature", &entry.signature)?
+            .try_into()
+            .map_err(|_| EntryError::Malformed("signature is not 64 bytes".into()))?;
+        inputs.push(jws.signing_input());
+        signatures.push(ed25519_dalek::Signature::from_bytes(&signature));
+        public_keys.push(*record.key.as_dalek());
+    }
+    let messages: Vec<&[u8]> = inputs.iter().map(String::as_bytes).collect();
+    ed25519_dalek::verify_batch(&messages, &signatures, &public_keys)
+        .map_err(|_| EntryError::BadSignature)
 }

@@ -39,7 +39,9 @@ fn cargo() -> Command {
 
 fn status(mut command: Command, what: &str) -> Result<()> {
     eprintln!("xtask: {what}");
-    let status = command.status().with_context(|| format!("could not start: {what}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("could not start: {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
@@ -63,32 +65,82 @@ fn run(_args: &[String]) -> Result<()> {
 
 /// The whole test suite, with its prerequisites installed when missing.
 fn test(extra: &[String]) -> Result<()> {
-    ensure_python_module("jwcrypto", "jwcrypto==1.5.6")?;
+    let python = python_with("jwcrypto==1.5.6")?;
+    ensure_chromium()?;
 
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-features"]).args(extra);
+    tests.args(["test", "--workspace"]).args(extra);
     status(tests, "cargo test --workspace")?;
 
     // Interoperability: the protocol's test vectors must verify with an independent JOSE
     // implementation in another language.
-    let mut interop = Command::new("python3");
-    interop
-        .current_dir(workspace_root())
-        .args(["protocol/interop/verify_with_jwcrypto.py", "protocol/vectors/entries.json"]);
+    let mut interop = Command::new(python);
+    interop.current_dir(workspace_root()).args([
+        "protocol/interop/verify_with_jwcrypto.py",
+        "protocol/vectors/entries.json",
+    ]);
     status(interop, "verify the entry vectors with Python jwcrypto")?;
     Ok(())
 }
 
-fn ensure_python_module(module: &str, requirement: &str) -> Result<()> {
-    let present = Command::new("python3")
+/// A Python interpreter with `requirement` installed, in a virtual environment under
+/// `target/` so that nothing is installed into the system's Python.
+fn python_with(requirement: &str) -> Result<PathBuf> {
+    let venv = workspace_root().join("target/interop-venv");
+    let python = venv.join("bin/python3");
+    let module = requirement.split("==").next().unwrap_or(requirement);
+    let ready = Command::new(&python)
         .args(["-c", &format!("import {module}")])
         .output()
-        .map(|out| out.status.success())
-        .context("python3 is needed for the interoperability test; install it (apt-get install python3 python3-pip)")?;
-    if present {
+        .is_ok_and(|out| out.status.success());
+    if ready {
+        return Ok(python);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv"]).arg(&venv);
+    status(
+        create,
+        "create a Python virtual environment in target/interop-venv (needs python3 and python3-venv)",
+    )?;
+    let mut pip = Command::new(&python);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        requirement,
+    ]);
+    status(pip, &format!("install {requirement} from PyPI"))?;
+    Ok(python)
+}
+
+/// Debian's Chromium and ChromeDriver, for the browser tests of the web pages.
+fn ensure_chromium() -> Result<()> {
+    let present = |binary: &str| Path::new("/usr/bin").join(binary).exists();
+    if present("chromium") && present("chromedriver") {
         return Ok(());
     }
-    let mut pip = Command::new("python3");
-    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement]);
-    status(pip, &format!("install {requirement} from PyPI"))
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0"));
+    if !is_root {
+        bail!(
+            "the browser tests need Chromium and ChromeDriver: run `sudo apt-get install chromium chromium-driver`, then `cargo xtask test` again"
+        );
+    }
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    status(update, "apt-get update")?;
+    let mut install = Command::new("apt-get");
+    install.env("DEBIAN_FRONTEND", "noninteractive").args([
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ]);
+    status(install, "install Debian's chromium and chromium-driver")
 }
