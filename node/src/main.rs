@@ -1,12 +1,14 @@
-//! `pico-node`: the service a Province runs for its Comuni. Filled in by the node issue.
+//! `pico-node` command line: parse, then hand over to the library.
 
-use clap::Parser;
+use clap::Parser as _;
 
-/// Pi.Co. Province node: the Province's own data and services for its Comuni.
-#[derive(Debug, Parser)]
-#[command(version, about)]
-struct Cli {}
-
-fn main() {
-    let _cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    let cli = pico_node::cli::Cli::parse();
+    match pico_node::cli::execute(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -65,7 +65,7 @@ fn batch_of_1000(c: &mut Criterion) {
     });
     group.bench_function("body sha256", |b| b.iter(|| Hash32::digest_of(&[&body])));
     group.bench_function("body canonical check", |b| {
-        b.iter(|| canonical::check(&body).unwrap())
+        b.iter(|| canonical::check(&body).unwrap());
     });
     group.bench_function("body typed parse (DatasetBatch)", |b| {
         b.iter(|| serde_json::from_slice::<DatasetBatch>(&body).unwrap());
@@ -75,10 +75,10 @@ fn batch_of_1000(c: &mut Criterion) {
     let mut group = c.benchmark_group("canonical_json");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("to_vec 1,000 records", |b| {
-        b.iter(|| payload.to_canonical().unwrap())
+        b.iter(|| payload.to_canonical().unwrap());
     });
     group.bench_function("check 1,000 records", |b| {
-        b.iter(|| canonical::check(&body).unwrap())
+        b.iter(|| canonical::check(&body).unwrap());
     });
     group.bench_function("serde_json::to_vec (reference, not canonical)", |b| {
         let Payload::DatasetBatch(batch) = &payload else {

@@ -251,6 +251,19 @@ pub enum FromCanonicalError {
     Shape(#[from] serde_json::Error),
 }
 
+/// Bytes that end a run of plain string content: `"`, `\\` and the C0 controls.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// One-pass validator over bytes already known to be UTF-8.
 struct Scanner<'a> {
     bytes: &'a [u8],
@@ -487,14 +500,14 @@ impl<'a> Scanner<'a> {
                 }
                 0x00..=0x1f => return Err(CanonicalError::ControlCharacter { offset: self.pos }),
                 _ => {
-                    // Copy the run up to the next quote or backslash in one go.
+                    // Skip the run up to the next quote, backslash or control character in
+                    // one tight loop: strings are most of a payload's bytes.
                     let run_start = self.pos;
-                    while let Some(b) = self.peek() {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
+                    let rest = &self.bytes[run_start..];
+                    self.pos += rest
+                        .iter()
+                        .position(|&b| STRING_STOP[usize::from(b)])
+                        .unwrap_or(rest.len());
                     if let Some(text) = decoded.as_mut() {
                         text.push_str(&String::from_utf8_lossy(&self.bytes[run_start..self.pos]));
                     }

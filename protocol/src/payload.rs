@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::Hash32;
@@ -122,8 +123,9 @@ pub enum FieldValue {
     Bool(bool),
     /// An integer within ±(2^53−1).
     Int(i64),
-    /// Text.
-    Text(String),
+    /// Text. Short texts (codes, amounts, dates: up to 24 bytes) are stored inline, which
+    /// saves most of the allocations when a receiver parses thousands of rows.
+    Text(CompactString),
 }
 
 impl FieldValue {
@@ -133,15 +135,25 @@ impl FieldValue {
     }
 }
 
+impl FieldValue {
+    /// The text, if the value is text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
 impl From<&str> for FieldValue {
     fn from(text: &str) -> Self {
-        FieldValue::Text(text.to_owned())
+        FieldValue::Text(text.into())
     }
 }
 
 impl From<String> for FieldValue {
     fn from(text: String) -> Self {
-        FieldValue::Text(text)
+        FieldValue::Text(text.into())
     }
 }
 
@@ -200,10 +212,10 @@ impl<'de> Deserialize<'de> for FieldValue {
                 )))
             }
             fn visit_str<E>(self, text: &str) -> Result<FieldValue, E> {
-                Ok(FieldValue::Text(text.to_owned()))
+                Ok(FieldValue::Text(text.into()))
             }
             fn visit_string<E>(self, text: String) -> Result<FieldValue, E> {
-                Ok(FieldValue::Text(text))
+                Ok(FieldValue::Text(text.into()))
             }
         }
         deserializer.deserialize_any(FieldVisitor)

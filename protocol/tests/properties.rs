@@ -129,7 +129,7 @@ fn field_value() -> impl Strategy<Value = pico_protocol::payload::FieldValue> {
         Just(FieldValue::Null),
         any::<bool>().prop_map(FieldValue::Bool),
         (-max..=max).prop_map(FieldValue::Int),
-        any::<String>().prop_map(FieldValue::Text),
+        any::<String>().prop_map(FieldValue::from),
     ]
 }
 
@@ -150,7 +150,7 @@ proptest! {
             snapshot: None,
             upserts: rows
                 .into_iter()
-                .map(|(id, values)| std::iter::once(FieldValue::Text(id)).chain(values).collect())
+                .map(|(id, values)| std::iter::once(FieldValue::from(id)).chain(values).collect())
                 .collect(),
             deletes: vec![],
         };

@@ -4,3 +4,30 @@
 //! Bootstrap Italia assets. It knows nothing of the wire format (that is `pico-protocol`) and
 //! nothing of either service's domain, so `node` and `hub` can both depend on it without
 //! depending on each other.
+//!
+//! A service uses it in this order (see `pico-node`'s `lib.rs` for the whole picture):
+//!
+//! 1. [`config::load`] its config struct (defaults → TOML file → `PREFIX_*` environment);
+//! 2. [`observe::init_tracing`] and [`observe::Metrics::global`];
+//! 3. [`db::Db::open`] its SQLite file with its [`db::Migrations`];
+//! 4. build its `Router`, merge [`health::router`] and [`web::static_router`], wrap it with
+//!    [`http::layers`];
+//! 5. [`server::Server::bind`] then [`server::Server::run`] with [`server::shutdown_signal`].
+
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod http;
+pub mod json;
+pub mod observe;
+pub mod page;
+pub mod problem;
+pub mod ratelimit;
+pub mod server;
+pub mod web;
+
+pub use db::{Db, DbError};
+pub use json::Json;
+pub use page::{Page, PageParams};
+pub use problem::{Problem, ProblemDocument};
+pub use server::Server;

@@ -1,0 +1,149 @@
+//! The JSON API under `/v1`: public Comuni list, the caller's identity, the OpenAPI
+//! document, and the CSRF guard for cookie-authenticated calls. Module APIs (Help Desk …)
+//! live with their module and are merged in `crate::app`.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use pico_service::json::Query;
+use pico_service::{Json, Page, PageParams, ProblemDocument};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use crate::auth::{Identity, secrets};
+use crate::db;
+use crate::error::AppError;
+use crate::helpdesk;
+use crate::state::AppState;
+
+/// The OpenAPI 3 description of `/v1`, generated from the handlers.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Pi.Co. Province node API", description = "API of a Province node of the UPI Pi.Co. federation. \
+        Errors are application/problem+json (RFC 7807): malformed JSON 400, well-formed JSON of the wrong shape \
+        (wrong type, unknown or missing field) 422, body too large 413, invalid state transition 409. Lists are \
+        {\"items\": [...], \"next\": cursor} with 50 items by default and at most 200. Dates are RFC 3339 UTC. \
+        Responses carry RateLimit-Limit/Remaining/Reset headers."),
+    paths(
+        list_comuni,
+        get_me,
+        helpdesk::api::list_requests,
+        helpdesk::api::create_request,
+        helpdesk::api::get_request,
+        helpdesk::api::create_comment,
+        helpdesk::api::create_transition,
+        helpdesk::api::update_assignee,
+        helpdesk::api::export_requests,
+    ),
+    components(schemas(ProblemDocument)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The `/v1` routes of this module.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/comuni", get(list_comuni))
+        .route("/v1/me", get(get_me))
+        .route("/v1/openapi.json", get(get_openapi))
+        .merge(helpdesk::api::router())
+        .layer(middleware::from_fn_with_state(state, csrf_guard))
+}
+
+/// Unsafe methods authenticated by the session cookie must carry the session's CSRF token
+/// in `X-CSRF-Token`; bearer tokens are never sent by browsers on their own, so they need none.
+async fn csrf_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return Ok(next.run(request).await);
+    }
+    let (mut parts, body) = request.into_parts();
+    let identity = <Identity as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await?;
+    if let Some(expected) = identity.csrf() {
+        let sent = header_text(&parts.headers, "x-csrf-token");
+        if !secrets::constant_time_eq(expected, sent) {
+            return Err(AppError::Csrf);
+        }
+    }
+    Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The Comuni of this Province.
+#[utoipa::path(get, path = "/v1/comuni", tag = "comuni", params(PageParams),
+    responses((status = 200, description = "Comuni ordered by ISTAT code", body = Page<db::comuni::Comune>),
+              (status = 400, description = "Invalid cursor", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_comuni(
+    State(state): State<AppState>,
+    Query(page): Query<PageParams>,
+) -> Result<Json<Page<db::comuni::Comune>>, AppError> {
+    let after: Option<String> = page.cursor()?;
+    let limit = page.limit();
+    let rows = state
+        .db
+        .call(move |conn| {
+            db::comuni::list(conn, after.as_deref(), limit + 1).map_err(AppError::from)
+        })
+        .await?;
+    Ok(Json(Page::from_overfetch(rows, limit, |comune| {
+        comune.code.clone()
+    })))
+}
+
+/// Who the caller is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// `admin`, `operator:<module>` or `comune:<ISTAT code>`.
+    pub role: String,
+}
+
+/// The authenticated user.
+#[utoipa::path(get, path = "/v1/me", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
+    let user = identity.require_user()?;
+    Ok(Json(Me {
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.to_string(),
+    }))
+}
+
+async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

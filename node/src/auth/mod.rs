@@ -1,0 +1,282 @@
+//! Who is asking: roles, the [`Identity`] resolved for each request, passwords, sessions and
+//! API tokens. What they may do is decided in one place, [`policy`].
+//!
+//! Login is shaped around [`Identity`], not around passwords: a password login, an API token
+//! or (later) an OpenID Connect login through SPID/CIE all end with a user id, and the web
+//! flow then creates the same server-side session. Adding OIDC means adding one more way to
+//! reach `sessions::create`, nothing else.
+
+pub mod policy;
+pub mod secrets;
+pub mod sessions;
+
+use std::fmt;
+use std::str::FromStr;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use pico_protocol::ComuneCode;
+use pico_service::http::ClientIp;
+use serde::{Deserialize, Serialize};
+
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The Province's thematic modules; an operator works in exactly one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Module {
+    /// Stazione Unica Appaltante.
+    Sua,
+    /// EU funding.
+    Sape,
+    /// Innovative territorial services.
+    Sit,
+    /// Personnel policies.
+    Personale,
+    /// Help Desk.
+    Helpdesk,
+    /// Training.
+    Formazione,
+    /// Open data and indicators.
+    Dati,
+    /// Community and best practices.
+    Community,
+}
+
+impl Module {
+    /// Every module.
+    pub const ALL: [Module; 8] = [
+        Module::Sua,
+        Module::Sape,
+        Module::Sit,
+        Module::Personale,
+        Module::Helpdesk,
+        Module::Formazione,
+        Module::Dati,
+        Module::Community,
+    ];
+
+    /// Lower-case name as stored and typed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Module::Sua => "sua",
+            Module::Sape => "sape",
+            Module::Sit => "sit",
+            Module::Personale => "personale",
+            Module::Helpdesk => "helpdesk",
+            Module::Formazione => "formazione",
+            Module::Dati => "dati",
+            Module::Community => "community",
+        }
+    }
+}
+
+impl FromStr for Module {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Module, String> {
+        Module::ALL
+            .into_iter()
+            .find(|module| module.as_str() == text)
+            .ok_or_else(|| format!("unknown module {text:?}: expected one of sua, sape, sit, personale, helpdesk, formazione, dati, community"))
+    }
+}
+
+/// What a signed-in user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Province administrator: everything.
+    Admin,
+    /// Province operator of one module.
+    Operator(Module),
+    /// Staff of one Comune of this Province.
+    Comune(ComuneCode),
+}
+
+impl Role {
+    /// The `(role, module, comune_code)` columns.
+    pub fn to_columns(&self) -> (&'static str, Option<&'static str>, Option<String>) {
+        match self {
+            Role::Admin => ("admin", None, None),
+            Role::Operator(module) => ("operator", Some(module.as_str()), None),
+            Role::Comune(code) => ("comune", None, Some(code.as_str().to_owned())),
+        }
+    }
+
+    /// Reads the columns back; `None` for a row that violates the schema's checks.
+    pub fn from_columns(role: &str, module: Option<&str>, comune: Option<&str>) -> Option<Role> {
+        match (role, module, comune) {
+            ("admin", None, None) => Some(Role::Admin),
+            ("operator", Some(module), None) => module.parse().ok().map(Role::Operator),
+            ("comune", None, Some(code)) => ComuneCode::parse(code).ok().map(Role::Comune),
+            _ => None,
+        }
+    }
+
+    /// Whether this is Province staff (admin or operator).
+    pub fn is_province(&self) -> bool {
+        !matches!(self, Role::Comune(_))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Admin => f.write_str("admin"),
+            Role::Operator(module) => write!(f, "operator:{}", module.as_str()),
+            Role::Comune(code) => write!(f, "comune:{code}"),
+        }
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Name shown on pages.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// How the request authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// No credentials.
+    Anonymous,
+    /// Web session cookie; unsafe methods must echo this CSRF token.
+    Session {
+        /// The session's CSRF token.
+        csrf: String,
+    },
+    /// `Authorization: Bearer` API token (not sent automatically by browsers: no CSRF risk).
+    Token,
+}
+
+/// Who is asking, resolved once per request from a session cookie or a bearer token.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The user, if any.
+    pub user: Option<User>,
+    /// How it was established.
+    pub via: Via,
+    /// Client address, for the audit log and throttling.
+    pub ip: String,
+}
+
+impl Identity {
+    /// The label recorded in the audit log.
+    pub fn actor(&self) -> db::audit::Actor {
+        db::audit::Actor {
+            label: self.user.as_ref().map_or_else(
+                || "anonymous".to_owned(),
+                |user| format!("user:{}", user.username),
+            ),
+            user_id: self.user.as_ref().map(|user| user.id),
+            ip: self.ip.clone(),
+        }
+    }
+
+    /// The user, or 401.
+    pub fn require_user(&self) -> Result<&User, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthenticated)
+    }
+
+    /// The session's CSRF token, if this is a session.
+    pub fn csrf(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { csrf } => Some(csrf),
+            _ => None,
+        }
+    }
+}
+
+/// Name of the session cookie. The `__Host-` prefix would be stronger but needs `Secure`,
+/// which a node served over plain http on a LAN cannot set.
+pub const SESSION_COOKIE: &str = "pico_session";
+
+impl FromRequestParts<AppState> for Identity {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Identity, AppError> {
+        if let Some(identity) = parts.extensions.get::<Identity>() {
+            return Ok(identity.clone());
+        }
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientIp([0, 0, 0, 0].into()));
+        let ip = ip.to_string();
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .map(str::to_owned);
+        let identity = if let Some(token) = bearer {
+            let hash = secrets::sha256_hex(&token);
+            let user = state
+                .db
+                .call(move |conn| {
+                    db::people::token_user(conn, &hash, db::now()).map_err(AppError::from)
+                })
+                .await?;
+            // A wrong or expired token is an error, not an anonymous request: the client
+            // meant to authenticate and should learn that it failed.
+            let user = user.ok_or(AppError::InvalidToken)?;
+            Identity {
+                user: Some(user),
+                via: Via::Token,
+                ip,
+            }
+        } else if let Some(session) = cookie(parts, SESSION_COOKIE) {
+            let hash = secrets::sha256_hex(&session);
+            let found = state
+                .db
+                .call(move |conn| {
+                    db::people::session_user(conn, &hash, db::now()).map_err(AppError::from)
+                })
+                .await?;
+            match found {
+                Some((user, csrf)) => Identity {
+                    user: Some(user),
+                    via: Via::Session { csrf },
+                    ip,
+                },
+                None => Identity {
+                    user: None,
+                    via: Via::Anonymous,
+                    ip,
+                },
+            }
+        } else {
+            Identity {
+                user: None,
+                via: Via::Anonymous,
+                ip,
+            }
+        };
+        parts.extensions.insert(identity.clone());
+        Ok(identity)
+    }
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}

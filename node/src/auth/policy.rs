@@ -1,0 +1,202 @@
+//! The authorisation policy: the one place that decides whether an identity may perform an
+//! action on a resource. Handlers ask [`authorize`] (or [`helpdesk_scope`] for lists) and
+//! never test roles themselves, so the route × role matrix is this file.
+
+use crate::auth::{Identity, Module, Role};
+use crate::error::AppError;
+use crate::helpdesk::Status;
+
+/// Something a user wants to do. Resource-bound actions name the Comune that owns the record.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// See the personal dashboard.
+    ViewDashboard,
+    /// Read the audit log.
+    ViewAudit,
+    /// Open a Help Desk request for `comune`.
+    OpenRequest {
+        /// Comune the request is for.
+        comune: &'a str,
+    },
+    /// Read a request (and its comments and attachments) owned by `comune`.
+    ViewRequest {
+        /// Owner of the request.
+        comune: &'a str,
+    },
+    /// Add a comment to a request owned by `comune`.
+    CommentRequest {
+        /// Owner of the request.
+        comune: &'a str,
+    },
+    /// Assign a request to an operator.
+    AssignRequest,
+    /// Move a request owned by `comune` from one status to another.
+    TransitionRequest {
+        /// Owner of the request.
+        comune: &'a str,
+        /// Current status.
+        from: Status,
+        /// Target status.
+        to: Status,
+    },
+    /// Export the Help Desk list.
+    ExportRequests,
+}
+
+/// Which Help Desk requests an identity may list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every request of the Province.
+    All,
+    /// Only those of one Comune.
+    Comune(String),
+}
+
+fn is_helpdesk_staff(role: &Role) -> bool {
+    matches!(role, Role::Admin | Role::Operator(Module::Helpdesk))
+}
+
+fn own_comune(role: &Role, comune: &str) -> bool {
+    matches!(role, Role::Comune(code) if code.as_str() == comune)
+}
+
+/// Allows or refuses `action`. Refusals are 401 for anonymous callers, 403 for a signed-in
+/// user without the right, and 404 when the record belongs to another Comune: a Comune user
+/// must not even learn that another Comune's record exists.
+pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError> {
+    let user = identity.require_user()?;
+    let role = &user.role;
+    let allowed = match action {
+        Action::ViewDashboard => true,
+        Action::ViewAudit => matches!(role, Role::Admin),
+        Action::OpenRequest { comune } => own_comune(role, comune) || matches!(role, Role::Admin),
+        Action::ViewRequest { comune } | Action::CommentRequest { comune } => {
+            if let Role::Comune(_) = role {
+                if !own_comune(role, comune) {
+                    return Err(AppError::NotFound);
+                }
+                true
+            } else {
+                is_helpdesk_staff(role)
+            }
+        }
+        Action::AssignRequest => is_helpdesk_staff(role),
+        // The export is filtered by `helpdesk_scope`, like the list it exports.
+        Action::ExportRequests => is_helpdesk_staff(role) || matches!(role, Role::Comune(_)),
+        Action::TransitionRequest { comune, from, to } => match role {
+            Role::Comune(_) if !own_comune(role, comune) => return Err(AppError::NotFound),
+            // A Comune confirms a resolution (closed) or reopens it (in_progress); triage
+            // is the Province's job.
+            Role::Comune(_) => {
+                from == Status::Resolved && matches!(to, Status::Closed | Status::InProgress)
+            }
+            _ => is_helpdesk_staff(role),
+        },
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The requests `identity` may list: all for Help Desk staff, its own for a Comune user.
+pub fn helpdesk_scope(identity: &Identity) -> Result<Scope, AppError> {
+    let user = identity.require_user()?;
+    match &user.role {
+        Role::Comune(code) => Ok(Scope::Comune(code.as_str().to_owned())),
+        role if is_helpdesk_staff(role) => Ok(Scope::All),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{User, Via};
+    use pico_protocol::ComuneCode;
+
+    fn identity(role: Option<Role>) -> Identity {
+        Identity {
+            user: role.map(|role| User {
+                id: 1,
+                username: "u".into(),
+                display_name: "U".into(),
+                role,
+            }),
+            via: Via::Token,
+            ip: "127.0.0.1".into(),
+        }
+    }
+
+    fn comune(code: &str) -> Role {
+        Role::Comune(ComuneCode::parse(code).expect("code"))
+    }
+
+    #[test]
+    fn matrix() {
+        let anonymous = identity(None);
+        let admin = identity(Some(Role::Admin));
+        let helpdesk = identity(Some(Role::Operator(Module::Helpdesk)));
+        let sua = identity(Some(Role::Operator(Module::Sua)));
+        let treviso = identity(Some(comune("026086")));
+        let own = "026086";
+        let other = "026001";
+
+        assert!(matches!(
+            authorize(&anonymous, Action::ViewDashboard),
+            Err(AppError::Unauthenticated)
+        ));
+        assert!(authorize(&treviso, Action::OpenRequest { comune: own }).is_ok());
+        assert!(matches!(
+            authorize(&treviso, Action::OpenRequest { comune: other }),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            authorize(&treviso, Action::ViewRequest { comune: other }),
+            Err(AppError::NotFound)
+        ));
+        assert!(authorize(&helpdesk, Action::ViewRequest { comune: other }).is_ok());
+        assert!(matches!(
+            authorize(&sua, Action::ViewRequest { comune: other }),
+            Err(AppError::Forbidden)
+        ));
+        assert!(authorize(&admin, Action::AssignRequest).is_ok());
+        assert!(matches!(
+            authorize(&treviso, Action::AssignRequest),
+            Err(AppError::Forbidden)
+        ));
+        assert!(
+            authorize(
+                &treviso,
+                Action::TransitionRequest {
+                    comune: own,
+                    from: Status::Resolved,
+                    to: Status::Closed
+                }
+            )
+            .is_ok()
+        );
+        assert!(matches!(
+            authorize(
+                &treviso,
+                Action::TransitionRequest {
+                    comune: own,
+                    from: Status::New,
+                    to: Status::InProgress
+                }
+            ),
+            Err(AppError::Forbidden)
+        ));
+        assert_eq!(
+            helpdesk_scope(&treviso).expect("scope"),
+            Scope::Comune(own.into())
+        );
+        assert_eq!(helpdesk_scope(&helpdesk).expect("scope"), Scope::All);
+        assert!(helpdesk_scope(&sua).is_err());
+        assert!(matches!(
+            authorize(&helpdesk, Action::ViewAudit),
+            Err(AppError::Forbidden)
+        ));
+    }
+}

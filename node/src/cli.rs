@@ -1,0 +1,462 @@
+//! The command line: `init`, `serve`, `migrate`, `backup`, `restore`, `check-config`,
+//! `user …`, `token …`, `key show`. Each command is a function over the loaded config.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use pico_protocol::{ComuneCode, ProvinceCode, SecretKey};
+use pico_service::{Db, observe};
+use serde_json::json;
+
+use crate::auth::{Module, Role, secrets};
+use crate::config::{ENV_CONFIG_FILE, EXAMPLE, NodeConfig};
+use crate::db::{self, audit::Actor};
+
+/// Pi.Co. Province node: the Province's own data and services for its Comuni.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); see `deploy/node.example.toml`.
+    #[arg(long, global = true, env = ENV_CONFIG_FILE)]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides `data_dir` of the config).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a node: database, signing key, the Province and all its Comuni, first admin.
+    Init {
+        /// ISTAT historical province code (codice_provincia_storico), e.g. 026 for Treviso.
+        #[arg(long)]
+        province: String,
+    },
+    /// Serve the web pages and the API.
+    Serve {
+        /// Address to listen on (overrides `listen`).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write a consistent copy of the live database to FILE (safe while serving).
+    Backup {
+        /// Destination; must not exist.
+        file: PathBuf,
+    },
+    /// Replace the database with the backup FILE (the node must be stopped).
+    Restore {
+        /// A file written by `backup`.
+        file: PathBuf,
+    },
+    /// Check the configuration and report every problem.
+    CheckConfig,
+    /// Print the example configuration.
+    ConfigExample,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The node's signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user and print a one-time password.
+    Add {
+        /// Login name.
+        username: String,
+        /// Name shown on pages.
+        #[arg(long)]
+        name: String,
+        /// admin, operator or comune.
+        #[arg(long)]
+        role: String,
+        /// For operators: sua, sape, sit, personale, helpdesk, formazione, dati, community.
+        #[arg(long)]
+        module: Option<String>,
+        /// For Comune users: the Comune's ISTAT code.
+        #[arg(long)]
+        comune: Option<String>,
+    },
+    /// Disable a user (ends its sessions, revokes its tokens).
+    Disable {
+        /// Login name.
+        username: String,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        /// Login name.
+        username: String,
+    },
+    /// Set a new one-time password and print it.
+    ResetPassword {
+        /// Login name.
+        username: String,
+    },
+}
+
+/// `token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as USERNAME (with its role) and print it once.
+    Create {
+        /// The user the token acts as.
+        username: String,
+        /// A label to recognise the token.
+        #[arg(long, default_value = "api")]
+        name: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// Token id printed by `token create`.
+        id: i64,
+    },
+}
+
+/// `key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print the public key and key id, for enrolment at the hub.
+    Show,
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> anyhow::Result<()> {
+    if let Command::ConfigExample = cli.command {
+        print!("{EXAMPLE}");
+        return Ok(());
+    }
+    let mut config = match NodeConfig::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            if let Command::CheckConfig = cli.command {
+                bail!("{err}");
+            }
+            return Err(err)
+                .context("invalid configuration (run `pico-node check-config` for details)");
+        }
+    };
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    observe::init_tracing(config.log_format, &config.log_filter);
+    match cli.command {
+        Command::ConfigExample => Ok(()),
+        Command::CheckConfig => {
+            println!(
+                "configuration OK (data directory {})",
+                config.data_dir.display()
+            );
+            Ok(())
+        }
+        Command::Init { province } => init(&config, &province),
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            serve(config)
+        }
+        Command::Migrate => {
+            let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+            let state = crate::open_state(config)?;
+            println!("database at schema version {}", state.db.schema_version());
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1)?;
+            db.backup_to(&file)
+                .with_context(|| format!("backup to {}", file.display()))?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => restore(&config, &file),
+        Command::User(command) => user(&config, command),
+        Command::Token(command) => token(&config, command),
+        Command::Key(KeyCommand::Show) => {
+            let key = SecretKey::load(&config.key_path())?;
+            println!("public key: {}", key.public_key());
+            println!("key id:     {}", key.key_id());
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: NodeConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        crate::run(config, listener, pico_service::server::shutdown_signal()).await
+    })
+}
+
+/// `init`: refuses an existing node or an unknown Province.
+pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
+    let code = ProvinceCode::parse(province.trim())?;
+    let comuni = db::comuni::istat_comuni(code)?;
+    if comuni.is_empty() {
+        bail!(
+            "{code} is not the code of an Italian Province in the ISTAT list. Use the historical province code \
+             (codice_provincia_storico), the first three digits of its Comuni's ISTAT codes: e.g. 026 Treviso, \
+             017 Brescia, 041 Pesaro e Urbino, 001 Città metropolitana di Torino (not its territorial code 201). \
+             The list is at https://www.istat.it/it/archivio/6789 and in node/data/comuni_istat_2025.csv."
+        );
+    }
+    let (db_path, key_path) = (config.db_path(), config.key_path());
+    if db_path.exists() || key_path.exists() {
+        bail!(
+            "{} already holds a node (node.db or node.key exists); refusing to overwrite it",
+            config.data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        // The directory holds the signing key and personal data: owner only.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+    let db = Db::open(&db_path, db::MIGRATIONS, 1)?;
+    let password = secrets::new_password();
+    let hash = secrets::hash_password(&password)
+        .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+    let mut conn = db.get()?;
+    let tx = conn.transaction()?;
+    let now = db::now();
+    let seeded = db::comuni::seed(&tx, code, &comuni, now)?;
+    let admin = db::people::insert_user(&tx, "admin", "Amministratore", &hash, &Role::Admin, now)?;
+    db::audit::record(
+        &tx,
+        &Actor::cli(),
+        "node.init",
+        &format!("province:{code}"),
+        &json!({"comuni": seeded}),
+        now,
+    )?;
+    db::audit::record(
+        &tx,
+        &Actor::cli(),
+        "user.add",
+        &format!("user:{admin}"),
+        &json!({"role": "admin"}),
+        now,
+    )?;
+    tx.commit()?;
+    let key = SecretKey::generate();
+    key.save(&key_path)?;
+    let province = db::comuni::province(&conn)?.context("province just written")?;
+    println!(
+        "Initialised the node of {} ({code}) in {}",
+        province.name,
+        config.data_dir.display()
+    );
+    println!("  Comuni: {seeded} (Fonte: Istat)");
+    println!(
+        "  Signing key: {} (key id {})",
+        key_path.display(),
+        key.key_id()
+    );
+    println!();
+    println!("First administrator (shown once, change it after logging in):");
+    println!("  username: admin");
+    println!("  password: {password}");
+    Ok(())
+}
+
+fn restore(config: &NodeConfig, file: &Path) -> anyhow::Result<()> {
+    let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+    // Check the backup before touching anything: it must be a node database this binary
+    // can open.
+    Db::open_existing(file, db::MIGRATIONS, 1)
+        .with_context(|| format!("{} is not a usable backup", file.display()))?;
+    pico_service::db::restore(file, &config.db_path())?;
+    println!(
+        "restored {} from {}",
+        config.db_path().display(),
+        file.display()
+    );
+    Ok(())
+}
+
+fn open_db(config: &NodeConfig) -> anyhow::Result<Db> {
+    Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).with_context(|| {
+        format!(
+            "cannot open the node database in {}",
+            config.data_dir.display()
+        )
+    })
+}
+
+fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    let mut conn = db.get()?;
+    let tx = conn.transaction()?;
+    let now = db::now();
+    match command {
+        UserCommand::Add {
+            username,
+            name,
+            role,
+            module,
+            comune,
+        } => {
+            let role = match (role.as_str(), module, comune) {
+                ("admin", None, None) => Role::Admin,
+                ("operator", Some(module), None) => {
+                    Role::Operator(module.parse::<Module>().map_err(anyhow::Error::msg)?)
+                }
+                ("comune", None, Some(code)) => {
+                    let code = ComuneCode::parse(&code)?;
+                    if db::comuni::name_of(&tx, code.as_str())?.is_none() {
+                        bail!("{code} is not a Comune of this Province");
+                    }
+                    Role::Comune(code)
+                }
+                _ => bail!(
+                    "use --role admin, --role operator --module <module>, or --role comune --comune <ISTAT code>"
+                ),
+            };
+            if db::people::user_by_name(&tx, &username)?.is_some() {
+                bail!("user {username} already exists");
+            }
+            let password = secrets::new_password();
+            let hash = secrets::hash_password(&password)
+                .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+            let id = db::people::insert_user(&tx, &username, &name, &hash, &role, now)?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "user.add",
+                &format!("user:{id}"),
+                &json!({"role": role.to_string()}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("user {username} ({role}) created; one-time password: {password}");
+        }
+        UserCommand::Disable { username } => {
+            let user = db::people::set_disabled(&tx, &username, true, now)?
+                .with_context(|| format!("no user {username}"))?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "user.disable",
+                &format!("user:{}", user.id),
+                &json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("user {username} disabled; its sessions and tokens are revoked");
+        }
+        UserCommand::Enable { username } => {
+            let user = db::people::set_disabled(&tx, &username, false, now)?
+                .with_context(|| format!("no user {username}"))?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "user.enable",
+                &format!("user:{}", user.id),
+                &json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("user {username} enabled");
+        }
+        UserCommand::ResetPassword { username } => {
+            let password = secrets::new_password();
+            let hash = secrets::hash_password(&password)
+                .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+            let user = db::people::set_password(&tx, &username, &hash)?
+                .with_context(|| format!("no user {username}"))?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "user.reset_password",
+                &format!("user:{}", user.id),
+                &json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("new one-time password for {username}: {password}");
+        }
+    }
+    Ok(())
+}
+
+fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
+    let db = open_db(config)?;
+    let mut conn = db.get()?;
+    let tx = conn.transaction()?;
+    let now = db::now();
+    match command {
+        TokenCommand::Create {
+            username,
+            name,
+            days,
+        } => {
+            let user = db::people::user_by_name(&tx, &username)?
+                .with_context(|| format!("no user {username}"))?;
+            let token = secrets::new_api_token();
+            let expires = now + i64::from(days.clamp(1, 3650)) * 86_400;
+            let id = db::people::insert_token(
+                &tx,
+                &secrets::sha256_hex(&token),
+                user.id,
+                &name,
+                now,
+                expires,
+            )?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "token.create",
+                &format!("token:{id}"),
+                &json!({"user": user.id, "expires_at": db::rfc3339(expires)}),
+                now,
+            )?;
+            tx.commit()?;
+            println!(
+                "token {id} for {username} ({}), expires {}:",
+                user.role,
+                db::rfc3339(expires)
+            );
+            println!("{token}");
+        }
+        TokenCommand::Revoke { id } => {
+            if !db::people::revoke_token(&tx, id, now)? {
+                bail!("no live token with id {id}");
+            }
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "token.revoke",
+                &format!("token:{id}"),
+                &json!({}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The node's configuration: one struct, layered defaults → TOML file → `PICO_NODE_*`
+//! environment variables (see `pico_service::config`). The defaults work with no file at all:
+//! everything lives in the data directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use pico_service::config::ConfigError;
+use pico_service::http::HttpSettings;
+use pico_service::observe::LogFormat;
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment overrides.
+pub const ENV_PREFIX: &str = "PICO_NODE";
+/// Environment variable naming the config file (read by clap, not a config key).
+pub const ENV_CONFIG_FILE: &str = "PICO_NODE_CONFIG";
+
+/// The example configuration shipped in `deploy/node.example.toml` and printed by
+/// `pico-node config example`.
+pub const EXAMPLE: &str = include_str!("../../deploy/node.example.toml");
+
+/// Everything a node can be configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Directory holding `node.db`, `node.key` and `node.lock`.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: String,
+    /// Public base URL users reach the node at. When it starts with `https://`, cookies are
+    /// marked `Secure` (the node usually sits behind a TLS-terminating reverse proxy).
+    pub public_url: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`-style filter.
+    pub log_filter: String,
+    /// SQLite connections in the pool.
+    pub db_pool_size: u32,
+    /// Web session lifetime.
+    pub session_hours: u32,
+    /// HTTP limits.
+    pub http: HttpSettings,
+    /// Help Desk module settings.
+    pub helpdesk: HelpdeskSettings,
+}
+
+/// Help Desk settings (`[helpdesk]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HelpdeskSettings {
+    /// Largest attachment, in bytes.
+    pub attachment_max_bytes: usize,
+    /// Hours within which the Province should first answer a request.
+    pub sla_first_response_hours: u32,
+    /// Hours within which a request should be resolved.
+    pub sla_resolution_hours: u32,
+}
+
+impl Default for HelpdeskSettings {
+    fn default() -> Self {
+        HelpdeskSettings {
+            attachment_max_bytes: 5 * 1024 * 1024,
+            sla_first_response_hours: 24,
+            sla_resolution_hours: 120,
+        }
+    }
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            data_dir: PathBuf::from("/var/lib/pico-node"),
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            log_format: LogFormat::Text,
+            log_filter: "info".to_owned(),
+            db_pool_size: 8,
+            session_hours: 8,
+            http: HttpSettings::default(),
+            helpdesk: HelpdeskSettings::default(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Loads the layered configuration from `file` and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<NodeConfig, ConfigError> {
+        let config: NodeConfig =
+            pico_service::config::load(file, ENV_PREFIX, &[ENV_CONFIG_FILE], std::env::vars())?;
+        let problems = config.problems();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// Problems with values that deserialised fine.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.http.problems();
+        if self.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "listen: {:?} is not an address such as 127.0.0.1:8080",
+                self.listen
+            ));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            problems.push(format!(
+                "public_url: {:?} must start with http:// or https://",
+                self.public_url
+            ));
+        }
+        if self.db_pool_size == 0 {
+            problems.push("db_pool_size must be at least 1".to_owned());
+        }
+        if self.session_hours == 0 {
+            problems.push("session_hours must be at least 1".to_owned());
+        }
+        if self.helpdesk.attachment_max_bytes > 50 * 1024 * 1024 {
+            problems.push("helpdesk.attachment_max_bytes must be at most 50 MiB".to_owned());
+        }
+        if self.helpdesk.sla_first_response_hours == 0 || self.helpdesk.sla_resolution_hours == 0 {
+            problems.push("helpdesk SLA hours must be at least 1".to_owned());
+        }
+        problems
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The SQLite database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("node.db")
+    }
+
+    /// The node's signing key.
+    pub fn key_path(&self) -> PathBuf {
+        self.data_dir.join("node.key")
+    }
+
+    /// The lock file held by a running node.
+    pub fn lock_path(&self) -> PathBuf {
+        self.data_dir.join("node.lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_to_the_defaults_it_documents() {
+        let parsed: NodeConfig = toml::from_str(EXAMPLE).expect("example parses");
+        assert!(parsed.problems().is_empty(), "{:?}", parsed.problems());
+        assert_eq!(parsed.http, HttpSettings::default());
+        assert_eq!(parsed.helpdesk, HelpdeskSettings::default());
+    }
+}

@@ -1,0 +1,191 @@
+//! Help Desk JSON API under `/v1/helpdesk/requests`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use pico_service::json::Path;
+use pico_service::json::Query;
+use pico_service::page::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use pico_service::{Json, Page, ProblemDocument};
+use serde::Deserialize;
+
+use crate::auth::Identity;
+use crate::auth::policy::{self, Action};
+use crate::error::AppError;
+use crate::helpdesk::Status;
+use crate::helpdesk::ops::{self, CommentView, ListQuery, NewRequest, RequestDetail, RequestView};
+use crate::state::AppState;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/helpdesk/requests",
+            get(list_requests).post(create_request),
+        )
+        .route("/v1/helpdesk/requests/export.csv", get(export_requests))
+        .route("/v1/helpdesk/requests/{id}", get(get_request))
+        .route("/v1/helpdesk/requests/{id}/comments", post(create_comment))
+        .route(
+            "/v1/helpdesk/requests/{id}/transitions",
+            post(create_transition),
+        )
+        .route("/v1/helpdesk/requests/{id}/assignee", put(update_assignee))
+}
+
+/// Requests visible to the caller, newest first.
+#[utoipa::path(get, path = "/v1/helpdesk/requests", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<RequestView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Page<RequestView>>, AppError> {
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    let before: Option<i64> = query
+        .cursor
+        .as_deref()
+        .map(page::decode_cursor)
+        .transpose()?;
+    let rows = ops::list_requests(&state, &identity, &query, limit + 1, before).await?;
+    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+}
+
+/// Opens a request (JSON; attachments are uploaded through the web form).
+#[utoipa::path(post, path = "/v1/helpdesk/requests", tag = "helpdesk", request_body = NewRequest, security(("bearer" = [])),
+    responses((status = 201, body = RequestView),
+              (status = 400, description = "Malformed JSON", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, description = "Body too large", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Wrong types, unknown fields, bad Comune code", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_request(
+    State(state): State<AppState>,
+    identity: Identity,
+    Json(input): Json<NewRequest>,
+) -> Result<(StatusCode, Json<RequestView>), AppError> {
+    let view = ops::open_request(&state, &identity, input, None).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One request with comments, attachments and the transitions the caller may make.
+#[utoipa::path(get, path = "/v1/helpdesk/requests/{id}", tag = "helpdesk", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = RequestDetail), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_request(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<RequestDetail>, AppError> {
+    Ok(Json(ops::request_detail(&state, &identity, id).await?))
+}
+
+/// Body of a comment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    /// Text, 1–20000 characters.
+    pub body: String,
+}
+
+/// Adds a comment.
+#[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/comments", tag = "helpdesk", params(("id" = i64, Path)), request_body = NewComment,
+    security(("bearer" = [])), responses((status = 201, body = CommentView), (status = 409, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_comment(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewComment>,
+) -> Result<(StatusCode, Json<CommentView>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::add_comment(&state, &identity, id, &input.body).await?),
+    ))
+}
+
+/// Body of a status change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTransition {
+    /// Target status.
+    pub status: Status,
+}
+
+/// Changes the status; 409 if the state machine does not allow it.
+#[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/transitions", tag = "helpdesk", params(("id" = i64, Path)), request_body = NewTransition,
+    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 409, description = "Invalid transition", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewTransition>,
+) -> Result<Json<RequestView>, AppError> {
+    Ok(Json(
+        ops::transition(&state, &identity, id, input.status).await?,
+    ))
+}
+
+/// Body of an assignment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// Operator user id, or null to unassign.
+    pub assignee_id: Option<i64>,
+}
+
+/// Assigns the request to a Help Desk operator.
+#[utoipa::path(put, path = "/v1/helpdesk/requests/{id}/assignee", tag = "helpdesk", params(("id" = i64, Path)), request_body = Assignment,
+    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn update_assignee(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<Assignment>,
+) -> Result<Json<RequestView>, AppError> {
+    Ok(Json(
+        ops::assign(&state, &identity, id, input.assignee_id).await?,
+    ))
+}
+
+/// The filtered list as CSV (UTF-8), at most 10,000 rows.
+#[utoipa::path(get, path = "/v1/helpdesk/requests/export.csv", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn export_requests(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    csv_response(&state, &identity, &query).await
+}
+
+/// Shared by the API and the page link.
+pub async fn csv_response(
+    state: &AppState,
+    identity: &Identity,
+    query: &ListQuery,
+) -> Result<Response, AppError> {
+    policy::authorize(identity, Action::ExportRequests)?;
+    let separator = match query.sep.as_deref() {
+        None | Some("comma" | ",") => b',',
+        Some("semicolon" | ";") => b';',
+        Some(_) => return Err(AppError::invalid_field("sep", "use comma or semicolon")),
+    };
+    let rows = ops::list_requests(state, identity, query, 10_000, None).await?;
+    let body = ops::to_csv(&rows, separator)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"helpdesk.csv\"",
+            ),
+        ],
+        Body::from(body),
+    )
+        .into_response())
+}

@@ -1,0 +1,666 @@
+//! Help Desk operations shared by the API and the web pages: each checks the policy, changes
+//! the data and appends the audit event in one transaction.
+
+use pico_protocol::ComuneCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::auth::policy::{self, Action, Scope};
+use crate::auth::{Identity, Role};
+use crate::config::HelpdeskSettings;
+use crate::db::{self, audit, helpdesk::RequestRow};
+use crate::error::AppError;
+use crate::helpdesk::{ALLOWED_ATTACHMENT_TYPES, Category, SUBJECT_MAX, Status, TEXT_MAX};
+use crate::state::AppState;
+
+/// A request as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestView {
+    /// Id.
+    pub id: i64,
+    /// ISTAT code of the Comune that opened it.
+    pub comune_code: String,
+    /// Its name.
+    pub comune_name: String,
+    /// Category.
+    pub category: Category,
+    /// Subject.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Status.
+    pub status: Status,
+    /// Assigned operator's id.
+    pub assignee_id: Option<i64>,
+    /// Assigned operator's name.
+    pub assignee_name: Option<String>,
+    /// Who opened it.
+    pub opened_by: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC.
+    pub updated_at: String,
+    /// First answer from the Province, RFC 3339 UTC.
+    pub first_response_at: Option<String>,
+    /// When it was resolved, RFC 3339 UTC.
+    pub resolved_at: Option<String>,
+    /// When it was closed, RFC 3339 UTC.
+    pub closed_at: Option<String>,
+    /// First answer due by, RFC 3339 UTC.
+    pub first_response_due: String,
+    /// Resolution due by, RFC 3339 UTC.
+    pub resolution_due: String,
+    /// Whether an SLA deadline has passed unmet.
+    pub overdue: bool,
+}
+
+impl RequestView {
+    /// Builds the view, computing the SLA clock at `now`.
+    pub fn new(row: RequestRow, sla: &HelpdeskSettings, now: i64) -> RequestView {
+        let first_due = row.created_at + i64::from(sla.sla_first_response_hours) * 3600;
+        let resolve_due = row.created_at + i64::from(sla.sla_resolution_hours) * 3600;
+        let overdue = (row.first_response_at.is_none() && now > first_due)
+            || (row.resolved_at.is_none() && !row.status.is_done() && now > resolve_due);
+        let (assignee_id, assignee_name) = row
+            .assignee
+            .map_or((None, None), |(id, name)| (Some(id), Some(name)));
+        RequestView {
+            id: row.id,
+            comune_code: row.comune_code,
+            comune_name: row.comune_name,
+            category: row.category,
+            subject: row.subject,
+            description: row.description,
+            status: row.status,
+            assignee_id,
+            assignee_name,
+            opened_by: row.opened_by,
+            created_at: db::rfc3339(row.created_at),
+            updated_at: db::rfc3339(row.updated_at),
+            first_response_at: row.first_response_at.map(db::rfc3339),
+            resolved_at: row.resolved_at.map(db::rfc3339),
+            closed_at: row.closed_at.map(db::rfc3339),
+            first_response_due: db::rfc3339(first_due),
+            resolution_due: db::rfc3339(resolve_due),
+            overdue,
+        }
+    }
+}
+
+/// A comment as shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    /// Id.
+    pub id: i64,
+    /// Author's name.
+    pub author: String,
+    /// Whether the Province wrote it.
+    pub from_province: bool,
+    /// Text.
+    pub body: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+/// An attachment as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    /// Id.
+    pub id: i64,
+    /// File name.
+    pub filename: String,
+    /// Content type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+/// A request with its conversation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestDetail {
+    /// The request.
+    pub request: RequestView,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentView>,
+    /// Attachments.
+    pub attachments: Vec<AttachmentView>,
+    /// Statuses the caller may move it to now.
+    pub allowed_transitions: Vec<Status>,
+}
+
+/// Body of `POST /v1/helpdesk/requests`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// Comune the request is for; Comune users may omit it (their own is used).
+    #[schema(value_type = Option<String>, example = "026086")]
+    pub comune_code: Option<ComuneCode>,
+    /// Category.
+    pub category: Category,
+    /// Subject, 1–200 characters.
+    pub subject: String,
+    /// Description, 1–20000 characters.
+    pub description: String,
+}
+
+/// An uploaded file, already read.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Original file name.
+    pub filename: String,
+    /// Declared content type.
+    pub content_type: String,
+    /// Bytes.
+    pub data: Vec<u8>,
+}
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, AppError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid_field(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(AppError::invalid_field(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks an upload against the size and type limits; returns a safe file name.
+pub fn check_upload(upload: &Upload, settings: &HelpdeskSettings) -> Result<String, AppError> {
+    if upload.data.len() > settings.attachment_max_bytes {
+        return Err(AppError::TooLarge);
+    }
+    if !ALLOWED_ATTACHMENT_TYPES.contains(&upload.content_type.as_str()) {
+        return Err(AppError::invalid_field(
+            "attachment",
+            format!(
+                "type {:?} is not accepted (PDF, images, text, office documents)",
+                upload.content_type
+            ),
+        ));
+    }
+    let name: String = upload
+        .filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
+        .take(100)
+        .collect();
+    Ok(if name.trim().is_empty() {
+        "allegato".to_owned()
+    } else {
+        name
+    })
+}
+
+/// Opens a request (with an optional attachment).
+pub async fn open_request(
+    state: &AppState,
+    identity: &Identity,
+    input: NewRequest,
+    upload: Option<Upload>,
+) -> Result<RequestView, AppError> {
+    let user = identity.require_user()?.clone();
+    let comune = match (&input.comune_code, &user.role) {
+        (Some(code), _) => code.as_str().to_owned(),
+        (None, Role::Comune(own)) => own.as_str().to_owned(),
+        (None, _) => {
+            return Err(AppError::invalid_field(
+                "comune_code",
+                "required for Province staff",
+            ));
+        }
+    };
+    if !comune.starts_with(&state.province.code) {
+        return Err(AppError::invalid_field(
+            "comune_code",
+            format!("{comune} is not a Comune of this Province"),
+        ));
+    }
+    policy::authorize(identity, Action::OpenRequest { comune: &comune })?;
+    let subject = check_text("subject", &input.subject, SUBJECT_MAX)?;
+    let description = check_text("description", &input.description, TEXT_MAX)?;
+    let upload = match upload {
+        Some(upload) => Some((check_upload(&upload, &state.config.helpdesk)?, upload)),
+        None => None,
+    };
+    let actor = identity.actor();
+    let sla = state.config.helpdesk.clone();
+    state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = conn.transaction()?;
+            if db::comuni::name_of(&tx, &comune)?.is_none() {
+                return Err(AppError::invalid_field(
+                    "comune_code",
+                    format!("{comune} is not a Comune of this Province"),
+                ));
+            }
+            let id = db::helpdesk::insert(
+                &tx,
+                &comune,
+                input.category,
+                &subject,
+                &description,
+                user.id,
+                now,
+            )?;
+            let resource = format!("helpdesk_request:{id}");
+            audit::record(
+                &tx,
+                &actor,
+                "helpdesk.open",
+                &resource,
+                &json!({"comune": comune, "category": input.category.as_str()}),
+                now,
+            )?;
+            if let Some((filename, upload)) = upload {
+                let sha = hex::encode(Sha256::digest(&upload.data));
+                let attachment = db::helpdesk::insert_attachment(
+                    &tx,
+                    id,
+                    &filename,
+                    &upload.content_type,
+                    &sha,
+                    &upload.data,
+                    now,
+                )?;
+                audit::record(
+                    &tx,
+                    &actor,
+                    "helpdesk.attach",
+                    &resource,
+                    &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
+                    now,
+                )?;
+            }
+            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            tx.commit()?;
+            Ok(RequestView::new(row, &sla, now))
+        })
+        .await
+}
+
+async fn load(state: &AppState, id: i64) -> Result<RequestRow, AppError> {
+    state
+        .db
+        .call(move |conn| db::helpdesk::get(conn, id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// A request with comments, attachments and the caller's allowed transitions.
+pub async fn request_detail(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+) -> Result<RequestDetail, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::ViewRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    let allowed_transitions = row
+        .status
+        .next()
+        .into_iter()
+        .filter(|to| {
+            policy::authorize(
+                identity,
+                Action::TransitionRequest {
+                    comune: &row.comune_code,
+                    from: row.status,
+                    to: *to,
+                },
+            )
+            .is_ok()
+        })
+        .collect();
+    let (comments, attachments) = state
+        .db
+        .call(move |conn| {
+            Ok::<_, AppError>((
+                db::helpdesk::comments(conn, id)?,
+                db::helpdesk::attachments(conn, id)?,
+            ))
+        })
+        .await?;
+    Ok(RequestDetail {
+        request: RequestView::new(row, &state.config.helpdesk, db::now()),
+        comments: comments
+            .into_iter()
+            .map(|c| CommentView {
+                id: c.id,
+                author: c.author,
+                from_province: c.from_province,
+                body: c.body,
+                created_at: db::rfc3339(c.created_at),
+            })
+            .collect(),
+        attachments: attachments
+            .into_iter()
+            .map(|a| AttachmentView {
+                id: a.id,
+                filename: a.filename,
+                content_type: a.content_type,
+                size: a.size,
+            })
+            .collect(),
+        allowed_transitions,
+    })
+}
+
+/// Adds a comment. A Province comment stops the first-response clock; a Comune reply to a
+/// request waiting for it puts the request back in progress.
+pub async fn add_comment(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    body: &str,
+) -> Result<CommentView, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::CommentRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    if row.status == Status::Closed {
+        return Err(AppError::Conflict {
+            code: "request_closed",
+            detail: "The request is closed: open a new one.".into(),
+        });
+    }
+    let body = check_text("body", body, TEXT_MAX)?;
+    let user = identity.require_user()?.clone();
+    let actor = identity.actor();
+    state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = conn.transaction()?;
+            let from_province = user.role.is_province();
+            let comment = db::helpdesk::insert_comment(&tx, id, user.id, from_province, &body, now)?;
+            let resource = format!("helpdesk_request:{id}");
+            audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
+            if from_province {
+                db::helpdesk::mark_first_response(&tx, id, now)?;
+            } else if row.status == Status::WaitingForComune {
+                db::helpdesk::set_status(&tx, id, Status::InProgress, now)?;
+                audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": row.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
+            }
+            tx.commit()?;
+            Ok(CommentView { id: comment, author: user.display_name, from_province, body, created_at: db::rfc3339(now) })
+        })
+        .await
+}
+
+/// Moves a request to `to`, if the state machine and the policy allow it.
+pub async fn transition(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    to: Status,
+) -> Result<RequestView, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::ViewRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    policy::authorize(
+        identity,
+        Action::TransitionRequest {
+            comune: &row.comune_code,
+            from: row.status,
+            to,
+        },
+    )?;
+    let from = row.status;
+    if !from.can_move_to(to) {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+            detail: format!(
+                "A request in status {} cannot move to {}; allowed: {}.",
+                from.as_str(),
+                to.as_str(),
+                from.next()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let province_staff = identity.require_user()?.role.is_province();
+    let actor = identity.actor();
+    let sla = state.config.helpdesk.clone();
+    state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = conn.transaction()?;
+            // Re-check inside the transaction: another operator may have moved it meanwhile.
+            let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            if current.status != from {
+                return Err(AppError::Conflict {
+                    code: "stale_status",
+                    detail: format!(
+                        "The request is now {}; reload and retry.",
+                        current.status.as_str()
+                    ),
+                });
+            }
+            db::helpdesk::set_status(&tx, id, to, now)?;
+            if province_staff {
+                db::helpdesk::mark_first_response(&tx, id, now)?;
+            }
+            audit::record(
+                &tx,
+                &actor,
+                "helpdesk.transition",
+                &format!("helpdesk_request:{id}"),
+                &json!({"from": from.as_str(), "to": to.as_str()}),
+                now,
+            )?;
+            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            tx.commit()?;
+            Ok(RequestView::new(row, &sla, now))
+        })
+        .await
+}
+
+/// Assigns a request to a Help Desk operator (or clears the assignee).
+pub async fn assign(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    assignee: Option<i64>,
+) -> Result<RequestView, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::ViewRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    policy::authorize(identity, Action::AssignRequest)?;
+    let actor = identity.actor();
+    let sla = state.config.helpdesk.clone();
+    state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = conn.transaction()?;
+            if let Some(assignee) = assignee {
+                let staff = db::people::helpdesk_staff(&tx)?;
+                if !staff.iter().any(|user| user.id == assignee) {
+                    return Err(AppError::invalid_field(
+                        "assignee_id",
+                        "not an active Help Desk operator",
+                    ));
+                }
+            }
+            db::helpdesk::set_assignee(&tx, id, assignee, now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "helpdesk.assign",
+                &format!("helpdesk_request:{id}"),
+                &json!({"assignee": assignee}),
+                now,
+            )?;
+            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            tx.commit()?;
+            Ok(RequestView::new(row, &sla, now))
+        })
+        .await
+}
+
+/// List filters from the query string.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only this Comune (Province staff only; Comune users always see their own).
+    pub comune: Option<String>,
+    /// Only this category.
+    pub category: Option<Category>,
+    /// Only requests assigned to this user id.
+    pub assignee: Option<i64>,
+    /// Only overdue requests.
+    pub overdue: Option<bool>,
+    /// Page size (default 50, max 200).
+    pub limit: Option<u32>,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+    /// CSV export only: `comma` (default) or `semicolon` (for Italian spreadsheets).
+    pub sep: Option<String>,
+}
+
+/// Lists requests visible to `identity`; returns the rows and whether there are more.
+pub async fn list_requests(
+    state: &AppState,
+    identity: &Identity,
+    query: &ListQuery,
+    limit: u32,
+    before_id: Option<i64>,
+) -> Result<Vec<RequestView>, AppError> {
+    let scope = policy::helpdesk_scope(identity)?;
+    let sla = state.config.helpdesk.clone();
+    let now = db::now();
+    let comune = match scope {
+        Scope::All => query.comune.clone().filter(|c| !c.is_empty()),
+        Scope::Comune(own) => Some(own),
+    };
+    let filter = db::helpdesk::Filter {
+        comune,
+        status: query.status,
+        category: query.category,
+        assignee_id: query.assignee,
+        overdue: query.overdue.filter(|o| *o).map(|_| {
+            (
+                now,
+                i64::from(sla.sla_first_response_hours) * 3600,
+                i64::from(sla.sla_resolution_hours) * 3600,
+            )
+        }),
+        before_id,
+    };
+    let rows = state
+        .db
+        .call(move |conn| db::helpdesk::list(conn, &filter, limit).map_err(AppError::from))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| RequestView::new(row, &sla, now))
+        .collect())
+}
+
+/// CSV of the given requests (UTF-8, `,` or `;` separated, with a header row).
+pub fn to_csv(requests: &[RequestView], separator: u8) -> Result<Vec<u8>, AppError> {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(separator)
+        .from_writer(Vec::new());
+    let internal = |err: csv::Error| AppError::Internal(err.to_string());
+    writer
+        .write_record([
+            "id",
+            "comune_code",
+            "comune_name",
+            "category",
+            "subject",
+            "status",
+            "assignee",
+            "opened_by",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "overdue",
+        ])
+        .map_err(internal)?;
+    for r in requests {
+        writer
+            .write_record([
+                r.id.to_string().as_str(),
+                &r.comune_code,
+                &r.comune_name,
+                r.category.as_str(),
+                &r.subject,
+                r.status.as_str(),
+                r.assignee_name.as_deref().unwrap_or(""),
+                &r.opened_by,
+                &r.created_at,
+                r.first_response_at.as_deref().unwrap_or(""),
+                r.resolved_at.as_deref().unwrap_or(""),
+                r.closed_at.as_deref().unwrap_or(""),
+                if r.overdue { "1" } else { "0" },
+            ])
+            .map_err(internal)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|err| AppError::Internal(err.to_string()))
+}
+
+/// The bytes of an attachment the caller may read.
+pub async fn attachment(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    attachment_id: i64,
+) -> Result<(AttachmentView, Vec<u8>), AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::ViewRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    let (meta, data) = state
+        .db
+        .call(move |conn| {
+            db::helpdesk::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok((
+        AttachmentView {
+            id: meta.id,
+            filename: meta.filename,
+            content_type: meta.content_type,
+            size: meta.size,
+        },
+        data,
+    ))
+}

@@ -1,0 +1,78 @@
+//! `pico-node`: the service a Province runs for its Comuni.
+//!
+//! The library holds everything; `main.rs` only parses the command line. [`app`] builds the
+//! router from an [`AppState`] (tests drive it directly), [`run`] serves it on a bound
+//! listener until a shutdown future resolves (tests bind port 0 first, so no sleeps).
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod helpdesk;
+pub mod lock;
+pub mod state;
+pub mod web;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use pico_service::observe::Metrics;
+use pico_service::{Db, Server, health, http};
+use tokio::net::TcpListener;
+
+pub use config::NodeConfig;
+pub use state::AppState;
+
+/// Opens the node's database (applying pending migrations) and loads its Province.
+pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
+    let db_path = config.db_path();
+    if !db_path.exists() {
+        anyhow::bail!(
+            "no node database at {}: run `pico-node init --province <code> --data-dir {}` first",
+            db_path.display(),
+            config.data_dir.display()
+        );
+    }
+    let db = Db::open(&db_path, db::MIGRATIONS, config.db_pool_size)?;
+    let province = db::comuni::province(&*db.get()?)?
+        .context("the database has no Province: it was not created by `pico-node init`")?;
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        province: Arc::new(province),
+        metrics: Metrics::global(),
+    })
+}
+
+/// The whole HTTP application: API, pages, health endpoints and static assets, wrapped in
+/// the shared middleware stack.
+pub fn app(state: AppState) -> Router {
+    let settings = state.config.http.clone();
+    let router = Router::new()
+        .merge(api::router(state.clone()))
+        .merge(web::router(state.clone()))
+        .merge(health::router(state.db.clone(), state.metrics.clone()))
+        .merge(pico_service::web::static_router())
+        .fallback(web::fallback)
+        .with_state(state);
+    http::layers(router, &settings)
+}
+
+/// Serves the node on `listener` until `shutdown` resolves, holding the data directory lock.
+pub async fn run(
+    config: NodeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let _lock = lock::DataDirLock::acquire(&config.lock_path())?;
+    let state = open_state(config)?;
+    tracing::info!(node.province = %state.province.code, "Province node ready");
+    Server::from_listener(listener)?
+        .run(app(state), shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! The application state shared by every handler.
+
+use std::sync::Arc;
+
+use pico_service::Db;
+use pico_service::observe::Metrics;
+use pico_service::web::{Chrome, NavLink};
+
+use crate::auth::{Identity, Role};
+use crate::config::NodeConfig;
+use crate::db::comuni::Province;
+
+/// Cloned into every handler (all fields are cheap handles).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Configuration.
+    pub config: Arc<NodeConfig>,
+    /// This node's Province (read once at start-up: it never changes).
+    pub province: Arc<Province>,
+    /// Prometheus recorder.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// The page chrome for `identity`, with `current` marking the active navigation link.
+    pub fn chrome(&self, identity: Option<&Identity>, current: &str) -> Chrome {
+        let mut nav = vec![NavLink::new("Home", "/", current == "/")];
+        let user = identity.and_then(|identity| identity.user.as_ref());
+        if let Some(user) = user {
+            nav.push(NavLink::new(
+                "Cruscotto",
+                "/dashboard",
+                current == "/dashboard",
+            ));
+            if matches!(
+                user.role,
+                Role::Admin | Role::Comune(_) | Role::Operator(crate::auth::Module::Helpdesk)
+            ) {
+                nav.push(NavLink::new(
+                    "Help Desk",
+                    "/helpdesk",
+                    current == "/helpdesk",
+                ));
+            }
+        }
+        let header_actions = Some(crate::web::header_actions(identity));
+        Chrome {
+            site_name: self.province.name.clone(),
+            tagline: "Servizi della Provincia per i Comuni".to_owned(),
+            nav,
+            header_actions,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `TestApp`: a node initialised in a temp dir, served on 127.0.0.1:0, with typed helpers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use pico_node::NodeConfig;
+use pico_node::auth::{Role, secrets};
+use pico_node::db;
+use pico_service::Db;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub config: NodeConfig,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn config_for(dir: PathBuf) -> NodeConfig {
+    let mut config = NodeConfig {
+        data_dir: dir,
+        ..NodeConfig::default()
+    };
+    // Tests make many requests from one address.
+    config.http.rate_limit_burst = 100_000;
+    config.http.rate_limit_per_minute = 1_000_000;
+    config
+}
+
+/// An initialised data directory for `province`.
+pub fn init_dir(province: &str) -> (tempfile::TempDir, NodeConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path().join("data"));
+    pico_node::cli::init(&config, province).unwrap();
+    (dir, config)
+}
+
+/// Adds a user with a known password and returns an API token for it.
+pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
+    let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
+    let conn = db.get().unwrap();
+    let hash = secrets::hash_password(&password_of(username)).unwrap();
+    let id = db::people::insert_user(
+        &conn,
+        username,
+        &format!("Utente {username}"),
+        &hash,
+        role,
+        db::now(),
+    )
+    .unwrap();
+    let token = secrets::new_api_token();
+    db::people::insert_token(
+        &conn,
+        &secrets::sha256_hex(&token),
+        id,
+        "test",
+        db::now(),
+        db::now() + 3600,
+    )
+    .unwrap();
+    token
+}
+
+pub fn password_of(username: &str) -> String {
+    format!("pw-{username}-123")
+}
+
+impl TestApp {
+    pub async fn spawn(province: &str) -> TestApp {
+        let (dir, config) = init_dir(province);
+        TestApp::start(dir, config).await
+    }
+
+    pub async fn start(dir: tempfile::TempDir, config: NodeConfig) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(pico_node::run(config.clone(), listener, async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            config,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it; returns the data dir for a restart.
+    pub async fn stop(mut self) -> (tempfile::TempDir, NodeConfig) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+        let TestApp { dir, config, .. } = self;
+        (dir, config)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = reqwest::Client::new().get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = reqwest::Client::new().post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Opens a request as `token` (a Comune user) and returns its id.
+    pub async fn open_request(&self, token: &str, subject: &str) -> i64 {
+        let response = self
+            .post_json("/v1/helpdesk/requests", Some(token), &json!({"category": "technical", "subject": subject, "description": "Il PC non si accende."}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+/// Asserts a problem+json response with `status` and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    body
+}

@@ -1,0 +1,345 @@
+//! SQLite plumbing: a connection pool with our pragmas, the async bridge, append-only
+//! migrations keyed by `PRAGMA user_version`, and online backup and restore.
+//!
+//! SQL itself lives in each service's `db` layer as plain synchronous functions over
+//! `&Connection`; async code reaches them only through [`Db::call`], which runs the closure on
+//! tokio's blocking pool so a slow query never stalls the runtime.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+/// Append-only list of migration steps: step `i` (0-based) takes the schema from
+/// `user_version = i` to `i + 1`. Never edit or reorder a released step; add a new one.
+pub type Migrations = &'static [&'static str];
+
+/// A pooled connection.
+pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// How long a writer waits for the lock before `SQLITE_BUSY`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pragmas set on every connection. WAL lets readers proceed during a write; NORMAL
+/// synchronous is durable across application crashes in WAL mode and much faster than FULL.
+const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA foreign_keys = ON;
+PRAGMA synchronous = NORMAL;";
+
+/// What can go wrong below the service's own SQL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// No connection could be obtained from the pool in time.
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    /// The database was written by a newer release.
+    #[error(
+        "the database at {path} has schema version {found}, newer than this binary supports ({supported}): \
+         run the release that wrote it, or restore a backup taken with this release"
+    )]
+    TooNew {
+        /// Database file.
+        path: String,
+        /// `user_version` found in the file.
+        found: i64,
+        /// Latest version this binary knows.
+        supported: i64,
+    },
+    /// The database is older than the binary and was opened without migrating.
+    #[error(
+        "the database has schema version {found} but this binary needs {supported}: run `migrate`"
+    )]
+    NotMigrated {
+        /// `user_version` found in the file.
+        found: i64,
+        /// Latest version this binary knows.
+        supported: i64,
+    },
+    /// A blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// A pool of SQLite connections to one database file.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    path: PathBuf,
+    schema_version: i64,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("path", &self.path)
+            .field("schema_version", &self.schema_version)
+            .finish()
+    }
+}
+
+/// Pool counters exported as metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Configured maximum.
+    pub max: u32,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and applies pending `migrations`. Refuses a
+    /// database newer than `migrations` with [`DbError::TooNew`].
+    pub fn open(path: &Path, migrations: Migrations, pool_size: u32) -> Result<Db, DbError> {
+        let db = Db::open_unmigrated(path, pool_size)?;
+        let mut conn = db.get()?;
+        migrate(&mut conn, migrations, path)?;
+        drop(conn);
+        Ok(Db {
+            schema_version: migrations.len() as i64,
+            ..db
+        })
+    }
+
+    /// Opens the database and checks that it is exactly at the version of `migrations`
+    /// (neither older nor newer), without changing it.
+    pub fn open_existing(
+        path: &Path,
+        migrations: Migrations,
+        pool_size: u32,
+    ) -> Result<Db, DbError> {
+        let db = Db::open_unmigrated(path, pool_size)?;
+        let found = schema_version(&*db.get()?)?;
+        let supported = migrations.len() as i64;
+        if found > supported {
+            return Err(DbError::TooNew {
+                path: path.display().to_string(),
+                found,
+                supported,
+            });
+        }
+        if found < supported {
+            return Err(DbError::NotMigrated { found, supported });
+        }
+        Ok(Db {
+            schema_version: supported,
+            ..db
+        })
+    }
+
+    fn open_unmigrated(path: &Path, pool_size: u32) -> Result<Db, DbError> {
+        let manager = SqliteConnectionManager::file(path).with_init(|conn| {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.execute_batch(CONNECTION_PRAGMAS)
+        });
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Db {
+            pool,
+            path: path.to_owned(),
+            schema_version: 0,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version this handle was opened at.
+    pub fn schema_version(&self) -> i64 {
+        self.schema_version
+    }
+
+    /// A connection for synchronous code (CLI commands, tests). From async code use
+    /// [`Db::call`].
+    pub fn get(&self) -> Result<PooledConnection, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|err| E::from(DbError::Task(err.to_string())))?
+    }
+
+    /// Pool counters.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
+    }
+
+    /// Whether the database answers and is at the expected schema version.
+    pub async fn is_ready(&self) -> bool {
+        let expected = self.schema_version;
+        self.call(move |conn| schema_version(conn).map(|found| found == expected))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Writes a consistent copy of the live database to `dest` (SQLite online backup: other
+    /// connections keep reading and writing meanwhile). `dest` must not exist.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), DbError> {
+        if dest.exists() {
+            return Err(DbError::Sqlite(rusqlite::Error::InvalidPath(
+                dest.to_owned(),
+            )));
+        }
+        let conn = self.get()?;
+        conn.backup(rusqlite::MAIN_DB, dest, None)?;
+        Ok(())
+    }
+}
+
+/// The schema version recorded in the file.
+pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Applies the pending steps of `migrations`, each in its own transaction together with its
+/// `user_version` bump, so a crash leaves the schema at a known step. Returns the versions
+/// before and after.
+pub fn migrate(
+    conn: &mut Connection,
+    migrations: Migrations,
+    path: &Path,
+) -> Result<(i64, i64), DbError> {
+    let found = schema_version(conn)?;
+    let supported = migrations.len() as i64;
+    if found > supported {
+        return Err(DbError::TooNew {
+            path: path.display().to_string(),
+            found,
+            supported,
+        });
+    }
+    for (index, step) in migrations.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(db.version = index + 1, "applied database migration");
+    }
+    Ok((found, supported))
+}
+
+/// Replaces the database at `db_path` with the backup at `backup` through SQLite's backup API
+/// (which also resets the WAL). The caller must make sure no process has `db_path` open.
+pub fn restore(backup: &Path, db_path: &Path) -> Result<(), DbError> {
+    let mut conn = Connection::open(db_path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.restore(
+        rusqlite::MAIN_DB,
+        backup,
+        None::<fn(rusqlite::backup::Progress)>,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEPS: Migrations = &[
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+        "ALTER TABLE t ADD COLUMN w TEXT;",
+    ];
+
+    #[tokio::test]
+    async fn migrates_sets_pragmas_and_bridges() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path, STEPS, 2).expect("opens");
+        let (mode, fk): (String, i64) = db
+            .call(|conn| {
+                let mode = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+                let fk = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+                Ok::<_, DbError>((mode, fk))
+            })
+            .await
+            .expect("query");
+        assert_eq!(mode, "wal");
+        assert_eq!(fk, 1);
+        assert!(db.is_ready().await);
+        assert_eq!(
+            schema_version(&db.get().expect("conn")).expect("version"),
+            2
+        );
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        drop(Db::open(&path, STEPS, 1).expect("opens"));
+        let err = Db::open(&path, &STEPS[..1], 1).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                DbError::TooNew {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer than this binary"));
+        const THREE: Migrations = &[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+            "ALTER TABLE t ADD COLUMN w TEXT;",
+            "SELECT 1;",
+        ];
+        let err = Db::open_existing(&path, THREE, 1).expect_err("old");
+        assert!(matches!(err, DbError::NotMigrated { .. }));
+    }
+
+    #[test]
+    fn backup_and_restore_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path, STEPS, 1).expect("opens");
+        db.get()
+            .expect("conn")
+            .execute("INSERT INTO t (v) VALUES ('kept')", [])
+            .expect("insert");
+        let backup = dir.path().join("backup.db");
+        db.backup_to(&backup).expect("backup");
+        assert!(db.backup_to(&backup).is_err(), "never overwrites");
+        db.get()
+            .expect("conn")
+            .execute("DELETE FROM t", [])
+            .expect("delete");
+        drop(db);
+        restore(&backup, &path).expect("restore");
+        let db = Db::open_existing(&path, STEPS, 1).expect("reopens");
+        let v: String = db
+            .get()
+            .expect("conn")
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .expect("row");
+        assert_eq!(v, "kept");
+    }
+}

@@ -1,0 +1,187 @@
+//! Real service processes for whole-system tests: start, wait until ready, kill, restart.
+//!
+//! Each process writes its output to a log file in its data directory, which the test prints
+//! when it fails, so a failure in CI can be understood without rerunning it.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// The path of a workspace binary built by cargo (`pico-hub`, `pico-node`).
+///
+/// Integration tests of this crate run after `cargo build` of the workspace binaries; the
+/// binaries sit next to the test executable's `deps` directory.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let test_exe = std::env::current_exe()?;
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test executable has no target directory")?;
+    let path = profile_dir.join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: build it first (`cargo build -p {name}`), as `cargo xtask test` does",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Runs a command to completion and returns its stdout, failing with its stderr.
+pub fn run(program: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} {} failed ({}): {}",
+            program.display(),
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A service process started by a test.
+#[derive(Debug)]
+pub struct Service {
+    program: PathBuf,
+    args: Vec<String>,
+    log: PathBuf,
+    address: SocketAddr,
+    child: Option<Child>,
+}
+
+impl Service {
+    /// Starts `program args…`, which must listen on `address`, and waits until it accepts
+    /// TCP connections and answers `GET /readyz` with 200.
+    pub fn start(
+        program: &Path,
+        args: &[&str],
+        address: SocketAddr,
+        log: &Path,
+    ) -> Result<Service> {
+        let mut service = Service {
+            program: program.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            log: log.to_owned(),
+            address,
+            child: None,
+        };
+        service.spawn()?;
+        Ok(service)
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.program.display()))?;
+        self.child = Some(child);
+        self.wait_ready(Duration::from_secs(30))
+    }
+
+    /// Polls `GET /readyz` until it answers 200, or fails with the process's log.
+    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!(
+                    "{} exited ({status}) while starting:\n{}",
+                    self.program.display(),
+                    self.log_text()
+                );
+            }
+            if http_status(self.address, "/readyz") == Some(200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        bail!(
+            "{} not ready after {limit:?}:\n{}",
+            self.program.display(),
+            self.log_text()
+        )
+    }
+
+    /// Base URL of the service.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Kills the process with SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts the process again with the same arguments and data.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill()?;
+        self.spawn()
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// Everything the process has written so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+/// A free loopback address. The port is released before the service binds it, which is racy
+/// in theory; services in these tests bind it within milliseconds.
+pub fn free_address() -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Status code of a plain `GET path` over HTTP/1.1, or None if nothing answered.
+pub fn http_status(address: SocketAddr, path: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_millis(200)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
