@@ -48,19 +48,259 @@ fn status(mut command: Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The main job. Until the federation issue lands, it builds the services and shows how to
-/// drive them.
+/// The partner Provinces of the programme: ISTAT code, name, port of their node.
+const PARTNERS: [(&str, &str, u16); 3] = [
+    ("026", "Treviso", 8726),
+    ("017", "Brescia", 8717),
+    ("041", "Pesaro e Urbino", 8741),
+];
+
+/// Port of the hub in the local federation.
+const HUB_PORT: u16 = 8700;
+
+/// The main job: a local federation of the UPI hub and the three partner Province nodes, each
+/// with its real Comuni, on embedded SQLite under one data folder. Running it again reuses
+/// the data; Ctrl-C stops every service cleanly.
 fn run(_args: &[String]) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "pico-node", "-p", "pico-hub"]);
-    status(build, "build the node and hub (release)")?;
-    for binary in ["pico-hub", "pico-node"] {
-        let path = workspace_root().join("target/release").join(binary);
-        let mut help = Command::new(&path);
-        help.arg("--help");
-        status(help, &format!("{binary} --help"))?;
+    status(build, "build the hub and the node (release)")?;
+    let release = workspace_root().join("target/release");
+    let hub_bin = release.join("pico-hub");
+    let node_bin = release.join("pico-node");
+
+    let data = std::env::var_os("PICO_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("pico-data"));
+    std::fs::create_dir_all(&data)?;
+    let hub_dir = data.join("hub");
+    let hub_is_new = !hub_dir.exists();
+    if hub_is_new {
+        capture(&hub_bin, &hub_dir, &["init"])?;
+        eprintln!("xtask: hub initialised in {}", hub_dir.display());
     }
+
+    let mut logins = Vec::new();
+    for (code, name, _) in PARTNERS {
+        let dir = data.join(code);
+        let node_is_new = !dir.exists();
+        if node_is_new {
+            init_partner(&node_bin, &dir, code, name)?;
+        }
+        if node_is_new || hub_is_new {
+            let shown = capture(&node_bin, &dir, &["key", "show"])?;
+            let key = shown
+                .lines()
+                .find_map(|line| line.strip_prefix("public key:"))
+                .map(str::trim)
+                .context("`pico-node key show` printed no public key")?;
+            capture(
+                &hub_bin,
+                &hub_dir,
+                &["enrol", "--province", code, "--key", key],
+            )?;
+            eprintln!("xtask: {name} ({code}) enrolled at the hub");
+        }
+        logins.push((code, name, std::fs::read_to_string(dir.join(LOGINS_FILE))?));
+    }
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))?;
+
+    let mut services = Vec::new();
+    services.push(spawn_service(
+        &hub_bin,
+        &hub_dir,
+        HUB_PORT,
+        &data.join("hub.log"),
+    )?);
+    for (code, _, port) in PARTNERS {
+        services.push(spawn_service(
+            &node_bin,
+            &data.join(code),
+            port,
+            &data.join(format!("node-{code}.log")),
+        )?);
+    }
+    for port in std::iter::once(HUB_PORT).chain(PARTNERS.iter().map(|p| p.2)) {
+        wait_ready(port, &mut services)?;
+    }
+
+    println!(
+        "\nPi.Co. local federation is running (data in {}, logs next to it).\n",
+        data.display()
+    );
+    println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
+    for (code, name, port) in PARTNERS {
+        println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
+    }
+    println!("\nDemo logins (also in each node's {LOGINS_FILE}):");
+    for (code, name, text) in &logins {
+        println!("  {name} ({code}):");
+        for line in text.lines() {
+            println!("    {line}");
+        }
+    }
+    println!("\nPress Ctrl-C to stop.");
+
+    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+        for service in &mut services {
+            if let Some(exit) = service.try_wait()? {
+                stop_all(&mut services);
+                bail!(
+                    "a service stopped unexpectedly ({exit}); see the logs in {}",
+                    data.display()
+                );
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    eprintln!("\nxtask: stopping the federation…");
+    stop_all(&mut services);
     Ok(())
+}
+
+/// Demo logins of a node, written at its first start (mode 0600: they are passwords).
+const LOGINS_FILE: &str = "demo-logins.txt";
+
+/// Initialises a partner node with its Comuni and demo users, and saves their logins.
+fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<()> {
+    let out = capture(node_bin, dir, &["init", "--province", code])?;
+    let admin = out
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("password:"))
+        .map(str::trim)
+        .context("`pico-node init` printed no admin password")?
+        .to_owned();
+    // The capital's Comune code: the ISTAT codes of Treviso, Brescia and Pesaro.
+    let capital = match code {
+        "026" => "026086",
+        "017" => "017029",
+        _ => "041044",
+    };
+    let mut text = format!("admin / {admin}   (Province administrator)\n");
+    for (user, label, args) in [
+        (
+            "helpdesk",
+            "Help Desk operator",
+            vec!["--role", "operator", "--module", "helpdesk"],
+        ),
+        (
+            "comune",
+            "Comune user",
+            vec!["--role", "comune", "--comune", capital],
+        ),
+    ] {
+        let display = format!("{label} — {name}");
+        let mut command = vec!["user", "add", user, "--name", &display];
+        command.extend(args);
+        let out = capture(node_bin, dir, &command)?;
+        let password = out
+            .rsplit("one-time password:")
+            .next()
+            .map(str::trim)
+            .context("`pico-node user add` printed no password")?;
+        text.push_str(&format!("{user} / {password}   ({label})\n"));
+    }
+    write_private(&dir.join(LOGINS_FILE), &text)?;
+    eprintln!("xtask: {name} ({code}) initialised with its ISTAT Comuni");
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Runs `binary --data-dir dir args…` and returns its output, failing with its messages.
+fn capture(binary: &Path, dir: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new(binary)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot start {}", binary.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} {} failed:\n{}{}",
+            binary.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn spawn_service(binary: &Path, dir: &Path, port: u16, log: &Path) -> Result<std::process::Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    Command::new(binary)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", binary.display()))
+}
+
+/// Waits until the service on `port` answers `/readyz` with 200.
+fn wait_ready(port: u16, services: &mut [std::process::Child]) -> Result<()> {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    while std::time::Instant::now() < deadline {
+        let ready =
+            std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(200))
+                .ok()
+                .and_then(|mut stream| {
+                    write!(
+                        stream,
+                        "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    )
+                    .ok()?;
+                    let mut head = [0u8; 12];
+                    stream.read_exact(&mut head).ok()?;
+                    Some(&head[9..12] == b"200")
+                })
+                .unwrap_or(false);
+        if ready {
+            return Ok(());
+        }
+        if services
+            .iter_mut()
+            .any(|s| matches!(s.try_wait(), Ok(Some(_))))
+        {
+            stop_all(services);
+            bail!("a service exited while starting (port {port} busy? see the logs in pico-data/)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    stop_all(services);
+    bail!("the service on port {port} was not ready after 30 s")
+}
+
+/// Asks every service to shut down gracefully (SIGTERM), then waits for it.
+fn stop_all(services: &mut [std::process::Child]) {
+    for service in services.iter() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(service.id().to_string())
+            .status();
+    }
+    for service in services.iter_mut() {
+        let _ = service.wait();
+    }
 }
 
 /// The whole test suite, with its prerequisites installed when missing.

@@ -37,6 +37,8 @@ use crate::state::AppState;
         helpdesk::api::create_transition,
         helpdesk::api::update_assignee,
         helpdesk::api::export_requests,
+        helpdesk::api::create_attachment,
+        helpdesk::api::get_attachment,
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),

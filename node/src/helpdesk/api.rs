@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::json::Query;
 use pico_service::page::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
@@ -34,6 +35,80 @@ pub fn router() -> Router<AppState> {
             post(create_transition),
         )
         .route("/v1/helpdesk/requests/{id}/assignee", put(update_assignee))
+        .route(
+            "/v1/helpdesk/requests/{id}/attachments",
+            post(create_attachment).layer(body_limit(ATTACHMENT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/helpdesk/requests/{id}/attachments/{attachment}",
+            get(get_attachment),
+        )
+}
+
+/// Upper bound of an attachment upload body; the configured attachment limit (5 MB by
+/// default) is checked on the bytes, this only stops a client from streaming more.
+const ATTACHMENT_BODY_LIMIT: usize = 51 * 1024 * 1024;
+
+/// Query of an attachment upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentQuery {
+    /// File name shown to people (path components are dropped).
+    pub filename: String,
+}
+
+/// Attaches a file to a request. The body is the file itself, with its media type as
+/// `Content-Type` (PDF, images, text, office documents).
+#[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/attachments", tag = "helpdesk",
+    params(("id" = i64, Path), AttachmentQuery), security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    responses((status = 201, body = ops::AttachmentView),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, description = "File over the attachment limit", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Type not accepted", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_attachment(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Query(query): Query<AttachmentQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ops::AttachmentView>), AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .unwrap_or("application/octet-stream")
+        .trim()
+        .to_owned();
+    if body.is_empty() {
+        return Err(AppError::invalid_field("body", "the file is empty"));
+    }
+    let upload = ops::Upload {
+        filename: query.filename,
+        content_type,
+        data: body.to_vec(),
+    };
+    let view = ops::add_attachment(&state, &identity, id, upload).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Downloads an attachment of a request the caller may read.
+#[utoipa::path(get, path = "/v1/helpdesk/requests/{id}/attachments/{attachment}", tag = "helpdesk",
+    params(("id" = i64, Path), ("attachment" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The file, with its media type"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let (meta, data) = ops::attachment(&state, &identity, id, attachment).await?;
+    Ok(crate::web::download(
+        &meta.content_type,
+        &meta.filename,
+        data,
+    ))
 }
 
 /// Requests visible to the caller, newest first.
@@ -59,7 +134,7 @@ pub async fn list_requests(
     Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
 }
 
-/// Opens a request (JSON; attachments are uploaded through the web form).
+/// Opens a request (JSON; attach files with `POST …/{id}/attachments`).
 #[utoipa::path(post, path = "/v1/helpdesk/requests", tag = "helpdesk", request_body = NewRequest, security(("bearer" = [])),
     responses((status = 201, body = RequestView),
               (status = 400, description = "Malformed JSON", body = ProblemDocument, content_type = "application/problem+json"),

@@ -634,6 +634,56 @@ pub fn to_csv(requests: &[RequestView], separator: u8) -> Result<Vec<u8>, AppErr
         .map_err(|err| AppError::Internal(err.to_string()))
 }
 
+/// Adds an attachment to an existing request: whoever may comment on it may attach files.
+pub async fn add_attachment(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    upload: Upload,
+) -> Result<AttachmentView, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::CommentRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    let filename = check_upload(&upload, &state.config.helpdesk)?;
+    let actor = identity.actor();
+    state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = conn.transaction()?;
+            let sha = hex::encode(Sha256::digest(&upload.data));
+            let attachment = db::helpdesk::insert_attachment(
+                &tx,
+                id,
+                &filename,
+                &upload.content_type,
+                &sha,
+                &upload.data,
+                now,
+            )?;
+            audit::record(
+                &tx,
+                &actor,
+                "helpdesk.attach",
+                &format!("helpdesk_request:{id}"),
+                &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(AttachmentView {
+                id: attachment,
+                filename,
+                content_type: upload.content_type,
+                size: upload.data.len() as i64,
+            })
+        })
+        .await
+}
+
 /// The bytes of an attachment the caller may read.
 pub async fn attachment(
     state: &AppState,

@@ -4,6 +4,7 @@
     reason = "tests fail loudly on any unexpected error"
 )]
 
+mod attachments;
 mod authz;
 mod backup;
 mod browser;

@@ -1,0 +1,293 @@
+//! Load benchmark of a serving node, with wrk on loopback (64 connections).
+//!
+//! It compares, in the same run and on the same database, the real endpoints (auth, sessions,
+//! tracing, metrics, rate limits, security headers) with a bare axum handler that runs the same
+//! SQL and serialises the same JSON with no middleware:
+//! - an authenticated `GET /v1/helpdesk/requests?limit=50` (a 50-item page);
+//! - the public `GET /v1/comuni?limit=50`.
+//!
+//! Then it starts the release `pico-node serve` binary and reports its start-up time (spawn to
+//! `/readyz` 200) and its idle resident memory.
+//!
+//! Run: `cargo bench -p pico-node --bench http_load` (needs `wrk`: `apt-get install wrk`).
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark fails loudly on unexpected input"
+)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::get;
+use pico_node::auth::{Role, secrets};
+use pico_node::error::AppError;
+use pico_node::helpdesk::ops::RequestView;
+use pico_node::{AppState, NodeConfig, db};
+use pico_service::page::Page;
+
+const SECONDS: &str = "10";
+
+fn main() {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("wrk is not installed: apt-get install wrk");
+        std::process::exit(2);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(compare());
+    startup_and_memory();
+}
+
+fn bench_config(dir: &std::path::Path) -> NodeConfig {
+    let mut config = NodeConfig {
+        data_dir: dir.to_owned(),
+        ..NodeConfig::default()
+    };
+    // The rate limiter is measured (it runs on every request) but must not refuse the load.
+    config.http.rate_limit_burst = 1_000_000_000;
+    config.http.rate_limit_per_minute = 1_000_000_000;
+    config
+}
+
+/// An initialised Treviso node with 500 Help Desk requests and an admin API token.
+fn prepare(dir: &std::path::Path) -> (NodeConfig, String) {
+    let config = bench_config(dir);
+    pico_node::cli::init(&config, "026").unwrap();
+    let db = pico_service::Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
+    let mut conn = db.get().unwrap();
+    let now = db::now();
+    let hash = secrets::hash_password("bench-password-123").unwrap();
+    let user = db::people::insert_user(&conn, "bench", "Bench", &hash, &Role::Admin, now).unwrap();
+    let token = secrets::new_api_token();
+    db::people::insert_token(
+        &conn,
+        &secrets::sha256_hex(&token),
+        user,
+        "bench",
+        now,
+        now + 86_400,
+    )
+    .unwrap();
+    let comuni: Vec<String> = db::comuni::list(&conn, None, 200)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let tx = conn.transaction().unwrap();
+    for i in 0..500 {
+        db::helpdesk::insert(
+            &tx,
+            &comuni[i % comuni.len()],
+            pico_node::helpdesk::Category::Technical,
+            &format!("Richiesta di assistenza numero {i} sul protocollo informatico"),
+            "Il servizio di protocollo non risponde dalle 9:00; servono indicazioni per la PEC.",
+            user,
+            now - 3_600 * (i as i64 % 200),
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    (config, token)
+}
+
+/// The same SQL and JSON as the real endpoints, with no middleware at all.
+fn bare_router(state: AppState) -> axum::Router {
+    async fn helpdesk(State(state): State<AppState>) -> Json<Page<RequestView>> {
+        let sla = state.config.helpdesk.clone();
+        let now = db::now();
+        let rows = state
+            .db
+            .call(|conn| {
+                db::helpdesk::list(conn, &db::helpdesk::Filter::default(), 51)
+                    .map_err(AppError::from)
+            })
+            .await
+            .unwrap();
+        let views = rows
+            .into_iter()
+            .map(|row| RequestView::new(row, &sla, now))
+            .collect();
+        Json(Page::from_overfetch(views, 50, |row: &RequestView| row.id))
+    }
+    async fn comuni(State(state): State<AppState>) -> Json<Page<db::comuni::Comune>> {
+        let rows = state
+            .db
+            .call(|conn| db::comuni::list(conn, None, 51).map_err(AppError::from))
+            .await
+            .unwrap();
+        Json(Page::from_overfetch(rows, 50, |c| c.code.clone()))
+    }
+    axum::Router::new()
+        .route("/bare/helpdesk", get(helpdesk))
+        .route("/bare/comuni", get(comuni))
+        .with_state(state)
+}
+
+struct WrkResult {
+    requests_per_second: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn wrk(url: &str, token: Option<&str>) -> WrkResult {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", "-c64", "-d", &format!("{SECONDS}s"), "--latency"]);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let output = command.arg(url).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let number_after = |prefix: &str| -> Option<String> {
+        text.lines()
+            .find(|line| line.trim_start().starts_with(prefix))
+            .and_then(|line| line.split_whitespace().nth(1).map(str::to_owned))
+    };
+    let requests_per_second = number_after("Requests/sec:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    let p99 = number_after("99%").unwrap_or_default();
+    let p99_ms = if let Some(us) = p99.strip_suffix("us") {
+        us.parse::<f64>().unwrap_or(f64::NAN) / 1000.0
+    } else if let Some(ms) = p99.strip_suffix("ms") {
+        ms.parse().unwrap_or(f64::NAN)
+    } else if let Some(s) = p99.strip_suffix('s') {
+        s.parse::<f64>().unwrap_or(f64::NAN) * 1000.0
+    } else {
+        f64::NAN
+    };
+    let non_2xx = text
+        .lines()
+        .find(|line| line.contains("Non-2xx"))
+        .and_then(|line| line.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    WrkResult {
+        requests_per_second,
+        p99_ms,
+        non_2xx,
+    }
+}
+
+async fn compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, token) = prepare(dir.path());
+    let state = pico_node::open_state(config).unwrap();
+
+    let real = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let real_addr = real.local_addr().unwrap();
+    let bare = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_addr = bare.local_addr().unwrap();
+    tokio::spawn(axum::serve(real, pico_node::app(state.clone())).into_future());
+    tokio::spawn(axum::serve(bare, bare_router(state)).into_future());
+
+    let cases = [
+        (
+            "Help Desk list, 50 items, authenticated",
+            format!("http://{real_addr}/v1/helpdesk/requests?limit=50"),
+            format!("http://{bare_addr}/bare/helpdesk"),
+            Some(token.clone()),
+        ),
+        (
+            "GET /v1/comuni, 50 items, public",
+            format!("http://{real_addr}/v1/comuni?limit=50"),
+            format!("http://{bare_addr}/bare/comuni"),
+            None,
+        ),
+    ];
+    println!("wrk -t2 -c64 -d{SECONDS}s on loopback, 2 cores shared by wrk and the server\n");
+    println!("| endpoint | real req/s | real p99 | bare req/s | bare p99 | real/bare |");
+    println!("|---|---|---|---|---|---|");
+    for (name, real_url, bare_url, token) in cases {
+        let (real_url, bare_url) = (real_url.clone(), bare_url.clone());
+        let real = tokio::task::spawn_blocking(move || wrk(&real_url, token.as_deref()))
+            .await
+            .unwrap();
+        let bare = tokio::task::spawn_blocking(move || wrk(&bare_url, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            real.non_2xx, 0,
+            "the real endpoint answered errors under load"
+        );
+        println!(
+            "| {name} | {:.0} | {:.2} ms | {:.0} | {:.2} ms | {:.0}% |",
+            real.requests_per_second,
+            real.p99_ms,
+            bare.requests_per_second,
+            bare.p99_ms,
+            100.0 * real.requests_per_second / bare.requests_per_second
+        );
+    }
+}
+
+/// Start-up time and idle resident memory of the real binary.
+fn startup_and_memory() {
+    let binary =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/pico-node");
+    if !binary.exists() {
+        println!(
+            "\n(start-up and memory skipped: build `cargo build --release -p pico-node` first)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = bench_config(dir.path());
+    pico_node::cli::init(&config, "026").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = Instant::now();
+    let mut child = Command::new(&binary)
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    while pico_http_status(address) != Some(200) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "node did not start"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let startup = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2));
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: ?")
+        .to_owned();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    println!(
+        "\nrelease binary: start-up to /readyz 200 in {:.0} ms; idle {}",
+        startup.as_secs_f64() * 1000.0,
+        rss.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    );
+}
+
+fn pico_http_status(address: std::net::SocketAddr) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&address, Duration::from_millis(100)).ok()?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}

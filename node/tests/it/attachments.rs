@@ -1,0 +1,91 @@
+//! Help Desk attachments through the API: upload, download, tenancy and limits.
+
+use pico_node::auth::{Module, Role};
+use pico_protocol::ComuneCode;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, add_user, assert_problem};
+
+#[tokio::test]
+async fn attachments_round_trip_within_the_comune_and_respect_limits() {
+    let app = TestApp::spawn("026").await;
+    let treviso = add_user(
+        &app.config,
+        "treviso",
+        &Role::Comune(ComuneCode::parse("026086").unwrap()),
+    );
+    let asolo = add_user(
+        &app.config,
+        "asolo",
+        &Role::Comune(ComuneCode::parse("026003").unwrap()),
+    );
+    let operator = add_user(&app.config, "operatore", &Role::Operator(Module::Helpdesk));
+    let id = app
+        .open_request(&treviso, "Scanner del protocollo guasto")
+        .await;
+    let pdf = b"%PDF-1.7\nverbale di guasto\n%%EOF\n".to_vec();
+
+    let path = format!("/v1/helpdesk/requests/{id}/attachments?filename=verbale.pdf");
+    let response = app
+        .post_raw(&path, &treviso, "application/pdf", pdf.clone())
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(created["filename"], "verbale.pdf");
+    assert_eq!(created["size"], pdf.len());
+    let attachment = created["id"].as_i64().unwrap();
+
+    // The operator downloads exactly the bytes, with their type; the detail lists the file.
+    let download = app
+        .get(
+            &format!("/v1/helpdesk/requests/{id}/attachments/{attachment}"),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
+    let detail: serde_json::Value = app
+        .get(&format!("/v1/helpdesk/requests/{id}"), Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["attachments"].as_array().unwrap().len(), 1);
+
+    // Another Comune neither reads nor adds files: to it the request does not exist.
+    let other = app
+        .get(
+            &format!("/v1/helpdesk/requests/{id}/attachments/{attachment}"),
+            Some(&asolo),
+        )
+        .await;
+    assert_problem(other, StatusCode::NOT_FOUND).await;
+    let other = app
+        .post_raw(&path, &asolo, "application/pdf", pdf.clone())
+        .await;
+    assert_problem(other, StatusCode::NOT_FOUND).await;
+
+    // Types outside the list and files over the limit are refused, and nothing is stored.
+    let exe = app
+        .post_raw(
+            &path.replace("verbale.pdf", "setup.exe"),
+            &treviso,
+            "application/x-msdownload",
+            b"MZ".to_vec(),
+        )
+        .await;
+    assert_problem(exe, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let limit = app.config.helpdesk.attachment_max_bytes;
+    let huge = app
+        .post_raw(&path, &treviso, "application/pdf", vec![b'x'; limit + 1])
+        .await;
+    assert_problem(huge, StatusCode::PAYLOAD_TOO_LARGE).await;
+    let detail: serde_json::Value = app
+        .get(&format!("/v1/helpdesk/requests/{id}"), Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["attachments"].as_array().unwrap().len(), 1);
+}
