@@ -172,7 +172,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
             serve(config)
         }
         Command::Migrate => {
-            let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+            let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
             let state = crate::open_state(config)?;
             println!("database at schema version {}", state.db.schema_version());
             Ok(())
@@ -235,7 +235,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+    let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
     let db = Db::open(&db_path, db::MIGRATIONS, 1)?;
     let password = secrets::new_password();
     let hash = secrets::hash_password(&password)
@@ -284,7 +284,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
 }
 
 fn restore(config: &NodeConfig, file: &Path) -> anyhow::Result<()> {
-    let _lock = crate::lock::DataDirLock::acquire(&config.lock_path())?;
+    let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
     // Check the backup before touching anything: it must be a node database this binary
     // can open.
     Db::open_existing(file, db::MIGRATIONS, 1)

@@ -11,7 +11,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod helpdesk;
-pub mod lock;
 pub mod state;
 pub mod web;
 
@@ -20,6 +19,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
+use pico_service::lock::DataDirLock;
 use pico_service::observe::Metrics;
 use pico_service::{Db, Server, health, http};
 use tokio::net::TcpListener;
@@ -68,7 +68,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let _lock = lock::DataDirLock::acquire(&config.lock_path())?;
+    let _lock = DataDirLock::acquire(&config.lock_path(), "pico-node")?;
     let state = open_state(config)?;
     tracing::info!(node.province = %state.province.code, "Province node ready");
     Server::from_listener(listener)?

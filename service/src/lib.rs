@@ -19,6 +19,7 @@ pub mod db;
 pub mod health;
 pub mod http;
 pub mod json;
+pub mod lock;
 pub mod observe;
 pub mod page;
 pub mod problem;

@@ -1,0 +1,277 @@
+//! Load benchmark: the 86 UPI Provinces push signed batches of ~1,000 procurement-like rows
+//! concurrently to a real hub over HTTP; then the same rows are inserted into the same table
+//! in one SQLite transaction, without HTTP or verification, as the ceiling to compare with.
+//!
+//! `cargo bench -p pico-hub --bench load`; `PICO_BENCH_ENTRIES` entries per Province (default 3),
+//! `PICO_BENCH_ROWS` rows per entry (default 1000).
+
+#![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
+#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
+use std::time::{Duration, Instant};
+
+use pico_hub::config::HubConfig;
+use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
+use pico_protocol::{EntryDraft, Hash32, ProvinceCode, SecretKey, Seq, Timestamp};
+use pico_service::Server;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const FIELDS: [&str; 12] = [
+    "cig",
+    "comune",
+    "oggetto",
+    "cpv",
+    "tipo_procedura",
+    "importo_base",
+    "importo_aggiudicazione",
+    "data_pubblicazione",
+    "aggiudicatario_cf",
+    "pnrr",
+    "stato",
+    "n_offerte",
+];
+
+fn row(province: &str, i: u64) -> Row {
+    let base = 40_000 + (i * 7_919) % 900_000;
+    vec![
+        format!("B{province}{i:07}").into(),
+        format!("{province}{:03}", 1 + i % 40).into(),
+        format!("Lavori di manutenzione straordinaria della viabilità comunale, lotto {i}").into(),
+        ["45233140-2", "90910000-9", "79940000-5", "34144900-7"][(i % 4) as usize].into(),
+        FieldValue::Int([1, 4, 24, 34][(i % 4) as usize]),
+        format!("{base}.{:02}", i % 100).into(),
+        format!("{}.00", base * 9 / 10).into(),
+        format!("2025-{:02}-14", 1 + i % 12).into(),
+        format!("0{:010}", 1_234_567_890 + i).into(),
+        i.is_multiple_of(3).into(),
+        "aggiudicata".into(),
+        FieldValue::Int((1 + i % 12) as i64),
+    ]
+}
+
+fn batch(province: &str, first: u64, rows: u64) -> DatasetBatch {
+    DatasetBatch {
+        dataset: "appalti".into(),
+        schema_version: 1,
+        fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        primary_key: vec!["cig".into()],
+        snapshot: None,
+        upserts: (first..first + rows).map(|i| row(province, i)).collect(),
+        deletes: vec![],
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let per_province = env_u64("PICO_BENCH_ENTRIES", 3);
+    let rows = env_u64("PICO_BENCH_ROWS", 1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = HubConfig {
+            data_dir: dir.path().to_owned(),
+            checkpoint_interval_ms: 1000,
+            log_filter: "warn".into(),
+            ..HubConfig::default()
+        };
+        config.quota.push_burst = 1_000_000;
+        config.quota.pushes_per_minute = 1_000_000;
+        config.http.rate_limit_burst = 1_000_000;
+        config.http.rate_limit_per_minute = 1_000_000;
+        pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
+        let state = pico_hub::open(&config).unwrap();
+        let provinces: Vec<ProvinceCode> = pico_hub::registry::bundled()
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.upi)
+            .map(|p| p.code)
+            .collect();
+        assert_eq!(provinces.len(), 86);
+
+        // Sign everything up front: the benchmark measures the hub, not the nodes.
+        let mut bodies = Vec::new();
+        let mut all_batches = Vec::new();
+        {
+            let conn = state.db.get().unwrap();
+            for province in &provinces {
+                let key = SecretKey::from_seed(&Hash32::digest_of(&[b"bench ", province.as_str().as_bytes()]).0);
+                pico_hub::db::keys::enrol(&conn, *province, &key.public_key()).unwrap();
+                let mut prev = Hash32::ZERO;
+                let mut mine = Vec::new();
+                for n in 0..per_province {
+                    let batch = batch(province.as_str(), n * rows, rows);
+                    let payload = Payload::DatasetBatch(batch.clone());
+                    let entry = EntryDraft {
+                        sender: *province,
+                        seq: Seq::new(n + 1).unwrap(),
+                        prev,
+                        iat: Timestamp::now(),
+                        payload: &payload,
+                    }
+                    .sign(&key)
+                    .unwrap();
+                    prev = entry.entry_hash();
+                    let mut body = b"{\"entries\":[".to_vec();
+                    body.extend_from_slice(&entry.to_bytes());
+                    body.extend_from_slice(b"]}");
+                    mine.push(body);
+                    all_batches.push((*province, n + 1, prev, batch));
+                }
+                bodies.push(mine);
+            }
+        }
+        let bytes: usize = bodies.iter().flatten().map(Vec::len).sum();
+
+        let server = Server::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/federation/entries", server.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(pico_hub::serve(state.clone(), server, async {
+            let _ = stopped.await;
+        }));
+
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let tasks: Vec<_> = bodies
+            .into_iter()
+            .map(|mine| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    let mut done = Vec::new();
+                    for body in mine {
+                        let t = Instant::now();
+                        let response = client
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(response.status().as_u16(), 200);
+                        let _ = response.bytes().await.unwrap();
+                        latencies.push(t.elapsed());
+                        done.push(Instant::now());
+                    }
+                    (latencies, done)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let mut done = Vec::new();
+        for task in tasks {
+            let (l, d) = task.await.unwrap();
+            latencies.extend(l);
+            done.extend(d);
+        }
+        let elapsed = started.elapsed();
+        // Throughput early and late in the run: does ingest slow down as the table grows?
+        done.sort();
+        let fifth = done.len() / 5;
+        let window_rate = |from: usize, to: usize| {
+            let span = done[to].duration_since(done[from]).as_secs_f64();
+            (to - from) as f64 * rows as f64 / span
+        };
+        latencies.sort();
+        let total_rows = 86 * per_province * rows;
+        let stored: i64 = state
+            .db
+            .get()
+            .unwrap()
+            .query_row("SELECT count(*) FROM dataset_rows", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored as u64, total_rows);
+        for line in state.metrics.render(None).lines() {
+            if line.starts_with("hub_ingest_") && (line.contains("_sum") || line.contains("_count")) {
+                println!("  {line}");
+            }
+        }
+        let _ = stop.send(());
+        let _ = serving.await;
+        let hub_rate = total_rows as f64 / elapsed.as_secs_f64();
+        if fifth > 1 {
+            println!(
+                "hub rows/s in the second fifth of the run {:.0}, in the last fifth {:.0}",
+                window_rate(fifth, 2 * fifth),
+                window_rate(done.len() - 1 - fifth, done.len() - 1)
+            );
+        }
+        println!(
+            "hub over HTTP: {} entries, {total_rows} rows, {:.1} MB in {:.2} s = {hub_rate:.0} rows/s; push latency p50 {:.1} ms, p99 {:.1} ms",
+            86 * per_province,
+            bytes as f64 / 1e6,
+            elapsed.as_secs_f64(),
+            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        );
+
+        // The ceiling: the same rows into the same table and indexes, one transaction, no
+        // HTTP, no verification, JSON prepared beforehand.
+        let raw_path = dir.path().join("raw.db");
+        let mut conn = rusqlite::Connection::open(&raw_path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;").unwrap();
+        pico_service::db::migrate(&mut conn, pico_hub::db::MIGRATIONS, &raw_path).unwrap();
+        let prepared: Vec<(String, String, String, String, i64, Vec<u8>)> = all_batches
+            .iter()
+            .flat_map(|(province, seq, hash, batch)| {
+                batch.upserts.iter().map(move |r| {
+                    let data: serde_json::Map<String, serde_json::Value> = FIELDS
+                        .iter()
+                        .zip(r)
+                        .map(|(f, v)| ((*f).to_owned(), serde_json::to_value(v).unwrap()))
+                        .collect();
+                    let cig = match &r[0] {
+                        FieldValue::Text(t) => t.to_string(),
+                        _ => unreachable!(),
+                    };
+                    let comune = match &r[1] {
+                        FieldValue::Text(t) => t.to_string(),
+                        _ => unreachable!(),
+                    };
+                    (
+                        province.as_str().to_owned(),
+                        format!("[\"{cig}\"]"),
+                        comune,
+                        serde_json::to_string(&data).unwrap(),
+                        *seq as i64,
+                        hash.as_bytes().to_vec(),
+                    )
+                })
+            })
+            .collect();
+        conn.execute("INSERT INTO datasets (name, created_at) VALUES ('appalti', 0)", []).unwrap();
+        let started = Instant::now();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO dataset_rows (dataset_id, province, pk, comune, data, seq, entry_hash)
+                     VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .unwrap();
+            for (province, pk, comune, data, seq, hash) in &prepared {
+                insert.execute(rusqlite::params![province, pk, comune, data, seq, hash]).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        let raw_elapsed = started.elapsed();
+        let raw_rate = prepared.len() as f64 / raw_elapsed.as_secs_f64();
+        println!(
+            "raw SQLite, one transaction: {} rows in {:.2} s = {raw_rate:.0} rows/s",
+            prepared.len(),
+            raw_elapsed.as_secs_f64()
+        );
+        println!("hub end to end / raw insert = {:.0}%", 100.0 * hub_rate / raw_rate);
+    });
+}

@@ -1,0 +1,262 @@
+//! The national best-practice library: documents, full-text search (FTS5) and
+//! content-addressed attachments.
+
+use pico_protocol::payload::{BestPractice, PublicationStatus};
+use pico_protocol::{Hash32, ProvinceCode};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use serde::Serialize;
+
+use super::{DbError, corrupt};
+
+fn module_name(practice: &BestPractice) -> Result<String, DbError> {
+    match serde_json::to_value(practice.module).map_err(|e| corrupt("best_practices", e))? {
+        serde_json::Value::String(name) => Ok(name),
+        other => Err(corrupt("best_practices", format!("module {other}"))),
+    }
+}
+
+/// Applies a verified best practice: a later entry with the same id replaces the document; a
+/// withdrawn one leaves the search index.
+pub fn apply(
+    conn: &Connection,
+    province: ProvinceCode,
+    seq: u64,
+    entry_hash: &Hash32,
+    practice: &BestPractice,
+) -> Result<(), DbError> {
+    let status = match practice.status {
+        PublicationStatus::Published => "published",
+        PublicationStatus::Withdrawn => "withdrawn",
+    };
+    let id: i64 = conn.query_row(
+        "INSERT INTO best_practices (province, doc_id, title, summary, module, comuni, tags,
+             language, body, status, seq, entry_hash, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (province, doc_id) DO UPDATE SET title = excluded.title,
+             summary = excluded.summary, module = excluded.module, comuni = excluded.comuni,
+             tags = excluded.tags, language = excluded.language, body = excluded.body,
+             status = excluded.status, seq = excluded.seq, entry_hash = excluded.entry_hash,
+             updated_at = excluded.updated_at
+         RETURNING id",
+        params![
+            province.as_str(),
+            practice.id,
+            practice.title,
+            practice.summary,
+            module_name(practice)?,
+            to_json(&practice.comuni)?,
+            to_json(&practice.tags)?,
+            practice.language,
+            practice.body,
+            status,
+            seq as i64,
+            entry_hash.as_bytes().as_slice(),
+            super::now_unix()
+        ],
+        |row| row.get(0),
+    )?;
+    conn.execute("DELETE FROM best_practices_fts WHERE rowid = ?1", [id])?;
+    if practice.status == PublicationStatus::Published {
+        conn.execute(
+            "INSERT INTO best_practices_fts (rowid, title, summary, body, tags)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                practice.title,
+                practice.summary,
+                practice.body,
+                practice.tags.join(" ")
+            ],
+        )?;
+    }
+    conn.execute(
+        "DELETE FROM practice_attachments WHERE practice_id = ?1",
+        [id],
+    )?;
+    for attachment in &practice.attachments {
+        conn.execute(
+            "INSERT INTO attachments (sha256, length, media_type) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sha256) DO NOTHING",
+            params![
+                attachment.sha256.as_bytes().as_slice(),
+                attachment.length as i64,
+                attachment.media_type
+            ],
+        )?;
+        conn.execute(
+            "INSERT OR REPLACE INTO practice_attachments (practice_id, sha256, name)
+             VALUES (?1, ?2, ?3)",
+            params![id, attachment.sha256.as_bytes().as_slice(), attachment.name],
+        )?;
+    }
+    Ok(())
+}
+
+/// Small values (lists of codes and tags) are stored as JSON text.
+fn to_json<T: Serialize>(value: &T) -> Result<String, DbError> {
+    serde_json::to_string(value).map_err(|e| corrupt("best_practices", e))
+}
+
+/// A document of the library, for lists and search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct PracticeSummary {
+    /// Province that published it.
+    pub province: String,
+    /// The Province's id of the document.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Module.
+    pub module: String,
+    /// Keywords.
+    pub tags: Vec<String>,
+    /// Seq of the entry that published this version.
+    pub seq: u64,
+    /// Hash of that entry.
+    pub entry_hash: String,
+    /// When it was last updated (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A search of the library.
+#[derive(Debug, Clone, Default)]
+pub struct PracticeQuery {
+    /// Full-text query (words; all must match).
+    pub text: Option<String>,
+    /// Only this module.
+    pub module: Option<String>,
+    /// Only this Province.
+    pub province: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+/// Turns free text into an FTS5 query of quoted prefix terms, so user input is never parsed
+/// as FTS5 syntax.
+fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// Published documents matching the query (best match first when searching by text).
+pub fn search(conn: &Connection, query: &PracticeQuery) -> Result<Vec<PracticeSummary>, DbError> {
+    let mut sql = String::from(
+        "SELECT b.province, b.doc_id, b.title, b.summary, b.module, b.tags, b.seq, b.entry_hash,
+                b.updated_at FROM best_practices b",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    let text = query.text.as_deref().and_then(fts_query);
+    if let Some(text) = &text {
+        sql.push_str(
+            " JOIN best_practices_fts f ON f.rowid = b.id WHERE best_practices_fts MATCH ?",
+        );
+        args.push(Value::Text(text.clone()));
+    } else {
+        sql.push_str(" WHERE 1");
+    }
+    sql.push_str(" AND b.status = 'published'");
+    if let Some(module) = &query.module {
+        sql.push_str(" AND b.module = ?");
+        args.push(Value::Text(module.clone()));
+    }
+    if let Some(province) = &query.province {
+        sql.push_str(" AND b.province = ?");
+        args.push(Value::Text(province.clone()));
+    }
+    sql.push_str(if text.is_some() {
+        " ORDER BY bm25(best_practices_fts)"
+    } else {
+        " ORDER BY b.updated_at DESC, b.id DESC"
+    });
+    sql.push_str(" LIMIT ? OFFSET ?");
+    args.push(Value::Integer(i64::from(query.limit)));
+    args.push(Value::Integer(i64::from(query.offset)));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |row| {
+        Ok((
+            PracticeSummary {
+                province: row.get(0)?,
+                id: row.get(1)?,
+                title: row.get(2)?,
+                summary: row.get(3)?,
+                module: row.get(4)?,
+                tags: Vec::new(),
+                seq: row.get::<_, i64>(6)? as u64,
+                entry_hash: hex::encode(row.get::<_, Vec<u8>>(7)?),
+                updated_at: super::rfc3339(row.get(8)?),
+            },
+            row.get::<_, String>(5)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (mut summary, tags) = row?;
+        summary.tags = serde_json::from_str(&tags).map_err(|e| corrupt("best_practices", e))?;
+        Ok(summary)
+    })
+    .collect()
+}
+
+/// Why an attachment upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// No accepted entry declares a file with this hash.
+    #[error("no published document declares an attachment with this SHA-256")]
+    NotDeclared,
+    /// The bytes differ from what the entry declared.
+    #[error("the file does not match the declared {0}")]
+    Mismatch(&'static str),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Stores the bytes of a declared attachment after checking its length and hash.
+pub fn store_attachment(
+    conn: &Connection,
+    sha256: &Hash32,
+    bytes: &[u8],
+) -> Result<(), UploadError> {
+    let declared: Option<i64> = conn
+        .query_row(
+            "SELECT length FROM attachments WHERE sha256 = ?1",
+            [sha256.as_bytes().as_slice()],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(DbError::from)?;
+    let length = declared.ok_or(UploadError::NotDeclared)?;
+    if length as usize != bytes.len() {
+        return Err(UploadError::Mismatch("length"));
+    }
+    if Hash32::digest_of(&[bytes]) != *sha256 {
+        return Err(UploadError::Mismatch("SHA-256"));
+    }
+    conn.execute(
+        "UPDATE attachments SET content = ?2, uploaded_at = ?3 WHERE sha256 = ?1 AND content IS NULL",
+        params![sha256.as_bytes().as_slice(), bytes, super::now_unix()],
+    )
+    .map_err(DbError::from)?;
+    Ok(())
+}
+
+/// The bytes and media type of an uploaded attachment.
+pub fn attachment(
+    conn: &Connection,
+    sha256: &Hash32,
+) -> Result<Option<(String, Vec<u8>)>, DbError> {
+    Ok(conn
+        .query_row(
+            "SELECT media_type, content FROM attachments WHERE sha256 = ?1 AND content IS NOT NULL",
+            [sha256.as_bytes().as_slice()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?)
+}

@@ -1,0 +1,486 @@
+//! The node-facing federation binding: parameters, push, head, receipts, attachment upload.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use http_body_util::{BodyExt, Limited};
+use pico_protocol::limits::{
+    MAX_ATTACHMENT_BYTES, MAX_ENTRIES_PER_PUSH, MAX_ENTRY_BYTES, MAX_PUSH_BYTES, SUPPORTED_VERSIONS,
+};
+use pico_protocol::{EntryError, Hash32, ProvinceCode, SignedEntry};
+use pico_service::{Json, Problem};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::db::{self, practices::UploadError};
+use crate::error::HubError;
+use crate::ingest::{self, Accepted, IngestError, Preverified};
+use crate::state::AppState;
+
+/// The federation routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/pico-federation", get(get_federation))
+        .route("/v1/federation/entries", post(push_entries))
+        .route("/v1/federation/nodes/{province}/head", get(get_node_head))
+        .route(
+            "/v1/federation/nodes/{province}/receipts/{seq}",
+            get(get_receipt),
+        )
+        .route(
+            "/v1/federation/attachments/{sha256}",
+            put(upload_attachment),
+        )
+}
+
+/// The federation parameters a node pins at enrolment.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FederationInfo {
+    /// Origin of the transparency log (checkpoints' first line, receipts' `log`).
+    pub log_origin: String,
+    /// The hub's public key, `ed25519:…`.
+    pub hub_key: String,
+    /// Its key id.
+    pub hub_kid: String,
+    /// Key name of checkpoint signature lines.
+    pub checkpoint_key_name: String,
+    /// C2SP note verifier key of checkpoints.
+    pub checkpoint_vkey: String,
+    /// Protocol versions the hub speaks.
+    pub protocol_versions: Vec<u64>,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+/// The federation's limits.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Limits {
+    /// Largest serialised entry.
+    pub max_entry_bytes: usize,
+    /// Most entries per push.
+    pub max_entries_per_push: usize,
+    /// Largest push body.
+    pub max_push_bytes: usize,
+}
+
+/// The hub's key, log identity, protocol versions and limits.
+#[utoipa::path(get, path = "/.well-known/pico-federation", tag = "federation",
+    responses((status = 200, body = FederationInfo)))]
+pub async fn get_federation(State(state): State<AppState>) -> Json<FederationInfo> {
+    let public = state.hub.key.public_key();
+    Json(FederationInfo {
+        log_origin: state.hub.log_origin.clone(),
+        hub_key: public.to_string(),
+        hub_kid: public.key_id().to_string(),
+        checkpoint_key_name: state.hub.log_origin.clone(),
+        checkpoint_vkey: crate::transparency::verifier_key(&state.hub),
+        protocol_versions: SUPPORTED_VERSIONS.to_vec(),
+        limits: Limits {
+            max_entry_bytes: MAX_ENTRY_BYTES,
+            max_entries_per_push: MAX_ENTRIES_PER_PUSH,
+            max_push_bytes: MAX_PUSH_BYTES,
+        },
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PushRequest<'a> {
+    #[serde(borrow)]
+    entries: Vec<&'a RawValue>,
+}
+
+/// A Province's head as the hub sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct HeadView {
+    /// Seq of the last accepted entry (0 when none).
+    pub seq: u64,
+    /// Its entry hash, hex (64 zeros when none).
+    pub hash: String,
+}
+
+/// Answer to a successful push.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PushResponse {
+    /// One receipt per entry, in order (JWS flattened JSON).
+    #[schema(value_type = Vec<Object>)]
+    pub receipts: Vec<Box<RawValue>>,
+    /// The sender's head after the push.
+    pub head: HeadView,
+}
+
+fn oversize(detail: String) -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Push too large")
+        .with_code("oversize")
+        .with_detail(detail)
+}
+
+fn raw_receipts(accepted: &[Accepted]) -> Vec<Box<RawValue>> {
+    accepted
+        .iter()
+        .filter_map(|a| RawValue::from_string(a.receipt.clone()).ok())
+        .collect()
+}
+
+/// The problem for the first refused entry of a push.
+fn entry_problem(error: &EntryError, index: usize, accepted: &[Accepted]) -> Problem {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut problem = Problem::new(status, "Entry refused")
+        .with_code(error.code())
+        .with_detail(error.to_string())
+        .with_extension("entry_index", index)
+        .with_extension(
+            "accepted",
+            serde_json::to_value(raw_receipts(accepted)).unwrap_or_default(),
+        );
+    match error {
+        EntryError::Gap { expected, .. } => {
+            problem = problem.with_extension("expected_seq", expected.get());
+        }
+        EntryError::PrevMismatch { expected, .. } => {
+            problem = problem.with_extension("expected_prev", expected.to_hex());
+        }
+        EntryError::UnsupportedVersion { supported, .. } => {
+            problem = problem.with_extension("supported_versions", supported.to_vec());
+        }
+        _ => {}
+    }
+    problem
+}
+
+/// Accepts 1..=256 contiguous signed entries of one sender, in order.
+#[utoipa::path(post, path = "/v1/federation/entries", tag = "federation",
+    responses(
+        (status = 200, body = PushResponse, description = "every entry accepted (or already accepted)"),
+        (status = 400, body = pico_service::ProblemDocument, description = "malformed, unsupported or non-canonical entry"),
+        (status = 401, body = pico_service::ProblemDocument, description = "bad signature"),
+        (status = 403, body = pico_service::ProblemDocument, description = "unknown, unauthorised or revoked key"),
+        (status = 409, body = pico_service::ProblemDocument, description = "seq gap, prev mismatch or equivocation"),
+        (status = 413, body = pico_service::ProblemDocument, description = "body over 16 MiB, refused before reading it whole"),
+        (status = 429, body = pico_service::ProblemDocument, description = "per-node rate or quota exceeded"),
+    ))]
+pub async fn push_entries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HubError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(length) = declared
+        && length > MAX_PUSH_BYTES as u64
+    {
+        metrics::counter!("hub_pushes_refused_total", "code" => "oversize").increment(1);
+        return Err(oversize(format!(
+            "the push is {length} bytes, over the limit of {MAX_PUSH_BYTES} bytes"
+        ))
+        .into());
+    }
+    let bytes = match Limited::new(body, MAX_PUSH_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            metrics::counter!("hub_pushes_refused_total", "code" => "oversize").increment(1);
+            return Err(oversize(format!(
+                "the push is over the limit of {MAX_PUSH_BYTES} bytes"
+            ))
+            .into());
+        }
+        Err(_) => {
+            return Err(Problem::bad_request(
+                "malformed_envelope",
+                "the request body could not be read",
+            )
+            .into());
+        }
+    };
+    let request: PushRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
+        Problem::bad_request(
+            "malformed_envelope",
+            format!("the body must be {{\"entries\": [<signed entry>, …]}}: {e}"),
+        )
+    })?;
+    if request.entries.is_empty() {
+        return Err(Problem::bad_request("malformed_envelope", "the push holds no entries").into());
+    }
+    if request.entries.len() > MAX_ENTRIES_PER_PUSH {
+        return Err(oversize(format!(
+            "the push holds {} entries, over the limit of {MAX_ENTRIES_PER_PUSH}",
+            request.entries.len()
+        ))
+        .into());
+    }
+
+    // Parse entries up to the first one that is not even an envelope; those after it are not
+    // looked at (the node resends them after fixing the first).
+    let mut entries = Vec::with_capacity(request.entries.len());
+    let mut parse_failure = None;
+    let mut sender: Option<ProvinceCode> = None;
+    for (index, raw) in request.entries.iter().enumerate() {
+        let parsed = SignedEntry::from_bytes(raw.get().as_bytes()).and_then(|entry| {
+            let claimed = entry.header_unverified()?.sender;
+            match sender {
+                Some(first) if first != claimed => Err(EntryError::Malformed(format!(
+                    "entry {index} is from Province {claimed}, the push from {first}: push one sender's entries at a time"
+                ))),
+                _ => {
+                    sender = Some(claimed);
+                    Ok(entry)
+                }
+            }
+        });
+        match parsed {
+            Ok(entry) => entries.push(entry),
+            Err(error) => {
+                parse_failure = Some((index, error));
+                break;
+            }
+        }
+    }
+    drop(request);
+
+    let quota = sender.map(|province| {
+        let day = crate::db::now_unix().div_euclid(86_400);
+        state
+            .quota
+            .check(province, bytes.len() as u64, Instant::now(), day)
+    });
+    if let Some(decision) = quota
+        && !decision.allowed
+    {
+        let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too many pushes")
+            .with_code("rate_limited")
+            .with_detail(match decision.reason {
+                Some("daily_bytes") => {
+                    "the Province used its daily push volume; retry tomorrow".to_owned()
+                }
+                _ => format!(
+                    "too many pushes from this Province; retry in {} s",
+                    decision.reset_secs
+                ),
+            })
+            .into_response();
+        decision.write_headers(response.headers_mut());
+        return Ok(response);
+    }
+    drop(bytes);
+
+    let received = entries.len();
+    let (accepted, failure) = process(&state, entries).await?;
+    if let Some(province) = sender {
+        tracing::info!(
+            node.province = %province,
+            push.entries = received,
+            push.accepted = accepted.len(),
+            push.head = accepted.last().map_or(0, |a| a.seq),
+            push.refused = failure.as_ref().map(|(_, e)| match e {
+                IngestError::Entry(e) => e.code(),
+                IngestError::Db(_) => "internal",
+            }),
+            "push"
+        );
+    }
+    let failure =
+        failure.or(parse_failure.map(|(index, error)| (index, IngestError::Entry(error))));
+    let mut response = match failure {
+        None => {
+            let head = match accepted.last() {
+                Some(last) => {
+                    let province = sender.ok_or_else(Problem::internal)?;
+                    let db_head = state
+                        .db
+                        .call(move |conn| db::log::head(conn, province))
+                        .await?;
+                    debug_assert!(db_head.seq >= last.seq);
+                    HeadView {
+                        seq: db_head.seq,
+                        hash: db_head.hash.to_hex(),
+                    }
+                }
+                None => HeadView {
+                    seq: 0,
+                    hash: Hash32::ZERO.to_hex(),
+                },
+            };
+            Json(PushResponse {
+                receipts: raw_receipts(&accepted),
+                head,
+            })
+            .into_response()
+        }
+        Some((index, IngestError::Entry(error))) => {
+            metrics::counter!("hub_entries_refused_total", "code" => error.code()).increment(1);
+            entry_problem(&error, index, &accepted).into_response()
+        }
+        Some((_, IngestError::Db(error))) => {
+            tracing::error!(%error, "ingest failed");
+            Problem::internal()
+                .with_extension(
+                    "accepted",
+                    serde_json::to_value(raw_receipts(&accepted)).unwrap_or_default(),
+                )
+                .into_response()
+        }
+    };
+    if let Some(decision) = quota {
+        decision.write_headers(response.headers_mut());
+    }
+    Ok(response)
+}
+
+/// Verifies the entries in parallel with other pushes, then applies them in order on the
+/// single writer, stopping at the first failure.
+async fn process(
+    state: &AppState,
+    entries: Vec<SignedEntry>,
+) -> Result<(Vec<Accepted>, Option<(usize, IngestError)>), HubError> {
+    if entries.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let pre: Vec<Preverified> = state
+        .db
+        .call(move |conn| {
+            let started = Instant::now();
+            let pre = entries
+                .into_iter()
+                .map(|entry| ingest::preverify(conn, entry))
+                .collect();
+            metrics::histogram!("hub_ingest_verify_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            Ok::<_, HubError>(pre)
+        })
+        .await?;
+    let waiting = Instant::now();
+    let _writer = state.writer.lock().await;
+    metrics::histogram!("hub_ingest_writer_wait_duration_seconds")
+        .record(waiting.elapsed().as_secs_f64());
+    let hub = state.hub.clone();
+    state
+        .db
+        .call(move |conn| {
+            let started = Instant::now();
+            let _record = Defer(move || {
+                metrics::histogram!("hub_ingest_write_duration_seconds")
+                    .record(started.elapsed().as_secs_f64());
+            });
+            // The writer's page cache holds the hot end of every Province's key range; the
+            // pool's default (2 MB) is too small for 86 of them. Cheap when already set.
+            conn.pragma_update(None, "cache_size", -65_536)?;
+            let mut accepted = Vec::with_capacity(pre.len());
+            for (index, entry) in pre.into_iter().enumerate() {
+                match ingest::ingest(conn, &hub, entry) {
+                    Ok(done) => {
+                        if !done.duplicate {
+                            metrics::counter!("hub_entries_accepted_total").increment(1);
+                        }
+                        accepted.push(done);
+                    }
+                    Err(error) => return Ok((accepted, Some((index, error)))),
+                }
+            }
+            Ok::<_, HubError>((accepted, None))
+        })
+        .await
+}
+
+/// Runs a closure when dropped (records a duration on every path out of a block).
+struct Defer<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
+    ProvinceCode::parse(text).map_err(|e| Problem::bad_request("invalid_province", e.to_string()))
+}
+
+/// The head of a Province's log as the hub holds it, so a node can resume.
+#[utoipa::path(get, path = "/v1/federation/nodes/{province}/head", tag = "federation",
+    params(("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
+    responses((status = 200, body = HeadView)))]
+pub async fn get_node_head(
+    State(state): State<AppState>,
+    Path(province): Path<String>,
+) -> Result<Json<HeadView>, HubError> {
+    let province = parse_province(&province)?;
+    let head = state
+        .db
+        .call(move |conn| db::log::head(conn, province))
+        .await?;
+    Ok(Json(HeadView {
+        seq: head.seq,
+        hash: head.hash.to_hex(),
+    }))
+}
+
+/// The receipt of an accepted entry.
+#[utoipa::path(get, path = "/v1/federation/nodes/{province}/receipts/{seq}", tag = "federation",
+    params(("province" = String, Path), ("seq" = u64, Path)),
+    responses((status = 200, description = "receipt, JWS flattened JSON"), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn get_receipt(
+    State(state): State<AppState>,
+    Path((province, seq)): Path<(String, u64)>,
+) -> Result<Response, HubError> {
+    let province = parse_province(&province)?;
+    let receipt = state
+        .db
+        .call(move |conn| db::log::receipt_at(conn, province, seq))
+        .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no entry {seq} of Province {province} was accepted"
+            ))
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], receipt).into_response())
+}
+
+/// Uploads the bytes of an attachment declared by an accepted entry (content-addressed:
+/// the path is its SHA-256, and length and hash are checked).
+#[utoipa::path(put, path = "/v1/federation/attachments/{sha256}", tag = "federation",
+    params(("sha256" = String, Path)),
+    responses((status = 204), (status = 404, body = pico_service::ProblemDocument), (status = 422, body = pico_service::ProblemDocument)))]
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+    body: Body,
+) -> Result<StatusCode, HubError> {
+    let hash: Hash32 = sha256
+        .parse()
+        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let bytes: Bytes = Limited::new(body, MAX_ATTACHMENT_BYTES as usize)
+        .collect()
+        .await
+        .map_err(|_| {
+            oversize(format!(
+                "attachments are at most {MAX_ATTACHMENT_BYTES} bytes"
+            ))
+        })?
+        .to_bytes();
+    let _writer = state.writer.lock().await;
+    state
+        .db
+        .call(
+            move |conn| match db::practices::store_attachment(conn, &hash, &bytes) {
+                Ok(()) => Ok(StatusCode::NO_CONTENT),
+                Err(UploadError::NotDeclared) => Err(HubError::from(Problem::not_found(
+                    "no accepted entry declares an attachment with this SHA-256",
+                ))),
+                Err(UploadError::Mismatch(what)) => Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Attachment mismatch",
+                )
+                .with_code("attachment_mismatch")
+                .with_detail(format!("the bytes do not match the declared {what}"))
+                .into()),
+                Err(UploadError::Db(e)) => Err(e.into()),
+            },
+        )
+        .await
+}

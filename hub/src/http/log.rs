@@ -1,0 +1,158 @@
+//! The transparency log's public endpoints: latest checkpoint, every checkpoint, and proofs.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pico_protocol::ProvinceCode;
+use pico_protocol::merkle::{self, ConsistencyProof, InclusionProof, NodeSource};
+use pico_service::json::Query;
+use pico_service::{Json, Problem};
+use serde::{Deserialize, Serialize};
+
+use crate::db::log::{self, DbTree};
+use crate::error::HubError;
+use crate::state::AppState;
+
+/// The transparency-log routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/log/checkpoint", get(get_checkpoint))
+        .route("/v1/log/checkpoints", get(list_checkpoints))
+        .route("/v1/log/proof/inclusion", get(get_inclusion_proof))
+        .route("/v1/log/proof/consistency", get(get_consistency_proof))
+}
+
+fn http_date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The latest signed checkpoint (C2SP signed note, text/plain). `Last-Modified` is when the
+/// hub last confirmed it is current.
+#[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn get_checkpoint(State(state): State<AppState>) -> Result<Response, HubError> {
+    let checkpoint = state
+        .db
+        .call(|conn| log::latest_checkpoint(conn))
+        .await?
+        .ok_or_else(|| Problem::not_found("no checkpoint has been signed yet"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (header::LAST_MODIFIED, http_date(checkpoint.confirmed_at)),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+        ],
+        checkpoint.note,
+    )
+        .into_response())
+}
+
+/// A checkpoint in the list of all checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CheckpointView {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash, hex.
+    pub root: String,
+    /// The signed note.
+    pub note: String,
+    /// When it was signed (RFC 3339).
+    pub signed_at: String,
+    /// When it was last confirmed current (RFC 3339).
+    pub confirmed_at: String,
+}
+
+/// Every checkpoint the hub signed, oldest first, so anyone can check their consistency.
+#[utoipa::path(get, path = "/v1/log/checkpoints", tag = "log",
+    responses((status = 200, body = Vec<CheckpointView>)))]
+pub async fn list_checkpoints(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CheckpointView>>, HubError> {
+    let all = state.db.call(|conn| log::list_checkpoints(conn)).await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|c| CheckpointView {
+                size: c.size,
+                root: c.root.to_hex(),
+                note: c.note,
+                signed_at: crate::db::rfc3339(c.signed_at),
+                confirmed_at: crate::db::rfc3339(c.confirmed_at),
+            })
+            .collect(),
+    ))
+}
+
+/// Query of an inclusion proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    /// Province code of the entry.
+    pub province: String,
+    /// Seq of the entry.
+    pub seq: u64,
+    /// Tree size the proof is for (a checkpoint's size); the current size when absent.
+    pub tree_size: Option<u64>,
+}
+
+/// Inclusion proof of a Province's entry in the tree of `tree_size` leaves.
+#[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
+    responses((status = 200, description = "{leaf_index, tree_size, hashes}"), (status = 400, body = pico_service::ProblemDocument), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn get_inclusion_proof(
+    State(state): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<Json<InclusionProof>, HubError> {
+    let province = ProvinceCode::parse(&query.province)
+        .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
+    let proof = state
+        .db
+        .call(move |conn| {
+            let (index, _hash) = log::leaf_of(conn, province, query.seq)?.ok_or_else(|| {
+                Problem::not_found(format!(
+                    "no entry {} of Province {province} is in the log",
+                    query.seq
+                ))
+            })?;
+            let tree = DbTree::open(conn)?;
+            let size = query.tree_size.unwrap_or_else(|| tree.size());
+            Ok::<_, HubError>(merkle::inclusion_proof(&tree, index, size)?)
+        })
+        .await?;
+    Ok(Json(proof))
+}
+
+/// Query of a consistency proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The earlier tree size.
+    pub old: u64,
+    /// The later tree size.
+    pub new: u64,
+}
+
+/// Consistency proof between the trees of `old` and `new` leaves.
+#[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
+    responses((status = 200, description = "{old_size, new_size, hashes}"), (status = 400, body = pico_service::ProblemDocument)))]
+pub async fn get_consistency_proof(
+    State(state): State<AppState>,
+    Query(query): Query<ConsistencyQuery>,
+) -> Result<Json<ConsistencyProof>, HubError> {
+    let proof = state
+        .db
+        .call(move |conn| {
+            let tree = DbTree::open(conn)?;
+            Ok::<_, HubError>(merkle::consistency_proof(&tree, query.old, query.new)?)
+        })
+        .await?;
+    Ok(Json(proof))
+}

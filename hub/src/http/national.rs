@@ -1,0 +1,364 @@
+//! The public national read API: Provinces, datasets, rows (JSON and CSV), aggregates, and the
+//! best-practice library.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pico_protocol::Hash32;
+use pico_service::json::Query;
+use pico_service::page::{Page, decode_cursor, encode_cursor};
+use pico_service::{Json, Problem};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::db::national::{self, AggregateRow, DatasetInfo, GroupBy, RowFilter};
+use crate::db::practices::{self, PracticeQuery, PracticeSummary};
+use crate::db::registry::{self, ProvinceStatus};
+use crate::error::HubError;
+use crate::state::AppState;
+
+/// The public read routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/provinces", get(list_provinces))
+        .route("/v1/datasets", get(list_datasets))
+        .route("/v1/datasets/{dataset}/rows", get(list_rows))
+        .route("/v1/datasets/{dataset}/aggregates", get(get_aggregates))
+        .route("/v1/practices", get(search_practices))
+        .route("/v1/attachments/{sha256}", get(get_attachment))
+}
+
+/// Every ISTAT unit with its enrolment status and data freshness.
+#[utoipa::path(get, path = "/v1/provinces", tag = "national",
+    responses((status = 200, description = "{items: [...], attribution}")))]
+pub async fn list_provinces(State(state): State<AppState>) -> Result<Response, HubError> {
+    let items = state.db.call(|conn| registry::list_status(conn)).await?;
+    #[derive(Serialize)]
+    struct Body {
+        items: Vec<ProvinceStatus>,
+        attribution: &'static str,
+    }
+    Ok(Json(Body {
+        items,
+        attribution: crate::registry::ATTRIBUTION,
+    })
+    .into_response())
+}
+
+/// Datasets with their schema, contributors and freshness.
+#[utoipa::path(get, path = "/v1/datasets", tag = "national",
+    responses((status = 200, description = "{items: [...]}")))]
+pub async fn list_datasets(State(state): State<AppState>) -> Result<Response, HubError> {
+    let items = state.db.call(|conn| national::list_datasets(conn)).await?;
+    Ok(Json(Page::<DatasetInfo> { items, next: None }).into_response())
+}
+
+/// Query parameters that are not field filters.
+const RESERVED: [&str; 6] = ["province", "comune", "limit", "cursor", "format", "sep"];
+
+/// A row as served: values and provenance.
+#[derive(Debug, Serialize)]
+pub struct RowView {
+    /// Province that sent it.
+    pub province: String,
+    /// Seq of the entry that last wrote it.
+    pub seq: u64,
+    /// Hash of that entry: fetch its inclusion proof to check it.
+    pub entry_hash: String,
+    /// The row's fields.
+    pub data: Box<RawValue>,
+}
+
+/// Rows of a dataset, paginated in (province, key) order; filters `province`, `comune` and
+/// any `<field>=<value>`; `format=csv` (with `sep=semicolon` for Italian spreadsheets).
+#[utoipa::path(get, path = "/v1/datasets/{dataset}/rows", tag = "national",
+    params(("dataset" = String, Path), ("province" = Option<String>, Query), ("comune" = Option<String>, Query),
+        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("format" = Option<String>, Query, description = "json (default) or csv"),
+        ("sep" = Option<String>, Query, description = "comma (default) or semicolon, for CSV")),
+    responses((status = 200, description = "{items, next} or CSV"), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn list_rows(
+    State(state): State<AppState>,
+    Path(dataset): Path<String>,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Result<Response, HubError> {
+    let csv = match params.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(Problem::bad_request(
+                "invalid_query",
+                format!("format {other:?}: use json or csv"),
+            )
+            .into());
+        }
+    };
+    let semicolon = params
+        .get("sep")
+        .is_some_and(|s| s == "semicolon" || s == ";");
+    let limit = params
+        .get("limit")
+        .map(|l| l.parse::<u32>())
+        .transpose()
+        .map_err(|_| Problem::bad_request("invalid_query", "limit must be a number"))?
+        .unwrap_or(pico_service::page::DEFAULT_PAGE_SIZE)
+        .clamp(1, if csv { 10_000 } else { 1_000 });
+    let after: Option<(String, String)> =
+        params.get("cursor").map(|c| decode_cursor(c)).transpose()?;
+    let mut fields = Vec::new();
+    for (key, value) in &params {
+        if RESERVED.contains(&key.as_str()) {
+            continue;
+        }
+        if !national::valid_name(key) {
+            return Err(Problem::bad_request(
+                "invalid_query",
+                format!("{key:?} is neither a parameter nor a field name"),
+            )
+            .into());
+        }
+        fields.push((key.clone(), value.clone()));
+    }
+    let filter = RowFilter {
+        province: params.get("province").cloned(),
+        comune: params.get("comune").cloned(),
+        fields,
+        after,
+        limit: limit + 1,
+    };
+    let name = dataset.clone();
+    let (rows, info) = state
+        .db
+        .call(move |conn| {
+            let rows = national::query_rows(conn, &name, &filter)?;
+            let info = if csv {
+                national::list_datasets(conn)?
+                    .into_iter()
+                    .find(|d| d.name == name)
+            } else {
+                None
+            };
+            Ok::<_, HubError>((rows, info))
+        })
+        .await?;
+    let rows = rows.ok_or_else(|| Problem::not_found(format!("no dataset {dataset:?}")))?;
+    let page = Page::from_overfetch(rows, limit, |row| (row.province.clone(), row.pk.clone()));
+    if csv {
+        let fields = info.map(|i| i.fields).unwrap_or_default();
+        return Ok(rows_csv(
+            &page.items,
+            &fields,
+            if semicolon { b';' } else { b',' },
+            page.next.as_deref(),
+        ));
+    }
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|row| {
+            Some(RowView {
+                province: row.province,
+                seq: row.seq,
+                entry_hash: row.entry_hash,
+                data: RawValue::from_string(row.data).ok()?,
+            })
+        })
+        .collect();
+    Ok(Json(Page {
+        items,
+        next: page.next,
+    })
+    .into_response())
+}
+
+fn rows_csv(
+    rows: &[national::NationalRow],
+    fields: &[String],
+    sep: u8,
+    next: Option<&str>,
+) -> Response {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(sep)
+        .from_writer(Vec::new());
+    let mut header = vec!["province", "seq", "entry_hash"];
+    header.extend(fields.iter().map(String::as_str));
+    let _ = writer.write_record(&header);
+    for row in rows {
+        let data: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.data).unwrap_or_default();
+        let mut record = vec![
+            row.province.clone(),
+            row.seq.to_string(),
+            row.entry_hash.clone(),
+        ];
+        record.extend(fields.iter().map(|f| match data.get(f) {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        }));
+        let _ = writer.write_record(&record);
+    }
+    let body = writer.into_inner().unwrap_or_default();
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rows.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(next) = next
+        && let Ok(value) =
+            axum::http::HeaderValue::from_str(&format!("<?cursor={next}&format=csv>; rel=\"next\""))
+    {
+        response.headers_mut().insert(header::LINK, value);
+    }
+    response
+}
+
+/// Query of an aggregate.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AggregateQuery {
+    /// `province`, `region` or `month`.
+    pub group_by: Option<String>,
+    /// A decimal field to sum (e.g. `importo_base`).
+    pub sum: Option<String>,
+    /// The date field months are taken from (e.g. `data_pubblicazione`).
+    pub date_field: Option<String>,
+}
+
+/// Counts (and sums) of a dataset by Province, region or month, for dashboards.
+#[utoipa::path(get, path = "/v1/datasets/{dataset}/aggregates", tag = "national",
+    params(("dataset" = String, Path), AggregateQuery),
+    responses((status = 200, description = "{items: [{key, count, sum?}]}"), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn get_aggregates(
+    State(state): State<AppState>,
+    Path(dataset): Path<String>,
+    Query(query): Query<AggregateQuery>,
+) -> Result<Response, HubError> {
+    let group = match query.group_by.as_deref() {
+        None | Some("province") => GroupBy::Province,
+        Some("region") => GroupBy::Region,
+        Some("month") => GroupBy::Month,
+        Some(other) => {
+            return Err(Problem::bad_request(
+                "invalid_query",
+                format!("group_by {other:?}: use province, region or month"),
+            )
+            .into());
+        }
+    };
+    for field in [&query.sum, &query.date_field].into_iter().flatten() {
+        if !national::valid_name(field) {
+            return Err(Problem::bad_request(
+                "invalid_query",
+                format!("{field:?} is not a field name"),
+            )
+            .into());
+        }
+    }
+    let name = dataset.clone();
+    let items = state
+        .db
+        .call(move |conn| {
+            national::aggregate(
+                conn,
+                &name,
+                group,
+                query.sum.as_deref(),
+                query.date_field.as_deref(),
+            )
+        })
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no dataset {dataset:?}")))?;
+    Ok(Json(Page::<AggregateRow> { items, next: None }).into_response())
+}
+
+/// Query of the best-practice library.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PracticeParams {
+    /// Words to search for (title, summary, text, tags).
+    pub q: Option<String>,
+    /// Module: sua, sape, sit, personale, helpdesk, formazione, dati, community.
+    pub module: Option<String>,
+    /// Province code.
+    pub province: Option<String>,
+    /// Page size (default 50, at most 200).
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Searches the national best-practice library.
+#[utoipa::path(get, path = "/v1/practices", tag = "national", params(PracticeParams),
+    responses((status = 200, description = "{items, next}")))]
+pub async fn search_practices(
+    State(state): State<AppState>,
+    Query(params): Query<PracticeParams>,
+) -> Result<Json<Page<PracticeSummary>>, HubError> {
+    let limit = params.limit.unwrap_or(50).clamp(1, 200);
+    let offset: u32 = params
+        .cursor
+        .as_deref()
+        .map(decode_cursor)
+        .transpose()?
+        .unwrap_or(0);
+    let query = PracticeQuery {
+        text: params.q,
+        module: params.module,
+        province: params.province,
+        limit: limit + 1,
+        offset,
+    };
+    let rows = state
+        .db
+        .call(move |conn| practices::search(conn, &query))
+        .await?;
+    let more = rows.len() > limit as usize;
+    let mut items = rows;
+    items.truncate(limit as usize);
+    Ok(Json(Page {
+        next: more.then(|| encode_cursor(&(offset + limit))),
+        items,
+    }))
+}
+
+/// Downloads an uploaded attachment by its SHA-256.
+#[utoipa::path(get, path = "/v1/attachments/{sha256}", tag = "national",
+    params(("sha256" = String, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = pico_service::ProblemDocument)))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, HubError> {
+    let hash: Hash32 = sha256
+        .parse()
+        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let (media_type, bytes) = state
+        .db
+        .call(move |conn| practices::attachment(conn, &hash))
+        .await?
+        .ok_or_else(|| Problem::not_found("no uploaded attachment has this SHA-256"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_owned(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            // Files come from nodes: never let a browser render one as a page of this site.
+            (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,304 @@
+//! Ingest: verify an entry, place it in its sender's log, and apply it — all or nothing.
+//!
+//! Verification (signature, form, payload) is CPU work that needs only the key directory, so it
+//! runs first, in parallel, on any read connection ([`preverify`]). [`ingest`] then runs on the
+//! single writer: in one SQLite transaction it re-checks that the key it was verified with is
+//! unchanged (re-verifying if not, e.g. after a rotation earlier in the same push), decides the
+//! entry's place with `check_chain`, and writes the entry, its transparency-log leaf and
+//! completed Merkle nodes, its signed receipt and its effect on the national view. A crash at
+//! any point leaves either all of it or none of it.
+
+use std::cell::RefCell;
+
+use pico_protocol::limits::CURRENT_VERSION;
+use pico_protocol::payload::Payload;
+use pico_protocol::receipt::ReceiptStatus;
+use pico_protocol::verify::{ChainStatus, check_chain, verify_entry};
+use pico_protocol::{
+    EntryError, Hash32, KeyDirectory, KeyId, KeyRecord, Receipt, SecretKey, SignedEntry, Timestamp,
+    VerifiedEntry,
+};
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::db::keys::{self, DbKeys};
+use crate::db::log::{self, DbTree, NewEntry, TreeError};
+use crate::db::{DbError, corrupt, national, practices};
+
+/// The hub's signing identity: its key and the origin line of its log.
+#[derive(Debug)]
+pub struct HubIdentity {
+    /// Signs receipts and checkpoints.
+    pub key: SecretKey,
+    /// The log's origin (checkpoint first line, receipt `log`), also the checkpoint key name.
+    pub log_origin: String,
+}
+
+/// Why an entry was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The entry was refused, for the reason the protocol names.
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// Storage failed; nothing of the entry was kept.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for IngestError {
+    fn from(e: rusqlite::Error) -> Self {
+        IngestError::Db(e.into())
+    }
+}
+
+impl From<TreeError> for IngestError {
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::Db(e) => IngestError::Db(e),
+            TreeError::Merkle(e) => IngestError::Db(corrupt("merkle_nodes", e)),
+        }
+    }
+}
+
+/// An accepted entry (now or earlier) and the receipt for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The sender's seq.
+    pub seq: u64,
+    /// The entry hash.
+    pub hash: Hash32,
+    /// The receipt, JWS flattened JSON text.
+    pub receipt: String,
+    /// Whether this was a resend of an entry already accepted.
+    pub duplicate: bool,
+}
+
+/// A verified entry with what the writer will store, computed beforehand.
+#[derive(Debug)]
+pub struct Prepared {
+    verified: VerifiedEntry,
+    /// The key record it was verified with.
+    record: KeyRecord,
+    /// Its wire bytes, as stored.
+    wire: Vec<u8>,
+    /// Its dataset rows as stored, for a dataset batch.
+    rows: Option<national::PreparedRows>,
+}
+
+impl Prepared {
+    fn new(verified: VerifiedEntry, record: KeyRecord) -> Prepared {
+        let rows = match &verified.payload {
+            Payload::DatasetBatch(batch) => Some(national::prepare(batch)),
+            _ => None,
+        };
+        Prepared {
+            wire: verified.entry.to_bytes(),
+            verified,
+            record,
+            rows,
+        }
+    }
+}
+
+/// The result of verifying an entry before it reaches the writer.
+#[derive(Debug)]
+pub enum Preverified {
+    /// Verified, and prepared for storage.
+    Verified(Box<Prepared>),
+    /// Refused; the entry is kept in case the refusal depended on keys the writer may know.
+    Refused(Box<SignedEntry>, EntryError),
+}
+
+/// Remembers the key record `verify_entry` used, so the writer can tell whether it changed.
+struct Recording<'a> {
+    inner: DbKeys<'a>,
+    seen: RefCell<Option<KeyRecord>>,
+}
+
+impl KeyDirectory for Recording<'_> {
+    fn key(&self, kid: &KeyId) -> Option<KeyRecord> {
+        let record = self.inner.key(kid);
+        self.seen.replace(record.clone());
+        record
+    }
+}
+
+/// Verifies an entry against the key directory as `conn` sees it.
+pub fn preverify(conn: &Connection, entry: SignedEntry) -> Preverified {
+    let directory = Recording {
+        inner: DbKeys(conn),
+        seen: RefCell::new(None),
+    };
+    // Kept only for the refusal case: `verify_entry` consumes the entry.
+    let copy = entry.clone();
+    match verify_entry(entry, &directory) {
+        Ok(verified) => match directory.seen.into_inner() {
+            Some(record) => Preverified::Verified(Box::new(Prepared::new(verified, record))),
+            None => Preverified::Refused(
+                Box::new(copy),
+                EntryError::Malformed("key record not seen".into()),
+            ),
+        },
+        Err(error) => Preverified::Refused(Box::new(copy), error),
+    }
+}
+
+/// Whether a refusal depends on the key directory (and so may change once earlier entries of
+/// the same push are applied).
+fn depends_on_keys(error: &EntryError) -> bool {
+    matches!(
+        error,
+        EntryError::UnknownKey(_)
+            | EntryError::UnauthorisedKey { .. }
+            | EntryError::RevokedKey { .. }
+    )
+}
+
+/// Verifies again inside the writer's transaction, against the keys as they are now.
+fn reverify(conn: &Connection, entry: SignedEntry) -> Result<Prepared, IngestError> {
+    let verified = verify_entry(entry, &DbKeys(conn))?;
+    let record = keys::get(conn, &verified.kid)?
+        .ok_or_else(|| corrupt("keys", "verified with a key that is not stored"))?;
+    Ok(Prepared::new(verified, record))
+}
+
+/// Places a verified entry in its sender's log and applies it, in one transaction.
+pub fn ingest(
+    conn: &mut Connection,
+    hub: &HubIdentity,
+    pre: Preverified,
+) -> Result<Accepted, IngestError> {
+    // A refusal that does not depend on keys stands without touching the database.
+    let pre = match pre {
+        Preverified::Refused(_, error) if !depends_on_keys(&error) => return Err(error.into()),
+        other => other,
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let prepared = match pre {
+        Preverified::Verified(prepared) => {
+            if keys::get(&tx, &prepared.verified.kid)?.as_ref() == Some(&prepared.record) {
+                *prepared
+            } else {
+                reverify(&tx, prepared.verified.entry)?
+            }
+        }
+        Preverified::Refused(entry, _) => reverify(&tx, *entry)?,
+    };
+    let Prepared {
+        verified,
+        wire,
+        rows,
+        ..
+    } = prepared;
+    let province = verified.header.sender;
+    let seq = verified.header.seq.get();
+    let head = log::head(&tx, province)?;
+    let stored = if seq <= head.seq {
+        log::hash_at(&tx, province, seq)?
+    } else {
+        None
+    };
+    match check_chain(head, &verified, stored) {
+        Ok(ChainStatus::Append) => {}
+        Ok(ChainStatus::Duplicate) => {
+            let receipt = log::receipt_at(&tx, province, seq)?
+                .ok_or_else(|| corrupt("entries", "accepted entry without receipt"))?;
+            return Ok(Accepted {
+                seq,
+                hash: verified.hash,
+                receipt,
+                duplicate: true,
+            });
+        }
+        Err(EntryError::Equivocation {
+            seq,
+            stored,
+            received,
+        }) => {
+            log::record_equivocation(
+                &tx,
+                province,
+                seq.get(),
+                &stored,
+                &received,
+                &verified.entry.to_bytes(),
+            )?;
+            tx.commit()?;
+            tracing::warn!(node.province = %province, push.seq = seq.get(), "equivocation recorded");
+            return Err(EntryError::Equivocation {
+                seq,
+                stored,
+                received,
+            }
+            .into());
+        }
+        Err(error) => return Err(error.into()),
+    }
+
+    let mut tree = DbTree::open(&tx)?;
+    let log_index = tree.append(province, seq, &verified.hash)?;
+    let received_at = Timestamp::now();
+    let receipt = Receipt {
+        v: CURRENT_VERSION,
+        log: hub.log_origin.clone(),
+        sender: province,
+        seq: verified.header.seq,
+        entry_hash: verified.hash,
+        log_index,
+        received_at,
+        status: ReceiptStatus::Accepted,
+    };
+    let receipt =
+        serde_json::to_string(&receipt.sign(&hub.key)).map_err(|e| corrupt("entries", e))?;
+    log::insert_entry(
+        &tx,
+        &NewEntry {
+            province,
+            seq,
+            entry_hash: verified.hash,
+            kind: verified.header.kind.as_str(),
+            kid: verified.kid.as_str(),
+            iat: verified.header.iat.unix(),
+            received_at: received_at.unix(),
+            log_index,
+            wire: &wire,
+            receipt: &receipt,
+        },
+    )?;
+    match &verified.payload {
+        Payload::DatasetBatch(batch) => {
+            let rows = rows.unwrap_or_else(|| national::prepare(batch));
+            national::apply_batch(&tx, province, seq, &verified.hash, batch, &rows)?;
+        }
+        Payload::BestPractice(practice) => {
+            practices::apply(&tx, province, seq, &verified.hash, practice)?;
+        }
+        Payload::KeyRotation(rotation) => {
+            keys::apply_rotation(
+                &tx,
+                province,
+                verified.header.seq,
+                &verified.kid,
+                &rotation.new_key,
+            )?;
+        }
+        Payload::KeyRevocation(revocation) => {
+            // A revocation naming another Province's key is logged but changes nothing.
+            keys::apply_revocation(
+                &tx,
+                province,
+                &revocation.kid,
+                revocation.from_seq,
+                &revocation.reason,
+            )?;
+        }
+        // Thematic-network posts are kept in the log; routing them to inboxes is another issue.
+        Payload::NetworkMessage(_) => {}
+    }
+    tx.commit()?;
+    Ok(Accepted {
+        seq,
+        hash: verified.hash,
+        receipt,
+        duplicate: false,
+    })
+}

@@ -1,0 +1,16 @@
+//! Integration tests of the hub: a real server on port 0 over a temporary SQLite database,
+//! driven over HTTP with entries signed by `pico-protocol`.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "tests fail loudly on any unexpected error"
+)]
+
+mod support;
+
+mod cli;
+mod crash;
+mod ingest;
+mod log;
+mod national;
+mod pages;

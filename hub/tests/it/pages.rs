@@ -1,0 +1,245 @@
+//! The public pages.
+
+use crate::support::{NodeLog, TestApp, appalti};
+
+#[tokio::test]
+async fn the_dashboard_lists_the_86_provinces_with_their_status() {
+    let app = TestApp::spawn().await;
+    let mut tv = NodeLog::new("026", "treviso");
+    app.enrol(&tv);
+    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 3))]).await.0, 200);
+    let (status, html) = app.get_text("/").await;
+    assert_eq!(status, 200);
+    let table = &html[html.find("id=\"tabella-province\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), 87, "header and 86 Provinces");
+    assert!(html.contains("Treviso"));
+    assert!(html.contains("Aderente"));
+    assert!(html.contains("Fonte: Istat"));
+}
+
+#[tokio::test]
+async fn the_operator_area_needs_the_token_and_enrols_keys() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/operatore", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    let wrong = client
+        .post(format!("{}/operatore/accesso", app.url))
+        .form(&[("token", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let login = client
+        .post(format!("{}/operatore/accesso", app.url))
+        .form(&[("token", crate::support::OPERATOR_TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let key = crate::support::key("pesaro").public_key().to_string();
+    let enrolled = client
+        .post(format!("{}/operatore", app.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("action", "enrol"),
+            ("province", "041"),
+            ("key", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enrolled.status().as_u16(), 200);
+    let html = enrolled.text().await.unwrap();
+    assert!(html.contains("registrata per la Provincia 041"), "{html}");
+    let again = client
+        .post(format!("{}/operatore", app.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("action", "enrol"),
+            ("province", "041"),
+            ("key", key.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 422);
+    let (_, keys) = app.get_json("/v1/operator/keys").await;
+    assert_eq!(keys[0]["province"], "041");
+}
+
+/// A chromedriver on a free port, in its own process group so that dropping it (also when an
+/// assertion fails before the session is closed) stops the browser it started too.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_works_in_headless_chromium() {
+    let app = TestApp::spawn().await;
+    for (code, name) in [("026", "treviso"), ("017", "brescia")] {
+        let mut node = NodeLog::new(code, name);
+        app.enrol(&node);
+        assert_eq!(app.push(&[&node.next(&appalti(code, 0, 12))]).await.0, 200);
+    }
+    app.await_checkpoint(2).await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Driver {
+        child: std::os::unix::process::CommandExt::process_group(
+            std::process::Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")),
+            0,
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap(),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--disable-crash-reporter", "--disable-breakpad", "--window-size=1280,2000"]
+        }),
+    );
+    let mut browser = None;
+    for _ in 0..100 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => {
+                browser = Some(client);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let browser = browser.expect("chromedriver answers");
+    use fantoccini::Locator;
+
+    browser.goto(&format!("{}/", app.url)).await.unwrap();
+    assert!(
+        browser
+            .title()
+            .await
+            .unwrap()
+            .starts_with("Cruscotto nazionale")
+    );
+    let rows = browser
+        .find_all(Locator::Css("#tabella-province tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 86);
+    assert_eq!(
+        browser
+            .find(Locator::Id("aderenti"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "2 / 86"
+    );
+    // Every chart is an image with a text alternative, followed by its table.
+    let charts = browser
+        .find_all(Locator::Css("svg[role=img]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        charts.len(),
+        2,
+        "enrolment by region and the appalti dataset"
+    );
+    let label = charts[1].attr("aria-label").await.unwrap().unwrap();
+    assert!(
+        label.contains("Lombardia: 12") && label.contains("Veneto: 12"),
+        "{label}"
+    );
+    let treviso = browser
+        .find(Locator::XPath(
+            "//table[@id='tabella-province']//tr[th='Treviso']/td[3]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(treviso.text().await.unwrap(), "Aderente");
+    // The vendored Bootstrap Italia stylesheet is applied (no CDN).
+    let font = browser
+        .execute("return getComputedStyle(document.body).fontFamily", vec![])
+        .await
+        .unwrap();
+    assert!(
+        font.as_str().unwrap_or_default().contains("Titillium"),
+        "{font}"
+    );
+    // Keyboard users can skip to the content.
+    let skip = browser.find(Locator::Css(".skiplinks a")).await.unwrap();
+    assert_eq!(skip.attr("href").await.unwrap().as_deref(), Some("#main"));
+
+    browser
+        .goto(&format!("{}/buone-pratiche", app.url))
+        .await
+        .unwrap();
+    let search = browser.find(Locator::Id("q")).await.unwrap();
+    search.send_keys("convenzione").await.unwrap();
+    browser
+        .find(Locator::Css("form[role=search] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The results page is a new document: wait for it before reading it.
+    for _ in 0..100 {
+        if browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("q=convenzione")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let status = browser.find(Locator::Css("[role=status]")).await.unwrap();
+    assert_eq!(status.text().await.unwrap(), "0 risultati");
+    let query = browser.find(Locator::Id("q")).await.unwrap();
+    assert_eq!(
+        query.prop("value").await.unwrap().as_deref(),
+        Some("convenzione")
+    );
+    browser.close().await.unwrap();
+}
