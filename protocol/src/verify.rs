@@ -125,6 +125,17 @@ pub fn verify_entry(
             detail: "the proof is not a signature by the new key".into(),
         });
     }
+    if let Payload::KeyRevocation(revocation) = &payload
+        && revocation.from_seq <= header.seq
+    {
+        return Err(EntryError::InvalidPayload {
+            kind: header.kind.as_str(),
+            detail: format!(
+                "a revocation only affects later entries: from_seq {} must be greater than its own seq {}",
+                revocation.from_seq, header.seq
+            ),
+        });
+    }
     Ok(VerifiedEntry {
         hash: entry.entry_hash(),
         entry,

@@ -505,6 +505,26 @@ fn generate() -> Value {
             "invalid_payload",
         ),
         (
+            "revocation_reaching_back_into_accepted_history",
+            text(&sign_body(
+                "brescia",
+                "017",
+                5,
+                Hash32::ZERO,
+                PayloadKind::KeyRevocation,
+                &String::from_utf8(
+                    pico_protocol::canonical::to_vec(&KeyRevocation {
+                        kid: common::key("brescia").key_id(),
+                        from_seq: seq(2),
+                        reason: "retroactive".into(),
+                    })
+                    .unwrap(),
+                )
+                .unwrap(),
+            )),
+            "invalid_payload",
+        ),
+        (
             "key_rotation_without_proof_of_new_key",
             text(&sign_body(
                 "treviso",
