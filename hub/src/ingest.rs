@@ -5,8 +5,9 @@
 //! single writer: in one SQLite transaction it re-checks that the key it was verified with is
 //! unchanged (re-verifying if not, e.g. after a rotation earlier in the same push), decides the
 //! entry's place with `check_chain`, and writes the entry, its transparency-log leaf and
-//! completed Merkle nodes, its signed receipt and its effect on the national view. A crash at
-//! any point leaves either all of it or none of it.
+//! completed Merkle nodes, its signed receipt and its effect on the national view (or, for a
+//! thematic-network post, its place in the inbox). A crash at any point leaves either all of
+//! it or none of it.
 
 use std::cell::RefCell;
 
@@ -22,7 +23,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::db::keys::{self, DbKeys};
 use crate::db::log::{self, DbTree, NewEntry, TreeError};
-use crate::db::{DbError, corrupt, national, practices};
+use crate::db::{DbError, corrupt, national, networks, practices};
 
 /// The hub's signing identity: its key and the origin line of its log.
 #[derive(Debug)]
@@ -70,6 +71,9 @@ pub struct Accepted {
     pub receipt: String,
     /// Whether this was a resend of an entry already accepted.
     pub duplicate: bool,
+    /// The inbox cursor of a newly accepted network post, so long-polling readers are woken
+    /// once the transaction has committed.
+    pub inbox_cursor: Option<i64>,
 }
 
 /// A verified entry with what the writer will store, computed beforehand.
@@ -207,6 +211,7 @@ pub fn ingest(
                 hash: verified.hash,
                 receipt,
                 duplicate: true,
+                inbox_cursor: None,
             });
         }
         Err(EntryError::Equivocation {
@@ -249,7 +254,7 @@ pub fn ingest(
     };
     let receipt =
         serde_json::to_string(&receipt.sign(&hub.key)).map_err(|e| corrupt("entries", e))?;
-    log::insert_entry(
+    let entry_id = log::insert_entry(
         &tx,
         &NewEntry {
             province,
@@ -264,6 +269,7 @@ pub fn ingest(
             receipt: &receipt,
         },
     )?;
+    let mut inbox_cursor = None;
     match &verified.payload {
         Payload::DatasetBatch(batch) => {
             let rows = rows.unwrap_or_else(|| national::prepare(batch));
@@ -291,8 +297,18 @@ pub fn ingest(
                 &revocation.reason,
             )?;
         }
-        // Thematic-network posts are kept in the log; routing them to inboxes is another issue.
-        Payload::NetworkMessage(_) => {}
+        // Routed whether or not the sender is a member: refusing would stall its log, whose seq
+        // is already signed. Members read it from their inbox; the node's UI posts only to
+        // networks it belongs to.
+        Payload::NetworkMessage(message) => {
+            inbox_cursor = Some(networks::record_message(
+                &tx,
+                province,
+                seq,
+                message.network,
+                entry_id,
+            )?);
+        }
     }
     tx.commit()?;
     Ok(Accepted {
@@ -300,5 +316,6 @@ pub fn ingest(
         hash: verified.hash,
         receipt,
         duplicate: false,
+        inbox_cursor,
     })
 }

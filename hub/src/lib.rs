@@ -88,6 +88,12 @@ pub async fn serve(
     let _lock = DataDirLock::acquire(&state.config.lock_path(), "pico-hub")
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::AddrInUse, e.to_string()))?;
     let checkpoints = tokio::spawn(transparency::run_checkpoints(state.clone()));
+    let inbox = state.inbox.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Long-polls answer at once, so the graceful stop does not wait for them.
+        inbox.close();
+    };
     let result = server.run(app(state), shutdown).await;
     checkpoints.abort();
     result

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pico_service::Db;
 use pico_service::observe::Metrics;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 
 use crate::config::HubConfig;
 use crate::ingest::HubIdentity;
@@ -26,6 +26,66 @@ pub struct AppState {
     pub quota: NodeQuota,
     /// Prometheus recorder.
     pub metrics: Metrics,
+    /// Wakes inbox long-polls when a network post is accepted or the hub stops.
+    pub inbox: InboxSignal,
+}
+
+/// What inbox long-polls wait on: the latest inbox cursor (moved by ingest after commit) and
+/// whether the hub is shutting down (so a 60 s poll does not hold up a graceful stop).
+#[derive(Debug, Clone)]
+pub struct InboxSignal {
+    latest: Arc<watch::Sender<i64>>,
+    closing: Arc<watch::Sender<bool>>,
+}
+
+impl InboxSignal {
+    /// A signal with nothing posted yet.
+    pub fn new() -> InboxSignal {
+        InboxSignal {
+            latest: Arc::new(watch::channel(0).0),
+            closing: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Announces a committed post. Synchronous, so the single writer calls it from its
+    /// blocking task right after the transaction commits.
+    pub fn posted(&self, cursor: i64) {
+        self.latest.send_if_modified(|latest| {
+            let newer = cursor > *latest;
+            if newer {
+                *latest = cursor;
+            }
+            newer
+        });
+    }
+
+    /// Receives every later [`InboxSignal::posted`].
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.latest.subscribe()
+    }
+
+    /// How many inbox polls are subscribed right now (waiting, or about to read).
+    pub fn waiting(&self) -> usize {
+        self.latest.receiver_count()
+    }
+
+    /// Tells every waiting poll to answer now: the hub is stopping.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`InboxSignal::close`] was called.
+    pub async fn closed(&self) {
+        let mut closing = self.closing.subscribe();
+        // An error means the sender is gone, which only happens when the hub is gone.
+        let _ = closing.wait_for(|closing| *closing).await;
+    }
+}
+
+impl Default for InboxSignal {
+    fn default() -> Self {
+        InboxSignal::new()
+    }
 }
 
 impl AppState {
@@ -38,6 +98,7 @@ impl AppState {
             quota: NodeQuota::new(config.quota.clone()),
             config: Arc::new(config),
             metrics: Metrics::global(),
+            inbox: InboxSignal::new(),
         }
     }
 }

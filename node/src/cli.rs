@@ -1,5 +1,5 @@
 //! The command line: `init`, `serve`, `migrate`, `backup`, `restore`, `check-config`,
-//! `user …`, `token …`, `key show`. Each command is a function over the loaded config.
+//! `user …`, `token …`, `key show`, `dataset …`, `federation …`. Each command is a function over the loaded config.
 
 use std::path::{Path, PathBuf};
 
@@ -68,6 +68,64 @@ pub enum Command {
     /// The node's signing key.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Datasets of the Dati module.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Publishing to the UPI hub.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+}
+
+/// `dataset …`
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Import a CSV file (UTF-8, `,` or `;`, header row = field names), all or nothing.
+    Import {
+        /// Dataset name (lower-case letters, digits, `_`).
+        #[arg(long)]
+        name: String,
+        /// Primary-key field(s), comma-separated (required for a new dataset or with --replace).
+        #[arg(long)]
+        key: Option<String>,
+        /// Title of a new dataset.
+        #[arg(long)]
+        title: Option<String>,
+        /// Replace the whole content (rows not in the file are deleted; the schema may change).
+        #[arg(long)]
+        replace: bool,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Publish a dataset nationally (`national`) or stop (`off`).
+    Federation {
+        /// Dataset name.
+        #[arg(long)]
+        name: String,
+        /// `national` or `off`.
+        setting: String,
+    },
+    /// Delete rows by primary key (one key per argument; multi-field keys comma-separated).
+    DeleteRows {
+        /// Dataset name.
+        #[arg(long)]
+        name: String,
+        /// Keys.
+        keys: Vec<String>,
+    },
+    /// List the datasets.
+    List,
+}
+
+/// `federation …`
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum FederationCommand {
+    /// Print the publishing status and open alarms.
+    Status,
+    /// After a restored backup blocked signing: continue the log from the hub's head and
+    /// republish every national dataset as a fresh snapshot.
+    Resync,
+    /// Forget the pinned hub key (only after confirming a key change with UPI out of band).
+    Unpin,
 }
 
 /// `user …`
@@ -187,6 +245,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file } => restore(&config, &file),
         Command::User(command) => user(&config, command),
         Command::Token(command) => token(&config, command),
+        Command::Dataset(command) => dataset(&config, command),
+        Command::Federation(command) => federation(&config, command),
         Command::Key(KeyCommand::Show) => {
             let key = SecretKey::load(&config.key_path())?;
             println!("public key: {}", key.public_key());
@@ -456,6 +516,175 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
             )?;
             tx.commit()?;
             println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+fn signer(
+    config: &NodeConfig,
+    conn: &rusqlite::Connection,
+) -> anyhow::Result<crate::federation::Signer> {
+    let province = db::comuni::province(conn)?
+        .context("the database has no Province: it was not created by `pico-node init`")?;
+    Ok(crate::federation::Signer {
+        province: ProvinceCode::parse(&province.code)?,
+        key: SecretKey::load(&config.key_path()).with_context(|| {
+            format!(
+                "cannot load the signing key {}",
+                config.key_path().display()
+            )
+        })?,
+    })
+}
+
+fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
+    use crate::dati::{Federation, ops};
+    let db = open_db(config)?;
+    let mut conn = db.get()?;
+    match command {
+        DatasetCommand::Import {
+            name,
+            key,
+            title,
+            replace,
+            file,
+        } => {
+            let csv =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let request = ops::ImportRequest {
+                name,
+                title,
+                key: key.map(|key| key.split(',').map(|k| k.trim().to_owned()).collect()),
+                csv,
+                replace,
+            };
+            let signer = signer(config, &conn)?;
+            let report = ops::import(&mut conn, &signer, &Actor::cli(), &request)
+                .map_err(|e| anyhow::anyhow!("import refused, nothing was changed: {e}"))?;
+            println!(
+                "{}: {} rows in the file, {} new, {} changed, {} unchanged, {} deleted (schema version {})",
+                report.dataset,
+                report.rows,
+                report.inserted,
+                report.updated,
+                report.unchanged,
+                report.deleted,
+                report.schema_version
+            );
+            if !report.entries.is_empty() {
+                println!(
+                    "  published as {} signed entries ({} bytes), queued for the hub",
+                    report.entries.len(),
+                    report.entry_bytes
+                );
+            }
+        }
+        DatasetCommand::Federation { name, setting } => {
+            let setting: Federation = setting.parse().map_err(anyhow::Error::msg)?;
+            let signer = signer(config, &conn)?;
+            let report = ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: federation {} ({} entries queued)",
+                report.dataset,
+                report.federation.as_str(),
+                report.entries.len()
+            );
+        }
+        DatasetCommand::DeleteRows { name, keys } => {
+            let keys: Vec<Vec<String>> = keys
+                .iter()
+                .map(|key| key.split(',').map(str::to_owned).collect())
+                .collect();
+            let signer = signer(config, &conn)?;
+            let report = ops::delete_rows(&mut conn, &signer, &Actor::cli(), &name, &keys)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: {} rows deleted ({} entries queued)",
+                report.dataset,
+                report.deleted,
+                report.entries.len()
+            );
+        }
+        DatasetCommand::List => {
+            for dataset in db::datasets::list(&conn)? {
+                println!(
+                    "{}\t{}\t{} rows\tschema v{}\tfederation {}",
+                    dataset.name,
+                    dataset.title,
+                    dataset.row_count,
+                    dataset.schema_version,
+                    dataset.federation.as_str()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn federation(config: &NodeConfig, command: FederationCommand) -> anyhow::Result<()> {
+    use crate::db::federation as store;
+    let db = open_db(config)?;
+    let mut conn = db.get()?;
+    match command {
+        FederationCommand::Status => {
+            let status = store::status(&conn)?;
+            let hub = config.federation.hub_url.trim();
+            println!(
+                "hub: {}",
+                if hub.is_empty() {
+                    "none configured: publishing is off"
+                } else {
+                    hub
+                }
+            );
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            for alarm in store::alarms(&conn, true, 50)? {
+                println!("ALARM {} {}: {}", alarm.at, alarm.kind, alarm.detail);
+            }
+        }
+        FederationCommand::Resync => {
+            let signer = signer(config, &conn)?;
+            let tx = conn.transaction()?;
+            let Some((seq, hash)) = store::adopt_hub_head(&tx)? else {
+                bail!("publishing is not blocked: nothing to resync");
+            };
+            let mut entries = 0;
+            for name in db::datasets::national(&tx)? {
+                let dataset = db::datasets::get(&tx, &name)?.context("dataset just listed")?;
+                entries += crate::dati::ops::emit_snapshot(&tx, &signer, &dataset)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .len();
+            }
+            store::resolve_alarms(&tx, crate::federation::alarm::LOG_BEHIND_HUB)?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "federation.resync",
+                "federation",
+                &json!({"adopted_seq": seq, "snapshot_entries": entries}),
+                db::now(),
+            )?;
+            tx.commit()?;
+            println!(
+                "the log continues from the hub's head (seq {seq}, {hash}); {entries} snapshot entries queued"
+            );
+        }
+        FederationCommand::Unpin => {
+            let tx = conn.transaction()?;
+            store::unpin(&tx)?;
+            store::resolve_alarms(&tx, crate::federation::alarm::HUB_KEY_CHANGED)?;
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "federation.unpin",
+                "federation",
+                &json!({}),
+                db::now(),
+            )?;
+            tx.commit()?;
+            println!("hub key forgotten: the next contact pins the key the hub presents");
         }
     }
     Ok(())

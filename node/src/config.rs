@@ -42,6 +42,42 @@ pub struct NodeConfig {
     pub http: HttpSettings,
     /// Help Desk module settings.
     pub helpdesk: HelpdeskSettings,
+    /// Publishing to the UPI hub.
+    pub federation: FederationSettings,
+}
+
+/// Publishing settings (`[federation]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationSettings {
+    /// Base URL of the UPI hub (`https://hub.example.it`). Empty: publishing is off (entries
+    /// of federated datasets are still signed and queued, and leave once a hub is set).
+    pub hub_url: String,
+    /// How often the publisher looks for entries written by other processes (the CLI), in
+    /// milliseconds; changes made through the API wake it at once.
+    pub poll_interval_ms: u64,
+    /// Seconds between transparency checks (checkpoint, consistency, inclusion).
+    pub check_interval_secs: u64,
+    /// First retry delay after a failed push, in milliseconds (doubled on each failure,
+    /// with full jitter).
+    pub retry_base_ms: u64,
+    /// Longest retry delay, in seconds.
+    pub retry_max_secs: u64,
+    /// Timeout of one request to the hub, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            hub_url: String::new(),
+            poll_interval_ms: 5_000,
+            check_interval_secs: 60,
+            retry_base_ms: 500,
+            retry_max_secs: 300,
+            request_timeout_secs: 60,
+        }
+    }
 }
 
 /// Help Desk settings (`[helpdesk]`).
@@ -78,6 +114,7 @@ impl Default for NodeConfig {
             session_hours: 8,
             http: HttpSettings::default(),
             helpdesk: HelpdeskSettings::default(),
+            federation: FederationSettings::default(),
         }
     }
 }
@@ -122,6 +159,20 @@ impl NodeConfig {
         if self.helpdesk.sla_first_response_hours == 0 || self.helpdesk.sla_resolution_hours == 0 {
             problems.push("helpdesk SLA hours must be at least 1".to_owned());
         }
+        let hub = &self.federation.hub_url;
+        if !(hub.is_empty() || hub.starts_with("http://") || hub.starts_with("https://")) {
+            problems.push(format!(
+                "federation.hub_url: {hub:?} must be empty or start with https:// (or http:// for tests)"
+            ));
+        }
+        if self.federation.poll_interval_ms == 0
+            || self.federation.check_interval_secs == 0
+            || self.federation.retry_base_ms == 0
+            || self.federation.retry_max_secs == 0
+            || self.federation.request_timeout_secs == 0
+        {
+            problems.push("federation intervals and timeouts must be at least 1".to_owned());
+        }
         problems
     }
 
@@ -156,5 +207,6 @@ mod tests {
         assert!(parsed.problems().is_empty(), "{:?}", parsed.problems());
         assert_eq!(parsed.http, HttpSettings::default());
         assert_eq!(parsed.helpdesk, HelpdeskSettings::default());
+        assert_eq!(parsed.federation, FederationSettings::default());
     }
 }

@@ -8,8 +8,10 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dati;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod helpdesk;
 pub mod state;
 pub mod web;
@@ -40,11 +42,22 @@ pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
     let db = Db::open(&db_path, db::MIGRATIONS, config.db_pool_size)?;
     let province = db::comuni::province(&*db.get()?)?
         .context("the database has no Province: it was not created by `pico-node init`")?;
+    let signer = federation::Signer {
+        province: pico_protocol::ProvinceCode::parse(&province.code)?,
+        key: pico_protocol::SecretKey::load(&config.key_path()).with_context(|| {
+            format!(
+                "cannot load the signing key {}",
+                config.key_path().display()
+            )
+        })?,
+    };
     Ok(AppState {
         db,
         config: Arc::new(config),
         province: Arc::new(province),
         metrics: Metrics::global(),
+        signer: Arc::new(signer),
+        wake: federation::Wake::default(),
     })
 }
 
@@ -71,8 +84,23 @@ pub async fn run(
     let _lock = DataDirLock::acquire(&config.lock_path(), "pico-node")?;
     let state = open_state(config)?;
     tracing::info!(node.province = %state.province.code, "Province node ready");
-    Server::from_listener(listener)?
+    let publisher = federation::publisher::spawn(
+        state.db.clone(),
+        state.signer.clone(),
+        state.config.federation.clone(),
+        state.wake.clone(),
+    );
+    if publisher.is_none() {
+        tracing::warn!("publishing is off: no [federation] hub_url configured");
+    }
+    let served = Server::from_listener(listener)?
         .run(app(state), shutdown)
-        .await?;
+        .await;
+    if let Some(publisher) = publisher {
+        // Whatever it was doing is either committed or will be redone from the database.
+        publisher.abort();
+        let _ignored = publisher.await;
+    }
+    served?;
     Ok(())
 }

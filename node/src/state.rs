@@ -21,6 +21,10 @@ pub struct AppState {
     pub province: Arc<Province>,
     /// Prometheus recorder.
     pub metrics: Metrics,
+    /// The node's Province and signing key, loaded once at start.
+    pub signer: Arc<crate::federation::Signer>,
+    /// Wakes the publisher after a change wrote entries.
+    pub wake: crate::federation::Wake,
 }
 
 impl AppState {
@@ -42,6 +46,13 @@ impl AppState {
                     "Help Desk",
                     "/helpdesk",
                     current == "/helpdesk",
+                ));
+            }
+            if user.role == Role::Admin {
+                nav.push(NavLink::new(
+                    "Pubblicazione",
+                    "/admin/federation",
+                    current == "/admin/federation",
                 ));
             }
         }

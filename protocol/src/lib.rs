@@ -20,6 +20,7 @@ pub mod limits;
 pub mod merkle;
 pub mod payload;
 pub mod receipt;
+pub mod request_auth;
 pub mod timestamp;
 pub mod verify;
 

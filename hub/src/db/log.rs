@@ -121,8 +121,8 @@ pub struct NewEntry<'a> {
     pub receipt: &'a str,
 }
 
-/// Stores an accepted entry.
-pub fn insert_entry(conn: &Connection, e: &NewEntry<'_>) -> Result<(), DbError> {
+/// Stores an accepted entry; returns its row id (which the inbox refers to).
+pub fn insert_entry(conn: &Connection, e: &NewEntry<'_>) -> Result<i64, DbError> {
     conn.prepare_cached(
         "INSERT INTO entries (province, seq, entry_hash, kind, kid, iat, received_at, log_index,
                               wire, receipt)
@@ -140,7 +140,7 @@ pub fn insert_entry(conn: &Connection, e: &NewEntry<'_>) -> Result<(), DbError> 
         e.wire,
         e.receipt
     ])?;
-    Ok(())
+    Ok(conn.last_insert_rowid())
 }
 
 /// Why a Merkle operation over the database failed.

@@ -7,6 +7,7 @@
 pub mod keys;
 pub mod log;
 pub mod national;
+pub mod networks;
 pub mod practices;
 pub mod registry;
 mod schema;

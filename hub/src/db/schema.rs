@@ -162,6 +162,36 @@ pub const MIGRATIONS: pico_service::db::Migrations = &[
         PRIMARY KEY (practice_id, sha256)
     ) WITHOUT ROWID;
     "#,
+    // 2: thematic networks — membership, and the inbox that routes network posts.
+    r#"
+    -- Which Provinces are members of which thematic network (`sua`, `sape`, `sit`, `personale`;
+    -- checked in code, so a new network needs no table rebuild).
+    CREATE TABLE network_members (
+        network   TEXT NOT NULL,
+        province  TEXT NOT NULL REFERENCES provinces(code),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (network, province)
+    ) WITHOUT ROWID;
+    CREATE INDEX network_members_by_province ON network_members(province, network);
+
+    -- One row per accepted network post, written in the entry's transaction. `cursor` only
+    -- grows (AUTOINCREMENT never reuses a value), so a reader's `after` is never skipped;
+    -- recipients are decided at read time from the membership.
+    CREATE TABLE inbox (
+        cursor   INTEGER PRIMARY KEY AUTOINCREMENT,
+        origin   TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        network  TEXT NOT NULL,
+        entry_id INTEGER NOT NULL UNIQUE REFERENCES entries(id),
+        UNIQUE (origin, seq)
+    );
+    CREATE INDEX inbox_by_network ON inbox(network, cursor);
+
+    -- Posts accepted before this migration, in the order they were accepted.
+    INSERT INTO inbox (origin, seq, network, entry_id)
+    SELECT province, seq, json_extract(CAST(wire AS TEXT), '$.body.network'), id
+    FROM entries WHERE kind = 'network_message' ORDER BY id;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -183,6 +213,34 @@ mod tests {
             pico_service::db::migrate(&mut conn, MIGRATIONS, path)?,
             (SCHEMA_VERSION, SCHEMA_VERSION)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn network_posts_accepted_before_the_inbox_existed_are_routed_in_order()
+    -> Result<(), pico_service::DbError> {
+        let mut conn = rusqlite::Connection::open_in_memory()?;
+        let path = std::path::Path::new(":memory:");
+        pico_service::db::migrate(&mut conn, &MIGRATIONS[..1], path)?;
+        conn.execute_batch(
+            r#"
+            INSERT INTO provinces VALUES ('026', '026', 'Treviso', 1, 'Provincia', 'TV', '05',
+                                          'Veneto', 'Treviso', 94, 1);
+            INSERT INTO entries (province, seq, entry_hash, kind, kid, iat, received_at,
+                                 log_index, wire, receipt)
+            VALUES ('026', 1, x'00', 'network_message', 'k', 0, 0, 0,
+                    CAST('{"protected":"p","payload":"p","signature":"s","body":{"body":"a","network":"sit"}}' AS BLOB), 'r'),
+                   ('026', 2, x'01', 'dataset_batch', 'k', 0, 0, 1, x'7b7d', 'r'),
+                   ('026', 3, x'02', 'network_message', 'k', 0, 0, 2,
+                    CAST('{"protected":"p","payload":"p","signature":"s","body":{"body":"b","network":"sua"}}' AS BLOB), 'r');
+            "#,
+        )?;
+        pico_service::db::migrate(&mut conn, MIGRATIONS, path)?;
+        let routed: Vec<(i64, i64, String)> = conn
+            .prepare("SELECT cursor, seq, network FROM inbox ORDER BY cursor")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(routed, [(1, 1, "sit".to_owned()), (2, 3, "sua".to_owned())]);
         Ok(())
     }
 }

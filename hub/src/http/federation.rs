@@ -360,6 +360,7 @@ async fn process(
     metrics::histogram!("hub_ingest_writer_wait_duration_seconds")
         .record(waiting.elapsed().as_secs_f64());
     let hub = state.hub.clone();
+    let inbox = state.inbox.clone();
     state
         .db
         .call(move |conn| {
@@ -377,6 +378,10 @@ async fn process(
                     Ok(done) => {
                         if !done.duplicate {
                             metrics::counter!("hub_entries_accepted_total").increment(1);
+                        }
+                        if let Some(cursor) = done.inbox_cursor {
+                            metrics::counter!("hub_network_posts_routed_total").increment(1);
+                            inbox.posted(cursor);
                         }
                         accepted.push(done);
                     }

@@ -3,6 +3,8 @@
 pub mod federation;
 pub mod log;
 pub mod national;
+pub mod networks;
+pub mod node_auth;
 pub mod operator;
 
 use axum::Router;
@@ -19,18 +21,46 @@ use crate::state::AppState;
     paths(
         federation::get_federation, federation::push_entries, federation::get_node_head,
         federation::get_receipt, federation::upload_attachment,
+        networks::list_networks, networks::join_network, networks::leave_network,
+        networks::get_inbox, networks::list_federation_keys,
         log::get_checkpoint, log::list_checkpoints, log::get_inclusion_proof, log::get_consistency_proof,
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
     ),
     components(schemas(pico_service::ProblemDocument)),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "federation", description = "What nodes call: push entries, read their head and receipts."),
+        (name = "networks", description = "Thematic networks: membership, the inbox nodes pull, the key directory to verify posts."),
         (name = "log", description = "The transparency log: checkpoints and proofs."),
         (name = "national", description = "The public national view."),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares how node and operator requests authenticate.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "pico_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Pico-Signature <jws-compact>`: a compact JWS (typ pico-request) by the node's key over \
+                 {iat, method, nonce, path, province, v}; see protocol/SPEC.md §11.1",
+            ))),
+        );
+        components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// Serves the OpenAPI document.
 pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -43,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .merge(federation::router())
         .merge(log::router())
         .merge(national::router())
+        .merge(networks::router())
         .merge(operator::router())
         .route("/v1/openapi.json", get(get_openapi))
 }

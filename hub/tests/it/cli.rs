@@ -87,7 +87,7 @@ fn init_enrol_list_revoke_backup_and_restore() {
     );
 
     let (ok, out, _) = run(dir.path(), &["migrate"]);
-    assert!(ok && out.contains("schema version 1"));
+    assert!(ok && out.contains(&format!("schema version {}", pico_hub::db::SCHEMA_VERSION)));
     let (ok, example, _) = run(dir.path(), &["config-example"]);
     assert!(ok && example.contains("log_origin"));
     let output = Command::new(BIN)

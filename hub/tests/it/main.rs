@@ -13,4 +13,5 @@ mod crash;
 mod ingest;
 mod log;
 mod national;
+mod networks;
 mod pages;

@@ -39,6 +39,12 @@ use crate::state::AppState;
         helpdesk::api::export_requests,
         helpdesk::api::create_attachment,
         helpdesk::api::get_attachment,
+        crate::dati::api::list_datasets,
+        crate::dati::api::import_dataset,
+        crate::dati::api::list_rows,
+        crate::dati::api::create_deletions,
+        crate::dati::api::update_federation,
+        crate::federation::api::get_federation_status,
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),
@@ -65,6 +71,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/me", get(get_me))
         .route("/v1/openapi.json", get(get_openapi))
         .merge(helpdesk::api::router())
+        .merge(crate::dati::api::router())
+        .merge(crate::federation::api::api_router())
         .layer(middleware::from_fn_with_state(state, csrf_guard))
 }
 

@@ -41,6 +41,10 @@ pub enum Action<'a> {
     },
     /// Export the Help Desk list.
     ExportRequests,
+    /// Create, import, delete rows of, and set the federation of datasets (Dati module).
+    ManageDatasets,
+    /// See and operate publishing to the hub (status, alarms).
+    ViewFederation,
 }
 
 /// Which Help Desk requests an identity may list.
@@ -81,6 +85,8 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
             }
         }
         Action::AssignRequest => is_helpdesk_staff(role),
+        Action::ManageDatasets => matches!(role, Role::Admin | Role::Operator(Module::Dati)),
+        Action::ViewFederation => matches!(role, Role::Admin),
         // The export is filtered by `helpdesk_scope`, like the list it exports.
         Action::ExportRequests => is_helpdesk_staff(role) || matches!(role, Role::Comune(_)),
         Action::TransitionRequest { comune, from, to } => match role {
@@ -198,5 +204,12 @@ mod tests {
             authorize(&helpdesk, Action::ViewAudit),
             Err(AppError::Forbidden)
         ));
+        let dati = identity(Some(Role::Operator(Module::Dati)));
+        assert!(authorize(&dati, Action::ManageDatasets).is_ok());
+        assert!(authorize(&admin, Action::ManageDatasets).is_ok());
+        assert!(authorize(&sua, Action::ManageDatasets).is_err());
+        assert!(authorize(&treviso, Action::ManageDatasets).is_err());
+        assert!(authorize(&dati, Action::ViewFederation).is_err());
+        assert!(authorize(&admin, Action::ViewFederation).is_ok());
     }
 }

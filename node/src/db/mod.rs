@@ -5,6 +5,8 @@
 
 pub mod audit;
 pub mod comuni;
+pub mod datasets;
+pub mod federation;
 pub mod helpdesk;
 pub mod people;
 pub mod schema;

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(submit_logout))
         .route("/dashboard", get(show_dashboard))
         .merge(helpdesk::pages::router())
+        .merge(crate::federation::api::page_router())
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
 }
 

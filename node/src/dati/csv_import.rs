@@ -1,0 +1,396 @@
+//! CSV parsing and validation for dataset import: UTF-8, `,` or `;` (detected from the
+//! header), header row = field names. Every problem is reported with its line number and
+//! nothing is imported unless the whole file is valid.
+//!
+//! Each row comes out as the two canonical JSON texts the store keeps (`pk` and `data`, see
+//! `db::datasets`), so the import never re-encodes a row twice.
+
+use std::collections::BTreeMap;
+
+use pico_protocol::payload::{FieldValue, Row};
+
+use super::{Dataset, FieldDef, FieldType, valid_name};
+
+/// Largest encoded row: far below the entry limit, so that any row fits in an entry.
+pub const MAX_ROW_BYTES: usize = 256 * 1024;
+
+/// Errors reported at most (the rest are counted).
+const MAX_REPORTED: usize = 20;
+
+/// A valid CSV file, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct ParsedCsv {
+    /// Fields in row order (the dataset's order when it already existed).
+    pub fields: Vec<FieldDef>,
+    /// Primary-key field names.
+    pub primary_key: Vec<String>,
+    /// Rows in file order.
+    pub rows: Vec<ParsedRow>,
+}
+
+/// One data row.
+#[derive(Debug, Clone)]
+pub struct ParsedRow {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    /// Canonical JSON array of the key values.
+    pub pk: String,
+    /// Canonical JSON array of all values.
+    pub data: String,
+}
+
+/// The problems found, each naming its line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct CsvErrors(pub Vec<String>);
+
+struct Collector {
+    errors: Vec<String>,
+    more: usize,
+}
+
+impl Collector {
+    fn push(&mut self, message: String) {
+        if self.errors.len() < MAX_REPORTED {
+            self.errors.push(message);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(mut self) -> Result<(), CsvErrors> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        if self.more > 0 {
+            self.errors
+                .push(format!("… and {} more problems", self.more));
+        }
+        Err(CsvErrors(self.errors))
+    }
+}
+
+/// `;` when the header has more semicolons than commas (Italian spreadsheets), else `,`.
+fn separator(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |sep: u8| header.iter().filter(|&&b| b == sep).count();
+    if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Encodes values as canonical JSON (the stored and transmitted form).
+pub fn encode(values: &[FieldValue]) -> String {
+    // Vectors of nulls, booleans, safe integers and strings always serialise.
+    String::from_utf8(pico_protocol::canonical::to_vec(&values).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Decodes a stored `data` or `pk` text.
+pub fn decode(text: &str) -> Result<Row, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// Infers the type of a column from its non-empty cells.
+fn infer(cells: &[&str]) -> FieldType {
+    let present: Vec<&str> = cells.iter().copied().filter(|c| !c.is_empty()).collect();
+    if present.is_empty() {
+        return FieldType::Text;
+    }
+    let all = |kind: FieldType| present.iter().all(|cell| kind.parse(cell).is_ok());
+    if all(FieldType::Boolean) {
+        FieldType::Boolean
+    } else if all(FieldType::Integer) {
+        FieldType::Integer
+    } else if all(FieldType::Decimal) {
+        FieldType::Decimal
+    } else if all(FieldType::Date) {
+        FieldType::Date
+    } else {
+        FieldType::Text
+    }
+}
+
+/// Parses and validates `bytes`.
+///
+/// With `schema` (an existing dataset, not redefined) the header must name exactly its
+/// fields, in any order, and cells must fit its types. Without it the types are inferred and
+/// `key` must name the primary key.
+pub fn parse(
+    bytes: &[u8],
+    key: Option<&[String]>,
+    schema: Option<&Dataset>,
+) -> Result<ParsedCsv, CsvErrors> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut errors = Collector {
+        errors: Vec::new(),
+        more: 0,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator(bytes))
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(header) => header.iter().map(|h| h.trim().to_owned()).collect(),
+        Err(err) => return Err(CsvErrors(vec![format!("line 1: {err}")])),
+    };
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(CsvErrors(vec![
+            "line 1: the file is empty; the first line must name the fields".to_owned(),
+        ]));
+    }
+    for name in &header {
+        if !valid_name(name) {
+            errors.push(format!(
+                "line 1: field name {name:?} must be 1-64 lower-case letters, digits or '_', starting with a letter"
+            ));
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for name in &header {
+        if seen.insert(name.as_str(), ()).is_some() {
+            errors.push(format!("line 1: field {name:?} appears twice"));
+        }
+    }
+    errors.finish()?;
+    let mut errors = Collector {
+        errors: Vec::new(),
+        more: 0,
+    };
+
+    // Read every record first: inference needs whole columns.
+    let mut records = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, csv::Position::line);
+                records.push((line, record));
+            }
+            Err(err) => {
+                let line = err.position().map_or(0, csv::Position::line);
+                let message = match err.kind() {
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
+                    }
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
+                        format!("{len} cells where the header has {expected_len}")
+                    }
+                    _ => err.to_string(),
+                };
+                errors.push(format!("line {line}: {message}"));
+            }
+        }
+    }
+    errors.finish()?;
+    let mut errors = Collector {
+        errors: Vec::new(),
+        more: 0,
+    };
+
+    // Column i of the file goes to field order[i] of the dataset.
+    let (fields, primary_key) = match schema {
+        Some(dataset) => {
+            let mut expected = dataset.field_names();
+            let mut found = header.clone();
+            expected.sort();
+            found.sort();
+            if expected != found {
+                return Err(CsvErrors(vec![format!(
+                    "line 1: the fields {:?} differ from the dataset's {:?} (import with replace to redefine it)",
+                    header,
+                    dataset.field_names()
+                )]));
+            }
+            if let Some(key) = key
+                && key != dataset.primary_key.as_slice()
+            {
+                return Err(CsvErrors(vec![format!(
+                    "the key {key:?} differs from the dataset's {:?} (import with replace to redefine it)",
+                    dataset.primary_key
+                )]));
+            }
+            (dataset.fields.clone(), dataset.primary_key.clone())
+        }
+        None => {
+            let Some(key) = key.filter(|key| !key.is_empty()) else {
+                return Err(CsvErrors(vec![
+                    "a new dataset needs its primary key: name the key field(s)".to_owned(),
+                ]));
+            };
+            if let Some(missing) = key.iter().find(|k| !header.contains(k)) {
+                return Err(CsvErrors(vec![format!(
+                    "line 1: the key field {missing:?} is not in the header"
+                )]));
+            }
+            let fields = header
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let cells: Vec<&str> = records
+                        .iter()
+                        .map(|(_, record)| record.get(i).unwrap_or_default().trim())
+                        .collect();
+                    FieldDef {
+                        name: name.clone(),
+                        kind: infer(&cells),
+                    }
+                })
+                .collect();
+            (fields, key.to_vec())
+        }
+    };
+    let column_of: Vec<usize> = fields
+        .iter()
+        .map(|field| header.iter().position(|h| h == &field.name).unwrap_or(0))
+        .collect();
+    let key_positions: Vec<usize> = primary_key
+        .iter()
+        .filter_map(|key| fields.iter().position(|f| &f.name == key))
+        .collect();
+
+    let mut rows = Vec::with_capacity(records.len());
+    let mut first_line_of: BTreeMap<String, u64> = BTreeMap::new();
+    let mut values: Vec<FieldValue> = Vec::with_capacity(fields.len());
+    for (line, record) in &records {
+        values.clear();
+        let mut ok = true;
+        for (field, &column) in fields.iter().zip(&column_of) {
+            let cell = record.get(column).unwrap_or_default().trim();
+            if cell.is_empty() {
+                values.push(FieldValue::Null);
+                continue;
+            }
+            match field.kind.parse(cell) {
+                Ok(value) => values.push(value),
+                Err(message) => {
+                    errors.push(format!("line {line}, field {}: {message}", field.name));
+                    values.push(FieldValue::Null);
+                    ok = false;
+                }
+            }
+        }
+        for &k in &key_positions {
+            if values[k].is_null() && ok {
+                errors.push(format!(
+                    "line {line}: the key field {} is empty",
+                    fields[k].name
+                ));
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let key: Vec<FieldValue> = key_positions.iter().map(|&k| values[k].clone()).collect();
+        let pk = encode(&key);
+        if let Some(first) = first_line_of.get(&pk) {
+            errors.push(format!(
+                "line {line}: key {pk} already used at line {first}"
+            ));
+            continue;
+        }
+        let data = encode(&values);
+        if data.len() > MAX_ROW_BYTES {
+            errors.push(format!(
+                "line {line}: the row is {} bytes, over the limit of {MAX_ROW_BYTES}",
+                data.len()
+            ));
+            continue;
+        }
+        first_line_of.insert(pk.clone(), *line);
+        rows.push(ParsedRow {
+            line: *line,
+            pk,
+            data,
+        });
+    }
+    errors.finish()?;
+    Ok(ParsedCsv {
+        fields,
+        primary_key,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Vec<String> {
+        vec!["cig".to_owned()]
+    }
+
+    #[test]
+    fn infers_types_and_encodes_rows_canonically() {
+        let csv = "cig;comune;importo;data;pnrr;offerte\nB1;026086;1234,50;2025-01-14;true;3\nB2;026001;10;2025-02-01;false;\n";
+        let parsed = parse(csv.as_bytes(), Some(&key()), None).expect("valid");
+        let kinds: Vec<FieldType> = parsed.fields.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                FieldType::Text,
+                FieldType::Text,
+                FieldType::Decimal,
+                FieldType::Date,
+                FieldType::Boolean,
+                FieldType::Integer
+            ]
+        );
+        assert_eq!(parsed.rows[0].pk, r#"["B1"]"#);
+        assert_eq!(
+            parsed.rows[0].data,
+            r#"["B1","026086","1234.50","2025-01-14",true,3]"#
+        );
+        assert_eq!(
+            parsed.rows[1].data,
+            r#"["B2","026001","10","2025-02-01",false,null]"#
+        );
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_line() {
+        let csv = "cig,n\nB1,1\nB1,2\n,3\nB4\n";
+        let err = parse(csv.as_bytes(), Some(&key()), None).expect_err("invalid");
+        assert_eq!(err.0, ["line 5: 1 cells where the header has 2"]);
+        let csv = "cig,n\nB1,1\nB1,2\n,3\n";
+        let err = parse(csv.as_bytes(), Some(&key()), None).expect_err("invalid");
+        assert_eq!(
+            err.0,
+            [
+                r#"line 3: key ["B1"] already used at line 2"#,
+                "line 4: the key field cig is empty"
+            ]
+        );
+        let err = parse(b"Cig,n\nB1,1\n", Some(&key()), None).expect_err("invalid");
+        assert!(err.0[0].starts_with("line 1: field name \"Cig\""), "{err}");
+        let err = parse(b"cig,n\nB1,\xff\n", Some(&key()), None).expect_err("invalid");
+        assert!(err.0[0].starts_with("line 2: not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn an_existing_schema_is_enforced() {
+        let first = parse(b"cig,n\nB1,1\n", Some(&key()), None).expect("valid");
+        let dataset = Dataset {
+            name: "t".into(),
+            title: "t".into(),
+            fields: first.fields,
+            primary_key: first.primary_key,
+            schema_version: 1,
+            federation: super::super::Federation::Off,
+            row_count: 1,
+            created_at: 0,
+            updated_at: 0,
+        };
+        // Columns may come in another order; values follow the dataset's order.
+        let parsed = parse(b"n,cig\n2,B2\n", None, Some(&dataset)).expect("valid");
+        assert_eq!(parsed.rows[0].data, r#"["B2",2]"#);
+        let err = parse(b"cig,n\nB2,x\n", None, Some(&dataset)).expect_err("invalid");
+        assert_eq!(err.0, [r#"line 2, field n: "x" is not an integer"#]);
+        assert!(parse(b"cig,m\nB2,1\n", None, Some(&dataset)).is_err());
+    }
+}

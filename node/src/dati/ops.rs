@@ -1,0 +1,496 @@
+//! Operations that change datasets, each one SQLite transaction: the rows, the audit record
+//! and, for a `national` dataset, the signed entries describing the change (the
+//! transactional outbox). Used by the API and the command line alike.
+//!
+//! Publication: turning a dataset `national` writes a full snapshot (parts of at most 10,000
+//! rows and 4 MiB); afterwards each change writes deltas with only the inserted or changed
+//! rows (upserts) and the removed keys (deletes). Redefining the schema writes a new snapshot.
+
+use std::collections::BTreeSet;
+
+use pico_protocol::limits::{MAX_ENTRY_BYTES, MAX_RECORDS_PER_BATCH};
+use pico_protocol::payload::{DatasetBatch, Payload, SnapshotPart};
+use rusqlite::{Connection, TransactionBehavior};
+use serde::Serialize;
+use serde_json::json;
+
+use super::csv_import::{self, CsvErrors};
+use super::{Dataset, Federation, valid_name};
+use crate::db::audit::{self, Actor};
+use crate::db::federation::{self as outbox, Appended, OutboxError};
+use crate::db::{self, datasets};
+use crate::federation::Signer;
+
+/// Body bytes an entry may use: the limit minus room for the JWS members and field list.
+const BODY_BUDGET: usize = MAX_ENTRY_BYTES - 64 * 1024;
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DatiError {
+    /// No such dataset.
+    #[error("no dataset named {0:?}")]
+    NotFound(String),
+    /// Invalid input (the CSV's problems, with line numbers).
+    #[error("{0}")]
+    Invalid(String),
+    /// The change could not be published (blocked, signing).
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// Database failure.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+}
+
+impl From<CsvErrors> for DatiError {
+    fn from(errors: CsvErrors) -> DatiError {
+        DatiError::Invalid(errors.to_string())
+    }
+}
+
+impl From<pico_service::DbError> for DatiError {
+    fn from(err: pico_service::DbError) -> DatiError {
+        match err {
+            pico_service::DbError::Sqlite(err) => DatiError::Db(err),
+            other => DatiError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// What to import.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// Dataset name.
+    pub name: String,
+    /// Title (defaults to the name for a new dataset; kept otherwise).
+    pub title: Option<String>,
+    /// Primary-key field names (required for a new dataset or with `replace`).
+    pub key: Option<Vec<String>>,
+    /// The CSV file.
+    pub csv: Vec<u8>,
+    /// Replace the whole content (rows not in the file are deleted) and allow a new schema.
+    pub replace: bool,
+}
+
+/// The outcome of an import.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    /// Dataset name.
+    pub dataset: String,
+    /// Schema version after the import.
+    pub schema_version: u32,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Rows that were new.
+    pub inserted: u64,
+    /// Rows whose values changed.
+    pub updated: u64,
+    /// Rows identical to the stored ones.
+    pub unchanged: u64,
+    /// Rows removed (only with replace).
+    pub deleted: u64,
+    /// Seqs of the entries written to the outbox (empty unless federated).
+    pub entries: Vec<u64>,
+    /// Wire bytes of those entries.
+    pub entry_bytes: u64,
+}
+
+fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    // Immediate: the dataset read and the writes see one state, whoever else writes.
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+/// Imports a CSV file (all or nothing), publishing the change when the dataset is federated.
+pub fn import(
+    conn: &mut Connection,
+    signer: &Signer,
+    actor: &Actor,
+    request: &ImportRequest,
+) -> Result<ImportReport, DatiError> {
+    if !valid_name(&request.name) {
+        return Err(DatiError::Invalid(format!(
+            "dataset name {:?} must be 1-64 lower-case letters, digits or '_', starting with a letter",
+            request.name
+        )));
+    }
+    let tx = begin(conn)?;
+    let now = db::now();
+    let existing = datasets::get(&tx, &request.name)?;
+    let parsed = match &existing {
+        Some(dataset) if !request.replace => {
+            csv_import::parse(&request.csv, request.key.as_deref(), Some(dataset))?
+        }
+        // A replacement keeps the schema whenever the file fits it (so that the change
+        // travels as a delta), and defines a new one otherwise.
+        Some(dataset) => csv_import::parse(&request.csv, request.key.as_deref(), Some(dataset))
+            .or_else(|_| {
+                let key = request.key.as_deref().unwrap_or(&dataset.primary_key);
+                csv_import::parse(&request.csv, Some(key), None)
+            })?,
+        None => csv_import::parse(&request.csv, request.key.as_deref(), None)?,
+    };
+    let mut dataset = match existing.clone() {
+        Some(mut dataset) => {
+            if dataset.fields != parsed.fields || dataset.primary_key != parsed.primary_key {
+                dataset.schema_version += 1;
+            }
+            dataset
+        }
+        None => Dataset {
+            name: request.name.clone(),
+            title: String::new(),
+            fields: Vec::new(),
+            primary_key: Vec::new(),
+            schema_version: 1,
+            federation: Federation::Off,
+            row_count: 0,
+            created_at: now,
+            updated_at: now,
+        },
+    };
+    let schema_changed = existing
+        .as_ref()
+        .is_some_and(|old| old.schema_version != dataset.schema_version);
+    if let Some(title) = request.title.as_ref().filter(|t| !t.trim().is_empty()) {
+        title.trim().clone_into(&mut dataset.title);
+    } else if dataset.title.is_empty() {
+        dataset.title.clone_from(&dataset.name);
+    }
+    dataset.fields = parsed.fields;
+    dataset.primary_key = parsed.primary_key;
+    dataset.updated_at = now;
+
+    let mut report = ImportReport {
+        dataset: dataset.name.clone(),
+        rows: parsed.rows.len() as u64,
+        ..ImportReport::default()
+    };
+    let mut upserts: Vec<String> = Vec::new();
+    let mut deletes: Vec<String> = Vec::new();
+    // The definition first: rows reference it.
+    datasets::put(&tx, &dataset)?;
+    if schema_changed {
+        // A new schema: old rows are not comparable, start over.
+        report.deleted = datasets::delete_all_rows(&tx, &dataset.name)? as u64;
+    }
+    let fresh = existing.is_none() || schema_changed;
+    for row in &parsed.rows {
+        let old = if fresh {
+            None
+        } else {
+            datasets::row_data(&tx, &dataset.name, &row.pk)?
+        };
+        match old {
+            Some(old) if old == row.data => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(_) => report.updated += 1,
+            None => report.inserted += 1,
+        }
+        datasets::put_row(&tx, &dataset.name, &row.pk, &row.data)?;
+        upserts.push(row.data.clone());
+    }
+    if request.replace && !fresh {
+        let keep: BTreeSet<&str> = parsed.rows.iter().map(|row| row.pk.as_str()).collect();
+        for pk in datasets::pks(&tx, &dataset.name)? {
+            if !keep.contains(pk.as_str()) {
+                datasets::delete_row(&tx, &dataset.name, &pk)?;
+                deletes.push(pk);
+            }
+        }
+        report.deleted += deletes.len() as u64;
+    }
+    dataset.row_count = datasets::count_rows(&tx, &dataset.name)?;
+    datasets::put(&tx, &dataset)?;
+    report.schema_version = dataset.schema_version;
+    if dataset.federation == Federation::National {
+        let appended = if schema_changed {
+            emit_snapshot(&tx, signer, &dataset)?
+        } else {
+            emit_delta(&tx, signer, &dataset, &upserts, &deletes)?
+        };
+        report.entries = appended.iter().map(|a| a.seq).collect();
+        report.entry_bytes = appended.iter().map(|a| a.bytes as u64).sum();
+    }
+    audit::record(
+        &tx,
+        actor,
+        "dataset.import",
+        &format!("dataset:{}", dataset.name),
+        &json!({"rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+                "deleted": report.deleted, "replace": request.replace, "entries": report.entries}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// The outcome of a federation change or deletion.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeReport {
+    /// Dataset name.
+    pub dataset: String,
+    /// Federation setting after the change.
+    pub federation: Federation,
+    /// Rows removed (deletions only).
+    pub deleted: u64,
+    /// Seqs of the entries written to the outbox.
+    pub entries: Vec<u64>,
+}
+
+/// Sets a dataset's federation. Turning it `national` publishes a full snapshot.
+pub fn set_federation(
+    conn: &mut Connection,
+    signer: &Signer,
+    actor: &Actor,
+    name: &str,
+    federation: Federation,
+) -> Result<ChangeReport, DatiError> {
+    let tx = begin(conn)?;
+    let mut dataset =
+        datasets::get(&tx, name)?.ok_or_else(|| DatiError::NotFound(name.to_owned()))?;
+    let mut entries = Vec::new();
+    if dataset.federation != federation {
+        dataset.federation = federation;
+        dataset.updated_at = db::now();
+        datasets::put(&tx, &dataset)?;
+        if federation == Federation::National {
+            entries = emit_snapshot(&tx, signer, &dataset)?
+                .iter()
+                .map(|a| a.seq)
+                .collect();
+        }
+        audit::record(
+            &tx,
+            actor,
+            "dataset.federation",
+            &format!("dataset:{name}"),
+            &json!({"federation": federation.as_str(), "entries": entries}),
+            db::now(),
+        )?;
+    }
+    tx.commit()?;
+    Ok(ChangeReport {
+        dataset: name.to_owned(),
+        federation,
+        deleted: 0,
+        entries,
+    })
+}
+
+/// Deletes rows by key (each key: the primary-key cells as text, in key order).
+pub fn delete_rows(
+    conn: &mut Connection,
+    signer: &Signer,
+    actor: &Actor,
+    name: &str,
+    keys: &[Vec<String>],
+) -> Result<ChangeReport, DatiError> {
+    let tx = begin(conn)?;
+    let mut dataset =
+        datasets::get(&tx, name)?.ok_or_else(|| DatiError::NotFound(name.to_owned()))?;
+    let positions = dataset.key_positions();
+    let mut deleted = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if key.len() != positions.len() {
+            return Err(DatiError::Invalid(format!(
+                "key {i} must have {} values ({:?})",
+                positions.len(),
+                dataset.primary_key
+            )));
+        }
+        let values = positions
+            .iter()
+            .zip(key)
+            .map(|(&p, text)| dataset.fields[p].kind.parse(text.trim()))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| DatiError::Invalid(format!("key {i}: {e}")))?;
+        let pk = csv_import::encode(&values);
+        if datasets::delete_row(&tx, name, &pk)? {
+            deleted.push(pk);
+        }
+    }
+    dataset.row_count = datasets::count_rows(&tx, name)?;
+    dataset.updated_at = db::now();
+    datasets::put(&tx, &dataset)?;
+    let mut entries = Vec::new();
+    if dataset.federation == Federation::National && !deleted.is_empty() {
+        entries = emit_delta(&tx, signer, &dataset, &[], &deleted)?
+            .iter()
+            .map(|a| a.seq)
+            .collect();
+    }
+    audit::record(
+        &tx,
+        actor,
+        "dataset.delete_rows",
+        &format!("dataset:{name}"),
+        &json!({"deleted": deleted.len(), "entries": entries}),
+        db::now(),
+    )?;
+    tx.commit()?;
+    Ok(ChangeReport {
+        dataset: name.to_owned(),
+        federation: dataset.federation,
+        deleted: deleted.len() as u64,
+        entries,
+    })
+}
+
+fn batch(dataset: &Dataset) -> DatasetBatch {
+    DatasetBatch {
+        dataset: dataset.name.clone(),
+        schema_version: dataset.schema_version,
+        fields: dataset.field_names(),
+        primary_key: dataset.primary_key.clone(),
+        snapshot: None,
+        upserts: Vec::new(),
+        deletes: Vec::new(),
+    }
+}
+
+fn decode(text: &str) -> Result<pico_protocol::payload::Row, DatiError> {
+    csv_import::decode(text).map_err(|e| {
+        DatiError::Db(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        ))
+    })
+}
+
+/// Splits encoded rows into groups of at most `MAX_RECORDS_PER_BATCH` rows and
+/// [`BODY_BUDGET`] bytes; always at least one (possibly empty) group.
+fn chunks<'a>(rows: impl Iterator<Item = &'a str>) -> Vec<Vec<&'a str>> {
+    let mut groups = vec![Vec::new()];
+    let mut bytes = 0;
+    for row in rows {
+        let last = groups.last().map_or(0, Vec::len);
+        if last >= MAX_RECORDS_PER_BATCH || (last > 0 && bytes + row.len() + 1 > BODY_BUDGET) {
+            groups.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += row.len() + 1;
+        if let Some(group) = groups.last_mut() {
+            group.push(row);
+        }
+    }
+    groups
+}
+
+/// Writes a full snapshot of `dataset` (as stored in `tx`) to the outbox.
+pub fn emit_snapshot(
+    tx: &Connection,
+    signer: &Signer,
+    dataset: &Dataset,
+) -> Result<Vec<Appended>, DatiError> {
+    let rows = datasets::all_data(tx, &dataset.name)?;
+    let groups = chunks(rows.iter().map(String::as_str));
+    let (head, _) = outbox::head(tx)?;
+    // Unique within this node's log: the seq of the snapshot's first part.
+    let id = format!("{}-{}", dataset.name, head + 1);
+    let parts = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+    let mut appended = Vec::with_capacity(groups.len());
+    for (i, group) in groups.iter().enumerate() {
+        let mut payload = batch(dataset);
+        payload.snapshot = Some(SnapshotPart {
+            id: id.clone(),
+            part: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            parts,
+        });
+        payload.upserts = group
+            .iter()
+            .map(|row| decode(row))
+            .collect::<Result<_, _>>()?;
+        let summary = format!("{} snapshot {}/{parts}", dataset.name, i + 1);
+        appended.push(outbox::append_entry(
+            tx,
+            signer,
+            &Payload::DatasetBatch(payload),
+            &summary,
+        )?);
+    }
+    Ok(appended)
+}
+
+/// Writes the changed rows (`upserts`, encoded data) and removed keys (`deletes`, encoded
+/// keys) of `dataset` to the outbox; nothing when both are empty.
+pub fn emit_delta(
+    tx: &Connection,
+    signer: &Signer,
+    dataset: &Dataset,
+    upserts: &[String],
+    deletes: &[String],
+) -> Result<Vec<Appended>, DatiError> {
+    // Tag each record with its side so that one entry can carry both.
+    let records = upserts
+        .iter()
+        .map(|row| (true, row.as_str()))
+        .chain(deletes.iter().map(|key| (false, key.as_str())));
+    let mut appended = Vec::new();
+    let mut payload = batch(dataset);
+    let mut bytes = 0;
+    for (upsert, text) in records {
+        let count = payload.upserts.len() + payload.deletes.len();
+        if count >= MAX_RECORDS_PER_BATCH || (count > 0 && bytes + text.len() + 1 > BODY_BUDGET) {
+            appended.push(append_delta(tx, signer, dataset, &mut payload)?);
+            bytes = 0;
+        }
+        bytes += text.len() + 1;
+        if upsert {
+            payload.upserts.push(decode(text)?);
+        } else {
+            payload.deletes.push(decode(text)?);
+        }
+    }
+    if !payload.upserts.is_empty() || !payload.deletes.is_empty() {
+        appended.push(append_delta(tx, signer, dataset, &mut payload)?);
+    }
+    Ok(appended)
+}
+
+fn append_delta(
+    tx: &Connection,
+    signer: &Signer,
+    dataset: &Dataset,
+    payload: &mut DatasetBatch,
+) -> Result<Appended, DatiError> {
+    let full = std::mem::replace(payload, batch(dataset));
+    let summary = format!(
+        "{} delta +{} -{}",
+        dataset.name,
+        full.upserts.len(),
+        full.deletes.len()
+    );
+    Ok(outbox::append_entry(
+        tx,
+        signer,
+        &Payload::DatasetBatch(full),
+        &summary,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_rows_and_bytes() {
+        let small: Vec<String> = (0..25_000).map(|i| format!("[\"{i}\"]")).collect();
+        let groups = chunks(small.iter().map(String::as_str));
+        assert_eq!(
+            groups.iter().map(Vec::len).collect::<Vec<_>>(),
+            [10_000, 10_000, 5_000]
+        );
+        let big = "x".repeat(200_000);
+        let rows: Vec<&str> = (0..50).map(|_| big.as_str()).collect();
+        let groups = chunks(rows.into_iter());
+        assert!(groups.len() >= 3);
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.iter().map(|r| r.len() + 1).sum::<usize>() <= BODY_BUDGET)
+        );
+        assert_eq!(chunks(std::iter::empty()).len(), 1);
+    }
+}

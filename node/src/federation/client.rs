@@ -1,0 +1,268 @@
+//! The hub's HTTP binding (SPEC §11) as seen from a node: one reused reqwest client (rustls
+//! with the system trust store, `HTTPS_PROXY` honoured), typed answers, and problems kept
+//! apart from network failures so that the publisher can decide what is retryable.
+
+use std::time::Duration;
+
+use pico_protocol::ProvinceCode;
+use pico_protocol::merkle::{ConsistencyProof, InclusionProof};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+/// What `/.well-known/pico-federation` says.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FederationInfo {
+    /// Log origin.
+    pub log_origin: String,
+    /// Hub key `ed25519:…`.
+    pub hub_key: String,
+    /// Its key id.
+    pub hub_kid: String,
+    /// Checkpoint key name.
+    pub checkpoint_key_name: String,
+    /// C2SP verifier key.
+    pub checkpoint_vkey: String,
+    /// Protocol versions.
+    #[serde(default)]
+    pub protocol_versions: Vec<u64>,
+    /// Limits.
+    pub limits: HubLimits,
+}
+
+/// The hub's published limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct HubLimits {
+    /// Largest entry.
+    pub max_entry_bytes: usize,
+    /// Most entries per push.
+    pub max_entries_per_push: usize,
+    /// Largest push body.
+    pub max_push_bytes: usize,
+}
+
+/// A head as the hub serves it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeadView {
+    /// Seq.
+    pub seq: u64,
+    /// Hash, hex.
+    pub hash: String,
+}
+
+/// A push the hub accepted whole.
+#[derive(Debug, Deserialize)]
+pub struct PushAccepted {
+    /// One receipt per entry, in order.
+    pub receipts: Vec<Box<RawValue>>,
+    /// The node's head at the hub.
+    pub head: HeadView,
+}
+
+/// A problem+json answer (with the push extensions).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HubProblem {
+    /// Stable code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Human text.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Receipts of entries committed before the refused one.
+    #[serde(default)]
+    pub accepted: Vec<Box<RawValue>>,
+    /// For `seq_gap`.
+    #[serde(default)]
+    pub expected_seq: Option<u64>,
+    /// Index of the refused entry in the push.
+    #[serde(default)]
+    pub entry_index: Option<usize>,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// No answer (connection refused, reset, timeout): retry.
+    #[error("hub unreachable: {0}")]
+    Unreachable(String),
+    /// An HTTP error answer.
+    #[error("hub answered {status}: {}", problem.detail.as_deref().or(problem.code.as_deref()).unwrap_or("no detail"))]
+    Status {
+        /// Status.
+        status: StatusCode,
+        /// The problem document (empty if the body was not one).
+        problem: Box<HubProblem>,
+        /// `Retry-After` in seconds, if sent.
+        retry_after: Option<u64>,
+    },
+    /// A 2xx answer that is not what the SPEC says.
+    #[error("unexpected answer from the hub: {0}")]
+    Invalid(String),
+}
+
+impl HubError {
+    /// Whether retrying the same request later may succeed (network, 5xx, 429).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HubError::Unreachable(_) => true,
+            HubError::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            HubError::Invalid(_) => false,
+        }
+    }
+}
+
+/// A client for one hub.
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl HubClient {
+    /// A client for the hub at `base` (no trailing slash needed).
+    pub fn new(base: &str, timeout: Duration) -> Result<HubClient, HubError> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("pico-node/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HubError::Invalid(format!("HTTP client: {e}")))?;
+        Ok(HubClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn check(response: reqwest::Response) -> Result<reqwest::Response, HubError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let bytes = response.bytes().await.unwrap_or_default();
+        let problem = serde_json::from_slice::<HubProblem>(&bytes).unwrap_or_default();
+        Err(HubError::Status {
+            status,
+            problem: Box::new(problem),
+            retry_after,
+        })
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HubError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        let bytes = Self::check(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        serde_json::from_slice(&bytes).map_err(|e| HubError::Invalid(format!("{path}: {e}")))
+    }
+
+    /// `GET /.well-known/pico-federation`.
+    pub async fn federation_info(&self) -> Result<FederationInfo, HubError> {
+        self.get_json("/.well-known/pico-federation").await
+    }
+
+    /// `GET /v1/federation/nodes/{province}/head`.
+    pub async fn head(&self, province: ProvinceCode) -> Result<HeadView, HubError> {
+        self.get_json(&format!("/v1/federation/nodes/{province}/head"))
+            .await
+    }
+
+    /// `POST /v1/federation/entries` with a body already holding the entries' exact bytes.
+    pub async fn push(&self, body: Vec<u8>) -> Result<PushAccepted, HubError> {
+        let response = self
+            .http
+            .post(format!("{}/v1/federation/entries", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        let bytes = Self::check(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        // A cut answer to an accepted push is retried: the hub answers the resend from its
+        // stored receipts.
+        serde_json::from_slice(&bytes)
+            .map_err(|e| HubError::Unreachable(format!("incomplete push answer: {e}")))
+    }
+
+    /// `GET /v1/log/checkpoint`: the signed note as text.
+    pub async fn checkpoint(&self) -> Result<String, HubError> {
+        let response = self
+            .http
+            .get(format!("{}/v1/log/checkpoint", self.base))
+            .send()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        Self::check(response)
+            .await?
+            .text()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))
+    }
+
+    /// `GET /v1/log/proof/inclusion`.
+    pub async fn inclusion(
+        &self,
+        province: ProvinceCode,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, HubError> {
+        self.get_json(&format!(
+            "/v1/log/proof/inclusion?province={province}&seq={seq}&tree_size={tree_size}"
+        ))
+        .await
+    }
+
+    /// `GET /v1/log/proof/consistency`.
+    pub async fn consistency(&self, old: u64, new: u64) -> Result<ConsistencyProof, HubError> {
+        self.get_json(&format!("/v1/log/proof/consistency?old={old}&new={new}"))
+            .await
+    }
+}
+
+/// A reqwest error's text without the URL (which may carry credentials of a proxy).
+fn without_url(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else if error.is_body() || error.is_decode() {
+        "answer cut short"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(error);
+    // The innermost cause names what went wrong (refused, reset, certificate).
+    while let Some(cause) = source {
+        if cause.source().is_none() {
+            text = format!("{kind}: {cause}");
+        }
+        source = cause.source();
+    }
+    text
+}
