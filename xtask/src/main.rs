@@ -308,6 +308,11 @@ fn test(extra: &[String]) -> Result<()> {
     let python = python_with("jwcrypto==1.5.6")?;
     ensure_chromium()?;
 
+    // The whole-system tests in tests/ start the real binaries: build them first.
+    let mut binaries = cargo();
+    binaries.args(["build", "-p", "pico-hub", "-p", "pico-node"]);
+    status(binaries, "build the hub and node binaries for the whole-system tests")?;
+
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
     status(tests, "cargo test --workspace")?;
