@@ -136,6 +136,11 @@ impl Db {
     fn open_unmigrated(path: &Path, pool_size: u32) -> Result<Db, DbError> {
         let manager = SqliteConnectionManager::file(path).with_init(|conn| {
             conn.busy_timeout(BUSY_TIMEOUT)?;
+            // Transactions take the write lock at BEGIN. A deferred transaction that reads and
+            // then writes fails at once with SQLITE_BUSY (busy_timeout does not apply) when
+            // another connection committed in between, under WAL; an immediate one waits its
+            // turn instead. Our transactions exist to write, so nothing is lost.
+            conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
             conn.execute_batch(CONNECTION_PRAGMAS)
         });
         let pool = r2d2::Pool::builder()
@@ -341,5 +346,29 @@ mod tests {
             .query_row("SELECT v FROM t", [], |r| r.get(0))
             .expect("row");
         assert_eq!(v, "kept");
+    }
+
+    #[test]
+    fn transactions_take_the_write_lock_when_they_begin() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db =
+            Db::open(&dir.path().join("t.db"), &["CREATE TABLE t (x INTEGER)"], 2).expect("open");
+        let mut first = db.get().expect("first");
+        let second = db.get().expect("second");
+        let tx = first.transaction().expect("begin");
+        // While `tx` is open (even before it writes), no other connection can start writing.
+        second
+            .busy_timeout(std::time::Duration::from_millis(10))
+            .expect("timeout");
+        let refused = second.execute("INSERT INTO t VALUES (1)", []);
+        assert!(
+            refused.is_err(),
+            "the first transaction must hold the write lock"
+        );
+        tx.execute("INSERT INTO t VALUES (2)", []).expect("write");
+        tx.commit().expect("commit");
+        second
+            .execute("INSERT INTO t VALUES (3)", [])
+            .expect("free again");
     }
 }

@@ -81,11 +81,13 @@ fn run(_args: &[String]) -> Result<()> {
     }
 
     let mut logins = Vec::new();
-    for (code, name, _) in PARTNERS {
+    let mut new_nodes = Vec::new();
+    for (code, name, port) in PARTNERS {
         let dir = data.join(code);
         let node_is_new = !dir.exists();
         if node_is_new {
             init_partner(&node_bin, &dir, code, name)?;
+            new_nodes.push((code, port, dir.clone()));
         }
         if node_is_new || hub_is_new {
             let shown = capture(&node_bin, &dir, &["key", "show"])?;
@@ -108,12 +110,14 @@ fn run(_args: &[String]) -> Result<()> {
     let flag = std::sync::Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst))?;
 
+    let hub_url = format!("http://127.0.0.1:{HUB_PORT}");
     let mut services = Vec::new();
     services.push(spawn_service(
         &hub_bin,
         &hub_dir,
         HUB_PORT,
         &data.join("hub.log"),
+        &[],
     )?);
     for (code, _, port) in PARTNERS {
         services.push(spawn_service(
@@ -121,16 +125,22 @@ fn run(_args: &[String]) -> Result<()> {
             &data.join(code),
             port,
             &data.join(format!("node-{code}.log")),
+            &[("PICO_NODE_FEDERATION__HUB_URL", hub_url.as_str())],
         )?);
     }
     for port in std::iter::once(HUB_PORT).chain(PARTNERS.iter().map(|p| p.2)) {
         wait_ready(port, &mut services)?;
     }
+    for (code, port, dir) in &new_nodes {
+        seed_helpdesk(&node_bin, dir, *port)
+            .with_context(|| format!("demo Help Desk requests of {code}"))?;
+    }
 
     println!(
-        "\nPi.Co. local federation is running (data in {}, logs next to it).\n",
+        "\nPi.Co. local federation is running (data in {}, logs next to it).",
         data.display()
     );
+    println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -204,8 +214,93 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
         text.push_str(&format!("{user} / {password}   ({label})\n"));
     }
     write_private(&dir.join(LOGINS_FILE), &text)?;
-    eprintln!("xtask: {name} ({code}) initialised with its ISTAT Comuni");
+
+    // A real dataset, published nationally: the Province's ISTAT BES indicators.
+    let demo = workspace_root().join(format!("deploy/demo/bes_{code}.csv"));
+    let demo = demo.to_string_lossy();
+    capture(
+        node_bin,
+        dir,
+        &[
+            "dataset",
+            "import",
+            "--name",
+            "bes_indicatori",
+            "--key",
+            "codice,sesso,anno",
+            "--title",
+            "Indicatori BES dei territori (Istat, edizione 2020)",
+            &demo,
+        ],
+    )?;
+    capture(
+        node_bin,
+        dir,
+        &[
+            "dataset",
+            "federation",
+            "--name",
+            "bes_indicatori",
+            "national",
+        ],
+    )?;
+    eprintln!("xtask: {name} ({code}) initialised with its ISTAT Comuni and BES indicators");
     Ok(())
+}
+
+/// Two Help Desk requests opened by the Comune user through the real API.
+fn seed_helpdesk(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
+    let out = capture(
+        node_bin,
+        dir,
+        &["token", "create", "comune", "--name", "demo", "--days", "1"],
+    )?;
+    let token = out
+        .lines()
+        .last()
+        .context("`pico-node token create` printed no token")?
+        .trim();
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .context("`pico-node token create` printed no token id")?
+        .to_owned();
+    for (category, subject, description) in [
+        (
+            "technical",
+            "Protocollo informatico non raggiungibile",
+            "Da stamattina il protocollo informatico risponde con un errore di certificato: non riusciamo a protocollare le PEC in arrivo.",
+        ),
+        (
+            "procurement",
+            "Supporto per la gara di manutenzione delle strade comunali",
+            "Vorremmo delegare alla SUA la procedura aperta per la manutenzione straordinaria delle strade comunali (circa 450.000 euro, fondi PNRR).",
+        ),
+    ] {
+        let body = format!(
+            r#"{{"category":"{category}","subject":"{subject}","description":"{description}"}}"#
+        );
+        let status = post_json(port, "/v1/helpdesk/requests", token, &body)?;
+        if status != 201 {
+            bail!("opening a demo Help Desk request answered {status}");
+        }
+    }
+    capture(node_bin, dir, &["token", "revoke", &id])?;
+    Ok(())
+}
+
+/// A JSON `POST` over plain HTTP/1.1 to the local node; returns the status code.
+fn post_json(port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
@@ -238,12 +333,19 @@ fn capture(binary: &Path, dir: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-fn spawn_service(binary: &Path, dir: &Path, port: u16, log: &Path) -> Result<std::process::Child> {
+fn spawn_service(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    log: &Path,
+    env: &[(&str, &str)],
+) -> Result<std::process::Child> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)?;
     Command::new(binary)
+        .envs(env.iter().copied())
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -311,7 +413,10 @@ fn test(extra: &[String]) -> Result<()> {
     // The whole-system tests in tests/ start the real binaries: build them first.
     let mut binaries = cargo();
     binaries.args(["build", "-p", "pico-hub", "-p", "pico-node"]);
-    status(binaries, "build the hub and node binaries for the whole-system tests")?;
+    status(
+        binaries,
+        "build the hub and node binaries for the whole-system tests",
+    )?;
 
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
