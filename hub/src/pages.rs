@@ -119,15 +119,17 @@ fn region_counts(upi: &[ProvinceStatus]) -> Vec<(String, u64, u64)> {
 
 /// The public national dashboard: the 86 Provinces with status and freshness, and charts.
 pub async fn show_dashboard(State(state): State<AppState>) -> Response {
+    let cache = state.aggregates.clone();
     let loaded = state
         .db
-        .call(|conn| {
+        .call(move |conn| {
             let provinces = registry::list_status(conn)?;
             let datasets = national::list_datasets(conn)?;
             let mut charts = Vec::new();
             for dataset in &datasets {
-                let rows = national::aggregate(conn, &dataset.name, GroupBy::Region, None, None)?
-                    .unwrap_or_default();
+                let rows =
+                    national::aggregate(conn, &cache, &dataset.name, GroupBy::Region, None, None)?
+                        .unwrap_or_default();
                 charts.push((dataset.name.clone(), rows));
             }
             let log_size = log::latest_checkpoint(conn)?.map_or(0, |c| c.size);

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Wakes inbox long-polls when a network post is accepted or the hub stops.
     pub inbox: InboxSignal,
+    /// Per-Province partial aggregates of the national datasets.
+    pub aggregates: Arc<crate::db::national::AggregateCache>,
 }
 
 /// What inbox long-polls wait on: the latest inbox cursor (moved by ingest after commit) and
@@ -99,6 +101,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Metrics::global(),
             inbox: InboxSignal::new(),
+            aggregates: Arc::default(),
         }
     }
 }

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pico_protocol::payload::{DatasetBatch, FieldValue};
 use pico_protocol::{Hash32, ProvinceCode};
@@ -423,9 +425,11 @@ pub struct AggregateRow {
 /// Count (and optionally sum a decimal field) by Province, region or month.
 ///
 /// A plain count by Province or region reads the maintained counts, never the rows. Sums and
-/// months read the dataset's rows once (a covering index per summed field is future work).
+/// months combine per-Province partials from [`AggregateCache`]: only the Provinces whose data
+/// changed since the last such query are read again, each as a range of the rows index.
 pub fn aggregate(
     conn: &Connection,
+    cache: &AggregateCache,
     dataset: &str,
     group: GroupBy,
     sum_field: Option<&str>,
@@ -460,30 +464,56 @@ pub fn aggregate(
         })?;
         return Ok(Some(rows.collect::<Result<_, _>>()?));
     }
-    let key_sql = match group {
-        GroupBy::Province => "r.province".to_owned(),
-        GroupBy::Region => "p.region".to_owned(),
+    let partial_key = match group {
         GroupBy::Month => {
             let field = date_field.filter(|f| valid_name(f)).unwrap_or("data");
-            format!("coalesce(substr(json_extract(r.data, '$.{field}'), 1, 7), '')")
+            format!("coalesce(substr(json_extract(data, '$.{field}'), 1, 7), '')")
         }
+        GroupBy::Province | GroupBy::Region => "''".to_owned(),
     };
     let sum_sql = sum_field
-        .map(|f| format!("CAST(json_extract(r.data, '$.{f}') AS TEXT)"))
+        .map(|f| format!("CAST(json_extract(data, '$.{f}') AS TEXT)"))
         .unwrap_or_else(|| "NULL".into());
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {key_sql}, {sum_sql} FROM dataset_rows r
-         JOIN provinces p ON p.code = r.province WHERE r.dataset_id = ?1"
-    ))?;
+    let scan_sql = format!(
+        "SELECT {partial_key}, {sum_sql} FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2"
+    );
+    let mut contributions = conn.prepare_cached(
+        "SELECT c.province, c.last_seq, p.region FROM dataset_contributions c
+         JOIN provinces p ON p.code = c.province WHERE c.dataset_id = ?1",
+    )?;
+    let contributions = contributions
+        .query_map([id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let mut groups: BTreeMap<String, (u64, Decimal)> = BTreeMap::new();
-    let mut rows = stmt.query([id])?;
-    while let Some(row) = rows.next()? {
-        let key: String = row.get(0)?;
-        let value: Option<String> = row.get(1)?;
-        let group = groups.entry(key).or_default();
-        group.0 += 1;
-        if let Some(value) = value.as_deref().and_then(Decimal::parse) {
-            group.1.add(value);
+    for (province, last_seq, region) in contributions {
+        let key = CacheKey {
+            dataset: id,
+            province: province.clone(),
+            scan: scan_sql.clone(),
+        };
+        let partial = match cache.get(&key, last_seq) {
+            Some(partial) => partial,
+            None => {
+                let partial = scan_province(conn, &scan_sql, id, &province, cache)?;
+                cache.put(key, last_seq, partial.clone());
+                partial
+            }
+        };
+        for (sub_key, (count, sum)) in partial.iter() {
+            let group_key = match group {
+                GroupBy::Province => province.clone(),
+                GroupBy::Region => region.clone(),
+                GroupBy::Month => sub_key.clone(),
+            };
+            let group = groups.entry(group_key).or_default();
+            group.0 += count;
+            group.1.add(*sum);
         }
     }
     Ok(Some(
@@ -496,6 +526,86 @@ pub fn aggregate(
             })
             .collect(),
     ))
+}
+
+/// One Province's part of an aggregate: sub-key (month, or `""`) to (count, sum).
+type Partial = Arc<BTreeMap<String, (u64, Decimal)>>;
+
+/// Reads one Province's rows of a dataset (a range of the `(dataset_id, province, pk)` index,
+/// never the whole table) into its partial aggregate.
+fn scan_province(
+    conn: &Connection,
+    sql: &str,
+    dataset: i64,
+    province: &str,
+    cache: &AggregateCache,
+) -> Result<Partial, DbError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![dataset, province])?;
+    let mut partial: BTreeMap<String, (u64, Decimal)> = BTreeMap::new();
+    let mut scanned = 0u64;
+    while let Some(row) = rows.next()? {
+        scanned += 1;
+        let key: String = row.get(0)?;
+        let value: Option<String> = row.get(1)?;
+        let group = partial.entry(key).or_default();
+        group.0 += 1;
+        if let Some(value) = value.as_deref().and_then(Decimal::parse) {
+            group.1.add(value);
+        }
+    }
+    cache.scanned.fetch_add(scanned, Ordering::Relaxed);
+    Ok(Arc::new(partial))
+}
+
+/// Which partial aggregate: a dataset, a Province, and the scan that computes it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct CacheKey {
+    dataset: i64,
+    province: String,
+    scan: String,
+}
+
+/// Per-Province partial aggregates, each valid while its Province's `last_seq` for the dataset
+/// is unchanged. Dashboards ask for sums and months repeatedly; after a push only the pushing
+/// Province's rows are read again, so no query ever scans the whole national table. It lives in
+/// memory: after a restart the first query of each kind recomputes it.
+#[derive(Debug, Default)]
+pub struct AggregateCache {
+    entries: std::sync::Mutex<BTreeMap<CacheKey, (i64, Partial)>>,
+    scanned: AtomicU64,
+}
+
+/// Partials kept at most; past this the cache starts again (queries name arbitrary fields).
+const AGGREGATE_CACHE_ENTRIES: usize = 20_000;
+
+impl AggregateCache {
+    fn get(&self, key: &CacheKey, last_seq: i64) -> Option<Partial> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(key)
+            .filter(|(seq, _)| *seq == last_seq)
+            .map(|(_, partial)| Arc::clone(partial))
+    }
+
+    fn put(&self, key: CacheKey, last_seq: i64, partial: Partial) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= AGGREGATE_CACHE_ENTRIES && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, (last_seq, partial));
+    }
+
+    /// Rows read to compute aggregates since start (for tests and metrics).
+    pub fn rows_scanned(&self) -> u64 {
+        self.scanned.load(Ordering::Relaxed)
+    }
 }
 
 /// An exact decimal for sums of money: an integer of units of 10^-`scale`.

@@ -265,11 +265,13 @@ pub async fn get_aggregates(
         }
     }
     let name = dataset.clone();
+    let cache = state.aggregates.clone();
     let items = state
         .db
         .call(move |conn| {
             national::aggregate(
                 conn,
+                &cache,
                 &name,
                 group,
                 query.sum.as_deref(),

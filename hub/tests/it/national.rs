@@ -301,3 +301,65 @@ async fn best_practices_are_searchable_and_their_attachments_content_addressed()
     let (_, gone) = app.get_json("/v1/practices?q=convenzione").await;
     assert!(gone["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn sums_and_months_reread_only_the_provinces_that_changed() {
+    let app = TestApp::spawn().await;
+    let mut tv = NodeLog::new("026", "treviso");
+    let mut bs = NodeLog::new("017", "brescia");
+    app.enrol(&tv);
+    app.enrol(&bs);
+    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 30))]).await.0, 200);
+    assert_eq!(app.push(&[&bs.next(&appalti("017", 0, 20))]).await.0, 200);
+    let query = "/v1/datasets/appalti/aggregates?group_by=month&date_field=data_pubblicazione&sum=importo_base";
+    let scanned = || app.state.aggregates.rows_scanned();
+
+    let (status, first) = app.get_json(query).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        scanned(),
+        50,
+        "the first query reads each Province's rows once"
+    );
+    let (_, again) = app.get_json(query).await;
+    assert_eq!(again, first);
+    assert_eq!(
+        scanned(),
+        50,
+        "an unchanged national view is served from the partials"
+    );
+
+    // Brescia adds 5 rows: only Brescia's 25 rows are read again, and the totals move.
+    assert_eq!(app.push(&[&bs.next(&appalti("017", 20, 5))]).await.0, 200);
+    let (_, after) = app.get_json(query).await;
+    assert_eq!(scanned(), 75);
+    let count = |page: &Value| -> u64 {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["count"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!((count(&first), count(&after)), (50, 55));
+
+    // The same numbers as computing from scratch (a fresh cache reads everything).
+    let fresh = pico_hub::db::national::AggregateCache::default();
+    let cache_items = app
+        .state
+        .db
+        .call(move |conn| {
+            pico_hub::db::national::aggregate(
+                conn,
+                &fresh,
+                "appalti",
+                pico_hub::db::national::GroupBy::Month,
+                Some("importo_base"),
+                Some("data_pubblicazione"),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(serde_json::to_value(cache_items).unwrap(), after["items"]);
+}
