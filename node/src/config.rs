@@ -65,6 +65,9 @@ pub struct FederationSettings {
     pub retry_max_secs: u64,
     /// Timeout of one request to the hub, in seconds.
     pub request_timeout_secs: u64,
+    /// How long one inbox pull of the thematic networks waits at the hub for a new post
+    /// (long-poll), in seconds; at most 60. 0 polls every `poll_interval_ms` instead.
+    pub inbox_wait_secs: u64,
 }
 
 impl Default for FederationSettings {
@@ -76,6 +79,7 @@ impl Default for FederationSettings {
             retry_base_ms: 500,
             retry_max_secs: 300,
             request_timeout_secs: 60,
+            inbox_wait_secs: 30,
         }
     }
 }
@@ -172,6 +176,12 @@ impl NodeConfig {
             || self.federation.request_timeout_secs == 0
         {
             problems.push("federation intervals and timeouts must be at least 1".to_owned());
+        }
+        if self.federation.inbox_wait_secs > 60 {
+            problems.push(
+                "federation.inbox_wait_secs must be at most 60 (the hub waits no longer)"
+                    .to_owned(),
+            );
         }
         problems
     }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod federation;
 pub mod helpdesk;
+pub mod networks;
 pub mod state;
 pub mod web;
 
@@ -93,6 +94,11 @@ pub async fn run(
     if publisher.is_none() {
         tracing::warn!("publishing is off: no [federation] hub_url configured");
     }
+    let inbox = networks::inbox::spawn(
+        state.db.clone(),
+        state.signer.clone(),
+        &state.config.federation,
+    );
     let served = Server::from_listener(listener)?
         .run(app(state), shutdown)
         .await;
@@ -100,6 +106,11 @@ pub async fn run(
         // Whatever it was doing is either committed or will be redone from the database.
         publisher.abort();
         let _ignored = publisher.await;
+    }
+    if let Some(inbox) = inbox {
+        // A page is stored with its cursor in one transaction: an aborted pull is redone.
+        inbox.abort();
+        let _ignored = inbox.await;
     }
     served?;
     Ok(())

@@ -48,6 +48,14 @@ impl AppState {
                     current == "/helpdesk",
                 ));
             }
+            // Networks are between Provinces: only Province staff see the link.
+            if user.role.is_province() {
+                nav.push(NavLink::new(
+                    "Reti tematiche",
+                    "/networks",
+                    current == "/networks",
+                ));
+            }
             if user.role == Role::Admin {
                 nav.push(NavLink::new(
                     "Pubblicazione",

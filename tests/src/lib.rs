@@ -4,5 +4,6 @@
 //! Nothing here is a mock: the processes are the release binaries, they talk HTTP over real
 //! sockets, and the proxy cuts, delays and truncates real connections.
 
+pub mod federation;
 pub mod process;
 pub mod proxy;

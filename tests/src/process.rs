@@ -54,6 +54,7 @@ pub fn run(program: &Path, args: &[&str]) -> Result<String> {
 pub struct Service {
     program: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     log: PathBuf,
     address: SocketAddr,
     child: Option<Child>,
@@ -68,9 +69,24 @@ impl Service {
         address: SocketAddr,
         log: &Path,
     ) -> Result<Service> {
+        Service::start_with_env(program, args, &[], address, log)
+    }
+
+    /// As [`Service::start`], with extra environment variables (kept for restarts).
+    pub fn start_with_env(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        address: SocketAddr,
+        log: &Path,
+    ) -> Result<Service> {
         let mut service = Service {
             program: program.to_owned(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             log: log.to_owned(),
             address,
             child: None,
@@ -86,6 +102,8 @@ impl Service {
             .open(&self.log)?;
         let child = Command::new(&self.program)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -145,6 +163,16 @@ impl Service {
         self.spawn()
     }
 
+    /// Starts the process again after [`Service::kill`] (same as `restart`).
+    pub fn start_again(&mut self) -> Result<()> {
+        self.restart()
+    }
+
+    /// The log file.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// Whether the process is running.
     pub fn is_running(&mut self) -> bool {
         self.child
@@ -159,8 +187,18 @@ impl Service {
 }
 
 impl Drop for Service {
+    /// Kills the process; when the test is failing (panicking), prints its log to stderr so
+    /// that the failure can be understood from the test output alone.
     fn drop(&mut self) {
         let _ = self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "----- log of {} {} -----\n{}----- end of log -----",
+                self.program.display(),
+                self.args.join(" "),
+                self.log_text()
+            );
+        }
     }
 }
 

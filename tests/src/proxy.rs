@@ -3,6 +3,9 @@
 //! Modes cover what a Province network does to a node's connection to the hub: pass traffic,
 //! refuse connections, hold them (delay), or cut the response after some bytes (truncate). The
 //! proxy counts connections so a test can tell that traffic really went through it.
+//!
+//! Changing the fault cuts every connection opened under the previous one (as a network
+//! change would), so that a client's kept-alive connection cannot outlive the fault.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,8 +49,14 @@ impl FaultProxy {
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 counter.fetch_add(1, Ordering::Relaxed);
-                let fault = *watcher.borrow();
-                tokio::spawn(handle(client, upstream, fault));
+                let mut changes = watcher.clone();
+                let fault = *changes.borrow_and_update();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = handle(client, upstream, fault) => {}
+                        _ = changes.changed() => {}
+                    }
+                });
             }
         });
         Ok(FaultProxy {
@@ -68,7 +77,8 @@ impl FaultProxy {
         format!("http://{}", self.address)
     }
 
-    /// Changes the behaviour for connections accepted from now on.
+    /// Changes the behaviour for connections accepted from now on, and closes the connections
+    /// accepted before.
     pub fn set(&self, fault: Fault) {
         self.fault.send_replace(fault);
     }

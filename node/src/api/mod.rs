@@ -45,6 +45,13 @@ use crate::state::AppState;
         crate::dati::api::create_deletions,
         crate::dati::api::update_federation,
         crate::federation::api::get_federation_status,
+        crate::networks::api::list_networks,
+        crate::networks::api::update_membership,
+        crate::networks::api::delete_membership,
+        crate::networks::api::list_threads,
+        crate::networks::api::get_thread,
+        crate::networks::api::create_post,
+        crate::networks::api::list_quarantine,
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),
@@ -73,6 +80,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(helpdesk::api::router())
         .merge(crate::dati::api::router())
         .merge(crate::federation::api::api_router())
+        .merge(crate::networks::api::router())
         .layer(middleware::from_fn_with_state(state, csrf_guard))
 }
 

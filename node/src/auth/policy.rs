@@ -45,6 +45,15 @@ pub enum Action<'a> {
     ManageDatasets,
     /// See and operate publishing to the hub (status, alarms).
     ViewFederation,
+    /// Read the thematic networks (threads and posts from every member Province).
+    ViewNetworks,
+    /// Join or leave a thematic network, and post in it.
+    ManageNetwork {
+        /// The network (`sua`, `sape`, `sit`, `personale`).
+        network: &'a str,
+    },
+    /// See the quarantine of received posts that failed verification.
+    ViewNetworkQuarantine,
 }
 
 /// Which Help Desk requests an identity may list.
@@ -86,7 +95,20 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
         }
         Action::AssignRequest => is_helpdesk_staff(role),
         Action::ManageDatasets => matches!(role, Role::Admin | Role::Operator(Module::Dati)),
-        Action::ViewFederation => matches!(role, Role::Admin),
+        Action::ViewFederation | Action::ViewNetworkQuarantine => matches!(role, Role::Admin),
+        // Networks are between Provinces: Comune users do not see them at all.
+        Action::ViewNetworks => role.is_province(),
+        // The operator of the matching module speaks for the Province in its network.
+        Action::ManageNetwork { network } => match role {
+            Role::Admin => true,
+            Role::Operator(module) => {
+                matches!(
+                    module,
+                    Module::Sua | Module::Sape | Module::Sit | Module::Personale
+                ) && module.as_str() == network
+            }
+            Role::Comune(_) => false,
+        },
         // The export is filtered by `helpdesk_scope`, like the list it exports.
         Action::ExportRequests => is_helpdesk_staff(role) || matches!(role, Role::Comune(_)),
         Action::TransitionRequest { comune, from, to } => match role {
@@ -211,5 +233,15 @@ mod tests {
         assert!(authorize(&treviso, Action::ManageDatasets).is_err());
         assert!(authorize(&dati, Action::ViewFederation).is_err());
         assert!(authorize(&admin, Action::ViewFederation).is_ok());
+
+        assert!(authorize(&helpdesk, Action::ViewNetworks).is_ok());
+        assert!(authorize(&treviso, Action::ViewNetworks).is_err());
+        assert!(authorize(&sua, Action::ManageNetwork { network: "sua" }).is_ok());
+        assert!(authorize(&sua, Action::ManageNetwork { network: "sape" }).is_err());
+        assert!(authorize(&dati, Action::ManageNetwork { network: "dati" }).is_err());
+        assert!(authorize(&admin, Action::ManageNetwork { network: "sit" }).is_ok());
+        assert!(authorize(&treviso, Action::ManageNetwork { network: "sua" }).is_err());
+        assert!(authorize(&sua, Action::ViewNetworkQuarantine).is_err());
+        assert!(authorize(&admin, Action::ViewNetworkQuarantine).is_ok());
     }
 }

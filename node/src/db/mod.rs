@@ -8,6 +8,7 @@ pub mod comuni;
 pub mod datasets;
 pub mod federation;
 pub mod helpdesk;
+pub mod networks;
 pub mod people;
 pub mod schema;
 

@@ -78,6 +78,64 @@ pub struct HubProblem {
     /// Index of the refused entry in the push.
     #[serde(default)]
     pub entry_index: Option<usize>,
+    /// The hub's clock, on a refused request signature (tells clock skew from a bad key).
+    #[serde(default)]
+    pub hub_time: Option<String>,
+}
+
+/// One routed post of an inbox answer. Labels are kept as text: they are the hub's, not
+/// the signer's, and a wrong one must reach the quarantine rather than fail the page.
+#[derive(Debug, Deserialize)]
+pub struct InboxItem {
+    /// Position in the hub's inbox.
+    pub cursor: i64,
+    /// Origin Province, as the hub labels it.
+    pub origin: String,
+    /// Seq in the origin's log, as the hub labels it.
+    pub seq: u64,
+    /// Network, as the hub labels it.
+    pub network: String,
+    /// The origin's signed entry, byte for byte.
+    pub entry: Box<RawValue>,
+}
+
+/// An inbox answer.
+#[derive(Debug, Deserialize)]
+pub struct InboxPage {
+    /// Posts after the cursor sent, in cursor order.
+    pub items: Vec<InboxItem>,
+    /// The cursor to send next.
+    pub next: String,
+}
+
+/// One key of the hub's directory.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DirectoryKey {
+    /// Key id.
+    pub kid: String,
+    /// Province.
+    pub province: String,
+    /// `ed25519:…`.
+    pub public_key: String,
+    /// First seq it may sign.
+    pub valid_from: u64,
+    /// First seq it may no longer sign.
+    #[serde(default)]
+    pub revoked_from: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// A network and its members, as the hub lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetworkMembers {
+    /// Network name.
+    pub network: String,
+    /// Member Provinces.
+    pub members: Vec<String>,
 }
 
 /// Why a request failed.
@@ -241,6 +299,93 @@ impl HubClient {
     pub async fn consistency(&self, old: u64, new: u64) -> Result<ConsistencyProof, HubError> {
         self.get_json(&format!("/v1/log/proof/consistency?old={old}&new={new}"))
             .await
+    }
+}
+
+/// Signed requests (SPEC §11.1): the thematic networks.
+impl HubClient {
+    /// Sends `method path` (plus `query`) signed afresh by `signer`.
+    async fn signed(
+        &self,
+        signer: &super::Signer,
+        method: reqwest::Method,
+        path: &str,
+        query: &str,
+    ) -> Result<reqwest::Response, HubError> {
+        let authorization = pico_protocol::request_auth::RequestAuth::sign(
+            &signer.key,
+            signer.province,
+            method.as_str(),
+            path,
+            pico_protocol::Timestamp::now(),
+        );
+        let response = self
+            .http
+            .request(method, format!("{}{path}{query}", self.base))
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .send()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        Self::check(response).await
+    }
+
+    /// `PUT /v1/federation/networks/{network}/members/{province}` for the node's Province.
+    pub async fn join(&self, signer: &super::Signer, network: &str) -> Result<(), HubError> {
+        let path = format!(
+            "/v1/federation/networks/{network}/members/{}",
+            signer.province
+        );
+        self.signed(signer, reqwest::Method::PUT, &path, "")
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /v1/federation/networks/{network}/members/{province}` for the node's Province.
+    pub async fn leave(&self, signer: &super::Signer, network: &str) -> Result<(), HubError> {
+        let path = format!(
+            "/v1/federation/networks/{network}/members/{}",
+            signer.province
+        );
+        self.signed(signer, reqwest::Method::DELETE, &path, "")
+            .await
+            .map(drop)
+    }
+
+    /// `GET /v1/federation/inbox?after=&limit=&wait=`, signed.
+    pub async fn inbox(
+        &self,
+        signer: &super::Signer,
+        after: i64,
+        limit: u32,
+        wait_secs: u64,
+    ) -> Result<InboxPage, HubError> {
+        let query = format!("?after={after}&limit={limit}&wait={wait_secs}");
+        let response = self
+            .signed(signer, reqwest::Method::GET, "/v1/federation/inbox", &query)
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        // A cut answer is retried like a lost one: nothing was stored from it.
+        serde_json::from_slice(&bytes)
+            .map_err(|e| HubError::Unreachable(format!("incomplete inbox answer: {e}")))
+    }
+
+    /// `GET /v1/federation/keys`.
+    pub async fn keys(&self) -> Result<Vec<DirectoryKey>, HubError> {
+        Ok(self
+            .get_json::<Items<DirectoryKey>>("/v1/federation/keys")
+            .await?
+            .items)
+    }
+
+    /// `GET /v1/federation/networks`.
+    pub async fn networks(&self) -> Result<Vec<NetworkMembers>, HubError> {
+        Ok(self
+            .get_json::<Items<NetworkMembers>>("/v1/federation/networks")
+            .await?
+            .items)
     }
 }
 

@@ -64,16 +64,26 @@ pub struct Publisher {
     client: HubClient,
 }
 
-/// Exponential backoff with full jitter.
+/// Exponential backoff with full jitter (also used by the inbox puller).
 #[derive(Debug)]
-struct Backoff {
+pub(crate) struct Backoff {
     base: Duration,
     max: Duration,
     failures: u32,
 }
 
 impl Backoff {
-    fn next(&mut self, retry_after: Option<u64>) -> Duration {
+    /// Delays from `base`, doubling up to `max`.
+    pub(crate) fn new(base: Duration, max: Duration) -> Backoff {
+        Backoff {
+            base,
+            max,
+            failures: 0,
+        }
+    }
+
+    /// The next delay: random in `[0, ceiling]`, at least `retry_after` seconds.
+    pub(crate) fn next(&mut self, retry_after: Option<u64>) -> Duration {
         let ceiling = self
             .base
             .saturating_mul(1u32 << self.failures.min(20))
@@ -86,7 +96,8 @@ impl Backoff {
         jittered.max(Duration::from_secs(retry_after.unwrap_or(0)))
     }
 
-    fn reset(&mut self) {
+    /// After a success.
+    pub(crate) fn reset(&mut self) {
         self.failures = 0;
     }
 }

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(show_dashboard))
         .merge(helpdesk::pages::router())
         .merge(crate::federation::api::page_router())
+        .merge(crate::networks::pages::router())
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
 }
 

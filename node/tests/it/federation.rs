@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::helpers::{TestApp, add_user, init_dir};
 
 /// A hub with its own data directory, stopped and started on a fixed port.
-struct Hub {
+pub(crate) struct Hub {
     _dir: tempfile::TempDir,
     config: HubConfig,
     port: u16,
@@ -24,7 +24,7 @@ struct Hub {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -34,7 +34,7 @@ fn free_port() -> u16 {
 
 impl Hub {
     /// An initialised hub, not started, that will listen on a free port.
-    fn init() -> Hub {
+    pub(crate) fn init() -> Hub {
         let dir = tempfile::tempdir().unwrap();
         let mut config = HubConfig {
             data_dir: dir.path().join("hub"),
@@ -56,12 +56,12 @@ impl Hub {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Enrols the key of the node whose data directory `node` describes.
-    fn enrol(&self, node: &NodeConfig, province: &str) {
+    pub(crate) fn enrol(&self, node: &NodeConfig, province: &str) {
         let key = SecretKey::load(&node.key_path()).unwrap().public_key();
         let db = pico_hub::open_db(&self.config.db_path(), 1).unwrap();
         pico_hub::db::keys::enrol(
@@ -72,7 +72,7 @@ impl Hub {
         .unwrap();
     }
 
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let state = pico_hub::open(&self.config).unwrap();
         let server = Server::bind(&format!("127.0.0.1:{}", self.port))
             .await
@@ -84,7 +84,7 @@ impl Hub {
         })));
     }
 
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -93,7 +93,7 @@ impl Hub {
         }
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let response = reqwest::get(format!("{}{path}", self.url())).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         response.json().await.unwrap()
@@ -123,7 +123,7 @@ impl Hub {
         }
     }
 
-    async fn head(&self, province: &str) -> u64 {
+    pub(crate) async fn head(&self, province: &str) -> u64 {
         self.get(&format!("/v1/federation/nodes/{province}/head"))
             .await["seq"]
             .as_u64()
@@ -478,7 +478,7 @@ async fn lying_front(hub_url: String) -> (String, oneshot::Sender<()>) {
     use axum::http::{Method, Uri};
     use axum::response::IntoResponse;
     let client = reqwest::Client::new();
-    let forward = move |method: Method, uri: Uri, body: Bytes| {
+    let forward = move |method: Method, uri: Uri, headers: axum::http::HeaderMap, body: Bytes| {
         let client = client.clone();
         let hub_url = hub_url.clone();
         async move {
@@ -503,13 +503,14 @@ async fn lying_front(hub_url: String) -> (String, oneshot::Sender<()>) {
                 .unwrap();
                 return note.into_response();
             }
-            let response = client
+            let mut request = client
                 .request(method, format!("{hub_url}{path}"))
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
+                .header("content-type", "application/json");
+            // Signed requests (inbox pulls) go through the front too.
+            if let Some(authorization) = headers.get("authorization") {
+                request = request.header("authorization", authorization.as_bytes());
+            }
+            let response = request.body(body).send().await.unwrap();
             let status = response.status().as_u16();
             let content_type = response
                 .headers()

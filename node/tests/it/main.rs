@@ -12,4 +12,5 @@ mod federation;
 mod helpers;
 mod init;
 mod inputs;
+mod networks;
 mod openapi;

@@ -1,0 +1,367 @@
+//! The thematic networks (`protocol/SPEC.md` §8.3, §11.3–11.4), node side: joining and
+//! leaving at the hub, posting (a `network_message` entry in the node's own signed log,
+//! written with the local copy of the post in one transaction), the background [`inbox`]
+//! puller that verifies what other Provinces posted, and the pages and API ([`api`],
+//! [`pages`]).
+//!
+//! Attachments are not supported yet: posts are sent with an empty `attachments` list, and
+//! received attachments are listed (name, type, size, hash) but their files are not fetched.
+
+pub mod api;
+pub mod inbox;
+pub mod pages;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use pico_protocol::Payload;
+use pico_protocol::payload::{EntryRef, NetworkMessage};
+use pico_protocol::{ProvinceCode, Seq};
+use pico_service::{Db, DbError, Problem};
+use serde_json::json;
+
+use crate::config::FederationSettings;
+use crate::db::audit::{self, Actor};
+use crate::db::federation::{self as outbox, OutboxError};
+use crate::db::networks::{self as store, NewPost, PostRef};
+use crate::error::AppError;
+use crate::federation::Signer;
+use crate::federation::client::{HubClient, HubError};
+
+/// Longest subject, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Longest post body, in characters (well under the hub's entry limit).
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+/// Stable alarm kinds of the networks (shown with the publishing alarms).
+pub mod alarm {
+    /// The hub lists a new key for a Province whose keys are pinned, with no verified
+    /// rotation entry: its posts signed by that key are held in quarantine.
+    pub const KEY_UNVERIFIED: &str = "network_key_unverified";
+    /// The hub refused the node's request signature and its clock differs from the node's.
+    pub const CLOCK_SKEW: &str = "clock_skew";
+    /// The hub refused the node's request signature for another reason (key not enrolled).
+    pub const INBOX_REFUSED: &str = "inbox_refused";
+}
+
+/// Why a network operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// Not one of `sua`, `sape`, `sit`, `personale`.
+    #[error("unknown network {0:?}")]
+    UnknownNetwork(String),
+    /// Posting to a network the node does not belong to.
+    #[error("this Province is not a member of the network {0}: join it first")]
+    NotMember(String),
+    /// No hub configured.
+    #[error("no hub is configured ([federation] hub_url): networks need the hub")]
+    NoHub,
+    /// The hub refused or could not be reached.
+    #[error("{0}")]
+    Hub(#[from] HubError),
+    /// Invalid input.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Signing failed or is blocked.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// Database failure.
+    #[error("{0}")]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for NetworkError {
+    fn from(error: rusqlite::Error) -> NetworkError {
+        NetworkError::Db(DbError::Sqlite(error))
+    }
+}
+
+impl From<NetworkError> for AppError {
+    fn from(error: NetworkError) -> AppError {
+        match error {
+            NetworkError::UnknownNetwork(_) => AppError::NotFound,
+            NetworkError::NotMember(_) => AppError::Conflict {
+                code: "not_a_member",
+                detail: error.to_string(),
+            },
+            NetworkError::NoHub => AppError::Conflict {
+                code: "no_hub",
+                detail: error.to_string(),
+            },
+            NetworkError::Hub(hub) => AppError::from(
+                Problem::from_status(StatusCode::BAD_GATEWAY)
+                    .with_code("hub_unavailable")
+                    .with_detail(format!("the hub did not confirm the change: {hub}")),
+            ),
+            NetworkError::Invalid { field, message } => AppError::invalid_field(field, message),
+            NetworkError::Outbox(OutboxError::Blocked(reason)) => AppError::Conflict {
+                code: "federation_blocked",
+                detail: OutboxError::Blocked(reason).to_string(),
+            },
+            NetworkError::Outbox(OutboxError::Sign(error)) => AppError::from(
+                Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
+                    .with_code("cannot_publish")
+                    .with_detail(format!("the post cannot be signed: {error}")),
+            ),
+            NetworkError::Outbox(OutboxError::Db(error)) => AppError::from(error),
+            NetworkError::Db(error) => AppError::Db(error),
+        }
+    }
+}
+
+/// Checks a network name.
+pub fn known(network: &str) -> Result<&'static str, NetworkError> {
+    store::NETWORKS
+        .into_iter()
+        .find(|name| *name == network)
+        .ok_or_else(|| NetworkError::UnknownNetwork(network.chars().take(40).collect()))
+}
+
+/// Italian label of a network, for pages.
+pub fn label(network: &str) -> &'static str {
+    match network {
+        "sua" => "Stazioni Uniche Appaltanti",
+        "sape" => "Politiche europee",
+        "sit" => "Servizi innovativi territoriali",
+        "personale" => "Politiche del personale",
+        _ => "Rete",
+    }
+}
+
+fn client(settings: &FederationSettings) -> Result<HubClient, NetworkError> {
+    let hub = settings.hub_url.trim();
+    if hub.is_empty() {
+        return Err(NetworkError::NoHub);
+    }
+    Ok(HubClient::new(
+        hub,
+        Duration::from_secs(settings.request_timeout_secs),
+    )?)
+}
+
+/// Joins `network` at the hub (a signed request) and then records it locally. The hub is
+/// asked first: a membership the hub does not hold would receive nothing.
+pub async fn join(
+    db: &Db,
+    signer: &Signer,
+    settings: &FederationSettings,
+    network: &str,
+    actor: Actor,
+) -> Result<(), NetworkError> {
+    let network = known(network)?;
+    client(settings)?.join(signer, network).await?;
+    db.call(move |conn| {
+        let tx = conn.transaction()?;
+        let now = crate::db::now();
+        store::add_membership(&tx, network, now)?;
+        audit::record(
+            &tx,
+            &actor,
+            "network.join",
+            &format!("network:{network}"),
+            &json!({}),
+            now,
+        )?;
+        tx.commit()?;
+        Ok::<_, NetworkError>(())
+    })
+    .await?;
+    tracing::info!(network, "joined the network");
+    Ok(())
+}
+
+/// Leaves `network` at the hub, then locally.
+pub async fn leave(
+    db: &Db,
+    signer: &Signer,
+    settings: &FederationSettings,
+    network: &str,
+    actor: Actor,
+) -> Result<(), NetworkError> {
+    let network = known(network)?;
+    client(settings)?.leave(signer, network).await?;
+    db.call(move |conn| {
+        let tx = conn.transaction()?;
+        store::remove_membership(&tx, network)?;
+        audit::record(
+            &tx,
+            &actor,
+            "network.leave",
+            &format!("network:{network}"),
+            &json!({}),
+            crate::db::now(),
+        )?;
+        tx.commit()?;
+        Ok::<_, NetworkError>(())
+    })
+    .await?;
+    tracing::info!(network, "left the network");
+    Ok(())
+}
+
+/// A post as submitted: a new thread (`subject`) or a reply (`thread`, optional `reply_to`).
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// Subject of a new thread.
+    pub subject: Option<String>,
+    /// Text.
+    pub body: String,
+    /// Opening post of the thread replied to.
+    pub thread: Option<PostRef>,
+    /// Post answered within the thread (defaults to the opening post).
+    pub reply_to: Option<PostRef>,
+}
+
+fn entry_ref(post: &PostRef, field: &'static str) -> Result<EntryRef, NetworkError> {
+    let invalid = |message: String| NetworkError::Invalid { field, message };
+    Ok(EntryRef {
+        origin: ProvinceCode::parse(&post.origin).map_err(|e| invalid(e.to_string()))?,
+        seq: Seq::new(post.seq).map_err(|e| invalid(e.to_string()))?,
+    })
+}
+
+/// Signs `draft` as the node's next entry and stores the local copy, in one transaction.
+/// Returns the post's `(origin, seq)`, which is also the thread's id when it opens one.
+pub fn post(
+    conn: &mut rusqlite::Connection,
+    signer: &Signer,
+    actor: &Actor,
+    network: &str,
+    draft: &Draft,
+) -> Result<PostRef, NetworkError> {
+    let network = known(network)?;
+    let protocol_network = store::parse_network(network)
+        .ok_or_else(|| NetworkError::UnknownNetwork(network.into()))?;
+    let body = draft.body.trim_end();
+    if body.trim().is_empty() {
+        return Err(NetworkError::Invalid {
+            field: "body",
+            message: "the text of the post is empty".into(),
+        });
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(NetworkError::Invalid {
+            field: "body",
+            message: format!("at most {MAX_BODY_CHARS} characters"),
+        });
+    }
+    let subject = draft
+        .subject
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if subject.is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS) {
+        return Err(NetworkError::Invalid {
+            field: "subject",
+            message: format!("at most {MAX_SUBJECT_CHARS} characters"),
+        });
+    }
+    let tx = conn.transaction()?;
+    if !store::is_member(&tx, network)? {
+        return Err(NetworkError::NotMember(network.into()));
+    }
+    let (thread, reply_to, subject) = match (&draft.thread, subject) {
+        (None, None) => {
+            return Err(NetworkError::Invalid {
+                field: "subject",
+                message: "a new thread needs a subject".into(),
+            });
+        }
+        (None, Some(subject)) => {
+            if draft.reply_to.is_some() {
+                return Err(NetworkError::Invalid {
+                    field: "reply_to",
+                    message: "a reply needs the thread it belongs to".into(),
+                });
+            }
+            (None, None, Some(subject.to_owned()))
+        }
+        (Some(thread), _) => {
+            let opening = store::post_place(&tx, &thread.origin, thread.seq)?;
+            let is_opening = opening.as_ref().is_some_and(|(net, origin, seq)| {
+                net == network && *origin == thread.origin && *seq == thread.seq
+            });
+            if !is_opening {
+                return Err(NetworkError::Invalid {
+                    field: "thread",
+                    message: format!(
+                        "no thread {}/{} in the network {network}",
+                        thread.origin, thread.seq
+                    ),
+                });
+            }
+            let reply_to = draft.reply_to.clone().unwrap_or_else(|| thread.clone());
+            let place = store::post_place(&tx, &reply_to.origin, reply_to.seq)?;
+            if place != Some((network.to_owned(), thread.origin.clone(), thread.seq)) {
+                return Err(NetworkError::Invalid {
+                    field: "reply_to",
+                    message: format!(
+                        "no post {}/{} in this thread",
+                        reply_to.origin, reply_to.seq
+                    ),
+                });
+            }
+            // Replies carry no subject: the thread has one.
+            (Some(thread.clone()), Some(reply_to), None)
+        }
+    };
+    let message = NetworkMessage {
+        network: protocol_network,
+        thread: thread
+            .as_ref()
+            .map(|t| entry_ref(t, "thread"))
+            .transpose()?,
+        reply_to: reply_to
+            .as_ref()
+            .map(|r| entry_ref(r, "reply_to"))
+            .transpose()?,
+        subject: subject.clone(),
+        body: body.to_owned(),
+        attachments: Vec::new(),
+    };
+    let payload = Payload::NetworkMessage(message);
+    payload
+        .validate()
+        .map_err(|message| NetworkError::Invalid {
+            field: "body",
+            message,
+        })?;
+    let appended =
+        outbox::append_entry(&tx, signer, &payload, &format!("network {network}: post"))?;
+    let origin = signer.province.as_str().to_owned();
+    let thread_key = thread.map_or_else(|| (origin.clone(), appended.seq), |t| (t.origin, t.seq));
+    let hash = appended.hash.to_hex();
+    store::insert_post(
+        &tx,
+        &NewPost {
+            origin: &origin,
+            seq: appended.seq,
+            network,
+            thread: (&thread_key.0, thread_key.1),
+            reply_to: reply_to.as_ref().map(|r| (r.origin.as_str(), r.seq)),
+            subject: subject.as_deref(),
+            body,
+            attachments: "[]",
+            entry_hash: &hash,
+            signed_at: crate::db::now(),
+        },
+    )?;
+    audit::record(
+        &tx,
+        actor,
+        "network.post",
+        &format!("network:{network}/{origin}/{}", appended.seq),
+        &json!({"thread": {"origin": thread_key.0, "seq": thread_key.1}}),
+        crate::db::now(),
+    )?;
+    tx.commit()?;
+    Ok(PostRef {
+        origin,
+        seq: appended.seq,
+    })
+}

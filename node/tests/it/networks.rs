@@ -1,0 +1,418 @@
+//! Thematic networks end to end: a real hub in-process and real nodes (Treviso 026, Brescia
+//! 017, Pesaro e Urbino 041), each with its own database and key, enrolled at the hub. Posts
+//! travel as signed entries through the hub's inbox and are verified by the receivers.
+//! Waits are bounded polls of a condition, never timing assertions.
+
+use std::time::Duration;
+
+use pico_node::NodeConfig;
+use pico_node::auth::{Module, Role};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::federation::Hub;
+use crate::helpers::{TestApp, add_user, init_dir};
+
+/// A node of `province` talking to `hub_url`, with an admin token.
+fn node_config(hub_url: &str, province: &str) -> (tempfile::TempDir, NodeConfig, String) {
+    let (dir, mut config) = init_dir(province);
+    config.federation.hub_url = hub_url.to_owned();
+    config.federation.poll_interval_ms = 100;
+    config.federation.check_interval_secs = 1;
+    config.federation.retry_base_ms = 50;
+    config.federation.retry_max_secs = 1;
+    config.federation.request_timeout_secs = 10;
+    let token = add_user(&config, "amministratore", &Role::Admin);
+    (dir, config, token)
+}
+
+struct Node {
+    app: TestApp,
+    token: String,
+}
+
+async fn start_node(hub: &Hub, hub_url: &str, province: &str) -> Node {
+    let (dir, config, token) = node_config(hub_url, province);
+    hub.enrol(&config, province);
+    Node {
+        app: TestApp::start(dir, config).await,
+        token,
+    }
+}
+
+async fn join(node: &Node, network: &str) {
+    let response = reqwest::Client::new()
+        .put(node.app.url(&format!("/v1/networks/{network}/membership")))
+        .bearer_auth(&node.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "join {network}");
+}
+
+async fn post(node: &Node, network: &str, body: &Value) -> Value {
+    let response = node
+        .app
+        .post_json(
+            &format!("/v1/networks/{network}/posts"),
+            Some(&node.token),
+            body,
+        )
+        .await;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer
+}
+
+async fn get_json(node: &Node, path: &str) -> Value {
+    let response = node.app.get(path, Some(&node.token)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+/// Polls `path` until `done` holds (bounded), returning the last answer.
+async fn wait_for(node: &Node, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = get_json(node, path).await;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path}: condition not reached: {last:#}");
+}
+
+fn received(list: &Value) -> u64 {
+    list["inbox"]["received"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn provinces_converse_in_a_network_and_non_members_receive_nothing() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let url = hub.url();
+    let treviso = start_node(&hub, &url, "026").await;
+    let brescia = start_node(&hub, &url, "017").await;
+    let pesaro = start_node(&hub, &url, "041").await;
+    join(&treviso, "sua").await;
+    join(&brescia, "sua").await;
+    join(&pesaro, "sape").await;
+    let members = hub.get("/v1/federation/networks").await;
+    assert_eq!(members["items"][0]["network"], "sua");
+    assert_eq!(members["items"][0]["members"], json!(["017", "026"]));
+
+    // Posting where the Province is not a member is refused before anything is signed.
+    let response = pesaro
+        .app
+        .post_json(
+            "/v1/networks/sua/posts",
+            Some(&pesaro.token),
+            &json!({"subject": "x", "body": "y"}),
+        )
+        .await;
+    let problem = crate::helpers::assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "not_a_member");
+
+    let opened = post(
+        &treviso,
+        "sua",
+        &json!({"subject": "Clausole sociali nei bandi", "body": "Come applicate le clausole sociali?"}),
+    )
+    .await;
+    let (origin, seq) = (
+        opened["origin"].as_str().unwrap().to_owned(),
+        opened["seq"].as_u64().unwrap(),
+    );
+    assert_eq!(origin, "026");
+
+    // Brescia's node pulls it and shows it with its origin.
+    let threads = wait_for(&brescia, "/v1/networks/sua/threads", |t| {
+        t["items"].as_array().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(threads["items"][0]["origin"], "026");
+    assert_eq!(threads["items"][0]["subject"], "Clausole sociali nei bandi");
+    let page = brescia
+        .app
+        .get("/networks/sua", Some(&brescia.token))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Clausole sociali nei bandi"), "{page}");
+    assert!(page.contains("Treviso (026)"), "{page}");
+
+    // Brescia replies; Treviso sees the reply in the thread.
+    let reply = post(
+        &brescia,
+        "sua",
+        &json!({"body": "Usiamo il modello ANAC, con punteggio premiale.", "thread": {"origin": origin, "seq": seq}}),
+    )
+    .await;
+    assert_eq!(reply["thread"], json!({"origin": "026", "seq": seq}));
+    let thread_path = format!("/v1/networks/sua/threads/026/{seq}");
+    let thread = wait_for(&treviso, &thread_path, |t| {
+        t["posts"].as_array().unwrap().len() == 2
+    })
+    .await;
+    assert_eq!(thread["posts"][0]["origin"], "026");
+    assert_eq!(thread["posts"][1]["origin"], "017");
+    assert_eq!(
+        thread["posts"][1]["reply_to"],
+        json!({"origin": "026", "seq": seq})
+    );
+    let page = treviso
+        .app
+        .get(
+            &format!("/networks/sua/threads/026/{seq}"),
+            Some(&treviso.token),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Usiamo il modello ANAC"), "{page}");
+    assert!(page.contains("Brescia (017)"), "{page}");
+
+    // Pesaro is not in `sua`: once it has received a later `sape` post (the inbox is in
+    // cursor order), it has provably been offered nothing from `sua`.
+    join(&treviso, "sape").await;
+    post(
+        &treviso,
+        "sape",
+        &json!({"subject": "Bando Interreg", "body": "Chi partecipa?"}),
+    )
+    .await;
+    let list = wait_for(&pesaro, "/v1/networks", |l| received(l) == 1).await;
+    assert_eq!(list["inbox"]["quarantined"], 0);
+    let sua = get_json(&pesaro, "/v1/networks/sua/threads").await;
+    assert_eq!(sua["items"], json!([]));
+
+    // Comune users do not see networks; a module operator manages only its own network.
+    let comune = add_user(
+        &brescia.app.config,
+        "comune.brescia",
+        &Role::Comune(pico_protocol::ComuneCode::parse("017029").unwrap()),
+    );
+    assert_eq!(
+        brescia
+            .app
+            .get("/v1/networks", Some(&comune))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let sit = add_user(
+        &brescia.app.config,
+        "operatore.sit",
+        &Role::Operator(Module::Sit),
+    );
+    let response = brescia
+        .app
+        .post_json(
+            "/v1/networks/sua/posts",
+            Some(&sit),
+            &json!({"subject": "x", "body": "y"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_json(&brescia, "/v1/networks").await["items"][0]["can_manage"],
+        true
+    );
+
+    // Re-delivery: the cursor is reset, the whole inbox comes again, nothing is duplicated.
+    let before = get_json(&brescia, "/v1/networks").await;
+    let cursor = before["inbox"]["cursor"].as_i64().unwrap();
+    assert!(cursor > 0);
+    let (dir, config) = brescia.app.stop().await;
+    let db =
+        pico_service::Db::open_existing(&config.db_path(), pico_node::db::MIGRATIONS, 1).unwrap();
+    db.get()
+        .unwrap()
+        .execute("UPDATE network_inbox SET cursor = 0", [])
+        .unwrap();
+    drop(db);
+    let brescia = Node {
+        app: TestApp::start(dir, config).await,
+        token: brescia.token,
+    };
+    let after = wait_for(&brescia, "/v1/networks", |l| {
+        l["inbox"]["cursor"].as_i64() == Some(cursor) && l["inbox"]["last_pull_at"].is_string()
+    })
+    .await;
+    assert_eq!(received(&after), received(&before));
+    let thread = get_json(&brescia, &thread_path).await;
+    assert_eq!(thread["posts"].as_array().unwrap().len(), 2);
+
+    for node in [treviso, brescia, pesaro] {
+        node.app.stop().await;
+    }
+    hub.stop().await;
+}
+
+/// A front for the hub that forwards everything (signed requests included) but alters the
+/// text of posts in inbox answers: a hub, or a machine in the middle, tampering in transit.
+async fn tampering_front(hub_url: String) -> (String, oneshot::Sender<()>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    use axum::response::IntoResponse;
+    let client = reqwest::Client::new();
+    let forward = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let client = client.clone();
+        let hub_url = hub_url.clone();
+        async move {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+            let mut request = client
+                .request(method, format!("{hub_url}{path}"))
+                .header("content-type", "application/json");
+            if let Some(authorization) = headers.get("authorization") {
+                request = request.header("authorization", authorization.as_bytes());
+            }
+            let response = request.body(body).send().await.unwrap();
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let mut text = response.text().await.unwrap();
+            if uri.path() == "/v1/federation/inbox" {
+                // Same length, so only the signed digest can tell.
+                text = text.replace("ORIGINALE", "ALTERATO!");
+            }
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                [("content-type", content_type)],
+                text,
+            )
+                .into_response()
+        }
+    };
+    let app = axum::Router::new().fallback(forward);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (url, stop)
+}
+
+#[tokio::test]
+async fn a_post_altered_in_transit_is_quarantined_and_the_rest_still_arrives() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let (front, _stop) = tampering_front(hub.url()).await;
+    let treviso = start_node(&hub, &hub.url(), "026").await;
+    let brescia = start_node(&hub, &front, "017").await;
+    join(&treviso, "sit").await;
+    join(&brescia, "sit").await;
+    post(
+        &treviso,
+        "sit",
+        &json!({"subject": "Catasto strade", "body": "Testo ORIGINALE della proposta."}),
+    )
+    .await;
+    post(
+        &treviso,
+        "sit",
+        &json!({"subject": "Open data", "body": "Pubblichiamo il dataset delle strade."}),
+    )
+    .await;
+    let list = wait_for(&brescia, "/v1/networks", |l| {
+        received(l) == 1 && l["inbox"]["quarantined"] == 1
+    })
+    .await;
+    assert_eq!(list["inbox"]["quarantined"], 1);
+    let threads = get_json(&brescia, "/v1/networks/sit/threads").await;
+    assert_eq!(threads["items"].as_array().unwrap().len(), 1);
+    assert_eq!(threads["items"][0]["subject"], "Open data");
+    let held = get_json(&brescia, "/v1/networks/quarantine").await;
+    assert_eq!(held["items"][0]["code"], "body_mismatch", "{held:#}");
+    assert_eq!(held["items"][0]["origin"], "026");
+    let page = brescia
+        .app
+        .get("/networks/quarantine", Some(&brescia.token))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("body_mismatch"), "{page}");
+    for node in [treviso, brescia] {
+        node.app.stop().await;
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_down_for_a_while_drains_its_whole_inbox_in_order() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let url = hub.url();
+    let treviso = start_node(&hub, &url, "026").await;
+    let brescia = start_node(&hub, &url, "017").await;
+    join(&treviso, "personale").await;
+    join(&brescia, "personale").await;
+    let (dir, config) = brescia.app.stop().await;
+
+    let total = 300;
+    for i in 1..=total {
+        post(
+            &treviso,
+            "personale",
+            &json!({"subject": format!("Domanda {i}"), "body": format!("Testo {i}")}),
+        )
+        .await;
+    }
+    for _ in 0..600 {
+        if hub.head("026").await == total {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(hub.head("026").await, total);
+
+    let brescia = Node {
+        app: TestApp::start(dir, config).await,
+        token: brescia.token,
+    };
+    wait_for(&brescia, "/v1/networks", |l| received(l) == total).await;
+    let db = pico_service::Db::open_existing(
+        &brescia.app.config.db_path(),
+        pico_node::db::MIGRATIONS,
+        1,
+    )
+    .unwrap();
+    let seqs: Vec<i64> = db
+        .get()
+        .unwrap()
+        .prepare("SELECT seq FROM network_posts WHERE origin = '026' ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // Treviso's log: seq 1..=300 are the posts (joining signs nothing).
+    assert_eq!(
+        seqs,
+        (1..=300).collect::<Vec<i64>>(),
+        "stored once, in order"
+    );
+    let list = get_json(&brescia, "/v1/networks").await;
+    assert_eq!(list["inbox"]["quarantined"], 0);
+    assert_eq!(list["items"][3]["network"], "personale");
+    assert_eq!(list["items"][3]["posts"], total);
+    for node in [treviso, brescia] {
+        node.app.stop().await;
+    }
+    hub.stop().await;
+}
