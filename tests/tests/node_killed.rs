@@ -74,14 +74,10 @@ fn a_node_killed_mid_publishing_loses_and_duplicates_nothing() {
 }
 
 /// SPEC §9 and §11: the node stores a receipt for every accepted entry, and only "a receipt
-/// it already holds is never requested again". After a restart the publisher adopts the
-/// hub's head as delivered and never fetches the receipts of the entries the hub committed
-/// while the node was being killed.
+/// it already holds is never requested again". After a restart the publisher fetches the
+/// receipts of the entries the hub committed while the node was being killed (this test found
+/// that it did not, at first).
 #[test]
-#[ignore = "bug: node/src/federation/publisher.rs connect() marks entries up to the hub's head \
-            delivered without fetching their receipts (GET /v1/federation/nodes/{p}/receipts/{seq}); \
-            after a SIGKILL mid-push the node never holds receipts for the entries the hub \
-            committed, so their inclusion is never verified"]
 fn a_node_killed_mid_publishing_still_gets_every_receipt() {
     let mut fed = kill_node_mid_publishing();
     fed.node.start_again().unwrap();

@@ -300,6 +300,17 @@ pub fn entry_hash_at(conn: &Connection, seq: u64) -> rusqlite::Result<Option<Str
         .optional()
 }
 
+/// Seqs up to `through` that the node signed but holds no receipt for: entries the hub took
+/// while the node was not listening (it was killed, or the answer was lost).
+pub fn seqs_without_receipt(conn: &Connection, through: u64) -> rusqlite::Result<Vec<u64>> {
+    conn.prepare_cached(
+        "SELECT o.seq FROM outbox o LEFT JOIN receipts r ON r.seq = o.seq
+         WHERE o.seq <= ?1 AND r.seq IS NULL ORDER BY o.seq",
+    )?
+    .query_map([through as i64], |row| Ok(row.get::<_, i64>(0)? as u64))?
+    .collect()
+}
+
 /// Stores a verified receipt (once: a duplicate push returns the same receipt).
 pub fn store_receipt(
     conn: &Connection,

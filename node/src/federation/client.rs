@@ -246,6 +246,16 @@ impl HubClient {
             .await
     }
 
+    /// `GET /v1/federation/nodes/{province}/receipts/{seq}`: the stored receipt, as its JSON.
+    pub async fn receipt(
+        &self,
+        province: ProvinceCode,
+        seq: u64,
+    ) -> Result<Box<serde_json::value::RawValue>, HubError> {
+        self.get_json(&format!("/v1/federation/nodes/{province}/receipts/{seq}"))
+            .await
+    }
+
     /// `POST /v1/federation/entries` with a body already holding the entries' exact bytes.
     pub async fn push(&self, body: Vec<u8>) -> Result<PushAccepted, HubError> {
         let response = self

@@ -339,7 +339,7 @@ impl Publisher {
             return Err(Stop::Wait);
         }
         tracing::info!(hub = %self.client.base(), hub.head = hub_seq, "publishing: connected to the hub");
-        Ok(Session {
+        let session = Session {
             hub_key,
             log_origin: pinned.log_origin,
             key_name: pinned.checkpoint_key_name,
@@ -356,7 +356,33 @@ impl Publisher {
                     .clamp(1, pico_protocol::limits::MAX_PUSH_BYTES),
             },
             next_seq: hub_seq + 1,
+        };
+        self.fetch_missing_receipts(&session, hub_seq).await?;
+        Ok(session)
+    }
+
+    /// Fetches, verifies and stores the receipts of entries the hub accepted but whose answer
+    /// the node never read (killed mid-push, connection cut): every accepted entry gets its
+    /// receipt, and with it its inclusion check.
+    async fn fetch_missing_receipts(&self, session: &Session, hub_seq: u64) -> Result<(), Stop> {
+        let missing = db_call(&self.db, move |conn| {
+            store::seqs_without_receipt(conn, hub_seq)
         })
+        .await
+        .map_err(|e| Stop::Retry(e.to_string()))?;
+        for seq in missing {
+            let receipt = self
+                .client
+                .receipt(self.province(), seq)
+                .await
+                .map_err(|e| Stop::Retry(format!("fetching the receipt of entry {seq}: {e}")))?;
+            if let Err(problem) = self.store_receipts(session, vec![receipt]).await {
+                return Err(Stop::Retry(format!(
+                    "the receipt of entry {seq}: {problem:?}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Pushes one batch from `session.next_seq`. `Ok(false)` when there was nothing to send.
