@@ -262,24 +262,7 @@ pub async fn open_request(
                 now,
             )?;
             if let Some((filename, upload)) = upload {
-                let sha = hex::encode(Sha256::digest(&upload.data));
-                let attachment = db::helpdesk::insert_attachment(
-                    &tx,
-                    id,
-                    &filename,
-                    &upload.content_type,
-                    &sha,
-                    &upload.data,
-                    now,
-                )?;
-                audit::record(
-                    &tx,
-                    &actor,
-                    "helpdesk.attach",
-                    &resource,
-                    &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
-                    now,
-                )?;
+                store_attachment(&tx, &actor, id, &filename, &upload, now)?;
             }
             let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
@@ -634,6 +617,37 @@ pub fn to_csv(requests: &[RequestView], separator: u8) -> Result<Vec<u8>, AppErr
         .map_err(|err| AppError::Internal(err.to_string()))
 }
 
+/// Stores an attachment of request `id` with its audit record, inside the caller's transaction;
+/// returns the attachment's id.
+fn store_attachment(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &audit::Actor,
+    id: i64,
+    filename: &str,
+    upload: &Upload,
+    now: i64,
+) -> Result<i64, AppError> {
+    let sha = hex::encode(Sha256::digest(&upload.data));
+    let attachment = db::helpdesk::insert_attachment(
+        tx,
+        id,
+        filename,
+        &upload.content_type,
+        &sha,
+        &upload.data,
+        now,
+    )?;
+    audit::record(
+        tx,
+        actor,
+        "helpdesk.attach",
+        &format!("helpdesk_request:{id}"),
+        &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
+        now,
+    )?;
+    Ok(attachment)
+}
+
 /// Adds an attachment to an existing request: whoever may comment on it may attach files.
 pub async fn add_attachment(
     state: &AppState,
@@ -655,24 +669,7 @@ pub async fn add_attachment(
         .call(move |conn| {
             let now = db::now();
             let tx = conn.transaction()?;
-            let sha = hex::encode(Sha256::digest(&upload.data));
-            let attachment = db::helpdesk::insert_attachment(
-                &tx,
-                id,
-                &filename,
-                &upload.content_type,
-                &sha,
-                &upload.data,
-                now,
-            )?;
-            audit::record(
-                &tx,
-                &actor,
-                "helpdesk.attach",
-                &format!("helpdesk_request:{id}"),
-                &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
-                now,
-            )?;
+            let attachment = store_attachment(&tx, &actor, id, &filename, &upload, now)?;
             tx.commit()?;
             Ok(AttachmentView {
                 id: attachment,
