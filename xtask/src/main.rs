@@ -134,13 +134,16 @@ fn run(_args: &[String]) -> Result<()> {
     for (code, port, dir) in &new_nodes {
         seed_helpdesk(&node_bin, dir, *port)
             .with_context(|| format!("demo Help Desk requests of {code}"))?;
+        seed_network(&node_bin, dir, *port, &hub_url, *code == "026")
+            .with_context(|| format!("demo network thread of {code}"))?;
     }
 
     println!(
         "\nPi.Co. local federation is running (data in {}, logs next to it).",
         data.display()
     );
-    println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub.\n");
+    println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub;");
+    println!("the three nodes are in the SUA network, where Treviso opened a thread.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -289,6 +292,38 @@ fn seed_helpdesk(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     Ok(())
 }
 
+/// Joins the SUA network (a request signed with the node's key) and, for the node that opens
+/// the conversation, posts a thread that the other members receive through their inbox.
+fn seed_network(node_bin: &Path, dir: &Path, port: u16, hub_url: &str, opens: bool) -> Result<()> {
+    let env = [("PICO_NODE_FEDERATION__HUB_URL", hub_url)];
+    capture_env(node_bin, dir, &["network", "join", "sua"], &env)?;
+    if !opens {
+        return Ok(());
+    }
+    let out = capture(
+        node_bin,
+        dir,
+        &["token", "create", "admin", "--name", "demo", "--days", "1"],
+    )?;
+    let token = out
+        .lines()
+        .last()
+        .context("`pico-node token create` printed no token")?
+        .trim();
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .context("`pico-node token create` printed no token id")?
+        .to_owned();
+    let body = r#"{"subject":"Qualificazione delle stazioni appaltanti: come vi siete organizzati?","body":"A Treviso la SUA ha ottenuto la qualificazione per lavori e servizi: condividiamo il modello di convenzione con i Comuni e la ripartizione dei costi. Come avete organizzato l'ufficio gare?"}"#;
+    let status = post_json(port, "/v1/networks/sua/posts", token, body)?;
+    capture(node_bin, dir, &["token", "revoke", &id])?;
+    if status != 201 {
+        bail!("posting the demo thread answered {status}");
+    }
+    Ok(())
+}
+
 /// A JSON `POST` over plain HTTP/1.1 to the local node; returns the status code.
 fn post_json(port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
     use std::io::{Read, Write};
@@ -315,7 +350,13 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 
 /// Runs `binary --data-dir dir args…` and returns its output, failing with its messages.
 fn capture(binary: &Path, dir: &Path, args: &[&str]) -> Result<String> {
+    capture_env(binary, dir, args, &[])
+}
+
+/// [`capture`] with extra environment variables.
+fn capture_env(binary: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String> {
     let output = Command::new(binary)
+        .envs(env.iter().copied())
         .arg("--data-dir")
         .arg(dir)
         .args(args)
