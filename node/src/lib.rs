@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod community;
 pub mod config;
 pub mod dati;
 pub mod db;

@@ -31,6 +31,11 @@ impl AppState {
     /// The page chrome for `identity`, with `current` marking the active navigation link.
     pub fn chrome(&self, identity: Option<&Identity>, current: &str) -> Chrome {
         let mut nav = vec![NavLink::new("Home", "/", current == "/")];
+        nav.push(NavLink::new(
+            "Buone pratiche",
+            "/buone-pratiche",
+            current == "/buone-pratiche",
+        ));
         let user = identity.and_then(|identity| identity.user.as_ref());
         if let Some(user) = user {
             nav.push(NavLink::new(

@@ -52,6 +52,13 @@ use crate::state::AppState;
         crate::networks::api::get_thread,
         crate::networks::api::create_post,
         crate::networks::api::list_quarantine,
+        crate::community::api::list_practices,
+        crate::community::api::create_practice,
+        crate::community::api::get_practice,
+        crate::community::api::update_practice,
+        crate::community::api::create_practice_attachment,
+        crate::community::api::get_practice_attachment,
+        crate::community::api::update_practice_federation,
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),
@@ -81,6 +88,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::dati::api::router())
         .merge(crate::federation::api::api_router())
         .merge(crate::networks::api::router())
+        .merge(crate::community::api::router())
         .layer(middleware::from_fn_with_state(state, csrf_guard))
 }
 

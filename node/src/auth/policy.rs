@@ -54,6 +54,10 @@ pub enum Action<'a> {
     },
     /// See the quarantine of received posts that failed verification.
     ViewNetworkQuarantine,
+    /// Create and edit best practices, attach files, set their federation (Community).
+    ManagePractices,
+    /// See best practices not marked public (drafts).
+    ViewPracticeDrafts,
 }
 
 /// Which Help Desk requests an identity may list.
@@ -109,6 +113,9 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
             }
             Role::Comune(_) => false,
         },
+        Action::ManagePractices => matches!(role, Role::Admin | Role::Operator(Module::Community)),
+        // Drafts are the Province's internal work: every Province staff member reads them.
+        Action::ViewPracticeDrafts => role.is_province(),
         // The export is filtered by `helpdesk_scope`, like the list it exports.
         Action::ExportRequests => is_helpdesk_staff(role) || matches!(role, Role::Comune(_)),
         Action::TransitionRequest { comune, from, to } => match role {
@@ -243,5 +250,17 @@ mod tests {
         assert!(authorize(&treviso, Action::ManageNetwork { network: "sua" }).is_err());
         assert!(authorize(&sua, Action::ViewNetworkQuarantine).is_err());
         assert!(authorize(&admin, Action::ViewNetworkQuarantine).is_ok());
+
+        let community = identity(Some(Role::Operator(Module::Community)));
+        assert!(authorize(&community, Action::ManagePractices).is_ok());
+        assert!(authorize(&admin, Action::ManagePractices).is_ok());
+        assert!(authorize(&sua, Action::ManagePractices).is_err());
+        assert!(matches!(
+            authorize(&treviso, Action::ManagePractices),
+            Err(AppError::Forbidden)
+        ));
+        assert!(authorize(&sua, Action::ViewPracticeDrafts).is_ok());
+        assert!(authorize(&treviso, Action::ViewPracticeDrafts).is_err());
+        assert!(authorize(&anonymous, Action::ViewPracticeDrafts).is_err());
     }
 }

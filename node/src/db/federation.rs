@@ -451,7 +451,8 @@ pub struct Alarm {
     /// When it was raised (RFC 3339).
     pub at: String,
     /// Stable kind (`log_behind_hub`, `hub_key_changed`, `entry_refused`, `bad_receipt`,
-    /// `checkpoint_invalid`, `checkpoint_inconsistent`, `inclusion_failed`).
+    /// `checkpoint_invalid`, `checkpoint_inconsistent`, `inclusion_failed`,
+    /// `attachment_refused`).
     pub kind: String,
     /// What happened.
     pub detail: String,

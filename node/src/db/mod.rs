@@ -10,6 +10,7 @@ pub mod federation;
 pub mod helpdesk;
 pub mod networks;
 pub mod people;
+pub mod practices;
 pub mod schema;
 
 pub use schema::MIGRATIONS;

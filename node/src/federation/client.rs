@@ -277,6 +277,20 @@ impl HubClient {
             .map_err(|e| HubError::Unreachable(format!("incomplete push answer: {e}")))
     }
 
+    /// `PUT /v1/federation/attachments/{sha256}`: the bytes of an attachment declared by an
+    /// accepted entry.
+    pub async fn put_attachment(&self, sha256: &str, bytes: Vec<u8>) -> Result<(), HubError> {
+        let response = self
+            .http
+            .put(format!("{}/v1/federation/attachments/{sha256}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?;
+        Self::check(response).await.map(drop)
+    }
+
     /// `GET /v1/log/checkpoint`: the signed note as text.
     pub async fn checkpoint(&self) -> Result<String, HubError> {
         let response = self

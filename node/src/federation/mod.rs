@@ -57,4 +57,6 @@ pub mod alarm {
     pub const CHECKPOINT_INCONSISTENT: &str = "checkpoint_inconsistent";
     /// An entry's inclusion proof failed.
     pub const INCLUSION_FAILED: &str = "inclusion_failed";
+    /// The hub refused the bytes of a declared attachment (404 undeclared, 422 mismatch).
+    pub const ATTACHMENT_REFUSED: &str = "attachment_refused";
 }

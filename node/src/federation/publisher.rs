@@ -163,6 +163,9 @@ impl Publisher {
     pub async fn run(self) {
         // A restart is the operator's way to retry after a halt.
         let _ignored = db_call(&self.db, |conn| store::set_halted(conn, None)).await;
+        if let Err(error) = crate::community::upload::reset(&self).await {
+            tracing::warn!(%error, "publishing: cannot clear refused attachment uploads");
+        }
         let mut backoff = Backoff {
             base: Duration::from_millis(self.settings.retry_base_ms),
             max: Duration::from_secs(self.settings.retry_max_secs),
@@ -199,6 +202,20 @@ impl Publisher {
                     next_check = next_check.min(Instant::now() + poll.min(check_every));
                 }
                 Ok(false) => {
+                    // The outbox is drained: send the files its accepted entries declare.
+                    match crate::community::upload::upload_pending(&self).await {
+                        Ok(0) => {}
+                        Ok(_) => {
+                            backoff.reset();
+                            continue;
+                        }
+                        Err(retry) => {
+                            metrics::counter!("pico_publish_failures_total").increment(1);
+                            self.record_error(retry.error, retry.reachable).await;
+                            tokio::time::sleep(backoff.next(retry.retry_after)).await;
+                            continue;
+                        }
+                    }
                     tokio::select! {
                         () = self.wake.notified() => {}
                         () = tokio::time::sleep(poll) => {}

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(helpdesk::pages::router())
         .merge(crate::federation::api::page_router())
         .merge(crate::networks::pages::router())
+        .merge(crate::community::pages::router())
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
 }
 

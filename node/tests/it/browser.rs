@@ -44,6 +44,13 @@ async fn login(client: &fantoccini::Client, base: &str, username: &str) {
         .click()
         .await
         .unwrap();
+    // The login page has an h1 too: wait for the navigation away from it first.
+    for _ in 0..200 {
+        if client.current_url().await.unwrap().path() != "/login" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     client.wait().for_element(Locator::Css("h1")).await.unwrap();
 }
 

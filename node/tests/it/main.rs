@@ -14,3 +14,4 @@ mod init;
 mod inputs;
 mod networks;
 mod openapi;
+mod practices;
