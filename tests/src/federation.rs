@@ -86,6 +86,7 @@ pub struct Answer {
 /// A running `pico-hub`.
 #[derive(Debug)]
 pub struct Hub {
+    program: PathBuf,
     dir: PathBuf,
     service: Service,
     http: reqwest::blocking::Client,
@@ -95,7 +96,17 @@ impl Hub {
     /// `pico-hub init` in `root/hub`, enrols nothing, and serves on a free loopback port with a
     /// 100 ms checkpoint interval and [`OPERATOR_TOKEN`].
     pub fn start(root: &Path) -> Result<Hub> {
-        let program = binary("pico-hub")?;
+        Hub::start_with(root, binary("pico-hub")?, &[])
+    }
+
+    /// As [`Hub::start`], running `program` with `env` added to (or overriding) the test
+    /// environment.
+    pub fn start_with(root: &Path, program: PathBuf, env: &[(&str, &str)]) -> Result<Hub> {
+        let mut all_env = vec![
+            ("PICO_HUB_CHECKPOINT_INTERVAL_MS", "100"),
+            ("PICO_HUB_OPERATOR_TOKEN", OPERATOR_TOKEN),
+        ];
+        all_env.extend_from_slice(env);
         let dir = root.join("hub");
         let data_dir = dir.to_str().context("temp path is not UTF-8")?;
         run(&program, &["--data-dir", data_dir, "init"])?;
@@ -104,14 +115,12 @@ impl Hub {
         let service = Service::start_with_env(
             &program,
             &["--data-dir", data_dir, "serve", "--listen", &listen],
-            &[
-                ("PICO_HUB_CHECKPOINT_INTERVAL_MS", "100"),
-                ("PICO_HUB_OPERATOR_TOKEN", OPERATOR_TOKEN),
-            ],
+            &all_env,
             address,
             &root.join("hub.log"),
         )?;
         Ok(Hub {
+            program,
             dir,
             service,
             http: http()?,
@@ -122,7 +131,7 @@ impl Hub {
     pub fn enrol(&self, province: &str, public_key: &str) -> Result<()> {
         let data_dir = self.dir.to_str().context("temp path is not UTF-8")?;
         run(
-            &binary("pico-hub")?,
+            &self.program,
             &[
                 "--data-dir",
                 data_dir,
@@ -303,6 +312,7 @@ impl Hub {
 /// A Province node: initialised at once, serving when [`Node::serve`] is called.
 #[derive(Debug)]
 pub struct Node {
+    program: PathBuf,
     root: PathBuf,
     dir: PathBuf,
     province: String,
@@ -316,8 +326,14 @@ pub struct Node {
 impl Node {
     /// `pico-node init --province P` in `root/node-P`.
     pub fn init(root: &Path, province: &str) -> Result<Node> {
+        Node::init_with(root, province, binary("pico-node")?)
+    }
+
+    /// As [`Node::init`], with `program` as the `pico-node` binary.
+    pub fn init_with(root: &Path, province: &str, program: PathBuf) -> Result<Node> {
         let dir = root.join(format!("node-{province}"));
         let mut node = Node {
+            program,
             root: root.to_owned(),
             dir,
             province: province.to_owned(),
@@ -348,12 +364,17 @@ impl Node {
         &self.dir
     }
 
+    /// Its Province code.
+    pub fn province(&self) -> &str {
+        &self.province
+    }
+
     /// Runs `pico-node --data-dir D args…` and returns its stdout.
     pub fn cli(&self, args: &[&str]) -> Result<String> {
         let data_dir = self.dir.to_str().context("temp path is not UTF-8")?;
         let mut all = vec!["--data-dir", data_dir];
         all.extend_from_slice(args);
-        run(&binary("pico-node")?, &all)
+        run(&self.program, &all)
     }
 
     /// Writes `csv` to a file and runs `dataset import` (`--key` as given, `--replace` if
@@ -379,7 +400,12 @@ impl Node {
 
     /// Starts `pico-node serve` publishing to `hub_url`, with short poll and retry intervals.
     pub fn serve(&mut self, hub_url: &str) -> Result<()> {
-        let program = binary("pico-node")?;
+        self.serve_with_env(hub_url, &[])
+    }
+
+    /// As [`Node::serve`], with `env` added to (or overriding) those settings.
+    pub fn serve_with_env(&mut self, hub_url: &str, env: &[(&str, &str)]) -> Result<()> {
+        let program = self.program.clone();
         let data_dir = self.dir.to_str().context("temp path is not UTF-8")?;
         let listen = self.address.to_string();
         let log = self.root.join(format!("node-{}.log", self.province));
@@ -387,13 +413,17 @@ impl Node {
             &program,
             &["--data-dir", data_dir, "serve", "--listen", &listen],
             &[
-                ("PICO_NODE_FEDERATION__HUB_URL", hub_url),
-                ("PICO_NODE_FEDERATION__POLL_INTERVAL_MS", "100"),
-                ("PICO_NODE_FEDERATION__RETRY_BASE_MS", "50"),
-                ("PICO_NODE_FEDERATION__RETRY_MAX_SECS", "1"),
-                ("PICO_NODE_FEDERATION__REQUEST_TIMEOUT_SECS", "20"),
-                ("PICO_NODE_FEDERATION__CHECK_INTERVAL_SECS", "1"),
-            ],
+                &[
+                    ("PICO_NODE_FEDERATION__HUB_URL", hub_url),
+                    ("PICO_NODE_FEDERATION__POLL_INTERVAL_MS", "100"),
+                    ("PICO_NODE_FEDERATION__RETRY_BASE_MS", "50"),
+                    ("PICO_NODE_FEDERATION__RETRY_MAX_SECS", "1"),
+                    ("PICO_NODE_FEDERATION__REQUEST_TIMEOUT_SECS", "20"),
+                    ("PICO_NODE_FEDERATION__CHECK_INTERVAL_SECS", "1"),
+                ][..],
+                env,
+            ]
+            .concat(),
             self.address,
             &log,
         )?);

@@ -31,6 +31,26 @@ pub fn binary(name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The path of a workspace binary built with the given cargo profile directory (`release`,
+/// `debug`) in the same target directory as the running executable — benchmarks measure the
+/// release binaries whatever profile they were built with themselves.
+pub fn binary_for_profile(profile: &str, name: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let target_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .context("executable has no target directory")?;
+    let path = target_dir.join(profile).join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: build it first (`cargo build --{profile} -p {name}`)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
 /// Runs a command to completion and returns its stdout, failing with its stderr.
 pub fn run(program: &Path, args: &[&str]) -> Result<String> {
     let output = Command::new(program)
@@ -166,6 +186,21 @@ impl Service {
     /// Starts the process again after [`Service::kill`] (same as `restart`).
     pub fn start_again(&mut self) -> Result<()> {
         self.restart()
+    }
+
+    /// Process id of the running process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Peak resident set size of the running process so far, in KiB (`VmHWM` of
+    /// `/proc/<pid>/status`; Linux only). Restarting the process starts it afresh.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// The log file.

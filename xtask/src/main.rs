@@ -143,7 +143,8 @@ fn run(_args: &[String]) -> Result<()> {
         data.display()
     );
     println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub;");
-    println!("the three nodes are in the SUA network, where Treviso opened a thread.\n");
+    println!("the three nodes are in the SUA network, where Treviso opened a thread; Treviso's");
+    println!("best practice on the SUA convention is in the hub's national library.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -317,20 +318,42 @@ fn seed_network(node_bin: &Path, dir: &Path, port: u16, hub_url: &str, opens: bo
         .to_owned();
     let body = r#"{"subject":"Qualificazione delle stazioni appaltanti: come vi siete organizzati?","body":"A Treviso la SUA ha ottenuto la qualificazione per lavori e servizi: condividiamo il modello di convenzione con i Comuni e la ripartizione dei costi. Come avete organizzato l'ufficio gare?"}"#;
     let status = post_json(port, "/v1/networks/sua/posts", token, body)?;
-    capture(node_bin, dir, &["token", "revoke", &id])?;
     if status != 201 {
         bail!("posting the demo thread answered {status}");
+    }
+    // A best practice, public and published nationally: the hub's library shows it. It is the
+    // node's first document, so its id is 1.
+    let practice = r#"{"title":"Convenzione tipo per l'adesione dei Comuni alla Stazione Unica Appaltante","summary":"Schema di convenzione SUA–Comuni con ripartizione dei costi per fasce di popolazione.","module":"sua","comuni":["026086"],"tags":["convenzione","d.lgs. 36/2023","qualificazione"],"body":"La Provincia svolge per i Comuni aderenti le funzioni di centrale di committenza (art. 62 del d.lgs. 36/2023). La convenzione fissa oggetto, durata, obblighi delle parti e ripartizione dei costi.","public":true}"#;
+    let status = post_json(port, "/v1/practices", token, practice)?;
+    if status != 201 {
+        bail!("creating the demo best practice answered {status}");
+    }
+    let status = send_json(
+        "PUT",
+        port,
+        "/v1/practices/1/federation",
+        token,
+        r#"{"federation":"national"}"#,
+    )?;
+    capture(node_bin, dir, &["token", "revoke", &id])?;
+    if status != 200 {
+        bail!("publishing the demo best practice answered {status}");
     }
     Ok(())
 }
 
 /// A JSON `POST` over plain HTTP/1.1 to the local node; returns the status code.
 fn post_json(port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
+    send_json("POST", port, path, token, body)
+}
+
+/// A JSON request over plain HTTP/1.1 to the local node; returns the status code.
+fn send_json(method: &str, port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut head = [0u8; 12];
