@@ -3,12 +3,12 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
-use pico_service::page::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use pico_service::page::PageParams;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
@@ -61,15 +61,12 @@ pub async fn list_practices(
     identity: Identity,
     Query(query): Query<PracticeListQuery>,
 ) -> Result<Json<Page<PracticeSummary>>, AppError> {
-    let limit = query
-        .limit
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
-    let before: Option<i64> = query
-        .cursor
-        .as_deref()
-        .map(page::decode_cursor)
-        .transpose()?;
+    let paging = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let limit = paging.limit();
+    let before: Option<i64> = paging.cursor()?;
     let rows = super::list(&state, &identity, query.q.as_deref(), before, limit + 1).await?;
     Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
 }
@@ -146,18 +143,7 @@ pub async fn create_practice_attachment(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<AttachmentView>), AppError> {
-    let media_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .unwrap_or("application/octet-stream")
-        .trim()
-        .to_ascii_lowercase();
-    let upload = Upload {
-        filename: query.filename,
-        media_type,
-        data: body.to_vec(),
-    };
+    let upload = Upload::from_raw_body(&headers, query.filename, &body);
     let view = super::add_attachment(&state, &identity, id, upload).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -642,33 +642,7 @@ pub async fn set_federation(
     Ok(view)
 }
 
-/// An uploaded file.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// Name as sent (path components are dropped).
-    pub filename: String,
-    /// Media type.
-    pub media_type: String,
-    /// Bytes.
-    pub data: Vec<u8>,
-}
-
-fn clean_filename(name: &str) -> String {
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
-        .take(100)
-        .collect();
-    let name = name.trim();
-    if name.is_empty() || name.chars().all(|c| c == '.') {
-        "allegato".to_owned()
-    } else {
-        name.to_owned()
-    }
-}
+pub use crate::upload::Upload;
 
 /// Attaches a file; a published document is republished with the file declared.
 pub async fn add_attachment(
@@ -678,22 +652,7 @@ pub async fn add_attachment(
     upload: Upload,
 ) -> Result<AttachmentView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
-    if upload.data.is_empty() {
-        return Err(AppError::invalid_field("body", "the file is empty"));
-    }
-    if upload.data.len() > ATTACHMENT_MAX {
-        return Err(AppError::TooLarge);
-    }
-    if !ALLOWED_ATTACHMENT_TYPES.contains(&upload.media_type.as_str()) {
-        return Err(AppError::invalid_field(
-            "attachment",
-            format!(
-                "type {:?} is not accepted (PDF, images, text, office documents)",
-                upload.media_type
-            ),
-        ));
-    }
-    let filename = clean_filename(&upload.filename);
+    let filename = upload.check(ATTACHMENT_MAX, ALLOWED_ATTACHMENT_TYPES)?;
     let actor = identity.actor();
     let signer = state.signer.clone();
     let (view, entry) = state
@@ -755,16 +714,6 @@ pub async fn attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_are_plain() {
-        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
-        assert_eq!(
-            clean_filename("C:\\tmp\\Linee guida.pdf"),
-            "Linee guida.pdf"
-        );
-        assert_eq!(clean_filename(".."), "allegato");
-    }
 
     #[test]
     fn inputs_are_checked() {

@@ -9,7 +9,7 @@ use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::json::Query;
-use pico_service::page::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use pico_service::page::PageParams;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
@@ -74,21 +74,7 @@ pub async fn create_attachment(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ops::AttachmentView>), AppError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .unwrap_or("application/octet-stream")
-        .trim()
-        .to_owned();
-    if body.is_empty() {
-        return Err(AppError::invalid_field("body", "the file is empty"));
-    }
-    let upload = ops::Upload {
-        filename: query.filename,
-        content_type,
-        data: body.to_vec(),
-    };
+    let upload = ops::Upload::from_raw_body(&headers, query.filename, &body);
     let view = ops::add_attachment(&state, &identity, id, upload).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -121,15 +107,12 @@ pub async fn list_requests(
     identity: Identity,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<RequestView>>, AppError> {
-    let limit = query
-        .limit
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
-    let before: Option<i64> = query
-        .cursor
-        .as_deref()
-        .map(page::decode_cursor)
-        .transpose()?;
+    let paging = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let limit = paging.limit();
+    let before: Option<i64> = paging.cursor()?;
     let rows = ops::list_requests(&state, &identity, &query, limit + 1, before).await?;
     Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
 }

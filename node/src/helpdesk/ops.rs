@@ -144,16 +144,7 @@ pub struct NewRequest {
     pub description: String,
 }
 
-/// An uploaded file, already read.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// Original file name.
-    pub filename: String,
-    /// Declared content type.
-    pub content_type: String,
-    /// Bytes.
-    pub data: Vec<u8>,
-}
+pub use crate::upload::Upload;
 
 fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, AppError> {
     let trimmed = text.trim();
@@ -167,36 +158,6 @@ fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, App
         ));
     }
     Ok(trimmed.to_owned())
-}
-
-/// Checks an upload against the size and type limits; returns a safe file name.
-pub fn check_upload(upload: &Upload, settings: &HelpdeskSettings) -> Result<String, AppError> {
-    if upload.data.len() > settings.attachment_max_bytes {
-        return Err(AppError::TooLarge);
-    }
-    if !ALLOWED_ATTACHMENT_TYPES.contains(&upload.content_type.as_str()) {
-        return Err(AppError::invalid_field(
-            "attachment",
-            format!(
-                "type {:?} is not accepted (PDF, images, text, office documents)",
-                upload.content_type
-            ),
-        ));
-    }
-    let name: String = upload
-        .filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
-        .take(100)
-        .collect();
-    Ok(if name.trim().is_empty() {
-        "allegato".to_owned()
-    } else {
-        name
-    })
 }
 
 /// Opens a request (with an optional attachment).
@@ -227,7 +188,13 @@ pub async fn open_request(
     let subject = check_text("subject", &input.subject, SUBJECT_MAX)?;
     let description = check_text("description", &input.description, TEXT_MAX)?;
     let upload = match upload {
-        Some(upload) => Some((check_upload(&upload, &state.config.helpdesk)?, upload)),
+        Some(upload) => Some((
+            upload.check(
+                state.config.helpdesk.attachment_max_bytes,
+                ALLOWED_ATTACHMENT_TYPES,
+            )?,
+            upload,
+        )),
         None => None,
     };
     let actor = identity.actor();
@@ -632,7 +599,7 @@ fn store_attachment(
         tx,
         id,
         filename,
-        &upload.content_type,
+        &upload.media_type,
         &sha,
         &upload.data,
         now,
@@ -662,7 +629,10 @@ pub async fn add_attachment(
             comune: &row.comune_code,
         },
     )?;
-    let filename = check_upload(&upload, &state.config.helpdesk)?;
+    let filename = upload.check(
+        state.config.helpdesk.attachment_max_bytes,
+        ALLOWED_ATTACHMENT_TYPES,
+    )?;
     let actor = identity.actor();
     state
         .db
@@ -674,7 +644,7 @@ pub async fn add_attachment(
             Ok(AttachmentView {
                 id: attachment,
                 filename,
-                content_type: upload.content_type,
+                content_type: upload.media_type,
                 size: upload.data.len() as i64,
             })
         })

@@ -248,11 +248,7 @@ async fn submit_new_request(
                 .to_owned();
             let data = field.bytes().await.map_err(too_large)?;
             if !filename.is_empty() && !data.is_empty() {
-                upload = Some(Upload {
-                    filename,
-                    content_type,
-                    data: data.to_vec(),
-                });
+                upload = Some(Upload::new(filename, &content_type, data.to_vec()));
             }
         } else {
             fields.insert(name, field.text().await.map_err(too_large)?);

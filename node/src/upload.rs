@@ -1,0 +1,120 @@
+//! Files people upload (Help Desk attachments, best-practice documents): one type, one way to
+//! read it from a request, one set of checks. Each module keeps its own list of accepted types
+//! and its size limit, which are policy; how a file is read and checked is not.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, header};
+
+use crate::error::AppError;
+
+/// An uploaded file.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Name as sent (path components are dropped by [`Upload::check`]).
+    pub filename: String,
+    /// Media type, lower case, without parameters.
+    pub media_type: String,
+    /// Bytes.
+    pub data: Vec<u8>,
+}
+
+impl Upload {
+    /// A file sent as a raw request body: its media type is the `Content-Type` (parameters
+    /// dropped), its name the `filename` query parameter.
+    pub fn from_raw_body(headers: &HeaderMap, filename: String, body: &Bytes) -> Upload {
+        let media_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .unwrap_or("application/octet-stream");
+        Upload::new(filename, media_type, body.to_vec())
+    }
+
+    /// A file with its declared media type (normalised to lower case without parameters).
+    pub fn new(filename: String, media_type: &str, data: Vec<u8>) -> Upload {
+        Upload {
+            filename,
+            media_type: media_type
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase(),
+            data,
+        }
+    }
+
+    /// Checks emptiness, size and type; returns a safe file name to store.
+    pub fn check(&self, max_bytes: usize, allowed_types: &[&str]) -> Result<String, AppError> {
+        if self.data.is_empty() {
+            return Err(AppError::invalid_field("attachment", "the file is empty"));
+        }
+        if self.data.len() > max_bytes {
+            return Err(AppError::TooLarge);
+        }
+        if !allowed_types.contains(&self.media_type.as_str()) {
+            return Err(AppError::invalid_field(
+                "attachment",
+                format!(
+                    "type {:?} is not accepted (PDF, images, text, office documents)",
+                    self.media_type
+                ),
+            ));
+        }
+        Ok(clean_filename(&self.filename))
+    }
+}
+
+/// The last path component, with only letters, digits, `.`, `-`, `_` and spaces, at most 100
+/// characters; `allegato` when nothing usable is left.
+fn clean_filename(name: &str) -> String {
+    let name: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
+        .take(100)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() || name.chars().all(|c| c == '.') {
+        "allegato".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_types_and_limits() {
+        let upload = Upload::new(
+            "../../etc/passwd<script>.pdf".into(),
+            "Application/PDF; q=1",
+            b"x".to_vec(),
+        );
+        assert_eq!(upload.media_type, "application/pdf");
+        assert_eq!(
+            upload.check(10, &["application/pdf"]).unwrap(),
+            "passwdscript.pdf"
+        );
+        assert!(matches!(
+            upload.check(0, &["application/pdf"]),
+            Err(AppError::TooLarge)
+        ));
+        assert!(upload.check(10, &["image/png"]).is_err());
+        assert!(
+            Upload::new("a.pdf".into(), "application/pdf", vec![])
+                .check(10, &["application/pdf"])
+                .is_err()
+        );
+        assert_eq!(
+            Upload::new("..".into(), "text/plain", b"x".to_vec())
+                .check(10, &["text/plain"])
+                .unwrap(),
+            "allegato"
+        );
+    }
+}
