@@ -474,39 +474,47 @@ async fn wait_until_head(node: &TestApp, token: &str, head: u64) -> Value {
 /// A front for `hub` that forwards everything but serves checkpoints signed by another key
 /// under the hub's key name: a hub (or a machine in the middle) lying about its log.
 async fn lying_front(hub_url: String) -> (String, oneshot::Sender<()>) {
+    rewriting_front(hub_url, |path, body| {
+        if path != "/v1/log/checkpoint" {
+            return body;
+        }
+        // A checkpoint's first line is the log's origin, which is also its key name.
+        let name = String::from_utf8_lossy(&body)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let note = pico_protocol::checkpoint::Checkpoint::new(
+            name.clone(),
+            1,
+            pico_protocol::Hash32([7; 32]),
+        )
+        .sign(&name, SecretKey::generate().as_dalek())
+        .unwrap();
+        axum::body::Bytes::from(note)
+    })
+    .await
+}
+
+/// A front for the hub that forwards every request (signed ones included) and passes each
+/// response body through `rewrite(path, body)`: what a hostile network or hub could do in
+/// transit. Dropping the returned sender stops it.
+pub(crate) async fn rewriting_front(
+    hub_url: String,
+    rewrite: fn(&str, axum::body::Bytes) -> axum::body::Bytes,
+) -> (String, oneshot::Sender<()>) {
     use axum::body::Bytes;
-    use axum::http::{Method, Uri};
+    use axum::http::{HeaderMap, Method, Uri};
     use axum::response::IntoResponse;
     let client = reqwest::Client::new();
-    let forward = move |method: Method, uri: Uri, headers: axum::http::HeaderMap, body: Bytes| {
+    let forward = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
         let client = client.clone();
         let hub_url = hub_url.clone();
         async move {
             let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-            if path == "/v1/log/checkpoint" {
-                let info: Value = client
-                    .get(format!("{hub_url}/.well-known/pico-federation"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                let name = info["checkpoint_key_name"].as_str().unwrap().to_owned();
-                let other = SecretKey::generate();
-                let note = pico_protocol::checkpoint::Checkpoint::new(
-                    name.clone(),
-                    1,
-                    pico_protocol::Hash32([7; 32]),
-                )
-                .sign(&name, other.as_dalek())
-                .unwrap();
-                return note.into_response();
-            }
             let mut request = client
                 .request(method, format!("{hub_url}{path}"))
                 .header("content-type", "application/json");
-            // Signed requests (inbox pulls) go through the front too.
             if let Some(authorization) = headers.get("authorization") {
                 request = request.header("authorization", authorization.as_bytes());
             }
@@ -517,7 +525,7 @@ async fn lying_front(hub_url: String) -> (String, oneshot::Sender<()>) {
                 .get("content-type")
                 .map(|v| v.to_str().unwrap().to_owned())
                 .unwrap_or_default();
-            let bytes = response.bytes().await.unwrap();
+            let bytes = rewrite(uri.path(), response.bytes().await.unwrap());
             (
                 axum::http::StatusCode::from_u16(status).unwrap(),
                 [("content-type", content_type)],

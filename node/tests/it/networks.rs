@@ -257,54 +257,15 @@ async fn provinces_converse_in_a_network_and_non_members_receive_nothing() {
 /// A front for the hub that forwards everything (signed requests included) but alters the
 /// text of posts in inbox answers: a hub, or a machine in the middle, tampering in transit.
 async fn tampering_front(hub_url: String) -> (String, oneshot::Sender<()>) {
-    use axum::body::Bytes;
-    use axum::http::{HeaderMap, Method, Uri};
-    use axum::response::IntoResponse;
-    let client = reqwest::Client::new();
-    let forward = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-        let client = client.clone();
-        let hub_url = hub_url.clone();
-        async move {
-            let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-            let mut request = client
-                .request(method, format!("{hub_url}{path}"))
-                .header("content-type", "application/json");
-            if let Some(authorization) = headers.get("authorization") {
-                request = request.header("authorization", authorization.as_bytes());
-            }
-            let response = request.body(body).send().await.unwrap();
-            let status = response.status().as_u16();
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            let mut text = response.text().await.unwrap();
-            if uri.path() == "/v1/federation/inbox" {
-                // Same length, so only the signed digest can tell.
-                text = text.replace("ORIGINALE", "ALTERATO!");
-            }
-            (
-                axum::http::StatusCode::from_u16(status).unwrap(),
-                [("content-type", content_type)],
-                text,
-            )
-                .into_response()
+    crate::federation::rewriting_front(hub_url, |path, body| {
+        if path != "/v1/federation/inbox" {
+            return body;
         }
-    };
-    let app = axum::Router::new().fallback(forward);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    (url, stop)
+        // Same length, so only the signed digest can tell.
+        let text = String::from_utf8_lossy(&body).replace("ORIGINALE", "ALTERATO!");
+        axum::body::Bytes::from(text)
+    })
+    .await
 }
 
 #[tokio::test]
