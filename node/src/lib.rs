@@ -16,6 +16,7 @@ pub mod federation;
 pub mod helpdesk;
 pub mod networks;
 pub mod state;
+pub mod sua;
 pub mod upload;
 pub mod web;
 

@@ -59,6 +59,8 @@ use crate::state::AppState;
         crate::community::api::create_practice_attachment,
         crate::community::api::get_practice_attachment,
         crate::community::api::update_practice_federation,
+        // SUA workflow (crate::sua::api)
+        // SUA data (crate::sua::data_api)
     ),
     components(schemas(ProblemDocument)),
     modifiers(&BearerAuth),
@@ -89,6 +91,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::federation::api::api_router())
         .merge(crate::networks::api::router())
         .merge(crate::community::api::router())
+        .merge(crate::sua::api::router())
+        .merge(crate::sua::data_api::router())
         .layer(middleware::from_fn_with_state(state, csrf_guard))
 }
 

@@ -12,6 +12,8 @@ pub mod networks;
 pub mod people;
 pub mod practices;
 pub mod schema;
+pub mod sua;
+pub mod sua_data;
 
 pub use schema::MIGRATIONS;
 

@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::federation::api::page_router())
         .merge(crate::networks::pages::router())
         .merge(crate::community::pages::router())
+        .merge(crate::sua::pages::router())
+        .merge(crate::sua::data_pages::router())
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
 }
 

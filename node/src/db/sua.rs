@@ -1,0 +1,2 @@
+//! SQL of the SUA workflow: convenzioni, procedures, participants, lots, transitions,
+//! attachments.

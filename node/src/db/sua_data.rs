@@ -1,0 +1,1 @@
+//! SQL of SUA imports (bulk inserts), reports and the OCDS export.

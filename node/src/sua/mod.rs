@@ -1,0 +1,805 @@
+//! SUA (Stazione Unica Appaltante): the Province runs procurement procedures on behalf of
+//! the Comuni that delegated it by a convenzione. A Comune submits a request; SUA operators
+//! accept or return it, then run the procedure through its states to completion; a
+//! procedure serves one Comune or, as an aggregated initiative, several with their shares.
+//!
+//! This file holds the domain vocabulary every part of the module shares: the identifiers
+//! (CIG, CUP, CPV) and amounts parsed at the edge, and the procedure state machine. SQL is
+//! in `db::sua` (workflow) and `db::sua_data` (imports, reports, exports).
+
+pub mod api;
+pub mod data_api;
+pub mod data_pages;
+pub mod national;
+pub mod pages;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A CIG (Codice Identificativo Gara), issued by ANAC for each lot: 10 characters, digits
+/// and upper-case letters (`90940496A3`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cig(String);
+
+impl Cig {
+    /// Parses a CIG, accepting surrounding spaces and lower case.
+    pub fn parse(text: &str) -> Result<Cig, String> {
+        let code = text.trim().to_ascii_uppercase();
+        if code.len() != 10 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "{:?} is not a CIG: a CIG has exactly 10 letters and digits, such as 90940496A3",
+                text.trim()
+            ));
+        }
+        Ok(Cig(code))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Cig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A CUP (Codice Unico di Progetto), identifying a public investment project: 15
+/// characters, an upper-case letter first, then letters and digits (`J51B21000120006`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cup(String);
+
+impl Cup {
+    /// Parses a CUP, accepting surrounding spaces and lower case.
+    pub fn parse(text: &str) -> Result<Cup, String> {
+        let code = text.trim().to_ascii_uppercase();
+        let shaped = code.len() == 15
+            && code.bytes().all(|b| b.is_ascii_alphanumeric())
+            && code.as_bytes()[0].is_ascii_uppercase();
+        if !shaped {
+            return Err(format!(
+                "{:?} is not a CUP: a CUP has exactly 15 letters and digits and starts with a letter, such as J51B21000120006",
+                text.trim()
+            ));
+        }
+        Ok(Cup(code))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Cup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A CPV code (Common Procurement Vocabulary, Reg. (EC) 213/2008): eight digits, a dash and
+/// a check digit (`72322000-8`).
+///
+/// The check digit is the sum of the eight digits weighted 3, 7, 1, 3, 7, 1, 3, 7, modulo
+/// 10. The regulation does not print the algorithm; this one reproduces the check digit of
+/// every CPV code in the real ANAC releases we ship as fixtures (40 distinct codes) and the
+/// division codes of the vocabulary, and is tested on them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cpv(String);
+
+impl Cpv {
+    const WEIGHTS: [u32; 8] = [3, 7, 1, 3, 7, 1, 3, 7];
+
+    /// Parses a CPV code. Without the check digit (`72322000`) the digit is computed; with a
+    /// wrong one the error says which digit was expected.
+    pub fn parse(text: &str) -> Result<Cpv, String> {
+        let trimmed = text.trim();
+        let (digits, check) = match trimmed.split_once('-') {
+            Some((digits, check)) => (digits, Some(check)),
+            None => (trimmed, None),
+        };
+        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "{trimmed:?} is not a CPV code: a CPV code is 8 digits, a dash and a check digit, such as 72322000-8"
+            ));
+        }
+        let expected = Self::check_digit(digits);
+        match check {
+            None => Ok(Cpv(format!("{digits}-{expected}"))),
+            Some(check) if check == expected.to_string() => Ok(Cpv(trimmed.to_owned())),
+            Some(check) if check.len() == 1 && check.as_bytes()[0].is_ascii_digit() => {
+                Err(format!(
+                    "{trimmed:?}: the CPV check digit is wrong (expected {digits}-{expected}); check the code against the CPV vocabulary"
+                ))
+            }
+            Some(_) => Err(format!(
+                "{trimmed:?} is not a CPV code: after the dash comes one check digit, such as 72322000-8"
+            )),
+        }
+    }
+
+    fn check_digit(digits: &str) -> u32 {
+        digits
+            .bytes()
+            .zip(Self::WEIGHTS)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum::<u32>()
+            % 10
+    }
+
+    /// The full code with its check digit.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The division: the first two digits (`72` for IT services), the level the national
+    /// dashboards group by.
+    pub fn division(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+impl fmt::Display for Cpv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An amount in euro, held as cents so sums are exact. Parsed from `1234.56`, `1234,56`,
+/// `1.234,56` or `1234`; at most two decimals; never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Euro(pub i64);
+
+impl Euro {
+    /// The largest amount accepted: ten billion euro, far above any real procedure and far
+    /// below where cents overflow or lose precision as JSON numbers.
+    pub const MAX_CENTS: i64 = 1_000_000_000_000;
+
+    /// Parses an amount typed by a person or read from a file.
+    pub fn parse(text: &str) -> Result<Euro, String> {
+        let trimmed = text.trim().trim_start_matches('€').trim();
+        let bad = || {
+            format!(
+                "{:?} is not an amount in euro: write it like 150000.00 or 150.000,00 (at most two decimals, not negative)",
+                text.trim()
+            )
+        };
+        // The last separator followed by one or two digits is the decimal one; the others
+        // group thousands.
+        let (int_part, frac_part) = match trimmed.rfind(['.', ',']) {
+            Some(at) if trimmed.len() - at - 1 <= 2 => {
+                let int_part = &trimmed[..at];
+                // `12.345.67`: the decimal separator cannot also group thousands.
+                if int_part.contains(&trimmed[at..=at]) {
+                    return Err(bad());
+                }
+                (int_part, &trimmed[at + 1..])
+            }
+            _ => (trimmed, ""),
+        };
+        let int_digits: String = int_part
+            .chars()
+            .filter(|c| *c != '.' && *c != ',')
+            .collect();
+        let groups_ok = int_part == int_digits || Self::grouped(int_part);
+        if int_digits.is_empty()
+            || !int_digits.bytes().all(|b| b.is_ascii_digit())
+            || !frac_part.bytes().all(|b| b.is_ascii_digit())
+            || !groups_ok
+            || int_digits.len() > 13
+        {
+            return Err(bad());
+        }
+        let units: i64 = int_digits.parse().map_err(|_| bad())?;
+        let cents: i64 = match frac_part.len() {
+            0 => 0,
+            1 => frac_part.parse::<i64>().map_err(|_| bad())? * 10,
+            _ => frac_part.parse().map_err(|_| bad())?,
+        };
+        let total = units
+            .checked_mul(100)
+            .and_then(|v| v.checked_add(cents))
+            .filter(|v| *v <= Self::MAX_CENTS)
+            .ok_or_else(|| format!("{:?} is too large for an amount", text.trim()))?;
+        Ok(Euro(total))
+    }
+
+    /// Whether `text` groups thousands consistently: `1.234.567` or `1,234,567`.
+    fn grouped(text: &str) -> bool {
+        let Some(sep) = text.chars().find(|c| *c == '.' || *c == ',') else {
+            return true;
+        };
+        let mut parts = text.split(sep);
+        let first = parts.next().unwrap_or_default();
+        (1..=3).contains(&first.len()) && parts.all(|p| p.len() == 3)
+    }
+
+    /// Cents.
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+
+    /// The canonical text form with a dot and two decimals (`150000.00`), used on the wire
+    /// and in exports.
+    pub fn to_decimal(self) -> String {
+        format!("{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+
+    /// The Italian form shown on pages (`€ 150.000,00`).
+    pub fn to_italian(self) -> String {
+        let units = (self.0 / 100).to_string();
+        let mut grouped = String::new();
+        for (i, c) in units.chars().enumerate() {
+            if i > 0 && (units.len() - i).is_multiple_of(3) {
+                grouped.push('.');
+            }
+            grouped.push(c);
+        }
+        format!("€ {grouped},{:02}", self.0 % 100)
+    }
+}
+
+/// A ribasso (the discount of the award on the base amount) in thousandths of a percent:
+/// 12.345 % is `Ribasso(12345)`. Negative values (awards above the base) are possible and
+/// kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ribasso(pub i64);
+
+impl Ribasso {
+    /// Parses a percentage with up to three decimals (`12.345`, `12,345`, `12.345 %`).
+    pub fn parse(text: &str) -> Result<Ribasso, String> {
+        let trimmed = text.trim().trim_end_matches('%').trim();
+        let bad = || {
+            format!(
+                "{:?} is not a ribasso: write the percentage with up to three decimals, such as 12.345",
+                text.trim()
+            )
+        };
+        let (negative, body) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let (int, frac) = body.split_once(['.', ',']).unwrap_or((body, ""));
+        if int.is_empty()
+            || int.len() > 3
+            || frac.len() > 3
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return Err(bad());
+        }
+        let int: i64 = int.parse().map_err(|_| bad())?;
+        let frac: i64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+        let value = int * 1000 + frac;
+        if value > 100_000 {
+            return Err(format!("{:?}: a ribasso cannot exceed 100 %", text.trim()));
+        }
+        Ok(Ribasso(if negative { -value } else { value }))
+    }
+
+    /// The ribasso of `award` on `base`, rounded to the thousandth of a percent.
+    pub fn between(base: Euro, award: Euro) -> Option<Ribasso> {
+        if base.0 <= 0 {
+            return None;
+        }
+        let numerator = i128::from(base.0 - award.0) * 100_000;
+        let denominator = i128::from(base.0);
+        // Round half away from zero.
+        let rounded = (2 * numerator + denominator.signum() * numerator.signum() * denominator)
+            / (2 * denominator);
+        i64::try_from(rounded).ok().map(Ribasso)
+    }
+
+    /// The text form with three decimals (`12.345`).
+    pub fn to_decimal(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.abs();
+        format!("{sign}{}.{:03}", abs / 1000, abs % 1000)
+    }
+}
+
+/// The kind of contract (OCDS `mainProcurementCategory`: works, services, goods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractType {
+    /// Lavori.
+    Works,
+    /// Servizi.
+    Services,
+    /// Forniture (OCDS `goods`).
+    Supplies,
+}
+
+impl ContractType {
+    /// Every type.
+    pub const ALL: [ContractType; 3] = [
+        ContractType::Works,
+        ContractType::Services,
+        ContractType::Supplies,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractType::Works => "works",
+            ContractType::Services => "services",
+            ContractType::Supplies => "supplies",
+        }
+    }
+
+    /// The OCDS `mainProcurementCategory` code.
+    pub fn ocds(self) -> &'static str {
+        match self {
+            ContractType::Works => "works",
+            ContractType::Services => "services",
+            ContractType::Supplies => "goods",
+        }
+    }
+
+    /// The Italian label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ContractType::Works => "Lavori",
+            ContractType::Services => "Servizi",
+            ContractType::Supplies => "Forniture",
+        }
+    }
+
+    /// Parses the wire name or the OCDS code.
+    pub fn parse(text: &str) -> Option<ContractType> {
+        match text {
+            "works" => Some(ContractType::Works),
+            "services" => Some(ContractType::Services),
+            "supplies" | "goods" => Some(ContractType::Supplies),
+            _ => None,
+        }
+    }
+}
+
+/// The ANAC "scelta del contraente" codes (the `COD:` of `procurementMethodDetails` in ANAC's
+/// OCDS releases) that the request form offers, with ANAC's titles. Imports keep any other
+/// code with the title the file gives. The codes 1, 4, 24, 27 and 34 and their titles are
+/// as they appear in the real ANAC releases shipped as fixtures.
+pub const PROCEDURE_TYPES: &[(u16, &str)] = &[
+    (1, "PROCEDURA APERTA"),
+    (2, "PROCEDURA RISTRETTA"),
+    (3, "PROCEDURA NEGOZIATA PREVIA PUBBLICAZIONE"),
+    (4, "PROCEDURA NEGOZIATA SENZA PREVIA PUBBLICAZIONE"),
+    (5, "DIALOGO COMPETITIVO"),
+    (24, "AFFIDAMENTO DIRETTO"),
+    (
+        27,
+        "AFFIDAMENTO DIRETTO IN ADESIONE AD ACCORDO QUADRO/CONVENZIONE",
+    ),
+    (34, "PROCEDURA NEGOZIATA PER AFFIDAMENTI SOTTO SOGLIA"),
+];
+
+/// The ANAC title of a known procedure code.
+pub fn procedure_label(code: u16) -> Option<&'static str> {
+    PROCEDURE_TYPES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, label)| *label)
+}
+
+/// How the winning bid is chosen (D.Lgs. 36/2023 art. 108).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardCriterion {
+    /// Minor prezzo.
+    LowestPrice,
+    /// Offerta economicamente più vantaggiosa (OEPV).
+    BestValue,
+    /// Prezzo fisso, competition on quality only.
+    FixedPrice,
+    /// Not known (imported records that do not say).
+    Unknown,
+}
+
+impl AwardCriterion {
+    /// Every criterion a request may choose (not `Unknown`).
+    pub const CHOICES: [AwardCriterion; 3] = [
+        AwardCriterion::LowestPrice,
+        AwardCriterion::BestValue,
+        AwardCriterion::FixedPrice,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwardCriterion::LowestPrice => "lowest_price",
+            AwardCriterion::BestValue => "best_value",
+            AwardCriterion::FixedPrice => "fixed_price",
+            AwardCriterion::Unknown => "unknown",
+        }
+    }
+
+    /// The Italian label.
+    pub fn label(self) -> &'static str {
+        match self {
+            AwardCriterion::LowestPrice => "Minor prezzo",
+            AwardCriterion::BestValue => "Offerta economicamente più vantaggiosa",
+            AwardCriterion::FixedPrice => "Prezzo fisso (competizione sulla qualità)",
+            AwardCriterion::Unknown => "Non indicato",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<AwardCriterion> {
+        [
+            AwardCriterion::LowestPrice,
+            AwardCriterion::BestValue,
+            AwardCriterion::FixedPrice,
+            AwardCriterion::Unknown,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+}
+
+/// What a convenzione delegates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConventionScope {
+    /// Goods and services.
+    GoodsServices,
+    /// Works.
+    Works,
+    /// Everything.
+    All,
+}
+
+impl ConventionScope {
+    /// Every scope.
+    pub const ALL: [ConventionScope; 3] = [
+        ConventionScope::GoodsServices,
+        ConventionScope::Works,
+        ConventionScope::All,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConventionScope::GoodsServices => "goods_services",
+            ConventionScope::Works => "works",
+            ConventionScope::All => "all",
+        }
+    }
+
+    /// The Italian label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConventionScope::GoodsServices => "Servizi e forniture",
+            ConventionScope::Works => "Lavori",
+            ConventionScope::All => "Lavori, servizi e forniture",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<ConventionScope> {
+        ConventionScope::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Whether a convenzione of this scope covers a contract of type `kind`.
+    pub fn covers(self, kind: ContractType) -> bool {
+        match self {
+            ConventionScope::All => true,
+            ConventionScope::Works => kind == ContractType::Works,
+            ConventionScope::GoodsServices => kind != ContractType::Works,
+        }
+    }
+}
+
+/// Where a procedure is. A Comune's request is `submitted`; the SUA accepts it (`received`)
+/// or returns it with reasons (`returned`, which the Comune can correct and submit again,
+/// or withdraw). An accepted procedure moves forward through preparation, publication,
+/// bids, evaluation, award, contract and completion; it can be `cancelled` or declared
+/// `deserted` (no valid bids) at any point before the award.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Request sent by the Comune, waiting for the SUA.
+    Submitted,
+    /// Sent back to the Comune with reasons.
+    Returned,
+    /// Withdrawn by the Comune before acceptance. Final.
+    Withdrawn,
+    /// Accepted by the SUA.
+    Received,
+    /// The SUA is preparing the documents.
+    InPreparation,
+    /// The call is published; bids are open.
+    Published,
+    /// The deadline has passed; bids are closed.
+    BidsClosed,
+    /// Bids are being evaluated.
+    Evaluation,
+    /// Awarded.
+    Awarded,
+    /// The contract is signed.
+    ContractSigned,
+    /// Completed. Final.
+    Completed,
+    /// Cancelled. Final.
+    Cancelled,
+    /// No valid bids. Final.
+    Deserted,
+}
+
+impl State {
+    /// Every state, in life order.
+    pub const ALL: [State; 13] = [
+        State::Submitted,
+        State::Returned,
+        State::Withdrawn,
+        State::Received,
+        State::InPreparation,
+        State::Published,
+        State::BidsClosed,
+        State::Evaluation,
+        State::Awarded,
+        State::ContractSigned,
+        State::Completed,
+        State::Cancelled,
+        State::Deserted,
+    ];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Submitted => "submitted",
+            State::Returned => "returned",
+            State::Withdrawn => "withdrawn",
+            State::Received => "received",
+            State::InPreparation => "in_preparation",
+            State::Published => "published",
+            State::BidsClosed => "bids_closed",
+            State::Evaluation => "evaluation",
+            State::Awarded => "awarded",
+            State::ContractSigned => "contract_signed",
+            State::Completed => "completed",
+            State::Cancelled => "cancelled",
+            State::Deserted => "deserted",
+        }
+    }
+
+    /// The Italian label shown on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Submitted => "Richiesta inviata",
+            State::Returned => "Restituita al Comune",
+            State::Withdrawn => "Ritirata dal Comune",
+            State::Received => "Presa in carico",
+            State::InPreparation => "In preparazione",
+            State::Published => "Pubblicata",
+            State::BidsClosed => "Offerte chiuse",
+            State::Evaluation => "In valutazione",
+            State::Awarded => "Aggiudicata",
+            State::ContractSigned => "Contratto stipulato",
+            State::Completed => "Conclusa",
+            State::Cancelled => "Annullata",
+            State::Deserted => "Deserta",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the procedure is still a request (not yet accepted by the SUA).
+    pub fn is_request(self) -> bool {
+        matches!(self, State::Submitted | State::Returned | State::Withdrawn)
+    }
+
+    /// Whether nothing can follow.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            State::Withdrawn | State::Completed | State::Cancelled | State::Deserted
+        )
+    }
+
+    /// Whether the procedure has been made public (published or later, awards included):
+    /// these are in the public OCDS export and the national dataset.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            State::Published
+                | State::BidsClosed
+                | State::Evaluation
+                | State::Awarded
+                | State::ContractSigned
+                | State::Completed
+                | State::Deserted
+        )
+    }
+
+    /// The state machine. Who may make which move is decided in `auth::policy`.
+    pub fn can_move_to(self, to: State) -> bool {
+        use State::{
+            Awarded, BidsClosed, Cancelled, Completed, ContractSigned, Deserted, Evaluation,
+            InPreparation, Published, Received, Returned, Submitted, Withdrawn,
+        };
+        matches!(
+            (self, to),
+            (Submitted, Received | Returned | Withdrawn)
+                | (Returned, Submitted | Withdrawn)
+                | (Received, InPreparation | Cancelled)
+                | (InPreparation, Published | Cancelled)
+                | (Published, BidsClosed | Cancelled | Deserted)
+                | (BidsClosed, Evaluation | Cancelled | Deserted)
+                | (Evaluation, Awarded | Cancelled | Deserted)
+                | (Awarded, ContractSigned | Cancelled)
+                | (ContractSigned, Completed)
+        )
+    }
+
+    /// States reachable from this one.
+    pub fn next(self) -> Vec<State> {
+        State::ALL
+            .into_iter()
+            .filter(|to| self.can_move_to(*to))
+            .collect()
+    }
+}
+
+/// Attachment content types accepted on requests and procedures.
+pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = crate::helpdesk::ALLOWED_ATTACHMENT_TYPES;
+/// Largest attachment.
+pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Longest object (oggetto).
+pub const OBJECT_MAX: usize = 500;
+/// Longest free text (description, reasons).
+pub const TEXT_MAX: usize = 20_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every distinct CPV code in the real ANAC releases of
+    /// `node/tests/fixtures/anac_ocds_compiled_releases_sample_2025.json`.
+    const ANAC_CPV: &[&str] = &[
+        "03000000-1",
+        "03110000-5",
+        "03111000-2",
+        "03111100-3",
+        "03111400-6",
+        "03111700-9",
+        "09000000-3",
+        "15000000-8",
+        "30000000-9",
+        "33000000-0",
+        "34000000-7",
+        "39000000-2",
+        "42412200-9",
+        "44000000-0",
+        "44130000-0",
+        "45000000-7",
+        "45215214-0",
+        "45233162-2",
+        "45244200-1",
+        "45246400-7",
+        "45331000-6",
+        "45453100-8",
+        "45454000-4",
+        "48000000-8",
+        "50000000-5",
+        "50711000-2",
+        "50720000-8",
+        "55000000-0",
+        "55322000-3",
+        "60000000-8",
+        "66000000-0",
+        "71000000-8",
+        "72000000-5",
+        "72322000-8",
+        "79000000-4",
+        "80000000-4",
+        "85000000-9",
+        "90000000-7",
+        "92000000-1",
+        "98000000-3",
+    ];
+
+    #[test]
+    fn cpv_check_digit_matches_real_codes() {
+        for code in ANAC_CPV {
+            assert_eq!(Cpv::parse(code).map(|c| c.0), Ok((*code).to_owned()));
+        }
+        assert_eq!(Cpv::parse("72322000").map(|c| c.0), Ok("72322000-8".into()));
+        let wrong = Cpv::parse("72322000-7").expect_err("wrong digit");
+        assert!(wrong.contains("expected 72322000-8"), "{wrong}");
+        assert!(Cpv::parse("7232200-8").is_err());
+        assert!(Cpv::parse("7232200X-8").is_err());
+        assert!(Cpv::parse("72322000-88").is_err());
+        assert_eq!(
+            Cpv::parse("45215214-0").map(|c| c.division().to_owned()),
+            Ok("45".into())
+        );
+    }
+
+    #[test]
+    fn cig_and_cup() {
+        assert_eq!(
+            Cig::parse(" 90940496a3 ").map(|c| c.0),
+            Ok("90940496A3".into())
+        );
+        assert!(Cig::parse("90940496A").is_err());
+        assert!(Cig::parse("90940496A-3").is_err());
+        assert_eq!(
+            Cup::parse("j51b21000120006").map(|c| c.0),
+            Ok("J51B21000120006".into())
+        );
+        assert!(Cup::parse("151B21000120006").is_err());
+        assert!(Cup::parse("J51B2100012000").is_err());
+    }
+
+    #[test]
+    fn amounts() {
+        for (text, cents) in [
+            ("150000", 15_000_000),
+            ("150000.5", 15_000_050),
+            ("150000.50", 15_000_050),
+            ("150000,50", 15_000_050),
+            ("150.000,50", 15_000_050),
+            ("150,000.50", 15_000_050),
+            ("1.234.567", 123_456_700),
+            ("€ 196721.31", 19_672_131),
+            ("0", 0),
+            // Three digits after the only separator group thousands, as Italians write.
+            ("1.234", 123_400),
+        ] {
+            assert_eq!(Euro::parse(text), Ok(Euro(cents)), "{text}");
+        }
+        for text in [
+            "",
+            "-5",
+            "1.2.3",
+            "12.345.67",
+            "1,5,0",
+            "abc",
+            "1.2345",
+            "99999999999999",
+        ] {
+            assert!(Euro::parse(text).is_err(), "{text}");
+        }
+        assert_eq!(Euro(15_000_050).to_decimal(), "150000.50");
+        assert_eq!(Euro(123_456_789).to_italian(), "€ 1.234.567,89");
+    }
+
+    #[test]
+    fn ribasso() {
+        assert_eq!(Ribasso::parse("12.345"), Ok(Ribasso(12_345)));
+        assert_eq!(Ribasso::parse("12,3 %"), Ok(Ribasso(12_300)));
+        assert_eq!(Ribasso::parse("-1.5"), Ok(Ribasso(-1_500)));
+        assert!(Ribasso::parse("100.001").is_err());
+        assert!(Ribasso::parse("1.2345").is_err());
+        // The real award of ocds-hu01ve-8315069: 820,417.76 base, 811,537.41 awarded.
+        assert_eq!(
+            Ribasso::between(Euro(82_041_776), Euro(81_153_741)).map(Ribasso::to_decimal),
+            Some("1.082".into())
+        );
+        assert_eq!(Ribasso::between(Euro(0), Euro(1)), None);
+    }
+
+    #[test]
+    fn state_machine() {
+        assert!(State::Submitted.can_move_to(State::Received));
+        assert!(State::Returned.can_move_to(State::Submitted));
+        assert!(State::Evaluation.can_move_to(State::Awarded));
+        assert!(!State::Awarded.can_move_to(State::Deserted));
+        assert!(!State::Submitted.can_move_to(State::Published));
+        for state in State::ALL {
+            assert_eq!(State::parse(state.as_str()), Some(state));
+            assert!(!state.can_move_to(state));
+            assert_eq!(state.is_final(), state.next().is_empty(), "{state:?}");
+        }
+    }
+}
