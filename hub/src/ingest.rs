@@ -10,6 +10,7 @@
 //! it or none of it.
 
 use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 
 use pico_protocol::limits::CURRENT_VERSION;
 use pico_protocol::payload::Payload;
@@ -24,6 +25,64 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::db::keys::{self, DbKeys};
 use crate::db::log::{self, DbTree, NewEntry, TreeError};
 use crate::db::{DbError, corrupt, national, networks, practices};
+
+/// The connection ingest writes with: one, outside the read pool, opened on first use. The
+/// writer keeps a large page cache (the hot end of every Province's key range); on pooled
+/// connections that cache would grow again in each connection the writer happened to get,
+/// up to pool size × cache size of memory. Callers hold the writer lock.
+#[derive(Debug, Clone)]
+pub struct IngestConnection {
+    db: pico_service::Db,
+    conn: Arc<Mutex<Option<Connection>>>,
+    cache_kib: i64,
+}
+
+impl IngestConnection {
+    /// The writer of `db`, with a page cache of at most `cache_mib` MiB.
+    pub fn new(db: pico_service::Db, cache_mib: u64) -> IngestConnection {
+        IngestConnection {
+            db,
+            conn: Arc::default(),
+            cache_kib: i64::try_from(cache_mib.saturating_mul(1024)).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Runs `f` with the writer's connection on the blocking pool.
+    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = this
+                .conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if guard.is_none() {
+                let conn = this.db.dedicated_connection().map_err(DbError::from)?;
+                // Negative: in KiB.
+                conn.pragma_update(None, "cache_size", -this.cache_kib)
+                    .map_err(DbError::from)?;
+                *guard = Some(conn);
+            }
+            let Some(conn) = guard.as_mut() else {
+                return Err(E::from(corrupt(
+                    "connection",
+                    "the writer connection vanished",
+                )));
+            };
+            f(conn)
+        })
+        .await
+        .map_err(|err| {
+            E::from(DbError::Service(pico_service::DbError::Task(
+                err.to_string(),
+            )))
+        })?
+    }
+}
 
 /// The hub's signing identity: its key and the origin line of its log.
 #[derive(Debug)]
@@ -89,13 +148,21 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn new(verified: VerifiedEntry, record: KeyRecord) -> Prepared {
-        let rows = match &verified.payload {
-            Payload::DatasetBatch(batch) => Some(national::prepare(batch)),
+    /// `wire` is the entry's serialisation (`verified.entry.to_bytes()`).
+    fn new(mut verified: VerifiedEntry, record: KeyRecord, wire: Vec<u8>) -> Prepared {
+        let rows = match &mut verified.payload {
+            Payload::DatasetBatch(batch) => {
+                let rows = national::prepare(batch);
+                // The prepared rows are all the writer needs of them: a parsed batch is
+                // several times its wire size, and many pushes wait for the writer at once.
+                batch.upserts = Vec::new();
+                batch.deletes = Vec::new();
+                Some(rows)
+            }
             _ => None,
         };
         Prepared {
-            wire: verified.entry.to_bytes(),
+            wire,
             verified,
             record,
             rows,
@@ -108,8 +175,9 @@ impl Prepared {
 pub enum Preverified {
     /// Verified, and prepared for storage.
     Verified(Box<Prepared>),
-    /// Refused; the entry is kept in case the refusal depended on keys the writer may know.
-    Refused(Box<SignedEntry>, EntryError),
+    /// Refused; the entry's wire bytes are kept in case the refusal depended on keys the
+    /// writer may know.
+    Refused(Vec<u8>, EntryError),
 }
 
 /// Remembers the key record `verify_entry` used, so the writer can tell whether it changed.
@@ -132,17 +200,14 @@ pub fn preverify(conn: &Connection, entry: SignedEntry) -> Preverified {
         inner: DbKeys(conn),
         seen: RefCell::new(None),
     };
-    // Kept only for the refusal case: `verify_entry` consumes the entry.
-    let copy = entry.clone();
+    // What is stored, and all that is kept of a refused entry (`verify_entry` consumes it).
+    let wire = entry.to_bytes();
     match verify_entry(entry, &directory) {
         Ok(verified) => match directory.seen.into_inner() {
-            Some(record) => Preverified::Verified(Box::new(Prepared::new(verified, record))),
-            None => Preverified::Refused(
-                Box::new(copy),
-                EntryError::Malformed("key record not seen".into()),
-            ),
+            Some(record) => Preverified::Verified(Box::new(Prepared::new(verified, record, wire))),
+            None => Preverified::Refused(wire, EntryError::Malformed("key record not seen".into())),
         },
-        Err(error) => Preverified::Refused(Box::new(copy), error),
+        Err(error) => Preverified::Refused(wire, error),
     }
 }
 
@@ -158,11 +223,11 @@ fn depends_on_keys(error: &EntryError) -> bool {
 }
 
 /// Verifies again inside the writer's transaction, against the keys as they are now.
-fn reverify(conn: &Connection, entry: SignedEntry) -> Result<Prepared, IngestError> {
-    let verified = verify_entry(entry, &DbKeys(conn))?;
+fn reverify(conn: &Connection, wire: Vec<u8>) -> Result<Prepared, IngestError> {
+    let verified = verify_entry(SignedEntry::from_bytes(&wire)?, &DbKeys(conn))?;
     let record = keys::get(conn, &verified.kid)?
         .ok_or_else(|| corrupt("keys", "verified with a key that is not stored"))?;
-    Ok(Prepared::new(verified, record))
+    Ok(Prepared::new(verified, record, wire))
 }
 
 /// Places a verified entry in its sender's log and applies it, in one transaction.
@@ -182,10 +247,10 @@ pub fn ingest(
             if keys::get(&tx, &prepared.verified.kid)?.as_ref() == Some(&prepared.record) {
                 *prepared
             } else {
-                reverify(&tx, prepared.verified.entry)?
+                reverify(&tx, prepared.wire)?
             }
         }
-        Preverified::Refused(entry, _) => reverify(&tx, *entry)?,
+        Preverified::Refused(wire, _) => reverify(&tx, wire)?,
     };
     let Prepared {
         verified,
@@ -219,14 +284,7 @@ pub fn ingest(
             stored,
             received,
         }) => {
-            log::record_equivocation(
-                &tx,
-                province,
-                seq.get(),
-                &stored,
-                &received,
-                &verified.entry.to_bytes(),
-            )?;
+            log::record_equivocation(&tx, province, seq.get(), &stored, &received, &wire)?;
             tx.commit()?;
             tracing::warn!(node.province = %province, push.seq = seq.get(), "equivocation recorded");
             return Err(EntryError::Equivocation {
@@ -272,8 +330,13 @@ pub fn ingest(
     let mut inbox_cursor = None;
     match &verified.payload {
         Payload::DatasetBatch(batch) => {
-            let rows = rows.unwrap_or_else(|| national::prepare(batch));
-            national::apply_batch(&tx, province, seq, &verified.hash, batch, &rows)?;
+            // Prepared with the verification (`Prepared::new`), which dropped the parsed rows.
+            let rows = rows.ok_or_else(|| corrupt("dataset_rows", "a batch without its rows"))?;
+            let effect = national::apply_batch(&tx, province, seq, &verified.hash, batch, &rows)?;
+            if effect.withdrawn {
+                tracing::info!(node.province = %province, push.seq = seq, dataset = %batch.dataset,
+                    rows.deleted = effect.deleted, "dataset withdrawn from the national view");
+            }
         }
         Payload::BestPractice(practice) => {
             practices::apply(&tx, province, seq, &verified.hash, practice)?;
@@ -302,11 +365,7 @@ pub fn ingest(
         // networks it belongs to.
         Payload::NetworkMessage(message) => {
             inbox_cursor = Some(networks::record_message(
-                &tx,
-                province,
-                seq,
-                message.network,
-                entry_id,
+                &tx, province, seq, message, entry_id,
             )?);
         }
     }

@@ -5,6 +5,8 @@
 //! national view read by the public API ([`http`]) and pages ([`pages`]). All SQL lives in
 //! [`db`]; the shared service plumbing (pool, health, metrics, layers) is `pico-service`.
 
+pub mod admission;
+pub mod appalti;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -34,14 +34,20 @@ pub fn router() -> Router<AppState> {
         .route("/buone-pratiche", get(show_library))
         .route("/operatore", get(show_operator).post(act_operator))
         .route("/operatore/accesso", get(show_login).post(log_in))
+        .merge(crate::appalti::pages::router())
 }
 
-fn chrome(current: &str) -> Chrome {
+pub(crate) fn chrome(current: &str) -> Chrome {
     Chrome {
         site_name: "Pi.Co. — Hub nazionale UPI".into(),
         tagline: "Federazione delle Province italiane".into(),
         nav: vec![
             NavLink::new("Cruscotto nazionale", "/", current == "/"),
+            NavLink::new(
+                "Appalti SUA",
+                crate::appalti::pages::PATH,
+                current == crate::appalti::pages::PATH,
+            ),
             NavLink::new(
                 "Buone pratiche",
                 "/buone-pratiche",

@@ -1,13 +1,15 @@
 //! The shared state of the hub's handlers and background tasks.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use pico_service::Db;
 use pico_service::observe::Metrics;
 use tokio::sync::{Mutex, watch};
 
+use crate::admission::Admission;
 use crate::config::HubConfig;
-use crate::ingest::HubIdentity;
+use crate::ingest::{HubIdentity, IngestConnection};
 use crate::quota::NodeQuota;
 
 /// Everything a handler needs; cheap to clone.
@@ -30,6 +32,10 @@ pub struct AppState {
     pub inbox: InboxSignal,
     /// Per-Province partial aggregates of the national datasets.
     pub aggregates: Arc<crate::db::national::AggregateCache>,
+    /// The budget of push and upload bytes in flight.
+    pub admission: Admission,
+    /// The connection ingest writes with (under `writer`).
+    pub ingest: IngestConnection,
 }
 
 /// What inbox long-polls wait on: the latest inbox cursor (moved by ingest after commit) and
@@ -93,7 +99,13 @@ impl Default for InboxSignal {
 impl AppState {
     /// State over an opened database and a loaded key.
     pub fn new(db: Db, hub: HubIdentity, config: HubConfig) -> AppState {
+        let admission = Admission::new(
+            config.ingest.max_inflight_bytes,
+            Duration::from_millis(config.ingest.admission_wait_ms),
+        );
+        let ingest = IngestConnection::new(db.clone(), config.ingest.writer_cache_mib);
         AppState {
+            ingest,
             db,
             writer: Arc::new(Mutex::new(())),
             hub: Arc::new(hub),
@@ -102,6 +114,7 @@ impl AppState {
             metrics: Metrics::global(),
             inbox: InboxSignal::new(),
             aggregates: Arc::default(),
+            admission,
         }
     }
 }

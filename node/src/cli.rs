@@ -1,5 +1,5 @@
 //! The command line: `init`, `serve`, `migrate`, `backup`, `restore`, `check-config`,
-//! `user …`, `token …`, `key show`, `dataset …`, `federation …`, `network …`. Each command is a function over the loaded config.
+//! `user …`, `token …`, `key show`, `dataset …`, `federation …`, `network …`, `sua import`. Each command is a function over the loaded config.
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +77,27 @@ pub enum Command {
     /// The thematic networks (sua, sape, sit, personale).
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// SUA (Stazione Unica Appaltante) data.
+    #[command(subcommand)]
+    Sua(SuaCommand),
+}
+
+/// `sua …`
+#[derive(Debug, Subcommand)]
+pub enum SuaCommand {
+    /// Import procedures from ANAC OCDS compiled releases (package, array or JSON Lines) or
+    /// from CSV (one row per lot), in one transaction; safe while the node serves. Records
+    /// already imported are skipped.
+    Import {
+        /// `ocds` or `csv`; by default from the extension, then from the content.
+        #[arg(long)]
+        format: Option<String>,
+        /// Print the report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 /// `network …`
@@ -274,6 +295,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset(command) => dataset(&config, command),
         Command::Federation(command) => federation(&config, command),
         Command::Network(command) => network(&config, command),
+        Command::Sua(command) => sua(&config, command),
         Command::Key(KeyCommand::Show) => {
             let key = SecretKey::load(&config.key_path())?;
             println!("public key: {}", key.public_key());
@@ -644,6 +666,61 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                     dataset.schema_version,
                     dataset.federation.as_str()
                 );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
+    use crate::sua::import::{self, ImportError, ImportFormat};
+    match command {
+        SuaCommand::Import { format, json, file } => {
+            let mut reader = std::io::BufReader::new(
+                std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+            );
+            let format = match format {
+                Some(text) => ImportFormat::parse(&text)
+                    .with_context(|| format!("--format {text}: use ocds or csv"))?,
+                None => {
+                    use std::io::BufRead as _;
+                    let head = reader.fill_buf()?;
+                    ImportFormat::detect(&file.display().to_string(), &head[..head.len().min(64)])
+                }
+            };
+            let db = open_db(config)?;
+            let mut conn = db.get()?;
+            let signer = signer(config, &conn)?;
+            let filename = import::safe_filename(&file.display().to_string());
+            let report = match import::import(
+                &mut conn,
+                &signer,
+                &Actor::cli(),
+                format,
+                &filename,
+                reader,
+            ) {
+                Ok(report) => report,
+                Err(ImportError::Rows { errors, count }) => {
+                    let mut message = format!(
+                        "import refused, nothing was imported: {count} problems in the file"
+                    );
+                    for error in &errors {
+                        message.push_str(&format!("\n  {error}"));
+                    }
+                    if count > errors.len() as u64 {
+                        message
+                            .push_str(&format!("\n  … and {} more", count - errors.len() as u64));
+                    }
+                    bail!(message);
+                }
+                Err(err) => bail!("import refused, nothing was imported: {err}"),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
             }
         }
     }

@@ -2,8 +2,12 @@
 //! read it from a request, one set of checks. Each module keeps its own list of accepted types
 //! and its size limit, which are policy; how a file is read and checked is not.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
+use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::error::AppError;
 
@@ -62,6 +66,59 @@ impl Upload {
             ));
         }
         Ok(clean_filename(&self.filename))
+    }
+}
+
+/// A `multipart/form-data` request read whole: its text fields by name, and the files sent
+/// under `file_field` (a file input may be repeated or `multiple`; empty inputs are skipped).
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    /// Text fields (the last value of a repeated name wins).
+    pub fields: BTreeMap<String, String>,
+    /// Files, in the order sent.
+    pub files: Vec<Upload>,
+}
+
+impl MultipartForm {
+    /// Reads the whole form. The route's body limit bounds what this holds in memory; going
+    /// over it is 413.
+    pub async fn read(
+        mut multipart: Multipart,
+        file_field: &str,
+    ) -> Result<MultipartForm, AppError> {
+        #[expect(clippy::needless_pass_by_value, reason = "used as map_err(failed)")]
+        fn failed(err: MultipartError) -> AppError {
+            if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge
+            } else {
+                AppError::invalid_field("form", "the form could not be read")
+            }
+        }
+        let mut form = MultipartForm::default();
+        while let Some(field) = multipart.next_field().await.map_err(failed)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == file_field {
+                let filename = field.file_name().unwrap_or_default().to_owned();
+                let media_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let data = field.bytes().await.map_err(failed)?;
+                if !filename.is_empty() || !data.is_empty() {
+                    form.files
+                        .push(Upload::new(filename, &media_type, data.to_vec()));
+                }
+            } else {
+                let text = field.text().await.map_err(failed)?;
+                form.fields.insert(name, text);
+            }
+        }
+        Ok(form)
+    }
+
+    /// A text field, empty when absent.
+    pub fn field(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
     }
 }
 

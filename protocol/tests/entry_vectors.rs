@@ -149,6 +149,27 @@ fn reply(thread_seq: u64) -> Payload {
     })
 }
 
+/// Brescia's reply in Treviso's thread, with a document attached (SPEC §8.3).
+fn reply_with_document(thread_seq: u64) -> Payload {
+    let opening = EntryRef {
+        origin: province("026"),
+        seq: seq(thread_seq),
+    };
+    Payload::NetworkMessage(NetworkMessage {
+        network: Network::Sua,
+        thread: Some(opening),
+        reply_to: Some(opening),
+        subject: None,
+        body: "Vi alleghiamo il nostro regolamento dell’ufficio gare.".into(),
+        attachments: vec![Attachment {
+            name: "regolamento-ufficio-gare.pdf".into(),
+            media_type: "application/pdf".into(),
+            sha256: Hash32::digest_of(&[b"%PDF-1.7 regolamento ufficio gare"]),
+            length: 33,
+        }],
+    })
+}
+
 /// Replaces the signature with another one of the same length.
 fn with_flipped_signature(entry: &SignedEntry) -> SignedEntry {
     let mut signature = URL_SAFE_NO_PAD.decode(&entry.signature).unwrap();
@@ -239,6 +260,17 @@ fn generate() -> Value {
         reason: "test: a key revoked from seq 3".into(),
     });
     let b2 = brescia.append("brescia", &revocation);
+    // Withdrawing a dataset: a complete snapshot with no rows (SPEC §8.1).
+    let withdrawal = Payload::DatasetBatch(DatasetBatch {
+        snapshot: Some(SnapshotPart {
+            id: "appalti-3-withdrawn".into(),
+            part: 1,
+            parts: 1,
+        }),
+        ..common::appalti_batch(0)
+    });
+    let b3 = brescia.append("brescia", &withdrawal);
+    let b4 = brescia.append("brescia", &reply_with_document(3));
 
     let valid: Vec<Value> = [
         ("dataset_batch_first_entry", &e1, "treviso"),
@@ -253,6 +285,8 @@ fn generate() -> Value {
         ),
         ("dataset_snapshot_part", &b1, "brescia"),
         ("key_revocation", &b2, "brescia"),
+        ("dataset_withdrawal_empty_snapshot", &b3, "brescia"),
+        ("network_message_reply_with_document", &b4, "brescia"),
     ]
     .into_iter()
     .map(|(name, entry, key)| {
@@ -692,7 +726,7 @@ fn every_valid_vector_verifies_with_its_hash_and_key() {
     let keys = directory_from(&vectors);
     assert_eq!(keys, directory());
     let valid = vectors["valid"].as_array().unwrap();
-    assert_eq!(valid.len(), 8);
+    assert_eq!(valid.len(), 10);
     for vector in valid {
         let verified = verify_text(vector["entry_json"].as_str().unwrap(), &keys)
             .unwrap_or_else(|e| panic!("{}: {e}", vector["name"]));

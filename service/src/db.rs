@@ -27,6 +27,17 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
 PRAGMA foreign_keys = ON;
 PRAGMA synchronous = NORMAL;";
 
+/// Settings of every connection (pooled or dedicated).
+fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Transactions take the write lock at BEGIN. A deferred transaction that reads and
+    // then writes fails at once with SQLITE_BUSY (busy_timeout does not apply) when
+    // another connection committed in between, under WAL; an immediate one waits its
+    // turn instead. Our transactions exist to write, so nothing is lost.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+    conn.execute_batch(CONNECTION_PRAGMAS)
+}
+
 /// What can go wrong below the service's own SQL.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -134,15 +145,7 @@ impl Db {
     }
 
     fn open_unmigrated(path: &Path, pool_size: u32) -> Result<Db, DbError> {
-        let manager = SqliteConnectionManager::file(path).with_init(|conn| {
-            conn.busy_timeout(BUSY_TIMEOUT)?;
-            // Transactions take the write lock at BEGIN. A deferred transaction that reads and
-            // then writes fails at once with SQLITE_BUSY (busy_timeout does not apply) when
-            // another connection committed in between, under WAL; an immediate one waits its
-            // turn instead. Our transactions exist to write, so nothing is lost.
-            conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
-            conn.execute_batch(CONNECTION_PRAGMAS)
-        });
+        let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(10))
@@ -152,6 +155,15 @@ impl Db {
             path: path.to_owned(),
             schema_version: 0,
         })
+    }
+
+    /// A connection of its own, outside the pool, with the pool's settings: for a single
+    /// writer that keeps a large page cache, which would otherwise end up copied in every
+    /// pooled connection the writer happened to use.
+    pub fn dedicated_connection(&self) -> Result<Connection, DbError> {
+        let mut conn = Connection::open(&self.path)?;
+        init_connection(&mut conn)?;
+        Ok(conn)
     }
 
     /// The database file.

@@ -254,6 +254,14 @@ impl Hub {
         open_read_only(&self.dir.join("hub.db"))
     }
 
+    /// The hub's database, writable: for tests that play a hub tampering with what it
+    /// stores. SQLite's locking makes this safe while the hub runs.
+    pub fn db_for_tampering(&self) -> Result<Connection> {
+        let conn = Connection::open(self.dir.join("hub.db"))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(conn)
+    }
+
     /// Entries stored for a Province.
     pub fn entry_count(&self, province: &str) -> Result<u64> {
         count(
@@ -453,8 +461,8 @@ impl Node {
             .unwrap_or_default()
     }
 
-    /// `GET /v1/federation/status` with an admin token (created once by `token create admin`).
-    pub fn status(&mut self) -> Result<Value> {
+    /// An administrator's API token (created once by `token create admin`).
+    pub fn token(&mut self) -> Result<String> {
         if self.token.is_none() {
             let printed = self.cli(&["token", "create", "admin", "--name", "system-test"])?;
             let token = printed
@@ -465,11 +473,26 @@ impl Node {
                 .to_owned();
             self.token = Some(token);
         }
-        let token = self.token.as_deref().context("token just created")?;
-        let response = self
+        self.token.clone().context("token just created")
+    }
+
+    /// A request to the node's API at `path`, as an administrator.
+    pub fn api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<reqwest::blocking::RequestBuilder> {
+        let token = self.token()?;
+        Ok(self
             .http
-            .get(format!("http://{}/v1/federation/status", self.address))
-            .bearer_auth(token)
+            .request(method, format!("http://{}{path}", self.address))
+            .bearer_auth(token))
+    }
+
+    /// `GET /v1/federation/status` with an admin token.
+    pub fn status(&mut self) -> Result<Value> {
+        let response = self
+            .api(reqwest::Method::GET, "/v1/federation/status")?
             .send()?;
         if !response.status().is_success() {
             bail!("node status: {}", response.status());

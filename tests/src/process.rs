@@ -147,6 +147,18 @@ impl Service {
                 );
             }
             if http_status(self.address, "/readyz") == Some(200) {
+                // Ready, and this process is the one that answered (not another one that
+                // holds the address while this one failed to bind it).
+                std::thread::sleep(Duration::from_millis(25));
+                if let Some(child) = self.child.as_mut()
+                    && let Some(status) = child.try_wait()?
+                {
+                    bail!(
+                        "{} exited ({status}) while starting:\n{}",
+                        self.program.display(),
+                        self.log_text()
+                    );
+                }
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(25));
@@ -238,10 +250,24 @@ impl Drop for Service {
 }
 
 /// A free loopback address. The port is released before the service binds it, which is racy
-/// in theory; services in these tests bind it within milliseconds.
+/// in theory; services in these tests bind it within milliseconds. The kernel may hand a
+/// released port out again, so a port this process already gave out is never returned twice:
+/// two services on one address would pass each other's readiness check, and the second one
+/// would silently not run (86 nodes made that happen).
 pub fn free_address() -> Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    for _ in 0..1000 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let address = listener.local_addr()?;
+        let mut given = GIVEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if given.insert(address.port()) {
+            return Ok(address);
+        }
+    }
+    bail!("no loopback port that was not given out already")
 }
 
 /// Status code of a plain `GET path` over HTTP/1.1, or None if nothing answered.

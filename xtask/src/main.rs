@@ -136,6 +136,8 @@ fn run(_args: &[String]) -> Result<()> {
             .with_context(|| format!("demo Help Desk requests of {code}"))?;
         seed_network(&node_bin, dir, *port, &hub_url, *code == "026")
             .with_context(|| format!("demo network thread of {code}"))?;
+        seed_sua(&node_bin, dir, *port, code)
+            .with_context(|| format!("demo SUA procedures of {code}"))?;
     }
 
     println!(
@@ -144,7 +146,13 @@ fn run(_args: &[String]) -> Result<()> {
     );
     println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub;");
     println!("the three nodes are in the SUA network, where Treviso opened a thread; Treviso's");
-    println!("best practice on the SUA convention is in the hub's national library.\n");
+    println!(
+        "best practice on the SUA convention is in the hub's national library. Each SUA has a"
+    );
+    println!(
+        "convenzione with its capital, one procedure awarded (in the national `appalti` view,"
+    );
+    println!("see the hub's /appalti) and one request waiting for the SUA operator.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -199,6 +207,11 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "helpdesk",
             "Help Desk operator",
             vec!["--role", "operator", "--module", "helpdesk"],
+        ),
+        (
+            "sua",
+            "SUA operator",
+            vec!["--role", "operator", "--module", "sua"],
         ),
         (
             "comune",
@@ -342,6 +355,165 @@ fn seed_network(node_bin: &Path, dir: &Path, port: u16, hub_url: &str, opens: bo
     Ok(())
 }
 
+/// A short-lived API token acting as `user`; returns (token id, token).
+fn demo_token(node_bin: &Path, dir: &Path, user: &str) -> Result<(String, String)> {
+    let out = capture(
+        node_bin,
+        dir,
+        &["token", "create", user, "--name", "demo", "--days", "1"],
+    )?;
+    let token = out
+        .lines()
+        .last()
+        .context("`pico-node token create` printed no token")?
+        .trim()
+        .to_owned();
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .context("`pico-node token create` printed no token id")?
+        .to_owned();
+    Ok((id, token))
+}
+
+/// The SUA at work, through the real API: a convenzione with the capital, a request of the
+/// capital run by the SUA operator to award (with its lot and CIG), a second request left
+/// waiting for the operator, and the national `appalti` dataset switched on.
+fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
+    let (sua_id, sua) = demo_token(node_bin, dir, "sua")?;
+    let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
+    let capital = match code {
+        "026" => "026086",
+        "017" => "017029",
+        _ => "041044",
+    };
+    let expect = |what: &str, (status, body): (u16, serde_json::Value), want: u16| {
+        if status == want {
+            Ok(body)
+        } else {
+            Err(anyhow::anyhow!("{what} answered {status}: {body}"))
+        }
+    };
+    let convention = format!(
+        r#"{{"comune_code":"{capital}","scope":"all","valid_from":"2024-01-01","document_ref":"Convenzione SUA approvata con delibera del Consiglio comunale"}}"#
+    );
+    expect(
+        "creating the demo convenzione",
+        call_json("POST", port, "/v1/sua/conventions", &sua, &convention)?,
+        201,
+    )?;
+    let request = |object: &str,
+                   kind: &str,
+                   cpv: &str,
+                   amount: &str,
+                   procedure: u16,
+                   pnrr: bool| {
+        format!(
+            r#"{{"object":"{object}","description":"{object}. Richiesta di delega alla Stazione Unica Appaltante.","contract_type":"{kind}","cpv_main":"{cpv}","cpv_other":[],"estimated_amount":"{amount}","procedure_code":{procedure},"award_criterion":"lowest_price","funding_source":"{}","pnrr":{pnrr},"rup_name":"Responsabile del Servizio Lavori Pubblici","rup_email":"lavori.pubblici@comune.example.it"}}"#,
+            if pnrr {
+                "PNRR M2C4 I2.2"
+            } else {
+                "Bilancio comunale"
+            }
+        )
+    };
+    let awarded = expect(
+        "submitting the demo SUA request",
+        call_json(
+            "POST",
+            port,
+            "/v1/sua/requests",
+            &comune,
+            &request(
+                "Manutenzione straordinaria delle strade comunali",
+                "works",
+                "45233140-2",
+                "450000.00",
+                34,
+                true,
+            ),
+        )?,
+        201,
+    )?;
+    let id = awarded["id"].as_i64().context("the request has no id")?;
+    let base = format!("/v1/sua/procedures/{id}");
+    let step = |to: &str, extra: &str| -> Result<()> {
+        let body = format!(r#"{{"to":"{to}","reason":"Avanzamento della procedura"{extra}}}"#);
+        expect(
+            &format!("moving the demo procedure to {to}"),
+            call_json("POST", port, &format!("{base}/transitions"), &sua, &body)?,
+            200,
+        )
+        .map(|_| ())
+    };
+    step("received", "")?;
+    step("in_preparation", "")?;
+    // A CIG that says it is demo data: ten letters and digits, as ANAC's.
+    let lot = format!(
+        r#"{{"cig":"DEMO{code}001","description":"Lotto unico: strade comunali","amount":"450000.00"}}"#
+    );
+    let lot = expect(
+        "adding the demo lot",
+        call_json("POST", port, &format!("{base}/lots"), &sua, &lot)?,
+        201,
+    )?;
+    let lot_id = lot["id"].as_i64().context("the lot has no id")?;
+    step(
+        "published",
+        r#","anac_gara":"9000001","published_on":"2025-03-03","deadline_on":"2025-04-02""#,
+    )?;
+    step("bids_closed", "")?;
+    step("evaluation", "")?;
+    // Demo data: the all-zero partita IVA is well formed and belongs to nobody.
+    let award = r#"{"supplier_name":"Impresa di esempio S.r.l. (dati dimostrativi)","supplier_cf":"00000000000","amount":"396000.00","awarded_on":"2025-05-06","bids_count":7}"#;
+    expect(
+        "awarding the demo lot",
+        call_json(
+            "PUT",
+            port,
+            &format!("{base}/lots/{lot_id}/award"),
+            &sua,
+            award,
+        )?,
+        200,
+    )?;
+    step("awarded", r#","awarded_on":"2025-05-06""#)?;
+    expect(
+        "submitting the second demo SUA request",
+        call_json(
+            "POST",
+            port,
+            "/v1/sua/requests",
+            &comune,
+            &request(
+                "Servizio di refezione scolastica 2026-2028",
+                "services",
+                "55524000-9",
+                "820000.00",
+                1,
+                false,
+            ),
+        )?,
+        201,
+    )?;
+    let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
+    expect(
+        "publishing the appalti dataset",
+        call_json(
+            "PUT",
+            port,
+            "/v1/datasets/appalti/federation",
+            &admin,
+            r#"{"federation":"national"}"#,
+        )?,
+        200,
+    )?;
+    for id in [sua_id, comune_id, admin_id] {
+        capture(node_bin, dir, &["token", "revoke", &id])?;
+    }
+    Ok(())
+}
+
 /// A JSON `POST` over plain HTTP/1.1 to the local node; returns the status code.
 fn post_json(port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
     send_json("POST", port, path, token, body)
@@ -349,6 +521,18 @@ fn post_json(port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
 
 /// A JSON request over plain HTTP/1.1 to the local node; returns the status code.
 fn send_json(method: &str, port: u16, path: &str, token: &str, body: &str) -> Result<u16> {
+    Ok(call_json(method, port, path, token, body)?.0)
+}
+
+/// A JSON request over plain HTTP/1.1 to the local node; returns the status code and the
+/// JSON body (`null` when there is none).
+fn call_json(
+    method: &str,
+    port: u16,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Result<(u16, serde_json::Value)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     write!(
@@ -356,9 +540,18 @@ fn send_json(method: &str, port: u16, path: &str, token: &str, body: &str) -> Re
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head)?;
-    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .get(9..12)
+        .context("the node answered something that is not HTTP")?
+        .parse()?;
+    let json = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+        .unwrap_or(serde_json::Value::Null);
+    Ok((status, json))
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {

@@ -4,6 +4,8 @@
 //! and every write of ingest goes through the one writer of [`crate::state::AppState`], so
 //! the runtime is never blocked on SQLite and ingest has exactly one writer.
 
+pub mod appalti;
+pub mod attachments;
 pub mod keys;
 pub mod log;
 pub mod national;

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,19 +37,6 @@ fn push_json(out: &mut String, value: &FieldValue) {
     }
 }
 
-/// The stored key of a row: a JSON array of its primary-key values.
-fn pk_text<'a>(values: impl Iterator<Item = &'a FieldValue>) -> String {
-    let mut out = String::from("[");
-    for (i, value) in values.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_json(&mut out, value);
-    }
-    out.push(']');
-    out
-}
-
 fn dataset_id(conn: &Connection, name: &str) -> Result<i64, DbError> {
     if let Some(id) = conn
         .prepare_cached("SELECT id FROM datasets WHERE name = ?1")?
@@ -73,34 +61,68 @@ pub struct BatchEffect {
     pub updated: u64,
     /// Rows removed (deletes and rows left out of a completed snapshot).
     pub deleted: u64,
+    /// The batch completed a snapshot with no rows: the Province withdrew the dataset and no
+    /// longer contributes to it.
+    pub withdrawn: bool,
 }
 
-/// A row ready for the table: its key text, Comune and JSON object.
+/// A row ready for the table: where its key text, Comune and JSON object are in
+/// [`PreparedRows::text`].
 #[derive(Debug, Clone)]
 struct PreparedRow {
-    pk: String,
-    comune: Option<String>,
-    data: String,
+    pk: Range<usize>,
+    comune: Option<Range<usize>>,
+    data: Range<usize>,
 }
 
 /// A batch's rows turned into the text the table stores. Building it is CPU work that needs no
 /// database, so ingest does it while verifying, in parallel, and the single writer only
-/// inserts.
+/// inserts. All the text is in one buffer: many pushes wait for the writer at once, and
+/// three small strings per row would cost more in allocations than in text.
 #[derive(Debug, Clone)]
 pub struct PreparedRows {
+    text: String,
     upserts: Vec<PreparedRow>,
-    deletes: Vec<String>,
+    deletes: Vec<Range<usize>>,
+}
+
+impl PreparedRows {
+    fn at(&self, range: &Range<usize>) -> &str {
+        self.text.get(range.clone()).unwrap_or_default()
+    }
+}
+
+/// Appends `write`'s output to `text` and returns where it is.
+fn push_range(text: &mut String, write: impl FnOnce(&mut String)) -> Range<usize> {
+    let start = text.len();
+    write(text);
+    start..text.len()
+}
+
+/// Appends the stored key of a row, a JSON array of its primary-key values.
+fn push_pk<'a>(text: &mut String, values: impl Iterator<Item = &'a FieldValue>) -> Range<usize> {
+    push_range(text, |out| {
+        out.push('[');
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json(out, value);
+        }
+        out.push(']');
+    })
 }
 
 /// Prepares the rows of a (verified) batch.
 pub fn prepare(batch: &DatasetBatch) -> PreparedRows {
     let keys = batch.key_positions();
     let comune_at = batch.fields.iter().position(|f| f == COMUNE_FIELD);
-    let upserts = batch
-        .upserts
-        .iter()
-        .map(|row| {
-            let mut data = String::with_capacity(64 + 24 * row.len());
+    let names: usize = batch.fields.iter().map(|f| f.len() + 4).sum();
+    let mut text =
+        String::with_capacity(batch.upserts.len() * (names + 64 + 16 * batch.fields.len()));
+    let mut upserts = Vec::with_capacity(batch.upserts.len());
+    for row in &batch.upserts {
+        let data = push_range(&mut text, |data| {
             data.push('{');
             for (i, (field, value)) in batch.fields.iter().zip(row).enumerate() {
                 if i > 0 {
@@ -110,26 +132,26 @@ pub fn prepare(batch: &DatasetBatch) -> PreparedRows {
                 data.push('"');
                 data.push_str(field);
                 data.push_str("\":");
-                push_json(&mut data, value);
+                push_json(data, value);
             }
             data.push('}');
-            PreparedRow {
-                pk: pk_text(keys.iter().map(|&k| &row[k])),
-                comune: comune_at.and_then(|i| match &row[i] {
-                    FieldValue::Text(text) => Some(text.to_string()),
-                    _ => None,
-                }),
-                data,
-            }
-        })
+        });
+        let pk = push_pk(&mut text, keys.iter().map(|&k| &row[k]));
+        let comune = comune_at.and_then(|i| match &row[i] {
+            FieldValue::Text(value) => Some(push_range(&mut text, |out| out.push_str(value))),
+            _ => None,
+        });
+        upserts.push(PreparedRow { pk, comune, data });
+    }
+    let deletes = batch
+        .deletes
+        .iter()
+        .map(|key| push_pk(&mut text, key.iter()))
         .collect();
     PreparedRows {
+        text,
         upserts,
-        deletes: batch
-            .deletes
-            .iter()
-            .map(|key| pk_text(key.iter()))
-            .collect(),
+        deletes,
     }
 }
 
@@ -163,9 +185,9 @@ pub fn apply_batch(
         let values = params![
             id,
             province.as_str(),
-            row.pk,
-            row.comune,
-            row.data,
+            prepared.at(&row.pk),
+            row.comune.as_ref().map(|range| prepared.at(range)),
+            prepared.at(&row.data),
             seq as i64,
             hash,
             snapshot
@@ -181,11 +203,13 @@ pub fn apply_batch(
         "DELETE FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 AND pk = ?3",
     )?;
     for key in &prepared.deletes {
-        effect.deleted += delete.execute(params![id, province.as_str(), key])? as u64;
+        effect.deleted += delete.execute(params![id, province.as_str(), prepared.at(key)])? as u64;
     }
-    if let Some(part) = &batch.snapshot
-        && part.part == part.parts
-    {
+    let completes_snapshot = batch
+        .snapshot
+        .as_ref()
+        .is_some_and(|part| part.part == part.parts);
+    if let Some(part) = batch.snapshot.as_ref().filter(|_| completes_snapshot) {
         // The last part completes the snapshot: what it did not (re)write is gone.
         effect.deleted += conn.execute(
             "DELETE FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2
@@ -193,10 +217,30 @@ pub fn apply_batch(
             params![id, province.as_str(), part.id],
         )? as u64;
     }
+    let delta = effect.inserted as i64 - effect.deleted as i64;
+    if completes_snapshot {
+        let before: i64 = conn
+            .prepare_cached(
+                "SELECT row_count FROM dataset_contributions WHERE dataset_id = ?1 AND province = ?2",
+            )?
+            .query_row(params![id, province.as_str()], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        if before + delta <= 0 {
+            // A complete snapshot with no rows is the Province withdrawing the dataset
+            // (SPEC §8.1): it no longer contributes, so it leaves the list, the totals and the
+            // aggregates instead of staying as a contributor of zero rows.
+            conn.prepare_cached(
+                "DELETE FROM dataset_contributions WHERE dataset_id = ?1 AND province = ?2",
+            )?
+            .execute(params![id, province.as_str()])?;
+            effect.withdrawn = true;
+            return Ok(effect);
+        }
+    }
     let fields = serde_json::to_string(&batch.fields).map_err(|e| corrupt("datasets", e))?;
     let primary_key =
         serde_json::to_string(&batch.primary_key).map_err(|e| corrupt("datasets", e))?;
-    let delta = effect.inserted as i64 - effect.deleted as i64;
     conn.prepare_cached(
         "INSERT INTO dataset_contributions (dataset_id, province, schema_version, fields,
              primary_key, row_count, last_seq, last_entry_hash, updated_at)

@@ -6,11 +6,11 @@
 //! anything being deleted.
 
 use pico_protocol::ProvinceCode;
-use pico_protocol::payload::Network;
+use pico_protocol::payload::{Network, NetworkMessage};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::{DbError, corrupt};
+use super::{DbError, attachments, corrupt};
 
 /// Every network the hub hosts, in the order they are listed.
 pub const ALL: [Network; 4] = [
@@ -86,12 +86,14 @@ pub fn list(conn: &Connection) -> Result<Vec<NetworkView>, DbError> {
         .collect()
 }
 
-/// Routes an accepted post (call in the entry's transaction); returns its inbox cursor.
+/// Routes an accepted post (call in the entry's transaction) and records the files it
+/// declares, so that their upload is accepted and members can fetch them; returns its inbox
+/// cursor.
 pub fn record_message(
     conn: &Connection,
     origin: ProvinceCode,
     seq: u64,
-    network: Network,
+    message: &NetworkMessage,
     entry_id: i64,
 ) -> Result<i64, DbError> {
     conn.prepare_cached(
@@ -100,10 +102,22 @@ pub fn record_message(
     .execute(params![
         origin.as_str(),
         seq as i64,
-        name(network),
+        name(message.network),
         entry_id
     ])?;
-    Ok(conn.last_insert_rowid())
+    let cursor = conn.last_insert_rowid();
+    for attachment in &message.attachments {
+        attachments::declare(conn, attachment)?;
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO network_attachments (inbox_cursor, sha256, name) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![
+            cursor,
+            attachment.sha256.as_bytes().as_slice(),
+            attachment.name
+        ])?;
+    }
+    Ok(cursor)
 }
 
 /// One post in a member's inbox, with the entry's wire bytes as stored.

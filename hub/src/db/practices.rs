@@ -1,12 +1,12 @@
-//! The national best-practice library: documents, full-text search (FTS5) and
-//! content-addressed attachments.
+//! The national best-practice library: documents, full-text search (FTS5) and which
+//! content-addressed attachments ([`super::attachments`]) each document declares.
 
 use pico_protocol::payload::{BestPractice, PublicationStatus};
 use pico_protocol::{Hash32, ProvinceCode};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use rusqlite::{Connection, params, params_from_iter, types::Value};
 use serde::Serialize;
 
-use super::{DbError, corrupt};
+use super::{DbError, attachments, corrupt};
 
 fn module_name(practice: &BestPractice) -> Result<String, DbError> {
     match serde_json::to_value(practice.module).map_err(|e| corrupt("best_practices", e))? {
@@ -69,26 +69,25 @@ pub fn apply(
             ],
         )?;
     }
+    let previous: Vec<Vec<u8>> = conn
+        .prepare_cached("SELECT sha256 FROM practice_attachments WHERE practice_id = ?1")?
+        .query_map([id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
     conn.execute(
         "DELETE FROM practice_attachments WHERE practice_id = ?1",
         [id],
     )?;
     for attachment in &practice.attachments {
-        conn.execute(
-            "INSERT INTO attachments (sha256, length, media_type) VALUES (?1, ?2, ?3)
-             ON CONFLICT (sha256) DO NOTHING",
-            params![
-                attachment.sha256.as_bytes().as_slice(),
-                attachment.length as i64,
-                attachment.media_type
-            ],
-        )?;
+        attachments::declare(conn, attachment)?;
         conn.execute(
             "INSERT OR REPLACE INTO practice_attachments (practice_id, sha256, name)
              VALUES (?1, ?2, ?3)",
             params![id, attachment.sha256.as_bytes().as_slice(), attachment.name],
         )?;
     }
+    // A withdrawn document's files (and files a new version dropped) are not kept: only the
+    // entries that declared them stay, in the log.
+    attachments::release_unreferenced(conn, &previous)?;
     Ok(())
 }
 
@@ -202,61 +201,4 @@ pub fn search(conn: &Connection, query: &PracticeQuery) -> Result<Vec<PracticeSu
         Ok(summary)
     })
     .collect()
-}
-
-/// Why an attachment upload was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    /// No accepted entry declares a file with this hash.
-    #[error("no published document declares an attachment with this SHA-256")]
-    NotDeclared,
-    /// The bytes differ from what the entry declared.
-    #[error("the file does not match the declared {0}")]
-    Mismatch(&'static str),
-    /// Storage failed.
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-/// Stores the bytes of a declared attachment after checking its length and hash.
-pub fn store_attachment(
-    conn: &Connection,
-    sha256: &Hash32,
-    bytes: &[u8],
-) -> Result<(), UploadError> {
-    let declared: Option<i64> = conn
-        .query_row(
-            "SELECT length FROM attachments WHERE sha256 = ?1",
-            [sha256.as_bytes().as_slice()],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(DbError::from)?;
-    let length = declared.ok_or(UploadError::NotDeclared)?;
-    if length as usize != bytes.len() {
-        return Err(UploadError::Mismatch("length"));
-    }
-    if Hash32::digest_of(&[bytes]) != *sha256 {
-        return Err(UploadError::Mismatch("SHA-256"));
-    }
-    conn.execute(
-        "UPDATE attachments SET content = ?2, uploaded_at = ?3 WHERE sha256 = ?1 AND content IS NULL",
-        params![sha256.as_bytes().as_slice(), bytes, super::now_unix()],
-    )
-    .map_err(DbError::from)?;
-    Ok(())
-}
-
-/// The bytes and media type of an uploaded attachment.
-pub fn attachment(
-    conn: &Connection,
-    sha256: &Hash32,
-) -> Result<Option<(String, Vec<u8>)>, DbError> {
-    Ok(conn
-        .query_row(
-            "SELECT media_type, content FROM attachments WHERE sha256 = ?1 AND content IS NOT NULL",
-            [sha256.as_bytes().as_slice()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?)
 }

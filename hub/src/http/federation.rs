@@ -1,11 +1,12 @@
-//! The node-facing federation binding: parameters, push, head, receipts, attachment upload.
+//! The node-facing federation binding: parameters, push, head, receipts, attachment upload
+//! and (for members of a network) the download of the files network posts declare.
 
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http_body_util::{BodyExt, Limited};
@@ -17,8 +18,10 @@ use pico_service::{Json, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::db::{self, practices::UploadError};
+use crate::db::attachments::{self, MemberFile, UploadError};
+use crate::db::{self};
 use crate::error::HubError;
+use crate::http::node_auth::NodeCaller;
 use crate::ingest::{self, Accepted, IngestError, Preverified};
 use crate::state::AppState;
 
@@ -34,7 +37,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/v1/federation/attachments/{sha256}",
-            put(upload_attachment),
+            put(upload_attachment).get(download_attachment),
         )
 }
 
@@ -163,6 +166,7 @@ fn entry_problem(error: &EntryError, index: usize, accepted: &[Accepted]) -> Pro
         (status = 409, body = pico_service::ProblemDocument, description = "seq gap, prev mismatch or equivocation"),
         (status = 413, body = pico_service::ProblemDocument, description = "body over 16 MiB, refused before reading it whole"),
         (status = 429, body = pico_service::ProblemDocument, description = "per-node rate or quota exceeded"),
+        (status = 503, body = pico_service::ProblemDocument, description = "`busy`: the hub holds its limit of push bytes in flight; retry after `Retry-After` seconds with the same bytes"),
     ))]
 pub async fn push_entries(
     State(state): State<AppState>,
@@ -182,6 +186,12 @@ pub async fn push_entries(
         ))
         .into());
     }
+    // Room for the body and what it becomes, held until the answer is ready; the body is not
+    // read before (it waits in the connection).
+    let _admitted = match state.admission.admit(declared, MAX_PUSH_BYTES).await {
+        Ok(admitted) => admitted,
+        Err(busy) => return Ok(busy.into_response()),
+    };
     let bytes = match Limited::new(body, MAX_PUSH_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
@@ -361,17 +371,16 @@ async fn process(
         .record(waiting.elapsed().as_secs_f64());
     let hub = state.hub.clone();
     let inbox = state.inbox.clone();
+    // The writer's own connection: its page cache holds the hot end of every Province's key
+    // range (the pool's default, 2 MB, is too small for 86 of them), once.
     state
-        .db
+        .ingest
         .call(move |conn| {
             let started = Instant::now();
             let _record = Defer(move || {
                 metrics::histogram!("hub_ingest_write_duration_seconds")
                     .record(started.elapsed().as_secs_f64());
             });
-            // The writer's page cache holds the hot end of every Province's key range; the
-            // pool's default (2 MB) is too small for 86 of them. Cheap when already set.
-            conn.pragma_update(None, "cache_size", -65_536)?;
             let mut accepted = Vec::with_capacity(pre.len());
             for (index, entry) in pre.into_iter().enumerate() {
                 match ingest::ingest(conn, &hub, entry) {
@@ -446,19 +455,34 @@ pub async fn get_receipt(
     Ok(([(header::CONTENT_TYPE, "application/json")], receipt).into_response())
 }
 
-/// Uploads the bytes of an attachment declared by an accepted entry (content-addressed:
-/// the path is its SHA-256, and length and hash are checked).
+/// Uploads the bytes of an attachment declared by an accepted entry — a published best
+/// practice or a network post — (content-addressed: the path is its SHA-256, and length and
+/// hash are checked).
 #[utoipa::path(put, path = "/v1/federation/attachments/{sha256}", tag = "federation",
     params(("sha256" = String, Path)),
-    responses((status = 204), (status = 404, body = pico_service::ProblemDocument), (status = 422, body = pico_service::ProblemDocument)))]
+    responses((status = 204), (status = 404, body = pico_service::ProblemDocument), (status = 422, body = pico_service::ProblemDocument),
+        (status = 503, body = pico_service::ProblemDocument, description = "`busy`: retry after `Retry-After` seconds")))]
 pub async fn upload_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
+    headers: HeaderMap,
     body: Body,
-) -> Result<StatusCode, HubError> {
+) -> Result<Response, HubError> {
     let hash: Hash32 = sha256
         .parse()
         .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let _admitted = match state
+        .admission
+        .admit(declared, MAX_ATTACHMENT_BYTES as usize)
+        .await
+    {
+        Ok(admitted) => admitted,
+        Err(busy) => return Ok(busy.into_response()),
+    };
     let bytes: Bytes = Limited::new(body, MAX_ATTACHMENT_BYTES as usize)
         .collect()
         .await
@@ -472,10 +496,10 @@ pub async fn upload_attachment(
     state
         .db
         .call(
-            move |conn| match db::practices::store_attachment(conn, &hash, &bytes) {
-                Ok(()) => Ok(StatusCode::NO_CONTENT),
+            move |conn| match attachments::store(conn, &hash, &bytes) {
+                Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
                 Err(UploadError::NotDeclared) => Err(HubError::from(Problem::not_found(
-                    "no accepted entry declares an attachment with this SHA-256",
+                    "no published best practice or network post declares an attachment with this SHA-256",
                 ))),
                 Err(UploadError::Mismatch(what)) => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -488,4 +512,50 @@ pub async fn upload_attachment(
             },
         )
         .await
+}
+
+/// Downloads a file declared by a network post, for a member of the post's network (or its
+/// origin), authenticated by the node's request signature like the inbox pull. 404
+/// `attachment_pending` while the origin has not uploaded it yet; plain 404 when no post the
+/// caller may read declares it. The receiver checks the bytes against the SHA-256 its origin
+/// signed: the hub is not trusted with them.
+#[utoipa::path(get, path = "/v1/federation/attachments/{sha256}", tag = "networks",
+    params(("sha256" = String, Path)), security(("pico_signature" = [])),
+    responses(
+        (status = 200, description = "the file, with its declared media type"),
+        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
+        (status = 404, body = pico_service::ProblemDocument, description = "not declared by a post the caller may read (`not_found`), or not uploaded yet (`attachment_pending`)"),
+    ))]
+pub async fn download_attachment(
+    NodeCaller(province): NodeCaller,
+    State(state): State<AppState>,
+    Path(sha256): Path<String>,
+) -> Result<Response, HubError> {
+    let hash: Hash32 = sha256
+        .parse()
+        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let file = state
+        .db
+        .call(move |conn| attachments::for_member(conn, &hash, province))
+        .await?;
+    match file {
+        MemberFile::Ready(media_type, bytes) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&media_type)
+                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            )],
+            bytes,
+        )
+            .into_response()),
+        MemberFile::Pending => Err(Problem::not_found(
+            "the post's origin has not uploaded this file yet; retry later",
+        )
+        .with_code("attachment_pending")
+        .into()),
+        MemberFile::Unknown => Err(Problem::not_found(format!(
+            "no post of a network Province {province} belongs to declares an attachment with this SHA-256"
+        ))
+        .into()),
+    }
 }

@@ -1,5 +1,6 @@
 //! The hub's HTTP API: every route group, merged in one place, and its OpenAPI document.
 
+pub mod appalti;
 pub mod federation;
 pub mod log;
 pub mod national;
@@ -20,12 +21,13 @@ use crate::state::AppState;
     info(title = "Pi.Co. UPI hub", description = "Federation ingest, transparency log and national read API of the Pi.Co. federation."),
     paths(
         federation::get_federation, federation::push_entries, federation::get_node_head,
-        federation::get_receipt, federation::upload_attachment,
+        federation::get_receipt, federation::upload_attachment, federation::download_attachment,
         networks::list_networks, networks::join_network, networks::leave_network,
         networks::get_inbox, networks::list_federation_keys,
         log::get_checkpoint, log::list_checkpoints, log::get_inclusion_proof, log::get_consistency_proof,
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
+        appalti::get_summary, appalti::list_comuni,
     ),
     components(schemas(pico_service::ProblemDocument)),
     modifiers(&SecuritySchemes),
@@ -70,6 +72,7 @@ pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
 /// Every API route of the hub.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(appalti::router())
         .merge(federation::router())
         .merge(log::router())
         .merge(national::router())

@@ -346,7 +346,7 @@ pub async fn get_attachment(
         .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
     let (media_type, bytes) = state
         .db
-        .call(move |conn| practices::attachment(conn, &hash))
+        .call(move |conn| crate::db::attachments::public(conn, &hash))
         .await?
         .ok_or_else(|| Problem::not_found("no uploaded attachment has this SHA-256"))?;
     Ok((

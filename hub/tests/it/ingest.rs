@@ -438,3 +438,131 @@ async fn pushes_over_the_per_node_rate_are_refused_with_rate_limit_headers() {
     let mut other = other;
     assert_eq!(app.push(&[&other.next(&appalti("017", 0, 1))]).await.0, 200);
 }
+
+#[tokio::test]
+async fn pushes_beyond_the_inflight_budget_wait_then_get_503_with_retry_after() {
+    let app = TestApp::spawn_with(|config| {
+        config.ingest.max_inflight_bytes = 1024 * 1024;
+        config.ingest.admission_wait_ms = 200;
+    })
+    .await;
+    let mut node = NodeLog::new("026", "treviso");
+    app.enrol(&node);
+    let entry = node.next(&appalti("026", 0, 4_000));
+    let body = crate::support::push_body(&[&entry]);
+    assert!(body.len() > 500_000, "{}", body.len());
+
+    // Another push holds the whole budget: this one waits, then is turned away, unread.
+    let held = app
+        .state
+        .admission
+        .admit(Some(1024 * 1024), 16 * 1024 * 1024)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = app
+        .http
+        .post(format!("{}/v1/federation/entries", app.url))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "busy");
+    assert_eq!(app.count("entries"), 0, "nothing of it was stored");
+
+    // Room frees up while a push waits: it goes through.
+    let waiting = tokio::spawn({
+        let http = app.http.clone();
+        let url = format!("{}/v1/federation/entries", app.url);
+        async move {
+            http.post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(held);
+    assert_eq!(waiting.await.unwrap(), 200);
+    assert_eq!(app.count("dataset_rows"), 4_000);
+}
+
+#[tokio::test]
+async fn a_burst_of_pushes_never_holds_more_than_the_budget_and_all_land_on_retry() {
+    let budget = 1024 * 1024;
+    let app = TestApp::spawn_with(|config| {
+        config.ingest.max_inflight_bytes = budget;
+        config.ingest.admission_wait_ms = 50;
+    })
+    .await;
+    let codes = [
+        "026", "017", "041", "028", "024", "001", "015", "058", "063", "072",
+    ];
+    let mut bodies = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let mut node = NodeLog::new(code, &format!("burst-{i}"));
+        app.enrol(&node);
+        bodies.push(crate::support::push_body(&[
+            &node.next(&appalti(code, 0, 2_000))
+        ]));
+    }
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let watcher = tokio::spawn({
+        let admission = app.state.admission.clone();
+        let peak = peak.clone();
+        async move {
+            loop {
+                peak.fetch_max(admission.in_flight(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    });
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let http = app.http.clone();
+            let url = format!("{}/v1/federation/entries", app.url);
+            tokio::spawn(async move {
+                let mut shed = 0;
+                loop {
+                    let response = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    match response.status().as_u16() {
+                        200 => return shed,
+                        503 => {
+                            shed += 1;
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        other => panic!("unexpected {other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut shed = 0;
+    for task in tasks {
+        shed += task.await.unwrap();
+    }
+    watcher.abort();
+    assert!(
+        shed > 0,
+        "ten pushes of ~400 KB do not fit a 1 MiB budget at once"
+    );
+    assert!(peak.load(std::sync::atomic::Ordering::Relaxed) <= budget);
+    assert_eq!(app.count("dataset_rows"), 20_000, "every push landed once");
+    assert_eq!(app.count("entries"), 10);
+}

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod appalti;
 mod cli;
 mod crash;
 mod ingest;

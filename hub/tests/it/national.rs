@@ -300,6 +300,129 @@ async fn best_practices_are_searchable_and_their_attachments_content_addressed()
     );
     let (_, gone) = app.get_json("/v1/practices?q=convenzione").await;
     assert!(gone["items"].as_array().unwrap().is_empty());
+    // ... and deletes the attachment's bytes: not served, not stored, not taken back.
+    let (status, _) = app
+        .get_text(&format!("/v1/attachments/{}", attachment.sha256.to_hex()))
+        .await;
+    assert_eq!(status, 404);
+    let stored: i64 = app
+        .state
+        .db
+        .get()
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM attachments WHERE content IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0, "the bytes of a withdrawn document are deleted");
+    let late = app.http.put(&url).body(file.clone()).send().await.unwrap();
+    assert_eq!(late.status().as_u16(), 404, "no live declaration any more");
+    let (_, log) = app.get_json("/v1/federation/nodes/026/head").await;
+    assert_eq!(log["seq"], 2, "both entries stay in the log");
+
+    // Published again, the file is declared again and its upload accepted.
+    assert_eq!(
+        app.push(&[&tv.next(&practice("Convenzione SUA", PublicationStatus::Published))])
+            .await
+            .0,
+        200
+    );
+    let again = app.http.put(&url).body(file.clone()).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 204);
+    let (status, _) = app
+        .get_text(&format!("/v1/attachments/{}", attachment.sha256.to_hex()))
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn an_empty_snapshot_withdraws_the_provinces_rows_and_a_new_snapshot_restores_them() {
+    let app = TestApp::spawn().await;
+    let mut tv = NodeLog::new("026", "treviso");
+    let mut bs = NodeLog::new("017", "brescia");
+    app.enrol(&tv);
+    app.enrol(&bs);
+    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 10))]).await.0, 200);
+    assert_eq!(app.push(&[&bs.next(&appalti("017", 0, 4))]).await.0, 200);
+    let snapshot = |id: &str, rows: std::ops::Range<u64>| {
+        Payload::DatasetBatch(DatasetBatch {
+            dataset: "appalti".into(),
+            schema_version: 1,
+            fields: APPALTI_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            primary_key: vec!["cig".into()],
+            snapshot: Some(SnapshotPart {
+                id: id.into(),
+                part: 1,
+                parts: 1,
+            }),
+            upserts: rows.map(|i| appalto("026", i)).collect(),
+            deletes: vec![],
+        })
+    };
+    let (_, agg) = app
+        .get_json("/v1/datasets/appalti/aggregates?sum=importo_base")
+        .await;
+    assert_eq!(agg["items"].as_array().unwrap().len(), 2, "{agg:#}");
+
+    // Treviso withdraws: its rows and its contribution are gone, Brescia's untouched.
+    let withdrawal = tv.next(&snapshot("appalti-3-withdrawn", 0..0));
+    assert_eq!(app.push(&[&withdrawal]).await.0, 200);
+    assert!(all_rows(&app, "province=026").await.is_empty());
+    assert_eq!(all_rows(&app, "province=017").await.len(), 4);
+    let (_, list) = app.get_json("/v1/datasets").await;
+    let dataset = &list["items"][0];
+    assert_eq!(dataset["rows"], 4, "{list:#}");
+    let contributors: Vec<&str> = dataset["contributors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["province"].as_str().unwrap())
+        .collect();
+    assert_eq!(contributors, ["017"]);
+    for query in ["", "?sum=importo_base", "?group_by=region"] {
+        let (_, agg) = app
+            .get_json(&format!("/v1/datasets/appalti/aggregates{query}"))
+            .await;
+        let counts: Vec<u64> = agg["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["count"].as_u64().unwrap())
+            .collect();
+        assert_eq!(counts, [4], "{query}: {agg:#}");
+    }
+    // The withdrawal is an entry of the log like any other.
+    let (_, head) = app.get_json("/v1/federation/nodes/026/head").await;
+    assert_eq!(head["hash"], withdrawal.entry_hash().to_hex());
+
+    // Federated again: a full snapshot makes Treviso a contributor again.
+    assert_eq!(
+        app.push(&[&tv.next(&snapshot("appalti-4", 0..6))]).await.0,
+        200
+    );
+    assert_eq!(all_rows(&app, "province=026").await.len(), 6);
+    let (_, list) = app.get_json("/v1/datasets").await;
+    assert_eq!(list["items"][0]["rows"], 10);
+    assert_eq!(
+        list["items"][0]["contributors"].as_array().unwrap().len(),
+        2
+    );
+
+    // When both have withdrawn, the dataset has no contributor and is no longer listed.
+    let empty = snapshot("appalti-withdrawn", 0..0);
+    assert_eq!(app.push(&[&bs.next(&empty)]).await.0, 200);
+    assert!(all_rows(&app, "province=017").await.is_empty());
+    let (_, list) = app.get_json("/v1/datasets").await;
+    assert_eq!(
+        list["items"][0]["contributors"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(app.push(&[&tv.next(&empty)]).await.0, 200);
+    let (_, list) = app.get_json("/v1/datasets").await;
+    assert_eq!(list["items"], serde_json::json!([]), "{list:#}");
+    assert_eq!(app.count("dataset_rows"), 0);
 }
 
 #[tokio::test]

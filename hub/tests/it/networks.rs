@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use pico_protocol::payload::{Network, NetworkMessage, Payload};
+use pico_protocol::Hash32;
+use pico_protocol::payload::{Attachment, Network, NetworkMessage, Payload};
 use pico_protocol::request_auth::RequestAuth;
 use pico_protocol::{KeyRecord, Seq, SignedEntry, Timestamp, verify_entry};
 use reqwest::Method;
@@ -308,6 +309,99 @@ async fn a_post_reaches_the_other_members_of_its_network_only() {
     assert_eq!(app.count("inbox"), 2);
 }
 
+/// A signed `GET` of a network document: status, `code` and bytes.
+async fn fetch_document(
+    app: &TestApp,
+    node: &NodeLog,
+    sha: &str,
+) -> (u16, Option<String>, Vec<u8>) {
+    let path = format!("/v1/federation/attachments/{sha}");
+    let response = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("authorization", sign(node, &Method::GET, &path))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let code = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned));
+    (status, code, bytes)
+}
+
+#[tokio::test]
+async fn a_posts_documents_are_served_to_the_members_of_its_network_only() {
+    let app = TestApp::spawn().await;
+    let mut treviso = NodeLog::new("026", "treviso");
+    let brescia = NodeLog::new("017", "brescia");
+    let padova = NodeLog::new("028", "padova");
+    for node in [&treviso, &brescia, &padova] {
+        app.enrol(node);
+    }
+    join(&app, &treviso, "sua").await;
+    join(&app, &brescia, "sua").await;
+    join(&app, &padova, "sape").await;
+    let file = b"%PDF-1.7 disciplinare tipo".to_vec();
+    let sha = Hash32::digest_of(&[&file]);
+    let Payload::NetworkMessage(mut message) = post(Network::Sua, "disciplinari") else {
+        unreachable!()
+    };
+    message.attachments = vec![Attachment {
+        name: "disciplinare.pdf".into(),
+        media_type: "application/pdf".into(),
+        sha256: sha,
+        length: file.len() as u64,
+    }];
+    publish(&app, &mut treviso, &Payload::NetworkMessage(message)).await;
+
+    // Declared, not uploaded yet: members are told to come back later.
+    let (status, code, _) = fetch_document(&app, &brescia, &sha.to_hex()).await;
+    assert_eq!((status, code.as_deref()), (404, Some("attachment_pending")));
+
+    // The upload is checked against the declaration, like a best practice's.
+    let url = format!("{}/v1/federation/attachments/{}", app.url, sha.to_hex());
+    let wrong = app
+        .http
+        .put(&url)
+        .body(b"%PDF-1.7 disciplinare tipX".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 422);
+    let right = app.http.put(&url).body(file.clone()).send().await.unwrap();
+    assert_eq!(right.status().as_u16(), 204);
+
+    // Members of the network (and the origin) get the bytes; nobody else does.
+    let (status, _, bytes) = fetch_document(&app, &brescia, &sha.to_hex()).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, file);
+    let (status, _, bytes) = fetch_document(&app, &treviso, &sha.to_hex()).await;
+    assert_eq!((status, bytes), (200, file.clone()));
+    let (status, code, _) = fetch_document(&app, &padova, &sha.to_hex()).await;
+    assert_eq!((status, code.as_deref()), (404, Some("not_found")));
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/federation/attachments/{}", sha.to_hex()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "a signed request is required");
+    let (status, _) = app
+        .get_text(&format!("/v1/attachments/{}", sha.to_hex()))
+        .await;
+    assert_eq!(status, 404, "network documents are not public");
+
+    // A Province that leaves stops getting them.
+    let leave = format!("/v1/federation/networks/sua/members/{}", brescia.province);
+    let (status, _) = signed(&app, &brescia, Method::DELETE, &leave).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = fetch_document(&app, &brescia, &sha.to_hex()).await;
+    assert_eq!(status, 404);
+}
+
 #[tokio::test]
 async fn the_inbox_pages_in_cursor_order_and_late_members_see_the_history() {
     let app = TestApp::spawn().await;
@@ -583,6 +677,9 @@ async fn the_node_facing_network_endpoints_are_in_the_openapi_document() {
         .collect();
     assert_eq!(params, ["after", "limit", "wait"]);
     assert!(paths["/v1/federation/keys"]["get"].is_object());
+    let documents = &paths["/v1/federation/attachments/{sha256}"];
+    assert!(documents["put"].is_object());
+    assert!(documents["get"]["security"].is_array());
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["pico_signature"]["in"], "header");
     assert_eq!(schemes["pico_signature"]["name"], "Authorization");

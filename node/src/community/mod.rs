@@ -3,15 +3,15 @@
 //! drafts only to Province staff. A document set to `national` is published to the hub as a
 //! `best_practice` entry (SPEC §8.2) written with `append_entry` in the transaction of the
 //! change; a published document that is set `off` or made a draft again is withdrawn with an
-//! entry of `status: withdrawn`. The publisher uploads the declared attachments once the hub
-//! accepted their entry ([`upload`]).
+//! entry of `status: withdrawn` (the hub then deletes the attachments' bytes, so publishing it
+//! again uploads them anew). The publisher uploads the declared attachments once the hub
+//! accepted their entry (`federation::uploads`).
 //!
 //! `mod.rs` holds the domain and the operations (policy, validation, data, audit, entry);
 //! `api.rs` the JSON routes, `pages.rs` the public pages; SQL is in `db::practices`.
 
 pub mod api;
 pub mod pages;
-pub mod upload;
 
 use pico_protocol::payload::{self, Attachment, BestPractice, PublicationStatus};
 use pico_protocol::{ComuneCode, Hash32, Payload};
@@ -468,8 +468,9 @@ pub fn sync_hub(
         &payload,
         &format!("best_practice {} {label}", doc_id(id)),
     )?;
-    if status == PublicationStatus::Published {
-        practices::declare_attachments(tx, id, appended.seq)?;
+    match status {
+        PublicationStatus::Published => practices::declare_attachments(tx, id, appended.seq)?,
+        PublicationStatus::Withdrawn => practices::undeclare_attachments(tx, id)?,
     }
     practices::set_hub_status(tx, id, hub_status, appended.seq)?;
     Ok(Some(appended.seq))
@@ -643,6 +644,107 @@ pub async fn set_federation(
 }
 
 pub use crate::upload::Upload;
+
+/// Most files one form submission attaches.
+pub const FORM_FILES_MAX: usize = 5;
+/// Most bytes of files in one form submission.
+pub const FORM_BYTES_MAX: usize = 40 * 1024 * 1024;
+
+/// What the web form sends: the document, files to attach, and the federation setting.
+#[derive(Debug, Clone)]
+pub struct FormSubmission {
+    /// The fields.
+    pub input: PracticeInput,
+    /// Files to attach (checked here).
+    pub files: Vec<Upload>,
+    /// `off` or `national`.
+    pub federation: Federation,
+}
+
+/// Creates (`id` `None`) or updates a practice from the web form, with its new attachments
+/// and federation setting, in one transaction: at most one entry is signed, describing the
+/// document as saved.
+pub async fn save_form(
+    state: &AppState,
+    identity: &Identity,
+    id: Option<i64>,
+    form: FormSubmission,
+) -> Result<PracticeView, AppError> {
+    policy::authorize(identity, Action::ManagePractices)?;
+    let checked = check_input(form.input)?;
+    if form.files.len() > FORM_FILES_MAX {
+        return Err(AppError::invalid_field(
+            "attachment",
+            format!("at most {FORM_FILES_MAX} files at a time"),
+        ));
+    }
+    if form.files.iter().map(|f| f.data.len()).sum::<usize>() > FORM_BYTES_MAX {
+        return Err(AppError::TooLarge);
+    }
+    let files = form
+        .files
+        .into_iter()
+        .map(|file| {
+            let name = file.check(ATTACHMENT_MAX, ALLOWED_ATTACHMENT_TYPES)?;
+            Ok((name, file))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let federation = form.federation;
+    let actor = identity.actor();
+    let signer = state.signer.clone();
+    let (view, entry) = state
+        .db
+        .call(move |conn| {
+            let tx = begin(conn)?;
+            check_comuni_exist(&tx, &checked.comuni)?;
+            let now = db::now();
+            let (id, action) = match id {
+                None => (
+                    practices::insert(&tx, &checked.fields(), &actor.label, now)?,
+                    "practice.create",
+                ),
+                Some(id) => {
+                    if !practices::update(&tx, id, &checked.fields(), now)? {
+                        return Err(AppError::NotFound);
+                    }
+                    (id, "practice.update")
+                }
+            };
+            let mut attached = Vec::with_capacity(files.len());
+            for (name, file) in &files {
+                let sha = hex::encode(Sha256::digest(&file.data));
+                practices::insert_attachment(
+                    &tx,
+                    id,
+                    name,
+                    &file.media_type,
+                    &sha,
+                    &file.data,
+                    now,
+                )?;
+                attached.push(json!({"sha256": sha, "size": file.data.len()}));
+            }
+            practices::set_federation(&tx, id, federation.as_str(), now)?;
+            let entry = sync_hub(&tx, &signer, id)?;
+            audit::record(
+                &tx,
+                &actor,
+                action,
+                &format!("practice:{id}"),
+                &json!({"module": checked.module.as_str(), "public": checked.public,
+                        "federation": federation.as_str(), "attachments": attached, "entry": entry}),
+                now,
+            )?;
+            let view = load_view(&tx, id)?;
+            tx.commit()?;
+            Ok::<_, AppError>((view, entry))
+        })
+        .await?;
+    if entry.is_some() {
+        state.wake.notify();
+    }
+    Ok(view)
+}
 
 /// Attaches a file; a published document is republished with the file declared.
 pub async fn add_attachment(

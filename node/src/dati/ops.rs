@@ -5,6 +5,8 @@
 //! Publication: turning a dataset `national` writes a full snapshot (parts of at most 10,000
 //! rows and 4 MiB); afterwards each change writes deltas with only the inserted or changed
 //! rows (upserts) and the removed keys (deletes). Redefining the schema writes a new snapshot.
+//! Turning it back `off` writes the withdrawal: an empty snapshot, after which the hub holds
+//! none of this Province's rows of the dataset.
 
 use std::collections::BTreeSet;
 
@@ -238,7 +240,9 @@ pub struct ChangeReport {
     pub entries: Vec<u64>,
 }
 
-/// Sets a dataset's federation. Turning it `national` publishes a full snapshot.
+/// Sets a dataset's federation. Turning it `national` publishes a full snapshot; turning it
+/// back `off` publishes the withdrawal (an empty snapshot, SPEC §8.1), in the same
+/// transaction, so the hub drops this Province's rows of it.
 pub fn set_federation(
     conn: &mut Connection,
     signer: &Signer,
@@ -254,12 +258,11 @@ pub fn set_federation(
         dataset.federation = federation;
         dataset.updated_at = db::now();
         datasets::put(&tx, &dataset)?;
-        if federation == Federation::National {
-            entries = emit_snapshot(&tx, signer, &dataset)?
-                .iter()
-                .map(|a| a.seq)
-                .collect();
-        }
+        let appended = match federation {
+            Federation::National => emit_snapshot(&tx, signer, &dataset)?,
+            Federation::Off => vec![emit_withdrawal(&tx, signer, &dataset)?],
+        };
+        entries = appended.iter().map(|a| a.seq).collect();
         audit::record(
             &tx,
             actor,
@@ -411,6 +414,29 @@ pub fn emit_snapshot(
         )?);
     }
     Ok(appended)
+}
+
+/// Writes the withdrawal of `dataset` to the outbox: a complete snapshot of one part with no
+/// rows, which states that this Province no longer has any row in it (SPEC §8.1). A later
+/// `national` setting sends a full snapshot again.
+pub fn emit_withdrawal(
+    tx: &Connection,
+    signer: &Signer,
+    dataset: &Dataset,
+) -> Result<Appended, DatiError> {
+    let (head, _) = outbox::head(tx)?;
+    let mut payload = batch(dataset);
+    payload.snapshot = Some(SnapshotPart {
+        id: format!("{}-{}-withdrawn", dataset.name, head + 1),
+        part: 1,
+        parts: 1,
+    });
+    Ok(outbox::append_entry(
+        tx,
+        signer,
+        &Payload::DatasetBatch(payload),
+        &format!("{} withdrawn", dataset.name),
+    )?)
 }
 
 /// Writes the changed rows (`upserts`, encoded data) and removed keys (`deletes`, encoded

@@ -166,6 +166,19 @@ pub fn set_halted(conn: &Connection, reason: Option<&str>) -> rusqlite::Result<(
     Ok(())
 }
 
+/// A declared file whose bytes the hub has not received yet (a best practice's attachment,
+/// a network post's document): what the publisher uploads after the declaring entry's
+/// receipt.
+#[derive(Debug, Clone)]
+pub struct PendingUpload {
+    /// Row id in the table that holds it.
+    pub id: i64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
 /// The hub identity pinned at first contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pinned {

@@ -14,6 +14,7 @@ pub mod practices;
 pub mod schema;
 pub mod sua;
 pub mod sua_data;
+pub mod sua_national;
 
 pub use schema::MIGRATIONS;
 

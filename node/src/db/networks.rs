@@ -176,9 +176,8 @@ pub struct Post {
     pub subject: Option<String>,
     /// Text (Markdown, shown as plain text).
     pub body: String,
-    /// Attachments declared by the sender (`[{name, media_type, sha256, length}]`).
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: serde_json::Value,
+    /// Documents the origin declared (and signed), with whether this node holds their bytes.
+    pub attachments: Vec<PostDocument>,
     /// When the origin signed it (RFC 3339).
     pub signed_at: String,
     /// Entry hash (hex), for cross-checking with the hub's log.
@@ -217,7 +216,6 @@ pub struct ThreadSummary {
 fn post_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
     let reply_origin: Option<String> = row.get(2)?;
     let reply_seq: Option<i64> = row.get(3)?;
-    let attachments: String = row.get(6)?;
     Ok(Post {
         origin: row.get(0)?,
         seq: unsigned(row.get(1)?),
@@ -227,7 +225,7 @@ fn post_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
         }),
         subject: row.get(4)?,
         body: row.get(5)?,
-        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        attachments: Vec::new(),
         signed_at: super::rfc3339(row.get(7)?),
         entry_hash: row.get(8)?,
     })
@@ -270,20 +268,26 @@ pub fn threads(
     .collect()
 }
 
-/// The posts of one thread in the order they were stored (per origin, seq order).
+/// The posts of one thread in the order they were stored (per origin, seq order), each
+/// with its documents.
 pub fn thread_posts(
     conn: &Connection,
     network: &str,
     origin: &str,
     seq: u64,
 ) -> rusqlite::Result<Vec<Post>> {
-    conn.prepare_cached(
-        "SELECT origin, seq, reply_origin, reply_seq, subject, body, attachments, signed_at, entry_hash
-         FROM network_posts WHERE network = ?1 AND thread_origin = ?2 AND thread_seq = ?3
-         ORDER BY (origin = ?2 AND seq = ?3) DESC, signed_at, id",
-    )?
-    .query_map(params![network, origin, seq as i64], post_from_row)?
-    .collect()
+    let mut posts: Vec<Post> = conn
+        .prepare_cached(
+            "SELECT origin, seq, reply_origin, reply_seq, subject, body, attachments, signed_at, entry_hash
+             FROM network_posts WHERE network = ?1 AND thread_origin = ?2 AND thread_seq = ?3
+             ORDER BY (origin = ?2 AND seq = ?3) DESC, signed_at, id",
+        )?
+        .query_map(params![network, origin, seq as i64], post_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for post in &mut posts {
+        post.attachments = documents(conn, &post.origin, post.seq)?;
+    }
+    Ok(posts)
 }
 
 /// Posts stored per network.
@@ -574,6 +578,264 @@ pub fn pinned_directory(conn: &Connection) -> rusqlite::Result<Vec<KeyRecord>> {
             })
         })
         .collect())
+}
+
+/// A document a post declares, about to be stored: the node's own (with its bytes) or a
+/// received one (bytes fetched later).
+#[derive(Debug, Clone)]
+pub struct NewAttachment<'a> {
+    /// Province that signed the post.
+    pub origin: &'a str,
+    /// The post's seq in the origin's log.
+    pub seq: u64,
+    /// Position in the post's `attachments`, from 0.
+    pub position: u32,
+    /// File name as declared.
+    pub filename: &'a str,
+    /// Media type as declared.
+    pub media_type: &'a str,
+    /// Length as declared.
+    pub size: u64,
+    /// SHA-256 as declared, hex.
+    pub sha256: &'a str,
+    /// The bytes, for the node's own posts.
+    pub data: Option<&'a [u8]>,
+}
+
+/// Stores a post's document (once: a re-delivered post changes nothing).
+pub fn insert_attachment(conn: &Connection, doc: &NewAttachment<'_>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO network_attachments (origin, seq, position, filename, media_type,
+             size, sha256, data, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        doc.origin,
+        doc.seq as i64,
+        doc.position,
+        doc.filename,
+        doc.media_type,
+        doc.size as i64,
+        doc.sha256,
+        doc.data,
+        super::now()
+    ])?;
+    Ok(())
+}
+
+/// Where a post's document stands on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentState {
+    /// The bytes are here (this node's own, or fetched and verified): downloadable.
+    Available,
+    /// Received post whose file is not fetched yet (its origin may not have uploaded it).
+    Pending,
+    /// The bytes served by the hub did not match what the origin signed: refused.
+    Refused,
+}
+
+/// A document of a post, as pages and the API show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PostDocument {
+    /// Position in the post's declaration, from 0 (the download path uses it).
+    pub position: u32,
+    /// File name declared by the origin.
+    pub name: String,
+    /// Media type declared by the origin.
+    pub media_type: String,
+    /// Length in bytes declared by the origin.
+    pub size: u64,
+    /// SHA-256 declared (and signed) by the origin, hex.
+    pub sha256: String,
+    /// Whether it can be downloaded.
+    pub state: DocumentState,
+    /// Why it is refused, or the last fetch error.
+    pub detail: Option<String>,
+}
+
+/// The documents of the post `(origin, seq)`, in declaration order.
+pub fn documents(conn: &Connection, origin: &str, seq: u64) -> rusqlite::Result<Vec<PostDocument>> {
+    conn.prepare_cached(
+        "SELECT position, filename, media_type, size, sha256, data IS NOT NULL, refused_reason, last_error
+         FROM network_attachments WHERE origin = ?1 AND seq = ?2 ORDER BY position",
+    )?
+    .query_map(params![origin, seq as i64], |row| {
+        let available: bool = row.get(5)?;
+        let refused: Option<String> = row.get(6)?;
+        let last_error: Option<String> = row.get(7)?;
+        let (state, detail) = match (available, refused) {
+            (true, _) => (DocumentState::Available, None),
+            (false, Some(reason)) => (DocumentState::Refused, Some(reason)),
+            (false, None) => (DocumentState::Pending, last_error),
+        };
+        Ok(PostDocument {
+            position: row.get(0)?,
+            name: row.get(1)?,
+            media_type: row.get(2)?,
+            size: unsigned(row.get(3)?),
+            sha256: row.get(4)?,
+            state,
+            detail,
+        })
+    })?
+    .collect()
+}
+
+/// A stored document with its bytes: `(file name, media type, bytes)`.
+pub type DocumentFile = (String, String, Vec<u8>);
+
+/// The bytes of an available document of the post `(origin, seq)` in `network`.
+pub fn document_data(
+    conn: &Connection,
+    network: &str,
+    origin: &str,
+    seq: u64,
+    position: u32,
+) -> rusqlite::Result<Option<DocumentFile>> {
+    conn.prepare_cached(
+        "SELECT a.filename, a.media_type, a.data FROM network_attachments a
+         JOIN network_posts p ON p.origin = a.origin AND p.seq = a.seq
+         WHERE p.network = ?1 AND a.origin = ?2 AND a.seq = ?3 AND a.position = ?4
+           AND a.data IS NOT NULL",
+    )?
+    .query_row(params![network, origin, seq as i64, position], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })
+    .optional()
+}
+
+/// A received document to fetch from the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueFetch {
+    /// Row id.
+    pub id: i64,
+    /// Origin of the post.
+    pub origin: String,
+    /// Seq of the post.
+    pub seq: u64,
+    /// Declared SHA-256, hex.
+    pub sha256: String,
+    /// Declared length.
+    pub size: u64,
+    /// Failed attempts so far.
+    pub attempts: u32,
+}
+
+/// The next received document due for fetching at `now` (not this node's own, not refused).
+pub fn next_due_fetch(
+    conn: &Connection,
+    own: &str,
+    now: i64,
+) -> rusqlite::Result<Option<DueFetch>> {
+    conn.prepare_cached(
+        "SELECT id, origin, seq, sha256, size, attempts FROM network_attachments
+         WHERE data IS NULL AND refused_reason IS NULL AND origin <> ?1 AND next_attempt_at <= ?2
+         ORDER BY next_attempt_at, id LIMIT 1",
+    )?
+    .query_row(params![own, now], |row| {
+        Ok(DueFetch {
+            id: row.get(0)?,
+            origin: row.get(1)?,
+            seq: unsigned(row.get(2)?),
+            sha256: row.get(3)?,
+            size: unsigned(row.get(4)?),
+            attempts: row.get(5)?,
+        })
+    })
+    .optional()
+}
+
+/// When the next received document falls due (Unix seconds), if any is waiting.
+pub fn next_fetch_at(conn: &Connection, own: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT min(next_attempt_at) FROM network_attachments
+         WHERE data IS NULL AND refused_reason IS NULL AND origin <> ?1",
+    )?
+    .query_row([own], |row| row.get(0))
+}
+
+/// Keeps the verified bytes of a received document (and of any other row declaring the same
+/// hash and length, which the same bytes satisfy).
+pub fn store_fetched(conn: &Connection, sha256: &str, data: &[u8]) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "UPDATE network_attachments SET data = ?2, fetched_at = ?3, last_error = NULL
+         WHERE sha256 = ?1 AND size = ?4 AND data IS NULL AND refused_reason IS NULL",
+    )?
+    .execute(params![sha256, data, super::now(), data.len() as i64])
+}
+
+/// Records a failed fetch, to be tried again at `next_attempt_at`.
+pub fn fetch_failed(
+    conn: &Connection,
+    id: i64,
+    error: &str,
+    next_attempt_at: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE network_attachments SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![id, error, next_attempt_at])?;
+    Ok(())
+}
+
+/// Refuses a received document for good: the bytes did not match the origin's declaration.
+pub fn refuse_fetched(conn: &Connection, id: i64, reason: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE network_attachments SET refused_reason = ?2 WHERE id = ?1")?
+        .execute(params![id, reason])?;
+    Ok(())
+}
+
+/// The next of this node's own documents whose post the hub accepted (its receipt is
+/// stored) and whose bytes the hub has not taken yet, skipping refused uploads.
+pub fn next_pending_upload(
+    conn: &Connection,
+    own: &str,
+) -> rusqlite::Result<Option<super::federation::PendingUpload>> {
+    conn.prepare_cached(
+        "SELECT a.id, a.sha256, a.data FROM network_attachments a
+         JOIN receipts r ON r.seq = a.seq
+         WHERE a.origin = ?1 AND a.uploaded_at IS NULL AND a.data IS NOT NULL
+           AND a.refused_reason IS NULL
+         ORDER BY a.seq, a.id LIMIT 1",
+    )?
+    .query_row([own], |row| {
+        Ok(super::federation::PendingUpload {
+            id: row.get(0)?,
+            sha256: row.get(1)?,
+            data: row.get(2)?,
+        })
+    })
+    .optional()
+}
+
+/// Records that the hub holds the bytes of this node's documents with this hash.
+pub fn mark_uploaded(conn: &Connection, own: &str, sha256: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE network_attachments SET uploaded_at = ?3
+         WHERE origin = ?1 AND sha256 = ?2 AND uploaded_at IS NULL AND data IS NOT NULL",
+    )?
+    .execute(params![own, sha256, now])?;
+    Ok(())
+}
+
+/// Records that the hub refused the upload of one of this node's documents.
+pub fn mark_upload_refused(conn: &Connection, id: i64, reason: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE network_attachments SET refused_reason = ?2 WHERE id = ?1")?
+        .execute(params![id, reason])?;
+    Ok(())
+}
+
+/// Forgets refused uploads of this node's documents, so that they are tried again (at the
+/// publisher's start). Refused received documents stay refused: their bytes were wrong.
+pub fn clear_upload_refusals(conn: &Connection, own: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE network_attachments SET refused_reason = NULL
+         WHERE origin = ?1 AND refused_reason IS NOT NULL AND data IS NOT NULL",
+    )?
+    .execute([own])?;
+    Ok(())
 }
 
 #[cfg(test)]

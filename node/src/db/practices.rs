@@ -3,6 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter, types::Value};
 
+use super::federation::PendingUpload;
+
 /// A stored best practice (without attachment bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PracticeRow {
@@ -291,17 +293,6 @@ pub fn declare_attachments(conn: &Connection, practice_id: i64, seq: u64) -> rus
     Ok(())
 }
 
-/// An attachment to upload to the hub.
-#[derive(Debug, Clone)]
-pub struct PendingUpload {
-    /// Id.
-    pub id: i64,
-    /// SHA-256, hex.
-    pub sha256: String,
-    /// The bytes.
-    pub data: Vec<u8>,
-}
-
 /// The next attachment whose declaring entry the hub accepted (its receipt is stored) and
 /// whose bytes the hub has not taken yet, skipping refused ones.
 pub fn next_pending_upload(conn: &Connection) -> rusqlite::Result<Option<PendingUpload>> {
@@ -318,6 +309,17 @@ pub fn next_pending_upload(conn: &Connection) -> rusqlite::Result<Option<Pending
         })
     })
     .optional()
+}
+
+/// Forgets what the hub was sent of a withdrawn practice's attachments: the hub deletes
+/// the bytes of a withdrawn document, so publishing it again declares and uploads them anew.
+pub fn undeclare_attachments(conn: &Connection, practice_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE practice_attachments SET declared_seq = NULL, uploaded_at = NULL, refused_reason = NULL
+         WHERE practice_id = ?1",
+        [practice_id],
+    )?;
+    Ok(())
 }
 
 /// Records that the hub holds the bytes of every attachment with this hash.

@@ -396,6 +396,42 @@ impl HubClient {
             .map_err(|e| HubError::Unreachable(format!("incomplete inbox answer: {e}")))
     }
 
+    /// `GET /v1/federation/attachments/{sha256}`, signed: the bytes of a file a network post
+    /// declares, read up to `max_bytes` (more is refused as `Invalid`, without reading it all).
+    /// The caller checks them against the signed declaration.
+    pub async fn get_attachment(
+        &self,
+        signer: &super::Signer,
+        sha256: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, HubError> {
+        let path = format!("/v1/federation/attachments/{sha256}");
+        let mut response = self.signed(signer, reqwest::Method::GET, &path, "").await?;
+        if response
+            .content_length()
+            .is_some_and(|length| length > max_bytes)
+        {
+            return Err(HubError::Invalid(format!(
+                "the hub sent {} bytes for a file declared as {max_bytes}",
+                response.content_length().unwrap_or_default()
+            )));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| HubError::Unreachable(without_url(&e)))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(HubError::Invalid(format!(
+                    "the hub sent more than the {max_bytes} bytes declared"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
     /// `GET /v1/federation/keys`.
     pub async fn keys(&self) -> Result<Vec<DirectoryKey>, HubError> {
         Ok(self

@@ -1,6 +1,7 @@
 //! Publishing to the UPI hub: the node's signing identity ([`Signer`]), the background
-//! [`publisher`] that delivers the outbox and stores receipts, the [`transparency`] checks of
-//! the hub's log, and the status API and admin page ([`api`]).
+//! [`publisher`] that delivers the outbox and stores receipts, then [`uploads`] the files the
+//! accepted entries declare, the [`transparency`] checks of the hub's log, and the status API
+//! and admin page ([`api`]).
 //!
 //! Entries are born in `db::federation::append_entry`, inside the transaction of the change
 //! they record; this module only moves their stored bytes.
@@ -9,6 +10,7 @@ pub mod api;
 pub mod client;
 pub mod publisher;
 pub mod transparency;
+pub mod uploads;
 
 use std::sync::Arc;
 

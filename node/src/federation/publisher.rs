@@ -163,7 +163,7 @@ impl Publisher {
     pub async fn run(self) {
         // A restart is the operator's way to retry after a halt.
         let _ignored = db_call(&self.db, |conn| store::set_halted(conn, None)).await;
-        if let Err(error) = crate::community::upload::reset(&self).await {
+        if let Err(error) = super::uploads::reset(&self).await {
             tracing::warn!(%error, "publishing: cannot clear refused attachment uploads");
         }
         let mut backoff = Backoff {
@@ -202,8 +202,9 @@ impl Publisher {
                     next_check = next_check.min(Instant::now() + poll.min(check_every));
                 }
                 Ok(false) => {
-                    // The outbox is drained: send the files its accepted entries declare.
-                    match crate::community::upload::upload_pending(&self).await {
+                    // The outbox is drained: send the files its accepted entries declare
+                    // (best practices' attachments, network posts' documents).
+                    match super::uploads::upload_pending(&self).await {
                         Ok(0) => {}
                         Ok(_) => {
                             backoff.reset();

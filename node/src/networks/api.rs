@@ -3,9 +3,11 @@
 //! quarantine for administrators. Who may do what is `auth::policy`.
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest as _, Multipart, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post, put};
+use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::{Json, ProblemDocument};
 use serde::{Deserialize, Serialize};
@@ -13,9 +15,12 @@ use serde::{Deserialize, Serialize};
 use super::Draft;
 use crate::auth::Identity;
 use crate::auth::policy::{self, Action};
-use crate::db::networks::{self as store, InboxStatus, Post, PostRef, Quarantined, ThreadSummary};
+use crate::db::networks::{
+    self as store, DocumentFile, InboxStatus, Post, PostRef, Quarantined, ThreadSummary,
+};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::upload::MultipartForm;
 
 /// The routes (merged under the API's CSRF guard).
 pub fn router() -> Router<AppState> {
@@ -31,8 +36,18 @@ pub fn router() -> Router<AppState> {
             "/v1/networks/{network}/threads/{origin}/{seq}",
             get(get_thread),
         )
-        .route("/v1/networks/{network}/posts", post(create_post))
+        .route(
+            "/v1/networks/{network}/posts",
+            post(create_post).layer(body_limit(POST_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/networks/{network}/posts/{origin}/{seq}/attachments/{position}",
+            get(get_post_attachment),
+        )
 }
+
+/// Upper bound of a post's request body: its documents plus room for the text.
+pub const POST_BODY_LIMIT: usize = super::MAX_DOCUMENTS_TOTAL_BYTES + 1024 * 1024;
 
 /// A network as this node sees it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -286,6 +301,7 @@ pub async fn get_thread(
 }
 
 /// A new post: a thread (`subject`, `body`) or a reply (`thread`, `body`, optional `reply_to`).
+/// Sent as JSON, or as the `post` part of a multipart form that carries documents.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPostRequest {
@@ -297,6 +313,23 @@ pub struct NewPostRequest {
     pub thread: Option<PostRef>,
     /// The post answered within the thread (defaults to the opening post).
     pub reply_to: Option<PostRef>,
+}
+
+/// A post with documents, as `multipart/form-data`.
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the multipart request body; read by MultipartForm"
+)]
+pub struct NewPostForm {
+    /// The post, as the JSON of [`NewPostRequest`].
+    #[schema(value_type = NewPostRequest)]
+    post: String,
+    /// Documents to attach (repeat the part for several, at most 5, each at most 20 MiB,
+    /// 40 MiB in all): PDF, images, text, office documents. Each part's file name and
+    /// `Content-Type` are declared in the signed post.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    attachment: Vec<Vec<u8>>,
 }
 
 /// The signed post.
@@ -340,28 +373,99 @@ pub async fn submit_post(
     })
 }
 
-/// Posts in a network this Province belongs to (admin or the module's operator).
+/// Posts in a network this Province belongs to (admin or the module's operator). Send JSON,
+/// or `multipart/form-data` with the post as JSON in the `post` part and each document in an
+/// `attachment` part: the documents are declared (name, type, length, SHA-256) in the signed
+/// post, uploaded to the hub after its receipt, and fetched by the other members.
 #[utoipa::path(post, path = "/v1/networks/{network}/posts", tag = "networks",
-    params(("network" = String, Path)), security(("bearer" = [])), request_body = NewPostRequest,
+    params(("network" = String, Path)), security(("bearer" = [])),
+    request_body(content(
+        (NewPostRequest = "application/json"),
+        (NewPostForm = "multipart/form-data"),
+    )),
     responses((status = 201, body = PostCreated),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 409, description = "Not a member, or publishing blocked", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, description = "Documents over 40 MiB in all, or one over 20 MiB", body = ProblemDocument, content_type = "application/problem+json"),
               (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn create_post(
     State(state): State<AppState>,
     identity: Identity,
     Path(network): Path<String>,
-    Json(body): Json<NewPostRequest>,
+    request: Request,
 ) -> Result<(StatusCode, Json<PostCreated>), AppError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    let (body, uploads) = if multipart {
+        let multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|rejection| AppError::invalid_field("form", rejection.body_text()))?;
+        let form = MultipartForm::read(multipart, "attachment").await?;
+        let post = form.fields.get("post").ok_or_else(|| {
+            AppError::invalid_field("post", "the form needs a `post` part with the post as JSON")
+        })?;
+        let body: NewPostRequest = serde_json::from_str(post)
+            .map_err(|e| AppError::invalid_field("post", e.to_string()))?;
+        (body, form.files)
+    } else {
+        let Json(body) = Json::<NewPostRequest>::from_request(request, &state)
+            .await
+            .map_err(AppError::from)?;
+        (body, Vec::new())
+    };
     let draft = Draft {
         subject: body.subject,
         body: body.body,
         thread: body.thread,
         reply_to: body.reply_to,
+        documents: super::check_documents(uploads)?,
     };
     let created = submit_post(&state, &identity, &network, draft).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Downloads a document of a post (Province staff): this node's own, or one received and
+/// verified against the SHA-256 its origin signed. 404 while a received one is not fetched,
+/// or when it was refused.
+#[utoipa::path(get, path = "/v1/networks/{network}/posts/{origin}/{seq}/attachments/{position}", tag = "networks",
+    params(("network" = String, Path), ("origin" = String, Path, description = "Province that signed the post"),
+           ("seq" = u64, Path, description = "Seq of the post in its origin's log"),
+           ("position" = u32, Path, description = "Position of the document in the post, from 0")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The file, with its declared media type"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_post_attachment(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((network, origin, seq, position)): Path<(String, String, u64, u32)>,
+) -> Result<Response, AppError> {
+    let (filename, media_type, data) =
+        load_post_attachment(&state, &identity, &network, origin, seq, position).await?;
+    Ok(crate::web::download(&media_type, &filename, data))
+}
+
+/// Loads an available document of a post (pages use it too).
+pub async fn load_post_attachment(
+    state: &AppState,
+    identity: &Identity,
+    network: &str,
+    origin: String,
+    seq: u64,
+    position: u32,
+) -> Result<DocumentFile, AppError> {
+    policy::authorize(identity, Action::ViewNetworks)?;
+    let network = super::known(network)?;
+    state
+        .db
+        .call(move |conn| {
+            store::document_data(conn, network, &origin, seq, position)?.ok_or(AppError::NotFound)
+        })
+        .await
 }
 
 /// Received posts that failed verification.

@@ -16,9 +16,17 @@
 //! `(origin, seq)` is equivocation. Items that fail go to the quarantine with their reason and
 //! bytes and never block the rest. Each origin's posts arrive in seq order (the hub's cursor
 //! order) and are stored in that order.
+//!
+//! The documents a stored post declares are fetched by a second loop of the same task (the
+//! [`Fetcher`]): `GET /v1/federation/attachments/{sha256}`, signed like the pull, one at a
+//! time, kept only if length and SHA-256 are those the origin signed. A document the origin
+//! has not uploaded yet is tried again with backoff; one whose bytes differ is refused for
+//! good with an alarm (`network_document_refused`).
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use pico_protocol::envelope::ENTRY_TYP;
 use pico_protocol::payload::NetworkMessage;
@@ -31,7 +39,7 @@ use rusqlite::Connection;
 use super::alarm;
 use crate::config::FederationSettings;
 use crate::db::federation as fed_store;
-use crate::db::networks::{self as store, NewPost, NewQuarantined};
+use crate::db::networks::{self as store, DueFetch, NewAttachment, NewPost, NewQuarantined};
 use crate::federation::Signer;
 use crate::federation::client::{DirectoryKey, HubClient, HubError, InboxItem, InboxPage};
 use crate::federation::publisher::Backoff;
@@ -51,6 +59,8 @@ pub struct PageReport {
     pub duplicates: u64,
     /// Items held in quarantine.
     pub quarantined: u64,
+    /// Documents declared by the new posts, to fetch.
+    pub documents: u64,
 }
 
 /// The outcome of [`process_page`].
@@ -206,6 +216,23 @@ pub fn accept_item(
                             signed_at: verified.header.iat.unix(),
                         },
                     )?;
+                    // The documents as the origin signed them; the fetcher gets their bytes.
+                    for (position, declared) in message.attachments.iter().enumerate() {
+                        store::insert_attachment(
+                            conn,
+                            &NewAttachment {
+                                origin: item.origin,
+                                seq: item.seq,
+                                position: u32::try_from(position).unwrap_or(u32::MAX),
+                                filename: &declared.name,
+                                media_type: &declared.media_type,
+                                size: declared.length,
+                                sha256: &declared.sha256.to_hex(),
+                                data: None,
+                            },
+                        )?;
+                        report.documents += 1;
+                    }
                     report.stored += 1;
                     return Ok(true);
                 }
@@ -391,6 +418,8 @@ struct Puller {
     client: HubClient,
     wait_secs: u64,
     poll: Duration,
+    /// Wakes the document fetcher when new posts declared documents.
+    documents: Arc<Notify>,
 }
 
 async fn db_call<T: Send + 'static>(
@@ -424,14 +453,33 @@ pub fn spawn(
         Duration::from_millis(settings.retry_base_ms),
         Duration::from_secs(settings.retry_max_secs),
     );
+    let documents = Arc::new(Notify::new());
+    let fetcher = Fetcher {
+        db: db.clone(),
+        signer: signer.clone(),
+        client: match HubClient::new(hub, Duration::from_secs(settings.request_timeout_secs)) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "inbox puller not started");
+                return None;
+            }
+        },
+        wake: documents.clone(),
+        retry_base: Duration::from_millis(settings.retry_base_ms),
+        retry_max: Duration::from_secs(settings.retry_max_secs),
+    };
     let puller = Puller {
         db,
         signer,
         client,
         wait_secs,
         poll: Duration::from_millis(settings.poll_interval_ms),
+        documents,
     };
-    Some(tokio::spawn(puller.run(backoff)))
+    // One task: aborting it on shutdown stops both loops.
+    Some(tokio::spawn(async move {
+        tokio::join!(puller.run(backoff), fetcher.run());
+    }))
 }
 
 impl Puller {
@@ -581,6 +629,9 @@ impl Puller {
                             "inbox page stored"
                         );
                     }
+                    if report.documents > 0 {
+                        self.documents.notify_one();
+                    }
                     metrics::counter!("pico_network_posts_received_total").increment(report.stored);
                     metrics::counter!("pico_network_quarantined_total")
                         .increment(report.quarantined);
@@ -619,6 +670,155 @@ impl Puller {
             Processed::Done(report) => Ok(report),
             Processed::NeedKeys(_) => Err("key directory still incomplete".into()),
         }
+    }
+}
+
+/// Fetches the documents of received posts from the hub (signed requests), one at a time,
+/// and keeps each only if its length and SHA-256 are those its origin signed. A document not
+/// uploaded yet (or any failure to get it) is retried with exponential backoff; bytes that do
+/// not match are refused for good, with an alarm: the hub or the network altered them.
+#[derive(Debug)]
+struct Fetcher {
+    db: Db,
+    signer: Arc<Signer>,
+    client: HubClient,
+    wake: Arc<Notify>,
+    retry_base: Duration,
+    retry_max: Duration,
+}
+
+/// Longest idle wait: documents stored by another process (`network trust-key`) are
+/// noticed within it.
+const FETCH_IDLE: Duration = Duration::from_secs(60);
+
+/// Checks fetched bytes against the declaration: `Err(reason)` when they do not match.
+pub fn check_document(due: &DueFetch, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() as u64 != due.size {
+        return Err(format!(
+            "the hub served {} bytes, the origin declared {}",
+            bytes.len(),
+            due.size
+        ));
+    }
+    let digest = pico_protocol::Hash32::digest_of(&[bytes]).to_hex();
+    if digest != due.sha256 {
+        return Err(format!(
+            "the bytes served have SHA-256 {digest}, the origin signed {}",
+            due.sha256
+        ));
+    }
+    Ok(())
+}
+
+impl Fetcher {
+    fn own(&self) -> String {
+        self.signer.province.as_str().to_owned()
+    }
+
+    /// When to try again after `attempts` failures: from `retry_base`, doubling, at most
+    /// `retry_max` (whole seconds, at least one).
+    fn next_attempt(&self, attempts: u32) -> i64 {
+        let delay = self
+            .retry_base
+            .saturating_mul(1u32 << attempts.min(20))
+            .min(self.retry_max)
+            .as_secs()
+            .max(1);
+        crate::db::now() + i64::try_from(delay).unwrap_or(i64::MAX / 2)
+    }
+
+    async fn run(self) {
+        loop {
+            let own = self.own();
+            let due = db_call(&self.db, move |conn| {
+                store::next_due_fetch(conn, &own, crate::db::now())
+            })
+            .await;
+            match due {
+                Ok(Some(due)) => {
+                    self.fetch(due).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => tracing::error!(%error, "cannot read the documents to fetch"),
+            }
+            let own = self.own();
+            let next = db_call(&self.db, move |conn| store::next_fetch_at(conn, &own))
+                .await
+                .ok()
+                .flatten();
+            let wait = next.map_or(FETCH_IDLE, |at| {
+                let secs = u64::try_from(at - crate::db::now()).unwrap_or(0).max(1);
+                Duration::from_secs(secs).min(FETCH_IDLE)
+            });
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn fetch(&self, due: DueFetch) {
+        let outcome = self
+            .client
+            .get_attachment(&self.signer, &due.sha256, due.size)
+            .await;
+        let id = due.id;
+        let result = match outcome {
+            Ok(bytes) => match check_document(&due, &bytes) {
+                Ok(()) => {
+                    let sha = due.sha256.clone();
+                    let stored = db_call(&self.db, move |conn| {
+                        store::store_fetched(conn, &sha, &bytes)
+                    })
+                    .await;
+                    if stored.is_ok() {
+                        metrics::counter!("pico_network_documents_fetched_total").increment(1);
+                        tracing::info!(network.origin = %due.origin, network.seq = due.seq,
+                            attachment.sha256 = %due.sha256, "network document fetched and verified");
+                    }
+                    stored.map(drop)
+                }
+                Err(reason) => self.refuse(&due, reason).await,
+            },
+            // More bytes than declared: refused without reading them all.
+            Err(HubError::Invalid(reason)) => self.refuse(&due, reason).await,
+            Err(error) => {
+                let pending = matches!(&error, HubError::Status { problem, .. }
+                    if problem.code.as_deref() == Some("attachment_pending"));
+                let text = if pending {
+                    "not uploaded by its origin yet".to_owned()
+                } else {
+                    error.to_string()
+                };
+                tracing::debug!(attachment.sha256 = %due.sha256, error = %text, "network document not fetched");
+                let next = self.next_attempt(due.attempts);
+                db_call(&self.db, move |conn| {
+                    store::fetch_failed(conn, id, &text, next)
+                })
+                .await
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, "cannot record a network document");
+        }
+    }
+
+    async fn refuse(&self, due: &DueFetch, reason: String) -> Result<(), DbError> {
+        let detail = format!(
+            "the document {} of post {}/{} was refused: {reason}. The hub, or something between it \
+             and this node, altered it",
+            due.sha256, due.origin, due.seq
+        );
+        tracing::error!(alarm.kind = alarm::DOCUMENT_REFUSED, network.origin = %due.origin,
+            network.seq = due.seq, attachment.sha256 = %due.sha256, "network document refused");
+        metrics::counter!("pico_network_documents_refused_total").increment(1);
+        let id = due.id;
+        db_call(&self.db, move |conn| {
+            store::refuse_fetched(conn, id, &reason)?;
+            fed_store::raise_alarm(conn, alarm::DOCUMENT_REFUSED, &detail).map(drop)
+        })
+        .await
     }
 }
 

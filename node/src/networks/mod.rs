@@ -4,8 +4,11 @@
 //! puller that verifies what other Provinces posted, and the pages and API ([`api`],
 //! [`pages`]).
 //!
-//! Attachments are not supported yet: posts are sent with an empty `attachments` list, and
-//! received attachments are listed (name, type, size, hash) but their files are not fetched.
+//! Posts carry documents: the post's signed payload declares each file (name, media type,
+//! length, SHA-256), the bytes are stored with the local copy of the post and the publisher
+//! uploads them to the hub after the post's receipt (`federation::uploads`); receivers fetch
+//! them from the hub with a signed request and keep them only if they match what the origin
+//! signed ([`inbox`]).
 
 pub mod api;
 pub mod inbox;
@@ -15,15 +18,15 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use pico_protocol::Payload;
-use pico_protocol::payload::{EntryRef, NetworkMessage};
-use pico_protocol::{ProvinceCode, Seq};
+use pico_protocol::payload::{Attachment, EntryRef, NetworkMessage};
+use pico_protocol::{Hash32, ProvinceCode, Seq};
 use pico_service::{Db, DbError, Problem};
 use serde_json::json;
 
 use crate::config::FederationSettings;
 use crate::db::audit::{self, Actor};
 use crate::db::federation::{self as outbox, OutboxError};
-use crate::db::networks::{self as store, NewPost, PostRef};
+use crate::db::networks::{self as store, NewAttachment, NewPost, PostRef};
 use crate::error::AppError;
 use crate::federation::Signer;
 use crate::federation::client::{HubClient, HubError};
@@ -32,6 +35,12 @@ use crate::federation::client::{HubClient, HubError};
 pub const MAX_SUBJECT_CHARS: usize = 200;
 /// Longest post body, in characters (well under the hub's entry limit).
 pub const MAX_BODY_CHARS: usize = 20_000;
+/// Most documents attached to one post.
+pub const MAX_DOCUMENTS: usize = 5;
+/// Largest document (the protocol's attachment limit).
+pub const MAX_DOCUMENT_BYTES: usize = pico_protocol::limits::MAX_ATTACHMENT_BYTES as usize;
+/// Most bytes of documents in one post.
+pub const MAX_DOCUMENTS_TOTAL_BYTES: usize = 40 * 1024 * 1024;
 
 /// Stable alarm kinds of the networks (shown with the publishing alarms).
 pub mod alarm {
@@ -42,6 +51,8 @@ pub mod alarm {
     pub const CLOCK_SKEW: &str = "clock_skew";
     /// The hub refused the node's request signature for another reason (key not enrolled).
     pub const INBOX_REFUSED: &str = "inbox_refused";
+    /// A received post's document did not match the length or SHA-256 its origin signed.
+    pub const DOCUMENT_REFUSED: &str = "network_document_refused";
 }
 
 /// Why a network operation failed.
@@ -215,6 +226,49 @@ pub struct Draft {
     pub thread: Option<PostRef>,
     /// Post answered within the thread (defaults to the opening post).
     pub reply_to: Option<PostRef>,
+    /// Documents attached, already checked ([`check_documents`]).
+    pub documents: Vec<Document>,
+}
+
+/// A document attached to a post, checked: a safe file name, an accepted media type, within
+/// the limits.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// File name (path components and unsafe characters removed).
+    pub filename: String,
+    /// Media type.
+    pub media_type: String,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// Checks the files attached to a post: at most [`MAX_DOCUMENTS`], each an accepted type of
+/// at most [`MAX_DOCUMENT_BYTES`], together at most [`MAX_DOCUMENTS_TOTAL_BYTES`].
+pub fn check_documents(uploads: Vec<crate::upload::Upload>) -> Result<Vec<Document>, AppError> {
+    if uploads.len() > MAX_DOCUMENTS {
+        return Err(AppError::invalid_field(
+            "attachments",
+            format!("at most {MAX_DOCUMENTS} documents per post"),
+        ));
+    }
+    let total: usize = uploads.iter().map(|u| u.data.len()).sum();
+    if total > MAX_DOCUMENTS_TOTAL_BYTES {
+        return Err(AppError::TooLarge);
+    }
+    uploads
+        .into_iter()
+        .map(|upload| {
+            let filename = upload.check(
+                MAX_DOCUMENT_BYTES,
+                crate::community::ALLOWED_ATTACHMENT_TYPES,
+            )?;
+            Ok(Document {
+                filename,
+                media_type: upload.media_type,
+                data: upload.data,
+            })
+        })
+        .collect()
 }
 
 fn entry_ref(post: &PostRef, field: &'static str) -> Result<EntryRef, NetworkError> {
@@ -322,8 +376,23 @@ pub fn post(
             .transpose()?,
         subject: subject.clone(),
         body: body.to_owned(),
-        attachments: Vec::new(),
+        attachments: draft
+            .documents
+            .iter()
+            .map(|doc| Attachment {
+                name: doc.filename.clone(),
+                media_type: doc.media_type.clone(),
+                sha256: Hash32::digest_of(&[&doc.data]),
+                length: doc.data.len() as u64,
+            })
+            .collect(),
     };
+    let declared =
+        serde_json::to_string(&message.attachments).map_err(|e| NetworkError::Invalid {
+            field: "attachments",
+            message: e.to_string(),
+        })?;
+    let attachments = message.attachments.clone();
     let payload = Payload::NetworkMessage(message);
     payload
         .validate()
@@ -346,17 +415,34 @@ pub fn post(
             reply_to: reply_to.as_ref().map(|r| (r.origin.as_str(), r.seq)),
             subject: subject.as_deref(),
             body,
-            attachments: "[]",
+            attachments: &declared,
             entry_hash: &hash,
             signed_at: crate::db::now(),
         },
     )?;
+    // The bytes stay with the post: the publisher uploads them once the hub has the entry.
+    for (position, (declared, doc)) in attachments.iter().zip(&draft.documents).enumerate() {
+        store::insert_attachment(
+            &tx,
+            &NewAttachment {
+                origin: &origin,
+                seq: appended.seq,
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                filename: &declared.name,
+                media_type: &declared.media_type,
+                size: declared.length,
+                sha256: &declared.sha256.to_hex(),
+                data: Some(&doc.data),
+            },
+        )?;
+    }
     audit::record(
         &tx,
         actor,
         "network.post",
         &format!("network:{network}/{origin}/{}", appended.seq),
-        &json!({"thread": {"origin": thread_key.0, "seq": thread_key.1}}),
+        &json!({"thread": {"origin": thread_key.0, "seq": thread_key.1},
+                "attachments": attachments.iter().map(|a| json!({"sha256": a.sha256.to_hex(), "size": a.length})).collect::<Vec<_>>()}),
         crate::db::now(),
     )?;
     tx.commit()?;

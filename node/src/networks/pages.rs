@@ -1,6 +1,7 @@
 //! Pages of the thematic networks (Bootstrap Italia): the list with join/leave buttons,
 //! a network's threads with a form to open one, a thread with its replies and a reply form,
-//! and the quarantine for administrators. Every post shows its originating Province.
+//! and the quarantine for administrators. Every post shows its originating Province, and its
+//! documents, downloadable once this node holds bytes that match what the origin signed.
 //! Post bodies are Markdown shown as plain text (escaped, line breaks kept): no HTML from
 //! another Province is ever rendered.
 
@@ -8,10 +9,11 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::web as layout;
 use serde::Deserialize;
@@ -20,9 +22,10 @@ use super::Draft;
 use super::api::{self, ThreadView};
 use crate::auth::Identity;
 use crate::auth::policy::{self, Action};
-use crate::db::networks::{Post, PostRef};
+use crate::db::networks::{DocumentState, Post, PostRef};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
 
 /// The page routes.
@@ -33,7 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/networks/{network}", get(show_network))
         .route("/networks/{network}/join", post(submit_join))
         .route("/networks/{network}/leave", post(submit_leave))
-        .route("/networks/{network}/posts", post(submit_post))
+        .route(
+            "/networks/{network}/posts",
+            post(submit_post).layer(body_limit(api::POST_BODY_LIMIT)),
+        )
         .route(
             "/networks/{network}/threads/{origin}/{seq}",
             get(show_thread),
@@ -176,7 +182,7 @@ async fn show_network(
         }
         @if can_post {
             h2 { "Apri una discussione" }
-            form method="post" action=(format!("/networks/{network}/posts")) {
+            form method="post" action=(format!("/networks/{network}/posts")) enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(csrf);
                 div class="form-group" {
                     label for="subject" class="active" { "Oggetto" }
@@ -186,6 +192,7 @@ async fn show_network(
                     label for="body" class="active" { "Testo" }
                     textarea class="form-control" id="body" name="body" rows="6" required {}
                 }
+                (documents_input())
                 button type="submit" class="btn btn-primary" { "Pubblica" }
             }
         } @else if view.is_some_and(|n| !n.member) {
@@ -199,7 +206,20 @@ async fn show_network(
     ))
 }
 
-fn post_card(post: &Post, own: &str) -> Markup {
+/// The file input of the post forms.
+fn documents_input() -> Markup {
+    html! {
+        div class="mb-3" {
+            label for="attachment" class="form-label" {
+                "Documenti (facoltativi: al massimo " (super::MAX_DOCUMENTS) ", " (super::MAX_DOCUMENT_BYTES / (1024 * 1024))
+                " MB ciascuno; PDF, immagini, testo, documenti office). Le altre Province della rete li ricevono con il messaggio."
+            }
+            input type="file" class="form-control" id="attachment" name="attachment" multiple;
+        }
+    }
+}
+
+fn post_card(network: &str, post: &Post, own: &str) -> Markup {
     html! {
         article class="card card-bg mb-3" id=(format!("post-{}-{}", post.origin, post.seq)) {
             div class="card-body" {
@@ -212,9 +232,29 @@ fn post_card(post: &Post, own: &str) -> Markup {
                     }
                 }
                 div class="card-text" style="white-space: pre-wrap" { (post.body) }
-                @if let Some(items) = post.attachments.as_array().filter(|a| !a.is_empty()) {
-                    p class="mt-2 mb-0" { small { "Allegati dichiarati (non scaricati): "
-                        @for item in items { code { (item.get("name").and_then(|n| n.as_str()).unwrap_or("?")) } " " } } }
+                @if !post.attachments.is_empty() {
+                    div class="mt-3" {
+                        p class="mb-1" { small { "Documenti della " (province_label(&post.origin)) } }
+                        ul class="list-unstyled mb-0 post-documents" {
+                            @for doc in &post.attachments {
+                                li {
+                                    @match doc.state {
+                                        DocumentState::Available => {
+                                            a href=(format!("/v1/networks/{network}/posts/{}/{}/attachments/{}", post.origin, post.seq, doc.position)) download=(doc.name) { (doc.name) }
+                                            " " small { "(" (doc.media_type) ", " (doc.size) " byte)" }
+                                        }
+                                        DocumentState::Pending => {
+                                            (doc.name) " " span class="badge bg-secondary" { "In arrivo dall'hub" }
+                                        }
+                                        DocumentState::Refused => {
+                                            (doc.name) " " span class="badge bg-danger" { "Rifiutato" }
+                                            " " small { "il contenuto ricevuto non corrisponde a quello firmato dalla Provincia di origine" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -249,11 +289,11 @@ async fn show_thread(
         h1 { (title) }
         p { "Aperta da " strong { (province_label(&thread.origin)) } }
         section aria-label="Messaggi" {
-            @for post in &thread.posts { (post_card(post, &own)) }
+            @for post in &thread.posts { (post_card(network, post, &own)) }
         }
         @if can_post {
             h2 { "Rispondi" }
-            form method="post" action=(format!("/networks/{network}/posts")) {
+            form method="post" action=(format!("/networks/{network}/posts")) enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="thread_origin" value=(thread.origin);
                 input type="hidden" name="thread_seq" value=(thread.seq);
@@ -269,6 +309,7 @@ async fn show_thread(
                     label for="body" class="active" { "Testo della risposta" }
                     textarea class="form-control" id="body" name="body" rows="5" required {}
                 }
+                (documents_input())
                 button type="submit" class="btn btn-primary" { "Rispondi" }
             }
         }
@@ -280,29 +321,22 @@ async fn show_thread(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct PostForm {
-    csrf: String,
-    subject: Option<String>,
-    body: String,
-    thread_origin: Option<String>,
-    thread_seq: Option<u64>,
-    /// `origin/seq` of the post answered.
-    reply_to: Option<String>,
-}
-
+/// The post forms: `csrf`, `subject` (new thread) or `thread_origin`, `thread_seq` and
+/// `reply_to` (`origin/seq`), `body`, and any number of `attachment` files.
 async fn submit_post(
     State(state): State<AppState>,
     identity: Identity,
     Path(network): Path<String>,
-    Form(form): Form<PostForm>,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    check_form_csrf(&identity, &form.csrf)?;
-    let thread = form
-        .thread_origin
-        .zip(form.thread_seq)
+    let form = MultipartForm::read(multipart, "attachment").await?;
+    check_form_csrf(&identity, &form.field("csrf"))?;
+    let thread_seq = form.field("thread_seq").trim().parse::<u64>().ok();
+    let thread = Some(form.field("thread_origin"))
+        .filter(|origin| !origin.is_empty())
+        .zip(thread_seq)
         .map(|(origin, seq)| PostRef { origin, seq });
-    let reply_to = form.reply_to.as_deref().and_then(|text| {
+    let reply_to = form.fields.get("reply_to").and_then(|text| {
         let (origin, seq) = text.split_once('/')?;
         Some(PostRef {
             origin: origin.to_owned(),
@@ -310,10 +344,11 @@ async fn submit_post(
         })
     });
     let draft = Draft {
-        subject: form.subject,
-        body: form.body,
+        subject: form.fields.get("subject").cloned(),
+        body: form.field("body"),
         thread,
         reply_to,
+        documents: super::check_documents(form.files)?,
     };
     let created = api::submit_post(&state, &identity, &network, draft).await?;
     let target = format!(

@@ -1,10 +1,472 @@
-//! The SUA report and import pages.
+//! The SUA report and import pages: `/sua/report` (per Comune and year, with filters and
+//! CSV downloads; Comune users see their own Comune), `/sua/import` (upload of an OCDS or
+//! CSV file by SUA staff, with the report of what was imported, skipped and why) and
+//! `/sua/import/{id}` (the report of an earlier import).
 
 use axum::Router;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use pico_service::http::body_limit;
+use pico_service::json::Path;
+use pico_service::web as layout;
+use serde::Deserialize;
+use serde_json::Value;
 
+use super::data_api::{self, IMPORT_BODY_LIMIT};
+use super::import::RowError;
+use super::reports::ReportQuery;
+use super::{ContractType, PROCEDURE_TYPES};
+use crate::auth::Identity;
+use crate::auth::policy::{self, Action, Scope};
+use crate::db::{self, sua_data};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::check_form_csrf;
 
 /// The report and import pages.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/sua/report", get(show_report))
+        .route("/sua/report/export.csv", get(export_report))
+        .route(
+            "/sua/import",
+            get(show_import)
+                .post(submit_import)
+                .layer(body_limit(IMPORT_BODY_LIMIT + 64 * 1024)),
+        )
+        .route("/sua/import/{id}", get(show_batch))
+}
+
+/// The filters as an HTML form sends them: empty strings mean "any".
+#[derive(Debug, Default, Deserialize)]
+struct ReportForm {
+    year: Option<String>,
+    comune: Option<String>,
+    contract_type: Option<String>,
+    procedure_code: Option<String>,
+    pnrr: Option<String>,
+    sep: Option<String>,
+}
+
+impl ReportForm {
+    fn to_query(&self) -> Result<ReportQuery, AppError> {
+        let nonempty = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let year = nonempty(&self.year)
+            .map(|y| {
+                y.parse::<i32>()
+                    .map_err(|_| AppError::invalid_field("year", "a year such as 2025"))
+            })
+            .transpose()?;
+        let procedure_code = nonempty(&self.procedure_code)
+            .map(|c| {
+                c.parse::<i64>()
+                    .map_err(|_| AppError::invalid_field("procedure_code", "an ANAC code"))
+            })
+            .transpose()?;
+        let pnrr = match nonempty(&self.pnrr).as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => return Err(AppError::invalid_field("pnrr", "true or false")),
+        };
+        Ok(ReportQuery {
+            year,
+            comune: nonempty(&self.comune),
+            contract_type: nonempty(&self.contract_type),
+            procedure_code,
+            pnrr,
+            sep: nonempty(&self.sep),
+        })
+    }
+
+    fn link(&self, sep: &str) -> String {
+        let v = |value: &Option<String>| value.clone().unwrap_or_default();
+        format!(
+            "/sua/report/export.csv?year={}&comune={}&contract_type={}&procedure_code={}&pnrr={}&sep={sep}",
+            v(&self.year),
+            v(&self.comune),
+            v(&self.contract_type),
+            v(&self.procedure_code),
+            v(&self.pnrr)
+        )
+    }
+}
+
+fn italian_amount(decimal: &str) -> String {
+    let cents = super::Euro::parse(decimal).map_or(0, super::Euro::cents);
+    super::Euro(cents).to_italian()
+}
+
+async fn show_report(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(form): Query<ReportForm>,
+) -> Result<Markup, AppError> {
+    let query = form.to_query()?;
+    let report = data_api::report_for(&state, &identity, &query).await?;
+    let staff = matches!(policy::sua_scope(&identity)?, Scope::All);
+    let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let body = html! {
+        h1 { "Report della Stazione Unica Appaltante" }
+        p { "Procedure per Comune e per anno (anno della richiesta): importi a base d'asta e aggiudicati, ribasso medio dei lotti aggiudicati, giorni medi dalla richiesta all'aggiudicazione. Le richieste non ancora prese in carico non sono contate." }
+        form method="get" action="/sua/report" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
+            div class="col-md-2" {
+                label for="f-year" class="form-label" { "Anno" }
+                input class="form-control" id="f-year" name="year" inputmode="numeric" pattern="[0-9]{4}" value=(form.year.clone().unwrap_or_default());
+            }
+            @if staff {
+                div class="col-md-2" {
+                    label for="f-comune" class="form-label" { "Codice Comune" }
+                    input class="form-control" id="f-comune" name="comune" inputmode="numeric" pattern="[0-9]{6}" value=(form.comune.clone().unwrap_or_default());
+                }
+            }
+            div class="col-md-2" {
+                label for="f-type" class="form-label" { "Tipo di contratto" }
+                select class="form-select" id="f-type" name="contract_type" {
+                    option value="" { "Tutti" }
+                    @for kind in ContractType::ALL {
+                        option value=(kind.as_str()) selected[selected(&form.contract_type, kind.as_str())] { (kind.label()) }
+                    }
+                }
+            }
+            div class="col-md-3" {
+                label for="f-procedure" class="form-label" { "Procedura" }
+                select class="form-select" id="f-procedure" name="procedure_code" {
+                    option value="" { "Tutte" }
+                    @for (code, label) in PROCEDURE_TYPES {
+                        option value=(code) selected[selected(&form.procedure_code, &code.to_string())] { (code) " — " (label) }
+                    }
+                }
+            }
+            div class="col-md-2" {
+                label for="f-pnrr" class="form-label" { "PNRR" }
+                select class="form-select" id="f-pnrr" name="pnrr" {
+                    option value="" { "Tutte" }
+                    option value="true" selected[selected(&form.pnrr, "true")] { "Solo PNRR" }
+                    option value="false" selected[selected(&form.pnrr, "false")] { "Escluso PNRR" }
+                }
+            }
+            div class="col-md-1" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
+        }
+        p {
+            "Scarica: "
+            a href=(form.link("semicolon")) { "CSV (separatore ;)" } " · "
+            a href=(form.link("comma")) { "CSV (separatore ,)" }
+        }
+        @if report.lines.is_empty() {
+            p id="no-report" { "Nessuna procedura per questi filtri." }
+        } @else {
+            div class="table-responsive" {
+                table class="table" id="report" {
+                    caption { "Procedure per Comune e anno" }
+                    thead { tr {
+                        th scope="col" { "Anno" } th scope="col" { "Comune" } th scope="col" class="text-end" { "Procedure" }
+                        th scope="col" class="text-end" { "Importo stimato" } th scope="col" class="text-end" { "Importo aggiudicato" }
+                        th scope="col" class="text-end" { "Lotti aggiudicati" } th scope="col" class="text-end" { "Ribasso medio" }
+                        th scope="col" class="text-end" { "Giorni medi all'aggiudicazione" }
+                    } }
+                    tbody {
+                        @for l in &report.lines {
+                            tr {
+                                td { (l.year.map(|y| y.to_string()).unwrap_or_default()) }
+                                td { @match (&l.comune_code, &l.comune_name) {
+                                    (Some(code), Some(name)) => { (name) " (" (code) ")" },
+                                    _ => { em { "Enti diversi dai Comuni della Provincia (importati)" } },
+                                } }
+                                td class="text-end" { (l.procedures) }
+                                td class="text-end" { (italian_amount(&l.estimated_amount)) }
+                                td class="text-end" { (italian_amount(&l.awarded_amount)) }
+                                td class="text-end" { (l.awarded_lots) }
+                                td class="text-end" { (l.average_ribasso.as_deref().map_or_else(|| "—".to_owned(), |r| format!("{} %", r.replace('.', ",")))) }
+                                td class="text-end" { (l.average_days_to_award.map_or_else(|| "—".to_owned(), |d| format!("{d:.1}").replace('.', ","))) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th scope="row" colspan="2" { "Totale" }
+                        td class="text-end" { (report.totals.procedures) }
+                        td class="text-end" { (italian_amount(&report.totals.estimated_amount)) }
+                        td class="text-end" { (italian_amount(&report.totals.awarded_amount)) }
+                        td class="text-end" { (report.totals.awarded_lots) }
+                        td class="text-end" { (report.totals.average_ribasso.as_deref().map_or_else(|| "—".to_owned(), |r| format!("{} %", r.replace('.', ",")))) }
+                        td class="text-end" { (report.totals.average_days_to_award.map_or_else(|| "—".to_owned(), |d| format!("{d:.1}").replace('.', ","))) }
+                    } }
+                }
+            }
+        }
+        @if staff {
+            p { a href="/sua/import" { "Importa procedure (OCDS ANAC o CSV)" } " · " a href="/v1/sua/ocds" { "Dati aperti OCDS delle procedure pubblicate" } }
+        }
+    };
+    Ok(layout::page(
+        &state.chrome(Some(&identity), "/sua/report"),
+        "Report SUA",
+        &body,
+    ))
+}
+
+async fn export_report(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(form): Query<ReportForm>,
+) -> Result<Response, AppError> {
+    data_api::report_csv(&state, &identity, &form.to_query()?).await
+}
+
+fn import_form(csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/sua/import" enctype="multipart/form-data" class="mb-4" {
+            input type="hidden" name="csrf" value=(csrf);
+            div class="mb-3" {
+                label for="file" class="form-label" { "File (massimo " (IMPORT_BODY_LIMIT / (1024 * 1024)) " MB; per file più grandi usate il comando pico-node sua import)" }
+                input type="file" class="form-control" id="file" name="file" required accept=".json,.jsonl,.csv,application/json,text/csv";
+            }
+            div class="mb-3" {
+                label for="format" class="form-label" { "Formato" }
+                select class="form-select" id="format" name="format" {
+                    option value="" { "Riconosci dal file" }
+                    option value="ocds" { "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)" }
+                    option value="csv" { "CSV (una riga per lotto)" }
+                }
+            }
+            button type="submit" class="btn btn-primary" id="import" { "Importa" }
+        }
+    }
+}
+
+async fn show_import(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Markup, AppError> {
+    policy::authorize(&identity, Action::ManageProcedures)?;
+    let batches = state
+        .db
+        .call(|conn| sua_data::batches(conn, None, 20).map_err(AppError::from))
+        .await?;
+    let csrf = identity.csrf().unwrap_or_default().to_owned();
+    let body = html! {
+        h1 { "Importa procedure" }
+        p { "Importa procedure esistenti dai rilasci OCDS compilati pubblicati da ANAC o da un file CSV con una riga per lotto (colonne descritte nella documentazione del nodo). L'importazione avviene tutta insieme o per niente; le procedure già importate sono saltate, quindi importare due volte lo stesso file non crea doppioni." }
+        (import_form(&csrf))
+        @if !batches.is_empty() {
+            h2 class="h4" { "Importazioni recenti" }
+            table class="table" id="batches" {
+                thead { tr { th scope="col" { "N." } th scope="col" { "File" } th scope="col" { "Formato" } th scope="col" class="text-end" { "Importate" } th scope="col" class="text-end" { "Saltate" } th scope="col" { "Da" } th scope="col" { "Quando" } } }
+                tbody {
+                    @for b in &batches {
+                        tr {
+                            td { a href=(format!("/sua/import/{}", b.id)) { (b.id) } }
+                            td { (b.filename) }
+                            td { (b.format) }
+                            td class="text-end" { (b.imported) }
+                            td class="text-end" { (b.skipped) }
+                            td { (b.actor) }
+                            td { (db::rfc3339(b.at)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(
+        &state.chrome(Some(&identity), "/sua/import"),
+        "Importa procedure",
+        &body,
+    ))
+}
+
+/// The report of an import (fresh or stored), from its JSON form.
+fn report_view(report: &Value) -> Markup {
+    let count = |name: &str| report["counts"][name].as_u64().unwrap_or(0);
+    let list = |name: &str| report[name].as_array().cloned().unwrap_or_default();
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    html! {
+        dl class="row" id="import-counts" {
+            dt class="col-sm-4" { "File" } dd class="col-sm-8" { (text(&report["filename"])) " (" (text(&report["format"])) ", SHA-256 " code { (text(&report["sha256"])) } ")" }
+            dt class="col-sm-4" { "Record letti" } dd class="col-sm-8" { (count("records")) }
+            dt class="col-sm-4" { "Procedure importate" } dd class="col-sm-8" id="imported-count" { (count("imported")) }
+            dt class="col-sm-4" { "Lotti (aggiudicati, con contratto)" } dd class="col-sm-8" { (count("lots")) " (" (count("awards")) ", " (count("contracts")) ")" }
+            dt class="col-sm-4" { "Collegate a un Comune della Provincia" } dd class="col-sm-8" { (count("linked_to_comune")) }
+            dt class="col-sm-4" { "Altri enti (senza Comune)" } dd class="col-sm-8" { (count("other_buyers")) }
+            dt class="col-sm-4" { "Saltati" } dd class="col-sm-8" id="skipped-count" { (count("skipped")) }
+            dt class="col-sm-4" { "Avvisi" } dd class="col-sm-8" { (count("warnings")) }
+        }
+        @let imported = list("imported");
+        @if !imported.is_empty() {
+            h2 class="h4" { "Importate" }
+            table class="table table-sm" id="imported" {
+                thead { tr { th scope="col" { "Chiave" } th scope="col" { "Procedura" } th scope="col" { "Stato" } th scope="col" class="text-end" { "Lotti" } th scope="col" { "Ente" } th scope="col" { "Comune" } } }
+                tbody { @for r in &imported { tr {
+                    td { (text(&r["key"])) }
+                    td { (r["procedure_id"]) }
+                    td { (text(&r["state"])) }
+                    td class="text-end" { (r["lots"]) }
+                    td { (text(&r["buyer_name"])) }
+                    td { @if r["comune_code"].is_null() { em { "non è un Comune della Provincia" } } @else { (text(&r["comune_code"])) } }
+                } } }
+            }
+        }
+        @let skipped = list("skipped");
+        @if !skipped.is_empty() {
+            h2 class="h4" { "Saltati" }
+            table class="table table-sm" id="skipped" {
+                thead { tr { th scope="col" { "Chiave" } th scope="col" { "Riga" } th scope="col" { "Motivo" } } }
+                tbody { @for s in &skipped { tr {
+                    td { (s["key"].as_str().unwrap_or("—")) }
+                    td { (s["line"].as_u64().map(|l| l.to_string()).unwrap_or_default()) }
+                    td { (text(&s["reason"])) }
+                } } }
+            }
+        }
+        @let warnings = list("warnings");
+        @if !warnings.is_empty() {
+            h2 class="h4" { "Avvisi" }
+            ul id="warnings" { @for w in &warnings { li { strong { (text(&w["key"])) } ": " (text(&w["message"])) } } }
+        }
+        @if report["omitted"].as_u64().unwrap_or(0) > 0 {
+            p { "Altre " (report["omitted"]) " voci non sono elencate; i conteggi le includono." }
+        }
+    }
+}
+
+fn row_errors(errors: &[RowError], count: u64) -> Markup {
+    html! {
+        div class="alert alert-danger" role="alert" {
+            p class="mb-0" { "Il file ha " (count) " problemi: non è stato importato nulla. Correggete le righe indicate e riprovate." }
+        }
+        table class="table table-sm" id="row-errors" {
+            thead { tr { th scope="col" { "Riga" } th scope="col" { "Colonna" } th scope="col" { "Problema" } } }
+            tbody { @for e in errors { tr { td { (e.line) } td { (e.field.clone().unwrap_or_default()) } td { (e.message) } } } }
+        }
+    }
+}
+
+async fn submit_import(
+    State(state): State<AppState>,
+    identity: Identity,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    policy::authorize(&identity, Action::ManageProcedures)?;
+    let mut csrf = String::new();
+    let mut format = String::new();
+    let mut file: Option<(String, axum::body::Bytes)> = None;
+    let unreadable = |err: axum::extract::multipart::MultipartError| {
+        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::invalid_field("form", "the form could not be read")
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let data = field.bytes().await.map_err(unreadable)?;
+                file = Some((name, data));
+            }
+            "csrf" => csrf = field.text().await.map_err(unreadable)?,
+            "format" => format = field.text().await.map_err(unreadable)?,
+            _ => {}
+        }
+    }
+    check_form_csrf(&identity, &csrf)?;
+    let (name, data) = file
+        .filter(|(_, data)| !data.is_empty())
+        .ok_or_else(|| AppError::invalid_field("file", "choose a file to import"))?;
+    let filename = super::import::safe_filename(&name);
+    let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
+    let (status, result) = match outcome {
+        Ok(report) => {
+            let value = serde_json::to_value(&report).unwrap_or_default();
+            (
+                StatusCode::OK,
+                html! {
+                    div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
+                    (report_view(&value))
+                },
+            )
+        }
+        Err(AppError::Problem(problem)) if problem.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            (StatusCode::UNPROCESSABLE_ENTITY, problem_view(&problem))
+        }
+        Err(err) => return Err(err),
+    };
+    let csrf = identity.csrf().unwrap_or_default().to_owned();
+    let body = html! {
+        h1 { "Importa procedure" }
+        (result)
+        h2 class="h4 mt-4" { "Importa un altro file" }
+        (import_form(&csrf))
+        p { a href="/sua/report" { "Vai al report" } }
+    };
+    Ok((
+        status,
+        layout::page(
+            &state.chrome(Some(&identity), "/sua/import"),
+            "Importa procedure",
+            &body,
+        ),
+    )
+        .into_response())
+}
+
+/// A refused import, as the page shows it: the row problems as a table.
+fn problem_view(problem: &pico_service::Problem) -> Markup {
+    let document = serde_json::to_value(problem).unwrap_or_default();
+    let rows: Vec<RowError> = document["rows"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| RowError {
+                    line: r["line"].as_u64().unwrap_or(0),
+                    field: r["field"].as_str().map(str::to_owned),
+                    message: r["message"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if rows.is_empty() {
+        html! {
+            div class="alert alert-danger" role="alert" { p class="mb-0" { (problem.detail().unwrap_or("Il file non può essere importato.")) } }
+        }
+    } else {
+        row_errors(
+            &rows,
+            document["problems"].as_u64().unwrap_or(rows.len() as u64),
+        )
+    }
+}
+
+async fn show_batch(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    policy::authorize(&identity, Action::ManageProcedures)?;
+    let batch = state
+        .db
+        .call(move |conn| sua_data::batch(conn, id).map_err(AppError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let report: Value = serde_json::from_str(&batch.report).unwrap_or_default();
+    let body = html! {
+        nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/sua/import" { "Importa procedure" } } li class="breadcrumb-item active" aria-current="page" { "Importazione " (batch.id) } } }
+        h1 { "Importazione " (batch.id) }
+        p { "Eseguita da " (batch.actor) " il " (db::rfc3339(batch.at)) "." }
+        (report_view(&report))
+    };
+    Ok(layout::page(
+        &state.chrome(Some(&identity), "/sua/import"),
+        &format!("Importazione {}", batch.id),
+        &body,
+    ))
 }

@@ -10,8 +10,15 @@
 pub mod api;
 pub mod data_api;
 pub mod data_pages;
+pub mod day;
+pub mod fiscal;
+pub mod forms;
+pub mod import;
 pub mod national;
+pub mod ocds;
+pub mod ops;
 pub mod pages;
+pub mod reports;
 
 use std::fmt;
 
@@ -81,58 +88,70 @@ impl fmt::Display for Cup {
 }
 
 /// A CPV code (Common Procurement Vocabulary, Reg. (EC) 213/2008): eight digits, a dash and
-/// a check digit (`72322000-8`).
+/// a check digit (`72322000-8`), and one of the 9,454 codes of the vocabulary.
 ///
-/// The check digit is the sum of the eight digits weighted 3, 7, 1, 3, 7, 1, 3, 7, modulo
-/// 10. The regulation does not print the algorithm; this one reproduces the check digit of
-/// every CPV code in the real ANAC releases we ship as fixtures (40 distinct codes) and the
-/// division codes of the vocabulary, and is tested on them.
+/// The check digits of CPV 2008 follow no single formula (a 3-7-1 weighted sum modulo 10
+/// fits 94 % of them; divisions such as 09 and 42 are offset), so a code is checked against
+/// the vocabulary itself, shipped in `node/data/cpv_2008.csv` (see its PROVENANCE.md).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cpv(String);
 
-impl Cpv {
-    const WEIGHTS: [u32; 8] = [3, 7, 1, 3, 7, 1, 3, 7];
+/// The CPV 2008 vocabulary: (code with check digit, English label), sorted by code.
+static CPV_VOCABULARY: std::sync::LazyLock<Vec<(String, String)>> =
+    std::sync::LazyLock::new(|| {
+        csv::Reader::from_reader(include_str!("../../data/cpv_2008.csv").as_bytes())
+            .deserialize::<(String, String)>()
+            .filter_map(Result::ok)
+            .collect()
+    });
 
-    /// Parses a CPV code. Without the check digit (`72322000`) the digit is computed; with a
-    /// wrong one the error says which digit was expected.
+impl Cpv {
+    /// Parses a CPV code. Without the check digit (`72322000`) the vocabulary supplies it;
+    /// with a wrong one the error names the right code.
     pub fn parse(text: &str) -> Result<Cpv, String> {
         let trimmed = text.trim();
         let (digits, check) = match trimmed.split_once('-') {
             Some((digits, check)) => (digits, Some(check)),
             None => (trimmed, None),
         };
-        if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let shaped = digits.len() == 8
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && check.is_none_or(|c| c.len() == 1 && c.as_bytes()[0].is_ascii_digit());
+        if !shaped {
             return Err(format!(
                 "{trimmed:?} is not a CPV code: a CPV code is 8 digits, a dash and a check digit, such as 72322000-8"
             ));
         }
-        let expected = Self::check_digit(digits);
+        let Some((code, label)) = Self::lookup(digits) else {
+            return Err(format!(
+                "{trimmed:?} is not in the CPV 2008 vocabulary (Reg. (EC) 213/2008): check the code"
+            ));
+        };
         match check {
-            None => Ok(Cpv(format!("{digits}-{expected}"))),
-            Some(check) if check == expected.to_string() => Ok(Cpv(trimmed.to_owned())),
-            Some(check) if check.len() == 1 && check.as_bytes()[0].is_ascii_digit() => {
-                Err(format!(
-                    "{trimmed:?}: the CPV check digit is wrong (expected {digits}-{expected}); check the code against the CPV vocabulary"
-                ))
-            }
-            Some(_) => Err(format!(
-                "{trimmed:?} is not a CPV code: after the dash comes one check digit, such as 72322000-8"
+            Some(check) if !code.ends_with(check) => Err(format!(
+                "{trimmed:?}: the CPV check digit is wrong; the vocabulary has {code} ({label})"
             )),
+            _ => Ok(Cpv(code.to_owned())),
         }
     }
 
-    fn check_digit(digits: &str) -> u32 {
-        digits
-            .bytes()
-            .zip(Self::WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum::<u32>()
-            % 10
+    /// The vocabulary entry whose first eight digits are `digits`.
+    fn lookup(digits: &str) -> Option<(&'static str, &'static str)> {
+        let vocabulary = &*CPV_VOCABULARY;
+        vocabulary
+            .binary_search_by(|(code, _)| code[..8].cmp(digits))
+            .ok()
+            .map(|at| (vocabulary[at].0.as_str(), vocabulary[at].1.as_str()))
     }
 
     /// The full code with its check digit.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The official English label (`Data management services`).
+    pub fn label(&self) -> &'static str {
+        Self::lookup(&self.0[..8]).map_or("", |(_, label)| label)
     }
 
     /// The division: the first two digits (`72` for IT services), the level the national
@@ -650,6 +669,55 @@ impl State {
     }
 }
 
+/// The state of a lot: open until awarded, or closed without an award (deserted: no
+/// valid bids; cancelled: withdrawn from the procedure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LotStatus {
+    /// Open: to be awarded.
+    Active,
+    /// Awarded to a supplier.
+    Awarded,
+    /// No valid bids.
+    Deserted,
+    /// Withdrawn from the procedure.
+    Cancelled,
+}
+
+impl LotStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LotStatus::Active => "active",
+            LotStatus::Awarded => "awarded",
+            LotStatus::Deserted => "deserted",
+            LotStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The Italian label.
+    pub fn label(self) -> &'static str {
+        match self {
+            LotStatus::Active => "In corso",
+            LotStatus::Awarded => "Aggiudicato",
+            LotStatus::Deserted => "Deserto",
+            LotStatus::Cancelled => "Annullato",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<LotStatus> {
+        [
+            LotStatus::Active,
+            LotStatus::Awarded,
+            LotStatus::Deserted,
+            LotStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
 /// Attachment content types accepted on requests and procedures.
 pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = crate::helpdesk::ALLOWED_ATTACHMENT_TYPES;
 /// Largest attachment.
@@ -709,13 +777,28 @@ mod tests {
     ];
 
     #[test]
-    fn cpv_check_digit_matches_real_codes() {
+    fn cpv_codes_are_checked_against_the_vocabulary() {
+        assert_eq!(CPV_VOCABULARY.len(), 9_454);
+        assert!(CPV_VOCABULARY.windows(2).all(|w| w[0].0 < w[1].0));
         for code in ANAC_CPV {
             assert_eq!(Cpv::parse(code).map(|c| c.0), Ok((*code).to_owned()));
         }
+        // Codes whose check digit no formula gives: electricity, diesel, turbines.
+        for code in ["09310000-5", "09134100-8", "42100000-0"] {
+            assert_eq!(Cpv::parse(code).map(|c| c.0), Ok(code.to_owned()));
+        }
         assert_eq!(Cpv::parse("72322000").map(|c| c.0), Ok("72322000-8".into()));
+        assert_eq!(
+            Cpv::parse("72322000-8").map(|c| c.label()),
+            Ok("Data management services")
+        );
         let wrong = Cpv::parse("72322000-7").expect_err("wrong digit");
-        assert!(wrong.contains("expected 72322000-8"), "{wrong}");
+        assert!(wrong.contains("the vocabulary has 72322000-8"), "{wrong}");
+        let unknown = Cpv::parse("72322999-1").expect_err("not a code");
+        assert!(
+            unknown.contains("not in the CPV 2008 vocabulary"),
+            "{unknown}"
+        );
         assert!(Cpv::parse("7232200-8").is_err());
         assert!(Cpv::parse("7232200X-8").is_err());
         assert!(Cpv::parse("72322000-88").is_err());

@@ -380,6 +380,26 @@ async fn show_dashboard(
             vec![
                 ("Help Desk: tutte le richieste", "/helpdesk"),
                 ("Richieste in ritardo", "/helpdesk?overdue=true"),
+                (
+                    "SUA: richieste dei Comuni da esaminare",
+                    "/sua?state=submitted",
+                ),
+                ("SUA: tutte le procedure", "/sua"),
+                ("SUA: convenzioni", "/sua/convenzioni"),
+                ("SUA: report per Comune e anno", "/sua/report"),
+                ("SUA: importa procedure (OCDS ANAC, CSV)", "/sua/import"),
+            ],
+        ),
+        Role::Operator(module) if *module == crate::auth::Module::Sua => (
+            "Operatore della Stazione Unica Appaltante".into(),
+            vec![
+                ("Richieste dei Comuni da esaminare", "/sua?state=submitted"),
+                ("Procedure in valutazione", "/sua?state=evaluation"),
+                ("Tutte le procedure", "/sua"),
+                ("Nuova iniziativa aggregata", "/sua/iniziative/nuova"),
+                ("Convenzioni", "/sua/convenzioni"),
+                ("Report per Comune e anno", "/sua/report"),
+                ("Importa procedure (OCDS ANAC, CSV)", "/sua/import"),
             ],
         ),
         Role::Operator(module) if *module == crate::auth::Module::Helpdesk => (
@@ -388,6 +408,13 @@ async fn show_dashboard(
                 ("Richieste nuove", "/helpdesk?status=new"),
                 ("Richieste in ritardo", "/helpdesk?overdue=true"),
                 ("Tutte le richieste", "/helpdesk"),
+            ],
+        ),
+        Role::Operator(module) if *module == crate::auth::Module::Community => (
+            "Operatore Community".into(),
+            vec![
+                ("Buone pratiche", "/buone-pratiche"),
+                ("Nuova buona pratica", "/buone-pratiche/nuova"),
             ],
         ),
         Role::Operator(module) => (format!("Operatore del modulo {}", module.as_str()), vec![]),
@@ -403,6 +430,10 @@ async fn show_dashboard(
                 vec![
                     ("Le richieste del Comune", "/helpdesk"),
                     ("Apri una richiesta", "/helpdesk/new"),
+                    ("Le procedure della SUA per il Comune", "/sua"),
+                    ("Nuova richiesta alla SUA", "/sua/richieste/nuova"),
+                    ("Convenzioni con la SUA", "/sua/convenzioni"),
+                    ("Report SUA del Comune", "/sua/report"),
                 ],
             )
         }

@@ -69,20 +69,12 @@ async fn logout(client: &fantoccini::Client) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn comune_user_and_operator_converse_in_the_browser() {
+/// A headless Chromium session, or `None` (with a message) when it is not installed.
+async fn browser() -> Option<(Driver, fantoccini::Client, tempfile::TempDir)> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         eprintln!("skipping: {CHROMEDRIVER} or {CHROMIUM} not installed");
-        return;
+        return None;
     }
-    let app = TestApp::spawn("026").await;
-    add_user(
-        &app.config,
-        "comune.treviso",
-        &Role::Comune(ComuneCode::parse("026086").unwrap()),
-    );
-    add_user(&app.config, "operatore", &Role::Operator(Module::Helpdesk));
-
     // A free port for chromedriver: bind, read, release (chromedriver cannot take a socket).
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -96,7 +88,7 @@ async fn comune_user_and_operator_converse_in_the_browser() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let _driver = Driver(child);
+    let driver = Driver(child);
     let profile = tempfile::tempdir().unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -126,6 +118,21 @@ async fn comune_user_and_operator_converse_in_the_browser() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let client = client.expect("chromedriver did not start");
+    Some((driver, client, profile))
+}
+
+#[tokio::test]
+async fn comune_user_and_operator_converse_in_the_browser() {
+    let Some((_driver, client, _profile)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn("026").await;
+    add_user(
+        &app.config,
+        "comune.treviso",
+        &Role::Comune(ComuneCode::parse("026086").unwrap()),
+    );
+    add_user(&app.config, "operatore", &Role::Operator(Module::Helpdesk));
     let base = app.url("");
 
     // The Comune user opens a request.
@@ -200,4 +207,213 @@ async fn comune_user_and_operator_converse_in_the_browser() {
     assert!(text.contains("(Provincia)"), "{text}");
     client.close().await.unwrap();
     app.stop().await;
+}
+
+async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until the browser is on a page whose path satisfies `done`.
+async fn wait_path(client: &fantoccini::Client, done: impl Fn(&str) -> bool) -> String {
+    for _ in 0..400 {
+        let path = client.current_url().await.unwrap().path().to_owned();
+        if done(&path) {
+            return path;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the browser stayed on {}",
+        client.current_url().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_community_operator_writes_and_publishes_a_practice_with_the_forms() {
+    let Some((_driver, client, _profile)) = browser().await else {
+        return;
+    };
+    let mut hub = crate::federation::Hub::init();
+    hub.start().await;
+    let (dir, mut config) = crate::helpers::init_dir("026");
+    config.federation.hub_url = hub.url();
+    config.federation.poll_interval_ms = 100;
+    config.federation.retry_base_ms = 50;
+    config.federation.retry_max_secs = 1;
+    hub.enrol(&config, "026");
+    add_user(&config, "comunicazione", &Role::Operator(Module::Community));
+    let app = TestApp::start(dir, config).await;
+    let base = app.url("");
+    let files = tempfile::tempdir().unwrap();
+    let pdf_path = files.path().join("linee-guida.pdf");
+    let pdf = b"%PDF-1.7\nlinee guida della centrale di committenza\n%%EOF\n".to_vec();
+    std::fs::write(&pdf_path, &pdf).unwrap();
+
+    // The dashboard leads to the form.
+    login(&client, &base, "comunicazione").await;
+    client.goto(&format!("{base}/dashboard")).await.unwrap();
+    click(&client, "a[href='/buone-pratiche/nuova']").await;
+    client
+        .wait()
+        .for_element(Locator::Id("practice-form"))
+        .await
+        .unwrap();
+
+    // A Comune of another Province: the form comes back with a message and the input kept.
+    type_into(&client, "title", "Centrale di committenza condivisa").await;
+    type_into(&client, "summary", "Dieci Comuni, una centrale.").await;
+    client
+        .find(Locator::Id("module"))
+        .await
+        .unwrap()
+        .select_by_value("sua")
+        .await
+        .unwrap();
+    type_into(&client, "comuni", "017029").await;
+    type_into(&client, "tags", "appalti, aggregazione").await;
+    type_into(&client, "body", "Come abbiamo organizzato la centrale.").await;
+    click(&client, "#save-practice").await;
+    let error = client
+        .wait()
+        .for_element(Locator::Id("form-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("Comuni coinvolti"), "{error}");
+    assert!(error.contains("017029"), "{error}");
+    let kept = client
+        .find(Locator::Id("title"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Centrale di committenza condivisa"));
+    let module = client
+        .find(Locator::Id("module"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(module.as_deref(), Some("sua"));
+
+    // Fixed, with the attachment, as a draft.
+    type_into(&client, "comuni", "026086").await;
+    client
+        .find(Locator::Id("attachment"))
+        .await
+        .unwrap()
+        .send_keys(&pdf_path.display().to_string())
+        .await
+        .unwrap();
+    click(&client, "#save-practice").await;
+    let path = wait_path(&client, |p| {
+        p.starts_with("/buone-pratiche/") && !p.ends_with("/nuova")
+    })
+    .await;
+    let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await;
+    let text = text.unwrap();
+    assert!(text.contains("Centrale di committenza condivisa"), "{text}");
+    assert!(text.contains("Bozza"), "{text}");
+    assert!(text.contains("linee-guida.pdf"), "{text}");
+    let anonymous = reqwest::get(app.url(&format!("/buone-pratiche/{id}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.status(),
+        reqwest::StatusCode::NOT_FOUND,
+        "a draft is not public"
+    );
+
+    // Published: public and national.
+    click(&client, "#edit-practice").await;
+    client
+        .wait()
+        .for_element(Locator::Id("practice-form"))
+        .await
+        .unwrap();
+    click(&client, "label[for='visibility-public']").await;
+    click(&client, "label[for='federation-national']").await;
+    click(&client, "#save-practice").await;
+    wait_path(&client, |p| p == format!("/buone-pratiche/{id}")).await;
+    client
+        .wait()
+        .for_element(Locator::Css(".badge.bg-primary"))
+        .await
+        .unwrap();
+    logout(&client).await;
+
+    // Anyone sees it on the public page, with its attachment.
+    client
+        .goto(&format!("{base}/buone-pratiche/{id}"))
+        .await
+        .unwrap();
+    let text = client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("Centrale di committenza condivisa"), "{text}");
+    assert!(!text.contains("Bozza"), "{text}");
+    let href = client
+        .find(Locator::Css(".practice-attachment a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = reqwest::get(app.url(&href))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.to_vec(), pdf);
+
+    // ... and so does the national library, with the file's bytes.
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
+    let mut served = Vec::new();
+    for _ in 0..200 {
+        let response = reqwest::get(format!("{}/v1/attachments/{sha}", hub.url()))
+            .await
+            .unwrap();
+        if response.status() == reqwest::StatusCode::OK {
+            served = response.bytes().await.unwrap().to_vec();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(served, pdf);
+    let library = hub.get("/v1/practices?province=026").await;
+    assert_eq!(
+        library["items"][0]["title"], "Centrale di committenza condivisa",
+        "{library:#}"
+    );
+    client.close().await.unwrap();
+    app.stop().await;
+    hub.stop().await;
 }

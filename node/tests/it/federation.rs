@@ -22,6 +22,7 @@ pub(crate) struct Hub {
     port: u16,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    state: Option<pico_hub::state::AppState>,
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -35,6 +36,11 @@ pub(crate) fn free_port() -> u16 {
 impl Hub {
     /// An initialised hub, not started, that will listen on a free port.
     pub(crate) fn init() -> Hub {
+        Hub::init_with(|_| {})
+    }
+
+    /// An initialised hub whose config is adjusted by `adjust`.
+    pub(crate) fn init_with(adjust: impl FnOnce(&mut HubConfig)) -> Hub {
         let dir = tempfile::tempdir().unwrap();
         let mut config = HubConfig {
             data_dir: dir.path().join("hub"),
@@ -46,6 +52,7 @@ impl Hub {
         config.http.rate_limit_per_minute = 1_000_000;
         config.quota.push_burst = 100_000;
         config.quota.pushes_per_minute = 1_000_000;
+        adjust(&mut config);
         pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
         Hub {
             _dir: dir,
@@ -53,7 +60,13 @@ impl Hub {
             port: free_port(),
             stop: None,
             task: None,
+            state: None,
         }
+    }
+
+    /// The running hub's budget of in-flight push bytes.
+    pub(crate) fn admission(&self) -> pico_hub::admission::Admission {
+        self.state.as_ref().unwrap().admission.clone()
     }
 
     pub(crate) fn url(&self) -> String {
@@ -74,6 +87,7 @@ impl Hub {
 
     pub(crate) async fn start(&mut self) {
         let state = pico_hub::open(&self.config).unwrap();
+        self.state = Some(state.clone());
         let server = Server::bind(&format!("127.0.0.1:{}", self.port))
             .await
             .unwrap();
@@ -332,6 +346,104 @@ async fn snapshot_then_deltas_reach_the_hub_exactly() {
         StatusCode::FORBIDDEN
     );
 
+    node.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_busy_hub_is_retried_with_the_same_bytes_until_it_takes_the_push() {
+    let mut hub = Hub::init_with(|config| {
+        config.ingest.max_inflight_bytes = 1024 * 1024;
+        config.ingest.admission_wait_ms = 50;
+    });
+    hub.start().await;
+    // Other pushes hold the hub's whole budget.
+    let held = hub
+        .admission()
+        .admit(Some(1024 * 1024), 16 * 1024 * 1024)
+        .await
+        .unwrap();
+    let (dir, config, token) = node_config(&hub.url());
+    hub.enrol(&config, "026");
+    let node = TestApp::start(dir, config).await;
+    import(&node, &token, "key=cig", appalti_csv(0..200, &[], 0)).await;
+    set_federation(&node, &token, "national").await;
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = status(&node, &token).await;
+        if last["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("503") && e.contains("busy"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        last["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("busy"),
+        "{last:#}"
+    );
+    assert_eq!(last["pending"], 1);
+    assert_eq!(last["hub_reachable"], true);
+    assert_eq!(hub.head("026").await, 0);
+
+    drop(held);
+    let published = wait_published(&node, &token).await;
+    assert_eq!(published["head_seq"], 1);
+    assert_eq!(published["open_alarms"], 0, "a busy hub is not an alarm");
+    assert_same_rows(&node, &hub, 200).await;
+    node.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn setting_a_dataset_off_withdraws_its_rows_from_the_hub() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let (dir, config, token) = node_config(&hub.url());
+    hub.enrol(&config, "026");
+    let node = TestApp::start(dir, config).await;
+    import(&node, &token, "key=cig", appalti_csv(0..120, &[], 0)).await;
+    set_federation(&node, &token, "national").await;
+    wait_published(&node, &token).await;
+    assert_same_rows(&node, &hub, 120).await;
+
+    // Off: one signed withdrawal, written with the setting; the hub drops the rows.
+    let response = set_federation(&node, &token, "off").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["entries"], json!([2]), "{report:#}");
+    let published = wait_published(&node, &token).await;
+    assert_eq!(published["head_seq"], 2);
+    assert!(hub.rows("appalti", "026").await.is_empty());
+    assert_eq!(hub.get("/v1/datasets").await["items"], json!([]));
+    assert_eq!(node_rows(&node).await.len(), 120, "local rows are kept");
+    // Changes while off are not published.
+    import(&node, &token, "", appalti_csv(0..125, &[1], 1)).await;
+    assert_eq!(status(&node, &token).await["head_seq"], 2);
+
+    // National again: a full snapshot of the current rows.
+    let response = set_federation(&node, &token, "national").await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["entries"],
+        json!([3])
+    );
+    let published = wait_published(&node, &token).await;
+    assert_eq!(published["open_alarms"], 0, "{published:#}");
+    assert_same_rows(&node, &hub, 125).await;
+    let datasets = hub.get("/v1/datasets").await;
+    assert_eq!(datasets["items"][0]["rows"], 125);
+    assert_eq!(datasets["items"][0]["contributors"][0]["last_seq"], 3);
+
+    // Setting it to what it already is signs nothing.
+    let response = set_federation(&node, &token, "national").await;
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["entries"],
+        json!([])
+    );
     node.stop().await;
     hub.stop().await;
 }

@@ -164,3 +164,193 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(body["status"], status.as_u16());
     body
 }
+
+/// A browser-like session: a cookie-keeping client signed in as `username` (created with
+/// [`add_user`]) and the session's CSRF token for forms.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+/// The value of the first `name="csrf"` hidden input of a page.
+pub fn form_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs in through the login form.
+pub async fn login(app: &TestApp, username: &str) -> Session {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let login_csrf = form_csrf(&page);
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", login_csrf.as_str()),
+            ("next", "/dashboard"),
+            ("username", username),
+            ("password", &password_of(username)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "login of {username}");
+    let dashboard = client
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    Session {
+        csrf: form_csrf(&dashboard),
+        client,
+    }
+}
+
+impl TestApp {
+    /// Sends `body` as JSON with `method` (PUT, PATCH, DELETE…).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = reqwest::Client::new().request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+/// Headless Chromium driven through chromedriver (WebDriver), as in `browser.rs`: `None`
+/// (with a message) when chromium or chromedriver is not installed.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    _driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+impl Browser {
+    pub async fn start() -> Option<Browser> {
+        if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
+        {
+            eprintln!("skipping: {CHROMEDRIVER} or {CHROMIUM} not installed");
+            return None;
+        }
+        // A free port for chromedriver: bind, read, release (chromedriver cannot take a socket).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = tokio::process::Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        // chromedriver needs a moment to listen: retry the session, bounded.
+        for _ in 0..100 {
+            if let Ok(client) = fantoccini::ClientBuilder::new(connector.clone())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                return Some(Browser {
+                    client,
+                    _driver: driver,
+                    _profile: profile,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+
+    /// Signs in through the login form and waits for the page after it.
+    pub async fn login(&self, base: &str, username: &str) {
+        use fantoccini::Locator;
+        let client = &self.client;
+        client.goto(&format!("{base}/login")).await.unwrap();
+        client
+            .find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .send_keys(username)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(&password_of(username))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form[action='/login'] button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The login page has an h1 too: wait for the navigation away from it first.
+        for _ in 0..200 {
+            if client.current_url().await.unwrap().path() != "/login" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        client.wait().for_element(Locator::Css("h1")).await.unwrap();
+    }
+
+    /// Signs out and waits for the login link.
+    pub async fn logout(&self) {
+        use fantoccini::Locator;
+        self.client
+            .find(Locator::Css("form[action='/logout'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.client
+            .wait()
+            .for_element(Locator::Css("a[href='/login']"))
+            .await
+            .unwrap();
+    }
+}

@@ -377,3 +377,245 @@ async fn a_node_down_for_a_while_drains_its_whole_inbox_in_order() {
     }
     hub.stop().await;
 }
+
+/// Posts a thread with documents as `multipart/form-data` (the post as JSON in `post`).
+async fn post_with_documents(
+    node: &Node,
+    network: &str,
+    post: &Value,
+    files: &[(&str, &str, &[u8])],
+) -> Value {
+    let mut form = reqwest::multipart::Form::new().text("post", post.to_string());
+    for (name, media_type, bytes) in files {
+        form = form.part(
+            "attachment",
+            reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name((*name).to_owned())
+                .mime_str(media_type)
+                .unwrap(),
+        );
+    }
+    let response = reqwest::Client::new()
+        .post(node.app.url(&format!("/v1/networks/{network}/posts")))
+        .bearer_auth(&node.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer
+}
+
+/// Polls a thread until `done` holds (bounded); 404 until its first post arrives.
+async fn wait_thread(node: &Node, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let response = node.app.get(path, Some(&node.token)).await;
+        if response.status() == StatusCode::OK {
+            last = response.json().await.unwrap();
+            if done(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path}: condition not reached: {last:#}");
+}
+
+async fn download(node: &Node, path: &str) -> (StatusCode, Vec<u8>) {
+    let response = node.app.get(path, Some(&node.token)).await;
+    (response.status(), response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn documents_of_a_post_reach_the_other_members_byte_for_byte() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let url = hub.url();
+    let treviso = start_node(&hub, &url, "026").await;
+    let brescia = start_node(&hub, &url, "017").await;
+    let pesaro = start_node(&hub, &url, "041").await;
+    join(&treviso, "sua").await;
+    join(&brescia, "sua").await;
+    join(&pesaro, "sape").await;
+
+    let pdf: Vec<u8> = b"%PDF-1.7\n"
+        .iter()
+        .copied()
+        .chain((0..300_000u32).map(|i| (i % 251) as u8))
+        .collect();
+    let csv = "cig;importo\nB026000001;40000.00\n".as_bytes();
+    let opened = post_with_documents(
+        &treviso,
+        "sua",
+        &json!({"subject": "Capitolato tipo manutenzione strade", "body": "Vi condividiamo il nostro capitolato."}),
+        &[
+            ("../capitolato tipo.pdf", "application/pdf", &pdf),
+            ("importi.csv", "text/csv", csv),
+        ],
+    )
+    .await;
+    let seq = opened["seq"].as_u64().unwrap();
+    let thread_path = format!("/v1/networks/sua/threads/026/{seq}");
+
+    // The origin lists its own documents at once, with the name made safe.
+    let own = get_json(&treviso, &thread_path).await;
+    let docs = &own["posts"][0]["attachments"];
+    assert_eq!(docs[0]["name"], "capitolato tipo.pdf");
+    assert_eq!(docs[0]["state"], "available");
+    assert_eq!(docs[0]["size"], pdf.len());
+    assert_eq!(docs[1]["media_type"], "text/csv");
+
+    // Brescia pulls the post, then fetches and verifies both files once Treviso uploaded them.
+    let thread = wait_thread(&brescia, &thread_path, |t| {
+        t["posts"][0]["attachments"]
+            .as_array()
+            .is_some_and(|docs| docs.len() == 2 && docs.iter().all(|d| d["state"] == "available"))
+    })
+    .await;
+    assert_eq!(thread["posts"][0]["origin"], "026");
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
+    assert_eq!(thread["posts"][0]["attachments"][0]["sha256"], sha);
+    let base = format!("/v1/networks/sua/posts/026/{seq}/attachments");
+    let (status, bytes) = download(&brescia, &format!("{base}/0")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes == pdf, "the PDF arrives byte for byte");
+    let (status, bytes) = download(&brescia, &format!("{base}/1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, csv);
+    let (status, _) = download(&brescia, &format!("{base}/2")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The thread page shows the documents with the originating Province, as links.
+    let page = brescia
+        .app
+        .get(
+            &format!("/networks/sua/threads/026/{seq}"),
+            Some(&brescia.token),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Documenti della Treviso (026)"), "{page}");
+    assert!(page.contains(&format!("href=\"{base}/0\"")), "{page}");
+    assert!(page.contains("capitolato tipo.pdf"), "{page}");
+
+    // Not public at the hub, and not for a Province outside the network.
+    let public = reqwest::get(format!("{url}/v1/attachments/{sha}"))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    let outsider = reqwest::Client::new()
+        .get(format!("{url}/v1/federation/attachments/{sha}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outsider.status(), StatusCode::UNAUTHORIZED);
+
+    // A document of a type outside the accepted list is refused before anything is signed.
+    let refused = reqwest::Client::new()
+        .post(brescia.app.url("/v1/networks/sua/posts"))
+        .bearer_auth(&brescia.token)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text(
+                    "post",
+                    json!({"body": "x", "thread": {"origin": "026", "seq": seq}}).to_string(),
+                )
+                .part(
+                    "attachment",
+                    reqwest::multipart::Part::bytes(b"MZ".to_vec())
+                        .file_name("x.exe")
+                        .mime_str("application/x-msdownload")
+                        .unwrap(),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let head = get_json(&brescia, "/v1/federation/status").await["head_seq"].clone();
+    assert_eq!(head, 0, "nothing was signed");
+
+    let alarms = get_json(&brescia, "/v1/federation/status").await;
+    assert_eq!(alarms["open_alarms"], 0, "{alarms:#}");
+    for node in [treviso, brescia, pesaro] {
+        node.app.stop().await;
+    }
+    hub.stop().await;
+}
+
+/// A front that alters the bytes of network documents it relays (same length).
+async fn document_tampering_front(hub_url: String) -> (String, oneshot::Sender<()>) {
+    crate::federation::rewriting_front(hub_url, |path, body| {
+        if !path.starts_with("/v1/federation/attachments/") || body.is_empty() {
+            return body;
+        }
+        let mut bytes = body.to_vec();
+        bytes[0] ^= 0x20;
+        axum::body::Bytes::from(bytes)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_document_altered_in_transit_is_refused_with_an_alarm() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let (front, _stop) = document_tampering_front(hub.url()).await;
+    let treviso = start_node(&hub, &hub.url(), "026").await;
+    let brescia = start_node(&hub, &front, "017").await;
+    join(&treviso, "sit").await;
+    join(&brescia, "sit").await;
+    let opened = post_with_documents(
+        &treviso,
+        "sit",
+        &json!({"subject": "Grafo stradale", "body": "Il nostro modello dati."}),
+        &[("modello.txt", "text/plain", b"modello dati ORIGINALE")],
+    )
+    .await;
+    let seq = opened["seq"].as_u64().unwrap();
+    let thread_path = format!("/v1/networks/sit/threads/026/{seq}");
+    let thread = wait_thread(&brescia, &thread_path, |t| {
+        t["posts"][0]["attachments"][0]["state"] == "refused"
+    })
+    .await;
+    let detail = thread["posts"][0]["attachments"][0]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(detail.contains("SHA-256"), "{detail}");
+    let (status, _) = download(
+        &brescia,
+        &format!("/v1/networks/sit/posts/026/{seq}/attachments/0"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a refused document is never served"
+    );
+    let status = get_json(&brescia, "/v1/federation/status").await;
+    assert_eq!(status["open_alarms"], 1, "{status:#}");
+    assert_eq!(
+        status["alarms"][0]["kind"], "network_document_refused",
+        "{status:#}"
+    );
+    let page = brescia
+        .app
+        .get(
+            &format!("/networks/sit/threads/026/{seq}"),
+            Some(&brescia.token),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Rifiutato"), "{page}");
+    for node in [treviso, brescia] {
+        node.app.stop().await;
+    }
+    hub.stop().await;
+}

@@ -267,7 +267,95 @@ async fn practices_are_published_updated_and_withdrawn_at_the_hub() {
     // Still on the node's own public pages.
     let local = node.get(&format!("/v1/practices/{id}"), None).await;
     assert_eq!(local.status(), StatusCode::OK);
+    // The hub deleted the attachment's bytes; the node will send them again if republished.
+    let gone = reqwest::get(format!("{}/v1/attachments/{sha}", hub.url()))
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let local: Value = local.json().await.unwrap();
+    assert!(
+        local["attachments"][0]["uploaded_at"].is_null(),
+        "{local:#}"
+    );
+    let again = put_json(
+        &node,
+        &format!("/v1/practices/{id}/federation"),
+        &operator,
+        &json!({"federation": "national"}),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let mut bytes = Vec::new();
+    for _ in 0..100 {
+        let response = reqwest::get(format!("{}/v1/attachments/{sha}", hub.url()))
+            .await
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            bytes = response.bytes().await.unwrap().to_vec();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(bytes, pdf, "republished, the attachment is uploaded again");
 
     node.stop().await;
     hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_practice_forms_are_for_community_staff_and_need_the_csrf_token() {
+    let (dir, config) = init_dir("026");
+    let operator = add_user(&config, "comunicazione", &Role::Operator(Module::Community));
+    let sua = add_user(&config, "gare", &Role::Operator(Module::Sua));
+    let node = TestApp::start(dir, config).await;
+    let form = node.get("/buone-pratiche/nuova", Some(&operator)).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    assert!(html.contains("name=\"csrf\""));
+    for path in ["/buone-pratiche/nuova", "/buone-pratiche/1/modifica"] {
+        assert_eq!(
+            node.get(path, Some(&sua)).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        let anonymous = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(node.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            anonymous.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login"),
+            "{path}: to the login"
+        );
+    }
+    // A form post without the session's token changes nothing.
+    let refused = reqwest::Client::new()
+        .post(node.url("/buone-pratiche/nuova"))
+        .bearer_auth(&operator)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf", "forged")
+                .text("title", "Senza token")
+                .text("module", "sua"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let list: Value = node
+        .get("/v1/practices", Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+    node.stop().await;
 }

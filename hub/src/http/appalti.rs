@@ -1,0 +1,144 @@
+//! The public API of the national procurement view: figures of the SUA procedures by
+//! Province, region, procedure type, CPV division, year, month, contract type or state, and
+//! the Comuni each Province's SUA served; JSON or CSV.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pico_protocol::ProvinceCode;
+use pico_service::json::Query;
+use pico_service::{Json, Problem};
+
+use crate::appalti::{ATTRIBUTION, ComuneView, ComuniView, Format, Params, Request, SummaryView};
+use crate::db::{appalti, registry};
+use crate::error::HubError;
+use crate::state::AppState;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/appalti/summary", get(get_summary))
+        .route("/v1/appalti/comuni", get(list_comuni))
+}
+
+/// Refuses a Province code that is well formed but not in ISTAT's list (a typo, most
+/// likely), rather than answering with an empty table.
+fn check_province(conn: &rusqlite::Connection, request: &Request) -> Result<(), HubError> {
+    if let Some(code) = &request.filter.province
+        && let Ok(parsed) = ProvinceCode::parse(code)
+        && !registry::exists(conn, parsed)?
+    {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            format!("province {code:?}: no Province has this code in ISTAT's list"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn csv_response(body: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Loads a summary (shared with the page).
+pub async fn load_summary(state: &AppState, request: Request) -> Result<SummaryView, HubError> {
+    state
+        .db
+        .call(move |conn| {
+            check_province(conn, &request)?;
+            let summary = appalti::summary(conn, request.group, &request.filter)?;
+            Ok::<_, HubError>(SummaryView::of(&summary, request.group, &request.filter))
+        })
+        .await
+}
+
+/// Loads the Comuni served (shared with the page).
+pub async fn load_comuni(state: &AppState, request: Request) -> Result<ComuniView, HubError> {
+    state
+        .db
+        .call(move |conn| {
+            check_province(conn, &request)?;
+            let served = appalti::comuni(conn, &request.filter)?;
+            Ok::<_, HubError>(ComuniView {
+                year: request.filter.year,
+                province: request.filter.province,
+                items: served.iter().map(ComuneView::of).collect(),
+                attribution: ATTRIBUTION,
+            })
+        })
+        .await
+}
+
+/// Number and value of the SUA procedures, PNRR share, mean ribasso and mean duration,
+/// grouped as asked, over the `appalti` rows every Province federates (one row per lot).
+/// With `format=csv`, one line per group.
+#[utoipa::path(get, path = "/v1/appalti/summary", tag = "national", params(Params),
+    responses(
+        (status = 200, description = "The figures by group, and the total", body = SummaryView),
+        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
+pub async fn get_summary(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, HubError> {
+    let request = params.parse()?;
+    let format = request.format;
+    let view = load_summary(&state, request).await?;
+    Ok(match format {
+        Format::Json => Json(view).into_response(),
+        Format::Csv(sep) => {
+            let mut name = format!("appalti-{}", view.group);
+            if let Some(province) = &view.province {
+                name.push_str(&format!("-{province}"));
+            }
+            if let Some(year) = view.year {
+                name.push_str(&format!("-{year}"));
+            }
+            csv_response(view.to_csv(sep), &format!("{name}.csv"))
+        }
+    })
+}
+
+/// The Comuni each Province's SUA served (from the rows' `comuni`, or the lead `comune`),
+/// with their procedures, lots and value; `province` and `year` filter; `format=csv`.
+#[utoipa::path(get, path = "/v1/appalti/comuni", tag = "national", params(Params),
+    responses(
+        (status = 200, description = "The Comuni served, by Province and code", body = ComuniView),
+        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
+pub async fn list_comuni(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, HubError> {
+    if params.group.is_some() {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "group applies to /v1/appalti/summary only: the Comuni list is by Province and Comune",
+        )
+        .into());
+    }
+    let request = params.parse()?;
+    let format = request.format;
+    let view = load_comuni(&state, request).await?;
+    Ok(match format {
+        Format::Json => Json(view).into_response(),
+        Format::Csv(sep) => {
+            let name = match &view.province {
+                Some(province) => format!("appalti-comuni-{province}.csv"),
+                None => "appalti-comuni.csv".to_owned(),
+            };
+            csv_response(view.to_csv(sep), &name)
+        }
+    })
+}
