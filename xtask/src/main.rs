@@ -131,13 +131,18 @@ fn run(_args: &[String]) -> Result<()> {
     for port in std::iter::once(HUB_PORT).chain(PARTNERS.iter().map(|p| p.2)) {
         wait_ready(port, &mut services)?;
     }
-    for (code, port, dir) in &new_nodes {
+    let seeded = new_nodes.iter().try_for_each(|(code, port, dir)| {
         seed_helpdesk(&node_bin, dir, *port)
             .with_context(|| format!("demo Help Desk requests of {code}"))?;
         seed_network(&node_bin, dir, *port, &hub_url, *code == "026")
             .with_context(|| format!("demo network thread of {code}"))?;
         seed_sua(&node_bin, dir, *port, code)
-            .with_context(|| format!("demo SUA procedures of {code}"))?;
+            .with_context(|| format!("demo SUA procedures of {code}"))
+    });
+    if let Err(error) = seeded {
+        // Leave nothing running behind a failed start.
+        stop_all(&mut services);
+        return Err(error);
     }
 
     println!(
@@ -409,12 +414,14 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
                    procedure: u16,
                    pnrr: bool| {
         format!(
-            r#"{{"object":"{object}","description":"{object}. Richiesta di delega alla Stazione Unica Appaltante.","contract_type":"{kind}","cpv_main":"{cpv}","cpv_other":[],"estimated_amount":"{amount}","procedure_code":{procedure},"award_criterion":"lowest_price","funding_source":"{}","pnrr":{pnrr},"rup_name":"Responsabile del Servizio Lavori Pubblici","rup_email":"lavori.pubblici@comune.example.it"}}"#,
+            r#"{{"object":"{object}","description":"{object}. Richiesta di delega alla Stazione Unica Appaltante.","contract_type":"{kind}","cpv_main":"{cpv}","cpv_other":[],"estimated_amount":"{amount}","procedure_code":{procedure},"award_criterion":"lowest_price","funding_source":"{}","pnrr":{pnrr},"cup":{},"rup_name":"Responsabile del Servizio Lavori Pubblici","rup_email":"lavori.pubblici@comune.example.it"}}"#,
             if pnrr {
                 "PNRR M2C4 I2.2"
             } else {
                 "Bilancio comunale"
-            }
+            },
+            // A PNRR project needs its CUP; this one says it is demo data.
+            if pnrr { r#""DEMO00000000001""# } else { "null" }
         )
     };
     let awarded = expect(

@@ -18,8 +18,39 @@ use crate::db::appalti::{ComuneServed, ComuneTally, Filter, Group, GroupTally, S
 /// ISTAT's Comuni (code, name, province), as shipped in `hub/data`.
 const COMUNI_CSV: &str = include_str!("../../data/comuni_istat_2025.csv");
 
-/// Attribution required by the licence of the names of Provinces, regions and Comuni.
-pub const ATTRIBUTION: &str = "Nomi di Province, regioni e Comuni: Fonte: Istat (CC BY 4.0)";
+/// The 45 CPV divisions with their official (English) labels, as shipped in `hub/data`.
+const CPV_DIVISIONS_CSV: &str = include_str!("../../data/cpv_2008_divisions.csv");
+
+/// Attribution required by the licences of the names shown: Provinces, regions and Comuni
+/// (ISTAT) and CPV divisions (European Union).
+pub const ATTRIBUTION: &str = "Nomi di Province, regioni e Comuni: Fonte: Istat (CC BY 4.0). \
+     Divisioni CPV: Source: Commission Regulation (EC) No 213/2008, © European Union";
+
+/// The official (English) label of a CPV division (`45` → `Construction work`).
+pub fn cpv_division_label(division: &str) -> Option<&'static str> {
+    static LABELS: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+    LABELS
+        .get_or_init(|| {
+            // Labels hold commas inside quotes; the file is ours and checked by a test.
+            let mut labels = BTreeMap::new();
+            for line in CPV_DIVISIONS_CSV.lines().skip(1) {
+                let Some((division, rest)) = line.split_once(',') else {
+                    continue;
+                };
+                let Some((_, label)) = rest.split_once(',') else {
+                    continue;
+                };
+                let label = label
+                    .strip_prefix('"')
+                    .and_then(|l| l.strip_suffix('"'))
+                    .unwrap_or(label);
+                labels.insert(division, label);
+            }
+            labels
+        })
+        .get(division)
+        .copied()
+}
 
 /// The name of a Comune by its ISTAT code, if the shipped list has it.
 pub fn comune_name(code: &str) -> Option<&'static str> {
@@ -250,6 +281,7 @@ fn group_label(group: Group, row: &GroupTally) -> String {
     match group {
         Group::State => state_label(&row.key).to_owned(),
         Group::ContractType => contract_type_label(&row.key).to_owned(),
+        Group::CpvDivision => cpv_division_label(&row.key).unwrap_or("").to_owned(),
         _ => row.label.clone(),
     }
 }
@@ -493,6 +525,23 @@ mod tests {
         assert_eq!(scaled(-1_500, 3), "-1.500");
         assert_eq!(scaled(5, 2), "0.05");
         assert_eq!(scaled(7, 0), "7");
+    }
+
+    #[test]
+    fn cpv_divisions_have_their_official_labels() {
+        assert_eq!(cpv_division_label("45"), Some("Construction work"));
+        assert_eq!(
+            cpv_division_label("03"),
+            Some("Agricultural, farming, fishing, forestry and related products")
+        );
+        assert_eq!(cpv_division_label("99"), None);
+        let all = CPV_DIVISIONS_CSV.lines().skip(1).count();
+        assert_eq!(all, 45);
+        for line in CPV_DIVISIONS_CSV.lines().skip(1) {
+            let division = &line[..2];
+            let label = cpv_division_label(division).unwrap();
+            assert!(!label.contains('"'), "{label}");
+        }
     }
 
     #[test]

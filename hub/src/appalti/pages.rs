@@ -135,7 +135,8 @@ fn group_key_label(group: Group, key: &str, label: &str) -> String {
                 format!("{key} {label}")
             }
         }
-        Group::CpvDivision | Group::Year | Group::Month if !key.is_empty() => key.to_owned(),
+        Group::CpvDivision if !key.is_empty() => format!("{key} {label}").trim_end().to_owned(),
+        Group::Year | Group::Month if !key.is_empty() => key.to_owned(),
         _ => label.to_owned(),
     }
 }

@@ -296,17 +296,22 @@ struct Contributor {
     cube: Arc<Cube>,
 }
 
+/// The primary key of the national schema, as `dataset_contributions` stores it. A Province
+/// whose `appalti` rows have another key (a dataset of another schema that happens to have
+/// the name) is left out of the dashboards: its rows are not SUA lots.
+const SCHEMA_KEY: &str = r#"["procedure_id","lot_no"]"#;
+
 /// Every contributor with its cube, computing the cubes that are missing or stale.
 fn contributors(conn: &Connection, province: Option<&str>) -> Result<Vec<Contributor>, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.dataset_id, c.province, c.last_entry_hash, p.name, p.region
          FROM datasets d JOIN dataset_contributions c ON c.dataset_id = d.id
          JOIN provinces p ON p.code = c.province
-         WHERE d.name = ?1 AND (?2 IS NULL OR c.province = ?2)
+         WHERE d.name = ?1 AND c.primary_key = ?3 AND (?2 IS NULL OR c.province = ?2)
          ORDER BY c.province",
     )?;
     let found = stmt
-        .query_map(rusqlite::params![DATASET, province], |row| {
+        .query_map(rusqlite::params![DATASET, province, SCHEMA_KEY], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,

@@ -383,6 +383,7 @@ async fn figures_by_every_grouping_are_exact() {
         ]
     );
     assert_eq!(item(&by_cpv, "71")["pnrr_share_procedures"], "100.00");
+    assert_eq!(item(&by_cpv, "45")["label"], "Construction work");
     assert_eq!(by_cpv["total"]["procedures"], 6);
 
     let by_year = summary(&app, "group=year").await;
@@ -612,6 +613,25 @@ async fn figures_follow_later_pushes_and_withdrawals() {
 }
 
 #[tokio::test]
+async fn rows_of_another_schema_are_left_out() {
+    let (app, _) = loaded().await;
+    // Pesaro sends an `appalti` dataset of its own making, keyed by CIG.
+    let mut pu = NodeLog::new("041", "pesaro");
+    app.enrol(&pu);
+    assert_eq!(
+        app.push(&[&pu.next(&crate::support::appalti("041", 0, 25))])
+            .await
+            .0,
+        200
+    );
+    let by_province = summary(&app, "group=province").await;
+    assert_eq!(by_province["provinces"], 3);
+    assert_eq!(by_province["total"]["lots"], 9);
+    let (_, comuni) = app.get_json("/v1/appalti/comuni?province=041").await;
+    assert_eq!(comuni["items"], json!([]));
+}
+
+#[tokio::test]
 async fn an_empty_hub_answers_with_empty_figures() {
     let app = TestApp::spawn().await;
     let body = summary(&app, "group=month").await;
@@ -806,11 +826,7 @@ async fn appalti_summary_on_a_loaded_hub() {
         }
         logs.push(log);
     }
-    println!(
-        "loaded {} rows in {:?}",
-        86 * LOTS,
-        started.elapsed()
-    );
+    println!("loaded {} rows in {:?}", 86 * LOTS, started.elapsed());
     let time = |path: String| {
         let app = &app;
         async move {
@@ -823,7 +839,14 @@ async fn appalti_summary_on_a_loaded_hub() {
     let cold = time("/v1/appalti/summary?group=province".into()).await;
     let mut warm: Vec<Duration> = Vec::new();
     for round in 0..20 {
-        for group in ["province", "region", "procedure_type", "cpv_division", "year", "month"] {
+        for group in [
+            "province",
+            "region",
+            "procedure_type",
+            "cpv_division",
+            "year",
+            "month",
+        ] {
             let year = if round % 2 == 0 { "" } else { "&year=2024" };
             warm.push(time(format!("/v1/appalti/summary?group={group}{year}")).await);
         }

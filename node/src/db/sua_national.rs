@@ -1,14 +1,13 @@
-//! SQL of the national `appalti` dataset: the rows of public SUA procedures, built from the
-//! SUA tables in one set-based statement and written to the Dati module's `dataset_rows`.
+//! SQL of the national `appalti` dataset: the lots of public SUA procedures, read from the
+//! SUA tables in one set-based statement, and their rows (encoded by `sua::national`)
+//! written to the Dati module's `dataset_rows` with one prepared statement.
 //!
 //! Which procedures to refresh is loaded once into a temporary table (`temp.appalti_ids`),
 //! so a bulk import that refreshes a million procedures costs a few statements, not a
 //! million round trips. A row's key is `[procedure_id, lot_no]`, so the rows of one
 //! procedure are one range of the `(dataset, pk)` index: `'[<id>,'` ≤ pk < `'[<id>-'`
-//! (`-` is the character after `,`).
-//!
-//! The national schema (field order, types, meaning) is in `sua::national`; the builder
-//! below writes the values in that order, and a unit test there checks both agree.
+//! (`-` is the character after `,`). Comparing new rows with stored ones (when the dataset
+//! is federated) is set-based too, through `temp.appalti_new` and `temp.appalti_changes`.
 
 use rusqlite::{Connection, params};
 

@@ -620,12 +620,34 @@ fn sua_national_bulk_refresh_of_a_million_lots() {
             .unwrap();
         assert_eq!(rows, procedures * 5);
         assert_eq!(node.row_count(), rows);
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
         println!(
             "federation {federation:?}: inserting {} lots {inserted:?}; refreshing them {refreshed:?} \
-             ({:.0} rows/s); outbox entries {}",
+             ({:.0} rows/s); outbox entries {}; process peak RSS so far {peak}",
             procedures * 5,
             rows as f64 / refreshed.as_secs_f64(),
             node.head()
         );
+        if federation == Federation::Off {
+            // Enabling federation afterwards: the Dati module's full snapshot of these rows.
+            let started = std::time::Instant::now();
+            let entries = node.set_federation(Federation::National);
+            let peak = std::fs::read_to_string("/proc/self/status")
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            println!(
+                "then enabling federation: snapshot of {rows} rows in {} entries, {:?}; process peak RSS so far {peak}",
+                entries.len(),
+                started.elapsed()
+            );
+        }
     }
 }
