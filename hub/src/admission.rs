@@ -31,7 +31,17 @@ pub struct Admission {
 /// Bytes a request holds while it is processed; released when dropped.
 #[derive(Debug)]
 pub struct Admitted {
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
+    limit: u32,
+}
+
+impl Drop for Admitted {
+    // The gauge follows releases too, or it would show a burst's peak until the next request.
+    fn drop(&mut self) {
+        let budget = self.permit.semaphore();
+        let after_release = (budget.available_permits() + self.permit.num_permits()) as f64;
+        metrics::gauge!("hub_inflight_request_bytes").set(f64::from(self.limit) - after_release);
+    }
 }
 
 /// The answer to a request that was not admitted.
@@ -47,7 +57,7 @@ impl IntoResponse for Busy {
         let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Hub busy")
             .with_code("busy")
             .with_detail(format!(
-                "the hub is processing {} bytes of other pushes and uploads, its limit; retry in {} s \
+                "the hub is at its limit of {} bytes of pushes and uploads in flight; retry in {} s \
                  with the same bytes",
                 self.limit, self.retry_after_secs
             ))
@@ -95,7 +105,10 @@ impl Admission {
         metrics::gauge!("hub_inflight_request_bytes")
             .set(f64::from(self.limit) - self.budget.available_permits() as f64);
         match permit {
-            Ok(permit) => Ok(Admitted { _permit: permit }),
+            Ok(permit) => Ok(Admitted {
+                permit,
+                limit: self.limit,
+            }),
             Err(()) => Err(Busy {
                 retry_after_secs: self.wait.as_secs().max(1),
                 limit: self.limit,

@@ -86,8 +86,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SuaCommand {
     /// Import procedures from ANAC OCDS compiled releases (package, array or JSON Lines) or
-    /// from CSV (one row per lot), in one transaction; safe while the node serves. Records
-    /// already imported are skipped.
+    /// from CSV (one row per lot), in one transaction. It can run while the node serves:
+    /// reads go on, but the node's own writes wait for it (and fail after 5 s), so import
+    /// large files (hundreds of thousands of lots) outside office hours. Records already
+    /// imported are skipped.
     Import {
         /// `ocds` or `csv`; by default from the extension, then from the content.
         #[arg(long)]
@@ -692,7 +694,7 @@ fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
             let db = open_db(config)?;
             let mut conn = db.get()?;
             let signer = signer(config, &conn)?;
-            let filename = import::safe_filename(&file.display().to_string());
+            let filename = crate::upload::clean_filename(&file.display().to_string());
             let report = match import::import(
                 &mut conn,
                 &signer,

@@ -124,7 +124,44 @@ impl MultipartForm {
 
 /// The last path component, with only letters, digits, `.`, `-`, `_` and spaces, at most 100
 /// characters; `allegato` when nothing usable is left.
-fn clean_filename(name: &str) -> String {
+/// Limits on a set of files sent together.
+#[derive(Debug, Clone, Copy)]
+pub struct FileLimits {
+    /// The form field the files came in, named in the error.
+    pub field: &'static str,
+    /// Most files at a time.
+    pub max_files: usize,
+    /// Most bytes of all files together (beyond: 413).
+    pub max_total: usize,
+    /// Most bytes of one file.
+    pub max_each: usize,
+}
+
+/// Checks files sent together: their number, their total size, then each with
+/// [`Upload::check`]. Returns each file with its cleaned name.
+pub fn check_all(
+    files: Vec<Upload>,
+    limits: FileLimits,
+    allowed_types: &[&str],
+) -> Result<Vec<(String, Upload)>, AppError> {
+    if files.len() > limits.max_files {
+        return Err(AppError::invalid_field(
+            limits.field,
+            format!("at most {} files at a time", limits.max_files),
+        ));
+    }
+    if files.iter().map(|f| f.data.len()).sum::<usize>() > limits.max_total {
+        return Err(AppError::TooLarge);
+    }
+    files
+        .into_iter()
+        .map(|file| Ok((file.check(limits.max_each, allowed_types)?, file)))
+        .collect()
+}
+
+/// The last path segment of a client-sent file name, keeping letters, digits, `.`, `-`,
+/// `_` and spaces (at most 100), or `allegato` when nothing is left.
+pub fn clean_filename(name: &str) -> String {
     let name: String = name
         .rsplit(['/', '\\'])
         .next()

@@ -277,14 +277,14 @@ fn build_cube(conn: &Connection, dataset_id: i64, province: &str) -> Result<Cube
     Ok(cube)
 }
 
-/// Cubes kept at most; past this the cache starts again (only a process running many hubs,
-/// like the test suite, gets there: one hub has at most one cube per Province).
-const CUBE_CACHE_ENTRIES: usize = 1_024;
+/// The cube of each Province, with the hash of the last entry it reflects: a Province's push
+/// replaces its cube, so the cache holds one cube per Province and never a stale one. (A
+/// process running several hubs, as the tests do, shares the entries: an equal hash names
+/// the same hash-linked chain of entries, so the same rows.)
+type CubeCache = Mutex<BTreeMap<(i64, String), (Vec<u8>, Arc<Cube>)>>;
 
-type CubeKey = (String, Vec<u8>);
-
-fn cubes() -> &'static Mutex<BTreeMap<CubeKey, Arc<Cube>>> {
-    static CUBES: OnceLock<Mutex<BTreeMap<CubeKey, Arc<Cube>>>> = OnceLock::new();
+fn cubes() -> &'static CubeCache {
+    static CUBES: OnceLock<CubeCache> = OnceLock::new();
     CUBES.get_or_init(Mutex::default)
 }
 
@@ -323,23 +323,21 @@ fn contributors(conn: &Connection, province: Option<&str>) -> Result<Vec<Contrib
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(found.len());
     for (dataset_id, code, hash, name, region) in found {
-        let key = (code.clone(), hash);
+        let key = (dataset_id, code.clone());
         let cached = cubes()
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .get(&key)
-            .cloned();
+            .filter(|(seen, _)| *seen == hash)
+            .map(|(_, cube)| Arc::clone(cube));
         let cube = match cached {
             Some(cube) => cube,
             None => {
                 let cube = Arc::new(build_cube(conn, dataset_id, &code)?);
-                let mut cache = cubes()
+                cubes()
                     .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if cache.len() >= CUBE_CACHE_ENTRIES {
-                    cache.clear();
-                }
-                cache.insert(key, Arc::clone(&cube));
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(key, (hash, Arc::clone(&cube)));
                 cube
             }
         };

@@ -554,7 +554,7 @@ pub async fn download_attachment(
         .with_code("attachment_pending")
         .into()),
         MemberFile::Unknown => Err(Problem::not_found(format!(
-            "no post of a network Province {province} belongs to declares an attachment with this SHA-256"
+            "no post in a network that Province {province} belongs to declares a file with this SHA-256: check the address, or join the network"
         ))
         .into()),
     }

@@ -672,23 +672,13 @@ pub async fn save_form(
 ) -> Result<PracticeView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
     let checked = check_input(form.input)?;
-    if form.files.len() > FORM_FILES_MAX {
-        return Err(AppError::invalid_field(
-            "attachment",
-            format!("at most {FORM_FILES_MAX} files at a time"),
-        ));
-    }
-    if form.files.iter().map(|f| f.data.len()).sum::<usize>() > FORM_BYTES_MAX {
-        return Err(AppError::TooLarge);
-    }
-    let files = form
-        .files
-        .into_iter()
-        .map(|file| {
-            let name = file.check(ATTACHMENT_MAX, ALLOWED_ATTACHMENT_TYPES)?;
-            Ok((name, file))
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let limits = crate::upload::FileLimits {
+        field: "attachment",
+        max_files: FORM_FILES_MAX,
+        max_total: FORM_BYTES_MAX,
+        max_each: ATTACHMENT_MAX,
+    };
+    let files = crate::upload::check_all(form.files, limits, ALLOWED_ATTACHMENT_TYPES)?;
     let federation = form.federation;
     let actor = identity.actor();
     let signer = state.signer.clone();

@@ -682,18 +682,6 @@ pub fn public_procedures(
     Ok(procedures)
 }
 
-/// The latest change among public procedures (Unix seconds), for the package date.
-pub fn public_updated_at(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.query_row(
-        &format!(
-            "SELECT max(updated_at) FROM sua_procedures WHERE state IN ({})",
-            public_states()
-        ),
-        [],
-        |row| row.get(0),
-    )
-}
-
 /// One procedure in any state, with its participants and lots.
 pub fn export_procedure(conn: &Connection, id: i64) -> rusqlite::Result<Option<ExportProcedure>> {
     let sql = format!(

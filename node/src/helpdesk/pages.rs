@@ -15,9 +15,10 @@ use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Role};
 use crate::db;
 use crate::error::AppError;
-use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView, Upload};
+use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView};
 use crate::helpdesk::{Category, Status};
 use crate::state::AppState;
+use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
 
 /// The routes. The new-request form accepts attachments up to the configured size (plus
@@ -227,33 +228,12 @@ async fn show_new_request(
 async fn submit_new_request(
     State(state): State<AppState>,
     identity: Identity,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut fields = std::collections::BTreeMap::new();
-    let mut upload = None;
-    let too_large = |err: axum::extract::multipart::MultipartError| {
-        if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::invalid_field("form", "the form could not be read")
-        }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "attachment" {
-            let filename = field.file_name().unwrap_or_default().to_owned();
-            let content_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let data = field.bytes().await.map_err(too_large)?;
-            if !filename.is_empty() && !data.is_empty() {
-                upload = Some(Upload::new(filename, &content_type, data.to_vec()));
-            }
-        } else {
-            fields.insert(name, field.text().await.map_err(too_large)?);
-        }
-    }
+    let form = MultipartForm::read(multipart, "attachment").await?;
+    // The form has one file input: a request opens with at most one attachment.
+    let upload = form.files.into_iter().next();
+    let fields = form.fields;
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     check_form_csrf(&identity, &field("csrf"))?;
     let comune_code = match field("comune_code").trim() {

@@ -710,6 +710,15 @@ pub fn check_document(due: &DueFetch, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// [`check_document`] on a blocking thread (hashing up to 20 MiB would hold up the
+/// runtime's worker); gives the bytes back when they match.
+async fn checked_off_runtime(due: &DueFetch, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    let due = due.clone();
+    tokio::task::spawn_blocking(move || check_document(&due, &bytes).map(|()| bytes))
+        .await
+        .map_err(|error| format!("the check of the document stopped: {error}"))?
+}
+
 impl Fetcher {
     fn own(&self) -> String {
         self.signer.province.as_str().to_owned()
@@ -765,8 +774,8 @@ impl Fetcher {
             .await;
         let id = due.id;
         let result = match outcome {
-            Ok(bytes) => match check_document(&due, &bytes) {
-                Ok(()) => {
+            Ok(bytes) => match checked_off_runtime(&due, bytes).await {
+                Ok(bytes) => {
                     let sha = due.sha256.clone();
                     let stored = db_call(&self.db, move |conn| {
                         store::store_fetched(conn, &sha, &bytes)

@@ -245,30 +245,22 @@ pub struct Document {
 /// Checks the files attached to a post: at most [`MAX_DOCUMENTS`], each an accepted type of
 /// at most [`MAX_DOCUMENT_BYTES`], together at most [`MAX_DOCUMENTS_TOTAL_BYTES`].
 pub fn check_documents(uploads: Vec<crate::upload::Upload>) -> Result<Vec<Document>, AppError> {
-    if uploads.len() > MAX_DOCUMENTS {
-        return Err(AppError::invalid_field(
-            "attachments",
-            format!("at most {MAX_DOCUMENTS} documents per post"),
-        ));
-    }
-    let total: usize = uploads.iter().map(|u| u.data.len()).sum();
-    if total > MAX_DOCUMENTS_TOTAL_BYTES {
-        return Err(AppError::TooLarge);
-    }
-    uploads
-        .into_iter()
-        .map(|upload| {
-            let filename = upload.check(
-                MAX_DOCUMENT_BYTES,
-                crate::community::ALLOWED_ATTACHMENT_TYPES,
-            )?;
-            Ok(Document {
+    let limits = crate::upload::FileLimits {
+        field: "attachments",
+        max_files: MAX_DOCUMENTS,
+        max_total: MAX_DOCUMENTS_TOTAL_BYTES,
+        max_each: MAX_DOCUMENT_BYTES,
+    };
+    Ok(
+        crate::upload::check_all(uploads, limits, crate::community::ALLOWED_ATTACHMENT_TYPES)?
+            .into_iter()
+            .map(|(filename, upload)| Document {
                 filename,
                 media_type: upload.media_type,
                 data: upload.data,
             })
-        })
-        .collect()
+            .collect(),
+    )
 }
 
 fn entry_ref(post: &PostRef, field: &'static str) -> Result<EntryRef, NetworkError> {

@@ -144,7 +144,7 @@ pub async fn create_import(
             AppError::invalid_field("body", rejection.body_text())
         }
     })?;
-    let filename = import::safe_filename(query.filename.as_deref().unwrap_or_default());
+    let filename = crate::upload::clean_filename(query.filename.as_deref().unwrap_or_default());
     let report = run_import(&state, &identity, query.format.as_deref(), filename, body).await?;
     Ok(Json(report))
 }
@@ -328,15 +328,14 @@ pub async fn list_ocds_releases(
         Some(cursor) => decode_cursor(cursor)?,
         None => 0,
     };
-    let (procedures, updated) = state
+    let procedures = state
         .db
-        .call(move |conn| {
-            let procedures = sua_data::public_procedures(conn, after, limit + 1)?;
-            let updated = sua_data::public_updated_at(conn)?;
-            Ok::<_, AppError>((procedures, updated))
-        })
+        .call(move |conn| Ok::<_, AppError>(sua_data::public_procedures(conn, after, limit + 1)?))
         .await?;
     let page = Page::from_overfetch(procedures, limit, |p| p.id);
+    // The package's date is the latest change among its own releases: a maximum over every
+    // public procedure would scan them all on each page a crawler reads.
+    let updated = page.items.iter().map(|p| p.updated_at).max();
     let base = state.config.public_url.trim_end_matches('/').to_owned();
     let self_uri = match &query.cursor {
         Some(cursor) => format!("{base}/v1/sua/ocds?limit={limit}&cursor={cursor}"),

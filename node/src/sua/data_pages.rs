@@ -24,6 +24,7 @@ use crate::auth::policy::{self, Action, Scope};
 use crate::db::{self, sua_data};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
 
 /// The report and import pages.
@@ -353,36 +354,19 @@ fn row_errors(errors: &[RowError], count: u64) -> Markup {
 async fn submit_import(
     State(state): State<AppState>,
     identity: Identity,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
     policy::authorize(&identity, Action::ManageProcedures)?;
-    let mut csrf = String::new();
-    let mut format = String::new();
-    let mut file: Option<(String, axum::body::Bytes)> = None;
-    let unreadable = |err: axum::extract::multipart::MultipartError| {
-        if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::invalid_field("form", "the form could not be read")
-        }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let data = field.bytes().await.map_err(unreadable)?;
-                file = Some((name, data));
-            }
-            "csrf" => csrf = field.text().await.map_err(unreadable)?,
-            "format" => format = field.text().await.map_err(unreadable)?,
-            _ => {}
-        }
-    }
-    check_form_csrf(&identity, &csrf)?;
-    let (name, data) = file
-        .filter(|(_, data)| !data.is_empty())
+    let form = MultipartForm::read(multipart, "file").await?;
+    check_form_csrf(&identity, &form.field("csrf"))?;
+    let format = form.field("format");
+    let file = form
+        .files
+        .into_iter()
+        .find(|file| !file.data.is_empty())
         .ok_or_else(|| AppError::invalid_field("file", "choose a file to import"))?;
-    let filename = super::import::safe_filename(&name);
+    let filename = crate::upload::clean_filename(&file.filename);
+    let data = axum::body::Bytes::from(file.data);
     let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
     let (status, result) = match outcome {
         Ok(report) => {

@@ -40,6 +40,11 @@ impl Day {
             .map_err(|_| bad())
     }
 
+    /// The calendar date.
+    pub fn date(self) -> time::Date {
+        self.0
+    }
+
     /// Today (UTC).
     pub fn today() -> Day {
         Day(time::OffsetDateTime::now_utc().date())
@@ -68,6 +73,12 @@ impl Day {
             u8::from(self.0.month()),
             self.0.year()
         )
+    }
+}
+
+impl From<time::Date> for Day {
+    fn from(date: time::Date) -> Day {
+        Day(date)
     }
 }
 

@@ -806,18 +806,18 @@ fn lots_section(detail: &ProcedureDetail, csrf: &str, failed: &Failed) -> Markup
                     }
                     @if bids && lot.status != LotStatus::Awarded {
                         @let f = failed.form_state(&format!("bids-{lot_id}"));
-                        form method="post" action=(base.clone()) id=(format!("bids-{}", lot.lot_no)) class="row g-2 align-items-end mb-2" novalidate {
+                        form method="post" action=(base.clone()) id=(format!("bids-{lot_id}")) class="row g-2 align-items-end mb-2" novalidate {
                             input type="hidden" name="csrf" value=(csrf);
                             div class="col-auto" { (input_with(&f, "bids_count", &format!("Offerte ricevute, lotto {}", lot.lot_no), "number", true, None, &lot.bids_count.map(|b| b.to_string()).unwrap_or_default())) }
                             div class="col-auto" { button type="submit" class="btn btn-sm btn-outline-primary" { "Registra" } }
                         }
                     }
                     @if status_change && lot.status != LotStatus::Awarded {
-                        form method="post" action=(base.clone()) id=(format!("status-{}", lot.lot_no)) class="row g-2 align-items-end mb-2" {
+                        form method="post" action=(base.clone()) id=(format!("status-{lot_id}")) class="row g-2 align-items-end mb-2" {
                             input type="hidden" name="csrf" value=(csrf);
                             div class="col-auto" {
-                                label class="form-label" for=(format!("status-{lot_id}")) { "Stato del lotto " (lot.lot_no) }
-                                select class="form-select" id=(format!("status-{lot_id}")) name="status" {
+                                label class="form-label" for=(format!("lot-status-{lot_id}")) { "Stato del lotto " (lot.lot_no) }
+                                select class="form-select" id=(format!("lot-status-{lot_id}")) name="status" {
                                     @for s in [LotStatus::Active, LotStatus::Deserted, LotStatus::Cancelled] {
                                         option value=(s.as_str()) selected[s == lot.status] { (s.label()) }
                                     }
@@ -829,7 +829,7 @@ fn lots_section(detail: &ProcedureDetail, csrf: &str, failed: &Failed) -> Markup
                     @if award && matches!(lot.status, LotStatus::Active | LotStatus::Awarded) {
                         @let f = failed.form_state(&format!("award-{lot_id}"));
                         @let current = lot.award.as_ref();
-                        form method="post" action=(format!("{base}/aggiudicazione")) id=(format!("award-{}", lot.lot_no)) class="card card-bg mb-3" novalidate {
+                        form method="post" action=(format!("{base}/aggiudicazione")) id=(format!("award-{lot_id}")) class="card card-bg mb-3" novalidate {
                             div class="card-body" {
                                 input type="hidden" name="csrf" value=(csrf);
                                 h3 class="h6 card-title" { "Aggiudicazione del lotto " (lot.lot_no) " (base " (money(&lot.amount)) ")" }
@@ -1218,28 +1218,19 @@ async fn submit_lot(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let mut form = format!("edit-lot-{lot}");
-    let bids_count = match values.get("bids_count") {
-        Some(text) => {
-            form = format!("bids-{lot}");
-            match text.trim().parse::<i64>() {
-                Ok(bids) => Some(bids),
-                Err(_) => {
-                    let mut errors = sua_ops::FieldErrors::new();
-                    errors.add("bids_count", "Indicate il numero di offerte ricevute");
-                    return after_action(
-                        &state,
-                        &identity,
-                        id,
-                        &form,
-                        values,
-                        Err(errors.into()),
-                        "",
-                    )
-                    .await;
-                }
-            }
+    if values.contains_key("bids_count") {
+        form = format!("bids-{lot}");
+    }
+    // The bids form exists to set the number: there, empty is a mistake too.
+    let bids_count = match bids_field(&values) {
+        Ok(None) if values.contains_key("bids_count") => Err(bids_error()),
+        other => other,
+    };
+    let bids_count = match bids_count {
+        Ok(bids) => bids,
+        Err(error) => {
+            return after_action(&state, &identity, id, &form, values, Err(error), "").await;
         }
-        None => None,
     };
     let status = values.get("status").and_then(|s| LotStatus::parse(s));
     if status.is_some() {
@@ -1284,6 +1275,27 @@ async fn submit_delete_lot(
     .await
 }
 
+/// The number of bids typed in a lot or award form: empty is "not given", anything but a
+/// whole number is refused with a message by the field.
+fn bids_field(values: &Values) -> Result<Option<i64>, AppError> {
+    let Some(text) = nonempty(values, "bids_count") else {
+        return Ok(None);
+    };
+    text.trim()
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| bids_error())
+}
+
+fn bids_error() -> AppError {
+    let mut errors = sua_ops::FieldErrors::new();
+    errors.add(
+        "bids_count",
+        "Indicate il numero di offerte ricevute come numero intero, ad esempio 7",
+    );
+    errors.into()
+}
+
 async fn submit_award(
     State(state): State<AppState>,
     identity: Identity,
@@ -1291,12 +1303,21 @@ async fn submit_award(
     Form(values): Form<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
-    let bids_count = match nonempty(&values, "bids_count") {
-        Some(text) => match text.trim().parse::<i64>() {
-            Ok(bids) => Some(bids),
-            Err(_) => Some(-1),
-        },
-        None => None,
+    let bids_count = match bids_field(&values) {
+        Ok(bids) => bids,
+        Err(error) => {
+            let form = format!("award-{lot}");
+            return after_action(
+                &state,
+                &identity,
+                id,
+                &form,
+                values,
+                Err(error),
+                "#lots-title",
+            )
+            .await;
+        }
     };
     let input = AwardInput {
         supplier_name: value(&values, "supplier_name").unwrap_or_default(),

@@ -161,7 +161,8 @@ async fn an_unknown_procedure_is_404_for_everyone_signed_in() {
     let sua = Sua::spawn().await;
     for token in [&sua.admin, &sua.sua, &sua.tv] {
         let response = sua.transition(999, State::Received, Some(token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND).await;
+        let problem = assert_problem(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(problem["code"], "not_found", "{problem}");
     }
     let response = sua
         .app
@@ -171,5 +172,10 @@ async fn an_unknown_procedure_is_404_for_everyone_signed_in() {
             &serde_json::json!({"to": "nowhere"}),
         )
         .await;
-    assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["code"], "invalid_body", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("nowhere"),
+        "the message names the bad value: {problem}"
+    );
 }

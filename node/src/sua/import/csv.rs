@@ -704,6 +704,7 @@ fn write_group(
     group: Group,
     problems: &mut Problems,
 ) -> Result<(), ImportError> {
+    writer.doomed |= problems.count > 0;
     if let Some(id) = group.already {
         writer.skipped(SkippedRecord {
             record: group.record,

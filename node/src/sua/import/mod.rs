@@ -1,8 +1,9 @@
 //! Bulk import of existing procedures into the SUA tables, from ANAC OCDS compiled releases
 //! ([`ocds`]) or from a CSV file with one row per lot ([`csv`]).
 //!
-//! An import is one SQLite transaction (`BEGIN IMMEDIATE`, so it works while the node
-//! serves): either the whole file is taken or nothing is. Each import is recorded as a
+//! An import is one SQLite transaction (`BEGIN IMMEDIATE`): either the whole file is taken
+//! or nothing is. It runs while the node serves, but holds the write lock throughout: the
+//! node's reads go on, its writes wait (up to the busy timeout) for the import to finish. Each import is recorded as a
 //! batch (`sua_import_batches`) with its [`ImportReport`]; every imported procedure gets one
 //! `imported` transition, and `sua::national::refresh_procedures` is called in the same
 //! transaction so the national `appalti` dataset never disagrees with the procedures.
@@ -39,6 +40,7 @@ use crate::db::audit::{self, Actor};
 use crate::db::sua_data::{self as store, NewLot, NewProcedure};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::sua::day::Day;
 
 /// Items listed in each list of a report; the counts cover everything.
 pub const MAX_LISTED: usize = 1000;
@@ -209,8 +211,8 @@ pub struct SkippedRecord {
     /// The source key, when the record has one.
     pub key: Option<String>,
     /// Stable reason code: `already_imported`, `already_in_node`, `duplicate_in_file`,
-    /// `no_lots`, `invalid_cig`, `cig_in_use`, `no_cpv`, `no_buyer`, `no_object`,
-    /// `not_eur`, `not_a_release`.
+    /// `no_lots`, `invalid_cig`, `cig_in_use`, `no_cpv`, `no_buyer`, `no_object`, `no_date`,
+    /// `not_eur` (amounts in another currency), `bad_amount`, `not_a_release`.
     pub code: &'static str,
     /// Why, for a person to read.
     pub reason: String,
@@ -423,6 +425,9 @@ pub(crate) struct Writer<'c> {
     buyers: BuyerMatcher,
     comuni: BTreeMap<String, String>,
     to_refresh: Vec<i64>,
+    /// Set once the file is known to be refused (a bad row): the rest is still read and
+    /// written, to report every problem, but the national refresh would be wasted work.
+    doomed: bool,
     /// The reason written on each `imported` transition.
     reason: String,
     /// Numero gara → procedure, read on first use (OCDS imports only).
@@ -473,6 +478,7 @@ impl<'c> Writer<'c> {
             buyers: BuyerMatcher::new(&names, store::known_buyer_cfs(conn)?),
             comuni,
             to_refresh: Vec::new(),
+            doomed: false,
             reason: format!("imported ({}, batch {batch})", format.source()),
             garas: None,
             report: ImportReport::default(),
@@ -535,7 +541,7 @@ impl<'c> Writer<'c> {
     ) -> Result<i64, ImportError> {
         // The procedures waiting are complete (their lots are written before the next
         // procedure starts): hand them over before they pile up.
-        if self.to_refresh.len() >= REFRESH_CHUNK {
+        if self.to_refresh.len() >= REFRESH_CHUNK && !self.doomed {
             self.flush_refresh()?;
         }
         let id = store::insert_procedure(
@@ -773,52 +779,14 @@ fn comune_name_candidates(buyer: &str) -> Vec<String> {
     candidates
 }
 
-/// The name kept for an uploaded file: its last path component, without control
-/// characters, at most 200 characters; `upload` when nothing is left.
-pub fn safe_filename(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
-    let clean = clean.trim();
-    if clean.is_empty() || clean == "." || clean == ".." {
-        "upload".to_owned()
-    } else {
-        clean.to_owned()
-    }
-}
-
-/// A `YYYY-MM-DD` (or Italian `DD/MM/YYYY`) date.
+/// A `YYYY-MM-DD` (or Italian `DD/MM/YYYY`) date, parsed as the workflow parses it.
 pub fn parse_day(text: &str) -> Result<time::Date, String> {
-    let text = text.trim();
-    let bad = || format!("{text:?} is not a date: write it as YYYY-MM-DD (or DD/MM/YYYY)");
-    let parts: Vec<&str> = if text.contains('/') {
-        text.split('/').rev().collect()
-    } else {
-        text.split('-').collect()
-    };
-    let [year, month, day] = parts.as_slice() else {
-        return Err(bad());
-    };
-    if year.len() != 4 || !(1..=2).contains(&month.len()) || !(1..=2).contains(&day.len()) {
-        return Err(bad());
-    }
-    let year: i32 = year.parse().map_err(|_| bad())?;
-    let month: u8 = month.parse().map_err(|_| bad())?;
-    let day: u8 = day.parse().map_err(|_| bad())?;
-    if !(1900..=2200).contains(&year) {
-        return Err(bad());
-    }
-    let month = time::Month::try_from(month).map_err(|_| bad())?;
-    time::Date::from_calendar_date(year, month, day).map_err(|_| bad())
+    Day::parse(text).map(Day::date)
 }
 
 /// The stored form of a date.
 pub fn iso_day(date: time::Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    Day::from(date).iso()
 }
 
 /// Midnight UTC of a date, in Unix seconds.

@@ -314,17 +314,18 @@ fn date_part(value: Option<&Value>) -> Option<time::Date> {
 
 /// An OCDS amount in cents: exact from the number's decimal text when it has at most two
 /// decimals, else rounded.
-fn cents(value: &Value) -> Result<Option<i64>, String> {
+/// Refusals carry their skip code: `not_eur` for another currency, `bad_amount` otherwise.
+fn cents(value: &Value) -> Result<Option<i64>, (&'static str, String)> {
     let Some(amount) = value.get("amount").filter(|a| !a.is_null()) else {
         return Ok(None);
     };
     if let Some(currency) = text(value.get("currency"))
         && currency != "EUR"
     {
-        return Err(format!("amounts in {currency}, not EUR"));
+        return Err(("not_eur", format!("amounts in {currency}, not EUR")));
     }
     let Some(number) = amount.as_f64() else {
-        return Err(format!("amount {amount} is not a number"));
+        return Err(("bad_amount", format!("amount {amount} is not a number")));
     };
     let digits = amount.to_string();
     let (units, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
@@ -345,7 +346,7 @@ fn cents(value: &Value) -> Result<Option<i64>, String> {
     }
     let rounded = (number * 100.0).round();
     if !rounded.is_finite() || rounded < 0.0 || rounded > Euro::MAX_CENTS as f64 {
-        return Err(format!("amount {amount} is out of range"));
+        return Err(("bad_amount", format!("amount {amount} is out of range")));
     }
     Ok(Some(rounded as i64))
 }
@@ -469,7 +470,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         }
         let amount = match lot.get("value").map(cents).transpose() {
             Ok(amount) => amount.flatten(),
-            Err(reason) => return Err(("not_eur", format!("lot {cig}: {reason}"))),
+            Err((code, reason)) => return Err((code, format!("lot {cig}: {reason}"))),
         };
         let amount_cents = amount.unwrap_or_else(|| {
             warnings.push(format!("lot {cig} has no value; recorded as 0"));
@@ -627,7 +628,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
             warnings.push("tender.value missing; the estimate is the sum of the lots".to_owned());
             lots.iter().map(|l| l.amount_cents).sum()
         }
-        Err(reason) => return Err(("not_eur", reason)),
+        Err(refusal) => return Err(refusal),
     };
 
     // Buyer.
@@ -705,7 +706,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         }
         let amount = match award.get("value").map(cents).transpose() {
             Ok(amount) => amount.flatten(),
-            Err(reason) => return Err(("not_eur", format!("award {award_id}: {reason}"))),
+            Err((code, reason)) => return Err((code, format!("award {award_id}: {reason}"))),
         };
         let awarded_on = date_part(award.get("date")).map(iso_day);
         if related.len() > 1 && amount.is_some() {

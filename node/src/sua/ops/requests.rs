@@ -169,7 +169,7 @@ pub fn validate_request(
         if input.cpv_main.trim().is_empty() {
             Err("Indicate il codice CPV principale, per esempio 45233141-9".to_owned())
         } else {
-            Cpv::parse(&input.cpv_main).map_err(|e| cpv_message(&input.cpv_main, &e))
+            Cpv::parse(&input.cpv_main).map_err(|_| cpv_message(&input.cpv_main))
         },
     );
     if let (Some(kind), Some(cpv)) = (contract_type, &cpv_main) {
@@ -204,7 +204,7 @@ pub fn validate_request(
                 cpv_other.push(cpv.as_str().to_owned());
             }
             Ok(_) => {}
-            Err(e) => errors.add("cpv_other", cpv_message(text, &e)),
+            Err(_) => errors.add("cpv_other", cpv_message(text)),
         }
     }
     let estimated = errors.take(
@@ -345,16 +345,21 @@ pub fn validate_request(
     }
 }
 
-/// The Italian message for a CPV code the parser refused.
-fn cpv_message(text: &str, parser_message: &str) -> String {
+/// The Italian message for a CPV code the parser refused: a wrong check digit (with the right
+/// code), a well-formed code that is not in the vocabulary, or something that is not a code.
+pub(crate) fn cpv_message(text: &str) -> String {
     let text = text.trim();
-    if let Some(digits) = text.split('-').next()
-        && parser_message.contains("check digit is wrong")
-        && let Ok(expected) = Cpv::parse(digits)
-    {
-        return format!(
-            "{text}: la cifra di controllo del CPV è errata (il codice corretto è {expected}); verificate il codice nel vocabolario CPV"
-        );
+    let digits = text.split('-').next().unwrap_or_default();
+    if digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match Cpv::parse(digits) {
+            Ok(expected) => format!(
+                "{text}: la cifra di controllo del CPV è errata (il codice corretto è {expected}, {}); verificate il codice nel vocabolario CPV",
+                expected.label()
+            ),
+            Err(_) => format!(
+                "{text}: il codice non è nel vocabolario CPV 2008 (Reg. CE 213/2008); verificate il codice"
+            ),
+        };
     }
     format!(
         "{text:?} non è un codice CPV: 8 cifre, un trattino e la cifra di controllo (es. 72322000-8)"

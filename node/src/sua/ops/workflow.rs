@@ -696,12 +696,9 @@ fn cig_field(text: &str) -> Result<String, String> {
 }
 
 fn cpv_field(text: &str) -> Result<String, String> {
-    Cpv::parse(text).map(|c| c.as_str().to_owned()).map_err(|_| {
-        format!(
-            "{:?} non è un codice CPV valido (8 cifre, un trattino e la cifra di controllo, es. 72322000-8)",
-            text.trim()
-        )
-    })
+    Cpv::parse(text)
+        .map(|c| c.as_str().to_owned())
+        .map_err(|_| super::requests::cpv_message(text))
 }
 
 /// Refuses a CIG already held by another lot.
@@ -1101,7 +1098,6 @@ pub async fn add_attachments(
     let actor = identity.actor();
     let who = display_name(identity);
     let identity = identity.clone();
-    let signer = state.signer.clone();
     let views = state
         .db
         .call(move |conn| {
@@ -1121,8 +1117,8 @@ pub async fn add_attachments(
                     &tx, &actor, &who, id, filename, upload, now,
                 )?);
             }
+            // Attachments are not in the national `appalti` rows: nothing to refresh.
             sql::touch(&tx, id, now)?;
-            crate::sua::national::refresh_procedures(&tx, &signer, &[id])?;
             let views = sql::attachments(&tx, id)?
                 .into_iter()
                 .filter(|a| ids.contains(&a.id))
@@ -1132,7 +1128,6 @@ pub async fn add_attachments(
             Ok::<_, AppError>(views)
         })
         .await?;
-    state.wake.notify();
     Ok(views)
 }
 
