@@ -5,13 +5,16 @@
 //!    documented columns, procedure columns repeated on every row as exports do.
 //! 2. Imports it into an initialised node with the real importer
 //!    (`sua::import::import`: streaming parse, validation, one transaction, the `imported`
-//!    transitions, the batch report and the national `appalti` dataset refresh), measuring
-//!    rows/s and peak resident memory (`VmHWM`, reset before the phase).
+//!    transitions, the batch report; the national `appalti` dataset is not federated, as on
+//!    a new node, so it keeps no rows), measuring rows/s and peak resident memory (`VmHWM`,
+//!    reset before the phase).
 //! 3. In the same run, inserts the same rows into another fresh node with plain cached
-//!    prepared statements (one transaction, the same tables and values, no validation, no
-//!    report, no national dataset), then, separately timed, the national dataset refresh of
-//!    those rows: the floor the importer is compared with.
-//! 4. Runs the per-Comune yearly report (one Comune, one year: what a Comune's page asks)
+//!    prepared statements (one transaction, the same tables, values and page cache, no
+//!    validation, no report): the floor the importer is compared with.
+//! 4. Turns `appalti` national on the imported node (every lot becomes a row, published as
+//!    a full snapshot of signed entries), then imports a further tenth of the lots while it
+//!    is national (their rows and signed deltas in the import's transaction).
+//! 5. Runs the per-Comune yearly report (one Comune, one year: what a Comune's page asks)
 //!    1,000 times over the imported rows, and the Province-wide yearly report (SUA staff)
 //!    100 times, reporting p50/p99.
 //!
@@ -98,14 +101,15 @@ fn date(year: i32, ordinal: u16) -> time::Date {
 }
 
 /// Writes the CSV; returns (rows, procedures).
-fn generate(path: &Path, rows: u64, comuni: &[String]) -> (u64, u64) {
+/// `first` numbers the file's procedures and CIGs after those of an earlier file.
+fn generate(path: &Path, rows: u64, first: u64, comuni: &[String]) -> (u64, u64) {
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     writeln!(
         out,
         "procedure_key,comune_code,object,contract_type,cpv,procedure_code,award_criterion,pnrr,requested_on,published_on,cig,lot_description,lot_amount,supplier_name,supplier_cf,award_amount,awarded_on,contract_signed_on"
     )
     .unwrap();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ first);
     let mut written = 0u64;
     let mut procedures = 0u64;
     while written < rows {
@@ -125,7 +129,7 @@ fn generate(path: &Path, rows: u64, comuni: &[String]) -> (u64, u64) {
         let awarded_on = published + time::Duration::days(20 + rng.below(100) as i64);
         let signed_on = awarded_on + time::Duration::days(10 + rng.below(40) as i64);
         for lot in 0..lots {
-            let cig = format!("{:010X}", written + 0x10_0000_0000);
+            let cig = format!("{:010X}", first + written + 0x10_0000_0000);
             let amount = 1_000_000 + rng.below(200_000_000);
             let (supplier, cf, award, award_on, sign_on) = if awarded {
                 let discount = rng.below(30_000);
@@ -146,7 +150,8 @@ fn generate(path: &Path, rows: u64, comuni: &[String]) -> (u64, u64) {
             };
             writeln!(
                 out,
-                "P{procedures:07},{comune},Procedura {procedures} del Comune {comune} (lavori e servizi),{kind},{cpv},{code},{criterion},{pnrr},{requested},{published},{cig},Lotto {lot_no},{amount},{supplier},{cf},{award},{award_on},{sign_on}",
+                "P{key:07},{comune},Procedura {key} del Comune {comune} (lavori e servizi),{kind},{cpv},{code},{criterion},{pnrr},{requested},{published},{cig},Lotto {lot_no},{amount},{supplier},{cf},{award},{award_on},{sign_on}",
+                key = first + procedures,
                 lot_no = lot + 1,
                 amount = Euro(amount as i64).to_decimal(),
             )
@@ -163,6 +168,9 @@ fn generate(path: &Path, rows: u64, comuni: &[String]) -> (u64, u64) {
 fn plain_insert(config: &NodeConfig, csv_path: &Path) -> u64 {
     let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
     let mut conn = db.get().unwrap();
+    // The importer's page cache, so that both write with the same memory.
+    conn.pragma_update(None, "cache_size", -import::IMPORT_CACHE_KIB)
+        .unwrap();
     let tx = conn.transaction().unwrap();
     let mut reader = csv::Reader::from_path(csv_path).unwrap();
     let mut record = csv::StringRecord::new();
@@ -280,6 +288,20 @@ fn plain_insert(config: &NodeConfig, csv_path: &Path) -> u64 {
     rows
 }
 
+fn count_national(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row(
+        "SELECT count(*) FROM dataset_rows WHERE dataset = 'appalti'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn outbox_head(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row("SELECT head_seq FROM federation_state", [], |r| r.get(0))
+        .unwrap()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
@@ -311,7 +333,7 @@ fn main() {
     };
     let csv_path = work.path().join("lots.csv");
     let started = Instant::now();
-    let (written, procedures) = generate(&csv_path, rows, &comuni);
+    let (written, procedures) = generate(&csv_path, rows, 0, &comuni);
     let size = std::fs::metadata(&csv_path).unwrap().len();
     println!(
         "generated {written} lots of {procedures} procedures ({} Comuni, 2020-2025): {:.1} MiB in {:.1} s",
@@ -341,58 +363,100 @@ fn main() {
     let import_peak = peak_rss_kib();
     assert_eq!(report.counts.lots, written);
     assert_eq!(report.counts.imported, procedures);
-    let national_rows: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM dataset_rows WHERE dataset = 'appalti'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap_or(0);
+    let national_rows = count_national(&conn);
     drop(conn);
 
-    // The plain insert, then the national dataset refresh of the same rows.
+    // The plain insert.
     reset_peak_rss();
     let started = Instant::now();
     let plain_rows = plain_insert(&plain, &csv_path);
     let plain_time = started.elapsed();
     let plain_peak = peak_rss_kib();
     assert_eq!(plain_rows, written);
-    let plain_db = Db::open_existing(&plain.db_path(), db::MIGRATIONS, 1).unwrap();
-    let mut plain_conn = plain_db.get().unwrap();
-    let signer_plain = signer(&plain);
-    let started = Instant::now();
-    let tx = plain_conn.transaction().unwrap();
-    pico_node::sua::national::refresh_all(&tx, &signer_plain).unwrap();
-    tx.commit().unwrap();
-    let refresh_time = started.elapsed();
 
-    let rate = |d: Duration| written as f64 / d.as_secs_f64();
+    let rate = |rows: u64, d: Duration| rows as f64 / d.as_secs_f64();
     println!();
-    println!("import (sua::import, CSV, one transaction, national dataset included):");
     println!(
-        "  {written} rows in {:.2} s = {:.0} rows/s; peak RSS {:.1} MiB (baseline before the phase {:.1} MiB); {} national rows",
+        "import (sua::import, CSV, one transaction; appalti not federated, so no national rows):"
+    );
+    println!(
+        "  {written} rows in {:.2} s = {:.0} rows/s; peak RSS {:.1} MiB (baseline before the phase {:.1} MiB); {national_rows} national rows",
         import_time.as_secs_f64(),
-        rate(import_time),
+        rate(written, import_time),
         import_peak as f64 / 1024.0,
         base_rss as f64 / 1024.0,
-        national_rows
     );
     println!("plain prepared-statement insert of the same rows (same tables, no validation):");
     println!(
         "  {written} rows in {:.2} s = {:.0} rows/s; peak RSS {:.1} MiB",
         plain_time.as_secs_f64(),
-        rate(plain_time),
+        rate(written, plain_time),
         plain_peak as f64 / 1024.0
     );
     println!(
-        "  + national dataset refresh of those rows (sua::national::refresh_all): {:.2} s",
-        refresh_time.as_secs_f64()
+        "ratio import / plain insert: {:.2}x",
+        import_time.as_secs_f64() / plain_time.as_secs_f64(),
+    );
+
+    // Turning the national dataset on: every lot becomes a row, published as a full snapshot.
+    let mut conn = db.get().unwrap();
+    reset_peak_rss();
+    let started = Instant::now();
+    let change = pico_node::dati::ops::set_federation(
+        &mut conn,
+        &signer_imported,
+        &Actor::cli(),
+        "appalti",
+        pico_node::dati::Federation::National,
+    )
+    .unwrap();
+    let national_time = started.elapsed();
+    let national_peak = peak_rss_kib();
+    let national_rows = count_national(&conn);
+    println!();
+    println!(
+        "appalti turned national (rows of every lot built, full snapshot signed, one transaction):"
     );
     println!(
-        "ratio import / plain insert: {:.2}x; import / (plain insert + national refresh): {:.2}x",
-        import_time.as_secs_f64() / plain_time.as_secs_f64(),
-        import_time.as_secs_f64() / (plain_time + refresh_time).as_secs_f64()
+        "  {national_rows} rows in {:.2} s = {:.0} rows/s; {} signed entries; peak RSS {:.1} MiB",
+        national_time.as_secs_f64(),
+        rate(national_rows as u64, national_time),
+        change.entries.len(),
+        national_peak as f64 / 1024.0
     );
+
+    // A further import while the dataset is national: its rows and signed deltas come with it.
+    let more = (rows / 10).max(1);
+    let more_path = work.path().join("more.csv");
+    let (more_written, more_procedures) = generate(&more_path, more, written, &comuni);
+    let head_before = outbox_head(&conn);
+    reset_peak_rss();
+    let started = Instant::now();
+    let report = import::import(
+        &mut conn,
+        &signer_imported,
+        &Actor::cli(),
+        ImportFormat::Csv,
+        "more.csv",
+        std::fs::File::open(&more_path).unwrap(),
+    )
+    .unwrap();
+    let more_time = started.elapsed();
+    let more_peak = peak_rss_kib();
+    assert_eq!(report.counts.lots, more_written);
+    assert_eq!(report.counts.imported, more_procedures);
+    assert_eq!(count_national(&conn), national_rows + more_written as i64);
+    println!(
+        "import with appalti national ({more_written} more lots, their rows and signed deltas in the same transaction):"
+    );
+    println!(
+        "  {more_written} rows in {:.2} s = {:.0} rows/s; {} signed entries; peak RSS {:.1} MiB",
+        more_time.as_secs_f64(),
+        rate(more_written, more_time),
+        outbox_head(&conn) - head_before,
+        more_peak as f64 / 1024.0
+    );
+    drop(conn);
 
     // Reports over the imported rows.
     let conn = db.get().unwrap();

@@ -71,6 +71,21 @@ pub enum DbError {
         /// Latest version this binary knows.
         supported: i64,
     },
+    /// A migration step left rows pointing at rows that do not exist; it was rolled back.
+    #[error(
+        "database migration to version {version} was rolled back: {violations} rows break a \
+         foreign key (first: table {table}, row {rowid}); restore the last backup and report it"
+    )]
+    MigrationForeignKeys {
+        /// The version the step would have reached.
+        version: i64,
+        /// Rows found by `PRAGMA foreign_key_check`.
+        violations: usize,
+        /// The table of the first such row.
+        table: String,
+        /// Its rowid.
+        rowid: i64,
+    },
     /// A blocking task panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
@@ -238,6 +253,12 @@ pub fn schema_version(conn: &Connection) -> Result<i64, DbError> {
 /// Applies the pending steps of `migrations`, each in its own transaction together with its
 /// `user_version` bump, so a crash leaves the schema at a known step. Returns the versions
 /// before and after.
+///
+/// Steps run with foreign keys off: SQLite changes a table's constraints only by rebuilding
+/// it (create the new table, copy, drop the old one, rename), and enforced keys would refuse
+/// the drop while other tables point at it. Every key is then checked before the step
+/// commits (`PRAGMA foreign_key_check`), so a step can no more leave a dangling reference
+/// than one run with the keys on.
 pub fn migrate(
     conn: &mut Connection,
     migrations: Migrations,
@@ -252,14 +273,41 @@ pub fn migrate(
             supported,
         });
     }
+    if found == supported {
+        return Ok((found, supported));
+    }
+    // The pragma is a no-op inside a transaction: it is set between the steps' transactions.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let applied = apply_steps(conn, migrations, found);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    applied?;
+    Ok((found, supported))
+}
+
+fn apply_steps(conn: &mut Connection, migrations: Migrations, found: i64) -> Result<(), DbError> {
     for (index, step) in migrations.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        let violations: Vec<(String, i64)> = tx
+            .prepare("PRAGMA foreign_key_check")?
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if let Some((table, rowid)) = violations.first() {
+            return Err(DbError::MigrationForeignKeys {
+                version,
+                violations: violations.len(),
+                table: table.clone(),
+                rowid: *rowid,
+            });
+        }
+        tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
-        tracing::info!(db.version = index + 1, "applied database migration");
+        tracing::info!(db.version = version, "applied database migration");
     }
-    Ok((found, supported))
+    Ok(())
 }
 
 /// Replaces the database at `db_path` with the backup at `backup` through SQLite's backup API
@@ -331,6 +379,48 @@ mod tests {
         ];
         let err = Db::open_existing(&path, THREE, 1).expect_err("old");
         assert!(matches!(err, DbError::NotMigrated { .. }));
+    }
+
+    #[test]
+    fn a_step_may_rebuild_a_parent_table_but_not_leave_dangling_keys() {
+        const PARENT_CHILD: &str =
+            "CREATE TABLE p (id INTEGER PRIMARY KEY, k TEXT CHECK (k IN ('a', 'b', 'c')));
+             CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p(id));
+             INSERT INTO p VALUES (1, 'a'); INSERT INTO c VALUES (1, 1);";
+        // SQLite's documented rebuild: refused by enforced foreign keys at the DROP.
+        const REBUILD: &str = "CREATE TABLE p_new (id INTEGER PRIMARY KEY, k TEXT CHECK (k = 'a' OR k = 'b' OR k = 'c'));
+             INSERT INTO p_new SELECT * FROM p; DROP TABLE p; ALTER TABLE p_new RENAME TO p;";
+        const DANGLING: &str = "DELETE FROM p;";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path, &[PARENT_CHILD, REBUILD], 1).expect("rebuilds");
+        let conn = db.get().expect("conn");
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(fk, 1, "keys are enforced again after the migration");
+        let err = conn
+            .execute("INSERT INTO c VALUES (2, 99)", [])
+            .expect_err("the rebuilt parent is still referenced");
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        drop(conn);
+        drop(db);
+
+        let err = Db::open(&path, &[PARENT_CHILD, REBUILD, DANGLING], 1).expect_err("refused");
+        assert!(
+            matches!(
+                err,
+                DbError::MigrationForeignKeys { version: 3, violations: 1, ref table, rowid: 1 } if table == "c"
+            ),
+            "{err}"
+        );
+        let db = Db::open_existing(&path, &[PARENT_CHILD, REBUILD], 1).expect("still at 2");
+        let parents: i64 = db
+            .get()
+            .expect("conn")
+            .query_row("SELECT count(*) FROM p", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(parents, 1, "the refused step was rolled back");
     }
 
     #[test]

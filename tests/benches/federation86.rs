@@ -36,7 +36,7 @@ use pico_system_tests::federation::{Hub, Node};
 use pico_system_tests::process::binary_for_profile;
 use rusqlite::{Connection, OpenFlags};
 
-const DATASET: &str = "appalti";
+const DATASET: &str = "contratti";
 const ROWS: u64 = 10_000;
 const EXPECTED_NODES: usize = 86;
 /// Hub outage in phase 2.
@@ -106,7 +106,7 @@ fn descrizione(province: &str, i: u64, version: u32) -> String {
 }
 
 /// A procurement-like CSV: key `cig`, real Comuni of the Province, amounts, dates, bools.
-fn appalti_csv(province: &str, comuni: &[String], rounds: u32) -> String {
+fn contratti_csv(province: &str, comuni: &[String], rounds: u32) -> String {
     let mut csv = String::with_capacity(80 * usize::try_from(ROWS).unwrap_or(0));
     csv.push_str("cig,comune,descrizione,importo,data,pnrr\n");
     let n = u64::try_from(comuni.len()).unwrap_or(1).max(1);
@@ -318,7 +318,7 @@ fn run() -> Result<()> {
                             let _serial = enrol_lock.lock().map_err(|_| anyhow::anyhow!("lock"))?;
                             hub.enrol(code, node.public_key())?;
                         }
-                        node.import(DATASET, "cig", &appalti_csv(code, &comuni, 0), false)?;
+                        node.import(DATASET, "cig", &contratti_csv(code, &comuni, 0), false)?;
                         node.publish_nationally(DATASET)?;
                         *slot.lock().map_err(|_| anyhow::anyhow!("lock"))? =
                             Some(Member { node, comuni });
@@ -392,7 +392,7 @@ fn run() -> Result<()> {
     hub.kill()?;
     let killed = Instant::now();
     for_each(&mut members, |m| {
-        let csv = appalti_csv(m.node.province(), &m.comuni, 1);
+        let csv = contratti_csv(m.node.province(), &m.comuni, 1);
         m.node.import(DATASET, "cig", &csv, true).map(drop)
     })?;
     let round1 = killed.elapsed();
@@ -400,7 +400,7 @@ fn run() -> Result<()> {
         std::thread::sleep(wait);
     }
     for_each(&mut members, |m| {
-        let csv = appalti_csv(m.node.province(), &m.comuni, 2);
+        let csv = contratti_csv(m.node.province(), &m.comuni, 2);
         m.node.import(DATASET, "cig", &csv, true).map(drop)
     })?;
     let round2 = killed.elapsed();

@@ -50,10 +50,19 @@ fn a_node_publishing_its_procedures_appears_in_the_national_summary() {
             "TV-2;026001;Gestione dati anagrafici;services;72322000-8;4;best_value;false;2025-03-01;2025-03-05;A000000003;20000.00;;;;",
         ],
     );
-    assert_eq!(fed.node.rows("appalti").unwrap().len(), 3);
+    assert_eq!(
+        fed.node.rows("appalti").unwrap().len(),
+        0,
+        "no rows kept while not federated"
+    );
     assert_eq!(fed.node.head_seq().unwrap(), 0, "nothing signed while off");
 
     fed.node.publish_nationally("appalti").unwrap();
+    assert_eq!(
+        fed.node.rows("appalti").unwrap().len(),
+        3,
+        "one row per lot"
+    );
     let hub_url = fed.hub.url();
     fed.node.serve(&hub_url).unwrap();
     fed.wait_converged().unwrap();

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::csv_import::{self, CsvErrors};
-use super::{Dataset, Federation, valid_name};
+use super::{Dataset, Federation, derived_by, valid_name};
 use crate::db::audit::{self, Actor};
 use crate::db::federation::{self as outbox, Appended, OutboxError};
 use crate::db::{self, datasets};
@@ -96,6 +96,18 @@ pub struct ImportReport {
     pub entry_bytes: u64,
 }
 
+/// Refuses to write by hand into a dataset another module derives.
+fn refuse_derived(name: &str) -> Result<(), DatiError> {
+    match derived_by(name) {
+        Some(module) => Err(DatiError::Invalid(format!(
+            "the dataset {name:?} is derived by the {module} module from its own records and \
+             cannot be imported into or edited by hand: change the records in the {module} \
+             module (its import included) and the dataset follows"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn begin(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
     // Immediate: the dataset read and the writes see one state, whoever else writes.
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
@@ -114,6 +126,7 @@ pub fn import(
             request.name
         )));
     }
+    refuse_derived(&request.name)?;
     let tx = begin(conn)?;
     let now = db::now();
     let existing = datasets::get(&tx, &request.name)?;
@@ -257,6 +270,18 @@ pub fn set_federation(
     if dataset.federation != federation {
         dataset.federation = federation;
         dataset.updated_at = db::now();
+        let derived = derived_by(name).is_some();
+        // A derived dataset keeps rows only while published: built here, dropped on leaving.
+        match federation {
+            Federation::National if derived => {
+                dataset.row_count = crate::sua::national::materialise(&tx)?;
+            }
+            Federation::Off if derived => {
+                datasets::delete_all_rows(&tx, name)?;
+                dataset.row_count = 0;
+            }
+            _ => {}
+        }
         datasets::put(&tx, &dataset)?;
         let appended = match federation {
             Federation::National => emit_snapshot(&tx, signer, &dataset)?,
@@ -289,6 +314,7 @@ pub fn delete_rows(
     name: &str,
     keys: &[Vec<String>],
 ) -> Result<ChangeReport, DatiError> {
+    refuse_derived(name)?;
     let tx = begin(conn)?;
     let mut dataset =
         datasets::get(&tx, name)?.ok_or_else(|| DatiError::NotFound(name.to_owned()))?;
@@ -362,49 +388,60 @@ fn decode(text: &str) -> Result<pico_protocol::payload::Row, DatiError> {
     })
 }
 
-/// Splits encoded rows into groups of at most `MAX_RECORDS_PER_BATCH` rows and
-/// [`BODY_BUDGET`] bytes; always at least one (possibly empty) group.
-fn chunks<'a>(rows: impl Iterator<Item = &'a str>) -> Vec<Vec<&'a str>> {
-    let mut groups = vec![Vec::new()];
+/// Splits rows of the given encoded lengths into groups of at most `MAX_RECORDS_PER_BATCH`
+/// rows and [`BODY_BUDGET`] bytes; returns the number of rows of each group, always at least
+/// one (possibly empty) group.
+fn group_sizes(lengths: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut sizes = vec![0];
     let mut bytes = 0;
-    for row in rows {
-        let last = groups.last().map_or(0, Vec::len);
-        if last >= MAX_RECORDS_PER_BATCH || (last > 0 && bytes + row.len() + 1 > BODY_BUDGET) {
-            groups.push(Vec::new());
+    for length in lengths {
+        let last = sizes.last().copied().unwrap_or(0);
+        if last >= MAX_RECORDS_PER_BATCH || (last > 0 && bytes + length + 1 > BODY_BUDGET) {
+            sizes.push(0);
             bytes = 0;
         }
-        bytes += row.len() + 1;
-        if let Some(group) = groups.last_mut() {
-            group.push(row);
+        bytes += length + 1;
+        if let Some(size) = sizes.last_mut() {
+            *size += 1;
         }
     }
-    groups
+    sizes
 }
 
-/// Writes a full snapshot of `dataset` (as stored in `tx`) to the outbox.
+/// Writes a full snapshot of `dataset` (as stored in `tx`) to the outbox. The rows are read
+/// twice, never held all at once: first their lengths, to cut the parts (whose number every
+/// part states), then one part at a time.
 pub fn emit_snapshot(
     tx: &Connection,
     signer: &Signer,
     dataset: &Dataset,
 ) -> Result<Vec<Appended>, DatiError> {
-    let rows = datasets::all_data(tx, &dataset.name)?;
-    let groups = chunks(rows.iter().map(String::as_str));
+    let sizes = group_sizes(datasets::row_lengths(tx, &dataset.name)?.into_iter());
     let (head, _) = outbox::head(tx)?;
     // Unique within this node's log: the seq of the snapshot's first part.
     let id = format!("{}-{}", dataset.name, head + 1);
-    let parts = u32::try_from(groups.len()).unwrap_or(u32::MAX);
-    let mut appended = Vec::with_capacity(groups.len());
-    for (i, group) in groups.iter().enumerate() {
+    let parts = u32::try_from(sizes.len()).unwrap_or(u32::MAX);
+    let mut appended = Vec::with_capacity(sizes.len());
+    let mut after: Option<String> = None;
+    for (i, size) in sizes.iter().enumerate() {
+        let rows = datasets::rows_page(
+            tx,
+            &dataset.name,
+            after.as_deref(),
+            u32::try_from(*size).unwrap_or(u32::MAX),
+        )?;
+        after = rows.last().map(|(pk, _)| pk.clone());
         let mut payload = batch(dataset);
         payload.snapshot = Some(SnapshotPart {
             id: id.clone(),
             part: u32::try_from(i + 1).unwrap_or(u32::MAX),
             parts,
         });
-        payload.upserts = group
+        payload.upserts = rows
             .iter()
-            .map(|row| decode(row))
+            .map(|(_, data)| decode(data))
             .collect::<Result<_, _>>()?;
+        drop(rows);
         let summary = format!("{} snapshot {}/{parts}", dataset.name, i + 1);
         appended.push(outbox::append_entry(
             tx,
@@ -501,22 +538,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_respect_rows_and_bytes() {
-        let small: Vec<String> = (0..25_000).map(|i| format!("[\"{i}\"]")).collect();
-        let groups = chunks(small.iter().map(String::as_str));
+    fn groups_respect_rows_and_bytes() {
         assert_eq!(
-            groups.iter().map(Vec::len).collect::<Vec<_>>(),
+            group_sizes(std::iter::repeat_n(8, 25_000)),
             [10_000, 10_000, 5_000]
         );
-        let big = "x".repeat(200_000);
-        let rows: Vec<&str> = (0..50).map(|_| big.as_str()).collect();
-        let groups = chunks(rows.into_iter());
-        assert!(groups.len() >= 3);
-        assert!(
-            groups
-                .iter()
-                .all(|g| g.iter().map(|r| r.len() + 1).sum::<usize>() <= BODY_BUDGET)
-        );
-        assert_eq!(chunks(std::iter::empty()).len(), 1);
+        let sizes = group_sizes(std::iter::repeat_n(200_000, 50));
+        assert!(sizes.len() >= 3);
+        assert_eq!(sizes.iter().sum::<usize>(), 50);
+        assert!(sizes.iter().all(|&n| n * 200_001 <= BODY_BUDGET));
+        assert_eq!(group_sizes(std::iter::empty()), [0]);
     }
 }

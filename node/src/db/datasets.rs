@@ -126,11 +126,15 @@ pub fn pks(conn: &Connection, dataset: &str) -> rusqlite::Result<Vec<String>> {
         .collect()
 }
 
-/// Every row's values, in key order (for snapshots).
-pub fn all_data(conn: &Connection, dataset: &str) -> rusqlite::Result<Vec<String>> {
-    conn.prepare_cached("SELECT data FROM dataset_rows WHERE dataset = ?1 ORDER BY pk")?
-        .query_map([dataset], |row| row.get(0))?
-        .collect()
+/// The length in bytes of every row's values, in key order (to cut a snapshot into parts
+/// without holding the rows).
+pub fn row_lengths(conn: &Connection, dataset: &str) -> rusqlite::Result<Vec<usize>> {
+    conn.prepare_cached(
+        "SELECT octet_length(data) FROM dataset_rows WHERE dataset = ?1 ORDER BY pk",
+    )?
+    .query_map([dataset], |row| row.get::<_, i64>(0))?
+    .map(|length| length.map(|n| usize::try_from(n).unwrap_or(0)))
+    .collect()
 }
 
 /// Number of rows.

@@ -18,17 +18,21 @@
 //!   key), and the node must find a procedure's rows without reading the dataset: with this
 //!   key they are one range of the rows index. The CIG is a field.
 //! - **Registration.** The dataset is defined the first time a procedure changes. If a
-//!   dataset named `appalti` already exists with another schema (a CSV imported by hand), it
-//!   is taken over: redefined with the next schema version, its rows rebuilt from the SUA
-//!   tables, and, if it is federated, published again as a full snapshot.
+//!   dataset named `appalti` already exists with another schema (a CSV imported by hand
+//!   before the SUA module), it is taken over: redefined with the next schema version, its
+//!   old rows dropped and, if it is federated, its rows built from the SUA tables and
+//!   published again as a full snapshot. The Dati module refuses CSV imports and deletions
+//!   by key into it ([`crate::dati::derived_by`]).
+//! - **Rows only while federated.** With federation `off` the node keeps no rows: nobody
+//!   receives them, and for a bulk import of 1,000,000 lots writing them was half the
+//!   import's time (and 300 MB of database). Turning the dataset `national` builds the rows of
+//!   every public procedure ([`materialise`]) in the transaction that writes the full
+//!   snapshot; turning it `off` again withdraws them (an empty snapshot) and drops them.
 //! - **Cost.** One set-based read of the SUA tables for all the procedures of a call (their
 //!   ids travel in one statement), each lot encoded here, rows written by one prepared
-//!   statement in key order. Federation off: the procedures' rows are deleted and written
-//!   again, with no comparison; refreshing a bulk import of 1,000,000 lots costs about as
-//!   much as inserting the lots (3.1–3.4 s against 3.2–3.3 s, release build, measured by
-//!   `sua_national_bulk_refresh_of_a_million_lots`). Federation national: the new rows are
-//!   compared with the stored ones in SQL and only the differences are signed, in entries of
-//!   at most 10,000 rows read a page at a time.
+//!   statement in key order. The new rows are compared with the stored ones in SQL and only
+//!   the differences are signed, in entries of at most 10,000 rows read a page at a time.
+//!   Figures in `node/benches/sua_import.rs`.
 
 use std::fmt::Write as _;
 
@@ -107,7 +111,8 @@ pub fn refresh_procedures(
     Ok(())
 }
 
-/// Rebuilds the rows of every procedure (publishing only what differs when federated), e.g.
+/// Rebuilds the rows of every procedure (publishing only what differs; nothing while the
+/// dataset is not federated, as it then keeps no rows), e.g.
 /// after a repair of the SUA tables. Call it inside a transaction.
 pub fn refresh_all(tx: &rusqlite::Connection, signer: &Signer) -> Result<Applied, DatiError> {
     refresh(tx, signer, None)
@@ -123,23 +128,32 @@ fn refresh(
         // Every procedure was just written, these ones included.
         return Ok(applied);
     }
+    if dataset.federation == Federation::Off {
+        // Not published: no rows are kept (see the module documentation).
+        return Ok(Applied::default());
+    }
     match procedure_ids {
         Some(ids) => sql::load_ids(tx, ids)?,
         None => sql::load_all_ids(tx)?,
     };
-    let applied = match dataset.federation {
-        Federation::Off => sql::replace(tx, encode)?,
-        Federation::National => {
-            let applied = sql::diff_and_apply(tx, encode)?;
-            publish_changes(tx, signer, &dataset)?;
-            applied
-        }
-    };
+    let applied = sql::diff_and_apply(tx, encode)?;
+    publish_changes(tx, signer, &dataset)?;
     if applied != Applied::default() {
         sql::adjust_row_count(tx, applied.row_delta(), db::now())?;
     }
     sql::clear_work_tables(tx)?;
     Ok(applied)
+}
+
+/// Writes the rows of every public procedure, replacing whatever rows the dataset had, and
+/// returns their number. The Dati module calls it in the transaction that turns the dataset
+/// `national`, before the full snapshot that publishes them.
+pub fn materialise(tx: &rusqlite::Connection) -> Result<i64, DatiError> {
+    datasets::delete_all_rows(tx, DATASET)?;
+    sql::load_all_ids(tx)?;
+    sql::replace(tx, encode)?;
+    sql::clear_work_tables(tx)?;
+    Ok(datasets::count_rows(tx, DATASET)?)
 }
 
 /// Days from 1970-01-01 to the date `YYYY-MM-DD` (proleptic Gregorian), if it is one.
@@ -350,15 +364,17 @@ fn ensure_registered(
             "a dataset named appalti had another schema: the SUA module took it over and rebuilt it"
         );
     }
-    sql::load_all_ids(tx)?;
-    let applied = sql::replace(tx, encode)?;
-    sql::clear_work_tables(tx)?;
-    dataset.row_count = datasets::count_rows(tx, DATASET)?;
-    datasets::put(tx, &dataset)?;
-    if dataset.federation == Federation::National {
-        // A new schema is announced by a full snapshot (as a Dati import does).
-        ops::emit_snapshot(tx, signer, &dataset)?;
+    if dataset.federation == Federation::Off {
+        return Ok((dataset, Some(Applied::default())));
     }
+    dataset.row_count = materialise(tx)?;
+    datasets::put(tx, &dataset)?;
+    // A new schema is announced by a full snapshot (as a Dati import does).
+    ops::emit_snapshot(tx, signer, &dataset)?;
+    let applied = Applied {
+        inserted: dataset.row_count.unsigned_abs(),
+        ..Applied::default()
+    };
     Ok((dataset, Some(applied)))
 }
 

@@ -158,8 +158,8 @@ fn node_config(hub_url: &str) -> (tempfile::TempDir, NodeConfig, String) {
     (dir, config, token)
 }
 
-/// CSV of appalti rows `range`, with `version` mixed into the amounts of rows in `changed`.
-fn appalti_csv(range: std::ops::Range<u64>, changed: &[u64], version: u64) -> Vec<u8> {
+/// CSV of `contratti` rows (a Province's own dataset) `range`, with `version` mixed into the amounts of rows in `changed`.
+fn contratti_csv(range: std::ops::Range<u64>, changed: &[u64], version: u64) -> Vec<u8> {
     let mut csv =
         String::from("cig;comune;oggetto;importo_base;data_pubblicazione;pnrr;n_offerte\n");
     for i in range {
@@ -184,7 +184,7 @@ fn appalti_csv(range: std::ops::Range<u64>, changed: &[u64], version: u64) -> Ve
 async fn import(node: &TestApp, token: &str, query: &str, csv: Vec<u8>) -> Value {
     let response = node
         .post_raw(
-            &format!("/v1/datasets/appalti/import?{query}"),
+            &format!("/v1/datasets/contratti/import?{query}"),
             token,
             "text/csv",
             csv,
@@ -198,7 +198,7 @@ async fn import(node: &TestApp, token: &str, query: &str, csv: Vec<u8>) -> Value
 
 async fn set_federation(node: &TestApp, token: &str, setting: &str) -> reqwest::Response {
     reqwest::Client::new()
-        .put(node.url("/v1/datasets/appalti/federation"))
+        .put(node.url("/v1/datasets/contratti/federation"))
         .bearer_auth(token)
         .json(&json!({"federation": setting}))
         .send()
@@ -230,12 +230,12 @@ async fn wait_published(node: &TestApp, token: &str) -> Value {
 /// Every row the node holds, in key order.
 async fn node_rows(node: &TestApp) -> Vec<Value> {
     let mut rows = Vec::new();
-    let mut path = "/v1/datasets/appalti/rows?limit=200".to_owned();
+    let mut path = "/v1/datasets/contratti/rows?limit=200".to_owned();
     loop {
         let page: Value = node.get(&path, None).await.json().await.unwrap();
         rows.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next"].as_str() {
-            Some(next) => path = format!("/v1/datasets/appalti/rows?limit=200&cursor={next}"),
+            Some(next) => path = format!("/v1/datasets/contratti/rows?limit=200&cursor={next}"),
             None => return rows,
         }
     }
@@ -244,7 +244,7 @@ async fn node_rows(node: &TestApp) -> Vec<Value> {
 async fn assert_same_rows(node: &TestApp, hub: &Hub, expected: usize) {
     let ours = node_rows(node).await;
     assert_eq!(ours.len(), expected);
-    assert_eq!(hub.rows("appalti", "026").await, ours);
+    assert_eq!(hub.rows("contratti", "026").await, ours);
 }
 
 #[tokio::test]
@@ -259,7 +259,7 @@ async fn snapshot_then_deltas_reach_the_hub_exactly() {
         &node,
         &token,
         "key=cig&title=Appalti",
-        appalti_csv(0..250, &[], 0),
+        contratti_csv(0..250, &[], 0),
     )
     .await;
     assert_eq!(report["inserted"], 250);
@@ -281,7 +281,7 @@ async fn snapshot_then_deltas_reach_the_hub_exactly() {
     // One changed row, one removed row (replace), the rest identical: one delta entry.
     let mut rows: Vec<u64> = (0..250).collect();
     rows.retain(|&i| i != 7);
-    let mut csv = String::from_utf8(appalti_csv(0..250, &[3], 1)).unwrap();
+    let mut csv = String::from_utf8(contratti_csv(0..250, &[3], 1)).unwrap();
     csv = csv
         .lines()
         .filter(|line| !line.starts_with("B026000007;"))
@@ -306,7 +306,7 @@ async fn snapshot_then_deltas_reach_the_hub_exactly() {
     // A deletion through the API.
     let response = node
         .post_json(
-            "/v1/datasets/appalti/deletions",
+            "/v1/datasets/contratti/deletions",
             Some(&token),
             &json!({"keys": [["B026000010"]]}),
         )
@@ -366,7 +366,7 @@ async fn a_busy_hub_is_retried_with_the_same_bytes_until_it_takes_the_push() {
     let (dir, config, token) = node_config(&hub.url());
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "key=cig", appalti_csv(0..200, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..200, &[], 0)).await;
     set_federation(&node, &token, "national").await;
     let mut last = Value::Null;
     for _ in 0..100 {
@@ -406,7 +406,7 @@ async fn setting_a_dataset_off_withdraws_its_rows_from_the_hub() {
     let (dir, config, token) = node_config(&hub.url());
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "key=cig", appalti_csv(0..120, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..120, &[], 0)).await;
     set_federation(&node, &token, "national").await;
     wait_published(&node, &token).await;
     assert_same_rows(&node, &hub, 120).await;
@@ -418,11 +418,11 @@ async fn setting_a_dataset_off_withdraws_its_rows_from_the_hub() {
     assert_eq!(report["entries"], json!([2]), "{report:#}");
     let published = wait_published(&node, &token).await;
     assert_eq!(published["head_seq"], 2);
-    assert!(hub.rows("appalti", "026").await.is_empty());
+    assert!(hub.rows("contratti", "026").await.is_empty());
     assert_eq!(hub.get("/v1/datasets").await["items"], json!([]));
     assert_eq!(node_rows(&node).await.len(), 120, "local rows are kept");
     // Changes while off are not published.
-    import(&node, &token, "", appalti_csv(0..125, &[1], 1)).await;
+    import(&node, &token, "", contratti_csv(0..125, &[1], 1)).await;
     assert_eq!(status(&node, &token).await["head_seq"], 2);
 
     // National again: a full snapshot of the current rows.
@@ -455,7 +455,7 @@ async fn hub_down_and_node_restarts_lose_and_duplicate_nothing() {
     let (dir, config, token) = node_config(&hub.url());
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "key=cig", appalti_csv(0..120, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..120, &[], 0)).await;
     assert_eq!(
         set_federation(&node, &token, "national").await.status(),
         StatusCode::OK
@@ -465,7 +465,7 @@ async fn hub_down_and_node_restarts_lose_and_duplicate_nothing() {
             &node,
             &token,
             "",
-            appalti_csv(0..120 + version * 5, &[version], version),
+            contratti_csv(0..120 + version * 5, &[version], version),
         )
         .await;
     }
@@ -487,10 +487,10 @@ async fn hub_down_and_node_restarts_lose_and_duplicate_nothing() {
 
     // The hub goes away again, changes pile up, the node restarts twice meanwhile.
     hub.stop().await;
-    import(&node, &token, "", appalti_csv(0..140, &[1, 2], 9)).await;
+    import(&node, &token, "", contratti_csv(0..140, &[1, 2], 9)).await;
     let (dir, config) = node.stop().await;
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "replace=true", appalti_csv(5..140, &[], 9)).await;
+    import(&node, &token, "replace=true", contratti_csv(5..140, &[], 9)).await;
     let (dir, config) = node.stop().await;
     let node = TestApp::start(dir, config).await;
     hub.start().await;
@@ -509,7 +509,7 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
     let (dir, config, token) = node_config(&hub.url());
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "key=cig", appalti_csv(0..50, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..50, &[], 0)).await;
     set_federation(&node, &token, "national").await;
     wait_published(&node, &token).await;
     let backup = node.dir.path().join("old.db");
@@ -517,7 +517,7 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
         .unwrap()
         .backup_to(&backup)
         .unwrap();
-    import(&node, &token, "", appalti_csv(0..60, &[], 0)).await;
+    import(&node, &token, "", contratti_csv(0..60, &[], 0)).await;
     wait_published(&node, &token).await;
 
     // Restore the backup (seq 1) while the hub holds seq 2.
@@ -540,10 +540,10 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
     assert_eq!(blocked["open_alarms"], 1);
     let response = node
         .post_raw(
-            "/v1/datasets/appalti/import",
+            "/v1/datasets/contratti/import",
             &token,
             "text/csv",
-            appalti_csv(0..70, &[], 0),
+            contratti_csv(0..70, &[], 0),
         )
         .await;
     let problem = crate::helpers::assert_problem(response, StatusCode::CONFLICT).await;
@@ -669,7 +669,7 @@ async fn a_checkpoint_signed_by_another_key_raises_an_alarm() {
     let (dir, config, token) = node_config(&front);
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "key=cig", appalti_csv(0..20, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..20, &[], 0)).await;
     set_federation(&node, &token, "national").await;
     let mut last = Value::Null;
     for _ in 0..100 {
@@ -698,7 +698,7 @@ async fn a_different_hub_key_is_refused_after_pinning() {
     let (dir, mut config, token) = node_config(&first.url());
     first.enrol(&config, "026");
     let node = TestApp::start(dir, config.clone()).await;
-    import(&node, &token, "key=cig", appalti_csv(0..10, &[], 0)).await;
+    import(&node, &token, "key=cig", contratti_csv(0..10, &[], 0)).await;
     set_federation(&node, &token, "national").await;
     wait_published(&node, &token).await;
     let (dir, _) = node.stop().await;
@@ -711,7 +711,7 @@ async fn a_different_hub_key_is_refused_after_pinning() {
     second.start().await;
     config.federation.hub_url = second.url();
     let node = TestApp::start(dir, config).await;
-    import(&node, &token, "", appalti_csv(0..12, &[], 0)).await;
+    import(&node, &token, "", contratti_csv(0..12, &[], 0)).await;
     let mut last = Value::Null;
     for _ in 0..100 {
         last = status(&node, &token).await;
@@ -748,10 +748,10 @@ fn delta_bytes_of_a_one_percent_change() {
     };
     let actor = pico_node::db::audit::Actor::cli();
     let rows = 100_000;
-    let csv = appalti_csv(0..rows, &[], 0);
+    let csv = contratti_csv(0..rows, &[], 0);
     let started = std::time::Instant::now();
     let request = |csv: Vec<u8>, key: Option<Vec<String>>| ops::ImportRequest {
-        name: "appalti".into(),
+        name: "contratti".into(),
         title: None,
         key,
         csv,
@@ -770,7 +770,7 @@ fn delta_bytes_of_a_one_percent_change() {
         &mut conn,
         &signer,
         &actor,
-        "appalti",
+        "contratti",
         pico_node::dati::Federation::National,
     )
     .unwrap();
@@ -784,7 +784,7 @@ fn delta_bytes_of_a_one_percent_change() {
         &mut conn,
         &signer,
         &actor,
-        &request(appalti_csv(0..rows, &changed, 1), None),
+        &request(contratti_csv(0..rows, &changed, 1), None),
     )
     .unwrap();
     let delta_time = started.elapsed();

@@ -98,6 +98,13 @@ impl Node {
         .entries
     }
 
+    /// Defines the dataset (as the first change of a procedure does) and federates it, so
+    /// that its rows are kept.
+    fn national(&self) {
+        self.change(&[i64::MAX], |_| {});
+        self.set_federation(Federation::National);
+    }
+
     /// The payloads of the entries after `seq`.
     fn entries_after(&self, seq: i64) -> Vec<Value> {
         let conn = self.conn();
@@ -215,6 +222,7 @@ fn keys(rows: &[(String, Value)]) -> Vec<&str> {
 #[test]
 fn public_procedures_have_one_row_per_lot_with_the_documented_values() {
     let node = Node::new();
+    node.national();
     let mut ids = Vec::new();
     node.change(&[], |tx| {
         // 1: published, two lots.
@@ -362,6 +370,7 @@ fn three_procedures(node: &Node) -> Vec<i64> {
 #[test]
 fn a_change_moves_exactly_the_rows_of_its_procedure() {
     let node = Node::new();
+    node.national();
     let ids = three_procedures(&node);
     let before = node.rows();
     assert_eq!(before.len(), 6);
@@ -498,29 +507,46 @@ fn with_national_federation_each_change_is_signed_as_exactly_its_delta() {
 }
 
 #[test]
-fn replacing_and_diffing_write_the_same_rows() {
-    // Federation off takes the delete-and-rewrite path, national the diff path: both must
-    // leave the same rows.
-    let off = Node::new();
-    let national_node = Node::new();
-    let ids_off = three_procedures(&off);
-    let ids_national = three_procedures(&national_node);
-    national_node.set_federation(Federation::National);
-    for (node, ids) in [(&off, &ids_off), (&national_node, &ids_national)] {
+fn rows_are_kept_only_while_national_and_built_alike_either_way() {
+    // One node federated from the start maintains its rows change by change; the other
+    // keeps none while off and builds them all when it turns national: the same rows.
+    let maintained = Node::new();
+    maintained.national();
+    let built = Node::new();
+    let ids_maintained = three_procedures(&maintained);
+    let ids_built = three_procedures(&built);
+    for (node, ids) in [(&maintained, &ids_maintained), (&built, &ids_built)] {
         let id = ids[0];
         node.change(ids, |tx| {
             award_lot(tx, id, 2, 1_500_000, "2025-06-30");
             add_lot(tx, id, 3, None, 42);
         });
     }
-    assert_eq!(off.rows(), national_node.rows());
-    assert_eq!(off.row_count(), national_node.row_count());
+    assert!(built.rows().is_empty(), "no rows while off");
+    assert_eq!(built.row_count(), 0);
+    assert_eq!(built.head(), 0, "nothing signed while off");
+
+    let entries = built.set_federation(Federation::National);
+    assert_eq!(entries, [1], "one snapshot part");
+    assert_eq!(built.rows(), maintained.rows());
+    assert_eq!(built.row_count(), 7);
+    assert_eq!(built.row_count(), maintained.row_count());
+    let snapshot = &built.entries_after(0)[0];
+    assert_eq!(snapshot["upserts"].as_array().unwrap().len(), 7);
+
+    // Back off: the withdrawal is signed and the rows are dropped.
+    let entries = built.set_federation(Federation::Off);
+    assert_eq!(entries, [2]);
+    assert!(built.rows().is_empty());
+    assert_eq!(built.row_count(), 0);
 }
 
 #[test]
-fn a_hand_made_dataset_named_appalti_is_taken_over() {
+fn the_derived_dataset_is_not_written_by_hand() {
     let node = Node::new();
-    ops::import(
+    node.national();
+    let ids = three_procedures(&node);
+    let import = ops::import(
         &mut node.conn(),
         &node.signer,
         &Actor::cli(),
@@ -528,11 +554,58 @@ fn a_hand_made_dataset_named_appalti_is_taken_over() {
             name: "appalti".into(),
             title: None,
             key: Some(vec!["cig".into()]),
-            csv: b"cig,importo\nX1,10\nX2,20\n".to_vec(),
+            csv: b"cig,importo\nX1,10\n".to_vec(),
             replace: false,
         },
     )
-    .unwrap();
+    .unwrap_err();
+    assert!(
+        import.to_string().contains("derived by the SUA module"),
+        "{import}"
+    );
+    let deletion = ops::delete_rows(
+        &mut node.conn(),
+        &node.signer,
+        &Actor::cli(),
+        "appalti",
+        &[vec![ids[0].to_string(), "1".into()]],
+    )
+    .unwrap_err();
+    assert!(
+        deletion
+            .to_string()
+            .contains("cannot be imported into or edited by hand")
+    );
+    assert_eq!(node.rows().len(), 6, "nothing changed");
+}
+
+#[test]
+fn a_hand_made_dataset_named_appalti_is_taken_over() {
+    // Before the SUA module, a Province could import a CSV of its own named `appalti`; a
+    // database of that time is written here as it was.
+    let node = Node::new();
+    {
+        let conn = node.conn();
+        let dataset = pico_node::dati::Dataset {
+            name: "appalti".into(),
+            title: "Appalti".into(),
+            fields: ["cig", "importo"]
+                .map(|name| pico_node::dati::FieldDef {
+                    name: name.into(),
+                    kind: pico_node::dati::FieldType::Text,
+                })
+                .to_vec(),
+            primary_key: vec!["cig".into()],
+            schema_version: 1,
+            federation: Federation::Off,
+            row_count: 2,
+            created_at: 1,
+            updated_at: 1,
+        };
+        pico_node::db::datasets::put(&conn, &dataset).unwrap();
+        pico_node::db::datasets::put_row(&conn, "appalti", "[\"X1\"]", "[\"X1\",\"10\"]").unwrap();
+        pico_node::db::datasets::put_row(&conn, "appalti", "[\"X2\"]", "[\"X2\",\"20\"]").unwrap();
+    }
     node.set_federation(Federation::National);
     let head = node.head();
     let ids = three_procedures(&node);
@@ -618,7 +691,12 @@ fn sua_national_bulk_refresh_of_a_million_lots() {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(rows, procedures * 5);
+        let expected = match federation {
+            Federation::National => procedures * 5,
+            // Not federated: no rows are kept; enabling builds them (below).
+            Federation::Off => 0,
+        };
+        assert_eq!(rows, expected);
         assert_eq!(node.row_count(), rows);
         let peak = std::fs::read_to_string("/proc/self/status")
             .unwrap_or_default()
@@ -644,7 +722,8 @@ fn sua_national_bulk_refresh_of_a_million_lots() {
                 .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
                 .unwrap_or_default();
             println!(
-                "then enabling federation: snapshot of {rows} rows in {} entries, {:?}; process peak RSS so far {peak}",
+                "then enabling federation: {} rows built and sent as a snapshot in {} entries, {:?}; process peak RSS so far {peak}",
+                node.row_count(),
                 entries.len(),
                 started.elapsed()
             );
