@@ -342,14 +342,13 @@ fn public_procedures_have_one_row_per_lot_with_the_documented_values() {
     assert_eq!(aggregated["aggregated"], true);
     assert_eq!(aggregated["lot_amount"], "6.00");
 
-    // The dataset is an ordinary Dati dataset: typed fields, the documented key, off.
+    // The dataset is an ordinary Dati dataset: typed fields, the documented key.
     let dataset = pico_node::db::datasets::get(&node.conn(), "appalti")
         .unwrap()
         .unwrap();
     assert_eq!(dataset.primary_key, ["procedure_id", "lot_no"]);
     assert_eq!(dataset.fields, national::field_defs());
-    assert_eq!(dataset.federation, Federation::Off);
-    assert_eq!(node.head(), 0, "nothing is signed while federation is off");
+    assert_eq!(dataset.federation, Federation::National);
 }
 
 /// Three published procedures of two lots each; returns their ids.
@@ -496,14 +495,20 @@ fn with_national_federation_each_change_is_signed_as_exactly_its_delta() {
     assert_eq!(deletes, [json!([1, 1]), json!([1, 2]), json!([3, 2])]);
     assert_eq!(node.row_count(), 4);
 
-    // Off again: the withdrawal; later changes are local only.
+    // Off again: the withdrawal, and the rows go; later changes sign nothing and keep none.
     node.set_federation(Federation::Off);
     let head = node.head();
+    assert!(node.rows().is_empty());
     node.change(&[ids[1]], |tx| {
         award_lot(tx, ids[1], 2, 1_000_000, "2025-04-03");
     });
     assert_eq!(node.head(), head);
+    assert!(node.rows().is_empty());
+    // National again: every row is built and sent, the award of the while included.
+    node.set_federation(Federation::National);
+    assert_eq!(node.head(), head + 1, "one snapshot part");
     assert_eq!(node.row(ids[1], 2).unwrap()["award_amount"], "10000.00");
+    assert_eq!(node.row_count(), 4);
 }
 
 #[test]
