@@ -735,3 +735,53 @@ fn sua_national_bulk_refresh_of_a_million_lots() {
         }
     }
 }
+
+/// Migration 7 rebuilds `sua_procedures` and `sua_lots` (their value lists as comparisons):
+/// a database written by the release before keeps every row, its references and its rules.
+#[test]
+fn migration_7_keeps_the_sua_rows_and_their_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.db");
+    {
+        let db = Db::open(&path, &pico_node::db::MIGRATIONS[..6], 1).unwrap();
+        let conn = db.get().unwrap();
+        conn.execute_batch(
+            "INSERT INTO sua_procedures (id, buyer_name, object, contract_type, cpv_main,
+                 estimated_cents, procedure_code, procedure_label, award_criterion, state, ocid,
+                 requested_at, year, source, external_key, created_by, created_at, updated_at)
+             VALUES (1, 'COMUNE DI X', 'Strade', 'works', '45233141-9', 100, 1, 'PROCEDURA APERTA',
+                 'lowest_price', 'awarded', 'ocds-hu01ve-1', 0, 2025, 'import_ocds', 'k1', 't', 0, 0),
+                    (2, 'COMUNE DI Y', 'Mense', 'services', '55524000-9', 200, 4, 'NEGOZIATA',
+                 'unknown', 'published', NULL, 0, 2025, 'import_csv', 'k2', 't', 0, 0);
+             INSERT INTO sua_lots (procedure_id, lot_no, cig, description, amount_cents, status)
+             VALUES (1, 1, 'A000000001', 'Lotto', 100, 'awarded'), (2, 1, 'A000000002', 'Lotto', 200, 'active');
+             INSERT INTO sua_transitions (procedure_id, to_state, actor, at) VALUES (1, 'awarded', 't', 0);",
+        )
+        .unwrap();
+    }
+    let db = Db::open(&path, pico_node::db::MIGRATIONS, 1).unwrap();
+    let conn = db.get().unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM sua_procedures"), 2);
+    assert_eq!(count("SELECT count(*) FROM sua_lots"), 2);
+    assert_eq!(count("SELECT count(*) FROM sua_transitions"), 1);
+    assert_eq!(
+        count("SELECT count(*) FROM sua_lots l JOIN sua_procedures p ON p.id = l.procedure_id"),
+        2
+    );
+    let refused = |sql: &str| conn.execute(sql, []).unwrap_err().to_string();
+    assert!(refused("UPDATE sua_procedures SET state = 'bogus' WHERE id = 1").contains("CHECK"));
+    assert!(refused("UPDATE sua_lots SET status = 'bogus' WHERE id = 1").contains("CHECK"));
+    assert!(
+        refused("UPDATE sua_procedures SET ocid = 'ocds-hu01ve-1' WHERE id = 2").contains("UNIQUE")
+    );
+    assert!(
+        refused("INSERT INTO sua_lots (procedure_id, lot_no, description, amount_cents) VALUES (9, 1, 'x', 1)")
+            .contains("FOREIGN KEY")
+    );
+    conn.execute(
+        "UPDATE sua_procedures SET state = 'contract_signed' WHERE id = 1",
+        [],
+    )
+    .unwrap();
+}
