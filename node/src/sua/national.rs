@@ -361,7 +361,7 @@ fn ensure_registered(
             dataset = DATASET,
             rows = dropped,
             schema_version = dataset.schema_version,
-            "a dataset named appalti had another schema: the SUA module took it over and rebuilt it"
+            "a dataset named appalti had another schema: the SUA module took it over and dropped its rows (rebuilt from the SUA tables when federated)"
         );
     }
     if dataset.federation == Federation::Off {
