@@ -881,8 +881,8 @@ pub fn touch(conn: &Connection, procedure_id: i64, now: i64) -> rusqlite::Result
 /// One step of a procedure's history.
 #[derive(Debug, Clone)]
 pub struct TransitionRow {
-    /// Id.
-    pub id: i64,
+    /// Id; none for an import, recorded once for its whole batch (`sua_import_batches`).
+    pub id: Option<i64>,
     /// State before (none for the creation).
     pub from_state: Option<State>,
     /// State after.
@@ -919,10 +919,24 @@ pub fn insert_transition(
     Ok(conn.last_insert_rowid())
 }
 
-/// The history of a procedure, oldest first.
+/// The history of a procedure, oldest first. An imported procedure starts with its import,
+/// read from its batch (who, when; one row for all the procedures of a file) in the state it
+/// was imported in: the state its first later step left, or its state if none did. Earlier
+/// versions wrote that step as a row of its own, which is then read instead.
 pub fn transitions(conn: &Connection, procedure_id: i64) -> rusqlite::Result<Vec<TransitionRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, from_state, to_state, reason, actor, at FROM sua_transitions WHERE procedure_id = ?1 ORDER BY id",
+        "SELECT id, from_state, to_state, reason, actor, at FROM (
+            SELECT 0 AS step, NULL AS id, NULL AS from_state,
+                   coalesce((SELECT t.from_state FROM sua_transitions t WHERE t.procedure_id = p.id
+                             ORDER BY t.id LIMIT 1), p.state) AS to_state,
+                   'imported (' || p.source || ', batch ' || b.id || ')' AS reason, b.actor, b.at
+            FROM sua_procedures p JOIN sua_import_batches b ON b.id = p.import_batch
+            WHERE p.id = ?1 AND NOT EXISTS (SELECT 1 FROM sua_transitions t
+                                            WHERE t.procedure_id = p.id AND t.from_state IS NULL)
+            UNION ALL
+            SELECT 1, id, from_state, to_state, reason, actor, at FROM sua_transitions
+            WHERE procedure_id = ?1)
+         ORDER BY step, id",
     )?;
     let rows = stmt.query_map([procedure_id], |row| {
         let from: Option<String> = row.get(1)?;

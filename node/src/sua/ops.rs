@@ -421,8 +421,8 @@ impl LotView {
 /// One step of a procedure's history.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TransitionView {
-    /// Id.
-    pub id: i64,
+    /// Id; null for an import, recorded once for its whole import batch.
+    pub id: Option<i64>,
     /// State before (null for the creation).
     pub from: Option<State>,
     /// State after.

@@ -43,15 +43,15 @@
 //! Any bad row refuses the whole file: every problem is reported with its line and column
 //! (the first 100; the count covers all), and nothing is imported.
 //!
-//! The file is streamed: rows are validated and written one procedure at a time inside the
-//! import's transaction, which is rolled back if any row was bad, so memory does not grow
-//! with the file.
+//! The file is streamed: rows are checked on one thread and written, one procedure at a time,
+//! on another inside the import's transaction, which is rolled back if any row was bad, so
+//! memory does not grow with the file.
 
 use std::io::{BufRead, Read};
 
 use super::{
-    ImportError, ImportedRecord, KeyStatus, RowError, SkippedRecord, Writer, cf_shaped, day_start,
-    iso_day, parse_day,
+    Buyers, ImportError, ImportedRecord, KeyStatus, RowError, SkippedRecord, Writer, cf_shaped,
+    day_start, iso_day, parse_day,
 };
 use crate::db::sua_data::{NewLot, NewProcedure};
 use crate::sua::{
@@ -151,212 +151,167 @@ struct Problems {
 
 impl Problems {
     fn push(&mut self, line: u64, field: Option<usize>, message: impl Into<String>) {
+        self.add(row_error(line, field, message));
+    }
+
+    fn add(&mut self, error: RowError) {
         self.count += 1;
         if self.listed.len() < MAX_ERRORS {
-            self.listed.push(RowError {
-                line,
-                field: field.map(|i| COLUMNS[i].to_owned()),
-                message: message.into(),
-            });
+            self.listed.push(error);
         }
     }
 }
 
-/// The procedure being read (its rows are consecutive).
+fn row_error(line: u64, field: Option<usize>, message: impl Into<String>) -> RowError {
+    RowError {
+        line,
+        field: field.map(|i| COLUMNS[i].to_owned()),
+        message: message.into(),
+    }
+}
+
+/// Groups of rows handed from the reading thread to the writing one at a time.
+const GROUPS_PER_HANDOVER: usize = 256;
+
+/// Handovers the reading thread may be ahead of the writing one.
+const HANDOVERS_AHEAD: usize = 4;
+
+/// Which key statuses a problem of a group's rows counts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Always: the row itself is broken, or disagrees with the procedure's first row.
+    Always,
+    /// Unless the procedure was imported before (its lots are not read again).
+    UnlessImported,
+    /// Only when the procedure is new (its procedure cells are read only then).
+    OnlyNew,
+}
+
+/// A problem found on a row, waiting for its procedure's key status.
+#[derive(Debug)]
+struct Found {
+    scope: Scope,
+    error: RowError,
+}
+
+/// The rows of one procedure (consecutive in the file), read and checked.
 #[derive(Debug)]
 struct Group {
     key: String,
     line: u64,
-    record: u64,
     /// The first row's procedure cells, to compare later rows with.
     cells: Vec<String>,
-    /// `None` when the procedure cells were bad (already reported).
+    /// `None` when the procedure cells were bad.
     procedure: Option<NewProcedure>,
     explicit_state: bool,
-    /// Skipped as already imported (the procedure id).
-    already: Option<i64>,
     lots: Vec<(u64, NewLot)>,
+    /// The problems of its rows, in file order.
+    found: Vec<Found>,
 }
 
-/// Reads `input` and imports its procedures; any bad row refuses the file.
-pub(crate) fn import(writer: &mut Writer<'_>, input: &mut impl Read) -> Result<(), ImportError> {
-    let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
-    let head = input.fill_buf()?;
-    let bom = head.starts_with(b"\xEF\xBB\xBF");
-    let head = if bom { &head[3..] } else { head };
-    if head.iter().all(u8::is_ascii_whitespace) {
-        return Err(ImportError::Malformed(
-            "the file is empty: the first line must name the columns".to_owned(),
-        ));
-    }
-    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let count = |sep: u8| first_line.iter().filter(|&&b| b == sep).count();
-    let separator = if count(b';') > count(b',') {
-        b';'
-    } else {
-        b','
-    };
-    if bom {
-        input.consume(3);
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|err| ImportError::Malformed(format!("line 1: the header cannot be read: {err}")))?
-        .clone();
-    let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
-    let mut problems = Problems::default();
-    for (i, name) in header.iter().enumerate() {
-        let name = name.trim().to_ascii_lowercase();
-        match COLUMNS.iter().position(|c| *c == name) {
-            Some(column) if positions[column].is_some() => {
-                problems.push(1, None, format!("column {name:?} appears twice"));
-            }
-            Some(column) => positions[column] = Some(i),
-            None if name.is_empty() => {}
-            None => problems.push(
-                1,
-                None,
-                format!(
-                    "unknown column {name:?}; the columns are: {}",
-                    COLUMNS.join(", ")
-                ),
-            ),
-        }
-    }
-    for column in REQUIRED {
-        if positions[column].is_none() {
-            problems.push(
-                1,
-                None,
-                format!("the required column {} is missing", COLUMNS[column]),
-            );
-        }
-    }
-    if positions[COMUNE].is_none() && positions[BUYER_NAME].is_none() {
-        problems.push(1, None, "give a comune_code or a buyer_name column");
-    }
-    if positions[REQUESTED_ON].is_none() && positions[PUBLISHED_ON].is_none() {
-        problems.push(1, None, "give a requested_on or a published_on column");
-    }
-    if problems.count > 0 {
-        return Err(ImportError::Rows {
-            errors: problems.listed,
-            count: problems.count,
+impl Group {
+    fn push(&mut self, scope: Scope, line: u64, field: Option<usize>, message: impl Into<String>) {
+        self.found.push(Found {
+            scope,
+            error: row_error(line, field, message),
         });
     }
 
-    let mut record = csv::StringRecord::new();
-    let mut group: Option<Group> = None;
-    let mut rows = 0u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(err) => {
-                let line = err.position().map_or(0, csv::Position::line);
-                let message = match err.kind() {
-                    csv::ErrorKind::Utf8 { .. } => {
-                        "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
-                    }
-                    csv::ErrorKind::Io(_) => return Err(ImportError::Malformed(err.to_string())),
-                    _ => err.to_string(),
-                };
-                problems.push(line, None, message);
-                continue;
-            }
-        }
-        let line = record.position().map_or(0, csv::Position::line);
-        if record.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        rows += 1;
-        if record.len() != header.len() {
-            problems.push(
-                line,
-                None,
-                format!(
-                    "{} cells where the header has {}",
-                    record.len(),
-                    header.len()
-                ),
-            );
-            continue;
-        }
-        let cell = |column: usize| -> &str {
-            positions[column]
-                .and_then(|i| record.get(i))
-                .map_or("", str::trim)
+    /// Keeps the problems `checked` found on one of its rows.
+    fn keep(&mut self, scope: Scope, checked: Problems) {
+        self.found.extend(
+            checked
+                .listed
+                .into_iter()
+                .map(|error| Found { scope, error }),
+        );
+    }
+
+    /// Completes the procedure for the writing thread. The first row's cells are freed
+    /// here: what one thread allocates costs another more to free.
+    fn hand_over(mut self) -> Handover {
+        self.complete();
+        self.cells = Vec::new();
+        Handover::Group(Box::new(self))
+    }
+
+    /// Fills in what the rows leave to be derived: lot descriptions, the estimated amount,
+    /// the state and the award and contract dates.
+    fn complete(&mut self) {
+        let Some(procedure) = self.procedure.as_mut() else {
+            return;
         };
-        let key = cell(KEY);
-        if key.is_empty() {
-            problems.push(line, Some(KEY), "required");
-            continue;
+        for (_, lot) in &mut self.lots {
+            if lot.description.is_empty() {
+                lot.description.clone_from(&procedure.object);
+            }
         }
-        let same = group.as_ref().is_some_and(|g| g.key == key);
-        if same {
-            if let Some(g) = group.as_mut() {
-                for (column, first) in g.cells.iter().enumerate() {
-                    let value = cell(column);
-                    if !value.is_empty() && value != first {
-                        problems.push(
-                            line,
-                            Some(column),
-                            format!(
-                                "{value:?} differs from {first:?} on line {}, the first row of procedure {}",
-                                g.line, g.key
-                            ),
-                        );
-                    }
-                }
-            }
-        } else {
-            if let Some(done) = group.take() {
-                write_group(writer, done, &mut problems)?;
-            }
-            let number = writer.count_record();
-            let cells: Vec<String> = (0..FIRST_LOT_COLUMN).map(|c| cell(c).to_owned()).collect();
-            let status = writer.key_status(key)?;
-            let mut next = Group {
-                key: key.to_owned(),
-                line,
-                record: number,
-                cells,
-                procedure: None,
-                explicit_state: !cell(STATE).is_empty(),
-                already: None,
-                lots: Vec::new(),
-            };
-            match status {
-                KeyStatus::Imported(id) => next.already = Some(id),
-                KeyStatus::ThisBatch(_) => problems.push(
-                    line,
-                    Some(KEY),
-                    format!(
-                        "procedure {key} appeared on earlier rows that are not just above: keep the rows of one procedure together"
-                    ),
-                ),
-                KeyStatus::New => {
-                    next.procedure = parse_procedure(writer, &cell, line, &mut problems);
-                }
-            }
-            group = Some(next);
+        if procedure.estimated_cents < 0 {
+            procedure.estimated_cents = self.lots.iter().map(|(_, l)| l.amount_cents).sum();
         }
-        let Some(g) = group.as_mut() else { continue };
-        if g.already.is_none()
-            && let Some(lot) = parse_lot(&cell, line, g.lots.len() as i64 + 1, &mut problems)
-        {
-            g.lots.push((line, lot));
+        let awarded: Vec<&NewLot> = self
+            .lots
+            .iter()
+            .map(|(_, l)| l)
+            .filter(|l| l.status == "awarded")
+            .collect();
+        let all_signed = awarded.iter().all(|l| l.contract_signed_on.is_some());
+        if !self.explicit_state {
+            procedure.state = Some(if awarded.is_empty() {
+                State::Published
+            } else if all_signed {
+                State::ContractSigned
+            } else {
+                State::Awarded
+            });
+        }
+        procedure.awarded_on = awarded.iter().filter_map(|l| l.awarded_on.clone()).min();
+        if all_signed {
+            procedure.contract_signed_on = awarded
+                .iter()
+                .filter_map(|l| l.contract_signed_on.clone())
+                .max();
         }
     }
-    if let Some(done) = group.take() {
-        write_group(writer, done, &mut problems)?;
-    }
-    if rows == 0 && problems.count == 0 {
+}
+
+/// What the reading thread hands over, in file order.
+#[derive(Debug)]
+enum Handover {
+    /// A problem outside any procedure (before the first one).
+    Problem(u64, Option<usize>, String),
+    /// A procedure's rows.
+    Group(Box<Group>),
+}
+
+/// Reads `input` and imports its procedures; any bad row refuses the file.
+///
+/// Two threads share the work: a second thread reads and checks the rows while this one,
+/// which holds the transaction, writes the procedures as they come (in file order, a few
+/// hundred at a time through a bounded channel, so memory stays flat). Checking a row costs
+/// about a third of writing it, so the import runs at the speed of its writes.
+pub(crate) fn import(
+    writer: &mut Writer<'_>,
+    input: &mut (impl Read + Send),
+) -> Result<(), ImportError> {
+    let rows = Rows::open(input, writer.buyers())?;
+    let mut problems = Problems::default();
+    let read = std::thread::scope(|scope| {
+        let (hand, take) = std::sync::mpsc::sync_channel(HANDOVERS_AHEAD);
+        let reading = scope.spawn(move || rows.read_all(&hand));
+        for items in take {
+            for item in items {
+                match item {
+                    Handover::Problem(line, field, message) => problems.push(line, field, message),
+                    Handover::Group(group) => take_group(writer, *group, &mut problems)?,
+                }
+            }
+        }
+        reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    if read == 0 && problems.count == 0 {
         return Err(ImportError::Malformed(
             "the file has a header but no rows".to_owned(),
         ));
@@ -368,6 +323,261 @@ pub(crate) fn import(writer: &mut Writer<'_>, input: &mut impl Read) -> Result<(
         });
     }
     Ok(())
+}
+
+/// The reading side: the CSV reader past its header, and the Comuni buyers are matched to.
+struct Rows<'i, R: Read> {
+    reader: ::csv::Reader<std::io::BufReader<&'i mut R>>,
+    positions: [Option<usize>; COLUMNS.len()],
+    columns: usize,
+    buyers: Buyers,
+}
+
+impl<'i, R: Read> Rows<'i, R> {
+    /// Reads and checks the header.
+    fn open(input: &'i mut R, buyers: Buyers) -> Result<Rows<'i, R>, ImportError> {
+        let mut input = std::io::BufReader::with_capacity(64 * 1024, input);
+        let head = input.fill_buf()?;
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        let head = if bom { &head[3..] } else { head };
+        if head.iter().all(u8::is_ascii_whitespace) {
+            return Err(ImportError::Malformed(
+                "the file is empty: the first line must name the columns".to_owned(),
+            ));
+        }
+        let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+        let count = |sep: u8| first_line.iter().filter(|&&b| b == sep).count();
+        let separator = if count(b';') > count(b',') {
+            b';'
+        } else {
+            b','
+        };
+        if bom {
+            input.consume(3);
+        }
+        let mut reader = ::csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|err| {
+                ImportError::Malformed(format!("line 1: the header cannot be read: {err}"))
+            })?
+            .clone();
+        let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
+        let mut problems = Problems::default();
+        for (i, name) in header.iter().enumerate() {
+            let name = name.trim().to_ascii_lowercase();
+            match COLUMNS.iter().position(|c| *c == name) {
+                Some(column) if positions[column].is_some() => {
+                    problems.push(1, None, format!("column {name:?} appears twice"));
+                }
+                Some(column) => positions[column] = Some(i),
+                None if name.is_empty() => {}
+                None => problems.push(
+                    1,
+                    None,
+                    format!(
+                        "unknown column {name:?}; the columns are: {}",
+                        COLUMNS.join(", ")
+                    ),
+                ),
+            }
+        }
+        for column in REQUIRED {
+            if positions[column].is_none() {
+                problems.push(
+                    1,
+                    None,
+                    format!("the required column {} is missing", COLUMNS[column]),
+                );
+            }
+        }
+        if positions[COMUNE].is_none() && positions[BUYER_NAME].is_none() {
+            problems.push(1, None, "give a comune_code or a buyer_name column");
+        }
+        if positions[REQUESTED_ON].is_none() && positions[PUBLISHED_ON].is_none() {
+            problems.push(1, None, "give a requested_on or a published_on column");
+        }
+        if problems.count > 0 {
+            return Err(ImportError::Rows {
+                errors: problems.listed,
+                count: problems.count,
+            });
+        }
+        Ok(Rows {
+            reader,
+            positions,
+            columns: header.len(),
+            buyers,
+        })
+    }
+
+    /// Reads every row, handing the procedures over as they complete; returns the number of
+    /// rows read. Stops early if the writing side is gone (it failed).
+    fn read_all(
+        mut self,
+        hand: &std::sync::mpsc::SyncSender<Vec<Handover>>,
+    ) -> Result<u64, ImportError> {
+        let mut record = ::csv::StringRecord::new();
+        let mut group: Option<Group> = None;
+        let mut out: Vec<Handover> = Vec::with_capacity(GROUPS_PER_HANDOVER);
+        let mut rows = 0u64;
+        // A problem belongs to the procedure being read, if any, so it is listed in order.
+        let push = |group: &mut Option<Group>,
+                    out: &mut Vec<Handover>,
+                    line: u64,
+                    field: Option<usize>,
+                    message: String| match group {
+            Some(g) => g.push(Scope::Always, line, field, message),
+            None => out.push(Handover::Problem(line, field, message)),
+        };
+        loop {
+            match self.reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(err) => {
+                    let line = err.position().map_or(0, ::csv::Position::line);
+                    let message = match err.kind() {
+                        ::csv::ErrorKind::Utf8 { .. } => {
+                            "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
+                        }
+                        ::csv::ErrorKind::Io(_) => {
+                            return Err(ImportError::Malformed(err.to_string()));
+                        }
+                        _ => err.to_string(),
+                    };
+                    push(&mut group, &mut out, line, None, message);
+                    continue;
+                }
+            }
+            let line = record.position().map_or(0, ::csv::Position::line);
+            if record.iter().all(|cell| cell.trim().is_empty()) {
+                continue;
+            }
+            rows += 1;
+            if record.len() != self.columns {
+                let message = format!(
+                    "{} cells where the header has {}",
+                    record.len(),
+                    self.columns
+                );
+                push(&mut group, &mut out, line, None, message);
+                continue;
+            }
+            let positions = &self.positions;
+            let cell = |column: usize| -> &str {
+                positions[column]
+                    .and_then(|i| record.get(i))
+                    .map_or("", str::trim)
+            };
+            let key = cell(KEY);
+            if key.is_empty() {
+                push(&mut group, &mut out, line, Some(KEY), "required".to_owned());
+                continue;
+            }
+            match group.as_mut() {
+                Some(g) if g.key == key => {
+                    for column in 0..FIRST_LOT_COLUMN {
+                        let (value, first) = (cell(column), &g.cells[column]);
+                        if !value.is_empty() && value != first {
+                            let message = format!(
+                                "{value:?} differs from {first:?} on line {}, the first row of procedure {}",
+                                g.line, g.key
+                            );
+                            g.push(Scope::Always, line, Some(column), message);
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(done) = group.take() {
+                        out.push(done.hand_over());
+                        if out.len() >= GROUPS_PER_HANDOVER
+                            && hand.send(std::mem::take(&mut out)).is_err()
+                        {
+                            return Ok(rows);
+                        }
+                    }
+                    let mut next = Group {
+                        key: key.to_owned(),
+                        line,
+                        cells: (0..FIRST_LOT_COLUMN).map(|c| cell(c).to_owned()).collect(),
+                        procedure: None,
+                        explicit_state: !cell(STATE).is_empty(),
+                        lots: Vec::new(),
+                        found: Vec::new(),
+                    };
+                    let mut checked = Problems::default();
+                    next.procedure = parse_procedure(&mut self.buyers, &cell, line, &mut checked);
+                    next.keep(Scope::OnlyNew, checked);
+                    group = Some(next);
+                }
+            }
+            if let Some(g) = group.as_mut() {
+                let mut checked = Problems::default();
+                if let Some(lot) = parse_lot(&cell, line, g.lots.len() as i64 + 1, &mut checked) {
+                    g.lots.push((line, lot));
+                }
+                g.keep(Scope::UnlessImported, checked);
+            }
+        }
+        if let Some(done) = group.take() {
+            out.push(done.hand_over());
+        }
+        if !out.is_empty() {
+            // The writing side being gone means it failed: its error is the one reported.
+            let _gone = hand.send(out);
+        }
+        Ok(rows)
+    }
+}
+
+/// Takes a procedure's rows on the writing side: lists its problems that count for its
+/// key's status, then writes it (or lists it as already imported).
+fn take_group(
+    writer: &mut Writer<'_>,
+    mut group: Group,
+    problems: &mut Problems,
+) -> Result<(), ImportError> {
+    let record = writer.count_record();
+    let status = writer.key_status(&group.key)?;
+    if matches!(status, KeyStatus::ThisBatch(_)) {
+        problems.push(
+            group.line,
+            Some(KEY),
+            format!(
+                "procedure {} appeared on earlier rows that are not just above: keep the rows of one procedure together",
+                group.key
+            ),
+        );
+    }
+    for found in std::mem::take(&mut group.found) {
+        let counts = match found.scope {
+            Scope::Always => true,
+            Scope::UnlessImported => !matches!(status, KeyStatus::Imported(_)),
+            Scope::OnlyNew => status == KeyStatus::New,
+        };
+        if counts {
+            problems.add(found.error);
+        }
+    }
+    writer.doomed |= problems.count > 0;
+    match status {
+        KeyStatus::Imported(id) => {
+            writer.skipped(SkippedRecord {
+                record,
+                line: Some(group.line),
+                key: Some(group.key),
+                code: "already_imported",
+                reason: format!("already imported (procedure {id})"),
+            });
+            Ok(())
+        }
+        KeyStatus::ThisBatch(_) => Ok(()),
+        KeyStatus::New => write_group(writer, record, group, problems),
+    }
 }
 
 fn required<'a>(
@@ -417,7 +627,7 @@ fn check_cfs(value: &str, column: usize, line: u64, problems: &mut Problems) -> 
 
 /// The procedure cells of a group's first row.
 fn parse_procedure<'r>(
-    writer: &mut Writer<'_>,
+    buyers: &mut Buyers,
     cell: &impl Fn(usize) -> &'r str,
     line: u64,
     problems: &mut Problems,
@@ -429,7 +639,7 @@ fn parse_procedure<'r>(
     };
     let comune = cell(COMUNE);
     if !comune.is_empty() {
-        match writer.comune_name(comune) {
+        match buyers.comune_name(comune) {
             Some(name) => {
                 procedure.comune_code = Some(comune.to_owned());
                 procedure.buyer_name = format!("Comune di {name}");
@@ -457,7 +667,7 @@ fn parse_procedure<'r>(
                 "give the comune_code, or the buyer_name of a buyer that is not a Comune",
             );
         } else {
-            procedure.comune_code = writer.match_buyer(&procedure.buyer_cf, buyer_name);
+            procedure.comune_code = buyers.find(&procedure.buyer_cf, buyer_name);
         }
     }
     if let Some(object) = required(cell(OBJECT), OBJECT, line, problems) {
@@ -698,61 +908,19 @@ fn parse_lot<'r>(
     (problems.count == before).then_some(lot)
 }
 
-/// Writes a procedure once all its rows are read (or lists it as already imported).
+/// Writes a new procedure once all its rows are read and completed.
 fn write_group(
     writer: &mut Writer<'_>,
+    record: u64,
     group: Group,
     problems: &mut Problems,
 ) -> Result<(), ImportError> {
-    writer.doomed |= problems.count > 0;
-    if let Some(id) = group.already {
-        writer.skipped(SkippedRecord {
-            record: group.record,
-            line: Some(group.line),
-            key: Some(group.key),
-            code: "already_imported",
-            reason: format!("already imported (procedure {id})"),
-        });
-        return Ok(());
-    }
-    let Some(mut procedure) = group.procedure else {
+    let (Some(procedure), false) = (group.procedure, group.lots.is_empty()) else {
+        // Its procedure cells were bad, or every row of it was (reported).
         return Ok(());
     };
-    if group.lots.is_empty() {
-        // Every row of the procedure was bad (reported) or there was none.
-        return Ok(());
-    }
-    let mut lots: Vec<(u64, NewLot)> = group.lots;
-    for (_, lot) in &mut lots {
-        if lot.description.is_empty() {
-            lot.description.clone_from(&procedure.object);
-        }
-    }
-    if procedure.estimated_cents < 0 {
-        procedure.estimated_cents = lots.iter().map(|(_, l)| l.amount_cents).sum();
-    }
-    let awarded: Vec<&NewLot> = lots
-        .iter()
-        .map(|(_, l)| l)
-        .filter(|l| l.status == "awarded")
-        .collect();
-    if !group.explicit_state {
-        procedure.state = Some(if awarded.is_empty() {
-            State::Published
-        } else if awarded.iter().all(|l| l.contract_signed_on.is_some()) {
-            State::ContractSigned
-        } else {
-            State::Awarded
-        });
-    }
-    procedure.awarded_on = awarded.iter().filter_map(|l| l.awarded_on.clone()).min();
-    if awarded.iter().all(|l| l.contract_signed_on.is_some()) {
-        procedure.contract_signed_on = awarded
-            .iter()
-            .filter_map(|l| l.contract_signed_on.clone())
-            .max();
-    }
-    let awards = awarded.len() as u64;
+    let lots = group.lots;
+    let awards = lots.iter().filter(|(_, l)| l.status == "awarded").count() as u64;
     let id = writer.insert_procedure(&procedure)?;
     for (line, lot) in &lots {
         if let Some(owner) = writer.insert_lot(id, lot)? {
@@ -770,7 +938,7 @@ fn write_group(
         }
     }
     writer.imported(ImportedRecord {
-        record: group.record,
+        record,
         line: Some(group.line),
         key: group.key,
         procedure_id: id,

@@ -376,7 +376,7 @@ pub fn import(
     actor: &Actor,
     format: ImportFormat,
     filename: &str,
-    input: impl Read,
+    input: impl Read + Send,
 ) -> Result<ImportReport, ImportError> {
     let cache: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
     conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
@@ -391,7 +391,7 @@ fn import_in_transaction(
     actor: &Actor,
     format: ImportFormat,
     filename: &str,
-    input: impl Read,
+    input: impl Read + Send,
 ) -> Result<ImportReport, ImportError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let now = crate::db::now();
@@ -439,19 +439,17 @@ fn import_in_transaction(
 /// Writes imported procedures and builds the report; shared by both formats.
 pub(crate) struct Writer<'c> {
     conn: &'c Connection,
+    statements: store::ImportStatements<'c>,
     signer: &'c Signer,
     format: ImportFormat,
     batch: i64,
     actor: String,
     now: i64,
-    buyers: BuyerMatcher,
-    comuni: BTreeMap<String, String>,
+    buyers: Buyers,
     to_refresh: Vec<i64>,
     /// Set once the file is known to be refused (a bad row): the rest is still read and
     /// written, to report every problem, but the national refresh would be wasted work.
     doomed: bool,
-    /// The reason written on each `imported` transition.
-    reason: String,
     /// Numero gara → procedure, read on first use (OCDS imports only).
     garas: Option<BTreeMap<String, i64>>,
     report: ImportReport,
@@ -486,22 +484,24 @@ impl<'c> Writer<'c> {
         now: i64,
     ) -> Result<Writer<'c>, ImportError> {
         let names = store::comuni_names(conn)?;
-        let comuni = names
-            .iter()
-            .map(|(code, name, _, _)| (code.clone(), name.clone()))
-            .collect();
+        let buyers = Buyers {
+            comuni: names
+                .iter()
+                .map(|(code, name, _, _)| (code.clone(), name.clone()))
+                .collect(),
+            matcher: BuyerMatcher::new(&names, store::known_buyer_cfs(conn)?),
+        };
         Ok(Writer {
             conn,
+            statements: store::ImportStatements::prepare(conn)?,
             signer,
             format,
             batch,
             actor: actor.to_owned(),
             now,
-            buyers: BuyerMatcher::new(&names, store::known_buyer_cfs(conn)?),
-            comuni,
+            buyers,
             to_refresh: Vec::new(),
             doomed: false,
-            reason: format!("imported ({}, batch {batch})", format.source()),
             garas: None,
             report: ImportReport::default(),
         })
@@ -517,20 +517,23 @@ impl<'c> Writer<'c> {
         self.conn
     }
 
-    /// The name of a Comune of this Province.
-    pub(crate) fn comune_name(&self, code: &str) -> Option<&str> {
-        self.comuni.get(code).map(String::as_str)
-    }
-
     /// The Comune of this Province a buyer is, if it is one.
     pub(crate) fn match_buyer(&mut self, cf: &str, name: &str) -> Option<String> {
         self.buyers.find(cf, name)
     }
 
+    /// A copy of the buyers known when the import started, for a reading thread.
+    pub(crate) fn buyers(&self) -> Buyers {
+        self.buyers.clone()
+    }
+
     /// Whether `key` is already in the node.
-    pub(crate) fn key_status(&self, key: &str) -> Result<KeyStatus, ImportError> {
+    pub(crate) fn key_status(&mut self, key: &str) -> Result<KeyStatus, ImportError> {
         Ok(
-            match store::imported_procedure(self.conn, self.format.source(), key)? {
+            match self
+                .statements
+                .imported_procedure(self.format.source(), key)?
+            {
                 None => KeyStatus::New,
                 Some((id, Some(batch))) if batch == self.batch => KeyStatus::ThisBatch(id),
                 Some((id, _)) => KeyStatus::Imported(id),
@@ -566,12 +569,10 @@ impl<'c> Writer<'c> {
         if self.to_refresh.len() >= REFRESH_CHUNK && !self.doomed {
             self.flush_refresh()?;
         }
-        let id = store::insert_procedure(
-            self.conn,
+        let id = self.statements.insert_procedure(
             procedure,
             self.format.source(),
             self.batch,
-            &self.reason,
             &self.actor,
             self.now,
         )?;
@@ -596,7 +597,7 @@ impl<'c> Writer<'c> {
         procedure_id: i64,
         lot: &NewLot,
     ) -> Result<Option<i64>, ImportError> {
-        match store::insert_lot(self.conn, procedure_id, lot) {
+        match self.statements.insert_lot(procedure_id, lot) {
             Ok(()) => {}
             Err(rusqlite::Error::SqliteFailure(err, _))
                 if err.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -669,8 +670,27 @@ impl<'c> Writer<'c> {
     }
 }
 
+/// The Comuni of this Province, by code, and the buyers matched to them.
+#[derive(Debug, Clone)]
+pub(crate) struct Buyers {
+    comuni: BTreeMap<String, String>,
+    matcher: BuyerMatcher,
+}
+
+impl Buyers {
+    /// The name of a Comune of this Province.
+    pub(crate) fn comune_name(&self, code: &str) -> Option<&str> {
+        self.comuni.get(code).map(String::as_str)
+    }
+
+    /// The Comune of this Province a buyer is, if it is one (see [`BuyerMatcher::find`]).
+    pub(crate) fn find(&mut self, cf: &str, name: &str) -> Option<String> {
+        self.matcher.find(cf, name)
+    }
+}
+
 /// Finds the Comune of this Province a buyer is.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct BuyerMatcher {
     by_cf: BTreeMap<String, String>,
     /// Normalised name → Comune code; `None` when two Comuni share the name.
