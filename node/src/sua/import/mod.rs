@@ -3,10 +3,11 @@
 //!
 //! An import is one SQLite transaction (`BEGIN IMMEDIATE`): either the whole file is taken
 //! or nothing is. It runs while the node serves, but holds the write lock throughout: the
-//! node's reads go on, its writes wait (up to the busy timeout) for the import to finish. Each import is recorded as a
-//! batch (`sua_import_batches`) with its [`ImportReport`]; every imported procedure gets one
-//! `imported` transition, and `sua::national::refresh_procedures` is called in the same
-//! transaction so the national `appalti` dataset never disagrees with the procedures.
+//! node's reads go on, its writes wait (up to the busy timeout) for the import to finish.
+//! Each import is recorded once, as a batch (`sua_import_batches`) with its [`ImportReport`]:
+//! an imported procedure's history starts from its batch (`db::sua::transitions`).
+//! `sua::national::refresh_procedures` is called in the same transaction so the national
+//! `appalti` dataset never disagrees with the procedures.
 //!
 //! Re-importing the same file imports nothing: each record carries the key that identifies
 //! it in its source (the ocid of a release, the `procedure_key` of a CSV procedure), unique
