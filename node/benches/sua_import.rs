@@ -163,8 +163,19 @@ fn generate(path: &Path, rows: u64, first: u64, comuni: &[String]) -> (u64, u64)
             written += 1;
         }
     }
-    out.flush().unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
     (written, procedures)
+}
+
+/// Waits for the files in `dir` to be on disk, so a phase does not share the disk with the
+/// kernel writing back the one before (the generated file, the other node's database).
+fn settle(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::File::open(&path).unwrap().sync_all().unwrap();
+        }
+    }
 }
 
 /// The plain insert: the same rows into the same tables with cached prepared statements in
@@ -362,6 +373,7 @@ fn main() {
     drop(conn);
 
     // The plain insert.
+    settle(&imported.data_dir);
     reset_peak_rss();
     let started = Instant::now();
     let plain_rows = plain_insert(&plain, &csv_path);
