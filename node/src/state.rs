@@ -53,6 +53,11 @@ impl AppState {
                     current == "/helpdesk",
                 ));
             }
+            // The SUA pages, for whom the SUA policy lets see procedures: its staff, the
+            // administrator and the Comuni (their own).
+            if identity.is_some_and(|identity| crate::auth::policy::sua_scope(identity).is_ok()) {
+                nav.push(NavLink::new("SUA", "/sua", current.starts_with("/sua")));
+            }
             // Networks are between Provinces: only Province staff see the link.
             if user.role.is_province() {
                 nav.push(NavLink::new(

@@ -361,12 +361,23 @@ async fn convenzioni_lists_and_dashboards() {
     let (_, html) = page(&operator, &sua, "/sua?q=nessuna-corrispondenza").await;
     assert!(html.contains("id=\"no-procedures\""));
 
-    // Dashboards lead to the SUA.
+    // Dashboards and the top navigation lead to the SUA, marked as the current section on
+    // its pages.
+    let nav_link = r#"<a class="nav-link" href="/sua"><span>SUA</span></a>"#;
     let (_, html) = page(&operator, &sua, "/dashboard").await;
     assert!(html.contains("Operatore della Stazione Unica Appaltante"));
     assert!(html.contains("href=\"/sua?state=submitted\""));
+    assert!(html.contains(nav_link), "{html}");
     let (_, html) = page(&comune, &sua, "/dashboard").await;
     assert!(html.contains("href=\"/sua/richieste/nuova\""));
+    assert!(html.contains(nav_link));
+    let (_, html) = page(&comune, &sua, "/sua/report").await;
+    assert!(
+        html.contains(
+            r#"<a class="nav-link active" href="/sua" aria-current="page"><span>SUA</span></a>"#
+        ),
+        "{html}"
+    );
 
     // The initiative form is the SUA's.
     let (status, _) = page(&comune, &sua, "/sua/iniziative/nuova").await;
