@@ -660,8 +660,18 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
         }
         DatasetCommand::List => {
             for dataset in db::datasets::list(&conn)? {
+                // A derived dataset has no rows while off: say so, lest 0 look like data lost.
+                let derived = match (crate::dati::derived_by(&dataset.name), dataset.federation) {
+                    (Some(module), Federation::Off) => format!(
+                        "\tderived from the {module} records: rows are built when it is federated"
+                    ),
+                    (Some(module), Federation::National) => {
+                        format!("\tderived from the {module} records")
+                    }
+                    (None, _) => String::new(),
+                };
                 println!(
-                    "{}\t{}\t{} rows\tschema v{}\tfederation {}",
+                    "{}\t{}\t{} rows\tschema v{}\tfederation {}{derived}",
                     dataset.name,
                     dataset.title,
                     dataset.row_count,

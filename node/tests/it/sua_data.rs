@@ -1317,6 +1317,22 @@ async fn cli_imports_on_a_live_node() {
         .unwrap();
     assert_eq!(report["totals"]["procedures"], 12);
     assert_eq!(report["lines"][0]["comune_code"], "016024");
+
+    // The national procurement dataset keeps no rows while off, and the listing says why.
+    let out = cli(&data, &["dataset", "list"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("appalti\t"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("\t0 rows\t"), "{line}");
+    assert!(
+        line.ends_with(
+            "federation off\tderived from the SUA records: rows are built when it is federated"
+        ),
+        "{line}"
+    );
     app.stop().await;
 }
 
