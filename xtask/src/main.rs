@@ -155,9 +155,12 @@ fn run(_args: &[String]) -> Result<()> {
         "best practice on the SUA convention is in the hub's national library. Each SUA has a"
     );
     println!(
-        "convenzione with its capital, one procedure awarded (in the national `appalti` view,"
+        "convenzione with its capital, one procedure awarded, four past ones imported from CSV"
     );
-    println!("see the hub's /appalti) and one request waiting for the SUA operator.\n");
+    println!(
+        "(all in the national `appalti` view, see the hub's /appalti) and one request waiting"
+    );
+    println!("for the SUA operator.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -383,7 +386,8 @@ fn demo_token(node_bin: &Path, dir: &Path, user: &str) -> Result<(String, String
 
 /// The SUA at work, through the real API: a convenzione with the capital, a request of the
 /// capital run by the SUA operator to award (with its lot and CIG), a second request left
-/// waiting for the operator, and the national `appalti` dataset switched on.
+/// waiting for the operator, four past procedures imported from CSV with `pico-node sua
+/// import`, and the national `appalti` dataset switched on.
 fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
     let (sua_id, sua) = demo_token(node_bin, dir, "sua")?;
     let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
@@ -503,6 +507,14 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         )?,
         201,
     )?;
+    // The SUA's history, imported as a Province imports its past procedures: the requests
+    // made through the API are dated today, these give the dashboards years, amounts and
+    // durations from request to award.
+    let history = dir.join("demo-sua-storico.csv");
+    std::fs::write(&history, sua_history_csv(code, capital))
+        .with_context(|| format!("cannot write {}", history.display()))?;
+    let path = history.to_string_lossy().into_owned();
+    capture(node_bin, dir, &["sua", "import", "--format", "csv", &path])?;
     let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
     expect(
         "publishing the appalti dataset",
@@ -519,6 +531,55 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
     Ok(())
+}
+
+/// Four past procedures of the capital (2024–2025, one with two lots), in the CSV import's
+/// columns, marked as demo data.
+fn sua_history_csv(code: &str, capital: &str) -> String {
+    const HEADER: &str = "procedure_key,comune_code,object,contract_type,cpv,procedure_code,\
+        award_criterion,pnrr,requested_on,published_on,deadline_on,cig,lot_amount,supplier_name,\
+        supplier_cf,award_amount,awarded_on,contract_signed_on\n";
+    // Procedure number, its cells after the Comune (empty on a further lot), the lot's cells
+    // after the CIG.
+    const ROWS: [(u8, &str, &str); 5] = [
+        (
+            1,
+            "Riqualificazione della viabilità comunale (dati dimostrativi),works,45233162-2,34,lowest_price,true,2024-02-12,2024-03-04,2024-04-03",
+            "320000.00,SUPPLIER,281600.00,2024-05-20,2024-06-17",
+        ),
+        (
+            2,
+            "Servizio di igiene urbana 2025-2027 (dati dimostrativi),services,90000000-7,1,best_value,false,2024-09-02,2024-10-01,2024-11-04",
+            "540000.00,SUPPLIER,497000.00,2025-01-15,2025-02-10",
+        ),
+        (
+            3,
+            "Arredi per le scuole comunali (dati dimostrativi),supplies,39000000-2,24,lowest_price,false,2025-03-10,2025-03-20,2025-04-10",
+            "60000.00,SUPPLIER,55800.00,2025-05-05,2025-05-26",
+        ),
+        (3, "", "45000.00,SUPPLIER,42300.00,2025-05-05,2025-05-26"),
+        (
+            4,
+            "Adeguamento sismico della scuola primaria (dati dimostrativi),works,45331000-6,4,lowest_price,true,2025-06-16,2025-07-07,2025-08-04",
+            "210000.00,SUPPLIER,189000.00,2025-09-22,",
+        ),
+    ];
+    // Demo data: the all-zero partita IVA is well formed and belongs to nobody.
+    let supplier = "Impresa di esempio S.r.l. (dati dimostrativi),00000000000";
+    let mut csv = HEADER.to_owned();
+    for (row, (n, procedure, lot)) in ROWS.iter().enumerate() {
+        let procedure = if procedure.is_empty() {
+            ",,,,,,,,,".to_owned()
+        } else {
+            format!("{capital},{procedure}")
+        };
+        let lot = lot.replace("SUPPLIER", supplier);
+        // A CIG that says it is demo data, ten characters as ANAC's.
+        csv.push_str(&format!(
+            "DEMO-{code}-{n},{procedure},DEMO{code}2{row:02},{lot}\n"
+        ));
+    }
+    csv
 }
 
 /// A JSON `POST` over plain HTTP/1.1 to the local node; returns the status code.
