@@ -4,7 +4,8 @@ use clap::Parser as _;
 
 /// mimalloc rather than the system allocator: a SUA import checks rows on one thread and
 /// writes them on another, which frees what the first allocated; glibc makes that free
-/// slow (a million lots: 9.9 s with glibc, 8.9 s with mimalloc; `benches/sua_import.rs`).
+/// slow (a million lots from the command line: 9.6–10.5 s with glibc, 8.7–9.0 s with
+/// mimalloc, three runs each).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -261,8 +261,9 @@ pub fn comuni_names(conn: &Connection) -> rusqlite::Result<Vec<(String, String, 
     .collect()
 }
 
-/// The statements of one import, prepared once for its whole transaction: preparing (or
-/// fetching from the statement cache) on every row cost about a tenth of a bulk import.
+/// The statements of one import, prepared once for its whole transaction rather than
+/// fetched from the statement cache on every row (hashing the SQL text and resetting the
+/// statement on its way back: 1.5 % of a bulk import's instructions, measured with callgrind).
 pub struct ImportStatements<'c> {
     conn: &'c Connection,
     by_key: Statement<'c>,

@@ -1373,3 +1373,63 @@ async fn a_large_csv_import_keeps_the_national_dataset_whole() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn problems_across_the_reading_threads_handovers_come_in_file_order() {
+    // 1,000 procedures: the reading thread hands them over 256 at a time, so the problems
+    // below sit in different handovers and must still be listed in file order, with
+    // nothing written; the same file mended then imports whole.
+    let (app, sua, _, _) = bergamo().await;
+    let header = "procedure_key,comune_code,object,contract_type,cpv,procedure_code,requested_on,cig,lot_amount\n";
+    let row = |p: usize, cpv: &str| {
+        format!("K{p},016024,Procedura {p},works,{cpv},34,2024-01-10,{p:010},1000.00\n")
+    };
+    let mut bad = String::from(header);
+    for p in 0..1000 {
+        // Line p + 2: procedure 300 has a CPV with a wrong check digit, procedure 900 a
+        // second row whose object disagrees with its first.
+        bad.push_str(&row(p, if p == 300 { "45233162-3" } else { "45233162-2" }));
+        if p == 900 {
+            bad.push_str("K900,,Altro oggetto,,,,,9000000900,500.00\n");
+        }
+    }
+    // Procedure 5 again at the end, away from its first rows.
+    bad.push_str(&row(5, "45233162-2").replace("0000000005", "9000000005"));
+    let refused = import(&app, &sua, "?format=csv", bad.into_bytes()).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["code"], "invalid_rows");
+    assert_eq!(problem["problems"], 3);
+    let rows: Vec<(u64, &str)> = problem["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [(302, "cpv"), (903, "object"), (1003, "procedure_key")],
+        "{problem:#}"
+    );
+    assert!(
+        problem["rows"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("keep the rows of one procedure together"),
+        "{problem:#}"
+    );
+    assert_eq!(count(&app.config, "SELECT count(*) FROM sua_procedures"), 0);
+    assert_eq!(
+        count(&app.config, "SELECT count(*) FROM sua_import_batches"),
+        0
+    );
+
+    let mut good = String::from(header);
+    for p in 0..1000 {
+        good.push_str(&row(p, "45233162-2"));
+    }
+    let report = import_ok(&app, &sua, "?format=csv", good.into_bytes()).await;
+    assert_eq!(report["counts"]["imported"], 1000);
+    assert_eq!(report["counts"]["lots"], 1000);
+    assert_eq!(count(&app.config, "SELECT count(*) FROM sua_lots"), 1000);
+    app.stop().await;
+}
