@@ -148,7 +148,7 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// `wire` is the entry's serialisation (`verified.entry.to_bytes()`).
+    /// `wire` is the entry exactly as received.
     fn new(mut verified: VerifiedEntry, record: KeyRecord, wire: Vec<u8>) -> Prepared {
         let rows = match &mut verified.payload {
             Payload::DatasetBatch(batch) => {
@@ -194,14 +194,14 @@ impl KeyDirectory for Recording<'_> {
     }
 }
 
-/// Verifies an entry against the key directory as `conn` sees it.
-pub fn preverify(conn: &Connection, entry: SignedEntry) -> Preverified {
+/// Verifies an entry against the key directory as `conn` sees it. `wire` is the entry's bytes
+/// exactly as received (`entry` parsed from them): they are what is stored and what the inbox
+/// delivers (SPEC §11.3), never a re-serialisation.
+pub fn preverify(conn: &Connection, wire: Vec<u8>, entry: SignedEntry) -> Preverified {
     let directory = Recording {
         inner: DbKeys(conn),
         seen: RefCell::new(None),
     };
-    // What is stored, and all that is kept of a refused entry (`verify_entry` consumes it).
-    let wire = entry.to_bytes();
     match verify_entry(entry, &directory) {
         Ok(verified) => match directory.seen.into_inner() {
             Some(record) => Preverified::Verified(Box::new(Prepared::new(verified, record, wire))),

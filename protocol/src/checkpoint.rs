@@ -318,7 +318,8 @@ pub fn parse_note_verifier_key(vkey: &str) -> Result<(String, VerifyingKey), Che
     else {
         return Err(CheckpointError::BadVerifierKey);
     };
-    if !is_valid_key_name(name) || id_hex.len() != 8 {
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if !is_valid_key_name(name) || id_hex.len() != 8 || !id_hex.bytes().all(lower_hex) {
         return Err(CheckpointError::BadVerifierKey);
     }
     let mut id = [0u8; 4];

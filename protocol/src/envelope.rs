@@ -13,6 +13,8 @@
 //! needs no base64. Standard JOSE libraries verify the JWS and ignore `body` (RFC 7515 §7.2.1
 //! allows extra members); anyone can then check the body against `body_sha256`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -68,6 +70,22 @@ pub struct SignedEntry {
     pub body: Box<RawValue>,
 }
 
+/// The wire form as it is read (SPEC §5.1): exactly the four members, each once, in any order.
+/// The three JWS members are taken as they appear, so an escape sequence in one (which no
+/// base64url string needs) can be refused: each member then has one spelling on the wire.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEntry<'a> {
+    #[serde(borrow)]
+    protected: Cow<'a, str>,
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(borrow)]
+    signature: Cow<'a, str>,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
 impl PartialEq for SignedEntry {
     fn eq(&self, other: &Self) -> bool {
         self.protected == other.protected
@@ -104,12 +122,14 @@ impl EntryDraft<'_> {
                 kind: self.payload.kind().as_str(),
                 detail: e.to_string(),
             })?;
-        self.payload
-            .validate()
-            .map_err(|detail| EntryError::InvalidPayload {
-                kind: self.payload.kind().as_str(),
-                detail,
-            })?;
+        let invalid = |detail| EntryError::InvalidPayload {
+            kind: self.payload.kind().as_str(),
+            detail,
+        };
+        self.payload.validate().map_err(invalid)?;
+        if let Payload::DatasetBatch(batch) = self.payload {
+            batch.check_comuni(self.sender).map_err(invalid)?;
+        }
         sign_raw(key, &self.header_for(&body), body)
     }
 
@@ -177,7 +197,29 @@ impl SignedEntry {
                 limit: MAX_ENTRY_BYTES,
             });
         }
-        serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))
+        let wire: WireEntry<'_> =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        let unescaped = |member: &str, text: Cow<'_, str>| match text {
+            Cow::Borrowed(text) => Ok(text.to_owned()),
+            Cow::Owned(_) => Err(EntryError::Malformed(format!(
+                "{member} holds an escape sequence: write base64url characters as they are"
+            ))),
+        };
+        Ok(SignedEntry {
+            protected: unescaped("protected", wire.protected)?,
+            payload: unescaped("payload", wire.payload)?,
+            signature: unescaped("signature", wire.signature)?,
+            body: wire.body.to_owned(),
+        })
+    }
+
+    /// The `sender` the entry header names, read without any check (`None` when the header
+    /// does not decode to an object with a string `sender`). Only for deciding, before
+    /// verification, that a push holds one sender's entries (SPEC §11).
+    pub fn sender_unverified(&self) -> Option<String> {
+        let bytes = crate::jws::decode_b64("payload", &self.payload).ok()?;
+        let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        header.get("sender")?.as_str().map(str::to_owned)
     }
 
     /// The wire form: compact JSON with `body` embedded verbatim. A node stores these bytes

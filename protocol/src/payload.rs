@@ -241,13 +241,15 @@ pub struct DatasetBatch {
     /// Names of the fields (a subset of `fields`) that together identify a row.
     pub primary_key: Vec<String>,
     /// Present when this batch is part of a full snapshot that replaces the dataset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub snapshot: Option<SnapshotPart>,
     /// Rows inserted or replaced, each with one value per field.
-    #[serde(default)]
     pub upserts: Vec<Row>,
     /// Rows removed, each given by its primary-key values in `primary_key` order.
-    #[serde(default)]
     pub deletes: Vec<Row>,
 }
 
@@ -263,6 +265,16 @@ pub struct SnapshotPart {
     pub parts: u32,
 }
 
+/// Deserialises an optional member that, when present, holds a value: `null` is refused, so
+/// that absence has one encoding (the member omitted, SPEC §8). Use with `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 fn valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b'a'..=b'z'))
@@ -270,7 +282,33 @@ fn valid_name(name: &str) -> bool {
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
 }
 
+/// The field that, when a dataset has it, names the Comune a row is about. The hub indexes it
+/// for the national view's `comune` filter, so it must name a Comune of the sender (SPEC §8.1).
+pub const COMUNE_FIELD: &str = "comune";
+
 impl DatasetBatch {
+    /// Checks that every upserted row's `comune` value, when the dataset has that field, is
+    /// null or the code of a Comune of `sender`: a Province speaks for its own Comuni only.
+    pub fn check_comuni(&self, sender: ProvinceCode) -> Result<(), String> {
+        let Some(at) = self.fields.iter().position(|field| field == COMUNE_FIELD) else {
+            return Ok(());
+        };
+        for (i, row) in self.upserts.iter().enumerate() {
+            match row.get(at) {
+                None | Some(FieldValue::Null) => {}
+                Some(FieldValue::Text(code))
+                    if ComuneCode::parse(code).is_ok_and(|code| code.belongs_to(sender)) => {}
+                Some(other) => {
+                    return Err(format!(
+                        "upsert {i}: comune {} is not the ISTAT code of a Comune of Province {sender}",
+                        serde_json::to_string(other).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Positions of the primary-key fields within `fields`.
     pub fn key_positions(&self) -> Vec<usize> {
         self.primary_key
@@ -399,11 +437,10 @@ impl Attachment {
 }
 
 /// Whether a published document is current or withdrawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PublicationStatus {
     /// Visible in the national library.
-    #[default]
     Published,
     /// Removed from the national library (the signed history remains).
     Withdrawn,
@@ -422,20 +459,16 @@ pub struct BestPractice {
     /// Module it belongs to.
     pub module: Module,
     /// Comuni involved, if any.
-    #[serde(default)]
     pub comuni: Vec<ComuneCode>,
     /// Free keywords.
-    #[serde(default)]
     pub tags: Vec<String>,
     /// Language (BCP 47), usually `it`.
     pub language: String,
     /// Full text (Markdown).
     pub body: String,
     /// Attached files, content-addressed.
-    #[serde(default)]
     pub attachments: Vec<Attachment>,
     /// Published or withdrawn.
-    #[serde(default)]
     pub status: PublicationStatus,
 }
 
@@ -491,18 +524,29 @@ pub struct NetworkMessage {
     /// The network it is posted to.
     pub network: Network,
     /// The opening post of the thread; absent when this post opens a new thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thread: Option<EntryRef>,
     /// The post this one answers, if any (within the same thread).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reply_to: Option<EntryRef>,
     /// Subject; required when opening a thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subject: Option<String>,
     /// Text of the post (Markdown).
     pub body: String,
     /// Attached files, content-addressed.
-    #[serde(default)]
     pub attachments: Vec<Attachment>,
 }
 

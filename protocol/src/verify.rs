@@ -117,6 +117,14 @@ pub fn verify_entry(
             kind: header.kind.as_str(),
             detail,
         })?;
+    if let Payload::DatasetBatch(batch) = &payload {
+        batch
+            .check_comuni(header.sender)
+            .map_err(|detail| EntryError::InvalidPayload {
+                kind: header.kind.as_str(),
+                detail,
+            })?;
+    }
     if let Payload::KeyRotation(rotation) = &payload
         && !rotation.verify_proof(header.sender)
     {

@@ -245,13 +245,21 @@ fn generate() -> Value {
     let e6 = treviso.append("treviso-rotated", &deletion);
 
     let mut brescia = Log::new("017");
+    // Brescia's rows name Brescia's Comuni (SPEC §8.1: a Province speaks for its own).
+    let mut brescia_batch = common::appalti_batch(1);
+    let comune_at = brescia_batch
+        .fields
+        .iter()
+        .position(|f| f == "comune")
+        .unwrap();
+    brescia_batch.upserts[0][comune_at] = "017029".into();
     let snapshot = Payload::DatasetBatch(DatasetBatch {
         snapshot: Some(SnapshotPart {
             id: "2026-01-15-appalti".into(),
             part: 1,
             parts: 1,
         }),
-        ..common::appalti_batch(1)
+        ..brescia_batch
     });
     let b1 = brescia.append("brescia", &snapshot);
     let revocation = Payload::KeyRevocation(KeyRevocation {
@@ -299,6 +307,21 @@ fn generate() -> Value {
             "entry_hash": entry.entry_hash(),
         })
     })
+    .chain([json!({
+        // The outer object need not be canonical (SPEC §5.1): same entry, same hash.
+        "name": "outer_object_reordered_with_white_space",
+        "entry_json": format!(
+            "{{ \"body\" : {} ,\n\t\"signature\":\"{}\",\"protected\":\"{}\", \"payload\":\"{}\"\r\n}}",
+            e1.body.get(),
+            e1.signature,
+            e1.protected,
+            e1.payload
+        ),
+        "signing_input": e1.jws().signing_input(),
+        "header": header_of(&e1),
+        "kid": common::key("treviso").key_id(),
+        "entry_hash": e1.entry_hash(),
+    })])
     .collect();
 
     let h1 = header_of(&e1);
@@ -311,7 +334,7 @@ fn generate() -> Value {
     };
     let mut altered_body = e1_body.replacen("Manutenzione", "Manutenzioni", 1);
     assert_eq!(altered_body.len(), e1_body.len());
-    let invalid: Vec<(&str, String, &str)> = vec![
+    let mut invalid: Vec<(&str, String, &str)> = vec![
         (
             "signature_bit_flipped",
             text(&with_flipped_signature(&e1)),
@@ -577,6 +600,112 @@ fn generate() -> Value {
             "invalid_payload",
         ),
     ];
+    let signed_body = |kind, body: &str| {
+        text(&sign_body(
+            "treviso",
+            "026",
+            1,
+            Hash32::ZERO,
+            kind,
+            body,
+        ))
+    };
+    let compact = text(&e1);
+    let h1_bytes = String::from_utf8(pico_protocol::canonical::to_vec(&h1).unwrap()).unwrap();
+    assert!(h1_bytes.contains("\"seq\":1,"));
+    invalid.extend([
+        (
+            "outer_object_duplicate_member",
+            compact.replacen(
+                "{\"protected\"",
+                &format!("{{\"protected\":\"{}\",\"protected\"", e1.protected),
+                1,
+            ),
+            "malformed_envelope",
+        ),
+        (
+            "outer_object_escaped_string",
+            compact.replacen(
+                &format!("\"protected\":\"{}", &e1.protected[..1]),
+                &format!(
+                    "\"protected\":\"\\u{:04x}",
+                    e1.protected.as_bytes()[0]
+                ),
+                1,
+            ),
+            "malformed_envelope",
+        ),
+        (
+            "header_seq_beyond_2_53",
+            text(
+                &sign_raw_bytes(
+                    &common::key("treviso"),
+                    h1_bytes
+                        .replacen("\"seq\":1,", "\"seq\":9007199254740992,", 1)
+                        .as_bytes(),
+                    e1_body.as_bytes().to_vec(),
+                )
+                .unwrap(),
+            ),
+            "non_canonical",
+        ),
+        (
+            "snapshot_null",
+            signed_body(
+                PayloadKind::DatasetBatch,
+                r#"{"dataset":"appalti","deletes":[],"fields":["cig"],"primary_key":["cig"],"schema_version":1,"snapshot":null,"upserts":[]}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "thread_null",
+            signed_body(
+                PayloadKind::NetworkMessage,
+                r#"{"attachments":[],"body":"Testo","network":"sua","subject":"Oggetto","thread":null}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "reply_to_null",
+            signed_body(
+                PayloadKind::NetworkMessage,
+                r#"{"attachments":[],"body":"Risposta","network":"sua","reply_to":null,"thread":{"origin":"026","seq":3}}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "subject_null",
+            signed_body(
+                PayloadKind::NetworkMessage,
+                r#"{"attachments":[],"body":"Risposta","network":"sua","subject":null,"thread":{"origin":"026","seq":3}}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "required_upserts_missing",
+            signed_body(
+                PayloadKind::DatasetBatch,
+                r#"{"dataset":"appalti","deletes":[],"fields":["cig"],"primary_key":["cig"],"schema_version":1}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "required_attachments_missing",
+            signed_body(
+                PayloadKind::NetworkMessage,
+                r#"{"body":"Testo","network":"sua","subject":"Oggetto"}"#,
+            ),
+            "invalid_payload",
+        ),
+        (
+            "comune_of_another_province",
+            signed_body(
+                PayloadKind::DatasetBatch,
+                r#"{"dataset":"appalti","deletes":[],"fields":["cig","comune"],"primary_key":["cig"],"schema_version":1,"upserts":[["B000000001","017029"]]}"#,
+            ),
+            "invalid_payload",
+        ),
+    ]);
     let invalid: Vec<Value> = invalid
         .into_iter()
         .map(|(name, entry_json, error)| json!({"name": name, "entry_json": entry_json, "error": error}))
@@ -726,7 +855,7 @@ fn every_valid_vector_verifies_with_its_hash_and_key() {
     let keys = directory_from(&vectors);
     assert_eq!(keys, directory());
     let valid = vectors["valid"].as_array().unwrap();
-    assert_eq!(valid.len(), 10);
+    assert_eq!(valid.len(), 11);
     for vector in valid {
         let verified = verify_text(vector["entry_json"].as_str().unwrap(), &keys)
             .unwrap_or_else(|e| panic!("{}: {e}", vector["name"]));

@@ -16,7 +16,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::SigningKey;
 use pico_protocol::Hash32;
-use pico_protocol::checkpoint::{Checkpoint, key_id, note_verifier_key, sign_note};
+use pico_protocol::checkpoint::{
+    Checkpoint, key_id, note_verifier_key, parse_note_verifier_key, sign_note,
+};
 use pico_protocol::merkle::{
     MemoryTree, MerkleError, leaf_hash, verify_consistency, verify_inclusion,
 };
@@ -81,6 +83,9 @@ struct CheckpointVectors {
     description: String,
     key: KeyVector,
     other_key: KeyVector,
+    /// A key whose verifier key holds `+` in its base64 key data (SPEC §10.5: split the
+    /// verifier key at the first two `+` only).
+    plus_key: KeyVector,
     checkpoint: CheckpointFields,
     note: String,
     cases: Vec<NoteCase>,
@@ -529,6 +534,18 @@ fn key_vector(seed_text: &str) -> KeyVector {
     }
 }
 
+/// The first test key, `SHA-256("pico test vector key plus-<n>")`, whose verifier key's base64
+/// key data contains a `+`.
+fn plus_key_seed_text() -> String {
+    (0..)
+        .map(|n| format!("pico test vector key plus-{n}"))
+        .find(|text| {
+            let vkey = key_vector(text).verifier_key;
+            vkey.splitn(3, '+').nth(2).is_some_and(|data| data.contains('+'))
+        })
+        .unwrap()
+}
+
 fn fields(checkpoint: &Checkpoint) -> CheckpointFields {
     CheckpointFields {
         origin: checkpoint.origin.clone(),
@@ -786,6 +803,7 @@ fn checkpoint_vectors() -> CheckpointVectors {
             .into(),
         key: key_vector(KEY_SEED_TEXT),
         other_key: key_vector(OTHER_KEY_SEED_TEXT),
+        plus_key: key_vector(&plus_key_seed_text()),
         checkpoint: fields(&checkpoint),
         note,
         cases,
@@ -853,12 +871,19 @@ fn check_merkle_file(vectors: &MerkleVectors) {
 }
 
 fn check_checkpoint_file(vectors: &CheckpointVectors) {
+    let plus_seed_text = plus_key_seed_text();
     for (key, seed_text) in [
         (&vectors.key, KEY_SEED_TEXT),
         (&vectors.other_key, OTHER_KEY_SEED_TEXT),
+        (&vectors.plus_key, plus_seed_text.as_str()),
     ] {
         assert_eq!(key, &key_vector(seed_text));
+        // Read back by splitting at the first two '+' only.
+        let (name, public) = parse_note_verifier_key(&key.verifier_key).unwrap();
+        assert_eq!(name, key.key_name);
+        assert_eq!(hex::encode(public.as_bytes()), key.public_key);
     }
+    assert!(vectors.plus_key.verifier_key.matches('+').count() > 2);
     assert_eq!(
         check_note(vectors.note.as_bytes()),
         (OK.to_owned(), Some(vectors.checkpoint.clone()))

@@ -21,6 +21,7 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod observe;
+pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod ratelimit;

@@ -187,7 +187,7 @@ pub fn apply_revocation(
 }
 
 /// One enrolled key, for operators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyRow {
     /// Key id.
     pub kid: String,

@@ -267,7 +267,7 @@ pub fn record_equivocation(
 }
 
 /// A recorded fork, for operators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Equivocation {
     /// Province whose log forked.
     pub province: String,

@@ -266,7 +266,7 @@ pub fn apply_batch(
 }
 
 /// One Province's contribution to a dataset.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Contribution {
     /// Province code.
     pub province: String,
@@ -283,7 +283,7 @@ pub struct Contribution {
 }
 
 /// A dataset of the national view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DatasetInfo {
     /// Dataset name.
     pub name: String,
@@ -455,7 +455,7 @@ pub enum GroupBy {
 }
 
 /// One group of an aggregate.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AggregateRow {
     /// Province code, region name or month.
     pub key: String,

@@ -97,7 +97,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, DbError> {
 }
 
 /// A document of the library, for lists and search results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PracticeSummary {
     /// Province that published it.
     pub province: String,

@@ -49,7 +49,7 @@ pub fn exists(conn: &Connection, code: ProvinceCode) -> Result<bool, DbError> {
 }
 
 /// One unit of the registry with its enrolment status and the freshness of its data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProvinceStatus {
     /// Historical province code (the node id).
     pub code: String,

@@ -87,7 +87,8 @@ pub async fn load_comuni(state: &AppState, request: Request) -> Result<ComuniVie
 /// With `format=csv`, one line per group.
 #[utoipa::path(get, path = "/v1/appalti/summary", tag = "national", params(Params),
     responses(
-        (status = 200, description = "The figures by group, and the total", body = SummaryView),
+        (status = 200, description = "The figures by group, and the total; with `format=csv`, one line per group",
+            content((SummaryView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
 pub async fn get_summary(
     State(state): State<AppState>,
@@ -115,7 +116,8 @@ pub async fn get_summary(
 /// with their procedures, lots and value; `province` and `year` filter; `format=csv`.
 #[utoipa::path(get, path = "/v1/appalti/comuni", tag = "national", params(Params),
     responses(
-        (status = 200, description = "The Comuni served, by Province and code", body = ComuniView),
+        (status = 200, description = "The Comuni served, by Province and code; with `format=csv`, one line per Comune",
+            content((ComuniView = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
 pub async fn list_comuni(
     State(state): State<AppState>,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -14,6 +14,7 @@ use pico_protocol::limits::{
     MAX_ATTACHMENT_BYTES, MAX_ENTRIES_PER_PUSH, MAX_ENTRY_BYTES, MAX_PUSH_BYTES, SUPPORTED_VERSIONS,
 };
 use pico_protocol::{EntryError, Hash32, ProvinceCode, SignedEntry};
+use pico_service::json::Path;
 use pico_service::{Json, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -56,6 +57,10 @@ pub struct FederationInfo {
     pub checkpoint_vkey: String,
     /// Protocol versions the hub speaks.
     pub protocol_versions: Vec<u64>,
+    /// Longest time, in milliseconds, between accepting an entry and signing a checkpoint
+    /// that includes it (at most 60,000): how long a node waits before it expects its entry's
+    /// inclusion to be provable (SPEC §10).
+    pub checkpoint_interval_ms: u64,
     /// Size limits.
     pub limits: Limits,
 }
@@ -83,12 +88,21 @@ pub async fn get_federation(State(state): State<AppState>) -> Json<FederationInf
         checkpoint_key_name: state.hub.log_origin.clone(),
         checkpoint_vkey: crate::transparency::verifier_key(&state.hub),
         protocol_versions: SUPPORTED_VERSIONS.to_vec(),
+        checkpoint_interval_ms: state.config.checkpoint_interval_ms.clamp(1, 60_000),
         limits: Limits {
             max_entry_bytes: MAX_ENTRY_BYTES,
             max_entries_per_push: MAX_ENTRIES_PER_PUSH,
             max_push_bytes: MAX_PUSH_BYTES,
         },
     })
+}
+
+/// The body of a push, as documented (SPEC §11): 1 to 256 signed entries of one sender.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct PushDocument {
+    /// Signed entries (SPEC §5.1), in seq order.
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 256)]
+    pub entries: Vec<()>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +135,11 @@ fn oversize(detail: String) -> Problem {
     Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Push too large")
         .with_code("oversize")
         .with_detail(detail)
+}
+
+/// A push that is refused as a whole, before any of its entries is looked at.
+fn malformed_push(detail: String) -> Problem {
+    Problem::bad_request("malformed_push", detail).with_extension("accepted", Vec::<()>::new())
 }
 
 fn raw_receipts(accepted: &[Accepted]) -> Vec<Box<RawValue>> {
@@ -158,13 +177,14 @@ fn entry_problem(error: &EntryError, index: usize, accepted: &[Accepted]) -> Pro
 
 /// Accepts 1..=256 contiguous signed entries of one sender, in order.
 #[utoipa::path(post, path = "/v1/federation/entries", tag = "federation",
+    request_body(content = PushDocument, content_type = "application/json", description = "at most 16 MiB; see protocol/SPEC.md §11"),
     responses(
         (status = 200, body = PushResponse, description = "every entry accepted (or already accepted)"),
-        (status = 400, body = pico_service::ProblemDocument, description = "malformed, unsupported or non-canonical entry"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_push` (the push as a whole: nothing applied), or the first refused entry: malformed, unsupported, non-canonical, mismatched body, invalid payload (`entry_index`, `accepted`)"),
         (status = 401, body = pico_service::ProblemDocument, description = "bad signature"),
         (status = 403, body = pico_service::ProblemDocument, description = "unknown, unauthorised or revoked key"),
         (status = 409, body = pico_service::ProblemDocument, description = "seq gap, prev mismatch or equivocation"),
-        (status = 413, body = pico_service::ProblemDocument, description = "body over 16 MiB, refused before reading it whole"),
+        (status = 413, body = pico_service::ProblemDocument, description = "`oversize`: body over 16 MiB (refused before reading it whole), more than 256 entries, or an entry over 4 MiB"),
         (status = 429, body = pico_service::ProblemDocument, description = "per-node rate or quota exceeded"),
         (status = 503, body = pico_service::ProblemDocument, description = "`busy`: the hub holds its limit of push bytes in flight; retry after `Retry-After` seconds with the same bytes"),
     ))]
@@ -203,20 +223,19 @@ pub async fn push_entries(
         }
         Err(_) => {
             return Err(Problem::bad_request(
-                "malformed_envelope",
+                "malformed_push",
                 "the request body could not be read",
             )
             .into());
         }
     };
     let request: PushRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
-        Problem::bad_request(
-            "malformed_envelope",
-            format!("the body must be {{\"entries\": [<signed entry>, …]}}: {e}"),
-        )
+        malformed_push(format!(
+            "the body must be {{\"entries\": [<signed entry>, …]}}: {e}"
+        ))
     })?;
     if request.entries.is_empty() {
-        return Err(Problem::bad_request("malformed_envelope", "the push holds no entries").into());
+        return Err(malformed_push("the push holds no entries".into()).into());
     }
     if request.entries.len() > MAX_ENTRIES_PER_PUSH {
         return Err(oversize(format!(
@@ -226,33 +245,46 @@ pub async fn push_entries(
         .into());
     }
 
-    // Parse entries up to the first one that is not even an envelope; those after it are not
-    // looked at (the node resends them after fixing the first).
-    let mut entries = Vec::with_capacity(request.entries.len());
+    // The push as a whole first (SPEC §11): one sender, or nothing is applied. Each entry keeps
+    // the bytes it was received as, which are stored and delivered (SPEC §11.3).
+    let parsed: Vec<(Vec<u8>, Result<SignedEntry, EntryError>)> = request
+        .entries
+        .iter()
+        .map(|raw| {
+            let wire = raw.get().as_bytes();
+            (wire.to_vec(), SignedEntry::from_bytes(wire))
+        })
+        .collect();
+    drop(request);
+    let mut senders: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, entry)| entry.as_ref().ok()?.sender_unverified())
+        .collect();
+    senders.sort_unstable();
+    senders.dedup();
+    if senders.len() > 1 {
+        return Err(malformed_push(format!(
+            "the push holds entries of {}: push one sender's entries at a time",
+            senders.join(", ")
+        ))
+        .into());
+    }
+    let sender = senders
+        .first()
+        .and_then(|code| ProvinceCode::parse(code).ok());
+    // Entries up to the first one that is not even an envelope, which is then reported at its
+    // index once those before it are applied (the node resends the rest after fixing it).
+    let mut entries = Vec::with_capacity(parsed.len());
     let mut parse_failure = None;
-    let mut sender: Option<ProvinceCode> = None;
-    for (index, raw) in request.entries.iter().enumerate() {
-        let parsed = SignedEntry::from_bytes(raw.get().as_bytes()).and_then(|entry| {
-            let claimed = entry.header_unverified()?.sender;
-            match sender {
-                Some(first) if first != claimed => Err(EntryError::Malformed(format!(
-                    "entry {index} is from Province {claimed}, the push from {first}: push one sender's entries at a time"
-                ))),
-                _ => {
-                    sender = Some(claimed);
-                    Ok(entry)
-                }
-            }
-        });
-        match parsed {
-            Ok(entry) => entries.push(entry),
+    for (index, (wire, entry)) in parsed.into_iter().enumerate() {
+        match entry {
+            Ok(entry) => entries.push((wire, entry)),
             Err(error) => {
                 parse_failure = Some((index, error));
                 break;
             }
         }
     }
-    drop(request);
 
     let quota = sender.map(|province| {
         let day = crate::db::now_unix().div_euclid(86_400);
@@ -347,7 +379,7 @@ pub async fn push_entries(
 /// single writer, stopping at the first failure.
 async fn process(
     state: &AppState,
-    entries: Vec<SignedEntry>,
+    entries: Vec<(Vec<u8>, SignedEntry)>,
 ) -> Result<(Vec<Accepted>, Option<(usize, IngestError)>), HubError> {
     if entries.is_empty() {
         return Ok((Vec::new(), None));
@@ -358,7 +390,7 @@ async fn process(
             let started = Instant::now();
             let pre = entries
                 .into_iter()
-                .map(|entry| ingest::preverify(conn, entry))
+                .map(|(wire, entry)| ingest::preverify(conn, wire, entry))
                 .collect();
             metrics::histogram!("hub_ingest_verify_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
@@ -418,7 +450,9 @@ fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
 /// The head of a Province's log as the hub holds it, so a node can resume.
 #[utoipa::path(get, path = "/v1/federation/nodes/{province}/head", tag = "federation",
     params(("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
-    responses((status = 200, body = HeadView)))]
+    responses(
+        (status = 200, body = HeadView, description = "seq 0 and 64 zeros when the hub holds no entry of it"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`")))]
 pub async fn get_node_head(
     State(state): State<AppState>,
     Path(province): Path<String>,
@@ -436,8 +470,11 @@ pub async fn get_node_head(
 
 /// The receipt of an accepted entry.
 #[utoipa::path(get, path = "/v1/federation/nodes/{province}/receipts/{seq}", tag = "federation",
-    params(("province" = String, Path), ("seq" = u64, Path)),
-    responses((status = 200, description = "receipt, JWS flattened JSON"), (status = 404, body = pico_service::ProblemDocument)))]
+    params(("province" = String, Path, description = "ISTAT historical province code, e.g. 026"), ("seq" = u64, Path)),
+    responses(
+        (status = 200, description = "the receipt, JWS flattened JSON (SPEC §9)", content((Object = "application/json"))),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province` or `invalid_path`"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such entry was accepted")))]
 pub async fn get_receipt(
     State(state): State<AppState>,
     Path((province, seq)): Path<(String, u64)>,
@@ -459,8 +496,14 @@ pub async fn get_receipt(
 /// practice or a network post — (content-addressed: the path is its SHA-256, and length and
 /// hash are checked).
 #[utoipa::path(put, path = "/v1/federation/attachments/{sha256}", tag = "federation",
-    params(("sha256" = String, Path)),
-    responses((status = 204), (status = 404, body = pico_service::ProblemDocument), (status = 422, body = pico_service::ProblemDocument),
+    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")),
+    request_body(content = crate::http::FileBytes, content_type = "application/octet-stream", description = "the file's bytes, at most 20 MiB"),
+    responses(
+        (status = 204, description = "stored (or already held)"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no live declaration names this hash"),
+        (status = 413, body = pico_service::ProblemDocument, description = "`oversize`: over 20 MiB"),
+        (status = 422, body = pico_service::ProblemDocument, description = "`attachment_mismatch`: length or SHA-256 differ from the declaration"),
         (status = 503, body = pico_service::ProblemDocument, description = "`busy`: retry after `Retry-After` seconds")))]
 pub async fn upload_attachment(
     State(state): State<AppState>,
@@ -520,9 +563,10 @@ pub async fn upload_attachment(
 /// caller may read declares it. The receiver checks the bytes against the SHA-256 its origin
 /// signed: the hub is not trusted with them.
 #[utoipa::path(get, path = "/v1/federation/attachments/{sha256}", tag = "networks",
-    params(("sha256" = String, Path)), security(("pico_signature" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")), security(("pico_signature" = [])),
     responses(
-        (status = 200, description = "the file, with its declared media type"),
+        (status = 200, description = "the file, with its declared media type", content((crate::http::FileBytes = "*/*"))),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
         (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
         (status = 404, body = pico_service::ProblemDocument, description = "not declared by a post the caller may read (`not_found`), or not uploaded yet (`attachment_pending`)"),
     ))]

@@ -39,7 +39,9 @@ fn http_date(unix: i64) -> String {
 /// The latest signed checkpoint (C2SP signed note, text/plain). `Last-Modified` is when the
 /// hub last confirmed it is current.
 #[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
-    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = pico_service::ProblemDocument)))]
+    responses(
+        (status = 200, description = "the C2SP signed note (SPEC §10.5)", content((String = "text/plain"))),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no checkpoint signed yet")))]
 pub async fn get_checkpoint(State(state): State<AppState>) -> Result<Response, HubError> {
     let checkpoint = state
         .db
@@ -74,7 +76,7 @@ pub struct CheckpointView {
 
 /// Every checkpoint the hub signed, oldest first, so anyone can check their consistency.
 #[utoipa::path(get, path = "/v1/log/checkpoints", tag = "log",
-    responses((status = 200, body = Vec<CheckpointView>)))]
+    responses((status = 200, body = Vec<CheckpointView>, description = "oldest first")))]
 pub async fn list_checkpoints(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CheckpointView>>, HubError> {
@@ -96,7 +98,7 @@ pub async fn list_checkpoints(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
-    /// Province code of the entry.
+    /// Province code of the entry, e.g. 026.
     pub province: String,
     /// Seq of the entry.
     pub seq: u64,
@@ -106,7 +108,10 @@ pub struct InclusionQuery {
 
 /// Inclusion proof of a Province's entry in the tree of `tree_size` leaves.
 #[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
-    responses((status = 200, description = "{leaf_index, tree_size, hashes}"), (status = 400, body = pico_service::ProblemDocument), (status = 404, body = pico_service::ProblemDocument)))]
+    responses(
+        (status = 200, body = InclusionProofView),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`, `invalid_province`, `size_beyond_tree` (tree_size above the log's size) or `index_out_of_range` (the entry is not in that tree)"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such entry in the log")))]
 pub async fn get_inclusion_proof(
     State(state): State<AppState>,
     Query(query): Query<InclusionQuery>,
@@ -130,6 +135,28 @@ pub async fn get_inclusion_proof(
     Ok(Json(proof))
 }
 
+/// An inclusion proof as served (SPEC §10.3), for the OpenAPI document.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct InclusionProofView {
+    /// Index of the entry's leaf.
+    pub leaf_index: u64,
+    /// Size of the tree the proof is for.
+    pub tree_size: u64,
+    /// Hashes, hex, from the leaf's sibling up.
+    pub hashes: Vec<String>,
+}
+
+/// A consistency proof as served (SPEC §10.3), for the OpenAPI document.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ConsistencyProofView {
+    /// The earlier size.
+    pub old_size: u64,
+    /// The later size.
+    pub new_size: u64,
+    /// Hashes, hex, in RFC 9162 order.
+    pub hashes: Vec<String>,
+}
+
 /// Query of a consistency proof.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -142,7 +169,9 @@ pub struct ConsistencyQuery {
 
 /// Consistency proof between the trees of `old` and `new` leaves.
 #[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
-    responses((status = 200, description = "{old_size, new_size, hashes}"), (status = 400, body = pico_service::ProblemDocument)))]
+    responses(
+        (status = 200, body = ConsistencyProofView),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`, `size_beyond_tree` (new above the log's size) or `size_order` (old above new)")))]
 pub async fn get_consistency_proof(
     State(state): State<AppState>,
     Query(query): Query<ConsistencyQuery>,

@@ -11,6 +11,7 @@ pub mod operator;
 use axum::Router;
 use axum::routing::get;
 use pico_service::Json;
+use pico_service::openapi::ProblemResponses;
 use utoipa::OpenApi;
 
 use crate::state::AppState;
@@ -28,17 +29,24 @@ use crate::state::AppState;
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
         appalti::get_summary, appalti::list_comuni,
+        operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ProblemResponses),
     tags(
         (name = "federation", description = "What nodes call: push entries, read their head and receipts."),
         (name = "networks", description = "Thematic networks: membership, the inbox nodes pull, the key directory to verify posts."),
         (name = "log", description = "The transparency log: checkpoints and proofs."),
         (name = "national", description = "The public national view."),
+        (name = "operator", description = "The hub's operators (bearer token): keys, enrolments, revocations, equivocations. 404 when no operator token is configured."),
     )
 )]
 pub struct ApiDoc;
+
+/// The bytes of a file, in the OpenAPI document.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
 
 /// Declares how node and operator requests authenticate.
 struct SecuritySchemes;

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pico_protocol::Hash32;
-use pico_service::json::Query;
+use pico_service::json::{Path, Query};
 use pico_service::page::{Page, decode_cursor, encode_cursor};
 use pico_service::{Json, Problem};
 use serde::{Deserialize, Serialize};
@@ -32,17 +32,21 @@ pub fn router() -> Router<AppState> {
         .route("/v1/attachments/{sha256}", get(get_attachment))
 }
 
+/// The ISTAT units and the attribution their data requires.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProvinceList {
+    /// The 107 units, by code.
+    pub items: Vec<ProvinceStatus>,
+    /// "Fonte: Istat", CC BY 4.0.
+    pub attribution: &'static str,
+}
+
 /// Every ISTAT unit with its enrolment status and data freshness.
 #[utoipa::path(get, path = "/v1/provinces", tag = "national",
-    responses((status = 200, description = "{items: [...], attribution}")))]
+    responses((status = 200, body = ProvinceList)))]
 pub async fn list_provinces(State(state): State<AppState>) -> Result<Response, HubError> {
     let items = state.db.call(|conn| registry::list_status(conn)).await?;
-    #[derive(Serialize)]
-    struct Body {
-        items: Vec<ProvinceStatus>,
-        attribution: &'static str,
-    }
-    Ok(Json(Body {
+    Ok(Json(ProvinceList {
         items,
         attribution: crate::registry::ATTRIBUTION,
     })
@@ -51,7 +55,7 @@ pub async fn list_provinces(State(state): State<AppState>) -> Result<Response, H
 
 /// Datasets with their schema, contributors and freshness.
 #[utoipa::path(get, path = "/v1/datasets", tag = "national",
-    responses((status = 200, description = "{items: [...]}")))]
+    responses((status = 200, body = Page<DatasetInfo>, description = "every dataset with at least one contributor, by name; `next` is always null")))]
 pub async fn list_datasets(State(state): State<AppState>) -> Result<Response, HubError> {
     let items = state.db.call(|conn| national::list_datasets(conn)).await?;
     Ok(Json(Page::<DatasetInfo> { items, next: None }).into_response())
@@ -60,26 +64,37 @@ pub async fn list_datasets(State(state): State<AppState>) -> Result<Response, Hu
 /// Query parameters that are not field filters.
 const RESERVED: [&str; 6] = ["province", "comune", "limit", "cursor", "format", "sep"];
 
-/// A row as served: values and provenance.
-#[derive(Debug, Serialize)]
+/// A row as served: values and provenance (SPEC §11.5).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RowView {
     /// Province that sent it.
     pub province: String,
     /// Seq of the entry that last wrote it.
     pub seq: u64,
-    /// Hash of that entry: fetch its inclusion proof to check it.
+    /// Hash of that entry: fetch its inclusion proof to check it. An upsert moves it to its
+    /// entry even when the values are unchanged.
     pub entry_hash: String,
-    /// The row's fields.
+    /// The row's values keyed by field name: `null`, booleans, integers or strings.
+    #[schema(value_type = Object)]
     pub data: Box<RawValue>,
 }
 
 /// Rows of a dataset, paginated in (province, key) order; filters `province`, `comune` and
 /// any `<field>=<value>`; `format=csv` (with `sep=semicolon` for Italian spreadsheets).
 #[utoipa::path(get, path = "/v1/datasets/{dataset}/rows", tag = "national",
-    params(("dataset" = String, Path), ("province" = Option<String>, Query), ("comune" = Option<String>, Query),
-        ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("format" = Option<String>, Query, description = "json (default) or csv"),
-        ("sep" = Option<String>, Query, description = "comma (default) or semicolon, for CSV")),
-    responses((status = 200, description = "{items, next} or CSV"), (status = 404, body = pico_service::ProblemDocument)))]
+    params(("dataset" = String, Path, description = "dataset name, e.g. appalti"),
+        ("province" = Option<String>, Query, description = "only this Province's rows (code, e.g. 026)"),
+        ("comune" = Option<String>, Query, description = "only rows whose `comune` field is this ISTAT code"),
+        ("limit" = Option<u32>, Query, description = "rows per page: default 50; a value above 1000 (10000 for CSV) is reduced to it, 0 counts as 1"),
+        ("cursor" = Option<String>, Query, description = "the `next` of the previous page"),
+        ("format" = Option<String>, Query, description = "`json` (default) or `csv`; anything else is 400 `invalid_query`"),
+        ("sep" = Option<String>, Query, description = "for CSV: `semicolon` (or `;`) for Italian spreadsheets, otherwise a comma"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "`<field>=<value>`: only rows whose field equals the value, compared as text (`true`/`false` match booleans)")),
+    responses(
+        (status = 200, description = "`{items, next}`, or with `format=csv` the rows as CSV (header `province,seq,entry_hash,<fields…>`, next page in a `Link` header)",
+            content((Page<RowView> = "application/json"), (String = "text/csv"))),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query` (a parameter or field name) or `invalid_cursor`"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
 pub async fn list_rows(
     State(state): State<AppState>,
     Path(dataset): Path<String>,
@@ -236,8 +251,11 @@ pub struct AggregateQuery {
 
 /// Counts (and sums) of a dataset by Province, region or month, for dashboards.
 #[utoipa::path(get, path = "/v1/datasets/{dataset}/aggregates", tag = "national",
-    params(("dataset" = String, Path), AggregateQuery),
-    responses((status = 200, description = "{items: [{key, count, sum?}]}"), (status = 404, body = pico_service::ProblemDocument)))]
+    params(("dataset" = String, Path, description = "dataset name, e.g. appalti"), AggregateQuery),
+    responses(
+        (status = 200, body = Page<AggregateRow>, description = "`next` is always null"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: unknown grouping or a bad field name"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
 pub async fn get_aggregates(
     State(state): State<AppState>,
     Path(dataset): Path<String>,
@@ -293,7 +311,7 @@ pub struct PracticeParams {
     pub module: Option<String>,
     /// Province code.
     pub province: Option<String>,
-    /// Page size (default 50, at most 200).
+    /// Page size: default 50; a value above 200 is reduced to 200, 0 counts as 1.
     pub limit: Option<u32>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
@@ -301,7 +319,9 @@ pub struct PracticeParams {
 
 /// Searches the national best-practice library.
 #[utoipa::path(get, path = "/v1/practices", tag = "national", params(PracticeParams),
-    responses((status = 200, description = "{items, next}")))]
+    responses(
+        (status = 200, body = Page<PracticeSummary>),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query` or `invalid_cursor`")))]
 pub async fn search_practices(
     State(state): State<AppState>,
     Query(params): Query<PracticeParams>,
@@ -335,8 +355,11 @@ pub async fn search_practices(
 
 /// Downloads an uploaded attachment by its SHA-256.
 #[utoipa::path(get, path = "/v1/attachments/{sha256}", tag = "national",
-    params(("sha256" = String, Path)),
-    responses((status = 200, description = "the file"), (status = 404, body = pico_service::ProblemDocument)))]
+    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")),
+    responses(
+        (status = 200, description = "the file, with the media type its declaration gives", content((crate::http::FileBytes = "*/*"))),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no published best practice declares an uploaded file with this hash")))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,

@@ -8,13 +8,13 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use pico_protocol::ProvinceCode;
 use pico_protocol::payload::Network;
-use pico_service::json::Query;
+use pico_service::json::{Path, Query};
 use pico_service::{Json, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -103,6 +103,7 @@ pub struct Membership {
     security(("pico_signature" = []), ("operator" = [])),
     responses(
         (status = 200, body = Membership),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`"),
         (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
         (status = 403, body = pico_service::ProblemDocument, description = "a node changing another Province's membership"),
         (status = 404, body = pico_service::ProblemDocument, description = "unknown network or Province"),
@@ -137,12 +138,14 @@ pub async fn join_network(
 
 /// Removes a Province from a network (idempotent: 204 whether or not it was a member).
 #[utoipa::path(delete, path = "/v1/federation/networks/{network}/members/{province}", tag = "networks",
-    params(("network" = String, Path), ("province" = String, Path)),
+    params(("network" = String, Path, description = "sua, sape, sit or personale"),
+           ("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
     security(("pico_signature" = []), ("operator" = [])),
     responses(
-        (status = 204),
-        (status = 401, body = pico_service::ProblemDocument),
-        (status = 403, body = pico_service::ProblemDocument),
+        (status = 204, description = "not a member (any more)"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`"),
+        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature, or a wrong operator token"),
+        (status = 403, body = pico_service::ProblemDocument, description = "a node changing another Province's membership"),
         (status = 404, body = pico_service::ProblemDocument, description = "unknown network"),
     ))]
 pub async fn leave_network(
@@ -170,10 +173,12 @@ pub async fn leave_network(
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     /// The `next` of the previous answer; 0 (the default) reads from the beginning.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
-    /// Items per answer: default 100, at most 500 (a larger value is reduced).
+    /// Items per answer: default 100; a value above 500 is reduced to 500, 0 counts as 1.
     pub limit: Option<u32>,
-    /// Seconds to wait when nothing is newer than `after`: default 0, at most 60.
+    /// Seconds to wait when nothing is newer than `after`: default 0; a value above 60 is
+    /// reduced to 60.
     pub wait: Option<u64>,
 }
 
@@ -219,7 +224,7 @@ fn inbox_entry(item: InboxItem) -> Result<InboxEntry, HubError> {
     security(("pico_signature" = [])),
     responses(
         (status = 200, body = InboxPage),
-        (status = 400, body = pico_service::ProblemDocument, description = "invalid query"),
+        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: a parameter that does not parse, an unknown one, or a negative `after`"),
         (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
     ))]
 pub async fn get_inbox(

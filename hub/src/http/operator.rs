@@ -8,9 +8,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
-use pico_protocol::{KeyId, ProvinceCode, PublicKey};
+use pico_protocol::{KeyId, ProvinceCode, PublicKey, Seq};
 use pico_service::{Json, Problem};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::keys::{self, KeyAdminError, KeyRow};
 use crate::db::log::{self, Equivocation};
@@ -73,6 +73,11 @@ fn admin_problem(error: KeyAdminError) -> HubError {
 }
 
 /// Every key of every Province.
+#[utoipa::path(get, path = "/v1/operator/keys", tag = "operator", security(("operator" = [])),
+    responses(
+        (status = 200, body = Vec<KeyRow>, description = "by Province, then validity"),
+        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn list_keys(
     _: Operator,
     State(state): State<AppState>,
@@ -81,6 +86,11 @@ pub async fn list_keys(
 }
 
 /// Every recorded equivocation, newest first.
+#[utoipa::path(get, path = "/v1/operator/equivocations", tag = "operator", security(("operator" = [])),
+    responses(
+        (status = 200, body = Vec<Equivocation>, description = "newest first"),
+        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn list_equivocations(
     _: Operator,
     State(state): State<AppState>,
@@ -91,7 +101,7 @@ pub async fn list_equivocations(
 }
 
 /// An enrolment request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     /// Province code.
@@ -100,12 +110,41 @@ pub struct EnrolRequest {
     pub key: String,
 }
 
+/// The answer to an enrolment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Enrolled {
+    /// Province code.
+    pub province: String,
+    /// Key id of the enrolled key.
+    pub kid: String,
+    /// First seq it may sign.
+    pub valid_from: u64,
+}
+
+/// The answer to a revocation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    /// First seq the key may no longer sign.
+    pub revoked_from: u64,
+}
+
 /// Enrols a Province's key (after the out-of-band "protocollo di adesione").
+#[utoipa::path(post, path = "/v1/operator/enrolments", tag = "operator", security(("operator" = [])),
+    request_body(content = EnrolRequest, content_type = "application/json"),
+    responses(
+        (status = 201, body = Enrolled),
+        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment`"),
+        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)"),
+        (status = 409, body = pico_service::ProblemDocument, description = "`already_enrolled`: this key is already enrolled"),
+        (status = 413, body = pico_service::ProblemDocument, description = "`body_too_large`"),
+        (status = 415, body = pico_service::ProblemDocument, description = "`unsupported_media_type`: send `Content-Type: application/json`"),
+        (status = 422, body = pico_service::ProblemDocument, description = "`invalid_body`: a member missing, unknown or of the wrong type")))]
 pub async fn enrol_key(
     _: Operator,
     State(state): State<AppState>,
     Json(request): Json<EnrolRequest>,
-) -> Result<(StatusCode, Json<serde_json::Value>), HubError> {
+) -> Result<(StatusCode, Json<Enrolled>), HubError> {
     let province = ProvinceCode::parse(&request.province)
         .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
     let key: PublicKey = request
@@ -122,38 +161,52 @@ pub async fn enrol_key(
     tracing::info!(node.province = %province, "key enrolled");
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "province": record.province.as_str(),
-            "kid": record.key.key_id().as_str(),
-            "valid_from": record.valid_from.get(),
-        })),
+        Json(Enrolled {
+            province: record.province.to_string(),
+            kid: record.key.key_id().to_string(),
+            valid_from: record.valid_from.get(),
+        }),
     ))
 }
 
 /// A revocation request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Province code.
     pub province: String,
     /// Key id to revoke.
     pub kid: String,
-    /// First seq the key may no longer sign (the next one when absent).
+    /// First seq the key may no longer sign, 1 … 2^53−1 (the next one when absent).
+    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_i64)]
     pub from_seq: Option<u64>,
     /// Why.
     pub reason: String,
 }
 
 /// Revokes a key.
+#[utoipa::path(post, path = "/v1/operator/revocations", tag = "operator", security(("operator" = [])),
+    request_body(content = RevokeRequest, content_type = "application/json"),
+    responses(
+        (status = 200, body = Revoked),
+        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment` (e.g. not a key of that Province)"),
+        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)"),
+        (status = 413, body = pico_service::ProblemDocument, description = "`body_too_large`"),
+        (status = 415, body = pico_service::ProblemDocument, description = "`unsupported_media_type`: send `Content-Type: application/json`"),
+        (status = 422, body = pico_service::ProblemDocument, description = "`invalid_body`: a member missing, unknown or of the wrong type")))]
 pub async fn revoke_key(
     _: Operator,
     State(state): State<AppState>,
     Json(request): Json<RevokeRequest>,
-) -> Result<Json<serde_json::Value>, HubError> {
+) -> Result<Json<Revoked>, HubError> {
     let province = ProvinceCode::parse(&request.province)
         .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
     let kid = KeyId::parse(&request.kid)
         .map_err(|e| Problem::bad_request("invalid_key", e.to_string()))?;
+    if let Some(seq) = request.from_seq {
+        Seq::new(seq).map_err(|e| Problem::bad_request("invalid_enrolment", e.to_string()))?;
+    }
     let _writer = state.writer.lock().await;
     let from = state
         .db
@@ -163,5 +216,5 @@ pub async fn revoke_key(
         })
         .await?;
     tracing::info!(node.province = %province, revoked_from = from, "key revoked");
-    Ok(Json(serde_json::json!({ "revoked_from": from })))
+    Ok(Json(Revoked { revoked_from: from }))
 }
