@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod format;
 pub mod http;
 pub mod ingest;
 pub mod pages;
@@ -37,6 +38,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(http::router())
         .merge(pages::router())
+        .fallback(pages::show_not_found)
         .with_state(state)
         .merge(health)
         .merge(pico_service::web::static_router());

@@ -18,38 +18,37 @@ use crate::db::appalti::{ComuneServed, ComuneTally, Filter, Group, GroupTally, S
 /// ISTAT's Comuni (code, name, province), as shipped in `hub/data`.
 const COMUNI_CSV: &str = include_str!("../../data/comuni_istat_2025.csv");
 
-/// The 45 CPV divisions with their official (English) labels, as shipped in `hub/data`.
+/// The 45 CPV divisions with their official Italian (and English) labels, as shipped in
+/// `hub/data` (provenance in its PROVENANCE.md).
 const CPV_DIVISIONS_CSV: &str = include_str!("../../data/cpv_2008_divisions.csv");
 
 /// Attribution required by the licences of the names shown: Provinces, regions and Comuni
 /// (ISTAT) and CPV divisions (European Union).
 pub const ATTRIBUTION: &str = "Nomi di Province, regioni e Comuni: Fonte: Istat (CC BY 4.0). \
-     Divisioni CPV: Source: Commission Regulation (EC) No 213/2008, © European Union";
+     Divisioni CPV: Fonte: Regolamento (CE) n. 213/2008 della Commissione, © Unione europea \
+     (denominazioni italiane dall'Ufficio delle pubblicazioni dell'Unione europea, CC BY 4.0)";
 
-/// The official (English) label of a CPV division (`45` → `Construction work`).
+/// A row of `cpv_2008_divisions.csv`.
+#[derive(Debug, Deserialize)]
+struct DivisionRow {
+    division: String,
+    label_it: String,
+}
+
+/// The official Italian label of a CPV division (`45` → `Lavori di costruzione`). There is
+/// no English fallback: where a label is missing, pages show the code alone.
 pub fn cpv_division_label(division: &str) -> Option<&'static str> {
-    static LABELS: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+    static LABELS: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     LABELS
         .get_or_init(|| {
-            // Labels hold commas inside quotes; the file is ours and checked by a test.
-            let mut labels = BTreeMap::new();
-            for line in CPV_DIVISIONS_CSV.lines().skip(1) {
-                let Some((division, rest)) = line.split_once(',') else {
-                    continue;
-                };
-                let Some((_, label)) = rest.split_once(',') else {
-                    continue;
-                };
-                let label = label
-                    .strip_prefix('"')
-                    .and_then(|l| l.strip_suffix('"'))
-                    .unwrap_or(label);
-                labels.insert(division, label);
-            }
-            labels
+            csv::Reader::from_reader(CPV_DIVISIONS_CSV.as_bytes())
+                .deserialize::<DivisionRow>()
+                .filter_map(Result::ok)
+                .map(|row| (row.division, row.label_it))
+                .collect()
         })
         .get(division)
-        .copied()
+        .map(String::as_str)
 }
 
 /// The name of a Comune by its ISTAT code, if the shipped list has it.
@@ -527,20 +526,48 @@ mod tests {
         assert_eq!(scaled(7, 0), "7");
     }
 
+    /// The node's copy of the whole CPV 2008 vocabulary (`code,label_en,label_it`), whose
+    /// Italian labels come from the Publications Office's file (`node/data/PROVENANCE.md`).
+    const VOCABULARY: &str = include_str!("../../../node/data/cpv_2008.csv");
+
     #[test]
-    fn cpv_divisions_have_their_official_labels() {
-        assert_eq!(cpv_division_label("45"), Some("Construction work"));
+    fn cpv_divisions_have_their_official_italian_labels() {
+        assert_eq!(cpv_division_label("45"), Some("Lavori di costruzione"));
         assert_eq!(
-            cpv_division_label("03"),
-            Some("Agricultural, farming, fishing, forestry and related products")
+            cpv_division_label("72"),
+            Some("Servizi informatici: consulenza, sviluppo di software, Internet e supporto")
         );
         assert_eq!(cpv_division_label("99"), None);
-        let all = CPV_DIVISIONS_CSV.lines().skip(1).count();
-        assert_eq!(all, 45);
-        for line in CPV_DIVISIONS_CSV.lines().skip(1) {
-            let division = &line[..2];
-            let label = cpv_division_label(division).unwrap();
-            assert!(!label.contains('"'), "{label}");
+        let official: BTreeMap<String, (String, String)> =
+            csv::Reader::from_reader(VOCABULARY.as_bytes())
+                .deserialize::<(String, String, String)>()
+                .map(|row| {
+                    let (code, english, italian) = row.unwrap();
+                    (code, (english, italian))
+                })
+                .collect();
+        let divisions: Vec<(String, String, String, String)> =
+            csv::Reader::from_reader(CPV_DIVISIONS_CSV.as_bytes())
+                .deserialize()
+                .map(Result::unwrap)
+                .collect();
+        assert_eq!(divisions.len(), 45);
+        let in_vocabulary = official.keys().filter(|c| &c[2..8] == "000000").count();
+        assert_eq!(in_vocabulary, 45, "the vocabulary has 45 divisions");
+        for (division, code, italian, english) in &divisions {
+            assert_eq!(&code[..2], division);
+            assert_eq!(&code[2..8], "000000", "{code} is a division");
+            let (official_english, official_italian) = &official[code];
+            assert_eq!(
+                italian, official_italian,
+                "{code}: the official Italian label"
+            );
+            assert_eq!(english, official_english, "{code}");
+            assert_ne!(
+                italian, english,
+                "{code}: the label shown is not the English one"
+            );
+            assert_eq!(cpv_division_label(division), Some(italian.as_str()));
         }
     }
 

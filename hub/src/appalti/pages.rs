@@ -2,20 +2,26 @@
 //! each grouping a chart of the number and of the value of the procedures, each followed by
 //! the table of the same figures and its CSV; then the Comuni served.
 //!
-//! Charts are SVG drawn here (no script), marked as images with a text alternative that
-//! lists their values, so they read with a screen reader and print as they are.
+//! Charts are drawn in HTML (`crate::pages::charts`), one image each for assistive technology
+//! with a text alternative that lists their values. Numbers, money and months are written the
+//! Italian way ([`crate::format`]); CPV divisions carry their official Italian label or, where
+//! there is none, the code alone.
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use pico_service::json::Query;
-use pico_service::web;
+use serde::Deserialize;
 
-use super::{ATTRIBUTION, ComuneView, Figures, Params, SummaryView, group_title};
+use super::{ATTRIBUTION, ComuneView, Figures, SummaryView, group_title};
 use crate::db::appalti::{self, Filter, Group};
 use crate::error::HubError;
+use crate::format::{self, count, euro};
+use crate::pages::charts::{Bar, bar_chart};
+use crate::pages::{failure_page, render, scroll_table};
 use crate::state::AppState;
 
 /// The page's path.
@@ -38,44 +44,15 @@ const SECTIONS: [(Group, &str); 8] = [
     (Group::State, "per-stato"),
 ];
 
-/// Groups digits by thousands the Italian way (`1.234.567`).
-fn thousands(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A decimal text (`1234.5`, `-3.250`) in Italian notation (`1.234,5`, `-3,250`).
-fn italian(decimal: &str) -> String {
-    let (sign, body) = match decimal.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", decimal),
-    };
-    match body.split_once('.') {
-        Some((int, frac)) => format!("{sign}{},{frac}", thousands(int)),
-        None => format!("{sign}{}", thousands(body)),
-    }
-}
-
-fn euro(decimal: &str) -> String {
-    format!("€ {}", italian(decimal))
-}
-
-fn count(n: u64) -> String {
-    thousands(&n.to_string())
-}
-
 fn percent(value: Option<&String>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{} %", italian(v)))
+    value.map_or_else(|| "—".to_owned(), |v| format!("{} %", format::decimal(v)))
 }
 
 fn days(value: Option<&String>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{} giorni", italian(v)))
+    value.map_or_else(
+        || "—".to_owned(),
+        |v| format!("{} giorni", format::decimal(v)),
+    )
 }
 
 /// Euro as whole units for chart lengths (cents do not change a bar).
@@ -85,45 +62,6 @@ fn euro_units(decimal: &str) -> u64 {
         .next()
         .and_then(|units| units.parse().ok())
         .unwrap_or(0)
-}
-
-/// Shortens a label for the chart (the table has it whole).
-fn short(label: &str) -> String {
-    const MAX: usize = 34;
-    if label.chars().count() <= MAX {
-        label.to_owned()
-    } else {
-        let mut cut: String = label.chars().take(MAX - 1).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// A horizontal bar chart: `(label, length, shown value)` per bar.
-fn bar_chart(id: &str, title: &str, bars: &[(String, u64, String)]) -> Markup {
-    let max = bars.iter().map(|(_, v, _)| *v).max().unwrap_or(0).max(1);
-    let bar_height = 22u64;
-    let height = bar_height * bars.len() as u64 + 10;
-    let summary = bars
-        .iter()
-        .map(|(label, _, shown)| format!("{label}: {shown}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    html! {
-        figure class="my-3" {
-            svg id=(id) role="img" aria-label=(format!("{title}. {summary}")) width="100%"
-                height=(height) viewBox=(format!("0 0 760 {height}")) preserveAspectRatio="xMinYMin meet" {
-                @for (i, (label, value, shown)) in bars.iter().enumerate() {
-                    @let y = i as u64 * bar_height + 5;
-                    @let width = 330 * value / max;
-                    text x="0" y=(y + 15) font-size="12" fill="#1a1a1a" { (short(label)) }
-                    rect x="250" y=(y + 2) width=(width.max(1)) height=(bar_height - 6) fill="#0066cc" {}
-                    text x=(256 + width) y=(y + 15) font-size="12" fill="#1a1a1a" { (shown) }
-                }
-            }
-            figcaption class="small" { (title) " (i valori sono nella tabella che segue)" }
-        }
-    }
 }
 
 fn group_key_label(group: Group, key: &str, label: &str) -> String {
@@ -136,7 +74,8 @@ fn group_key_label(group: Group, key: &str, label: &str) -> String {
             }
         }
         Group::CpvDivision if !key.is_empty() => format!("{key} {label}").trim_end().to_owned(),
-        Group::Year | Group::Month if !key.is_empty() => key.to_owned(),
+        Group::Year if !key.is_empty() => key.to_owned(),
+        Group::Month if !key.is_empty() => format::month(key),
         _ => label.to_owned(),
     }
 }
@@ -168,16 +107,16 @@ fn figures_cells(figures: &Figures) -> Markup {
 
 fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Markup {
     let title = group_title(group);
-    let bars = |pick: &dyn Fn(&Figures) -> (u64, String)| -> Vec<(String, u64, String)> {
+    let bars = |pick: &dyn Fn(&Figures) -> (u64, String)| -> Vec<Bar> {
         view.items
             .iter()
             .map(|item| {
                 let (length, shown) = pick(&item.figures);
-                (
-                    group_key_label(group, &item.key, &item.label),
-                    length,
+                Bar {
+                    label: group_key_label(group, &item.key, &item.label),
+                    length: length as f64,
                     shown,
-                )
+                }
             })
             .collect()
     };
@@ -190,9 +129,9 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
     html! {
         section class="mt-5" aria-labelledby=(id) {
             h2 id=(id) { "Per " (title.to_lowercase()) }
-            (bar_chart(&format!("grafico-{id}-numero"), &format!("Numero di procedure per {}", title.to_lowercase()), &by_count))
-            (bar_chart(&format!("grafico-{id}-valore"), &format!("Valore dei lotti a base di gara per {}", title.to_lowercase()), &by_value))
-            div class="table-responsive" {
+            (bar_chart(&format!("grafico-{id}-numero"), &format!("Numero di procedure per {}", title.to_lowercase()), &by_count, None))
+            (bar_chart(&format!("grafico-{id}-valore"), &format!("Valore dei lotti a base di gara per {}", title.to_lowercase()), &by_value, None))
+            (scroll_table(&format!("Tabella delle procedure per {}", title.to_lowercase()), &html! {
                 table class="table table-sm table-striped" id=(format!("tabella-{id}")) {
                     caption { "Procedure SUA per " (title.to_lowercase()) ": numero, valore, quota PNRR, ribasso medio e durata media" }
                     thead { tr {
@@ -220,7 +159,7 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
                         (figures_cells(&view.total))
                     } }
                 }
-            }
+            }))
             @if group == Group::CpvDivision {
                 p class="small" { "Una procedura con lotti in più divisioni CPV è contata in ciascuna: la somma delle righe può superare il totale." }
             }
@@ -235,7 +174,7 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
 fn comuni_table(comuni: &[ComuneView], filter: &Filter) -> Markup {
     let csv = csv_link("/v1/appalti/comuni?format=csv", filter);
     html! {
-        div class="table-responsive" {
+        (scroll_table("Tabella dei Comuni serviti", &html! {
             table class="table table-sm table-striped" id="tabella-comuni" {
                 caption { "Comuni serviti dalla SUA: procedure, iniziative aggregate, lotti e valore" }
                 thead { tr {
@@ -249,7 +188,7 @@ fn comuni_table(comuni: &[ComuneView], filter: &Filter) -> Markup {
                     td class="text-end" { (count(c.lots)) } td class="text-end" { (euro(&c.value)) }
                 } } }
             }
-        }
+        }))
         p class="small" { "Il valore di un'iniziativa aggregata è contato per intero per ciascun Comune servito: i valori dei Comuni non si sommano." }
         p { "Scarica l'elenco: " a href=(csv) { "CSV" } " · " a href=(format!("{csv}&sep=semicolon")) { "CSV con punto e virgola" } }
     }
@@ -264,38 +203,88 @@ struct Loaded {
     comuni: Vec<ComuneView>,
 }
 
-/// The national procurement page.
-pub async fn show_appalti(State(state): State<AppState>, Query(params): Query<Params>) -> Response {
-    let chrome = crate::pages::chrome(PATH);
-    // The page shows every grouping as HTML: only the filters apply.
-    let params = Params {
-        format: None,
-        sep: None,
-        group: None,
-        ..params
-    };
-    let request = match params.parse() {
-        Ok(request) => request,
-        Err(problem) => {
-            return web::error_page(
-                &chrome,
-                problem.status(),
-                problem.detail().unwrap_or("Parametri non validi."),
-            );
+/// The page's query string: the two filters of its form (other parameters are ignored; the
+/// API's `group`, `format` and `sep` mean nothing here).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    /// Year of publication.
+    year: Option<String>,
+    /// ISTAT historical code of a Province.
+    province: Option<String>,
+}
+
+/// The filters the page can apply, and an Italian message for each one it cannot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PageFilter {
+    filter: Filter,
+    year_error: Option<String>,
+    province_error: Option<String>,
+}
+
+impl PageParams {
+    fn parse(&self) -> PageFilter {
+        let mut out = PageFilter::default();
+        if let Some(text) = self
+            .year
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            match text
+                .parse::<i64>()
+                .ok()
+                .filter(|y| (1900..=2999).contains(y))
+            {
+                Some(year) => out.filter.year = Some(year),
+                None => {
+                    out.year_error = Some(format!(
+                        "«{text}» non è un anno: scegliere un anno dall'elenco (filtro non applicato)."
+                    ));
+                }
+            }
         }
-    };
-    let filter = request.filter.clone();
+        if let Some(text) = self
+            .province
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            match pico_protocol::ProvinceCode::parse(text) {
+                Ok(code) => out.filter.province = Some(code.as_str().to_owned()),
+                Err(_) => {
+                    out.province_error = Some(format!(
+                        "«{text}» non è il codice di una Provincia: scegliere dall'elenco (filtro non applicato)."
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn field_error(id: &str, message: Option<&String>) -> Markup {
+    html! { @if let Some(message) = message { div class="small text-danger mt-1" id=(id) { (message) } } }
+}
+
+/// `GET /appalti`: the national procurement page.
+pub async fn show_appalti(
+    State(state): State<AppState>,
+    Query(params): Query<PageParams>,
+) -> Response {
+    let mut parsed = params.parse();
+    let filter = parsed.filter.clone();
     let loaded = state
         .db
         .call(move |conn| {
-            if let Some(code) = &filter.province
-                && let Ok(parsed) = pico_protocol::ProvinceCode::parse(code)
+            // A well-formed code that names no Province is left out, like a malformed one.
+            let mut filter = filter;
+            let mut unknown = None;
+            if let Some(code) = filter.province.clone()
+                && let Ok(parsed) = pico_protocol::ProvinceCode::parse(&code)
                 && !crate::db::registry::exists(conn, parsed)?
             {
-                return Err(HubError::Problem(pico_service::Problem::bad_request(
-                    "invalid_query",
-                    format!("Nessuna Provincia ha il codice {code} nell'elenco ISTAT."),
-                )));
+                filter.province = None;
+                unknown = Some(code);
             }
             let mut sections = Vec::new();
             for (group, id) in SECTIONS {
@@ -312,26 +301,29 @@ pub async fn show_appalti(State(state): State<AppState>, Query(params): Query<Pa
                 .iter()
                 .map(ComuneView::of)
                 .collect();
-            Ok::<_, HubError>(Loaded {
-                sections,
-                provinces,
-                years,
-                comuni,
-            })
+            Ok::<_, HubError>((
+                Loaded {
+                    sections,
+                    provinces,
+                    years,
+                    comuni,
+                },
+                filter,
+                unknown,
+            ))
         })
         .await;
-    let loaded = match loaded {
+    let (loaded, filter, unknown) = match loaded {
         Ok(loaded) => loaded,
-        Err(error) => {
-            let problem = error.into_problem();
-            return web::error_page(
-                &chrome,
-                problem.status(),
-                problem.detail().unwrap_or("Errore imprevisto."),
-            );
-        }
+        Err(error) => return failure_page(&state, PATH, error),
     };
-    let filter = &request.filter;
+    if let Some(code) = unknown {
+        parsed.province_error = Some(format!(
+            "Nessuna Provincia ha il codice {code} nell'elenco ISTAT (filtro non applicato)."
+        ));
+    }
+    let invalid = parsed.year_error.is_some() || parsed.province_error.is_some();
+    let filter = &filter;
     let total = loaded
         .sections
         .first()
@@ -340,26 +332,33 @@ pub async fn show_appalti(State(state): State<AppState>, Query(params): Query<Pa
         h1 { "Appalti delle Stazioni Uniche Appaltanti" }
         p class="lead" {
             "Le procedure che le SUA delle Province svolgono per i Comuni, dalla pubblicazione in poi, "
-            "come ciascuna Provincia le pubblica nel dataset nazionale " code { "appalti" } " (una riga per lotto)."
+            "come ciascuna Provincia le pubblica nel dataset nazionale degli appalti (una riga per lotto)."
+        }
+        @if invalid {
+            div class="alert alert-danger" role="alert" { p class="mb-0" { "Un filtro non è valido e non è stato applicato: vedere il messaggio accanto al campo." } }
         }
         form method="get" action=(PATH) class="row g-3 my-3" aria-label="Filtri" {
             div class="col-12 col-md-4 select-wrapper" {
                 label for="year" { "Anno di pubblicazione" }
-                select id="year" name="year" {
+                select id="year" name="year" aria-invalid=[parsed.year_error.as_ref().map(|_| "true")]
+                    aria-describedby=[parsed.year_error.as_ref().map(|_| "year-errore")] {
                     option value="" { "Tutti gli anni" }
                     @for year in &loaded.years {
                         option value=(year) selected[filter.year == Some(*year)] { (year) }
                     }
                 }
+                (field_error("year-errore", parsed.year_error.as_ref()))
             }
             div class="col-12 col-md-6 select-wrapper" {
                 label for="province" { "Provincia" }
-                select id="province" name="province" {
+                select id="province" name="province" aria-invalid=[parsed.province_error.as_ref().map(|_| "true")]
+                    aria-describedby=[parsed.province_error.as_ref().map(|_| "province-errore")] {
                     option value="" { "Tutte le Province" }
                     @for (code, name) in &loaded.provinces {
                         option value=(code) selected[filter.province.as_deref() == Some(code.as_str())] { (code) " — " (name) }
                     }
                 }
+                (field_error("province-errore", parsed.province_error.as_ref()))
             }
             div class="col-12 col-md-2 d-flex align-items-end" {
                 button type="submit" class="btn btn-primary" { "Aggiorna" }
@@ -411,7 +410,12 @@ pub async fn show_appalti(State(state): State<AppState>, Query(params): Query<Pa
             a href="/v1/appalti/comuni" { "/v1/appalti/comuni" } ", "
             a href="/v1/datasets/appalti/rows" { "/v1/datasets/appalti/rows" } "." }
     };
-    Html(web::page(&chrome, "Appalti delle SUA", &main).into_string()).into_response()
+    let response = render(&state, "Appalti delle SUA", PATH, &main);
+    if invalid {
+        (StatusCode::BAD_REQUEST, response).into_response()
+    } else {
+        response
+    }
 }
 
 fn card(value: &str, label: &str) -> Markup {
@@ -429,13 +433,39 @@ mod tests {
     use crate::appalti::scaled;
 
     #[test]
-    fn italian_notation() {
-        assert_eq!(italian("1234567.89"), "1.234.567,89");
-        assert_eq!(italian("-3.250"), "-3,250");
-        assert_eq!(italian("12"), "12");
-        assert_eq!(euro("0.00"), "€ 0,00");
-        assert_eq!(count(1_234), "1.234");
+    fn chart_lengths_and_labels() {
         assert_eq!(euro_units("1234.99"), 1234);
         assert_eq!(scaled(1, 2), "0.01");
+        assert_eq!(group_key_label(Group::Month, "2025-03", ""), "marzo 2025");
+        assert_eq!(
+            group_key_label(Group::CpvDivision, "45", "Lavori di costruzione"),
+            "45 Lavori di costruzione"
+        );
+        // A division without an official Italian label shows its code alone.
+        assert_eq!(group_key_label(Group::CpvDivision, "99", ""), "99");
+    }
+
+    #[test]
+    fn page_filters_get_italian_messages() {
+        let parsed = PageParams {
+            year: Some("xx".into()),
+            province: Some("26".into()),
+        }
+        .parse();
+        assert_eq!(parsed.filter, Filter::default());
+        assert!(parsed.year_error.unwrap().contains("non è un anno"));
+        assert!(parsed.province_error.unwrap().contains("non è il codice"));
+        let parsed = PageParams {
+            year: Some(" 2025 ".into()),
+            province: Some("026".into()),
+        }
+        .parse();
+        assert_eq!(
+            parsed.filter,
+            Filter {
+                year: Some(2025),
+                province: Some("026".into())
+            }
+        );
     }
 }

@@ -363,6 +363,23 @@ pub fn list_checkpoints(conn: &Connection) -> Result<Vec<StoredCheckpoint>, DbEr
     rows.map(|row| to_checkpoint(row?)).collect()
 }
 
+/// The `limit` latest checkpoints, newest first, and how many there are in all.
+pub fn recent_checkpoints(
+    conn: &Connection,
+    limit: u32,
+) -> Result<(Vec<StoredCheckpoint>, u64), DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT size, root, note, signed_at, confirmed_at FROM checkpoints
+         ORDER BY size DESC LIMIT ?1",
+    )?;
+    let recent = stmt
+        .query_map([limit], checkpoint_from_row)?
+        .map(|row| to_checkpoint(row?))
+        .collect::<Result<_, _>>()?;
+    let all: i64 = conn.query_row("SELECT count(*) FROM checkpoints", [], |row| row.get(0))?;
+    Ok((recent, all as u64))
+}
+
 /// Stores a newly signed checkpoint.
 pub fn insert_checkpoint(conn: &Connection, cp: &StoredCheckpoint) -> Result<(), DbError> {
     conn.execute(

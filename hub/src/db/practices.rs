@@ -3,7 +3,7 @@
 
 use pico_protocol::payload::{BestPractice, PublicationStatus};
 use pico_protocol::{Hash32, ProvinceCode};
-use rusqlite::{Connection, params, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use serde::Serialize;
 
 use super::{DbError, attachments, corrupt};
@@ -201,4 +201,99 @@ pub fn search(conn: &Connection, query: &PracticeQuery) -> Result<Vec<PracticeSu
         Ok(summary)
     })
     .collect()
+}
+
+/// A file a published document declares, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeFile {
+    /// File name given by the Province.
+    pub name: String,
+    /// Media type.
+    pub media_type: String,
+    /// SHA-256 of the bytes, hex: the file's address under `/v1/attachments/`.
+    pub sha256: String,
+    /// Length in bytes.
+    pub length: u64,
+    /// Whether the node has uploaded the bytes yet.
+    pub uploaded: bool,
+}
+
+/// One published document of the library, whole.
+#[derive(Debug, Clone)]
+pub struct PracticeDocument {
+    /// What lists show.
+    pub summary: PracticeSummary,
+    /// Comuni involved (ISTAT codes).
+    pub comuni: Vec<String>,
+    /// Language (BCP 47).
+    pub language: String,
+    /// Full text (Markdown).
+    pub body: String,
+    /// Attached files, by name.
+    pub files: Vec<PracticeFile>,
+}
+
+/// A published document by its Province and the Province's id (`None` when there is none,
+/// or it was withdrawn).
+pub fn get(
+    conn: &Connection,
+    province: &str,
+    doc_id: &str,
+) -> Result<Option<PracticeDocument>, DbError> {
+    let found = conn
+        .query_row(
+            "SELECT id, province, doc_id, title, summary, module, tags, seq, entry_hash,
+                    updated_at, comuni, language, body
+             FROM best_practices WHERE province = ?1 AND doc_id = ?2 AND status = 'published'",
+            [province, doc_id],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    PracticeSummary {
+                        province: row.get(1)?,
+                        id: row.get(2)?,
+                        title: row.get(3)?,
+                        summary: row.get(4)?,
+                        module: row.get(5)?,
+                        tags: Vec::new(),
+                        seq: row.get::<_, i64>(7)? as u64,
+                        entry_hash: hex::encode(row.get::<_, Vec<u8>>(8)?),
+                        updated_at: super::rfc3339(row.get(9)?),
+                    },
+                    row.get::<_, String>(6)?,
+                    row.get::<_, String>(10)?,
+                    row.get::<_, String>(11)?,
+                    row.get::<_, String>(12)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, mut summary, tags, comuni, language, body)) = found else {
+        return Ok(None);
+    };
+    summary.tags = serde_json::from_str(&tags).map_err(|e| corrupt("best_practices", e))?;
+    let comuni = serde_json::from_str(&comuni).map_err(|e| corrupt("best_practices", e))?;
+    let files = conn
+        .prepare_cached(
+            "SELECT pa.name, a.media_type, a.sha256, a.length, a.content IS NOT NULL
+             FROM practice_attachments pa JOIN attachments a ON a.sha256 = pa.sha256
+             WHERE pa.practice_id = ?1 ORDER BY pa.name",
+        )?
+        .query_map([id], |row| {
+            Ok(PracticeFile {
+                name: row.get(0)?,
+                media_type: row.get(1)?,
+                sha256: hex::encode(row.get::<_, Vec<u8>>(2)?),
+                length: row.get::<_, i64>(3)? as u64,
+                uploaded: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(PracticeDocument {
+        summary,
+        comuni,
+        language,
+        body,
+        files,
+    }))
 }

@@ -247,7 +247,7 @@ fn padova() -> Vec<Lot> {
 }
 
 /// A hub holding the three Provinces' rows; Treviso's log is returned for later pushes.
-async fn loaded() -> (TestApp, NodeLog) {
+pub(crate) async fn loaded() -> (TestApp, NodeLog) {
     let app = TestApp::spawn().await;
     let mut tv = NodeLog::new("026", "treviso");
     for (code, key, lots) in [("017", "brescia", brescia()), ("028", "padova", padova())] {

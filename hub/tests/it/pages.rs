@@ -79,24 +79,6 @@ async fn the_operator_area_needs_the_token_and_enrols_keys() {
     assert_eq!(keys[0]["province"], "041");
 }
 
-/// A chromedriver on a free port, in its own process group so that dropping it (also when an
-/// assertion fails before the session is closed) stops the browser it started too.
-struct Driver {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn the_dashboard_works_in_headless_chromium() {
     let app = TestApp::spawn().await;
@@ -107,47 +89,8 @@ async fn the_dashboard_works_in_headless_chromium() {
     }
     app.await_checkpoint(2).await;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let driver = Driver {
-        child: std::os::unix::process::CommandExt::process_group(
-            std::process::Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")),
-            0,
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap(),
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--disable-crash-reporter", "--disable-breakpad", "--window-size=1280,2000"]
-        }),
-    );
-    let mut browser = None;
-    for _ in 0..100 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match fantoccini::ClientBuilder::new(connector)
-            .capabilities(capabilities.clone())
-            .connect(&driver.url)
-            .await
-        {
-            Ok(client) => {
-                browser = Some(client);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-        }
-    }
-    let browser = browser.expect("chromedriver answers");
+    let session = crate::support::Browser::start(1280).await;
+    let browser = &session.client;
     use fantoccini::Locator;
 
     browser.goto(&format!("{}/", app.url)).await.unwrap();
@@ -156,7 +99,7 @@ async fn the_dashboard_works_in_headless_chromium() {
             .title()
             .await
             .unwrap()
-            .starts_with("Cruscotto nazionale")
+            .starts_with("Quadro nazionale")
     );
     let rows = browser
         .find_all(Locator::Css("#tabella-province tbody tr"))
@@ -171,11 +114,11 @@ async fn the_dashboard_works_in_headless_chromium() {
             .text()
             .await
             .unwrap(),
-        "2 / 86"
+        "2 su 86"
     );
     // Every chart is an image with a text alternative, followed by its table.
     let charts = browser
-        .find_all(Locator::Css("svg[role=img]"))
+        .find_all(Locator::Css(".pico-chart[role=img]"))
         .await
         .unwrap();
     assert_eq!(
@@ -241,5 +184,5 @@ async fn the_dashboard_works_in_headless_chromium() {
         query.prop("value").await.unwrap().as_deref(),
         Some("convenzione")
     );
-    browser.close().await.unwrap();
+    session.close().await;
 }

@@ -280,3 +280,91 @@ impl TestApp {
         panic!("no checkpoint of size {size}");
     }
 }
+
+/// A chromedriver on a free port, in its own process group so that dropping it (also when an
+/// assertion fails before the session is closed) stops the browser it started too.
+#[derive(Debug)]
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headless Chromium driven through chromedriver (Debian's `chromium` and
+/// `chromium-driver`). Missing either, the test fails and says how to install them.
+#[derive(Debug)]
+pub struct Browser {
+    /// The WebDriver session.
+    pub client: fantoccini::Client,
+    _driver: Driver,
+}
+
+impl Browser {
+    /// Starts a browser whose window is `width` px wide.
+    pub async fn start(width: u32) -> Browser {
+        for binary in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            assert!(
+                std::path::Path::new(binary).exists(),
+                "{binary} is missing: install it with `apt-get install chromium chromium-driver`"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Driver {
+            child: std::os::unix::process::CommandExt::process_group(
+                std::process::Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")),
+                0,
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--disable-crash-reporter", "--disable-breakpad",
+                         format!("--window-size={width},2000")]
+            }),
+        );
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match fantoccini::ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&driver.url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        _driver: driver,
+                    };
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        panic!("chromedriver does not answer on {}", driver.url);
+    }
+
+    /// Ends the session (the driver stops when dropped).
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

@@ -96,12 +96,15 @@ impl fmt::Display for Cup {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cpv(String);
 
-/// The CPV 2008 vocabulary: (code with check digit, English label), sorted by code.
+/// The CPV 2008 vocabulary: (code with check digit, Italian label), sorted by code. The file
+/// also keeps the English label (`code,label_en,label_it`), which people here never read: the
+/// Regulation is official in Italian too.
 static CPV_VOCABULARY: std::sync::LazyLock<Vec<(String, String)>> =
     std::sync::LazyLock::new(|| {
         csv::Reader::from_reader(include_str!("../../data/cpv_2008.csv").as_bytes())
-            .deserialize::<(String, String)>()
+            .deserialize::<(String, String, String)>()
             .filter_map(Result::ok)
+            .map(|(code, _english, italian)| (code, italian))
             .collect()
     });
 
@@ -149,7 +152,7 @@ impl Cpv {
         &self.0
     }
 
-    /// The official English label (`Data management services`).
+    /// The official Italian label (`Servizi di gestione dati`).
     pub fn label(&self) -> &'static str {
         Self::lookup(&self.0[..8]).map_or("", |(_, label)| label)
     }
@@ -790,7 +793,11 @@ mod tests {
         assert_eq!(Cpv::parse("72322000").map(|c| c.0), Ok("72322000-8".into()));
         assert_eq!(
             Cpv::parse("72322000-8").map(|c| c.label()),
-            Ok("Data management services")
+            Ok("Servizi di gestione dati")
+        );
+        assert_eq!(
+            Cpv::parse("45000000-7").map(|c| c.label()),
+            Ok("Lavori di costruzione")
         );
         let wrong = Cpv::parse("72322000-7").expect_err("wrong digit");
         assert!(wrong.contains("the vocabulary has 72322000-8"), "{wrong}");
