@@ -16,3 +16,4 @@ mod log;
 mod national;
 mod networks;
 mod pages;
+mod security;
