@@ -22,6 +22,9 @@ pub const EXAMPLE: &str = include_str!("../../deploy/hub.example.toml");
 pub struct HubConfig {
     /// Address to listen on.
     pub listen: String,
+    /// Public base URL the hub is reached at (`https://hub.example.it`); when it is https,
+    /// every answer carries `Strict-Transport-Security`. Empty: not sent.
+    pub public_url: String,
     /// Directory holding `hub.db` and `hub.key`.
     pub data_dir: PathBuf,
     /// Origin of the transparency log: the first line of checkpoints, the `log` of receipts
@@ -99,6 +102,7 @@ impl Default for HubConfig {
     fn default() -> Self {
         HubConfig {
             listen: "127.0.0.1:8780".into(),
+            public_url: String::new(),
             data_dir: PathBuf::from("/var/lib/pico-hub"),
             log_origin: "pico.upi.it/federation".into(),
             checkpoint_interval_ms: 60_000,
@@ -140,6 +144,12 @@ impl HubConfig {
     /// Problems with the values (for `check-config` and start-up).
     pub fn problems(&self) -> Vec<String> {
         let mut problems = self.http.problems();
+        let url = &self.public_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+            problems.push(format!(
+                "public_url {url:?} must be empty or start with https:// (or http://)"
+            ));
+        }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             problems.push(format!(
                 "listen {:?} is not an address such as 127.0.0.1:8780",

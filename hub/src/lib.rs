@@ -34,6 +34,7 @@ pub use state::AppState;
 /// The whole application: API, pages, health and static assets, with the shared layers.
 pub fn app(state: AppState) -> Router {
     let settings = state.config.http.clone();
+    let transport = pico_service::http::Transport::of_public_url(&state.config.public_url);
     let health = pico_service::health::router(state.db.clone(), state.metrics.clone());
     let router = Router::new()
         .merge(http::router())
@@ -42,7 +43,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .merge(health)
         .merge(pico_service::web::static_router());
-    pico_service::http::layers(router, &settings)
+    pico_service::http::layers(router, &settings, transport)
         .layer(axum::middleware::from_fn(quota::promote_node_headers))
 }
 

@@ -180,7 +180,7 @@ pub enum FederationCommand {
 /// `user …`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user and print a one-time password.
+    /// Add a user and print a one-time password (to be changed at the first login).
     Add {
         /// Login name.
         username: String,
@@ -196,6 +196,8 @@ pub enum UserCommand {
         /// For Comune users: the Comune's ISTAT code.
         #[arg(long)]
         comune: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
     },
     /// Disable a user (ends its sessions, revokes its tokens).
     Disable {
@@ -207,11 +209,50 @@ pub enum UserCommand {
         /// Login name.
         username: String,
     },
-    /// Set a new one-time password and print it.
+    /// Set a new one-time password and print it (ends the user's sessions).
     ResetPassword {
         /// Login name.
         username: String,
+        #[command(flatten)]
+        password: PasswordArgs,
     },
+}
+
+/// How `user add` and `user reset-password` set the password.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PasswordArgs {
+    /// Take the password from the first line of this file (`-` for standard input) instead of
+    /// generating and printing one: it never appears on a command line, in the shell history
+    /// or in `ps`. It must follow the rules of the change page (at least 12 characters, not
+    /// the username).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Do not ask for a change at the first login: for demo accounts, or a password the
+    /// user chose and handed over itself. By default the password is one-time.
+    #[arg(long, requires = "password_file")]
+    pub no_change: bool,
+}
+
+impl PasswordArgs {
+    /// The password to set, whether it must be changed at the first login, and whether it
+    /// was generated here (and so must be printed).
+    fn resolve(&self, username: &str) -> anyhow::Result<(String, bool, bool)> {
+        let Some(path) = &self.password_file else {
+            return Ok((secrets::new_password(), true, true));
+        };
+        let text = if path.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin())?
+        } else {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+        };
+        let password = text.lines().next().unwrap_or_default().to_owned();
+        let problems = crate::auth::password::check_new(username, "", &password, None);
+        if let Some(problem) = problems.values().next() {
+            bail!("the password in {} is refused: {problem}", path.display());
+        }
+        Ok((password, !self.no_change, false))
+    }
 }
 
 /// `token …`
@@ -348,6 +389,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     }
     let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
     let db = Db::open(&db_path, db::MIGRATIONS, 1)?;
+    // One-time: the first login leads straight to the change page.
     let password = secrets::new_password();
     let hash = secrets::hash_password(&password)
         .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
@@ -356,6 +398,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     let now = db::now();
     let seeded = db::comuni::seed(&tx, code, &comuni, now)?;
     let admin = db::people::insert_user(&tx, "admin", "Amministratore", &hash, &Role::Admin, now)?;
+    db::people::set_must_change_password(&tx, admin, true)?;
     db::audit::record(
         &tx,
         &Actor::cli(),
@@ -388,7 +431,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
         key.key_id()
     );
     println!();
-    println!("First administrator (shown once, change it after logging in):");
+    println!("First administrator (one-time password, shown once: the first login asks for a new one):");
     println!("  username: admin");
     println!("  password: {password}");
     Ok(())
@@ -430,6 +473,7 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             role,
             module,
             comune,
+            password,
         } => {
             let role = match (role.as_str(), module, comune) {
                 ("admin", None, None) => Role::Admin,
@@ -450,20 +494,28 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             if db::people::user_by_name(&tx, &username)?.is_some() {
                 bail!("user {username} already exists");
             }
-            let password = secrets::new_password();
+            let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
                 .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
             let id = db::people::insert_user(&tx, &username, &name, &hash, &role, now)?;
+            db::people::set_must_change_password(&tx, id, must_change)?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
                 "user.add",
                 &format!("user:{id}"),
-                &json!({"role": role.to_string()}),
+                &json!({"role": role.to_string(), "must_change_password": must_change}),
                 now,
             )?;
             tx.commit()?;
-            println!("user {username} ({role}) created; one-time password: {password}");
+            if generated {
+                println!("user {username} ({role}) created; one-time password: {password}");
+            } else {
+                println!(
+                    "user {username} ({role}) created with the password of the file{}",
+                    if must_change { " (to be changed at the first login)" } else { "" }
+                );
+            }
         }
         UserCommand::Disable { username } => {
             let user = db::people::set_disabled(&tx, &username, true, now)?
@@ -493,22 +545,26 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             tx.commit()?;
             println!("user {username} enabled");
         }
-        UserCommand::ResetPassword { username } => {
-            let password = secrets::new_password();
+        UserCommand::ResetPassword { username, password } => {
+            let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
                 .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
-            let user = db::people::set_password(&tx, &username, &hash)?
+            let user = db::people::set_password(&tx, &username, &hash, must_change)?
                 .with_context(|| format!("no user {username}"))?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
                 "user.reset_password",
                 &format!("user:{}", user.id),
-                &json!({}),
+                &json!({"must_change_password": must_change}),
                 now,
             )?;
             tx.commit()?;
-            println!("new one-time password for {username}: {password}");
+            if generated {
+                println!("new one-time password for {username}: {password}");
+            } else {
+                println!("password of {username} set from the file; its sessions are ended");
+            }
         }
     }
     Ok(())

@@ -186,6 +186,25 @@ impl NodeConfig {
         problems
     }
 
+    /// Settings that are valid but probably not what the operator meant, for a warning at
+    /// start-up.
+    pub fn warnings(&self) -> Vec<String> {
+        let loopback = self
+            .listen
+            .parse::<SocketAddr>()
+            .is_ok_and(|addr| addr.ip().is_loopback());
+        let mut warnings = Vec::new();
+        if loopback && self.secure_cookies() && !self.http.trust_forwarded_for {
+            warnings.push(
+                "the node listens on loopback behind an https public_url (a reverse proxy) but \
+                 http.trust_forwarded_for is false: every client looks like the proxy to the login \
+                 throttling and the rate limits; set it to true (see deploy/README.md)"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
     /// Whether cookies must carry `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")

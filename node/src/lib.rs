@@ -69,6 +69,7 @@ pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
 /// the shared middleware stack.
 pub fn app(state: AppState) -> Router {
     let settings = state.config.http.clone();
+    let transport = http::Transport::of_public_url(&state.config.public_url);
     let router = Router::new()
         .merge(api::router(state.clone()))
         .merge(web::router(state.clone()))
@@ -76,7 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pico_service::web::static_router())
         .fallback(web::fallback)
         .with_state(state);
-    http::layers(router, &settings)
+    http::layers(router, &settings, transport)
 }
 
 /// Serves the node on `listener` until `shutdown` resolves, holding the data directory lock.
@@ -86,6 +87,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let _lock = DataDirLock::acquire(&config.lock_path(), "pico-node")?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let state = open_state(config)?;
     tracing::info!(node.province = %state.province.code, "Province node ready");
     let publisher = federation::publisher::spawn(

@@ -1,6 +1,10 @@
 //! Files people upload (Help Desk attachments, best-practice documents): one type, one way to
 //! read it from a request, one set of checks. Each module keeps its own list of accepted types
-//! and its size limit, which are policy; how a file is read and checked is not.
+//! and its size limit, which are policy; how a file is read and checked is not, and neither
+//! are the limits every record shares: [`MAX_FILES_PER_REQUEST`] files in one request
+//! (enforced while the form is read), [`MAX_FILES_PER_RECORD`] files and
+//! [`MAX_BYTES_PER_RECORD`] bytes on one record (checked by [`check_record_quota`] in the
+//! transaction that stores them, so nothing is stored when they are exceeded).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +14,85 @@ use axum::extract::multipart::MultipartError;
 use axum::http::{HeaderMap, StatusCode, header};
 
 use crate::error::AppError;
+use pico_service::Problem;
+
+/// Most files one request may carry (a form post or an API call).
+pub const MAX_FILES_PER_REQUEST: usize = 10;
+/// Most files one record (a Help Desk request, a SUA procedure) may hold.
+pub const MAX_FILES_PER_RECORD: usize = 30;
+/// Most bytes all the files of one record may hold together (50 MiB).
+pub const MAX_BYTES_PER_RECORD: usize = 50 * 1024 * 1024;
+/// Most parts of one multipart form (fields and files together), so that a body of empty
+/// parts cannot keep the reader busy.
+const MAX_PARTS: usize = 200;
+
+/// The 422 of a request with more than [`MAX_FILES_PER_REQUEST`] files.
+fn too_many_files(field: &str) -> AppError {
+    AppError::from(
+        Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .with_code("too_many_files")
+            .with_detail(format!(
+                "Si possono inviare al massimo {MAX_FILES_PER_REQUEST} file per volta: nessun file è stato salvato."
+            ))
+            .with_field_error(
+                field,
+                format!("Al massimo {MAX_FILES_PER_REQUEST} file per volta."),
+            ),
+    )
+}
+
+/// Refuses a request with more than [`MAX_FILES_PER_REQUEST`] files (for uploads not read
+/// by [`MultipartForm::read`], which enforces it as it reads).
+pub fn check_request_files(field: &str, files: usize) -> Result<(), AppError> {
+    if files > MAX_FILES_PER_REQUEST {
+        return Err(too_many_files(field));
+    }
+    Ok(())
+}
+
+/// Checks that a record holding `stored_sizes` can take `adding` more files: at most
+/// [`MAX_FILES_PER_RECORD`] files (422) and [`MAX_BYTES_PER_RECORD`] bytes (413) in all.
+/// Call it in the transaction that stores them.
+pub fn check_record_quota<'a>(
+    field: &str,
+    stored_sizes: impl IntoIterator<Item = i64>,
+    adding: impl IntoIterator<Item = &'a Upload>,
+) -> Result<(), AppError> {
+    let (mut files, mut bytes) = (0usize, 0usize);
+    for size in stored_sizes {
+        files += 1;
+        bytes += usize::try_from(size).unwrap_or(usize::MAX);
+    }
+    let stored = files;
+    for upload in adding {
+        files += 1;
+        bytes = bytes.saturating_add(upload.data.len());
+    }
+    if files > MAX_FILES_PER_RECORD {
+        return Err(AppError::from(
+            Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .with_code("too_many_files")
+                .with_detail(format!(
+                    "Ogni pratica può avere al massimo {MAX_FILES_PER_RECORD} allegati e questa ne ha già {stored}: nessun file è stato salvato."
+                ))
+                .with_field_error(
+                    field,
+                    format!("Al massimo {MAX_FILES_PER_RECORD} allegati per pratica (già presenti: {stored})."),
+                ),
+        ));
+    }
+    if bytes > MAX_BYTES_PER_RECORD {
+        return Err(AppError::from(
+            Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .with_code("record_too_large")
+                .with_detail(format!(
+                    "Gli allegati di una pratica possono occupare al massimo {} MiB in tutto: nessun file è stato salvato.",
+                    MAX_BYTES_PER_RECORD / (1024 * 1024)
+                )),
+        ));
+    }
+    Ok(())
+}
 
 /// An uploaded file.
 #[derive(Debug, Clone)]
@@ -95,9 +178,18 @@ impl MultipartForm {
             }
         }
         let mut form = MultipartForm::default();
+        let mut parts = 0;
         while let Some(field) = multipart.next_field().await.map_err(failed)? {
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(AppError::invalid_field("form", "il modulo ha troppe parti"));
+            }
             let name = field.name().unwrap_or_default().to_owned();
             if name == file_field {
+                if form.files.len() == MAX_FILES_PER_REQUEST {
+                    // Refused before the extra file is read: nothing is kept.
+                    return Err(too_many_files(file_field));
+                }
                 let filename = field.file_name().unwrap_or_default().to_owned();
                 let media_type = field
                     .content_type()
@@ -122,8 +214,6 @@ impl MultipartForm {
     }
 }
 
-/// The last path component, with only letters, digits, `.`, `-`, `_` and spaces, at most 100
-/// characters; `allegato` when nothing usable is left.
 /// Limits on a set of files sent together.
 #[derive(Debug, Clone, Copy)]
 pub struct FileLimits {

@@ -1,6 +1,7 @@
 //! The HTTP conventions every service applies in the same order: panic catching, request
 //! tracing and metrics, client address resolution, rate limiting, body size limit and
-//! security headers. [`layers`] wraps a finished `Router` with all of them.
+//! security headers (caching and transport included). [`layers`] wraps a finished `Router`
+//! with all of them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -60,14 +61,34 @@ impl HttpSettings {
     }
 }
 
+/// How users reach the service, which decides `Strict-Transport-Security`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The public URL is `https://`: browsers are told to use nothing else for a year.
+    Https,
+    /// Plain http (a LAN, tests): HSTS would be ignored or wrong.
+    Http,
+}
+
+impl Transport {
+    /// From the public base URL the service is configured with (empty: unknown, plain).
+    pub fn of_public_url(url: &str) -> Transport {
+        if url.starts_with("https://") {
+            Transport::Https
+        } else {
+            Transport::Http
+        }
+    }
+}
+
 /// Wraps `router` with our middleware stack. Apply it last, to the fully merged router, so
 /// every route (API, pages, health, static files) gets the same treatment.
-pub fn layers(router: Router, settings: &HttpSettings) -> Router {
+pub fn layers(router: Router, settings: &HttpSettings, transport: Transport) -> Router {
     let limiter = RateLimiter::new(settings.rate_limit_burst, settings.rate_limit_per_minute);
     // `Router::layer` wraps what is already there, so the last layer added runs first.
     router
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(transport, security_headers))
         .layer(middleware::from_fn_with_state(
             limiter,
             ratelimit::limit_requests,
@@ -141,9 +162,28 @@ async fn resolve_client_ip(
 
 /// Headers every response carries. The CSP allows only our own origin: all assets are
 /// vendored, and pages use no inline script or style.
-async fn security_headers(request: Request, next: Next) -> Response {
+///
+/// A response that does not say how it may be cached gets `Cache-Control: no-store`: pages,
+/// API answers, downloads and exports may hold someone's data, and a shared or back-button
+/// cache must not keep them. What is public and meant to be cached (the static assets, a
+/// checkpoint) sets its own `Cache-Control` and keeps it.
+async fn security_headers(
+    State(transport): State<Transport>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if transport == Transport::Https {
+        // Sent by the service itself so a proxy that forgets it does not weaken it.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

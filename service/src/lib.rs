@@ -15,6 +15,8 @@
 //! 5. [`server::Server::bind`] then [`server::Server::run`] with [`server::shutdown_signal`].
 
 pub mod config;
+pub mod csv;
+pub mod download;
 pub mod db;
 pub mod health;
 pub mod http;
@@ -26,6 +28,7 @@ pub mod page;
 pub mod problem;
 pub mod ratelimit;
 pub mod server;
+pub mod text;
 pub mod web;
 
 pub use db::{Db, DbError};

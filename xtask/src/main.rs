@@ -194,15 +194,37 @@ fn run(_args: &[String]) -> Result<()> {
 /// Demo logins of a node, written at its first start (mode 0600: they are passwords).
 const LOGINS_FILE: &str = "demo-logins.txt";
 
+/// A random password for a demo account (24 hex digits from the system's generator).
+fn demo_password() -> Result<String> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Runs a `user` command of `pico-node` that takes `--password-file`: the password goes
+/// through a private file, never on a command line, and is removed right after.
+fn with_password_file(node_bin: &Path, dir: &Path, password: &str, args: &[&str]) -> Result<()> {
+    let file = dir.join(".demo-password");
+    write_private(&file, &format!("{password}\n"))?;
+    let file_arg = file.to_string_lossy().into_owned();
+    let mut command = args.to_vec();
+    command.extend(["--password-file", &file_arg, "--no-change"]);
+    let outcome = capture(node_bin, dir, &command);
+    std::fs::remove_file(&file)?;
+    outcome.map(drop)
+}
+
 /// Initialises a partner node with its Comuni and demo users, and saves their logins.
+///
+/// `init` and `user add` give one-time passwords, which must be changed at the first login;
+/// the demo's accounts instead get passwords of their own through `--password-file
+/// --no-change` (the option meant for demos), so the logins of `demo-logins.txt` work as
+/// they are.
 fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<()> {
-    let out = capture(node_bin, dir, &["init", "--province", code])?;
-    let admin = out
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("password:"))
-        .map(str::trim)
-        .context("`pico-node init` printed no admin password")?
-        .to_owned();
+    capture(node_bin, dir, &["init", "--province", code])?;
+    let admin = demo_password()?;
+    with_password_file(node_bin, dir, &admin, &["user", "reset-password", "admin"])?;
     // The capital's Comune code: the ISTAT codes of Treviso, Brescia and Pesaro.
     let capital = match code {
         "026" => "026086",
@@ -230,12 +252,8 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
         let display = format!("{label} — {name}");
         let mut command = vec!["user", "add", user, "--name", &display];
         command.extend(args);
-        let out = capture(node_bin, dir, &command)?;
-        let password = out
-            .rsplit("one-time password:")
-            .next()
-            .map(str::trim)
-            .context("`pico-node user add` printed no password")?;
+        let password = demo_password()?;
+        with_password_file(node_bin, dir, &password, &command)?;
         text.push_str(&format!("{user} / {password}   ({label})\n"));
     }
     write_private(&dir.join(LOGINS_FILE), &text)?;

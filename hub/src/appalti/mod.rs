@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use pico_protocol::ProvinceCode;
+use pico_service::csv::{CsvWriter, Separator};
 use pico_service::Problem;
 use serde::{Deserialize, Serialize};
 
@@ -309,19 +310,17 @@ impl SummaryView {
 
     /// The CSV form: one line per group (no total line, so that sums over the file are
     /// right); the first column is named after the grouping.
-    pub fn to_csv(&self, sep: u8) -> Vec<u8> {
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(sep)
-            .from_writer(Vec::new());
+    pub fn to_csv(&self, sep: Separator) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = CsvWriter::new(sep, false);
         let mut header = vec![self.group.as_str(), "label"];
         header.extend(Figures::CSV_COLUMNS);
-        let _ = writer.write_record(&header);
+        writer.write(&header)?;
         for item in &self.items {
             let mut record = vec![item.key.clone(), item.label.clone()];
             record.extend(item.figures.csv_cells());
-            let _ = writer.write_record(&record);
+            writer.write(&record)?;
         }
-        writer.into_inner().unwrap_or_default()
+        writer.finish()
     }
 }
 
@@ -381,11 +380,9 @@ pub struct ComuniView {
 
 impl ComuniView {
     /// The CSV form.
-    pub fn to_csv(&self, sep: u8) -> Vec<u8> {
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(sep)
-            .from_writer(Vec::new());
-        let _ = writer.write_record([
+    pub fn to_csv(&self, sep: Separator) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = CsvWriter::new(sep, false);
+        writer.write([
             "province",
             "comune",
             "name",
@@ -393,9 +390,9 @@ impl ComuniView {
             "aggregated_procedures",
             "lots",
             "value",
-        ]);
+        ])?;
         for item in &self.items {
-            let _ = writer.write_record([
+            writer.write([
                 item.province.clone(),
                 item.comune.clone(),
                 item.name.clone(),
@@ -403,9 +400,9 @@ impl ComuniView {
                 item.aggregated_procedures.to_string(),
                 item.lots.to_string(),
                 item.value.clone(),
-            ]);
+            ])?;
         }
-        writer.into_inner().unwrap_or_default()
+        writer.finish()
     }
 }
 
@@ -434,7 +431,7 @@ pub enum Format {
     /// JSON.
     Json,
     /// CSV with this separator.
-    Csv(u8),
+    Csv(Separator),
 }
 
 /// A parsed, valid query.
@@ -493,11 +490,7 @@ impl Params {
             Some("csv") => true,
             Some(other) => return Err(bad(format!("format {other:?}: use json or csv"))),
         };
-        let sep = match present(self.sep.as_ref()) {
-            None | Some("comma" | ",") => b',',
-            Some("semicolon" | ";") => b';',
-            Some(other) => return Err(bad(format!("sep {other:?}: use comma or semicolon"))),
-        };
+        let sep = Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
         if !csv && self.sep.is_some() {
             return Err(bad("sep applies to format=csv only".to_owned()));
         }
@@ -512,6 +505,29 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_are_neutralised() {
+        let view = ComuniView {
+            year: None,
+            province: None,
+            items: vec![ComuneView {
+                province: "026".into(),
+                comune: "026086".into(),
+                name: "=HYPERLINK(\"http://evil.example\")".into(),
+                procedures: 1,
+                aggregated_procedures: 0,
+                lots: 1,
+                value: "-10.00".into(),
+            }],
+            attribution: ATTRIBUTION,
+        };
+        let csv = String::from_utf8(view.to_csv(Separator::Comma).expect("csv")).expect("utf-8");
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("026,026086,\"'=HYPERLINK(\"\"http://evil.example\"\")\",1,0,1,-10.00")
+        );
+    }
 
     #[test]
     fn rounding_is_half_away_from_zero() {

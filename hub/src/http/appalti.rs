@@ -4,7 +4,6 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pico_protocol::ProvinceCode;
@@ -39,18 +38,15 @@ fn check_province(conn: &rusqlite::Connection, request: &Request) -> Result<(), 
     Ok(())
 }
 
-fn csv_response(body: Vec<u8>, filename: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+/// The CSV download, or a 500 (logged here) if the file could not be written.
+fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
+    match body {
+        Ok(body) => pico_service::download::csv(filename, body),
+        Err(err) => {
+            tracing::error!(error = %err, "writing a CSV export failed");
+            Problem::internal().into_response()
+        }
+    }
 }
 
 /// Loads a summary (shared with the page).

@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pico_protocol::Hash32;
+use pico_service::csv::{CsvWriter, Separator};
 use pico_service::json::{Path, Query};
 use pico_service::page::{Page, decode_cursor, encode_cursor};
 use pico_service::{Json, Problem};
@@ -111,9 +112,8 @@ pub async fn list_rows(
             .into());
         }
     };
-    let semicolon = params
-        .get("sep")
-        .is_some_and(|s| s == "semicolon" || s == ";");
+    let separator = Separator::parse(params.get("sep").map(String::as_str))
+        .map_err(|err| Problem::bad_request("invalid_query", err.to_string()))?;
     let limit = params
         .get("limit")
         .map(|l| l.parse::<u32>())
@@ -166,7 +166,7 @@ pub async fn list_rows(
         return Ok(rows_csv(
             &page.items,
             &fields,
-            if semicolon { b';' } else { b',' },
+            separator,
             page.next.as_deref(),
         ));
     }
@@ -192,15 +192,13 @@ pub async fn list_rows(
 fn rows_csv(
     rows: &[national::NationalRow],
     fields: &[String],
-    sep: u8,
+    separator: Separator,
     next: Option<&str>,
 ) -> Response {
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(sep)
-        .from_writer(Vec::new());
     let mut header = vec!["province", "seq", "entry_hash"];
     header.extend(fields.iter().map(String::as_str));
-    let _ = writer.write_record(&header);
+    let mut writer = CsvWriter::new(separator, false);
+    let mut written = writer.write(&header);
     for row in rows {
         let data: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&row.data).unwrap_or_default();
@@ -214,20 +212,16 @@ fn rows_csv(
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         }));
-        let _ = writer.write_record(&record);
+        written = written.and_then(|()| writer.write(&record));
     }
-    let body = writer.into_inner().unwrap_or_default();
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"rows.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response();
+    let body = match written.and_then(|()| writer.finish()) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "writing a CSV export failed");
+            return Problem::internal().into_response();
+        }
+    };
+    let mut response = pico_service::download::csv("rows.csv", body);
     if let Some(next) = next
         && let Ok(value) =
             axum::http::HeaderValue::from_str(&format!("<?cursor={next}&format=csv>; rel=\"next\""))

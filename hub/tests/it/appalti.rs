@@ -661,7 +661,7 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
         ("/v1/appalti/summary?format=xml", "json or csv"),
         (
             "/v1/appalti/summary?format=csv&sep=tab",
-            "comma or semicolon",
+            "comma (,) oppure semicolon (;)",
         ),
         ("/v1/appalti/summary?sep=semicolon", "format=csv"),
         ("/v1/appalti/summary?regione=Veneto", "regione"),

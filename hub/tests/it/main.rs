@@ -17,4 +17,5 @@ mod log;
 mod national;
 mod networks;
 mod pages;
+mod security;
 mod spec;

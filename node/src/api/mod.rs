@@ -26,10 +26,14 @@ use crate::state::AppState;
         Errors are application/problem+json (RFC 7807): malformed JSON 400, well-formed JSON of the wrong shape \
         (wrong type, unknown or missing field) 422, body too large 413, invalid state transition 409. Lists are \
         {\"items\": [...], \"next\": cursor} with 50 items by default and at most 200. Dates are RFC 3339 UTC. \
-        Responses carry RateLimit-Limit/Remaining/Reset headers."),
+        Responses carry RateLimit-Limit/Remaining/Reset headers and Cache-Control: no-store. Uploads: at most 10 files \
+        per request, 30 files and 50 MiB of files per record (Help Desk request, SUA procedure): beyond, 422 \
+        too_many_files or 413 record_too_large, and nothing is stored. A user signed in with a one-time password gets \
+        403 password_change_required from every call but POST /v1/me/password and GET /v1/me."),
     paths(
         list_comuni,
         get_me,
+        crate::auth::password::update_password,
         helpdesk::api::list_requests,
         helpdesk::api::create_request,
         helpdesk::api::get_request,
@@ -116,6 +120,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/comuni", get(list_comuni))
         .route("/v1/me", get(get_me))
         .route("/v1/openapi.json", get(get_openapi))
+        .merge(crate::auth::password::api_router())
         .merge(helpdesk::api::router())
         .merge(crate::dati::api::router())
         .merge(crate::federation::api::api_router())
@@ -123,6 +128,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::community::api::router())
         .merge(crate::sua::api::router())
         .merge(crate::sua::data_api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::password::gate_api,
+        ))
         .layer(middleware::from_fn_with_state(state, csrf_guard))
 }
 

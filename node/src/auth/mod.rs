@@ -6,6 +6,7 @@
 //! flow then creates the same server-side session. Adding OIDC means adding one more way to
 //! reach `sessions::create`, nothing else.
 
+pub mod password;
 pub mod policy;
 pub mod secrets;
 pub mod sessions;
@@ -144,6 +145,9 @@ pub struct User {
     pub display_name: String,
     /// Role.
     pub role: Role,
+    /// Signed in with a one-time password: nothing but changing it is allowed
+    /// (see [`password`]).
+    pub must_change_password: bool,
 }
 
 /// How the request authenticated.
@@ -270,8 +274,12 @@ impl FromRequestParts<AppState> for Identity {
 
 /// The value of cookie `name`, if sent.
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// The value of cookie `name` in `headers`, if sent.
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())

@@ -242,6 +242,7 @@ mod tests {
                 username: "u".into(),
                 display_name: "U".into(),
                 role,
+                must_change_password: false,
             }),
             via: Via::Token,
             ip: "127.0.0.1".into(),

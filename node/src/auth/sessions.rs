@@ -8,12 +8,20 @@ use rusqlite::Connection;
 use crate::auth::{User, secrets};
 use crate::db;
 
-/// Failed logins tolerated per account in [`THROTTLE_WINDOW_SECS`].
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-/// Failed logins tolerated per client address in [`THROTTLE_WINDOW_SECS`].
-pub const MAX_FAILURES_PER_IP: i64 = 20;
-/// Length of the throttling window.
-pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+/// Failures of one account from one source that cost nothing: a mistyped password or two.
+pub const FREE_FAILURES: i64 = 3;
+/// The wait after the first failure beyond [`FREE_FAILURES`]; it doubles with each further
+/// failure, up to [`MAX_DELAY_SECS`].
+pub const FIRST_DELAY_SECS: i64 = 1;
+/// The longest wait between two attempts on one account from one source.
+pub const MAX_DELAY_SECS: i64 = 5 * 60;
+/// How long a failure is remembered (a clean slate after an hour without failures).
+pub const FAILURE_MEMORY_SECS: i64 = 60 * 60;
+/// Failed logins one source may make in [`SOURCE_WINDOW_SECS`], whatever the accounts:
+/// beyond it the source waits for its oldest failure to leave the window.
+pub const SOURCE_BUDGET: i64 = 100;
+/// The window of [`SOURCE_BUDGET`].
+pub const SOURCE_WINDOW_SECS: i64 = 15 * 60;
 
 /// Why a login failed; the page shows the same message for both credential cases so it
 /// does not reveal which usernames exist.
@@ -21,8 +29,11 @@ pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 pub enum LoginError {
     /// Wrong username or password, or a disabled account.
     BadCredentials,
-    /// Too many failures recently: wait.
-    Throttled,
+    /// Too many failures from this source: the next attempt is heard after a wait.
+    Throttled {
+        /// Seconds to wait (at least 1).
+        retry_after_secs: i64,
+    },
 }
 
 /// A new session: the cookie value (secret) and the CSRF token.
@@ -34,24 +45,49 @@ pub struct NewSession {
     pub csrf: String,
 }
 
-/// Checks credentials with throttling by account and by address, and records the outcome.
+/// The wait before the next attempt after `failures` failures, the latest at `latest`.
+fn pair_delay(failures: i64, latest: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return latest;
+    }
+    let doublings = u32::try_from(failures - FREE_FAILURES).unwrap_or(u32::MAX).min(20);
+    latest + (FIRST_DELAY_SECS << doublings).min(MAX_DELAY_SECS)
+}
+
+/// Checks credentials and records the outcome.
+///
+/// Throttling slows an attacker down without locking the owner out: failures are counted
+/// per (account, source), where each failure beyond [`FREE_FAILURES`] doubles the wait
+/// before the next attempt from that source is even checked; a source that has not failed
+/// is never held back, so the owner logs in from its own address while someone else guesses
+/// its password elsewhere. A source also has a budget of failures over all accounts
+/// ([`SOURCE_BUDGET`]), against password spraying. Behind a reverse proxy every source is
+/// the proxy unless `http.trust_forwarded_for` is on (see `deploy/README.md`).
+///
+/// The outer error is a database failure (a 500 for the caller), never bad credentials.
 pub fn check_login(
     conn: &Connection,
     username: &str,
     password: &str,
     ip: &str,
     now: i64,
-) -> Result<User, LoginError> {
-    let since = now - THROTTLE_WINDOW_SECS;
-    let account_key = format!("user:{}", username.to_lowercase());
-    let ip_key = format!("ip:{ip}");
-    let failures = |key: &str| db::people::count_failures(conn, key, since).unwrap_or(i64::MAX);
-    if failures(&account_key) >= MAX_FAILURES_PER_ACCOUNT
-        || failures(&ip_key) >= MAX_FAILURES_PER_IP
-    {
-        return Err(LoginError::Throttled);
+) -> rusqlite::Result<Result<User, LoginError>> {
+    let pair_key = format!("pair:{ip} {}", username.to_lowercase());
+    let source_key = format!("ip:{ip}");
+    let (pair_failures, _, latest) =
+        db::people::failures_since(conn, &pair_key, now - FAILURE_MEMORY_SECS)?;
+    let (source_failures, oldest, _) =
+        db::people::failures_since(conn, &source_key, now - SOURCE_WINDOW_SECS)?;
+    let mut not_before = latest.map_or(now, |latest| pair_delay(pair_failures, latest));
+    if source_failures >= SOURCE_BUDGET {
+        not_before = not_before.max(oldest.unwrap_or(now) + SOURCE_WINDOW_SECS);
     }
-    let found = db::people::login_row(conn, username).ok().flatten();
+    if not_before > now {
+        return Ok(Err(LoginError::Throttled {
+            retry_after_secs: not_before - now,
+        }));
+    }
+    let found = db::people::login_row(conn, username)?;
     let hash = found.as_ref().map_or_else(
         || secrets::dummy_hash().to_owned(),
         |(_, hash, _)| hash.clone(),
@@ -59,13 +95,17 @@ pub fn check_login(
     let password_ok = secrets::verify_password(password, &hash);
     match found {
         Some((user, _, false)) if password_ok => {
-            let _ignored = db::people::clear_failures(conn, &account_key);
-            Ok(user)
+            db::people::clear_failures(conn, &pair_key)?;
+            Ok(Ok(user))
         }
         _ => {
-            let _ignored = db::people::record_failure(conn, &account_key, now);
-            let _ignored = db::people::record_failure(conn, &ip_key, now);
-            Err(LoginError::BadCredentials)
+            db::people::record_failure(
+                conn,
+                &[&pair_key, &source_key],
+                now,
+                now - FAILURE_MEMORY_SECS.max(SOURCE_WINDOW_SECS),
+            )?;
+            Ok(Err(LoginError::BadCredentials))
         }
     }
 }
@@ -97,4 +137,19 @@ pub fn cookie_header(value: &str, max_age_secs: i64, secure: bool) -> String {
         "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
         crate::auth::SESSION_COOKIE
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_from_one_second_to_five_minutes() {
+        let waits: Vec<i64> = (0..16).map(|n| pair_delay(n, 1000) - 1000).collect();
+        assert_eq!(
+            waits,
+            [0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]
+        );
+        assert_eq!(pair_delay(i64::MAX, 0), MAX_DELAY_SECS);
+    }
 }

@@ -15,6 +15,7 @@ pub mod pages;
 
 use pico_protocol::payload::{self, Attachment, BestPractice, PublicationStatus};
 use pico_protocol::{ComuneCode, Hash32, Payload};
+use pico_service::text::{self, Lines, TextError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -306,26 +307,11 @@ impl Checked {
 
 /// Checks the fields (that the Comuni are this Province's is checked in the transaction).
 fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
-    let title = input.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > TITLE_MAX {
-        return Err(AppError::invalid_field(
-            "title",
-            format!("must be 1-{TITLE_MAX} characters"),
-        ));
-    }
-    let summary = input.summary.trim().to_owned();
-    if summary.chars().count() > SUMMARY_MAX {
-        return Err(AppError::invalid_field(
-            "summary",
-            format!("must be at most {SUMMARY_MAX} characters"),
-        ));
-    }
-    if input.body.chars().count() > BODY_MAX {
-        return Err(AppError::invalid_field(
-            "body",
-            format!("must be at most {BODY_MAX} characters"),
-        ));
-    }
+    let field = |name: &'static str| move |err: TextError| AppError::invalid_field(name, err.to_string());
+    let title = text::clean(&input.title, Lines::One, TITLE_MAX, true).map_err(field("title"))?;
+    let summary =
+        text::clean(&input.summary, Lines::Many, SUMMARY_MAX, false).map_err(field("summary"))?;
+    let body = text::clean(&input.body, Lines::Many, BODY_MAX, false).map_err(field("body"))?;
     if input.comuni.len() > LIST_MAX || input.tags.len() > LIST_MAX {
         return Err(AppError::invalid_field(
             "tags",
@@ -343,15 +329,9 @@ fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
     }
     let mut tags: Vec<String> = Vec::with_capacity(input.tags.len());
     for tag in &input.tags {
-        let tag = tag.trim();
-        if tag.is_empty() || tag.chars().count() > 50 {
-            return Err(AppError::invalid_field(
-                "tags",
-                "each tag must be 1-50 characters",
-            ));
-        }
-        if !tags.iter().any(|t| t == tag) {
-            tags.push(tag.to_owned());
+        let tag = text::clean(tag, Lines::One, 50, true).map_err(field("tags"))?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
         }
     }
     let language = input.language.trim().to_owned();
@@ -376,7 +356,7 @@ fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
         comuni,
         tags,
         language,
-        body: input.body,
+        body,
         public: input.public,
     })
 }

@@ -143,15 +143,21 @@ pub fn insert(
 }
 
 /// Sets the status and the clock fields it implies.
-pub fn set_status(conn: &Connection, id: i64, to: Status, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
+pub fn set_status(
+    conn: &Connection,
+    id: i64,
+    from: Status,
+    to: Status,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    // Guarded by the status the caller checked: a request that moved meanwhile is left alone.
+    Ok(conn.execute(
         "UPDATE helpdesk_requests SET status = ?2, updated_at = ?3, \
          resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'in_progress' THEN NULL ELSE resolved_at END, \
          closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE closed_at END \
-         WHERE id = ?1",
-        params![id, to.as_str(), now],
-    )?;
-    Ok(())
+         WHERE id = ?1 AND status = ?4",
+        params![id, to.as_str(), now, from.as_str()],
+    )? == 1)
 }
 
 /// Starts the first-response clock's stop, once.

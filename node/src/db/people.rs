@@ -4,7 +4,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::auth::{Role, User};
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.module, u.comune_code";
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.role, u.module, u.comune_code, u.must_change_password";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let role: String = row.get(3)?;
@@ -19,6 +20,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         username: row.get(1)?,
         display_name: row.get(2)?,
         role,
+        must_change_password: row.get(6)?,
     })
 }
 
@@ -49,7 +51,7 @@ pub fn login_row(
             "SELECT {USER_COLUMNS}, u.password_hash, u.disabled FROM users u WHERE u.username = ?1"
         ),
         [username],
-        |row| Ok((user_from_row(row)?, row.get(6)?, row.get(7)?)),
+        |row| Ok((user_from_row(row)?, row.get(7)?, row.get(8)?)),
     )
     .optional()
 }
@@ -107,21 +109,65 @@ pub fn set_disabled(
     Ok(Some(user))
 }
 
-/// Sets a new password hash and ends the user's sessions.
+/// Sets a new password hash chosen for the user by someone else (`user reset-password`),
+/// ends the user's sessions and, with `must_change`, makes it a one-time password.
 pub fn set_password(
     conn: &Connection,
     username: &str,
     password_hash: &str,
+    must_change: bool,
 ) -> rusqlite::Result<Option<User>> {
     let Some(user) = user_by_name(conn, username)? else {
         return Ok(None);
     };
     conn.execute(
-        "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-        params![password_hash, user.id],
+        "UPDATE users SET password_hash = ?1, must_change_password = ?2 WHERE id = ?3",
+        params![password_hash, must_change, user.id],
     )?;
     conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
     Ok(Some(user))
+}
+
+/// Whether the user must change its password at the next login.
+pub fn set_must_change_password(
+    conn: &Connection,
+    user_id: i64,
+    must_change: bool,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET must_change_password = ?1 WHERE id = ?2",
+        params![must_change, user_id],
+    )?;
+    Ok(())
+}
+
+/// The password hash of a user, for checking its current password.
+pub fn password_hash(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT password_hash FROM users WHERE id = ?1",
+        [user_id],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// The user's own change of password: the new hash, the one-time flag cleared, and every
+/// session of the user ended except `keep_session` (the hash of the one that asked, if any).
+pub fn change_own_password(
+    conn: &Connection,
+    user_id: i64,
+    password_hash: &str,
+    keep_session: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?1, must_change_password = 0 WHERE id = ?2",
+        params![password_hash, user_id],
+    )?;
+    conn.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id_hash IS NOT ?2",
+        params![user_id, keep_session],
+    )?;
+    Ok(())
 }
 
 /// Stores a session (by the hash of its cookie value).
@@ -153,7 +199,7 @@ pub fn session_user(
          WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
     ))?
     .query_row(params![id_hash, now], |row| {
-        Ok((user_from_row(row)?, row.get(6)?))
+        Ok((user_from_row(row)?, row.get(7)?))
     })
     .optional()
 }
@@ -198,22 +244,34 @@ pub fn revoke_token(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<bo
     )? == 1)
 }
 
-/// Records a failed login for `subject` (`user:<name>` or `ip:<addr>`).
-pub fn record_failure(conn: &Connection, subject: &str, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO login_failures (subject, at) VALUES (?1, ?2)",
-        params![subject, now],
-    )?;
+/// Records a failed login for each of `subjects` (see `auth::sessions` for their form), and
+/// forgets failures older than `forget_before`.
+pub fn record_failure(
+    conn: &Connection,
+    subjects: &[&str],
+    now: i64,
+    forget_before: i64,
+) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
+    let mut insert = conn.prepare_cached("INSERT INTO login_failures (subject, at) VALUES (?1, ?2)")?;
+    for subject in subjects {
+        insert.execute(params![subject, now])?;
+    }
     Ok(())
 }
 
-/// Failed logins for `subject` since `since`.
-pub fn count_failures(conn: &Connection, subject: &str, since: i64) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT count(*) FROM login_failures WHERE subject = ?1 AND at > ?2",
-        params![subject, since],
-        |row| row.get(0),
-    )
+/// Failed logins of `subject` since `since`: how many, the oldest and the latest instant.
+pub fn failures_since(
+    conn: &Connection,
+    subject: &str,
+    since: i64,
+) -> rusqlite::Result<(i64, Option<i64>, Option<i64>)> {
+    conn.prepare_cached(
+        "SELECT count(*), min(at), max(at) FROM login_failures WHERE subject = ?1 AND at > ?2",
+    )?
+    .query_row(params![subject, since], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })
 }
 
 /// Forgets the failures of `subject` (after a successful login).

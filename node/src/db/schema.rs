@@ -570,4 +570,10 @@ INSERT INTO sua_lots_new SELECT * FROM sua_lots;
 DROP TABLE sua_lots;
 ALTER TABLE sua_lots_new RENAME TO sua_lots;
 ",
+    // 8: one-time passwords: a password set by `init`, `user add` or an administrator's
+    // reset must be changed at the next login before anything else is allowed.
+    r"
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
+    CHECK (must_change_password = 0 OR must_change_password = 1);
+",
 ];

@@ -1,11 +1,11 @@
 //! Help Desk JSON API under `/v1/helpdesk/requests`.
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post, put};
+use pico_service::csv::Separator;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::json::Query;
@@ -210,7 +210,8 @@ pub async fn update_assignee(
     ))
 }
 
-/// The filtered list as CSV (UTF-8), at most 10,000 rows.
+/// The filtered list as CSV (UTF-8, Italian headers, cells starting with `=`, `+`, `-`, `@`,
+/// tab or CR prefixed with `'` so no spreadsheet runs them), at most 10,000 rows.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/export.csv", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn export_requests(
@@ -228,22 +229,9 @@ pub async fn csv_response(
     query: &ListQuery,
 ) -> Result<Response, AppError> {
     policy::authorize(identity, Action::ExportRequests)?;
-    let separator = match query.sep.as_deref() {
-        None | Some("comma" | ",") => b',',
-        Some("semicolon" | ";") => b';',
-        Some(_) => return Err(AppError::invalid_field("sep", "use comma or semicolon")),
-    };
+    let separator = Separator::parse(query.sep.as_deref())
+        .map_err(|err| AppError::invalid_field("sep", err.to_string()))?;
     let rows = ops::list_requests(state, identity, query, 10_000, None).await?;
     let body = ops::to_csv(&rows, separator)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"helpdesk.csv\"",
-            ),
-        ],
-        Body::from(body),
-    )
-        .into_response())
+    Ok(pico_service::download::csv("helpdesk.csv", body))
 }

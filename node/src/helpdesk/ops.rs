@@ -2,6 +2,9 @@
 //! the data and appends the audit event in one transaction.
 
 use pico_protocol::ComuneCode;
+use pico_service::csv::{CsvWriter, Separator};
+use pico_service::text::{self, Lines};
+use rusqlite::TransactionBehavior;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -146,18 +149,14 @@ pub struct NewRequest {
 
 pub use crate::upload::Upload;
 
-fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, AppError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(AppError::invalid_field(field, "must not be empty"));
-    }
-    if trimmed.chars().count() > max {
-        return Err(AppError::invalid_field(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(trimmed.to_owned())
+/// A required text through the shared validator (`pico_service::text`), as a field error.
+fn check_text(
+    field: &'static str,
+    text: &str,
+    lines: Lines,
+    max: usize,
+) -> Result<String, AppError> {
+    text::clean(text, lines, max, true).map_err(|err| AppError::invalid_field(field, err.to_string()))
 }
 
 /// Opens a request (with an optional attachment).
@@ -185,8 +184,8 @@ pub async fn open_request(
         ));
     }
     policy::authorize(identity, Action::OpenRequest { comune: &comune })?;
-    let subject = check_text("subject", &input.subject, SUBJECT_MAX)?;
-    let description = check_text("description", &input.description, TEXT_MAX)?;
+    let subject = check_text("subject", &input.subject, Lines::One, SUBJECT_MAX)?;
+    let description = check_text("description", &input.description, Lines::Many, TEXT_MAX)?;
     let upload = match upload {
         Some(upload) => Some((
             upload.check(
@@ -308,8 +307,20 @@ pub async fn request_detail(
     })
 }
 
+/// The 409 of a write on a closed request.
+fn closed() -> AppError {
+    AppError::Conflict {
+        code: "request_closed",
+        detail: "La richiesta è chiusa: non si può più rispondere. Aprirne una nuova.".into(),
+    }
+}
+
 /// Adds a comment. A Province comment stops the first-response clock; a Comune reply to a
 /// request waiting for it puts the request back in progress.
+///
+/// The status is read inside the IMMEDIATE transaction that writes (and the move back to
+/// in progress is guarded by the status read), so a reply racing a close either lands
+/// before the close or is refused with 409: it never lands on, nor reopens, a closed request.
 pub async fn add_comment(
     state: &AppState,
     identity: &Identity,
@@ -323,29 +334,28 @@ pub async fn add_comment(
             comune: &row.comune_code,
         },
     )?;
-    if row.status == Status::Closed {
-        return Err(AppError::Conflict {
-            code: "request_closed",
-            detail: "The request is closed: open a new one.".into(),
-        });
-    }
-    let body = check_text("body", body, TEXT_MAX)?;
+    let body = check_text("body", body, Lines::Many, TEXT_MAX)?;
     let user = identity.require_user()?.clone();
     let actor = identity.actor();
     state
         .db
         .call(move |conn| {
             let now = db::now();
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            if current.status == Status::Closed {
+                return Err(closed());
+            }
             let from_province = user.role.is_province();
             let comment = db::helpdesk::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
             if from_province {
                 db::helpdesk::mark_first_response(&tx, id, now)?;
-            } else if row.status == Status::WaitingForComune {
-                db::helpdesk::set_status(&tx, id, Status::InProgress, now)?;
-                audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": row.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
+            } else if current.status == Status::WaitingForComune
+                && db::helpdesk::set_status(&tx, id, Status::WaitingForComune, Status::InProgress, now)?
+            {
+                audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": current.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
             }
             tx.commit()?;
             Ok(CommentView { id: comment, author: user.display_name, from_province, body, created_at: db::rfc3339(now) })
@@ -380,12 +390,12 @@ pub async fn transition(
         return Err(AppError::Conflict {
             code: "invalid_transition",
             detail: format!(
-                "A request in status {} cannot move to {}; allowed: {}.",
-                from.as_str(),
-                to.as_str(),
+                "Una richiesta nello stato «{}» non può passare a «{}»; stati ammessi: {}.",
+                from.label(),
+                to.label(),
                 from.next()
                     .iter()
-                    .map(|s| s.as_str())
+                    .map(|s| s.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -398,19 +408,19 @@ pub async fn transition(
         .db
         .call(move |conn| {
             let now = db::now();
-            let tx = conn.transaction()?;
-            // Re-check inside the transaction: another operator may have moved it meanwhile.
-            let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            if current.status != from {
+            // Immediate: the write lock is taken before the status is read again, and the
+            // update is guarded by it, as in the SUA's audited transitions.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !db::helpdesk::set_status(&tx, id, from, to, now)? {
+                let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
                 return Err(AppError::Conflict {
                     code: "stale_status",
                     detail: format!(
-                        "The request is now {}; reload and retry.",
-                        current.status.as_str()
+                        "Nel frattempo la richiesta è passata allo stato «{}»: ricaricare la pagina e riprovare.",
+                        current.status.label()
                     ),
                 });
             }
-            db::helpdesk::set_status(&tx, id, to, now)?;
             if province_staff {
                 db::helpdesk::mark_first_response(&tx, id, now)?;
             }
@@ -494,7 +504,8 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
-    /// CSV export only: `comma` (default) or `semicolon` (for Italian spreadsheets).
+    /// CSV export only: `comma` (default) or `semicolon` (for Italian spreadsheets: the file
+    /// then starts with the UTF-8 BOM Excel needs).
     pub sep: Option<String>,
 }
 
@@ -537,55 +548,54 @@ pub async fn list_requests(
         .collect())
 }
 
-/// CSV of the given requests (UTF-8, `,` or `;` separated, with a header row).
-pub fn to_csv(requests: &[RequestView], separator: u8) -> Result<Vec<u8>, AppError> {
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(separator)
-        .from_writer(Vec::new());
+/// CSV of the given requests for the operators' spreadsheets: Italian headers and labels,
+/// every cell neutralised against formulas by `pico_service::csv` (a Comune writes the
+/// subject), and with `;` the BOM Excel needs to read UTF-8.
+pub fn to_csv(requests: &[RequestView], separator: Separator) -> Result<Vec<u8>, AppError> {
+    let mut writer = CsvWriter::new(separator, separator == Separator::Semicolon);
     let internal = |err: csv::Error| AppError::Internal(err.to_string());
     writer
-        .write_record([
-            "id",
-            "comune_code",
-            "comune_name",
-            "category",
-            "subject",
-            "status",
-            "assignee",
-            "opened_by",
-            "created_at",
-            "first_response_at",
-            "resolved_at",
-            "closed_at",
-            "overdue",
+        .write([
+            "Numero",
+            "Codice ISTAT Comune",
+            "Comune",
+            "Categoria",
+            "Oggetto",
+            "Stato",
+            "Assegnata a",
+            "Aperta da",
+            "Aperta il (UTC)",
+            "Prima risposta (UTC)",
+            "Risolta il (UTC)",
+            "Chiusa il (UTC)",
+            "In ritardo",
         ])
         .map_err(internal)?;
     for r in requests {
         writer
-            .write_record([
+            .write([
                 r.id.to_string().as_str(),
                 &r.comune_code,
                 &r.comune_name,
-                r.category.as_str(),
+                r.category.label(),
                 &r.subject,
-                r.status.as_str(),
+                r.status.label(),
                 r.assignee_name.as_deref().unwrap_or(""),
                 &r.opened_by,
                 &r.created_at,
                 r.first_response_at.as_deref().unwrap_or(""),
                 r.resolved_at.as_deref().unwrap_or(""),
                 r.closed_at.as_deref().unwrap_or(""),
-                if r.overdue { "1" } else { "0" },
+                if r.overdue { "sì" } else { "no" },
             ])
             .map_err(internal)?;
     }
-    writer
-        .into_inner()
-        .map_err(|err| AppError::Internal(err.to_string()))
+    writer.finish().map_err(internal)
 }
 
-/// Stores an attachment of request `id` with its audit record, inside the caller's transaction;
-/// returns the attachment's id.
+/// Stores an attachment of request `id` with its audit record, inside the caller's transaction,
+/// within the files and bytes every record may hold (`upload::check_record_quota`); returns
+/// the attachment's id.
 fn store_attachment(
     tx: &rusqlite::Transaction<'_>,
     actor: &audit::Actor,
@@ -594,6 +604,8 @@ fn store_attachment(
     upload: &Upload,
     now: i64,
 ) -> Result<i64, AppError> {
+    let stored = db::helpdesk::attachments(tx, id)?;
+    crate::upload::check_record_quota("attachment", stored.iter().map(|a| a.size), [upload])?;
     let sha = hex::encode(Sha256::digest(&upload.data));
     let attachment = db::helpdesk::insert_attachment(
         tx,

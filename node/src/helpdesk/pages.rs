@@ -2,7 +2,7 @@
 //! page with the conversation and the operator's controls.
 
 use axum::Router;
-use axum::extract::{Form, Multipart, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -19,7 +19,7 @@ use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView};
 use crate::helpdesk::{Category, Status};
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::check_form_csrf;
+use crate::web::{PageForm, check_form_csrf};
 
 /// The routes. The new-request form accepts attachments up to the configured size (plus
 /// room for the other fields), above the default body limit.
@@ -357,7 +357,7 @@ async fn submit_comment(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(form): Form<CommentForm>,
+    PageForm(form): PageForm<CommentForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     ops::add_comment(&state, &identity, id, &form.body).await?;
@@ -374,7 +374,7 @@ async fn submit_status(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(form): Form<StatusForm>,
+    PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let to = Status::parse(&form.status)
@@ -393,7 +393,7 @@ async fn submit_assignee(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(form): Form<AssigneeForm>,
+    PageForm(form): PageForm<AssigneeForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let assignee = match form.assignee.trim() {

@@ -21,6 +21,7 @@ use pico_protocol::Payload;
 use pico_protocol::payload::{Attachment, EntryRef, NetworkMessage};
 use pico_protocol::{Hash32, ProvinceCode, Seq};
 use pico_service::{Db, DbError, Problem};
+use pico_service::text::{self, Lines, TextError};
 use serde_json::json;
 
 use crate::config::FederationSettings;
@@ -283,30 +284,22 @@ pub fn post(
     let network = known(network)?;
     let protocol_network = store::parse_network(network)
         .ok_or_else(|| NetworkError::UnknownNetwork(network.into()))?;
-    let body = draft.body.trim_end();
-    if body.trim().is_empty() {
-        return Err(NetworkError::Invalid {
-            field: "body",
-            message: "the text of the post is empty".into(),
-        });
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(NetworkError::Invalid {
-            field: "body",
-            message: format!("at most {MAX_BODY_CHARS} characters"),
-        });
-    }
-    let subject = draft
-        .subject
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if subject.is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS) {
-        return Err(NetworkError::Invalid {
-            field: "subject",
-            message: format!("at most {MAX_SUBJECT_CHARS} characters"),
-        });
-    }
+    let invalid = |field: &'static str| {
+        move |err: TextError| NetworkError::Invalid {
+            field,
+            message: err.to_string(),
+        }
+    };
+    let body = text::clean(&draft.body, Lines::Many, MAX_BODY_CHARS, true).map_err(invalid("body"))?;
+    let body = body.as_str();
+    let subject = text::clean(
+        draft.subject.as_deref().unwrap_or_default(),
+        Lines::One,
+        MAX_SUBJECT_CHARS,
+        false,
+    )
+    .map_err(invalid("subject"))?;
+    let subject = Some(subject.as_str()).filter(|s| !s.is_empty());
     let tx = conn.transaction()?;
     if !store::is_member(&tx, network)? {
         return Err(NetworkError::NotMember(network.into()));

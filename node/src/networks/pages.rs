@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{Form, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -26,7 +26,7 @@ use crate::db::networks::{DocumentState, Post, PostRef};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::check_form_csrf;
+use crate::web::{PageForm, check_form_csrf};
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
@@ -127,7 +127,7 @@ async fn submit_join(
     State(state): State<AppState>,
     identity: Identity,
     Path(network): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, true).await?;
@@ -138,7 +138,7 @@ async fn submit_leave(
     State(state): State<AppState>,
     identity: Identity,
     Path(network): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, false).await?;

@@ -6,7 +6,7 @@
 //! holds at most [`OCDS_MAX_PAGE`] releases ([`OCDS_DEFAULT_PAGE`] by default).
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -276,17 +276,7 @@ pub async fn report_csv(
     let separator = query.separator()?;
     let report = report_for(state, identity, query).await?;
     let body = report.to_csv(separator)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"sua-report.csv\"",
-            ),
-        ],
-        Body::from(body),
-    )
-        .into_response())
+    Ok(pico_service::download::csv("sua-report.csv", body))
 }
 
 /// Paging of the OCDS export.

@@ -119,16 +119,11 @@ pub fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
     }
 }
 
-/// Trims `text`; a message when it is empty (if `required`) or longer than `max` characters.
+/// Trims `text`; a message when it is empty (if `required`), longer than `max` characters
+/// or holds control characters other than newline and tab (`pico_service::text`).
 pub fn text_field(text: &str, max: usize, required: bool) -> Result<String, String> {
-    let trimmed = text.trim();
-    if required && trimmed.is_empty() {
-        return Err("Campo obbligatorio".to_owned());
-    }
-    if trimmed.chars().count() > max {
-        return Err(format!("Al massimo {max} caratteri"));
-    }
-    Ok(trimmed.to_owned())
+    pico_service::text::clean(text, pico_service::text::Lines::Many, max, required)
+        .map_err(|err| err.to_string())
 }
 
 /// An optional text: `None` when blank.

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Form, Multipart, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -38,7 +38,7 @@ use crate::sua::ops::workflow::{
 };
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
-use crate::web::check_form_csrf;
+use crate::web::{PageForm, check_form_csrf, query_value};
 
 /// Largest multipart form: a few attachments of up to 10 MB each.
 const FORM_BODY_LIMIT: usize = 51 * 1024 * 1024;
@@ -228,7 +228,7 @@ impl FilterForm {
 
     fn link(&self, cursor: &str) -> String {
         let part = |name: &str, value: &Option<String>| {
-            format!("{name}={}", urlencode(value.as_deref().unwrap_or_default()))
+            format!("{name}={}", query_value(value.as_deref().unwrap_or_default()))
         };
         format!(
             "/sua?{}&{}&{}&{}&{}&cursor={cursor}",
@@ -239,18 +239,6 @@ impl FilterForm {
             part("q", &self.q)
         )
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn show_procedures(
@@ -590,7 +578,7 @@ async fn submit_edit_request(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
@@ -1077,7 +1065,7 @@ async fn submit_transition(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let to = values
@@ -1120,7 +1108,7 @@ async fn submit_tender(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = TenderInput {
@@ -1150,7 +1138,7 @@ async fn submit_participants(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let shares = forms::parse_shares(values.get("participants").map_or("", String::as_str));
@@ -1186,7 +1174,7 @@ async fn submit_new_lot(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = NewLot {
@@ -1214,7 +1202,7 @@ async fn submit_lot(
     State(state): State<AppState>,
     identity: Identity,
     Path((id, lot)): Path<(i64, i64)>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let mut form = format!("edit-lot-{lot}");
@@ -1259,7 +1247,7 @@ async fn submit_delete_lot(
     State(state): State<AppState>,
     identity: Identity,
     Path((id, lot)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let result = workflow::delete_lot(&state, &identity, id, lot).await;
@@ -1300,7 +1288,7 @@ async fn submit_award(
     State(state): State<AppState>,
     identity: Identity,
     Path((id, lot)): Path<(i64, i64)>,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let bids_count = match bids_field(&values) {
@@ -1346,7 +1334,7 @@ async fn submit_clear_award(
     State(state): State<AppState>,
     identity: Identity,
     Path((id, lot)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let result = workflow::clear_award(&state, &identity, id, lot)
@@ -1529,7 +1517,7 @@ async fn conventions_page(
 async fn submit_convention(
     State(state): State<AppState>,
     identity: Identity,
-    Form(values): Form<Values>,
+    PageForm(values): PageForm<Values>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let get = |name: &str| values.get(name).cloned().unwrap_or_default();
@@ -1561,7 +1549,7 @@ async fn submit_revoke_convention(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     conventions::revoke_convention(&state, &identity, id).await?;

@@ -8,6 +8,7 @@
 //! The SQL (aggregates over `sua_procedures_comune_year`) is in `db::sua_data::report`;
 //! this file turns its sums into the JSON and CSV shapes.
 
+use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Identity;
@@ -77,12 +78,9 @@ impl ReportQuery {
     }
 
     /// The CSV separator asked for.
-    pub fn separator(&self) -> Result<u8, AppError> {
-        match self.sep.as_deref() {
-            None | Some("" | "comma" | ",") => Ok(b','),
-            Some("semicolon" | ";") => Ok(b';'),
-            Some(_) => Err(AppError::invalid_field("sep", "use comma or semicolon")),
-        }
+    pub fn separator(&self) -> Result<Separator, AppError> {
+        Separator::parse(self.sep.as_deref())
+            .map_err(|err| AppError::invalid_field("sep", err.to_string()))
     }
 }
 
@@ -164,57 +162,48 @@ impl Report {
         }
     }
 
-    /// The report as CSV (UTF-8), one line per Comune and year. With `;` the decimals use
-    /// a comma.
-    pub fn to_csv(&self, separator: u8) -> Result<Vec<u8>, AppError> {
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(separator)
-            .from_writer(Vec::new());
+    /// The report as CSV (UTF-8) for people's spreadsheets, one line per Comune and year:
+    /// Italian headers; with `;` decimals use a comma and the file starts with the BOM Excel
+    /// needs. Cells go through `pico_service::csv` (formula neutralisation; a negative
+    /// ribasso such as `-0,001` stays a number).
+    pub fn to_csv(&self, separator: Separator) -> Result<Vec<u8>, AppError> {
+        let mut writer = CsvWriter::new(separator, separator == Separator::Semicolon);
         let internal = |err: csv::Error| AppError::Internal(err.to_string());
-        let decimal = |text: String| {
-            if separator == b';' {
-                text.replace('.', ",")
-            } else {
-                text
-            }
-        };
         writer
-            .write_record([
-                "comune_code",
-                "comune_name",
-                "year",
-                "procedures",
-                "estimated_amount",
-                "awarded_amount",
-                "awarded_lots",
-                "average_ribasso",
-                "average_days_to_award",
+            .write([
+                "Codice ISTAT Comune",
+                "Comune",
+                "Anno",
+                "Procedure",
+                "Importo stimato (euro)",
+                "Importo aggiudicato (euro)",
+                "Lotti aggiudicati",
+                "Ribasso medio (%)",
+                "Giorni medi dalla richiesta all'aggiudicazione",
             ])
             .map_err(internal)?;
         for l in &self.lines {
             writer
-                .write_record([
+                .write([
                     l.comune_code.clone().unwrap_or_default(),
                     l.comune_name
                         .clone()
                         .unwrap_or_else(|| "(enti diversi dai Comuni della Provincia)".to_owned()),
                     l.year.map(|y| y.to_string()).unwrap_or_default(),
                     l.procedures.to_string(),
-                    decimal(l.estimated_amount.clone()),
-                    decimal(l.awarded_amount.clone()),
+                    separator.decimal(&l.estimated_amount),
+                    separator.decimal(&l.awarded_amount),
                     l.awarded_lots.to_string(),
-                    decimal(l.average_ribasso.clone().unwrap_or_default()),
-                    decimal(
-                        l.average_days_to_award
+                    separator.decimal(l.average_ribasso.as_deref().unwrap_or_default()),
+                    separator.decimal(
+                        &l.average_days_to_award
                             .map(|d| format!("{d:.1}"))
                             .unwrap_or_default(),
                     ),
                 ])
                 .map_err(internal)?;
         }
-        writer
-            .into_inner()
-            .map_err(|e| AppError::Internal(e.to_string()))
+        writer.finish().map_err(internal)
     }
 }
 
@@ -258,11 +247,28 @@ mod tests {
         assert_eq!(report.totals.average_ribasso.as_deref(), Some("17.500"));
         assert_eq!(report.totals.average_days_to_award, Some(25.0));
         assert_eq!(report.totals.estimated_amount, "400.00");
-        let csv = String::from_utf8(report.to_csv(b';').expect("csv")).expect("utf8");
+        let csv = String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
         assert!(
             csv.contains("016024;Bergamo;2022;1;100,00;90,00;1;10,000;10,0"),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn csv_cells_are_neutralised() {
+        let mut report = Report::from_sums(&[ReportSums {
+            comune_code: Some("016024".into()),
+            comune_name: Some("=1+1".into()),
+            year: 2022,
+            procedures: 1,
+            ribasso_sum: -2,
+            ribasso_count: 3,
+            ..ReportSums::default()
+        }]);
+        report.lines[0].comune_code = Some("@cmd".into());
+        let csv = String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
+        // The formula gets its quote; a negative ribasso stays a number.
+        assert!(csv.contains("\n'@cmd;'=1+1;2022;1;0,00;0,00;0;-0,001;\n"), "{csv}");
     }
 
     #[test]

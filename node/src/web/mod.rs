@@ -1,24 +1,32 @@
 //! Server-rendered pages (Bootstrap Italia via `pico_service::web`): public home, login,
-//! dashboard; the Help Desk pages live in `helpdesk::pages`. Errors from page handlers are
-//! problem documents turned into readable pages by [`render_problem_pages`].
+//! dashboard, the change of one's password (`account`); the Help Desk pages live in
+//! `helpdesk::pages`. Errors from page handlers are problem documents turned into readable
+//! pages by [`render_problem_pages`].
+
+pub mod account;
+mod local_path;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Form, Request, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use pico_service::web::{self as layout, icon};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::auth::sessions::{self, LoginError};
-use crate::auth::{Identity, Role, secrets};
+use crate::auth::{Identity, Role, password, secrets};
 use crate::db;
 use crate::error::AppError;
 use crate::helpdesk;
 use crate::state::AppState;
+
+pub use local_path::LocalPath;
 
 /// Cookie carrying the login form's CSRF token (double-submit: there is no session yet).
 const LOGIN_CSRF_COOKIE: &str = "pico_login_csrf";
@@ -36,7 +44,55 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::community::pages::router())
         .merge(crate::sua::pages::router())
         .merge(crate::sua::data_pages::router())
+        .merge(account::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            password::gate_pages,
+        ))
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
+}
+
+/// An url-encoded form of a page. Unlike axum's `Form`, whose rejection is a plain-text 422,
+/// a form without its `csrf` field is refused as a CSRF failure (403, shown as a page), and
+/// any other unreadable form as a 422 problem.
+#[derive(Debug, Clone)]
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<PageForm<T>, AppError> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge
+                } else {
+                    AppError::invalid_field("form", "il modulo non è stato ricevuto per intero")
+                }
+            })?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|_| AppError::Csrf)?;
+        if !pairs.iter().any(|(name, _)| name == "csrf") {
+            return Err(AppError::Csrf);
+        }
+        serde_urlencoded::from_bytes(&body)
+            .map(PageForm)
+            .map_err(|_| AppError::invalid_field("form", "il modulo non è completo: ricaricare la pagina e riprovare"))
+    }
+}
+
+/// What a query value may hold unencoded: letters, digits and `/ - _ .`, so that
+/// `/login?next=/helpdesk/12` stays readable.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
+
+/// `text` percent-encoded for a query string value.
+pub fn query_value(text: &str) -> String {
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// The slim header's right side: login link, or user name and logout button.
@@ -73,7 +129,11 @@ async fn render_problem_pages(
     request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |path| path.as_str())
+        .to_owned();
     let response = next.run(request).await;
     let is_problem = response
         .headers()
@@ -84,7 +144,7 @@ async fn render_problem_pages(
     }
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED {
-        return Redirect::to(&format!("/login?next={}", urlencode(&path))).into_response();
+        return Redirect::to(&format!("/login?next={}", query_value(&path))).into_response();
     }
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
         .await
@@ -99,18 +159,6 @@ async fn render_problem_pages(
         })
         .unwrap_or_else(|| "Si è verificato un errore.".to_owned());
     layout::error_page(&state.chrome(None, ""), status, &detail)
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
@@ -164,7 +212,7 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-fn login_page(state: &AppState, csrf: &str, next: &str, error: Option<&str>) -> Markup {
+fn login_page(state: &AppState, csrf: &str, next: &LocalPath, error: Option<&str>) -> Markup {
     let body = html! {
         div class="row justify-content-center" { div class="col-12 col-md-6" {
             h1 { "Accedi" }
@@ -173,7 +221,7 @@ fn login_page(state: &AppState, csrf: &str, next: &str, error: Option<&str>) -> 
             }
             form method="post" action="/login" novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="next" value=(next);
+                input type="hidden" name="next" value=(next.as_str());
                 div class="form-group" {
                     label for="username" class="active" { "Nome utente" }
                     input type="text" class="form-control" id="username" name="username" autocomplete="username" required;
@@ -194,7 +242,7 @@ async fn show_login(
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
 ) -> Response {
     let csrf = secrets::random_token(24);
-    let next = safe_next(query.next.as_deref());
+    let next = LocalPath::or_dashboard(query.next.as_deref());
     let mut response = login_page(&state, &csrf, &next, None).into_response();
     set_cookie(
         &mut response,
@@ -204,16 +252,6 @@ async fn show_login(
         ),
     );
     response
-}
-
-/// Only local paths, so the login cannot be used as an open redirect.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/dashboard".to_owned(),
-    }
 }
 
 fn secure_suffix(state: &AppState) -> &'static str {
@@ -233,9 +271,26 @@ fn set_cookie(response: &mut Response, value: &str) {
 #[derive(Debug, Deserialize)]
 struct LoginForm {
     csrf: String,
+    #[serde(default)]
     next: String,
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+}
+
+/// The login page's message for a throttled attempt.
+fn throttled_message(retry_after_secs: i64) -> String {
+    let wait = if retry_after_secs < 60 {
+        format!("{retry_after_secs} second{}", if retry_after_secs == 1 { "o" } else { "i" })
+    } else {
+        let minutes = (retry_after_secs + 59) / 60;
+        format!("{minutes} minut{}", if minutes == 1 { "o" } else { "i" })
+    };
+    format!(
+        "Troppi tentativi non riusciti da questo indirizzo: per sicurezza il prossimo tentativo \
+         sarà possibile tra {wait}."
+    )
 }
 
 async fn submit_login(
@@ -245,12 +300,12 @@ async fn submit_login(
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
     let cookie_csrf = crate::auth::cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    let Form(form) = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &state)
-        .await
-        .map_err(|_| AppError::invalid_field("username", "the form is incomplete"))?;
+    let PageForm(form) =
+        PageForm::<LoginForm>::from_request(Request::from_parts(parts, body), &state).await?;
     if cookie_csrf.is_empty() || !secrets::constant_time_eq(&cookie_csrf, &form.csrf) {
         return Err(AppError::Csrf);
     }
+    let next = LocalPath::or_dashboard(Some(&form.next));
     let ip = identity.ip.clone();
     let username = form.username.trim().to_owned();
     let hours = state.config.session_hours;
@@ -258,7 +313,8 @@ async fn submit_login(
         .db
         .call(move |conn| {
             let now = db::now();
-            match sessions::check_login(conn, &username, &form.password, &ip, now) {
+            // A database failure is a 500 (logged once by `AppError`), not "bad credentials".
+            match sessions::check_login(conn, &username, &form.password, &ip, now)? {
                 Ok(user) => {
                     let session = sessions::create(conn, user.id, hours, now)?;
                     let actor = db::audit::Actor {
@@ -274,15 +330,20 @@ async fn submit_login(
                         &serde_json::json!({}),
                         now,
                     )?;
-                    Ok::<_, AppError>(Ok(session))
+                    Ok::<_, AppError>(Ok((session, user.must_change_password)))
                 }
                 Err(err) => Ok(Err(err)),
             }
         })
         .await?;
     match outcome {
-        Ok(session) => {
-            let mut response = Redirect::to(&safe_next(Some(&form.next))).into_response();
+        Ok((session, must_change_password)) => {
+            let target = if must_change_password {
+                password::PAGE
+            } else {
+                next.as_str()
+            };
+            let mut response = Redirect::to(target).into_response();
             let max_age = i64::from(hours) * 3600;
             set_cookie(
                 &mut response,
@@ -295,35 +356,31 @@ async fn submit_login(
             Ok(response)
         }
         Err(err) => {
-            let message = match err {
-                LoginError::BadCredentials => "Nome utente o password non validi.",
-                LoginError::Throttled => {
-                    "Troppi tentativi non riusciti: riprova tra qualche minuto."
-                }
-            };
-            let status = if err == LoginError::Throttled {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
+            let (status, message) = match err {
+                LoginError::BadCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    "Nome utente o password non validi.".to_owned(),
+                ),
+                LoginError::Throttled { retry_after_secs } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    throttled_message(retry_after_secs),
+                ),
             };
             // A 401 here is a page, not a redirect: render it directly (no problem document).
             let mut response = (
                 status,
-                login_page(
-                    &state,
-                    &form.csrf,
-                    &safe_next(Some(&form.next)),
-                    Some(message),
-                ),
+                login_page(&state, &form.csrf, &next, Some(&message)),
             )
                 .into_response();
-            *response.status_mut() = status;
+            if let LoginError::Throttled { retry_after_secs } = err {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
             Ok(response)
         }
     }
 }
-
-use axum::extract::FromRequest as _;
 
 #[derive(Debug, Deserialize)]
 struct CsrfForm {
@@ -337,9 +394,8 @@ async fn submit_logout(
 ) -> Result<Response, AppError> {
     let (parts, body) = request.into_parts();
     let cookie = crate::auth::cookie(&parts, crate::auth::SESSION_COOKIE);
-    let Form(form) = Form::<CsrfForm>::from_request(Request::from_parts(parts, body), &state)
-        .await
-        .map_err(|_| AppError::Csrf)?;
+    let PageForm(form) =
+        PageForm::<CsrfForm>::from_request(Request::from_parts(parts, body), &state).await?;
     check_form_csrf(&identity, &form.csrf)?;
     if let Some(cookie) = cookie {
         let actor = identity.actor();
@@ -474,18 +530,7 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
     }
 }
 
-/// A response body from bytes with a content type (attachments).
+/// A file to be saved (attachments): see [`pico_service::download`].
 pub fn download(content_type: &str, filename: &str, data: Vec<u8>) -> Response {
-    let mut response = Body::from(data).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        filename.replace('"', "")
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    pico_service::download::attachment(content_type, filename, data)
 }

@@ -15,6 +15,7 @@ mod inputs;
 mod networks;
 mod openapi;
 mod practices;
+mod security;
 mod sua_aggregated;
 mod sua_browser;
 mod sua_data;

@@ -1140,7 +1140,8 @@ async fn reports_give_the_known_figures_to_whom_may_see_them() {
         .unwrap();
     assert_eq!(
         csv,
-        "comune_code;comune_name;year;procedures;estimated_amount;awarded_amount;awarded_lots;average_ribasso;average_days_to_award\n\
+        "\u{feff}Codice ISTAT Comune;Comune;Anno;Procedure;Importo stimato (euro);Importo aggiudicato (euro);\
+         Lotti aggiudicati;Ribasso medio (%);Giorni medi dalla richiesta all'aggiudicazione\n\
          016024;Bergamo;2024;3;210000,00;178000,00;3;16,667;33,3\n"
     );
     let csv = app

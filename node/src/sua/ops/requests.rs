@@ -501,6 +501,7 @@ impl Channel {
 
 /// Checks uploads; returns them with their safe names.
 pub fn check_uploads(uploads: Vec<Upload>) -> Result<Vec<(String, Upload)>, AppError> {
+    crate::upload::check_request_files("attachment", uploads.len())?;
     uploads
         .into_iter()
         .map(|upload| {
@@ -511,7 +512,8 @@ pub fn check_uploads(uploads: Vec<Upload>) -> Result<Vec<(String, Upload)>, AppE
 }
 
 /// Stores an attachment of procedure `id` with its audit event, inside the caller's
-/// transaction; returns its id.
+/// transaction, within the files and bytes every record may hold
+/// (`upload::check_record_quota`); returns its id.
 pub fn store_attachment(
     tx: &Connection,
     actor: &audit::Actor,
@@ -521,6 +523,8 @@ pub fn store_attachment(
     upload: &Upload,
     now: i64,
 ) -> Result<i64, AppError> {
+    let stored = sql::attachments(tx, id)?;
+    crate::upload::check_record_quota("attachment", stored.iter().map(|a| a.size), [upload])?;
     let sha = hex::encode(Sha256::digest(&upload.data));
     let attachment = sql::insert_attachment(
         tx,
