@@ -21,6 +21,7 @@ pub mod http;
 pub mod json;
 pub mod lock;
 pub mod observe;
+pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod ratelimit;
@@ -29,6 +30,6 @@ pub mod web;
 
 pub use db::{Db, DbError};
 pub use json::Json;
-pub use page::{Page, PageParams};
+pub use page::{Limit, Page, PageParams};
 pub use problem::{Problem, ProblemDocument};
 pub use server::Server;
