@@ -33,6 +33,6 @@ pub mod web;
 
 pub use db::{Db, DbError};
 pub use json::Json;
-pub use page::{Page, PageParams};
+pub use page::{Limit, Page, PageParams};
 pub use problem::{Problem, ProblemDocument};
 pub use server::Server;

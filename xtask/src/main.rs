@@ -15,9 +15,10 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  run    start the main job\n  test   install test prerequisites and run the whole test suite"
+                "usage: cargo xtask <task>\n\n  run    start the main job\n  test   install test prerequisites and run the whole test suite\n  fuzz   only the API fuzzing of `test`"
             );
             std::process::exit(2);
         }
@@ -750,16 +751,11 @@ fn stop_all(services: &mut [std::process::Child]) {
 
 /// The whole test suite, with its prerequisites installed when missing.
 fn test(extra: &[String]) -> Result<()> {
-    let python = python_with("jwcrypto==1.5.6")?;
+    let python = python_with(&PYTHON_REQUIREMENTS)?;
     ensure_chromium()?;
 
     // The whole-system tests in tests/ start the real binaries: build them first.
-    let mut binaries = cargo();
-    binaries.args(["build", "-p", "pico-hub", "-p", "pico-node"]);
-    status(
-        binaries,
-        "build the hub and node binaries for the whole-system tests",
-    )?;
+    build_binaries()?;
 
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
@@ -767,34 +763,72 @@ fn test(extra: &[String]) -> Result<()> {
 
     // Interoperability: the protocol's test vectors must verify with an independent JOSE
     // implementation in another language.
-    let mut interop = Command::new(python);
+    let mut interop = Command::new(&python);
     interop.current_dir(workspace_root()).args([
         "protocol/interop/verify_with_jwcrypto.py",
         "protocol/vectors/entries.json",
     ]);
     status(interop, "verify the entry vectors with Python jwcrypto")?;
-    Ok(())
+
+    fuzz_apis(&python)
 }
 
-/// A Python interpreter with `requirement` installed, in a virtual environment under
+/// `cargo xtask fuzz`: only the API fuzzing of `cargo xtask test`.
+fn fuzz(_args: &[String]) -> Result<()> {
+    let python = python_with(&PYTHON_REQUIREMENTS)?;
+    build_binaries()?;
+    fuzz_apis(&python)
+}
+
+/// The test tools from PyPI, pinned: jwcrypto for the interoperability check, schemathesis
+/// for the API fuzzing.
+const PYTHON_REQUIREMENTS: [&str; 2] = ["jwcrypto==1.5.6", "schemathesis==4.32.5"];
+
+fn build_binaries() -> Result<()> {
+    let mut binaries = cargo();
+    binaries.args(["build", "-p", "pico-hub", "-p", "pico-node"]);
+    status(
+        binaries,
+        "build the hub and node binaries (whole-system tests, API fuzzing)",
+    )
+}
+
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the workspace, as cargo
+/// reads it from here) or `target/`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| workspace_root().join(dir))
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// A Python interpreter with every `requirements` installed, in a virtual environment under
 /// `target/` so that nothing is installed into the system's Python.
-fn python_with(requirement: &str) -> Result<PathBuf> {
+fn python_with(requirements: &[&str]) -> Result<PathBuf> {
     let venv = workspace_root().join("target/interop-venv");
     let python = venv.join("bin/python3");
-    let module = requirement.split("==").next().unwrap_or(requirement);
+    // Every pin installed at its exact version (a changed pin reinstalls).
+    let check = format!(
+        "import importlib.metadata as m, sys\nsys.exit(any(m.version(n) != v for n, v in {:?}))",
+        requirements
+            .iter()
+            .filter_map(|r| r.split_once("=="))
+            .collect::<Vec<_>>()
+    );
     let ready = Command::new(&python)
-        .args(["-c", &format!("import {module}")])
+        .args(["-c", &check])
         .output()
         .is_ok_and(|out| out.status.success());
     if ready {
         return Ok(python);
     }
-    let mut create = Command::new("python3");
-    create.args(["-m", "venv"]).arg(&venv);
-    status(
-        create,
-        "create a Python virtual environment in target/interop-venv (needs python3 and python3-venv)",
-    )?;
+    if !python.exists() {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        status(
+            create,
+            "create a Python virtual environment in target/interop-venv (needs python3 and python3-venv)",
+        )?;
+    }
     let mut pip = Command::new(&python);
     pip.args([
         "-m",
@@ -802,10 +836,175 @@ fn python_with(requirement: &str) -> Result<PathBuf> {
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        requirement,
-    ]);
-    status(pip, &format!("install {requirement} from PyPI"))?;
+    ])
+    .args(requirements);
+    status(pip, &format!("install {} from PyPI", requirements.join(" ")))?;
     Ok(python)
+}
+
+/// The checks schemathesis runs on every answer: no 5xx, only documented statuses and content
+/// types, bodies matching their schema, and requests that violate the schema refused.
+const FUZZ_CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                           response_schema_conformance,negative_data_rejection";
+
+/// Seed of every fuzzing run, so that a failure found in CI replays on a developer's machine.
+const FUZZ_SEED: &str = "20261206";
+
+/// Test cases per operation and phase: with the seed, what bounds each run's time (about a
+/// minute per service and identity on two cores).
+const FUZZ_MAX_EXAMPLES: &str = "20";
+
+/// The API fuzzer (schemathesis) against a real node and a real hub, each initialised in a
+/// temporary directory and served on a free port with the rate limit raised (so that 429 does
+/// not hide everything else), once as the public and once with an administrator's bearer
+/// token. Every run is reported; any failure fails the task after all of them ran.
+fn fuzz_apis(python: &Path) -> Result<()> {
+    let schemathesis = python.with_file_name("schemathesis");
+    let binaries = target_dir().join("debug");
+    let mut failed = Vec::new();
+    for (service, runs) in [
+        ("node", fuzz_node(&binaries.join("pico-node"), &schemathesis)?),
+        ("hub", fuzz_hub(&binaries.join("pico-hub"), &schemathesis)?),
+    ] {
+        for (identity, passed) in runs {
+            if !passed {
+                failed.push(format!("{service} as {identity}"));
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "the API fuzzer found problems ({}): see its report above",
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Rate limits high enough for a fuzzer, as environment overrides of the `[http]` table.
+fn fuzz_rate_limits(prefix: &str) -> [(String, String); 2] {
+    [
+        (format!("{prefix}_HTTP__RATE_LIMIT_BURST"), "1000000".to_owned()),
+        (
+            format!("{prefix}_HTTP__RATE_LIMIT_PER_MINUTE"),
+            "1000000".to_owned(),
+        ),
+    ]
+}
+
+/// Fuzzes a fresh node (the Province of Treviso, with its Comuni) as the public and as its
+/// administrator; returns whether each run passed.
+fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bool)>> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let data = dir.path().join("node");
+    capture(node_bin, &data, &["init", "--province", "026"])?;
+    let (_, token) = demo_token(node_bin, &data, "admin")?;
+    let port = free_port()?;
+    let env = fuzz_rate_limits("PICO_NODE");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let log = dir.path().join("node.log");
+    let mut service = Running(vec![spawn_service(node_bin, &data, port, &log, &env)?]);
+    wait_ready(port, &mut service.0)?;
+    let runs = vec![
+        ("the public", run_schemathesis(schemathesis, dir.path(), "node", port, None)?),
+        (
+            "its administrator",
+            run_schemathesis(schemathesis, dir.path(), "node", port, Some(&token))?,
+        ),
+    ];
+    drop(service);
+    Ok(runs)
+}
+
+/// Fuzzes a fresh hub as the public and with the operator token; returns whether each run
+/// passed.
+fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bool)>> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let data = dir.path().join("hub");
+    capture(hub_bin, &data, &["init"])?;
+    // Random enough for a hub that lives a minute on loopback.
+    let token = format!(
+        "fuzz-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    let port = free_port()?;
+    let mut env = fuzz_rate_limits("PICO_HUB").to_vec();
+    env.push(("PICO_HUB_OPERATOR_TOKEN".to_owned(), token.clone()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let log = dir.path().join("hub.log");
+    let mut service = Running(vec![spawn_service(hub_bin, &data, port, &log, &env)?]);
+    wait_ready(port, &mut service.0)?;
+    let runs = vec![
+        ("the public", run_schemathesis(schemathesis, dir.path(), "hub", port, None)?),
+        (
+            "its operator",
+            run_schemathesis(schemathesis, dir.path(), "hub", port, Some(&token))?,
+        ),
+    ];
+    drop(service);
+    Ok(runs)
+}
+
+/// One seeded schemathesis run over the whole `/v1/openapi.json` of the service on `port`;
+/// its report goes to the terminal. Returns whether it found nothing.
+fn run_schemathesis(
+    schemathesis: &Path,
+    work: &Path,
+    service: &str,
+    port: u16,
+    token: Option<&str>,
+) -> Result<bool> {
+    let mut command = Command::new(schemathesis);
+    // Run in the temporary directory: nothing (reports, example databases) lands in the repo.
+    command.current_dir(work).args([
+        "run",
+        &format!("http://127.0.0.1:{port}/v1/openapi.json"),
+        "--checks",
+        FUZZ_CHECKS,
+        "--seed",
+        FUZZ_SEED,
+        "--max-examples",
+        FUZZ_MAX_EXAMPLES,
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--no-color",
+    ]);
+    if let Some(token) = token {
+        command.args(["--header", &format!("Authorization: Bearer {token}")]);
+    }
+    let who = if token.is_some() { "with a token" } else { "as the public" };
+    eprintln!("xtask: fuzz the {service} API {who} (schemathesis, seed {FUZZ_SEED})");
+    let started = std::time::Instant::now();
+    let outcome = command
+        .status()
+        .with_context(|| format!("cannot start {}", schemathesis.display()))?;
+    eprintln!(
+        "xtask: fuzzing the {service} API {who} took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(outcome.success())
+}
+
+/// A port free on loopback now (the OS picks it; the service binds it a moment later).
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Services started by a task, stopped (SIGTERM, then waited for) however the task ends.
+struct Running(Vec<std::process::Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        stop_all(&mut self.0);
+    }
 }
 
 /// Debian's Chromium and ChromeDriver, for the browser tests of the web pages.

@@ -32,7 +32,7 @@ use crate::state::AppState;
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
-    modifiers(&SecuritySchemes, &ProblemResponses),
+    modifiers(&SecuritySchemes, &ProblemResponses::ONE_CREDENTIAL),
     tags(
         (name = "federation", description = "What nodes call: push entries, read their head and receipts."),
         (name = "networks", description = "Thematic networks: membership, the inbox nodes pull, the key directory to verify posts."),

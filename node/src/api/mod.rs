@@ -9,6 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use pico_service::json::Query;
+use pico_service::openapi::ProblemResponses;
 use pico_service::{Json, Page, PageParams, ProblemDocument};
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -25,7 +26,7 @@ use crate::state::AppState;
     info(title = "Pi.Co. Province node API", description = "API of a Province node of the UPI Pi.Co. federation. \
         Errors are application/problem+json (RFC 7807): malformed JSON 400, well-formed JSON of the wrong shape \
         (wrong type, unknown or missing field) 422, body too large 413, invalid state transition 409. Lists are \
-        {\"items\": [...], \"next\": cursor} with 50 items by default and at most 200. Dates are RFC 3339 UTC. \
+        {\"items\": [...], \"next\": cursor} with 50 items by default; a `limit` above 200 is reduced to 200. Dates are RFC 3339 UTC. \
         Responses carry RateLimit-Limit/Remaining/Reset headers and Cache-Control: no-store. Uploads: at most 10 files \
         per request, 30 files and 50 MiB of files per record (Help Desk request, SUA procedure): beyond, 422 \
         too_many_files or 413 record_too_large, and nothing is stored. A user signed in with a one-time password gets \
@@ -97,9 +98,13 @@ use crate::state::AppState;
         crate::sua::data_api::get_ocds_release,
     ),
     components(schemas(ProblemDocument)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UNIFORM_PROBLEMS),
 )]
 pub struct ApiDoc;
+
+/// The problems every operation can answer, derived from its shape (see
+/// [`ProblemResponses`]); the node's policy refuses callers by role, hence 403.
+const UNIFORM_PROBLEMS: ProblemResponses = ProblemResponses::ROLE_BASED;
 
 struct BearerAuth;
 

@@ -9,6 +9,7 @@ use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::page::PageParams;
+use pico_service::openapi::FileBytes;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
@@ -46,14 +47,16 @@ pub fn router() -> Router<AppState> {
 pub struct PracticeListQuery {
     /// Words that must all appear (title, summary, text or tags).
     pub q: Option<String>,
-    /// Page size (default 50, at most 200).
-    pub limit: Option<u32>,
+    /// Page size: 50 by default; values above 200 are reduced to 200, and 0 is read as 1.
+    #[param(inline)]
+    pub limit: Option<pico_service::Limit>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
 }
 
 /// Best practices the caller may see, newest first: public ones, and drafts for Province staff.
 #[utoipa::path(get, path = "/v1/practices", tag = "community", params(PracticeListQuery),
+    security((), ("bearer" = [])),
     responses((status = 200, body = Page<PracticeSummary>),
               (status = 400, description = "Invalid cursor", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn list_practices(
@@ -88,6 +91,7 @@ pub async fn create_practice(
 
 /// One best practice with its text and attachments (a draft is 404 to the public).
 #[utoipa::path(get, path = "/v1/practices/{id}", tag = "community", params(("id" = i64, Path)),
+    security((), ("bearer" = [])),
     responses((status = 200, body = PracticeView),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn get_practice(
@@ -129,7 +133,24 @@ pub struct PracticeAttachmentQuery {
 /// republished declaring the file; the node then uploads the bytes to the hub.
 #[utoipa::path(post, path = "/v1/practices/{id}/attachments", tag = "community",
     params(("id" = i64, Path), PracticeAttachmentQuery), security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
+        (FileBytes = "application/pdf"),
+        (FileBytes = "image/png"),
+        (FileBytes = "image/jpeg"),
+        (FileBytes = "image/gif"),
+        (FileBytes = "image/webp"),
+        (FileBytes = "text/plain"),
+        (FileBytes = "text/csv"),
+        (FileBytes = "application/msword"),
+        (FileBytes = "application/vnd.ms-excel"),
+        (FileBytes = "application/vnd.ms-powerpoint"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        (FileBytes = "application/vnd.oasis.opendocument.text"),
+        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
+        (FileBytes = "application/vnd.oasis.opendocument.presentation"),
+    )),
     responses((status = 201, body = AttachmentView),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -150,8 +171,8 @@ pub async fn create_practice_attachment(
 
 /// Downloads an attachment of a best practice the caller may see.
 #[utoipa::path(get, path = "/v1/practices/{id}/attachments/{attachment}", tag = "community",
-    params(("id" = i64, Path), ("attachment" = i64, Path)),
-    responses((status = 200, description = "The file, with its media type"),
+    params(("id" = i64, Path), ("attachment" = i64, Path)), security((), ("bearer" = [])),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn get_practice_attachment(
     State(state): State<AppState>,

@@ -494,6 +494,9 @@ pub fn alarms(conn: &Connection, open_only: bool, limit: u32) -> rusqlite::Resul
 
 /// Everything the status page and API show.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// Named apart from the Help Desk's `Status` in the OpenAPI components: both would be `Status`,
+// and the last one registered would describe both.
+#[schema(as = PublishingStatus)]
 pub struct Status {
     /// Seq of the node's last signed entry.
     pub head_seq: u64,

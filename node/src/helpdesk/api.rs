@@ -10,6 +10,7 @@ use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::json::Query;
 use pico_service::page::PageParams;
+use pico_service::openapi::FileBytes;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
@@ -61,7 +62,17 @@ pub struct AttachmentQuery {
 /// `Content-Type` (PDF, images, text, office documents).
 #[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/attachments", tag = "helpdesk",
     params(("id" = i64, Path), AttachmentQuery), security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
+        (FileBytes = "application/pdf"),
+        (FileBytes = "image/png"),
+        (FileBytes = "image/jpeg"),
+        (FileBytes = "text/plain"),
+        (FileBytes = "text/csv"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (FileBytes = "application/vnd.oasis.opendocument.text"),
+        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
+    )),
     responses((status = 201, body = ops::AttachmentView),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 413, description = "File over the attachment limit", body = ProblemDocument, content_type = "application/problem+json"),
@@ -82,7 +93,7 @@ pub async fn create_attachment(
 /// Downloads an attachment of a request the caller may read.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/{id}/attachments/{attachment}", tag = "helpdesk",
     params(("id" = i64, Path), ("attachment" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The file, with its media type"),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn get_attachment(
     State(state): State<AppState>,
@@ -213,7 +224,8 @@ pub async fn update_assignee(
 /// The filtered list as CSV (UTF-8, Italian headers, cells starting with `=`, `+`, `-`, `@`,
 /// tab or CR prefixed with `'` so no spreadsheet runs them), at most 10,000 rows.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/export.csv", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, description = "UTF-8 CSV with a header row", content_type = "text/csv", body = FileBytes),
+              (status = 422, description = "`sep` is neither comma nor semicolon", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn export_requests(
     State(state): State<AppState>,
     identity: Identity,

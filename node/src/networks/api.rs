@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::Path;
+use pico_service::openapi::FileBytes;
 use pico_service::{Json, ProblemDocument};
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +164,7 @@ pub async fn update_membership(
     responses((status = 204, description = "Not a member any more"),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "No hub configured", body = ProblemDocument, content_type = "application/problem+json"),
               (status = 502, description = "The hub refused or is unreachable", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn delete_membership(
     State(state): State<AppState>,
@@ -436,7 +438,7 @@ pub async fn create_post(
            ("seq" = u64, Path, description = "Seq of the post in its origin's log"),
            ("position" = u32, Path, description = "Position of the document in the post, from 0")),
     security(("bearer" = [])),
-    responses((status = 200, description = "The file, with its declared media type"),
+    responses((status = 200, description = "The file, with its declared media type", content_type = "*/*", body = FileBytes),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn get_post_attachment(

@@ -11,6 +11,7 @@ use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::page::PageParams;
+use pico_service::openapi::FileBytes;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
@@ -430,7 +431,17 @@ pub async fn list_procedure_attachments(
 /// open; SUA staff while the procedure is not final.
 #[utoipa::path(post, path = "/v1/sua/procedures/{id}/attachments", tag = "sua",
     params(("id" = i64, Path), AttachmentQuery), security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file's bytes"),
+    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
+        (FileBytes = "application/pdf"),
+        (FileBytes = "image/png"),
+        (FileBytes = "image/jpeg"),
+        (FileBytes = "text/plain"),
+        (FileBytes = "text/csv"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (FileBytes = "application/vnd.oasis.opendocument.text"),
+        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
+    )),
     responses((status = 201, body = ProcedureAttachmentView),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
@@ -455,7 +466,7 @@ pub async fn create_procedure_attachment(
 /// Downloads an attachment of a procedure the caller may read.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}/attachments/{attachment}", tag = "sua",
     params(("id" = i64, Path), ("attachment" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The file, with its media type"),
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn get_procedure_attachment(
     State(state): State<AppState>,

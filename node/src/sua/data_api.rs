@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::page::decode_cursor;
+use pico_service::openapi::FileBytes;
 use pico_service::{Json, Page, PageParams, Problem, ProblemDocument};
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +127,9 @@ pub async fn run_import(
 /// one transaction. Records already imported are skipped, so importing a file twice
 /// imports nothing the second time.
 #[utoipa::path(post, path = "/v1/sua/imports", tag = "sua", params(ImportQuery), security(("bearer" = [])),
-    request_body(content = Vec<u8>, content_type = "application/json", description = "The file: OCDS JSON / JSON Lines, or CSV (text/csv)"),
+    request_body(description = "The file, whatever its `Content-Type`: OCDS JSON or JSON Lines, or CSV (the format is \
+        `format`, else guessed from `filename`, then from the content)",
+        content((serde_json::Value = "application/json"), (FileBytes = "application/x-ndjson"), (FileBytes = "text/csv"))),
     responses((status = 200, body = ImportReport),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 413, description = "Body over 32 MiB: use `pico-node sua import`", body = ProblemDocument, content_type = "application/problem+json"),
@@ -257,8 +260,9 @@ pub async fn get_report(
 
 /// The report as CSV (UTF-8, `sep=comma` or `sep=semicolon`).
 #[utoipa::path(get, path = "/v1/sua/reports/export.csv", tag = "sua", params(ReportQuery), security(("bearer" = [])),
-    responses((status = 200, content_type = "text/csv", body = String),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "UTF-8 CSV with a header row", content_type = "text/csv", body = FileBytes),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid filter or `sep`, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn export_report(
     State(state): State<AppState>,
     identity: Identity,
@@ -284,8 +288,10 @@ pub async fn report_csv(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OcdsQuery {
-    /// Releases per page: default 100, at most 500.
-    pub limit: Option<u32>,
+    /// Releases per page: 100 by default; values above 500 are reduced to 500, and 0 is read
+    /// as 1.
+    #[param(inline)]
+    pub limit: Option<pico_service::Limit>,
     /// The cursor of the next page (`links.next` of the previous package).
     pub cursor: Option<String>,
 }
@@ -312,7 +318,7 @@ pub async fn list_ocds_releases(
 ) -> Result<Response, AppError> {
     let limit = query
         .limit
-        .unwrap_or(OCDS_DEFAULT_PAGE)
+        .map_or(OCDS_DEFAULT_PAGE, pico_service::Limit::get)
         .clamp(1, OCDS_MAX_PAGE);
     let after: i64 = match query.cursor.as_deref() {
         Some(cursor) => decode_cursor(cursor)?,

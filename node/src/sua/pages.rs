@@ -248,7 +248,7 @@ async fn show_procedures(
 ) -> Result<Markup, AppError> {
     let query = form.to_query();
     let paging = PageParams {
-        limit: Some(50),
+        limit: Some(pico_service::Limit::new(50)),
         cursor: query.cursor.clone(),
     };
     let limit = paging.limit();

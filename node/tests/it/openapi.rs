@@ -1,7 +1,33 @@
-//! The OpenAPI document served at /v1/openapi.json matches the checked-in
-//! `node/openapi.json`; regenerate it with `UPDATE_OPENAPI=1 cargo test -p pico-node openapi`.
+//! The OpenAPI document served at /v1/openapi.json is the contract Province IT teams write
+//! their clients against: it matches the checked-in `node/openapi.json` (regenerate it with
+//! `UPDATE_OPENAPI=1 cargo test -p pico-node openapi`), every operation documents the problems
+//! the shared plumbing can answer, and the page size it describes is the one served. The API
+//! fuzzer of `cargo xtask test` checks every answer against it.
 
+use reqwest::StatusCode;
+use serde_json::Value;
 use utoipa::OpenApi as _;
+
+use crate::helpers::TestApp;
+
+const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
+
+fn document() -> Value {
+    serde_json::to_value(pico_node::api::ApiDoc::openapi()).unwrap()
+}
+
+/// Every operation of the document, as (label, operation).
+fn operations(doc: &Value) -> Vec<(String, &Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                all.push((format!("{} {path}", method.to_uppercase()), operation));
+            }
+        }
+    }
+    all
+}
 
 #[test]
 fn openapi_document_is_in_sync() {
@@ -24,4 +50,84 @@ fn openapi_document_is_in_sync() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
+}
+
+#[test]
+fn every_operation_documents_the_problems_it_can_answer() {
+    let doc = document();
+    let problem = |operation: &Value, status: &str| {
+        operation["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"]
+            == "#/components/schemas/Problem"
+    };
+    let operations = operations(&doc);
+    assert!(operations.len() > 50, "{} operations", operations.len());
+    for (label, operation) in operations {
+        for status in ["429", "503"] {
+            assert!(problem(operation, status), "{label}: no {status} problem");
+        }
+        let secured = operation["security"]
+            .as_array()
+            .is_some_and(|requirements| requirements.iter().any(|r| r != &Value::Object(Default::default())));
+        if secured {
+            assert!(problem(operation, "401"), "{label}: no 401 problem");
+        }
+        if operation.get("requestBody").is_some() {
+            assert!(problem(operation, "413"), "{label}: no 413 problem");
+        }
+        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        if parameters.iter().any(|p| p["in"] == "path") {
+            assert!(problem(operation, "404"), "{label}: no 404 problem");
+        }
+        if parameters.iter().any(|p| p["in"] == "query") {
+            assert!(problem(operation, "400"), "{label}: no 400 problem");
+        }
+        // Every error is a problem document, whoever wrote its annotation.
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            if status.starts_with('4') || status.starts_with('5') {
+                let content = response["content"].as_object().unwrap();
+                assert_eq!(
+                    content.keys().collect::<Vec<_>>(),
+                    ["application/problem+json"],
+                    "{label} {status}"
+                );
+            }
+        }
+    }
+}
+
+/// A `limit` above the largest page is reduced, not refused, so the document must not
+/// declare a `maximum` a client would expect to be enforced: it says what happens instead.
+#[tokio::test]
+async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
+    let doc = document();
+    let mut limits = 0;
+    for (label, operation) in operations(&doc) {
+        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        for limit in parameters.iter().filter(|p| p["name"] == "limit") {
+            limits += 1;
+            assert!(limit["schema"].get("maximum").is_none(), "{label}: {limit}");
+            let description = limit["description"].as_str().unwrap_or_default();
+            assert!(description.contains("are reduced to"), "{label}: {description}");
+        }
+    }
+    assert!(limits >= 8, "{limits} limit parameters");
+
+    // Brescia has 205 Comuni: one more than the largest page and a few.
+    let app = TestApp::spawn("017").await;
+    let response = app.get("/v1/comuni?limit=10000", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 200);
+    let next = page["next"].as_str().unwrap();
+    let rest: Value = app
+        .get(&format!("/v1/comuni?limit=10000&cursor={next}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 5);
+    assert!(rest["next"].is_null());
+    let one: Value = app.get("/v1/comuni?limit=0", None).await.json().await.unwrap();
+    assert_eq!(one["items"].as_array().unwrap().len(), 1, "0 is read as 1");
+    app.stop().await;
 }

@@ -208,8 +208,9 @@ pub struct ConventionQuery {
     pub comune: Option<String>,
     /// Include revoked convenzioni.
     pub include_revoked: Option<bool>,
-    /// Page size (default 50, max 200).
-    pub limit: Option<u32>,
+    /// Page size: 50 by default; values above 200 are reduced to 200, and 0 is read as 1.
+    #[param(inline)]
+    pub limit: Option<pico_service::Limit>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
 }

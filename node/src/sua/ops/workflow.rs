@@ -42,8 +42,9 @@ pub struct ProcedureQuery {
     pub aggregated: Option<bool>,
     /// Text in the object, description, CUP, numero gara or a lot's CIG.
     pub q: Option<String>,
-    /// Page size (default 50, max 200).
-    pub limit: Option<u32>,
+    /// Page size: 50 by default; values above 200 are reduced to 200, and 0 is read as 1.
+    #[param(inline)]
+    pub limit: Option<pico_service::Limit>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
 }
