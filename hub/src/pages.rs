@@ -56,6 +56,15 @@ pub(crate) fn chrome(current: &str) -> Chrome {
             NavLink::new("Area operatori", "/operatore", current == "/operatore"),
         ],
         header_actions: None,
+        // The hub keeps its machine endpoints until it serves `/stato` and `/api` pages
+        // (`pico_service::web::status_page`, `api_page`).
+        footer_links: vec![
+            NavLink::new("API (OpenAPI)", "/v1/openapi.json", false),
+            NavLink::new("Stato del servizio", "/status", false),
+        ],
+        about: Some(
+            "Hub nazionale della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
+        ),
     }
 }
 

@@ -80,6 +80,7 @@ impl AppState {
             tagline: "Servizi della Provincia per i Comuni".to_owned(),
             nav,
             header_actions,
+            ..Chrome::default()
         }
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod db;
+pub mod format;
 pub mod health;
 pub mod http;
 pub mod json;

@@ -149,12 +149,12 @@ pub use crate::upload::Upload;
 fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, AppError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(AppError::invalid_field(field, "must not be empty"));
+        return Err(AppError::invalid_field(field, "Il campo è obbligatorio."));
     }
     if trimmed.chars().count() > max {
         return Err(AppError::invalid_field(
             field,
-            format!("must be at most {max} characters"),
+            format!("Al massimo {max} caratteri."),
         ));
     }
     Ok(trimmed.to_owned())
@@ -174,14 +174,14 @@ pub async fn open_request(
         (None, _) => {
             return Err(AppError::invalid_field(
                 "comune_code",
-                "required for Province staff",
+                "Indica il Comune per cui apri la richiesta.",
             ));
         }
     };
     if !comune.starts_with(&state.province.code) {
         return Err(AppError::invalid_field(
             "comune_code",
-            format!("{comune} is not a Comune of this Province"),
+            format!("{comune} non è un Comune di questa Provincia."),
         ));
     }
     policy::authorize(identity, Action::OpenRequest { comune: &comune })?;
@@ -207,7 +207,7 @@ pub async fn open_request(
             if db::comuni::name_of(&tx, &comune)?.is_none() {
                 return Err(AppError::invalid_field(
                     "comune_code",
-                    format!("{comune} is not a Comune of this Province"),
+                    format!("{comune} non è un Comune di questa Provincia."),
                 ));
             }
             let id = db::helpdesk::insert(
@@ -326,7 +326,7 @@ pub async fn add_comment(
     if row.status == Status::Closed {
         return Err(AppError::Conflict {
             code: "request_closed",
-            detail: "The request is closed: open a new one.".into(),
+            detail: "La richiesta è chiusa: aprine una nuova.".into(),
         });
     }
     let body = check_text("body", body, TEXT_MAX)?;
@@ -380,12 +380,12 @@ pub async fn transition(
         return Err(AppError::Conflict {
             code: "invalid_transition",
             detail: format!(
-                "A request in status {} cannot move to {}; allowed: {}.",
-                from.as_str(),
-                to.as_str(),
+                "Una richiesta nello stato «{}» non può passare a «{}»; stati possibili: {}.",
+                from.label(),
+                to.label(),
                 from.next()
                     .iter()
-                    .map(|s| s.as_str())
+                    .map(|s| s.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -405,8 +405,8 @@ pub async fn transition(
                 return Err(AppError::Conflict {
                     code: "stale_status",
                     detail: format!(
-                        "The request is now {}; reload and retry.",
-                        current.status.as_str()
+                        "Nel frattempo la richiesta è passata allo stato «{}»: ricarica la pagina e riprova.",
+                        current.status.label()
                     ),
                 });
             }
@@ -456,7 +456,7 @@ pub async fn assign(
                 if !staff.iter().any(|user| user.id == assignee) {
                     return Err(AppError::invalid_field(
                         "assignee_id",
-                        "not an active Help Desk operator",
+                        "Non è un operatore attivo dell'Help Desk.",
                     ));
                 }
             }
