@@ -76,23 +76,23 @@ impl AppError {
         match self {
             AppError::Unauthenticated => Problem::from_status(StatusCode::UNAUTHORIZED)
                 .with_code("unauthenticated")
-                .with_detail("Sign in, or send an API token as `Authorization: Bearer <token>`."),
+                .with_detail("Accedi, oppure invia un token dell'API come `Authorization: Bearer <token>`."),
             AppError::InvalidToken => Problem::from_status(StatusCode::UNAUTHORIZED)
                 .with_code("invalid_token")
-                .with_detail("The API token is unknown, revoked or expired."),
+                .with_detail("Il token dell'API è sconosciuto, revocato o scaduto."),
             AppError::Forbidden => {
-                Problem::from_status(StatusCode::FORBIDDEN).with_code("forbidden").with_detail("Your role does not allow this.")
+                Problem::from_status(StatusCode::FORBIDDEN).with_code("forbidden").with_detail("Il tuo profilo non consente questa operazione.")
             }
-            AppError::NotFound => Problem::not_found("No such resource."),
+            AppError::NotFound => Problem::not_found("La risorsa richiesta non esiste o non è visibile con il tuo profilo."),
             AppError::Csrf => Problem::from_status(StatusCode::FORBIDDEN)
                 .with_code("csrf")
-                .with_detail("The form expired or did not come from this site; reload the page and try again."),
+                .with_detail("Il modulo è scaduto o non proviene da questo sito: ricarica la pagina e riprova."),
             AppError::TooLarge => pico_service::json::body_too_large(),
             AppError::Conflict { code, detail } => Problem::from_status(StatusCode::CONFLICT).with_code(code).with_detail(detail.clone()),
             AppError::Problem(problem) => (**problem).clone(),
             AppError::Db(DbError::Pool(_)) => Problem::from_status(StatusCode::SERVICE_UNAVAILABLE)
                 .with_code("busy")
-                .with_detail("The service is busy; retry shortly."),
+                .with_detail("Il servizio è momentaneamente occupato: riprova tra poco."),
             AppError::Db(_) | AppError::Internal(_) => Problem::internal(),
         }
     }

@@ -134,7 +134,7 @@ impl Upload {
     /// Checks emptiness, size and type; returns a safe file name to store.
     pub fn check(&self, max_bytes: usize, allowed_types: &[&str]) -> Result<String, AppError> {
         if self.data.is_empty() {
-            return Err(AppError::invalid_field("attachment", "the file is empty"));
+            return Err(AppError::invalid_field("attachment", "Il file è vuoto."));
         }
         if self.data.len() > max_bytes {
             return Err(AppError::TooLarge);
@@ -143,7 +143,7 @@ impl Upload {
             return Err(AppError::invalid_field(
                 "attachment",
                 format!(
-                    "type {:?} is not accepted (PDF, images, text, office documents)",
+                    "Il tipo di file {:?} non è accettato (PDF, immagini, testo, documenti office).",
                     self.media_type
                 ),
             ));
@@ -174,7 +174,10 @@ impl MultipartForm {
             if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge
             } else {
-                AppError::invalid_field("form", "the form could not be read")
+                AppError::invalid_field(
+                    "form",
+                    "Il modulo non è leggibile: ricarica la pagina e riprova.",
+                )
             }
         }
         let mut form = MultipartForm::default();
@@ -237,7 +240,7 @@ pub fn check_all(
     if files.len() > limits.max_files {
         return Err(AppError::invalid_field(
             limits.field,
-            format!("at most {} files at a time", limits.max_files),
+            format!("Al massimo {} file per volta.", limits.max_files),
         ));
     }
     if files.iter().map(|f| f.data.len()).sum::<usize>() > limits.max_total {

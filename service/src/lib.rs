@@ -18,6 +18,7 @@ pub mod config;
 pub mod csv;
 pub mod download;
 pub mod db;
+pub mod format;
 pub mod health;
 pub mod http;
 pub mod json;

@@ -182,7 +182,7 @@ impl Problem {
     pub fn internal() -> Problem {
         Problem::from_status(StatusCode::INTERNAL_SERVER_ERROR)
             .with_code("internal")
-            .with_detail("An unexpected error occurred; it has been logged.")
+            .with_detail("Si è verificato un errore imprevisto; è stato registrato per il personale tecnico.")
     }
 }
 

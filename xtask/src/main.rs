@@ -753,12 +753,16 @@ fn stop_all(services: &mut [std::process::Child]) {
 fn test(extra: &[String]) -> Result<()> {
     let python = python_with(&PYTHON_REQUIREMENTS)?;
     ensure_chromium()?;
+    let axe = npm_package("axe-core@4.10.3", "axe-core/axe.min.js")?;
 
     // The whole-system tests in tests/ start the real binaries: build them first.
     build_binaries()?;
 
     let mut tests = cargo();
-    tests.args(["test", "--workspace"]).args(extra);
+    tests
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("PICO_AXE_CORE", &axe);
     status(tests, "cargo test --workspace")?;
 
     // Interoperability: the protocol's test vectors must verify with an independent JOSE
@@ -1005,6 +1009,35 @@ impl Drop for Running {
     fn drop(&mut self) {
         stop_all(&mut self.0);
     }
+}
+
+/// `package` (name@version) from the npm registry, installed under `target/npm` (nothing global);
+/// returns the path of its file `file`. The page tests inject axe-core into headless Chromium.
+fn npm_package(package: &str, file: &str) -> Result<PathBuf> {
+    let prefix = workspace_root().join("target/npm");
+    let path = prefix.join("node_modules").join(file);
+    let version = package.rsplit('@').next().unwrap_or_default();
+    let manifest = prefix
+        .join("node_modules")
+        .join(package.rsplit_once('@').map_or(package, |(name, _)| name))
+        .join("package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")));
+    if installed && path.exists() {
+        return Ok(path);
+    }
+    let mut npm = Command::new("npm");
+    npm.arg("install").arg("--prefix").arg(&prefix).args([
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        package,
+    ]);
+    status(
+        npm,
+        &format!("install {package} from the npm registry (needs npm)"),
+    )?;
+    Ok(path)
 }
 
 /// Debian's Chromium and ChromeDriver, for the browser tests of the web pages.

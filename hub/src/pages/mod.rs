@@ -76,7 +76,13 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
         tagline: "Federazione delle Province italiane".into(),
         nav,
         header_actions: None,
-        footer_note: Some(
+        // The hub keeps its machine endpoints until it serves `/stato` and `/api` pages
+        // (`pico_service::web::status_page`, `api_page`).
+        footer_links: vec![
+            NavLink::new("API (OpenAPI)", "/v1/openapi.json", false),
+            NavLink::new("Stato del servizio", "/status", false),
+        ],
+        about: Some(
             "Hub nazionale Pi.Co. della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
         ),
     }

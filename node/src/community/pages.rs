@@ -109,7 +109,7 @@ async fn show_list(
                             h2 class="card-title h5" {
                                 a href=(format!("/buone-pratiche/{}", item.id)) { (item.title) }
                             }
-                            p class="mb-1" { (badges(item.public, item.federation, item.hub_status)) small { (module_label(&item.module)) " · aggiornata il " (item.updated_at) } }
+                            p class="mb-1" { (badges(item.public, item.federation, item.hub_status)) small { (module_label(&item.module)) " · aggiornata il " (pico_service::format::rfc3339(&item.updated_at)) } }
                             @if !item.summary.is_empty() { p class="card-text" { (item.summary) } }
                             @if !item.tags.is_empty() { p { small { "Parole chiave: " (item.tags.join(", ")) } } }
                         } }
@@ -138,7 +138,7 @@ async fn show_practice(
         @if can_manage {
             p { a class="btn btn-outline-primary btn-sm" href=(format!("/buone-pratiche/{}/modifica", practice.id)) id="edit-practice" { "Modifica" } }
         }
-        p { (badges(practice.public, practice.federation, practice.hub_status)) small { (module_label(&practice.module)) " · lingua " (practice.language) " · aggiornata il " (practice.updated_at) } }
+        p { (badges(practice.public, practice.federation, practice.hub_status)) small { (module_label(&practice.module)) " · lingua " (practice.language) " · aggiornata il " (pico_service::format::rfc3339(&practice.updated_at)) } }
         @if !practice.summary.is_empty() { p class="lead" { (practice.summary) } }
         @if !practice.comuni.is_empty() { p { "Comuni coinvolti: " (practice.comuni.join(", ")) } }
         @if !practice.tags.is_empty() { p { "Parole chiave: " (practice.tags.join(", ")) } }
@@ -560,4 +560,30 @@ async fn submit(
         &form,
         StatusCode::UNPROCESSABLE_ENTITY,
     ))
+}
+
+/// Best practices on the dashboard of who manages them: drafts to finish, published and
+/// national ones. `None` for the other roles.
+pub async fn dashboard_cards(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Option<Markup>, AppError> {
+    if policy::authorize(identity, Action::ManagePractices).is_err() {
+        return Ok(None);
+    }
+    let items = super::list(state, identity, None, None, 200).await?;
+    let count = |keep: &dyn Fn(&&super::PracticeSummary) -> bool| {
+        i64::try_from(items.iter().filter(|i| keep(i)).count()).unwrap_or(i64::MAX)
+    };
+    Ok(Some(html! {
+        section aria-labelledby="dashboard-practices" class="mb-5" {
+            h2 id="dashboard-practices" { "Buone pratiche" }
+            div class="row" {
+                (layout::figure("Bozze da completare", count(&|i| !i.public), "/buone-pratiche"))
+                (layout::figure("Pubblicate", count(&|i| i.public), "/buone-pratiche"))
+                (layout::figure("Condivise a livello nazionale", count(&|i| i.federation == Federation::National), "/buone-pratiche"))
+            }
+            p { a href="/buone-pratiche/nuova" { "Nuova buona pratica" } " · " a href="/buone-pratiche" { "Tutte le buone pratiche" } }
+        }
+    }))
 }

@@ -488,7 +488,11 @@ pub fn report(conn: &Connection, filter: &ReportFilter) -> rusqlite::Result<Vec<
     // then their participants by primary key: a handful of rows, where reading a Comune's
     // participations would visit every procedure it ever had.
     aggregated.push("p.comune_code IS NULL".to_owned());
-    let days = "julianday(p.awarded_on) - julianday(date(p.requested_at, 'unixepoch'))";
+    // Days from the request to the award, as the hub counts them (`duration_days` of
+    // protocol/datasets/appalti.md): none when the award precedes the recorded request (an
+    // imported or back-dated history), which would otherwise pull the mean below zero.
+    let days = "CASE WHEN julianday(p.awarded_on) >= julianday(date(p.requested_at, 'unixepoch'))
+                     THEN julianday(p.awarded_on) - julianday(date(p.requested_at, 'unixepoch')) END";
     let sql = format!(
         "SELECT t.comune_code, c.name, t.year, count(*), sum(t.estimated), sum(t.awarded),
                 sum(t.awarded_lots), sum(t.rib_sum), sum(t.rib_n), total(t.days), count(t.days)

@@ -79,6 +79,11 @@ fn or_dash(value: Option<&str>) -> String {
     value.unwrap_or("—").to_owned()
 }
 
+/// An RFC 3339 time as Italian civil time, or a dash.
+fn time_or_dash(value: Option<&str>) -> String {
+    value.map_or_else(|| "—".to_owned(), pico_service::format::rfc3339)
+}
+
 async fn show_federation(
     State(state): State<AppState>,
     identity: Identity,
@@ -103,39 +108,39 @@ async fn show_federation(
         @if let Some(reason) = &s.halted {
             div class="alert alert-danger" role="alert" { strong { "Invio fermato. " } (reason) }
         }
-        table class="table" {
+        div class="table-responsive" { table class="table" {
             caption { "Stato della pubblicazione" }
             tbody {
-                tr { th scope="row" { "Hub" } td { (if view.publishing { view.hub_url.clone() } else { "—".to_owned() }) } }
+                tr { th scope="row" { "Indirizzo dell'hub" } td { (if view.publishing { view.hub_url.clone() } else { "—".to_owned() }) } }
                 tr { th scope="row" { "Hub raggiungibile" } td { (if s.hub_reachable { "sì" } else { "no" }) } }
-                tr { th scope="row" { "Chiave dell'hub (key id fissato)" } td { code { (or_dash(s.hub_kid.as_deref())) } } }
-                tr { th scope="row" { "Ultimo invio riuscito" } td { (or_dash(s.last_success_at.as_deref())) } }
-                tr { th scope="row" { "Ultimo errore" } td { (or_dash(s.last_error.as_deref())) " " small { (or_dash(s.last_error_at.as_deref())) } } }
-                tr { th scope="row" { "Voci in coda" } td { (s.pending) } }
-                tr { th scope="row" { "Ultima voce firmata (seq)" } td { (s.head_seq) } }
-                tr { th scope="row" { "Ricevute dell'hub" } td { (s.receipts) } }
-                tr { th scope="row" { "Voci verificate nel registro" } td { (s.verified) } }
-                tr { th scope="row" { "Ultimo checkpoint accettato" } td { (s.checkpoint_size.map_or_else(|| "—".to_owned(), |n| n.to_string())) " " small { (or_dash(s.checkpoint_at.as_deref())) } } }
+                tr { th scope="row" { "Impronta della chiave dell'hub registrata all'adesione" } td { code { (or_dash(s.hub_kid.as_deref())) } } }
+                tr { th scope="row" { "Ultimo invio riuscito" } td { (time_or_dash(s.last_success_at.as_deref())) } }
+                tr { th scope="row" { "Ultimo errore" } td { (or_dash(s.last_error.as_deref())) " " small { (time_or_dash(s.last_error_at.as_deref())) } } }
+                tr { th scope="row" { "Modifiche in attesa di invio" } td { (s.pending) } }
+                tr { th scope="row" { "Modifiche firmate dalla Provincia" } td { (s.head_seq) } }
+                tr { th scope="row" { "Conferme di ricezione dell'hub" } td { (s.receipts) } }
+                tr { th scope="row" { "Modifiche verificate nel registro pubblico dell'hub" } td { (s.verified) } }
+                tr { th scope="row" { "Ultima verifica del registro pubblico" } td { (s.checkpoint_size.map_or_else(|| "—".to_owned(), |n| format!("{n} voci"))) " " small { (time_or_dash(s.checkpoint_at.as_deref())) } } }
                 tr { th scope="row" { "Allarmi aperti" } td { (s.open_alarms) } }
             }
-        }
+        } }
         h2 { "Allarmi" }
         @if view.alarms.is_empty() {
             p { "Nessun allarme." }
         } @else {
-            table class="table table-sm" {
+            div class="table-responsive" { table class="table table-sm" {
                 thead { tr { th scope="col" { "Quando" } th scope="col" { "Tipo" } th scope="col" { "Dettaglio" } th scope="col" { "Risolto" } } }
                 tbody {
                     @for alarm in &view.alarms {
                         tr {
-                            td { (alarm.at) }
+                            td { (pico_service::format::rfc3339(&alarm.at)) }
                             td { code { (alarm.kind) } }
                             td { (alarm.detail) }
-                            td { (or_dash(alarm.resolved_at.as_deref())) }
+                            td { (time_or_dash(alarm.resolved_at.as_deref())) }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(layout::page(

@@ -173,14 +173,14 @@ pub async fn open_request(
         (None, _) => {
             return Err(AppError::invalid_field(
                 "comune_code",
-                "required for Province staff",
+                "Indica il Comune per cui apri la richiesta.",
             ));
         }
     };
     if !comune.starts_with(&state.province.code) {
         return Err(AppError::invalid_field(
             "comune_code",
-            format!("{comune} is not a Comune of this Province"),
+            format!("{comune} non è un Comune di questa Provincia."),
         ));
     }
     policy::authorize(identity, Action::OpenRequest { comune: &comune })?;
@@ -206,7 +206,7 @@ pub async fn open_request(
             if db::comuni::name_of(&tx, &comune)?.is_none() {
                 return Err(AppError::invalid_field(
                     "comune_code",
-                    format!("{comune} is not a Comune of this Province"),
+                    format!("{comune} non è un Comune di questa Provincia."),
                 ));
             }
             let id = db::helpdesk::insert(
@@ -390,7 +390,7 @@ pub async fn transition(
         return Err(AppError::Conflict {
             code: "invalid_transition",
             detail: format!(
-                "Una richiesta nello stato «{}» non può passare a «{}»; stati ammessi: {}.",
+                "Una richiesta nello stato «{}» non può passare a «{}»; stati possibili: {}.",
                 from.label(),
                 to.label(),
                 from.next()
@@ -416,7 +416,7 @@ pub async fn transition(
                 return Err(AppError::Conflict {
                     code: "stale_status",
                     detail: format!(
-                        "Nel frattempo la richiesta è passata allo stato «{}»: ricaricare la pagina e riprovare.",
+                        "Nel frattempo la richiesta è passata allo stato «{}»: ricarica la pagina e riprova.",
                         current.status.label()
                     ),
                 });
@@ -466,7 +466,7 @@ pub async fn assign(
                 if !staff.iter().any(|user| user.id == assignee) {
                     return Err(AppError::invalid_field(
                         "assignee_id",
-                        "not an active Help Desk operator",
+                        "Non è un operatore attivo dell'Help Desk.",
                     ));
                 }
             }

@@ -6,6 +6,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::web as layout;
@@ -135,7 +136,7 @@ async fn show_requests(
         @if rows.is_empty() {
             p id="no-requests" { "Nessuna richiesta." }
         } @else {
-            table class="table" id="requests" {
+            div class="table-responsive" { table class="table" id="requests" {
                 caption { "Richieste (" (rows.len()) ")" }
                 thead { tr {
                     th scope="col" { "N." } th scope="col" { "Oggetto" } th scope="col" { "Comune" }
@@ -149,12 +150,12 @@ async fn show_requests(
                             td { (r.comune_name) }
                             td { (status_badge(r.status)) }
                             td { (r.assignee_name.clone().unwrap_or_else(|| "—".into())) }
-                            td { time datetime=(r.created_at) { (r.created_at) } }
+                            td { time datetime=(r.created_at) { (fmt::rfc3339(&r.created_at)) } }
                             td { @if r.overdue { strong class="text-danger" { "In ritardo" } } @else { "Nei tempi" } }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(layout::page(
@@ -238,13 +239,15 @@ async fn submit_new_request(
     check_form_csrf(&identity, &field("csrf"))?;
     let comune_code = match field("comune_code").trim() {
         "" => None,
-        code => Some(
-            pico_protocol::ComuneCode::parse(code)
-                .map_err(|err| AppError::invalid_field("comune_code", err.to_string()))?,
-        ),
+        code => Some(pico_protocol::ComuneCode::parse(code).map_err(|_| {
+            AppError::invalid_field(
+                "comune_code",
+                "Il codice ISTAT del Comune ha 6 cifre, ad esempio 026086.",
+            )
+        })?),
     };
     let category = Category::parse(&field("category"))
-        .ok_or_else(|| AppError::invalid_field("category", "choose a category"))?;
+        .ok_or_else(|| AppError::invalid_field("category", "Scegli una categoria."))?;
     let input = NewRequest {
         comune_code,
         category,
@@ -252,7 +255,10 @@ async fn submit_new_request(
         description: field("description"),
     };
     let view = ops::open_request(&state, &identity, input, upload).await?;
-    Ok(Redirect::to(&format!("/helpdesk/{}", view.id)).into_response())
+    Ok(layout::redirect_with_flash(
+        &format!("/helpdesk/{}", view.id),
+        &format!("Richiesta {} inviata alla Provincia.", view.id),
+    ))
 }
 
 async fn show_request(
@@ -280,23 +286,23 @@ async fn show_request(
             dt class="col-sm-3" { "Stato" } dd class="col-sm-9" id="status" { (status_badge(r.status)) }
             dt class="col-sm-3" { "Comune" } dd class="col-sm-9" { (r.comune_name) " (" (r.comune_code) ")" }
             dt class="col-sm-3" { "Categoria" } dd class="col-sm-9" { (r.category.label()) }
-            dt class="col-sm-3" { "Aperta da" } dd class="col-sm-9" { (r.opened_by) ", " time datetime=(r.created_at) { (r.created_at) } }
+            dt class="col-sm-3" { "Aperta da" } dd class="col-sm-9" { (r.opened_by) ", " time datetime=(r.created_at) { (fmt::rfc3339(&r.created_at)) } }
             dt class="col-sm-3" { "Assegnata a" } dd class="col-sm-9" { (r.assignee_name.clone().unwrap_or_else(|| "—".into())) }
-            dt class="col-sm-3" { "Prima risposta entro" } dd class="col-sm-9" { (r.first_response_due) @if let Some(at) = &r.first_response_at { " — data il " (at) } }
-            dt class="col-sm-3" { "Risoluzione entro" } dd class="col-sm-9" { (r.resolution_due) @if r.overdue { " " strong class="text-danger" { "In ritardo" } } }
+            dt class="col-sm-3" { "Prima risposta entro" } dd class="col-sm-9" { (fmt::rfc3339(&r.first_response_due)) @if let Some(at) = &r.first_response_at { " — data il " (fmt::rfc3339(at)) } }
+            dt class="col-sm-3" { "Risoluzione entro" } dd class="col-sm-9" { (fmt::rfc3339(&r.resolution_due)) @if r.overdue { " " strong class="text-danger" { "In ritardo" } } }
         }
         h2 class="h4" { "Descrizione" }
         p style="white-space: pre-wrap" { (r.description) }
         @if !detail.attachments.is_empty() {
             h2 class="h4" { "Allegati" }
-            ul { @for a in &detail.attachments { li { a href=(format!("/helpdesk/{}/attachments/{}", r.id, a.id)) { (a.filename) } " (" (a.size) " byte)" } } }
+            ul { @for a in &detail.attachments { li { a href=(format!("/helpdesk/{}/attachments/{}", r.id, a.id)) { (a.filename) } " (" (fmt::integer(a.size)) " byte)" } } }
         }
         h2 class="h4" { "Conversazione" }
         @if detail.comments.is_empty() { p { "Nessun messaggio." } }
         ol class="list-unstyled" id="comments" {
             @for c in &detail.comments {
                 li class="card card-bg mb-3" { div class="card-body" {
-                    p class="card-title h6" { (c.author) @if c.from_province { " (Provincia)" } ", " time datetime=(c.created_at) { (c.created_at) } }
+                    p class="card-title h6" { (c.author) @if c.from_province { " (Provincia)" } ", " time datetime=(c.created_at) { (fmt::rfc3339(&c.created_at)) } }
                     p class="card-text comment-body" style="white-space: pre-wrap" { (c.body) }
                 } }
             }
@@ -361,7 +367,10 @@ async fn submit_comment(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     ops::add_comment(&state, &identity, id, &form.body).await?;
-    Ok(Redirect::to(&format!("/helpdesk/{id}#comments")).into_response())
+    Ok(layout::redirect_with_flash(
+        &format!("/helpdesk/{id}#comments"),
+        "Messaggio inviato.",
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -378,9 +387,12 @@ async fn submit_status(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let to = Status::parse(&form.status)
-        .ok_or_else(|| AppError::invalid_field("status", "unknown status"))?;
+        .ok_or_else(|| AppError::invalid_field("status", "Scegli uno stato dall'elenco."))?;
     ops::transition(&state, &identity, id, to).await?;
-    Ok(Redirect::to(&format!("/helpdesk/{id}")).into_response())
+    Ok(layout::redirect_with_flash(
+        &format!("/helpdesk/{id}"),
+        &format!("Stato della richiesta aggiornato: {}.", to.label()),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -396,15 +408,23 @@ async fn submit_assignee(
     PageForm(form): PageForm<AssigneeForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    let assignee = match form.assignee.trim() {
-        "" => None,
-        text => Some(
-            text.parse::<i64>()
-                .map_err(|_| AppError::invalid_field("assignee", "not a user id"))?,
-        ),
-    };
+    let assignee =
+        match form.assignee.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| {
+                AppError::invalid_field("assignee", "Scegli una persona dall'elenco.")
+            })?),
+        };
     ops::assign(&state, &identity, id, assignee).await?;
-    Ok(Redirect::to(&format!("/helpdesk/{id}")).into_response())
+    let message = if assignee.is_some() {
+        "Richiesta assegnata."
+    } else {
+        "Assegnazione tolta."
+    };
+    Ok(layout::redirect_with_flash(
+        &format!("/helpdesk/{id}"),
+        message,
+    ))
 }
 
 async fn download_attachment(
@@ -418,4 +438,84 @@ async fn download_attachment(
         &meta.filename,
         data,
     ))
+}
+
+/// The Help Desk on the dashboard: what waits for the person signed in (new, overdue,
+/// assigned to them or waiting for their Comune), the next deadlines and the requests by
+/// status. `None` for roles that do not use the Help Desk.
+pub async fn dashboard_cards(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Option<Markup>, AppError> {
+    if policy::helpdesk_scope(identity).is_err() {
+        return Ok(None);
+    }
+    let user = identity.require_user()?;
+    let rows = ops::list_requests(state, identity, &ListQuery::default(), 200, None).await?;
+    let open: Vec<&RequestView> = rows
+        .iter()
+        .filter(|r| !matches!(r.status, Status::Resolved | Status::Closed))
+        .collect();
+    let count = |keep: &dyn Fn(&RequestView) -> bool| {
+        i64::try_from(open.iter().filter(|r| keep(r)).count()).unwrap_or(i64::MAX)
+    };
+    let is_comune = matches!(user.role, Role::Comune(_));
+    let mine = if is_comune {
+        (
+            "In attesa di una vostra risposta",
+            count(&|r| r.status == Status::WaitingForComune),
+            "/helpdesk?status=waiting_for_comune",
+        )
+    } else {
+        (
+            "Assegnate a me",
+            count(&|r| r.assignee_id == Some(user.id)),
+            "/helpdesk",
+        )
+    };
+    let mut next: Vec<&RequestView> = open.clone();
+    next.sort_by(|a, b| a.resolution_due.cmp(&b.resolution_due));
+    let by_status: Vec<(String, i64)> = Status::ALL
+        .iter()
+        .map(|status| {
+            let n = rows.iter().filter(|r| r.status == *status).count();
+            (
+                status.label().to_owned(),
+                i64::try_from(n).unwrap_or(i64::MAX),
+            )
+        })
+        .collect();
+    Ok(Some(html! {
+        section aria-labelledby="dashboard-helpdesk" class="mb-5" {
+            h2 id="dashboard-helpdesk" { "Help Desk" }
+            div class="row" {
+                (layout::figure("Nuove", count(&|r| r.status == Status::New), "/helpdesk?status=new"))
+                (layout::figure("In ritardo", count(&|r| r.overdue), "/helpdesk?overdue=true"))
+                (layout::figure(mine.0, mine.1, mine.2))
+                (layout::figure("Aperte in totale", count(&|_| true), "/helpdesk"))
+            }
+            div class="row" {
+                div class="col-12 col-lg-6" {
+                    h3 class="h5" { "Prossime scadenze" }
+                    @if next.is_empty() {
+                        p { "Nessuna richiesta aperta." }
+                    } @else {
+                        ul class="list-unstyled" id="helpdesk-deadlines" {
+                            @for r in next.iter().take(5) {
+                                li class="mb-2" {
+                                    a href=(format!("/helpdesk/{}", r.id)) { "Richiesta " (r.id) ": " (r.subject) }
+                                    br;
+                                    small { "Risoluzione entro " (fmt::rfc3339(&r.resolution_due)) @if r.overdue { " — " strong class="text-danger" { "in ritardo" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="col-12 col-lg-6" {
+                    (layout::bar_chart("helpdesk-chart", "Richieste per stato", &by_status))
+                }
+            }
+            p { a href="/helpdesk" { "Tutte le richieste" } @if is_comune || user.role == Role::Admin { " · " a href="/helpdesk/new" { "Apri una richiesta" } } }
+        }
+    }))
 }

@@ -13,6 +13,7 @@ use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::web as layout;
@@ -91,7 +92,7 @@ async fn show_networks(
                 @for net in &list.items {
                     tr {
                         th scope="row" { a href=(format!("/networks/{}", net.network)) { (net.label) } " " small { code { (net.network) } } }
-                        td { @if net.member { span class="badge bg-success" { "Aderente" } @if let Some(at) = &net.joined_at { " " small { "dal " (at) } } } @else { span class="badge bg-secondary" { "Non aderente" } } }
+                        td { @if net.member { span class="badge bg-success" { "Aderente" } @if let Some(at) = &net.joined_at { " " small { "dal " (fmt::rfc3339(at)) } } } @else { span class="badge bg-secondary" { "Non aderente" } } }
                         td { (net.posts) }
                         td {
                             @if net.can_manage && hub {
@@ -106,7 +107,7 @@ async fn show_networks(
                 }
             }
         }
-        p { small { "Posta in arrivo: " (list.inbox.received) " messaggi ricevuti, " (list.inbox.quarantined) " in quarantena; ultimo aggiornamento " (list.inbox.last_pull_at.as_deref().unwrap_or("—")) "." } }
+        p { small { "Posta in arrivo: " (list.inbox.received) " messaggi ricevuti, " (list.inbox.quarantined) " in quarantena; ultimo aggiornamento " (list.inbox.last_pull_at.as_deref().map_or_else(|| "—".to_owned(), fmt::rfc3339)) "." } }
         @if policy::authorize(&identity, Action::ViewNetworkQuarantine).is_ok() {
             p { a href="/networks/quarantine" { "Messaggi in quarantena" } }
         }
@@ -174,7 +175,7 @@ async fn show_network(
                             td { a href=(thread_url(network, &thread.origin, thread.seq)) { @if thread.subject.is_empty() { "(oggetto non ancora ricevuto)" } @else { (thread.subject) } } }
                             td { (province_label(&thread.origin)) }
                             td { (thread.posts) }
-                            td { (thread.last_activity_at) }
+                            td { (fmt::rfc3339(&thread.last_activity_at)) }
                         }
                     }
                 }
@@ -226,7 +227,7 @@ fn post_card(network: &str, post: &Post, own: &str) -> Markup {
                 p class="card-text mb-1" {
                     strong { (province_label(&post.origin)) }
                     @if post.origin == own { " " span class="badge bg-primary" { "questa Provincia" } }
-                    " · " small { time datetime=(post.signed_at) { (post.signed_at) } }
+                    " · " small { time datetime=(post.signed_at) { (fmt::rfc3339(&post.signed_at)) } }
                     @if let Some(reply) = &post.reply_to {
                         " · " small { "in risposta a " a href=(format!("#post-{}-{}", reply.origin, reply.seq)) { (reply.origin) "/" (reply.seq) } }
                     }
@@ -301,7 +302,7 @@ async fn show_thread(
                     label for="reply_to" class="form-label" { "In risposta a" }
                     select class="form-select" id="reply_to" name="reply_to" {
                         @for post in &thread.posts {
-                            option value=(format!("{}/{}", post.origin, post.seq)) { (province_label(&post.origin)) ", " (post.signed_at) }
+                            option value=(format!("{}/{}", post.origin, post.seq)) { (province_label(&post.origin)) ", " (fmt::rfc3339(&post.signed_at)) }
                         }
                     }
                 }
@@ -381,12 +382,12 @@ async fn show_quarantine(
                 tbody {
                     @for item in &items {
                         tr {
-                            td { (item.received_at) }
+                            td { (fmt::rfc3339(&item.received_at)) }
                             td { (province_label(&item.origin)) ", seq " (item.seq) }
                             td { (item.network) }
                             td { code { (item.code) } }
                             td { (item.reason) }
-                            td { (item.released_at.as_deref().unwrap_or("—")) }
+                            td { (item.released_at.as_deref().map_or_else(|| "—".to_owned(), fmt::rfc3339)) }
                         }
                     }
                 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::web as layout;
@@ -21,7 +22,7 @@ use super::reports::ReportQuery;
 use super::{ContractType, PROCEDURE_TYPES};
 use crate::auth::Identity;
 use crate::auth::policy::{self, Action, Scope};
-use crate::db::{self, sua_data};
+use crate::db::sua_data;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::upload::MultipartForm;
@@ -63,21 +64,28 @@ impl ReportForm {
         };
         let year = nonempty(&self.year)
             .map(|y| {
-                y.parse::<i32>()
-                    .map_err(|_| AppError::invalid_field("year", "a year such as 2025"))
+                y.parse::<i32>().map_err(|_| {
+                    AppError::invalid_field("year", "Scrivi un anno, ad esempio 2025.")
+                })
             })
             .transpose()?;
         let procedure_code = nonempty(&self.procedure_code)
             .map(|c| {
-                c.parse::<i64>()
-                    .map_err(|_| AppError::invalid_field("procedure_code", "an ANAC code"))
+                c.parse::<i64>().map_err(|_| {
+                    AppError::invalid_field("procedure_code", "Scegli una procedura dall'elenco.")
+                })
             })
             .transpose()?;
         let pnrr = match nonempty(&self.pnrr).as_deref() {
             None => None,
             Some("true") => Some(true),
             Some("false") => Some(false),
-            Some(_) => return Err(AppError::invalid_field("pnrr", "true or false")),
+            Some(_) => {
+                return Err(AppError::invalid_field(
+                    "pnrr",
+                    "Scegli un valore dall'elenco.",
+                ));
+            }
         };
         Ok(ReportQuery {
             year,
@@ -105,6 +113,32 @@ impl ReportForm {
 fn italian_amount(decimal: &str) -> String {
     let cents = super::Euro::parse(decimal).map_or(0, super::Euro::cents);
     super::Euro(cents).to_italian()
+}
+
+/// A ribasso as the API writes it (`12.345`) as `12,35%`, or a dash.
+fn italian_percent(decimal: Option<&str>) -> String {
+    decimal
+        .and_then(|d| d.parse::<f64>().ok())
+        .map_or_else(|| "—".to_owned(), fmt::percent)
+}
+
+/// Average days as `88,6`, or a dash.
+fn italian_days(days: Option<f64>) -> String {
+    days.map_or_else(|| "—".to_owned(), |d| fmt::decimal(d, 1))
+}
+
+/// What an import's stored state code means, for the table of imported procedures.
+fn state_label(code: &str) -> String {
+    super::State::parse(code).map_or_else(|| code.to_owned(), |s| s.label().to_owned())
+}
+
+/// The imported file's format, as a person names it.
+fn format_label(code: &str) -> &str {
+    match code {
+        "ocds" => "OCDS (ANAC)",
+        "csv" => "CSV",
+        other => other,
+    }
 }
 
 async fn show_report(
@@ -187,8 +221,8 @@ async fn show_report(
                                 td class="text-end" { (italian_amount(&l.estimated_amount)) }
                                 td class="text-end" { (italian_amount(&l.awarded_amount)) }
                                 td class="text-end" { (l.awarded_lots) }
-                                td class="text-end" { (l.average_ribasso.as_deref().map_or_else(|| "—".to_owned(), |r| format!("{} %", r.replace('.', ",")))) }
-                                td class="text-end" { (l.average_days_to_award.map_or_else(|| "—".to_owned(), |d| format!("{d:.1}").replace('.', ","))) }
+                                td class="text-end" { (italian_percent(l.average_ribasso.as_deref())) }
+                                td class="text-end" { (italian_days(l.average_days_to_award)) }
                             }
                         }
                     }
@@ -198,8 +232,8 @@ async fn show_report(
                         td class="text-end" { (italian_amount(&report.totals.estimated_amount)) }
                         td class="text-end" { (italian_amount(&report.totals.awarded_amount)) }
                         td class="text-end" { (report.totals.awarded_lots) }
-                        td class="text-end" { (report.totals.average_ribasso.as_deref().map_or_else(|| "—".to_owned(), |r| format!("{} %", r.replace('.', ",")))) }
-                        td class="text-end" { (report.totals.average_days_to_award.map_or_else(|| "—".to_owned(), |d| format!("{d:.1}").replace('.', ","))) }
+                        td class="text-end" { (italian_percent(report.totals.average_ribasso.as_deref())) }
+                        td class="text-end" { (italian_days(report.totals.average_days_to_award)) }
                     } }
                 }
             }
@@ -260,22 +294,22 @@ async fn show_import(
         (import_form(&csrf))
         @if !batches.is_empty() {
             h2 class="h4" { "Importazioni recenti" }
-            table class="table" id="batches" {
+            div class="table-responsive" { table class="table" id="batches" {
                 thead { tr { th scope="col" { "N." } th scope="col" { "File" } th scope="col" { "Formato" } th scope="col" class="text-end" { "Importate" } th scope="col" class="text-end" { "Saltate" } th scope="col" { "Da" } th scope="col" { "Quando" } } }
                 tbody {
                     @for b in &batches {
                         tr {
                             td { a href=(format!("/sua/import/{}", b.id)) { (b.id) } }
                             td { (b.filename) }
-                            td { (b.format) }
+                            td { (format_label(&b.format)) }
                             td class="text-end" { (b.imported) }
                             td class="text-end" { (b.skipped) }
                             td { (b.actor) }
-                            td { (db::rfc3339(b.at)) }
+                            td { (fmt::unix_time(b.at)) }
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(layout::page(
@@ -292,7 +326,7 @@ fn report_view(report: &Value) -> Markup {
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     html! {
         dl class="row" id="import-counts" {
-            dt class="col-sm-4" { "File" } dd class="col-sm-8" { (text(&report["filename"])) " (" (text(&report["format"])) ", SHA-256 " code { (text(&report["sha256"])) } ")" }
+            dt class="col-sm-4" { "File" } dd class="col-sm-8" { (text(&report["filename"])) " (" (format_label(&text(&report["format"]))) ")" }
             dt class="col-sm-4" { "Record letti" } dd class="col-sm-8" { (count("records")) }
             dt class="col-sm-4" { "Procedure importate" } dd class="col-sm-8" id="imported-count" { (count("imported")) }
             dt class="col-sm-4" { "Lotti (aggiudicati, con contratto)" } dd class="col-sm-8" { (count("lots")) " (" (count("awards")) ", " (count("contracts")) ")" }
@@ -304,29 +338,29 @@ fn report_view(report: &Value) -> Markup {
         @let imported = list("imported");
         @if !imported.is_empty() {
             h2 class="h4" { "Importate" }
-            table class="table table-sm" id="imported" {
+            div class="table-responsive" { table class="table table-sm" id="imported" {
                 thead { tr { th scope="col" { "Chiave" } th scope="col" { "Procedura" } th scope="col" { "Stato" } th scope="col" class="text-end" { "Lotti" } th scope="col" { "Ente" } th scope="col" { "Comune" } } }
                 tbody { @for r in &imported { tr {
                     td { (text(&r["key"])) }
                     td { (r["procedure_id"]) }
-                    td { (text(&r["state"])) }
+                    td { (state_label(&text(&r["state"]))) }
                     td class="text-end" { (r["lots"]) }
                     td { (text(&r["buyer_name"])) }
                     td { @if r["comune_code"].is_null() { em { "non è un Comune della Provincia" } } @else { (text(&r["comune_code"])) } }
                 } } }
-            }
+            } }
         }
         @let skipped = list("skipped");
         @if !skipped.is_empty() {
             h2 class="h4" { "Saltati" }
-            table class="table table-sm" id="skipped" {
+            div class="table-responsive" { table class="table table-sm" id="skipped" {
                 thead { tr { th scope="col" { "Chiave" } th scope="col" { "Riga" } th scope="col" { "Motivo" } } }
                 tbody { @for s in &skipped { tr {
                     td { (s["key"].as_str().unwrap_or("—")) }
                     td { (s["line"].as_u64().map(|l| l.to_string()).unwrap_or_default()) }
                     td { (text(&s["reason"])) }
                 } } }
-            }
+            } }
         }
         @let warnings = list("warnings");
         @if !warnings.is_empty() {
@@ -344,10 +378,10 @@ fn row_errors(errors: &[RowError], count: u64) -> Markup {
         div class="alert alert-danger" role="alert" {
             p class="mb-0" { "Il file ha " (count) " problemi: non è stato importato nulla. Correggete le righe indicate e riprovate." }
         }
-        table class="table table-sm" id="row-errors" {
+        div class="table-responsive" { table class="table table-sm" id="row-errors" {
             thead { tr { th scope="col" { "Riga" } th scope="col" { "Colonna" } th scope="col" { "Problema" } } }
             tbody { @for e in errors { tr { td { (e.line) } td { (e.field.clone().unwrap_or_default()) } td { (e.message) } } } }
-        }
+        } }
     }
 }
 
@@ -364,7 +398,7 @@ async fn submit_import(
         .files
         .into_iter()
         .find(|file| !file.data.is_empty())
-        .ok_or_else(|| AppError::invalid_field("file", "choose a file to import"))?;
+        .ok_or_else(|| AppError::invalid_field("file", "Scegli il file da importare."))?;
     let filename = crate::upload::clean_filename(&file.filename);
     let data = axum::body::Bytes::from(file.data);
     let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
@@ -445,7 +479,7 @@ async fn show_batch(
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/sua/import" { "Importa procedure" } } li class="breadcrumb-item active" aria-current="page" { "Importazione " (batch.id) } } }
         h1 { "Importazione " (batch.id) }
-        p { "Eseguita da " (batch.actor) " il " (db::rfc3339(batch.at)) "." }
+        p { "Eseguita da " (batch.actor) " il " (fmt::unix_time(batch.at)) "." }
         (report_view(&report))
     };
     Ok(layout::page(

@@ -289,7 +289,7 @@ pub fn request_values(view: &crate::sua::ops::ProcedureView) -> Values {
     set(
         "estimated_amount",
         crate::sua::Euro::parse(&view.estimated_amount)
-            .map(|e| e.to_italian().trim_start_matches("€ ").to_owned())
+            .map(crate::sua::Euro::to_italian_number)
             .unwrap_or_default(),
     );
     set("procedure_code", view.procedure_code.to_string());
@@ -310,7 +310,7 @@ pub fn request_values(view: &crate::sua::ops::ProcedureView) -> Values {
                         "{}; {}",
                         p.comune_code,
                         crate::sua::Euro::parse(&p.share)
-                            .map(|e| e.to_italian().trim_start_matches("€ ").to_owned())
+                            .map(crate::sua::Euro::to_italian_number)
                             .unwrap_or_default()
                     )
                 })

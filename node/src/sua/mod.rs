@@ -250,17 +250,14 @@ impl Euro {
         format!("{}.{:02}", self.0 / 100, self.0 % 100)
     }
 
-    /// The Italian form shown on pages (`€ 150.000,00`).
+    /// The Italian form shown on pages (`150.000,00 €`).
     pub fn to_italian(self) -> String {
-        let units = (self.0 / 100).to_string();
-        let mut grouped = String::new();
-        for (i, c) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i).is_multiple_of(3) {
-                grouped.push('.');
-            }
-            grouped.push(c);
-        }
-        format!("€ {grouped},{:02}", self.0 % 100)
+        pico_service::format::euro_cents(self.0)
+    }
+
+    /// The Italian number without the currency (`150.000,00`), as forms show it back.
+    pub fn to_italian_number(self) -> String {
+        self.to_italian().trim_end_matches("\u{a0}€").to_owned()
     }
 }
 
@@ -861,7 +858,7 @@ mod tests {
             assert!(Euro::parse(text).is_err(), "{text}");
         }
         assert_eq!(Euro(15_000_050).to_decimal(), "150000.50");
-        assert_eq!(Euro(123_456_789).to_italian(), "€ 1.234.567,89");
+        assert_eq!(Euro(123_456_789).to_italian(), "1.234.567,89\u{a0}€");
     }
 
     #[test]

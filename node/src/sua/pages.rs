@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::page::{PageParams, encode_cursor};
@@ -114,29 +115,53 @@ fn state_badge(state: SuaState) -> Markup {
     html! { span class=(format!("badge {class}")) data-state=(state.as_str()) { (state.label()) } }
 }
 
-/// `150000.00` as `€ 150.000,00`.
+/// `150000.00` as `150.000,00 €`.
 fn money(decimal: &str) -> String {
     Euro::parse(decimal).map_or_else(|_| decimal.to_owned(), Euro::to_italian)
 }
 
-/// `12.345` as `12,345 %`.
+/// `12.345` as `12,35%` (at most two decimals on pages; exports keep three).
 fn percent(decimal: &str) -> String {
     Ribasso::parse(decimal).map_or_else(
         |_| decimal.to_owned(),
-        |r| format!("{} %", r.to_decimal().replace('.', ",")),
+        #[expect(clippy::cast_precision_loss, reason = "thousandths of a percent")]
+        |r| fmt::percent(r.0 as f64 / 1000.0),
     )
 }
 
-/// An RFC 3339 instant as `31/03/2026 09:05 (UTC)`.
+/// An RFC 3339 instant as Italian time: `31/03/2026 10:05`.
 fn when(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{} {time} UTC", day::italian(date)),
-        _ => rfc3339.to_owned(),
-    }
+    fmt::rfc3339(rfc3339)
 }
 
 fn optional_day(value: Option<&String>) -> String {
     value.map_or_else(|| "—".to_owned(), |d| day::italian(d))
+}
+
+/// Whether the award is dated before the request (a back-dated or imported history): the
+/// duration is then left out of the reports, as the hub does.
+fn awarded_before_request(p: &ProcedureView) -> bool {
+    let requested = fmt::rfc3339_day(&p.requested_at);
+    match (p.awarded_on.as_deref(), requested) {
+        (Some(awarded), Some(requested)) => awarded < requested.as_str(),
+        _ => false,
+    }
+}
+
+/// The confirmation shown after an action form of the procedure page succeeded.
+fn done_message(form: &str) -> String {
+    if let Some(state) = form.strip_prefix("move-").and_then(SuaState::parse) {
+        return format!("Procedura passata allo stato «{}».", state.label());
+    }
+    match form {
+        "tender" => "Dati di gara salvati.".to_owned(),
+        "participants" => "Quote dei Comuni salvate.".to_owned(),
+        "new-lot" => "Lotto aggiunto.".to_owned(),
+        "attach" => "Allegati aggiunti.".to_owned(),
+        form if form.starts_with("award") => "Aggiudicazione registrata.".to_owned(),
+        form if form.starts_with("lot") => "Lotto aggiornato.".to_owned(),
+        _ => "Operazione eseguita.".to_owned(),
+    }
 }
 
 fn is_comune(identity: &Identity) -> bool {
@@ -462,7 +487,10 @@ async fn submit_new_request(
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
     match requests::submit_request(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(Redirect::to(&format!("/sua/procedure/{}", view.id)).into_response()),
+        Ok(view) => Ok(layout::redirect_with_flash(
+            &format!("/sua/procedure/{}", view.id),
+            "Richiesta inviata alla Stazione Unica Appaltante.",
+        )),
         Err(error) if returns_to_form(&error) => {
             let form = form_with_error(values, &error);
             let markup = new_request_page(&state, &identity, &form).await?;
@@ -516,7 +544,10 @@ async fn submit_new_initiative(
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
     match requests::create_initiative(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(Redirect::to(&format!("/sua/procedure/{}", view.id)).into_response()),
+        Ok(view) => Ok(layout::redirect_with_flash(
+            &format!("/sua/procedure/{}", view.id),
+            "Iniziativa aggregata creata.",
+        )),
         Err(error) if returns_to_form(&error) => {
             let form = form_with_error(values, &error);
             Ok(with_status(
@@ -583,7 +614,10 @@ async fn submit_edit_request(
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
     match requests::update_request(&state, &identity, id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sua/procedure/{id}")).into_response()),
+        Ok(_) => Ok(layout::redirect_with_flash(
+            &format!("/sua/procedure/{id}"),
+            "Dati della richiesta salvati.",
+        )),
         Err(error) if returns_to_form(&error) => {
             let detail = workflow::procedure_detail(&state, &identity, id).await?;
             let form = form_with_error(values, &error);
@@ -910,7 +944,13 @@ async fn procedure_page(
                 dt class="col-sm-4" { "Criterio di aggiudicazione" } dd class="col-sm-8" { (p.award_criterion.label()) }
                 dt class="col-sm-4" { "CUP" } dd class="col-sm-8" { (p.cup.clone().unwrap_or_else(|| "—".into())) }
                 dt class="col-sm-4" { "Finanziamento" } dd class="col-sm-8" { (if p.funding_source.is_empty() { "—" } else { &p.funding_source }) @if p.pnrr { " " span class="badge bg-primary" { "PNRR" } } }
-                dt class="col-sm-4" { "RUP" } dd class="col-sm-8" { (p.rup_name) " (" a href=(format!("mailto:{}", p.rup_email)) { (p.rup_email) } ")" }
+                dt class="col-sm-4" { "RUP" } dd class="col-sm-8" {
+                    @if p.rup_name.trim().is_empty() && p.rup_email.trim().is_empty() { "Non indicato" }
+                    @else {
+                        (p.rup_name)
+                        @if !p.rup_email.trim().is_empty() { " (" a href=(format!("mailto:{}", p.rup_email.trim())) { (p.rup_email) } ")" }
+                    }
+                }
                 dt class="col-sm-4" { "Aggiudicazione desiderata entro" } dd class="col-sm-8" { (optional_day(p.desired_by.as_ref())) }
                 dt class="col-sm-4" { "Richiesta il" } dd class="col-sm-8" { time datetime=(p.requested_at) { (when(&p.requested_at)) } }
             }
@@ -948,7 +988,12 @@ async fn procedure_page(
                 dt class="col-sm-4" { "Presa in carico" } dd class="col-sm-8" { (p.accepted_at.as_deref().map_or_else(|| "—".to_owned(), when)) }
                 dt class="col-sm-4" { "Pubblicazione" } dd class="col-sm-8" { (optional_day(p.published_on.as_ref())) }
                 dt class="col-sm-4" { "Scadenza offerte" } dd class="col-sm-8" { (optional_day(p.deadline_on.as_ref())) }
-                dt class="col-sm-4" { "Aggiudicazione" } dd class="col-sm-8" id="awarded-on" { (optional_day(p.awarded_on.as_ref())) }
+                dt class="col-sm-4" { "Aggiudicazione" } dd class="col-sm-8" id="awarded-on" {
+                    (optional_day(p.awarded_on.as_ref()))
+                    @if awarded_before_request(p) {
+                        br; span class="text-danger" id="awarded-before-request" { "La data di aggiudicazione precede la richiesta: verificatela. La durata della procedura non è calcolata nei report." }
+                    }
+                }
                 dt class="col-sm-4" { "Stipula del contratto" } dd class="col-sm-8" { (optional_day(p.contract_signed_on.as_ref())) }
                 dt class="col-sm-4" { "Conclusione" } dd class="col-sm-8" { (optional_day(p.completed_on.as_ref())) }
             }
@@ -983,7 +1028,7 @@ async fn procedure_page(
             @else {
                 ul id="attachments-list" {
                     @for a in &detail.attachments {
-                        li { a href=(format!("/sua/procedure/{}/allegati/{}", p.id, a.id)) { (a.filename) } " (" (a.size) " byte, " (a.uploaded_by) ", " (when(&a.created_at)) ")" }
+                        li { a href=(format!("/sua/procedure/{}/allegati/{}", p.id, a.id)) { (a.filename) } " (" (fmt::integer(a.size)) " byte, " (a.uploaded_by) ", " (when(&a.created_at)) ")" }
                     }
                 }
             }
@@ -1028,7 +1073,10 @@ async fn after_action(
     anchor: &str,
 ) -> Result<Response, AppError> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/sua/procedure/{id}{anchor}")).into_response()),
+        Ok(()) => Ok(layout::redirect_with_flash(
+            &format!("/sua/procedure/{id}{anchor}"),
+            &done_message(form),
+        )),
         Err(error) if returns_to_form(&error) => {
             let problem = error.to_problem();
             let errors = field_messages(&error);
@@ -1530,7 +1578,10 @@ async fn submit_convention(
         notes: Some(get("notes")),
     };
     match conventions::create_convention(&state, &identity, &input).await {
-        Ok(_) => Ok(Redirect::to("/sua/convenzioni").into_response()),
+        Ok(_) => Ok(layout::redirect_with_flash(
+            "/sua/convenzioni",
+            "Convenzione registrata.",
+        )),
         Err(error) if returns_to_form(&error) => {
             let form = FormState {
                 errors: field_messages(&error),
@@ -1553,5 +1604,115 @@ async fn submit_revoke_convention(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     conventions::revoke_convention(&state, &identity, id).await?;
-    Ok(Redirect::to("/sua/convenzioni").into_response())
+    Ok(layout::redirect_with_flash(
+        "/sua/convenzioni",
+        "Convenzione revocata.",
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Dashboard
+
+/// The SUA on the dashboard: what waits (requests to examine for the SUA, requests sent back
+/// for a Comune), the procedures under way and awarded, the next bid deadlines and the
+/// procedures by state. `None` for roles that do not see SUA procedures.
+pub async fn dashboard_cards(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Option<Markup>, AppError> {
+    if policy::sua_scope(identity).is_err() {
+        return Ok(None);
+    }
+    let rows =
+        workflow::list_procedures(state, identity, &ProcedureQuery::default(), 200, None).await?;
+    let count = |keep: &dyn Fn(SuaState) -> bool| {
+        i64::try_from(rows.iter().filter(|p| keep(p.state)).count()).unwrap_or(i64::MAX)
+    };
+    let comune = is_comune(identity);
+    let waiting = if comune {
+        (
+            "Restituite al Comune",
+            count(&|s| s == SuaState::Returned),
+            "/sua?state=returned",
+        )
+    } else {
+        (
+            "Richieste da esaminare",
+            count(&|s| s == SuaState::Submitted),
+            "/sua?state=submitted",
+        )
+    };
+    let today = Day::today().iso();
+    let mut deadlines: Vec<&ProcedureView> = rows
+        .iter()
+        .filter(|p| p.state == SuaState::Published)
+        .filter(|p| {
+            p.deadline_on
+                .as_deref()
+                .is_some_and(|d| d >= today.as_str())
+        })
+        .collect();
+    deadlines.sort_by(|a, b| a.deadline_on.cmp(&b.deadline_on));
+    let by_state: Vec<(String, i64)> = SuaState::ALL
+        .iter()
+        .map(|s| (s.label().to_owned(), count(&|state| state == *s)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let under_way = count(&|s| {
+        matches!(
+            s,
+            SuaState::Received
+                | SuaState::InPreparation
+                | SuaState::Published
+                | SuaState::BidsClosed
+                | SuaState::Evaluation
+        )
+    });
+    let awarded = count(&|s| {
+        matches!(
+            s,
+            SuaState::Awarded | SuaState::ContractSigned | SuaState::Completed
+        )
+    });
+    Ok(Some(html! {
+        section aria-labelledby="dashboard-sua" class="mb-5" {
+            h2 id="dashboard-sua" { "Stazione Unica Appaltante" }
+            div class="row" {
+                (layout::figure(waiting.0, waiting.1, waiting.2))
+                (layout::figure("In valutazione", count(&|s| s == SuaState::Evaluation), "/sua?state=evaluation"))
+                (layout::figure("Procedure in corso", under_way, "/sua"))
+                (layout::figure("Aggiudicate", awarded, "/sua?state=awarded"))
+            }
+            div class="row" {
+                div class="col-12 col-lg-6" {
+                    h3 class="h5" { "Prossime scadenze delle offerte" }
+                    @if deadlines.is_empty() {
+                        p { "Nessuna gara con offerte aperte." }
+                    } @else {
+                        ul class="list-unstyled" id="sua-deadlines" {
+                            @for p in deadlines.iter().take(5) {
+                                li class="mb-2" {
+                                    a href=(format!("/sua/procedure/{}", p.id)) { (p.object) }
+                                    br;
+                                    small { "Offerte entro il " (optional_day(p.deadline_on.as_ref())) }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="col-12 col-lg-6" {
+                    @if by_state.is_empty() {
+                        p { "Nessuna procedura." }
+                    } @else {
+                        (layout::bar_chart("sua-chart", "Procedure per stato", &by_state))
+                    }
+                }
+            }
+            p {
+                a href="/sua" { "Tutte le procedure" } " · " a href="/sua/report" { "Report" }
+                @if comune { " · " a href="/sua/richieste/nuova" { "Nuova richiesta alla SUA" } }
+                @if is_sua_staff(identity) { " · " a href="/sua/convenzioni" { "Convenzioni" } " · " a href="/sua/import" { "Importa procedure" } }
+            }
+        }
+    }))
 }

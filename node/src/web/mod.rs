@@ -45,11 +45,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::sua::pages::router())
         .merge(crate::sua::data_pages::router())
         .merge(account::router())
+        .route("/stato", get(show_status))
+        .route("/api", get(show_api))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             password::gate_pages,
         ))
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
+        .layer(middleware::from_fn(layout::flash_layer))
 }
 
 /// An url-encoded form of a page. Unlike axum's `Form`, whose rejection is a plain-text 422,
@@ -134,7 +137,14 @@ async fn render_problem_pages(
         .path_and_query()
         .map_or("/", |path| path.as_str())
         .to_owned();
-    let response = next.run(request).await;
+    // The identity, once: the handler finds it in the extensions, and an error page keeps
+    // the navigation and the signed-in user of the page it replaces.
+    let (mut parts, body) = request.into_parts();
+    let identity = Identity::from_request_parts(&mut parts, &state).await.ok();
+    if let Some(identity) = &identity {
+        parts.extensions.insert(identity.clone());
+    }
+    let response = next.run(Request::from_parts(parts, body)).await;
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -149,16 +159,29 @@ async fn render_problem_pages(
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
         .await
         .unwrap_or_default();
-    let detail = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|value| {
-            value
-                .get("detail")
-                .and_then(|d| d.as_str())
-                .map(str::to_owned)
+    // A person reads the field messages (the detail prefixes them with the field's name,
+    // for API clients), or else the detail.
+    let problem = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+    let field_messages: Vec<&str> = problem
+        .get("errors")
+        .and_then(serde_json::Value::as_object)
+        .map(|errors| {
+            errors
+                .values()
+                .filter_map(serde_json::Value::as_str)
+                .collect()
         })
-        .unwrap_or_else(|| "Si è verificato un errore.".to_owned());
-    layout::error_page(&state.chrome(None, ""), status, &detail)
+        .unwrap_or_default();
+    let detail = if field_messages.is_empty() {
+        problem
+            .get("detail")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("Si è verificato un errore.")
+            .to_owned()
+    } else {
+        field_messages.join(" ")
+    };
+    layout::error_page(&state.chrome(identity.as_ref(), ""), status, &detail)
 }
 
 async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
@@ -166,21 +189,29 @@ async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<
         .db
         .call(|conn| db::comuni::list(conn, None, 1000).map_err(AppError::from))
         .await?;
+    let signed_in = identity.user.is_some();
     let body = html! {
         h1 { (state.province.name) }
         p class="lead" { "Il nodo Pi.Co. della " (state.province.name) " offre ai suoi " (comuni.len()) " Comuni i servizi associati della Provincia." }
+        @if signed_in {
+            p { a class="btn btn-primary" href="/dashboard" { "Vai al tuo cruscotto" } }
+        } @else {
+            p { "Il personale della Provincia e dei Comuni " a href="/login" { "accede con le proprie credenziali" } "; le buone pratiche pubblicate sono aperte a tutti." }
+        }
         section aria-labelledby="servizi" class="my-4" {
             h2 id="servizi" { "Servizi" }
             div class="row" {
-                @for (title, text) in [
-                    ("Help Desk", "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti."),
-                    ("Stazione Unica Appaltante", "Gare delegate dai Comuni alla Provincia."),
-                    ("Politiche europee", "Bandi e progetti di finanziamento europeo."),
-                    ("Formazione", "Corsi e iscrizioni per il personale dei Comuni."),
+                @for (title, text, href) in [
+                    ("Help Desk", "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti.", "/helpdesk"),
+                    ("Stazione Unica Appaltante", "Gare delegate dai Comuni alla Provincia.", "/sua"),
+                    ("Buone pratiche", "Esperienze e documenti che la Provincia condivide con i Comuni e con le altre Province.", "/buone-pratiche"),
+                    ("Politiche europee", "Bandi e progetti di finanziamento europeo (prossimamente).", ""),
                 ] {
                     div class="col-12 col-md-6 col-lg-3 mb-3" {
                         div class="card card-bg h-100" { div class="card-body" {
-                            h3 class="card-title h5" { (title) }
+                            h3 class="card-title h5" {
+                                @if href.is_empty() { (title) } @else { a href=(href) { (title) } }
+                            }
                             p class="card-text" { (text) }
                         } }
                     }
@@ -189,12 +220,17 @@ async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<
         }
         section aria-labelledby="comuni" {
             h2 id="comuni" { "Comuni" }
-            table class="table table-sm" {
-                caption { "Comuni della " (state.province.name) " (Fonte: Istat)" }
-                thead { tr { th scope="col" { "Codice ISTAT" } th scope="col" { "Comune" } th scope="col" { "Codice catastale" } } }
-                tbody {
-                    @for comune in &comuni {
-                        tr { td { (comune.code) } td { (comune.name) } td { (comune.cadastral_code) } }
+            details {
+                summary { "Elenco dei " (comuni.len()) " Comuni della Provincia" }
+                div class="table-responsive" {
+                    table class="table table-sm" {
+                        caption { "Comuni della " (state.province.name) " (fonte: Istat)" }
+                        thead { tr { th scope="col" { "Codice ISTAT" } th scope="col" { "Comune" } th scope="col" { "Codice catastale" } } }
+                        tbody {
+                            @for comune in &comuni {
+                                tr { td { (comune.code) } td { (comune.name) } td { (comune.cadastral_code) } }
+                            }
+                        }
                     }
                 }
             }
@@ -382,6 +418,8 @@ async fn submit_login(
     }
 }
 
+use axum::extract::FromRequestParts as _;
+
 #[derive(Debug, Deserialize)]
 struct CsrfForm {
     csrf: String,
@@ -430,50 +468,14 @@ async fn show_dashboard(
 ) -> Result<Markup, AppError> {
     crate::auth::policy::authorize(&identity, crate::auth::policy::Action::ViewDashboard)?;
     let user = identity.require_user()?;
-    let (role_text, links): (String, Vec<(&str, &str)>) = match &user.role {
-        Role::Admin => (
-            "Amministratore della Provincia".into(),
-            vec![
-                ("Help Desk: tutte le richieste", "/helpdesk"),
-                ("Richieste in ritardo", "/helpdesk?overdue=true"),
-                (
-                    "SUA: richieste dei Comuni da esaminare",
-                    "/sua?state=submitted",
-                ),
-                ("SUA: tutte le procedure", "/sua"),
-                ("SUA: convenzioni", "/sua/convenzioni"),
-                ("SUA: report per Comune e anno", "/sua/report"),
-                ("SUA: importa procedure (OCDS ANAC, CSV)", "/sua/import"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Sua => (
-            "Operatore della Stazione Unica Appaltante".into(),
-            vec![
-                ("Richieste dei Comuni da esaminare", "/sua?state=submitted"),
-                ("Procedure in valutazione", "/sua?state=evaluation"),
-                ("Tutte le procedure", "/sua"),
-                ("Nuova iniziativa aggregata", "/sua/iniziative/nuova"),
-                ("Convenzioni", "/sua/convenzioni"),
-                ("Report per Comune e anno", "/sua/report"),
-                ("Importa procedure (OCDS ANAC, CSV)", "/sua/import"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Helpdesk => (
-            "Operatore Help Desk".into(),
-            vec![
-                ("Richieste nuove", "/helpdesk?status=new"),
-                ("Richieste in ritardo", "/helpdesk?overdue=true"),
-                ("Tutte le richieste", "/helpdesk"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Community => (
-            "Operatore Community".into(),
-            vec![
-                ("Buone pratiche", "/buone-pratiche"),
-                ("Nuova buona pratica", "/buone-pratiche/nuova"),
-            ],
-        ),
-        Role::Operator(module) => (format!("Operatore del modulo {}", module.as_str()), vec![]),
+    let role_text = match &user.role {
+        Role::Admin => "amministratore della Provincia".to_owned(),
+        Role::Operator(module) => match *module {
+            crate::auth::Module::Sua => "operatore della Stazione Unica Appaltante".to_owned(),
+            crate::auth::Module::Helpdesk => "operatore dell'Help Desk".to_owned(),
+            crate::auth::Module::Community => "operatore della Community".to_owned(),
+            _ => "operatore della Provincia".to_owned(),
+        },
         Role::Comune(code) => {
             let code_text = code.as_str().to_owned();
             let name = state
@@ -481,29 +483,25 @@ async fn show_dashboard(
                 .call(move |conn| db::comuni::name_of(conn, &code_text).map_err(AppError::from))
                 .await?
                 .unwrap_or_default();
-            (
-                format!("Comune di {name}"),
-                vec![
-                    ("Le richieste del Comune", "/helpdesk"),
-                    ("Apri una richiesta", "/helpdesk/new"),
-                    ("Le procedure della SUA per il Comune", "/sua"),
-                    ("Nuova richiesta alla SUA", "/sua/richieste/nuova"),
-                    ("Convenzioni con la SUA", "/sua/convenzioni"),
-                    ("Report SUA del Comune", "/sua/report"),
-                ],
-            )
+            format!("Comune di {name}")
         }
     };
+    // Each module says what it has for this person; the dashboard only lays them out.
+    let sections: Vec<Markup> = [
+        helpdesk::pages::dashboard_cards(&state, &identity).await?,
+        crate::sua::pages::dashboard_cards(&state, &identity).await?,
+        crate::community::pages::dashboard_cards(&state, &identity).await?,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let body = html! {
         h1 { "Cruscotto" }
-        p { "Benvenuto, " strong { (user.display_name) } " — " (role_text) "." }
-        @if links.is_empty() {
-            p { "I servizi di questo modulo saranno disponibili nelle prossime versioni." }
-        } @else {
-            ul class="link-list" {
-                @for (label, href) in links { li { a class="list-item" href=(href) { (label) } } }
-            }
+        p { "Benvenuto, " strong { (user.display_name) } " (" (role_text) ")." }
+        @if sections.is_empty() {
+            p { "I servizi del tuo modulo saranno disponibili nelle prossime versioni." }
         }
+        @for section in &sections { (section) }
     };
     Ok(layout::page(
         &state.chrome(Some(&identity), "/dashboard"),
@@ -513,7 +511,11 @@ async fn show_dashboard(
 }
 
 /// Unknown paths: a page for browsers, a problem for API clients.
-pub async fn fallback(State(state): State<AppState>, request: Request) -> Response {
+pub async fn fallback(
+    State(state): State<AppState>,
+    identity: Result<Identity, AppError>,
+    request: Request,
+) -> Response {
     let wants_html = request
         .headers()
         .get(header::ACCEPT)
@@ -521,13 +523,32 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html && !request.uri().path().starts_with("/v1/") {
         layout::error_page(
-            &state.chrome(None, ""),
+            &state.chrome(identity.ok().as_ref(), ""),
             StatusCode::NOT_FOUND,
             "La pagina richiesta non esiste.",
         )
     } else {
         AppError::NotFound.into_response()
     }
+}
+
+/// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
+async fn show_status(State(state): State<AppState>, identity: Identity) -> Response {
+    let ready = state.db.is_ready().await;
+    layout::status_page(
+        &state.chrome(Some(&identity), "/stato"),
+        ready,
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// `GET /api`: what the node's API offers and where its OpenAPI document is.
+async fn show_api(State(state): State<AppState>, identity: Identity) -> Markup {
+    layout::api_page(
+        &state.chrome(Some(&identity), "/api"),
+        "/v1/openapi.json",
+        "Il nodo offre ai Comuni e ai sistemi della Provincia un'API REST per l'Help Desk, la Stazione Unica Appaltante, i dati, le buone pratiche e le reti tematiche.",
+    )
 }
 
 /// A file to be saved (attachments): see [`pico_service::download`].

@@ -1,25 +1,12 @@
 //! Browser test in headless Chromium through chromedriver (WebDriver): a Comune user opens a
-//! Help Desk request, an operator answers, the Comune user sees the answer. Skipped (with a
-//! message) when chromium/chromedriver are not installed; `cargo xtask test` installs them.
+//! Help Desk request, an operator answers, the Comune user sees the answer. Chromium and
+//! chromedriver missing fail the test; `cargo xtask test` installs them.
 
-use std::process::Stdio;
-
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use pico_node::auth::{Module, Role};
 use pico_protocol::ComuneCode;
 
-use crate::helpers::{TestApp, add_user, password_of};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct Driver(tokio::process::Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
-    }
-}
+use crate::helpers::{Browser, TestApp, add_user, password_of};
 
 async fn login(client: &fantoccini::Client, base: &str, username: &str) {
     client.goto(&format!("{base}/login")).await.unwrap();
@@ -69,63 +56,10 @@ async fn logout(client: &fantoccini::Client) {
         .unwrap();
 }
 
-/// A headless Chromium session, or `None` (with a message) when it is not installed.
-async fn browser() -> Option<(Driver, fantoccini::Client, tempfile::TempDir)> {
-    if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
-        eprintln!("skipping: {CHROMEDRIVER} or {CHROMIUM} not installed");
-        return None;
-    }
-    // A free port for chromedriver: bind, read, release (chromedriver cannot take a socket).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = tokio::process::Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let driver = Driver(child);
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
-                     format!("--user-data-dir={}", profile.path().display())]
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    // chromedriver needs a moment to listen: retry the session, bounded, instead of sleeping.
-    let mut client = None;
-    for _ in 0..100 {
-        match ClientBuilder::new(connector.clone())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::task::yield_now().await,
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let client = client.expect("chromedriver did not start");
-    Some((driver, client, profile))
-}
-
 #[tokio::test]
 async fn comune_user_and_operator_converse_in_the_browser() {
-    let Some((_driver, client, _profile)) = browser().await else {
-        return;
-    };
+    let browser = Browser::start().await;
+    let client = browser.client.clone();
     let app = TestApp::spawn("026").await;
     add_user(
         &app.config,
@@ -242,9 +176,8 @@ async fn wait_path(client: &fantoccini::Client, done: impl Fn(&str) -> bool) -> 
 
 #[tokio::test]
 async fn a_community_operator_writes_and_publishes_a_practice_with_the_forms() {
-    let Some((_driver, client, _profile)) = browser().await else {
-        return;
-    };
+    let browser = Browser::start().await;
+    let client = browser.client.clone();
     let mut hub = crate::federation::Hub::init();
     hub.start().await;
     let (dir, mut config) = crate::helpers::init_dir("026");

@@ -8,6 +8,7 @@ mod attachments;
 mod authz;
 mod backup;
 mod browser;
+mod crawl;
 mod federation;
 mod helpers;
 mod init;

@@ -127,7 +127,7 @@ async fn each_participating_comune_sees_its_share_and_the_others_do_not_see_it()
         problem["errors"]["participants"]
             .as_str()
             .unwrap()
-            .contains("€ 190.000,00"),
+            .contains("190.000,00\u{a0}€"),
         "{problem}"
     );
     sua.convention(ARCADE, "goods_services").await;
@@ -194,7 +194,7 @@ async fn shares_and_comuni_are_checked() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let message = problem["errors"]["participants"].as_str().unwrap();
     assert!(
-        message.contains("€ 199.999,99") && message.contains("€ 200.000,00"),
+        message.contains("199.999,99\u{a0}€") && message.contains("200.000,00\u{a0}€"),
         "{message}"
     );
     // One Comune is not an aggregation.

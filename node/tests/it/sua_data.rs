@@ -1166,8 +1166,8 @@ async fn reports_give_the_known_figures_to_whom_may_see_them() {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("id=\"report\""));
-    assert!(html.contains("€ 210.000,00"), "Italian amounts");
-    assert!(html.contains("16,667 %"));
+    assert!(html.contains("210.000,00\u{a0}€"), "Italian amounts");
+    assert!(html.contains("16,67%"), "at most two decimals");
     assert!(!html.contains("Adrara"), "a Comune sees only its own lines");
     app.stop().await;
 }
@@ -1433,4 +1433,38 @@ async fn problems_across_the_reading_threads_handovers_come_in_file_order() {
     assert_eq!(report["counts"]["lots"], 1000);
     assert_eq!(count(&app.config, "SELECT count(*) FROM sua_lots"), 1000);
     app.stop().await;
+}
+
+/// A procedure awarded (2025-03-01) before it was requested (today): the report leaves its
+/// duration out, as the hub does with `duration_days`, instead of a negative mean; the
+/// procedure page says why.
+#[tokio::test]
+async fn an_award_before_the_request_gives_no_negative_duration() {
+    let sua = crate::sua_helpers::Sua::spawn().await;
+    let id = sua.procedure_in(pico_node::sua::State::Awarded).await;
+    let report: Value = sua
+        .app
+        .get("/v1/sua/reports", Some(&sua.sua))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["lines"][0]["procedures"], 1, "{report:#}");
+    assert_eq!(
+        report["totals"]["average_days_to_award"],
+        Value::Null,
+        "{report:#}"
+    );
+    let session = login(&sua.app, "operatore.sua").await;
+    let page = session
+        .client
+        .get(sua.app.url(&format!("/sua/procedure/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("precede la richiesta"), "{page}");
+    sua.app.stop().await;
 }

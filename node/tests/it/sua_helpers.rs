@@ -44,7 +44,11 @@ pub struct Sua {
 impl Sua {
     /// A node with the users and a convenzione covering everything for Treviso and Altivole.
     pub async fn spawn() -> Sua {
-        let app = TestApp::spawn("026").await;
+        Sua::on(TestApp::spawn("026").await).await
+    }
+
+    /// The same users and convenzioni on a node already started (e.g. with a hub).
+    pub async fn on(app: TestApp) -> Sua {
         let cfg = &app.config;
         let comune = |code: &str| Role::Comune(ComuneCode::parse(code).unwrap());
         let sua = Sua {

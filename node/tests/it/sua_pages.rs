@@ -151,7 +151,7 @@ async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() 
     let (status, html) = page(&comune, &sua, &location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Richiesta inviata"));
-    assert!(html.contains("€ 150.000,00"));
+    assert!(html.contains("150.000,00\u{a0}€"));
     assert!(html.contains("progetto.pdf"));
     assert!(
         html.contains("id=\"move-withdrawn\""),
@@ -257,7 +257,7 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = page(&comune, &sua, &path).await;
-    assert!(html.contains("€ 175.000,00"));
+    assert!(html.contains("175.000,00\u{a0}€"));
     assert!(!html.contains("id=\"return-reason\""));
     // The timeline tells the story.
     let timeline = html

@@ -1,0 +1,409 @@
+//! Every page a person can reach, checked in headless Chromium: a node seeded with content for
+//! every module (Help Desk requests with comments and attachments, SUA convenzioni and
+//! procedures in many states with lots, awards and an import, a dataset, a best practice, a
+//! network thread) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
+//! operator, Comune user) through the links of its pages (same-origin GETs only), and every
+//! page, at desktop width and at 390 px, must have no axe-core WCAG 2.x A/AA violation, no
+//! horizontal overflow of the document, no ISO/UTC timestamp and no English word of the
+//! forbidden list in its visible text. All findings are collected and reported together.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use fantoccini::Client;
+use pico_node::auth::Role;
+use pico_node::sua::State;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::federation::Hub;
+use crate::helpers::{Browser, TestApp, add_user, init_dir};
+use crate::sua_helpers::{Sua, TREVISO};
+
+/// Pages visited per role at most (a bound, so a link explosion fails instead of hanging).
+const MAX_PAGES: usize = 120;
+/// URLs visited per shape of URL (digits replaced), e.g. three `/sua/procedure/{n}`.
+const PER_SHAPE: usize = 3;
+const DESKTOP: (u32, u32) = (1280, 1000);
+const PHONE: (u32, u32) = (390, 844);
+
+/// Words that must never show on a page (English, internal codes, protocol jargon).
+const FORBIDDEN_WORDS: &[&str] = &[
+    "Not Found",
+    "Forbidden",
+    "Unauthorized",
+    "Bad Request",
+    "Conflict",
+    "Unprocessable",
+    "Your",
+    "role",
+    "imported",
+    "import_csv",
+    "import_ocds",
+    "contract_signed",
+    "in_preparation",
+    "bids_closed",
+    "submitted",
+    "received",
+    "awarded",
+    "cancelled",
+    "withdrawn",
+    "lowest_price",
+    "best_value",
+    "services",
+    "supplies",
+    "works",
+    "technical",
+    "batch",
+    "seq",
+    "checkpoint",
+    "key id",
+    "null",
+    "true",
+    "false",
+    "None",
+    "Some",
+    "node/",
+    "protocol/",
+];
+
+/// The JavaScript that returns what a page shows that it must not: ISO/UTC times and
+/// forbidden words in the visible text, and the document's overflow of the viewport.
+const PAGE_CHECKS: &str = r#"
+const words = arguments[0];
+const text = document.body ? document.body.innerText : '';
+const found = [];
+const timestamp = /\d{4}-\d{2}-\d{2}T\d{2}|\b\d{4}-\d{2}-\d{2}\b|\bUTC\b|\+00:00|\bGMT\b/g;
+for (const m of text.matchAll(timestamp)) {
+    found.push('timestamp "' + text.slice(Math.max(0, m.index - 30), m.index + 30).replace(/\s+/g, ' ') + '"');
+}
+for (const word of words) {
+    const escaped = word.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');
+    const re = new RegExp('(^|[^\\p{L}_/])' + escaped + '($|[^\\p{L}_])', 'u');
+    const m = re.exec(text);
+    if (m) {
+        found.push('English or internal word "' + word + '" in "' + text.slice(Math.max(0, m.index - 30), m.index + 40).replace(/\s+/g, ' ') + '"');
+    }
+}
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) {
+    const wide = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (r.right > root.clientWidth + 1 && !el.closest('.table-responsive') && getComputedStyle(el).position !== 'fixed') {
+            wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' (' + Math.round(r.right) + 'px)');
+            if (wide.length >= 4) break;
+        }
+    }
+    found.push('page ' + root.scrollWidth + 'px wide in a ' + root.clientWidth + 'px viewport: ' + wide.join(', '));
+}
+return found;
+"#;
+
+/// Runs axe-core on the page (WCAG 2.0/2.1 A and AA) and returns one line per violation.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+  .then(result => done(result.violations.map(v => v.id + ' (' + v.help + '): ' +
+      v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join(' | '))))
+  .catch(error => done(['axe-core failed: ' + error]));
+"#;
+
+/// The path of axe-core's `axe.min.js`: `PICO_AXE_CORE`, or where `cargo xtask test` puts
+/// it. A missing file fails the test: a check that is skipped cannot fail.
+fn axe_source() -> String {
+    let path = std::env::var("PICO_AXE_CORE").map_or_else(
+        |_| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/npm/node_modules/axe-core/axe.min.js")
+        },
+        std::path::PathBuf::from,
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|err| {
+        panic!(
+            "axe-core is missing at {} ({err}): run `cargo xtask test`, or \
+             `npm install --prefix target/npm axe-core@{}`",
+            path.display(),
+            crate::helpers::AXE_CORE_VERSION
+        )
+    })
+}
+
+/// Links of the current page worth following: same origin, GET, pages (not files or API).
+async fn page_links(client: &Client, base: &str) -> Vec<String> {
+    let hrefs = client
+        .execute(
+            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    hrefs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|href| href.strip_prefix(base))
+        .map(|path| path.split('#').next().unwrap_or_default().to_owned())
+        .filter(|path| path.starts_with('/') && is_page(path))
+        .collect()
+}
+
+/// Whether a path is a page rather than a download, an API resource or an asset.
+fn is_page(path: &str) -> bool {
+    let bare = path.split('?').next().unwrap_or_default();
+    !(bare.starts_with("/v1/")
+        || bare.starts_with("/static/")
+        || bare == "/logout"
+        || bare == "/metrics"
+        || bare == "/healthz"
+        || bare == "/readyz"
+        || bare.ends_with(".csv")
+        || bare.ends_with(".json")
+        || bare.contains("/allegati/")
+        || bare.contains("/attachments/")
+        || bare.contains("/documenti/")
+        || path.contains("format=csv"))
+}
+
+/// The shape of a URL: its digits replaced, so `/sua/procedure/7` and `/sua/procedure/9`
+/// count as one kind of page.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_digits = false;
+    for c in path.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
+/// Opens `path` and returns what is wrong with it at the current width.
+async fn check_page(client: &Client, base: &str, path: &str, axe: &str) -> Vec<String> {
+    client.goto(&format!("{base}{path}")).await.unwrap();
+    let is_html = client
+        .execute("return document.contentType;", vec![])
+        .await
+        .unwrap();
+    if is_html.as_str() != Some("text/html") {
+        return vec![format!("not a page ({is_html})")];
+    }
+    let words = json!(FORBIDDEN_WORDS);
+    let mut problems: Vec<String> =
+        serde_json::from_value(client.execute(PAGE_CHECKS, vec![words]).await.unwrap()).unwrap();
+    client.execute(axe, vec![]).await.unwrap();
+    let violations: Vec<String> =
+        serde_json::from_value(client.execute_async(AXE_RUN, vec![]).await.unwrap()).unwrap();
+    problems.extend(violations.into_iter().map(|v| format!("axe {v}")));
+    problems
+}
+
+/// Crawls from `start` as the signed-in role (or anonymous), then checks every page found at
+/// both widths; returns the findings as "role width path: problem" lines and the pages seen.
+async fn crawl(
+    browser: &Browser,
+    base: &str,
+    role: &str,
+    start: &[&str],
+    axe: &str,
+) -> (Vec<String>, usize) {
+    let client = &browser.client;
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+    let mut queue: VecDeque<String> = start.iter().map(|s| (*s).to_owned()).collect();
+    let mut seen: BTreeSet<String> = queue.iter().cloned().collect();
+    let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut pages = Vec::new();
+    let mut findings = Vec::new();
+    while let Some(path) = queue.pop_front() {
+        assert!(
+            pages.len() < MAX_PAGES,
+            "{role}: more than {MAX_PAGES} pages"
+        );
+        let count = shapes.entry(shape(&path)).or_default();
+        if *count >= PER_SHAPE {
+            continue;
+        }
+        *count += 1;
+        for problem in check_page(client, base, &path, axe).await {
+            findings.push(format!("[{role}, {}px] {path}: {problem}", DESKTOP.0));
+        }
+        pages.push(path);
+        for link in page_links(client, base).await {
+            if seen.insert(link.clone()) {
+                queue.push_back(link);
+            }
+        }
+    }
+    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    let width = client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(width, json!(PHONE.0), "the phone viewport");
+    for path in &pages {
+        for problem in check_page(client, base, path, axe).await {
+            findings.push(format!("[{role}, {}px] {path}: {problem}", PHONE.0));
+        }
+    }
+    (findings, pages.len())
+}
+
+/// A Treviso node with a hub, one user per role and content in every module.
+async fn seeded_node(hub: &mut Hub) -> Sua {
+    hub.start().await;
+    let (dir, mut config) = init_dir("026");
+    config.federation.hub_url = hub.url();
+    config.federation.poll_interval_ms = 100;
+    config.federation.retry_base_ms = 50;
+    config.federation.retry_max_secs = 1;
+    hub.enrol(&config, "026");
+    let community = add_user(
+        &config,
+        "comunicazione",
+        &Role::Operator(pico_node::auth::Module::Community),
+    );
+    let sua = Sua::on(TestApp::start(dir, config).await).await;
+    let app = &sua.app;
+
+    // Help Desk: two requests of Treviso, one answered with a comment and an attachment.
+    let first = app
+        .open_request(&sua.tv, "Posta certificata non funziona")
+        .await;
+    app.open_request(&sua.tv, "Richiesta di nuove credenziali")
+        .await;
+    let comment = app
+        .post_json(
+            &format!("/v1/helpdesk/requests/{first}/comments"),
+            Some(&sua.helpdesk),
+            &json!({"body": "Abbiamo riavviato il servizio: riprovate."}),
+        )
+        .await;
+    assert_eq!(comment.status(), StatusCode::CREATED);
+    let file = app
+        .post_raw(
+            &format!("/v1/helpdesk/requests/{first}/attachments?filename=verbale.pdf"),
+            &sua.tv,
+            "application/pdf",
+            b"%PDF-1.7\nverbale\n%%EOF\n".to_vec(),
+        )
+        .await;
+    assert_eq!(file.status(), StatusCode::CREATED);
+
+    // SUA: procedures along the workflow, and past ones imported from CSV.
+    for state in [
+        State::Submitted,
+        State::InPreparation,
+        State::Published,
+        State::Awarded,
+        State::Completed,
+        State::Cancelled,
+    ] {
+        sua.procedure_in(state).await;
+    }
+    let csv = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sua_import_sample.csv"),
+    )
+    .unwrap()
+    .replace("016024", TREVISO)
+    .replace("016001", "026001");
+    let imported = app
+        .post_raw(
+            "/v1/sua/imports?format=csv",
+            &sua.sua,
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(imported.status(), StatusCode::OK);
+
+    // A dataset, a public best practice, a network thread.
+    let dataset = app
+        .post_raw(
+            "/v1/datasets/contratti/import",
+            &sua.admin,
+            "text/csv",
+            b"cig;comune;oggetto;importo_base;data_pubblicazione\nB026000001;026086;Manutenzione strade;40000.00;2025-03-14\n"
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(dataset.status(), StatusCode::OK);
+    let practice = app
+        .post_json(
+            "/v1/practices",
+            Some(&community),
+            &json!({"title": "Centrale di committenza condivisa",
+                    "summary": "Come dieci Comuni hanno condiviso una centrale di committenza.",
+                    "module": "sua", "comuni": [TREVISO], "tags": ["appalti"],
+                    "body": "# Esperienza\n\nUna centrale per dieci Comuni.", "public": true}),
+        )
+        .await;
+    assert_eq!(practice.status(), StatusCode::CREATED);
+    let joined = reqwest::Client::new()
+        .put(app.url("/v1/networks/sua/membership"))
+        .bearer_auth(&sua.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), StatusCode::OK);
+    let post = app
+        .post_json(
+            "/v1/networks/sua/posts",
+            Some(&sua.admin),
+            &json!({"subject": "Clausole sociali nei bandi", "body": "Come applicate le clausole sociali?"}),
+        )
+        .await;
+    assert_eq!(post.status(), StatusCode::CREATED);
+    sua
+}
+
+#[tokio::test]
+async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
+    let axe = axe_source();
+    let browser = Browser::start().await;
+    let mut hub = Hub::init();
+    let sua = seeded_node(&mut hub).await;
+    let base = sua.app.url("");
+    let mut findings = Vec::new();
+    let mut total = 0;
+    // Anonymous first; error pages are reached on purpose (404 everywhere, 403 by role).
+    let (found, pages) = crawl(
+        &browser,
+        &base,
+        "anonimo",
+        &["/", "/login", "/pagina-che-non-esiste"],
+        &axe,
+    )
+    .await;
+    findings.extend(found);
+    total += pages;
+    for (role, user, forbidden) in [
+        ("amministratore", "boss", "/pagina-che-non-esiste"),
+        ("operatore Help Desk", "operatore.hd", "/sua/import"),
+        ("operatore SUA", "operatore.sua", "/admin/federation"),
+        ("Comune", "comune.treviso", "/admin/federation"),
+    ] {
+        browser.login(&base, user).await;
+        let (found, pages) =
+            crawl(&browser, &base, role, &["/dashboard", "/", forbidden], &axe).await;
+        findings.extend(found);
+        total += pages;
+        browser.logout().await;
+    }
+    eprintln!("{total} pages crawled, {} findings", findings.len());
+    assert!(
+        findings.is_empty(),
+        "{} findings on {total} pages:\n{}",
+        findings.len(),
+        findings.join("\n")
+    );
+    assert!(total >= 40, "only {total} pages were reached");
+    sua.app.stop().await;
+    hub.stop().await;
+}
