@@ -151,10 +151,7 @@ impl ProblemResponses {
             "Too many requests from this client (`rate_limited`): retry after `Retry-After` \
              seconds",
         ));
-        statuses.push((
-            503,
-            "The service is busy (`busy`): retry shortly",
-        ));
+        statuses.push((503, "The service is busy (`busy`): retry shortly"));
         statuses.push((500, "`internal`: the service failed; nothing was changed"));
         statuses
     }
@@ -287,11 +284,11 @@ impl ToSchema for FileBytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use utoipa::Modify as _;
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, PathItem};
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::security::SecurityRequirement;
     use utoipa::openapi::{OpenApiBuilder, PathsBuilder, ResponseBuilder};
-    use utoipa::Modify as _;
 
     fn statuses(operation: OperationBuilder, role_based: bool) -> Vec<String> {
         let mut doc = OpenApiBuilder::new()
@@ -321,8 +318,8 @@ mod tests {
 
     #[test]
     fn json_body_path_and_required_bearer_get_their_statuses() {
-        let operation = ok()
-            .parameter(
+        let operation = || {
+            ok().parameter(
                 ParameterBuilder::new()
                     .name("id")
                     .parameter_in(ParameterIn::Path)
@@ -333,14 +330,19 @@ mod tests {
                     .content("application/json", ContentBuilder::new().build())
                     .build(),
             ))
-            .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+        };
         assert_eq!(
-            statuses(operation.clone(), true),
-            ["200", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503"]
+            statuses(operation(), true),
+            [
+                "200", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503"
+            ]
         );
         assert_eq!(
-            statuses(operation, false),
-            ["200", "400", "401", "404", "413", "415", "422", "429", "500", "503"],
+            statuses(operation(), false),
+            [
+                "200", "400", "401", "404", "413", "415", "422", "429", "500", "503"
+            ],
             "no 403 where credentials are not role-based"
         );
     }
@@ -379,10 +381,10 @@ mod tests {
             )
             .response("400", ResponseBuilder::new().description("Invalid cursor"));
         let mut doc = OpenApiBuilder::new()
-            .paths(
-                PathsBuilder::new()
-                    .path("/v1/things", PathItem::new(HttpMethod::Get, operation.build())),
-            )
+            .paths(PathsBuilder::new().path(
+                "/v1/things",
+                PathItem::new(HttpMethod::Get, operation.build()),
+            ))
             .build();
         ProblemResponses { role_based: true }.modify(&mut doc);
         let responses = &doc.paths.paths["/v1/things"]

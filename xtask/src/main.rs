@@ -842,7 +842,10 @@ fn python_with(requirements: &[&str]) -> Result<PathBuf> {
         "--disable-pip-version-check",
     ])
     .args(requirements);
-    status(pip, &format!("install {} from PyPI", requirements.join(" ")))?;
+    status(
+        pip,
+        &format!("install {} from PyPI", requirements.join(" ")),
+    )?;
     Ok(python)
 }
 
@@ -867,7 +870,10 @@ fn fuzz_apis(python: &Path) -> Result<()> {
     let binaries = target_dir().join("debug");
     let mut failed = Vec::new();
     for (service, runs) in [
-        ("node", fuzz_node(&binaries.join("pico-node"), &schemathesis)?),
+        (
+            "node",
+            fuzz_node(&binaries.join("pico-node"), &schemathesis)?,
+        ),
         ("hub", fuzz_hub(&binaries.join("pico-hub"), &schemathesis)?),
     ] {
         for (identity, passed) in runs {
@@ -888,7 +894,10 @@ fn fuzz_apis(python: &Path) -> Result<()> {
 /// Rate limits high enough for a fuzzer, as environment overrides of the `[http]` table.
 fn fuzz_rate_limits(prefix: &str) -> [(String, String); 2] {
     [
-        (format!("{prefix}_HTTP__RATE_LIMIT_BURST"), "1000000".to_owned()),
+        (
+            format!("{prefix}_HTTP__RATE_LIMIT_BURST"),
+            "1000000".to_owned(),
+        ),
         (
             format!("{prefix}_HTTP__RATE_LIMIT_PER_MINUTE"),
             "1000000".to_owned(),
@@ -910,7 +919,10 @@ fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, 
     let mut service = Running(vec![spawn_service(node_bin, &data, port, &log, &env)?]);
     wait_ready(port, &mut service.0)?;
     let runs = vec![
-        ("the public", run_schemathesis(schemathesis, dir.path(), "node", port, None)?),
+        (
+            "the public",
+            run_schemathesis(schemathesis, dir.path(), "node", port, None)?,
+        ),
         (
             "its administrator",
             run_schemathesis(schemathesis, dir.path(), "node", port, Some(&token))?,
@@ -943,7 +955,10 @@ fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bo
     let mut service = Running(vec![spawn_service(hub_bin, &data, port, &log, &env)?]);
     wait_ready(port, &mut service.0)?;
     let runs = vec![
-        ("the public", run_schemathesis(schemathesis, dir.path(), "hub", port, None)?),
+        (
+            "the public",
+            run_schemathesis(schemathesis, dir.path(), "hub", port, None)?,
+        ),
         (
             "its operator",
             run_schemathesis(schemathesis, dir.path(), "hub", port, Some(&token))?,
@@ -982,7 +997,11 @@ fn run_schemathesis(
     if let Some(token) = token {
         command.args(["--header", &format!("Authorization: Bearer {token}")]);
     }
-    let who = if token.is_some() { "with a token" } else { "as the public" };
+    let who = if token.is_some() {
+        "with a token"
+    } else {
+        "as the public"
+    };
     eprintln!("xtask: fuzz the {service} API {who} (schemathesis, seed {FUZZ_SEED})");
     let started = std::time::Instant::now();
     let outcome = command

@@ -32,7 +32,7 @@ use crate::state::AppState;
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
-    modifiers(&SecuritySchemes, &ProblemResponses::ONE_CREDENTIAL),
+    modifiers(&SecuritySchemes, &UNIFORM_PROBLEMS),
     tags(
         (name = "federation", description = "What nodes call: push entries, read their head and receipts."),
         (name = "networks", description = "Thematic networks: membership, the inbox nodes pull, the key directory to verify posts."),
@@ -42,6 +42,9 @@ use crate::state::AppState;
     )
 )]
 pub struct ApiDoc;
+
+/// The problems every hub operation can answer; one operator token opens everything it guards.
+const UNIFORM_PROBLEMS: ProblemResponses = ProblemResponses::ONE_CREDENTIAL;
 
 /// The bytes of a file, in the OpenAPI document.
 #[derive(Debug, utoipa::ToSchema)]

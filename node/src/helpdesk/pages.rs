@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use pico_service::format as fmt;

@@ -81,7 +81,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
         }
         serde_urlencoded::from_bytes(&body)
             .map(PageForm)
-            .map_err(|_| AppError::invalid_field("form", "il modulo non è completo: ricaricare la pagina e riprovare"))
+            .map_err(|_| {
+                AppError::invalid_field(
+                    "form",
+                    "il modulo non è completo: ricaricare la pagina e riprovare",
+                )
+            })
     }
 }
 
@@ -318,7 +323,10 @@ struct LoginForm {
 /// The login page's message for a throttled attempt.
 fn throttled_message(retry_after_secs: i64) -> String {
     let wait = if retry_after_secs < 60 {
-        format!("{retry_after_secs} second{}", if retry_after_secs == 1 { "o" } else { "i" })
+        format!(
+            "{retry_after_secs} second{}",
+            if retry_after_secs == 1 { "o" } else { "i" }
+        )
     } else {
         let minutes = (retry_after_secs + 59) / 60;
         format!("{minutes} minut{}", if minutes == 1 { "o" } else { "i" })

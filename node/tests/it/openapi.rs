@@ -67,14 +67,21 @@ fn every_operation_documents_the_problems_it_can_answer() {
         }
         let secured = operation["security"]
             .as_array()
-            .is_some_and(|requirements| requirements.iter().any(|r| r != &Value::Object(Default::default())));
+            .is_some_and(|requirements| {
+                requirements
+                    .iter()
+                    .any(|r| r != &Value::Object(Default::default()))
+            });
         if secured {
             assert!(problem(operation, "401"), "{label}: no 401 problem");
         }
         if operation.get("requestBody").is_some() {
             assert!(problem(operation, "413"), "{label}: no 413 problem");
         }
-        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if parameters.iter().any(|p| p["in"] == "path") {
             assert!(problem(operation, "404"), "{label}: no 404 problem");
         }
@@ -102,12 +109,18 @@ async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
     let doc = document();
     let mut limits = 0;
     for (label, operation) in operations(&doc) {
-        let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for limit in parameters.iter().filter(|p| p["name"] == "limit") {
             limits += 1;
             assert!(limit["schema"].get("maximum").is_none(), "{label}: {limit}");
             let description = limit["description"].as_str().unwrap_or_default();
-            assert!(description.contains("are reduced to"), "{label}: {description}");
+            assert!(
+                description.contains("are reduced to"),
+                "{label}: {description}"
+            );
         }
     }
     assert!(limits >= 8, "{limits} limit parameters");
@@ -127,7 +140,12 @@ async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
         .unwrap();
     assert_eq!(rest["items"].as_array().unwrap().len(), 5);
     assert!(rest["next"].is_null());
-    let one: Value = app.get("/v1/comuni?limit=0", None).await.json().await.unwrap();
+    let one: Value = app
+        .get("/v1/comuni?limit=0", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["items"].as_array().unwrap().len(), 1, "0 is read as 1");
     app.stop().await;
 }
