@@ -8,9 +8,10 @@
 //! accepted their entry (`federation::uploads`).
 //!
 //! `mod.rs` holds the domain and the operations (policy, validation, data, audit, entry);
-//! `api.rs` the JSON routes, `pages.rs` the public pages; SQL is in `db::practices`.
+//! `api.rs` the JSON routes, `pages.rs` the public pages; SQL is in `community::db`.
 
 pub mod api;
+pub mod db;
 pub mod pages;
 
 use pico_protocol::payload::{self, Attachment, BestPractice, PublicationStatus};
@@ -21,10 +22,10 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Module};
+use crate::community::db::{self as practices, AttachmentRow, PracticeFields, PracticeRow};
 use crate::dati::Federation;
+use crate::db::audit;
 use crate::db::federation::{self as outbox, OutboxError};
-use crate::db::practices::{self, AttachmentRow, PracticeFields, PracticeRow};
-use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::federation::Signer;
 use crate::state::AppState;
@@ -140,7 +141,7 @@ impl From<AttachmentRow> for AttachmentView {
             media_type: row.media_type,
             size: row.size,
             sha256: row.sha256,
-            uploaded_at: row.uploaded_at.map(db::rfc3339),
+            uploaded_at: row.uploaded_at.map(crate::db::rfc3339),
         }
     }
 }
@@ -232,7 +233,7 @@ impl PracticeSummary {
             module: row.module,
             tags: row.tags,
             public: row.public,
-            updated_at: db::rfc3339(row.updated_at),
+            updated_at: crate::db::rfc3339(row.updated_at),
         }
     }
 }
@@ -254,8 +255,8 @@ impl PracticeView {
             body: row.body,
             public: row.public,
             attachments: attachments.into_iter().map(AttachmentView::from).collect(),
-            created_at: db::rfc3339(row.created_at),
-            updated_at: db::rfc3339(row.updated_at),
+            created_at: crate::db::rfc3339(row.created_at),
+            updated_at: crate::db::rfc3339(row.updated_at),
         }
     }
 }
@@ -384,7 +385,7 @@ fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
 /// Checks that every Comune exists in this node's list.
 fn check_comuni_exist(conn: &rusqlite::Connection, comuni: &[String]) -> Result<(), AppError> {
     for code in comuni {
-        if db::comuni::name_of(conn, code)?.is_none() {
+        if crate::db::comuni::name_of(conn, code)?.is_none() {
             return Err(AppError::invalid_field(
                 "comuni",
                 format!("{code} is not a Comune of this Province"),
@@ -543,7 +544,7 @@ pub async fn create(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             let id = practices::insert(&tx, &checked.fields(), &actor.label, now)?;
             audit::record(
                 &tx,
@@ -577,7 +578,7 @@ pub async fn update(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             if !practices::update(&tx, id, &checked.fields(), now)? {
                 return Err(AppError::NotFound);
             }
@@ -621,7 +622,7 @@ pub async fn set_federation(
                 let view = load_view(&tx, id)?;
                 return Ok::<_, AppError>((view, None));
             }
-            let now = db::now();
+            let now = crate::db::now();
             practices::set_federation(&tx, id, federation.as_str(), now)?;
             let entry = sync_hub(&tx, &signer, id)?;
             audit::record(
@@ -687,7 +688,7 @@ pub async fn save_form(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             let (id, action) = match id {
                 None => (
                     practices::insert(&tx, &checked.fields(), &actor.label, now)?,
@@ -752,7 +753,7 @@ pub async fn add_attachment(
         .call(move |conn| {
             let tx = begin(conn)?;
             practices::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            let now = db::now();
+            let now = crate::db::now();
             let sha = hex::encode(Sha256::digest(&upload.data));
             let attachment = practices::insert_attachment(
                 &tx,

@@ -202,7 +202,7 @@ impl Dataset {
 /// a dataset is written only by that module (never by a CSV import or a deletion by key),
 /// and its rows are kept only while it is federated: turning it `national` builds them.
 pub fn derived_by(name: &str) -> Option<&'static str> {
-    (name == crate::db::sua_national::DATASET).then_some("SUA")
+    (name == crate::sua::db::national::DATASET).then_some("SUA")
 }
 
 /// Whether `name` is a valid dataset or field name (the protocol's rule).

@@ -1,9 +1,10 @@
 //! Help Desk: requests from Comuni to the Province, with status, assignee, comments,
 //! attachments and an SLA clock. The first module, and the pattern later ones follow:
 //! `mod.rs` holds the domain (types, state machine, the operations with their audit
-//! events), `api.rs` the JSON routes, `pages.rs` the web pages; SQL is in `db::helpdesk`.
+//! events), `api.rs` the JSON routes, `pages.rs` the web pages; SQL is in `helpdesk::db`.
 
 pub mod api;
+pub mod db;
 pub mod ops;
 pub mod pages;
 

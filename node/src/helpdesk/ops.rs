@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 use crate::auth::policy::{self, Action, Scope};
 use crate::auth::{Identity, Role};
 use crate::config::HelpdeskSettings;
-use crate::db::{self, audit, helpdesk::RequestRow};
+use crate::db::{self, audit};
 use crate::error::AppError;
+use crate::helpdesk::db::{self as store, RequestRow};
 use crate::helpdesk::{ALLOWED_ATTACHMENT_TYPES, Category, SUBJECT_MAX, Status, TEXT_MAX};
 use crate::state::AppState;
 
@@ -210,7 +211,7 @@ pub async fn open_request(
                     format!("{comune} is not a Comune of this Province"),
                 ));
             }
-            let id = db::helpdesk::insert(
+            let id = store::insert(
                 &tx,
                 &comune,
                 input.category,
@@ -231,7 +232,7 @@ pub async fn open_request(
             if let Some((filename, upload)) = upload {
                 store_attachment(&tx, &actor, id, &filename, &upload, now)?;
             }
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -241,7 +242,7 @@ pub async fn open_request(
 async fn load(state: &AppState, id: i64) -> Result<RequestRow, AppError> {
     state
         .db
-        .call(move |conn| db::helpdesk::get(conn, id)?.ok_or(AppError::NotFound))
+        .call(move |conn| store::get(conn, id)?.ok_or(AppError::NotFound))
         .await
 }
 
@@ -277,10 +278,7 @@ pub async fn request_detail(
     let (comments, attachments) = state
         .db
         .call(move |conn| {
-            Ok::<_, AppError>((
-                db::helpdesk::comments(conn, id)?,
-                db::helpdesk::attachments(conn, id)?,
-            ))
+            Ok::<_, AppError>((store::comments(conn, id)?, store::attachments(conn, id)?))
         })
         .await?;
     Ok(RequestDetail {
@@ -338,13 +336,13 @@ pub async fn add_comment(
             let now = db::now();
             let tx = conn.transaction()?;
             let from_province = user.role.is_province();
-            let comment = db::helpdesk::insert_comment(&tx, id, user.id, from_province, &body, now)?;
+            let comment = store::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
             if from_province {
-                db::helpdesk::mark_first_response(&tx, id, now)?;
+                store::mark_first_response(&tx, id, now)?;
             } else if row.status == Status::WaitingForComune {
-                db::helpdesk::set_status(&tx, id, Status::InProgress, now)?;
+                store::set_status(&tx, id, Status::InProgress, now)?;
                 audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": row.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
             }
             tx.commit()?;
@@ -400,7 +398,7 @@ pub async fn transition(
             let now = db::now();
             let tx = conn.transaction()?;
             // Re-check inside the transaction: another operator may have moved it meanwhile.
-            let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let current = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             if current.status != from {
                 return Err(AppError::Conflict {
                     code: "stale_status",
@@ -410,9 +408,9 @@ pub async fn transition(
                     ),
                 });
             }
-            db::helpdesk::set_status(&tx, id, to, now)?;
+            store::set_status(&tx, id, to, now)?;
             if province_staff {
-                db::helpdesk::mark_first_response(&tx, id, now)?;
+                store::mark_first_response(&tx, id, now)?;
             }
             audit::record(
                 &tx,
@@ -422,7 +420,7 @@ pub async fn transition(
                 &json!({"from": from.as_str(), "to": to.as_str()}),
                 now,
             )?;
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -460,7 +458,7 @@ pub async fn assign(
                     ));
                 }
             }
-            db::helpdesk::set_assignee(&tx, id, assignee, now)?;
+            store::set_assignee(&tx, id, assignee, now)?;
             audit::record(
                 &tx,
                 &actor,
@@ -469,7 +467,7 @@ pub async fn assign(
                 &json!({"assignee": assignee}),
                 now,
             )?;
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -513,7 +511,7 @@ pub async fn list_requests(
         Scope::All => query.comune.clone().filter(|c| !c.is_empty()),
         Scope::Comune(own) => Some(own),
     };
-    let filter = db::helpdesk::Filter {
+    let filter = store::Filter {
         comune,
         status: query.status,
         category: query.category,
@@ -529,7 +527,7 @@ pub async fn list_requests(
     };
     let rows = state
         .db
-        .call(move |conn| db::helpdesk::list(conn, &filter, limit).map_err(AppError::from))
+        .call(move |conn| store::list(conn, &filter, limit).map_err(AppError::from))
         .await?;
     Ok(rows
         .into_iter()
@@ -595,7 +593,7 @@ fn store_attachment(
     now: i64,
 ) -> Result<i64, AppError> {
     let sha = hex::encode(Sha256::digest(&upload.data));
-    let attachment = db::helpdesk::insert_attachment(
+    let attachment = store::insert_attachment(
         tx,
         id,
         filename,
@@ -668,7 +666,7 @@ pub async fn attachment(
     let (meta, data) = state
         .db
         .call(move |conn| {
-            db::helpdesk::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
+            store::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
         })
         .await?;
     Ok((

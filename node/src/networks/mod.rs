@@ -11,6 +11,7 @@
 //! signed ([`inbox`]).
 
 pub mod api;
+pub mod db;
 pub mod inbox;
 pub mod pages;
 
@@ -26,10 +27,10 @@ use serde_json::json;
 use crate::config::FederationSettings;
 use crate::db::audit::{self, Actor};
 use crate::db::federation::{self as outbox, OutboxError};
-use crate::db::networks::{self as store, NewAttachment, NewPost, PostRef};
 use crate::error::AppError;
 use crate::federation::Signer;
 use crate::federation::client::{HubClient, HubError};
+use crate::networks::db::{self as store, NewAttachment, NewPost, PostRef};
 
 /// Longest subject, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;

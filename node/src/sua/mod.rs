@@ -5,12 +5,13 @@
 //!
 //! This file holds the domain vocabulary every part of the module shares: the identifiers
 //! (CIG, CUP, CPV) and amounts parsed at the edge, and the procedure state machine. SQL is
-//! in `db::sua` (workflow) and `db::sua_data` (imports, reports, exports).
+//! in `sua::db` (workflow) and `sua::db::data` (imports, reports, exports).
 
 pub mod api;
 pub mod data_api;
 pub mod data_pages;
 pub mod day;
+pub mod db;
 pub mod fiscal;
 pub mod forms;
 pub mod import;

@@ -5,7 +5,7 @@
 //! whose unique index makes re-imports idempotent), one `sua_participants` row when the
 //! buyer is a Comune of this Province and one `sua_lots` row per lot. The import itself is
 //! recorded once, in `sua_import_batches`: a procedure's history starts from its batch
-//! (`db::sua::transitions`), so a million lots do not write 400,000 copies of the same step.
+//! (`sua::db::transitions`), so a million lots do not write 400,000 copies of the same step.
 //!
 //! A lot awarded to a raggruppamento (several suppliers) keeps the members in one row:
 //! `supplier_name` holds the names and `supplier_cf` the codici fiscali, each list joined by
