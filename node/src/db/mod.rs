@@ -9,10 +9,11 @@ pub mod audit;
 pub mod comuni;
 pub mod datasets;
 pub mod federation;
+pub mod migration_files;
 pub mod people;
 pub mod schema;
 
-pub use schema::MIGRATIONS;
+pub use schema::{MIGRATION_FILES, MIGRATIONS};
 
 /// Current time in Unix seconds.
 pub fn now() -> i64 {

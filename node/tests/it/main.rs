@@ -11,6 +11,7 @@ mod browser;
 mod federation;
 mod helpers;
 mod init;
+mod migrations;
 mod inputs;
 mod networks;
 mod openapi;
