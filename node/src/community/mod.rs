@@ -14,7 +14,7 @@ pub mod api;
 pub mod db;
 pub mod pages;
 
-use pico_protocol::payload::{self, Attachment, BestPractice, PublicationStatus};
+use pico_protocol::payload::{Attachment, BestPractice, PublicationStatus};
 use pico_protocol::{ComuneCode, Hash32, Payload};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -28,6 +28,8 @@ use crate::db::audit;
 use crate::db::federation::{self as outbox, OutboxError};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::roles::Role;
 use crate::state::AppState;
 
 /// Longest title.
@@ -395,19 +397,6 @@ fn check_comuni_exist(conn: &rusqlite::Connection, comuni: &[String]) -> Result<
     Ok(())
 }
 
-fn protocol_module(module: &str) -> payload::Module {
-    match module {
-        "sua" => payload::Module::Sua,
-        "sape" => payload::Module::Sape,
-        "sit" => payload::Module::Sit,
-        "personale" => payload::Module::Personale,
-        "helpdesk" => payload::Module::Helpdesk,
-        "formazione" => payload::Module::Formazione,
-        "dati" => payload::Module::Dati,
-        _ => payload::Module::Community,
-    }
-}
-
 /// Brings the hub in line with the stored document, in the caller's transaction: a public
 /// `national` document is (re)published; a published one that is no longer both is
 /// withdrawn. Returns the seq of the entry written, if any.
@@ -447,7 +436,13 @@ pub fn sync_hub(
         id: doc_id(id),
         title: row.title.clone(),
         summary: row.summary.clone(),
-        module: protocol_module(&row.module),
+        // Forms and the API store only known modules: any other text is a damaged row, never
+        // a Community practice.
+        module: row
+            .module
+            .parse::<Module>()
+            .map_err(|err| AppError::Internal(format!("best practice {id}: {err}")))?
+            .into(),
         comuni,
         tags: row.tags.clone(),
         language: row.language.clone(),
@@ -803,6 +798,47 @@ pub async fn attachment(
         })
         .await
 }
+
+/// Community's part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_practices,
+    api::create_practice,
+    api::get_practice,
+    api::update_practice,
+    api::create_practice_attachment,
+    api::get_practice_attachment,
+    api::update_practice_federation,
+))]
+pub struct CommunityApi;
+
+/// Community in the module registry.
+pub const KIT: ModuleKit = ModuleKit {
+    operator: Some((Module::Community, "Operatore Community")),
+    api: api::router,
+    pages: pages::router,
+    openapi: <CommunityApi as utoipa::OpenApi>::openapi,
+    // Public documents are for everyone; drafts appear in the same list for Province staff.
+    nav: Some(NavEntry {
+        label: "Buone pratiche",
+        path: "/buone-pratiche",
+        covers_subpaths: false,
+        audience: Audience::Everyone,
+    }),
+    dashboard: |role| match role {
+        Role::Operator(Module::Community) => vec![
+            Link::new("Buone pratiche", "/buone-pratiche"),
+            Link::new("Nuova buona pratica", "/buone-pratiche/nuova"),
+        ],
+        _ => vec![],
+    },
+    home: Some(HomeCard {
+        title: "Buone pratiche",
+        text: "Documenti ed esperienze della Provincia, condivisi con le altre Province.",
+        href: "/buone-pratiche",
+    }),
+    ..ModuleKit::new("community")
+};
 
 #[cfg(test)]
 mod tests {

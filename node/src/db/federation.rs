@@ -493,7 +493,9 @@ pub fn alarms(conn: &Connection, open_only: bool, limit: u32) -> rusqlite::Resul
 }
 
 /// Everything the status page and API show.
+// Named apart in the OpenAPI document: the Help Desk's `Status` is another schema.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LogStatus)]
 pub struct Status {
     /// Seq of the node's last signed entry.
     pub head_seq: u64,

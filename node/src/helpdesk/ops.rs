@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::auth::policy::{self, Action, Scope};
 use crate::auth::{Identity, Role};
 use crate::config::HelpdeskSettings;
 use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::helpdesk::db::{self as store, RequestRow};
+use crate::helpdesk::policy::{self, Action, Scope};
 use crate::helpdesk::{ALLOWED_ATTACHMENT_TYPES, Category, SUBJECT_MAX, Status, TEXT_MAX};
 use crate::state::AppState;
 

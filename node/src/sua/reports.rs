@@ -11,9 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Identity;
-use crate::auth::policy::{self, Scope};
 use crate::error::AppError;
 use crate::sua::db::data::{ReportFilter, ReportSums};
+use crate::sua::policy::{self, Scope};
 use crate::sua::{ContractType, Euro, Ribasso};
 
 /// The filters of a report, as the API and the page take them.

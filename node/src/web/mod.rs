@@ -1,6 +1,7 @@
-//! Server-rendered pages (Bootstrap Italia via `pico_service::web`): public home, login,
-//! dashboard; the Help Desk pages live in `helpdesk::pages`. Errors from page handlers are
-//! problem documents turned into readable pages by [`render_problem_pages`].
+//! Server-rendered pages (Bootstrap Italia via `pico_service::web`): the page chrome (its
+//! navigation from the module registry), public home, login, dashboard; each module's pages
+//! live with the module (`helpdesk::pages` …). Errors from page handlers are problem
+//! documents turned into readable pages by [`render_problem_pages`].
 
 use axum::Router;
 use axum::body::Body;
@@ -10,14 +11,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
-use pico_service::web::{self as layout, icon};
+use pico_service::web::{self as layout, Chrome, NavLink, icon};
 use serde::Deserialize;
 
 use crate::auth::sessions::{self, LoginError};
 use crate::auth::{Identity, Role, secrets};
 use crate::db;
 use crate::error::AppError;
-use crate::helpdesk;
+use crate::modules;
 use crate::state::AppState;
 
 /// Cookie carrying the login form's CSRF token (double-submit: there is no session yet).
@@ -30,13 +31,36 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/login", get(show_login).post(submit_login))
         .route("/logout", post(submit_logout))
         .route("/dashboard", get(show_dashboard))
-        .merge(helpdesk::pages::router())
-        .merge(crate::federation::api::page_router())
-        .merge(crate::networks::pages::router())
-        .merge(crate::community::pages::router())
-        .merge(crate::sua::pages::router())
-        .merge(crate::sua::data_pages::router())
+        .merge(modules::page_routes(state.modules))
         .layer(middleware::from_fn_with_state(state, render_problem_pages))
+}
+
+impl AppState {
+    /// The page chrome for `identity`, with `current` marking the active navigation link:
+    /// Home, the public entries of the modules, then for a signed-in user the dashboard and
+    /// the entries the modules' policies let them see.
+    pub fn chrome(&self, identity: Option<&Identity>, current: &str) -> Chrome {
+        let (public, signed_in) = modules::navigation(self.modules, identity);
+        let link = |entry: &modules::NavEntry| {
+            NavLink::new(entry.label, entry.path, entry.is_current(current))
+        };
+        let mut nav = vec![NavLink::new("Home", "/", current == "/")];
+        nav.extend(public.iter().map(link));
+        if identity.is_some_and(|identity| identity.user.is_some()) {
+            nav.push(NavLink::new(
+                "Cruscotto",
+                "/dashboard",
+                current == "/dashboard",
+            ));
+            nav.extend(signed_in.iter().map(link));
+        }
+        Chrome {
+            site_name: self.province.name.clone(),
+            tagline: "Servizi della Provincia per i Comuni".to_owned(),
+            nav,
+            header_actions: Some(header_actions(identity)),
+        }
+    }
 }
 
 /// The slim header's right side: login link, or user name and logout button.
@@ -124,16 +148,11 @@ async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<
         section aria-labelledby="servizi" class="my-4" {
             h2 id="servizi" { "Servizi" }
             div class="row" {
-                @for (title, text) in [
-                    ("Help Desk", "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti."),
-                    ("Stazione Unica Appaltante", "Gare delegate dai Comuni alla Provincia."),
-                    ("Politiche europee", "Bandi e progetti di finanziamento europeo."),
-                    ("Formazione", "Corsi e iscrizioni per il personale dei Comuni."),
-                ] {
+                @for card in state.modules.iter().filter_map(|kit| kit.home) {
                     div class="col-12 col-md-6 col-lg-3 mb-3" {
                         div class="card card-bg h-100" { div class="card-body" {
-                            h3 class="card-title h5" { (title) }
-                            p class="card-text" { (text) }
+                            h3 class="card-title h5" { a href=(card.href) { (card.title) } }
+                            p class="card-text" { (card.text) }
                         } }
                     }
                 }
@@ -374,50 +393,9 @@ async fn show_dashboard(
 ) -> Result<Markup, AppError> {
     crate::auth::policy::authorize(&identity, crate::auth::policy::Action::ViewDashboard)?;
     let user = identity.require_user()?;
-    let (role_text, links): (String, Vec<(&str, &str)>) = match &user.role {
-        Role::Admin => (
-            "Amministratore della Provincia".into(),
-            vec![
-                ("Help Desk: tutte le richieste", "/helpdesk"),
-                ("Richieste in ritardo", "/helpdesk?overdue=true"),
-                (
-                    "SUA: richieste dei Comuni da esaminare",
-                    "/sua?state=submitted",
-                ),
-                ("SUA: tutte le procedure", "/sua"),
-                ("SUA: convenzioni", "/sua/convenzioni"),
-                ("SUA: report per Comune e anno", "/sua/report"),
-                ("SUA: importa procedure (OCDS ANAC, CSV)", "/sua/import"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Sua => (
-            "Operatore della Stazione Unica Appaltante".into(),
-            vec![
-                ("Richieste dei Comuni da esaminare", "/sua?state=submitted"),
-                ("Procedure in valutazione", "/sua?state=evaluation"),
-                ("Tutte le procedure", "/sua"),
-                ("Nuova iniziativa aggregata", "/sua/iniziative/nuova"),
-                ("Convenzioni", "/sua/convenzioni"),
-                ("Report per Comune e anno", "/sua/report"),
-                ("Importa procedure (OCDS ANAC, CSV)", "/sua/import"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Helpdesk => (
-            "Operatore Help Desk".into(),
-            vec![
-                ("Richieste nuove", "/helpdesk?status=new"),
-                ("Richieste in ritardo", "/helpdesk?overdue=true"),
-                ("Tutte le richieste", "/helpdesk"),
-            ],
-        ),
-        Role::Operator(module) if *module == crate::auth::Module::Community => (
-            "Operatore Community".into(),
-            vec![
-                ("Buone pratiche", "/buone-pratiche"),
-                ("Nuova buona pratica", "/buone-pratiche/nuova"),
-            ],
-        ),
-        Role::Operator(module) => (format!("Operatore del modulo {}", module.as_str()), vec![]),
+    let role_text = match &user.role {
+        Role::Admin => "Amministratore della Provincia".to_owned(),
+        Role::Operator(module) => modules::operator_title(state.modules, *module),
         Role::Comune(code) => {
             let code_text = code.as_str().to_owned();
             let name = state
@@ -425,19 +403,10 @@ async fn show_dashboard(
                 .call(move |conn| db::comuni::name_of(conn, &code_text).map_err(AppError::from))
                 .await?
                 .unwrap_or_default();
-            (
-                format!("Comune di {name}"),
-                vec![
-                    ("Le richieste del Comune", "/helpdesk"),
-                    ("Apri una richiesta", "/helpdesk/new"),
-                    ("Le procedure della SUA per il Comune", "/sua"),
-                    ("Nuova richiesta alla SUA", "/sua/richieste/nuova"),
-                    ("Convenzioni con la SUA", "/sua/convenzioni"),
-                    ("Report SUA del Comune", "/sua/report"),
-                ],
-            )
+            format!("Comune di {name}")
         }
     };
+    let links = modules::dashboard(state.modules, &user.role);
     let body = html! {
         h1 { "Cruscotto" }
         p { "Benvenuto, " strong { (user.display_name) } " — " (role_text) "." }
@@ -445,7 +414,7 @@ async fn show_dashboard(
             p { "I servizi di questo modulo saranno disponibili nelle prossime versioni." }
         } @else {
             ul class="link-list" {
-                @for (label, href) in links { li { a class="list-item" href=(href) { (label) } } }
+                @for link in &links { li { a class="list-item" href=(link.href) { (link.label) } } }
             }
         }
     };

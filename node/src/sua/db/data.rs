@@ -780,3 +780,15 @@ pub fn procedure_comuni(conn: &Connection, id: i64) -> rusqlite::Result<Option<V
     }
     Ok(Some(comuni))
 }
+
+/// The connection's page cache size (`PRAGMA cache_size`: pages if positive, KiB if
+/// negative).
+pub fn cache_size(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "cache_size", |row| row.get(0))
+}
+
+/// Sets the connection's page cache size (see [`cache_size`]); an import enlarges it for its
+/// transaction and restores it after.
+pub fn set_cache_size(conn: &Connection, size: i64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", size)
+}

@@ -379,10 +379,10 @@ pub fn import(
     filename: &str,
     input: impl Read + Send,
 ) -> Result<ImportReport, ImportError> {
-    let cache: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
-    conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+    let cache = store::cache_size(conn)?;
+    store::set_cache_size(conn, -IMPORT_CACHE_KIB)?;
     let imported = import_in_transaction(conn, signer, actor, format, filename, input);
-    conn.pragma_update(None, "cache_size", cache)?;
+    store::set_cache_size(conn, cache)?;
     imported
 }
 
