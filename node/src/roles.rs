@@ -126,3 +126,32 @@ pub struct User {
     /// Role.
     pub role: Role,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_map_to_the_protocol_and_back_under_the_same_name() {
+        for module in Module::ALL {
+            let wire = payload::Module::from(module);
+            assert_eq!(Module::from(wire), module);
+            assert_eq!(
+                serde_json::to_value(wire).ok(),
+                serde_json::to_value(module).ok(),
+                "{module}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_module_text_is_an_error_not_community() {
+        assert_eq!("community".parse::<Module>(), Ok(Module::Community));
+        let err = "portale".parse::<Module>().expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "unknown module \"portale\": expected one of sua, sape, sit, personale, helpdesk, \
+             formazione, dati, community"
+        );
+    }
+}

@@ -169,3 +169,29 @@ fn operators_are_named_by_their_module() {
         "Operatore del modulo sape"
     );
 }
+
+/// The Help Desk's `Status` and the publishing log's status were both schema `Status`: the
+/// document described request statuses with the log's object.
+#[test]
+fn schemas_of_the_same_rust_name_stay_apart_in_the_openapi_document() {
+    use utoipa::OpenApi as _;
+    let doc = serde_json::to_value(pico_node::api::ApiDoc::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let statuses: Vec<&str> = schemas["Status"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|value| value.as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "new",
+            "in_progress",
+            "waiting_for_comune",
+            "resolved",
+            "closed"
+        ]
+    );
+    assert!(schemas["LogStatus"]["properties"]["head_seq"].is_object());
+}
