@@ -80,7 +80,7 @@ fn prepare(dir: &std::path::Path) -> (NodeConfig, String) {
         .collect();
     let tx = conn.transaction().unwrap();
     for i in 0..500 {
-        db::helpdesk::insert(
+        pico_node::helpdesk::db::insert(
             &tx,
             &comuni[i % comuni.len()],
             pico_node::helpdesk::Category::Technical,
@@ -103,7 +103,7 @@ fn bare_router(state: AppState) -> axum::Router {
         let rows = state
             .db
             .call(|conn| {
-                db::helpdesk::list(conn, &db::helpdesk::Filter::default(), 51)
+                pico_node::helpdesk::db::list(conn, &pico_node::helpdesk::db::Filter::default(), 51)
                     .map_err(AppError::from)
             })
             .await

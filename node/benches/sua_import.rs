@@ -33,7 +33,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pico_node::db::audit::Actor;
-use pico_node::db::sua_data::{self, ReportFilter};
+use pico_node::sua::db::data::{self as sua_data, ReportFilter};
 use pico_node::sua::import::{self, ImportFormat};
 use pico_node::sua::{Euro, Ribasso};
 use pico_node::{NodeConfig, db};

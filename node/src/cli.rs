@@ -802,7 +802,7 @@ fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
 }
 
 fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
-    use crate::db::networks as store;
+    use crate::networks::db as store;
     let db = open_db(config)?;
     let change = match &command {
         NetworkCommand::Join { network } => Some((true, network.clone())),

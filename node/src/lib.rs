@@ -14,7 +14,10 @@ pub mod db;
 pub mod error;
 pub mod federation;
 pub mod helpdesk;
+pub mod labels;
+pub mod modules;
 pub mod networks;
+pub mod roles;
 pub mod state;
 pub mod sua;
 pub mod upload;
@@ -62,6 +65,7 @@ pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
         metrics: Metrics::global(),
         signer: Arc::new(signer),
         wake: federation::Wake::default(),
+        modules: modules::ALL,
     })
 }
 
@@ -92,32 +96,19 @@ pub async fn run(
     }
     let state = open_state(config)?;
     tracing::info!(node.province = %state.province.code, "Province node ready");
-    let publisher = federation::publisher::spawn(
-        state.db.clone(),
-        state.signer.clone(),
-        state.config.federation.clone(),
-        state.wake.clone(),
-    );
-    if publisher.is_none() {
-        tracing::warn!("publishing is off: no [federation] hub_url configured");
-    }
-    let inbox = networks::inbox::spawn(
-        state.db.clone(),
-        state.signer.clone(),
-        &state.config.federation,
-    );
+    // Background work of the modules (the publisher, the networks' inbox). Each is safe to
+    // abort: what it did is committed, or redone from the database on the next start.
+    let tasks: Vec<_> = state
+        .modules
+        .iter()
+        .filter_map(|kit| (kit.background)(&state))
+        .collect();
     let served = Server::from_listener(listener)?
         .run(app(state), shutdown)
         .await;
-    if let Some(publisher) = publisher {
-        // Whatever it was doing is either committed or will be redone from the database.
-        publisher.abort();
-        let _ignored = publisher.await;
-    }
-    if let Some(inbox) = inbox {
-        // A page is stored with its cursor in one transaction: an aborted pull is redone.
-        inbox.abort();
-        let _ignored = inbox.await;
+    for task in tasks {
+        task.abort();
+        let _ignored = task.await;
     }
     served?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The JSON API under `/v1`: public Comuni list, the caller's identity, the OpenAPI
 //! document, and the CSRF guard for cookie-authenticated calls. Module APIs (Help Desk …)
-//! live with their module and are merged in `crate::app`.
+//! live with their module; the routes and OpenAPI parts the registry lists
+//! ([`crate::modules`]) are merged here.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -17,7 +18,7 @@ use utoipa::OpenApi;
 use crate::auth::{Identity, secrets};
 use crate::db;
 use crate::error::AppError;
-use crate::helpdesk;
+use crate::modules::{self, Registry};
 use crate::state::AppState;
 
 /// The OpenAPI 3 description of `/v1`, generated from the handlers.
@@ -31,80 +32,37 @@ use crate::state::AppState;
         per request, 30 files and 50 MiB of files per record (Help Desk request, SUA procedure): beyond, 422 \
         too_many_files or 413 record_too_large, and nothing is stored. A user signed in with a one-time password gets \
         403 password_change_required from every call but POST /v1/me/password and GET /v1/me."),
-    paths(
-        list_comuni,
-        get_me,
-        crate::auth::password::update_password,
-        helpdesk::api::list_requests,
-        helpdesk::api::create_request,
-        helpdesk::api::get_request,
-        helpdesk::api::create_comment,
-        helpdesk::api::create_transition,
-        helpdesk::api::update_assignee,
-        helpdesk::api::export_requests,
-        helpdesk::api::create_attachment,
-        helpdesk::api::get_attachment,
-        crate::dati::api::list_datasets,
-        crate::dati::api::import_dataset,
-        crate::dati::api::list_rows,
-        crate::dati::api::create_deletions,
-        crate::dati::api::update_federation,
-        crate::federation::api::get_federation_status,
-        crate::networks::api::list_networks,
-        crate::networks::api::update_membership,
-        crate::networks::api::delete_membership,
-        crate::networks::api::list_threads,
-        crate::networks::api::get_thread,
-        crate::networks::api::create_post,
-        crate::networks::api::get_post_attachment,
-        crate::networks::api::list_quarantine,
-        crate::community::api::list_practices,
-        crate::community::api::create_practice,
-        crate::community::api::get_practice,
-        crate::community::api::update_practice,
-        crate::community::api::create_practice_attachment,
-        crate::community::api::get_practice_attachment,
-        crate::community::api::update_practice_federation,
-        // SUA workflow (crate::sua::api)
-        crate::sua::api::list_conventions,
-        crate::sua::api::create_convention,
-        crate::sua::api::get_convention,
-        crate::sua::api::revoke_convention,
-        crate::sua::api::create_sua_request,
-        crate::sua::api::create_initiative,
-        crate::sua::api::list_procedures,
-        crate::sua::api::get_procedure,
-        crate::sua::api::update_procedure,
-        crate::sua::api::update_tender,
-        crate::sua::api::update_participants,
-        crate::sua::api::list_procedure_transitions,
-        crate::sua::api::create_procedure_transition,
-        crate::sua::api::list_lots,
-        crate::sua::api::create_lot,
-        crate::sua::api::update_lot,
-        crate::sua::api::delete_lot,
-        crate::sua::api::update_award,
-        crate::sua::api::delete_award,
-        crate::sua::api::list_procedure_attachments,
-        crate::sua::api::create_procedure_attachment,
-        crate::sua::api::get_procedure_attachment,
-        // SUA data (crate::sua::data_api)
-        crate::sua::data_api::create_import,
-        crate::sua::data_api::list_imports,
-        crate::sua::data_api::get_import,
-        crate::sua::data_api::get_report,
-        crate::sua::data_api::export_report,
-        crate::sua::data_api::list_ocds_releases,
-        crate::sua::data_api::get_ocds_release,
-    ),
+    paths(list_comuni, get_me, crate::auth::password::update_password),
     components(schemas(ProblemDocument)),
-    modifiers(&BearerAuth, &UNIFORM_PROBLEMS),
+    modifiers(&ModulePaths, &BearerAuth, &UNIFORM_PROBLEMS),
 )]
 pub struct ApiDoc;
 
 /// The problems every operation can answer, derived from its shape (see
 /// [`ProblemResponses`]); the node's policy refuses callers by role, hence 403.
 const UNIFORM_PROBLEMS: ProblemResponses = ProblemResponses::ROLE_BASED;
+
+/// Merges the paths of every module of the registry; listed first, so every later
+/// modifier sees the whole document.
+struct ModulePaths;
+
+impl utoipa::Modify for ModulePaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        modules::merge_openapi(modules::ALL, openapi);
+    }
+}
+
+/// The OpenAPI document of a node running `registry`: [`ApiDoc`] (the built-in registry),
+/// plus the part of any module outside it (a test's).
+pub fn openapi(registry: Registry) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for kit in registry {
+        if !modules::ALL.iter().any(|known| known.name == kit.name) {
+            doc.merge((kit.openapi)());
+        }
+    }
+    doc
+}
 
 struct BearerAuth;
 
@@ -126,13 +84,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/v1/me", get(get_me))
         .route("/v1/openapi.json", get(get_openapi))
         .merge(crate::auth::password::api_router())
-        .merge(helpdesk::api::router())
-        .merge(crate::dati::api::router())
-        .merge(crate::federation::api::api_router())
-        .merge(crate::networks::api::router())
-        .merge(crate::community::api::router())
-        .merge(crate::sua::api::router())
-        .merge(crate::sua::data_api::router())
+        .merge(modules::api_routes(state.modules))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::password::gate_api,
@@ -218,6 +170,6 @@ pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
     }))
 }
 
-async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn get_openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi(state.modules))
 }

@@ -11,144 +11,16 @@ pub mod policy;
 pub mod secrets;
 pub mod sessions;
 
-use std::fmt;
-use std::str::FromStr;
-
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use pico_protocol::ComuneCode;
 use pico_service::http::ClientIp;
-use serde::{Deserialize, Serialize};
+
+pub use crate::roles::{Module, Role, User};
 
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// The Province's thematic modules; an operator works in exactly one.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Module {
-    /// Stazione Unica Appaltante.
-    Sua,
-    /// EU funding.
-    Sape,
-    /// Innovative territorial services.
-    Sit,
-    /// Personnel policies.
-    Personale,
-    /// Help Desk.
-    Helpdesk,
-    /// Training.
-    Formazione,
-    /// Open data and indicators.
-    Dati,
-    /// Community and best practices.
-    Community,
-}
-
-impl Module {
-    /// Every module.
-    pub const ALL: [Module; 8] = [
-        Module::Sua,
-        Module::Sape,
-        Module::Sit,
-        Module::Personale,
-        Module::Helpdesk,
-        Module::Formazione,
-        Module::Dati,
-        Module::Community,
-    ];
-
-    /// Lower-case name as stored and typed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Module::Sua => "sua",
-            Module::Sape => "sape",
-            Module::Sit => "sit",
-            Module::Personale => "personale",
-            Module::Helpdesk => "helpdesk",
-            Module::Formazione => "formazione",
-            Module::Dati => "dati",
-            Module::Community => "community",
-        }
-    }
-}
-
-impl FromStr for Module {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Module, String> {
-        Module::ALL
-            .into_iter()
-            .find(|module| module.as_str() == text)
-            .ok_or_else(|| format!("unknown module {text:?}: expected one of sua, sape, sit, personale, helpdesk, formazione, dati, community"))
-    }
-}
-
-/// What a signed-in user is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
-    /// Province administrator: everything.
-    Admin,
-    /// Province operator of one module.
-    Operator(Module),
-    /// Staff of one Comune of this Province.
-    Comune(ComuneCode),
-}
-
-impl Role {
-    /// The `(role, module, comune_code)` columns.
-    pub fn to_columns(&self) -> (&'static str, Option<&'static str>, Option<String>) {
-        match self {
-            Role::Admin => ("admin", None, None),
-            Role::Operator(module) => ("operator", Some(module.as_str()), None),
-            Role::Comune(code) => ("comune", None, Some(code.as_str().to_owned())),
-        }
-    }
-
-    /// Reads the columns back; `None` for a row that violates the schema's checks.
-    pub fn from_columns(role: &str, module: Option<&str>, comune: Option<&str>) -> Option<Role> {
-        match (role, module, comune) {
-            ("admin", None, None) => Some(Role::Admin),
-            ("operator", Some(module), None) => module.parse().ok().map(Role::Operator),
-            ("comune", None, Some(code)) => ComuneCode::parse(code).ok().map(Role::Comune),
-            _ => None,
-        }
-    }
-
-    /// Whether this is Province staff (admin or operator).
-    pub fn is_province(&self) -> bool {
-        !matches!(self, Role::Comune(_))
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Role::Admin => f.write_str("admin"),
-            Role::Operator(module) => write!(f, "operator:{}", module.as_str()),
-            Role::Comune(code) => write!(f, "comune:{code}"),
-        }
-    }
-}
-
-/// A signed-in user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// Row id.
-    pub id: i64,
-    /// Login name.
-    pub username: String,
-    /// Name shown on pages.
-    pub display_name: String,
-    /// Role.
-    pub role: Role,
-    /// Signed in with a one-time password: nothing but changing it is allowed
-    /// (see [`password`]).
-    pub must_change_password: bool,
-}
 
 /// How the request authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,12 +8,13 @@
 //! accepted their entry (`federation::uploads`).
 //!
 //! `mod.rs` holds the domain and the operations (policy, validation, data, audit, entry);
-//! `api.rs` the JSON routes, `pages.rs` the public pages; SQL is in `db::practices`.
+//! `api.rs` the JSON routes, `pages.rs` the public pages; SQL is in `community::db`.
 
 pub mod api;
+pub mod db;
 pub mod pages;
 
-use pico_protocol::payload::{self, Attachment, BestPractice, PublicationStatus};
+use pico_protocol::payload::{Attachment, BestPractice, PublicationStatus};
 use pico_protocol::{ComuneCode, Hash32, Payload};
 use pico_service::text::{self, Lines, TextError};
 use serde::{Deserialize, Serialize};
@@ -22,12 +23,14 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Module};
+use crate::community::db::{self as practices, AttachmentRow, PracticeFields, PracticeRow};
 use crate::dati::Federation;
+use crate::db::audit;
 use crate::db::federation::{self as outbox, OutboxError};
-use crate::db::practices::{self, AttachmentRow, PracticeFields, PracticeRow};
-use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::roles::Role;
 use crate::state::AppState;
 
 /// Longest title.
@@ -141,7 +144,7 @@ impl From<AttachmentRow> for AttachmentView {
             media_type: row.media_type,
             size: row.size,
             sha256: row.sha256,
-            uploaded_at: row.uploaded_at.map(db::rfc3339),
+            uploaded_at: row.uploaded_at.map(crate::db::rfc3339),
         }
     }
 }
@@ -233,7 +236,7 @@ impl PracticeSummary {
             module: row.module,
             tags: row.tags,
             public: row.public,
-            updated_at: db::rfc3339(row.updated_at),
+            updated_at: crate::db::rfc3339(row.updated_at),
         }
     }
 }
@@ -255,8 +258,8 @@ impl PracticeView {
             body: row.body,
             public: row.public,
             attachments: attachments.into_iter().map(AttachmentView::from).collect(),
-            created_at: db::rfc3339(row.created_at),
-            updated_at: db::rfc3339(row.updated_at),
+            created_at: crate::db::rfc3339(row.created_at),
+            updated_at: crate::db::rfc3339(row.updated_at),
         }
     }
 }
@@ -365,7 +368,7 @@ fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
 /// Checks that every Comune exists in this node's list.
 fn check_comuni_exist(conn: &rusqlite::Connection, comuni: &[String]) -> Result<(), AppError> {
     for code in comuni {
-        if db::comuni::name_of(conn, code)?.is_none() {
+        if crate::db::comuni::name_of(conn, code)?.is_none() {
             return Err(AppError::invalid_field(
                 "comuni",
                 format!("{code} is not a Comune of this Province"),
@@ -373,19 +376,6 @@ fn check_comuni_exist(conn: &rusqlite::Connection, comuni: &[String]) -> Result<
         }
     }
     Ok(())
-}
-
-fn protocol_module(module: &str) -> payload::Module {
-    match module {
-        "sua" => payload::Module::Sua,
-        "sape" => payload::Module::Sape,
-        "sit" => payload::Module::Sit,
-        "personale" => payload::Module::Personale,
-        "helpdesk" => payload::Module::Helpdesk,
-        "formazione" => payload::Module::Formazione,
-        "dati" => payload::Module::Dati,
-        _ => payload::Module::Community,
-    }
 }
 
 /// Brings the hub in line with the stored document, in the caller's transaction: a public
@@ -427,7 +417,13 @@ pub fn sync_hub(
         id: doc_id(id),
         title: row.title.clone(),
         summary: row.summary.clone(),
-        module: protocol_module(&row.module),
+        // Forms and the API store only known modules: any other text is a damaged row, never
+        // a Community practice.
+        module: row
+            .module
+            .parse::<Module>()
+            .map_err(|err| AppError::Internal(format!("best practice {id}: {err}")))?
+            .into(),
         comuni,
         tags: row.tags.clone(),
         language: row.language.clone(),
@@ -524,7 +520,7 @@ pub async fn create(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             let id = practices::insert(&tx, &checked.fields(), &actor.label, now)?;
             audit::record(
                 &tx,
@@ -558,7 +554,7 @@ pub async fn update(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             if !practices::update(&tx, id, &checked.fields(), now)? {
                 return Err(AppError::NotFound);
             }
@@ -602,7 +598,7 @@ pub async fn set_federation(
                 let view = load_view(&tx, id)?;
                 return Ok::<_, AppError>((view, None));
             }
-            let now = db::now();
+            let now = crate::db::now();
             practices::set_federation(&tx, id, federation.as_str(), now)?;
             let entry = sync_hub(&tx, &signer, id)?;
             audit::record(
@@ -668,7 +664,7 @@ pub async fn save_form(
         .call(move |conn| {
             let tx = begin(conn)?;
             check_comuni_exist(&tx, &checked.comuni)?;
-            let now = db::now();
+            let now = crate::db::now();
             let (id, action) = match id {
                 None => (
                     practices::insert(&tx, &checked.fields(), &actor.label, now)?,
@@ -733,7 +729,7 @@ pub async fn add_attachment(
         .call(move |conn| {
             let tx = begin(conn)?;
             practices::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            let now = db::now();
+            let now = crate::db::now();
             let sha = hex::encode(Sha256::digest(&upload.data));
             let attachment = practices::insert_attachment(
                 &tx,
@@ -783,6 +779,47 @@ pub async fn attachment(
         })
         .await
 }
+
+/// Community's part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_practices,
+    api::create_practice,
+    api::get_practice,
+    api::update_practice,
+    api::create_practice_attachment,
+    api::get_practice_attachment,
+    api::update_practice_federation,
+))]
+pub struct CommunityApi;
+
+/// Community in the module registry.
+pub const KIT: ModuleKit = ModuleKit {
+    operator: Some((Module::Community, "Operatore Community")),
+    api: api::router,
+    pages: pages::router,
+    openapi: <CommunityApi as utoipa::OpenApi>::openapi,
+    // Public documents are for everyone; drafts appear in the same list for Province staff.
+    nav: Some(NavEntry {
+        label: "Buone pratiche",
+        path: "/buone-pratiche",
+        covers_subpaths: false,
+        audience: Audience::Everyone,
+    }),
+    dashboard: |role| match role {
+        Role::Operator(Module::Community) => vec![
+            Link::new("Buone pratiche", "/buone-pratiche"),
+            Link::new("Nuova buona pratica", "/buone-pratiche/nuova"),
+        ],
+        _ => vec![],
+    },
+    home: Some(HomeCard {
+        title: "Buone pratiche",
+        text: "Documenti ed esperienze della Provincia, condivisi con le altre Province.",
+        href: "/buone-pratiche",
+    }),
+    ..ModuleKit::new("community")
+};
 
 #[cfg(test)]
 mod tests {

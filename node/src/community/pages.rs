@@ -56,17 +56,11 @@ struct SearchForm {
     q: Option<String>,
 }
 
-/// Italian name of a module.
-pub fn module_label(module: &str) -> &'static str {
-    match module {
-        "sua" => "Stazione Unica Appaltante",
-        "sape" => "Politiche europee",
-        "sit" => "Servizi innovativi territoriali",
-        "personale" => "Personale",
-        "helpdesk" => "Help Desk",
-        "formazione" => "Formazione",
-        "dati" => "Dati e indicatori",
-        _ => "Community",
+/// Italian name of a module (its code if the text names none).
+pub fn module_label(module: &str) -> &str {
+    match Module::parse(module) {
+        Some(known) => known.label(),
+        None => module,
     }
 }
 

@@ -12,6 +12,8 @@ use std::str::FromStr;
 use pico_protocol::payload::FieldValue;
 use serde::{Deserialize, Serialize};
 
+use crate::modules::ModuleKit;
+
 /// The type of a field. Decimals and dates travel as text (the protocol has no floats);
 /// the type says what text is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -202,7 +204,7 @@ impl Dataset {
 /// a dataset is written only by that module (never by a CSV import or a deletion by key),
 /// and its rows are kept only while it is federated: turning it `national` builds them.
 pub fn derived_by(name: &str) -> Option<&'static str> {
-    (name == crate::db::sua_national::DATASET).then_some("SUA")
+    crate::modules::derived_dataset(crate::modules::ALL, name).map(|dataset| dataset.module)
 }
 
 /// Whether `name` is a valid dataset or field name (the protocol's rule).
@@ -212,6 +214,24 @@ pub fn valid_name(name: &str) -> bool {
         && name.len() <= 64
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
 }
+
+/// Dati's part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_datasets,
+    api::import_dataset,
+    api::list_rows,
+    api::create_deletions,
+    api::update_federation,
+))]
+pub struct DatiApi;
+
+/// The Dati module in the module registry: the `/v1/datasets` API.
+pub const KIT: ModuleKit = ModuleKit {
+    api: api::router,
+    openapi: <DatiApi as utoipa::OpenApi>::openapi,
+    ..ModuleKit::new("dati")
+};
 
 #[cfg(test)]
 mod tests {

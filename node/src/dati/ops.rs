@@ -270,13 +270,13 @@ pub fn set_federation(
     if dataset.federation != federation {
         dataset.federation = federation;
         dataset.updated_at = db::now();
-        let derived = derived_by(name).is_some();
+        let derived = crate::modules::derived_dataset(crate::modules::ALL, name);
         // A derived dataset keeps rows only while published: built here, dropped on leaving.
-        match federation {
-            Federation::National if derived => {
-                dataset.row_count = crate::sua::national::materialise(&tx)?;
+        match (federation, derived) {
+            (Federation::National, Some(derived)) => {
+                dataset.row_count = (derived.materialise)(&tx)?;
             }
-            Federation::Off if derived => {
+            (Federation::Off, Some(_)) => {
                 datasets::delete_all_rows(&tx, name)?;
                 dataset.row_count = 0;
             }

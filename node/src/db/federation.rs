@@ -493,9 +493,8 @@ pub fn alarms(conn: &Connection, open_only: bool, limit: u32) -> rusqlite::Resul
 }
 
 /// Everything the status page and API show.
+// Named apart in the OpenAPI document: the Help Desk's `Status` is another schema.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-// Named apart from the Help Desk's `Status` in the OpenAPI components: both would be `Status`,
-// and the last one registered would describe both.
 #[schema(as = PublishingStatus)]
 pub struct Status {
     /// Seq of the node's last signed entry.

@@ -1,5 +1,7 @@
-//! All SQL of the node: plain synchronous functions over `&Connection`/`&Transaction`, one
-//! file per domain. Async code reaches them through `pico_service::Db::call`.
+//! The SQL of the tables every module uses (Province and Comuni, people, audit, the signed
+//! log and outbox, datasets): plain synchronous functions over `&Connection`/`&Transaction`.
+//! A module's own tables are read and written in its own `db.rs` (`sua::db`, `helpdesk::db` …).
+//! Async code reaches them through `pico_service::Db::call`.
 //!
 //! Times are stored as Unix seconds (`INTEGER`) and rendered as RFC 3339 UTC at the edge.
 
@@ -7,16 +9,11 @@ pub mod audit;
 pub mod comuni;
 pub mod datasets;
 pub mod federation;
-pub mod helpdesk;
-pub mod networks;
+pub mod migration_files;
 pub mod people;
-pub mod practices;
 pub mod schema;
-pub mod sua;
-pub mod sua_data;
-pub mod sua_national;
 
-pub use schema::MIGRATIONS;
+pub use schema::{MIGRATION_FILES, MIGRATIONS};
 
 /// Current time in Unix seconds.
 pub fn now() -> i64 {

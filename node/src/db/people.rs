@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::auth::{Role, User};
+use crate::roles::{Role, User};
 
 const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.role, u.module, u.comune_code, u.must_change_password";

@@ -17,6 +17,9 @@ use std::sync::Arc;
 use pico_protocol::{ProvinceCode, SecretKey};
 use tokio::sync::Notify;
 
+use crate::auth::policy::{self, Action};
+use crate::modules::{Audience, ModuleKit, NavEntry};
+
 /// The node's Province and signing key, loaded once at start.
 #[derive(Debug)]
 pub struct Signer {
@@ -62,3 +65,36 @@ pub mod alarm {
     /// The hub refused the bytes of a declared attachment (404 undeclared, 422 mismatch).
     pub const ATTACHMENT_REFUSED: &str = "attachment_refused";
 }
+
+/// Publishing's part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(api::get_federation_status))]
+pub struct FederationApi;
+
+/// Publishing to the hub in the module registry: its status API and admin page.
+pub const KIT: ModuleKit = ModuleKit {
+    api: api::api_router,
+    pages: api::page_router,
+    openapi: <FederationApi as utoipa::OpenApi>::openapi,
+    nav: Some(NavEntry {
+        label: "Pubblicazione",
+        path: "/admin/federation",
+        covers_subpaths: false,
+        audience: Audience::SignedIn(|role| policy::permits(role, Action::ViewFederation)),
+    }),
+    // Whatever the publisher was doing when aborted is either committed or will be redone
+    // from the database.
+    background: |state| {
+        let publisher = publisher::spawn(
+            state.db.clone(),
+            state.signer.clone(),
+            state.config.federation.clone(),
+            state.wake.clone(),
+        );
+        if publisher.is_none() {
+            tracing::warn!("publishing is off: no [federation] hub_url configured");
+        }
+        publisher
+    },
+    ..ModuleKit::new("federation")
+};

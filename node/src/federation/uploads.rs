@@ -11,11 +11,13 @@
 use pico_service::DbError;
 use rusqlite::Connection;
 
+use crate::community::db as practices;
+use crate::db;
 use crate::db::federation::PendingUpload;
-use crate::db::{self, networks, practices};
 use crate::federation::alarm;
 use crate::federation::client::HubError;
 use crate::federation::publisher::Publisher;
+use crate::networks::db as networks;
 
 /// A failure worth retrying later.
 #[derive(Debug)]

@@ -15,10 +15,10 @@ use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action};
 use crate::error::AppError;
 use crate::helpdesk::Status;
 use crate::helpdesk::ops::{self, CommentView, ListQuery, NewRequest, RequestDetail, RequestView};
+use crate::helpdesk::policy::{self, Action};
 use crate::state::AppState;
 
 /// The routes.

@@ -1,71 +1,36 @@
 //! Help Desk: requests from Comuni to the Province, with status, assignee, comments,
 //! attachments and an SLA clock. The first module, and the pattern later ones follow:
 //! `mod.rs` holds the domain (types, state machine, the operations with their audit
-//! events), `api.rs` the JSON routes, `pages.rs` the web pages; SQL is in `db::helpdesk`.
+//! events), `api.rs` the JSON routes, `pages.rs` the web pages; SQL is in `helpdesk::db`.
 
 pub mod api;
+pub mod db;
 pub mod ops;
 pub mod pages;
+pub mod policy;
 
-use serde::{Deserialize, Serialize};
+use crate::labels::labelled_enum;
+use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::roles::{Module, Role};
 
-/// Where a request is in its life. Transitions are limited to [`Status::can_move_to`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Opened by the Comune, not yet looked at.
-    New,
-    /// The Province is working on it.
-    InProgress,
-    /// The Province asked the Comune something.
-    WaitingForComune,
-    /// The Province considers it solved; the Comune can close or reopen it.
-    Resolved,
-    /// Done. Final.
-    Closed,
+labelled_enum! {
+    /// Where a request is in its life. Transitions are limited to [`Status::can_move_to`].
+    #[derive(PartialOrd, Ord)]
+    pub enum Status as "status" {
+        /// Opened by the Comune, not yet looked at.
+        New = "new" => "Nuova",
+        /// The Province is working on it.
+        InProgress = "in_progress" => "In lavorazione",
+        /// The Province asked the Comune something.
+        WaitingForComune = "waiting_for_comune" => "In attesa del Comune",
+        /// The Province considers it solved; the Comune can close or reopen it.
+        Resolved = "resolved" => "Risolta",
+        /// Done. Final.
+        Closed = "closed" => "Chiusa",
+    }
 }
 
 impl Status {
-    /// Every status, in life order.
-    pub const ALL: [Status; 5] = [
-        Status::New,
-        Status::InProgress,
-        Status::WaitingForComune,
-        Status::Resolved,
-        Status::Closed,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::InProgress => "in_progress",
-            Status::WaitingForComune => "waiting_for_comune",
-            Status::Resolved => "resolved",
-            Status::Closed => "closed",
-        }
-    }
-
-    /// The Italian label shown on pages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::New => "Nuova",
-            Status::InProgress => "In lavorazione",
-            Status::WaitingForComune => "In attesa del Comune",
-            Status::Resolved => "Risolta",
-            Status::Closed => "Chiusa",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == text)
-    }
-
     /// The state machine: new → in_progress → waiting_for_comune ⇄ in_progress → resolved →
     /// closed, with resolved → in_progress to reopen and new → closed for requests that need
     /// no work (duplicates, mistakes).
@@ -94,64 +59,21 @@ impl Status {
     }
 }
 
-/// What a request is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// IT and digital services.
-    Technical,
-    /// Administrative and legal questions.
-    Administrative,
-    /// Procurement (SUA).
-    Procurement,
-    /// EU funding (SAPE).
-    Funding,
-    /// Personnel and training.
-    Personnel,
-    /// Anything else.
-    Other,
-}
-
-impl Category {
-    /// Every category.
-    pub const ALL: [Category; 6] = [
-        Category::Technical,
-        Category::Administrative,
-        Category::Procurement,
-        Category::Funding,
-        Category::Personnel,
-        Category::Other,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Technical => "technical",
-            Category::Administrative => "administrative",
-            Category::Procurement => "procurement",
-            Category::Funding => "funding",
-            Category::Personnel => "personnel",
-            Category::Other => "other",
-        }
-    }
-
-    /// The Italian label shown on pages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Category::Technical => "Supporto tecnico e digitale",
-            Category::Administrative => "Amministrativa e giuridica",
-            Category::Procurement => "Appalti (SUA)",
-            Category::Funding => "Finanziamenti europei (SAPE)",
-            Category::Personnel => "Personale e formazione",
-            Category::Other => "Altro",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<Category> {
-        Category::ALL
-            .into_iter()
-            .find(|category| category.as_str() == text)
+labelled_enum! {
+    /// What a request is about.
+    pub enum Category as "category" {
+        /// IT and digital services.
+        Technical = "technical" => "Supporto tecnico e digitale",
+        /// Administrative and legal questions.
+        Administrative = "administrative" => "Amministrativa e giuridica",
+        /// Procurement (SUA).
+        Procurement = "procurement" => "Appalti (SUA)",
+        /// EU funding (SAPE).
+        Funding = "funding" => "Finanziamenti europei (SAPE)",
+        /// Personnel and training.
+        Personnel = "personnel" => "Personale e formazione",
+        /// Anything else.
+        Other = "other" => "Altro",
     }
 }
 
@@ -172,6 +94,61 @@ pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = &[
 pub const SUBJECT_MAX: usize = 200;
 /// Longest description or comment.
 pub const TEXT_MAX: usize = 20_000;
+
+/// The Help Desk's part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_requests,
+    api::create_request,
+    api::get_request,
+    api::create_comment,
+    api::create_transition,
+    api::update_assignee,
+    api::export_requests,
+    api::create_attachment,
+    api::get_attachment,
+))]
+pub struct HelpdeskApi;
+
+/// The Help Desk in the module registry.
+pub const KIT: ModuleKit = ModuleKit {
+    operator: Some((Module::Helpdesk, "Operatore Help Desk")),
+    api: api::router,
+    pages: pages::router,
+    openapi: <HelpdeskApi as utoipa::OpenApi>::openapi,
+    nav: Some(NavEntry {
+        label: "Help Desk",
+        path: "/helpdesk",
+        covers_subpaths: false,
+        audience: Audience::SignedIn(policy::sees_requests),
+    }),
+    dashboard: dashboard_links,
+    home: Some(HomeCard {
+        title: "Help Desk",
+        text: "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti.",
+        href: "/helpdesk",
+    }),
+    ..ModuleKit::new("helpdesk")
+};
+
+fn dashboard_links(role: &Role) -> Vec<Link> {
+    match role {
+        Role::Admin => vec![
+            Link::new("Help Desk: tutte le richieste", "/helpdesk"),
+            Link::new("Richieste in ritardo", "/helpdesk?overdue=true"),
+        ],
+        Role::Operator(Module::Helpdesk) => vec![
+            Link::new("Richieste nuove", "/helpdesk?status=new"),
+            Link::new("Richieste in ritardo", "/helpdesk?overdue=true"),
+            Link::new("Tutte le richieste", "/helpdesk"),
+        ],
+        Role::Operator(_) => vec![],
+        Role::Comune(_) => vec![
+            Link::new("Le richieste del Comune", "/helpdesk"),
+            Link::new("Apri una richiesta", "/helpdesk/new"),
+        ],
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::auth::policy::{self, Action, Scope};
 use crate::auth::{Identity, Role};
 use crate::config::HelpdeskSettings;
-use crate::db::{self, audit, helpdesk::RequestRow};
+use crate::db::{self, audit};
 use crate::error::AppError;
+use crate::helpdesk::db::{self as store, RequestRow};
+use crate::helpdesk::policy::{self, Action, Scope};
 use crate::helpdesk::{ALLOWED_ATTACHMENT_TYPES, Category, SUBJECT_MAX, Status, TEXT_MAX};
 use crate::state::AppState;
 
@@ -210,7 +211,7 @@ pub async fn open_request(
                     format!("{comune} non è un Comune di questa Provincia."),
                 ));
             }
-            let id = db::helpdesk::insert(
+            let id = store::insert(
                 &tx,
                 &comune,
                 input.category,
@@ -231,7 +232,7 @@ pub async fn open_request(
             if let Some((filename, upload)) = upload {
                 store_attachment(&tx, &actor, id, &filename, &upload, now)?;
             }
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -241,7 +242,7 @@ pub async fn open_request(
 async fn load(state: &AppState, id: i64) -> Result<RequestRow, AppError> {
     state
         .db
-        .call(move |conn| db::helpdesk::get(conn, id)?.ok_or(AppError::NotFound))
+        .call(move |conn| store::get(conn, id)?.ok_or(AppError::NotFound))
         .await
 }
 
@@ -277,10 +278,7 @@ pub async fn request_detail(
     let (comments, attachments) = state
         .db
         .call(move |conn| {
-            Ok::<_, AppError>((
-                db::helpdesk::comments(conn, id)?,
-                db::helpdesk::attachments(conn, id)?,
-            ))
+            Ok::<_, AppError>((store::comments(conn, id)?, store::attachments(conn, id)?))
         })
         .await?;
     Ok(RequestDetail {
@@ -343,18 +341,18 @@ pub async fn add_comment(
         .call(move |conn| {
             let now = db::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let current = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             if current.status == Status::Closed {
                 return Err(closed());
             }
             let from_province = user.role.is_province();
-            let comment = db::helpdesk::insert_comment(&tx, id, user.id, from_province, &body, now)?;
+            let comment = store::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
             if from_province {
-                db::helpdesk::mark_first_response(&tx, id, now)?;
+                store::mark_first_response(&tx, id, now)?;
             } else if current.status == Status::WaitingForComune
-                && db::helpdesk::set_status(&tx, id, Status::WaitingForComune, Status::InProgress, now)?
+                && store::set_status(&tx, id, Status::WaitingForComune, Status::InProgress, now)?
             {
                 audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": current.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
             }
@@ -412,8 +410,8 @@ pub async fn transition(
             // Immediate: the write lock is taken before the status is read again, and the
             // update is guarded by it, as in the SUA's audited transitions.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !db::helpdesk::set_status(&tx, id, from, to, now)? {
-                let current = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            if !store::set_status(&tx, id, from, to, now)? {
+                let current = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
                 return Err(AppError::Conflict {
                     code: "stale_status",
                     detail: format!(
@@ -423,7 +421,7 @@ pub async fn transition(
                 });
             }
             if province_staff {
-                db::helpdesk::mark_first_response(&tx, id, now)?;
+                store::mark_first_response(&tx, id, now)?;
             }
             audit::record(
                 &tx,
@@ -433,7 +431,7 @@ pub async fn transition(
                 &json!({"from": from.as_str(), "to": to.as_str()}),
                 now,
             )?;
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -471,7 +469,7 @@ pub async fn assign(
                     ));
                 }
             }
-            db::helpdesk::set_assignee(&tx, id, assignee, now)?;
+            store::set_assignee(&tx, id, assignee, now)?;
             audit::record(
                 &tx,
                 &actor,
@@ -480,7 +478,7 @@ pub async fn assign(
                 &json!({"assignee": assignee}),
                 now,
             )?;
-            let row = db::helpdesk::get(&tx, id)?.ok_or(AppError::NotFound)?;
+            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(RequestView::new(row, &sla, now))
         })
@@ -526,7 +524,7 @@ pub async fn list_requests(
         Scope::All => query.comune.clone().filter(|c| !c.is_empty()),
         Scope::Comune(own) => Some(own),
     };
-    let filter = db::helpdesk::Filter {
+    let filter = store::Filter {
         comune,
         status: query.status,
         category: query.category,
@@ -542,7 +540,7 @@ pub async fn list_requests(
     };
     let rows = state
         .db
-        .call(move |conn| db::helpdesk::list(conn, &filter, limit).map_err(AppError::from))
+        .call(move |conn| store::list(conn, &filter, limit).map_err(AppError::from))
         .await?;
     Ok(rows
         .into_iter()
@@ -606,10 +604,10 @@ fn store_attachment(
     upload: &Upload,
     now: i64,
 ) -> Result<i64, AppError> {
-    let stored = db::helpdesk::attachments(tx, id)?;
+    let stored = store::attachments(tx, id)?;
     crate::upload::check_record_quota("attachment", stored.iter().map(|a| a.size), [upload])?;
     let sha = hex::encode(Sha256::digest(&upload.data));
-    let attachment = db::helpdesk::insert_attachment(
+    let attachment = store::insert_attachment(
         tx,
         id,
         filename,
@@ -682,7 +680,7 @@ pub async fn attachment(
     let (meta, data) = state
         .db
         .call(move |conn| {
-            db::helpdesk::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
+            store::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
         })
         .await?;
     Ok((

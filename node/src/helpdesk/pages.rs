@@ -12,11 +12,11 @@ use pico_service::json::Path;
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Role};
 use crate::db;
 use crate::error::AppError;
 use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView};
+use crate::helpdesk::policy::{self, Action};
 use crate::helpdesk::{Category, Status};
 use crate::state::AppState;
 use crate::upload::MultipartForm;

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use super::Draft;
 use crate::auth::Identity;
 use crate::auth::policy::{self, Action};
-use crate::db::networks::{
+use crate::error::AppError;
+use crate::networks::db::{
     self as store, DocumentFile, InboxStatus, Post, PostRef, Quarantined, ThreadSummary,
 };
-use crate::error::AppError;
 use crate::state::AppState;
 use crate::upload::MultipartForm;
 

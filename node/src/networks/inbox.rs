@@ -39,10 +39,10 @@ use rusqlite::Connection;
 use super::alarm;
 use crate::config::FederationSettings;
 use crate::db::federation as fed_store;
-use crate::db::networks::{self as store, DueFetch, NewAttachment, NewPost, NewQuarantined};
 use crate::federation::Signer;
 use crate::federation::client::{DirectoryKey, HubClient, HubError, InboxItem, InboxPage};
 use crate::federation::publisher::Backoff;
+use crate::networks::db::{self as store, DueFetch, NewAttachment, NewPost, NewQuarantined};
 
 /// Items asked for per pull.
 pub const PAGE_LIMIT: u32 = 200;

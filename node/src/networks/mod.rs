@@ -11,6 +11,7 @@
 //! signed ([`inbox`]).
 
 pub mod api;
+pub mod db;
 pub mod inbox;
 pub mod pages;
 
@@ -24,13 +25,15 @@ use pico_service::text::{self, Lines, TextError};
 use pico_service::{Db, DbError, Problem};
 use serde_json::json;
 
+use crate::auth::policy::{self, Action};
 use crate::config::FederationSettings;
 use crate::db::audit::{self, Actor};
 use crate::db::federation::{self as outbox, OutboxError};
-use crate::db::networks::{self as store, NewAttachment, NewPost, PostRef};
 use crate::error::AppError;
 use crate::federation::Signer;
 use crate::federation::client::{HubClient, HubError};
+use crate::modules::{Audience, ModuleKit, NavEntry};
+use crate::networks::db::{self as store, NewAttachment, NewPost, PostRef};
 
 /// Longest subject, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -437,3 +440,40 @@ pub fn post(
         seq: appended.seq,
     })
 }
+
+/// The networks' part of the OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_networks,
+    api::update_membership,
+    api::delete_membership,
+    api::list_threads,
+    api::get_thread,
+    api::create_post,
+    api::get_post_attachment,
+    api::list_quarantine,
+))]
+pub struct NetworksApi;
+
+/// The thematic networks in the module registry.
+pub const KIT: ModuleKit = ModuleKit {
+    api: api::router,
+    pages: pages::router,
+    openapi: <NetworksApi as utoipa::OpenApi>::openapi,
+    // Networks are between Provinces: only Province staff see the link.
+    nav: Some(NavEntry {
+        label: "Reti tematiche",
+        path: "/networks",
+        covers_subpaths: false,
+        audience: Audience::SignedIn(|role| policy::permits(role, Action::ViewNetworks)),
+    }),
+    // A page is stored with its cursor in one transaction: an aborted pull is redone.
+    background: |state| {
+        inbox::spawn(
+            state.db.clone(),
+            state.signer.clone(),
+            &state.config.federation,
+        )
+    },
+    ..ModuleKit::new("networks")
+};

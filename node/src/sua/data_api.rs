@@ -21,10 +21,11 @@ use serde::{Deserialize, Serialize};
 use super::import::{self, ImportError, ImportFormat, ImportReport};
 use super::reports::{Report, ReportQuery};
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action};
-use crate::db::{self, sua_data};
+use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::sua::db::data as sua_data;
+use crate::sua::policy::{self, Action};
 
 /// Largest import body: 32 MiB, about 100,000 CSV lots or 4,000 ANAC releases.
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;

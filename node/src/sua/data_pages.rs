@@ -21,10 +21,11 @@ use super::import::RowError;
 use super::reports::ReportQuery;
 use super::{ContractType, PROCEDURE_TYPES};
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action, Scope};
-use crate::db::sua_data;
+use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::sua::db::data as sua_data;
+use crate::sua::policy::{self, Action, Scope};
 use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
 

@@ -5,12 +5,13 @@
 //!
 //! This file holds the domain vocabulary every part of the module shares: the identifiers
 //! (CIG, CUP, CPV) and amounts parsed at the edge, and the procedure state machine. SQL is
-//! in `db::sua` (workflow) and `db::sua_data` (imports, reports, exports).
+//! in `sua::db` (workflow) and `sua::db::data` (imports, reports, exports).
 
 pub mod api;
 pub mod data_api;
 pub mod data_pages;
 pub mod day;
+pub mod db;
 pub mod fiscal;
 pub mod forms;
 pub mod import;
@@ -18,11 +19,14 @@ pub mod national;
 pub mod ocds;
 pub mod ops;
 pub mod pages;
+pub mod policy;
 pub mod reports;
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use crate::labels::labelled_enum;
+use crate::modules::{Audience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
+use crate::roles::{Module, Role};
 
 /// A CIG (Codice Identificativo Gara), issued by ANAC for each lot: 10 characters, digits
 /// and upper-case letters (`90940496A3`).
@@ -319,60 +323,25 @@ impl Ribasso {
     }
 }
 
-/// The kind of contract (OCDS `mainProcurementCategory`: works, services, goods).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ContractType {
-    /// Lavori.
-    Works,
-    /// Servizi.
-    Services,
-    /// Forniture (OCDS `goods`).
-    Supplies,
+labelled_enum! {
+    /// The kind of contract (OCDS `mainProcurementCategory`: works, services, goods).
+    pub enum ContractType as "contract type" {
+        /// Lavori.
+        Works = "works" => "Lavori",
+        /// Servizi.
+        Services = "services" => "Servizi",
+        /// Forniture (OCDS `goods`).
+        Supplies = "supplies" | "goods" => "Forniture",
+    }
 }
 
 impl ContractType {
-    /// Every type.
-    pub const ALL: [ContractType; 3] = [
-        ContractType::Works,
-        ContractType::Services,
-        ContractType::Supplies,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContractType::Works => "works",
-            ContractType::Services => "services",
-            ContractType::Supplies => "supplies",
-        }
-    }
-
     /// The OCDS `mainProcurementCategory` code.
     pub fn ocds(self) -> &'static str {
         match self {
             ContractType::Works => "works",
             ContractType::Services => "services",
             ContractType::Supplies => "goods",
-        }
-    }
-
-    /// The Italian label.
-    pub fn label(self) -> &'static str {
-        match self {
-            ContractType::Works => "Lavori",
-            ContractType::Services => "Servizi",
-            ContractType::Supplies => "Forniture",
-        }
-    }
-
-    /// Parses the wire name or the OCDS code.
-    pub fn parse(text: &str) -> Option<ContractType> {
-        match text {
-            "works" => Some(ContractType::Works),
-            "services" => Some(ContractType::Services),
-            "supplies" | "goods" => Some(ContractType::Supplies),
-            _ => None,
         }
     }
 }
@@ -403,18 +372,18 @@ pub fn procedure_label(code: u16) -> Option<&'static str> {
         .map(|(_, label)| *label)
 }
 
-/// How the winning bid is chosen (D.Lgs. 36/2023 art. 108).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AwardCriterion {
-    /// Minor prezzo.
-    LowestPrice,
-    /// Offerta economicamente più vantaggiosa (OEPV).
-    BestValue,
-    /// Prezzo fisso, competition on quality only.
-    FixedPrice,
-    /// Not known (imported records that do not say).
-    Unknown,
+labelled_enum! {
+    /// How the winning bid is chosen (D.Lgs. 36/2023 art. 108).
+    pub enum AwardCriterion as "award criterion" {
+        /// Minor prezzo.
+        LowestPrice = "lowest_price" => "Minor prezzo",
+        /// Offerta economicamente più vantaggiosa (OEPV).
+        BestValue = "best_value" => "Offerta economicamente più vantaggiosa",
+        /// Prezzo fisso, competition on quality only.
+        FixedPrice = "fixed_price" => "Prezzo fisso (competizione sulla qualità)",
+        /// Not known (imported records that do not say).
+        Unknown = "unknown" => "Non indicato",
+    }
 }
 
 impl AwardCriterion {
@@ -424,85 +393,21 @@ impl AwardCriterion {
         AwardCriterion::BestValue,
         AwardCriterion::FixedPrice,
     ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AwardCriterion::LowestPrice => "lowest_price",
-            AwardCriterion::BestValue => "best_value",
-            AwardCriterion::FixedPrice => "fixed_price",
-            AwardCriterion::Unknown => "unknown",
-        }
-    }
-
-    /// The Italian label.
-    pub fn label(self) -> &'static str {
-        match self {
-            AwardCriterion::LowestPrice => "Minor prezzo",
-            AwardCriterion::BestValue => "Offerta economicamente più vantaggiosa",
-            AwardCriterion::FixedPrice => "Prezzo fisso (competizione sulla qualità)",
-            AwardCriterion::Unknown => "Non indicato",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<AwardCriterion> {
-        [
-            AwardCriterion::LowestPrice,
-            AwardCriterion::BestValue,
-            AwardCriterion::FixedPrice,
-            AwardCriterion::Unknown,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == text)
-    }
 }
 
-/// What a convenzione delegates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConventionScope {
-    /// Goods and services.
-    GoodsServices,
-    /// Works.
-    Works,
-    /// Everything.
-    All,
+labelled_enum! {
+    /// What a convenzione delegates.
+    pub enum ConventionScope as "convention scope" {
+        /// Goods and services.
+        GoodsServices = "goods_services" => "Servizi e forniture",
+        /// Works.
+        Works = "works" => "Lavori",
+        /// Everything.
+        All = "all" => "Lavori, servizi e forniture",
+    }
 }
 
 impl ConventionScope {
-    /// Every scope.
-    pub const ALL: [ConventionScope; 3] = [
-        ConventionScope::GoodsServices,
-        ConventionScope::Works,
-        ConventionScope::All,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConventionScope::GoodsServices => "goods_services",
-            ConventionScope::Works => "works",
-            ConventionScope::All => "all",
-        }
-    }
-
-    /// The Italian label.
-    pub fn label(self) -> &'static str {
-        match self {
-            ConventionScope::GoodsServices => "Servizi e forniture",
-            ConventionScope::Works => "Lavori",
-            ConventionScope::All => "Lavori, servizi e forniture",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<ConventionScope> {
-        ConventionScope::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-
     /// Whether a convenzione of this scope covers a contract of type `kind`.
     pub fn covers(self, kind: ContractType) -> bool {
         match self {
@@ -513,105 +418,44 @@ impl ConventionScope {
     }
 }
 
-/// Where a procedure is. A Comune's request is `submitted`; the SUA accepts it (`received`)
-/// or returns it with reasons (`returned`, which the Comune can correct and submit again,
-/// or withdraw). An accepted procedure moves forward through preparation, publication,
-/// bids, evaluation, award, contract and completion; it can be `cancelled` or declared
-/// `deserted` (no valid bids) at any point before the award.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Request sent by the Comune, waiting for the SUA.
-    Submitted,
-    /// Sent back to the Comune with reasons.
-    Returned,
-    /// Withdrawn by the Comune before acceptance. Final.
-    Withdrawn,
-    /// Accepted by the SUA.
-    Received,
-    /// The SUA is preparing the documents.
-    InPreparation,
-    /// The call is published; bids are open.
-    Published,
-    /// The deadline has passed; bids are closed.
-    BidsClosed,
-    /// Bids are being evaluated.
-    Evaluation,
-    /// Awarded.
-    Awarded,
-    /// The contract is signed.
-    ContractSigned,
-    /// Completed. Final.
-    Completed,
-    /// Cancelled. Final.
-    Cancelled,
-    /// No valid bids. Final.
-    Deserted,
+labelled_enum! {
+    /// Where a procedure is. A Comune's request is `submitted`; the SUA accepts it (`received`)
+    /// or returns it with reasons (`returned`, which the Comune can correct and submit again,
+    /// or withdraw). An accepted procedure moves forward through preparation, publication,
+    /// bids, evaluation, award, contract and completion; it can be `cancelled` or declared
+    /// `deserted` (no valid bids) at any point before the award.
+    #[derive(PartialOrd, Ord)]
+    pub enum State as "state" {
+        /// Request sent by the Comune, waiting for the SUA.
+        Submitted = "submitted" => "Richiesta inviata",
+        /// Sent back to the Comune with reasons.
+        Returned = "returned" => "Restituita al Comune",
+        /// Withdrawn by the Comune before acceptance. Final.
+        Withdrawn = "withdrawn" => "Ritirata dal Comune",
+        /// Accepted by the SUA.
+        Received = "received" => "Presa in carico",
+        /// The SUA is preparing the documents.
+        InPreparation = "in_preparation" => "In preparazione",
+        /// The call is published; bids are open.
+        Published = "published" => "Pubblicata",
+        /// The deadline has passed; bids are closed.
+        BidsClosed = "bids_closed" => "Offerte chiuse",
+        /// Bids are being evaluated.
+        Evaluation = "evaluation" => "In valutazione",
+        /// Awarded.
+        Awarded = "awarded" => "Aggiudicata",
+        /// The contract is signed.
+        ContractSigned = "contract_signed" => "Contratto stipulato",
+        /// Completed. Final.
+        Completed = "completed" => "Conclusa",
+        /// Cancelled. Final.
+        Cancelled = "cancelled" => "Annullata",
+        /// No valid bids. Final.
+        Deserted = "deserted" => "Deserta",
+    }
 }
 
 impl State {
-    /// Every state, in life order.
-    pub const ALL: [State; 13] = [
-        State::Submitted,
-        State::Returned,
-        State::Withdrawn,
-        State::Received,
-        State::InPreparation,
-        State::Published,
-        State::BidsClosed,
-        State::Evaluation,
-        State::Awarded,
-        State::ContractSigned,
-        State::Completed,
-        State::Cancelled,
-        State::Deserted,
-    ];
-
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Submitted => "submitted",
-            State::Returned => "returned",
-            State::Withdrawn => "withdrawn",
-            State::Received => "received",
-            State::InPreparation => "in_preparation",
-            State::Published => "published",
-            State::BidsClosed => "bids_closed",
-            State::Evaluation => "evaluation",
-            State::Awarded => "awarded",
-            State::ContractSigned => "contract_signed",
-            State::Completed => "completed",
-            State::Cancelled => "cancelled",
-            State::Deserted => "deserted",
-        }
-    }
-
-    /// The Italian label shown on pages.
-    pub fn label(self) -> &'static str {
-        match self {
-            State::Submitted => "Richiesta inviata",
-            State::Returned => "Restituita al Comune",
-            State::Withdrawn => "Ritirata dal Comune",
-            State::Received => "Presa in carico",
-            State::InPreparation => "In preparazione",
-            State::Published => "Pubblicata",
-            State::BidsClosed => "Offerte chiuse",
-            State::Evaluation => "In valutazione",
-            State::Awarded => "Aggiudicata",
-            State::ContractSigned => "Contratto stipulato",
-            State::Completed => "Conclusa",
-            State::Cancelled => "Annullata",
-            State::Deserted => "Deserta",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<State> {
-        State::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Whether the procedure is still a request (not yet accepted by the SUA).
     pub fn is_request(self) -> bool {
         matches!(self, State::Submitted | State::Returned | State::Withdrawn)
@@ -669,52 +513,18 @@ impl State {
     }
 }
 
-/// The state of a lot: open until awarded, or closed without an award (deserted: no
-/// valid bids; cancelled: withdrawn from the procedure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum LotStatus {
-    /// Open: to be awarded.
-    Active,
-    /// Awarded to a supplier.
-    Awarded,
-    /// No valid bids.
-    Deserted,
-    /// Withdrawn from the procedure.
-    Cancelled,
-}
-
-impl LotStatus {
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LotStatus::Active => "active",
-            LotStatus::Awarded => "awarded",
-            LotStatus::Deserted => "deserted",
-            LotStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// The Italian label.
-    pub fn label(self) -> &'static str {
-        match self {
-            LotStatus::Active => "In corso",
-            LotStatus::Awarded => "Aggiudicato",
-            LotStatus::Deserted => "Deserto",
-            LotStatus::Cancelled => "Annullato",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(text: &str) -> Option<LotStatus> {
-        [
-            LotStatus::Active,
-            LotStatus::Awarded,
-            LotStatus::Deserted,
-            LotStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+labelled_enum! {
+    /// The state of a lot: open until awarded, or closed without an award (deserted: no
+    /// valid bids; cancelled: withdrawn from the procedure).
+    pub enum LotStatus as "lot status" {
+        /// Open: to be awarded.
+        Active = "active" => "In corso",
+        /// Awarded to a supplier.
+        Awarded = "awarded" => "Aggiudicato",
+        /// No valid bids.
+        Deserted = "deserted" => "Deserto",
+        /// Withdrawn from the procedure.
+        Cancelled = "cancelled" => "Annullato",
     }
 }
 
@@ -726,6 +536,100 @@ pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 pub const OBJECT_MAX: usize = 500;
 /// Longest free text (description, reasons).
 pub const TEXT_MAX: usize = 20_000;
+
+/// The SUA's part of the OpenAPI document: the workflow ([`api`]) and its data ([`data_api`]).
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    api::list_conventions,
+    api::create_convention,
+    api::get_convention,
+    api::revoke_convention,
+    api::create_sua_request,
+    api::create_initiative,
+    api::list_procedures,
+    api::get_procedure,
+    api::update_procedure,
+    api::update_tender,
+    api::update_participants,
+    api::list_procedure_transitions,
+    api::create_procedure_transition,
+    api::list_lots,
+    api::create_lot,
+    api::update_lot,
+    api::delete_lot,
+    api::update_award,
+    api::delete_award,
+    api::list_procedure_attachments,
+    api::create_procedure_attachment,
+    api::get_procedure_attachment,
+    data_api::create_import,
+    data_api::list_imports,
+    data_api::get_import,
+    data_api::get_report,
+    data_api::export_report,
+    data_api::list_ocds_releases,
+    data_api::get_ocds_release,
+))]
+pub struct SuaApi;
+
+/// The SUA in the module registry.
+pub const KIT: ModuleKit = ModuleKit {
+    operator: Some((Module::Sua, "Operatore della Stazione Unica Appaltante")),
+    api: || api::router().merge(data_api::router()),
+    pages: || pages::router().merge(data_pages::router()),
+    openapi: <SuaApi as utoipa::OpenApi>::openapi,
+    // For whom the SUA policy lets see procedures: its staff, the administrator and the
+    // Comuni (their own).
+    nav: Some(NavEntry {
+        label: "SUA",
+        path: "/sua",
+        covers_subpaths: true,
+        audience: Audience::SignedIn(policy::sees_procedures),
+    }),
+    dashboard: dashboard_links,
+    home: Some(HomeCard {
+        title: "Stazione Unica Appaltante",
+        text: "Gare delegate dai Comuni alla Provincia.",
+        href: "/sua",
+    }),
+    datasets: &[DerivedDataset {
+        name: db::national::DATASET,
+        module: "SUA",
+        materialise: national::materialise,
+    }],
+    ..ModuleKit::new("sua")
+};
+
+fn dashboard_links(role: &Role) -> Vec<Link> {
+    match role {
+        Role::Admin => vec![
+            Link::new(
+                "SUA: richieste dei Comuni da esaminare",
+                "/sua?state=submitted",
+            ),
+            Link::new("SUA: tutte le procedure", "/sua"),
+            Link::new("SUA: convenzioni", "/sua/convenzioni"),
+            Link::new("SUA: report per Comune e anno", "/sua/report"),
+            Link::new("SUA: importa procedure (OCDS ANAC, CSV)", "/sua/import"),
+        ],
+        Role::Operator(Module::Sua) => vec![
+            Link::new("Richieste dei Comuni da esaminare", "/sua?state=submitted"),
+            Link::new("Procedure in valutazione", "/sua?state=evaluation"),
+            Link::new("Tutte le procedure", "/sua"),
+            Link::new("Nuova iniziativa aggregata", "/sua/iniziative/nuova"),
+            Link::new("Convenzioni", "/sua/convenzioni"),
+            Link::new("Report per Comune e anno", "/sua/report"),
+            Link::new("Importa procedure (OCDS ANAC, CSV)", "/sua/import"),
+        ],
+        Role::Operator(_) => vec![],
+        Role::Comune(_) => vec![
+            Link::new("Le procedure della SUA per il Comune", "/sua"),
+            Link::new("Nuova richiesta alla SUA", "/sua/richieste/nuova"),
+            Link::new("Convenzioni con la SUA", "/sua/convenzioni"),
+            Link::new("Report SUA del Comune", "/sua/report"),
+        ],
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 //! transaction, so the dataset (and, when federated, its signed delta) never disagrees with
 //! the procedures. The schema is documented for everyone in `protocol/datasets/appalti.md`;
 //! [`FIELDS`] is its definition and [`encode`] writes a lot as a row in that order, from the
-//! columns `db::sua_national` reads.
+//! columns `sua::db::national` reads.
 //!
 //! - **Which procedures.** Those made public: published onward, deserted included
 //!   ([`crate::sua::State::is_public`]). A procedure cancelled *after* its publication keeps
@@ -40,10 +40,10 @@ use pico_protocol::limits::MAX_RECORDS_PER_BATCH;
 
 use crate::dati::ops::{self, DatiError};
 use crate::dati::{Dataset, Federation, FieldDef, FieldType};
-use crate::db::sua_national::{self as sql, Applied, DATASET, LotSource};
 use crate::db::{self, datasets};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::sua::db::national::{self as sql, Applied, DATASET, LotSource};
 use crate::sua::{Euro, Ribasso};
 
 /// The title shown in the Dati catalogue.

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::db::comuni::Province;
-use crate::db::sua_data::{ExportLot, ExportProcedure, SUPPLIER_SEPARATOR};
+use crate::sua::db::data::{ExportLot, ExportProcedure, SUPPLIER_SEPARATOR};
 
 /// ANAC's registered ocid prefix.
 pub const ANAC_OCID_PREFIX: &str = "ocds-hu01ve-";

@@ -20,10 +20,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action};
-use crate::db::{self, audit, sua as sql};
+use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::sua::db as sql;
+use crate::sua::policy::{self, Action};
 use crate::sua::{AwardCriterion, ContractType, Euro, LotStatus, Ribasso, State};
 
 /// One message per invalid field, gathered so a person sees every mistake at once.

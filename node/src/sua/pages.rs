@@ -22,7 +22,6 @@ use pico_service::page::{PageParams, encode_cursor};
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Role};
 use crate::db;
 use crate::error::AppError;
@@ -38,6 +37,7 @@ use crate::sua::ops::workflow::{
     self, AwardInput, LotPatch, NewLot, ProcedureQuery, TenderInput, TransitionInput,
 };
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
+use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
 use crate::web::{PageForm, check_form_csrf, query_value};
 

@@ -5,16 +5,16 @@
 //! share of the awarded amount. Imported procedures whose buyer is not a Comune of this
 //! Province form lines without a Comune (SUA staff only).
 //!
-//! The SQL (aggregates over `sua_procedures_comune_year`) is in `db::sua_data::report`;
+//! The SQL (aggregates over `sua_procedures_comune_year`) is in `sua::db::data::report`;
 //! this file turns its sums into the JSON and CSV shapes.
 
 use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Identity;
-use crate::auth::policy::{self, Scope};
-use crate::db::sua_data::{ReportFilter, ReportSums};
 use crate::error::AppError;
+use crate::sua::db::data::{ReportFilter, ReportSums};
+use crate::sua::policy::{self, Scope};
 use crate::sua::{ContractType, Euro, Ribasso};
 
 /// The filters of a report, as the API and the page take them.

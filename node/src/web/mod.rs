@@ -1,7 +1,8 @@
-//! Server-rendered pages (Bootstrap Italia via `pico_service::web`): public home, login,
-//! dashboard, the change of one's password (`account`); the Help Desk pages live in
-//! `helpdesk::pages`. Errors from page handlers are problem documents turned into readable
-//! pages by [`render_problem_pages`].
+//! Server-rendered pages (Bootstrap Italia via `pico_service::web`): the page chrome (its
+//! navigation from the module registry), public home, login, dashboard, the change of one's
+//! password (`account`); each module's pages live with the module (`helpdesk::pages` …).
+//! Errors from page handlers are problem documents turned into readable pages by
+//! [`render_problem_pages`].
 
 pub mod account;
 mod local_path;
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use pico_service::web::{self as layout, icon};
+use pico_service::web::{self as layout, Chrome, NavLink, icon};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -23,7 +24,7 @@ use crate::auth::sessions::{self, LoginError};
 use crate::auth::{Identity, Role, password, secrets};
 use crate::db;
 use crate::error::AppError;
-use crate::helpdesk;
+use crate::modules;
 use crate::state::AppState;
 
 pub use local_path::LocalPath;
@@ -38,12 +39,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/login", get(show_login).post(submit_login))
         .route("/logout", post(submit_logout))
         .route("/dashboard", get(show_dashboard))
-        .merge(helpdesk::pages::router())
-        .merge(crate::federation::api::page_router())
-        .merge(crate::networks::pages::router())
-        .merge(crate::community::pages::router())
-        .merge(crate::sua::pages::router())
-        .merge(crate::sua::data_pages::router())
+        .merge(modules::page_routes(state.modules))
         .merge(account::router())
         .route("/stato", get(show_status))
         .route("/api", get(show_api))
@@ -101,6 +97,35 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// `text` percent-encoded for a query string value.
 pub fn query_value(text: &str) -> String {
     utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
+impl AppState {
+    /// The page chrome for `identity`, with `current` marking the active navigation link:
+    /// Home, the public entries of the modules, then for a signed-in user the dashboard and
+    /// the entries the modules' policies let them see.
+    pub fn chrome(&self, identity: Option<&Identity>, current: &str) -> Chrome {
+        let (public, signed_in) = modules::navigation(self.modules, identity);
+        let link = |entry: &modules::NavEntry| {
+            NavLink::new(entry.label, entry.path, entry.is_current(current))
+        };
+        let mut nav = vec![NavLink::new("Home", "/", current == "/")];
+        nav.extend(public.iter().map(link));
+        if identity.is_some_and(|identity| identity.user.is_some()) {
+            nav.push(NavLink::new(
+                "Cruscotto",
+                "/dashboard",
+                current == "/dashboard",
+            ));
+            nav.extend(signed_in.iter().map(link));
+        }
+        Chrome {
+            site_name: self.province.name.clone(),
+            tagline: "Servizi della Provincia per i Comuni".to_owned(),
+            nav,
+            header_actions: Some(header_actions(identity)),
+            ..Chrome::default()
+        }
+    }
 }
 
 /// The slim header's right side: login link, or user name and logout button.
@@ -206,18 +231,11 @@ async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<
         section aria-labelledby="servizi" class="my-4" {
             h2 id="servizi" { "Servizi" }
             div class="row" {
-                @for (title, text, href) in [
-                    ("Help Desk", "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti.", "/helpdesk"),
-                    ("Stazione Unica Appaltante", "Gare delegate dai Comuni alla Provincia.", "/sua"),
-                    ("Buone pratiche", "Esperienze e documenti che la Provincia condivide con i Comuni e con le altre Province.", "/buone-pratiche"),
-                    ("Politiche europee", "Bandi e progetti di finanziamento europeo (prossimamente).", ""),
-                ] {
+                @for card in state.modules.iter().filter_map(|kit| kit.home) {
                     div class="col-12 col-md-6 col-lg-3 mb-3" {
                         div class="card card-bg h-100" { div class="card-body" {
-                            h3 class="card-title h5" {
-                                @if href.is_empty() { (title) } @else { a href=(href) { (title) } }
-                            }
-                            p class="card-text" { (text) }
+                            h3 class="card-title h5" { a href=(card.href) { (card.title) } }
+                            p class="card-text" { (card.text) }
                         } }
                     }
                 }
@@ -477,13 +495,8 @@ async fn show_dashboard(
     crate::auth::policy::authorize(&identity, crate::auth::policy::Action::ViewDashboard)?;
     let user = identity.require_user()?;
     let role_text = match &user.role {
-        Role::Admin => "amministratore della Provincia".to_owned(),
-        Role::Operator(module) => match *module {
-            crate::auth::Module::Sua => "operatore della Stazione Unica Appaltante".to_owned(),
-            crate::auth::Module::Helpdesk => "operatore dell'Help Desk".to_owned(),
-            crate::auth::Module::Community => "operatore della Community".to_owned(),
-            _ => "operatore della Provincia".to_owned(),
-        },
+        Role::Admin => "Amministratore della Provincia".to_owned(),
+        Role::Operator(module) => modules::operator_title(state.modules, *module),
         Role::Comune(code) => {
             let code_text = code.as_str().to_owned();
             let name = state
@@ -496,7 +509,7 @@ async fn show_dashboard(
     };
     // Each module says what it has for this person; the dashboard only lays them out.
     let sections: Vec<Markup> = [
-        helpdesk::pages::dashboard_cards(&state, &identity).await?,
+        crate::helpdesk::pages::dashboard_cards(&state, &identity).await?,
         crate::sua::pages::dashboard_cards(&state, &identity).await?,
         crate::community::pages::dashboard_cards(&state, &identity).await?,
     ]
@@ -505,7 +518,7 @@ async fn show_dashboard(
     .collect();
     let body = html! {
         h1 { "Cruscotto" }
-        p { "Benvenuto, " strong { (user.display_name) } " (" (role_text) ")." }
+        p { "Benvenuto, " strong { (user.display_name) } " — " (role_text) "." }
         @if sections.is_empty() {
             p { "I servizi del tuo modulo saranno disponibili nelle prossime versioni." }
         }

@@ -53,7 +53,7 @@ use super::{
     Buyers, ImportError, ImportedRecord, KeyStatus, RowError, SkippedRecord, Writer, cf_shaped,
     day_start, iso_day, parse_day,
 };
-use crate::db::sua_data::{NewLot, NewProcedure};
+use crate::sua::db::data::{NewLot, NewProcedure};
 use crate::sua::{
     AwardCriterion, Cig, ContractType, Cpv, Cup, Euro, OBJECT_MAX, Ribasso, State, procedure_label,
 };
@@ -927,7 +927,7 @@ fn write_group(
             let cig = lot.cig.as_deref().unwrap_or_default();
             let message = if owner == id {
                 format!("{cig} appears twice in procedure {}", group.key)
-            } else if crate::db::sua_data::import_batch_of(writer.conn(), owner)?
+            } else if crate::sua::db::data::import_batch_of(writer.conn(), owner)?
                 == Some(writer.batch())
             {
                 format!("{cig} appears on an earlier row of the file, in another procedure")

@@ -5,7 +5,7 @@
 //! or nothing is. It runs while the node serves, but holds the write lock throughout: the
 //! node's reads go on, its writes wait (up to the busy timeout) for the import to finish.
 //! Each import is recorded once, as a batch (`sua_import_batches`) with its [`ImportReport`]:
-//! an imported procedure's history starts from its batch (`db::sua::transitions`).
+//! an imported procedure's history starts from its batch (`sua::db::transitions`).
 //! `sua::national::refresh_procedures` is called in the same transaction so the national
 //! `appalti` dataset never disagrees with the procedures.
 //!
@@ -38,10 +38,10 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::db::audit::{self, Actor};
-use crate::db::sua_data::{self as store, NewLot, NewProcedure};
 use crate::error::AppError;
 use crate::federation::Signer;
 use crate::sua::day::Day;
+use crate::sua::db::data::{self as store, NewLot, NewProcedure};
 
 /// Items listed in each list of a report; the counts cover everything.
 pub const MAX_LISTED: usize = 1000;
@@ -379,10 +379,10 @@ pub fn import(
     filename: &str,
     input: impl Read + Send,
 ) -> Result<ImportReport, ImportError> {
-    let cache: i64 = conn.pragma_query_value(None, "cache_size", |row| row.get(0))?;
-    conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)?;
+    let cache = store::cache_size(conn)?;
+    store::set_cache_size(conn, -IMPORT_CACHE_KIB)?;
     let imported = import_in_transaction(conn, signer, actor, format, filename, input);
-    conn.pragma_update(None, "cache_size", cache)?;
+    store::set_cache_size(conn, cache)?;
     imported
 }
 

@@ -38,7 +38,7 @@ use super::{
     ImportError, ImportedRecord, KeyStatus, SkippedRecord, Writer, cf_shaped, day_start, iso_day,
     parse_day,
 };
-use crate::db::sua_data::{NewLot, NewProcedure, SUPPLIER_SEPARATOR};
+use crate::sua::db::data::{NewLot, NewProcedure, SUPPLIER_SEPARATOR};
 use crate::sua::{
     AwardCriterion, Cig, ContractType, Cpv, Cup, Euro, OBJECT_MAX, Ribasso, State, procedure_label,
 };
@@ -195,7 +195,7 @@ fn take_release(
             return Ok(());
         }
     }
-    if let Some(id) = crate::db::sua_data::procedure_by_ocid(writer.conn(), &key)? {
+    if let Some(id) = crate::sua::db::data::procedure_by_ocid(writer.conn(), &key)? {
         skip(
             writer,
             "already_in_node",
@@ -222,7 +222,7 @@ fn take_release(
     }
     for lot in &mapped.lots {
         if let Some(cig) = &lot.cig
-            && let Some(owner) = crate::db::sua_data::lot_owner(writer.conn(), cig)?
+            && let Some(owner) = crate::sua::db::data::lot_owner(writer.conn(), cig)?
         {
             skip(
                 writer,

@@ -8,11 +8,12 @@ use serde_json::json;
 
 use super::{FieldErrors, begin, optional_text, record_convention, text_field};
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action, Scope};
-use crate::db::{self, sua as sql};
+use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::{self, Day};
+use crate::sua::db as sql;
+use crate::sua::policy::{self, Action, Scope};
 use crate::sua::{ContractType, ConventionScope};
 
 /// Longest document reference.

@@ -18,12 +18,13 @@ use super::{
     FieldErrors, ProcedureView, begin, comuni_of, conflict, display_name, load_visible,
     optional_text, record_change, text_field,
 };
-use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Role};
-use crate::db::{self, audit, sua as sql};
+use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::Day;
+use crate::sua::db as sql;
+use crate::sua::policy::{self, Action};
 use crate::sua::{
     ALLOWED_ATTACHMENT_TYPES, ATTACHMENT_MAX_BYTES, AwardCriterion, ContractType, Cpv, Cup, Euro,
     OBJECT_MAX, PROCEDURE_TYPES, State, TEXT_MAX, procedure_label,

@@ -11,12 +11,13 @@ use super::{
     permissions, record_change, text_field, transition_detail,
 };
 use crate::auth::Identity;
-use crate::auth::policy::{self, Action, Scope};
-use crate::db::{self, sua as sql};
+use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::{self, Day};
+use crate::sua::db as sql;
 use crate::sua::fiscal::FiscalCode;
+use crate::sua::policy::{self, Action, Scope};
 use crate::sua::{Cig, ContractType, Cpv, Euro, LotStatus, OBJECT_MAX, Ribasso, State, TEXT_MAX};
 use crate::upload::Upload;
 

@@ -2,6 +2,9 @@
 //! attachments. Plain synchronous functions; the callers (`sua::ops`) have already checked the
 //! policy and the input, and run these inside one transaction per change.
 
+pub mod data;
+pub mod national;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::sua::{AwardCriterion, ContractType, ConventionScope, LotStatus, State};

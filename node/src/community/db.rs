@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter, types::Value};
 
-use super::federation::PendingUpload;
+use crate::db::federation::PendingUpload;
 
 /// A stored best practice (without attachment bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]

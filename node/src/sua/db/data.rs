@@ -5,7 +5,7 @@
 //! whose unique index makes re-imports idempotent), one `sua_participants` row when the
 //! buyer is a Comune of this Province and one `sua_lots` row per lot. The import itself is
 //! recorded once, in `sua_import_batches`: a procedure's history starts from its batch
-//! (`db::sua::transitions`), so a million lots do not write 400,000 copies of the same step.
+//! (`sua::db::transitions`), so a million lots do not write 400,000 copies of the same step.
 //!
 //! A lot awarded to a raggruppamento (several suppliers) keeps the members in one row:
 //! `supplier_name` holds the names and `supplier_cf` the codici fiscali, each list joined by
@@ -783,4 +783,16 @@ pub fn procedure_comuni(conn: &Connection, id: i64) -> rusqlite::Result<Option<V
         comuni.push(lead);
     }
     Ok(Some(comuni))
+}
+
+/// The connection's page cache size (`PRAGMA cache_size`: pages if positive, KiB if
+/// negative).
+pub fn cache_size(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "cache_size", |row| row.get(0))
+}
+
+/// Sets the connection's page cache size (see [`cache_size`]); an import enlarges it for its
+/// transaction and restores it after.
+pub fn set_cache_size(conn: &Connection, size: i64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", size)
 }

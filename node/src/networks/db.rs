@@ -74,7 +74,7 @@ pub fn remove_membership(conn: &Connection, network: &str) -> rusqlite::Result<b
 /// Makes the local copy equal to the hub's list (an operator may change memberships at the
 /// hub); returns whether anything changed.
 pub fn replace_memberships(conn: &Connection, networks: &[String]) -> rusqlite::Result<bool> {
-    let now = super::now();
+    let now = crate::db::now();
     let mut changed = false;
     for (name, _) in memberships(conn)? {
         if !networks.contains(&name) {
@@ -136,7 +136,7 @@ pub fn insert_post(conn: &Connection, post: &NewPost<'_>) -> rusqlite::Result<bo
             post.attachments,
             post.entry_hash,
             post.signed_at,
-            super::now()
+            crate::db::now()
         ])?
         == 1)
 }
@@ -226,7 +226,7 @@ fn post_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
         subject: row.get(4)?,
         body: row.get(5)?,
         attachments: Vec::new(),
-        signed_at: super::rfc3339(row.get(7)?),
+        signed_at: crate::db::rfc3339(row.get(7)?),
         entry_hash: row.get(8)?,
     })
 }
@@ -256,7 +256,7 @@ pub fn threads(
             seq: unsigned(row.get(1)?),
             subject: row.get::<_, Option<String>>(2)?.unwrap_or_default(),
             posts: unsigned(row.get(3)?),
-            last_activity_at: super::rfc3339(row.get(4)?),
+            last_activity_at: crate::db::rfc3339(row.get(4)?),
             provinces: provinces
                 .unwrap_or_default()
                 .split(',')
@@ -308,7 +308,7 @@ pub fn set_cursor(conn: &Connection, cursor: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE network_inbox SET cursor = max(cursor, ?1), last_pull_at = ?2, last_error = NULL WHERE id = 1",
     )?
-    .execute(params![cursor, super::now()])?;
+    .execute(params![cursor, crate::db::now()])?;
     Ok(())
 }
 
@@ -347,7 +347,7 @@ pub fn inbox_status(conn: &Connection, own: &str) -> rusqlite::Result<InboxStatu
         |row| {
             Ok(InboxStatus {
                 cursor: row.get(0)?,
-                last_pull_at: row.get::<_, Option<i64>>(1)?.map(super::rfc3339),
+                last_pull_at: row.get::<_, Option<i64>>(1)?.map(crate::db::rfc3339),
                 last_error: row.get(2)?,
                 received: unsigned(row.get(3)?),
                 quarantined: unsigned(row.get(4)?),
@@ -392,7 +392,7 @@ pub fn quarantine(conn: &Connection, item: &NewQuarantined<'_>) -> rusqlite::Res
             item.reason,
             item.wire,
             pico_protocol::Hash32::digest_of(&[item.wire]).to_hex(),
-            super::now()
+            crate::db::now()
         ])?
         == 1)
 }
@@ -435,8 +435,8 @@ pub fn quarantined(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Quaran
             network: row.get(4)?,
             code: row.get(5)?,
             reason: row.get(6)?,
-            received_at: super::rfc3339(row.get(7)?),
-            released_at: row.get::<_, Option<i64>>(8)?.map(super::rfc3339),
+            received_at: crate::db::rfc3339(row.get(7)?),
+            released_at: row.get::<_, Option<i64>>(8)?.map(crate::db::rfc3339),
         })
     })?
     .collect()
@@ -461,7 +461,7 @@ pub fn held_items(conn: &Connection, origin: &str, code: &str) -> rusqlite::Resu
 pub fn release(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE network_quarantine SET released_at = ?2 WHERE id = ?1",
-        params![id, super::now()],
+        params![id, crate::db::now()],
     )?;
     Ok(())
 }
@@ -511,7 +511,7 @@ pub fn record_key(
     revoked_from: Option<u64>,
     trusted: bool,
 ) -> rusqlite::Result<()> {
-    let now = super::now();
+    let now = crate::db::now();
     conn.prepare_cached(
         "INSERT INTO network_keys (kid, province, public_key, valid_from, revoked_from, trusted, first_seen_at, trusted_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?6 THEN ?7 END)
@@ -535,7 +535,7 @@ pub fn trust_key(conn: &Connection, kid: &str) -> rusqlite::Result<Option<String
     let province = key_province(conn, kid)?;
     conn.execute(
         "UPDATE network_keys SET trusted = 1, trusted_at = ?2 WHERE kid = ?1 AND trusted = 0",
-        params![kid, super::now()],
+        params![kid, crate::db::now()],
     )?;
     Ok(province)
 }
@@ -618,7 +618,7 @@ pub fn insert_attachment(conn: &Connection, doc: &NewAttachment<'_>) -> rusqlite
         doc.size as i64,
         doc.sha256,
         doc.data,
-        super::now()
+        crate::db::now()
     ])?;
     Ok(())
 }
@@ -762,7 +762,7 @@ pub fn store_fetched(conn: &Connection, sha256: &str, data: &[u8]) -> rusqlite::
         "UPDATE network_attachments SET data = ?2, fetched_at = ?3, last_error = NULL
          WHERE sha256 = ?1 AND size = ?4 AND data IS NULL AND refused_reason IS NULL",
     )?
-    .execute(params![sha256, data, super::now(), data.len() as i64])
+    .execute(params![sha256, data, crate::db::now(), data.len() as i64])
 }
 
 /// Records a failed fetch, to be tried again at `next_attempt_at`.
@@ -792,7 +792,7 @@ pub fn refuse_fetched(conn: &Connection, id: i64, reason: &str) -> rusqlite::Res
 pub fn next_pending_upload(
     conn: &Connection,
     own: &str,
-) -> rusqlite::Result<Option<super::federation::PendingUpload>> {
+) -> rusqlite::Result<Option<crate::db::federation::PendingUpload>> {
     conn.prepare_cached(
         "SELECT a.id, a.sha256, a.data FROM network_attachments a
          JOIN receipts r ON r.seq = a.seq
@@ -801,7 +801,7 @@ pub fn next_pending_upload(
          ORDER BY a.seq, a.id LIMIT 1",
     )?
     .query_row([own], |row| {
-        Ok(super::federation::PendingUpload {
+        Ok(crate::db::federation::PendingUpload {
             id: row.get(0)?,
             sha256: row.get(1)?,
             data: row.get(2)?,
