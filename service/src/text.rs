@@ -66,7 +66,10 @@ pub fn clean(text: &str, lines: Lines, max: usize, required: bool) -> Result<Str
         return Err(TextError::Control);
     }
     let trimmed = text.trim();
-    if trimmed.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+    if trimmed
+        .chars()
+        .all(|c| c.is_whitespace() || is_invisible(c))
+    {
         return if required {
             Err(TextError::Empty)
         } else {
@@ -89,13 +92,31 @@ mod tests {
             clean("\u{0}\u{7}\u{1b}", Lines::Many, 100, true),
             Err(TextError::Control)
         );
-        assert_eq!(clean("a\u{85}b", Lines::Many, 100, true), Err(TextError::Control));
-        assert_eq!(clean("a\u{202E}b", Lines::One, 100, true), Err(TextError::Control));
-        assert_eq!(clean("due\nrighe", Lines::One, 100, true), Err(TextError::Control));
-        assert_eq!(clean("  \u{200B}\u{FEFF} ", Lines::One, 100, true), Err(TextError::Empty));
-        assert_eq!(clean(" \n\t ", Lines::Many, 100, true), Err(TextError::Empty));
+        assert_eq!(
+            clean("a\u{85}b", Lines::Many, 100, true),
+            Err(TextError::Control)
+        );
+        assert_eq!(
+            clean("a\u{202E}b", Lines::One, 100, true),
+            Err(TextError::Control)
+        );
+        assert_eq!(
+            clean("due\nrighe", Lines::One, 100, true),
+            Err(TextError::Control)
+        );
+        assert_eq!(
+            clean("  \u{200B}\u{FEFF} ", Lines::One, 100, true),
+            Err(TextError::Empty)
+        );
+        assert_eq!(
+            clean(" \n\t ", Lines::Many, 100, true),
+            Err(TextError::Empty)
+        );
         assert_eq!(clean("", Lines::One, 100, false), Ok(String::new()));
-        assert_eq!(clean("àèìòù!", Lines::One, 5, true), Err(TextError::TooLong(5)));
+        assert_eq!(
+            clean("àèìòù!", Lines::One, 5, true),
+            Err(TextError::TooLong(5))
+        );
     }
 
     #[test]

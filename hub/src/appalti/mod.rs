@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use pico_protocol::ProvinceCode;
-use pico_service::csv::{CsvWriter, Separator};
 use pico_service::Problem;
+use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};
 
 use crate::db::appalti::{ComuneServed, ComuneTally, Filter, Group, GroupTally, Summary, Tally};
@@ -491,7 +491,8 @@ impl Params {
             Some("csv") => true,
             Some(other) => return Err(bad(format!("format {other:?}: use json or csv"))),
         };
-        let sep = Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
+        let sep =
+            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
         if !csv && self.sep.is_some() {
             return Err(bad("sep applies to format=csv only".to_owned()));
         }

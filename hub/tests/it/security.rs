@@ -30,7 +30,11 @@ async fn national_csv_neutralises_formulas_a_province_sent() {
         .records()
         .map(|record| record.unwrap()[5].to_owned())
         .collect();
-    assert_eq!(cells, [format!("'{HYPERLINK}"), "'@SUM(1;2)".to_owned()], "{csv}");
+    assert_eq!(
+        cells,
+        [format!("'{HYPERLINK}"), "'@SUM(1;2)".to_owned()],
+        "{csv}"
+    );
     // An unknown separator is refused, not silently replaced by a comma.
     let (status, _) = app
         .get_text("/v1/datasets/appalti/rows?format=csv&sep=tab")
@@ -65,6 +69,11 @@ async fn operator_answers_are_not_stored_and_https_gets_hsts() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers().get("strict-transport-security").is_none());
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
     assert_eq!(response.headers()["cache-control"], "no-store");
 }

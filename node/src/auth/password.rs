@@ -45,12 +45,7 @@ pub type FieldErrors = BTreeMap<&'static str, String>;
 
 /// The rules a new password must follow, apart from knowing the current one. `repeat` is
 /// the page's second entry (the API has none).
-pub fn check_new(
-    username: &str,
-    current: &str,
-    new: &str,
-    repeat: Option<&str>,
-) -> FieldErrors {
+pub fn check_new(username: &str, current: &str, new: &str, repeat: Option<&str>) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let length = new.chars().count();
     if length < MIN_LENGTH {
@@ -236,13 +231,18 @@ mod tests {
         let ok = check_new("mario", "vecchia-password", "una frase lunga e nuova", None);
         assert!(ok.is_empty(), "{ok:?}");
         assert!(check_new("mario", "x", "corta", None).contains_key("new_password"));
-        assert!(check_new("mario.rossi.1", "x", "MARIO.ROSSI.1", None).contains_key("new_password"));
+        assert!(
+            check_new("mario.rossi.1", "x", "MARIO.ROSSI.1", None).contains_key("new_password")
+        );
         assert!(
             check_new("mario", "stessa password!", "stessa password!", None)
                 .contains_key("new_password")
         );
         let mismatch = check_new("mario", "x", "una frase lunga e nuova", Some("un'altra"));
-        assert_eq!(mismatch.keys().copied().collect::<Vec<_>>(), ["new_password_repeat"]);
+        assert_eq!(
+            mismatch.keys().copied().collect::<Vec<_>>(),
+            ["new_password_repeat"]
+        );
         // Twelve characters, not bytes: "àèìòù" counts five.
         assert!(check_new("mario", "x", "àèìòùàèìòùàè", None).is_empty());
     }

@@ -50,7 +50,9 @@ fn pair_delay(failures: i64, latest: i64) -> i64 {
     if failures < FREE_FAILURES {
         return latest;
     }
-    let doublings = u32::try_from(failures - FREE_FAILURES).unwrap_or(u32::MAX).min(20);
+    let doublings = u32::try_from(failures - FREE_FAILURES)
+        .unwrap_or(u32::MAX)
+        .min(20);
     latest + (FIRST_DELAY_SECS << doublings).min(MAX_DELAY_SECS)
 }
 
@@ -148,7 +150,9 @@ mod tests {
         let waits: Vec<i64> = (0..16).map(|n| pair_delay(n, 1000) - 1000).collect();
         assert_eq!(
             waits,
-            [0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300]
+            [
+                0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300, 300
+            ]
         );
         assert_eq!(pair_delay(i64::MAX, 0), MAX_DELAY_SECS);
     }

@@ -307,7 +307,8 @@ impl Checked {
 
 /// Checks the fields (that the Comuni are this Province's is checked in the transaction).
 fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
-    let field = |name: &'static str| move |err: TextError| AppError::invalid_field(name, err.to_string());
+    let field =
+        |name: &'static str| move |err: TextError| AppError::invalid_field(name, err.to_string());
     let title = text::clean(&input.title, Lines::One, TITLE_MAX, true).map_err(field("title"))?;
     let summary =
         text::clean(&input.summary, Lines::Many, SUMMARY_MAX, false).map_err(field("summary"))?;

@@ -253,7 +253,8 @@ pub fn record_failure(
     forget_before: i64,
 ) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM login_failures WHERE at < ?1", [forget_before])?;
-    let mut insert = conn.prepare_cached("INSERT INTO login_failures (subject, at) VALUES (?1, ?2)")?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO login_failures (subject, at) VALUES (?1, ?2)")?;
     for subject in subjects {
         insert.execute(params![subject, now])?;
     }

@@ -156,7 +156,8 @@ fn check_text(
     lines: Lines,
     max: usize,
 ) -> Result<String, AppError> {
-    text::clean(text, lines, max, true).map_err(|err| AppError::invalid_field(field, err.to_string()))
+    text::clean(text, lines, max, true)
+        .map_err(|err| AppError::invalid_field(field, err.to_string()))
 }
 
 /// Opens a request (with an optional attachment).

@@ -20,8 +20,8 @@ use axum::http::StatusCode;
 use pico_protocol::Payload;
 use pico_protocol::payload::{Attachment, EntryRef, NetworkMessage};
 use pico_protocol::{Hash32, ProvinceCode, Seq};
-use pico_service::{Db, DbError, Problem};
 use pico_service::text::{self, Lines, TextError};
+use pico_service::{Db, DbError, Problem};
 use serde_json::json;
 
 use crate::config::FederationSettings;
@@ -290,7 +290,8 @@ pub fn post(
             message: err.to_string(),
         }
     };
-    let body = text::clean(&draft.body, Lines::Many, MAX_BODY_CHARS, true).map_err(invalid("body"))?;
+    let body =
+        text::clean(&draft.body, Lines::Many, MAX_BODY_CHARS, true).map_err(invalid("body"))?;
     let body = body.as_str();
     let subject = text::clean(
         draft.subject.as_deref().unwrap_or_default(),

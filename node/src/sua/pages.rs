@@ -228,7 +228,10 @@ impl FilterForm {
 
     fn link(&self, cursor: &str) -> String {
         let part = |name: &str, value: &Option<String>| {
-            format!("{name}={}", query_value(value.as_deref().unwrap_or_default()))
+            format!(
+                "{name}={}",
+                query_value(value.as_deref().unwrap_or_default())
+            )
         };
         format!(
             "/sua?{}&{}&{}&{}&{}&cursor={cursor}",

@@ -247,7 +247,8 @@ mod tests {
         assert_eq!(report.totals.average_ribasso.as_deref(), Some("17.500"));
         assert_eq!(report.totals.average_days_to_award, Some(25.0));
         assert_eq!(report.totals.estimated_amount, "400.00");
-        let csv = String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
+        let csv =
+            String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
         assert!(
             csv.contains("016024;Bergamo;2022;1;100,00;90,00;1;10,000;10,0"),
             "{csv}"
@@ -266,9 +267,13 @@ mod tests {
             ..ReportSums::default()
         }]);
         report.lines[0].comune_code = Some("@cmd".into());
-        let csv = String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
+        let csv =
+            String::from_utf8(report.to_csv(Separator::Semicolon).expect("csv")).expect("utf8");
         // The formula gets its quote; a negative ribasso stays a number.
-        assert!(csv.contains("\n'@cmd;'=1+1;2022;1;0,00;0,00;0;-0,001;\n"), "{csv}");
+        assert!(
+            csv.contains("\n'@cmd;'=1+1;2022;1;0,00;0,00;0;-0,001;\n"),
+            "{csv}"
+        );
     }
 
     #[test]

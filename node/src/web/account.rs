@@ -70,9 +70,12 @@ fn password_page(
             }
         } }
     };
-    let mut response =
-        layout::page(&state.chrome(Some(identity), password::PAGE), "Cambia password", &body)
-            .into_response();
+    let mut response = layout::page(
+        &state.chrome(Some(identity), password::PAGE),
+        "Cambia password",
+        &body,
+    )
+    .into_response();
     *response.status_mut() = status;
     Ok(response)
 }
@@ -120,11 +123,6 @@ async fn submit_password_change(
     .await?
     {
         Ok(()) => Ok(Redirect::to("/dashboard").into_response()),
-        Err(errors) => password_page(
-            &state,
-            &identity,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(errors) => password_page(&state, &identity, &errors, StatusCode::UNPROCESSABLE_ENTITY),
     }
 }

@@ -47,7 +47,12 @@ mod tests {
 
     #[test]
     fn only_same_origin_paths_are_kept() {
-        for good in ["/", "/dashboard", "/helpdesk?status=new&x=a/b", "/sua/12#lotti"] {
+        for good in [
+            "/",
+            "/dashboard",
+            "/helpdesk?status=new&x=a/b",
+            "/sua/12#lotti",
+        ] {
             assert_eq!(LocalPath::parse(good).map(|p| p.0), Some(good.to_owned()));
         }
         for bad in [

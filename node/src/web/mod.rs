@@ -78,7 +78,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
         }
         serde_urlencoded::from_bytes(&body)
             .map(PageForm)
-            .map_err(|_| AppError::invalid_field("form", "il modulo non è completo: ricaricare la pagina e riprovare"))
+            .map_err(|_| {
+                AppError::invalid_field(
+                    "form",
+                    "il modulo non è completo: ricaricare la pagina e riprovare",
+                )
+            })
     }
 }
 
@@ -101,6 +106,7 @@ pub fn header_actions(identity: Option<&Identity>) -> Markup {
         Some((user, csrf)) => html! {
             div class="d-flex align-items-center gap-2 text-white" {
                 span { (user.display_name) }
+                a class="btn btn-sm btn-outline-light" href=(password::PAGE) { "Cambia password" }
                 @if let Some(csrf) = csrf {
                     form method="post" action="/logout" class="d-inline" {
                         input type="hidden" name="csrf" value=(csrf);
@@ -282,7 +288,10 @@ struct LoginForm {
 /// The login page's message for a throttled attempt.
 fn throttled_message(retry_after_secs: i64) -> String {
     let wait = if retry_after_secs < 60 {
-        format!("{retry_after_secs} second{}", if retry_after_secs == 1 { "o" } else { "i" })
+        format!(
+            "{retry_after_secs} second{}",
+            if retry_after_secs == 1 { "o" } else { "i" }
+        )
     } else {
         let minutes = (retry_after_secs + 59) / 60;
         format!("{minutes} minut{}", if minutes == 1 { "o" } else { "i" })

