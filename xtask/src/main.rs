@@ -207,6 +207,8 @@ fn demo_password() -> Result<String> {
 /// through a private file, never on a command line, and is removed right after.
 fn with_password_file(node_bin: &Path, dir: &Path, password: &str, args: &[&str]) -> Result<()> {
     let file = dir.join(".demo-password");
+    // A leftover of an interrupted run would make `create_new` fail.
+    let _ = std::fs::remove_file(&file);
     write_private(&file, &format!("{password}\n"))?;
     let file_arg = file.to_string_lossy().into_owned();
     let mut command = args.to_vec();

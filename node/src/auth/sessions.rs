@@ -156,4 +156,29 @@ mod tests {
         );
         assert_eq!(pair_delay(i64::MAX, 0), MAX_DELAY_SECS);
     }
+
+    #[test]
+    fn a_source_over_its_budget_waits_whatever_the_account() {
+        let conn = Connection::open_in_memory().expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE login_failures (subject TEXT NOT NULL, at INTEGER NOT NULL);",
+        )
+        .expect("schema");
+        let now = 1_000_000;
+        for n in 0..SOURCE_BUDGET {
+            db::people::record_failure(&conn, &["ip:198.51.100.9"], now - 600 + n, 0)
+                .expect("record");
+        }
+        // A password spray: the next account from that source waits for the oldest failure
+        // to leave the window; the check does not even reach the (absent) users table.
+        let outcome = check_login(&conn, "altro", "x", "198.51.100.9", now).expect("no db error");
+        assert_eq!(
+            outcome,
+            Err(LoginError::Throttled {
+                retry_after_secs: SOURCE_WINDOW_SECS - 600
+            })
+        );
+        // Another source is not held back (and reaches the users table: here, an error).
+        assert!(check_login(&conn, "altro", "x", "203.0.113.1", now).is_err());
+    }
 }

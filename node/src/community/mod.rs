@@ -309,7 +309,7 @@ impl Checked {
 }
 
 /// Checks the fields (that the Comuni are this Province's is checked in the transaction).
-fn check_input(input: PracticeInput) -> Result<Checked, AppError> {
+fn check_input(input: &PracticeInput) -> Result<Checked, AppError> {
     let field =
         |name: &'static str| move |err: TextError| AppError::invalid_field(name, err.to_string());
     let title = text::clean(&input.title, Lines::One, TITLE_MAX, true).map_err(field("title"))?;
@@ -513,7 +513,7 @@ pub async fn create(
     input: PracticeInput,
 ) -> Result<PracticeView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
-    let checked = check_input(input)?;
+    let checked = check_input(&input)?;
     let actor = identity.actor();
     state
         .db
@@ -546,7 +546,7 @@ pub async fn update(
     input: PracticeInput,
 ) -> Result<PracticeView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
-    let checked = check_input(input)?;
+    let checked = check_input(&input)?;
     let actor = identity.actor();
     let signer = state.signer.clone();
     let (view, entry) = state
@@ -648,7 +648,7 @@ pub async fn save_form(
     form: FormSubmission,
 ) -> Result<PracticeView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
-    let checked = check_input(form.input)?;
+    let checked = check_input(&form.input)?;
     let limits = crate::upload::FileLimits {
         field: "attachment",
         max_files: FORM_FILES_MAX,
@@ -837,10 +837,10 @@ mod tests {
             body: String::new(),
             public: true,
         };
-        let ok = check_input(input(vec!["026086"], "it")).expect("valid");
+        let ok = check_input(&input(vec!["026086"], "it")).expect("valid");
         assert_eq!(ok.title, "Titolo");
         assert_eq!(ok.tags, vec!["gare".to_owned()]);
-        assert!(check_input(input(vec!["26086"], "it")).is_err());
-        assert!(check_input(input(vec![], "i t")).is_err());
+        assert!(check_input(&input(vec!["26086"], "it")).is_err());
+        assert!(check_input(&input(vec![], "i t")).is_err());
     }
 }

@@ -650,7 +650,8 @@ pub async fn add_attachment(
         .db
         .call(move |conn| {
             let now = db::now();
-            let tx = conn.transaction()?;
+            // Immediate: the record's quota is read and written under one write lock.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let attachment = store_attachment(&tx, &actor, id, &filename, &upload, now)?;
             tx.commit()?;
             Ok(AttachmentView {

@@ -134,6 +134,7 @@ pub fn header_actions(identity: Option<&Identity>) -> Markup {
         Some((user, csrf)) => html! {
             div class="d-flex align-items-center gap-2 text-white" {
                 span { (user.display_name) }
+                a class="btn btn-sm btn-outline-light" href=(password::PAGE) { "Cambia password" }
                 @if let Some(csrf) = csrf {
                     form method="post" action="/logout" class="d-inline" {
                         input type="hidden" name="csrf" value=(csrf);

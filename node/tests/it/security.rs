@@ -278,7 +278,6 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
     };
     let cases = [
         (one_time, "corta", "corta", "almeno 12 caratteri"),
-        (one_time, "MARIO", "MARIO", "almeno 12 caratteri"),
         (one_time, one_time, one_time, "diversa da quella attuale"),
         (
             one_time,
@@ -298,10 +297,7 @@ async fn a_one_time_password_must_be_changed_before_anything_else() {
         assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         let html = page.text().await.unwrap();
         assert!(html.contains(message), "{message}: {html}");
-        assert!(
-            !html.contains(new) || new == "MARIO",
-            "a password was written back"
-        );
+        assert!(!html.contains(new), "a password was written back");
     }
     let done = change(
         one_time,
@@ -581,14 +577,8 @@ async fn files_per_request_and_per_record_are_bounded() {
         &Role::Comune(ComuneCode::parse(TREVISO).unwrap()),
     );
     let request = app.open_request(&tv, "Allegati").await;
-    let attach = || {
-        app.post_raw(
-            &format!("/v1/helpdesk/requests/{request}/attachments?filename=a.txt"),
-            &tv,
-            "text/plain",
-            b"x".to_vec(),
-        )
-    };
+    let attach_path = format!("/v1/helpdesk/requests/{request}/attachments?filename=a.txt");
+    let attach = || app.post_raw(&attach_path, &tv, "text/plain", b"x".to_vec());
     for _ in 0..pico_node::upload::MAX_FILES_PER_RECORD {
         assert_eq!(attach().await.status(), StatusCode::CREATED);
     }
@@ -739,7 +729,7 @@ async fn a_reply_racing_a_close_never_lands_on_the_closed_request() {
         closes.spawn(post_owned(
             path("transitions"),
             admin.clone(),
-            json!({"to": "closed"}),
+            json!({"status": "closed"}),
         ));
     }
     for close in closes.join_all().await {
