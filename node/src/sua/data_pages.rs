@@ -21,7 +21,6 @@ use super::import::RowError;
 use super::reports::ReportQuery;
 use super::{ContractType, PROCEDURE_TYPES};
 use crate::auth::Identity;
-use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::db::data as sua_data;
