@@ -80,7 +80,7 @@ impl AppState {
             tagline: "Servizi della Provincia per i Comuni".to_owned(),
             nav,
             header_actions,
-            footer_note: None,
+            ..Chrome::default()
         }
     }
 }

@@ -94,9 +94,8 @@ pub struct Chrome {
     pub nav: Vec<NavLink>,
     /// Right side of the slim header: login link or user name and logout form.
     pub header_actions: Option<Markup>,
-    /// The sentence under the site name in the footer; `None` says this is a node of the
-    /// federation (the hub says it is the hub).
-    pub footer_note: Option<String>,
+    /// The footer's line about the service, e.g. "Nodo Pi.Co. della federazione…".
+    pub about: Option<String>,
 }
 
 /// Renders a full page: `title` is the page's own title (also the `<h1>` the caller writes).
@@ -168,7 +167,7 @@ pub fn page(chrome: &Chrome, title: &str, main: &Markup) -> Markup {
                         div class="container" {
                             section class="py-4 text-white" {
                                 h2 class="h5 text-white" { (chrome.site_name) }
-                                p { (chrome.footer_note.as_deref().unwrap_or("Nodo Pi.Co. della federazione UPI \u{201c}Province & Comuni\u{201d}.")) }
+                                p { (chrome.about.as_deref().unwrap_or("Nodo Pi.Co. della federazione UPI \u{201c}Province & Comuni\u{201d}.")) }
                             }
                         }
                     }
