@@ -406,9 +406,9 @@ pub async fn show_appalti(
             }
         }
         p class="small" { (ATTRIBUTION) ". Dati aperti: "
-            a href="/v1/appalti/summary" { "/v1/appalti/summary" } ", "
-            a href="/v1/appalti/comuni" { "/v1/appalti/comuni" } ", "
-            a href="/v1/datasets/appalti/rows" { "/v1/datasets/appalti/rows" } "." }
+            a href="/v1/appalti/summary" { "riepiloghi (JSON)" } ", "
+            a href="/v1/appalti/comuni" { "Comuni serviti (JSON)" } ", "
+            a href="/v1/datasets/appalti/rows" { "tutte le righe del dataset (JSON)" } "." }
     };
     let response = render(&state, "Appalti delle SUA", PATH, &main);
     if invalid {

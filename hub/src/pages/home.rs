@@ -386,7 +386,7 @@ pub async fn show_home(State(state): State<AppState>, Query(query): Query<HomeQu
         }
         div class="row g-3 my-2" {
             (card("aderenti", &format!("{} su {}", enrolled, upi.len()), "Province aderenti", None))
-            (card("dataset", &format::count(loaded.datasets.len() as u64), "Dataset nazionali", Some(("#dataset", "Vedi i dataset"))))
+            (card("numero-dataset", &format::count(loaded.datasets.len() as u64), "Dataset nazionali", Some(("#dataset", "Vedi i dataset"))))
             (card("voci-registro", &format::count(loaded.log_size), "Voci nel registro di trasparenza", Some((super::transparency::PATH, "Che cos'è il registro"))))
         }
         (adhesion_section(&upi))

@@ -83,8 +83,9 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             NavLink::new("Stato del servizio", "/status", false),
         ],
         about: Some(
-            "Hub nazionale Pi.Co. della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
+            "Hub nazionale della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
         ),
+        ..Chrome::default()
     }
 }
 
@@ -162,9 +163,11 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
 }
 
 /// A wrapper that lets a wide table scroll sideways on a narrow screen, reachable with the
-/// keyboard (a scrolling region must take focus) and named for screen readers.
+/// keyboard (a scrolling region must take focus) and named for screen readers. It is the
+/// containing block of the visually hidden texts inside, which would otherwise stick out of
+/// the page at 390 px.
 pub(crate) fn scroll_table(label: &str, table: &Markup) -> Markup {
     html! {
-        div class="table-responsive" role="region" aria-label=(label) tabindex="0" { (table) }
+        div class="table-responsive position-relative" role="region" aria-label=(label) tabindex="0" { (table) }
     }
 }

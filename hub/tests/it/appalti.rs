@@ -383,7 +383,7 @@ async fn figures_by_every_grouping_are_exact() {
         ]
     );
     assert_eq!(item(&by_cpv, "71")["pnrr_share_procedures"], "100.00");
-    assert_eq!(item(&by_cpv, "45")["label"], "Construction work");
+    assert_eq!(item(&by_cpv, "45")["label"], "Lavori di costruzione");
     assert_eq!(by_cpv["total"]["procedures"], 6);
 
     let by_year = summary(&app, "group=year").await;
@@ -685,8 +685,12 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains(expected), "{query}: {detail}");
     }
-    let (status, _) = app.get_text("/appalti?year=xx").await;
+    let (status, html) = app.get_text("/appalti?year=xx").await;
     assert_eq!(status, 400);
+    assert!(
+        html.contains("«xx» non è un anno"),
+        "an Italian message beside the field"
+    );
 }
 
 #[tokio::test]
@@ -716,6 +720,11 @@ async fn the_page_shows_charts_each_followed_by_its_table() {
     assert!(html.contains("5,583 %"), "mean ribasso");
     assert!(html.contains("74,0 giorni"), "mean duration");
     assert!(html.contains("Valdobbiadene"), "Comuni served");
+    // CPV divisions in Italian (Reg. (EC) 213/2008), months in words, never English labels.
+    assert!(html.contains("45 Lavori di costruzione"), "{html}");
+    assert!(!html.contains("Construction work"));
+    assert!(html.contains("marzo 2025"));
+    assert!(!html.contains(">2025-03<"));
     assert!(html.contains("/v1/appalti/summary?group=month&amp;format=csv"));
     assert!(html.contains("Fonte: Istat"));
     assert!(

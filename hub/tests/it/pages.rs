@@ -186,3 +186,115 @@ async fn the_dashboard_works_in_headless_chromium() {
     );
     session.close().await;
 }
+
+#[tokio::test]
+async fn an_unknown_address_gets_an_italian_page_with_the_navigation() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http
+        .get(format!("{}/non-esiste", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1>Pagina non trovata</h1>"), "{html}");
+    assert!(
+        html.contains("aria-label=\"Menu principale\""),
+        "the navigation"
+    );
+    assert!(!html.contains("Not Found"));
+    // Under the API, a problem document.
+    let response = app
+        .http
+        .get(format!("{}/v1/non-esiste", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[tokio::test]
+async fn the_footer_says_hub_and_the_menu_has_no_dead_item() {
+    let app = TestApp::spawn().await;
+    let (_, html) = app.get_text("/").await;
+    assert!(
+        html.contains("Hub nazionale della federazione UPI"),
+        "{html}"
+    );
+    assert!(!html.contains("Nodo Pi.Co."));
+    assert!(html.contains("href=\"/operatore\""));
+    assert!(html.contains("href=\"/registro\""));
+    // Without an operator token the operators' area does not exist: no menu item leads there.
+    let closed = TestApp::spawn_with(|config| {
+        config.operator_token = pico_service::config::Secret::new("");
+    })
+    .await;
+    let (_, html) = closed.get_text("/").await;
+    assert!(!html.contains("href=\"/operatore\""), "{html}");
+    for path in ["/", "/appalti", "/buone-pratiche", "/registro"] {
+        assert_eq!(closed.get_text(path).await.0, 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_province_table_sorts_and_filters_without_script() {
+    let app = TestApp::spawn().await;
+    let mut tv = NodeLog::new("026", "treviso");
+    app.enrol(&tv);
+    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 3))]).await.0, 200);
+    let rows = |html: &str| -> Vec<String> {
+        let table = &html[html.find("id=\"tabella-province\"").unwrap()..];
+        let table = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+        table
+            .split("<th scope=\"row\">")
+            .skip(1)
+            .map(|cell| cell[..cell.find('<').unwrap()].to_owned())
+            .collect()
+    };
+    let (status, html) = app.get_text("/?regione=Veneto").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        rows(&html),
+        [
+            "Verona", "Vicenza", "Belluno", "Treviso", "Padova", "Rovigo"
+        ],
+        "the Veneto Provinces of the programme, by code (Venezia is a Città metropolitana)"
+    );
+    let (_, html) = app
+        .get_text("/?regione=Veneto&ordina=provincia&verso=decrescente")
+        .await;
+    assert_eq!(
+        rows(&html),
+        [
+            "Vicenza", "Verona", "Treviso", "Rovigo", "Padova", "Belluno"
+        ]
+    );
+    assert!(html.contains("aria-sort=\"descending\""));
+    let (_, html) = app.get_text("/?adesione=aderenti").await;
+    assert_eq!(rows(&html), ["Treviso"]);
+    assert!(html.contains("1 Province su 86"));
+    let (_, html) = app.get_text("/?cerca=tv").await;
+    assert_eq!(rows(&html), ["Treviso"], "by car plate");
+    let (_, html) = app.get_text("/?ordina=voci&verso=decrescente").await;
+    assert_eq!(rows(&html)[0], "Treviso", "the one that sent entries first");
+    // Adhesion as a share of each region's Provinces.
+    assert!(html.contains("1 su 6 (17 %)"), "Veneto: 1 of 6");
+    assert!(html.contains("0 su 11 (0 %)"), "Lombardia: 0 of 11");
+    // A wrong value gets a message beside its field, and the page still answers.
+    let (status, html) = app.get_text("/?regione=Atlantide").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("id=\"regione-errore\""));
+    assert!(html.contains("«Atlantide» non è una regione del programma"));
+    assert_eq!(rows(&html).len(), 86);
+}
