@@ -600,16 +600,8 @@ fn generate() -> Value {
             "invalid_payload",
         ),
     ];
-    let signed_body = |kind, body: &str| {
-        text(&sign_body(
-            "treviso",
-            "026",
-            1,
-            Hash32::ZERO,
-            kind,
-            body,
-        ))
-    };
+    let signed_body =
+        |kind, body: &str| text(&sign_body("treviso", "026", 1, Hash32::ZERO, kind, body));
     let compact = text(&e1);
     let h1_bytes = String::from_utf8(pico_protocol::canonical::to_vec(&h1).unwrap()).unwrap();
     assert!(h1_bytes.contains("\"seq\":1,"));

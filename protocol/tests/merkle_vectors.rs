@@ -541,7 +541,9 @@ fn plus_key_seed_text() -> String {
         .map(|n| format!("pico test vector key plus-{n}"))
         .find(|text| {
             let vkey = key_vector(text).verifier_key;
-            vkey.splitn(3, '+').nth(2).is_some_and(|data| data.contains('+'))
+            vkey.splitn(3, '+')
+                .nth(2)
+                .is_some_and(|data| data.contains('+'))
         })
         .unwrap()
 }

@@ -25,7 +25,10 @@ impl utoipa::Modify for ProblemResponses {
             .components
             .get_or_insert_with(Default::default)
             .schemas
-            .insert(ProblemDocument::name().into_owned(), ProblemDocument::schema());
+            .insert(
+                ProblemDocument::name().into_owned(),
+                ProblemDocument::schema(),
+            );
         for item in openapi.paths.paths.values_mut() {
             for operation in operations_mut(item) {
                 let responses = &mut operation.responses.responses;
@@ -83,7 +86,9 @@ pub fn problem_response(description: &str) -> RefOr<Response> {
 /// Documents an error response as the problem+json it is, whatever media type it was given.
 fn as_problem(response: &mut Response) {
     response.content.clear();
-    response.content.insert(PROBLEM_JSON.into(), problem_content());
+    response
+        .content
+        .insert(PROBLEM_JSON.into(), problem_content());
 }
 
 #[cfg(test)]
@@ -111,9 +116,7 @@ mod tests {
             )
             .build();
         let mut openapi = OpenApiBuilder::new()
-            .paths(
-                PathsBuilder::new().path("/x", PathItem::new(HttpMethod::Get, operation)),
-            )
+            .paths(PathsBuilder::new().path("/x", PathItem::new(HttpMethod::Get, operation)))
             .build();
         ProblemResponses.modify(&mut openapi);
         let value = serde_json::to_value(&openapi).unwrap_or_default();
@@ -122,8 +125,7 @@ mod tests {
         for status in ["404", "429", "500"] {
             let content = &responses[status]["content"];
             assert_eq!(
-                content[PROBLEM_JSON]["schema"]["$ref"],
-                "#/components/schemas/Problem",
+                content[PROBLEM_JSON]["schema"]["$ref"], "#/components/schemas/Problem",
                 "{status}"
             );
             assert!(content.get("application/json").is_none(), "{status}");

@@ -61,7 +61,13 @@ async fn two_members() -> (TestApp, NodeLog, NodeLog) {
     app.enrol(&treviso);
     app.enrol(&brescia);
     let path = "/v1/federation/networks/sua/members/017";
-    let authorization = RequestAuth::sign(&brescia.key, brescia.province, "PUT", path, Timestamp::now());
+    let authorization = RequestAuth::sign(
+        &brescia.key,
+        brescia.province,
+        "PUT",
+        path,
+        Timestamp::now(),
+    );
     let response = app
         .http
         .put(format!("{}{path}", app.url))
@@ -107,7 +113,11 @@ async fn a_null_optional_member_is_refused_and_never_routed() {
     assert_eq!(app.footprint(), before, "nothing stored");
     assert_eq!(app.head("026").await.0, 1, "no seq consumed");
     let (_, page) = inbox(&app, &brescia).await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 1, "only the opening post is routed");
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "only the opening post is routed"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +165,9 @@ async fn an_outer_object_with_a_repeated_member_or_an_escape_is_malformed() {
     let escaped = compact.replacen("\"protected\":\"e", "\"protected\":\"\\u0065", 1);
     assert_ne!(escaped, compact);
     for wire in [repeated, escaped] {
-        let (status, problem) = app.post_raw(format!("{{\"entries\":[{wire}]}}").into_bytes()).await;
+        let (status, problem) = app
+            .post_raw(format!("{{\"entries\":[{wire}]}}").into_bytes())
+            .await;
         assert_eq!(status, 400, "{problem}");
         assert_eq!(problem["code"], "malformed_envelope", "{wire}");
     }
@@ -231,8 +243,16 @@ async fn a_push_is_refused_whole_when_it_is_empty_too_long_or_of_two_senders() {
     assert_eq!(app.head("026").await.0, 257);
     assert_eq!(app.head("017").await.0, 0);
     // Each sender's own push goes through.
-    assert_eq!(app.push(&[&treviso.next(&appalti("026", 1_000, 1))]).await.0, 200);
-    assert_eq!(app.push(&[&brescia.next(&appalti("017", 0, 1))]).await.0, 200);
+    assert_eq!(
+        app.push(&[&treviso.next(&appalti("026", 1_000, 1))])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        app.push(&[&brescia.next(&appalti("017", 0, 1))]).await.0,
+        200
+    );
 }
 
 #[tokio::test]
@@ -244,30 +264,102 @@ async fn proof_requests_name_their_problem() {
     assert_eq!(app.push(&entries.iter().collect::<Vec<_>>()).await.0, 200);
     app.await_checkpoint(3).await;
     let cases = [
-        ("/v1/log/proof/inclusion?province=026&seq=2&tree_size=3", 200, None),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=2&tree_size=3",
+            200,
+            None,
+        ),
         ("/v1/log/proof/inclusion?province=026&seq=2", 200, None),
-        ("/v1/log/proof/inclusion?province=026&seq=4", 404, Some("not_found")),
-        ("/v1/log/proof/inclusion?province=026&seq=0", 404, Some("not_found")),
-        ("/v1/log/proof/inclusion?province=017&seq=1", 404, Some("not_found")),
-        ("/v1/log/proof/inclusion?province=026&seq=abc", 400, Some("invalid_query")),
-        ("/v1/log/proof/inclusion?province=026", 400, Some("invalid_query")),
-        ("/v1/log/proof/inclusion?province=26&seq=1", 400, Some("invalid_province")),
-        ("/v1/log/proof/inclusion?province=026&seq=2&tree_size=4", 400, Some("size_beyond_tree")),
-        ("/v1/log/proof/inclusion?province=026&seq=2&tree_size=1", 400, Some("index_out_of_range")),
-        ("/v1/log/proof/inclusion?province=026&seq=2&tree_size=-1", 400, Some("invalid_query")),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=4",
+            404,
+            Some("not_found"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=0",
+            404,
+            Some("not_found"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=017&seq=1",
+            404,
+            Some("not_found"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=abc",
+            400,
+            Some("invalid_query"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026",
+            400,
+            Some("invalid_query"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=26&seq=1",
+            400,
+            Some("invalid_province"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=2&tree_size=4",
+            400,
+            Some("size_beyond_tree"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=2&tree_size=1",
+            400,
+            Some("index_out_of_range"),
+        ),
+        (
+            "/v1/log/proof/inclusion?province=026&seq=2&tree_size=-1",
+            400,
+            Some("invalid_query"),
+        ),
         ("/v1/log/proof/consistency?old=1&new=3", 200, None),
         ("/v1/log/proof/consistency?old=0&new=0", 200, None),
-        ("/v1/log/proof/consistency?old=3&new=1", 400, Some("size_order")),
-        ("/v1/log/proof/consistency?old=1&new=4", 400, Some("size_beyond_tree")),
-        ("/v1/log/proof/consistency?old=1", 400, Some("invalid_query")),
-        ("/v1/federation/nodes/026/receipts/abc", 400, Some("invalid_path")),
-        ("/v1/federation/nodes/026/receipts/4", 404, Some("not_found")),
-        ("/v1/federation/nodes/26/receipts/1", 400, Some("invalid_province")),
+        (
+            "/v1/log/proof/consistency?old=3&new=1",
+            400,
+            Some("size_order"),
+        ),
+        (
+            "/v1/log/proof/consistency?old=1&new=4",
+            400,
+            Some("size_beyond_tree"),
+        ),
+        (
+            "/v1/log/proof/consistency?old=1",
+            400,
+            Some("invalid_query"),
+        ),
+        (
+            "/v1/federation/nodes/026/receipts/abc",
+            400,
+            Some("invalid_path"),
+        ),
+        (
+            "/v1/federation/nodes/026/receipts/4",
+            404,
+            Some("not_found"),
+        ),
+        (
+            "/v1/federation/nodes/26/receipts/1",
+            400,
+            Some("invalid_province"),
+        ),
     ];
     for (path, status, code) in cases {
-        let response = app.http.get(format!("{}{path}", app.url)).send().await.unwrap();
+        let response = app
+            .http
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), status, "{path}");
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let body: Value = response.json().await.unwrap();
         if let Some(code) = code {
             assert_eq!(content_type, "application/problem+json", "{path}");
@@ -367,4 +459,61 @@ async fn rows_are_objects_by_field_and_an_identical_upsert_moves_their_provenanc
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["seq"], 2);
     assert_eq!(page["items"][0]["entry_hash"], again.entry_hash().to_hex());
+}
+
+#[tokio::test]
+async fn the_openapi_document_declares_every_status_and_media_type_answered() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["429", "500"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: no {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let media: Vec<&String> =
+                        response["content"].as_object().unwrap().keys().collect();
+                    assert_eq!(
+                        media,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    let media = |path: &str, method: &str, status: &str| -> Vec<String> {
+        doc["paths"][path][method]["responses"][status]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        media("/v1/datasets/{dataset}/rows", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(
+        media("/v1/appalti/summary", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(
+        media("/v1/appalti/comuni", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(media("/v1/log/checkpoint", "get", "200"), ["text/plain"]);
+    assert_eq!(media("/v1/attachments/{sha256}", "get", "200"), ["*/*"]);
+    let push = &doc["paths"]["/v1/federation/entries"]["post"]["responses"];
+    for status in ["200", "400", "401", "403", "409", "413", "429", "503"] {
+        assert!(push.get(status).is_some(), "push: no {status}");
+    }
+    assert!(doc["paths"]["/v1/operator/enrolments"]["post"]["responses"]["409"].is_object());
 }
