@@ -223,11 +223,7 @@ pub async fn push_entries(
             .into());
         }
         Err(_) => {
-            return Err(Problem::bad_request(
-                "malformed_push",
-                "the request body could not be read",
-            )
-            .into());
+            return Err(malformed_push("the request body could not be read".into()).into());
         }
     };
     let request: PushRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
