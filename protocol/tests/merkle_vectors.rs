@@ -884,6 +884,12 @@ fn check_checkpoint_file(vectors: &CheckpointVectors) {
         let (name, public) = parse_note_verifier_key(&key.verifier_key).unwrap();
         assert_eq!(name, key.key_name);
         assert_eq!(hex::encode(public.as_bytes()), key.public_key);
+        // The key id is lowercase hex: one spelling per verifier key.
+        let upper = key.key_id.to_uppercase();
+        if upper != key.key_id {
+            let shouted = key.verifier_key.replacen(&key.key_id, &upper, 1);
+            assert!(parse_note_verifier_key(&shouted).is_err(), "{shouted}");
+        }
     }
     assert!(vectors.plus_key.verifier_key.matches('+').count() > 2);
     assert_eq!(

@@ -101,7 +101,8 @@ pub async fn get_federation(State(state): State<AppState>) -> Json<FederationInf
 #[derive(Debug, utoipa::ToSchema)]
 pub struct PushDocument {
     /// Signed entries (SPEC §5.1), in seq order.
-    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 256)]
+    /// At most 256: more is refused with 413 `oversize`, as the body's size limit is.
+    #[schema(value_type = Vec<Object>, min_items = 1)]
     pub entries: Vec<()>,
 }
 
@@ -222,11 +223,7 @@ pub async fn push_entries(
             .into());
         }
         Err(_) => {
-            return Err(Problem::bad_request(
-                "malformed_push",
-                "the request body could not be read",
-            )
-            .into());
+            return Err(malformed_push("the request body could not be read".into()).into());
         }
     };
     let request: PushRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
@@ -449,7 +446,7 @@ fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
 
 /// The head of a Province's log as the hub holds it, so a node can resume.
 #[utoipa::path(get, path = "/v1/federation/nodes/{province}/head", tag = "federation",
-    params(("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
+    params(("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026")),
     responses(
         (status = 200, body = HeadView, description = "seq 0 and 64 zeros when the hub holds no entry of it"),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`")))]
@@ -470,7 +467,7 @@ pub async fn get_node_head(
 
 /// The receipt of an accepted entry.
 #[utoipa::path(get, path = "/v1/federation/nodes/{province}/receipts/{seq}", tag = "federation",
-    params(("province" = String, Path, description = "ISTAT historical province code, e.g. 026"), ("seq" = u64, Path)),
+    params(("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026"), ("seq" = u64, Path)),
     responses(
         (status = 200, description = "the receipt, JWS flattened JSON (SPEC §9)", content((Object = "application/json"))),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province` or `invalid_path`"),
@@ -496,7 +493,7 @@ pub async fn get_receipt(
 /// practice or a network post — (content-addressed: the path is its SHA-256, and length and
 /// hash are checked).
 #[utoipa::path(put, path = "/v1/federation/attachments/{sha256}", tag = "federation",
-    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 hex digits")),
     request_body(content = crate::http::FileBytes, content_type = "application/octet-stream", description = "the file's bytes, at most 20 MiB"),
     responses(
         (status = 204, description = "stored (or already held)"),
@@ -563,7 +560,7 @@ pub async fn upload_attachment(
 /// caller may read declares it. The receiver checks the bytes against the SHA-256 its origin
 /// signed: the hub is not trusted with them.
 #[utoipa::path(get, path = "/v1/federation/attachments/{sha256}", tag = "networks",
-    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")), security(("pico_signature" = [])),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 hex digits")), security(("pico_signature" = [])),
     responses(
         (status = 200, description = "the file, with its declared media type", content((crate::http::FileBytes = "*/*"))),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),

@@ -83,10 +83,10 @@ pub struct RowView {
 /// Rows of a dataset, paginated in (province, key) order; filters `province`, `comune` and
 /// any `<field>=<value>`; `format=csv` (with `sep=semicolon` for Italian spreadsheets).
 #[utoipa::path(get, path = "/v1/datasets/{dataset}/rows", tag = "national",
-    params(("dataset" = String, Path, description = "dataset name, e.g. appalti"),
+    params(("dataset" = String, Path, pattern = "^[a-z][a-z0-9_]{0,63}$", description = "dataset name, e.g. appalti"),
         ("province" = Option<String>, Query, description = "only this Province's rows (code, e.g. 026)"),
         ("comune" = Option<String>, Query, description = "only rows whose `comune` field is this ISTAT code"),
-        ("limit" = Option<u32>, Query, description = "rows per page: default 50; a value above 1000 (10000 for CSV) is reduced to it, 0 counts as 1"),
+        ("limit" = Option<u64>, Query, maximum = 4_294_967_295_u64, description = "rows per page: default 50; a value above 1000 (10000 for CSV) is reduced to it, 0 counts as 1"),
         ("cursor" = Option<String>, Query, description = "the `next` of the previous page"),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; anything else is 400 `invalid_query`"),
         ("sep" = Option<String>, Query, description = "for CSV: `semicolon` (or `;`) for Italian spreadsheets, otherwise a comma"),
@@ -245,7 +245,7 @@ pub struct AggregateQuery {
 
 /// Counts (and sums) of a dataset by Province, region or month, for dashboards.
 #[utoipa::path(get, path = "/v1/datasets/{dataset}/aggregates", tag = "national",
-    params(("dataset" = String, Path, description = "dataset name, e.g. appalti"), AggregateQuery),
+    params(("dataset" = String, Path, pattern = "^[a-z][a-z0-9_]{0,63}$", description = "dataset name, e.g. appalti"), AggregateQuery),
     responses(
         (status = 200, body = Page<AggregateRow>, description = "`next` is always null"),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: unknown grouping or a bad field name"),
@@ -306,6 +306,7 @@ pub struct PracticeParams {
     /// Province code.
     pub province: Option<String>,
     /// Page size: default 50; a value above 200 is reduced to 200, 0 counts as 1.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
@@ -349,7 +350,7 @@ pub async fn search_practices(
 
 /// Downloads an uploaded attachment by its SHA-256.
 #[utoipa::path(get, path = "/v1/attachments/{sha256}", tag = "national",
-    params(("sha256" = String, Path, description = "SHA-256 of the file, 64 hex digits")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 hex digits")),
     responses(
         (status = 200, description = "the file, with the media type its declaration gives", content((crate::http::FileBytes = "*/*"))),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),

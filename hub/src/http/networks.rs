@@ -98,8 +98,8 @@ pub struct Membership {
 /// Joins a Province to a network (idempotent). The node signs the request itself
 /// (`Pico-Signature`), or an operator sends the bearer token.
 #[utoipa::path(put, path = "/v1/federation/networks/{network}/members/{province}", tag = "networks",
-    params(("network" = String, Path, description = "sua, sape, sit or personale"),
-           ("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
+    params(("network" = String, Path, pattern = "^(sua|sape|sit|personale)$", description = "sua, sape, sit or personale"),
+           ("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026")),
     security(("pico_signature" = []), ("operator" = [])),
     responses(
         (status = 200, body = Membership),
@@ -138,8 +138,8 @@ pub async fn join_network(
 
 /// Removes a Province from a network (idempotent: 204 whether or not it was a member).
 #[utoipa::path(delete, path = "/v1/federation/networks/{network}/members/{province}", tag = "networks",
-    params(("network" = String, Path, description = "sua, sape, sit or personale"),
-           ("province" = String, Path, description = "ISTAT historical province code, e.g. 026")),
+    params(("network" = String, Path, pattern = "^(sua|sape|sit|personale)$", description = "sua, sape, sit or personale"),
+           ("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026")),
     security(("pico_signature" = []), ("operator" = [])),
     responses(
         (status = 204, description = "not a member (any more)"),
@@ -176,6 +176,7 @@ pub struct InboxQuery {
     #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Items per answer: default 100; a value above 500 is reduced to 500, 0 counts as 1.
+    #[param(value_type = Option<u64>, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// Seconds to wait when nothing is newer than `after`: default 0; a value above 60 is
     /// reduced to 60.

@@ -460,3 +460,60 @@ async fn rows_are_objects_by_field_and_an_identical_upsert_moves_their_provenanc
     assert_eq!(page["items"][0]["seq"], 2);
     assert_eq!(page["items"][0]["entry_hash"], again.entry_hash().to_hex());
 }
+
+#[tokio::test]
+async fn the_openapi_document_declares_every_status_and_media_type_answered() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["429", "500"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: no {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let media: Vec<&String> =
+                        response["content"].as_object().unwrap().keys().collect();
+                    assert_eq!(
+                        media,
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    let media = |path: &str, method: &str, status: &str| -> Vec<String> {
+        doc["paths"][path][method]["responses"][status]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        media("/v1/datasets/{dataset}/rows", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(
+        media("/v1/appalti/summary", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(
+        media("/v1/appalti/comuni", "get", "200"),
+        ["application/json", "text/csv"]
+    );
+    assert_eq!(media("/v1/log/checkpoint", "get", "200"), ["text/plain"]);
+    assert_eq!(media("/v1/attachments/{sha256}", "get", "200"), ["*/*"]);
+    let push = &doc["paths"]["/v1/federation/entries"]["post"]["responses"];
+    for status in ["200", "400", "401", "403", "409", "413", "429", "503"] {
+        assert!(push.get(status).is_some(), "push: no {status}");
+    }
+    assert!(doc["paths"]["/v1/operator/enrolments"]["post"]["responses"]["409"].is_object());
+}
