@@ -135,10 +135,7 @@ impl ProblemResponses {
             "Too many requests from this client (`rate_limited`): retry after `Retry-After` \
              seconds",
         ));
-        statuses.push((
-            503,
-            "The service is busy (`busy`): retry shortly",
-        ));
+        statuses.push((503, "The service is busy (`busy`): retry shortly"));
         statuses
     }
 }
@@ -270,11 +267,11 @@ impl ToSchema for FileBytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use utoipa::Modify as _;
     use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, PathItem};
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::security::SecurityRequirement;
     use utoipa::openapi::{OpenApiBuilder, PathsBuilder, ResponseBuilder};
-    use utoipa::Modify as _;
 
     fn statuses(operation: OperationBuilder, role_based: bool) -> Vec<String> {
         let mut doc = OpenApiBuilder::new()
@@ -319,11 +316,15 @@ mod tests {
             .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         assert_eq!(
             statuses(operation.clone(), true),
-            ["200", "400", "401", "403", "404", "413", "415", "422", "429", "503"]
+            [
+                "200", "400", "401", "403", "404", "413", "415", "422", "429", "503"
+            ]
         );
         assert_eq!(
             statuses(operation, false),
-            ["200", "400", "401", "404", "413", "415", "422", "429", "503"],
+            [
+                "200", "400", "401", "404", "413", "415", "422", "429", "503"
+            ],
             "no 403 where credentials are not role-based"
         );
     }
@@ -362,10 +363,10 @@ mod tests {
             )
             .response("400", ResponseBuilder::new().description("Invalid cursor"));
         let mut doc = OpenApiBuilder::new()
-            .paths(
-                PathsBuilder::new()
-                    .path("/v1/things", PathItem::new(HttpMethod::Get, operation.build())),
-            )
+            .paths(PathsBuilder::new().path(
+                "/v1/things",
+                PathItem::new(HttpMethod::Get, operation.build()),
+            ))
             .build();
         ProblemResponses { role_based: true }.modify(&mut doc);
         let responses = &doc.paths.paths["/v1/things"]

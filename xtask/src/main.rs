@@ -820,7 +820,10 @@ fn python_with(requirements: &[&str]) -> Result<PathBuf> {
         "--disable-pip-version-check",
     ])
     .args(requirements);
-    status(pip, &format!("install {} from PyPI", requirements.join(" ")))?;
+    status(
+        pip,
+        &format!("install {} from PyPI", requirements.join(" ")),
+    )?;
     Ok(python)
 }
 
@@ -857,7 +860,10 @@ fn fuzz_apis(python: &Path) -> Result<()> {
 /// Rate limits high enough for a fuzzer, as environment overrides of the `[http]` table.
 fn fuzz_rate_limits(prefix: &str) -> Vec<(String, String)> {
     vec![
-        (format!("{prefix}_HTTP__RATE_LIMIT_BURST"), "1000000".to_owned()),
+        (
+            format!("{prefix}_HTTP__RATE_LIMIT_BURST"),
+            "1000000".to_owned(),
+        ),
         (
             format!("{prefix}_HTTP__RATE_LIMIT_PER_MINUTE"),
             "1000000".to_owned(),
@@ -873,7 +879,15 @@ fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<String>> {
     capture(node_bin, &data, &["init", "--province", "026"])?;
     let (_, token) = demo_token(node_bin, &data, "admin")?;
     let env = fuzz_rate_limits("PICO_NODE");
-    fuzz_service("node", node_bin, dir.path(), &data, &env, &token, schemathesis)
+    fuzz_service(
+        "node",
+        node_bin,
+        dir.path(),
+        &data,
+        &env,
+        &token,
+        schemathesis,
+    )
 }
 
 /// Fuzzes a fresh hub, with its operator token set; returns the runs that failed.
@@ -892,7 +906,15 @@ fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<String>> {
     );
     let mut env = fuzz_rate_limits("PICO_HUB");
     env.push(("PICO_HUB_OPERATOR_TOKEN".to_owned(), token.clone()));
-    fuzz_service("hub", hub_bin, dir.path(), &data, &env, &token, schemathesis)
+    fuzz_service(
+        "hub",
+        hub_bin,
+        dir.path(),
+        &data,
+        &env,
+        &token,
+        schemathesis,
+    )
 }
 
 /// Serves `data` with `binary` on a free port and runs schemathesis over its whole
@@ -919,7 +941,10 @@ fn fuzz_service(
     let runs = [("the public", None), ("a token", Some(token))]
         .into_iter()
         .map(|(who, token)| {
-            let report = work.join(format!("schemathesis-{}.txt", token.map_or("public", |_| "token")));
+            let report = work.join(format!(
+                "schemathesis-{}.txt",
+                token.map_or("public", |_| "token")
+            ));
             let child = schemathesis_run(schemathesis, work, port, token, &report)?;
             Ok((who, report, child))
         })
@@ -931,7 +956,9 @@ fn fuzz_service(
         eprintln!("\n---- schemathesis: the {service} API, {who} ----");
         if passed {
             // The summary is enough when nothing was found.
-            let summary = text.find("SUMMARY").map_or(0, |at| text[..at].rfind('\n').map_or(0, |nl| nl + 1));
+            let summary = text
+                .find("SUMMARY")
+                .map_or(0, |at| text[..at].rfind('\n').map_or(0, |nl| nl + 1));
             eprint!("{}", &text[summary..]);
         } else {
             eprint!("{text}");

@@ -8,8 +8,8 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
-use pico_service::page::PageParams;
 use pico_service::openapi::FileBytes;
+use pico_service::page::PageParams;
 use pico_service::{Json, Page, ProblemDocument};
 use serde::Deserialize;
 

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
-use pico_service::page::decode_cursor;
 use pico_service::openapi::FileBytes;
+use pico_service::page::decode_cursor;
 use pico_service::{Json, Page, PageParams, Problem, ProblemDocument};
 use serde::{Deserialize, Serialize};
 
