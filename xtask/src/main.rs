@@ -865,28 +865,16 @@ const FUZZ_MAX_EXAMPLES: &str = "20";
 
 /// The API fuzzer (schemathesis) against a real node and a real hub, each initialised in a
 /// temporary directory and served on a free port with the rate limit raised (so that 429 does
-/// not hide everything else), once as the public and once with an administrator's bearer
-/// token. Every run is reported; any failure fails the task after all of them ran.
+/// not hide everything else), as the public and with an administrator's (the hub's operator's)
+/// bearer token. Every run is reported; any failure fails the task after all of them ran.
 fn fuzz_apis(python: &Path) -> Result<()> {
     let schemathesis = python.with_file_name("schemathesis");
     let binaries = target_dir().join("debug");
-    let mut failed = Vec::new();
-    for (service, runs) in [
-        (
-            "node",
-            fuzz_node(&binaries.join("pico-node"), &schemathesis)?,
-        ),
-        ("hub", fuzz_hub(&binaries.join("pico-hub"), &schemathesis)?),
-    ] {
-        for (identity, passed) in runs {
-            if !passed {
-                failed.push(format!("{service} as {identity}"));
-            }
-        }
-    }
+    let mut failed = fuzz_node(&binaries.join("pico-node"), &schemathesis)?;
+    failed.extend(fuzz_hub(&binaries.join("pico-hub"), &schemathesis)?);
     if !failed.is_empty() {
         bail!(
-            "the API fuzzer found problems ({}): see its report above",
+            "the API fuzzer found problems ({}): see its reports above",
             failed.join(", ")
         );
     }
@@ -894,8 +882,8 @@ fn fuzz_apis(python: &Path) -> Result<()> {
 }
 
 /// Rate limits high enough for a fuzzer, as environment overrides of the `[http]` table.
-fn fuzz_rate_limits(prefix: &str) -> [(String, String); 2] {
-    [
+fn fuzz_rate_limits(prefix: &str) -> Vec<(String, String)> {
+    vec![
         (
             format!("{prefix}_HTTP__RATE_LIMIT_BURST"),
             "1000000".to_owned(),
@@ -907,40 +895,31 @@ fn fuzz_rate_limits(prefix: &str) -> [(String, String); 2] {
     ]
 }
 
-/// Fuzzes a fresh node (the Province of Treviso, with its Comuni) as the public and as its
-/// administrator; returns whether each run passed.
-fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bool)>> {
+/// Fuzzes a fresh node (the Province of Treviso, with its Comuni); returns the runs that
+/// failed.
+fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<String>> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data = dir.path().join("node");
     capture(node_bin, &data, &["init", "--province", "026"])?;
     let (_, token) = demo_token(node_bin, &data, "admin")?;
-    let port = free_port()?;
     let env = fuzz_rate_limits("PICO_NODE");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let log = dir.path().join("node.log");
-    let mut service = Running(vec![spawn_service(node_bin, &data, port, &log, &env)?]);
-    wait_ready(port, &mut service.0)?;
-    let runs = vec![
-        (
-            "the public",
-            run_schemathesis(schemathesis, dir.path(), "node", port, None)?,
-        ),
-        (
-            "its administrator",
-            run_schemathesis(schemathesis, dir.path(), "node", port, Some(&token))?,
-        ),
-    ];
-    drop(service);
-    Ok(runs)
+    fuzz_service(
+        "node",
+        node_bin,
+        dir.path(),
+        &data,
+        &env,
+        &token,
+        schemathesis,
+    )
 }
 
-/// Fuzzes a fresh hub as the public and with the operator token; returns whether each run
-/// passed.
-fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bool)>> {
+/// Fuzzes a fresh hub, with its operator token set; returns the runs that failed.
+fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<String>> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data = dir.path().join("hub");
     capture(hub_bin, &data, &["init"])?;
-    // Random enough for a hub that lives a minute on loopback.
+    // Unguessable enough for a hub that lives a minute on loopback.
     let token = format!(
         "fuzz-{}-{}",
         std::process::id(),
@@ -949,36 +928,84 @@ fn fuzz_hub(hub_bin: &Path, schemathesis: &Path) -> Result<Vec<(&'static str, bo
             .map(|d| d.as_nanos())
             .unwrap_or_default()
     );
-    let port = free_port()?;
-    let mut env = fuzz_rate_limits("PICO_HUB").to_vec();
+    let mut env = fuzz_rate_limits("PICO_HUB");
     env.push(("PICO_HUB_OPERATOR_TOKEN".to_owned(), token.clone()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let log = dir.path().join("hub.log");
-    let mut service = Running(vec![spawn_service(hub_bin, &data, port, &log, &env)?]);
-    wait_ready(port, &mut service.0)?;
-    let runs = vec![
-        (
-            "the public",
-            run_schemathesis(schemathesis, dir.path(), "hub", port, None)?,
-        ),
-        (
-            "its operator",
-            run_schemathesis(schemathesis, dir.path(), "hub", port, Some(&token))?,
-        ),
-    ];
-    drop(service);
-    Ok(runs)
+    fuzz_service(
+        "hub",
+        hub_bin,
+        dir.path(),
+        &data,
+        &env,
+        &token,
+        schemathesis,
+    )
 }
 
-/// One seeded schemathesis run over the whole `/v1/openapi.json` of the service on `port`;
-/// its report goes to the terminal. Returns whether it found nothing.
-fn run_schemathesis(
+/// Serves `data` with `binary` on a free port and runs schemathesis over its whole
+/// `/v1/openapi.json` twice at once, as the public and with `token`, seeded; prints each
+/// report and returns the runs that failed. The service is stopped however this ends.
+fn fuzz_service(
+    service: &str,
+    binary: &Path,
+    work: &Path,
+    data: &Path,
+    env: &[(String, String)],
+    token: &str,
+    schemathesis: &Path,
+) -> Result<Vec<String>> {
+    let port = free_port()?;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let log = work.join(format!("{service}.log"));
+    let mut running = Running(vec![spawn_service(binary, data, port, &log, &env)?]);
+    wait_ready(port, &mut running.0)?;
+    eprintln!(
+        "xtask: fuzz the {service} API as the public and with a token (schemathesis, seed {FUZZ_SEED})"
+    );
+    let started = std::time::Instant::now();
+    let runs = [("the public", None), ("a token", Some(token))]
+        .into_iter()
+        .map(|(who, token)| {
+            let report = work.join(format!(
+                "schemathesis-{}.txt",
+                token.map_or("public", |_| "token")
+            ));
+            let child = schemathesis_run(schemathesis, work, port, token, &report)?;
+            Ok((who, report, child))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut failed = Vec::new();
+    for (who, report, mut child) in runs {
+        let passed = child.wait()?.success();
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        eprintln!("\n---- schemathesis: the {service} API, {who} ----");
+        if passed {
+            // The summary is enough when nothing was found.
+            let summary = text
+                .find("SUMMARY")
+                .map_or(0, |at| text[..at].rfind('\n').map_or(0, |nl| nl + 1));
+            eprint!("{}", &text[summary..]);
+        } else {
+            eprint!("{text}");
+            failed.push(format!("{service} with {who}"));
+        }
+    }
+    eprintln!(
+        "xtask: fuzzing the {service} API took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    drop(running);
+    Ok(failed)
+}
+
+/// Starts one seeded schemathesis run with the checks of [`FUZZ_CHECKS`], its report written
+/// to `report`.
+fn schemathesis_run(
     schemathesis: &Path,
     work: &Path,
-    service: &str,
     port: u16,
     token: Option<&str>,
-) -> Result<bool> {
+    report: &Path,
+) -> Result<std::process::Child> {
     let mut command = Command::new(schemathesis);
     // Run in the temporary directory: nothing (reports, example databases) lands in the repo.
     command.current_dir(work).args([
@@ -999,21 +1026,13 @@ fn run_schemathesis(
     if let Some(token) = token {
         command.args(["--header", &format!("Authorization: Bearer {token}")]);
     }
-    let who = if token.is_some() {
-        "with a token"
-    } else {
-        "as the public"
-    };
-    eprintln!("xtask: fuzz the {service} API {who} (schemathesis, seed {FUZZ_SEED})");
-    let started = std::time::Instant::now();
-    let outcome = command
-        .status()
-        .with_context(|| format!("cannot start {}", schemathesis.display()))?;
-    eprintln!(
-        "xtask: fuzzing the {service} API {who} took {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(outcome.success())
+    let output = std::fs::File::create(report)?;
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(output.try_clone()?)
+        .stderr(output)
+        .spawn()
+        .with_context(|| format!("cannot start {}", schemathesis.display()))
 }
 
 /// A port free on loopback now (the OS picks it; the service binds it a moment later).

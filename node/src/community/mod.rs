@@ -121,6 +121,9 @@ impl HubStatus {
 
 /// An attachment as listed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// Named apart from the Help Desk's `AttachmentView` in the OpenAPI components, where the last
+// one registered would describe both.
+#[schema(as = PracticeAttachmentView)]
 pub struct AttachmentView {
     /// Id.
     pub id: i64,

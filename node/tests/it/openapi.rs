@@ -102,6 +102,102 @@ fn every_operation_documents_the_problems_it_can_answer() {
     }
 }
 
+/// Two types of one name used to become one schema: the Help Desk's request `status` was
+/// described as the publishing status, and its attachments as a best practice's.
+#[test]
+fn schemas_of_one_name_are_not_merged() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Status"]["type"], "string", "{}", schemas["Status"]);
+    assert!(
+        schemas["Status"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&"new".into())
+    );
+    assert!(
+        schemas["PublishingStatus"]["properties"]
+            .get("head_seq")
+            .is_some()
+    );
+    assert!(
+        schemas["AttachmentView"]["properties"]
+            .get("content_type")
+            .is_some()
+    );
+    assert!(
+        schemas["PracticeAttachmentView"]["properties"]
+            .get("media_type")
+            .is_some()
+    );
+}
+
+/// Uploads list every media type their module accepts, as binary bodies a client (or a
+/// fuzzer) can send; downloads answer any of them.
+#[test]
+fn uploads_document_the_accepted_media_types() {
+    let doc = document();
+    for (path, accepted) in [
+        (
+            "/v1/helpdesk/requests/{id}/attachments",
+            pico_node::helpdesk::ALLOWED_ATTACHMENT_TYPES,
+        ),
+        (
+            "/v1/sua/procedures/{id}/attachments",
+            pico_node::sua::ALLOWED_ATTACHMENT_TYPES,
+        ),
+        (
+            "/v1/practices/{id}/attachments",
+            pico_node::community::ALLOWED_ATTACHMENT_TYPES,
+        ),
+    ] {
+        let content = doc["paths"][path]["post"]["requestBody"]["content"]
+            .as_object()
+            .unwrap();
+        let mut documented: Vec<&str> = content.keys().map(String::as_str).collect();
+        let mut accepted = accepted.to_vec();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted, "{path}");
+        for media in content.values() {
+            assert_eq!(media["schema"]["$ref"], "#/components/schemas/FileBytes");
+        }
+        let download = &doc["paths"][format!("{path}/{{attachment}}")]["get"]["responses"]["200"];
+        assert!(
+            download["content"].get("*/*").is_some(),
+            "{path}: {download}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["FileBytes"]["format"],
+        "binary"
+    );
+}
+
+/// Best practices are public, and read the caller's identity to show drafts to Province
+/// staff: a wrong token is refused, so the document says that credentials are optional.
+#[test]
+fn public_operations_reading_an_identity_declare_optional_credentials() {
+    let doc = document();
+    for path in [
+        "/v1/practices",
+        "/v1/practices/{id}",
+        "/v1/practices/{id}/attachments/{attachment}",
+    ] {
+        let operation = &doc["paths"][path]["get"];
+        assert_eq!(
+            operation["security"],
+            serde_json::json!([{}, {"bearer": []}]),
+            "{path}"
+        );
+        assert!(operation["responses"].get("401").is_some(), "{path}");
+        assert!(
+            operation["responses"].get("403").is_none(),
+            "{path}: no role is needed"
+        );
+    }
+}
+
 /// A `limit` above the largest page is reduced, not refused, so the document must not
 /// declare a `maximum` a client would expect to be enforced: it says what happens instead.
 #[tokio::test]
@@ -115,7 +211,16 @@ async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
             .unwrap_or_default();
         for limit in parameters.iter().filter(|p| p["name"] == "limit") {
             limits += 1;
-            assert!(limit["schema"].get("maximum").is_none(), "{label}: {limit}");
+            // An optional parameter's schema may be `oneOf` null and the integer.
+            let schema = &limit["schema"];
+            let integer = schema["oneOf"]
+                .as_array()
+                .and_then(|options| options.iter().find(|o| o["type"] == "integer"))
+                .unwrap_or(schema);
+            assert_eq!(integer["type"], "integer", "{label}: {limit}");
+            assert!(integer.get("maximum").is_none(), "{label}: {limit}");
+            assert!(integer.get("format").is_none(), "{label}: {limit}");
+            assert_eq!(integer["minimum"], 0, "{label}: {limit}");
             let description = limit["description"].as_str().unwrap_or_default();
             assert!(
                 description.contains("are reduced to"),
@@ -147,5 +252,17 @@ async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
         .await
         .unwrap();
     assert_eq!(one["items"].as_array().unwrap().len(), 1, "0 is read as 1");
+    // Past what a u32 holds (the schema no longer says int32): still a page, not a 400.
+    let huge: Value = app
+        .get("/v1/comuni?limit=99999999999999999999", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(huge["items"].as_array().unwrap().len(), 200);
+    for bad in ["-1", "1.5", "many"] {
+        let response = app.get(&format!("/v1/comuni?limit={bad}"), None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "limit={bad}");
+    }
     app.stop().await;
 }
