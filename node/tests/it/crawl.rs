@@ -326,7 +326,7 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
     // A dataset, a public best practice, a network thread.
     let dataset = app
         .post_raw(
-            "/v1/datasets/contratti/import",
+            "/v1/datasets/contratti/import?key=cig",
             &sua.admin,
             "text/csv",
             b"cig;comune;oggetto;importo_base;data_pubblicazione\nB026000001;026086;Manutenzione strade;40000.00;2025-03-14\n"
