@@ -1723,7 +1723,7 @@ pub async fn dashboard_cards(
             p {
                 a href="/sua" { "Tutte le procedure" } " · " a href="/sua/report" { "Report" }
                 @if comune { " · " a href="/sua/richieste/nuova" { "Nuova richiesta alla SUA" } }
-                @if is_sua_staff(identity) { " · " a href="/sua/convenzioni" { "Convenzioni" } " · " a href="/sua/import" { "Importa procedure" } }
+                @if is_sua_staff(identity) { " · " a href="/sua/iniziative/nuova" { "Nuova iniziativa aggregata" } " · " a href="/sua/convenzioni" { "Convenzioni" } " · " a href="/sua/import" { "Importa procedure" } }
             }
         }
     }))
