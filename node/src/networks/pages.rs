@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{Form, Multipart, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use pico_service::format as fmt;
@@ -132,7 +132,10 @@ async fn submit_join(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, true).await?;
-    Ok(Redirect::to("/networks").into_response())
+    Ok(layout::redirect_with_flash(
+        "/networks",
+        "Adesione alla rete registrata.",
+    ))
 }
 
 async fn submit_leave(
@@ -143,7 +146,10 @@ async fn submit_leave(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, false).await?;
-    Ok(Redirect::to("/networks").into_response())
+    Ok(layout::redirect_with_flash(
+        "/networks",
+        "La Provincia ha lasciato la rete.",
+    ))
 }
 
 async fn show_network(
@@ -358,7 +364,10 @@ async fn submit_post(
         created.origin,
         created.seq
     );
-    Ok(Redirect::to(&target).into_response())
+    Ok(layout::redirect_with_flash(
+        &target,
+        "Messaggio pubblicato nella rete.",
+    ))
 }
 
 async fn show_quarantine(
