@@ -111,7 +111,7 @@ pub fn integer(value: i64) -> String {
         out.push('\u{2212}');
     }
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push('.');
         }
         out.push(digit);

@@ -388,7 +388,7 @@ pub fn api_page(chrome: &Chrome, openapi_url: &str, intro: &str) -> Markup {
         h1 { "API e documentazione" }
         p class="lead" { (intro) }
         ul {
-            li { "Le richieste e le risposte sono in JSON; le date sono in formato RFC 3339 (UTC) e gli importi sono stringhe decimali." }
+            li { "Le richieste e le risposte sono in JSON; le date seguono RFC 3339 nel tempo coordinato universale e gli importi sono stringhe decimali." }
             li { "Gli errori seguono RFC 7807 (" code { "application/problem+json" } ") con un messaggio in italiano." }
             li { "Gli elenchi sono paginati: " code { "{\"items\": [...], \"next\": ...}" } "." }
             li { "Le operazioni riservate richiedono un token personale nell'intestazione " code { "Authorization: Bearer" } "." }
@@ -441,7 +441,7 @@ pub fn bar_chart(id: &str, caption: &str, rows: &[(String, i64)]) -> Markup {
             }
             details {
                 summary { "Dati del grafico" }
-                div class="table-responsive" {
+                div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
                     table class="table table-sm" {
                         caption class="visually-hidden" { (caption) }
                         thead { tr { th scope="col" { "Voce" } th scope="col" class="text-end" { "Numero" } } }

@@ -12,7 +12,7 @@
 use axum::Router;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use pico_service::http::body_limit;
@@ -531,7 +531,10 @@ async fn submit(
             match super::save_form(state, identity, id, submission).await {
                 Ok(saved) => {
                     let target = format!("/buone-pratiche/{}", saved.id);
-                    return Ok(Redirect::to(&target).into_response());
+                    return Ok(layout::redirect_with_flash(
+                        &target,
+                        "Buona pratica salvata.",
+                    ));
                 }
                 Err(error) => form_error(error)?,
             }

@@ -64,7 +64,7 @@ impl Collector {
         }
         if self.more > 0 {
             self.errors
-                .push(format!("… and {} more problems", self.more));
+                .push(format!("… e altri {} problemi", self.more));
         }
         Err(CsvErrors(self.errors))
     }
@@ -135,24 +135,24 @@ pub fn parse(
         .from_reader(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(|h| h.trim().to_owned()).collect(),
-        Err(err) => return Err(CsvErrors(vec![format!("line 1: {err}")])),
+        Err(err) => return Err(CsvErrors(vec![format!("riga 1: {err}")])),
     };
     if header.is_empty() || header.iter().all(String::is_empty) {
         return Err(CsvErrors(vec![
-            "line 1: the file is empty; the first line must name the fields".to_owned(),
+            "riga 1: il file è vuoto; la prima riga deve dare i nomi dei campi".to_owned(),
         ]));
     }
     for name in &header {
         if !valid_name(name) {
             errors.push(format!(
-                "line 1: field name {name:?} must be 1-64 lower-case letters, digits or '_', starting with a letter"
+                "riga 1: il nome del campo {name:?} deve avere da 1 a 64 lettere minuscole, cifre o '_' e cominciare con una lettera"
             ));
         }
     }
     let mut seen = BTreeMap::new();
     for name in &header {
         if seen.insert(name.as_str(), ()).is_some() {
-            errors.push(format!("line 1: field {name:?} appears twice"));
+            errors.push(format!("riga 1: il campo {name:?} compare due volte"));
         }
     }
     errors.finish()?;
@@ -173,16 +173,16 @@ pub fn parse(
                 let line = err.position().map_or(0, csv::Position::line);
                 let message = match err.kind() {
                     csv::ErrorKind::Utf8 { .. } => {
-                        "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
+                        "testo non in UTF-8 (salvate il file come CSV UTF-8)".to_owned()
                     }
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
                     } => {
-                        format!("{len} cells where the header has {expected_len}")
+                        format!("{len} celle, mentre l'intestazione ha {expected_len} campi")
                     }
                     _ => err.to_string(),
                 };
-                errors.push(format!("line {line}: {message}"));
+                errors.push(format!("riga {line}: {message}"));
             }
         }
     }
@@ -201,7 +201,7 @@ pub fn parse(
             found.sort();
             if expected != found {
                 return Err(CsvErrors(vec![format!(
-                    "line 1: the fields {:?} differ from the dataset's {:?} (import with replace to redefine it)",
+                    "riga 1: i campi {:?} sono diversi da quelli del dataset {:?} (importate con replace per ridefinirlo)",
                     header,
                     dataset.field_names()
                 )]));
@@ -210,7 +210,7 @@ pub fn parse(
                 && key != dataset.primary_key.as_slice()
             {
                 return Err(CsvErrors(vec![format!(
-                    "the key {key:?} differs from the dataset's {:?} (import with replace to redefine it)",
+                    "la chiave {key:?} è diversa da quella del dataset {:?} (importate con replace per ridefinirlo)",
                     dataset.primary_key
                 )]));
             }
@@ -219,12 +219,12 @@ pub fn parse(
         None => {
             let Some(key) = key.filter(|key| !key.is_empty()) else {
                 return Err(CsvErrors(vec![
-                    "a new dataset needs its primary key: name the key field(s)".to_owned(),
+                    "un nuovo dataset richiede la chiave primaria: indicate il campo o i campi della chiave".to_owned(),
                 ]));
             };
             if let Some(missing) = key.iter().find(|k| !header.contains(k)) {
                 return Err(CsvErrors(vec![format!(
-                    "line 1: the key field {missing:?} is not in the header"
+                    "riga 1: il campo chiave {missing:?} non è nell'intestazione"
                 )]));
             }
             let fields = header
@@ -268,7 +268,7 @@ pub fn parse(
             match field.kind.parse(cell) {
                 Ok(value) => values.push(value),
                 Err(message) => {
-                    errors.push(format!("line {line}, field {}: {message}", field.name));
+                    errors.push(format!("riga {line}, campo {}: {message}", field.name));
                     values.push(FieldValue::Null);
                     ok = false;
                 }
@@ -277,7 +277,7 @@ pub fn parse(
         for &k in &key_positions {
             if values[k].is_null() && ok {
                 errors.push(format!(
-                    "line {line}: the key field {} is empty",
+                    "riga {line}: il campo chiave {} è vuoto",
                     fields[k].name
                 ));
                 ok = false;
@@ -290,14 +290,14 @@ pub fn parse(
         let pk = encode(&key);
         if let Some(first) = first_line_of.get(&pk) {
             errors.push(format!(
-                "line {line}: key {pk} already used at line {first}"
+                "riga {line}: la chiave {pk} è già usata alla riga {first}"
             ));
             continue;
         }
         let data = encode(&values);
         if data.len() > MAX_ROW_BYTES {
             errors.push(format!(
-                "line {line}: the row is {} bytes, over the limit of {MAX_ROW_BYTES}",
+                "riga {line}: la riga occupa {} byte, oltre il limite di {MAX_ROW_BYTES}",
                 data.len()
             ));
             continue;
@@ -356,20 +356,23 @@ mod tests {
     fn reports_every_problem_with_its_line() {
         let csv = "cig,n\nB1,1\nB1,2\n,3\nB4\n";
         let err = parse(csv.as_bytes(), Some(&key()), None).expect_err("invalid");
-        assert_eq!(err.0, ["line 5: 1 cells where the header has 2"]);
+        assert_eq!(err.0, ["riga 5: 1 celle, mentre l'intestazione ha 2 campi"]);
         let csv = "cig,n\nB1,1\nB1,2\n,3\n";
         let err = parse(csv.as_bytes(), Some(&key()), None).expect_err("invalid");
         assert_eq!(
             err.0,
             [
-                r#"line 3: key ["B1"] already used at line 2"#,
-                "line 4: the key field cig is empty"
+                r#"riga 3: la chiave ["B1"] è già usata alla riga 2"#,
+                "riga 4: il campo chiave cig è vuoto"
             ]
         );
         let err = parse(b"Cig,n\nB1,1\n", Some(&key()), None).expect_err("invalid");
-        assert!(err.0[0].starts_with("line 1: field name \"Cig\""), "{err}");
+        assert!(
+            err.0[0].starts_with("riga 1: il nome del campo \"Cig\""),
+            "{err}"
+        );
         let err = parse(b"cig,n\nB1,\xff\n", Some(&key()), None).expect_err("invalid");
-        assert!(err.0[0].starts_with("line 2: not valid UTF-8"), "{err}");
+        assert!(err.0[0].starts_with("riga 2: testo non in UTF-8"), "{err}");
     }
 
     #[test]
@@ -390,7 +393,7 @@ mod tests {
         let parsed = parse(b"n,cig\n2,B2\n", None, Some(&dataset)).expect("valid");
         assert_eq!(parsed.rows[0].data, r#"["B2",2]"#);
         let err = parse(b"cig,n\nB2,x\n", None, Some(&dataset)).expect_err("invalid");
-        assert_eq!(err.0, [r#"line 2, field n: "x" is not an integer"#]);
+        assert_eq!(err.0, [r#"riga 2, campo n: "x" non è un numero intero"#]);
         assert!(parse(b"cig,m\nB2,1\n", None, Some(&dataset)).is_err());
     }
 }

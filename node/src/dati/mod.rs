@@ -49,21 +49,21 @@ impl FieldType {
             FieldType::Text => Ok(FieldValue::from(text)),
             FieldType::Integer => parse_integer(text)
                 .map(FieldValue::Int)
-                .ok_or_else(|| format!("{text:?} is not an integer")),
+                .ok_or_else(|| format!("{text:?} non è un numero intero")),
             FieldType::Decimal => parse_decimal(text)
                 .map(FieldValue::from)
-                .ok_or_else(|| format!("{text:?} is not a decimal number such as 1234.50")),
+                .ok_or_else(|| format!("{text:?} non è un numero decimale come 1234.50")),
             FieldType::Date => {
                 if is_date(text) {
                     Ok(FieldValue::from(text))
                 } else {
-                    Err(format!("{text:?} is not a date YYYY-MM-DD"))
+                    Err(format!("{text:?} non è una data nella forma AAAA-MM-GG"))
                 }
             }
             FieldType::Boolean => match text {
                 "true" => Ok(FieldValue::Bool(true)),
                 "false" => Ok(FieldValue::Bool(false)),
-                _ => Err(format!("{text:?} is not true or false")),
+                _ => Err(format!("{text:?} non è true o false")),
             },
         }
     }
@@ -156,7 +156,7 @@ impl FromStr for Federation {
             "off" => Ok(Federation::Off),
             "national" => Ok(Federation::National),
             _ => Err(format!(
-                "unknown federation setting {text:?}: expected off or national"
+                "impostazione di federazione {text:?} sconosciuta: i valori sono off o national"
             )),
         }
     }

@@ -30,7 +30,7 @@ const BODY_BUDGET: usize = MAX_ENTRY_BYTES - 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum DatiError {
     /// No such dataset.
-    #[error("no dataset named {0:?}")]
+    #[error("nessun dataset si chiama {0:?}")]
     NotFound(String),
     /// Invalid input (the CSV's problems, with line numbers).
     #[error("{0}")]
@@ -122,7 +122,7 @@ pub fn import(
 ) -> Result<ImportReport, DatiError> {
     if !valid_name(&request.name) {
         return Err(DatiError::Invalid(format!(
-            "dataset name {:?} must be 1-64 lower-case letters, digits or '_', starting with a letter",
+            "il nome del dataset {:?} deve avere da 1 a 64 lettere minuscole, cifre o '_' e cominciare con una lettera",
             request.name
         )));
     }
@@ -323,7 +323,7 @@ pub fn delete_rows(
     for (i, key) in keys.iter().enumerate() {
         if key.len() != positions.len() {
             return Err(DatiError::Invalid(format!(
-                "key {i} must have {} values ({:?})",
+                "la chiave {i} deve avere {} valori ({:?})",
                 positions.len(),
                 dataset.primary_key
             )));

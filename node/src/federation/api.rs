@@ -108,7 +108,7 @@ async fn show_federation(
         @if let Some(reason) = &s.halted {
             div class="alert alert-danger" role="alert" { strong { "Invio fermato. " } (reason) }
         }
-        div class="table-responsive" { table class="table" {
+        div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" {
             caption { "Stato della pubblicazione" }
             tbody {
                 tr { th scope="row" { "Indirizzo dell'hub" } td { (if view.publishing { view.hub_url.clone() } else { "—".to_owned() }) } }
@@ -128,7 +128,7 @@ async fn show_federation(
         @if view.alarms.is_empty() {
             p { "Nessun allarme." }
         } @else {
-            div class="table-responsive" { table class="table table-sm" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" {
                 thead { tr { th scope="col" { "Quando" } th scope="col" { "Tipo" } th scope="col" { "Dettaglio" } th scope="col" { "Risolto" } } }
                 tbody {
                     @for alarm in &view.alarms {

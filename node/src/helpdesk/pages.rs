@@ -136,7 +136,7 @@ async fn show_requests(
         @if rows.is_empty() {
             p id="no-requests" { "Nessuna richiesta." }
         } @else {
-            div class="table-responsive" { table class="table" id="requests" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="requests" {
                 caption { "Richieste (" (rows.len()) ")" }
                 thead { tr {
                     th scope="col" { "N." } th scope="col" { "Oggetto" } th scope="col" { "Comune" }

@@ -85,7 +85,7 @@ async fn show_networks(
         @if !hub {
             div class="alert alert-warning" role="alert" { "Nessun hub configurato: non è possibile aderire alle reti né ricevere messaggi." }
         }
-        table class="table" {
+        div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" {
             caption { "Reti e adesione della " (state.province.name) }
             thead { tr { th scope="col" { "Rete" } th scope="col" { "Adesione" } th scope="col" { "Messaggi" } th scope="col" { "Azioni" } } }
             tbody {
@@ -106,7 +106,7 @@ async fn show_networks(
                     }
                 }
             }
-        }
+        } }
         p { small { "Posta in arrivo: " (list.inbox.received) " messaggi ricevuti, " (list.inbox.quarantined) " in quarantena; ultimo aggiornamento " (list.inbox.last_pull_at.as_deref().map_or_else(|| "—".to_owned(), fmt::rfc3339)) "." } }
         @if policy::authorize(&identity, Action::ViewNetworkQuarantine).is_ok() {
             p { a href="/networks/quarantine" { "Messaggi in quarantena" } }
@@ -132,7 +132,10 @@ async fn submit_join(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, true).await?;
-    Ok(Redirect::to("/networks").into_response())
+    Ok(layout::redirect_with_flash(
+        "/networks",
+        "Adesione alla rete registrata.",
+    ))
 }
 
 async fn submit_leave(
@@ -143,7 +146,10 @@ async fn submit_leave(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     api::change_membership(&state, &identity, &network, false).await?;
-    Ok(Redirect::to("/networks").into_response())
+    Ok(layout::redirect_with_flash(
+        "/networks",
+        "La Provincia ha lasciato la rete.",
+    ))
 }
 
 async fn show_network(
@@ -166,7 +172,7 @@ async fn show_network(
         @if threads.is_empty() {
             p { "Nessuna discussione in questa rete." }
         } @else {
-            table class="table" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" {
                 caption { "Discussioni, dalla più recente attività" }
                 thead { tr { th scope="col" { "Oggetto" } th scope="col" { "Aperta da" } th scope="col" { "Messaggi" } th scope="col" { "Ultima attività" } } }
                 tbody {
@@ -179,7 +185,7 @@ async fn show_network(
                         }
                     }
                 }
-            }
+            } }
         }
         @if can_post {
             h2 { "Apri una discussione" }
@@ -229,7 +235,7 @@ fn post_card(network: &str, post: &Post, own: &str) -> Markup {
                     @if post.origin == own { " " span class="badge bg-primary" { "questa Provincia" } }
                     " · " small { time datetime=(post.signed_at) { (fmt::rfc3339(&post.signed_at)) } }
                     @if let Some(reply) = &post.reply_to {
-                        " · " small { "in risposta a " a href=(format!("#post-{}-{}", reply.origin, reply.seq)) { (reply.origin) "/" (reply.seq) } }
+                        " · " small { "in risposta a " a href=(format!("#post-{}-{}", reply.origin, reply.seq)) { "messaggio della " (province_label(&reply.origin)) } }
                     }
                 }
                 div class="card-text" style="white-space: pre-wrap" { (post.body) }
@@ -358,7 +364,10 @@ async fn submit_post(
         created.origin,
         created.seq
     );
-    Ok(Redirect::to(&target).into_response())
+    Ok(layout::redirect_with_flash(
+        &target,
+        "Messaggio pubblicato nella rete.",
+    ))
 }
 
 async fn show_quarantine(
@@ -376,7 +385,7 @@ async fn show_quarantine(
         @if items.is_empty() {
             p { "Nessun messaggio in quarantena." }
         } @else {
-            table class="table table-sm" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" {
                 caption { "Messaggi in quarantena, dal più recente" }
                 thead { tr { th scope="col" { "Ricevuto" } th scope="col" { "Origine dichiarata" } th scope="col" { "Rete" } th scope="col" { "Codice" } th scope="col" { "Motivo" } th scope="col" { "Rilasciato" } } }
                 tbody {
@@ -391,7 +400,7 @@ async fn show_quarantine(
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(layout::page(

@@ -200,7 +200,7 @@ async fn show_report(
         @if report.lines.is_empty() {
             p id="no-report" { "Nessuna procedura per questi filtri." }
         } @else {
-            div class="table-responsive" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
                 table class="table" id="report" {
                     caption { "Procedure per Comune e anno" }
                     thead { tr {
@@ -294,7 +294,7 @@ async fn show_import(
         (import_form(&csrf))
         @if !batches.is_empty() {
             h2 class="h4" { "Importazioni recenti" }
-            div class="table-responsive" { table class="table" id="batches" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="batches" {
                 thead { tr { th scope="col" { "N." } th scope="col" { "File" } th scope="col" { "Formato" } th scope="col" class="text-end" { "Importate" } th scope="col" class="text-end" { "Saltate" } th scope="col" { "Da" } th scope="col" { "Quando" } } }
                 tbody {
                     @for b in &batches {
@@ -338,7 +338,7 @@ fn report_view(report: &Value) -> Markup {
         @let imported = list("imported");
         @if !imported.is_empty() {
             h2 class="h4" { "Importate" }
-            div class="table-responsive" { table class="table table-sm" id="imported" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" id="imported" {
                 thead { tr { th scope="col" { "Chiave" } th scope="col" { "Procedura" } th scope="col" { "Stato" } th scope="col" class="text-end" { "Lotti" } th scope="col" { "Ente" } th scope="col" { "Comune" } } }
                 tbody { @for r in &imported { tr {
                     td { (text(&r["key"])) }
@@ -353,7 +353,7 @@ fn report_view(report: &Value) -> Markup {
         @let skipped = list("skipped");
         @if !skipped.is_empty() {
             h2 class="h4" { "Saltati" }
-            div class="table-responsive" { table class="table table-sm" id="skipped" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" id="skipped" {
                 thead { tr { th scope="col" { "Chiave" } th scope="col" { "Riga" } th scope="col" { "Motivo" } } }
                 tbody { @for s in &skipped { tr {
                     td { (s["key"].as_str().unwrap_or("—")) }
@@ -378,7 +378,7 @@ fn row_errors(errors: &[RowError], count: u64) -> Markup {
         div class="alert alert-danger" role="alert" {
             p class="mb-0" { "Il file ha " (count) " problemi: non è stato importato nulla. Correggete le righe indicate e riprovate." }
         }
-        div class="table-responsive" { table class="table table-sm" id="row-errors" {
+        div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" id="row-errors" {
             thead { tr { th scope="col" { "Riga" } th scope="col" { "Colonna" } th scope="col" { "Problema" } } }
             tbody { @for e in errors { tr { td { (e.line) } td { (e.field.clone().unwrap_or_default()) } td { (e.message) } } } }
         } }

@@ -932,7 +932,10 @@ pub fn transitions(conn: &Connection, procedure_id: i64) -> rusqlite::Result<Vec
             SELECT 0 AS step, NULL AS id, NULL AS from_state,
                    coalesce((SELECT t.from_state FROM sua_transitions t WHERE t.procedure_id = p.id
                              ORDER BY t.id LIMIT 1), p.state) AS to_state,
-                   'imported (' || p.source || ', batch ' || b.id || ')' AS reason, b.actor, b.at
+                   CASE p.source WHEN 'import_csv' THEN 'Importata da un file CSV'
+                                 WHEN 'import_ocds' THEN 'Importata dai dati OCDS di ANAC'
+                                 ELSE 'Importata' END
+                       || ' (importazione n. ' || b.id || ')' AS reason, b.actor, b.at
             FROM sua_procedures p JOIN sua_import_batches b ON b.id = p.import_batch
             WHERE p.id = ?1 AND NOT EXISTS (SELECT 1 FROM sua_transitions t
                                             WHERE t.procedure_id = p.id AND t.from_state IS NULL)

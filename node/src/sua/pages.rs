@@ -351,7 +351,7 @@ async fn show_procedures(
         @if rows.is_empty() {
             p id="no-procedures" { "Nessuna procedura." }
         } @else {
-            table class="table" id="procedures" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="procedures" {
                 caption { "Procedure (" (rows.len()) @if next.is_some() { " in questa pagina" } ")" }
                 thead { tr {
                     th scope="col" { "N." } th scope="col" { "Oggetto" } th scope="col" { "Comune" }
@@ -370,7 +370,7 @@ async fn show_procedures(
                         }
                     }
                 }
-            }
+            } }
             @if let Some(cursor) = &next {
                 p { a href=(form.link(cursor)) rel="next" { "Pagina successiva" } }
             }
@@ -782,7 +782,7 @@ fn lots_section(detail: &ProcedureDetail, csrf: &str, failed: &Failed) -> Markup
             @if detail.lots.is_empty() {
                 p id="no-lots" { "Nessun lotto ancora." @if structure { " Aggiungete almeno un lotto con il suo CIG prima di pubblicare." } }
             } @else {
-                div class="table-responsive" {
+                div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
                     table class="table" id="lots" {
                         caption { "Lotti (" (detail.lots.len()) "), importo a base di gara " (Euro(total).to_italian()) }
                         thead { tr {
@@ -968,10 +968,10 @@ async fn procedure_page(
         @if p.aggregated {
             section aria-labelledby="participants-title" class="mb-4" {
                 h2 class="h4" id="participants-title" { "Comuni e quote" }
-                table class="table table-sm" id="participants" {
+                div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table table-sm" id="participants" {
                     thead { tr { th scope="col" { "Comune" } th scope="col" { "Codice ISTAT" } th scope="col" class="text-end" { "Quota" } } }
                     tbody { @for s in &p.participants { tr { td { (s.comune_name) } td { (s.comune_code) } td class="text-end" { (money(&s.share)) } } } }
-                }
+                } }
                 @if detail.permissions.manage {
                     @let f = if failed.form == "participants" { failed.form_state("participants") } else {
                         FormState { values: forms::request_values(p), errors: BTreeMap::new(), prefix: "participants-".to_owned() }
@@ -1515,7 +1515,7 @@ async fn conventions_page(
         @if rows.is_empty() {
             p id="no-conventions" { "Nessuna convenzione." }
         } @else {
-            table class="table" id="conventions" {
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="conventions" {
                 thead { tr {
                     th scope="col" { "Comune" } th scope="col" { "Ambito" } th scope="col" { "Validità" }
                     th scope="col" { "Documento" } th scope="col" { "Stato" } @if staff { th scope="col" { span class="visually-hidden" { "Azioni" } } }
@@ -1545,7 +1545,7 @@ async fn conventions_page(
                         }
                     }
                 }
-            }
+            } }
         }
         @if staff {
             h2 class="h4" { "Registra una convenzione" }
@@ -1714,7 +1714,7 @@ pub async fn dashboard_cards(
             p {
                 a href="/sua" { "Tutte le procedure" } " · " a href="/sua/report" { "Report" }
                 @if comune { " · " a href="/sua/richieste/nuova" { "Nuova richiesta alla SUA" } }
-                @if is_sua_staff(identity) { " · " a href="/sua/convenzioni" { "Convenzioni" } " · " a href="/sua/import" { "Importa procedure" } }
+                @if is_sua_staff(identity) { " · " a href="/sua/iniziative/nuova" { "Nuova iniziativa aggregata" } " · " a href="/sua/convenzioni" { "Convenzioni" } " · " a href="/sua/import" { "Importa procedure" } }
             }
         }
     }))

@@ -246,7 +246,7 @@ async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<
             h2 id="comuni" { "Comuni" }
             details {
                 summary { "Elenco dei " (comuni.len()) " Comuni della Provincia" }
-                div class="table-responsive" {
+                div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
                     table class="table table-sm" {
                         caption { "Comuni della " (state.province.name) " (fonte: Istat)" }
                         thead { tr { th scope="col" { "Codice ISTAT" } th scope="col" { "Comune" } th scope="col" { "Codice catastale" } } }

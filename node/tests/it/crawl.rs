@@ -254,6 +254,56 @@ async fn crawl(
     (findings, pages.len())
 }
 
+/// At phone width the main menu hides behind Bootstrap Italia's toggler and opens with it
+/// (the crawl leaves the window at phone width).
+async fn phone_menu_opens(browser: &Browser, base: &str) {
+    use fantoccini::Locator;
+    let client = &browser.client;
+    client.goto(&format!("{base}/")).await.unwrap();
+    let toggler = client
+        .find(Locator::Css(".custom-navbar-toggler"))
+        .await
+        .unwrap();
+    assert!(
+        toggler.is_displayed().await.unwrap(),
+        "the menu toggler shows"
+    );
+    let first_link = client
+        .find(Locator::Css("#menu-principale .nav-link"))
+        .await
+        .unwrap();
+    assert!(
+        !first_link.is_displayed().await.unwrap(),
+        "the menu is closed on a phone"
+    );
+    if let Ok(dir) = std::env::var("PICO_SCREENSHOTS") {
+        std::fs::write(
+            format!("{dir}/phone-home.png"),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    toggler.click().await.unwrap();
+    for _ in 0..100 {
+        if first_link.is_displayed().await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        first_link.is_displayed().await.unwrap(),
+        "the toggler opens the menu"
+    );
+    if let Ok(dir) = std::env::var("PICO_SCREENSHOTS") {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        std::fs::write(
+            format!("{dir}/phone-menu.png"),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+}
+
 /// A Treviso node with a hub, one user per role and content in every module.
 async fn seeded_node(hub: &mut Hub) -> Sua {
     hub.start().await;
@@ -326,7 +376,7 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
     // A dataset, a public best practice, a network thread.
     let dataset = app
         .post_raw(
-            "/v1/datasets/contratti/import",
+            "/v1/datasets/contratti/import?key=cig",
             &sua.admin,
             "text/csv",
             b"cig;comune;oggetto;importo_base;data_pubblicazione\nB026000001;026086;Manutenzione strade;40000.00;2025-03-14\n"
@@ -383,6 +433,7 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
     .await;
     findings.extend(found);
     total += pages;
+    phone_menu_opens(&browser, &base).await;
     for (role, user, forbidden) in [
         ("amministratore", "boss", "/pagina-che-non-esiste"),
         ("operatore Help Desk", "operatore.hd", "/sua/import"),

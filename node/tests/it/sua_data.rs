@@ -286,7 +286,7 @@ async fn anac_sample_imports_cleanly_into_bergamo_and_again_imports_nothing() {
     };
     let imported = json!({
         "id": null, "from": null, "to": "contract_signed",
-        "reason": format!("imported (import_ocds, batch {first})"),
+        "reason": format!("Importata dai dati OCDS di ANAC (importazione n. {first})"),
         "actor": batches["items"][1]["actor"], "at": batches["items"][1]["at"],
     });
     assert_eq!(history(&app).await, json!([imported]));
