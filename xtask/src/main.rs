@@ -909,7 +909,14 @@ fn fuzz_node(node_bin: &Path, schemathesis: &Path) -> Result<Vec<String>> {
     capture(
         node_bin,
         &data,
-        &["user", "reset-password", "admin", "--password-file", &password, "--no-change"],
+        &[
+            "user",
+            "reset-password",
+            "admin",
+            "--password-file",
+            &password,
+            "--no-change",
+        ],
     )?;
     let (_, token) = demo_token(node_bin, &data, "admin")?;
     let env = fuzz_rate_limits("PICO_NODE");

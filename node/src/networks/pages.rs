@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{Multipart, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use pico_service::format as fmt;

@@ -517,13 +517,25 @@ async fn show_dashboard(
     .into_iter()
     .flatten()
     .collect();
+    // The registry's links (what each module's policy lets this role open) follow the cards.
+    // TODO(module kit): the cards above should come from the registry too, through an async
+    // hook of `ModuleKit`, instead of naming the three modules here.
+    let links = modules::dashboard(state.modules, &user.role);
     let body = html! {
         h1 { "Cruscotto" }
         p { "Benvenuto, " strong { (user.display_name) } " — " (role_text) "." }
-        @if sections.is_empty() {
+        @if sections.is_empty() && links.is_empty() {
             p { "I servizi del tuo modulo saranno disponibili nelle prossime versioni." }
         }
         @for section in &sections { (section) }
+        @if !links.is_empty() {
+            section aria-labelledby="collegamenti" class="my-4" {
+                h2 id="collegamenti" class="h4" { "Collegamenti rapidi" }
+                ul class="link-list" {
+                    @for link in &links { li { a class="list-item" href=(link.href) { (link.label) } } }
+                }
+            }
+        }
     };
     Ok(layout::page(
         &state.chrome(Some(&identity), "/dashboard"),
