@@ -329,7 +329,7 @@ async fn snapshot_then_deltas_reach_the_hub_exactly() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Voci verificate nel registro"));
+    assert!(page.contains("Modifiche verificate nel registro"));
     let operator = add_user(
         &node.config,
         "operatore",

@@ -560,7 +560,7 @@ async fn files_per_request_and_per_record_are_bounded() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{files}"
         );
-        assert!(refused.text().await.unwrap().contains("al massimo 10 file"));
+        assert!(refused.text().await.unwrap().contains("massimo 10 file"));
         assert_eq!(stored().await, 0);
     }
     // At the limit: accepted.

@@ -365,7 +365,7 @@ async fn convenzioni_lists_and_dashboards() {
     // its pages.
     let nav_link = r#"<a class="nav-link" href="/sua"><span>SUA</span></a>"#;
     let (_, html) = page(&operator, &sua, "/dashboard").await;
-    assert!(html.contains("operatore della Stazione Unica Appaltante"));
+    assert!(html.contains("Operatore della Stazione Unica Appaltante"));
     assert!(html.contains("href=\"/sua?state=submitted\""));
     assert!(html.contains(nav_link), "{html}");
     let (_, html) = page(&comune, &sua, "/dashboard").await;
