@@ -198,11 +198,20 @@ mod tests {
         assert_eq!(parse("limit=7").unwrap(), Some(Limit::new(7)));
         assert_eq!(parse("limit=0").unwrap(), Some(Limit::new(0)));
         assert_eq!(parse("").unwrap(), None);
-        // Larger than any page, larger than u32 and than u64: all a page of 200.
-        for big in ["4294967296", "2147483648", "99999999999999999999999999"] {
+        // Larger than any page, than int32, than u32 and than u64: all a page of 200.
+        for big in ["2147483648", "4294967296", "99999999999999999999999999"] {
             let limit = parse(&format!("limit={big}")).unwrap();
-            assert_eq!(limit, Some(Limit::new(u32::MAX)), "{big}");
+            let page = PageParams {
+                limit,
+                cursor: None,
+            };
+            assert_eq!(page.limit(), MAX_PAGE_SIZE, "{big}");
         }
+        assert_eq!(
+            parse("limit=4294967296").unwrap(),
+            Some(Limit::new(u32::MAX)),
+            "saturates"
+        );
         for bad in ["-1", "1.5", "1e3", "many", "", "%2B5", "%205"] {
             assert!(parse(&format!("limit={bad}")).is_err(), "{bad:?} refused");
         }
