@@ -356,7 +356,10 @@ impl Node {
         // the change answers 403: the tests act as an administrator who has chosen theirs.
         let password = node.dir.join("admin-password");
         std::fs::write(&password, "system-test-administrator\n")?;
-        let password = password.to_str().context("temp path is not UTF-8")?.to_owned();
+        let password = password
+            .to_str()
+            .context("temp path is not UTF-8")?
+            .to_owned();
         node.cli(&[
             "user",
             "reset-password",
