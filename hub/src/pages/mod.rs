@@ -85,7 +85,6 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
         about: Some(
             "Hub nazionale della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
         ),
-        ..Chrome::default()
     }
 }
 
