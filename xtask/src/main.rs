@@ -66,7 +66,7 @@ fn run(_args: &[String]) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "pico-node", "-p", "pico-hub"]);
     status(build, "build the hub and the node (release)")?;
-    let release = workspace_root().join("target/release");
+    let release = target_dir().join("release");
     let hub_bin = release.join("pico-hub");
     let node_bin = release.join("pico-node");
 
