@@ -1083,6 +1083,13 @@ fn npm_package(package: &str, file: &str) -> Result<PathBuf> {
     if installed && path.exists() {
         return Ok(path);
     }
+    let has_npm = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_npm {
+        apt_install(&["nodejs", "npm"], "the accessibility checks (axe-core)")?;
+    }
     let mut npm = Command::new("npm");
     npm.arg("install").arg("--prefix").arg(&prefix).args([
         "--no-save",
@@ -1103,26 +1110,28 @@ fn ensure_chromium() -> Result<()> {
     if present("chromium") && present("chromedriver") {
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver"], "the browser tests")
+}
+
+/// Installs Debian `packages` when run as root (as CI is); otherwise says what to install.
+fn apt_install(packages: &[&str], needed_by: &str) -> Result<()> {
     let is_root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|out| out.stdout.starts_with(b"0"));
+    let list = packages.join(" ");
     if !is_root {
         bail!(
-            "the browser tests need Chromium and ChromeDriver: run `sudo apt-get install chromium chromium-driver`, then `cargo xtask test` again"
+            "{needed_by} need {list}: run `sudo apt-get install {list}`, then `cargo xtask test` again"
         );
     }
     let mut update = Command::new("apt-get");
     update.args(["update", "-qq"]);
     status(update, "apt-get update")?;
     let mut install = Command::new("apt-get");
-    install.env("DEBIAN_FRONTEND", "noninteractive").args([
-        "install",
-        "-y",
-        "-qq",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ]);
-    status(install, "install Debian's chromium and chromium-driver")
+    install
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages);
+    status(install, &format!("install Debian's {list}"))
 }
