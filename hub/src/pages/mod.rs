@@ -43,7 +43,24 @@ pub fn router() -> Router<AppState> {
             operator::LOGIN_PATH,
             get(operator::show_login).post(operator::log_in),
         )
+        .route("/stato", get(show_status))
+        .route("/api", get(show_api))
         .merge(crate::appalti::pages::router())
+}
+
+/// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
+async fn show_status(State(state): State<AppState>) -> Response {
+    let ready = state.db.is_ready().await;
+    web::status_page(&chrome(&state, "/stato"), ready, env!("CARGO_PKG_VERSION"))
+}
+
+/// `GET /api`: what the hub's public API offers and where its OpenAPI document is.
+async fn show_api(State(state): State<AppState>) -> Markup {
+    web::api_page(
+        &chrome(&state, "/api"),
+        "/v1/openapi.json",
+        "L'hub offre a chiunque i dati nazionali pubblicati dalle Province (dataset, appalti, buone pratiche e il registro di trasparenza con le sue prove), e alle Province l'interfaccia della federazione, con cui i loro nodi inviano i dati firmati.",
+    )
 }
 
 /// The header, navigation and footer of every hub page; `current` is the section's path.
@@ -76,12 +93,8 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
         tagline: "Federazione delle Province italiane".into(),
         nav,
         header_actions: None,
-        // The hub keeps its machine endpoints until it serves `/stato` and `/api` pages
-        // (`pico_service::web::status_page`, `api_page`).
-        footer_links: vec![
-            NavLink::new("API (OpenAPI)", "/v1/openapi.json", false),
-            NavLink::new("Stato del servizio", "/status", false),
-        ],
+        // The footer's default links: the hub serves the `/stato` and `/api` pages too.
+        footer_links: Vec::new(),
         about: Some(
             "Hub nazionale della federazione UPI \u{201c}Province & Comuni\u{201d}.".into(),
         ),
