@@ -45,7 +45,7 @@ const SECTIONS: [(Group, &str); 8] = [
 ];
 
 fn percent(value: Option<&String>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{} %", format::decimal(v)))
+    value.map_or_else(|| "—".to_owned(), |v| format::percent(v))
 }
 
 fn days(value: Option<&String>) -> String {

@@ -715,10 +715,18 @@ async fn the_page_shows_charts_each_followed_by_its_table() {
         assert!(chart < table, "{id}: the table follows the chart");
         assert!(html[chart..table].contains("role=\"img\""));
     }
-    assert!(html.contains("€ 435.000,50"), "total value in the headline");
-    assert!(html.contains("50,00 %"), "PNRR share");
-    assert!(html.contains("5,583 %"), "mean ribasso");
-    assert!(html.contains("74,0 giorni"), "mean duration");
+    assert!(
+        html.contains("<p class=\"h3 mb-0\">435.000,50\u{a0}€</p>"),
+        "total value in the headline"
+    );
+    assert!(
+        html.contains(
+            "<p class=\"h3 mb-0\">50%</p><p class=\"mb-0\">Procedure finanziate dal PNRR</p>"
+        ),
+        "PNRR share"
+    );
+    assert!(html.contains("5,58%"), "mean ribasso, two decimals at most");
+    assert!(html.contains("74 giorni"), "mean duration");
     assert!(html.contains("Valdobbiadene"), "Comuni served");
     // CPV divisions in Italian (Reg. (EC) 213/2008), months in words, never English labels.
     assert!(html.contains("45 Lavori di costruzione"), "{html}");

@@ -289,8 +289,8 @@ async fn the_province_table_sorts_and_filters_without_script() {
     let (_, html) = app.get_text("/?ordina=voci&verso=decrescente").await;
     assert_eq!(rows(&html)[0], "Treviso", "the one that sent entries first");
     // Adhesion as a share of each region's Provinces.
-    assert!(html.contains("1 su 6 (17 %)"), "Veneto: 1 of 6");
-    assert!(html.contains("0 su 11 (0 %)"), "Lombardia: 0 of 11");
+    assert!(html.contains("1 su 6 (17%)"), "Veneto: 1 of 6");
+    assert!(html.contains("0 su 11 (0%)"), "Lombardia: 0 of 11");
     // A wrong value gets a message beside its field, and the page still answers.
     let (status, html) = app.get_text("/?regione=Atlantide").await;
     assert_eq!(status, 400);
