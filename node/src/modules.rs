@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Identity;
 use crate::dati::ops::DatiError;
+use crate::error::AppError;
 use crate::roles::{Module, Role};
 use crate::state::AppState;
 
@@ -29,6 +30,14 @@ pub const ALL: Registry = &[
 
 /// A list of modules: [`ALL`] in the node, another in tests.
 pub type Registry = &'static [ModuleKit];
+
+/// A module's dashboard cards being drawn (counts, deadlines, charts), or none for this person.
+pub type CardsFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Option<maud::Markup>, AppError>> + Send + 'a>,
+>;
+
+/// Draws a module's dashboard cards for `identity`.
+pub type DashboardCards = for<'a> fn(&'a AppState, &'a Identity) -> CardsFuture<'a>;
 
 /// What a module brings to the node. Every part is optional but the name.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +57,8 @@ pub struct ModuleKit {
     pub nav: Option<NavEntry>,
     /// Its links on the dashboard of a user with `role` (none if it has nothing for them).
     pub dashboard: fn(&Role) -> Vec<Link>,
+    /// Its cards on the dashboard (what is new, overdue, waiting), drawn before the links.
+    pub cards: Option<DashboardCards>,
     /// Its card among the services on the public home page.
     pub home: Option<HomeCard>,
     /// The national datasets it derives from its own tables.
@@ -68,6 +79,7 @@ impl ModuleKit {
             openapi: utoipa::openapi::OpenApi::default,
             nav: None,
             dashboard: no_links,
+            cards: None,
             home: None,
             datasets: &[],
             background: no_background,
@@ -194,6 +206,19 @@ pub fn dashboard(modules: Registry, role: &Role) -> Vec<Link> {
         .iter()
         .flat_map(|kit| (kit.dashboard)(role))
         .collect()
+}
+
+/// The dashboard cards every module of `modules` has for `identity`, in registry order.
+pub async fn dashboard_cards(
+    modules: Registry,
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Vec<maud::Markup>, AppError> {
+    let mut cards = Vec::new();
+    for draw in modules.iter().filter_map(|kit| kit.cards) {
+        cards.extend(draw(state, identity).await?);
+    }
+    Ok(cards)
 }
 
 /// How the dashboard names an operator of `module`.

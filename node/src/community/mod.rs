@@ -816,6 +816,7 @@ pub const KIT: ModuleKit = ModuleKit {
         ],
         _ => vec![],
     },
+    cards: Some(pages::cards),
     home: Some(HomeCard {
         title: "Buone pratiche",
         text: "Documenti ed esperienze della Provincia, condivisi con le altre Province.",

@@ -123,6 +123,7 @@ pub const KIT: ModuleKit = ModuleKit {
         audience: Audience::SignedIn(policy::sees_requests),
     }),
     dashboard: dashboard_links,
+    cards: Some(pages::cards),
     home: Some(HomeCard {
         title: "Help Desk",
         text: "Richieste di supporto dei Comuni alla Provincia, con tempi di risposta garantiti.",

@@ -443,6 +443,11 @@ async fn download_attachment(
 /// The Help Desk on the dashboard: what waits for the person signed in (new, overdue,
 /// assigned to them or waiting for their Comune), the next deadlines and the requests by
 /// status. `None` for roles that do not use the Help Desk.
+/// [`dashboard_cards`] as the module registry calls it.
+pub fn cards<'a>(state: &'a AppState, identity: &'a Identity) -> crate::modules::CardsFuture<'a> {
+    Box::pin(dashboard_cards(state, identity))
+}
+
 pub async fn dashboard_cards(
     state: &AppState,
     identity: &Identity,

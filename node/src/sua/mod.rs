@@ -587,6 +587,7 @@ pub const KIT: ModuleKit = ModuleKit {
         audience: Audience::SignedIn(policy::sees_procedures),
     }),
     dashboard: dashboard_links,
+    cards: Some(pages::cards),
     home: Some(HomeCard {
         title: "Stazione Unica Appaltante",
         text: "Gare delegate dai Comuni alla Provincia.",

@@ -1619,6 +1619,11 @@ async fn submit_revoke_convention(
 /// The SUA on the dashboard: what waits (requests to examine for the SUA, requests sent back
 /// for a Comune), the procedures under way and awarded, the next bid deadlines and the
 /// procedures by state. `None` for roles that do not see SUA procedures.
+/// [`dashboard_cards`] as the module registry calls it.
+pub fn cards<'a>(state: &'a AppState, identity: &'a Identity) -> crate::modules::CardsFuture<'a> {
+    Box::pin(dashboard_cards(state, identity))
+}
+
 pub async fn dashboard_cards(
     state: &AppState,
     identity: &Identity,

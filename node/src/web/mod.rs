@@ -509,17 +509,8 @@ async fn show_dashboard(
         }
     };
     // Each module says what it has for this person; the dashboard only lays them out.
-    let sections: Vec<Markup> = [
-        crate::helpdesk::pages::dashboard_cards(&state, &identity).await?,
-        crate::sua::pages::dashboard_cards(&state, &identity).await?,
-        crate::community::pages::dashboard_cards(&state, &identity).await?,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let sections = modules::dashboard_cards(state.modules, &state, &identity).await?;
     // The registry's links (what each module's policy lets this role open) follow the cards.
-    // TODO(module kit): the cards above should come from the registry too, through an async
-    // hook of `ModuleKit`, instead of naming the three modules here.
     let links = modules::dashboard(state.modules, &user.role);
     let body = html! {
         h1 { "Cruscotto" }

@@ -22,6 +22,20 @@ async fn ping() -> &'static str {
 #[openapi(paths(ping))]
 struct ProvaApi;
 
+/// The test module's dashboard card: only for the administrator.
+fn prova_cards<'a>(
+    _state: &'a pico_node::AppState,
+    identity: &'a pico_node::auth::Identity,
+) -> modules::CardsFuture<'a> {
+    let admin = identity
+        .user
+        .as_ref()
+        .is_some_and(|user| user.role == Role::Admin);
+    Box::pin(async move {
+        Ok(admin.then(|| maud::html! { p id="prova-card" { "Prova: 3 pratiche da esaminare" } }))
+    })
+}
+
 /// A module that exists only in this test: its folder would be this file.
 const PROVA: ModuleKit = ModuleKit {
     api: || Router::new().route("/v1/prova/ping", get(ping)),
@@ -37,6 +51,7 @@ const PROVA: ModuleKit = ModuleKit {
         Role::Admin => vec![Link::new("Prova: tutte le pratiche", "/prova")],
         _ => vec![],
     },
+    cards: Some(prova_cards),
     home: Some(HomeCard {
         title: "Servizio di prova",
         text: "Un modulo registrato soltanto dal test.",
@@ -111,9 +126,18 @@ async fn a_module_in_the_registry_appears_in_api_openapi_navigation_dashboard_an
             listed,
             "navigation"
         );
+        assert_eq!(
+            dashboard.contains(r#"<p id="prova-card">Prova: 3 pratiche da esaminare</p>"#),
+            listed,
+            "dashboard card"
+        );
         // The module's policy keeps its link from a Comune.
         let (_, theirs) = text(&client, format!("{base}/dashboard"), &comune).await;
         assert!(!theirs.contains("Prova del registro"));
+        assert!(
+            !theirs.contains("prova-card"),
+            "the card is the module's to give"
+        );
         assert!(theirs.contains("Le procedure della SUA per il Comune"));
 
         let (_, home) = text(&client, format!("{base}/"), &admin).await;
