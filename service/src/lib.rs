@@ -23,6 +23,7 @@ pub mod health;
 pub mod http;
 pub mod json;
 pub mod lock;
+pub mod migration_files;
 pub mod observe;
 pub mod openapi;
 pub mod page;

@@ -14,7 +14,7 @@ pub mod practices;
 pub mod registry;
 mod schema;
 
-pub use schema::{MIGRATIONS, SCHEMA_VERSION};
+pub use schema::{MIGRATION_FILES, MIGRATIONS, SCHEMA_VERSION};
 
 /// Why a database operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,6 @@ pub mod audit;
 pub mod comuni;
 pub mod datasets;
 pub mod federation;
-pub mod migration_files;
 pub mod people;
 pub mod schema;
 

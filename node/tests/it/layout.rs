@@ -109,7 +109,7 @@ fn migration_names_must_count_from_one_without_repeats_or_gaps() {
             .map(|name| (*name).to_owned())
             .collect::<Vec<_>>()
     };
-    let ordered = pico_node::db::migration_files::ordered;
+    let ordered = pico_service::migration_files::ordered;
     assert_eq!(
         ordered(&names(&["0002_b.sql", "README.md", "0001_a.sql"])),
         Ok(names(&["0001_a.sql", "0002_b.sql"]))
