@@ -7,7 +7,8 @@
 //! - the public `GET /v1/comuni?limit=50`.
 //!
 //! Then it starts the release `pico-node serve` binary and reports its start-up time (spawn to
-//! `/readyz` 200) and its idle resident memory.
+//! `/readyz` 200), its idle resident memory, and its resident memory after 1,000 mixed requests
+//! (pages, `/v1/comuni`, `/v1/openapi.json`, `/metrics`).
 //!
 //! Run: `cargo bench -p pico-node --bench http_load` (needs `wrk`: `apt-get install wrk`).
 
@@ -253,7 +254,7 @@ fn startup_and_memory() {
         .spawn()
         .unwrap();
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    while pico_http_status(address) != Some(200) {
+    while http_status(address, "/readyz") != Some(200) {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "node did not start"
@@ -262,32 +263,54 @@ fn startup_and_memory() {
     }
     let startup = started.elapsed();
     std::thread::sleep(Duration::from_secs(2));
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .unwrap_or("VmRSS: ?")
-        .to_owned();
+    let idle = rss_kib(child.id());
+    // What a day of use looks like to the allocator: pages, API lists, the OpenAPI document
+    // and the metrics, 1,000 requests in turn.
+    let paths = [
+        "/",
+        "/login",
+        "/buone-pratiche",
+        "/stato",
+        "/v1/comuni?limit=50",
+        "/v1/comuni?limit=200",
+        "/v1/openapi.json",
+        "/metrics",
+    ];
+    for index in 0..1_000 {
+        let path = paths[index % paths.len()];
+        assert_eq!(http_status(address, path), Some(200), "{path}");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss_kib(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
     println!(
-        "\nrelease binary: start-up to /readyz 200 in {:.0} ms; idle {}",
+        "\nrelease binary: start-up to /readyz 200 in {:.0} ms; resident memory idle {:.1} MiB, \
+         after 1,000 mixed requests {:.1} MiB",
         startup.as_secs_f64() * 1000.0,
-        rss.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+        idle as f64 / 1024.0,
+        after as f64 / 1024.0,
     );
 }
 
-fn pico_http_status(address: std::net::SocketAddr) -> Option<u16> {
+/// The resident set of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The status of `GET path` on a fresh connection, the body read to its end.
+fn http_status(address: std::net::SocketAddr, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut stream =
         std::net::TcpStream::connect_timeout(&address, Duration::from_millis(100)).ok()?;
     write!(
         stream,
-        "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    std::str::from_utf8(response.get(9..12)?).ok()?.parse().ok()
 }

@@ -10,7 +10,6 @@ pub mod operator;
 
 use axum::Router;
 use axum::routing::get;
-use pico_service::Json;
 use pico_service::openapi::ProblemResponses;
 use utoipa::OpenApi;
 
@@ -75,9 +74,24 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// Serves the OpenAPI document.
-pub async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Serves the OpenAPI document, serialized once: building it walks every schema, too much
+/// work (and garbage) to redo per request.
+pub async fn get_openapi() -> Result<axum::response::Response, crate::error::HubError> {
+    static JSON: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let body = match JSON.get() {
+        Some(body) => body.clone(),
+        None => {
+            let body = serde_json::to_vec(&ApiDoc::openapi()).map_err(|error| {
+                tracing::error!(%error, "cannot serialize the OpenAPI document");
+                crate::error::HubError::Problem(pico_service::Problem::internal())
+            })?;
+            JSON.get_or_init(|| body.into()).clone()
+        }
+    };
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )))
 }
 
 /// Every API route of the hub.

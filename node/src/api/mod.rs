@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pico_service::json::Query;
 use pico_service::openapi::ProblemResponses;
@@ -53,16 +53,25 @@ impl utoipa::Modify for ModulePaths {
 }
 
 /// The OpenAPI document of a node running `registry`: [`ApiDoc`] (the built-in registry),
-/// plus the part of any module outside it (a test's).
+/// plus the part of any module outside it (a test's), which gets the uniform problems too.
 pub fn openapi(registry: Registry) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    let mut extra = false;
     for kit in registry {
         if !modules::ALL.iter().any(|known| known.name == kit.name) {
             doc.merge((kit.openapi)());
+            extra = true;
         }
+    }
+    if extra {
+        utoipa::Modify::modify(&UNIFORM_PROBLEMS, &mut doc);
     }
     doc
 }
+
+/// The serialized document of the built-in registry, built at the first request: building it
+/// walks every module's schemas, which is too much work (and garbage) to redo per request.
+static OPENAPI_JSON: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
 
 struct BearerAuth;
 
@@ -170,6 +179,26 @@ pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
     }))
 }
 
-async fn get_openapi(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi(state.modules))
+async fn get_openapi(State(state): State<AppState>) -> Result<Response, AppError> {
+    let serialize = |registry| {
+        serde_json::to_vec(&openapi(registry))
+            .map(axum::body::Bytes::from)
+            .map_err(|error| AppError::Internal(error.to_string()))
+    };
+    let body = if std::ptr::eq(state.modules, modules::ALL) {
+        match OPENAPI_JSON.get() {
+            Some(body) => body.clone(),
+            None => {
+                let body = serialize(modules::ALL)?;
+                OPENAPI_JSON.get_or_init(|| body).clone()
+            }
+        }
+    } else {
+        serialize(state.modules)?
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
