@@ -46,11 +46,11 @@ async fn get_readyz(State(health): State<Health>) -> (StatusCode, &'static str) 
 
 async fn get_status(State(health): State<Health>) -> Problem {
     if health.db.is_ready().await {
-        Problem::new(StatusCode::OK, "OK").with_detail("The service and its database are working.")
+        Problem::new(StatusCode::OK, "OK").with_detail("Il servizio e il suo database funzionano.")
     } else {
         Problem::from_status(StatusCode::SERVICE_UNAVAILABLE)
             .with_code("not_ready")
-            .with_detail("The database is unreachable or not at this release's schema version.")
+            .with_detail("Il database non è raggiungibile o non è alla versione dello schema di questa release.")
     }
 }
 

@@ -50,20 +50,26 @@ pub fn json_problem(rejection: &JsonRejection) -> Problem {
     match rejection {
         JsonRejection::JsonSyntaxError(err) => Problem::bad_request(
             "malformed_json",
-            format!("The body is not valid JSON: {}", source_text(err)),
+            format!(
+                "Il corpo della richiesta non è JSON valido ({}).",
+                source_text(err)
+            ),
         ),
         JsonRejection::JsonDataError(err) => Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
             .with_code("invalid_body")
-            .with_detail(source_text(err)),
+            .with_detail(format!(
+                "Il JSON non ha la forma attesa ({}).",
+                source_text(err)
+            )),
         JsonRejection::MissingJsonContentType(_) => {
             Problem::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 .with_code("unsupported_media_type")
-                .with_detail("Send the body as JSON with `Content-Type: application/json`.")
+                .with_detail("Invia il corpo come JSON, con `Content-Type: application/json`.")
         }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
         other => Problem::from_status(other.status())
             .with_code("invalid_body")
-            .with_detail(other.body_text()),
+            .with_detail(format!("Indirizzo non valido ({}).", other.body_text())),
     }
 }
 
@@ -71,7 +77,7 @@ pub fn json_problem(rejection: &JsonRejection) -> Problem {
 pub fn body_too_large() -> Problem {
     Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE)
         .with_code("body_too_large")
-        .with_detail("The request body is larger than this endpoint accepts.")
+        .with_detail("Il corpo della richiesta supera la dimensione che questo indirizzo accetta.")
 }
 
 /// serde's message without axum's "Failed to deserialize…" prefix: it names the field and
@@ -105,10 +111,20 @@ where
 
 fn query_problem(rejection: &QueryRejection) -> Problem {
     match rejection {
-        QueryRejection::FailedToDeserializeQueryString(err) => {
-            Problem::bad_request("invalid_query", source_text(err))
-        }
-        other => Problem::bad_request("invalid_query", other.body_text()),
+        QueryRejection::FailedToDeserializeQueryString(err) => Problem::bad_request(
+            "invalid_query",
+            format!(
+                "Parametri della richiesta non validi ({}).",
+                source_text(err)
+            ),
+        ),
+        other => Problem::bad_request(
+            "invalid_query",
+            format!(
+                "Parametri della richiesta non validi ({}).",
+                other.body_text()
+            ),
+        ),
     }
 }
 
@@ -133,11 +149,12 @@ where
 
 fn path_problem(rejection: &PathRejection) -> Problem {
     match rejection {
-        PathRejection::FailedToDeserializePathParams(err) => {
-            Problem::bad_request("invalid_path", err.body_text())
-        }
+        PathRejection::FailedToDeserializePathParams(err) => Problem::bad_request(
+            "invalid_path",
+            format!("Indirizzo non valido ({}).", err.body_text()),
+        ),
         other => Problem::from_status(other.status())
             .with_code("invalid_path")
-            .with_detail(other.body_text()),
+            .with_detail(format!("Indirizzo non valido ({}).", other.body_text())),
     }
 }

@@ -94,9 +94,10 @@ impl Problem {
         }
     }
 
-    /// A problem whose title is the status's canonical reason phrase.
+    /// A problem whose title names the status in Italian ("Richiesta non valida" for 400):
+    /// the title is read by people, the stable `code` by programs.
     pub fn from_status(status: StatusCode) -> Problem {
-        Problem::new(status, status.canonical_reason().unwrap_or("Error"))
+        Problem::new(status, italian_title(status))
     }
 
     /// Sets the detail message.
@@ -208,6 +209,33 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The Italian title of a status: the reason phrase a person reads.
+pub fn italian_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Richiesta non valida",
+        401 => "Autenticazione richiesta",
+        403 => "Operazione non consentita",
+        404 => "Non trovato",
+        405 => "Metodo non consentito",
+        406 => "Formato non disponibile",
+        409 => "Conflitto con lo stato attuale",
+        410 => "Non più disponibile",
+        411 => "Lunghezza richiesta",
+        413 => "Contenuto troppo grande",
+        414 => "Indirizzo troppo lungo",
+        415 => "Tipo di contenuto non supportato",
+        422 => "Dati non validi",
+        429 => "Troppe richieste",
+        500 => "Errore interno",
+        502 => "Risposta non valida da un altro servizio",
+        503 => "Servizio non disponibile",
+        504 => "Tempo di attesa scaduto",
+        200..=299 => "OK",
+        400..=499 => "Richiesta non accettata",
+        _ => "Errore",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +250,7 @@ mod tests {
         let value = serde_json::to_value(&problem).expect("serialises");
         assert_eq!(value["type"], "urn:pico:problem:invalid_transition");
         assert_eq!(value["status"], 409);
-        assert_eq!(value["title"], "Conflict");
+        assert_eq!(value["title"], "Conflitto con lo stato attuale");
         assert_eq!(value["errors"]["status"], "not reachable");
         assert_eq!(value["allowed"][0], "resolved");
         assert!(value.get("instance").is_none());

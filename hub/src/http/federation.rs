@@ -133,7 +133,7 @@ pub struct PushResponse {
 }
 
 fn oversize(detail: String) -> Problem {
-    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Push too large")
+    Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE)
         .with_code("oversize")
         .with_detail(detail)
 }
@@ -508,9 +508,12 @@ pub async fn upload_attachment(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256
-        .parse()
-        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let hash: Hash32 = sha256.parse().map_err(|_| {
+        Problem::bad_request(
+            "invalid_hash",
+            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
+        )
+    })?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -546,7 +549,7 @@ pub async fn upload_attachment(
                     "Attachment mismatch",
                 )
                 .with_code("attachment_mismatch")
-                .with_detail(format!("the bytes do not match the declared {what}"))
+                .with_detail(format!("i byte ricevuti non corrispondono a quanto dichiarato ({what})"))
                 .into()),
                 Err(UploadError::Db(e)) => Err(e.into()),
             },
@@ -572,9 +575,12 @@ pub async fn download_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256
-        .parse()
-        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let hash: Hash32 = sha256.parse().map_err(|_| {
+        Problem::bad_request(
+            "invalid_hash",
+            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
+        )
+    })?;
     let file = state
         .db
         .call(move |conn| attachments::for_member(conn, &hash, province))

@@ -118,7 +118,7 @@ pub async fn list_rows(
         .get("limit")
         .map(|l| l.parse::<u32>())
         .transpose()
-        .map_err(|_| Problem::bad_request("invalid_query", "limit must be a number"))?
+        .map_err(|_| Problem::bad_request("invalid_query", "limit deve essere un numero intero"))?
         .unwrap_or(pico_service::page::DEFAULT_PAGE_SIZE)
         .clamp(1, if csv { 10_000 } else { 1_000 });
     let after: Option<(String, String)> =
@@ -359,9 +359,12 @@ pub async fn get_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256
-        .parse()
-        .map_err(|_| Problem::bad_request("invalid_hash", "the path must be a SHA-256 in hex"))?;
+    let hash: Hash32 = sha256.parse().map_err(|_| {
+        Problem::bad_request(
+            "invalid_hash",
+            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
+        )
+    })?;
     let (media_type, bytes) = state
         .db
         .call(move |conn| crate::db::attachments::public(conn, &hash))

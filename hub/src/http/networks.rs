@@ -235,7 +235,7 @@ pub async fn get_inbox(
 ) -> Result<Response, HubError> {
     let after = query.after.unwrap_or(0);
     if after < 0 {
-        return Err(Problem::bad_request("invalid_query", "after must be 0 or more").into());
+        return Err(Problem::bad_request("invalid_query", "after deve essere 0 o più").into());
     }
     let limit = query
         .limit

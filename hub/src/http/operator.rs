@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for Operator {
         } else {
             Err(Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized")
                 .with_code("unauthorized")
-                .with_detail("send the operator token as `Authorization: Bearer <token>`"))
+                .with_detail("invia il token di operatore come `Authorization: Bearer <token>`"))
         }
     }
 }
@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for Operator {
 fn admin_problem(error: KeyAdminError) -> HubError {
     match error {
         KeyAdminError::Db(e) => e.into(),
-        KeyAdminError::AlreadyEnrolled(_) => Problem::new(StatusCode::CONFLICT, "Conflict")
+        KeyAdminError::AlreadyEnrolled(_) => Problem::from_status(StatusCode::CONFLICT)
             .with_code("already_enrolled")
             .with_detail(error.to_string())
             .into(),

@@ -277,7 +277,7 @@ impl From<OutboxError> for AppError {
             OutboxError::Sign(error) => AppError::from(
                 pico_service::Problem::from_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
                     .with_code("cannot_publish")
-                    .with_detail(format!("the change cannot be published: {error}")),
+                    .with_detail(format!("la modifica non può essere pubblicata: {error}")),
             ),
             OutboxError::Db(error) => AppError::from(error),
         }
@@ -328,7 +328,10 @@ fn check_input(input: &PracticeInput) -> Result<Checked, AppError> {
     let mut comuni = Vec::with_capacity(input.comuni.len());
     for code in &input.comuni {
         let parsed = ComuneCode::parse(code.trim()).map_err(|_| {
-            AppError::invalid_field("comuni", format!("{code:?} is not an ISTAT Comune code"))
+            AppError::invalid_field(
+                "comuni",
+                format!("{code:?} non è un codice ISTAT di Comune"),
+            )
         })?;
         if !comuni.contains(&parsed.as_str().to_owned()) {
             comuni.push(parsed.as_str().to_owned());
@@ -436,7 +439,7 @@ pub fn sync_hub(
     };
     let payload = Payload::BestPractice(practice);
     payload.validate().map_err(|detail| {
-        AppError::invalid_field("practice", format!("cannot be published: {detail}"))
+        AppError::invalid_field("practice", format!("non può essere pubblicata: {detail}"))
     })?;
     let (label, hub_status) = match status {
         PublicationStatus::Published => ("published", "published"),

@@ -52,7 +52,7 @@ impl From<DatiError> for AppError {
             DatiError::Outbox(OutboxError::Sign(error)) => AppError::from(
                 Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
                     .with_code("cannot_publish")
-                    .with_detail(format!("the change cannot be published: {error}")),
+                    .with_detail(format!("la modifica non può essere pubblicata: {error}")),
             ),
             DatiError::Outbox(OutboxError::Db(error)) | DatiError::Db(error) => {
                 AppError::from(error)

@@ -408,7 +408,10 @@ pub async fn create_post(
             .map_err(|rejection| AppError::invalid_field("form", rejection.body_text()))?;
         let form = MultipartForm::read(multipart, "attachment").await?;
         let post = form.fields.get("post").ok_or_else(|| {
-            AppError::invalid_field("post", "the form needs a `post` part with the post as JSON")
+            AppError::invalid_field(
+                "post",
+                "il modulo deve avere una parte `post` con il messaggio in JSON",
+            )
         })?;
         let body: NewPostRequest = serde_json::from_str(post)
             .map_err(|e| AppError::invalid_field("post", e.to_string()))?;

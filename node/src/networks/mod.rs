@@ -111,7 +111,7 @@ impl From<NetworkError> for AppError {
             NetworkError::Hub(hub) => AppError::from(
                 Problem::from_status(StatusCode::BAD_GATEWAY)
                     .with_code("hub_unavailable")
-                    .with_detail(format!("the hub did not confirm the change: {hub}")),
+                    .with_detail(format!("l'hub non ha confermato la modifica: {hub}")),
             ),
             NetworkError::Invalid { field, message } => AppError::invalid_field(field, message),
             NetworkError::Outbox(OutboxError::Blocked(reason)) => AppError::Conflict {
@@ -121,7 +121,7 @@ impl From<NetworkError> for AppError {
             NetworkError::Outbox(OutboxError::Sign(error)) => AppError::from(
                 Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
                     .with_code("cannot_publish")
-                    .with_detail(format!("the post cannot be signed: {error}")),
+                    .with_detail(format!("il messaggio non può essere firmato: {error}")),
             ),
             NetworkError::Outbox(OutboxError::Db(error)) => AppError::from(error),
             NetworkError::Db(error) => AppError::Db(error),

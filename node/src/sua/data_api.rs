@@ -105,7 +105,7 @@ pub async fn run_import(
         None => ImportFormat::detect(&filename, &body[..body.len().min(64)]),
     };
     if body.is_empty() {
-        return Err(AppError::invalid_field("file", "the file is empty"));
+        return Err(AppError::invalid_field("file", "il file è vuoto"));
     }
     let signer = state.signer.clone();
     let actor = identity.actor();

@@ -1122,7 +1122,7 @@ async fn submit_transition(
     let to = values
         .get("to")
         .and_then(|to| SuaState::parse(to))
-        .ok_or_else(|| AppError::invalid_field("to", "unknown state"))?;
+        .ok_or_else(|| AppError::invalid_field("to", "stato sconosciuto"))?;
     let mut input = TransitionInput::to(to);
     input.reason = nonempty(&values, "reason");
     input.anac_gara = nonempty(&values, "anac_gara");
