@@ -10,8 +10,9 @@
 
 use std::collections::BTreeSet;
 
+use pico_protocol::ComuneCode;
 use pico_protocol::limits::{MAX_ENTRY_BYTES, MAX_RECORDS_PER_BATCH};
-use pico_protocol::payload::{DatasetBatch, Payload, SnapshotPart};
+use pico_protocol::payload::{COMUNE_FIELD, DatasetBatch, FieldValue, Payload, SnapshotPart};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
@@ -378,6 +379,40 @@ fn batch(dataset: &Dataset) -> DatasetBatch {
     }
 }
 
+/// A national dataset's `comune` column names only this Province's Comuni (SPEC §8.1): said
+/// here, in Italian and before anything is signed, so the whole change is refused with a
+/// message a person can act on.
+fn check_comuni(payload: &DatasetBatch, signer: &Signer) -> Result<(), DatiError> {
+    let Some(at) = payload
+        .fields
+        .iter()
+        .position(|field| field == COMUNE_FIELD)
+    else {
+        return Ok(());
+    };
+    let province = signer.province;
+    for row in &payload.upserts {
+        match row.get(at) {
+            None | Some(FieldValue::Null) => {}
+            Some(FieldValue::Text(code))
+                if ComuneCode::parse(code).is_ok_and(|code| code.belongs_to(province)) => {}
+            Some(other) => {
+                let value = match other {
+                    FieldValue::Text(text) => text.to_string(),
+                    other => serde_json::to_string(other).unwrap_or_default(),
+                };
+                return Err(DatiError::Invalid(format!(
+                    "la colonna «comune» contiene «{value}», che non è il codice ISTAT di un Comune \
+                     di questa Provincia (6 cifre che iniziano con {province}): un dataset \
+                     nazionale può riferirsi solo ai Comuni della Provincia. Correggi il valore o \
+                     lascia vuota la cella, poi importa di nuovo il file."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn decode(text: &str) -> Result<pico_protocol::payload::Row, DatiError> {
     csv_import::decode(text).map_err(|e| {
         DatiError::Db(rusqlite::Error::FromSqlConversionFailure(
@@ -442,6 +477,7 @@ pub fn emit_snapshot(
             .map(|(_, data)| decode(data))
             .collect::<Result<_, _>>()?;
         drop(rows);
+        check_comuni(&payload, signer)?;
         let summary = format!("{} snapshot {}/{parts}", dataset.name, i + 1);
         appended.push(outbox::append_entry(
             tx,
@@ -519,6 +555,7 @@ fn append_delta(
     payload: &mut DatasetBatch,
 ) -> Result<Appended, DatiError> {
     let full = std::mem::replace(payload, batch(dataset));
+    check_comuni(&full, signer)?;
     let summary = format!(
         "{} delta +{} -{}",
         dataset.name,

@@ -18,12 +18,12 @@ use crate::federation::Signer;
 pub enum OutboxError {
     /// Publishing is blocked (the hub holds entries this node does not: a restored backup).
     #[error(
-        "publishing is blocked: {0}. Changes to federated datasets are refused until an administrator \
-         reconciles the node with the hub (`pico-node federation resync`)"
+        "la pubblicazione verso l'hub è bloccata: {0}. Le modifiche ai dati condivisi sono rifiutate \
+         finché un amministratore non riallinea il nodo con l'hub (`pico-node federation resync`)"
     )]
     Blocked(String),
     /// The payload could not be signed (too large, invalid).
-    #[error("cannot sign the entry: {0}")]
+    #[error("impossibile firmare la modifica: {0}")]
     Sign(#[from] EntryError),
     /// Database failure.
     #[error("database: {0}")]

@@ -323,8 +323,8 @@ impl Publisher {
             let (node_seq, node_hash) = store::head(conn)?;
             if hub_seq > node_seq {
                 let reason = format!(
-                    "the hub holds this node's log up to seq {hub_seq}, the node only up to {node_seq} \
-                     (was an old backup restored?)"
+                    "l'hub conserva {hub_seq} modifiche firmate da questo nodo, il nodo solo \
+                     {node_seq} (è stato ripristinato un backup vecchio?)"
                 );
                 store::set_blocked(conn, &reason, hub_seq, &hub_hash)?;
                 return Ok(Err(reason));
@@ -340,7 +340,8 @@ impl Publisher {
                 && ours != hub_hash
             {
                 let reason = format!(
-                    "the hub holds a different entry at seq {hub_seq} than this node (the logs forked)"
+                    "l'hub conserva come modifica n. {hub_seq} una modifica diversa da quella di \
+                     questo nodo (i due registri si sono separati)"
                 );
                 store::set_blocked(conn, &reason, hub_seq, &hub_hash)?;
                 return Ok(Err(reason));

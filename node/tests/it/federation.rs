@@ -449,6 +449,53 @@ async fn setting_a_dataset_off_withdraws_its_rows_from_the_hub() {
 }
 
 #[tokio::test]
+async fn a_national_dataset_refuses_a_comune_of_another_province_in_italian() {
+    let mut hub = Hub::init();
+    hub.start().await;
+    let (dir, config, token) = node_config(&hub.url());
+    hub.enrol(&config, "026");
+    let node = TestApp::start(dir, config).await;
+    import(&node, &token, "key=cig", contratti_csv(0..10, &[], 0)).await;
+    set_federation(&node, &token, "national").await;
+    wait_published(&node, &token).await;
+
+    // Milano (015146) is not a Comune of Treviso: the whole import is refused before signing.
+    let mut csv = String::from_utf8(contratti_csv(0..11, &[], 0)).unwrap();
+    csv.push_str("B026999999;015146;\"Lavori\";10.00;2025-01-14;false;1\n");
+    let response = node
+        .post_raw(
+            "/v1/datasets/contratti/import",
+            &token,
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        problem["type"], "urn:pico:problem:invalid_data",
+        "{problem:#}"
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("«015146»") && detail.contains("Comuni della Provincia"),
+        "{detail}"
+    );
+    assert_eq!(
+        node_rows(&node).await.len(),
+        10,
+        "nothing of the file is kept"
+    );
+    assert_eq!(
+        status(&node, &token).await["head_seq"],
+        1,
+        "nothing is signed"
+    );
+    node.stop().await;
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn hub_down_and_node_restarts_lose_and_duplicate_nothing() {
     // The hub is not running while the node changes data.
     let mut hub = Hub::init();
@@ -533,7 +580,10 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        blocked["blocked"].as_str().unwrap().contains("seq 2"),
+        blocked["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("l'hub conserva 2 modifiche firmate da questo nodo, il nodo solo 1"),
         "{blocked:#}"
     );
     assert_eq!(blocked["alarms"][0]["kind"], "log_behind_hub");
