@@ -1,10 +1,12 @@
-//! The command line: `init`, `serve`, `migrate`, `backup`, `restore`, `check-config`,
-//! `user …`, `token …`, `key show`, `dataset …`, `federation …`, `network …`, `sua import`. Each command is a function over the loaded config.
+//! The command line: the shell's commands (`init`, `serve`, `migrate`, `backup`, `restore`,
+//! `check-config`, `user …`, `token …`, `key show`) and each module's own (`sua import`,
+//! `dataset …`, `network …`, `federation …`: see [`crate::modules::ModuleCli`]), which the
+//! registry adds. Each command is a function over the loaded config.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use pico_protocol::{ComuneCode, ProvinceCode, SecretKey};
 use pico_service::{Db, observe};
 use serde_json::json;
@@ -12,6 +14,7 @@ use serde_json::json;
 use crate::auth::{Module, Role, secrets};
 use crate::config::{ENV_CONFIG_FILE, EXAMPLE, NodeConfig};
 use crate::db::{self, audit::Actor};
+use crate::modules::Registry;
 
 /// Pi.Co. Province node: the Province's own data and services for its Comuni.
 #[derive(Debug, Parser)]
@@ -68,113 +71,6 @@ pub enum Command {
     /// The node's signing key.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Datasets of the Dati module.
-    #[command(subcommand)]
-    Dataset(DatasetCommand),
-    /// Publishing to the UPI hub.
-    #[command(subcommand)]
-    Federation(FederationCommand),
-    /// The thematic networks (sua, sape, sit, personale).
-    #[command(subcommand)]
-    Network(NetworkCommand),
-    /// SUA (Stazione Unica Appaltante) data.
-    #[command(subcommand)]
-    Sua(SuaCommand),
-}
-
-/// `sua …`
-#[derive(Debug, Subcommand)]
-pub enum SuaCommand {
-    /// Import procedures from ANAC OCDS compiled releases (package, array or JSON Lines) or
-    /// from CSV (one row per lot), in one transaction. It can run while the node serves:
-    /// reads go on, but the node's own writes wait for it (and fail after 5 s), so import
-    /// large files (hundreds of thousands of lots) outside office hours. Records already
-    /// imported are skipped.
-    Import {
-        /// `ocds` or `csv`; by default from the extension, then from the content.
-        #[arg(long)]
-        format: Option<String>,
-        /// Print the report as JSON instead of text.
-        #[arg(long)]
-        json: bool,
-        /// The file.
-        file: PathBuf,
-    },
-}
-
-/// `network …`
-#[derive(Debug, Subcommand)]
-pub enum NetworkCommand {
-    /// Join a network at the hub (a request signed with the node's key) and record it.
-    Join {
-        /// `sua`, `sape`, `sit` or `personale`.
-        network: String,
-    },
-    /// Leave a network at the hub and locally.
-    Leave {
-        /// `sua`, `sape`, `sit` or `personale`.
-        network: String,
-    },
-    /// List the networks, this node's memberships, the inbox and held keys.
-    List,
-    /// Trust a key the hub listed without a rotation entry (after confirming it with UPI
-    /// out of band) and release the posts held for it.
-    TrustKey {
-        /// The key id, as the alarm names it.
-        kid: String,
-    },
-}
-
-/// `dataset …`
-#[derive(Debug, Subcommand)]
-pub enum DatasetCommand {
-    /// Import a CSV file (UTF-8, `,` or `;`, header row = field names), all or nothing.
-    Import {
-        /// Dataset name (lower-case letters, digits, `_`).
-        #[arg(long)]
-        name: String,
-        /// Primary-key field(s), comma-separated (required for a new dataset or with --replace).
-        #[arg(long)]
-        key: Option<String>,
-        /// Title of a new dataset.
-        #[arg(long)]
-        title: Option<String>,
-        /// Replace the whole content (rows not in the file are deleted; the schema may change).
-        #[arg(long)]
-        replace: bool,
-        /// The CSV file.
-        file: PathBuf,
-    },
-    /// Publish a dataset nationally (`national`) or stop (`off`).
-    Federation {
-        /// Dataset name.
-        #[arg(long)]
-        name: String,
-        /// `national` or `off`.
-        setting: String,
-    },
-    /// Delete rows by primary key (one key per argument; multi-field keys comma-separated).
-    DeleteRows {
-        /// Dataset name.
-        #[arg(long)]
-        name: String,
-        /// Keys.
-        keys: Vec<String>,
-    },
-    /// List the datasets.
-    List,
-}
-
-/// `federation …`
-#[derive(Debug, Clone, Copy, Subcommand)]
-pub enum FederationCommand {
-    /// Print the publishing status and open alarms.
-    Status,
-    /// After a restored backup blocked signing: continue the log from the hub's head and
-    /// republish every national dataset as a fresh snapshot.
-    Resync,
-    /// Forget the pinned hub key (only after confirming a key change with UPI out of band).
-    Unpin,
 }
 
 /// `user …`
@@ -283,26 +179,72 @@ pub enum KeyCommand {
     Show,
 }
 
-/// Runs a parsed command line.
+/// The whole command line of a node running `registry`: the shell's commands and those of
+/// the modules that have one.
+pub fn command(registry: Registry) -> clap::Command {
+    registry
+        .iter()
+        .filter_map(|kit| kit.cli)
+        .fold(Cli::command(), |command, cli| {
+            command.subcommand((cli.command)())
+        })
+}
+
+/// Parses `args` (the program name first) and runs the command; prints help, the version or
+/// a usage error and exits as clap does.
+pub fn run<I, T>(registry: Registry, args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command(registry).get_matches_from(args);
+    if let Some((name, below)) = matches.subcommand() {
+        let module = registry
+            .iter()
+            .filter_map(|kit| kit.cli)
+            .find(|cli| (cli.command)().get_name() == name);
+        if let Some(cli) = module {
+            let config = load_config(
+                matches.get_one::<PathBuf>("config").map(PathBuf::as_path),
+                matches.get_one::<PathBuf>("data_dir").cloned(),
+                false,
+            )?;
+            return (cli.run)(&config, below);
+        }
+    }
+    execute(Cli::from_arg_matches(&matches)?)
+}
+
+/// The configuration for a command: the file (or the defaults and the environment), the
+/// data directory given on the command line, and tracing started.
+fn load_config(
+    file: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    checking: bool,
+) -> anyhow::Result<NodeConfig> {
+    let mut config = match NodeConfig::load(file) {
+        Ok(config) => config,
+        Err(err) if checking => bail!("{err}"),
+        Err(err) => {
+            return Err(err)
+                .context("invalid configuration (run `pico-node check-config` for details)");
+        }
+    };
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    observe::init_tracing(config.log_format, &config.log_filter);
+    Ok(config)
+}
+
+/// Runs a parsed command of the shell.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     if let Command::ConfigExample = cli.command {
         print!("{EXAMPLE}");
         return Ok(());
     }
-    let mut config = match NodeConfig::load(cli.config.as_deref()) {
-        Ok(config) => config,
-        Err(err) => {
-            if let Command::CheckConfig = cli.command {
-                bail!("{err}");
-            }
-            return Err(err)
-                .context("invalid configuration (run `pico-node check-config` for details)");
-        }
-    };
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
-    }
-    observe::init_tracing(config.log_format, &config.log_filter);
+    let checking = matches!(cli.command, Command::CheckConfig);
+    let mut config = load_config(cli.config.as_deref(), cli.data_dir, checking)?;
     match cli.command {
         Command::ConfigExample => Ok(()),
         Command::CheckConfig => {
@@ -335,10 +277,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { file } => restore(&config, &file),
         Command::User(command) => user(&config, command),
         Command::Token(command) => token(&config, command),
-        Command::Dataset(command) => dataset(&config, command),
-        Command::Federation(command) => federation(&config, command),
-        Command::Network(command) => network(&config, command),
-        Command::Sua(command) => sua(&config, command),
         Command::Key(KeyCommand::Show) => {
             let key = SecretKey::load(&config.key_path())?;
             println!("public key: {}", key.public_key());
@@ -454,7 +392,8 @@ fn restore(config: &NodeConfig, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_db(config: &NodeConfig) -> anyhow::Result<Db> {
+/// The node database of `config`, for a command that works on it.
+pub fn open_db(config: &NodeConfig) -> anyhow::Result<Db> {
     Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).with_context(|| {
         format!(
             "cannot open the node database in {}",
@@ -634,7 +573,8 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn signer(
+/// The Province and signing key of `config`, for a command that signs entries.
+pub fn signer(
     config: &NodeConfig,
     conn: &rusqlite::Connection,
 ) -> anyhow::Result<crate::federation::Signer> {
@@ -649,295 +589,4 @@ fn signer(
             )
         })?,
     })
-}
-
-fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
-    use crate::dati::{Federation, ops};
-    let db = open_db(config)?;
-    let mut conn = db.get()?;
-    match command {
-        DatasetCommand::Import {
-            name,
-            key,
-            title,
-            replace,
-            file,
-        } => {
-            let csv =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let request = ops::ImportRequest {
-                name,
-                title,
-                key: key.map(|key| key.split(',').map(|k| k.trim().to_owned()).collect()),
-                csv,
-                replace,
-            };
-            let signer = signer(config, &conn)?;
-            let report = ops::import(&mut conn, &signer, &Actor::cli(), &request)
-                .map_err(|e| anyhow::anyhow!("import refused, nothing was changed: {e}"))?;
-            println!(
-                "{}: {} rows in the file, {} new, {} changed, {} unchanged, {} deleted (schema version {})",
-                report.dataset,
-                report.rows,
-                report.inserted,
-                report.updated,
-                report.unchanged,
-                report.deleted,
-                report.schema_version
-            );
-            if !report.entries.is_empty() {
-                println!(
-                    "  published as {} signed entries ({} bytes), queued for the hub",
-                    report.entries.len(),
-                    report.entry_bytes
-                );
-            }
-        }
-        DatasetCommand::Federation { name, setting } => {
-            let setting: Federation = setting.parse().map_err(anyhow::Error::msg)?;
-            let signer = signer(config, &conn)?;
-            let report = ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "{}: federation {} ({} entries queued)",
-                report.dataset,
-                report.federation.as_str(),
-                report.entries.len()
-            );
-        }
-        DatasetCommand::DeleteRows { name, keys } => {
-            let keys: Vec<Vec<String>> = keys
-                .iter()
-                .map(|key| key.split(',').map(str::to_owned).collect())
-                .collect();
-            let signer = signer(config, &conn)?;
-            let report = ops::delete_rows(&mut conn, &signer, &Actor::cli(), &name, &keys)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "{}: {} rows deleted ({} entries queued)",
-                report.dataset,
-                report.deleted,
-                report.entries.len()
-            );
-        }
-        DatasetCommand::List => {
-            for dataset in db::datasets::list(&conn)? {
-                // A derived dataset has no rows while off: say so, lest 0 look like data lost.
-                let derived = match (crate::dati::derived_by(&dataset.name), dataset.federation) {
-                    (Some(module), Federation::Off) => format!(
-                        "\tderived from the {module} records: rows are built when it is federated"
-                    ),
-                    (Some(module), Federation::National) => {
-                        format!("\tderived from the {module} records")
-                    }
-                    (None, _) => String::new(),
-                };
-                println!(
-                    "{}\t{}\t{} rows\tschema v{}\tfederation {}{derived}",
-                    dataset.name,
-                    dataset.title,
-                    dataset.row_count,
-                    dataset.schema_version,
-                    dataset.federation.as_str()
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
-    use crate::sua::import::{self, ImportError, ImportFormat};
-    match command {
-        SuaCommand::Import { format, json, file } => {
-            let mut reader = std::io::BufReader::new(
-                std::fs::File::open(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?,
-            );
-            let format = match format {
-                Some(text) => ImportFormat::parse(&text)
-                    .with_context(|| format!("--format {text}: use ocds or csv"))?,
-                None => {
-                    use std::io::BufRead as _;
-                    let head = reader.fill_buf()?;
-                    ImportFormat::detect(&file.display().to_string(), &head[..head.len().min(64)])
-                }
-            };
-            let db = open_db(config)?;
-            let mut conn = db.get()?;
-            let signer = signer(config, &conn)?;
-            let filename = crate::upload::clean_filename(&file.display().to_string());
-            let report = match import::import(
-                &mut conn,
-                &signer,
-                &Actor::cli(),
-                format,
-                &filename,
-                reader,
-            ) {
-                Ok(report) => report,
-                Err(ImportError::Rows { errors, count }) => {
-                    let mut message = format!(
-                        "import refused, nothing was imported: {count} problems in the file"
-                    );
-                    for error in &errors {
-                        message.push_str(&format!("\n  {error}"));
-                    }
-                    if count > errors.len() as u64 {
-                        message
-                            .push_str(&format!("\n  … and {} more", count - errors.len() as u64));
-                    }
-                    bail!(message);
-                }
-                Err(err) => bail!("import refused, nothing was imported: {err}"),
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report.to_text());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
-    use crate::networks::db as store;
-    let db = open_db(config)?;
-    let change = match &command {
-        NetworkCommand::Join { network } => Some((true, network.clone())),
-        NetworkCommand::Leave { network } => Some((false, network.clone())),
-        _ => None,
-    };
-    match command {
-        NetworkCommand::Join { .. } | NetworkCommand::Leave { .. } => {
-            let (join, network) = change.context("a join or leave")?;
-            let signer = signer(config, &*db.get()?)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                if join {
-                    crate::networks::join(&db, &signer, &config.federation, &network, Actor::cli())
-                        .await
-                } else {
-                    crate::networks::leave(&db, &signer, &config.federation, &network, Actor::cli())
-                        .await
-                }
-            })?;
-            println!(
-                "{} the network {network}",
-                if join { "joined" } else { "left" }
-            );
-        }
-        NetworkCommand::List => {
-            let conn = db.get()?;
-            let members = store::memberships(&conn)?;
-            for name in store::NETWORKS {
-                match members.iter().find(|(n, _)| n == name) {
-                    Some((_, at)) => println!("{name}\tmember since {}", db::rfc3339(*at)),
-                    None => println!("{name}\tnot a member"),
-                }
-            }
-            let province = db::comuni::province(&conn)?.context("no Province")?;
-            let inbox = store::inbox_status(&conn, &province.code)?;
-            println!(
-                "inbox: cursor {}, {} posts received, {} in quarantine, last pull {}",
-                inbox.cursor,
-                inbox.received,
-                inbox.quarantined,
-                inbox.last_pull_at.as_deref().unwrap_or("never")
-            );
-            for key in store::keys(&conn)?.iter().filter(|key| !key.trusted) {
-                println!(
-                    "HELD KEY {} of {}: listed by the hub without a rotation entry",
-                    key.kid, key.province
-                );
-            }
-        }
-        NetworkCommand::TrustKey { kid } => {
-            let mut conn = db.get()?;
-            let Some((province, released)) = crate::networks::inbox::trust_key(&mut conn, &kid)?
-            else {
-                bail!("no key {kid} is known: see `pico-node network list`");
-            };
-            db::audit::record(
-                &conn,
-                &Actor::cli(),
-                "network.trust_key",
-                &format!("key:{kid}"),
-                &json!({"province": province, "released": released}),
-                db::now(),
-            )?;
-            println!("key {kid} of {province} trusted; {released} held posts released");
-        }
-    }
-    Ok(())
-}
-
-fn federation(config: &NodeConfig, command: FederationCommand) -> anyhow::Result<()> {
-    use crate::db::federation as store;
-    let db = open_db(config)?;
-    let mut conn = db.get()?;
-    match command {
-        FederationCommand::Status => {
-            let status = store::status(&conn)?;
-            let hub = config.federation.hub_url.trim();
-            println!(
-                "hub: {}",
-                if hub.is_empty() {
-                    "none configured: publishing is off"
-                } else {
-                    hub
-                }
-            );
-            println!("{}", serde_json::to_string_pretty(&status)?);
-            for alarm in store::alarms(&conn, true, 50)? {
-                println!("ALARM {} {}: {}", alarm.at, alarm.kind, alarm.detail);
-            }
-        }
-        FederationCommand::Resync => {
-            let signer = signer(config, &conn)?;
-            let tx = conn.transaction()?;
-            let Some((seq, hash)) = store::adopt_hub_head(&tx)? else {
-                bail!("publishing is not blocked: nothing to resync");
-            };
-            let mut entries = 0;
-            for name in db::datasets::national(&tx)? {
-                let dataset = db::datasets::get(&tx, &name)?.context("dataset just listed")?;
-                entries += crate::dati::ops::emit_snapshot(&tx, &signer, &dataset)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-                    .len();
-            }
-            store::resolve_alarms(&tx, crate::federation::alarm::LOG_BEHIND_HUB)?;
-            db::audit::record(
-                &tx,
-                &Actor::cli(),
-                "federation.resync",
-                "federation",
-                &json!({"adopted_seq": seq, "snapshot_entries": entries}),
-                db::now(),
-            )?;
-            tx.commit()?;
-            println!(
-                "the log continues from the hub's head (seq {seq}, {hash}); {entries} snapshot entries queued"
-            );
-        }
-        FederationCommand::Unpin => {
-            let tx = conn.transaction()?;
-            store::unpin(&tx)?;
-            store::resolve_alarms(&tx, crate::federation::alarm::HUB_KEY_CHANGED)?;
-            db::audit::record(
-                &tx,
-                &Actor::cli(),
-                "federation.unpin",
-                "federation",
-                &json!({}),
-                db::now(),
-            )?;
-            tx.commit()?;
-            println!("hub key forgotten: the next contact pins the key the hub presents");
-        }
-    }
-    Ok(())
 }

@@ -1,7 +1,5 @@
 //! `pico-node` command line: parse, then hand over to the library.
 
-use clap::Parser as _;
-
 /// mimalloc rather than the system allocator: a SUA import checks rows on one thread and
 /// writes them on another, which frees what the first allocated; glibc makes that free
 /// slow (a million lots from the command line: 9.6–10.5 s with glibc, 8.7–9.0 s with
@@ -10,8 +8,7 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = pico_node::cli::Cli::parse();
-    match pico_node::cli::execute(cli) {
+    match pico_node::cli::run(pico_node::modules::ALL, std::env::args_os()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

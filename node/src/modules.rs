@@ -66,6 +66,18 @@ pub struct ModuleKit {
     /// Starts its background work when the node serves, if it has any; the task is aborted
     /// at shutdown, so it must leave nothing half done that the database does not redo.
     pub background: fn(&AppState) -> Option<JoinHandle<()>>,
+    /// Its command of the `pico-node` command line (`pico-node sua import …`), if it has one.
+    pub cli: Option<ModuleCli>,
+}
+
+/// A module's command of the command line: a subcommand of `pico-node` with its own
+/// subcommands, run over the node's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleCli {
+    /// The subcommand (its name, help and arguments), as clap builds it.
+    pub command: fn() -> clap::Command,
+    /// Runs it with what the command line matched below the subcommand's name.
+    pub run: fn(&crate::config::NodeConfig, &clap::ArgMatches) -> anyhow::Result<()>,
 }
 
 impl ModuleKit {
@@ -83,6 +95,7 @@ impl ModuleKit {
             home: None,
             datasets: &[],
             background: no_background,
+            cli: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! federated datasets through the outbox ([`ops`]), and the `/v1/datasets` API ([`api`]).
 
 pub mod api;
+pub mod cli;
 pub mod csv_import;
 pub mod ops;
 
@@ -230,6 +231,7 @@ pub struct DatiApi;
 pub const KIT: ModuleKit = ModuleKit {
     api: api::router,
     openapi: <DatiApi as utoipa::OpenApi>::openapi,
+    cli: Some(cli::CLI),
     ..ModuleKit::new("dati")
 };
 

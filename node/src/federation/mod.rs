@@ -7,6 +7,7 @@
 //! they record; this module only moves their stored bytes.
 
 pub mod api;
+pub mod cli;
 pub mod client;
 pub mod publisher;
 pub mod transparency;
@@ -96,5 +97,6 @@ pub const KIT: ModuleKit = ModuleKit {
         }
         publisher
     },
+    cli: Some(cli::CLI),
     ..ModuleKit::new("federation")
 };

@@ -11,6 +11,7 @@
 //! signed ([`inbox`]).
 
 pub mod api;
+pub mod cli;
 pub mod db;
 pub mod inbox;
 pub mod pages;
@@ -475,5 +476,6 @@ pub const KIT: ModuleKit = ModuleKit {
             &state.config.federation,
         )
     },
+    cli: Some(cli::CLI),
     ..ModuleKit::new("networks")
 };

@@ -8,6 +8,7 @@
 //! in `sua::db` (workflow) and `sua::db::data` (imports, reports, exports).
 
 pub mod api;
+pub mod cli;
 pub mod data_api;
 pub mod data_pages;
 pub mod day;
@@ -598,6 +599,7 @@ pub const KIT: ModuleKit = ModuleKit {
         module: "SUA",
         materialise: national::materialise,
     }],
+    cli: Some(cli::CLI),
     ..ModuleKit::new("sua")
 };
 

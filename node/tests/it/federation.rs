@@ -606,12 +606,12 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
 
     // The operator resyncs: the log continues from the hub's head with a fresh snapshot.
     // (while the node runs: the publisher notices the flag is gone and reconnects).
-    let cli = pico_node::cli::Cli {
-        config: None,
-        data_dir: Some(node.config.data_dir.clone()),
-        command: pico_node::cli::Command::Federation(pico_node::cli::FederationCommand::Resync),
-    };
-    pico_node::cli::execute(cli).unwrap();
+    let data_dir = node.config.data_dir.display().to_string();
+    pico_node::cli::run(
+        pico_node::modules::ALL,
+        ["pico-node", "--data-dir", &data_dir, "federation", "resync"],
+    )
+    .unwrap();
     let published = wait_until_head(&node, &token, 3).await;
     assert!(published["blocked"].is_null());
     assert_eq!(hub.head("026").await, 3);
