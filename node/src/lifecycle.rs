@@ -507,17 +507,61 @@ mod tests {
         audit_action: "sape.proposal.transition",
         audit_resource: "sape_proposal",
         moves: &[
-            Move { from: &[Idea], to: InPreparation, by: STAFF_AND_COMUNE },
-            Move { from: &[InPreparation], to: Submitted, by: STAFF_AND_COMUNE },
-            Move { from: &[Submitted], to: SecondStage, by: STAFF },
-            Move { from: &[Submitted, SecondStage], to: Evaluated, by: STAFF },
-            Move { from: &[Evaluated], to: Funded, by: STAFF },
-            Move { from: &[Evaluated], to: Reserve, by: STAFF },
-            Move { from: &[Evaluated, Reserve], to: NotFunded, by: STAFF },
-            Move { from: &[Reserve], to: Funded, by: STAFF },
-            Move { from: &[Funded], to: GrantSigned, by: STAFF },
-            Move { from: &[GrantSigned], to: InExecution, by: STAFF },
-            Move { from: &[InExecution], to: Closed, by: STAFF },
+            Move {
+                from: &[Idea],
+                to: InPreparation,
+                by: STAFF_AND_COMUNE,
+            },
+            Move {
+                from: &[InPreparation],
+                to: Submitted,
+                by: STAFF_AND_COMUNE,
+            },
+            Move {
+                from: &[Submitted],
+                to: SecondStage,
+                by: STAFF,
+            },
+            Move {
+                from: &[Submitted, SecondStage],
+                to: Evaluated,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated],
+                to: Funded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated],
+                to: Reserve,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated, Reserve],
+                to: NotFunded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Reserve],
+                to: Funded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Funded],
+                to: GrantSigned,
+                by: STAFF,
+            },
+            Move {
+                from: &[GrantSigned],
+                to: InExecution,
+                by: STAFF,
+            },
+            Move {
+                from: &[InExecution],
+                to: Closed,
+                by: STAFF,
+            },
             Move {
                 from: &[Idea, InPreparation, Submitted, SecondStage],
                 to: Withdrawn,
@@ -559,7 +603,10 @@ mod tests {
     fn the_sape_machine_is_one_declaration() {
         assert!(SAPE.can_move(Idea, InPreparation));
         assert!(SAPE.can_move(SecondStage, Withdrawn));
-        assert!(!SAPE.can_move(Evaluated, Withdrawn), "no withdrawal after the evaluation");
+        assert!(
+            !SAPE.can_move(Evaluated, Withdrawn),
+            "no withdrawal after the evaluation"
+        );
         assert_eq!(SAPE.next(Evaluated), vec![Funded, Reserve, NotFunded]);
         for state in [NotFunded, Closed, Withdrawn] {
             assert!(SAPE.is_final(state), "{state:?}");
@@ -567,13 +614,22 @@ mod tests {
         // Every state but the first is reached by some move; every move leaves a state
         // that is not final.
         for state in Proposal::ALL.into_iter().skip(1) {
-            assert!(Proposal::ALL.iter().any(|from| SAPE.can_move(*from, state)), "{state:?}");
+            assert!(
+                Proposal::ALL.iter().any(|from| SAPE.can_move(*from, state)),
+                "{state:?}"
+            );
         }
         let office = identity(Some(Role::Operator(Module::Sape)));
         let treviso = identity(Some(comune("026086")));
         let owners = owners();
-        assert_eq!(SAPE.allowed(&treviso, &owners, InPreparation), vec![Submitted, Withdrawn]);
-        assert_eq!(SAPE.allowed(&office, &owners, Evaluated), vec![Funded, Reserve, NotFunded]);
+        assert_eq!(
+            SAPE.allowed(&treviso, &owners, InPreparation),
+            vec![Submitted, Withdrawn]
+        );
+        assert_eq!(
+            SAPE.allowed(&office, &owners, Evaluated),
+            vec![Funded, Reserve, NotFunded]
+        );
         assert!(SAPE.allowed(&treviso, &owners, Evaluated).is_empty());
     }
 
@@ -586,27 +642,43 @@ mod tests {
         let office = identity(Some(Role::Operator(Module::Sape)));
         let anonymous = identity(None);
 
-        let refused = SAPE.authorize(&treviso, &owners, Evaluated, Funded).unwrap_err();
+        let refused = SAPE
+            .authorize(&treviso, &owners, Evaluated, Funded)
+            .unwrap_err();
         assert_eq!(status(&refused), StatusCode::FORBIDDEN);
         assert_eq!(
             serde_json::to_value(refused.to_problem()).expect("problem")["detail"],
             "Il tuo profilo non consente questa operazione."
         );
         assert_eq!(
-            status(&SAPE.authorize(&other, &owners, Idea, InPreparation).unwrap_err()),
+            status(
+                &SAPE
+                    .authorize(&other, &owners, Idea, InPreparation)
+                    .unwrap_err()
+            ),
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            status(&SAPE.authorize(&sua, &owners, Idea, InPreparation).unwrap_err()),
+            status(
+                &SAPE
+                    .authorize(&sua, &owners, Idea, InPreparation)
+                    .unwrap_err()
+            ),
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            status(&SAPE.authorize(&anonymous, &owners, Idea, InPreparation).unwrap_err()),
+            status(
+                &SAPE
+                    .authorize(&anonymous, &owners, Idea, InPreparation)
+                    .unwrap_err()
+            ),
             StatusCode::UNAUTHORIZED
         );
         // A move the machine does not have: 409 for whoever may move the record on, naming
         // the states it may reach.
-        let invalid = SAPE.authorize(&office, &owners, Evaluated, Withdrawn).unwrap_err();
+        let invalid = SAPE
+            .authorize(&office, &owners, Evaluated, Withdrawn)
+            .unwrap_err();
         assert_eq!(status(&invalid), StatusCode::CONFLICT);
         assert_eq!(code(&invalid), "invalid_transition");
         assert_eq!(
@@ -619,18 +691,28 @@ mod tests {
         );
         // ... and 403 for those who may not move it from here at all.
         assert_eq!(
-            status(&SAPE.authorize(&treviso, &owners, Evaluated, Withdrawn).unwrap_err()),
+            status(
+                &SAPE
+                    .authorize(&treviso, &owners, Evaluated, Withdrawn)
+                    .unwrap_err()
+            ),
             StatusCode::FORBIDDEN
         );
         // Staff move any proposal, whichever Comuni it serves.
-        assert!(SAPE.authorize(&office, NO_OWNERS, Idea, InPreparation).is_ok());
+        assert!(
+            SAPE.authorize(&office, NO_OWNERS, Idea, InPreparation)
+                .is_ok()
+        );
     }
 
     #[test]
     fn a_move_writes_state_history_and_audit_together() -> Result<(), AppError> {
         let mut conn = Connection::open_in_memory()?;
         schema(&conn);
-        conn.execute("INSERT INTO sape_proposals (id, state) VALUES (7, 'submitted')", [])?;
+        conn.execute(
+            "INSERT INTO sape_proposals (id, state) VALUES (7, 'submitted')",
+            [],
+        )?;
         let owners = owners();
         let office = identity(Some(Role::Operator(Module::Sape)));
         let step = Step::new(&office, &owners, 7, Submitted, Withdrawn)
@@ -666,7 +748,10 @@ mod tests {
         assert_eq!(detail, r#"{"from":"submitted","to":"withdrawn"}"#);
 
         // A hook that fails undoes the move with it.
-        conn.execute("INSERT INTO sape_proposals (id, state) VALUES (8, 'idea')", [])?;
+        conn.execute(
+            "INSERT INTO sape_proposals (id, state) VALUES (8, 'idea')",
+            [],
+        )?;
         let step = Step::new(&office, &owners, 8, Idea, InPreparation);
         let failed = SAPE.transition(&mut conn, &step, |_| -> Result<(), AppError> {
             Err(AppError::invalid_field("budget", "Manca il budget."))
@@ -691,7 +776,10 @@ mod tests {
         {
             let conn = Connection::open(&path)?;
             schema(&conn);
-            conn.execute("INSERT INTO sape_proposals (id, state) VALUES (1, 'evaluated')", [])?;
+            conn.execute(
+                "INSERT INTO sape_proposals (id, state) VALUES (1, 'evaluated')",
+                [],
+            )?;
         }
         // Both callers saw the proposal evaluated; one records the funding, the other the
         // rejection, at the same moment on their own connections.
@@ -750,7 +838,10 @@ mod tests {
     fn the_guarded_update_refuses_a_record_that_moved() -> Result<(), AppError> {
         let conn = Connection::open_in_memory()?;
         schema(&conn);
-        conn.execute("INSERT INTO sape_proposals (id, state) VALUES (3, 'funded')", [])?;
+        conn.execute(
+            "INSERT INTO sape_proposals (id, state) VALUES (3, 'funded')",
+            [],
+        )?;
         let office = identity(Some(Role::Operator(Module::Sape)));
         let owners = owners();
         // `enter` without `check` (a move the module makes itself) is still guarded.

@@ -21,7 +21,11 @@ pub struct Tables {
 }
 
 /// The stored state of record `id`, if it exists.
-pub fn current_state(conn: &Connection, tables: &Tables, id: i64) -> rusqlite::Result<Option<String>> {
+pub fn current_state(
+    conn: &Connection,
+    tables: &Tables,
+    id: i64,
+) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached(&format!(
         "SELECT {state} FROM {records} WHERE {id_column} = ?1",
         state = tables.state_column,
