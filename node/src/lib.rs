@@ -5,6 +5,7 @@
 //! listener until a shutdown future resolves (tests bind port 0 first, so no sleeps).
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod community;

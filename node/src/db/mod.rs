@@ -5,6 +5,7 @@
 //!
 //! Times are stored as Unix seconds (`INTEGER`) and rendered as RFC 3339 UTC at the edge.
 
+pub mod attachments;
 pub mod audit;
 pub mod comuni;
 pub mod datasets;
