@@ -375,7 +375,7 @@ pub async fn add_comment(
                 store::mark_first_response(&tx, id, now)?;
             } else if current.status == Status::WaitingForComune {
                 // The lifecycle's move, made by the module: the Comune answered.
-                let owners = [current.comune_code.clone()];
+                let owners = [current.comune_code];
                 let step = Step::new(
                     &identity,
                     &owners,
