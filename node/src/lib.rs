@@ -5,6 +5,7 @@
 //! listener until a shutdown future resolves (tests bind port 0 first, so no sleeps).
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod community;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod federation;
 pub mod helpdesk;
 pub mod labels;
+pub mod lifecycle;
 pub mod modules;
 pub mod networks;
 pub mod roles;

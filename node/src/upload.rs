@@ -3,8 +3,9 @@
 //! and its size limit, which are policy; how a file is read and checked is not, and neither
 //! are the limits every record shares: [`MAX_FILES_PER_REQUEST`] files in one request
 //! (enforced while the form is read), [`MAX_FILES_PER_RECORD`] files and
-//! [`MAX_BYTES_PER_RECORD`] bytes on one record (checked by [`check_record_quota`] in the
-//! transaction that stores them, so nothing is stored when they are exceeded).
+//! [`MAX_BYTES_PER_RECORD`] bytes on one record (checked by the attachment store,
+//! `crate::attachments`, in the transaction that stores them, so nothing is stored when they
+//! are exceeded).
 
 use std::collections::BTreeMap;
 
@@ -46,50 +47,6 @@ fn too_many_files(field: &str) -> AppError {
 pub fn check_request_files(field: &str, files: usize) -> Result<(), AppError> {
     if files > MAX_FILES_PER_REQUEST {
         return Err(too_many_files(field));
-    }
-    Ok(())
-}
-
-/// Checks that a record holding `stored_sizes` can take `adding` more files: at most
-/// [`MAX_FILES_PER_RECORD`] files (422) and [`MAX_BYTES_PER_RECORD`] bytes (413) in all.
-/// Call it in the transaction that stores them.
-pub fn check_record_quota<'a>(
-    field: &str,
-    stored_sizes: impl IntoIterator<Item = i64>,
-    adding: impl IntoIterator<Item = &'a Upload>,
-) -> Result<(), AppError> {
-    let (mut files, mut bytes) = (0usize, 0usize);
-    for size in stored_sizes {
-        files += 1;
-        bytes += usize::try_from(size).unwrap_or(usize::MAX);
-    }
-    let stored = files;
-    for upload in adding {
-        files += 1;
-        bytes = bytes.saturating_add(upload.data.len());
-    }
-    if files > MAX_FILES_PER_RECORD {
-        return Err(AppError::from(
-            Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
-                .with_code("too_many_files")
-                .with_detail(format!(
-                    "Ogni pratica può avere al massimo {MAX_FILES_PER_RECORD} allegati e questa ne ha già {stored}: nessun file è stato salvato."
-                ))
-                .with_field_error(
-                    field,
-                    format!("Al massimo {MAX_FILES_PER_RECORD} allegati per pratica (già presenti: {stored})."),
-                ),
-        ));
-    }
-    if bytes > MAX_BYTES_PER_RECORD {
-        return Err(AppError::from(
-            Problem::from_status(StatusCode::PAYLOAD_TOO_LARGE)
-                .with_code("record_too_large")
-                .with_detail(format!(
-                    "Gli allegati di una pratica possono occupare al massimo {} MiB in tutto: nessun file è stato salvato.",
-                    MAX_BYTES_PER_RECORD / (1024 * 1024)
-                )),
-        ));
     }
     Ok(())
 }

@@ -239,24 +239,6 @@ fn read_attachment(row: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentRow> {
     })
 }
 
-/// Stores an attachment; returns its id.
-pub fn insert_attachment(
-    conn: &Connection,
-    practice_id: i64,
-    filename: &str,
-    media_type: &str,
-    sha256: &str,
-    data: &[u8],
-    now: i64,
-) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "INSERT INTO practice_attachments (practice_id, filename, media_type, size, sha256, data, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-        params![practice_id, filename, media_type, data.len() as i64, sha256, data, now],
-        |row| row.get(0),
-    )
-}
-
 /// The attachments of a practice, oldest first.
 pub fn attachments(conn: &Connection, practice_id: i64) -> rusqlite::Result<Vec<AttachmentRow>> {
     conn.prepare_cached(

@@ -19,8 +19,8 @@ use pico_protocol::{ComuneCode, Hash32, Payload};
 use pico_service::text::{self, Lines, TextError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use crate::attachments::{Checked as CheckedFile, Store};
 use crate::auth::policy::{self, Action};
 use crate::auth::{Identity, Module};
 use crate::community::db::{self as practices, AttachmentRow, PracticeFields, PracticeRow};
@@ -43,6 +43,21 @@ pub const BODY_MAX: usize = 200_000;
 pub const LIST_MAX: usize = 50;
 /// Largest attachment (the protocol's limit).
 pub const ATTACHMENT_MAX: usize = pico_protocol::limits::MAX_ATTACHMENT_BYTES as usize;
+
+/// Where the practices' files are kept (their federation state beside them, in
+/// `community::db`), and how they are checked. Not audited per file: the change that carries
+/// them is, with their hashes.
+pub const ATTACHMENTS: Store = Store {
+    table: crate::attachments::Table {
+        name: "practice_attachments",
+        record_column: "practice_id",
+        type_column: "media_type",
+        uploaded_by_column: None,
+    },
+    allowed_types: ALLOWED_ATTACHMENT_TYPES,
+    field: "attachment",
+    audit: None,
+};
 
 /// Media types accepted as attachments: PDF, images, text and office documents.
 pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = &[
@@ -661,7 +676,11 @@ pub async fn save_form(
         max_total: FORM_BYTES_MAX,
         max_each: ATTACHMENT_MAX,
     };
-    let files = crate::upload::check_all(form.files, limits, ALLOWED_ATTACHMENT_TYPES)?;
+    let files: Vec<CheckedFile> =
+        crate::upload::check_all(form.files, limits, ALLOWED_ATTACHMENT_TYPES)?
+            .into_iter()
+            .map(|(filename, upload)| CheckedFile { filename, upload })
+            .collect();
     let federation = form.federation;
     let actor = identity.actor();
     let signer = state.signer.clone();
@@ -683,20 +702,11 @@ pub async fn save_form(
                     (id, "practice.update")
                 }
             };
-            let mut attached = Vec::with_capacity(files.len());
-            for (name, file) in &files {
-                let sha = hex::encode(Sha256::digest(&file.data));
-                practices::insert_attachment(
-                    &tx,
-                    id,
-                    name,
-                    &file.media_type,
-                    &sha,
-                    &file.data,
-                    now,
-                )?;
-                attached.push(json!({"sha256": sha, "size": file.data.len()}));
-            }
+            let attached: Vec<serde_json::Value> = ATTACHMENTS
+                .insert(&tx, &actor, None, id, &files, now)?
+                .into_iter()
+                .map(|stored| json!({"sha256": stored.sha256, "size": stored.size}))
+                .collect();
             practices::set_federation(&tx, id, federation.as_str(), now)?;
             let entry = sync_hub(&tx, &signer, id)?;
             audit::record(
@@ -727,7 +737,7 @@ pub async fn add_attachment(
     upload: Upload,
 ) -> Result<AttachmentView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
-    let filename = upload.check(ATTACHMENT_MAX, ALLOWED_ATTACHMENT_TYPES)?;
+    let file = ATTACHMENTS.check(upload, ATTACHMENT_MAX)?;
     let actor = identity.actor();
     let signer = state.signer.clone();
     let (view, entry) = state
@@ -736,23 +746,15 @@ pub async fn add_attachment(
             let tx = begin(conn)?;
             practices::get(&tx, id)?.ok_or(AppError::NotFound)?;
             let now = crate::db::now();
-            let sha = hex::encode(Sha256::digest(&upload.data));
-            let attachment = practices::insert_attachment(
-                &tx,
-                id,
-                &filename,
-                &upload.media_type,
-                &sha,
-                &upload.data,
-                now,
-            )?;
+            let stored = ATTACHMENTS.insert(&tx, &actor, None, id, std::slice::from_ref(&file), now)?;
+            let (attachment, sha) = (stored[0].id, stored[0].sha256.clone());
             let entry = sync_hub(&tx, &signer, id)?;
             audit::record(
                 &tx,
                 &actor,
                 "practice.attach",
                 &format!("practice:{id}"),
-                &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha, "entry": entry}),
+                &json!({"attachment": attachment, "size": file.upload.data.len(), "sha256": sha, "entry": entry}),
                 now,
             )?;
             let view = practices::attachments(&tx, id)?

@@ -5,10 +5,12 @@
 //!
 //! Times are stored as Unix seconds (`INTEGER`) and rendered as RFC 3339 UTC at the edge.
 
+pub mod attachments;
 pub mod audit;
 pub mod comuni;
 pub mod datasets;
 pub mod federation;
+pub mod lifecycle;
 pub mod people;
 pub mod schema;
 

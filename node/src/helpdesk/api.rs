@@ -183,11 +183,19 @@ pub async fn create_comment(
 pub struct NewTransition {
     /// Target status.
     pub status: Status,
+    /// The status the caller saw: if the request has left it meanwhile, 409 `stale_state`
+    /// and nothing changes. By default, the status it has when the call arrives.
+    #[serde(default)]
+    pub from: Option<Status>,
+    /// Why, kept in the request's history (at most 20000 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
-/// Changes the status; 409 if the state machine does not allow it.
+/// Changes the status; 409 `invalid_transition` if the state machine does not allow it,
+/// 409 `stale_state` if the request is no longer in `from`.
 #[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/transitions", tag = "helpdesk", params(("id" = i64, Path)), request_body = NewTransition,
-    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 409, description = "Invalid transition", body = ProblemDocument, content_type = "application/problem+json")))]
+    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 409, description = "Invalid transition, or changed meanwhile", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn create_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -195,7 +203,15 @@ pub async fn create_transition(
     Json(input): Json<NewTransition>,
 ) -> Result<Json<RequestView>, AppError> {
     Ok(Json(
-        ops::transition(&state, &identity, id, input.status).await?,
+        ops::transition_from(
+            &state,
+            &identity,
+            id,
+            input.from,
+            input.status,
+            input.reason.as_deref().unwrap_or_default(),
+        )
+        .await?,
     ))
 }
 

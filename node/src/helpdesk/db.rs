@@ -142,22 +142,17 @@ pub fn insert(
     Ok(conn.last_insert_rowid())
 }
 
-/// Sets the status and the clock fields it implies.
-pub fn set_status(
-    conn: &Connection,
-    id: i64,
-    from: Status,
-    to: Status,
-    now: i64,
-) -> rusqlite::Result<bool> {
-    // Guarded by the status the caller checked: a request that moved meanwhile is left alone.
-    Ok(conn.execute(
-        "UPDATE helpdesk_requests SET status = ?2, updated_at = ?3, \
+/// Sets the clock fields a move to `to` implies, once the lifecycle has moved the status
+/// (`crate::helpdesk::MACHINE`, in the same transaction).
+pub fn after_move(conn: &Connection, id: i64, to: Status, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE helpdesk_requests SET updated_at = ?3, \
          resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 WHEN ?2 = 'in_progress' THEN NULL ELSE resolved_at END, \
          closed_at = CASE WHEN ?2 = 'closed' THEN ?3 ELSE closed_at END \
-         WHERE id = ?1 AND status = ?4",
-        params![id, to.as_str(), now, from.as_str()],
-    )? == 1)
+         WHERE id = ?1",
+        params![id, to.as_str(), now],
+    )?;
+    Ok(())
 }
 
 /// Starts the first-response clock's stop, once.
@@ -232,62 +227,4 @@ pub fn comments(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<Comm
         })
     })?;
     rows.collect()
-}
-
-/// Attachment metadata.
-#[derive(Debug, Clone)]
-pub struct AttachmentRow {
-    /// Id.
-    pub id: i64,
-    /// File name as uploaded (sanitised).
-    pub filename: String,
-    /// Declared and checked content type.
-    pub content_type: String,
-    /// Bytes.
-    pub size: i64,
-}
-
-/// Stores an attachment.
-pub fn insert_attachment(
-    conn: &Connection,
-    request_id: i64,
-    filename: &str,
-    content_type: &str,
-    sha256: &str,
-    data: &[u8],
-    now: i64,
-) -> rusqlite::Result<i64> {
-    conn.execute(
-        "INSERT INTO helpdesk_attachments (request_id, filename, content_type, size, sha256, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![request_id, filename, content_type, data.len() as i64, sha256, data, now],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// Attachments of a request.
-pub fn attachments(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<AttachmentRow>> {
-    let mut stmt = conn.prepare_cached("SELECT id, filename, content_type, size FROM helpdesk_attachments WHERE request_id = ?1 ORDER BY id")?;
-    let rows = stmt.query_map([request_id], |row| {
-        Ok(AttachmentRow {
-            id: row.get(0)?,
-            filename: row.get(1)?,
-            content_type: row.get(2)?,
-            size: row.get(3)?,
-        })
-    })?;
-    rows.collect()
-}
-
-/// An attachment's metadata and bytes.
-pub fn attachment_data(
-    conn: &Connection,
-    request_id: i64,
-    id: i64,
-) -> rusqlite::Result<Option<(AttachmentRow, Vec<u8>)>> {
-    conn.query_row(
-        "SELECT id, filename, content_type, size, data FROM helpdesk_attachments WHERE request_id = ?1 AND id = ?2",
-        params![request_id, id],
-        |row| Ok((AttachmentRow { id: row.get(0)?, filename: row.get(1)?, content_type: row.get(2)?, size: row.get(3)? }, row.get(4)?)),
-    )
-    .optional()
 }

@@ -9,12 +9,14 @@ pub mod ops;
 pub mod pages;
 pub mod policy;
 
+use crate::attachments::{self, Store};
 use crate::labels::labelled_enum;
+use crate::lifecycle::{BY_POLICY, Machine, Move, Noun, Tables};
 use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 
 labelled_enum! {
-    /// Where a request is in its life. Transitions are limited to [`Status::can_move_to`].
+    /// Where a request is in its life. Transitions are limited to [`MACHINE`].
     #[derive(PartialOrd, Ord)]
     pub enum Status as "status" {
         /// Opened by the Comune, not yet looked at.
@@ -30,27 +32,55 @@ labelled_enum! {
     }
 }
 
+/// The state machine, declared once for the audited lifecycle: new → in_progress →
+/// waiting_for_comune ⇄ in_progress → resolved → closed, with resolved → in_progress to
+/// reopen and new → closed for requests that need no work (duplicates, mistakes). Who may
+/// make each move is the module's policy ([`policy::may_move`]).
+pub const MACHINE: Machine<Status> = Machine {
+    noun: Noun::feminine("richiesta"),
+    tables: Tables {
+        records: "helpdesk_requests",
+        id_column: "id",
+        state_column: "status",
+        history: "helpdesk_transitions",
+        history_record_column: "request_id",
+    },
+    audit_action: "helpdesk.transition",
+    audit_resource: "helpdesk_request",
+    moves: &[
+        Move {
+            from: &[Status::New, Status::WaitingForComune, Status::Resolved],
+            to: Status::InProgress,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[Status::InProgress],
+            to: Status::WaitingForComune,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[Status::InProgress, Status::WaitingForComune],
+            to: Status::Resolved,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[Status::New, Status::Resolved],
+            to: Status::Closed,
+            by: BY_POLICY,
+        },
+    ],
+    policy: Some(policy::may_move),
+};
+
 impl Status {
-    /// The state machine: new → in_progress → waiting_for_comune ⇄ in_progress → resolved →
-    /// closed, with resolved → in_progress to reopen and new → closed for requests that need
-    /// no work (duplicates, mistakes).
+    /// Whether [`MACHINE`] has the move to `to`.
     pub fn can_move_to(self, to: Status) -> bool {
-        use Status::{Closed, InProgress, New, Resolved, WaitingForComune};
-        matches!(
-            (self, to),
-            (New, InProgress | Closed)
-                | (InProgress, WaitingForComune | Resolved)
-                | (WaitingForComune, InProgress | Resolved)
-                | (Resolved, Closed | InProgress)
-        )
+        MACHINE.can_move(self, to)
     }
 
     /// Statuses reachable from this one.
     pub fn next(self) -> Vec<Status> {
-        Status::ALL
-            .into_iter()
-            .filter(|to| self.can_move_to(*to))
-            .collect()
+        MACHINE.next(self)
     }
 
     /// Whether the resolution clock has stopped.
@@ -89,6 +119,19 @@ pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = &[
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.spreadsheet",
 ];
+
+/// Where the requests' files are kept, and how they are checked and audited.
+pub const ATTACHMENTS: Store = Store {
+    table: attachments::Table {
+        name: "helpdesk_attachments",
+        record_column: "request_id",
+        type_column: "content_type",
+        uploaded_by_column: None,
+    },
+    allowed_types: ALLOWED_ATTACHMENT_TYPES,
+    field: "attachment",
+    audit: Some(("helpdesk.attach", "helpdesk_request")),
+};
 
 /// Field limits, checked in [`ops`] for API and web alike.
 pub const SUBJECT_MAX: usize = 200;

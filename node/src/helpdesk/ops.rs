@@ -7,7 +7,6 @@ use pico_service::text::{self, Lines};
 use rusqlite::TransactionBehavior;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::auth::{Identity, Role};
 use crate::config::HelpdeskSettings;
@@ -15,7 +14,8 @@ use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::helpdesk::db::{self as store, RequestRow};
 use crate::helpdesk::policy::{self, Action, Scope};
-use crate::helpdesk::{ALLOWED_ATTACHMENT_TYPES, Category, SUBJECT_MAX, Status, TEXT_MAX};
+use crate::helpdesk::{ATTACHMENTS, Category, MACHINE, SUBJECT_MAX, Status, TEXT_MAX};
+use crate::lifecycle::{self, Step};
 use crate::state::AppState;
 
 /// A request as the API shows it.
@@ -120,6 +120,17 @@ pub struct AttachmentView {
     pub size: i64,
 }
 
+impl From<crate::attachments::AttachmentRow> for AttachmentView {
+    fn from(row: crate::attachments::AttachmentRow) -> AttachmentView {
+        AttachmentView {
+            id: row.id,
+            filename: row.filename,
+            content_type: row.media_type,
+            size: row.size,
+        }
+    }
+}
+
 /// A request with its conversation.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestDetail {
@@ -131,6 +142,23 @@ pub struct RequestDetail {
     pub attachments: Vec<AttachmentView>,
     /// Statuses the caller may move it to now.
     pub allowed_transitions: Vec<Status>,
+    /// Its history: the opening (no `from`) and every move, oldest first.
+    pub history: Vec<RequestStepView>,
+}
+
+/// One step of a request's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestStepView {
+    /// Status before (null for the opening).
+    pub from: Option<Status>,
+    /// Status after.
+    pub to: Status,
+    /// Reason given (empty when none).
+    pub reason: String,
+    /// Who (the name people read).
+    pub actor: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
 }
 
 /// Body of `POST /v1/helpdesk/requests`.
@@ -188,23 +216,16 @@ pub async fn open_request(
     policy::authorize(identity, Action::OpenRequest { comune: &comune })?;
     let subject = check_text("subject", &input.subject, Lines::One, SUBJECT_MAX)?;
     let description = check_text("description", &input.description, Lines::Many, TEXT_MAX)?;
-    let upload = match upload {
-        Some(upload) => Some((
-            upload.check(
-                state.config.helpdesk.attachment_max_bytes,
-                ALLOWED_ATTACHMENT_TYPES,
-            )?,
-            upload,
-        )),
-        None => None,
-    };
+    let upload = upload
+        .map(|upload| ATTACHMENTS.check(upload, state.config.helpdesk.attachment_max_bytes))
+        .transpose()?;
     let actor = identity.actor();
     let sla = state.config.helpdesk.clone();
     state
         .db
         .call(move |conn| {
             let now = db::now();
-            let tx = conn.transaction()?;
+            let tx = lifecycle::begin(conn)?;
             if db::comuni::name_of(&tx, &comune)?.is_none() {
                 return Err(AppError::invalid_field(
                     "comune_code",
@@ -220,6 +241,7 @@ pub async fn open_request(
                 user.id,
                 now,
             )?;
+            MACHINE.record_creation(&tx, id, Status::New, "", &user.display_name, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(
                 &tx,
@@ -229,8 +251,8 @@ pub async fn open_request(
                 &json!({"comune": comune, "category": input.category.as_str()}),
                 now,
             )?;
-            if let Some((filename, upload)) = upload {
-                store_attachment(&tx, &actor, id, &filename, &upload, now)?;
+            if let Some(upload) = upload {
+                ATTACHMENTS.insert(&tx, &actor, None, id, &[upload], now)?;
             }
             let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
@@ -259,26 +281,16 @@ pub async fn request_detail(
             comune: &row.comune_code,
         },
     )?;
-    let allowed_transitions = row
-        .status
-        .next()
-        .into_iter()
-        .filter(|to| {
-            policy::authorize(
-                identity,
-                Action::TransitionRequest {
-                    comune: &row.comune_code,
-                    from: row.status,
-                    to: *to,
-                },
-            )
-            .is_ok()
-        })
-        .collect();
-    let (comments, attachments) = state
+    let allowed_transitions =
+        MACHINE.allowed(identity, std::slice::from_ref(&row.comune_code), row.status);
+    let (comments, attachments, history) = state
         .db
         .call(move |conn| {
-            Ok::<_, AppError>((store::comments(conn, id)?, store::attachments(conn, id)?))
+            Ok::<_, AppError>((
+                store::comments(conn, id)?,
+                ATTACHMENTS.list(conn, id)?,
+                MACHINE.history(conn, id)?,
+            ))
         })
         .await?;
     Ok(RequestDetail {
@@ -293,16 +305,18 @@ pub async fn request_detail(
                 created_at: db::rfc3339(c.created_at),
             })
             .collect(),
-        attachments: attachments
+        attachments: attachments.into_iter().map(AttachmentView::from).collect(),
+        allowed_transitions,
+        history: history
             .into_iter()
-            .map(|a| AttachmentView {
-                id: a.id,
-                filename: a.filename,
-                content_type: a.content_type,
-                size: a.size,
+            .map(|step| RequestStepView {
+                from: step.from,
+                to: step.to,
+                reason: step.reason,
+                actor: step.actor,
+                at: db::rfc3339(step.at),
             })
             .collect(),
-        allowed_transitions,
     })
 }
 
@@ -336,6 +350,7 @@ pub async fn add_comment(
     let body = check_text("body", body, Lines::Many, TEXT_MAX)?;
     let user = identity.require_user()?.clone();
     let actor = identity.actor();
+    let identity = identity.clone();
     state
         .db
         .call(move |conn| {
@@ -348,16 +363,40 @@ pub async fn add_comment(
             let from_province = user.role.is_province();
             let comment = store::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
-            audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "helpdesk.comment",
+                &resource,
+                &json!({"comment": comment}),
+                now,
+            )?;
             if from_province {
                 store::mark_first_response(&tx, id, now)?;
-            } else if current.status == Status::WaitingForComune
-                && store::set_status(&tx, id, Status::WaitingForComune, Status::InProgress, now)?
-            {
-                audit::record(&tx, &actor, "helpdesk.transition", &resource, &json!({"from": current.status.as_str(), "to": "in_progress", "reason": "comune_reply"}), now)?;
+            } else if current.status == Status::WaitingForComune {
+                // The lifecycle's move, made by the module: the Comune answered.
+                let owners = [current.comune_code];
+                let step = Step::new(
+                    &identity,
+                    &owners,
+                    id,
+                    Status::WaitingForComune,
+                    Status::InProgress,
+                )
+                .reason("Risposta del Comune")
+                .cause("comune_reply")
+                .at(now);
+                MACHINE.enter(&tx, &step)?;
+                store::after_move(&tx, id, Status::InProgress, now)?;
             }
             tx.commit()?;
-            Ok(CommentView { id: comment, author: user.display_name, from_province, body, created_at: db::rfc3339(now) })
+            Ok(CommentView {
+                id: comment,
+                author: user.display_name,
+                from_province,
+                body,
+                created_at: db::rfc3339(now),
+            })
         })
         .await
 }
@@ -369,6 +408,20 @@ pub async fn transition(
     id: i64,
     to: Status,
 ) -> Result<RequestView, AppError> {
+    transition_from(state, identity, id, None, to, "").await
+}
+
+/// Moves a request from `from` (the status the caller saw; by default the one read now) to
+/// `to`, with an optional reason kept in its history, through the audited lifecycle
+/// ([`MACHINE`]): 409 `stale_state` if it has left `from` meanwhile.
+pub async fn transition_from(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    from: Option<Status>,
+    to: Status,
+    reason: &str,
+) -> Result<RequestView, AppError> {
     let row = load(state, id).await?;
     policy::authorize(
         identity,
@@ -376,64 +429,25 @@ pub async fn transition(
             comune: &row.comune_code,
         },
     )?;
-    policy::authorize(
-        identity,
-        Action::TransitionRequest {
-            comune: &row.comune_code,
-            from: row.status,
-            to,
-        },
-    )?;
-    let from = row.status;
-    if !from.can_move_to(to) {
-        return Err(AppError::Conflict {
-            code: "invalid_transition",
-            detail: format!(
-                "Una richiesta nello stato «{}» non può passare a «{}»; stati possibili: {}.",
-                from.label(),
-                to.label(),
-                from.next()
-                    .iter()
-                    .map(|s| s.label())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        });
-    }
+    let reason = text::clean(reason, Lines::Many, TEXT_MAX, false)
+        .map_err(|err| AppError::invalid_field("reason", err.to_string()))?;
+    let from = from.unwrap_or(row.status);
     let province_staff = identity.require_user()?.role.is_province();
-    let actor = identity.actor();
+    let identity = identity.clone();
     let sla = state.config.helpdesk.clone();
     state
         .db
         .call(move |conn| {
-            let now = db::now();
-            // Immediate: the write lock is taken before the status is read again, and the
-            // update is guarded by it, as in the SUA's audited transitions.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if !store::set_status(&tx, id, from, to, now)? {
-                let current = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
-                return Err(AppError::Conflict {
-                    code: "stale_status",
-                    detail: format!(
-                        "Nel frattempo la richiesta è passata allo stato «{}»: ricarica la pagina e riprova.",
-                        current.status.label()
-                    ),
-                });
-            }
-            if province_staff {
-                store::mark_first_response(&tx, id, now)?;
-            }
-            audit::record(
-                &tx,
-                &actor,
-                "helpdesk.transition",
-                &format!("helpdesk_request:{id}"),
-                &json!({"from": from.as_str(), "to": to.as_str()}),
-                now,
-            )?;
-            let row = store::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            tx.commit()?;
-            Ok(RequestView::new(row, &sla, now))
+            let owners = [row.comune_code];
+            let step = Step::new(&identity, &owners, id, from, to).reason(&reason);
+            MACHINE.transition(conn, &step, |tx| {
+                store::after_move(tx, id, to, step.now)?;
+                if province_staff {
+                    store::mark_first_response(tx, id, step.now)?;
+                }
+                let row = store::get(tx, id)?.ok_or(AppError::NotFound)?;
+                Ok(RequestView::new(row, &sla, step.now))
+            })
         })
         .await
 }
@@ -593,40 +607,6 @@ pub fn to_csv(requests: &[RequestView], separator: Separator) -> Result<Vec<u8>,
     writer.finish().map_err(internal)
 }
 
-/// Stores an attachment of request `id` with its audit record, inside the caller's transaction,
-/// within the files and bytes every record may hold (`upload::check_record_quota`); returns
-/// the attachment's id.
-fn store_attachment(
-    tx: &rusqlite::Transaction<'_>,
-    actor: &audit::Actor,
-    id: i64,
-    filename: &str,
-    upload: &Upload,
-    now: i64,
-) -> Result<i64, AppError> {
-    let stored = store::attachments(tx, id)?;
-    crate::upload::check_record_quota("attachment", stored.iter().map(|a| a.size), [upload])?;
-    let sha = hex::encode(Sha256::digest(&upload.data));
-    let attachment = store::insert_attachment(
-        tx,
-        id,
-        filename,
-        &upload.media_type,
-        &sha,
-        &upload.data,
-        now,
-    )?;
-    audit::record(
-        tx,
-        actor,
-        "helpdesk.attach",
-        &format!("helpdesk_request:{id}"),
-        &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
-        now,
-    )?;
-    Ok(attachment)
-}
-
 /// Adds an attachment to an existing request: whoever may comment on it may attach files.
 pub async fn add_attachment(
     state: &AppState,
@@ -641,24 +621,22 @@ pub async fn add_attachment(
             comune: &row.comune_code,
         },
     )?;
-    let filename = upload.check(
-        state.config.helpdesk.attachment_max_bytes,
-        ALLOWED_ATTACHMENT_TYPES,
-    )?;
+    let file = ATTACHMENTS.check(upload, state.config.helpdesk.attachment_max_bytes)?;
     let actor = identity.actor();
     state
         .db
         .call(move |conn| {
             let now = db::now();
             // Immediate: the record's quota is read and written under one write lock.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let attachment = store_attachment(&tx, &actor, id, &filename, &upload, now)?;
+            let tx = lifecycle::begin(conn)?;
+            let stored =
+                ATTACHMENTS.insert(&tx, &actor, None, id, std::slice::from_ref(&file), now)?;
             tx.commit()?;
             Ok(AttachmentView {
-                id: attachment,
-                filename,
-                content_type: upload.media_type,
-                size: upload.data.len() as i64,
+                id: stored[0].id,
+                filename: file.filename,
+                content_type: file.upload.media_type,
+                size: file.upload.data.len() as i64,
             })
         })
         .await
@@ -680,17 +658,7 @@ pub async fn attachment(
     )?;
     let (meta, data) = state
         .db
-        .call(move |conn| {
-            store::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)
-        })
+        .call(move |conn| ATTACHMENTS.read(conn, id, attachment_id))
         .await?;
-    Ok((
-        AttachmentView {
-            id: meta.id,
-            filename: meta.filename,
-            content_type: meta.content_type,
-            size: meta.size,
-        },
-        data,
-    ))
+    Ok((AttachmentView::from(meta), data))
 }

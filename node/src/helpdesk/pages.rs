@@ -297,6 +297,17 @@ async fn show_request(
             h2 class="h4" { "Allegati" }
             ul { @for a in &detail.attachments { li { a href=(format!("/helpdesk/{}/attachments/{}", r.id, a.id)) { (a.filename) } " (" (fmt::integer(a.size)) " byte)" } } }
         }
+        h2 class="h4" { "Cronologia" }
+        ol id="history" {
+            @for step in &detail.history {
+                li {
+                    time datetime=(step.at) { (fmt::rfc3339(&step.at)) } " — "
+                    @if let Some(from) = step.from { "da «" (from.label()) "» a «" (step.to.label()) "»" } @else { "aperta come «" (step.to.label()) "»" }
+                    ", " (step.actor)
+                    @if !step.reason.is_empty() { ": " (step.reason) }
+                }
+            }
+        }
         h2 class="h4" { "Conversazione" }
         @if detail.comments.is_empty() { p { "Nessun messaggio." } }
         ol class="list-unstyled" id="comments" {

@@ -80,6 +80,18 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
     })
 }
 
+/// Who may move a request of `owners` (its Comune) from `from` to `to`: the policy of
+/// [`crate::helpdesk::MACHINE`].
+pub fn may_move(
+    identity: &Identity,
+    owners: &[String],
+    from: Status,
+    to: Status,
+) -> Result<(), AppError> {
+    let comune = owners.first().map_or("", String::as_str);
+    authorize(identity, Action::TransitionRequest { comune, from, to })
+}
+
 /// Whether `role` sees Help Desk requests at all (its staff, and every Comune its own).
 pub fn sees_requests(role: &Role) -> bool {
     serves(role, Module::Helpdesk)

@@ -482,22 +482,22 @@ pub fn update_tender(
     Ok(())
 }
 
-/// Moves a procedure to `to` if it is still in `from`; returns whether it moved. A return
-/// keeps its reason on the procedure (the Comune reads it there); any other move clears it.
-pub fn set_state(
+/// What a move to `to` implies on the procedure, once the lifecycle has moved its state
+/// (`crate::sua::MACHINE`, in the same transaction). A return keeps its reason on the
+/// procedure (the Comune reads it there); any other move clears it.
+pub fn after_move(
     conn: &Connection,
     id: i64,
-    from: State,
     to: State,
     return_reason: Option<&str>,
     now: i64,
-) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
-        "UPDATE sua_procedures SET state = ?3, return_reason = ?4, updated_at = ?5, \
-         accepted_at = CASE WHEN ?3 = 'received' THEN ?5 ELSE accepted_at END WHERE id = ?1 AND state = ?2",
-        params![id, from.as_str(), to.as_str(), return_reason, now],
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sua_procedures SET return_reason = ?3, updated_at = ?4, \
+         accepted_at = CASE WHEN ?2 = 'received' THEN ?4 ELSE accepted_at END WHERE id = ?1",
+        params![id, to.as_str(), return_reason, now],
     )?;
-    Ok(changed == 1)
+    Ok(())
 }
 
 /// One procedure.
@@ -898,30 +898,6 @@ pub struct TransitionRow {
     pub at: i64,
 }
 
-/// Appends a step to a procedure's history.
-pub fn insert_transition(
-    conn: &Connection,
-    procedure_id: i64,
-    from: Option<State>,
-    to: State,
-    reason: &str,
-    actor: &str,
-    now: i64,
-) -> rusqlite::Result<i64> {
-    conn.execute(
-        "INSERT INTO sua_transitions (procedure_id, from_state, to_state, reason, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            procedure_id,
-            from.map(State::as_str),
-            to.as_str(),
-            reason,
-            actor,
-            now
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
 /// The history of a procedure, oldest first. An imported procedure starts with its import,
 /// read from its batch (who, when; one row for all the procedures of a file) in the state it
 /// was imported in: the state its first later step left, or its state if none did. Earlier
@@ -960,106 +936,4 @@ pub fn transitions(conn: &Connection, procedure_id: i64) -> rusqlite::Result<Vec
         })
     })?;
     rows.collect()
-}
-
-// ---------------------------------------------------------------------------------------
-// Attachments
-
-/// Attachment metadata.
-#[derive(Debug, Clone)]
-pub struct AttachmentRow {
-    /// Id.
-    pub id: i64,
-    /// File name (sanitised).
-    pub filename: String,
-    /// Checked media type.
-    pub media_type: String,
-    /// Bytes.
-    pub size: i64,
-    /// SHA-256, hex.
-    pub sha256: String,
-    /// Who uploaded it (display name).
-    pub uploaded_by: String,
-    /// When.
-    pub created_at: i64,
-}
-
-/// Stores an attachment; returns its id.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each, named at the call site"
-)]
-pub fn insert_attachment(
-    conn: &Connection,
-    procedure_id: i64,
-    filename: &str,
-    media_type: &str,
-    sha256: &str,
-    data: &[u8],
-    uploaded_by: &str,
-    now: i64,
-) -> rusqlite::Result<i64> {
-    conn.execute(
-        "INSERT INTO sua_attachments (procedure_id, filename, media_type, size, sha256, data, uploaded_by, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            procedure_id,
-            filename,
-            media_type,
-            data.len() as i64,
-            sha256,
-            data,
-            uploaded_by,
-            now
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
-}
-
-/// Attachments of a procedure, oldest first.
-pub fn attachments(conn: &Connection, procedure_id: i64) -> rusqlite::Result<Vec<AttachmentRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, filename, media_type, size, sha256, uploaded_by, created_at FROM sua_attachments \
-         WHERE procedure_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([procedure_id], |row| {
-        Ok(AttachmentRow {
-            id: row.get(0)?,
-            filename: row.get(1)?,
-            media_type: row.get(2)?,
-            size: row.get(3)?,
-            sha256: row.get(4)?,
-            uploaded_by: row.get(5)?,
-            created_at: row.get(6)?,
-        })
-    })?;
-    rows.collect()
-}
-
-/// An attachment's metadata and bytes.
-pub fn attachment_data(
-    conn: &Connection,
-    procedure_id: i64,
-    id: i64,
-) -> rusqlite::Result<Option<(AttachmentRow, Vec<u8>)>> {
-    conn.query_row(
-        "SELECT id, filename, media_type, size, sha256, uploaded_by, created_at, data FROM sua_attachments \
-         WHERE procedure_id = ?1 AND id = ?2",
-        params![procedure_id, id],
-        |row| {
-            Ok((
-                AttachmentRow {
-                    id: row.get(0)?,
-                    filename: row.get(1)?,
-                    media_type: row.get(2)?,
-                    size: row.get(3)?,
-                    sha256: row.get(4)?,
-                    uploaded_by: row.get(5)?,
-                    created_at: row.get(6)?,
-                },
-                row.get(7)?,
-            ))
-        },
-    )
-    .optional()
 }

@@ -25,7 +25,9 @@ pub mod reports;
 
 use std::fmt;
 
+use crate::attachments::{self, Store};
 use crate::labels::labelled_enum;
+use crate::lifecycle::{BY_POLICY, Machine, Move, Noun, Tables};
 use crate::modules::{Audience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 
@@ -485,34 +487,108 @@ impl State {
         )
     }
 
-    /// The state machine. Who may make which move is decided in `auth::policy`.
+    /// Whether [`MACHINE`] has the move to `to`.
     pub fn can_move_to(self, to: State) -> bool {
-        use State::{
-            Awarded, BidsClosed, Cancelled, Completed, ContractSigned, Deserted, Evaluation,
-            InPreparation, Published, Received, Returned, Submitted, Withdrawn,
-        };
-        matches!(
-            (self, to),
-            (Submitted, Received | Returned | Withdrawn)
-                | (Returned, Submitted | Withdrawn)
-                | (Received, InPreparation | Cancelled)
-                | (InPreparation, Published | Cancelled)
-                | (Published, BidsClosed | Cancelled | Deserted)
-                | (BidsClosed, Evaluation | Cancelled | Deserted)
-                | (Evaluation, Awarded | Cancelled | Deserted)
-                | (Awarded, ContractSigned | Cancelled)
-                | (ContractSigned, Completed)
-        )
+        MACHINE.can_move(self, to)
     }
 
     /// States reachable from this one.
     pub fn next(self) -> Vec<State> {
-        State::ALL
-            .into_iter()
-            .filter(|to| self.can_move_to(*to))
-            .collect()
+        MACHINE.next(self)
     }
 }
+
+/// The procedure state machine, declared once for the audited lifecycle: a request is
+/// accepted, returned (and submitted again) or withdrawn; an accepted procedure moves
+/// forward to completion, and can be cancelled before the contract or declared deserted
+/// between publication and award. Who may make each move is [`policy::may_move`].
+pub const MACHINE: Machine<State> = Machine {
+    noun: Noun::feminine("procedura"),
+    tables: Tables {
+        records: "sua_procedures",
+        id_column: "id",
+        state_column: "state",
+        history: "sua_transitions",
+        history_record_column: "procedure_id",
+    },
+    audit_action: "sua.procedure.transition",
+    audit_resource: "sua_procedure",
+    moves: &[
+        Move {
+            from: &[State::Submitted],
+            to: State::Received,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Submitted],
+            to: State::Returned,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Submitted, State::Returned],
+            to: State::Withdrawn,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Returned],
+            to: State::Submitted,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Received],
+            to: State::InPreparation,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::InPreparation],
+            to: State::Published,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Published],
+            to: State::BidsClosed,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::BidsClosed],
+            to: State::Evaluation,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Evaluation],
+            to: State::Awarded,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Awarded],
+            to: State::ContractSigned,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::ContractSigned],
+            to: State::Completed,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[
+                State::Received,
+                State::InPreparation,
+                State::Published,
+                State::BidsClosed,
+                State::Evaluation,
+                State::Awarded,
+            ],
+            to: State::Cancelled,
+            by: BY_POLICY,
+        },
+        Move {
+            from: &[State::Published, State::BidsClosed, State::Evaluation],
+            to: State::Deserted,
+            by: BY_POLICY,
+        },
+    ],
+    policy: Some(policy::may_move),
+};
 
 labelled_enum! {
     /// The state of a lot: open until awarded, or closed without an award (deserted: no
@@ -533,6 +609,20 @@ labelled_enum! {
 pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = crate::helpdesk::ALLOWED_ATTACHMENT_TYPES;
 /// Largest attachment.
 pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// Where the procedures' files are kept (with who uploaded each), and how they are checked
+/// and audited.
+pub const ATTACHMENTS: Store = Store {
+    table: attachments::Table {
+        name: "sua_attachments",
+        record_column: "procedure_id",
+        type_column: "media_type",
+        uploaded_by_column: Some("uploaded_by"),
+    },
+    allowed_types: ALLOWED_ATTACHMENT_TYPES,
+    field: "attachment",
+    audit: Some(("sua.attach", "sua_procedure")),
+};
 /// Longest object (oggetto).
 pub const OBJECT_MAX: usize = 500;
 /// Longest free text (description, reasons).

@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use pico_service::Problem;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::auth::Identity;
 use crate::db::{self, audit};
@@ -185,10 +184,7 @@ pub fn record_change(
 
 /// The name people read for the caller in a procedure's history.
 pub fn display_name(identity: &Identity) -> String {
-    identity
-        .user
-        .as_ref()
-        .map_or_else(|| "anonimo".to_owned(), |user| user.display_name.clone())
+    crate::lifecycle::display_name(identity)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -466,14 +462,14 @@ pub struct ProcedureAttachmentView {
 
 impl ProcedureAttachmentView {
     /// Builds the view.
-    pub fn new(row: sql::AttachmentRow) -> ProcedureAttachmentView {
+    pub fn new(row: crate::attachments::AttachmentRow) -> ProcedureAttachmentView {
         ProcedureAttachmentView {
             id: row.id,
             filename: row.filename,
             content_type: row.media_type,
             size: row.size,
             sha256: row.sha256,
-            uploaded_by: row.uploaded_by,
+            uploaded_by: row.uploaded_by.unwrap_or_default(),
             created_at: db::rfc3339(row.created_at),
         }
     }
@@ -509,20 +505,7 @@ pub struct ProcedureDetail {
 
 /// The states `identity` may move a procedure to, given the state machine and the policy.
 pub fn allowed_transitions(identity: &Identity, comuni: &[String], from: State) -> Vec<State> {
-    from.next()
-        .into_iter()
-        .filter(|to| {
-            policy::authorize(
-                identity,
-                Action::TransitionProcedure {
-                    comuni,
-                    from,
-                    to: *to,
-                },
-            )
-            .is_ok()
-        })
-        .collect()
+    crate::sua::MACHINE.allowed(identity, comuni, from)
 }
 
 /// What `identity` may do on a procedure serving `comuni` in `state`.
@@ -554,9 +537,4 @@ pub fn record_convention(
         now,
     )?;
     Ok(())
-}
-
-/// The audit detail of a transition.
-pub fn transition_detail(from: Option<State>, to: State) -> serde_json::Value {
-    json!({"from": from.map(State::as_str), "to": to.as_str()})
 }

@@ -101,6 +101,17 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
     })
 }
 
+/// Who may move a procedure serving `comuni` from `from` to `to`: the policy of
+/// [`crate::sua::MACHINE`].
+pub fn may_move(
+    identity: &Identity,
+    comuni: &[String],
+    from: SuaState,
+    to: SuaState,
+) -> Result<(), AppError> {
+    authorize(identity, Action::TransitionProcedure { comuni, from, to })
+}
+
 /// Whether `role` sees SUA procedures at all: its staff, the administrator and the Comuni
 /// (their own).
 pub fn sees_procedures(role: &Role) -> bool {

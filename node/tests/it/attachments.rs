@@ -1,4 +1,5 @@
-//! Help Desk attachments through the API: upload, download, tenancy and limits.
+//! Attachments through the API (Help Desk requests, best practices): upload, download, tenancy
+//! and the limits every record shares.
 
 use pico_node::auth::{Module, Role};
 use pico_protocol::ComuneCode;
@@ -88,4 +89,52 @@ async fn attachments_round_trip_within_the_comune_and_respect_limits() {
         .await
         .unwrap();
     assert_eq!(detail["attachments"].as_array().unwrap().len(), 1);
+}
+
+/// Best practices share the attachment store: a document takes files up to the limit every
+/// record has, then the next one is refused and nothing more is stored.
+#[tokio::test]
+async fn a_best_practice_holds_at_most_the_files_of_any_record() {
+    let app = TestApp::spawn("026").await;
+    let operator = add_user(
+        &app.config,
+        "comunicazione",
+        &Role::Operator(Module::Community),
+    );
+    let created = app
+        .post_json(
+            "/v1/practices",
+            Some(&operator),
+            &serde_json::json!({"title": "Bozza con allegati", "module": "sua", "comuni": ["026086"],
+                                "summary": "Prova", "body": "Testo", "public": false}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/v1/practices/{id}/attachments?filename=nota.txt");
+    let attach = || app.post_raw(&path, &operator, "text/plain", b"nota".to_vec());
+    for _ in 0..pico_node::upload::MAX_FILES_PER_RECORD {
+        assert_eq!(attach().await.status(), StatusCode::CREATED);
+    }
+    let refused = assert_problem(attach().await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(refused["code"], "too_many_files");
+    assert_eq!(
+        refused["errors"]["attachment"],
+        format!(
+            "Al massimo {0} allegati per pratica (già presenti: {0}).",
+            pico_node::upload::MAX_FILES_PER_RECORD
+        )
+    );
+    let practice: serde_json::Value = app
+        .get(&format!("/v1/practices/{id}"), Some(&operator))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        practice["attachments"].as_array().unwrap().len(),
+        pico_node::upload::MAX_FILES_PER_RECORD
+    );
 }

@@ -14,6 +14,7 @@ mod helpers;
 mod init;
 mod inputs;
 mod layout;
+mod lifecycle;
 mod migrations;
 mod modules;
 mod networks;

@@ -11,22 +11,22 @@ use pico_protocol::ComuneCode;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::conventions::require_convention;
 use super::{
     FieldErrors, ProcedureView, begin, comuni_of, conflict, display_name, load_visible,
     optional_text, record_change, text_field,
 };
+use crate::attachments::Checked;
 use crate::auth::{Identity, Role};
-use crate::db::{self, audit};
+use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::Day;
 use crate::sua::db as sql;
 use crate::sua::policy::{self, Action};
 use crate::sua::{
-    ALLOWED_ATTACHMENT_TYPES, ATTACHMENT_MAX_BYTES, AwardCriterion, ContractType, Cpv, Cup, Euro,
+    ATTACHMENT_MAX_BYTES, ATTACHMENTS, AwardCriterion, ContractType, Cpv, Cup, Euro, MACHINE,
     OBJECT_MAX, PROCEDURE_TYPES, State, TEXT_MAX, procedure_label,
 };
 use crate::upload::Upload;
@@ -500,52 +500,10 @@ impl Channel {
     }
 }
 
-/// Checks uploads; returns them with their safe names.
-pub fn check_uploads(uploads: Vec<Upload>) -> Result<Vec<(String, Upload)>, AppError> {
-    crate::upload::check_request_files("attachment", uploads.len())?;
-    uploads
-        .into_iter()
-        .map(|upload| {
-            let name = upload.check(ATTACHMENT_MAX_BYTES, ALLOWED_ATTACHMENT_TYPES)?;
-            Ok((name, upload))
-        })
-        .collect()
-}
-
-/// Stores an attachment of procedure `id` with its audit event, inside the caller's
-/// transaction, within the files and bytes every record may hold
-/// (`upload::check_record_quota`); returns its id.
-pub fn store_attachment(
-    tx: &Connection,
-    actor: &audit::Actor,
-    uploaded_by: &str,
-    id: i64,
-    filename: &str,
-    upload: &Upload,
-    now: i64,
-) -> Result<i64, AppError> {
-    let stored = sql::attachments(tx, id)?;
-    crate::upload::check_record_quota("attachment", stored.iter().map(|a| a.size), [upload])?;
-    let sha = hex::encode(Sha256::digest(&upload.data));
-    let attachment = sql::insert_attachment(
-        tx,
-        id,
-        filename,
-        &upload.media_type,
-        &sha,
-        &upload.data,
-        uploaded_by,
-        now,
-    )?;
-    audit::record(
-        tx,
-        actor,
-        "sua.attach",
-        &format!("sua_procedure:{id}"),
-        &json!({"attachment": attachment, "size": upload.data.len(), "sha256": sha}),
-        now,
-    )?;
-    Ok(attachment)
+/// Checks uploads (their number, each file's size and type); returns them with their safe
+/// names.
+pub fn check_uploads(uploads: Vec<Upload>) -> Result<Vec<Checked>, AppError> {
+    ATTACHMENTS.check_all(uploads, ATTACHMENT_MAX_BYTES)
 }
 
 /// Submits a request on behalf of a Comune (its own staff, or SUA staff for it). The Comune
@@ -612,10 +570,8 @@ pub async fn submit_request(
                 now,
             )?;
             sql::replace_participants(&tx, id, &[(comune.clone(), valid.fields.estimated_cents)])?;
-            sql::insert_transition(&tx, id, None, State::Submitted, "", &who, now)?;
-            for (filename, upload) in &uploads {
-                store_attachment(&tx, &actor, &who, id, filename, upload, now)?;
-            }
+            MACHINE.record_creation(&tx, id, State::Submitted, "", &who, now)?;
+            ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
             record_change(
                 &tx,
                 &signer,
@@ -688,18 +644,15 @@ pub async fn create_initiative(
                 now,
             )?;
             sql::replace_participants(&tx, id, &valid.participants)?;
-            sql::insert_transition(
+            MACHINE.record_creation(
                 &tx,
                 id,
-                None,
                 State::Received,
                 "Iniziativa aggregata della SUA",
                 &who,
                 now,
             )?;
-            for (filename, upload) in &uploads {
-                store_attachment(&tx, &actor, &who, id, filename, upload, now)?;
-            }
+            ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
             let comuni: Vec<&str> = valid.participants.iter().map(|(c, _)| c.as_str()).collect();
             record_change(
                 &tx,

@@ -4,21 +4,25 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::requests::{amount_field, check_uploads, store_attachment};
+use super::requests::{amount_field, check_uploads};
 use super::{
     FieldErrors, LotView, ProcedureAttachmentView, ProcedureDetail, ProcedureView, TransitionView,
     allowed_transitions, begin, comuni_of, conflict, display_name, load_visible, optional_text,
-    permissions, record_change, text_field, transition_detail,
+    permissions, record_change, text_field,
 };
 use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
+use crate::lifecycle::Step;
 use crate::state::AppState;
 use crate::sua::day::{self, Day};
 use crate::sua::db as sql;
 use crate::sua::fiscal::FiscalCode;
 use crate::sua::policy::{self, Action, Scope};
-use crate::sua::{Cig, ContractType, Cpv, Euro, LotStatus, OBJECT_MAX, Ribasso, State, TEXT_MAX};
+use crate::sua::{
+    ATTACHMENTS, Cig, ContractType, Cpv, Euro, LotStatus, MACHINE, OBJECT_MAX, Ribasso, State,
+    TEXT_MAX,
+};
 use crate::upload::Upload;
 
 // ---------------------------------------------------------------------------------------
@@ -108,7 +112,7 @@ pub async fn procedure_detail(
             let comuni = comuni_of(&participants);
             let lots = sql::lots(conn, id)?;
             let transitions = sql::transitions(conn, id)?;
-            let attachments = sql::attachments(conn, id)?;
+            let attachments = ATTACHMENTS.list(conn, id)?;
             Ok(ProcedureDetail {
                 allowed_transitions: allowed_transitions(&identity, &comuni, row.state),
                 permissions: permissions(&identity, &comuni, row.state),
@@ -209,6 +213,10 @@ impl TenderInput {
 pub struct TransitionInput {
     /// Target state.
     pub to: State,
+    /// The state the caller saw: if the procedure has left it meanwhile, 409 `stale_state`
+    /// and nothing changes. By default, the state it has when the call arrives.
+    #[serde(default)]
+    pub from: Option<State>,
     /// Reason: required to return a request, cancel or declare deserted.
     #[serde(default)]
     pub reason: Option<String>,
@@ -237,6 +245,7 @@ impl TransitionInput {
     pub fn to(to: State) -> TransitionInput {
         TransitionInput {
             to,
+            from: None,
             reason: None,
             anac_gara: None,
             published_on: None,
@@ -391,33 +400,6 @@ fn check_tender(tender: &sql::TenderFields, state: State, errors: &mut FieldErro
     );
 }
 
-fn invalid_transition(from: State, to: State) -> AppError {
-    let next: Vec<&str> = from.next().iter().map(|s| s.label()).collect();
-    conflict(
-        "invalid_transition",
-        format!(
-            "Una procedura «{}» non può passare a «{}»{}.",
-            from.label(),
-            to.label(),
-            if next.is_empty() {
-                ": è in uno stato finale".to_owned()
-            } else {
-                format!("; stati possibili: {}", next.join(", "))
-            }
-        ),
-    )
-}
-
-fn stale(current: State) -> AppError {
-    conflict(
-        "stale_state",
-        format!(
-            "Nel frattempo la procedura è passata a «{}»: ricaricate la pagina e riprovate.",
-            current.label()
-        ),
-    )
-}
-
 /// Moves a procedure to `input.to`, if the policy, the state machine and the data allow it.
 pub async fn transition(
     state: &AppState,
@@ -425,8 +407,6 @@ pub async fn transition(
     id: i64,
     input: &TransitionInput,
 ) -> Result<ProcedureView, AppError> {
-    let actor = identity.actor();
-    let who = display_name(identity);
     let identity = identity.clone();
     let signer = state.signer.clone();
     let input = input.clone();
@@ -437,11 +417,10 @@ pub async fn transition(
             let tx = begin(conn)?;
             let (row, participants) = load_visible(&tx, &identity, id)?;
             let comuni = comuni_of(&participants);
-            let (from, to) = (row.state, input.to);
-            policy::authorize(&identity, Action::TransitionProcedure { comuni: &comuni, from, to })?;
-            if !from.can_move_to(to) {
-                return Err(invalid_transition(from, to));
-            }
+            let (from, to) = (input.from.unwrap_or(row.state), input.to);
+            // Stale (the procedure left `from`), refused by the policy or not a move of the
+            // machine: nothing else is looked at.
+            MACHINE.check(&tx, &Step::new(&identity, &comuni, id, from, to).at(now))?;
             let mut errors = FieldErrors::new();
             let reason = errors
                 .take("reason", text_field(input.reason.as_deref().unwrap_or_default(), TEXT_MAX, false))
@@ -496,11 +475,9 @@ pub async fn transition(
                 }
                 _ => {}
             }
+            MACHINE.enter(&tx, &Step::new(&identity, &comuni, id, from, to).reason(&reason).at(now))?;
             let return_reason = (to == State::Returned).then_some(reason.as_str());
-            if !sql::set_state(&tx, id, from, to, return_reason, now)? {
-                let current = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-                return Err(stale(current.state));
-            }
+            sql::after_move(&tx, id, to, return_reason, now)?;
             if tender != current {
                 sql::update_tender(&tx, id, &tender, now)?;
             }
@@ -518,8 +495,8 @@ pub async fn transition(
                 }
                 _ => {}
             }
-            sql::insert_transition(&tx, id, Some(from), to, &reason, &who, now)?;
-            record_change(&tx, &signer, &actor, id, "sua.procedure.transition", &transition_detail(Some(from), to), now)?;
+            // The lifecycle wrote the history and the audit line; the national rows follow.
+            crate::sua::national::refresh_procedures(&tx, &signer, &[id])?;
             let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
             let participants = sql::participants(&tx, id)?;
             tx.commit()?;
@@ -1113,15 +1090,15 @@ pub async fn add_attachments(
                     state: row.state,
                 },
             )?;
-            let mut ids = Vec::new();
-            for (filename, upload) in &uploads {
-                ids.push(store_attachment(
-                    &tx, &actor, &who, id, filename, upload, now,
-                )?);
-            }
+            let ids: Vec<i64> = ATTACHMENTS
+                .insert(&tx, &actor, Some(&who), id, &uploads, now)?
+                .into_iter()
+                .map(|stored| stored.id)
+                .collect();
             // Attachments are not in the national `appalti` rows: nothing to refresh.
             sql::touch(&tx, id, now)?;
-            let views = sql::attachments(&tx, id)?
+            let views = ATTACHMENTS
+                .list(&tx, id)?
                 .into_iter()
                 .filter(|a| ids.contains(&a.id))
                 .map(ProcedureAttachmentView::new)
@@ -1144,7 +1121,8 @@ pub async fn attachments(
         .db
         .call(move |conn| {
             load_visible(conn, &identity, id)?;
-            Ok(sql::attachments(conn, id)?
+            Ok(ATTACHMENTS
+                .list(conn, id)?
                 .into_iter()
                 .map(ProcedureAttachmentView::new)
                 .collect())
@@ -1164,8 +1142,7 @@ pub async fn attachment(
         .db
         .call(move |conn| {
             load_visible(conn, &identity, id)?;
-            let (meta, data) =
-                sql::attachment_data(conn, id, attachment_id)?.ok_or(AppError::NotFound)?;
+            let (meta, data) = ATTACHMENTS.read(conn, id, attachment_id)?;
             Ok((ProcedureAttachmentView::new(meta), data))
         })
         .await
