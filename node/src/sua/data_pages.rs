@@ -27,6 +27,7 @@ use crate::sua::db::data as sua_data;
 use crate::sua::policy::{self, Action, Scope};
 use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
+use crate::web::form::{self, Errors, FormState, Values, error_summary};
 
 /// The report and import pages.
 pub fn router() -> Router<AppState> {
@@ -257,22 +258,24 @@ async fn export_report(
     data_api::report_csv(&state, &identity, &form.to_query()?).await
 }
 
-fn import_form(csrf: &str) -> Markup {
+/// The import form's fields as the person reads them, for the error summary.
+const IMPORT_LABELS: &[(&str, &str)] = &[("file", "File"), ("format", "Formato")];
+
+fn import_form(csrf: &str, form: &FormState) -> Markup {
+    let formats = [
+        ("ocds".to_owned(), "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)".to_owned()),
+        ("csv".to_owned(), "CSV (una riga per lotto)".to_owned()),
+    ];
+    let hint = format!(
+        "Massimo {} MB; per file più grandi usate il comando pico-node sua import",
+        IMPORT_BODY_LIMIT / (1024 * 1024)
+    );
     html! {
-        form method="post" action="/sua/import" enctype="multipart/form-data" class="mb-4" {
+        (error_summary(form, IMPORT_LABELS))
+        form method="post" action="/sua/import" enctype="multipart/form-data" class="mb-4" novalidate {
             input type="hidden" name="csrf" value=(csrf);
-            div class="mb-3" {
-                label for="file" class="form-label" { "File (massimo " (IMPORT_BODY_LIMIT / (1024 * 1024)) " MB; per file più grandi usate il comando pico-node sua import)" }
-                input type="file" class="form-control" id="file" name="file" required accept=".json,.jsonl,.csv,application/json,text/csv";
-            }
-            div class="mb-3" {
-                label for="format" class="form-label" { "Formato" }
-                select class="form-select" id="format" name="format" {
-                    option value="" { "Riconosci dal file" }
-                    option value="ocds" { "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)" }
-                    option value="csv" { "CSV (una riga per lotto)" }
-                }
-            }
+            (form::file(form, "file", "File *", Some(&hint), false, Some(".json,.jsonl,.csv,application/json,text/csv")))
+            (form::select_with(form, "format", "Formato", &formats, Some("Riconosci dal file"), false))
             button type="submit" class="btn btn-primary" id="import" { "Importa" }
         }
     }
@@ -291,7 +294,7 @@ async fn show_import(
     let body = html! {
         h1 { "Importa procedure" }
         p { "Importa procedure esistenti dai rilasci OCDS compilati pubblicati da ANAC o da un file CSV con una riga per lotto (colonne descritte nella documentazione del nodo). L'importazione avviene tutta insieme o per niente; le procedure già importate sono saltate, quindi importare due volte lo stesso file non crea doppioni." }
-        (import_form(&csrf))
+        (import_form(&csrf, &FormState::default()))
         @if !batches.is_empty() {
             h2 class="h4" { "Importazioni recenti" }
             div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="batches" {
@@ -394,47 +397,57 @@ async fn submit_import(
     let form = MultipartForm::read(multipart, "file").await?;
     check_form_csrf(&identity, &form.field("csrf"))?;
     let format = form.field("format");
-    let file = form
-        .files
-        .into_iter()
-        .find(|file| !file.data.is_empty())
-        .ok_or_else(|| AppError::invalid_field("file", "Scegli il file da importare."))?;
-    let filename = crate::upload::clean_filename(&file.filename);
-    let data = axum::body::Bytes::from(file.data);
-    let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
-    let (status, result) = match outcome {
-        Ok(report) => {
-            let value = serde_json::to_value(&report).unwrap_or_default();
-            (
-                StatusCode::OK,
-                html! {
-                    div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
-                    (report_view(&value))
-                },
-            )
-        }
-        Err(AppError::Problem(problem)) if problem.status() == StatusCode::UNPROCESSABLE_ENTITY => {
-            (StatusCode::UNPROCESSABLE_ENTITY, problem_view(&problem))
-        }
-        Err(err) => return Err(err),
-    };
+    let values = Values::from([("format".to_owned(), format.clone())]);
     let csrf = identity.csrf().unwrap_or_default().to_owned();
-    let body = html! {
-        h1 { "Importa procedure" }
-        (result)
-        h2 class="h4 mt-4" { "Importa un altro file" }
-        (import_form(&csrf))
-        p { a href="/sua/report" { "Vai al report" } }
-    };
-    Ok((
-        status,
+    let import_page = |result: Markup, form: &FormState| {
+        let body = html! {
+            h1 { "Importa procedure" }
+            (result)
+            h2 class="h4 mt-4" { "Importa un altro file" }
+            (import_form(&csrf, form))
+            p { a href="/sua/report" { "Vai al report" } }
+        };
         layout::page(
             &state.chrome(Some(&identity), "/sua/import"),
             "Importa procedure",
             &body,
-        ),
-    )
-        .into_response())
+        )
+    };
+    let Some(file) = form.files.into_iter().find(|file| !file.data.is_empty()) else {
+        let refused = FormState {
+            values,
+            errors: Errors::from([("file".to_owned(), "Scegli il file da importare.".to_owned())]),
+            ..FormState::default()
+        };
+        return Ok(form::unprocessable(import_page(html! {}, &refused)));
+    };
+    let filename = crate::upload::clean_filename(&file.filename);
+    let data = axum::body::Bytes::from(file.data);
+    let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
+    match outcome {
+        Ok(report) => {
+            let value = serde_json::to_value(&report).unwrap_or_default();
+            let result = html! {
+                div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
+                (report_view(&value))
+            };
+            Ok(import_page(result, &FormState::default()).into_response())
+        }
+        Err(error) if form::returns_to_form(&error) => {
+            // The file's problems are listed above the form; the form says which field
+            // failed (or that the file did) and that the file must be chosen again.
+            let mut refused = FormState::refused(values, &error);
+            if let Some(message) = refused.errors.remove(form::FORM) {
+                refused.errors.insert("file".to_owned(), message);
+            }
+            let result = match &error {
+                AppError::Problem(problem) => problem_view(problem),
+                _ => html! {},
+            };
+            Ok(form::refused(&error, import_page(result, &refused)))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// A refused import, as the page shows it: the row problems as a table.

@@ -1,6 +1,6 @@
-//! HTML form pieces of the SUA pages: fields that show their error message next to them and
-//! keep what the user typed, the request form (new request, aggregated initiative, edit),
-//! and the reading of submitted forms (URL-encoded or multipart with files).
+//! The SUA's forms on the node's form kit (`crate::web::form`, re-exported here for the SUA
+//! pages): the request form (new request, aggregated initiative, edit), its values from a
+//! stored procedure, and the reading of submitted forms (URL-encoded or multipart with files).
 
 use std::collections::BTreeMap;
 
@@ -11,185 +11,10 @@ use crate::error::AppError;
 use crate::sua::ops::requests::{RequestInput, ShareInput};
 use crate::sua::{AwardCriterion, ContractType, PROCEDURE_TYPES};
 use crate::upload::{MultipartForm, Upload};
-
-/// What the user typed, by field name: shown again when the form comes back with errors.
-pub type Values = BTreeMap<String, String>;
-/// Messages by field name.
-pub type Errors = BTreeMap<String, String>;
-
-/// A form being shown: its values and its messages.
-#[derive(Debug, Clone, Default)]
-pub struct FormState {
-    /// Values by field.
-    pub values: Values,
-    /// Messages by field.
-    pub errors: Errors,
-    /// Prefix of the fields' HTML ids, so several forms on one page keep their ids unique
-    /// (`move-published-` gives `move-published-deadline_on`).
-    pub prefix: String,
-}
-
-impl FormState {
-    /// An empty form whose field ids start with `prefix`.
-    pub fn prefixed(prefix: &str) -> FormState {
-        FormState {
-            prefix: prefix.to_owned(),
-            ..FormState::default()
-        }
-    }
-
-    /// The HTML id of field `name`.
-    pub fn id(&self, name: &str) -> String {
-        format!("{}{name}", self.prefix)
-    }
-
-    /// The value of `name`, or empty.
-    pub fn value(&self, name: &str) -> &str {
-        self.values.get(name).map_or("", String::as_str)
-    }
-
-    /// The value of `name`, or `default` when the form has none.
-    pub fn value_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
-        self.values.get(name).map_or(default, String::as_str)
-    }
-
-    /// The message of `name`.
-    pub fn error(&self, name: &str) -> Option<&str> {
-        self.errors.get(name).map(String::as_str)
-    }
-}
-
-/// The summary at the top of a form with errors: every message, each linking to its field.
-pub fn error_summary(form: &FormState, labels: &[(&str, &str)]) -> Markup {
-    html! {
-        @if !form.errors.is_empty() {
-            div class="alert alert-danger" role="alert" id="form-errors" tabindex="-1" {
-                p class="fw-bold mb-1" { "Controllate i dati inseriti:" }
-                ul class="mb-0" {
-                    @for (field, message) in &form.errors {
-                        @let label = labels.iter().find(|(name, _)| field == name || field.starts_with(&format!("{name}["))).map_or(field.as_str(), |(_, label)| *label);
-                        li { a href=(format!("#{}", field_id(field))) { (label) } ": " (message) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The HTML id of a field (`participants[0].share` becomes `participants`).
-pub fn field_id(field: &str) -> String {
-    field.split(['[', '.']).next().unwrap_or(field).to_owned()
-}
-
-fn feedback(id: &str, error: Option<&str>) -> Markup {
-    html! {
-        @if let Some(message) = error {
-            div class="invalid-feedback d-block" id=(format!("{id}-error")) { (message) }
-        }
-    }
-}
-
-/// A text-like input (`kind`: text, email, date, number) with its label and message.
-pub fn input(
-    form: &FormState,
-    name: &str,
-    label: &str,
-    kind: &str,
-    required: bool,
-    hint: Option<&str>,
-) -> Markup {
-    input_with(form, name, label, kind, required, hint, "")
-}
-
-/// Like [`input`], with a default value when the form has none.
-pub fn input_with(
-    form: &FormState,
-    name: &str,
-    label: &str,
-    kind: &str,
-    required: bool,
-    hint: Option<&str>,
-    default: &str,
-) -> Markup {
-    let error = form.error(name);
-    let id = form.id(name);
-    let described = match (error.is_some(), hint.is_some()) {
-        (true, _) => Some(format!("{id}-error")),
-        (false, true) => Some(format!("{id}-hint")),
-        _ => None,
-    };
-    html! {
-        div class="form-group" {
-            label for=(id) class="active" { (label) @if required { " *" } }
-            input type=(kind) class=(if error.is_some() { "form-control is-invalid" } else { "form-control" })
-                id=(id) name=(name) value=(form.value_or(name, default)) required[required]
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[described];
-            @if let Some(hint) = hint { small class="form-text" id=(format!("{id}-hint")) { (hint) } }
-            (feedback(&id, error))
-        }
-    }
-}
-
-/// A textarea with its label and message.
-pub fn textarea(
-    form: &FormState,
-    name: &str,
-    label: &str,
-    rows: u32,
-    required: bool,
-    hint: Option<&str>,
-) -> Markup {
-    let error = form.error(name);
-    let id = form.id(name);
-    html! {
-        div class="form-group" {
-            label for=(id) class="active" { (label) @if required { " *" } }
-            textarea class=(if error.is_some() { "form-control is-invalid" } else { "form-control" })
-                id=(id) name=(name) rows=(rows) required[required] aria-invalid=[error.map(|_| "true")]
-                aria-describedby=[error.map(|_| format!("{id}-error"))] { (form.value(name)) }
-            @if let Some(hint) = hint { small class="form-text" { (hint) } }
-            (feedback(&id, error))
-        }
-    }
-}
-
-/// A select with its label and message; `options` are (value, label).
-pub fn select(
-    form: &FormState,
-    name: &str,
-    label: &str,
-    options: &[(String, String)],
-    placeholder: Option<&str>,
-) -> Markup {
-    let error = form.error(name);
-    let current = form.value(name);
-    let id = form.id(name);
-    html! {
-        div class="mb-3" {
-            label for=(id) class="form-label" { (label) " *" }
-            select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
-                @if let Some(placeholder) = placeholder { option value="" { (placeholder) } }
-                @for (value, text) in options {
-                    option value=(value) selected[value == current] { (text) }
-                }
-            }
-            (feedback(&id, error))
-        }
-    }
-}
-
-/// A checkbox.
-pub fn checkbox(form: &FormState, name: &str, label: &str) -> Markup {
-    let checked = matches!(form.value(name), "true" | "on" | "1");
-    let id = form.id(name);
-    html! {
-        div class="form-check mb-3" {
-            input class="form-check-input" type="checkbox" id=(id) name=(name) value="true" checked[checked];
-            label class="form-check-label" for=(id) { (label) }
-        }
-    }
-}
+pub use crate::web::form::{
+    Errors, FormState, Values, checkbox, error_summary, field_id, file, input, input_with,
+    select, textarea,
+};
 
 /// Which request form is shown.
 #[derive(Debug, Clone)]
@@ -397,3 +222,4 @@ pub async fn read_multipart(multipart: Multipart) -> Result<(Values, Vec<Upload>
     let form = MultipartForm::read(multipart, "attachments").await?;
     Ok((form.fields, form.files))
 }
+
