@@ -1,6 +1,7 @@
 //! Help Desk SQL.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::helpdesk::{Category, Status};
 
@@ -121,29 +122,29 @@ pub const SORT_COLUMNS: &[crate::web::list::SortColumn] = &[
     },
 ];
 
-macro_rules! filter_params {
-    ($filter:expr, $($extra:expr),*) => {{
-        let (now, first_secs, resolve_secs) = $filter.overdue.unwrap_or((0, 0, 0));
-        params![
-            $filter.comune,
-            $filter.status.map(Status::as_str),
-            $filter.category.map(Category::as_str),
-            $filter.assignee_id,
-            $filter.before_id,
-            $filter.overdue.is_some(),
-            now,
-            first_secs,
-            resolve_secs,
-            $($extra),*
-        ]
-    }};
+/// The values of ?1 to ?9 for [`FILTER_WHERE`], then `extra` (limit, offset).
+fn filter_values(filter: &Filter, extra: &[u32]) -> Vec<Value> {
+    let (now, first_secs, resolve_secs) = filter.overdue.unwrap_or((0, 0, 0));
+    let mut values = vec![
+        Value::from(filter.comune.clone()),
+        Value::from(filter.status.map(|s| s.as_str().to_owned())),
+        Value::from(filter.category.map(|c| c.as_str().to_owned())),
+        Value::from(filter.assignee_id),
+        Value::from(filter.before_id),
+        Value::from(filter.overdue.is_some()),
+        Value::from(now),
+        Value::from(first_secs),
+        Value::from(resolve_secs),
+    ];
+    values.extend(extra.iter().map(|n| Value::from(*n)));
+    values
 }
 
 /// Requests matching `filter`, newest first, at most `limit`.
 pub fn list(conn: &Connection, filter: &Filter, limit: u32) -> rusqlite::Result<Vec<RequestRow>> {
     let sql = format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY r.id DESC LIMIT ?10");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(filter_params!(filter, limit), request_from_row)?;
+    let rows = stmt.query_map(params_from_iter(filter_values(filter, &[limit])), request_from_row)?;
     rows.collect()
 }
 
@@ -159,7 +160,10 @@ pub fn list_page(
     let sql =
         format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY {order_by} LIMIT ?10 OFFSET ?11");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(filter_params!(filter, limit, offset), request_from_row)?;
+    let rows = stmt.query_map(
+        params_from_iter(filter_values(filter, &[limit, offset])),
+        request_from_row,
+    )?;
     rows.collect()
 }
 
@@ -168,7 +172,9 @@ pub fn count(conn: &Connection, filter: &Filter) -> rusqlite::Result<u64> {
     let sql = format!(
         "SELECT COUNT(*) FROM helpdesk_requests r JOIN comuni c ON c.code = r.comune_code {FILTER_WHERE}"
     );
-    let n: i64 = conn.query_row(&sql, filter_params!(filter,), |row| row.get(0))?;
+    let n: i64 = conn.query_row(&sql, params_from_iter(filter_values(filter, &[])), |row| {
+        row.get(0)
+    })?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

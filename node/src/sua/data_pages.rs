@@ -5,7 +5,6 @@
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};

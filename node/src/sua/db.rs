@@ -580,20 +580,21 @@ fn like_pattern(filter: &ProcedureFilter) -> Option<String> {
     })
 }
 
-macro_rules! procedure_params {
-    ($filter:expr, $pattern:expr, $($extra:expr),*) => {
-        params![
-            $filter.comune,
-            $filter.state.map(State::as_str),
-            $filter.requests_only,
-            $filter.year,
-            $filter.contract_type.map(ContractType::as_str),
-            $filter.aggregated,
-            $pattern,
-            $filter.before_id,
-            $($extra),*
-        ]
-    };
+/// The values of ?1 to ?8 for [`PROCEDURE_WHERE`], then `extra` (limit, offset).
+fn procedure_values(filter: &ProcedureFilter, extra: &[u32]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let mut values = vec![
+        Value::from(filter.comune.clone()),
+        Value::from(filter.state.map(|s| s.as_str().to_owned())),
+        Value::from(filter.requests_only),
+        Value::from(filter.year),
+        Value::from(filter.contract_type.map(|t| t.as_str().to_owned())),
+        Value::from(filter.aggregated),
+        Value::from(like_pattern(filter)),
+        Value::from(filter.before_id),
+    ];
+    values.extend(extra.iter().map(|n| Value::from(*n)));
+    values
 }
 
 /// Procedures matching `filter`, newest first, at most `limit`.
@@ -602,12 +603,11 @@ pub fn procedures(
     filter: &ProcedureFilter,
     limit: u32,
 ) -> rusqlite::Result<Vec<ProcedureRow>> {
-    let pattern = like_pattern(filter);
     let mut stmt = conn.prepare_cached(&format!(
         "{PROCEDURE_SELECT} {PROCEDURE_WHERE} ORDER BY p.id DESC LIMIT ?9"
     ))?;
     let rows = stmt.query_map(
-        procedure_params!(filter, pattern, limit),
+        rusqlite::params_from_iter(procedure_values(filter, &[limit])),
         procedure_from_row,
     )?;
     rows.collect()
@@ -622,12 +622,11 @@ pub fn procedures_page(
     limit: u32,
     offset: u32,
 ) -> rusqlite::Result<Vec<ProcedureRow>> {
-    let pattern = like_pattern(filter);
     let mut stmt = conn.prepare_cached(&format!(
         "{PROCEDURE_SELECT} {PROCEDURE_WHERE} ORDER BY {order_by} LIMIT ?9 OFFSET ?10"
     ))?;
     let rows = stmt.query_map(
-        procedure_params!(filter, pattern, limit, offset),
+        rusqlite::params_from_iter(procedure_values(filter, &[limit, offset])),
         procedure_from_row,
     )?;
     rows.collect()
@@ -635,10 +634,9 @@ pub fn procedures_page(
 
 /// How many procedures match `filter`.
 pub fn count_procedures(conn: &Connection, filter: &ProcedureFilter) -> rusqlite::Result<u64> {
-    let pattern = like_pattern(filter);
     let n: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM sua_procedures p {PROCEDURE_WHERE}"),
-        procedure_params!(filter, pattern,),
+        rusqlite::params_from_iter(procedure_values(filter, &[])),
         |row| row.get(0),
     )?;
     Ok(u64::try_from(n).unwrap_or(0))
