@@ -144,7 +144,10 @@ fn filter_values(filter: &Filter, extra: &[u32]) -> Vec<Value> {
 pub fn list(conn: &Connection, filter: &Filter, limit: u32) -> rusqlite::Result<Vec<RequestRow>> {
     let sql = format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY r.id DESC LIMIT ?10");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(filter_values(filter, &[limit])), request_from_row)?;
+    let rows = stmt.query_map(
+        params_from_iter(filter_values(filter, &[limit])),
+        request_from_row,
+    )?;
     rows.collect()
 }
 
@@ -157,8 +160,7 @@ pub fn list_page(
     limit: u32,
     offset: u32,
 ) -> rusqlite::Result<Vec<RequestRow>> {
-    let sql =
-        format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY {order_by} LIMIT ?10 OFFSET ?11");
+    let sql = format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY {order_by} LIMIT ?10 OFFSET ?11");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params_from_iter(filter_values(filter, &[limit, offset])),

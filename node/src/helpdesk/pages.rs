@@ -8,10 +8,10 @@ use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_protocol::ComuneCode;
 use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
-use pico_protocol::ComuneCode;
 use pico_service::text::{self, Lines};
 use pico_service::web as layout;
 use serde::Deserialize;
@@ -151,8 +151,14 @@ async fn show_requests(
     .await?;
     let user = identity.require_user()?;
     let is_comune = matches!(user.role, Role::Comune(_));
-    let statuses: Vec<(&str, &str)> = Status::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
-    let categories: Vec<(&str, &str)> = Category::ALL.iter().map(|c| (c.as_str(), c.label())).collect();
+    let statuses: Vec<(&str, &str)> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    let categories: Vec<(&str, &str)> = Category::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.label()))
+        .collect();
     let comune_error = list.error("comune");
     let body = html! {
         h1 { "Help Desk" }
@@ -580,9 +586,10 @@ async fn submit_assignee(
     check_form_csrf(&identity, &form.csrf)?;
     let result = match form.assignee.trim() {
         "" => Ok(None),
-        text => text.parse::<i64>().map(Some).map_err(|_| {
-            AppError::invalid_field("assignee", "Scegli una persona dall'elenco.")
-        }),
+        text => text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid_field("assignee", "Scegli una persona dall'elenco.")),
     };
     let result = match result {
         Ok(assignee) => ops::assign(&state, &identity, id, assignee)

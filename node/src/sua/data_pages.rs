@@ -262,7 +262,10 @@ const IMPORT_LABELS: &[(&str, &str)] = &[("file", "File"), ("format", "Formato")
 
 fn import_form(csrf: &str, form: &FormState) -> Markup {
     let formats = [
-        ("ocds".to_owned(), "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)".to_owned()),
+        (
+            "ocds".to_owned(),
+            "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)".to_owned(),
+        ),
         ("csv".to_owned(), "CSV (una riga per lotto)".to_owned()),
     ];
     let hint = format!(

@@ -12,8 +12,8 @@ use crate::sua::ops::requests::{RequestInput, ShareInput};
 use crate::sua::{AwardCriterion, ContractType, PROCEDURE_TYPES};
 use crate::upload::{MultipartForm, Upload};
 pub use crate::web::form::{
-    Errors, FormState, Values, checkbox, error_summary, field_id, file, input, input_with,
-    select, textarea,
+    Errors, FormState, Values, checkbox, error_summary, field_id, file, input, input_with, select,
+    textarea,
 };
 
 /// Which request form is shown.
@@ -222,4 +222,3 @@ pub async fn read_multipart(multipart: Multipart) -> Result<(Values, Vec<Upload>
     let form = MultipartForm::read(multipart, "attachments").await?;
     Ok((form.fields, form.files))
 }
-

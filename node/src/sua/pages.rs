@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::csv::CsvWriter;
 use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
-use pico_service::csv::CsvWriter;
 use pico_service::web as layout;
 use serde::Deserialize;
 
@@ -27,6 +27,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::{self, Day};
+use crate::sua::db as sql;
 use crate::sua::forms::{
     self, FormState, REQUEST_LABELS, RequestFormKind, Values, error_summary, input, input_with,
     select, textarea,
@@ -39,7 +40,6 @@ use crate::sua::ops::workflow::{
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
 use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
-use crate::sua::db as sql;
 use crate::web::form::returns_to_form;
 use crate::web::list::{Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
@@ -283,7 +283,12 @@ fn list_request(params: Values) -> (ListRequest, ProcedureQuery) {
 }
 
 /// A filter select: "Tutti" first, then `options`; its message beside it.
-fn filter_select(list: &ListRequest, name: &str, label: &str, options: &[(String, String)]) -> Markup {
+fn filter_select(
+    list: &ListRequest,
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+) -> Markup {
     let id = format!("f-{name}");
     let error = list.error(name);
     html! {

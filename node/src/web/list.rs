@@ -127,12 +127,7 @@ impl ListRequest {
             direction,
         };
         let mut errors = Errors::new();
-        let text = |name: &str| {
-            params
-                .get(name)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         let page = match text("page") {
             None => 1,
             Some(v) => match v.parse::<u32>() {
@@ -559,7 +554,11 @@ mod tests {
         let html = list.pager(330).into_string();
         assert!(html.contains("Pagina 2 di 7"), "{html}");
         assert!(html.contains("aria-current=\"page\""), "{html}");
-        assert!(html.contains("aria-label=\"Pagine dell&#39;elenco\"") || html.contains("aria-label=\"Pagine dell'elenco\""), "{html}");
+        assert!(
+            html.contains("aria-label=\"Pagine dell&#39;elenco\"")
+                || html.contains("aria-label=\"Pagine dell'elenco\""),
+            "{html}"
+        );
         assert_eq!(numbered(10, 20), vec![1, 8, 9, 10, 11, 12, 20]);
         assert_eq!(pages(0, 50), 1);
         assert_eq!(pages(201, 50), 5);

@@ -20,7 +20,9 @@ async fn page(session: &Session, app: &TestApp, path: &str) -> (StatusCode, Stri
 
 /// The `href` of the first link whose tag contains `marker`, HTML entities undone.
 fn href_of(html: &str, marker: &str) -> String {
-    let at = html.find(marker).unwrap_or_else(|| panic!("{marker} in {html}"));
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {html}"));
     let tag_start = html[..at].rfind("<a ").unwrap();
     let tag = &html[tag_start..];
     let href_at = tag.find("href=\"").unwrap() + "href=\"".len();
@@ -86,12 +88,15 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
     let html = response.text().await.unwrap();
     // The summary, focused, lists the mistake and links to its field.
     assert!(html.contains("Correggi i seguenti campi"), "{html}");
-    assert!(html.contains("id=\"form-errors\" tabindex=\"-1\" autofocus"), "{html}");
+    assert!(
+        html.contains("id=\"form-errors\" tabindex=\"-1\" autofocus"),
+        "{html}"
+    );
     assert!(html.contains("<a href=\"#subject\">Oggetto</a>"), "{html}");
     // The message beside the field, which says it is invalid and points at it.
     assert!(html.contains("id=\"subject-error\""), "{html}");
     assert!(
-        html.contains("name=\"subject\" value=\"   \" required aria-invalid=\"true\" aria-describedby=\"subject-hint subject-error\""),
+        html.contains("name=\"subject\" value=\"   \" required aria-invalid=\"true\" aria-describedby=\"subject-error\""),
         "{html}"
     );
     // What was typed is kept: the description, the chosen category; the file must be chosen again.
@@ -126,7 +131,10 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
     let html = response.text().await.unwrap();
     assert!(html.contains("<a href=\"#comune_code\">"), "{html}");
     assert!(html.contains("<a href=\"#subject\">"), "{html}");
-    assert!(html.contains("Il codice ISTAT del Comune ha 6 cifre"), "{html}");
+    assert!(
+        html.contains("Il codice ISTAT del Comune ha 6 cifre"),
+        "{html}"
+    );
     assert!(html.contains("value=\"02608\""), "{html}");
 
     // A valid submit still opens the request.
@@ -175,8 +183,14 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Richieste (205)"), "{html}");
     assert!(html.contains("Pagina 1 di 5"), "{html}");
-    assert!(html.contains("<nav class=\"pagination-wrapper\" aria-label=\"Pagine dell"), "{html}");
-    assert_eq!(request_ids(&html), ids.iter().rev().take(50).copied().collect::<Vec<_>>());
+    assert!(
+        html.contains("<nav class=\"pagination-wrapper\" aria-label=\"Pagine dell"),
+        "{html}"
+    );
+    assert_eq!(
+        request_ids(&html),
+        ids.iter().rev().take(50).copied().collect::<Vec<_>>()
+    );
 
     // 200 per page: page 2 holds the five oldest, which the old 200-row cut lost.
     let (_, first) = page(&operator, &app, "/helpdesk?size=200").await;
@@ -190,7 +204,10 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
         second.contains("href=\"/helpdesk?size=200&amp;page=2\" aria-current=\"page\""),
         "{second}"
     );
-    assert_eq!(request_ids(&second), ids[..5].iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(
+        request_ids(&second),
+        ids[..5].iter().rev().copied().collect::<Vec<_>>()
+    );
 
     // Sorted by subject, ascending then descending, through the header's links.
     let (_, asc) = page(&operator, &app, "/helpdesk?sort=oggetto&dir=asc&size=20").await;
@@ -203,12 +220,27 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
     assert_eq!(request_ids(&desc)[..3], [ids[204], ids[203], ids[202]]);
 
     // Bad values are messages by their fields, not an error page.
-    let (status, html) = page(&operator, &app, "/helpdesk?page=due&status=aperta&sort=password").await;
+    let (status, html) = page(
+        &operator,
+        &app,
+        "/helpdesk?page=due&status=aperta&sort=password",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Il numero di pagina è un numero intero"), "{html}");
+    assert!(
+        html.contains("Il numero di pagina è un numero intero"),
+        "{html}"
+    );
     assert!(html.contains("id=\"f-status-error\""), "{html}");
-    assert!(html.contains("<a href=\"#f-sort\">Ordinamento</a>") || html.contains("Non si può ordinare per «password»"), "{html}");
-    assert!(html.contains("Richieste (205)"), "the list stays usable: {html}");
+    assert!(
+        html.contains("<a href=\"#f-sort\">Ordinamento</a>")
+            || html.contains("Non si può ordinare per «password»"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Richieste (205)"),
+        "the list stays usable: {html}"
+    );
     app.stop().await;
 }
 
@@ -228,7 +260,12 @@ async fn the_help_desk_csv_is_the_filtered_list_with_semicolons_and_a_bom() {
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     let operator = login(&app, "operatore").await;
-    let (_, html) = page(&operator, &app, "/helpdesk?category=other&sort=oggetto&dir=asc").await;
+    let (_, html) = page(
+        &operator,
+        &app,
+        "/helpdesk?category=other&sort=oggetto&dir=asc",
+    )
+    .await;
     let href = href_of(&html, "Scarica CSV (separatore ;");
     assert_eq!(
         href,
@@ -244,7 +281,10 @@ async fn the_help_desk_csv_is_the_filtered_list_with_semicolons_and_a_bom() {
     assert!(lines[0].starts_with("Numero;Codice ISTAT Comune;Comune;Categoria;Oggetto"));
     // Ordered by subject as on the page: a space sorts before ';'.
     assert!(lines[1].contains(";Altra seconda;"), "{text}");
-    assert!(lines[2].contains(";\"Altra; con punto e virgola\";"), "{text}");
+    assert!(
+        lines[2].contains(";\"Altra; con punto e virgola\";"),
+        "{text}"
+    );
 
     // With `,` and no BOM.
     let href = href_of(&html, "Scarica CSV (separatore ,");
@@ -285,7 +325,10 @@ async fn a_filter_with_ampersand_spaces_and_accents_survives_the_links() {
 
     // The sort link carries the filter encoded; following it finds the same procedure.
     let flip = href_of(&html, "data-sort=\"oggetto\"");
-    assert_eq!(flip, "/sua?q=Caff%C3%A8%20%26%20latte&sort=oggetto&dir=desc");
+    assert_eq!(
+        flip,
+        "/sua?q=Caff%C3%A8%20%26%20latte&sort=oggetto&dir=desc"
+    );
     let (_, again) = page(&operator, &sua.app, &flip).await;
     assert!(again.contains("value=\"Caffè &amp; latte\""), "{again}");
     assert!(again.contains("Procedure (1)"), "{again}");
@@ -309,7 +352,13 @@ async fn a_filter_with_ampersand_spaces_and_accents_survives_the_links() {
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.contains("Caffè & latte per le mense scolastiche"), "{text}");
-    assert!(text.contains(";150000,00;"), "the amount with a decimal comma: {text}");
+    assert!(
+        text.contains("Caffè & latte per le mense scolastiche"),
+        "{text}"
+    );
+    assert!(
+        text.contains(";150000,00;"),
+        "the amount with a decimal comma: {text}"
+    );
     sua.app.stop().await;
 }
