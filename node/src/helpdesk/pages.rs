@@ -428,13 +428,12 @@ async fn request_page(
         .collect();
     // The assignment select starts from the current assignee unless a refused one is shown.
     let mut assign_form = form.clone();
-    if !assign_form.values.contains_key("assignee") {
-        if let Some(current) = r.assignee_id {
-            assign_form
-                .values
-                .insert("assignee".to_owned(), current.to_string());
-        }
+    if let (false, Some(current)) = (assign_form.values.contains_key("assignee"), r.assignee_id) {
+        assign_form
+            .values
+            .insert("assignee".to_owned(), current.to_string());
     }
+
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/helpdesk" { "Help Desk" } } li class="breadcrumb-item active" aria-current="page" { "Richiesta " (r.id) } } }
         h1 { "Richiesta " (r.id) ": " (r.subject) }

@@ -97,16 +97,25 @@ impl ReportForm {
         })
     }
 
+    /// The CSV of the report with the same filters, encoded by the node's one encoder.
     fn link(&self, sep: &str) -> String {
-        let v = |value: &Option<String>| value.clone().unwrap_or_default();
-        format!(
-            "/sua/report/export.csv?year={}&comune={}&contract_type={}&procedure_code={}&pnrr={}&sep={sep}",
-            v(&self.year),
-            v(&self.comune),
-            v(&self.contract_type),
-            v(&self.procedure_code),
-            v(&self.pnrr)
-        )
+        let pairs: Vec<(String, String)> = [
+            ("year", &self.year),
+            ("comune", &self.comune),
+            ("contract_type", &self.contract_type),
+            ("procedure_code", &self.procedure_code),
+            ("pnrr", &self.pnrr),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name.to_owned(), v.to_owned()))
+        })
+        .chain([("sep".to_owned(), sep.to_owned())])
+        .collect();
+        crate::web::list::ListRequest::link("/sua/report/export.csv", &pairs)
     }
 }
 

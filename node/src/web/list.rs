@@ -334,7 +334,7 @@ impl ListRequest {
             return html! { th scope="col" class=[class] { (key) } };
         };
         let current = self.sort.column.key == key;
-        let aria = current.then(|| match self.sort.direction {
+        let aria = current.then_some(match self.sort.direction {
             Direction::Asc => "ascending",
             Direction::Desc => "descending",
         });
