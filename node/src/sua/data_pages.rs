@@ -54,7 +54,9 @@ struct ReportForm {
 }
 
 impl ReportForm {
-    fn to_query(&self) -> Result<ReportQuery, AppError> {
+    /// The report's filters, and the message of each value that could not be read (that
+    /// filter is then left off, and the page says why beside it).
+    fn to_query(&self) -> (ReportQuery, Errors) {
         let nonempty = |value: &Option<String>| {
             value
                 .as_deref()
@@ -62,39 +64,46 @@ impl ReportForm {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        let year = nonempty(&self.year)
-            .map(|y| {
-                y.parse::<i32>().map_err(|_| {
-                    AppError::invalid_field("year", "Scrivi un anno, ad esempio 2025.")
-                })
-            })
-            .transpose()?;
-        let procedure_code = nonempty(&self.procedure_code)
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| {
-                    AppError::invalid_field("procedure_code", "Scegli una procedura dall'elenco.")
-                })
-            })
-            .transpose()?;
-        let pnrr = match nonempty(&self.pnrr).as_deref() {
-            None => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(_) => {
-                return Err(AppError::invalid_field(
-                    "pnrr",
-                    "Scegli un valore dall'elenco.",
-                ));
+        let mut errors = Errors::new();
+        let mut read = |name: &str, value: &Option<String>, ok: bool, message: &str| {
+            if nonempty(value).is_some() && !ok {
+                errors.insert(name.to_owned(), message.to_owned());
             }
         };
-        Ok(ReportQuery {
+        let year = nonempty(&self.year).and_then(|y| y.parse::<i32>().ok());
+        read(
+            "year",
+            &self.year,
+            year.is_some(),
+            "Scrivi un anno, ad esempio 2025.",
+        );
+        let procedure_code = nonempty(&self.procedure_code).and_then(|c| c.parse::<i64>().ok());
+        read(
+            "procedure_code",
+            &self.procedure_code,
+            procedure_code.is_some(),
+            "Scegli una procedura dall'elenco.",
+        );
+        let pnrr = match nonempty(&self.pnrr).as_deref() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
+        read(
+            "pnrr",
+            &self.pnrr,
+            pnrr.is_some(),
+            "Scegli un valore dall'elenco.",
+        );
+        let query = ReportQuery {
             year,
             comune: nonempty(&self.comune),
             contract_type: nonempty(&self.contract_type),
             procedure_code,
             pnrr,
             sep: nonempty(&self.sep),
-        })
+        };
+        (query, errors)
     }
 
     /// The CSV of the report with the same filters, encoded by the node's one encoder.
@@ -155,17 +164,33 @@ async fn show_report(
     identity: Identity,
     Query(form): Query<ReportForm>,
 ) -> Result<Markup, AppError> {
-    let query = form.to_query()?;
+    let (query, errors) = form.to_query();
+    let filters = FormState {
+        errors,
+        prefix: "f-".to_owned(),
+        ..FormState::default()
+    };
+    let invalid = |name: &str| filters.error(name).is_some();
+    let feedback = |name: &str| {
+        html! {
+            @if let Some(message) = filters.error(name) {
+                div class="invalid-feedback d-block" id=(format!("f-{name}-error")) { (message) }
+            }
+        }
+    };
     let report = data_api::report_for(&state, &identity, &query).await?;
     let staff = matches!(policy::sua_scope(&identity)?, Scope::All);
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
         h1 { "Report della Stazione Unica Appaltante" }
         p { "Procedure per Comune e per anno (anno della richiesta): importi a base d'asta e aggiudicati, ribasso medio dei lotti aggiudicati, giorni medi dalla richiesta all'aggiudicazione. Le richieste non ancora prese in carico non sono contate." }
+        (error_summary(&filters, REPORT_LABELS))
         form method="get" action="/sua/report" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
             div class="col-md-2" {
                 label for="f-year" class="form-label" { "Anno" }
-                input class="form-control" id="f-year" name="year" inputmode="numeric" pattern="[0-9]{4}" value=(form.year.clone().unwrap_or_default());
+                input class=(if invalid("year") { "form-control is-invalid" } else { "form-control" }) id="f-year" name="year" inputmode="numeric" pattern="[0-9]{4}" value=(form.year.clone().unwrap_or_default())
+                    aria-invalid=[invalid("year").then_some("true")] aria-describedby=[invalid("year").then_some("f-year-error")];
+                (feedback("year"))
             }
             @if staff {
                 div class="col-md-2" {
@@ -183,21 +208,25 @@ async fn show_report(
                 }
             }
             div class="col-md-3" {
-                label for="f-procedure" class="form-label" { "Procedura" }
-                select class="form-select" id="f-procedure" name="procedure_code" {
+                label for="f-procedure_code" class="form-label" { "Procedura" }
+                select class=(if invalid("procedure_code") { "form-select is-invalid" } else { "form-select" }) id="f-procedure_code" name="procedure_code"
+                    aria-invalid=[invalid("procedure_code").then_some("true")] aria-describedby=[invalid("procedure_code").then_some("f-procedure_code-error")] {
                     option value="" { "Tutte" }
                     @for (code, label) in PROCEDURE_TYPES {
                         option value=(code) selected[selected(&form.procedure_code, &code.to_string())] { (code) " — " (label) }
                     }
                 }
+                (feedback("procedure_code"))
             }
             div class="col-md-2" {
                 label for="f-pnrr" class="form-label" { "PNRR" }
-                select class="form-select" id="f-pnrr" name="pnrr" {
+                select class=(if invalid("pnrr") { "form-select is-invalid" } else { "form-select" }) id="f-pnrr" name="pnrr"
+                    aria-invalid=[invalid("pnrr").then_some("true")] aria-describedby=[invalid("pnrr").then_some("f-pnrr-error")] {
                     option value="" { "Tutte" }
                     option value="true" selected[selected(&form.pnrr, "true")] { "Solo PNRR" }
                     option value="false" selected[selected(&form.pnrr, "false")] { "Escluso PNRR" }
                 }
+                (feedback("pnrr"))
             }
             div class="col-md-1" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
         }
@@ -263,8 +292,19 @@ async fn export_report(
     identity: Identity,
     Query(form): Query<ReportForm>,
 ) -> Result<Response, AppError> {
-    data_api::report_csv(&state, &identity, &form.to_query()?).await
+    let (query, errors) = form.to_query();
+    if !errors.is_empty() {
+        return Err(crate::web::list::refuse(&errors));
+    }
+    data_api::report_csv(&state, &identity, &query).await
 }
+
+/// The report filters' names as the person reads them, for the error summary.
+const REPORT_LABELS: &[(&str, &str)] = &[
+    ("year", "Anno"),
+    ("procedure_code", "Procedura"),
+    ("pnrr", "PNRR"),
+];
 
 /// The import form's fields as the person reads them, for the error summary.
 const IMPORT_LABELS: &[(&str, &str)] = &[("file", "File"), ("format", "Formato")];

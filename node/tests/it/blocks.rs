@@ -362,3 +362,27 @@ async fn a_filter_with_ampersand_spaces_and_accents_survives_the_links() {
     );
     sua.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bad_report_filter_is_a_message_beside_its_field_not_an_error_page() {
+    let sua = Sua::spawn().await;
+    sua.submit(&sua.tv).await;
+    let operator = login(&sua.app, "operatore.sua").await;
+    let (status, html) = page(&operator, &sua.app, "/sua/report?year=duemila&pnrr=forse").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Correggi i seguenti campi"), "{html}");
+    assert!(html.contains("<a href=\"#f-year\">Anno</a>"), "{html}");
+    assert!(html.contains("id=\"f-year-error\""), "{html}");
+    assert!(html.contains("<a href=\"#f-pnrr\">PNRR</a>"), "{html}");
+    assert!(
+        html.contains("value=\"duemila\""),
+        "the value typed is kept: {html}"
+    );
+    // The CSV of a bad filter is refused with the same messages, as a problem.
+    let response = sua
+        .app
+        .get("/sua/report/export.csv?year=duemila", Some(&sua.sua))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    sua.app.stop().await;
+}
