@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
-use crate::helpers::{Session, TestApp, add_user, form_csrf, login};
+use crate::helpers::{Browser, Session, TestApp, add_user, form_csrf, login};
 use crate::sua_helpers::{Sua, request_body};
 
 async fn page(session: &Session, app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -385,4 +385,68 @@ async fn a_bad_report_filter_is_a_message_beside_its_field_not_an_error_page() {
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     sua.app.stop().await;
+}
+
+/// In Chromium: a refused submit lands with the focus on the error summary (no script: the
+/// summary's `autofocus`), and the refused page has no axe-core violation.
+#[tokio::test]
+async fn in_the_browser_a_refused_form_focuses_its_summary_and_passes_axe() {
+    use fantoccini::Locator;
+    let browser = Browser::start().await;
+    let client = browser.client.clone();
+    let app = TestApp::spawn("026").await;
+    helpdesk_app_users(&app);
+    let base = app.url("");
+    browser.login(&base, "comune.treviso").await;
+    client.goto(&format!("{base}/helpdesk/new")).await.unwrap();
+    client
+        .find(Locator::Id("description"))
+        .await
+        .unwrap()
+        .send_keys("Senza oggetto")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(
+            "form[action='/helpdesk/new'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("subject-error"))
+        .await
+        .unwrap();
+    let mut focused = serde_json::Value::Null;
+    for _ in 0..100 {
+        focused = client
+            .execute(
+                "return document.activeElement && document.activeElement.id;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if focused == "form-errors" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(focused, "form-errors", "the summary has the focus");
+    client
+        .execute(&crate::crawl::axe_source(), vec![])
+        .await
+        .unwrap();
+    let violations: Vec<String> = serde_json::from_value(
+        client
+            .execute_async(crate::crawl::AXE_RUN, vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
+    client.close().await.unwrap();
+    app.stop().await;
 }
