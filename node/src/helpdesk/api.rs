@@ -260,6 +260,6 @@ pub async fn csv_response(
     let separator = Separator::parse(query.sep.as_deref())
         .map_err(|err| AppError::invalid_field("sep", err.to_string()))?;
     let rows = ops::list_requests(state, identity, query, 10_000, None).await?;
-    let body = ops::to_csv(&rows, separator)?;
+    let body = ops::to_csv(&rows, separator, separator == Separator::Semicolon)?;
     Ok(pico_service::download::csv("helpdesk.csv", body))
 }

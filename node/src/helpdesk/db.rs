@@ -1,6 +1,7 @@
 //! Help Desk SQL.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::helpdesk::{Category, Status};
 
@@ -85,33 +86,98 @@ pub struct Filter {
     pub before_id: Option<i64>,
 }
 
+/// The conditions of [`Filter`], over parameters ?1 to ?9.
+const FILTER_WHERE: &str = "WHERE (?1 IS NULL OR r.comune_code = ?1) AND (?2 IS NULL OR r.status = ?2) \
+     AND (?3 IS NULL OR r.category = ?3) AND (?4 IS NULL OR r.assignee_id = ?4) AND (?5 IS NULL OR r.id < ?5) \
+     AND (?6 = 0 OR (r.first_response_at IS NULL AND r.created_at < ?7 - ?8) \
+          OR (r.resolved_at IS NULL AND r.status NOT IN ('resolved', 'closed') AND r.created_at < ?7 - ?9))";
+
+/// The columns a list page may order by: the `ORDER BY` expressions of
+/// [`list_page`], chosen by key (`web::list`), never written by the request.
+pub const SORT_COLUMNS: &[crate::web::list::SortColumn] = &[
+    crate::web::list::SortColumn {
+        key: "numero",
+        label: "N.",
+        sql: "r.id",
+    },
+    crate::web::list::SortColumn {
+        key: "oggetto",
+        label: "Oggetto",
+        sql: "r.subject COLLATE NOCASE",
+    },
+    crate::web::list::SortColumn {
+        key: "comune",
+        label: "Comune",
+        sql: "c.name",
+    },
+    crate::web::list::SortColumn {
+        key: "stato",
+        label: "Stato",
+        sql: "r.status",
+    },
+    crate::web::list::SortColumn {
+        key: "aperta",
+        label: "Aperta il",
+        sql: "r.created_at",
+    },
+];
+
+/// The values of ?1 to ?9 for [`FILTER_WHERE`], then `extra` (limit, offset).
+fn filter_values(filter: &Filter, extra: &[u32]) -> Vec<Value> {
+    let (now, first_secs, resolve_secs) = filter.overdue.unwrap_or((0, 0, 0));
+    let mut values = vec![
+        Value::from(filter.comune.clone()),
+        Value::from(filter.status.map(|s| s.as_str().to_owned())),
+        Value::from(filter.category.map(|c| c.as_str().to_owned())),
+        Value::from(filter.assignee_id),
+        Value::from(filter.before_id),
+        Value::from(filter.overdue.is_some()),
+        Value::from(now),
+        Value::from(first_secs),
+        Value::from(resolve_secs),
+    ];
+    values.extend(extra.iter().map(|n| Value::from(*n)));
+    values
+}
+
 /// Requests matching `filter`, newest first, at most `limit`.
 pub fn list(conn: &Connection, filter: &Filter, limit: u32) -> rusqlite::Result<Vec<RequestRow>> {
-    let (now, first_secs, resolve_secs) = filter.overdue.unwrap_or((0, 0, 0));
-    let sql = format!(
-        "{REQUEST_SELECT} WHERE (?1 IS NULL OR r.comune_code = ?1) AND (?2 IS NULL OR r.status = ?2) \
-         AND (?3 IS NULL OR r.category = ?3) AND (?4 IS NULL OR r.assignee_id = ?4) AND (?5 IS NULL OR r.id < ?5) \
-         AND (?6 = 0 OR (r.first_response_at IS NULL AND r.created_at < ?7 - ?8) \
-              OR (r.resolved_at IS NULL AND r.status NOT IN ('resolved', 'closed') AND r.created_at < ?7 - ?9)) \
-         ORDER BY r.id DESC LIMIT ?10"
-    );
+    let sql = format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY r.id DESC LIMIT ?10");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![
-            filter.comune,
-            filter.status.map(Status::as_str),
-            filter.category.map(Category::as_str),
-            filter.assignee_id,
-            filter.before_id,
-            filter.overdue.is_some(),
-            now,
-            first_secs,
-            resolve_secs,
-            limit
-        ],
+        params_from_iter(filter_values(filter, &[limit])),
         request_from_row,
     )?;
     rows.collect()
+}
+
+/// One page of the requests matching `filter`, ordered by `order_by` (an expression of
+/// [`SORT_COLUMNS`] with its direction, built by `web::list` from constants).
+pub fn list_page(
+    conn: &Connection,
+    filter: &Filter,
+    order_by: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<Vec<RequestRow>> {
+    let sql = format!("{REQUEST_SELECT} {FILTER_WHERE} ORDER BY {order_by} LIMIT ?10 OFFSET ?11");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params_from_iter(filter_values(filter, &[limit, offset])),
+        request_from_row,
+    )?;
+    rows.collect()
+}
+
+/// How many requests match `filter`.
+pub fn count(conn: &Connection, filter: &Filter) -> rusqlite::Result<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM helpdesk_requests r JOIN comuni c ON c.code = r.comune_code {FILTER_WHERE}"
+    );
+    let n: i64 = conn.query_row(&sql, params_from_iter(filter_values(filter, &[])), |row| {
+        row.get(0)
+    })?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// One request.

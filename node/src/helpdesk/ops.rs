@@ -523,22 +523,19 @@ pub struct ListQuery {
     pub sep: Option<String>,
 }
 
-/// Lists requests visible to `identity`; returns the rows and whether there are more.
-pub async fn list_requests(
-    state: &AppState,
+/// The SQL filter of `query` for `identity`: a Comune user always sees their own Comune.
+fn list_filter(
     identity: &Identity,
     query: &ListQuery,
-    limit: u32,
+    sla: &HelpdeskSettings,
+    now: i64,
     before_id: Option<i64>,
-) -> Result<Vec<RequestView>, AppError> {
-    let scope = policy::helpdesk_scope(identity)?;
-    let sla = state.config.helpdesk.clone();
-    let now = db::now();
-    let comune = match scope {
+) -> Result<store::Filter, AppError> {
+    let comune = match policy::helpdesk_scope(identity)? {
         Scope::All => query.comune.clone().filter(|c| !c.is_empty()),
         Scope::Comune(own) => Some(own),
     };
-    let filter = store::Filter {
+    Ok(store::Filter {
         comune,
         status: query.status,
         category: query.category,
@@ -551,7 +548,20 @@ pub async fn list_requests(
             )
         }),
         before_id,
-    };
+    })
+}
+
+/// Lists requests visible to `identity`; returns the rows and whether there are more.
+pub async fn list_requests(
+    state: &AppState,
+    identity: &Identity,
+    query: &ListQuery,
+    limit: u32,
+    before_id: Option<i64>,
+) -> Result<Vec<RequestView>, AppError> {
+    let sla = state.config.helpdesk.clone();
+    let now = db::now();
+    let filter = list_filter(identity, query, &sla, now, before_id)?;
     let rows = state
         .db
         .call(move |conn| store::list(conn, &filter, limit).map_err(AppError::from))
@@ -562,11 +572,44 @@ pub async fn list_requests(
         .collect())
 }
 
+/// One page of the requests visible to `identity` in the order `order_by` (built by
+/// `web::list` from `store::SORT_COLUMNS`), with how many match in all.
+pub async fn list_requests_page(
+    state: &AppState,
+    identity: &Identity,
+    query: &ListQuery,
+    order_by: String,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<RequestView>, u64), AppError> {
+    let sla = state.config.helpdesk.clone();
+    let now = db::now();
+    let filter = list_filter(identity, query, &sla, now, None)?;
+    let (rows, total) = state
+        .db
+        .call(move |conn| {
+            let total = store::count(conn, &filter)?;
+            let rows = store::list_page(conn, &filter, &order_by, limit, offset)?;
+            Ok::<_, AppError>((rows, total))
+        })
+        .await?;
+    Ok((
+        rows.into_iter()
+            .map(|row| RequestView::new(row, &sla, now))
+            .collect(),
+        total,
+    ))
+}
+
 /// CSV of the given requests for the operators' spreadsheets: Italian headers and labels,
 /// every cell neutralised against formulas by `pico_service::csv` (a Comune writes the
 /// subject), and with `;` the BOM Excel needs to read UTF-8.
-pub fn to_csv(requests: &[RequestView], separator: Separator) -> Result<Vec<u8>, AppError> {
-    let mut writer = CsvWriter::new(separator, separator == Separator::Semicolon);
+pub fn to_csv(
+    requests: &[RequestView],
+    separator: Separator,
+    bom: bool,
+) -> Result<Vec<u8>, AppError> {
+    let mut writer = CsvWriter::new(separator, bom);
     let internal = |err: csv::Error| AppError::Internal(err.to_string());
     writer
         .write([

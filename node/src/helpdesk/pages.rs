@@ -1,25 +1,32 @@
-//! Help Desk web pages: list with filters, new request form (with attachment), request
-//! page with the conversation and the operator's controls.
+//! Help Desk web pages: the list (typed filters, pages, sortable columns and its CSV, through
+//! `web::list`), the new request form (with attachment) and the request page with the
+//! conversation and the operator's controls (forms through `web::form`: a refused submit
+//! comes back with 422, the messages beside the fields and what was typed kept).
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_protocol::ComuneCode;
 use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
+use pico_service::text::{self, Lines};
 use pico_service::web as layout;
 use serde::Deserialize;
 
 use crate::auth::{Identity, Role};
 use crate::db;
 use crate::error::AppError;
+use crate::helpdesk::db as store;
 use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView};
 use crate::helpdesk::policy::{self, Action};
-use crate::helpdesk::{Category, Status};
+use crate::helpdesk::{Category, SUBJECT_MAX, Status, TEXT_MAX};
 use crate::state::AppState;
 use crate::upload::MultipartForm;
+use crate::web::form::{self, Errors, FormState, Values, error_summary};
+use crate::web::list::{self, Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
 
 /// The routes. The new-request form accepts attachments up to the configured size (plus
@@ -44,28 +51,53 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Filters as an HTML form sends them: empty strings mean "any".
-#[derive(Debug, Default, Deserialize)]
-struct FilterForm {
-    status: Option<String>,
-    comune: Option<String>,
-    category: Option<String>,
-    overdue: Option<String>,
-    sep: Option<String>,
-}
+/// The filters' and fields' names as the person reads them, for the error summaries.
+const LABELS: &[(&str, &str)] = &[
+    ("status", "Stato"),
+    ("category", "Categoria"),
+    ("comune", "Codice Comune"),
+    ("comune_code", "Codice ISTAT del Comune"),
+    ("subject", "Oggetto"),
+    ("description", "Descrizione"),
+    ("attachment", "Allegato"),
+    ("body", "Risposta"),
+    ("assignee", "Assegna a"),
+    ("page", "Pagina"),
+    ("size", "Righe per pagina"),
+    ("sort", "Ordinamento"),
+    ("dir", "Ordine"),
+];
 
-impl FilterForm {
-    fn to_query(&self) -> ListQuery {
-        let nonempty = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
-        ListQuery {
-            status: nonempty(&self.status).and_then(|s| Status::parse(&s)),
-            comune: nonempty(&self.comune),
-            category: nonempty(&self.category).and_then(|c| Category::parse(&c)),
-            overdue: Some(self.overdue.as_deref() == Some("true")),
-            sep: nonempty(&self.sep),
-            ..ListQuery::default()
-        }
-    }
+/// The Help Desk list as its page and its CSV read the query string: typed filters (a bad
+/// value becomes the filter's message), page, size and order.
+fn list_request(params: Values) -> (ListRequest, ListQuery) {
+    let mut list = ListRequest::parse(
+        "/helpdesk",
+        params,
+        store::SORT_COLUMNS,
+        "numero",
+        Direction::Desc,
+    );
+    let status = list.parsed("status", Status::parse, "Scegli uno stato dall'elenco.");
+    let category = list.parsed(
+        "category",
+        Category::parse,
+        "Scegli una categoria dall'elenco.",
+    );
+    let comune = list.parsed(
+        "comune",
+        |code| ComuneCode::parse(code).ok().map(|c| c.as_str().to_owned()),
+        "Il codice ISTAT del Comune ha 6 cifre, ad esempio 026086.",
+    );
+    let overdue = list.flag("overdue");
+    let query = ListQuery {
+        status,
+        comune,
+        category,
+        overdue: Some(overdue),
+        ..ListQuery::default()
+    };
+    (list, query)
 }
 
 fn status_badge(status: Status) -> Markup {
@@ -79,68 +111,89 @@ fn status_badge(status: Status) -> Markup {
     html! { span class=(format!("badge {class}")) { (status.label()) } }
 }
 
+/// A filter select: "any" first, then `options`; its message beside it.
+fn filter_select(
+    list: &ListRequest,
+    name: &str,
+    label: &str,
+    any: &str,
+    options: &[(&str, &str)],
+) -> Markup {
+    let id = format!("f-{name}");
+    let error = list.error(name);
+    html! {
+        label for=(id) class="form-label" { (label) }
+        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
+            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
+            option value="" { (any) }
+            @for (value, text) in options {
+                option value=(value) selected[list.value(name) == *value] { (text) }
+            }
+        }
+        (list.feedback(name))
+    }
+}
+
 async fn show_requests(
     State(state): State<AppState>,
     identity: Identity,
-    Query(form): Query<FilterForm>,
+    Query(params): Query<Values>,
 ) -> Result<Markup, AppError> {
-    let query = form.to_query();
-    let rows = ops::list_requests(&state, &identity, &query, 200, None).await?;
+    let (list, query) = list_request(params);
+    let (rows, total) = ops::list_requests_page(
+        &state,
+        &identity,
+        &query,
+        list.order_by("r.id"),
+        list.size,
+        list.offset(),
+    )
+    .await?;
     let user = identity.require_user()?;
     let is_comune = matches!(user.role, Role::Comune(_));
-    let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
-    let export_href = format!(
-        "/helpdesk/export.csv?status={}&comune={}&category={}&overdue={}&sep=semicolon",
-        form.status.clone().unwrap_or_default(),
-        form.comune.clone().unwrap_or_default(),
-        form.category.clone().unwrap_or_default(),
-        form.overdue.clone().unwrap_or_default()
-    );
+    let statuses: Vec<(&str, &str)> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    let categories: Vec<(&str, &str)> = Category::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.label()))
+        .collect();
+    let comune_error = list.error("comune");
     let body = html! {
         h1 { "Help Desk" }
         @if is_comune || matches!(user.role, Role::Admin) {
             p { a class="btn btn-primary" href="/helpdesk/new" { "Apri una richiesta" } }
         }
+        (list.error_summary(LABELS))
         form method="get" action="/helpdesk" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" {
-                label for="f-status" class="form-label" { "Stato" }
-                select class="form-select" id="f-status" name="status" {
-                    option value="" { "Tutti" }
-                    @for status in Status::ALL {
-                        option value=(status.as_str()) selected[selected(&form.status, status.as_str())] { (status.label()) }
-                    }
-                }
-            }
-            div class="col-md-3" {
-                label for="f-category" class="form-label" { "Categoria" }
-                select class="form-select" id="f-category" name="category" {
-                    option value="" { "Tutte" }
-                    @for category in Category::ALL {
-                        option value=(category.as_str()) selected[selected(&form.category, category.as_str())] { (category.label()) }
-                    }
-                }
-            }
+            div class="col-md-3" { (filter_select(&list, "status", "Stato", "Tutti", &statuses)) }
+            div class="col-md-3" { (filter_select(&list, "category", "Categoria", "Tutte", &categories)) }
             @if !is_comune {
                 div class="col-md-2" {
                     label for="f-comune" class="form-label" { "Codice Comune" }
-                    input class="form-control" id="f-comune" name="comune" value=(form.comune.clone().unwrap_or_default()) inputmode="numeric" pattern="[0-9]{6}";
+                    input class=(if comune_error.is_some() { "form-control is-invalid" } else { "form-control" }) id="f-comune" name="comune"
+                        value=(list.value("comune")) inputmode="numeric"
+                        aria-invalid=[comune_error.map(|_| "true")] aria-describedby=[comune_error.map(|_| "f-comune-error")];
+                    (list.feedback("comune"))
                 }
             }
+            div class="col-md-2" { (list.size_field()) }
             div class="col-md-2 form-check" {
-                input class="form-check-input" type="checkbox" id="f-overdue" name="overdue" value="true" checked[form.overdue.as_deref() == Some("true")];
+                input class="form-check-input" type="checkbox" id="f-overdue" name="overdue" value="true" checked[list.value("overdue") == "true"];
                 label class="form-check-label" for="f-overdue" { "Solo in ritardo" }
             }
-            div class="col-md-2" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
+            div class="col-12" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
         }
-        p { a href=(export_href) { "Esporta CSV (separatore ;)" } }
+        (list.csv_links("/helpdesk/export.csv"))
         @if rows.is_empty() {
             p id="no-requests" { "Nessuna richiesta." }
         } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="requests" {
-                caption { "Richieste (" (rows.len()) ")" }
+                caption { "Richieste (" (total) ")" }
                 thead { tr {
-                    th scope="col" { "N." } th scope="col" { "Oggetto" } th scope="col" { "Comune" }
-                    th scope="col" { "Stato" } th scope="col" { "Assegnata a" } th scope="col" { "Aperta il" } th scope="col" { "SLA" }
+                    (list.sort_header("numero", None)) (list.sort_header("oggetto", None)) (list.sort_header("comune", None))
+                    (list.sort_header("stato", None)) th scope="col" { "Assegnata a" } (list.sort_header("aperta", None)) th scope="col" { "SLA" }
                 } }
                 tbody {
                     @for r in &rows {
@@ -157,6 +210,7 @@ async fn show_requests(
                 }
             } }
         }
+        (list.pager(total))
     };
     Ok(layout::page(
         &state.chrome(Some(&identity), "/helpdesk"),
@@ -165,65 +219,133 @@ async fn show_requests(
     ))
 }
 
+/// The CSV of the list as filtered and ordered on the page (`sep=,|;`, `bom=1`).
 async fn export_requests(
     State(state): State<AppState>,
     identity: Identity,
-    Query(form): Query<FilterForm>,
+    Query(params): Query<Values>,
 ) -> Result<Response, AppError> {
-    crate::helpdesk::api::csv_response(&state, &identity, &form.to_query()).await
+    policy::authorize(&identity, Action::ExportRequests)?;
+    let (separator, bom) = list::csv_options(&params)?;
+    let (list, query) = list_request(params);
+    if !list.errors.is_empty() {
+        return Err(list::refuse(&list.errors));
+    }
+    let (rows, _) = ops::list_requests_page(
+        &state,
+        &identity,
+        &query,
+        list.order_by("r.id"),
+        list::CSV_MAX_ROWS,
+        0,
+    )
+    .await?;
+    Ok(pico_service::download::csv(
+        "helpdesk.csv",
+        ops::to_csv(&rows, separator, bom)?,
+    ))
+}
+
+/// The Comune the new-request form asks for: `None` for a Comune user (their own), `Some`
+/// for an administrator; other roles may not open requests.
+fn own_comune(identity: &Identity) -> Result<Option<String>, AppError> {
+    let user = identity.require_user()?;
+    match &user.role {
+        Role::Comune(code) => {
+            let own = code.as_str().to_owned();
+            policy::authorize(identity, Action::OpenRequest { comune: &own })?;
+            Ok(Some(own))
+        }
+        Role::Admin => Ok(None),
+        _ => Err(AppError::Forbidden),
+    }
 }
 
 async fn show_new_request(
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Markup, AppError> {
-    let user = identity.require_user()?;
-    let own = match &user.role {
-        Role::Comune(code) => code.as_str().to_owned(),
-        Role::Admin => String::new(),
-        _ => return Err(AppError::Forbidden),
-    };
-    if !own.is_empty() {
-        policy::authorize(&identity, Action::OpenRequest { comune: &own })?;
-    }
+    new_request_page(&state, &identity, &FormState::default())
+}
+
+fn new_request_page(
+    state: &AppState,
+    identity: &Identity,
+    form: &FormState,
+) -> Result<Markup, AppError> {
+    let own = own_comune(identity)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let max_mb = state.config.helpdesk.attachment_max_bytes / (1024 * 1024);
+    let categories: Vec<(String, String)> = Category::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), c.label().to_owned()))
+        .collect();
     let body = html! {
         h1 { "Apri una richiesta" }
-        form method="post" action="/helpdesk/new" enctype="multipart/form-data" {
+        p { "I campi con * sono obbligatori." }
+        (error_summary(form, LABELS))
+        form method="post" action="/helpdesk/new" enctype="multipart/form-data" novalidate id="new-request-form" {
             input type="hidden" name="csrf" value=(csrf);
-            @if own.is_empty() {
-                div class="form-group" {
-                    label for="comune_code" class="active" { "Codice ISTAT del Comune" }
-                    input type="text" class="form-control" id="comune_code" name="comune_code" required inputmode="numeric" pattern="[0-9]{6}";
-                }
+            @if own.is_none() {
+                (form::input(form, "comune_code", "Codice ISTAT del Comune", "text", true, Some("6 cifre, ad esempio 026086")))
             }
-            div class="mb-3" {
-                label for="category" class="form-label" { "Categoria" }
-                select class="form-select" id="category" name="category" required {
-                    @for category in Category::ALL { option value=(category.as_str()) { (category.label()) } }
-                }
-            }
-            div class="form-group" {
-                label for="subject" class="active" { "Oggetto" }
-                input type="text" class="form-control" id="subject" name="subject" required maxlength="200";
-            }
-            div class="form-group" {
-                label for="description" class="active" { "Descrizione" }
-                textarea class="form-control" id="description" name="description" rows="6" required {}
-            }
-            div class="mb-3" {
-                label for="attachment" class="form-label" { "Allegato (facoltativo, massimo " (max_mb) " MB: PDF, immagini, testo, documenti office)" }
-                input type="file" class="form-control" id="attachment" name="attachment";
-            }
+            (form::select(form, "category", "Categoria", &categories, None))
+            (form::input(form, "subject", "Oggetto", "text", true, Some("Al massimo 200 caratteri")))
+            (form::textarea(form, "description", "Descrizione", 6, true, None))
+            (form::file(form, "attachment", "Allegato", Some(&format!("Facoltativo, massimo {max_mb} MB: PDF, immagini, testo, documenti office")), false, None))
             button type="submit" class="btn btn-primary" { "Invia la richiesta" }
         }
     };
     Ok(layout::page(
-        &state.chrome(Some(&identity), "/helpdesk"),
+        &state.chrome(Some(identity), "/helpdesk"),
         "Apri una richiesta",
         &body,
     ))
+}
+
+/// Checks the new-request form field by field: every mistake at once, in Italian.
+fn read_new_request(values: &Values, own: Option<&String>) -> Result<NewRequest, Errors> {
+    let field = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let mut errors = Errors::new();
+    let comune_code = match (own, field("comune_code").trim()) {
+        (Some(_), _) => None,
+        (None, "") => {
+            errors.insert(
+                "comune_code".into(),
+                "Indica il Comune per cui apri la richiesta.".into(),
+            );
+            None
+        }
+        (None, code) => ComuneCode::parse(code)
+            .map_err(|_| {
+                errors.insert(
+                    "comune_code".into(),
+                    "Il codice ISTAT del Comune ha 6 cifre, ad esempio 026086.".into(),
+                );
+            })
+            .ok(),
+    };
+    let category = Category::parse(&field("category"));
+    if category.is_none() {
+        errors.insert("category".into(), "Scegli una categoria.".into());
+    }
+    for (name, lines, max) in [
+        ("subject", Lines::One, SUBJECT_MAX),
+        ("description", Lines::Many, TEXT_MAX),
+    ] {
+        if let Err(err) = text::clean(&field(name), lines, max, true) {
+            errors.insert(name.into(), err.to_string());
+        }
+    }
+    match category {
+        Some(category) if errors.is_empty() => Ok(NewRequest {
+            comune_code,
+            category,
+            subject: field("subject"),
+            description: field("description"),
+        }),
+        _ => Err(errors),
+    }
 }
 
 async fn submit_new_request(
@@ -234,31 +356,37 @@ async fn submit_new_request(
     let form = MultipartForm::read(multipart, "attachment").await?;
     // The form has one file input: a request opens with at most one attachment.
     let upload = form.files.into_iter().next();
-    let fields = form.fields;
-    let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    check_form_csrf(&identity, &field("csrf"))?;
-    let comune_code = match field("comune_code").trim() {
-        "" => None,
-        code => Some(pico_protocol::ComuneCode::parse(code).map_err(|_| {
-            AppError::invalid_field(
-                "comune_code",
-                "Il codice ISTAT del Comune ha 6 cifre, ad esempio 026086.",
-            )
-        })?),
+    let mut values = form.fields;
+    check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
+    values.remove("csrf");
+    let own = own_comune(&identity)?;
+    let input = match read_new_request(&values, own.as_ref()) {
+        Ok(input) => input,
+        Err(errors) => {
+            let form = FormState {
+                values,
+                errors,
+                ..FormState::default()
+            };
+            return Ok(form::unprocessable(new_request_page(
+                &state, &identity, &form,
+            )?));
+        }
     };
-    let category = Category::parse(&field("category"))
-        .ok_or_else(|| AppError::invalid_field("category", "Scegli una categoria."))?;
-    let input = NewRequest {
-        comune_code,
-        category,
-        subject: field("subject"),
-        description: field("description"),
-    };
-    let view = ops::open_request(&state, &identity, input, upload).await?;
-    Ok(layout::redirect_with_flash(
-        &format!("/helpdesk/{}", view.id),
-        &format!("Richiesta {} inviata alla Provincia.", view.id),
-    ))
+    match ops::open_request(&state, &identity, input, upload).await {
+        Ok(view) => Ok(layout::redirect_with_flash(
+            &format!("/helpdesk/{}", view.id),
+            &format!("Richiesta {} inviata alla Provincia.", view.id),
+        )),
+        Err(error) if form::returns_to_form(&error) => {
+            let form = FormState::refused(values, &error);
+            Ok(form::refused(
+                &error,
+                new_request_page(&state, &identity, &form)?,
+            ))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn show_request(
@@ -266,9 +394,19 @@ async fn show_request(
     identity: Identity,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let detail = ops::request_detail(&state, &identity, id).await?;
+    request_page(&state, &identity, id, &FormState::default()).await
+}
+
+/// The request page; `form` holds what a refused reply, move or assignment typed and why.
+async fn request_page(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    form: &FormState,
+) -> Result<Markup, AppError> {
+    let detail = ops::request_detail(state, identity, id).await?;
     let user = identity.require_user()?;
-    let staff = policy::authorize(&identity, Action::AssignRequest).is_ok();
+    let staff = policy::authorize(identity, Action::AssignRequest).is_ok();
     let assignees = if staff {
         state
             .db
@@ -279,9 +417,27 @@ async fn show_request(
     };
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let r: &RequestView = &detail.request;
+    let moves: Vec<(String, String)> = detail
+        .allowed_transitions
+        .iter()
+        .map(|to| (to.as_str().to_owned(), to.label().to_owned()))
+        .collect();
+    let people: Vec<(String, String)> = assignees
+        .iter()
+        .map(|a| (a.id.to_string(), a.display_name.clone()))
+        .collect();
+    // The assignment select starts from the current assignee unless a refused one is shown.
+    let mut assign_form = form.clone();
+    if let (false, Some(current)) = (assign_form.values.contains_key("assignee"), r.assignee_id) {
+        assign_form
+            .values
+            .insert("assignee".to_owned(), current.to_string());
+    }
+
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/helpdesk" { "Help Desk" } } li class="breadcrumb-item active" aria-current="page" { "Richiesta " (r.id) } } }
         h1 { "Richiesta " (r.id) ": " (r.subject) }
+        (error_summary(form, LABELS))
         dl class="row" {
             dt class="col-sm-3" { "Stato" } dd class="col-sm-9" id="status" { (status_badge(r.status)) }
             dt class="col-sm-3" { "Comune" } dd class="col-sm-9" { (r.comune_name) " (" (r.comune_code) ")" }
@@ -321,10 +477,7 @@ async fn show_request(
         @if r.status != Status::Closed {
             form method="post" action=(format!("/helpdesk/{}/comments", r.id)) class="mb-4" {
                 input type="hidden" name="csrf" value=(csrf);
-                div class="form-group" {
-                    label for="body" class="active" { "Rispondi" }
-                    textarea class="form-control" id="body" name="body" rows="4" required {}
-                }
+                (form::textarea(form, "body", "Rispondi", 4, true, None))
                 button type="submit" class="btn btn-primary" id="send-comment" { "Invia" }
             }
         }
@@ -332,10 +485,7 @@ async fn show_request(
             form method="post" action=(format!("/helpdesk/{}/status", r.id)) class="row g-2 align-items-end mb-4" {
                 input type="hidden" name="csrf" value=(csrf);
                 div class="col-auto" {
-                    label for="to" class="form-label" { "Cambia stato" }
-                    select class="form-select" id="to" name="status" {
-                        @for to in &detail.allowed_transitions { option value=(to.as_str()) { (to.label()) } }
-                    }
+                    (form::select_with(form, "status", "Cambia stato", &moves, None, false))
                 }
                 div class="col-auto" { button type="submit" class="btn btn-outline-primary" { "Aggiorna" } }
             }
@@ -344,11 +494,7 @@ async fn show_request(
             form method="post" action=(format!("/helpdesk/{}/assignee", r.id)) class="row g-2 align-items-end" {
                 input type="hidden" name="csrf" value=(csrf);
                 div class="col-auto" {
-                    label for="assignee" class="form-label" { "Assegna a" }
-                    select class="form-select" id="assignee" name="assignee" {
-                        option value="" { "Nessuno" }
-                        @for a in &assignees { option value=(a.id) selected[r.assignee_id == Some(a.id)] { (a.display_name) } }
-                    }
+                    (form::select_with(&assign_form, "assignee", "Assegna a", &people, Some("Nessuno"), false))
                 }
                 div class="col-auto" { button type="submit" class="btn btn-outline-primary" { "Assegna" } }
             }
@@ -358,7 +504,7 @@ async fn show_request(
         }
     };
     Ok(layout::page(
-        &state.chrome(Some(&identity), "/helpdesk"),
+        &state.chrome(Some(identity), "/helpdesk"),
         &format!("Richiesta {}", r.id),
         &body,
     ))
@@ -377,11 +523,21 @@ async fn submit_comment(
     PageForm(form): PageForm<CommentForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    ops::add_comment(&state, &identity, id, &form.body).await?;
-    Ok(layout::redirect_with_flash(
-        &format!("/helpdesk/{id}#comments"),
-        "Messaggio inviato.",
-    ))
+    match ops::add_comment(&state, &identity, id, &form.body).await {
+        Ok(_) => Ok(layout::redirect_with_flash(
+            &format!("/helpdesk/{id}#comments"),
+            "Messaggio inviato.",
+        )),
+        Err(error) if form::returns_to_form(&error) => {
+            let values = Values::from([("body".to_owned(), form.body)]);
+            let refused = FormState::refused(values, &error);
+            Ok(form::refused(
+                &error,
+                request_page(&state, &identity, id, &refused).await?,
+            ))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -397,13 +553,32 @@ async fn submit_status(
     PageForm(form): PageForm<StatusForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    let to = Status::parse(&form.status)
-        .ok_or_else(|| AppError::invalid_field("status", "Scegli uno stato dall'elenco."))?;
-    ops::transition(&state, &identity, id, to).await?;
-    Ok(layout::redirect_with_flash(
-        &format!("/helpdesk/{id}"),
-        &format!("Stato della richiesta aggiornato: {}.", to.label()),
-    ))
+    let result = match Status::parse(&form.status) {
+        Some(to) => ops::transition(&state, &identity, id, to).await.map(|_| to),
+        None => Err(AppError::invalid_field(
+            "status",
+            "Scegli uno stato dall'elenco.",
+        )),
+    };
+    match result {
+        Ok(to) => Ok(layout::redirect_with_flash(
+            &format!("/helpdesk/{id}"),
+            &format!("Stato della richiesta aggiornato: {}.", to.label()),
+        )),
+        Err(error) if form::returns_to_form(&error) => {
+            let values = Values::from([("status".to_owned(), form.status)]);
+            let mut refused = FormState::refused(values, &error);
+            // A refused move names no field: its reason goes beside the status select.
+            if let Some(message) = refused.errors.remove(form::FORM) {
+                refused.errors.insert("status".to_owned(), message);
+            }
+            Ok(form::refused(
+                &error,
+                request_page(&state, &identity, id, &refused).await?,
+            ))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -419,23 +594,44 @@ async fn submit_assignee(
     PageForm(form): PageForm<AssigneeForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    let assignee =
-        match form.assignee.trim() {
-            "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| {
-                AppError::invalid_field("assignee", "Scegli una persona dall'elenco.")
-            })?),
-        };
-    ops::assign(&state, &identity, id, assignee).await?;
-    let message = if assignee.is_some() {
-        "Richiesta assegnata."
-    } else {
-        "Assegnazione tolta."
+    let result = match form.assignee.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::invalid_field("assignee", "Scegli una persona dall'elenco.")),
     };
-    Ok(layout::redirect_with_flash(
-        &format!("/helpdesk/{id}"),
-        message,
-    ))
+    let result = match result {
+        Ok(assignee) => ops::assign(&state, &identity, id, assignee)
+            .await
+            .map(|_| assignee),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(assignee) => {
+            let message = if assignee.is_some() {
+                "Richiesta assegnata."
+            } else {
+                "Assegnazione tolta."
+            };
+            Ok(layout::redirect_with_flash(
+                &format!("/helpdesk/{id}"),
+                message,
+            ))
+        }
+        Err(error) if form::returns_to_form(&error) => {
+            let values = Values::from([("assignee".to_owned(), form.assignee)]);
+            let mut refused = FormState::refused(values, &error);
+            if let Some(message) = refused.errors.remove(form::FORM) {
+                refused.errors.insert("assignee".to_owned(), message);
+            }
+            Ok(form::refused(
+                &error,
+                request_page(&state, &identity, id, &refused).await?,
+            ))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn download_attachment(

@@ -5,7 +5,6 @@
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -27,6 +26,7 @@ use crate::sua::db::data as sua_data;
 use crate::sua::policy::{self, Action, Scope};
 use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
+use crate::web::form::{self, Errors, FormState, Values, error_summary};
 
 /// The report and import pages.
 pub fn router() -> Router<AppState> {
@@ -54,7 +54,9 @@ struct ReportForm {
 }
 
 impl ReportForm {
-    fn to_query(&self) -> Result<ReportQuery, AppError> {
+    /// The report's filters, and the message of each value that could not be read (that
+    /// filter is then left off, and the page says why beside it).
+    fn to_query(&self) -> (ReportQuery, Errors) {
         let nonempty = |value: &Option<String>| {
             value
                 .as_deref()
@@ -62,51 +64,67 @@ impl ReportForm {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        let year = nonempty(&self.year)
-            .map(|y| {
-                y.parse::<i32>().map_err(|_| {
-                    AppError::invalid_field("year", "Scrivi un anno, ad esempio 2025.")
-                })
-            })
-            .transpose()?;
-        let procedure_code = nonempty(&self.procedure_code)
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| {
-                    AppError::invalid_field("procedure_code", "Scegli una procedura dall'elenco.")
-                })
-            })
-            .transpose()?;
-        let pnrr = match nonempty(&self.pnrr).as_deref() {
-            None => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(_) => {
-                return Err(AppError::invalid_field(
-                    "pnrr",
-                    "Scegli un valore dall'elenco.",
-                ));
+        let mut errors = Errors::new();
+        let mut read = |name: &str, value: &Option<String>, ok: bool, message: &str| {
+            if nonempty(value).is_some() && !ok {
+                errors.insert(name.to_owned(), message.to_owned());
             }
         };
-        Ok(ReportQuery {
+        let year = nonempty(&self.year).and_then(|y| y.parse::<i32>().ok());
+        read(
+            "year",
+            &self.year,
+            year.is_some(),
+            "Scrivi un anno, ad esempio 2025.",
+        );
+        let procedure_code = nonempty(&self.procedure_code).and_then(|c| c.parse::<i64>().ok());
+        read(
+            "procedure_code",
+            &self.procedure_code,
+            procedure_code.is_some(),
+            "Scegli una procedura dall'elenco.",
+        );
+        let pnrr = match nonempty(&self.pnrr).as_deref() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
+        read(
+            "pnrr",
+            &self.pnrr,
+            pnrr.is_some(),
+            "Scegli un valore dall'elenco.",
+        );
+        let query = ReportQuery {
             year,
             comune: nonempty(&self.comune),
             contract_type: nonempty(&self.contract_type),
             procedure_code,
             pnrr,
             sep: nonempty(&self.sep),
-        })
+        };
+        (query, errors)
     }
 
+    /// The CSV of the report with the same filters, encoded by the node's one encoder.
     fn link(&self, sep: &str) -> String {
-        let v = |value: &Option<String>| value.clone().unwrap_or_default();
-        format!(
-            "/sua/report/export.csv?year={}&comune={}&contract_type={}&procedure_code={}&pnrr={}&sep={sep}",
-            v(&self.year),
-            v(&self.comune),
-            v(&self.contract_type),
-            v(&self.procedure_code),
-            v(&self.pnrr)
-        )
+        let pairs: Vec<(String, String)> = [
+            ("year", &self.year),
+            ("comune", &self.comune),
+            ("contract_type", &self.contract_type),
+            ("procedure_code", &self.procedure_code),
+            ("pnrr", &self.pnrr),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name.to_owned(), v.to_owned()))
+        })
+        .chain([("sep".to_owned(), sep.to_owned())])
+        .collect();
+        crate::web::list::ListRequest::link("/sua/report/export.csv", &pairs)
     }
 }
 
@@ -146,17 +164,33 @@ async fn show_report(
     identity: Identity,
     Query(form): Query<ReportForm>,
 ) -> Result<Markup, AppError> {
-    let query = form.to_query()?;
+    let (query, errors) = form.to_query();
+    let filters = FormState {
+        errors,
+        prefix: "f-".to_owned(),
+        ..FormState::default()
+    };
+    let invalid = |name: &str| filters.error(name).is_some();
+    let feedback = |name: &str| {
+        html! {
+            @if let Some(message) = filters.error(name) {
+                div class="invalid-feedback d-block" id=(format!("f-{name}-error")) { (message) }
+            }
+        }
+    };
     let report = data_api::report_for(&state, &identity, &query).await?;
     let staff = matches!(policy::sua_scope(&identity)?, Scope::All);
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
         h1 { "Report della Stazione Unica Appaltante" }
         p { "Procedure per Comune e per anno (anno della richiesta): importi a base d'asta e aggiudicati, ribasso medio dei lotti aggiudicati, giorni medi dalla richiesta all'aggiudicazione. Le richieste non ancora prese in carico non sono contate." }
+        (error_summary(&filters, REPORT_LABELS))
         form method="get" action="/sua/report" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
             div class="col-md-2" {
                 label for="f-year" class="form-label" { "Anno" }
-                input class="form-control" id="f-year" name="year" inputmode="numeric" pattern="[0-9]{4}" value=(form.year.clone().unwrap_or_default());
+                input class=(if invalid("year") { "form-control is-invalid" } else { "form-control" }) id="f-year" name="year" inputmode="numeric" pattern="[0-9]{4}" value=(form.year.clone().unwrap_or_default())
+                    aria-invalid=[invalid("year").then_some("true")] aria-describedby=[invalid("year").then_some("f-year-error")];
+                (feedback("year"))
             }
             @if staff {
                 div class="col-md-2" {
@@ -174,21 +208,25 @@ async fn show_report(
                 }
             }
             div class="col-md-3" {
-                label for="f-procedure" class="form-label" { "Procedura" }
-                select class="form-select" id="f-procedure" name="procedure_code" {
+                label for="f-procedure_code" class="form-label" { "Procedura" }
+                select class=(if invalid("procedure_code") { "form-select is-invalid" } else { "form-select" }) id="f-procedure_code" name="procedure_code"
+                    aria-invalid=[invalid("procedure_code").then_some("true")] aria-describedby=[invalid("procedure_code").then_some("f-procedure_code-error")] {
                     option value="" { "Tutte" }
                     @for (code, label) in PROCEDURE_TYPES {
                         option value=(code) selected[selected(&form.procedure_code, &code.to_string())] { (code) " — " (label) }
                     }
                 }
+                (feedback("procedure_code"))
             }
             div class="col-md-2" {
                 label for="f-pnrr" class="form-label" { "PNRR" }
-                select class="form-select" id="f-pnrr" name="pnrr" {
+                select class=(if invalid("pnrr") { "form-select is-invalid" } else { "form-select" }) id="f-pnrr" name="pnrr"
+                    aria-invalid=[invalid("pnrr").then_some("true")] aria-describedby=[invalid("pnrr").then_some("f-pnrr-error")] {
                     option value="" { "Tutte" }
                     option value="true" selected[selected(&form.pnrr, "true")] { "Solo PNRR" }
                     option value="false" selected[selected(&form.pnrr, "false")] { "Escluso PNRR" }
                 }
+                (feedback("pnrr"))
             }
             div class="col-md-1" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
         }
@@ -254,25 +292,41 @@ async fn export_report(
     identity: Identity,
     Query(form): Query<ReportForm>,
 ) -> Result<Response, AppError> {
-    data_api::report_csv(&state, &identity, &form.to_query()?).await
+    let (query, errors) = form.to_query();
+    if !errors.is_empty() {
+        return Err(crate::web::list::refuse(&errors));
+    }
+    data_api::report_csv(&state, &identity, &query).await
 }
 
-fn import_form(csrf: &str) -> Markup {
+/// The report filters' names as the person reads them, for the error summary.
+const REPORT_LABELS: &[(&str, &str)] = &[
+    ("year", "Anno"),
+    ("procedure_code", "Procedura"),
+    ("pnrr", "PNRR"),
+];
+
+/// The import form's fields as the person reads them, for the error summary.
+const IMPORT_LABELS: &[(&str, &str)] = &[("file", "File"), ("format", "Formato")];
+
+fn import_form(csrf: &str, form: &FormState) -> Markup {
+    let formats = [
+        (
+            "ocds".to_owned(),
+            "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)".to_owned(),
+        ),
+        ("csv".to_owned(), "CSV (una riga per lotto)".to_owned()),
+    ];
+    let hint = format!(
+        "Massimo {} MB; per file più grandi usate il comando pico-node sua import",
+        IMPORT_BODY_LIMIT / (1024 * 1024)
+    );
     html! {
-        form method="post" action="/sua/import" enctype="multipart/form-data" class="mb-4" {
+        (error_summary(form, IMPORT_LABELS))
+        form method="post" action="/sua/import" enctype="multipart/form-data" class="mb-4" novalidate {
             input type="hidden" name="csrf" value=(csrf);
-            div class="mb-3" {
-                label for="file" class="form-label" { "File (massimo " (IMPORT_BODY_LIMIT / (1024 * 1024)) " MB; per file più grandi usate il comando pico-node sua import)" }
-                input type="file" class="form-control" id="file" name="file" required accept=".json,.jsonl,.csv,application/json,text/csv";
-            }
-            div class="mb-3" {
-                label for="format" class="form-label" { "Formato" }
-                select class="form-select" id="format" name="format" {
-                    option value="" { "Riconosci dal file" }
-                    option value="ocds" { "OCDS (rilasci compilati ANAC: pacchetto, array o JSON Lines)" }
-                    option value="csv" { "CSV (una riga per lotto)" }
-                }
-            }
+            (form::file(form, "file", "File *", Some(&hint), false, Some(".json,.jsonl,.csv,application/json,text/csv")))
+            (form::select_with(form, "format", "Formato", &formats, Some("Riconosci dal file"), false))
             button type="submit" class="btn btn-primary" id="import" { "Importa" }
         }
     }
@@ -291,7 +345,7 @@ async fn show_import(
     let body = html! {
         h1 { "Importa procedure" }
         p { "Importa procedure esistenti dai rilasci OCDS compilati pubblicati da ANAC o da un file CSV con una riga per lotto (colonne descritte nella documentazione del nodo). L'importazione avviene tutta insieme o per niente; le procedure già importate sono saltate, quindi importare due volte lo stesso file non crea doppioni." }
-        (import_form(&csrf))
+        (import_form(&csrf, &FormState::default()))
         @if !batches.is_empty() {
             h2 class="h4" { "Importazioni recenti" }
             div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="batches" {
@@ -394,47 +448,57 @@ async fn submit_import(
     let form = MultipartForm::read(multipart, "file").await?;
     check_form_csrf(&identity, &form.field("csrf"))?;
     let format = form.field("format");
-    let file = form
-        .files
-        .into_iter()
-        .find(|file| !file.data.is_empty())
-        .ok_or_else(|| AppError::invalid_field("file", "Scegli il file da importare."))?;
-    let filename = crate::upload::clean_filename(&file.filename);
-    let data = axum::body::Bytes::from(file.data);
-    let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
-    let (status, result) = match outcome {
-        Ok(report) => {
-            let value = serde_json::to_value(&report).unwrap_or_default();
-            (
-                StatusCode::OK,
-                html! {
-                    div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
-                    (report_view(&value))
-                },
-            )
-        }
-        Err(AppError::Problem(problem)) if problem.status() == StatusCode::UNPROCESSABLE_ENTITY => {
-            (StatusCode::UNPROCESSABLE_ENTITY, problem_view(&problem))
-        }
-        Err(err) => return Err(err),
-    };
+    let values = Values::from([("format".to_owned(), format.clone())]);
     let csrf = identity.csrf().unwrap_or_default().to_owned();
-    let body = html! {
-        h1 { "Importa procedure" }
-        (result)
-        h2 class="h4 mt-4" { "Importa un altro file" }
-        (import_form(&csrf))
-        p { a href="/sua/report" { "Vai al report" } }
-    };
-    Ok((
-        status,
+    let import_page = |result: Markup, form: &FormState| {
+        let body = html! {
+            h1 { "Importa procedure" }
+            (result)
+            h2 class="h4 mt-4" { "Importa un altro file" }
+            (import_form(&csrf, form))
+            p { a href="/sua/report" { "Vai al report" } }
+        };
         layout::page(
             &state.chrome(Some(&identity), "/sua/import"),
             "Importa procedure",
             &body,
-        ),
-    )
-        .into_response())
+        )
+    };
+    let Some(file) = form.files.into_iter().find(|file| !file.data.is_empty()) else {
+        let refused = FormState {
+            values,
+            errors: Errors::from([("file".to_owned(), "Scegli il file da importare.".to_owned())]),
+            ..FormState::default()
+        };
+        return Ok(form::unprocessable(import_page(html! {}, &refused)));
+    };
+    let filename = crate::upload::clean_filename(&file.filename);
+    let data = axum::body::Bytes::from(file.data);
+    let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
+    match outcome {
+        Ok(report) => {
+            let value = serde_json::to_value(&report).unwrap_or_default();
+            let result = html! {
+                div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
+                (report_view(&value))
+            };
+            Ok(import_page(result, &FormState::default()).into_response())
+        }
+        Err(error) if form::returns_to_form(&error) => {
+            // The file's problems are listed above the form; the form says which field
+            // failed (or that the file did) and that the file must be chosen again.
+            let mut refused = FormState::refused(values, &error);
+            if let Some(message) = refused.errors.remove(form::FORM) {
+                refused.errors.insert("file".to_owned(), message);
+            }
+            let result = match &error {
+                AppError::Problem(problem) => problem_view(problem),
+                _ => html! {},
+            };
+            Ok(form::refused(&error, import_page(result, &refused)))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// A refused import, as the page shows it: the row problems as a table.

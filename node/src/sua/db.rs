@@ -531,43 +531,115 @@ pub struct ProcedureFilter {
     pub before_id: Option<i64>,
 }
 
-/// Procedures matching `filter`, newest first, at most `limit`.
-pub fn procedures(
-    conn: &Connection,
-    filter: &ProcedureFilter,
-    limit: u32,
-) -> rusqlite::Result<Vec<ProcedureRow>> {
-    let pattern = filter.text.as_ref().map(|text| {
+/// The conditions of [`ProcedureFilter`], over parameters ?1 to ?8.
+const PROCEDURE_WHERE: &str = "WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM sua_participants s WHERE s.procedure_id = p.id AND s.comune_code = ?1)) \
+     AND (?2 IS NULL OR p.state = ?2) AND (?3 = 0 OR p.state IN ('submitted', 'returned')) \
+     AND (?4 IS NULL OR p.year = ?4) AND (?5 IS NULL OR p.contract_type = ?5) AND (?6 IS NULL OR p.aggregated = ?6) \
+     AND (?7 IS NULL OR p.object LIKE ?7 ESCAPE '\\' OR p.description LIKE ?7 ESCAPE '\\' OR p.cup LIKE ?7 ESCAPE '\\' \
+          OR p.anac_gara LIKE ?7 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sua_lots l WHERE l.procedure_id = p.id AND l.cig LIKE ?7 ESCAPE '\\')) \
+     AND (?8 IS NULL OR p.id < ?8)";
+
+/// The columns the procedure list may order by: `ORDER BY` expressions of
+/// [`procedures_page`], chosen by key (`web::list`), never written by the request.
+pub const PROCEDURE_SORT_COLUMNS: &[crate::web::list::SortColumn] = &[
+    crate::web::list::SortColumn {
+        key: "numero",
+        label: "N.",
+        sql: "p.id",
+    },
+    crate::web::list::SortColumn {
+        key: "oggetto",
+        label: "Oggetto",
+        sql: "p.object COLLATE NOCASE",
+    },
+    crate::web::list::SortColumn {
+        key: "importo",
+        label: "Importo stimato",
+        sql: "p.estimated_cents",
+    },
+    crate::web::list::SortColumn {
+        key: "stato",
+        label: "Stato",
+        sql: "p.state",
+    },
+    crate::web::list::SortColumn {
+        key: "anno",
+        label: "Anno",
+        sql: "p.year",
+    },
+];
+
+fn like_pattern(filter: &ProcedureFilter) -> Option<String> {
+    filter.text.as_ref().map(|text| {
         format!(
             "%{}%",
             text.replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         )
-    });
+    })
+}
+
+/// The values of ?1 to ?8 for [`PROCEDURE_WHERE`], then `extra` (limit, offset).
+fn procedure_values(filter: &ProcedureFilter, extra: &[u32]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let mut values = vec![
+        Value::from(filter.comune.clone()),
+        Value::from(filter.state.map(|s| s.as_str().to_owned())),
+        Value::from(filter.requests_only),
+        Value::from(filter.year),
+        Value::from(filter.contract_type.map(|t| t.as_str().to_owned())),
+        Value::from(filter.aggregated),
+        Value::from(like_pattern(filter)),
+        Value::from(filter.before_id),
+    ];
+    values.extend(extra.iter().map(|n| Value::from(*n)));
+    values
+}
+
+/// Procedures matching `filter`, newest first, at most `limit`.
+pub fn procedures(
+    conn: &Connection,
+    filter: &ProcedureFilter,
+    limit: u32,
+) -> rusqlite::Result<Vec<ProcedureRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{PROCEDURE_SELECT} WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM sua_participants s WHERE s.procedure_id = p.id AND s.comune_code = ?1)) \
-         AND (?2 IS NULL OR p.state = ?2) AND (?3 = 0 OR p.state IN ('submitted', 'returned')) \
-         AND (?4 IS NULL OR p.year = ?4) AND (?5 IS NULL OR p.contract_type = ?5) AND (?6 IS NULL OR p.aggregated = ?6) \
-         AND (?7 IS NULL OR p.object LIKE ?7 ESCAPE '\\' OR p.description LIKE ?7 ESCAPE '\\' OR p.cup LIKE ?7 ESCAPE '\\' \
-              OR p.anac_gara LIKE ?7 ESCAPE '\\' OR EXISTS (SELECT 1 FROM sua_lots l WHERE l.procedure_id = p.id AND l.cig LIKE ?7 ESCAPE '\\')) \
-         AND (?8 IS NULL OR p.id < ?8) ORDER BY p.id DESC LIMIT ?9"
+        "{PROCEDURE_SELECT} {PROCEDURE_WHERE} ORDER BY p.id DESC LIMIT ?9"
     ))?;
     let rows = stmt.query_map(
-        params![
-            filter.comune,
-            filter.state.map(State::as_str),
-            filter.requests_only,
-            filter.year,
-            filter.contract_type.map(ContractType::as_str),
-            filter.aggregated,
-            pattern,
-            filter.before_id,
-            limit
-        ],
+        rusqlite::params_from_iter(procedure_values(filter, &[limit])),
         procedure_from_row,
     )?;
     rows.collect()
+}
+
+/// One page of the procedures matching `filter`, ordered by `order_by` (an expression of
+/// [`PROCEDURE_SORT_COLUMNS`] with its direction, built by `web::list` from constants).
+pub fn procedures_page(
+    conn: &Connection,
+    filter: &ProcedureFilter,
+    order_by: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<Vec<ProcedureRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{PROCEDURE_SELECT} {PROCEDURE_WHERE} ORDER BY {order_by} LIMIT ?9 OFFSET ?10"
+    ))?;
+    let rows = stmt.query_map(
+        rusqlite::params_from_iter(procedure_values(filter, &[limit, offset])),
+        procedure_from_row,
+    )?;
+    rows.collect()
+}
+
+/// How many procedures match `filter`.
+pub fn count_procedures(conn: &Connection, filter: &ProcedureFilter) -> rusqlite::Result<u64> {
+    let n: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM sua_procedures p {PROCEDURE_WHERE}"),
+        rusqlite::params_from_iter(procedure_values(filter, &[])),
+        |row| row.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The reference years that have procedures, newest first (for the list filter).

@@ -15,10 +15,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use pico_service::csv::CsvWriter;
 use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
-use pico_service::page::{PageParams, encode_cursor};
 use pico_service::web as layout;
 use serde::Deserialize;
 
@@ -27,6 +27,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sua::day::{self, Day};
+use crate::sua::db as sql;
 use crate::sua::forms::{
     self, FormState, REQUEST_LABELS, RequestFormKind, Values, error_summary, input, input_with,
     select, textarea,
@@ -39,7 +40,9 @@ use crate::sua::ops::workflow::{
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
 use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
-use crate::web::{PageForm, check_form_csrf, query_value};
+use crate::web::form::returns_to_form;
+use crate::web::list::{Direction, ListRequest};
+use crate::web::{PageForm, check_form_csrf};
 
 /// Largest multipart form: a few attachments of up to 10 MB each.
 const FORM_BODY_LIMIT: usize = 51 * 1024 * 1024;
@@ -48,6 +51,7 @@ const FORM_BODY_LIMIT: usize = 51 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sua", get(show_procedures))
+        .route("/sua/export.csv", get(export_procedures))
         .route(
             "/sua/richieste/nuova",
             get(show_new_request)
@@ -210,93 +214,137 @@ fn with_status(status: StatusCode, markup: Markup) -> Response {
     (status, markup).into_response()
 }
 
-/// Whether an error should come back on the form (input mistakes and refused moves) rather
-/// than as an error page (not signed in, not allowed, not found, server trouble).
-fn returns_to_form(error: &AppError) -> bool {
-    let status = error.to_problem().status();
-    matches!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::PAYLOAD_TOO_LARGE
-    )
-}
-
 // ---------------------------------------------------------------------------------------
 // List
 
-/// Filters as an HTML form sends them: empty strings mean "any".
-#[derive(Debug, Default, Deserialize)]
-struct FilterForm {
-    state: Option<String>,
-    comune: Option<String>,
-    year: Option<String>,
-    contract_type: Option<String>,
-    q: Option<String>,
-    cursor: Option<String>,
+/// The list filters' names as the person reads them, for the error summary.
+const LIST_LABELS: &[(&str, &str)] = &[
+    ("state", "Stato"),
+    ("comune", "Comune"),
+    ("year", "Anno"),
+    ("contract_type", "Tipo"),
+    ("q", "Testo, CIG o CUP"),
+    ("page", "Pagina"),
+    ("size", "Righe per pagina"),
+    ("sort", "Ordinamento"),
+    ("dir", "Ordine"),
+];
+
+/// The procedure list as its page and its CSV read the query string: typed filters (a bad
+/// value becomes the filter's message), page, size and order.
+fn list_request(params: Values) -> (ListRequest, ProcedureQuery) {
+    let mut list = ListRequest::parse(
+        "/sua",
+        params,
+        sql::PROCEDURE_SORT_COLUMNS,
+        "numero",
+        Direction::Desc,
+    );
+    let state_filter = list.parsed(
+        "state",
+        |s| match s {
+            "requests" => Some((true, None)),
+            other => SuaState::parse(other).map(|state| (false, Some(state))),
+        },
+        "Scegli uno stato dall'elenco.",
+    );
+    let comune = list.parsed(
+        "comune",
+        |code| {
+            pico_protocol::ComuneCode::parse(code)
+                .ok()
+                .map(|c| c.as_str().to_owned())
+        },
+        "Il codice ISTAT del Comune ha 6 cifre, ad esempio 026086.",
+    );
+    let year = list.parsed(
+        "year",
+        |y| y.parse::<i32>().ok().filter(|y| (1990..=2200).contains(y)),
+        "L'anno è un numero di quattro cifre, ad esempio 2024.",
+    );
+    let contract_type = list.parsed(
+        "contract_type",
+        ContractType::parse,
+        "Scegli un tipo di contratto dall'elenco.",
+    );
+    let q = list.text("q");
+    let query = ProcedureQuery {
+        requests: state_filter.map(|(requests, _)| requests),
+        state: state_filter.and_then(|(_, state)| state),
+        comune,
+        year,
+        contract_type,
+        aggregated: None,
+        q,
+        limit: None,
+        cursor: None,
+    };
+    (list, query)
 }
 
-impl FilterForm {
-    fn to_query(&self) -> ProcedureQuery {
-        let nonempty = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
-        let state = nonempty(&self.state);
-        ProcedureQuery {
-            requests: state.as_deref().map(|s| s == "requests"),
-            state: state.as_deref().and_then(SuaState::parse),
-            comune: nonempty(&self.comune),
-            year: nonempty(&self.year).and_then(|y| y.trim().parse().ok()),
-            contract_type: nonempty(&self.contract_type).and_then(|t| ContractType::parse(&t)),
-            aggregated: None,
-            q: nonempty(&self.q),
-            limit: None,
-            cursor: nonempty(&self.cursor),
+/// A filter select: "Tutti" first, then `options`; its message beside it.
+fn filter_select(
+    list: &ListRequest,
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+) -> Markup {
+    let id = format!("f-{name}");
+    let error = list.error(name);
+    html! {
+        label for=(id) class="form-label" { (label) }
+        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
+            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
+            option value="" { "Tutti" }
+            @for (value, text) in options {
+                option value=(value) selected[list.value(name) == value] { (text) }
+            }
         }
-    }
-
-    fn link(&self, cursor: &str) -> String {
-        let part = |name: &str, value: &Option<String>| {
-            format!(
-                "{name}={}",
-                query_value(value.as_deref().unwrap_or_default())
-            )
-        };
-        format!(
-            "/sua?{}&{}&{}&{}&{}&cursor={cursor}",
-            part("state", &self.state),
-            part("comune", &self.comune),
-            part("year", &self.year),
-            part("contract_type", &self.contract_type),
-            part("q", &self.q)
-        )
+        (list.feedback(name))
     }
 }
 
 async fn show_procedures(
     State(state): State<AppState>,
     identity: Identity,
-    Query(form): Query<FilterForm>,
+    Query(params): Query<Values>,
 ) -> Result<Markup, AppError> {
-    let query = form.to_query();
-    let paging = PageParams {
-        limit: Some(pico_service::Limit::new(50)),
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let mut rows = workflow::list_procedures(&state, &identity, &query, limit + 1, before).await?;
-    let next = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| encode_cursor(&r.id))
-            .unwrap_or_default()
-    });
+    let (list, query) = list_request(params);
+    let (rows, total) = workflow::list_procedures_page(
+        &state,
+        &identity,
+        &query,
+        list.order_by("p.id"),
+        list.size,
+        list.offset(),
+    )
+    .await?;
     let staff = is_sua_staff(&identity);
     let comune_user = is_comune(&identity);
-    let years = workflow::years(&state).await?;
+    let years: Vec<(String, String)> = workflow::years(&state)
+        .await?
+        .into_iter()
+        .map(|y| (y.to_string(), y.to_string()))
+        .collect();
     let comuni = if staff {
         comuni_options(&state).await?
     } else {
         Vec::new()
     };
-    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let mut states = vec![(
+        "requests".to_owned(),
+        "Richieste da esaminare o restituite".to_owned(),
+    )];
+    states.extend(
+        SuaState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
+    );
+    let types: Vec<(String, String)> = ContractType::ALL
+        .iter()
+        .map(|t| (t.as_str().to_owned(), t.label().to_owned()))
+        .collect();
+    let q_error = list.error("q");
     let body = html! {
         h1 { "Stazione Unica Appaltante" }
         p class="lead" {
@@ -308,54 +356,31 @@ async fn show_procedures(
             @if staff { a class="btn btn-outline-primary" href="/sua/iniziative/nuova" { "Nuova iniziativa aggregata" } }
             a class="btn btn-outline-primary" href="/sua/convenzioni" { "Convenzioni" }
         }
+        (list.error_summary(LIST_LABELS))
         form method="get" action="/sua" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" {
-                label for="f-state" class="form-label" { "Stato" }
-                select class="form-select" id="f-state" name="state" {
-                    option value="" { "Tutti" }
-                    option value="requests" selected[chosen(&form.state, "requests")] { "Richieste da esaminare o restituite" }
-                    @for s in SuaState::ALL {
-                        option value=(s.as_str()) selected[chosen(&form.state, s.as_str())] { (s.label()) }
-                    }
-                }
-            }
+            div class="col-md-3" { (filter_select(&list, "state", "Stato", &states)) }
             @if staff {
-                div class="col-md-3" {
-                    label for="f-comune" class="form-label" { "Comune" }
-                    select class="form-select" id="f-comune" name="comune" {
-                        option value="" { "Tutti" }
-                        @for (code, name) in &comuni { option value=(code) selected[chosen(&form.comune, code)] { (name) } }
-                    }
-                }
+                div class="col-md-3" { (filter_select(&list, "comune", "Comune", &comuni)) }
             }
-            div class="col-md-2" {
-                label for="f-year" class="form-label" { "Anno" }
-                select class="form-select" id="f-year" name="year" {
-                    option value="" { "Tutti" }
-                    @for y in &years { option value=(y) selected[chosen(&form.year, &y.to_string())] { (y) } }
-                }
-            }
-            div class="col-md-2" {
-                label for="f-type" class="form-label" { "Tipo" }
-                select class="form-select" id="f-type" name="contract_type" {
-                    option value="" { "Tutti" }
-                    @for t in ContractType::ALL { option value=(t.as_str()) selected[chosen(&form.contract_type, t.as_str())] { (t.label()) } }
-                }
-            }
+            div class="col-md-2" { (filter_select(&list, "year", "Anno", &years)) }
+            div class="col-md-2" { (filter_select(&list, "contract_type", "Tipo", &types)) }
             div class="col-md-2" {
                 label for="f-q" class="form-label" { "Testo, CIG o CUP" }
-                input type="search" class="form-control" id="f-q" name="q" value=(form.q.clone().unwrap_or_default());
+                input type="search" class=(if q_error.is_some() { "form-control is-invalid" } else { "form-control" }) id="f-q" name="q" value=(list.value("q"));
+                (list.feedback("q"))
             }
+            div class="col-md-2" { (list.size_field()) }
             div class="col-12" { button type="submit" class="btn btn-outline-primary" { "Filtra" } }
         }
+        (list.csv_links("/sua/export.csv"))
         @if rows.is_empty() {
             p id="no-procedures" { "Nessuna procedura." }
         } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" { table class="table" id="procedures" {
-                caption { "Procedure (" (rows.len()) @if next.is_some() { " in questa pagina" } ")" }
+                caption { "Procedure (" (total) ")" }
                 thead { tr {
-                    th scope="col" { "N." } th scope="col" { "Oggetto" } th scope="col" { "Comune" }
-                    th scope="col" { "Tipo" } th scope="col" class="text-end" { "Importo stimato" } th scope="col" { "Stato" } th scope="col" { "Anno" }
+                    (list.sort_header("numero", None)) (list.sort_header("oggetto", None)) th scope="col" { "Comune" }
+                    th scope="col" { "Tipo" } (list.sort_header("importo", Some("text-end"))) (list.sort_header("stato", None)) (list.sort_header("anno", None))
                 } }
                 tbody {
                     @for r in &rows {
@@ -371,12 +396,68 @@ async fn show_procedures(
                     }
                 }
             } }
-            @if let Some(cursor) = &next {
-                p { a href=(form.link(cursor)) rel="next" { "Pagina successiva" } }
-            }
         }
+        (list.pager(total))
     };
     Ok(page(&state, &identity, "Stazione Unica Appaltante", &body))
+}
+
+/// The CSV of the procedure list as filtered and ordered on the page (`sep=,|;`, `bom=1`).
+async fn export_procedures(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(params): Query<Values>,
+) -> Result<Response, AppError> {
+    let (separator, bom) = crate::web::list::csv_options(&params)?;
+    let (list, query) = list_request(params);
+    if !list.errors.is_empty() {
+        return Err(crate::web::list::refuse(&list.errors));
+    }
+    let (rows, _) = workflow::list_procedures_page(
+        &state,
+        &identity,
+        &query,
+        list.order_by("p.id"),
+        crate::web::list::CSV_MAX_ROWS,
+        0,
+    )
+    .await?;
+    let mut writer = CsvWriter::new(separator, bom);
+    let internal = |err: csv::Error| AppError::Internal(err.to_string());
+    writer
+        .write([
+            "Numero",
+            "Oggetto",
+            "Comuni",
+            "Tipo di contratto",
+            "CPV principale",
+            "Importo stimato (euro)",
+            "Stato",
+            "Anno",
+            "CUP",
+            "Numero gara ANAC",
+        ])
+        .map_err(internal)?;
+    for r in &rows {
+        writer
+            .write([
+                r.id.to_string().as_str(),
+                &r.object,
+                &served(r),
+                r.contract_type.label(),
+                &r.cpv_main,
+                &separator.decimal(&r.estimated_amount),
+                r.state.label(),
+                &r.year.to_string(),
+                r.cup.as_deref().unwrap_or(""),
+                r.anac_gara.as_deref().unwrap_or(""),
+            ])
+            .map_err(internal)?;
+    }
+    Ok(pico_service::download::csv(
+        "procedure-sua.csv",
+        writer.finish().map_err(internal)?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,11 +533,7 @@ async fn new_request_page(
         form method="post" action="/sua/richieste/nuova" enctype="multipart/form-data" novalidate id="request-form" {
             input type="hidden" name="csrf" value=(csrf);
             (forms::request_fields(form, &RequestFormKind::New(comuni)))
-            div class="mb-3" {
-                label for="attachments" class="form-label" { "Allegati (facoltativi, massimo 10 MB ciascuno: PDF, immagini, testo, documenti office)" }
-                input type="file" class="form-control" id="attachments" name="attachments" multiple;
-                @if let Some(message) = form.error("attachment") { div class="invalid-feedback d-block" { (message) } }
-            }
+            (forms::file(form, "attachments", "Allegati", Some("Facoltativi, massimo 10 MB ciascuno: PDF, immagini, testo, documenti office"), true, None))
             button type="submit" class="btn btn-primary" id="submit-request" { "Invia la richiesta" }
         }
     };
@@ -466,19 +543,13 @@ async fn new_request_page(
 /// Re-shows a form after `error`: its field messages next to the fields, or the error's
 /// detail in the summary when it names no field.
 fn form_with_error(values: Values, error: &AppError) -> FormState {
-    let messages = field_messages(error);
-    let mut errors = forms::request_errors(&messages);
-    if errors.is_empty() {
-        errors.insert(
-            "form".to_owned(),
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-        );
+    let mut form = FormState::refused(values, error);
+    form.errors = forms::request_errors(&form.errors);
+    // Upload messages name the file (`attachment`); the input is `attachments`.
+    if let Some(message) = form.errors.remove("attachment") {
+        form.errors.insert("attachments".to_owned(), message);
     }
-    FormState {
-        values,
-        errors,
-        ..FormState::default()
-    }
+    form
 }
 
 async fn submit_new_request(
@@ -528,10 +599,7 @@ fn initiative_page(
         form method="post" action="/sua/iniziative/nuova" enctype="multipart/form-data" novalidate id="initiative-form" {
             input type="hidden" name="csrf" value=(csrf);
             (forms::request_fields(form, &RequestFormKind::Initiative))
-            div class="mb-3" {
-                label for="attachments" class="form-label" { "Allegati (facoltativi)" }
-                input type="file" class="form-control" id="attachments" name="attachments" multiple;
-            }
+            (forms::file(form, "attachments", "Allegati", Some("Facoltativi"), true, None))
             button type="submit" class="btn btn-primary" { "Crea l'iniziativa" }
         }
     };

@@ -5,6 +5,8 @@
 //! [`render_problem_pages`].
 
 pub mod account;
+pub mod form;
+pub mod list;
 mod local_path;
 
 use axum::Router;
@@ -94,7 +96,8 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.');
 
-/// `text` percent-encoded for a query string value.
+/// `text` percent-encoded for a query string name or value: the node's one encoder of
+/// links (the list kit's links, the login's `next`), so `&`, spaces and accents survive.
 pub fn query_value(text: &str) -> String {
     utf8_percent_encode(text, QUERY_VALUE).to_string()
 }

@@ -100,7 +100,7 @@ return found;
 "#;
 
 /// Runs axe-core on the page (WCAG 2.0/2.1 A and AA) and returns one line per violation.
-const AXE_RUN: &str = r#"
+pub const AXE_RUN: &str = r#"
 const done = arguments[arguments.length - 1];
 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
   .then(result => done(result.violations.map(v => v.id + ' (' + v.help + '): ' +
@@ -110,7 +110,7 @@ axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a
 
 /// The path of axe-core's `axe.min.js`: `PICO_AXE_CORE`, or where `cargo xtask test` puts
 /// it. A missing file fails the test: a check that is skipped cannot fail.
-fn axe_source() -> String {
+pub fn axe_source() -> String {
     let path = std::env::var("PICO_AXE_CORE").map_or_else(
         |_| {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

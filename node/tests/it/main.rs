@@ -7,6 +7,7 @@
 mod attachments;
 mod authz;
 mod backup;
+mod blocks;
 mod browser;
 mod crawl;
 mod federation;

@@ -54,19 +54,17 @@ pub struct ProcedureQuery {
     pub cursor: Option<String>,
 }
 
-/// Procedures visible to the caller, newest first.
-pub async fn list_procedures(
-    state: &AppState,
+/// The SQL filter of `query` for `identity`: a Comune user always sees their own Comune.
+fn procedure_filter(
     identity: &Identity,
     query: &ProcedureQuery,
-    limit: u32,
     before_id: Option<i64>,
-) -> Result<Vec<ProcedureView>, AppError> {
+) -> Result<sql::ProcedureFilter, AppError> {
     let comune = match policy::sua_scope(identity)? {
         Scope::All => query.comune.clone().filter(|c| !c.trim().is_empty()),
         Scope::Comune(own) => Some(own),
     };
-    let filter = sql::ProcedureFilter {
+    Ok(sql::ProcedureFilter {
         comune,
         state: query.state,
         requests_only: query.requests.unwrap_or(false),
@@ -75,7 +73,18 @@ pub async fn list_procedures(
         aggregated: query.aggregated,
         text: optional_text(query.q.as_deref()).map(str::to_owned),
         before_id,
-    };
+    })
+}
+
+/// Procedures visible to the caller, newest first.
+pub async fn list_procedures(
+    state: &AppState,
+    identity: &Identity,
+    query: &ProcedureQuery,
+    limit: u32,
+    before_id: Option<i64>,
+) -> Result<Vec<ProcedureView>, AppError> {
+    let filter = procedure_filter(identity, query, before_id)?;
     state
         .db
         .call(move |conn| {
@@ -86,6 +95,34 @@ pub async fn list_procedures(
                     Ok(ProcedureView::new(row, &participants))
                 })
                 .collect::<Result<Vec<_>, AppError>>()
+        })
+        .await
+}
+
+/// One page of the procedures visible to the caller in the order `order_by` (built by
+/// `web::list` from `sql::PROCEDURE_SORT_COLUMNS`), with how many match in all.
+pub async fn list_procedures_page(
+    state: &AppState,
+    identity: &Identity,
+    query: &ProcedureQuery,
+    order_by: String,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<ProcedureView>, u64), AppError> {
+    let filter = procedure_filter(identity, query, None)?;
+    state
+        .db
+        .call(move |conn| {
+            let total = sql::count_procedures(conn, &filter)?;
+            let rows = sql::procedures_page(conn, &filter, &order_by, limit, offset)?;
+            let views = rows
+                .into_iter()
+                .map(|row| {
+                    let participants = sql::participants(conn, row.id)?;
+                    Ok(ProcedureView::new(row, &participants))
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            Ok((views, total))
         })
         .await
 }
