@@ -17,6 +17,7 @@ pub mod helpdesk;
 pub mod labels;
 pub mod modules;
 pub mod networks;
+pub mod people;
 pub mod roles;
 pub mod state;
 pub mod sua;

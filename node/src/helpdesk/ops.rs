@@ -169,9 +169,9 @@ pub async fn open_request(
     upload: Option<Upload>,
 ) -> Result<RequestView, AppError> {
     let user = identity.require_user()?.clone();
-    let comune = match (&input.comune_code, &user.role) {
+    let comune = match (&input.comune_code, user.roles.comune()) {
         (Some(code), _) => code.as_str().to_owned(),
-        (None, Role::Comune(own)) => own.as_str().to_owned(),
+        (None, Some(own)) => own.as_str().to_owned(),
         (None, _) => {
             return Err(AppError::invalid_field(
                 "comune_code",
@@ -345,7 +345,7 @@ pub async fn add_comment(
             if current.status == Status::Closed {
                 return Err(closed());
             }
-            let from_province = user.role.is_province();
+            let from_province = user.roles.is_province();
             let comment = store::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(&tx, &actor, "helpdesk.comment", &resource, &json!({"comment": comment}), now)?;
@@ -400,7 +400,7 @@ pub async fn transition(
             ),
         });
     }
-    let province_staff = identity.require_user()?.role.is_province();
+    let province_staff = identity.require_user()?.roles.is_province();
     let actor = identity.actor();
     let sla = state.config.helpdesk.clone();
     state

@@ -87,7 +87,7 @@ async fn show_requests(
     let query = form.to_query();
     let rows = ops::list_requests(&state, &identity, &query, 200, None).await?;
     let user = identity.require_user()?;
-    let is_comune = matches!(user.role, Role::Comune(_));
+    let is_comune = user.roles.comune().is_some();
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let export_href = format!(
         "/helpdesk/export.csv?status={}&comune={}&category={}&overdue={}&sep=semicolon",
@@ -98,7 +98,7 @@ async fn show_requests(
     );
     let body = html! {
         h1 { "Help Desk" }
-        @if is_comune || matches!(user.role, Role::Admin) {
+        @if is_comune || user.roles.is_admin() {
             p { a class="btn btn-primary" href="/helpdesk/new" { "Apri una richiesta" } }
         }
         form method="get" action="/helpdesk" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
@@ -178,10 +178,10 @@ async fn show_new_request(
     identity: Identity,
 ) -> Result<Markup, AppError> {
     let user = identity.require_user()?;
-    let own = match &user.role {
-        Role::Comune(code) => code.as_str().to_owned(),
-        Role::Admin => String::new(),
-        _ => return Err(AppError::Forbidden),
+    let own = match user.roles.comune() {
+        Some(code) => code.as_str().to_owned(),
+        None if user.roles.is_admin() => String::new(),
+        None => return Err(AppError::Forbidden),
     };
     if !own.is_empty() {
         policy::authorize(&identity, Action::OpenRequest { comune: &own })?;
@@ -342,7 +342,7 @@ async fn show_request(
                 div class="col-auto" { button type="submit" class="btn btn-outline-primary" { "Assegna" } }
             }
         }
-        @if matches!(user.role, Role::Comune(_)) && r.status == Status::Resolved {
+        @if user.roles.comune().is_some() && r.status == Status::Resolved {
             p class="mt-3" { "La Provincia ha indicato la richiesta come risolta: chiudila, oppure riaprila se il problema persiste." }
         }
     };
@@ -464,7 +464,7 @@ pub async fn dashboard_cards(
     let count = |keep: &dyn Fn(&RequestView) -> bool| {
         i64::try_from(open.iter().filter(|r| keep(r)).count()).unwrap_or(i64::MAX)
     };
-    let is_comune = matches!(user.role, Role::Comune(_));
+    let is_comune = user.roles.comune().is_some();
     let mine = if is_comune {
         (
             "In attesa di una vostra risposta",
@@ -520,7 +520,7 @@ pub async fn dashboard_cards(
                     (layout::bar_chart("helpdesk-chart", "Richieste per stato", &by_status))
                 }
             }
-            p { a href="/helpdesk" { "Tutte le richieste" } @if is_comune || user.role == Role::Admin { " · " a href="/helpdesk/new" { "Apri una richiesta" } } }
+            p { a href="/helpdesk" { "Tutte le richieste" } @if is_comune || user.roles.is_admin() { " · " a href="/helpdesk/new" { "Apri una richiesta" } } }
         }
     }))
 }

@@ -559,9 +559,9 @@ pub async fn submit_request(
 ) -> Result<ProcedureView, AppError> {
     let user = identity.require_user()?.clone();
     let mut valid = validate_request(input, &state.province.code, &state.province.name, true)?;
-    let comune = match (&valid.comune_code, &user.role) {
+    let comune = match (&valid.comune_code, user.roles.comune()) {
         (Some(code), _) => code.clone(),
-        (None, Role::Comune(own)) => own.as_str().to_owned(),
+        (None, Some(own)) => own.as_str().to_owned(),
         (None, _) => {
             let mut errors = FieldErrors::new();
             errors.add(
