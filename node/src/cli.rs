@@ -564,8 +564,12 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             let user = db::people::user_by_name(&tx, &username)?
                 .with_context(|| format!("no user {username}"))?;
             let roles = roles.resolve(&tx)?;
-            if user.roles.is_province() != roles.is_province() || user.roles.comune() != roles.comune() {
-                bail!("a Comune user stays a user of its Comune, and Province staff stay Province staff: add a new user instead");
+            if user.roles.is_province() != roles.is_province()
+                || user.roles.comune() != roles.comune()
+            {
+                bail!(
+                    "a Comune user stays a user of its Comune, and Province staff stay Province staff: add a new user instead"
+                );
             }
             db::people::set_roles(&tx, user.id, &roles)?;
             let codes: Vec<String> = roles.to_vec().iter().map(ToString::to_string).collect();

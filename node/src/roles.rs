@@ -232,9 +232,9 @@ impl Roles {
 
     /// The same roles with `role` given or taken away.
     pub fn with(&self, role: Role, held: bool) -> Result<Roles, RolesError> {
-        let others = self.to_vec().into_iter().filter(|r| *r != role);
+        let others: Vec<Role> = self.to_vec().into_iter().filter(|r| *r != role).collect();
         if held {
-            Roles::from_roles(others.chain([role]))
+            Roles::from_roles(others.into_iter().chain([role]))
         } else {
             Roles::from_roles(others)
         }
@@ -346,7 +346,10 @@ mod tests {
             Err(RolesError::TwoComuni)
         );
         assert_eq!(Roles::from_roles([]), Err(RolesError::Empty));
-        assert_eq!(both.with(Role::Admin, false), Ok(Roles::from(Role::Operator(Module::Helpdesk))));
+        assert_eq!(
+            both.with(Role::Admin, false),
+            Ok(Roles::from(Role::Operator(Module::Helpdesk)))
+        );
         assert_eq!(
             Roles::from(Role::Comune(treviso.clone())).to_vec(),
             vec![Role::Comune(treviso)]

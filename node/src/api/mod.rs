@@ -175,7 +175,12 @@ pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
             .first()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        roles: user.roles.to_vec().iter().map(ToString::to_string).collect(),
+        roles: user
+            .roles
+            .to_vec()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }))
 }
 

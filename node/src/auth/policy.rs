@@ -5,7 +5,7 @@
 //! (`helpdesk::policy`, `sua::policy`) through [`decide`], so the route × role matrix is
 //! this file plus those, and `auth` depends on no module.
 
-use crate::auth::{Identity, Module, Role, Roles};
+use crate::auth::{Identity, Module, Role};
 use crate::error::AppError;
 
 /// Something a user wants to do. Resource-bound actions name the Comune that owns the record.
@@ -215,6 +215,7 @@ mod tests {
     #[test]
     fn rights_of_several_roles_add_up_and_nothing_more() {
         use super::testing::identity_with;
+        use crate::auth::Roles;
         let both = identity_with(Some(
             Roles::from_roles([Role::Admin, Role::Operator(Module::Helpdesk)]).expect("roles"),
         ));

@@ -18,7 +18,11 @@ fn roles_of(comune: Option<&str>, pairs: Option<&str>) -> Option<Roles> {
             .map(Roles::Comune);
     }
     let mut roles = Vec::new();
-    for pair in pairs.unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
+    for pair in pairs
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
         roles.push(match pair.split_once(':')? {
             ("admin", "") => Role::Admin,
             ("operator", module) => Role::Operator(module.parse().ok()?),
@@ -75,8 +79,8 @@ pub fn set_roles(conn: &Connection, id: i64, roles: &Roles) -> rusqlite::Result<
 }
 
 fn write_roles(conn: &Connection, id: i64, roles: &Roles) -> rusqlite::Result<()> {
-    let mut insert = conn
-        .prepare_cached("INSERT INTO user_roles (user_id, role, module) VALUES (?1, ?2, ?3)")?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO user_roles (user_id, role, module) VALUES (?1, ?2, ?3)")?;
     for role in roles.to_vec() {
         match role {
             Role::Admin => insert.execute(params![id, "admin", ""])?,
@@ -415,7 +419,14 @@ pub fn list_people(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let total = conn.query_row(
         &format!("SELECT count(*) FROM users u WHERE ?1 IS NOT NULL AND {conditions}"),
-        params![now, filter.role, filter.module, filter.comune, active, search],
+        params![
+            now,
+            filter.role,
+            filter.module,
+            filter.comune,
+            active,
+            search
+        ],
         |row| row.get(0),
     )?;
     Ok((people, total))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::config::HelpdeskSettings;
 use crate::db::{self, audit};
 use crate::error::AppError;

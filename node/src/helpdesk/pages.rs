@@ -12,7 +12,7 @@ use pico_service::json::Path;
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
 use crate::helpdesk::ops::{self, ListQuery, NewRequest, RequestView};

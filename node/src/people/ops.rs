@@ -78,7 +78,9 @@ pub async fn add_person(
             let username = input.username.trim().to_owned();
             if display_name.is_empty() {
                 errors.insert("display_name", "Indicare il nome e cognome.".to_owned());
-            } else if display_name.chars().count() > MAX_NAME || display_name.contains(char::is_control) {
+            } else if display_name.chars().count() > MAX_NAME
+                || display_name.contains(char::is_control)
+            {
                 errors.insert(
                     "display_name",
                     format!("Il nome può avere al massimo {MAX_NAME} caratteri, senza a capo."),
@@ -171,7 +173,11 @@ async fn change_person<T: Send + 'static>(
     identity: &Identity,
     id: i64,
     action: &'static str,
-    change: impl FnOnce(&rusqlite::Transaction<'_>, &Person, i64) -> Result<(T, serde_json::Value), AppError>
+    change: impl FnOnce(
+        &rusqlite::Transaction<'_>,
+        &Person,
+        i64,
+    ) -> Result<(T, serde_json::Value), AppError>
     + Send
     + 'static,
 ) -> Result<T, AppError> {
@@ -201,7 +207,12 @@ pub async fn set_roles(
     roles: Vec<Role>,
 ) -> Result<Result<Roles, FieldErrors>, AppError> {
     // A person's Comune never changes, so it can be read before the transaction.
-    let comune = person(state, identity, id).await?.user.roles.comune().cloned();
+    let comune = person(state, identity, id)
+        .await?
+        .user
+        .roles
+        .comune()
+        .cloned();
     let roles = match roles_from_form(&roles, comune) {
         Ok(roles) => roles,
         Err((_, message)) => {
@@ -297,9 +308,15 @@ pub async fn revoke_tokens(
     identity: &Identity,
     id: i64,
 ) -> Result<usize, AppError> {
-    change_person(state, identity, id, "user.revoke_tokens", move |tx, person, now| {
-        let revoked = db::people::revoke_tokens_of(tx, person.user.id, now)?;
-        Ok((revoked, json!({"revoked": revoked})))
-    })
+    change_person(
+        state,
+        identity,
+        id,
+        "user.revoke_tokens",
+        move |tx, person, now| {
+            let revoked = db::people::revoke_tokens_of(tx, person.user.id, now)?;
+            Ok((revoked, json!({"revoked": revoked})))
+        },
+    )
     .await
 }

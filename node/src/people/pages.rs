@@ -38,10 +38,22 @@ pub fn router() -> Router<AppState> {
         .route(NEW_PERSON, get(show_new_person).post(submit_new_person))
         .route("/amministrazione/persone/{id}", get(show_person))
         .route("/amministrazione/persone/{id}/ruoli", post(submit_roles))
-        .route("/amministrazione/persone/{id}/disattiva", post(submit_disable))
-        .route("/amministrazione/persone/{id}/riattiva", post(submit_enable))
-        .route("/amministrazione/persone/{id}/password", post(submit_reset_password))
-        .route("/amministrazione/persone/{id}/token", post(submit_revoke_tokens))
+        .route(
+            "/amministrazione/persone/{id}/disattiva",
+            post(submit_disable),
+        )
+        .route(
+            "/amministrazione/persone/{id}/riattiva",
+            post(submit_enable),
+        )
+        .route(
+            "/amministrazione/persone/{id}/password",
+            post(submit_reset_password),
+        )
+        .route(
+            "/amministrazione/persone/{id}/token",
+            post(submit_revoke_tokens),
+        )
         .route(AUDIT, get(show_audit))
 }
 
@@ -393,7 +405,14 @@ async fn show_new_person(
     identity: Identity,
 ) -> Result<Response, AppError> {
     authorize(&identity, Action::ManagePeople)?;
-    new_person_page(&state, &identity, &FormState::default(), &[], StatusCode::OK).await
+    new_person_page(
+        &state,
+        &identity,
+        &FormState::default(),
+        &[],
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn form_state(pairs: &[(String, String)], names: &[&str], errors: FieldErrors) -> FormState {
@@ -434,8 +453,14 @@ async fn submit_new_person(
         Ok(roles) => roles,
         Err(message) => {
             let form = form_state(&pairs, &names, FieldErrors::from([("ruoli", message)]));
-            return new_person_page(&state, &identity, &form, &[], StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return new_person_page(
+                &state,
+                &identity,
+                &form,
+                &[],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let input = NewPerson {
@@ -450,14 +475,32 @@ async fn submit_new_person(
             let notice = password_notice(
                 &person.user.display_name,
                 &password,
-                &format!("Persona aggiunta: {} ({}).", person.user.display_name, roles_text(&person)),
+                &format!(
+                    "Persona aggiunta: {} ({}).",
+                    person.user.display_name,
+                    roles_text(&person)
+                ),
             );
-            person_page(&state, &identity, &person, Some(notice), None, StatusCode::OK).await
+            person_page(
+                &state,
+                &identity,
+                &person,
+                Some(notice),
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
         Err(errors) => {
             let form = form_state(&pairs, &names, errors);
-            new_person_page(&state, &identity, &form, &roles, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            new_person_page(
+                &state,
+                &identity,
+                &form,
+                &roles,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -475,7 +518,9 @@ async fn person_page(
     let id = person.user.id;
     let me = identity.user.as_ref().is_some_and(|user| user.id == id);
     let held = person.user.roles.to_vec();
-    let (ticked, roles_error) = roles_form.map_or((held.as_slice(), None), |(ticked, error)| (ticked, Some(error)));
+    let (ticked, roles_error) = roles_form.map_or((held.as_slice(), None), |(ticked, error)| {
+        (ticked, Some(error))
+    });
     let action = |what: &str| format!("{}/{what}", person_path(id));
     let body = html! {
         h1 { (person.user.display_name) }
@@ -569,7 +614,15 @@ async fn refused_page(
     };
     let person = ops::person(state, identity, id).await?;
     let notice = html! { div class="alert alert-danger" role="alert" { (detail) } };
-    person_page(state, identity, &person, Some(notice), None, StatusCode::CONFLICT).await
+    person_page(
+        state,
+        identity,
+        &person,
+        Some(notice),
+        None,
+        StatusCode::CONFLICT,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -672,7 +725,15 @@ async fn submit_reset_password(
                 &password,
                 "Nuova password provvisoria generata: le sessioni aperte con la precedente sono chiuse.",
             );
-            person_page(&state, &identity, &person, Some(notice), None, StatusCode::OK).await
+            person_page(
+                &state,
+                &identity,
+                &person,
+                Some(notice),
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
         Err(err) => refused_page(&state, &identity, id, err).await,
     }
@@ -735,7 +796,10 @@ const ACTION_LABELS: &[(&str, &str)] = &[
     ("practice.create", "Buona pratica creata"),
     ("practice.update", "Buona pratica modificata"),
     ("practice.attach", "Buona pratica: allegato"),
-    ("practice.federation", "Buona pratica: pubblicazione nazionale"),
+    (
+        "practice.federation",
+        "Buona pratica: pubblicazione nazionale",
+    ),
     ("network.join", "Rete tematica: adesione"),
     ("network.leave", "Rete tematica: uscita"),
     ("network.post", "Rete tematica: messaggio"),
@@ -787,7 +851,11 @@ fn detail_text(event: &db::audit::AuditEvent) -> String {
     if let Some(roles) = roles {
         parts.push(format!("ruoli: {roles}"));
     }
-    if let Some(revoked) = event.detail.get("revoked").and_then(serde_json::Value::as_i64) {
+    if let Some(revoked) = event
+        .detail
+        .get("revoked")
+        .and_then(serde_json::Value::as_i64)
+    {
         parts.push(format!("token revocati: {revoked}"));
     }
     if event.detail.get("must_change_password") == Some(&serde_json::Value::Bool(true)) {
@@ -801,7 +869,13 @@ fn rome_day(text: &str) -> Option<(i64, i64)> {
     let date = jiff::civil::Date::strptime("%d/%m/%Y", text.trim()).ok()?;
     let rome = jiff::tz::TimeZone::get("Europe/Rome").ok()?;
     let start = date.to_zoned(rome.clone()).ok()?.timestamp().as_second();
-    let next = date.tomorrow().ok()?.to_zoned(rome).ok()?.timestamp().as_second();
+    let next = date
+        .tomorrow()
+        .ok()?
+        .to_zoned(rome)
+        .ok()?
+        .timestamp()
+        .as_second();
     Some((start, next))
 }
 
@@ -837,7 +911,10 @@ async fn show_audit(
     if let (Some((from, _)), Some((_, until))) = (from, until)
         && until <= from
     {
-        errors.insert("al", "La data finale viene prima di quella iniziale.".to_owned());
+        errors.insert(
+            "al",
+            "La data finale viene prima di quella iniziale.".to_owned(),
+        );
     }
     let filter = AuditFilter {
         actor: Some(query.chi.trim().to_owned()).filter(|text| !text.is_empty()),

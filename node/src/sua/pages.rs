@@ -22,7 +22,7 @@ use pico_service::page::{PageParams, encode_cursor};
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;

@@ -18,7 +18,7 @@ use super::{
     FieldErrors, ProcedureView, begin, comuni_of, conflict, display_name, load_visible,
     optional_text, record_change, text_field,
 };
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::state::AppState;
