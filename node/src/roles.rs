@@ -221,7 +221,7 @@ impl Roles {
     /// Each role held: the administrator's first, then the modules in their order.
     pub fn to_vec(&self) -> Vec<Role> {
         match self {
-            Roles::Comune(code) => vec![Role::Comune(code.clone())],
+            Roles::Comune(code) => vec![Role::Comune(*code)],
             Roles::Province { admin, modules } => admin
                 .then_some(Role::Admin)
                 .into_iter()
@@ -335,12 +335,12 @@ mod tests {
         assert_eq!(both.to_string(), "admin,operator:helpdesk");
         assert_eq!(both.label(), "Amministratore, Operatore Help Desk");
         assert_eq!(
-            Roles::from_roles([Role::Comune(treviso.clone()), Role::Admin]),
+            Roles::from_roles([Role::Comune(treviso), Role::Admin]),
             Err(RolesError::ComuneAndProvince)
         );
         assert_eq!(
             Roles::from_roles([
-                Role::Comune(treviso.clone()),
+                Role::Comune(treviso),
                 Role::Comune(ComuneCode::parse("026003").expect("code"))
             ]),
             Err(RolesError::TwoComuni)
@@ -351,7 +351,7 @@ mod tests {
             Ok(Roles::from(Role::Operator(Module::Helpdesk)))
         );
         assert_eq!(
-            Roles::from(Role::Comune(treviso.clone())).to_vec(),
+            Roles::from(Role::Comune(treviso)).to_vec(),
             vec![Role::Comune(treviso)]
         );
     }

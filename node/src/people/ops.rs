@@ -212,7 +212,7 @@ pub async fn set_roles(
         .user
         .roles
         .comune()
-        .cloned();
+        .copied();
     let roles = match roles_from_form(&roles, comune) {
         Ok(roles) => roles,
         Err((_, message)) => {
