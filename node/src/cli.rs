@@ -9,7 +9,7 @@ use pico_protocol::{ComuneCode, ProvinceCode, SecretKey};
 use pico_service::{Db, observe};
 use serde_json::json;
 
-use crate::auth::{Module, Role, Roles, secrets};
+use crate::auth::{Module, Role, Roles, RolesError, secrets};
 use crate::config::{ENV_CONFIG_FILE, EXAMPLE, NodeConfig};
 use crate::db::{self, audit::Actor};
 
@@ -266,7 +266,16 @@ impl RoleArgs {
                 module.parse::<Module>().map_err(anyhow::Error::msg)?,
             ));
         }
-        Roles::from_roles(roles).map_err(|err| anyhow::anyhow!("{err}: {USAGE}"))
+        Roles::from_roles(roles).map_err(|err| {
+            let why = match err {
+                RolesError::Empty => "no role given",
+                RolesError::ComuneAndProvince => {
+                    "a Comune user holds no Province role (admin or operator)"
+                }
+                RolesError::TwoComuni => "a Comune user belongs to one Comune",
+            };
+            anyhow::anyhow!("{why}: {USAGE}")
+        })
     }
 }
 

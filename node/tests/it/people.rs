@@ -674,3 +674,87 @@ async fn the_node_keeps_an_administrator() {
     assert_eq!(status, StatusCode::CONFLICT, "now boss is the last one");
     app.stop().await;
 }
+
+#[test]
+fn the_command_line_gives_several_roles_and_keeps_the_single_role_form() {
+    let (_dir, config) = crate::helpers::init_dir("026");
+    // The real binary, so that its logging stays out of this test process.
+    let run = |args: &[&str]| -> Result<(), String> {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pico-node"))
+            .arg("--data-dir")
+            .arg(&config.data_dir)
+            .args(args)
+            .output()
+            .unwrap();
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    };
+    let add = |user: &str, roles: &[&str]| {
+        let mut args = vec!["user", "add", user, "--name", user];
+        args.extend_from_slice(roles);
+        run(&args)
+    };
+    add(
+        "mario",
+        &[
+            "--role", "operator", "--module", "sua", "--module", "helpdesk",
+        ],
+    )
+    .unwrap();
+    add(
+        "capo",
+        &[
+            "--role", "admin", "--role", "operator", "--module", "helpdesk",
+        ],
+    )
+    .unwrap();
+    // The demo's invocations (`cargo xtask run`).
+    add("helpdesk", &["--role", "operator", "--module", "helpdesk"]).unwrap();
+    add("comune", &["--role", "comune", "--comune", "026086"]).unwrap();
+    let refused = add(
+        "x",
+        &["--role", "comune", "--comune", "026086", "--role", "admin"],
+    );
+    assert!(
+        refused
+            .unwrap_err()
+            .contains("a Comune user holds no Province role")
+    );
+    assert!(
+        add("y", &["--role", "operator"]).is_err(),
+        "an operator of nothing"
+    );
+    assert!(
+        add("z", &["--role", "admin", "--module", "sua"]).is_err(),
+        "a module without operator"
+    );
+    run(&[
+        "user",
+        "set-roles",
+        "mario",
+        "--role",
+        "operator",
+        "--module",
+        "dati",
+    ])
+    .unwrap();
+    assert!(run(&["user", "set-roles", "comune", "--role", "admin"]).is_err());
+
+    let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
+    let conn = db.get().unwrap();
+    let roles = |name: &str| {
+        db::people::user_by_name(&conn, name)
+            .unwrap()
+            .unwrap()
+            .roles
+            .to_string()
+    };
+    assert_eq!(roles("mario"), "operator:dati");
+    assert_eq!(roles("capo"), "admin,operator:helpdesk");
+    assert_eq!(roles("helpdesk"), "operator:helpdesk");
+    assert_eq!(roles("comune"), "comune:026086");
+    assert!(db::people::user_by_name(&conn, "x").unwrap().is_none());
+}
