@@ -11,7 +11,7 @@ use pico_protocol::{ComuneCode, ProvinceCode, SecretKey};
 use pico_service::{Db, observe};
 use serde_json::json;
 
-use crate::auth::{Module, Role, secrets};
+use crate::auth::{Module, Role, Roles, RolesError, secrets};
 use crate::config::{ENV_CONFIG_FILE, EXAMPLE, NodeConfig};
 use crate::db::{self, audit::Actor};
 use crate::modules::Registry;
@@ -83,17 +83,17 @@ pub enum UserCommand {
         /// Name shown on pages.
         #[arg(long)]
         name: String,
-        /// admin, operator or comune.
-        #[arg(long)]
-        role: String,
-        /// For operators: sua, sape, sit, personale, helpdesk, formazione, dati, community.
-        #[arg(long)]
-        module: Option<String>,
-        /// For Comune users: the Comune's ISTAT code.
-        #[arg(long)]
-        comune: Option<String>,
+        #[command(flatten)]
+        roles: RoleArgs,
         #[command(flatten)]
         password: PasswordArgs,
+    },
+    /// Replace the roles of a Province user (a Comune user's Comune never changes).
+    SetRoles {
+        /// Login name.
+        username: String,
+        #[command(flatten)]
+        roles: RoleArgs,
     },
     /// Disable a user (ends its sessions, revokes its tokens).
     Disable {
@@ -112,6 +112,67 @@ pub enum UserCommand {
         #[command(flatten)]
         password: PasswordArgs,
     },
+}
+
+/// The roles of `user add` and `user set-roles`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoleArgs {
+    /// admin, operator or comune; repeat it for several (`--role admin --role operator`).
+    #[arg(long, required = true)]
+    pub role: Vec<String>,
+    /// For operators: sua, sape, sit, personale, helpdesk, formazione, dati, community;
+    /// repeat it for an operator of several modules.
+    #[arg(long)]
+    pub module: Vec<String>,
+    /// For Comune users: the Comune's ISTAT code (a Comune user holds no other role).
+    #[arg(long)]
+    pub comune: Option<String>,
+}
+
+impl RoleArgs {
+    /// The roles these arguments name, checked against the Comuni of the database.
+    fn resolve(&self, conn: &rusqlite::Connection) -> anyhow::Result<Roles> {
+        const USAGE: &str = "use --role admin, --role operator --module <module> (repeatable), \
+             or --role comune --comune <ISTAT code>";
+        let mut roles = Vec::new();
+        let mut operator = false;
+        for role in &self.role {
+            match role.as_str() {
+                "admin" => roles.push(Role::Admin),
+                "operator" => operator = true,
+                "comune" => {
+                    let code = self.comune.as_deref().context(USAGE)?;
+                    let code = ComuneCode::parse(code)?;
+                    if db::comuni::name_of(conn, code.as_str())?.is_none() {
+                        bail!("{code} is not a Comune of this Province");
+                    }
+                    roles.push(Role::Comune(code));
+                }
+                other => bail!("unknown role {other:?}: {USAGE}"),
+            }
+        }
+        if operator == self.module.is_empty() {
+            bail!("{USAGE}");
+        }
+        if self.comune.is_some() && !self.role.iter().any(|role| role == "comune") {
+            bail!("{USAGE}");
+        }
+        for module in &self.module {
+            roles.push(Role::Operator(
+                module.parse::<Module>().map_err(anyhow::Error::msg)?,
+            ));
+        }
+        Roles::from_roles(roles).map_err(|err| {
+            let why = match err {
+                RolesError::Empty => "no role given",
+                RolesError::ComuneAndProvince => {
+                    "a Comune user holds no Province role (admin or operator)"
+                }
+                RolesError::TwoComuni => "a Comune user belongs to one Comune",
+            };
+            anyhow::anyhow!("{why}: {USAGE}")
+        })
+    }
 }
 
 /// How `user add` and `user reset-password` set the password.
@@ -335,7 +396,8 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     let tx = conn.transaction()?;
     let now = db::now();
     let seeded = db::comuni::seed(&tx, code, &comuni, now)?;
-    let admin = db::people::insert_user(&tx, "admin", "Amministratore", &hash, &Role::Admin, now)?;
+    let admin =
+        db::people::insert_user(&tx, "admin", "Amministratore", &hash, Roles::admin(), now)?;
     db::people::set_must_change_password(&tx, admin, true)?;
     db::audit::record(
         &tx,
@@ -350,7 +412,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
         &Actor::cli(),
         "user.add",
         &format!("user:{admin}"),
-        &json!({"role": "admin"}),
+        &json!({"roles": ["admin"]}),
         now,
     )?;
     tx.commit()?;
@@ -411,27 +473,10 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add {
             username,
             name,
-            role,
-            module,
-            comune,
+            roles,
             password,
         } => {
-            let role = match (role.as_str(), module, comune) {
-                ("admin", None, None) => Role::Admin,
-                ("operator", Some(module), None) => {
-                    Role::Operator(module.parse::<Module>().map_err(anyhow::Error::msg)?)
-                }
-                ("comune", None, Some(code)) => {
-                    let code = ComuneCode::parse(&code)?;
-                    if db::comuni::name_of(&tx, code.as_str())?.is_none() {
-                        bail!("{code} is not a Comune of this Province");
-                    }
-                    Role::Comune(code)
-                }
-                _ => bail!(
-                    "use --role admin, --role operator --module <module>, or --role comune --comune <ISTAT code>"
-                ),
-            };
+            let role = roles.resolve(&tx)?;
             if db::people::user_by_name(&tx, &username)?.is_some() {
                 bail!("user {username} already exists");
             }
@@ -439,13 +484,14 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             let hash = secrets::hash_password(&password)
                 .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
             let id = db::people::insert_user(&tx, &username, &name, &hash, &role, now)?;
+            let codes: Vec<String> = role.to_vec().iter().map(ToString::to_string).collect();
             db::people::set_must_change_password(&tx, id, must_change)?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
                 "user.add",
                 &format!("user:{id}"),
-                &json!({"role": role.to_string(), "must_change_password": must_change}),
+                &json!({"roles": codes, "must_change_password": must_change}),
                 now,
             )?;
             tx.commit()?;
@@ -461,6 +507,30 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
                     }
                 );
             }
+        }
+        UserCommand::SetRoles { username, roles } => {
+            let user = db::people::user_by_name(&tx, &username)?
+                .with_context(|| format!("no user {username}"))?;
+            let roles = roles.resolve(&tx)?;
+            if user.roles.is_province() != roles.is_province()
+                || user.roles.comune() != roles.comune()
+            {
+                bail!(
+                    "a Comune user stays a user of its Comune, and Province staff stay Province staff: add a new user instead"
+                );
+            }
+            db::people::set_roles(&tx, user.id, &roles)?;
+            let codes: Vec<String> = roles.to_vec().iter().map(ToString::to_string).collect();
+            db::audit::record(
+                &tx,
+                &Actor::cli(),
+                "user.roles",
+                &format!("user:{}", user.id),
+                &json!({"roles": codes}),
+                now,
+            )?;
+            tx.commit()?;
+            println!("user {username} now holds {roles}");
         }
         UserCommand::Disable { username } => {
             let user = db::people::set_disabled(&tx, &username, true, now)?
@@ -549,7 +619,7 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
             tx.commit()?;
             println!(
                 "token {id} for {username} ({}), expires {}:",
-                user.role,
+                user.roles,
                 db::rfc3339(expires)
             );
             println!("{token}");

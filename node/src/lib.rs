@@ -19,6 +19,7 @@ pub mod labels;
 pub mod lifecycle;
 pub mod modules;
 pub mod networks;
+pub mod people;
 pub mod roles;
 pub mod state;
 pub mod sua;

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Identity;
 use crate::dati::ops::DatiError;
 use crate::error::AppError;
-use crate::roles::{Module, Role};
+use crate::roles::{Module, Role, Roles};
 use crate::state::AppState;
 
 /// The modules of this node, in the order of the navigation, the dashboard and the home page.
@@ -26,6 +26,7 @@ pub const ALL: Registry = &[
     crate::networks::KIT,
     crate::federation::KIT,
     crate::dati::KIT,
+    crate::people::KIT,
 ];
 
 /// A list of modules: [`ALL`] in the node, another in tests.
@@ -55,7 +56,8 @@ pub struct ModuleKit {
     pub openapi: fn() -> utoipa::openapi::OpenApi,
     /// Its entry in the top navigation.
     pub nav: Option<NavEntry>,
-    /// Its links on the dashboard of a user with `role` (none if it has nothing for them).
+    /// Its links on the dashboard of a user with `role` (none if it has nothing for them);
+    /// a person with several roles sees the links of each, once.
     pub dashboard: fn(&Role) -> Vec<Link>,
     /// Its cards on the dashboard (what is new, overdue, waiting), drawn before the links.
     pub cards: Option<DashboardCards>,
@@ -137,7 +139,7 @@ impl NavEntry {
 pub enum Audience {
     /// Everyone, signed in or not (public pages): listed before the dashboard.
     Everyone,
-    /// Signed-in users whose role the module's policy lets in.
+    /// Signed-in users holding a role the module's policy lets in.
     SignedIn(fn(&Role) -> bool),
 }
 
@@ -196,29 +198,37 @@ pub fn navigation(
     modules: Registry,
     identity: Option<&Identity>,
 ) -> (Vec<NavEntry>, Vec<NavEntry>) {
-    let role = identity
+    let roles = identity
         .and_then(|identity| identity.user.as_ref())
-        .map(|user| &user.role);
+        .map(|user| &user.roles);
     let entries = modules.iter().filter_map(|kit| kit.nav);
     let public = entries
         .clone()
         .filter(|entry| matches!(entry.audience, Audience::Everyone))
         .collect();
     let signed_in = entries
-        .filter(|entry| match (entry.audience, role) {
-            (Audience::SignedIn(sees), Some(role)) => sees(role),
+        .filter(|entry| match (entry.audience, roles) {
+            (Audience::SignedIn(sees), Some(roles)) => roles.any(sees),
             _ => false,
         })
         .collect();
     (public, signed_in)
 }
 
-/// The dashboard links of `role`, module after module.
-pub fn dashboard(modules: Registry, role: &Role) -> Vec<Link> {
-    modules
-        .iter()
-        .flat_map(|kit| (kit.dashboard)(role))
-        .collect()
+/// The dashboard links of a person holding `roles`, module after module, each once.
+pub fn dashboard(modules: Registry, roles: &Roles) -> Vec<Link> {
+    let held = roles.to_vec();
+    let mut links: Vec<Link> = Vec::new();
+    for kit in modules {
+        for role in &held {
+            for link in (kit.dashboard)(role) {
+                if !links.contains(&link) {
+                    links.push(link);
+                }
+            }
+        }
+    }
+    links
 }
 
 /// The dashboard cards every module of `modules` has for `identity`, in registry order.

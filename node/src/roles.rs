@@ -2,6 +2,7 @@
 //! dependency on the rest of the node, shared by every layer: the database reads and writes
 //! them (`db::people`), `auth` resolves them for each request, the policies decide on them.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use pico_protocol::{ComuneCode, payload};
@@ -11,7 +12,7 @@ use crate::labels::labelled_enum;
 // The vocabulary of operator roles, best practices and networks; the protocol's
 // `payload::Module` is mapped to and from it explicitly, below.
 labelled_enum! {
-    /// The Province's thematic modules; an operator works in exactly one.
+    /// The Province's thematic modules; an operator works in one or more.
     #[derive(PartialOrd, Ord)]
     pub enum Module as "module" {
         /// Stazione Unica Appaltante.
@@ -67,8 +68,8 @@ impl From<payload::Module> for Module {
     }
 }
 
-/// What a signed-in user is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One role a person may hold. A person holds a set of them: see [`Roles`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     /// Province administrator: everything.
     Admin,
@@ -79,28 +80,19 @@ pub enum Role {
 }
 
 impl Role {
-    /// The `(role, module, comune_code)` columns.
-    pub fn to_columns(&self) -> (&'static str, Option<&'static str>, Option<String>) {
-        match self {
-            Role::Admin => ("admin", None, None),
-            Role::Operator(module) => ("operator", Some(module.as_str()), None),
-            Role::Comune(code) => ("comune", None, Some(code.as_str().to_owned())),
-        }
-    }
-
-    /// Reads the columns back; `None` for a row that violates the schema's checks.
-    pub fn from_columns(role: &str, module: Option<&str>, comune: Option<&str>) -> Option<Role> {
-        match (role, module, comune) {
-            ("admin", None, None) => Some(Role::Admin),
-            ("operator", Some(module), None) => module.parse().ok().map(Role::Operator),
-            ("comune", None, Some(code)) => ComuneCode::parse(code).ok().map(Role::Comune),
-            _ => None,
-        }
-    }
-
     /// Whether this is Province staff (admin or operator).
     pub fn is_province(&self) -> bool {
         !matches!(self, Role::Comune(_))
+    }
+
+    /// The Italian name of the role ("Amministratore", "Operatore Help Desk",
+    /// "Comune 026086").
+    pub fn label(&self) -> String {
+        match self {
+            Role::Admin => "Amministratore".to_owned(),
+            Role::Operator(module) => format!("Operatore {}", module.label()),
+            Role::Comune(code) => format!("Comune {code}"),
+        }
     }
 }
 
@@ -114,6 +106,183 @@ impl fmt::Display for Role {
     }
 }
 
+/// Every role a person holds. Province staff hold any mix of the administrator's role and
+/// the operator roles of one or more modules; a Comune user holds exactly one Comune and
+/// nothing else, since a Comune's staff are not the Province's: the type cannot say
+/// otherwise. Rights add up: a person may do what any role they hold permits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Roles {
+    /// Province staff.
+    Province {
+        /// The administrator's role.
+        admin: bool,
+        /// The modules they operate.
+        modules: BTreeSet<Module>,
+    },
+    /// Staff of one Comune of this Province.
+    Comune(ComuneCode),
+}
+
+/// Why a set of roles cannot be held together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RolesError {
+    /// No role at all.
+    #[error("scegliere almeno un ruolo")]
+    Empty,
+    /// A Comune together with Province roles.
+    #[error("un utente di un Comune non può avere anche ruoli della Provincia")]
+    ComuneAndProvince,
+    /// Two Comuni.
+    #[error("un utente può appartenere a un solo Comune")]
+    TwoComuni,
+}
+
+impl Roles {
+    /// The administrator's role only.
+    pub fn admin() -> Roles {
+        Roles::Province {
+            admin: true,
+            modules: BTreeSet::new(),
+        }
+    }
+
+    /// The roles of `roles`, if they can be held together and there is at least one.
+    pub fn from_roles(roles: impl IntoIterator<Item = Role>) -> Result<Roles, RolesError> {
+        let mut admin = false;
+        let mut modules = BTreeSet::new();
+        let mut comune: Option<ComuneCode> = None;
+        for role in roles {
+            match role {
+                Role::Admin => admin = true,
+                Role::Operator(module) => {
+                    modules.insert(module);
+                }
+                Role::Comune(code) => match &comune {
+                    Some(held) if *held != code => return Err(RolesError::TwoComuni),
+                    _ => comune = Some(code),
+                },
+            }
+        }
+        match comune {
+            Some(_) if admin || !modules.is_empty() => Err(RolesError::ComuneAndProvince),
+            Some(code) => Ok(Roles::Comune(code)),
+            None if !admin && modules.is_empty() => Err(RolesError::Empty),
+            None => Ok(Roles::Province { admin, modules }),
+        }
+    }
+
+    /// Whether `role` is one of these.
+    pub fn holds(&self, role: &Role) -> bool {
+        match (self, role) {
+            (Roles::Province { admin, .. }, Role::Admin) => *admin,
+            (Roles::Province { modules, .. }, Role::Operator(module)) => modules.contains(module),
+            (Roles::Comune(held), Role::Comune(code)) => held == code,
+            _ => false,
+        }
+    }
+
+    /// Whether these include the administrator's role.
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Roles::Province { admin: true, .. })
+    }
+
+    /// Whether these include the operator role of `module`.
+    pub fn operates(&self, module: Module) -> bool {
+        matches!(self, Roles::Province { modules, .. } if modules.contains(&module))
+    }
+
+    /// The Comune of a Comune user.
+    pub fn comune(&self) -> Option<&ComuneCode> {
+        match self {
+            Roles::Comune(code) => Some(code),
+            Roles::Province { .. } => None,
+        }
+    }
+
+    /// Whether this is Province staff (admin or operator).
+    pub fn is_province(&self) -> bool {
+        matches!(self, Roles::Province { .. })
+    }
+
+    /// Whether any role held satisfies `test` (a policy's rule for one role).
+    pub fn any(&self, test: impl FnMut(&Role) -> bool) -> bool {
+        self.to_vec().iter().any(test)
+    }
+
+    /// The modules operated (none for a Comune user).
+    pub fn modules(&self) -> impl Iterator<Item = Module> + '_ {
+        let modules = match self {
+            Roles::Province { modules, .. } => Some(modules),
+            Roles::Comune(_) => None,
+        };
+        modules.into_iter().flatten().copied()
+    }
+
+    /// Each role held: the administrator's first, then the modules in their order.
+    pub fn to_vec(&self) -> Vec<Role> {
+        match self {
+            Roles::Comune(code) => vec![Role::Comune(*code)],
+            Roles::Province { admin, modules } => admin
+                .then_some(Role::Admin)
+                .into_iter()
+                .chain(modules.iter().copied().map(Role::Operator))
+                .collect(),
+        }
+    }
+
+    /// The same roles with `role` given or taken away.
+    pub fn with(&self, role: Role, held: bool) -> Result<Roles, RolesError> {
+        let others: Vec<Role> = self.to_vec().into_iter().filter(|r| *r != role).collect();
+        if held {
+            Roles::from_roles(others.into_iter().chain([role]))
+        } else {
+            Roles::from_roles(others)
+        }
+    }
+
+    /// The Italian names of the roles, joined ("Amministratore, Operatore Help Desk").
+    pub fn label(&self) -> String {
+        self.to_vec()
+            .iter()
+            .map(Role::label)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl From<Role> for Roles {
+    fn from(role: Role) -> Roles {
+        match role {
+            Role::Comune(code) => Roles::Comune(code),
+            Role::Admin => Roles::admin(),
+            Role::Operator(module) => Roles::Province {
+                admin: false,
+                modules: BTreeSet::from([module]),
+            },
+        }
+    }
+}
+
+impl From<&Role> for Roles {
+    fn from(role: &Role) -> Roles {
+        Roles::from(role.clone())
+    }
+}
+
+impl From<&Roles> for Roles {
+    fn from(roles: &Roles) -> Roles {
+        roles.clone()
+    }
+}
+
+/// The codes of each role, comma-separated (`admin,operator:helpdesk`): for logs and the CLI.
+impl fmt::Display for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let codes: Vec<String> = self.to_vec().iter().map(Role::to_string).collect();
+        f.write_str(&codes.join(","))
+    }
+}
+
 /// A signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -123,8 +292,8 @@ pub struct User {
     pub username: String,
     /// Name shown on pages.
     pub display_name: String,
-    /// Role.
-    pub role: Role,
+    /// Every role they hold.
+    pub roles: Roles,
     /// Signed in with a one-time password: nothing but changing it is allowed
     /// (see [`crate::auth::password`]).
     pub must_change_password: bool,
@@ -155,6 +324,35 @@ mod tests {
             err.to_string(),
             "unknown module \"portale\": expected one of sua, sape, sit, personale, helpdesk, \
              formazione, dati, community"
+        );
+    }
+
+    #[test]
+    fn roles_add_up_and_a_comune_stays_alone() {
+        let treviso = ComuneCode::parse("026086").expect("code");
+        let both = Roles::from_roles([Role::Operator(Module::Helpdesk), Role::Admin]).expect("ok");
+        assert!(both.is_admin() && both.operates(Module::Helpdesk) && !both.operates(Module::Sua));
+        assert_eq!(both.to_string(), "admin,operator:helpdesk");
+        assert_eq!(both.label(), "Amministratore, Operatore Help Desk");
+        assert_eq!(
+            Roles::from_roles([Role::Comune(treviso), Role::Admin]),
+            Err(RolesError::ComuneAndProvince)
+        );
+        assert_eq!(
+            Roles::from_roles([
+                Role::Comune(treviso),
+                Role::Comune(ComuneCode::parse("026003").expect("code"))
+            ]),
+            Err(RolesError::TwoComuni)
+        );
+        assert_eq!(Roles::from_roles([]), Err(RolesError::Empty));
+        assert_eq!(
+            both.with(Role::Admin, false),
+            Ok(Roles::from(Role::Operator(Module::Helpdesk)))
+        );
+        assert_eq!(
+            Roles::from(Role::Comune(treviso)).to_vec(),
+            vec![Role::Comune(treviso)]
         );
     }
 }

@@ -163,8 +163,11 @@ pub struct Me {
     pub username: String,
     /// Display name.
     pub display_name: String,
-    /// `admin`, `operator:<module>` or `comune:<ISTAT code>`.
+    /// The first of `roles`, kept for clients written when a person held one role.
     pub role: String,
+    /// Every role held: `admin`, `operator:<module>` (one per module), or the one
+    /// `comune:<ISTAT code>` of a Comune user.
+    pub roles: Vec<String>,
 }
 
 /// The authenticated user.
@@ -175,7 +178,18 @@ pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
     Ok(Json(Me {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
-        role: user.role.to_string(),
+        role: user
+            .roles
+            .to_vec()
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        roles: user
+            .roles
+            .to_vec()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }))
 }
 

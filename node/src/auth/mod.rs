@@ -16,7 +16,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use pico_service::http::ClientIp;
 
-pub use crate::roles::{Module, Role, User};
+pub use crate::roles::{Module, Role, Roles, RolesError, User};
 
 use crate::db;
 use crate::error::AppError;

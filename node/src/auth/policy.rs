@@ -15,6 +15,9 @@ pub enum Action<'a> {
     ViewDashboard,
     /// Read the audit log.
     ViewAudit,
+    /// Add people, change their roles, disable them, reset their passwords, revoke their
+    /// tokens (the administrator's people pages).
+    ManagePeople,
     /// Create, import, delete rows of, and set the federation of datasets (Dati module).
     ManageDatasets,
     /// See and operate publishing to the hub (status, alarms).
@@ -62,25 +65,34 @@ pub fn serves(role: &Role, module: Module) -> bool {
 /// own Comune for a Comune user.
 pub fn module_scope(identity: &Identity, module: Module) -> Result<Scope, AppError> {
     let user = identity.require_user()?;
-    match &user.role {
-        Role::Comune(code) => Ok(Scope::Comune(code.as_str().to_owned())),
-        role if is_staff_of(role, module) => Ok(Scope::All),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
-/// Runs a module's `rule` for the signed-in user: `Ok(true)` allows, `Ok(false)` is 403, an
-/// error (404 for another Comune's record) is returned as it is; anonymous callers get 401.
-pub fn decide(
-    identity: &Identity,
-    rule: impl FnOnce(&Role) -> Result<bool, AppError>,
-) -> Result<(), AppError> {
-    let user = identity.require_user()?;
-    if rule(&user.role)? {
-        Ok(())
+    if let Some(code) = user.roles.comune() {
+        Ok(Scope::Comune(code.as_str().to_owned()))
+    } else if user.roles.any(|role| is_staff_of(role, module)) {
+        Ok(Scope::All)
     } else {
         Err(AppError::Forbidden)
     }
+}
+
+/// Runs a module's `rule` for each role the signed-in user holds: rights add up, so one role
+/// that allows (`Ok(true)`) is enough. Otherwise the refusal is 403, or the error a rule
+/// gave (404 for another Comune's record: a Comune user holds that one role only);
+/// anonymous callers get 401. A rule is written for one role at a time, so least privilege
+/// reads the same for a person with one role and for one with several.
+pub fn decide(
+    identity: &Identity,
+    rule: impl Fn(&Role) -> Result<bool, AppError>,
+) -> Result<(), AppError> {
+    let user = identity.require_user()?;
+    let mut refusal = AppError::Forbidden;
+    for role in user.roles.to_vec() {
+        match rule(&role) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => refusal = err,
+        }
+    }
+    Err(refusal)
 }
 
 /// Allows or refuses `action`. Refusals are 401 for anonymous callers, 403 for a signed-in
@@ -94,7 +106,7 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
 pub fn permits(role: &Role, action: Action<'_>) -> bool {
     match action {
         Action::ViewDashboard => true,
-        Action::ViewAudit => matches!(role, Role::Admin),
+        Action::ViewAudit | Action::ManagePeople => matches!(role, Role::Admin),
         Action::ManageDatasets => is_staff_of(role, Module::Dati),
         Action::ViewFederation | Action::ViewNetworkQuarantine => matches!(role, Role::Admin),
         // Networks are between Provinces: Comune users do not see them at all.
@@ -119,17 +131,22 @@ pub fn permits(role: &Role, action: Action<'_>) -> bool {
 /// Identities for the policy tests of every module.
 #[cfg(test)]
 pub(crate) mod testing {
-    use crate::auth::{Identity, Role, User, Via};
+    use crate::auth::{Identity, Role, Roles, User, Via};
     use pico_protocol::ComuneCode;
 
     /// A bearer-token identity with `role` (anonymous for `None`).
     pub(crate) fn identity(role: Option<Role>) -> Identity {
+        identity_with(role.map(Roles::from))
+    }
+
+    /// A bearer-token identity holding `roles` (anonymous for `None`).
+    pub(crate) fn identity_with(roles: Option<Roles>) -> Identity {
         Identity {
-            user: role.map(|role| User {
+            user: roles.map(|roles| User {
                 id: 1,
                 username: "u".into(),
                 display_name: "U".into(),
-                role,
+                roles,
                 must_change_password: false,
             }),
             via: Via::Token,
@@ -193,5 +210,30 @@ mod tests {
         assert!(authorize(&sua, Action::ViewPracticeDrafts).is_ok());
         assert!(authorize(&treviso, Action::ViewPracticeDrafts).is_err());
         assert!(authorize(&anonymous, Action::ViewPracticeDrafts).is_err());
+    }
+
+    #[test]
+    fn rights_of_several_roles_add_up_and_nothing_more() {
+        use super::testing::identity_with;
+        use crate::auth::Roles;
+        let both = identity_with(Some(
+            Roles::from_roles([Role::Admin, Role::Operator(Module::Helpdesk)]).expect("roles"),
+        ));
+        assert!(authorize(&both, Action::ViewAudit).is_ok());
+        assert!(authorize(&both, Action::ManagePeople).is_ok());
+        let two = identity_with(Some(
+            Roles::from_roles([Role::Operator(Module::Sua), Role::Operator(Module::Dati)])
+                .expect("roles"),
+        ));
+        assert!(authorize(&two, Action::ManageDatasets).is_ok());
+        assert!(authorize(&two, Action::ManageNetwork { network: "sua" }).is_ok());
+        assert!(authorize(&two, Action::ManageNetwork { network: "sit" }).is_err());
+        assert!(authorize(&two, Action::ManagePractices).is_err());
+        assert!(matches!(
+            authorize(&two, Action::ManagePeople),
+            Err(AppError::Forbidden)
+        ));
+        assert_eq!(module_scope(&two, Module::Sua).ok(), Some(Scope::All));
+        assert!(module_scope(&two, Module::Helpdesk).is_err());
     }
 }

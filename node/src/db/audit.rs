@@ -86,3 +86,68 @@ pub fn list(
     })?;
     rows.collect()
 }
+
+/// Which events to list: every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Who: a user's login name (`boss` finds `user:boss`) or a label as stored (`cli`).
+    pub actor: Option<String>,
+    /// The action, exactly (`user.disable`).
+    pub action: Option<String>,
+    /// From this instant (Unix seconds, included).
+    pub from: Option<i64>,
+    /// Before this instant (Unix seconds, excluded).
+    pub until: Option<i64>,
+}
+
+/// One page of the events matching `filter`, newest first, and how many match in all.
+pub fn list_filtered(
+    conn: &Connection,
+    filter: &AuditFilter,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<AuditEvent>, i64)> {
+    let conditions = "(?1 IS NULL OR actor = ?1 OR actor = 'user:' || ?1) \
+         AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)";
+    let events = conn
+        .prepare(&format!(
+            "SELECT id, at, actor, client_ip, action, resource, detail FROM audit_log \
+             WHERE {conditions} ORDER BY id DESC LIMIT ?5 OFFSET ?6"
+        ))?
+        .query_map(
+            params![
+                filter.actor,
+                filter.action,
+                filter.from,
+                filter.until,
+                limit,
+                offset
+            ],
+            |row| {
+                let detail: String = row.get(6)?;
+                Ok(AuditEvent {
+                    id: row.get(0)?,
+                    at: super::rfc3339(row.get(1)?),
+                    actor: row.get(2)?,
+                    client_ip: row.get(3)?,
+                    action: row.get(4)?,
+                    resource: row.get(5)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = conn.query_row(
+        &format!("SELECT count(*) FROM audit_log WHERE {conditions}"),
+        params![filter.actor, filter.action, filter.from, filter.until],
+        |row| row.get(0),
+    )?;
+    Ok((events, total))
+}
+
+/// Every action the log holds, in order (for the filter's choices).
+pub fn actions(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT DISTINCT action FROM audit_log ORDER BY action")?
+        .query_map([], |row| row.get(0))?
+        .collect()
+}

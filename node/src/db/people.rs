@@ -2,43 +2,103 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::roles::{Role, User};
+use crate::roles::{Role, Roles, User};
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.role, u.module, u.comune_code, u.must_change_password";
+/// A user's columns; the roles come as one text, `admin:,operator:sua` (see [`roles_of`]),
+/// so that every query reading a user stays one statement.
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.comune_code, \
+     (SELECT group_concat(r.role || ':' || r.module, ',') FROM user_roles r WHERE r.user_id = u.id), \
+     u.must_change_password";
+
+/// The roles of a user row: its Comune, or the `role:module` pairs of `user_roles`.
+fn roles_of(comune: Option<&str>, pairs: Option<&str>) -> Option<Roles> {
+    if let Some(code) = comune {
+        return pico_protocol::ComuneCode::parse(code)
+            .ok()
+            .map(Roles::Comune);
+    }
+    let mut roles = Vec::new();
+    for pair in pairs
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        roles.push(match pair.split_once(':')? {
+            ("admin", "") => Role::Admin,
+            ("operator", module) => Role::Operator(module.parse().ok()?),
+            _ => return None,
+        });
+    }
+    // A Province account whose last role was taken away by hand in the database holds
+    // nothing: it may sign in and is refused everything.
+    Some(Roles::from_roles(roles).unwrap_or(Roles::Province {
+        admin: false,
+        modules: Default::default(),
+    }))
+}
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let role: String = row.get(3)?;
-    let module: Option<String> = row.get(4)?;
-    let comune: Option<String> = row.get(5)?;
-    let role =
-        Role::from_columns(&role, module.as_deref(), comune.as_deref()).ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(3, "role".into(), rusqlite::types::Type::Text)
-        })?;
+    let comune: Option<String> = row.get(3)?;
+    let pairs: Option<String> = row.get(4)?;
+    let roles = roles_of(comune.as_deref(), pairs.as_deref()).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(4, "roles".into(), rusqlite::types::Type::Text)
+    })?;
     Ok(User {
         id: row.get(0)?,
         username: row.get(1)?,
         display_name: row.get(2)?,
-        role,
-        must_change_password: row.get(6)?,
+        roles,
+        must_change_password: row.get(5)?,
     })
 }
 
-/// Inserts a user; returns its id.
+/// Inserts a user holding `roles`; returns its id.
 pub fn insert_user(
     conn: &Connection,
     username: &str,
     display_name: &str,
     password_hash: &str,
-    role: &Role,
+    roles: impl Into<Roles>,
     now: i64,
 ) -> rusqlite::Result<i64> {
-    let (role, module, comune) = role.to_columns();
+    let roles = roles.into();
     conn.execute(
-        "INSERT INTO users (username, display_name, password_hash, role, module, comune_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![username, display_name, password_hash, role, module, comune, now],
+        "INSERT INTO users (username, display_name, password_hash, comune_code, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![username, display_name, password_hash, roles.comune().map(|c| c.as_str()), now],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    write_roles(conn, id, &roles)?;
+    Ok(id)
+}
+
+/// Replaces the Province roles of user `id` with those of `roles` (a Comune user's Comune is
+/// set at its creation and never changes).
+pub fn set_roles(conn: &Connection, id: i64, roles: &Roles) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM user_roles WHERE user_id = ?1", [id])?;
+    write_roles(conn, id, roles)
+}
+
+fn write_roles(conn: &Connection, id: i64, roles: &Roles) -> rusqlite::Result<()> {
+    let mut insert =
+        conn.prepare_cached("INSERT INTO user_roles (user_id, role, module) VALUES (?1, ?2, ?3)")?;
+    for role in roles.to_vec() {
+        match role {
+            Role::Admin => insert.execute(params![id, "admin", ""])?,
+            Role::Operator(module) => insert.execute(params![id, "operator", module.as_str()])?,
+            Role::Comune(_) => continue,
+        };
+    }
+    Ok(())
+}
+
+/// How many enabled users hold the administrator's role.
+pub fn active_admins(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM user_roles r JOIN users u ON u.id = r.user_id \
+         WHERE r.role = 'admin' AND u.disabled = 0",
+        [],
+        |row| row.get(0),
+    )
 }
 
 /// The user, its password hash and whether it is disabled.
@@ -51,7 +111,7 @@ pub fn login_row(
             "SELECT {USER_COLUMNS}, u.password_hash, u.disabled FROM users u WHERE u.username = ?1"
         ),
         [username],
-        |row| Ok((user_from_row(row)?, row.get(7)?, row.get(8)?)),
+        |row| Ok((user_from_row(row)?, row.get(6)?, row.get(7)?)),
     )
     .optional()
 }
@@ -79,7 +139,10 @@ pub fn user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<User>> 
 /// Users able to work on Help Desk requests (for the assignee list).
 pub fn helpdesk_staff(conn: &Connection) -> rusqlite::Result<Vec<User>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE u.disabled = 0 AND (u.role = 'admin' OR (u.role = 'operator' AND u.module = 'helpdesk')) ORDER BY u.display_name"
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.disabled = 0 AND EXISTS \
+         (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
+          AND (r.role = 'admin' OR (r.role = 'operator' AND r.module = 'helpdesk'))) \
+         ORDER BY u.display_name"
     ))?;
     let rows = stmt.query_map([], user_from_row)?;
     rows.collect()
@@ -95,17 +158,7 @@ pub fn set_disabled(
     let Some(user) = user_by_name(conn, username)? else {
         return Ok(None);
     };
-    conn.execute(
-        "UPDATE users SET disabled = ?1 WHERE id = ?2",
-        params![disabled, user.id],
-    )?;
-    if disabled {
-        conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
-        conn.execute(
-            "UPDATE api_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
-            params![now, user.id],
-        )?;
-    }
+    set_disabled_by_id(conn, user.id, disabled, now)?;
     Ok(Some(user))
 }
 
@@ -120,11 +173,7 @@ pub fn set_password(
     let Some(user) = user_by_name(conn, username)? else {
         return Ok(None);
     };
-    conn.execute(
-        "UPDATE users SET password_hash = ?1, must_change_password = ?2 WHERE id = ?3",
-        params![password_hash, must_change, user.id],
-    )?;
-    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user.id])?;
+    set_password_by_id(conn, user.id, password_hash, must_change)?;
     Ok(Some(user))
 }
 
@@ -199,7 +248,7 @@ pub fn session_user(
          WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
     ))?
     .query_row(params![id_hash, now], |row| {
-        Ok((user_from_row(row)?, row.get(7)?))
+        Ok((user_from_row(row)?, row.get(6)?))
     })
     .optional()
 }
@@ -278,5 +327,163 @@ pub fn failures_since(
 /// Forgets the failures of `subject` (after a successful login).
 pub fn clear_failures(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM login_failures WHERE subject = ?1", [subject])?;
+    Ok(())
+}
+
+/// A person as the administrator's pages list them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// The user and their roles.
+    pub user: User,
+    /// The name of a Comune user's Comune.
+    pub comune_name: Option<String>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+    /// When it was created (Unix seconds).
+    pub created_at: i64,
+    /// API tokens still usable (not revoked, not expired).
+    pub live_tokens: i64,
+}
+
+/// Which people to list: every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    /// `admin`, `operator` or `comune`: who holds that kind of role.
+    pub role: Option<&'static str>,
+    /// Operators of this module (its code).
+    pub module: Option<&'static str>,
+    /// Users of this Comune (its ISTAT code).
+    pub comune: Option<String>,
+    /// Enabled (`true`) or disabled (`false`) accounts.
+    pub active: Option<bool>,
+    /// Text in the login name or the display name.
+    pub search: Option<String>,
+}
+
+fn person_from_row(row: &Row<'_>, now_col: usize) -> rusqlite::Result<Person> {
+    Ok(Person {
+        user: user_from_row(row)?,
+        comune_name: row.get(now_col)?,
+        disabled: row.get(now_col + 1)?,
+        created_at: row.get(now_col + 2)?,
+        live_tokens: row.get(now_col + 3)?,
+    })
+}
+
+const PERSON_COLUMNS: &str = "c.name, u.disabled, u.created_at, \
+     (SELECT count(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > ?1)";
+
+/// One page of the people matching `filter`, by name, and how many match in all.
+pub fn list_people(
+    conn: &Connection,
+    filter: &PeopleFilter,
+    now: i64,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<Person>, i64)> {
+    let search = filter.search.as_ref().map(|text| {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let conditions = "(?2 IS NULL \
+           OR (?2 = 'comune' AND u.comune_code IS NOT NULL) \
+           OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ?2)) \
+         AND (?3 IS NULL OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id \
+              AND r.role = 'operator' AND r.module = ?3)) \
+         AND (?4 IS NULL OR u.comune_code = ?4) \
+         AND (?5 IS NULL OR u.disabled = (?5 = 0)) \
+         AND (?6 IS NULL OR u.username LIKE ?6 ESCAPE '\\' OR u.display_name LIKE ?6 ESCAPE '\\')";
+    let active = filter.active.map(i64::from);
+    let people = conn
+        .prepare(&format!(
+            "SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users u \
+             LEFT JOIN comuni c ON c.code = u.comune_code WHERE {conditions} \
+             ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?7 OFFSET ?8"
+        ))?
+        .query_map(
+            params![
+                now,
+                filter.role,
+                filter.module,
+                filter.comune,
+                active,
+                search,
+                limit,
+                offset
+            ],
+            |row| person_from_row(row, 6),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let total = conn.query_row(
+        &format!("SELECT count(*) FROM users u WHERE ?1 IS NOT NULL AND {conditions}"),
+        params![
+            now,
+            filter.role,
+            filter.module,
+            filter.comune,
+            active,
+            search
+        ],
+        |row| row.get(0),
+    )?;
+    Ok((people, total))
+}
+
+/// One person by id.
+pub fn person(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<Option<Person>> {
+    conn.query_row(
+        &format!(
+            "SELECT {USER_COLUMNS}, {PERSON_COLUMNS} FROM users u \
+             LEFT JOIN comuni c ON c.code = u.comune_code WHERE u.id = ?2"
+        ),
+        params![now, id],
+        |row| person_from_row(row, 6),
+    )
+    .optional()
+}
+
+/// Enables or disables user `id`; disabling also ends its sessions and revokes its tokens,
+/// so they stop working at once.
+pub fn set_disabled_by_id(
+    conn: &Connection,
+    id: i64,
+    disabled: bool,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET disabled = ?1 WHERE id = ?2",
+        params![disabled, id],
+    )?;
+    if disabled {
+        conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        revoke_tokens_of(conn, id, now)?;
+    }
+    Ok(())
+}
+
+/// Revokes every live API token of user `id`; returns how many.
+pub fn revoke_tokens_of(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE api_tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL",
+        params![now, id],
+    )
+}
+
+/// Sets a password chosen for user `id` by someone else, ends its sessions and, with
+/// `must_change`, makes it a one-time password.
+pub fn set_password_by_id(
+    conn: &Connection,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?1, must_change_password = ?2 WHERE id = ?3",
+        params![password_hash, must_change, id],
+    )?;
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
     Ok(())
 }

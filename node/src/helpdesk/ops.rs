@@ -8,7 +8,7 @@ use rusqlite::TransactionBehavior;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::config::HelpdeskSettings;
 use crate::db::{self, audit};
 use crate::error::AppError;
@@ -197,9 +197,9 @@ pub async fn open_request(
     upload: Option<Upload>,
 ) -> Result<RequestView, AppError> {
     let user = identity.require_user()?.clone();
-    let comune = match (&input.comune_code, &user.role) {
+    let comune = match (&input.comune_code, user.roles.comune()) {
         (Some(code), _) => code.as_str().to_owned(),
-        (None, Role::Comune(own)) => own.as_str().to_owned(),
+        (None, Some(own)) => own.as_str().to_owned(),
         (None, _) => {
             return Err(AppError::invalid_field(
                 "comune_code",
@@ -360,7 +360,7 @@ pub async fn add_comment(
             if current.status == Status::Closed {
                 return Err(closed());
             }
-            let from_province = user.role.is_province();
+            let from_province = user.roles.is_province();
             let comment = store::insert_comment(&tx, id, user.id, from_province, &body, now)?;
             let resource = format!("helpdesk_request:{id}");
             audit::record(
@@ -432,7 +432,7 @@ pub async fn transition_from(
     let reason = text::clean(reason, Lines::Many, TEXT_MAX, false)
         .map_err(|err| AppError::invalid_field("reason", err.to_string()))?;
     let from = from.unwrap_or(row.status);
-    let province_staff = identity.require_user()?.role.is_province();
+    let province_staff = identity.require_user()?.roles.is_province();
     let identity = identity.clone();
     let sla = state.config.helpdesk.clone();
     state

@@ -16,7 +16,7 @@ use pico_service::text::{self, Lines};
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
 use crate::helpdesk::db as store;
@@ -150,7 +150,7 @@ async fn show_requests(
     )
     .await?;
     let user = identity.require_user()?;
-    let is_comune = matches!(user.role, Role::Comune(_));
+    let is_comune = user.roles.comune().is_some();
     let statuses: Vec<(&str, &str)> = Status::ALL
         .iter()
         .map(|s| (s.as_str(), s.label()))
@@ -162,7 +162,7 @@ async fn show_requests(
     let comune_error = list.error("comune");
     let body = html! {
         h1 { "Help Desk" }
-        @if is_comune || matches!(user.role, Role::Admin) {
+        @if is_comune || user.roles.is_admin() {
             p { a class="btn btn-primary" href="/helpdesk/new" { "Apri una richiesta" } }
         }
         (list.error_summary(LABELS))
@@ -250,14 +250,14 @@ async fn export_requests(
 /// for an administrator; other roles may not open requests.
 fn own_comune(identity: &Identity) -> Result<Option<String>, AppError> {
     let user = identity.require_user()?;
-    match &user.role {
-        Role::Comune(code) => {
+    match user.roles.comune() {
+        Some(code) => {
             let own = code.as_str().to_owned();
             policy::authorize(identity, Action::OpenRequest { comune: &own })?;
             Ok(Some(own))
         }
-        Role::Admin => Ok(None),
-        _ => Err(AppError::Forbidden),
+        None if user.roles.is_admin() => Ok(None),
+        None => Err(AppError::Forbidden),
     }
 }
 
@@ -499,7 +499,7 @@ async fn request_page(
                 div class="col-auto" { button type="submit" class="btn btn-outline-primary" { "Assegna" } }
             }
         }
-        @if matches!(user.role, Role::Comune(_)) && r.status == Status::Resolved {
+        @if user.roles.comune().is_some() && r.status == Status::Resolved {
             p class="mt-3" { "La Provincia ha indicato la richiesta come risolta: chiudila, oppure riaprila se il problema persiste." }
         }
     };
@@ -671,7 +671,7 @@ pub async fn dashboard_cards(
     let count = |keep: &dyn Fn(&RequestView) -> bool| {
         i64::try_from(open.iter().filter(|r| keep(r)).count()).unwrap_or(i64::MAX)
     };
-    let is_comune = matches!(user.role, Role::Comune(_));
+    let is_comune = user.roles.comune().is_some();
     let mine = if is_comune {
         (
             "In attesa di una vostra risposta",
@@ -727,7 +727,7 @@ pub async fn dashboard_cards(
                     (layout::bar_chart("helpdesk-chart", "Richieste per stato", &by_status))
                 }
             }
-            p { a href="/helpdesk" { "Tutte le richieste" } @if is_comune || user.role == Role::Admin { " · " a href="/helpdesk/new" { "Apri una richiesta" } } }
+            p { a href="/helpdesk" { "Tutte le richieste" } @if is_comune || user.roles.is_admin() { " · " a href="/helpdesk/new" { "Apri una richiesta" } } }
         }
     }))
 }

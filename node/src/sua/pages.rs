@@ -22,7 +22,7 @@ use pico_service::json::Path;
 use pico_service::web as layout;
 use serde::Deserialize;
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -169,10 +169,10 @@ fn done_message(form: &str) -> String {
 }
 
 fn is_comune(identity: &Identity) -> bool {
-    matches!(
-        identity.user.as_ref().map(|u| &u.role),
-        Some(Role::Comune(_))
-    )
+    identity
+        .user
+        .as_ref()
+        .is_some_and(|user| user.roles.comune().is_some())
 }
 
 fn is_sua_staff(identity: &Identity) -> bool {
@@ -479,8 +479,8 @@ async fn new_request_page(
     form: &FormState,
 ) -> Result<Markup, AppError> {
     let user = identity.require_user()?;
-    let (comuni, notice) = match &user.role {
-        Role::Comune(code) => {
+    let (comuni, notice) = match user.roles.comune() {
+        Some(code) => {
             policy::authorize(
                 identity,
                 Action::SubmitSuaRequest {

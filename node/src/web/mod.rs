@@ -498,23 +498,28 @@ async fn show_dashboard(
 ) -> Result<Markup, AppError> {
     crate::auth::policy::authorize(&identity, crate::auth::policy::Action::ViewDashboard)?;
     let user = identity.require_user()?;
-    let role_text = match &user.role {
-        Role::Admin => "Amministratore della Provincia".to_owned(),
-        Role::Operator(module) => modules::operator_title(state.modules, *module),
-        Role::Comune(code) => {
-            let code_text = code.as_str().to_owned();
-            let name = state
-                .db
-                .call(move |conn| db::comuni::name_of(conn, &code_text).map_err(AppError::from))
-                .await?
-                .unwrap_or_default();
-            format!("Comune di {name}")
-        }
-    };
+    let mut titles = Vec::new();
+    for role in user.roles.to_vec() {
+        titles.push(match role {
+            Role::Admin => "Amministratore della Provincia".to_owned(),
+            Role::Operator(module) => modules::operator_title(state.modules, module),
+            Role::Comune(code) => {
+                let name = state
+                    .db
+                    .call(move |conn| {
+                        db::comuni::name_of(conn, code.as_str()).map_err(AppError::from)
+                    })
+                    .await?
+                    .unwrap_or_default();
+                format!("Comune di {name}")
+            }
+        });
+    }
+    let role_text = titles.join(", ");
     // Each module says what it has for this person; the dashboard only lays them out.
     let sections = modules::dashboard_cards(state.modules, &state, &identity).await?;
     // The registry's links (what each module's policy lets this role open) follow the cards.
-    let links = modules::dashboard(state.modules, &user.role);
+    let links = modules::dashboard(state.modules, &user.roles);
     let body = html! {
         h1 { "Cruscotto" }
         p { "Benvenuto, " strong { (user.display_name) } " — " (role_text) "." }

@@ -212,7 +212,7 @@ async fn crawl(
     role: &str,
     start: &[&str],
     axe: &str,
-) -> (Vec<String>, usize) {
+) -> (Vec<String>, Vec<String>) {
     let client = &browser.client;
     client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
     let mut queue: VecDeque<String> = start.iter().map(|s| (*s).to_owned()).collect();
@@ -251,7 +251,7 @@ async fn crawl(
             findings.push(format!("[{role}, {}px] {path}: {problem}", PHONE.0));
         }
     }
-    (findings, pages.len())
+    (findings, pages)
 }
 
 /// At phone width the main menu hides behind Bootstrap Italia's toggler and opens with it
@@ -432,7 +432,7 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
     )
     .await;
     findings.extend(found);
-    total += pages;
+    total += pages.len();
     phone_menu_opens(&browser, &base).await;
     for (role, user, forbidden) in [
         ("amministratore", "boss", "/pagina-che-non-esiste"),
@@ -443,8 +443,33 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
         browser.login(&base, user).await;
         let (found, pages) =
             crawl(&browser, &base, role, &["/dashboard", "/", forbidden], &axe).await;
+        // The administrator's own pages are reached through the navigation and links.
+        if user == "boss" {
+            for path in [
+                "/amministrazione/persone",
+                "/amministrazione/persone/nuova",
+                "/amministrazione/registro",
+            ] {
+                assert!(
+                    pages.iter().any(|page| page == path),
+                    "{path} not reached: {pages:?}"
+                );
+            }
+            assert!(
+                pages
+                    .iter()
+                    .any(|page| page.starts_with("/amministrazione/persone/")
+                        && page.ends_with(|c: char| c.is_ascii_digit())),
+                "no person's page reached"
+            );
+            // A filter refused, with its message beside the field (at phone width).
+            let refused = "/amministrazione/registro?dal=31%2F02%2F2026";
+            for problem in check_page(&browser.client, &base, refused, &axe).await {
+                findings.push(format!("[{role}, {}px] {refused}: {problem}", PHONE.0));
+            }
+        }
         findings.extend(found);
-        total += pages;
+        total += pages.len();
         browser.logout().await;
     }
     eprintln!("{total} pages crawled, {} findings", findings.len());

@@ -20,6 +20,7 @@ mod migrations;
 mod modules;
 mod networks;
 mod openapi;
+mod people;
 mod practices;
 mod security;
 mod sua_aggregated;

@@ -30,7 +30,7 @@ fn prova_cards<'a>(
     let admin = identity
         .user
         .as_ref()
-        .is_some_and(|user| user.role == Role::Admin);
+        .is_some_and(|user| user.roles.is_admin());
     Box::pin(async move {
         Ok(admin.then(|| maud::html! { p id="prova-card" { "Prova: 3 pratiche da esaminare" } }))
     })

@@ -18,7 +18,7 @@ use super::{
     optional_text, record_change, text_field,
 };
 use crate::attachments::Checked;
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -517,9 +517,9 @@ pub async fn submit_request(
 ) -> Result<ProcedureView, AppError> {
     let user = identity.require_user()?.clone();
     let mut valid = validate_request(input, &state.province.code, &state.province.name, true)?;
-    let comune = match (&valid.comune_code, &user.role) {
+    let comune = match (&valid.comune_code, user.roles.comune()) {
         (Some(code), _) => code.clone(),
-        (None, Role::Comune(own)) => own.as_str().to_owned(),
+        (None, Some(own)) => own.as_str().to_owned(),
         (None, _) => {
             let mut errors = FieldErrors::new();
             errors.add(
