@@ -551,6 +551,85 @@ fn list_filter(
     })
 }
 
+/// What the dashboard shows of the Help Desk, over every request `identity` may see (no page
+/// cut): the requests per status, and of the open ones how many are overdue and assigned to
+/// the person, and the five due first.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Requests per status, in [`Status::ALL`] order.
+    pub by_status: Vec<(Status, u64)>,
+    /// Open requests past their first-response or resolution time.
+    pub overdue: u64,
+    /// Open requests assigned to the person.
+    pub assigned_to_me: u64,
+    /// The open requests due first (at most five).
+    pub next: Vec<RequestView>,
+}
+
+/// The dashboard's [`Summary`] for `identity`.
+pub async fn summary(state: &AppState, identity: &Identity) -> Result<Summary, AppError> {
+    let sla = state.config.helpdesk.clone();
+    let now = db::now();
+    let user_id = identity.require_user()?.id;
+    let base = list_filter(identity, &ListQuery::default(), &sla, now, None)?;
+    let overdue = (
+        now,
+        i64::from(sla.sla_first_response_hours) * 3600,
+        i64::from(sla.sla_resolution_hours) * 3600,
+    );
+    let (by_status, overdue, assigned_to_me, rows) = state
+        .db
+        .call(move |conn| {
+            let mut by_status = Vec::new();
+            let (mut late, mut mine, mut next) = (0, 0, Vec::new());
+            for status in Status::ALL {
+                let only = store::Filter {
+                    status: Some(status),
+                    ..base.clone()
+                };
+                by_status.push((status, store::count(conn, &only)?));
+                if matches!(status, Status::Resolved | Status::Closed) {
+                    continue;
+                }
+                late += store::count(
+                    conn,
+                    &store::Filter {
+                        overdue: Some(overdue),
+                        ..only.clone()
+                    },
+                )?;
+                mine += store::count(
+                    conn,
+                    &store::Filter {
+                        assignee_id: Some(user_id),
+                        ..only.clone()
+                    },
+                )?;
+                // Every request has the same time to resolution: the oldest are due first.
+                next.extend(store::list_page(
+                    conn,
+                    &only,
+                    "r.created_at ASC, r.id ASC",
+                    5,
+                    0,
+                )?);
+            }
+            next.sort_by_key(|row| (row.created_at, row.id));
+            next.truncate(5);
+            Ok::<_, AppError>((by_status, late, mine, next))
+        })
+        .await?;
+    Ok(Summary {
+        by_status,
+        overdue,
+        assigned_to_me,
+        next: rows
+            .into_iter()
+            .map(|row| RequestView::new(row, &sla, now))
+            .collect(),
+    })
+}
+
 /// Lists requests visible to `identity`; returns the rows and whether there are more.
 pub async fn list_requests(
     state: &AppState,

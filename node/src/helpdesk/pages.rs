@@ -663,48 +663,45 @@ pub async fn dashboard_cards(
         return Ok(None);
     }
     let user = identity.require_user()?;
-    let rows = ops::list_requests(state, identity, &ListQuery::default(), 200, None).await?;
-    let open: Vec<&RequestView> = rows
-        .iter()
-        .filter(|r| !matches!(r.status, Status::Resolved | Status::Closed))
-        .collect();
-    let count = |keep: &dyn Fn(&RequestView) -> bool| {
-        i64::try_from(open.iter().filter(|r| keep(r)).count()).unwrap_or(i64::MAX)
+    let summary = ops::summary(state, identity).await?;
+    let count_of = |status: Status| {
+        summary
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
     };
+    let open: u64 = summary
+        .by_status
+        .iter()
+        .filter(|(s, _)| !matches!(s, Status::Resolved | Status::Closed))
+        .map(|(_, n)| n)
+        .sum();
+    let whole = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let is_comune = user.roles.comune().is_some();
     let mine = if is_comune {
         (
             "In attesa di una vostra risposta",
-            count(&|r| r.status == Status::WaitingForComune),
+            whole(count_of(Status::WaitingForComune)),
             "/helpdesk?status=waiting_for_comune",
         )
     } else {
-        (
-            "Assegnate a me",
-            count(&|r| r.assignee_id == Some(user.id)),
-            "/helpdesk",
-        )
+        ("Assegnate a me", whole(summary.assigned_to_me), "/helpdesk")
     };
-    let mut next: Vec<&RequestView> = open.clone();
-    next.sort_by(|a, b| a.resolution_due.cmp(&b.resolution_due));
-    let by_status: Vec<(String, i64)> = Status::ALL
+    let next = &summary.next;
+    let by_status: Vec<(String, i64)> = summary
+        .by_status
         .iter()
-        .map(|status| {
-            let n = rows.iter().filter(|r| r.status == *status).count();
-            (
-                status.label().to_owned(),
-                i64::try_from(n).unwrap_or(i64::MAX),
-            )
-        })
+        .map(|(status, n)| (status.label().to_owned(), whole(*n)))
         .collect();
     Ok(Some(html! {
         section aria-labelledby="dashboard-helpdesk" class="mb-5" {
             h2 id="dashboard-helpdesk" { "Help Desk" }
             div class="row" {
-                (layout::figure("Nuove", count(&|r| r.status == Status::New), "/helpdesk?status=new"))
-                (layout::figure("In ritardo", count(&|r| r.overdue), "/helpdesk?overdue=true"))
+                (layout::figure("Nuove", whole(count_of(Status::New)), "/helpdesk?status=new"))
+                (layout::figure("In ritardo", whole(summary.overdue), "/helpdesk?overdue=true"))
                 (layout::figure(mine.0, mine.1, mine.2))
-                (layout::figure("Aperte in totale", count(&|_| true), "/helpdesk"))
+                (layout::figure("Aperte in totale", whole(open), "/helpdesk"))
             }
             div class="row" {
                 div class="col-12 col-lg-6" {

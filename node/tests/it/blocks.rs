@@ -241,6 +241,27 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
         html.contains("Richieste (205)"),
         "the list stays usable: {html}"
     );
+
+    // The dashboard counts every request too (it read at most 200 before), and its next
+    // deadlines are the oldest open requests.
+    let (_, dashboard) = page(&operator, &app, "/dashboard").await;
+    let figure = |label: &str| {
+        let at = dashboard
+            .find(&format!("<p class=\"card-text mb-0\">{label}</p>"))
+            .unwrap();
+        let start = dashboard[..at]
+            .rfind("<p class=\"pico-figure mb-1\">")
+            .unwrap();
+        let text = &dashboard[start..at];
+        text[text.find('>').unwrap() + 1..text.find("</p>").unwrap()].to_owned()
+    };
+    assert_eq!(figure("Nuove"), "205");
+    assert_eq!(figure("Aperte in totale"), "205");
+    let deadlines = &dashboard[dashboard.find("id=\"helpdesk-deadlines\"").unwrap()..];
+    assert!(
+        deadlines.contains(&format!("href=\"/helpdesk/{}\"", ids[0])),
+        "{deadlines}"
+    );
     app.stop().await;
 }
 

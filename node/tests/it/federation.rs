@@ -569,7 +569,15 @@ async fn a_restored_old_backup_blocks_signing_until_resync() {
 
     // Restore the backup (seq 1) while the hub holds seq 2.
     let (dir, config) = node.stop().await;
-    pico_service::db::restore(&backup, &config.db_path()).unwrap();
+    // A database call the stopped server had started may still hold its connection for a
+    // moment (a blocking task is not cancelled): the restore waits for it, as an operator's
+    // `pico-node restore` after stopping the service does.
+    let mut attempts = 0;
+    while let Err(error) = pico_service::db::restore(&backup, &config.db_path()) {
+        attempts += 1;
+        assert!(attempts < 100, "restore: {error}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let node = TestApp::start(dir, config).await;
     let mut blocked = Value::Null;
     for _ in 0..100 {
