@@ -1,5 +1,5 @@
 //! The command line: `init`, `serve`, `migrate`, `backup`, `restore`, `check-config`,
-//! `user …`, `token …`, `key show`, `dataset …`, `federation …`, `network …`, `sua import`. Each command is a function over the loaded config.
+//! `user …`, `token …`, `key show`, `dataset …`, `federation …`, `network …`, `sua import`, `sape import`. Each command is a function over the loaded config.
 
 use std::path::{Path, PathBuf};
 
@@ -80,6 +80,24 @@ pub enum Command {
     /// SUA (Stazione Unica Appaltante) data.
     #[command(subcommand)]
     Sua(SuaCommand),
+    /// SAPE (EU funding) calls.
+    #[command(subcommand)]
+    Sape(SapeCommand),
+}
+
+/// `sape …`
+#[derive(Debug, Subcommand)]
+pub enum SapeCommand {
+    /// Import calls from the EU Funding & Tenders portal: its topics CSV or its search API's
+    /// JSON (told apart by the first character). All or nothing; calls already in the
+    /// catalogue are updated by identifier, never duplicated.
+    Import {
+        /// Print the report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 /// `sua …`
@@ -339,6 +357,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Federation(command) => federation(&config, command),
         Command::Network(command) => network(&config, command),
         Command::Sua(command) => sua(&config, command),
+        Command::Sape(command) => sape(&config, command),
         Command::Key(KeyCommand::Show) => {
             let key = SecretKey::load(&config.key_path())?;
             println!("public key: {}", key.public_key());
@@ -742,6 +761,40 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+fn sape(config: &NodeConfig, command: SapeCommand) -> anyhow::Result<()> {
+    use crate::sape::import::{self, ImportError};
+    let SapeCommand::Import { json, file } = command;
+    let bytes =
+        std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let db = open_db(config)?;
+    let mut conn = db.get()?;
+    let filename = crate::upload::clean_filename(&file.display().to_string());
+    let report = match import::import(&mut conn, &Actor::cli(), &bytes, &filename, db::now()) {
+        Ok(report) => report,
+        Err(ImportError::Rows { errors, count }) => {
+            let mut message =
+                format!("importazione rifiutata, nulla è stato importato: {count} righe non valide");
+            for error in &errors {
+                message.push_str(&format!("\n  {error}"));
+            }
+            if count > errors.len() as u64 {
+                message.push_str(&format!("\n  … e altre {}", count - errors.len() as u64));
+            }
+            bail!(message);
+        }
+        Err(err) => bail!("importazione rifiutata, nulla è stato importato: {err}"),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} bandi letti: {} nuovi, {} aggiornati",
+            report.total, report.created, report.updated
+        );
     }
     Ok(())
 }

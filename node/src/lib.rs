@@ -18,6 +18,7 @@ pub mod labels;
 pub mod modules;
 pub mod networks;
 pub mod roles;
+pub mod sape;
 pub mod state;
 pub mod sua;
 pub mod upload;
