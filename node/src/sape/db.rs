@@ -201,7 +201,7 @@ pub fn upsert_call(
     let mut deadline = conn.prepare_cached(
         "INSERT INTO sape_call_deadlines (call_id, ordinal, deadline, stage) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (ordinal, (day, stage)) in record.deadlines.iter().enumerate() {
+    for (ordinal, (day, stage)) in (0i64..).zip(&record.deadlines) {
         deadline.execute(params![id, ordinal, day, stage])?;
     }
     conn.prepare_cached(

@@ -80,7 +80,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Vec<CallRecord>, ImportErro
     for (line, row) in rows {
         match row {
             Ok(record) => {
-                if let Some(first) = seen.insert(record.identifier.clone(), line) {
+                if let Some(first) = seen.insert(record.identifier.clone(), line.clone()) {
                     count += 1;
                     if errors.len() < MAX_LISTED_ERRORS {
                         errors.push(format!(

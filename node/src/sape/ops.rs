@@ -364,7 +364,7 @@ pub async fn call_detail(
 }
 
 /// Body of `POST /v1/sape/calls`: a call typed by hand.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCall {
     /// The call's code (unique), e.g. `FESR-VEN-2025-01`.
@@ -779,7 +779,7 @@ pub async fn calendar_feed(state: &AppState, token: &str) -> Result<String, AppE
 }
 
 /// A partner of a proposal as the API receives it: amounts in euro as decimal text.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerInput {
     /// Name.
@@ -840,7 +840,7 @@ pub struct WorkPackageInput {
 }
 
 /// Body of `POST /v1/sape/proposals` and `PUT /v1/sape/proposals/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalInput {
     /// The call.

@@ -176,8 +176,7 @@ impl SearchForm {
 
     /// The query string of this search from offset `da`.
     fn href(&self, da: u32) -> String {
-        let mut pairs = url_pairs();
-        for (name, value) in [
+        let mut pairs: Vec<(&str, String)> = [
             ("q", &self.q),
             ("programme", &self.programme),
             ("status", &self.status),
@@ -185,26 +184,21 @@ impl SearchForm {
             ("deadline_to", &self.deadline_to),
             ("followed", &self.followed),
             ("flagged", &self.flagged),
-        ] {
-            let value = Self::value(value);
-            if !value.is_empty() {
-                pairs.append_pair(name, &value);
-            }
-        }
+        ]
+        .into_iter()
+        .map(|(name, value)| (name, Self::value(value)))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
         if da > 0 {
-            pairs.append_pair("da", &da.to_string());
+            pairs.push(("da", da.to_string()));
         }
-        let query = pairs.finish();
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         if query.is_empty() {
             "/sape".to_owned()
         } else {
             format!("/sape?{query}")
         }
     }
-}
-
-fn url_pairs() -> serde_urlencoded::Serializer<'static, String> {
-    serde_urlencoded::Serializer::new(String::new())
 }
 
 async fn show_calls(

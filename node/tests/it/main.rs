@@ -19,6 +19,7 @@ mod modules;
 mod networks;
 mod openapi;
 mod practices;
+mod sape;
 mod security;
 mod sua_aggregated;
 mod sua_browser;
