@@ -257,8 +257,15 @@ pub fn search_calls(
             "ORDER BY c.closing_date IS NULL, c.closing_date DESC, c.id DESC",
         )
     };
+    // FTS5 accepts MATCH only as a plain constraint (not under OR), so the text condition is
+    // written only when there is text.
+    let text = if filter.fts.is_some() {
+        "sape_calls_fts MATCH ?1"
+    } else {
+        "?1 IS NULL"
+    };
     let sql = format!(
-        "SELECT {CALL_COLUMNS} FROM {from} WHERE (?1 IS NULL OR sape_calls_fts MATCH ?1) \
+        "SELECT {CALL_COLUMNS} FROM {from} WHERE {text} \
          AND (?2 IS NULL OR c.programme = ?2) \
          AND (?3 IS NULL OR ?3 = CASE WHEN c.opening_date > ?4 THEN 'forthcoming' \
               WHEN c.deadline_model != 'permanent' AND c.closing_date < ?4 THEN 'closed' ELSE 'open' END) \
@@ -268,12 +275,6 @@ pub fn search_calls(
          AND (?8 IS NULL OR EXISTS (SELECT 1 FROM sape_flags g WHERE g.comune_code = ?8 AND g.call_id = c.id)) \
          {order} LIMIT ?9 OFFSET ?10"
     );
-    // Without text the FTS table is not joined, so `?1` must not name it.
-    let sql = if filter.fts.is_some() {
-        sql
-    } else {
-        sql.replace("(?1 IS NULL OR sape_calls_fts MATCH ?1)", "?1 IS NULL")
-    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![

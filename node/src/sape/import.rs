@@ -164,10 +164,14 @@ type Parsed = (String, Result<CallRecord, String>);
 
 fn date(field: &str, text: &str) -> Result<String, String> {
     // The portal writes instants (`2024-09-18T00:00:00.000+0000`): the day is what counts.
-    let day = text.trim().get(..10).unwrap_or(text.trim());
+    let text = text.trim();
+    let day = match text.split_once('T') {
+        Some((day, _)) if day.len() == 10 => day,
+        _ => text,
+    };
     Day::parse(day)
         .map(Day::iso)
-        .map_err(|_| format!("{field}: {:?} non è una data (AAAA-MM-GG)", text.trim()))
+        .map_err(|_| format!("{field}: {text:?} non è una data (AAAA-MM-GG)"))
 }
 
 const CSV_COLUMNS: [&str; 9] = [

@@ -435,7 +435,9 @@ pub fn check_call(input: &NewCall) -> Result<CallRecord, AppError> {
         ),
     };
     let mut days = Vec::new();
-    for (n, text) in input.deadlines.iter().filter(|t| !t.trim().is_empty()).enumerate() {
+    let typed = input.deadlines.iter().filter(|t| !t.trim().is_empty());
+    let typed_count = typed.clone().count();
+    for (n, text) in typed.enumerate() {
         if let Some(day) = errors.check(
             &format!("deadlines[{n}]"),
             Day::parse(text)
@@ -445,7 +447,10 @@ pub fn check_call(input: &NewCall) -> Result<CallRecord, AppError> {
             days.push(day);
         }
     }
+    // A date that is not one has its own message: the count is checked on good dates only.
+    let dates_ok = days.len() == typed_count;
     let deadlines: Vec<(String, Stage)> = match input.deadline_model {
+        _ if !dates_ok => Vec::new(),
         DeadlineModel::SingleStage => {
             if days.len() != 1 {
                 errors.add("deadlines", "Un bando a fase unica ha una sola scadenza.");
