@@ -32,6 +32,22 @@ impl fmt::Display for UnknownCode {
 
 impl std::error::Error for UnknownCode {}
 
+/// What every [`labelled_enum!`] is, for code generic over vocabularies (the audited
+/// lifecycle of `crate::lifecycle` takes any of them as its states). The enum's own inherent
+/// methods have the same names and are what concrete code calls.
+pub trait Labelled: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
+    /// What the enum names, for messages (`status`, `state`).
+    const WHAT: &'static str;
+    /// Every value, in declaration order.
+    fn all() -> &'static [Self];
+    /// The stored and wire name.
+    fn as_str(self) -> &'static str;
+    /// The Italian label shown on pages.
+    fn label(self) -> &'static str;
+    /// Parses a code (or one of its accepted aliases).
+    fn parse(text: &str) -> Option<Self>;
+}
+
 /// Declares a labelled enum:
 ///
 /// ```ignore
@@ -98,6 +114,22 @@ macro_rules! labelled_enum {
                     $($code $(| $alias)* => Some($name::$variant),)+
                     _ => None,
                 }
+            }
+        }
+
+        impl $crate::labels::Labelled for $name {
+            const WHAT: &'static str = $what;
+            fn all() -> &'static [$name] {
+                &$name::ALL
+            }
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn label(self) -> &'static str {
+                $name::label(self)
+            }
+            fn parse(text: &str) -> Option<$name> {
+                $name::parse(text)
             }
         }
 

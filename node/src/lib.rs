@@ -15,6 +15,7 @@ pub mod error;
 pub mod federation;
 pub mod helpdesk;
 pub mod labels;
+pub mod lifecycle;
 pub mod modules;
 pub mod networks;
 pub mod roles;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod comuni;
 pub mod datasets;
 pub mod federation;
+pub mod lifecycle;
 pub mod migration_files;
 pub mod people;
 pub mod schema;
