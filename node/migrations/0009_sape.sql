@@ -91,6 +91,19 @@ CREATE TABLE sape_proposals (
 );
 CREATE INDEX sape_proposals_call ON sape_proposals (call_id);
 
+-- The audited lifecycle of each proposal (`crate::lifecycle`): one row per move, the first
+-- one (no `from_state`) its creation.
+CREATE TABLE sape_transitions (
+    id INTEGER PRIMARY KEY,
+    proposal_id INTEGER NOT NULL REFERENCES sape_proposals(id) ON DELETE CASCADE,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX sape_transitions_proposal ON sape_transitions (proposal_id, id);
+
 CREATE TABLE sape_proposal_comuni (
     proposal_id INTEGER NOT NULL REFERENCES sape_proposals(id) ON DELETE CASCADE,
     comune_code TEXT NOT NULL REFERENCES comuni(code),

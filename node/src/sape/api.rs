@@ -16,8 +16,8 @@ use crate::auth::Identity;
 use crate::error::AppError;
 use crate::sape::import::ImportReport;
 use crate::sape::ops::{
-    self, CalendarLink, CallDetail, CallQuery, CallView, FlagsInput, NewCall, ProposalInput,
-    ProposalView,
+    self, CalendarLink, CallDetail, CallQuery, CallView, FlagsInput, NewCall, NewTransition,
+    ProposalInput, ProposalView,
 };
 use crate::state::AppState;
 
@@ -49,6 +49,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/sape/proposals/{id}",
             get(get_proposal).put(update_proposal),
+        )
+        .route(
+            "/v1/sape/proposals/{id}/transitions",
+            post(create_proposal_transition),
         )
 }
 
@@ -278,5 +282,26 @@ pub async fn update_proposal(
 ) -> Result<Json<ProposalView>, AppError> {
     Ok(Json(
         ops::update_proposal(&state, &identity, id, input).await?,
+    ))
+}
+
+/// Moves a proposal along its lifecycle: idea → in preparation → submitted → second stage
+/// (two-stage calls) → evaluated → funded / reserve / not funded → grant signed → in
+/// execution → closed; withdrawn before the evaluation. The Comuni taking part prepare,
+/// submit and withdraw; the SAPE office makes every move.
+#[utoipa::path(post, path = "/v1/sape/proposals/{id}/transitions", tag = "sape", params(("id" = i64, Path)), request_body = NewTransition, security(("bearer" = [])),
+    responses((status = 200, body = ProposalView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "A move the lifecycle does not have, or the proposal left the state the caller saw", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_proposal_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewTransition>,
+) -> Result<Json<ProposalView>, AppError> {
+    Ok(Json(
+        ops::transition_proposal(&state, &identity, id, input).await?,
     ))
 }

@@ -577,6 +577,13 @@ pub fn insert_proposal(
     Ok(id)
 }
 
+/// Marks a proposal as changed at `now` (after a move of its state).
+pub fn touch_proposal(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE sape_proposals SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
 /// Replaces a proposal's content (not its state); whether it exists.
 pub fn update_proposal(
     conn: &Connection,

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod policy;
 
 use crate::labels::labelled_enum;
+use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
 use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 pub use crate::sua::day::Day;
@@ -135,35 +136,79 @@ labelled_enum! {
 }
 
 labelled_enum! {
-    /// Where a proposal is. Proposals start as ideas; the audited lifecycle is the second part
-    /// of the SAPE work.
+    /// Where a proposal is; its moves are [`PROPOSALS`].
     pub enum ProposalState as "proposal state" {
         /// An idea for a call.
         Idea = "idea" => "Idea",
         /// Being written.
-        Preparation = "preparation" => "In preparazione",
-        /// Submitted.
+        InPreparation = "in_preparation" => "In preparazione",
+        /// Submitted to the call.
         Submitted = "submitted" => "Presentata",
-        /// Invited to the second stage.
+        /// Admitted to the second stage (two-stage calls).
         SecondStage = "second_stage" => "Seconda fase",
         /// Evaluated.
         Evaluated = "evaluated" => "Valutata",
         /// Funded.
         Funded = "funded" => "Finanziata",
         /// On the reserve list.
-        Reserve = "reserve" => "In lista di riserva",
-        /// Not funded.
+        Reserve = "reserve" => "In riserva",
+        /// Not funded. Final.
         NotFunded = "not_funded" => "Non finanziata",
         /// Grant agreement signed.
         GrantSigned = "grant_signed" => "Convenzione firmata",
         /// Running.
-        Execution = "execution" => "In esecuzione",
-        /// Finished.
-        Closed = "closed" => "Conclusa",
-        /// Withdrawn before evaluation.
+        InExecution = "in_execution" => "In esecuzione",
+        /// Finished. Final.
+        Closed = "closed" => "Chiusa",
+        /// Withdrawn before the evaluation. Final.
         Withdrawn = "withdrawn" => "Ritirata",
     }
 }
+
+const STAFF: &[Who] = &[Who::Staff(Module::Sape)];
+const STAFF_AND_COMUNE: &[Who] = &[Who::Staff(Module::Sape), Who::OwningComune];
+
+/// The proposals' audited lifecycle: the SAPE office and the Comuni taking part prepare,
+/// submit and may withdraw before the evaluation; only the office records what the funder
+/// decided and what follows. (The second stage is offered for every call: whether a call is
+/// two-stage is checked by `ops::transition_proposal`.)
+pub const PROPOSALS: Machine<ProposalState> = {
+    use ProposalState::{
+        Closed, Evaluated, Funded, GrantSigned, Idea, InExecution, InPreparation, NotFunded,
+        Reserve, SecondStage, Submitted, Withdrawn,
+    };
+    Machine {
+        noun: Noun::feminine("proposta"),
+        tables: Tables {
+            records: "sape_proposals",
+            id_column: "id",
+            state_column: "state",
+            history: "sape_transitions",
+            history_record_column: "proposal_id",
+        },
+        audit_action: "sape.proposal.transition",
+        audit_resource: "sape_proposal",
+        moves: &[
+            Move { from: &[Idea], to: InPreparation, by: STAFF_AND_COMUNE },
+            Move { from: &[InPreparation], to: Submitted, by: STAFF_AND_COMUNE },
+            Move { from: &[Submitted], to: SecondStage, by: STAFF },
+            Move { from: &[Submitted, SecondStage], to: Evaluated, by: STAFF },
+            Move { from: &[Evaluated], to: Funded, by: STAFF },
+            Move { from: &[Evaluated], to: Reserve, by: STAFF },
+            Move { from: &[Evaluated, Reserve], to: NotFunded, by: STAFF },
+            Move { from: &[Reserve], to: Funded, by: STAFF },
+            Move { from: &[Funded], to: GrantSigned, by: STAFF },
+            Move { from: &[GrantSigned], to: InExecution, by: STAFF },
+            Move { from: &[InExecution], to: Closed, by: STAFF },
+            Move {
+                from: &[Idea, InPreparation, Submitted, SecondStage],
+                to: Withdrawn,
+                by: STAFF_AND_COMUNE,
+            },
+        ],
+        policy: None,
+    }
+};
 
 /// The status of a call on `today`: in arrivo before it opens, chiuso after its closing date
 /// (the last day a new application can be sent: the only deadline, the first stage of a
@@ -316,6 +361,7 @@ pub fn is_pic(pic: &str) -> bool {
     api::create_proposal,
     api::get_proposal,
     api::update_proposal,
+    api::create_proposal_transition,
 ))]
 pub struct SapeApi;
 

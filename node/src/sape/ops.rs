@@ -18,7 +18,7 @@ use crate::sape::db::{self as store, CallFilter, CallRecord, CallRow, PartnerRec
 use crate::sape::import::{self, ImportError, ImportReport};
 use crate::sape::policy::{self, Action};
 use crate::sape::{
-    Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PartnerRole, PersonnelUnit,
+    PROPOSALS, Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PartnerRole, PersonnelUnit,
     Programme, ProposalState, ProvinceRole, Stage, budget, call_status, is_pic,
 };
 use crate::state::AppState;
@@ -913,6 +913,21 @@ pub struct PartnerView {
     pub budget: BudgetView,
 }
 
+/// One move of a proposal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TransitionView {
+    /// State before (none for the creation).
+    pub from: Option<ProposalState>,
+    /// State after.
+    pub to: ProposalState,
+    /// Why.
+    pub reason: String,
+    /// Who, by name.
+    pub actor: String,
+    /// RFC 3339 UTC.
+    pub at: String,
+}
+
 /// A proposal as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalView {
@@ -940,6 +955,10 @@ pub struct ProposalView {
     pub work_packages: Vec<WorkPackageInput>,
     /// The sum of the partners' budgets.
     pub total: BudgetView,
+    /// States the caller may move it to now (only in the answer about one proposal).
+    pub allowed_transitions: Vec<ProposalState>,
+    /// Its moves, oldest first, the creation first (only in the answer about one proposal).
+    pub history: Vec<TransitionView>,
     /// RFC 3339 UTC.
     pub created_at: String,
     /// RFC 3339 UTC.
@@ -1008,6 +1027,8 @@ impl From<ProposalRow> for ProposalView {
                 })
                 .collect(),
             total: total.into(),
+            allowed_transitions: Vec::new(),
+            history: Vec::new(),
             created_at: db::rfc3339(row.created_at),
             updated_at: db::rfc3339(row.updated_at),
         }
@@ -1177,6 +1198,7 @@ pub async fn create_proposal(
 ) -> Result<ProposalView, AppError> {
     policy::authorize(identity, Action::ManageProposals)?;
     let user = identity.require_user()?.id;
+    let display_name = crate::lifecycle::display_name(identity);
     let actor = identity.actor();
     state
         .db
@@ -1185,6 +1207,7 @@ pub async fn create_proposal(
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let record = check_proposal(&tx, &input)?;
             let id = store::insert_proposal(&tx, &record, user, now)?;
+            PROPOSALS.record_creation(&tx, id, ProposalState::Idea, "", &display_name, now)?;
             audit::record(&tx, &actor, "sape.proposal.create", &format!("sape_proposal:{id}"), &json!({"call": record.call_id, "acronym": record.acronym}), now)?;
             let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
@@ -1218,16 +1241,22 @@ pub async fn update_proposal(
         .await
 }
 
-/// One proposal, if the caller may see it (404 for a Comune that is not in it).
+/// One proposal, if the caller may see it (404 for a Comune that is not in it), with its
+/// history and the moves the caller may make.
 pub async fn proposal_detail(
     state: &AppState,
     identity: &Identity,
     id: i64,
 ) -> Result<ProposalView, AppError> {
     identity.require_user()?;
-    let row = state
+    let (row, history, two_stage) = state
         .db
-        .call(move |conn| store::get_proposal(conn, id)?.ok_or(AppError::NotFound))
+        .call(move |conn| {
+            let row = store::get_proposal(conn, id)?.ok_or(AppError::NotFound)?;
+            let two_stage = store::get_call(conn, row.record.call_id)?
+                .is_some_and(|call| call.record.deadline_model == DeadlineModel::TwoStage);
+            Ok::<_, AppError>((row, PROPOSALS.history(conn, id)?, two_stage))
+        })
         .await?;
     policy::authorize(
         identity,
@@ -1235,7 +1264,91 @@ pub async fn proposal_detail(
             comuni: &row.record.comuni,
         },
     )?;
-    Ok(row.into())
+    let allowed = PROPOSALS.allowed(identity, &row.record.comuni, row.state);
+    let mut view = ProposalView::from(row);
+    view.allowed_transitions = allowed
+        .into_iter()
+        .filter(|to| two_stage || *to != ProposalState::SecondStage)
+        .collect();
+    view.history = history
+        .into_iter()
+        .map(|step| TransitionView {
+            from: step.from,
+            to: step.to,
+            reason: step.reason,
+            actor: step.actor,
+            at: db::rfc3339(step.at),
+        })
+        .collect();
+    Ok(view)
+}
+
+/// Body of `POST /v1/sape/proposals/{id}/transitions`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTransition {
+    /// The state asked for.
+    pub state: ProposalState,
+    /// The state the caller saw; if the proposal has left it the move is refused (409
+    /// `stale_state`). The current state when absent.
+    #[serde(default)]
+    pub from: Option<ProposalState>,
+    /// Why (kept in the history).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Moves a proposal along its lifecycle ([`PROPOSALS`]): 404 for a Comune not in it, 403 for
+/// a move its role may not make, 409 for a move the machine does not have (or a second stage
+/// of a call that has none) and for a stale request.
+pub async fn transition_proposal(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    input: NewTransition,
+) -> Result<ProposalView, AppError> {
+    let mut errors = FieldErrors::default();
+    let reason = errors
+        .check("reason", optional_text(&input.reason, 2000, Lines::Many))
+        .unwrap_or_default();
+    errors.finish()?;
+    let (row, two_stage) = state
+        .db
+        .call(move |conn| {
+            let row = store::get_proposal(conn, id)?.ok_or(AppError::NotFound)?;
+            let two_stage = store::get_call(conn, row.record.call_id)?
+                .is_some_and(|call| call.record.deadline_model == DeadlineModel::TwoStage);
+            Ok::<_, AppError>((row, two_stage))
+        })
+        .await?;
+    policy::authorize(
+        identity,
+        Action::ViewProposal {
+            comuni: &row.record.comuni,
+        },
+    )?;
+    let from = input.from.unwrap_or(row.state);
+    if input.state == ProposalState::SecondStage && !two_stage {
+        PROPOSALS.authorize(identity, &row.record.comuni, from, input.state)?;
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+            detail: "Il bando della proposta ha una sola fase: non c'è una seconda fase.".into(),
+        });
+    }
+    let owners = row.record.comuni;
+    let step_identity = identity.clone();
+    state
+        .db
+        .call(move |conn| {
+            let step = crate::lifecycle::Step::new(&step_identity, &owners, id, from, input.state)
+                .reason(&reason);
+            PROPOSALS.transition(conn, &step, |tx| {
+                store::touch_proposal(tx, id, step.now)?;
+                Ok(())
+            })
+        })
+        .await?;
+    proposal_detail(state, identity, id).await
 }
 
 /// Proposals the caller may see, newest first: all for SAPE staff, those with its Comune for

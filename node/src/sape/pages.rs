@@ -20,12 +20,13 @@ use crate::auth::{Identity, Role};
 use crate::db;
 use crate::error::AppError;
 use crate::sape::ops::{
-    self, CallQuery, CallView, FlagsInput, NewCall, PartnerInput, ProposalInput, ProposalView,
-    WorkPackageInput, field_messages,
+    self, CallQuery, CallView, FlagsInput, NewCall, NewTransition, PartnerInput, ProposalInput,
+    ProposalView, WorkPackageInput, field_messages,
 };
 use crate::sape::policy::{self, Action};
 use crate::sape::{
-    CallStatus, DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProvinceRole,
+    CallStatus, DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProposalState,
+    ProvinceRole,
 };
 use crate::state::AppState;
 use crate::sua::forms::{FormState, error_summary, input, select, textarea};
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/sape/progetti/{id}", get(show_proposal))
         .route("/sape/progetti/{id}/partner", post(submit_partner))
         .route("/sape/progetti/{id}/pacchetti", post(submit_work_package))
+        .route("/sape/progetti/{id}/stato", post(submit_transition))
 }
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
@@ -1076,6 +1078,33 @@ async fn proposal_page(
             dt class="col-sm-3" { "Stato" } dd class="col-sm-9" { (p.state.label()) }
             dt class="col-sm-3" { "Comuni coinvolti" } dd class="col-sm-9" id="proposal-comuni" { @if names.is_empty() { "Nessuno" } @else { (names.join(", ")) } }
         }
+        @if !p.allowed_transitions.is_empty() {
+            form method="post" action=(format!("/sape/progetti/{}/stato", p.id)) class="row g-2 align-items-end mb-4" id="transition-form" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="from" value=(p.state.as_str());
+                div class="col-12 col-lg-4" {
+                    label for="to" class="form-label" { "Nuovo stato" }
+                    select class="form-select" id="to" name="state" {
+                        @for to in &p.allowed_transitions { option value=(to.as_str()) { (to.label()) } }
+                    }
+                }
+                div class="col-12 col-lg-5" {
+                    label for="reason" class="form-label" { "Motivo (facoltativo)" }
+                    input type="text" class="form-control" id="reason" name="reason";
+                }
+                div class="col-12 col-lg-3" { button type="submit" class="btn btn-outline-primary" id="move" { "Cambia stato" } }
+            }
+        }
+        @if !p.history.is_empty() {
+            h2 class="h4" { "Storia" }
+            ol id="history" {
+                @for step in &p.history {
+                    li { (fmt::rfc3339(&step.at)) ", " (step.actor) ": "
+                        @if let Some(from) = step.from { (from.label()) " → " }
+                        (step.to.label()) @if !step.reason.is_empty() { " (" (step.reason) ")" } }
+                }
+            }
+        }
         h2 class="h4" { "Partner e budget" }
         @if p.partners.is_empty() { p { "Nessun partner." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Budget per partner" { table class="table table-sm" id="budget" {
@@ -1286,6 +1315,36 @@ async fn submit_work_package(
         }
         Err(error) => Err(error),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct TransitionForm {
+    csrf: String,
+    from: String,
+    state: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn submit_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<TransitionForm>,
+) -> Result<Response, AppError> {
+    check_form_csrf(&identity, &form.csrf)?;
+    let to = ProposalState::parse(&form.state)
+        .ok_or_else(|| AppError::invalid_field("state", "Scegliete uno stato dall'elenco."))?;
+    let input = NewTransition {
+        state: to,
+        from: ProposalState::parse(&form.from),
+        reason: form.reason,
+    };
+    ops::transition_proposal(&state, &identity, id, input).await?;
+    Ok(layout::redirect_with_flash(
+        &format!("/sape/progetti/{id}"),
+        &format!("Stato della proposta aggiornato: {}.", to.label()),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------

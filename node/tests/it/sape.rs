@@ -924,3 +924,105 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     assert_eq!(updated["total"]["eu_contribution"], "70670.48");
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn proposals_move_along_their_audited_lifecycle_by_role() {
+    let s = Sape::spawn().await;
+    s.import_all().await;
+    let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
+    let two = s.call_id("HORIZON-MISS-2025-CIT-01-01").await;
+    let created: Value = s
+        .app
+        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let path = format!("/v1/sape/proposals/{id}/transitions");
+    let moved = |token: &str, to: &str| {
+        let body = json!({"state": to, "reason": "Verificato"});
+        let path = path.clone();
+        let token = token.to_owned();
+        let app = &s.app;
+        async move { app.post_json(&path, Some(&token), &body).await }
+    };
+    // Treviso takes part: it prepares and submits.
+    let detail = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    assert_eq!(detail["allowed_transitions"], json!(["in_preparation", "withdrawn"]));
+    assert_eq!(moved(&s.tv, "in_preparation").await.status(), StatusCode::OK);
+    // Altivole is not in it: 404, as if it did not exist.
+    assert_problem(moved(&s.alt, "submitted").await, StatusCode::NOT_FOUND).await;
+    // An operator of another module: 403.
+    assert_problem(moved(&s.sua, "submitted").await, StatusCode::FORBIDDEN).await;
+    let response = moved(&s.tv, "submitted").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["state"], "submitted");
+    // What the funder decided is the office's to record.
+    assert_problem(moved(&s.tv, "evaluated").await, StatusCode::FORBIDDEN).await;
+    // The call has one stage: no second stage.
+    let problem = assert_problem(moved(&s.sape, "second_stage").await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "invalid_transition");
+    assert_eq!(moved(&s.sape, "evaluated").await.status(), StatusCode::OK);
+    // No withdrawal after the evaluation, and the message names the way on.
+    let problem = assert_problem(moved(&s.sape, "withdrawn").await, StatusCode::CONFLICT).await;
+    assert_eq!(
+        problem["detail"],
+        "Una proposta nello stato «Valutata» non può passare a «Ritirata»; stati possibili: Finanziata, In riserva, Non finanziata."
+    );
+    for to in ["reserve", "funded", "grant_signed", "in_execution", "closed"] {
+        assert_eq!(moved(&s.sape, to).await.status(), StatusCode::OK, "{to}");
+    }
+    // A stale request: the page showed "in preparation", the proposal is closed.
+    let stale = s
+        .app
+        .post_json(&path, Some(&s.sape), &json!({"state": "submitted", "from": "in_preparation"}))
+        .await;
+    let problem = assert_problem(stale, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "stale_state");
+    // The history, creation first, with who and why.
+    let detail = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let steps: Vec<(Value, Value)> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| (step["from"].clone(), step["to"].clone()))
+        .collect();
+    assert_eq!(steps.len(), 9);
+    assert_eq!(steps[0], (Value::Null, json!("idea")));
+    assert_eq!(steps[1], (json!("idea"), json!("in_preparation")));
+    assert_eq!(steps[8], (json!("in_execution"), json!("closed")));
+    assert_eq!(detail["history"][1]["actor"], "Utente comune.treviso");
+    assert_eq!(detail["history"][1]["reason"], "Verificato");
+    assert_eq!(detail["allowed_transitions"], json!([]));
+    let audited: i64 = s
+        .db()
+        .get()
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'sape.proposal.transition' AND resource = ?1",
+            [format!("sape_proposal:{id}")],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 8);
+
+    // A two-stage call's proposal reaches the second stage; a Comune withdraws it there.
+    let mut body = worked_example(two);
+    body["acronym"] = json!("CITY-TV");
+    let second: Value = s
+        .app
+        .post_json("/v1/sape/proposals", Some(&s.sape), &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second = second["id"].as_i64().unwrap();
+    let path = format!("/v1/sape/proposals/{second}/transitions");
+    for (token, to) in [(&s.sape, "in_preparation"), (&s.tv, "submitted"), (&s.sape, "second_stage"), (&s.tv, "withdrawn")] {
+        let response = s.app.post_json(&path, Some(token), &json!({"state": to})).await;
+        assert_eq!(response.status(), StatusCode::OK, "{to}");
+    }
+    s.app.stop().await;
+}
