@@ -30,9 +30,29 @@ use pico_service::Db;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const WORDS: [&str; 24] = [
-    "energy", "mobility", "climate", "digital", "heritage", "water", "schools", "health",
-    "tourism", "biodiversity", "hydrogen", "inclusion", "municipal", "rural", "coastal",
-    "circular", "buildings", "transport", "skills", "youth", "culture", "resilience", "data",
+    "energy",
+    "mobility",
+    "climate",
+    "digital",
+    "heritage",
+    "water",
+    "schools",
+    "health",
+    "tourism",
+    "biodiversity",
+    "hydrogen",
+    "inclusion",
+    "municipal",
+    "rural",
+    "coastal",
+    "circular",
+    "buildings",
+    "transport",
+    "skills",
+    "youth",
+    "culture",
+    "resilience",
+    "data",
     "smart",
 ];
 const PROGRAMMES: [&str; 10] = [
@@ -68,7 +88,12 @@ fn shift(day: &str, years: i32) -> String {
 }
 
 /// A copy of the topics file, number `copy`, as CSV.
-fn replica(rows: &[csv::StringRecord], headers: &csv::StringRecord, copy: u32, rng: &mut Rng) -> Vec<u8> {
+fn replica(
+    rows: &[csv::StringRecord],
+    headers: &csv::StringRecord,
+    copy: u32,
+    rng: &mut Rng,
+) -> Vec<u8> {
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (topic, title, open, close, s2, cluster) = (
         col("topicId"),
@@ -85,7 +110,12 @@ fn replica(rows: &[csv::StringRecord], headers: &csv::StringRecord, copy: u32, r
         let mut out: Vec<String> = row.iter().map(str::to_owned).collect();
         let programme = rng.pick(&PROGRAMMES);
         out[topic] = format!("{programme}-R{copy}-{}", &row[topic]);
-        let mut text = format!("{} {} {}", rng.pick(&WORDS), row[title].to_owned(), rng.pick(&WORDS));
+        let mut text = format!(
+            "{} {} {}",
+            rng.pick(&WORDS),
+            row[title].to_owned(),
+            rng.pick(&WORDS)
+        );
         let _ = write!(text, " {}", rng.pick(&WORDS));
         out[title] = text;
         out[cluster] = format!("{} {}", row[cluster].to_owned(), rng.pick(&WORDS));
@@ -161,8 +191,15 @@ fn main() {
     let hash = secrets::hash_password("bench-password-123").unwrap();
     let user = db::people::insert_user(&conn, "bench", "Bench", &hash, &Role::Admin, now).unwrap();
     let token = secrets::new_api_token();
-    db::people::insert_token(&conn, &secrets::sha256_hex(&token), user, "bench", now, now + 86_400)
-        .unwrap();
+    db::people::insert_token(
+        &conn,
+        &secrets::sha256_hex(&token),
+        user,
+        "bench",
+        now,
+        now + 86_400,
+    )
+    .unwrap();
     drop(conn);
     drop(db);
 

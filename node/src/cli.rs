@@ -768,16 +768,16 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
 fn sape(config: &NodeConfig, command: SapeCommand) -> anyhow::Result<()> {
     use crate::sape::import::{self, ImportError};
     let SapeCommand::Import { json, file } = command;
-    let bytes =
-        std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let db = open_db(config)?;
     let mut conn = db.get()?;
     let filename = crate::upload::clean_filename(&file.display().to_string());
     let report = match import::import(&mut conn, &Actor::cli(), &bytes, &filename, db::now()) {
         Ok(report) => report,
         Err(ImportError::Rows { errors, count }) => {
-            let mut message =
-                format!("importazione rifiutata, nulla è stato importato: {count} righe non valide");
+            let mut message = format!(
+                "importazione rifiutata, nulla è stato importato: {count} righe non valide"
+            );
             for error in &errors {
                 message.push_str(&format!("\n  {error}"));
             }

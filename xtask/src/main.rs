@@ -164,7 +164,9 @@ fn run(_args: &[String]) -> Result<()> {
         "(all in the national `appalti` view, see the hub's /appalti) and one request waiting"
     );
     println!("for the SUA operator. Each SAPE holds the 1,907 real Horizon Europe topics, a");
-    println!("regional call flagged to the capital (which follows it) and a proposal with budget.\n");
+    println!(
+        "regional call flagged to the capital (which follows it) and a proposal with budget.\n"
+    );
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -568,7 +570,11 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
 /// foreign partner, budget and work packages, all through the real API.
 fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
     let topics = workspace_root().join("node/data/eu_ft_horizon_europe_topics_2024-07-11.csv");
-    capture(node_bin, dir, &["sape", "import", &topics.to_string_lossy()])?;
+    capture(
+        node_bin,
+        dir,
+        &["sape", "import", &topics.to_string_lossy()],
+    )?;
     let (sape_id, sape) = demo_token(node_bin, dir, "sape")?;
     let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
     let (capital, region, fund) = match code {
@@ -600,13 +606,21 @@ fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
             port,
             &format!("/v1/sape/calls/{call}/flags"),
             &sape,
-            &format!(r#"{{"comuni":["{capital}"],"note":"Adatto al piano di efficientamento delle scuole comunali"}}"#),
+            &format!(
+                r#"{{"comuni":["{capital}"],"note":"Adatto al piano di efficientamento delle scuole comunali"}}"#
+            ),
         )?,
         200,
     )?;
     expect(
         "following the demo call",
-        call_json("PUT", port, &format!("/v1/sape/calls/{call}/follow"), &comune, "")?,
+        call_json(
+            "PUT",
+            port,
+            &format!("/v1/sape/calls/{call}/follow"),
+            &comune,
+            "",
+        )?,
         200,
     )?;
     let proposal = format!(

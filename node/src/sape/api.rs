@@ -159,7 +159,9 @@ pub async fn unfollow_call(
     identity: Identity,
     Path(id): Path<i64>,
 ) -> Result<Json<CallDetail>, AppError> {
-    Ok(Json(ops::set_following(&state, &identity, id, false).await?))
+    Ok(Json(
+        ops::set_following(&state, &identity, id, false).await?,
+    ))
 }
 
 /// Sets the Comuni the call is flagged to as relevant (replaces the list).

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::sape::{
-    DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProposalState,
-    ProvinceRole, Stage,
+    DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProposalState, ProvinceRole,
+    Stage,
 };
 
 /// Where a call came from.
@@ -310,7 +310,9 @@ pub fn deadlines(conn: &Connection, call: i64) -> rusqlite::Result<Vec<(String, 
 /// One call with its deadlines.
 pub fn get_call(conn: &Connection, id: i64) -> rusqlite::Result<Option<CallRow>> {
     let call = conn
-        .prepare_cached(&format!("SELECT {CALL_COLUMNS} FROM sape_calls c WHERE c.id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {CALL_COLUMNS} FROM sape_calls c WHERE c.id = ?1"
+        ))?
         .query_row([id], call_from_row)
         .optional()?;
     match call {
@@ -461,7 +463,12 @@ pub fn followed_deadlines(conn: &Connection, comune: &str) -> rusqlite::Result<V
 }
 
 /// Sets Comune `comune`'s feed token (its hash), replacing the previous one.
-pub fn set_feed(conn: &Connection, comune: &str, token_hash: &str, now: i64) -> rusqlite::Result<()> {
+pub fn set_feed(
+    conn: &Connection,
+    comune: &str,
+    token_hash: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO sape_feeds (comune_code, token_hash, created_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (comune_code) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
@@ -599,7 +606,11 @@ pub fn update_proposal(
     if changed == 0 {
         return Ok(false);
     }
-    for table in ["sape_proposal_comuni", "sape_partners", "sape_work_packages"] {
+    for table in [
+        "sape_proposal_comuni",
+        "sape_partners",
+        "sape_work_packages",
+    ] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE proposal_id = ?1"))?
             .execute([id])?;
     }

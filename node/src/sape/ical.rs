@@ -109,7 +109,12 @@ pub fn calendar(province: &str, comune_name: &str, deadlines: &[FeedDeadline]) -
             &mut out,
             &format!(
                 "SUMMARY:{}",
-                escape_text(&format!("{}: {} — {}", d.stage.label(), d.identifier, d.title))
+                escape_text(&format!(
+                    "{}: {} — {}",
+                    d.stage.label(),
+                    d.identifier,
+                    d.title
+                ))
             ),
         );
         let mut description = format!("Bando {}.", d.identifier);
@@ -136,10 +141,7 @@ mod tests {
 
     #[test]
     fn escapes_text() {
-        assert_eq!(
-            escape_text("a,b;c\\d\ne\r\nf"),
-            "a\\,b\\;c\\\\d\\ne\\nf"
-        );
+        assert_eq!(escape_text("a,b;c\\d\ne\r\nf"), "a\\,b\\;c\\\\d\\ne\\nf");
     }
 
     #[test]

@@ -191,7 +191,9 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<Parsed>, ImportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|_| ImportError::File("Il file non ha una riga di intestazione CSV leggibile.".into()))?
+        .map_err(|_| {
+            ImportError::File("Il file non ha una riga di intestazione CSV leggibile.".into())
+        })?
         .clone();
     let index = |name: &str| headers.iter().position(|h| h.trim() == name);
     let missing: Vec<&str> = CSV_COLUMNS
@@ -413,8 +415,9 @@ fn budget_overview(text: &str) -> Result<BudgetOverview, String> {
     for action in map.values().filter_map(Value::as_array).flatten() {
         if let Some(years) = action.get("budgetYearMap").and_then(Value::as_object) {
             for amount in years.values() {
-                let amount = cents(amount)
-                    .ok_or_else(|| "budgetOverview: un importo non è un numero valido".to_owned())?;
+                let amount = cents(amount).ok_or_else(|| {
+                    "budgetOverview: un importo non è un numero valido".to_owned()
+                })?;
                 overview.budget = Some(overview.budget.unwrap_or(0) + amount);
             }
         }
@@ -479,7 +482,10 @@ fn json_record(metadata: &Value) -> Result<CallRecord, String> {
             }
         },
         DeadlineModel::TwoStage => match deadline_days.as_slice() {
-            [first, second] => vec![(first.clone(), Stage::First), (second.clone(), Stage::Second)],
+            [first, second] => vec![
+                (first.clone(), Stage::First),
+                (second.clone(), Stage::Second),
+            ],
             _ => {
                 return Err(format!(
                     "deadlineDate: un bando in due fasi ha due scadenze, qui {}",
@@ -489,9 +495,14 @@ fn json_record(metadata: &Value) -> Result<CallRecord, String> {
         },
         DeadlineModel::MultipleCutoff => {
             if deadline_days.is_empty() {
-                return Err("deadlineDate: un bando a scadenze multiple ha almeno una scadenza".into());
+                return Err(
+                    "deadlineDate: un bando a scadenze multiple ha almeno una scadenza".into(),
+                );
             }
-            deadline_days.into_iter().map(|d| (d, Stage::Cutoff)).collect()
+            deadline_days
+                .into_iter()
+                .map(|d| (d, Stage::Cutoff))
+                .collect()
         }
         DeadlineModel::Permanent => Vec::new(),
     };

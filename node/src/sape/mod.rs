@@ -189,17 +189,61 @@ pub const PROPOSALS: Machine<ProposalState> = {
         audit_action: "sape.proposal.transition",
         audit_resource: "sape_proposal",
         moves: &[
-            Move { from: &[Idea], to: InPreparation, by: STAFF_AND_COMUNE },
-            Move { from: &[InPreparation], to: Submitted, by: STAFF_AND_COMUNE },
-            Move { from: &[Submitted], to: SecondStage, by: STAFF },
-            Move { from: &[Submitted, SecondStage], to: Evaluated, by: STAFF },
-            Move { from: &[Evaluated], to: Funded, by: STAFF },
-            Move { from: &[Evaluated], to: Reserve, by: STAFF },
-            Move { from: &[Evaluated, Reserve], to: NotFunded, by: STAFF },
-            Move { from: &[Reserve], to: Funded, by: STAFF },
-            Move { from: &[Funded], to: GrantSigned, by: STAFF },
-            Move { from: &[GrantSigned], to: InExecution, by: STAFF },
-            Move { from: &[InExecution], to: Closed, by: STAFF },
+            Move {
+                from: &[Idea],
+                to: InPreparation,
+                by: STAFF_AND_COMUNE,
+            },
+            Move {
+                from: &[InPreparation],
+                to: Submitted,
+                by: STAFF_AND_COMUNE,
+            },
+            Move {
+                from: &[Submitted],
+                to: SecondStage,
+                by: STAFF,
+            },
+            Move {
+                from: &[Submitted, SecondStage],
+                to: Evaluated,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated],
+                to: Funded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated],
+                to: Reserve,
+                by: STAFF,
+            },
+            Move {
+                from: &[Evaluated, Reserve],
+                to: NotFunded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Reserve],
+                to: Funded,
+                by: STAFF,
+            },
+            Move {
+                from: &[Funded],
+                to: GrantSigned,
+                by: STAFF,
+            },
+            Move {
+                from: &[GrantSigned],
+                to: InExecution,
+                by: STAFF,
+            },
+            Move {
+                from: &[InExecution],
+                to: Closed,
+                by: STAFF,
+            },
             Move {
                 from: &[Idea, InPreparation, Submitted, SecondStage],
                 to: Withdrawn,
@@ -222,8 +266,7 @@ pub fn call_status(
 ) -> CallStatus {
     if opening.is_some_and(|opening| opening > today) {
         CallStatus::Forthcoming
-    } else if model != DeadlineModel::Permanent && closing.is_some_and(|closing| closing < today)
-    {
+    } else if model != DeadlineModel::Permanent && closing.is_some_and(|closing| closing < today) {
         CallStatus::Closed
     } else {
         CallStatus::Open

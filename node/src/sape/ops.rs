@@ -14,12 +14,15 @@ use serde_json::json;
 use crate::auth::{Identity, Role, secrets};
 use crate::db::{self, audit};
 use crate::error::AppError;
-use crate::sape::db::{self as store, CallFilter, CallRecord, CallRow, PartnerRecord, ProposalRecord, ProposalRow, Source, WorkPackageRecord};
+use crate::sape::db::{
+    self as store, CallFilter, CallRecord, CallRow, PartnerRecord, ProposalRecord, ProposalRow,
+    Source, WorkPackageRecord,
+};
 use crate::sape::import::{self, ImportError, ImportReport};
 use crate::sape::policy::{self, Action};
 use crate::sape::{
-    PROPOSALS, Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PartnerRole, PersonnelUnit,
-    Programme, ProposalState, ProvinceRole, Stage, budget, call_status, is_pic,
+    Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PROPOSALS, PartnerRole,
+    PersonnelUnit, Programme, ProposalState, ProvinceRole, Stage, budget, call_status, is_pic,
 };
 use crate::state::AppState;
 
@@ -320,7 +323,10 @@ pub async fn search_calls(
         .db
         .call(move |conn| {
             let rows = store::search_calls(conn, &filter, &today, limit, offset)?;
-            Ok(rows.into_iter().map(|row| CallView::new(row, &today)).collect())
+            Ok(rows
+                .into_iter()
+                .map(|row| CallView::new(row, &today))
+                .collect())
         })
         .await
 }
@@ -417,7 +423,10 @@ pub fn check_call(input: &NewCall) -> Result<CallRecord, AppError> {
         "type_of_action",
         optional_text(&input.type_of_action, 200, Lines::One),
     );
-    let keywords = errors.check("keywords", optional_text(&input.keywords, 2000, Lines::Many));
+    let keywords = errors.check(
+        "keywords",
+        optional_text(&input.keywords, 2000, Lines::Many),
+    );
     let url = errors.check("url", optional_text(&input.url, 1000, Lines::One));
     if let Some(url) = &url
         && !url.is_empty()
@@ -440,9 +449,12 @@ pub fn check_call(input: &NewCall) -> Result<CallRecord, AppError> {
     for (n, text) in typed.enumerate() {
         if let Some(day) = errors.check(
             &format!("deadlines[{n}]"),
-            Day::parse(text)
-                .map(Day::iso)
-                .map_err(|_| format!("«{}» non è una data: scrivila come 31/12/2025.", text.trim())),
+            Day::parse(text).map(Day::iso).map_err(|_| {
+                format!(
+                    "«{}» non è una data: scrivila come 31/12/2025.",
+                    text.trim()
+                )
+            }),
         ) {
             days.push(day);
         }
@@ -550,7 +562,14 @@ pub async fn create_call(
                 ));
             }
             let (id, _) = store::upsert_call(&tx, &record, Source::Manual, now)?;
-            audit::record(&tx, &actor, "sape.call.create", &format!("sape_call:{id}"), &json!({"identifier": record.identifier}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "sape.call.create",
+                &format!("sape_call:{id}"),
+                &json!({"identifier": record.identifier}),
+                now,
+            )?;
             let row = store::get_call(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(CallView::new(row, &today()))
@@ -565,7 +584,9 @@ pub fn import_problem(error: ImportError) -> AppError {
         ImportError::File(message) => AppError::from(
             Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
                 .with_code("import_refused")
-                .with_detail(format!("Importazione rifiutata, nulla è stato importato. {message}")),
+                .with_detail(format!(
+                    "Importazione rifiutata, nulla è stato importato. {message}"
+                )),
         ),
         ImportError::Rows { errors, count } => {
             let mut detail = format!(
@@ -640,8 +661,19 @@ pub async fn set_following(
                 store::unfollow(&tx, id, &comune)?
             };
             if changed {
-                let action = if follow { "sape.follow" } else { "sape.unfollow" };
-                audit::record(&tx, &actor, action, &format!("sape_call:{id}"), &json!({"comune": comune}), now)?;
+                let action = if follow {
+                    "sape.follow"
+                } else {
+                    "sape.unfollow"
+                };
+                audit::record(
+                    &tx,
+                    &actor,
+                    action,
+                    &format!("sape_call:{id}"),
+                    &json!({"comune": comune}),
+                    now,
+                )?;
             }
             tx.commit()?;
             Ok::<_, AppError>(())
@@ -693,7 +725,14 @@ pub async fn set_flags(
                 }
             }
             store::set_flags(&tx, id, &comuni, &note, user, now)?;
-            audit::record(&tx, &actor, "sape.flag", &format!("sape_call:{id}"), &json!({"comuni": comuni}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "sape.flag",
+                &format!("sape_call:{id}"),
+                &json!({"comuni": comuni}),
+                now,
+            )?;
             tx.commit()?;
             Ok::<_, AppError>(())
         })
@@ -724,7 +763,14 @@ pub async fn regenerate_calendar(
             let now = db::now();
             let tx = conn.transaction()?;
             store::set_feed(&tx, &comune, &hash, now)?;
-            audit::record(&tx, &actor, "sape.calendar.regenerate", &format!("sape_feed:{comune}"), &json!({}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "sape.calendar.regenerate",
+                &format!("sape_feed:{comune}"),
+                &json!({}),
+                now,
+            )?;
             tx.commit()?;
             Ok::<_, AppError>(())
         })
@@ -748,7 +794,14 @@ pub async fn revoke_calendar(state: &AppState, identity: &Identity) -> Result<bo
             let tx = conn.transaction()?;
             let had = store::delete_feed(&tx, &comune)?;
             if had {
-                audit::record(&tx, &actor, "sape.calendar.revoke", &format!("sape_feed:{comune}"), &json!({}), now)?;
+                audit::record(
+                    &tx,
+                    &actor,
+                    "sape.calendar.revoke",
+                    &format!("sape_feed:{comune}"),
+                    &json!({}),
+                    now,
+                )?;
             }
             tx.commit()?;
             Ok(had)
@@ -1060,7 +1113,10 @@ fn check_partner(
         .map(str::to_owned);
     match &pic {
         Some(pic) if !is_pic(pic) => {
-            errors.add(f("pic"), "Il PIC è il codice di 9 cifre del partecipante UE.");
+            errors.add(
+                f("pic"),
+                "Il PIC è il codice di 9 cifre del partecipante UE.",
+            );
         }
         None if input.role != PartnerRole::AssociatedPartner => {
             errors.add(
@@ -1080,11 +1136,17 @@ fn check_partner(
         errors.check(&f(name), parse_money(text, true)).unwrap_or(0)
     };
     let quantity = errors
-        .check(&f("personnel_quantity"), parse_quantity(&input.personnel_quantity))
+        .check(
+            &f("personnel_quantity"),
+            parse_quantity(&input.personnel_quantity),
+        )
         .unwrap_or(0);
     let funding_rate = input.funding_rate.or(call_rate).unwrap_or(100);
     if funding_rate > 100 {
-        errors.add(f("funding_rate"), "Il tasso di finanziamento va da 0 a 100 %.");
+        errors.add(
+            f("funding_rate"),
+            "Il tasso di finanziamento va da 0 a 100 %.",
+        );
     }
     PartnerRecord {
         name: name.unwrap_or_default(),
@@ -1129,7 +1191,10 @@ fn check_proposal(
     comuni.dedup();
     for code in &comuni {
         if db::comuni::name_of(conn, code)?.is_none() {
-            errors.add("comuni", format!("{code} non è un Comune di questa Provincia."));
+            errors.add(
+                "comuni",
+                format!("{code} non è un Comune di questa Provincia."),
+            );
         }
     }
     let mut partners = Vec::new();
@@ -1160,8 +1225,15 @@ fn check_proposal(
         let field = |name: &str| format!("work_packages[{n}].{name}");
         let title = errors.check(&field("title"), required_text(&wp.title, 300));
         let lead = errors.check(&field("lead"), optional_text(&wp.lead, 300, Lines::One));
-        if wp.number < 1 || work_packages.iter().any(|w: &WorkPackageRecord| w.number == wp.number) {
-            errors.add(field("number"), "Ogni pacchetto di lavoro ha un numero diverso, da 1.");
+        if wp.number < 1
+            || work_packages
+                .iter()
+                .any(|w: &WorkPackageRecord| w.number == wp.number)
+        {
+            errors.add(
+                field("number"),
+                "Ogni pacchetto di lavoro ha un numero diverso, da 1.",
+            );
         }
         if wp.start_month < 1 || wp.end_month < wp.start_month {
             errors.add(
@@ -1208,7 +1280,14 @@ pub async fn create_proposal(
             let record = check_proposal(&tx, &input)?;
             let id = store::insert_proposal(&tx, &record, user, now)?;
             PROPOSALS.record_creation(&tx, id, ProposalState::Idea, "", &display_name, now)?;
-            audit::record(&tx, &actor, "sape.proposal.create", &format!("sape_proposal:{id}"), &json!({"call": record.call_id, "acronym": record.acronym}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "sape.proposal.create",
+                &format!("sape_proposal:{id}"),
+                &json!({"call": record.call_id, "acronym": record.acronym}),
+                now,
+            )?;
             let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(ProposalView::from(row))
@@ -1233,7 +1312,14 @@ pub async fn update_proposal(
             store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             let record = check_proposal(&tx, &input)?;
             store::update_proposal(&tx, id, &record, now)?;
-            audit::record(&tx, &actor, "sape.proposal.update", &format!("sape_proposal:{id}"), &json!({"acronym": record.acronym}), now)?;
+            audit::record(
+                &tx,
+                &actor,
+                "sape.proposal.update",
+                &format!("sape_proposal:{id}"),
+                &json!({"acronym": record.acronym}),
+                now,
+            )?;
             let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(ProposalView::from(row))
@@ -1397,7 +1483,11 @@ mod tests {
         assert_eq!(parse_money("1.234,56", false), Ok(123_456));
         assert_eq!(parse_money("", true), Ok(0));
         assert!(parse_money("", false).is_err());
-        assert!(parse_money("-5", true).unwrap_err().contains("non è un importo"));
+        assert!(
+            parse_money("-5", true)
+                .unwrap_err()
+                .contains("non è un importo")
+        );
         assert_eq!(parse_quantity("2,5"), Ok(250));
         assert_eq!(decimal(123_456), "1234.56");
         assert_eq!(quantity_text(250), "2.50");

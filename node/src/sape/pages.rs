@@ -40,7 +40,10 @@ const PAGE_SIZE: u32 = 25;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sape", get(show_calls))
-        .route("/sape/bandi/nuovo", get(show_new_call).post(submit_new_call))
+        .route(
+            "/sape/bandi/nuovo",
+            get(show_new_call).post(submit_new_call),
+        )
         .route(
             "/sape/importa",
             get(show_import)
@@ -116,7 +119,11 @@ fn status_badge(status: CallStatus) -> Markup {
     html! { span class=(format!("badge {class}")) { (status.label()) } }
 }
 
-fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(String, String)> {
+fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
     all.iter()
         .map(|v| (code(*v).to_owned(), label(*v).to_owned()))
         .collect()
@@ -337,7 +344,11 @@ async fn show_call(
     } else {
         Vec::new()
     };
-    let flagged: Vec<&str> = detail.flags.iter().map(|f| f.comune_code.as_str()).collect();
+    let flagged: Vec<&str> = detail
+        .flags
+        .iter()
+        .map(|f| f.comune_code.as_str())
+        .collect();
     let note = detail.flags.first().map_or("", |f| f.note.as_str());
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let c = &detail.call;
@@ -454,7 +465,16 @@ async fn submit_flags(
         .filter(|(k, _)| k == "comuni")
         .map(|(_, v)| v.clone())
         .collect();
-    ops::set_flags(&state, &identity, id, FlagsInput { comuni, note: get("note") }).await?;
+    ops::set_flags(
+        &state,
+        &identity,
+        id,
+        FlagsInput {
+            comuni,
+            note: get("note"),
+        },
+    )
+    .await?;
     Ok(layout::redirect_with_flash(
         &format!("/sape/bandi/{id}"),
         "Segnalazione salvata.",
@@ -488,7 +508,11 @@ async fn show_new_call(
     new_call_page(&state, &identity, &FormState::default())
 }
 
-fn new_call_page(state: &AppState, identity: &Identity, form: &FormState) -> Result<Markup, AppError> {
+fn new_call_page(
+    state: &AppState,
+    identity: &Identity,
+    form: &FormState,
+) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
@@ -548,7 +572,9 @@ async fn submit_new_call(
             text.parse::<u8>()
                 .ok()
                 .filter(|r| *r <= 100)
-                .ok_or_else(|| "Il tasso di finanziamento è un numero intero da 0 a 100.".to_owned()),
+                .ok_or_else(|| {
+                    "Il tasso di finanziamento è un numero intero da 0 a 100.".to_owned()
+                }),
         ),
     };
     let input = NewCall {
@@ -691,7 +717,10 @@ async fn submit_import(
                 .as_ref()
                 .err()
                 .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok(with_status(status, import_page(&state, &identity, Some(outcome))?))
+            Ok(with_status(
+                status,
+                import_page(&state, &identity, Some(outcome))?,
+            ))
         }
     }
 }
@@ -1042,7 +1071,14 @@ async fn show_proposal(
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
     let view = ops::proposal_detail(&state, &identity, id).await?;
-    proposal_page(&state, &identity, &view, &FormState::prefixed("partner-"), &FormState::prefixed("wp-")).await
+    proposal_page(
+        &state,
+        &identity,
+        &view,
+        &FormState::prefixed("partner-"),
+        &FormState::prefixed("wp-"),
+    )
+    .await
 }
 
 async fn proposal_page(
@@ -1059,9 +1095,7 @@ async fn proposal_page(
         .call(move |conn| {
             codes
                 .iter()
-                .map(|code| {
-                    Ok(db::comuni::name_of(conn, code)?.unwrap_or_else(|| code.clone()))
-                })
+                .map(|code| Ok(db::comuni::name_of(conn, code)?.unwrap_or_else(|| code.clone())))
                 .collect::<Result<Vec<String>, AppError>>()
         })
         .await?;
@@ -1187,7 +1221,11 @@ fn to_input(p: &ProposalView) -> ProposalInput {
         acronym: p.acronym.clone(),
         province_role: p.province_role,
         comuni: p.comuni.clone(),
-        partners: p.partners.iter().map(|partner| partner.input.clone()).collect(),
+        partners: p
+            .partners
+            .iter()
+            .map(|partner| partner.input.clone())
+            .collect(),
         work_packages: p.work_packages.clone(),
     }
 }
@@ -1225,7 +1263,9 @@ async fn submit_partner(
             text.parse::<u8>()
                 .ok()
                 .filter(|r| *r <= 100)
-                .ok_or_else(|| "Il tasso di finanziamento è un numero intero da 0 a 100.".to_owned()),
+                .ok_or_else(|| {
+                    "Il tasso di finanziamento è un numero intero da 0 a 100.".to_owned()
+                }),
         ),
     };
     let index = input.partners.len();
@@ -1255,9 +1295,17 @@ async fn submit_partner(
             "Partner aggiunto; il budget è stato ricalcolato.",
         )),
         Err(error) if returns_to_form(&error) => {
-            let mut form = form_with_error(values.clone(), &error, &last_item_field("partners", index));
+            let mut form =
+                form_with_error(values.clone(), &error, &last_item_field("partners", index));
             form.prefix = "partner-".to_owned();
-            let markup = proposal_page(&state, &identity, &current, &form, &FormState::prefixed("wp-")).await?;
+            let markup = proposal_page(
+                &state,
+                &identity,
+                &current,
+                &form,
+                &FormState::prefixed("wp-"),
+            )
+            .await?;
             Ok(with_status(error.to_problem().status(), markup))
         }
         Err(error) => Err(error),
@@ -1308,9 +1356,20 @@ async fn submit_work_package(
             "Pacchetto di lavoro aggiunto.",
         )),
         Err(error) if returns_to_form(&error) => {
-            let mut form = form_with_error(values.clone(), &error, &last_item_field("work_packages", index));
+            let mut form = form_with_error(
+                values.clone(),
+                &error,
+                &last_item_field("work_packages", index),
+            );
             form.prefix = "wp-".to_owned();
-            let markup = proposal_page(&state, &identity, &current, &FormState::prefixed("partner-"), &form).await?;
+            let markup = proposal_page(
+                &state,
+                &identity,
+                &current,
+                &FormState::prefixed("partner-"),
+                &form,
+            )
+            .await?;
             Ok(with_status(error.to_problem().status(), markup))
         }
         Err(error) => Err(error),
@@ -1389,10 +1448,17 @@ pub async fn dashboard_cards(
         }
     };
     if matches!(user.role, Role::Comune(_)) {
-        let flagged_query = CallQuery { flagged: Some(true), ..CallQuery::default() };
-        let followed_query = CallQuery { followed: Some(true), ..CallQuery::default() };
+        let flagged_query = CallQuery {
+            flagged: Some(true),
+            ..CallQuery::default()
+        };
+        let followed_query = CallQuery {
+            followed: Some(true),
+            ..CallQuery::default()
+        };
         let flagged = not_closed(ops::search_calls(state, identity, &flagged_query, 50, 0).await?);
-        let followed = not_closed(ops::search_calls(state, identity, &followed_query, 50, 0).await?);
+        let followed =
+            not_closed(ops::search_calls(state, identity, &followed_query, 50, 0).await?);
         return Ok(Some(html! {
             section aria-labelledby="dashboard-sape" class="mb-5" {
                 h2 id="dashboard-sape" { "Bandi europei" }
@@ -1404,9 +1470,16 @@ pub async fn dashboard_cards(
             }
         }));
     }
-    let open_query = CallQuery { status: Some(CallStatus::Open), ..CallQuery::default() };
-    let open = ops::search_calls(state, identity, &open_query, 201, 0).await?.len();
-    let proposals = ops::list_proposals(state, identity, None, None, 201).await?.len();
+    let open_query = CallQuery {
+        status: Some(CallStatus::Open),
+        ..CallQuery::default()
+    };
+    let open = ops::search_calls(state, identity, &open_query, 201, 0)
+        .await?
+        .len();
+    let proposals = ops::list_proposals(state, identity, None, None, 201)
+        .await?
+        .len();
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(Some(html! {
         section aria-labelledby="dashboard-sape" class="mb-5" {

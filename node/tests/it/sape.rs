@@ -51,7 +51,12 @@ impl Sape {
             "text/csv"
         };
         self.app
-            .post_raw("/v1/sape/calls/import?filename=topics", &self.sape, kind, bytes)
+            .post_raw(
+                "/v1/sape/calls/import?filename=topics",
+                &self.sape,
+                kind,
+                bytes,
+            )
             .await
     }
 
@@ -109,7 +114,12 @@ fn identifiers(page: &Value) -> Vec<String> {
 fn topics_by_process() -> BTreeMap<String, usize> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(TOPICS);
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let process = reader.headers().unwrap().iter().position(|h| h == "process").unwrap();
+    let process = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "process")
+        .unwrap();
     let mut counts = BTreeMap::new();
     for record in reader.records() {
         *counts
@@ -147,7 +157,10 @@ async fn the_real_topics_file_imports_once_and_reimports_as_updates() {
     let elapsed = started.elapsed();
     assert_eq!(response.status(), StatusCode::OK);
     let report: Value = response.json().await.unwrap();
-    assert_eq!(report, json!({"total": 1907, "created": 1907, "updated": 0}));
+    assert_eq!(
+        report,
+        json!({"total": 1907, "created": 1907, "updated": 0})
+    );
     println!("import of 1,907 topics through the API: {elapsed:?}");
 
     let again: Value = s.import(TOPICS).await.json().await.unwrap();
@@ -228,7 +241,10 @@ async fn the_search_api_fixture_imports_its_deadline_models_and_budgets() {
     assert_eq!(call["expected_grants"], 10);
     assert_eq!(call["min_contribution"], "500000.00");
     assert_eq!(call["max_contribution"], "750000.00");
-    assert_eq!(call["keywords"], "digital transformation; public administration; small municipalities");
+    assert_eq!(
+        call["keywords"],
+        "digital transformation; public administration; small municipalities"
+    );
 
     let two = s.call_id("HORIZON-MISS-2025-CIT-01-01").await;
     let call = s.get_json(&format!("/v1/sape/calls/{two}"), &s.sape).await["call"].clone();
@@ -244,7 +260,10 @@ async fn the_search_api_fixture_imports_its_deadline_models_and_budgets() {
     let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
     let call = s.get_json(&format!("/v1/sape/calls/{ia}"), &s.sape).await["call"].clone();
     assert_eq!(call["funding_rate"], 70);
-    assert_eq!(call["type_of_action"], "HORIZON-IA HORIZON Innovation Actions");
+    assert_eq!(
+        call["type_of_action"],
+        "HORIZON-IA HORIZON Innovation Actions"
+    );
 
     let life = s.call_id("LIFE-2026-SAP-NAT").await;
     let call = s.get_json(&format!("/v1/sape/calls/{life}"), &s.sape).await["call"].clone();
@@ -259,7 +278,10 @@ async fn the_search_api_fixture_imports_its_deadline_models_and_budgets() {
             .find(|status| {
                 let filter = CallFilter {
                     status: Some(status),
-                    fts: Some(format!("\"{}\"", identifier.to_lowercase().replace('-', " "))),
+                    fts: Some(format!(
+                        "\"{}\"",
+                        identifier.to_lowercase().replace('-', " ")
+                    )),
                     ..CallFilter::default()
                 };
                 search_calls(&conn, &filter, today, 10, 0)
@@ -269,12 +291,18 @@ async fn the_search_api_fixture_imports_its_deadline_models_and_budgets() {
             })
             .unwrap()
     };
-    assert_eq!(status_on("DIGITAL-2025-EDIH-AC-07", "2025-01-31"), "forthcoming");
+    assert_eq!(
+        status_on("DIGITAL-2025-EDIH-AC-07", "2025-01-31"),
+        "forthcoming"
+    );
     assert_eq!(status_on("DIGITAL-2025-EDIH-AC-07", "2025-04-01"), "open");
     assert_eq!(status_on("DIGITAL-2025-EDIH-AC-07", "2025-10-31"), "open");
     assert_eq!(status_on("DIGITAL-2025-EDIH-AC-07", "2025-11-01"), "closed");
     // Past the first stage, a two-stage call takes no new applications.
-    assert_eq!(status_on("HORIZON-MISS-2025-CIT-01-01", "2025-05-01"), "closed");
+    assert_eq!(
+        status_on("HORIZON-MISS-2025-CIT-01-01", "2025-05-01"),
+        "closed"
+    );
     assert_eq!(status_on("LIFE-2026-SAP-NAT", "2026-04-22"), "forthcoming");
 
     // Re-import: same four calls, updated.
@@ -306,21 +334,34 @@ async fn a_file_with_bad_rows_is_refused_whole_with_an_italian_report() {
         "s2Date: un bando in due fasi ha la data della seconda fase"
     );
     assert!(errors["riga 5"].as_str().unwrap().starts_with("closeDate:"));
-    assert!(errors["riga 6"].as_str().unwrap().contains("compare già alla riga 2"));
+    assert!(
+        errors["riga 6"]
+            .as_str()
+            .unwrap()
+            .contains("compare già alla riga 2")
+    );
     assert!(
         problem["detail"]
             .as_str()
             .unwrap()
             .starts_with("Importazione rifiutata, nulla è stato importato")
     );
-    assert_eq!(pico_node::sape::db::count_calls(&s.db().get().unwrap()).unwrap(), 0);
+    assert_eq!(
+        pico_node::sape::db::count_calls(&s.db().get().unwrap()).unwrap(),
+        0
+    );
 
     let bad_json = s
         .app
         .post_raw("/v1/sape/calls/import", &s.sape, "application/json", b"{\"results\": [{\"metadata\": {\"identifier\": [\"X-1\"], \"title\": [\"T\"], \"deadlineModel\": [\"two-stage\"], \"deadlineDate\": [\"2025-01-01\"], \"status\": [\"42\"]}}]}".to_vec())
         .await;
     let problem = assert_problem(bad_json, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(problem["errors"]["risultato 1"].as_str().unwrap().starts_with("status:"));
+    assert!(
+        problem["errors"]["risultato 1"]
+            .as_str()
+            .unwrap()
+            .starts_with("status:")
+    );
 
     // Only SAPE staff import.
     let response = s
@@ -337,7 +378,9 @@ async fn full_text_search_with_filters_and_pages() {
     s.import_all().await;
 
     // Words are prefixes, all must match, accents do not matter.
-    let page = s.get_json("/v1/sape/calls?q=municip%C3%A0l%20build", &s.tv).await;
+    let page = s
+        .get_json("/v1/sape/calls?q=municip%C3%A0l%20build", &s.tv)
+        .await;
     assert_eq!(identifiers(&page)[0], "HORIZON-CL5-2024-D3-01-01");
     // An identifier finds its topic first.
     let page = s
@@ -345,7 +388,9 @@ async fn full_text_search_with_filters_and_pages() {
         .await;
     assert_eq!(identifiers(&page)[0], "HORIZON-CL2-2021-DEMOCRACY-01-01");
     // The programme's label is searched too.
-    let page = s.get_json("/v1/sape/calls?q=digital%20europe", &s.sape).await;
+    let page = s
+        .get_json("/v1/sape/calls?q=digital%20europe", &s.sape)
+        .await;
     assert_eq!(identifiers(&page)[0], "DIGITAL-2025-EDIH-AC-07");
     // Filter by programme.
     let page = s.get_json("/v1/sape/calls?programme=life", &s.sape).await;
@@ -360,13 +405,22 @@ async fn full_text_search_with_filters_and_pages() {
     let mut found = identifiers(&page);
     found.sort();
     let mut expected = topics_with_a_deadline_between("2025-03-01", "2025-04-30");
-    assert!(!expected.is_empty(), "the file has second stages in spring 2025");
-    expected.extend(["DIGITAL-2025-EDIH-AC-07".to_owned(), "HORIZON-MISS-2025-CIT-01-01".to_owned()]);
+    assert!(
+        !expected.is_empty(),
+        "the file has second stages in spring 2025"
+    );
+    expected.extend([
+        "DIGITAL-2025-EDIH-AC-07".to_owned(),
+        "HORIZON-MISS-2025-CIT-01-01".to_owned(),
+    ]);
     expected.sort();
     assert_eq!(found, expected);
     // Italian dates are accepted in the window too.
     let page = s
-        .get_json("/v1/sape/calls?deadline_from=01/10/2025&deadline_to=31/10/2025", &s.sape)
+        .get_json(
+            "/v1/sape/calls?deadline_from=01/10/2025&deadline_to=31/10/2025",
+            &s.sape,
+        )
         .await;
     assert_eq!(identifiers(&page), ["DIGITAL-2025-EDIH-AC-07"]);
     // Text and filters together.
@@ -402,9 +456,15 @@ async fn full_text_search_with_filters_and_pages() {
     assert_eq!((seen.len(), pages), (1910, 10));
 
     // A bad date is a field error in Italian.
-    let response = s.app.get("/v1/sape/calls?deadline_from=31-31-2025", Some(&s.sape)).await;
+    let response = s
+        .app
+        .get("/v1/sape/calls?deadline_from=31-31-2025", Some(&s.sape))
+        .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(problem["errors"]["deadline_from"], "Scrivi la data come 31/12/2025.");
+    assert_eq!(
+        problem["errors"]["deadline_from"],
+        "Scrivi la data come 31/12/2025."
+    );
     // Operators of other modules do not see the catalogue.
     let response = s.app.get("/v1/sape/calls", Some(&s.sua)).await;
     assert_problem(response, StatusCode::FORBIDDEN).await;
@@ -426,14 +486,23 @@ async fn hand_entered_calls_are_checked_field_by_field() {
         "budget": "2.500.000,00",
         "funding_rate": 80
     });
-    let response = s.app.post_json("/v1/sape/calls", Some(&s.sape), &good).await;
+    let response = s
+        .app
+        .post_json("/v1/sape/calls", Some(&s.sape), &good)
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let call: Value = response.json().await.unwrap();
-    assert_eq!(call["deadlines"], json!([{"date": "2025-06-30", "stage": "single"}]));
+    assert_eq!(
+        call["deadlines"],
+        json!([{"date": "2025-06-30", "stage": "single"}])
+    );
     assert_eq!(call["budget"], "2500000.00");
     assert_eq!(call["source"], "manual");
     // The same identifier again.
-    let response = s.app.post_json("/v1/sape/calls", Some(&s.sape), &good).await;
+    let response = s
+        .app
+        .post_json("/v1/sape/calls", Some(&s.sape), &good)
+        .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         problem["errors"]["identifier"],
@@ -456,10 +525,24 @@ async fn hand_entered_calls_are_checked_field_by_field() {
     let errors = problem["errors"].as_object().unwrap();
     let mut fields: Vec<&str> = errors.keys().map(String::as_str).collect();
     fields.sort_unstable();
-    assert_eq!(fields, ["budget", "deadlines", "funding_rate", "identifier", "url"]);
-    assert_eq!(errors["deadlines"], "La seconda fase non può scadere prima della prima.");
-    assert_eq!(errors["url"], "L'indirizzo deve iniziare con https:// o http://.");
-    assert!(errors["budget"].as_str().unwrap().contains("non è un importo in euro"));
+    assert_eq!(
+        fields,
+        ["budget", "deadlines", "funding_rate", "identifier", "url"]
+    );
+    assert_eq!(
+        errors["deadlines"],
+        "La seconda fase non può scadere prima della prima."
+    );
+    assert_eq!(
+        errors["url"],
+        "L'indirizzo deve iniziare con https:// o http://."
+    );
+    assert!(
+        errors["budget"]
+            .as_str()
+            .unwrap()
+            .contains("non è un importo in euro")
+    );
 
     // Unknown programme: the JSON extractor's 422.
     let response = s
@@ -493,7 +576,10 @@ async fn hand_entered_calls_are_checked_field_by_field() {
     assert!(html.contains("id=\"title-error\""), "{html}");
     assert!(html.contains("id=\"deadlines-error\""));
     assert!(html.contains("«31/02/2025» non è una data"));
-    assert!(html.contains("value=\"PNRR-M2C4-2025\""), "typed values are kept");
+    assert!(
+        html.contains("value=\"PNRR-M2C4-2025\""),
+        "typed values are kept"
+    );
     s.app.stop().await;
 }
 
@@ -503,7 +589,11 @@ fn unfold(text: &str) -> Vec<String> {
     assert!(text.ends_with("\r\n"));
     let mut lines: Vec<String> = Vec::new();
     for physical in text.trim_end_matches("\r\n").split("\r\n") {
-        assert!(physical.len() <= 75, "{} octets: {physical}", physical.len());
+        assert!(
+            physical.len() <= 75,
+            "{} octets: {physical}",
+            physical.len()
+        );
         assert!(!physical.contains('\n'), "bare LF");
         if let Some(rest) = physical.strip_prefix(' ') {
             lines.last_mut().unwrap().push_str(rest);
@@ -542,7 +632,12 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     for id in [ia, cutoff] {
         let response = s
             .app
-            .send_json(Method::PUT, &format!("/v1/sape/calls/{id}/follow"), Some(&s.tv), None)
+            .send_json(
+                Method::PUT,
+                &format!("/v1/sape/calls/{id}/follow"),
+                Some(&s.tv),
+                None,
+            )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.json::<Value>().await.unwrap()["followed"], true);
@@ -550,12 +645,22 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     // Following twice changes nothing; staff do not follow.
     let response = s
         .app
-        .send_json(Method::PUT, &format!("/v1/sape/calls/{ia}/follow"), Some(&s.tv), None)
+        .send_json(
+            Method::PUT,
+            &format!("/v1/sape/calls/{ia}/follow"),
+            Some(&s.tv),
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = s
         .app
-        .send_json(Method::PUT, &format!("/v1/sape/calls/{ia}/follow"), Some(&s.sape), None)
+        .send_json(
+            Method::PUT,
+            &format!("/v1/sape/calls/{ia}/follow"),
+            Some(&s.sape),
+            None,
+        )
         .await;
     assert_problem(response, StatusCode::FORBIDDEN).await;
     let followed = s.get_json("/v1/sape/calls?followed=true", &s.tv).await;
@@ -576,7 +681,10 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     // No session, no token: the secret in the address is enough.
     let feed = s.app.get(path, None).await;
     assert_eq!(feed.status(), StatusCode::OK);
-    assert_eq!(feed.headers()["content-type"], "text/calendar; charset=utf-8");
+    assert_eq!(
+        feed.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
     let text = feed.text().await.unwrap();
     let lines = unfold(&text);
     assert_eq!(lines.first().unwrap(), "BEGIN:VCALENDAR");
@@ -586,7 +694,10 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     let events = events(&lines);
     // One event per deadline: one for the single-stage call, three cut-offs.
     assert_eq!(events.len(), 4);
-    let starts: Vec<&str> = events.iter().map(|e| e["DTSTART;VALUE=DATE"].as_str()).collect();
+    let starts: Vec<&str> = events
+        .iter()
+        .map(|e| e["DTSTART;VALUE=DATE"].as_str())
+        .collect();
     assert_eq!(starts, ["20240418", "20250331", "20250630", "20251031"]);
     assert_eq!(events[0]["DTEND;VALUE=DATE"], "20240419");
     // The title's comma is escaped; the folded line came back whole.
@@ -617,7 +728,9 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
 
     // Only the hash is stored.
     let conn = s.db().get().unwrap();
-    let token = path.trim_start_matches("/sape/calendario/").trim_end_matches(".ics");
+    let token = path
+        .trim_start_matches("/sape/calendario/")
+        .trim_end_matches(".ics");
     let stored: String = conn
         .query_row("SELECT token_hash FROM sape_feeds", [], |row| row.get(0))
         .unwrap();
@@ -639,7 +752,12 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     assert_eq!(s.app.get(new_path, None).await.status(), StatusCode::OK);
     // Unfollowing removes the deadlines.
     s.app
-        .send_json(Method::DELETE, &format!("/v1/sape/calls/{cutoff}/follow"), Some(&s.tv), None)
+        .send_json(
+            Method::DELETE,
+            &format!("/v1/sape/calls/{cutoff}/follow"),
+            Some(&s.tv),
+            None,
+        )
         .await;
     let fewer = s.app.get(new_path, None).await.text().await.unwrap();
     assert_eq!(crate::sape::events(&unfold(&fewer)).len(), 1);
@@ -649,14 +767,20 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
         .send_json(Method::DELETE, "/v1/sape/calendar", Some(&s.tv), None)
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(s.app.get(new_path, None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.app.get(new_path, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let response = s
         .app
         .send_json(Method::DELETE, "/v1/sape/calendar", Some(&s.tv), None)
         .await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     assert_eq!(
-        s.app.get("/sape/calendario/senza-estensione", None).await.status(),
+        s.app
+            .get("/sape/calendario/senza-estensione", None)
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     s.app.stop().await;
@@ -673,7 +797,9 @@ async fn flagged_calls_reach_the_comune_dashboard_and_only_that_comune() {
             Method::PUT,
             &format!("/v1/sape/calls/{cutoff}/flags"),
             Some(&s.sape),
-            Some(&json!({"comuni": [TREVISO], "note": "Adatto alla digitalizzazione dell'anagrafe"})),
+            Some(
+                &json!({"comuni": [TREVISO], "note": "Adatto alla digitalizzazione dell'anagrafe"}),
+            ),
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -685,7 +811,9 @@ async fn flagged_calls_reach_the_comune_dashboard_and_only_that_comune() {
     let flagged = s.get_json("/v1/sape/calls?flagged=true", &s.alt).await;
     assert_eq!(identifiers(&flagged), Vec::<String>::new());
     // Altivole does not see that Treviso was flagged.
-    let detail = s.get_json(&format!("/v1/sape/calls/{cutoff}"), &s.alt).await;
+    let detail = s
+        .get_json(&format!("/v1/sape/calls/{cutoff}"), &s.alt)
+        .await;
     assert_eq!(detail["flags"], json!([]));
 
     // A Comune of another Province is refused.
@@ -699,7 +827,10 @@ async fn flagged_calls_reach_the_comune_dashboard_and_only_that_comune() {
         )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(problem["errors"]["comuni"], "017029 non è un Comune di questa Provincia.");
+    assert_eq!(
+        problem["errors"]["comuni"],
+        "017029 non è un Comune di questa Provincia."
+    );
     let response = s
         .app
         .send_json(
@@ -721,7 +852,9 @@ async fn flagged_calls_reach_the_comune_dashboard_and_only_that_comune() {
             &json!({"identifier": "FSE-VENETO-PERMANENTE", "title": "Sportello permanente per la formazione del personale comunale", "programme": "fse_plus", "management": "indirect", "deadline_model": "permanent"}),
         )
         .await;
-    let permanent = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let permanent = response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     s.app
         .send_json(
             Method::PUT,
@@ -799,7 +932,10 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
                 "other": "500.00", "indirect": "11625.00", "total": "68125.00",
                 "eu_contribution": "47687.50", "cofinancing": "20437.50"})
     );
-    assert_eq!(proposal["partners"][0]["funding_rate"], 70, "the call's rate");
+    assert_eq!(
+        proposal["partners"][0]["funding_rate"], 70,
+        "the call's rate"
+    );
     let comune = &proposal["partners"][1]["budget"];
     assert_eq!(
         comune,
@@ -819,7 +955,10 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     // Treviso takes part; Altivole does not learn the proposal exists.
     let seen = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
     assert_eq!(seen["acronym"], "CER-TV");
-    let response = s.app.get(&format!("/v1/sape/proposals/{id}"), Some(&s.alt)).await;
+    let response = s
+        .app
+        .get(&format!("/v1/sape/proposals/{id}"), Some(&s.alt))
+        .await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
     let list = s.get_json("/v1/sape/proposals", &s.alt).await;
     assert_eq!(list["items"], json!([]));
@@ -837,7 +976,12 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     for token in [&s.tv, &s.sua] {
         let response = s
             .app
-            .send_json(Method::PUT, &format!("/v1/sape/proposals/{id}"), Some(token), Some(&worked_example(ia)))
+            .send_json(
+                Method::PUT,
+                &format!("/v1/sape/proposals/{id}"),
+                Some(token),
+                Some(&worked_example(ia)),
+            )
             .await;
         assert_problem(response, StatusCode::FORBIDDEN).await;
     }
@@ -852,18 +996,42 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     bad["comuni"] = json!(["017029"]);
     let response = s
         .app
-        .send_json(Method::PUT, &format!("/v1/sape/proposals/{id}"), Some(&s.sape), Some(&bad))
+        .send_json(
+            Method::PUT,
+            &format!("/v1/sape/proposals/{id}"),
+            Some(&s.sape),
+            Some(&bad),
+        )
         .await;
     let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     let errors = problem["errors"].as_object().unwrap();
-    assert_eq!(errors["partners[0].pic"], "Il PIC è il codice di 9 cifre del partecipante UE.");
-    assert_eq!(errors["partners[0].country"], "Il paese è il codice ISO di due lettere, ad esempio IT.");
-    assert!(errors["partners[1].travel"].as_str().unwrap().starts_with("«tanti» non è un importo"));
+    assert_eq!(
+        errors["partners[0].pic"],
+        "Il PIC è il codice di 9 cifre del partecipante UE."
+    );
+    assert_eq!(
+        errors["partners[0].country"],
+        "Il paese è il codice ISO di due lettere, ad esempio IT."
+    );
+    assert!(
+        errors["partners[1].travel"]
+            .as_str()
+            .unwrap()
+            .starts_with("«tanti» non è un importo")
+    );
     assert_eq!(errors["partners"], "Il consorzio ha un solo coordinatore.");
-    assert_eq!(errors["work_packages[1].end_month"], "I mesi vanno da 1 e la fine non precede l'inizio.");
-    assert_eq!(errors["comuni"], "017029 non è un Comune di questa Provincia.");
+    assert_eq!(
+        errors["work_packages[1].end_month"],
+        "I mesi vanno da 1 e la fine non precede l'inizio."
+    );
+    assert_eq!(
+        errors["comuni"],
+        "017029 non è un Comune di questa Provincia."
+    );
     // Nothing changed.
-    let unchanged = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.sape).await;
+    let unchanged = s
+        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+        .await;
     assert_eq!(unchanged["total"]["total"], "82357.98");
 
     // The budget page shows money the Italian way.
@@ -918,7 +1086,9 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
         .await
         .unwrap();
     assert!(response.status().is_redirection());
-    let updated = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.sape).await;
+    let updated = s
+        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+        .await;
     // 2 × 5.000 = 10.000; E 2.500; total 12.500 at 70 %: 8.750.
     assert_eq!(updated["partners"][2]["budget"]["total"], "12500.00");
     assert_eq!(updated["total"]["eu_contribution"], "70670.48");
@@ -949,8 +1119,14 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
     };
     // Treviso takes part: it prepares and submits.
     let detail = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
-    assert_eq!(detail["allowed_transitions"], json!(["in_preparation", "withdrawn"]));
-    assert_eq!(moved(&s.tv, "in_preparation").await.status(), StatusCode::OK);
+    assert_eq!(
+        detail["allowed_transitions"],
+        json!(["in_preparation", "withdrawn"])
+    );
+    assert_eq!(
+        moved(&s.tv, "in_preparation").await.status(),
+        StatusCode::OK
+    );
     // Altivole is not in it: 404, as if it did not exist.
     assert_problem(moved(&s.alt, "submitted").await, StatusCode::NOT_FOUND).await;
     // An operator of another module: 403.
@@ -971,13 +1147,23 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
         problem["detail"],
         "Una proposta nello stato «Valutata» non può passare a «Ritirata»; stati possibili: Finanziata, In riserva, Non finanziata."
     );
-    for to in ["reserve", "funded", "grant_signed", "in_execution", "closed"] {
+    for to in [
+        "reserve",
+        "funded",
+        "grant_signed",
+        "in_execution",
+        "closed",
+    ] {
         assert_eq!(moved(&s.sape, to).await.status(), StatusCode::OK, "{to}");
     }
     // A stale request: the page showed "in preparation", the proposal is closed.
     let stale = s
         .app
-        .post_json(&path, Some(&s.sape), &json!({"state": "submitted", "from": "in_preparation"}))
+        .post_json(
+            &path,
+            Some(&s.sape),
+            &json!({"state": "submitted", "from": "in_preparation"}),
+        )
         .await;
     let problem = assert_problem(stale, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "stale_state");
@@ -1020,8 +1206,16 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
         .unwrap();
     let second = second["id"].as_i64().unwrap();
     let path = format!("/v1/sape/proposals/{second}/transitions");
-    for (token, to) in [(&s.sape, "in_preparation"), (&s.tv, "submitted"), (&s.sape, "second_stage"), (&s.tv, "withdrawn")] {
-        let response = s.app.post_json(&path, Some(token), &json!({"state": to})).await;
+    for (token, to) in [
+        (&s.sape, "in_preparation"),
+        (&s.tv, "submitted"),
+        (&s.sape, "second_stage"),
+        (&s.tv, "withdrawn"),
+    ] {
+        let response = s
+            .app
+            .post_json(&path, Some(token), &json!({"state": to}))
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{to}");
     }
     s.app.stop().await;
