@@ -385,7 +385,7 @@ fn cents(value: &Value) -> Option<i64> {
         return n.checked_mul(100).filter(|c| *c >= 0);
     }
     let f = value.as_f64()?;
-    (f.is_finite() && f >= 0.0 && f < 1e13).then(|| {
+    (0.0..1e13).contains(&f).then(|| {
         #[expect(
             clippy::cast_possible_truncation,
             reason = "bounded above and rounded to whole cents"

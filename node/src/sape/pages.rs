@@ -649,11 +649,11 @@ async fn show_import(
 fn import_page(
     state: &AppState,
     identity: &Identity,
-    outcome: Option<Result<crate::sape::import::ImportReport, AppError>>,
+    outcome: Option<&Result<crate::sape::import::ImportReport, AppError>>,
 ) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
-    let refused = match &outcome {
+    let refused = match outcome {
         Some(Err(error)) => Some((
             error.to_problem().detail().unwrap_or_default().to_owned(),
             field_messages(error),
@@ -667,7 +667,7 @@ fn import_page(
         } }
         h1 { "Importa bandi dal portale UE" }
         p { "Accetta l'elenco dei topic del portale Funding & Tenders in CSV e la risposta JSON della sua ricerca. I bandi già presenti sono aggiornati, mai duplicati. Se anche una sola riga non è valida il file è rifiutato per intero e nulla viene importato." }
-        @if let Some(Ok(report)) = &outcome {
+        @if let Some(Ok(report)) = outcome {
             div class="alert alert-success" role="status" id="import-report" {
                 "Importazione riuscita: " (report.total) " bandi letti, " (report.created) " nuovi, " (report.updated) " aggiornati."
             }
@@ -706,7 +706,7 @@ async fn submit_import(
         let error = AppError::invalid_field("file", "Scegliete il file da importare.");
         return Ok(with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            import_page(&state, &identity, Some(Err(error)))?,
+            import_page(&state, &identity, Some(&Err(error)))?,
         ));
     };
     let outcome = ops::import_calls(&state, &identity, file.filename.clone(), file.data).await;
@@ -719,7 +719,7 @@ async fn submit_import(
                 .map_or(StatusCode::OK, |e| e.to_problem().status());
             Ok(with_status(
                 status,
-                import_page(&state, &identity, Some(outcome))?,
+                import_page(&state, &identity, Some(&outcome))?,
             ))
         }
     }
