@@ -1220,3 +1220,124 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
     }
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn the_pages_flag_follow_subscribe_and_move_a_proposal() {
+    let s = Sape::spawn().await;
+    assert_eq!(s.import(FIXTURE).await.status(), StatusCode::OK);
+    let cutoff = s.call_id("DIGITAL-2025-EDIH-AC-07").await;
+    let staff = login(&s.app, "operatore.sape").await;
+    let post = |session: &crate::helpers::Session, path: &str, form: Vec<(&str, &str)>| {
+        let request = session.client.post(s.app.url(path)).form(&form);
+        async move { request.send().await.unwrap() }
+    };
+    // Flag to two Comuni from the call's page (a multiple select).
+    let response = post(
+        &staff,
+        &format!("/sape/bandi/{cutoff}/segnalazioni"),
+        vec![
+            ("csrf", staff.csrf.as_str()),
+            ("comuni", TREVISO),
+            ("comuni", ALTIVOLE),
+            ("note", "Anagrafe digitale"),
+        ],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    let detail = s
+        .get_json(&format!("/v1/sape/calls/{cutoff}"), &s.sape)
+        .await;
+    assert_eq!(detail["flags"].as_array().unwrap().len(), 2);
+
+    // Treviso follows from the page and makes its calendar address.
+    let treviso = login(&s.app, "comune.treviso").await;
+    let page = treviso
+        .client
+        .get(s.app.url(&format!("/sape/bandi/{cutoff}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"flag-notice\""));
+    assert!(page.contains("Anagrafe digitale"));
+    let response = post(
+        &treviso,
+        &format!("/sape/bandi/{cutoff}/segui"),
+        vec![("csrf", treviso.csrf.as_str()), ("follow", "1")],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    let response = post(
+        &treviso,
+        "/sape/calendario",
+        vec![("csrf", treviso.csrf.as_str()), ("action", "regenerate")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    let at = html.find("/sape/calendario/").unwrap();
+    let path: String = html[at..].chars().take_while(|c| *c != '<').collect();
+    assert!(path.ends_with(".ics"));
+    let feed = s.app.get(&path, None).await.text().await.unwrap();
+    assert_eq!(events(&unfold(&feed)).len(), 3);
+    let response = post(
+        &treviso,
+        "/sape/calendario",
+        vec![("csrf", treviso.csrf.as_str()), ("action", "revoke")],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    assert_eq!(s.app.get(&path, None).await.status(), StatusCode::NOT_FOUND);
+
+    // A proposal made from the page, then moved by its partner Comune.
+    let response = post(
+        &staff,
+        "/sape/progetti/nuovo",
+        vec![
+            ("csrf", staff.csrf.as_str()),
+            ("call", "DIGITAL-2025-EDIH-AC-07"),
+            ("title", "Anagrafe digitale"),
+            ("acronym", "ANA-DIG"),
+            ("province_role", "support"),
+            ("comuni", TREVISO),
+        ],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+    let response = post(
+        &treviso,
+        &format!("/sape/progetti/{id}/stato"),
+        vec![
+            ("csrf", treviso.csrf.as_str()),
+            ("from", "idea"),
+            ("state", "in_preparation"),
+            ("reason", ""),
+        ],
+    )
+    .await;
+    assert!(response.status().is_redirection());
+    let view = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    assert_eq!(view["state"], "in_preparation");
+    // An unknown call code comes back beside its field.
+    let response = post(
+        &staff,
+        "/sape/progetti/nuovo",
+        vec![
+            ("csrf", staff.csrf.as_str()),
+            ("call", "NON-ESISTE"),
+            ("title", "X"),
+            ("acronym", "X"),
+            ("province_role", "partner"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"call-error\""));
+    assert!(html.contains("Nessun bando del catalogo ha questo codice."));
+    s.app.stop().await;
+}
