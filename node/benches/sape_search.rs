@@ -12,8 +12,9 @@
 //!
 //! Measured on the shared 2-core machine, test profile (`cargo test -p pico-node --bench
 //! sape_search`: dependencies and SQLite at -O2, this crate unoptimised), 50,000 calls:
-//! import of the real file 74 ms; search p50 19.7 ms, p99 44.3 ms, max 162 ms (48 results a
-//! page on average). Not yet measured in release.
+//! import of the real file 74–81 ms, the 48,093 replicas 2.8–3.4 s; search p50 18–20 ms, p99
+//! 44–150 ms (48 results a page on average), with a load average of 9–14 from other builds
+//! on the 2 cores, so the tail is the machine's. Not yet measured in release.
 //!
 //! Run: `cargo bench -p pico-node --bench sape_search` (release). `SAPE_BENCH_CALLS` changes
 //! the catalogue size.

@@ -292,8 +292,21 @@ pub fn search_calls(
         call_from_row,
     )?;
     let mut calls = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    // The deadlines of the whole page in one query, not one per call.
+    let ids = serde_json::to_string(&calls.iter().map(|c| c.id).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".to_owned());
+    let mut stmt = conn.prepare_cached(
+        "SELECT call_id, deadline, stage FROM sape_call_deadlines \
+         WHERE call_id IN (SELECT value FROM json_each(?1)) ORDER BY call_id, ordinal",
+    )?;
+    let mut by_call: std::collections::BTreeMap<i64, Vec<(String, Stage)>> =
+        std::collections::BTreeMap::new();
+    for row in stmt.query_map([ids], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))? {
+        let (call, day, stage): (i64, String, Stage) = row?;
+        by_call.entry(call).or_default().push((day, stage));
+    }
     for call in &mut calls {
-        call.record.deadlines = deadlines(conn, call.id)?;
+        call.record.deadlines = by_call.remove(&call.id).unwrap_or_default();
     }
     Ok(calls)
 }
