@@ -21,6 +21,7 @@ pub mod modules;
 pub mod networks;
 pub mod people;
 pub mod roles;
+pub mod sape;
 pub mod state;
 pub mod sua;
 pub mod upload;

@@ -23,6 +23,7 @@ pub const ALL: Registry = &[
     crate::community::KIT,
     crate::helpdesk::KIT,
     crate::sua::KIT,
+    crate::sape::KIT,
     crate::networks::KIT,
     crate::federation::KIT,
     crate::dati::KIT,

@@ -138,7 +138,9 @@ fn run(_args: &[String]) -> Result<()> {
         seed_network(&node_bin, dir, *port, &hub_url, *code == "026")
             .with_context(|| format!("demo network thread of {code}"))?;
         seed_sua(&node_bin, dir, *port, code)
-            .with_context(|| format!("demo SUA procedures of {code}"))
+            .with_context(|| format!("demo SUA procedures of {code}"))?;
+        seed_sape(&node_bin, dir, *port, code)
+            .with_context(|| format!("demo SAPE calls and proposal of {code}"))
     });
     if let Err(error) = seeded {
         // Leave nothing running behind a failed start.
@@ -161,7 +163,10 @@ fn run(_args: &[String]) -> Result<()> {
     println!(
         "(all in the national `appalti` view, see the hub's /appalti) and one request waiting"
     );
-    println!("for the SUA operator.\n");
+    println!("for the SUA operator. Each SAPE holds the 1,907 real Horizon Europe topics, a");
+    println!(
+        "regional call flagged to the capital (which follows it) and a proposal with budget.\n"
+    );
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -245,6 +250,11 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "sua",
             "SUA operator",
             vec!["--role", "operator", "--module", "sua"],
+        ),
+        (
+            "sape",
+            "SAPE operator (EU funding)",
+            vec!["--role", "operator", "--module", "sape"],
         ),
         (
             "comune",
@@ -549,6 +559,79 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         200,
     )?;
     for id in [sua_id, comune_id, admin_id] {
+        capture(node_bin, dir, &["token", "revoke", &id])?;
+    }
+    Ok(())
+}
+
+/// The SAPE at work: the real Horizon Europe topics imported with `pico-node sape import`,
+/// a regional call typed by hand and flagged to the capital (whose user follows it, so it is
+/// in the Comune's calendar), and a proposal for it with the Province, the capital and a
+/// foreign partner, budget and work packages, all through the real API.
+fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
+    let topics = workspace_root().join("node/data/eu_ft_horizon_europe_topics_2024-07-11.csv");
+    capture(
+        node_bin,
+        dir,
+        &["sape", "import", &topics.to_string_lossy()],
+    )?;
+    let (sape_id, sape) = demo_token(node_bin, dir, "sape")?;
+    let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
+    let (capital, region, fund) = match code {
+        "026" => ("026086", "Veneto", "FESR"),
+        "017" => ("017029", "Lombardia", "FESR"),
+        _ => ("041044", "Marche", "FSE+"),
+    };
+    let expect = |what: &str, (status, body): (u16, serde_json::Value), want: u16| {
+        if status == want {
+            Ok(body)
+        } else {
+            Err(anyhow::anyhow!("{what} answered {status}: {body}"))
+        }
+    };
+    let programme = if fund == "FESR" { "fesr" } else { "fse_plus" };
+    let call = format!(
+        r#"{{"identifier":"DEMO-{code}-{programme}-2027-01","title":"{fund} {region} 2021-2027: efficienza energetica degli edifici pubblici dei Comuni","programme":"{programme}","management":"indirect","type_of_action":"Contributo a fondo perduto","keywords":"energia; edifici pubblici; scuole; Comuni","deadline_model":"multiple_cutoff","opening_date":"2026-01-15","deadlines":["2027-03-31","2027-09-30"],"budget":"12000000","funding_rate":80}}"#
+    );
+    let call = expect(
+        "entering the demo regional call",
+        call_json("POST", port, "/v1/sape/calls", &sape, &call)?,
+        201,
+    )?;
+    let call = call["id"].as_i64().context("the call has no id")?;
+    expect(
+        "flagging the demo call",
+        call_json(
+            "PUT",
+            port,
+            &format!("/v1/sape/calls/{call}/flags"),
+            &sape,
+            &format!(
+                r#"{{"comuni":["{capital}"],"note":"Adatto al piano di efficientamento delle scuole comunali"}}"#
+            ),
+        )?,
+        200,
+    )?;
+    expect(
+        "following the demo call",
+        call_json(
+            "PUT",
+            port,
+            &format!("/v1/sape/calls/{call}/follow"),
+            &comune,
+            "",
+        )?,
+        200,
+    )?;
+    let proposal = format!(
+        r#"{{"call_id":{call},"title":"Scuole a energia quasi zero nei Comuni della Provincia","acronym":"SCUOLE-NZ-{code}","province_role":"coordinator","comuni":["{capital}"],"partners":[{{"name":"Provincia (demo {code})","country":"IT","pic":"999999999","role":"coordinator","personnel_unit":"month","personnel_quantity":"18","personnel_rate":"3800","subcontracting":"25000","travel":"4000","equipment":"12000","other_goods":"6000","other_costs":"1500"}},{{"name":"Comune capoluogo (demo)","country":"IT","pic":"999999998","role":"beneficiary","comune_code":"{capital}","personnel_unit":"day","personnel_quantity":"120","personnel_rate":"210","equipment":"180000"}},{{"name":"Energy agency (demo)","country":"AT","pic":"999999997","role":"beneficiary","personnel_unit":"month","personnel_quantity":"6","personnel_rate":"5200","travel":"3000"}}],"work_packages":[{{"number":1,"title":"Coordinamento e rendicontazione","lead":"Provincia (demo {code})","start_month":1,"end_month":36}},{{"number":2,"title":"Diagnosi energetiche e progetti","lead":"Energy agency (demo)","start_month":1,"end_month":12}},{{"number":3,"title":"Lavori negli edifici scolastici","lead":"Comune capoluogo (demo)","start_month":10,"end_month":33}}]}}"#
+    );
+    expect(
+        "creating the demo proposal",
+        call_json("POST", port, "/v1/sape/proposals", &sape, &proposal)?,
+        201,
+    )?;
+    for id in [sape_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
     Ok(())

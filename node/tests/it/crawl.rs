@@ -1,7 +1,7 @@
 //! Every page a person can reach, checked in headless Chromium: a node seeded with content for
 //! every module (Help Desk requests with comments and attachments, SUA convenzioni and
 //! procedures in many states with lots, awards and an import, a dataset, a best practice, a
-//! network thread) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
+//! network thread, SAPE calls with a flag, a follow and a proposal) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
 //! operator, Comune user) through the links of its pages (same-origin GETs only), and every
 //! page, at desktop width and at 390 px, must have no axe-core WCAG 2.x A/AA violation, no
 //! horizontal overflow of the document, no ISO/UTC timestamp and no English word of the
@@ -410,6 +410,66 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
         )
         .await;
     assert_eq!(post.status(), StatusCode::CREATED);
+
+    // SAPE: calls from the portal fixture and one by hand, a flag to Treviso, which follows
+    // it, and a proposal with partners and budget.
+    let calls = app
+        .post_raw(
+            "/v1/sape/calls/import?filename=portale.json",
+            &sua.admin,
+            "application/json",
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/sape_portal_search.json"),
+            )
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(calls.status(), StatusCode::OK);
+    let call = app
+        .post_json(
+            "/v1/sape/calls",
+            Some(&sua.admin),
+            &json!({"identifier": "FESR-VENETO-2025-01", "title": "Efficienza energetica degli edifici comunali",
+                    "programme": "fesr", "management": "indirect", "deadline_model": "permanent",
+                    "budget": "2500000", "funding_rate": 80}),
+        )
+        .await;
+    assert_eq!(call.status(), StatusCode::CREATED);
+    let call: Value = call.json().await.unwrap();
+    let call = call["id"].as_i64().unwrap();
+    let flagged = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/v1/sape/calls/{call}/flags"),
+            Some(&sua.admin),
+            Some(&json!({"comuni": [TREVISO], "note": "Scuole e municipio"})),
+        )
+        .await;
+    assert_eq!(flagged.status(), StatusCode::OK);
+    let followed = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/v1/sape/calls/{call}/follow"),
+            Some(&sua.tv),
+            None,
+        )
+        .await;
+    assert_eq!(followed.status(), StatusCode::OK);
+    let proposal = app
+        .post_json(
+            "/v1/sape/proposals",
+            Some(&sua.admin),
+            &json!({"call_id": call, "title": "Scuole a energia quasi zero", "acronym": "SCUOLE-NZ",
+                    "province_role": "coordinator", "comuni": [TREVISO],
+                    "partners": [{"name": "Provincia di Treviso", "country": "IT", "pic": "999999999",
+                                  "role": "coordinator", "personnel_unit": "month",
+                                  "personnel_quantity": "12", "personnel_rate": "4000", "travel": "2500"}],
+                    "work_packages": [{"number": 1, "title": "Coordinamento", "lead": "Provincia di Treviso",
+                                       "start_month": 1, "end_month": 24}]}),
+        )
+        .await;
+    assert_eq!(proposal.status(), StatusCode::CREATED);
     sua
 }
 

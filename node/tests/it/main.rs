@@ -22,6 +22,7 @@ mod networks;
 mod openapi;
 mod people;
 mod practices;
+mod sape;
 mod security;
 mod sua_aggregated;
 mod sua_browser;

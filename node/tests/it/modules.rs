@@ -163,6 +163,7 @@ async fn the_home_page_shows_the_modules_that_exist_each_card_a_link() {
         ("Help Desk", "/helpdesk"),
         ("Stazione Unica Appaltante", "/sua"),
         ("Buone pratiche", "/buone-pratiche"),
+        ("Politiche europee (SAPE)", "/sape"),
     ] {
         assert!(
             home.contains(&format!(
@@ -172,7 +173,6 @@ async fn the_home_page_shows_the_modules_that_exist_each_card_a_link() {
         );
     }
     // Services the node does not run yet have no card.
-    assert!(!home.contains("Politiche europee"));
     assert!(!home.contains("Corsi e iscrizioni"));
     assert_eq!(
         home.matches(r#"<h3 class="card-title h5"><a href="#)
@@ -190,7 +190,12 @@ fn operators_are_named_by_their_module() {
     );
     assert_eq!(
         modules::operator_title(modules::ALL, Module::Sape),
-        "Operatore del modulo sape"
+        "Operatore SAPE (politiche europee)"
+    );
+    // A module without a kit is named by its code.
+    assert_eq!(
+        modules::operator_title(modules::ALL, Module::Sit),
+        "Operatore del modulo sit"
     );
 }
 

@@ -1,0 +1,309 @@
+//! SAPE JSON API under `/v1/sape/…`: calls (search, hand entry, import, follow, flags), the
+//! Comune's calendar address, proposals.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use pico_service::http::body_limit;
+use pico_service::json::{Path, Query};
+use pico_service::openapi::FileBytes;
+use pico_service::page::{Page, PageParams};
+use pico_service::{Json, ProblemDocument};
+use serde::Deserialize;
+
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::sape::import::ImportReport;
+use crate::sape::ops::{
+    self, CalendarLink, CallDetail, CallQuery, CallView, FlagsInput, NewCall, NewTransition,
+    ProposalInput, ProposalView,
+};
+use crate::state::AppState;
+
+/// The largest import file: the portal's full topics list is a few megabytes.
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sape/calls", get(list_calls).post(create_call))
+        .route(
+            "/v1/sape/calls/import",
+            post(import_calls).layer(body_limit(IMPORT_BODY_LIMIT)),
+        )
+        .route("/v1/sape/calls/{id}", get(get_call))
+        .route(
+            "/v1/sape/calls/{id}/follow",
+            put(follow_call).delete(unfollow_call),
+        )
+        .route("/v1/sape/calls/{id}/flags", put(update_flags))
+        .route(
+            "/v1/sape/calendar",
+            post(create_calendar_token).delete(delete_calendar_token),
+        )
+        .route(
+            "/v1/sape/proposals",
+            get(list_proposals).post(create_proposal),
+        )
+        .route(
+            "/v1/sape/proposals/{id}",
+            get(get_proposal).put(update_proposal),
+        )
+        .route(
+            "/v1/sape/proposals/{id}/transitions",
+            post(create_proposal_transition),
+        )
+}
+
+/// Searches the calls: full text over title, keywords, programme and identifiers (best
+/// matches first), or the latest closing dates first; filters by programme, status today and
+/// deadline window. Comune users may ask for the calls they follow or are flagged to.
+#[utoipa::path(get, path = "/v1/sape/calls", tag = "sape", params(CallQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<CallView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "A date that is not one", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_calls(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<CallQuery>,
+) -> Result<Json<Page<CallView>>, AppError> {
+    let paging = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let limit = paging.limit();
+    let offset: u32 = paging.cursor()?.unwrap_or(0);
+    let rows = ops::search_calls(&state, &identity, &query, limit + 1, offset).await?;
+    let next = offset.saturating_add(limit);
+    Ok(Json(Page::from_overfetch(rows, limit, |_| next)))
+}
+
+/// Enters a call by hand (regional FESR/FSE+ calls, PNRR notices…).
+#[utoipa::path(post, path = "/v1/sape/calls", tag = "sape", request_body = NewCall, security(("bearer" = [])),
+    responses((status = 201, body = CallView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_call(
+    State(state): State<AppState>,
+    identity: Identity,
+    Json(input): Json<NewCall>,
+) -> Result<(StatusCode, Json<CallView>), AppError> {
+    let view = ops::create_call(&state, &identity, &input).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One call with its deadlines, status, flags and whether the caller's Comune follows it.
+#[utoipa::path(get, path = "/v1/sape/calls/{id}", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = CallDetail),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_call(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<CallDetail>, AppError> {
+    Ok(Json(ops::call_detail(&state, &identity, id).await?))
+}
+
+/// Query of an import.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The file's name, for the audit log.
+    pub filename: Option<String>,
+}
+
+/// Imports calls from the portal: the topics CSV or the search API's JSON (told apart by the
+/// first character). All or nothing: a refused row refuses the file, and the 422 lists every
+/// refused row in Italian. Known identifiers are updated, never duplicated.
+#[utoipa::path(post, path = "/v1/sape/calls/import", tag = "sape", params(ImportQuery), security(("bearer" = [])),
+    request_body(description = "The file's bytes", content((FileBytes = "text/csv"), (FileBytes = "application/json"))),
+    responses((status = 200, body = ImportReport),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Refused rows, nothing imported", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn import_calls(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ImportQuery>,
+    _headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, AppError> {
+    let filename = crate::upload::clean_filename(query.filename.as_deref().unwrap_or("api"));
+    Ok(Json(
+        ops::import_calls(&state, &identity, filename, body.to_vec()).await?,
+    ))
+}
+
+/// The caller's Comune follows the call (its deadlines join the Comune's calendar).
+#[utoipa::path(put, path = "/v1/sape/calls/{id}/follow", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = CallDetail),
+              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn follow_call(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<CallDetail>, AppError> {
+    Ok(Json(ops::set_following(&state, &identity, id, true).await?))
+}
+
+/// The caller's Comune stops following the call.
+#[utoipa::path(delete, path = "/v1/sape/calls/{id}/follow", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = CallDetail),
+              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn unfollow_call(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<CallDetail>, AppError> {
+    Ok(Json(
+        ops::set_following(&state, &identity, id, false).await?,
+    ))
+}
+
+/// Sets the Comuni the call is flagged to as relevant (replaces the list).
+#[utoipa::path(put, path = "/v1/sape/calls/{id}/flags", tag = "sape", params(("id" = i64, Path)), request_body = FlagsInput, security(("bearer" = [])),
+    responses((status = 200, body = CallDetail),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "A Comune not of this Province", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn update_flags(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<FlagsInput>,
+) -> Result<Json<CallDetail>, AppError> {
+    Ok(Json(ops::set_flags(&state, &identity, id, input).await?))
+}
+
+/// Makes a new secret address of the caller's Comune calendar (iCalendar, no sign-in
+/// needed to read it); the previous address stops working. The address is shown only now.
+#[utoipa::path(post, path = "/v1/sape/calendar", tag = "sape", security(("bearer" = [])),
+    responses((status = 201, body = CalendarLink),
+              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_calendar_token(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<(StatusCode, Json<CalendarLink>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(ops::regenerate_calendar(&state, &identity).await?),
+    ))
+}
+
+/// Revokes the caller's Comune calendar address.
+#[utoipa::path(delete, path = "/v1/sape/calendar", tag = "sape", security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"),
+              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, description = "No calendar address", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn delete_calendar_token(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<StatusCode, AppError> {
+    if ops::revoke_calendar(&state, &identity).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Query of the proposals list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalQuery {
+    /// Only proposals for this call.
+    pub call_id: Option<i64>,
+    /// Items per page: 50 by default; values above 200 are reduced to 200, and 0 is read as 1.
+    #[param(inline)]
+    pub limit: Option<pico_service::Limit>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Proposals the caller may see, newest first (a Comune sees those it takes part in).
+#[utoipa::path(get, path = "/v1/sape/proposals", tag = "sape", params(ProposalQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<ProposalView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_proposals(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ProposalQuery>,
+) -> Result<Json<Page<ProposalView>>, AppError> {
+    let paging = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let limit = paging.limit();
+    let before: Option<i64> = paging.cursor()?;
+    let rows = ops::list_proposals(&state, &identity, query.call_id, before, limit + 1).await?;
+    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+}
+
+/// Creates a proposal for a call, in state `idea`; every budget total is computed here.
+#[utoipa::path(post, path = "/v1/sape/proposals", tag = "sape", request_body = ProposalInput, security(("bearer" = [])),
+    responses((status = 201, body = ProposalView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields, each named in `errors` (`partners[0].pic`)", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_proposal(
+    State(state): State<AppState>,
+    identity: Identity,
+    Json(input): Json<ProposalInput>,
+) -> Result<(StatusCode, Json<ProposalView>), AppError> {
+    let view = ops::create_proposal(&state, &identity, input).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// One proposal with partners, budgets and work packages (404 for a Comune not in it).
+#[utoipa::path(get, path = "/v1/sape/proposals/{id}", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ProposalView),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_proposal(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<ProposalView>, AppError> {
+    Ok(Json(ops::proposal_detail(&state, &identity, id).await?))
+}
+
+/// Replaces a proposal's content (partners, budgets, work packages); its state is kept.
+#[utoipa::path(put, path = "/v1/sape/proposals/{id}", tag = "sape", params(("id" = i64, Path)), request_body = ProposalInput, security(("bearer" = [])),
+    responses((status = 200, body = ProposalView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn update_proposal(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<ProposalInput>,
+) -> Result<Json<ProposalView>, AppError> {
+    Ok(Json(
+        ops::update_proposal(&state, &identity, id, input).await?,
+    ))
+}
+
+/// Moves a proposal along its lifecycle: idea → in preparation → submitted → second stage
+/// (two-stage calls) → evaluated → funded / reserve / not funded → grant signed → in
+/// execution → closed; withdrawn before the evaluation. The Comuni taking part prepare,
+/// submit and withdraw; the SAPE office makes every move.
+#[utoipa::path(post, path = "/v1/sape/proposals/{id}/transitions", tag = "sape", params(("id" = i64, Path)), request_body = NewTransition, security(("bearer" = [])),
+    responses((status = 200, body = ProposalView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "A move the lifecycle does not have, or the proposal left the state the caller saw", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_proposal_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewTransition>,
+) -> Result<Json<ProposalView>, AppError> {
+    Ok(Json(
+        ops::transition_proposal(&state, &identity, id, input).await?,
+    ))
+}
