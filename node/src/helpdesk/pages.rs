@@ -484,6 +484,7 @@ async fn request_page(
         @if !detail.allowed_transitions.is_empty() {
             form method="post" action=(format!("/helpdesk/{}/status", r.id)) class="row g-2 align-items-end mb-4" {
                 input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="from" value=(r.status.as_str());
                 div class="col-auto" {
                     (form::select_with(form, "status", "Cambia stato", &moves, None, false))
                 }
@@ -544,6 +545,9 @@ async fn submit_comment(
 struct StatusForm {
     csrf: String,
     status: String,
+    /// The status the page showed: if the request left it meanwhile, the move is refused.
+    #[serde(default)]
+    from: Option<String>,
 }
 
 async fn submit_status(
@@ -554,7 +558,12 @@ async fn submit_status(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let result = match Status::parse(&form.status) {
-        Some(to) => ops::transition(&state, &identity, id, to).await.map(|_| to),
+        Some(to) => {
+            let from = form.from.as_deref().and_then(Status::parse);
+            ops::transition_from(&state, &identity, id, from, to, "")
+                .await
+                .map(|_| to)
+        }
         None => Err(AppError::invalid_field(
             "status",
             "Scegli uno stato dall'elenco.",

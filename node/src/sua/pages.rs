@@ -775,6 +775,7 @@ fn move_form(detail: &ProcedureDetail, to: SuaState, csrf: &str, failed: &Failed
             div class="card-body" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="to" value=(to.as_str());
+                input type="hidden" name="from" value=(p.state.as_str());
                 h3 class="h6 card-title" { (move_label(to)) }
                 @match to {
                     SuaState::Published => {
@@ -1192,6 +1193,9 @@ async fn submit_transition(
         .and_then(|to| SuaState::parse(to))
         .ok_or_else(|| AppError::invalid_field("to", "stato sconosciuto"))?;
     let mut input = TransitionInput::to(to);
+    // The state the page showed: a move from a page another person has since overtaken is
+    // refused (409) instead of applied to a state its author never saw.
+    input.from = values.get("from").and_then(|from| SuaState::parse(from));
     input.reason = nonempty(&values, "reason");
     input.anac_gara = nonempty(&values, "anac_gara");
     input.published_on = nonempty(&values, "published_on");

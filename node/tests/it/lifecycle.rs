@@ -329,3 +329,61 @@ fn migration_9_copies_the_help_desk_moves_from_the_audit_log() {
         .unwrap();
     assert_eq!(orphans, 0);
 }
+
+#[tokio::test]
+async fn a_page_form_moves_only_from_the_state_it_showed() {
+    let app = TestApp::spawn("026").await;
+    let token = add_user(&app.config, "hd", &Role::Operator(Module::Helpdesk));
+    let tv = add_user(
+        &app.config,
+        "tv",
+        &Role::Comune(ComuneCode::parse(TREVISO).unwrap()),
+    );
+    let id = app.open_request(&tv, "Stampante").await;
+    let session = crate::helpers::login(&app, "hd").await;
+    let page = session
+        .client
+        .get(app.url(&format!("/helpdesk/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"from\" value=\"new\""), "{page}");
+
+    // Meanwhile a colleague takes the request in hand through the API.
+    let moved = app
+        .post_json(
+            &format!("/v1/helpdesk/requests/{id}/transitions"),
+            Some(&token),
+            &json!({"status": "in_progress"}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+
+    // The page, still showing «Nuova», asks to wait for the Comune: refused, nothing moves.
+    let form = [
+        ("csrf", crate::helpers::form_csrf(&page)),
+        ("from", "new".to_owned()),
+        ("status", "waiting_for_comune".to_owned()),
+    ];
+    let response = session
+        .client
+        .post(app.url(&format!("/helpdesk/{id}/status")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("ricarica la pagina"), "{html}");
+    let detail: Value = app
+        .get(&format!("/v1/helpdesk/requests/{id}"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["request"]["status"], "in_progress", "{detail:#}");
+    app.stop().await;
+}
