@@ -211,6 +211,9 @@ impl std::fmt::Display for Problem {
 
 /// The Italian title of a status: the reason phrase a person reads.
 pub fn italian_title(status: StatusCode) -> &'static str {
+    if status.is_success() {
+        return "OK";
+    }
     match status.as_u16() {
         400 => "Richiesta non valida",
         401 => "Autenticazione richiesta",
@@ -230,8 +233,7 @@ pub fn italian_title(status: StatusCode) -> &'static str {
         502 => "Risposta non valida da un altro servizio",
         503 => "Servizio non disponibile",
         504 => "Tempo di attesa scaduto",
-        200..=299 => "OK",
-        400..=499 => "Richiesta non accettata",
+        _ if status.is_client_error() => "Richiesta non accettata",
         _ => "Errore",
     }
 }

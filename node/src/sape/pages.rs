@@ -217,7 +217,7 @@ async fn show_calls(
 ) -> Result<Markup, AppError> {
     policy::authorize(&identity, Action::ViewCalls)?;
     let user = identity.require_user()?;
-    let staff = user.roles.any(|role| policy::is_sape_staff(role));
+    let staff = user.roles.any(policy::is_sape_staff);
     let is_comune = user.roles.comune().is_some();
     let (query, errors) = form.to_query();
     let offset = form.da.unwrap_or(0);
@@ -333,7 +333,7 @@ async fn show_call(
 ) -> Result<Markup, AppError> {
     let detail = ops::call_detail(&state, &identity, id).await?;
     let user = identity.require_user()?;
-    let staff = user.roles.any(|role| policy::is_sape_staff(role));
+    let staff = user.roles.any(policy::is_sape_staff);
     let is_comune = user.roles.comune().is_some();
     let proposals = ops::list_proposals(&state, &identity, Some(id), None, 100).await?;
     let comuni = if staff {
@@ -830,10 +830,7 @@ async fn show_proposals(
     identity: Identity,
 ) -> Result<Markup, AppError> {
     let proposals = ops::list_proposals(&state, &identity, None, None, 200).await?;
-    let staff = identity
-        .require_user()?
-        .roles
-        .any(|role| policy::is_sape_staff(role));
+    let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" {
             li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
@@ -1091,10 +1088,7 @@ async fn proposal_page(
     partner_form: &FormState,
     wp_form: &FormState,
 ) -> Result<Markup, AppError> {
-    let staff = identity
-        .require_user()?
-        .roles
-        .any(|role| policy::is_sape_staff(role));
+    let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
     let codes = p.comuni.clone();
     let names = state
         .db
@@ -1429,7 +1423,7 @@ pub async fn dashboard_cards(
     let Some(user) = identity.user.as_ref() else {
         return Ok(None);
     };
-    if !user.roles.any(|role| policy::sees_sape(role)) {
+    if !user.roles.any(policy::sees_sape) {
         return Ok(None);
     }
     let not_closed = |calls: Vec<CallView>| -> Vec<CallView> {
