@@ -84,9 +84,12 @@ pub fn check_login(
     if source_failures >= SOURCE_BUDGET {
         not_before = not_before.max(oldest.unwrap_or(now) + SOURCE_WINDOW_SECS);
     }
-    if not_before > now {
+    // Times are whole seconds: a wait of n seconds lasts to the end of second `not_before`,
+    // so that it is never shorter than n, wherever in its second the failure fell.
+    let waiting = not_before > latest.map_or(now, |latest| latest.min(now));
+    if waiting && not_before >= now {
         return Ok(Err(LoginError::Throttled {
-            retry_after_secs: not_before - now,
+            retry_after_secs: not_before - now + 1,
         }));
     }
     let found = db::people::login_row(conn, username)?;
@@ -101,11 +104,14 @@ pub fn check_login(
             Ok(Ok(user))
         }
         _ => {
+            // The wait runs from when the failure is known: checking the password takes a
+            // while (argon2), longer on a busy machine.
+            let failed_at = db::now().max(now);
             db::people::record_failure(
                 conn,
                 &[&pair_key, &source_key],
-                now,
-                now - FAILURE_MEMORY_SECS.max(SOURCE_WINDOW_SECS),
+                failed_at,
+                failed_at - FAILURE_MEMORY_SECS.max(SOURCE_WINDOW_SECS),
             )?;
             Ok(Err(LoginError::BadCredentials))
         }
@@ -175,10 +181,33 @@ mod tests {
         assert_eq!(
             outcome,
             Err(LoginError::Throttled {
-                retry_after_secs: SOURCE_WINDOW_SECS - 600
+                retry_after_secs: SOURCE_WINDOW_SECS - 600 + 1
             })
         );
         // Another source is not held back (and reaches the users table: here, an error).
         assert!(check_login(&conn, "altro", "x", "203.0.113.1", now).is_err());
+    }
+
+    #[test]
+    fn a_one_second_wait_is_never_shorter_than_a_second() {
+        let conn = Connection::open_in_memory().expect("sqlite");
+        conn.execute_batch(
+            "CREATE TABLE login_failures (subject TEXT NOT NULL, at INTEGER NOT NULL);",
+        )
+        .expect("schema");
+        let pair = "pair:198.51.100.7 boss";
+        for _ in 0..FREE_FAILURES {
+            db::people::record_failure(&conn, &[pair], 1000, 0).expect("record");
+        }
+        // The third failure fell at the end of second 1000: at 1001 the wait is not over.
+        let outcome = check_login(&conn, "boss", "x", "198.51.100.7", 1001).expect("no db error");
+        assert_eq!(
+            outcome,
+            Err(LoginError::Throttled {
+                retry_after_secs: 1
+            })
+        );
+        // At 1002 it is: the check reaches the (absent) users table, here an error.
+        assert!(check_login(&conn, "boss", "x", "198.51.100.7", 1002).is_err());
     }
 }
