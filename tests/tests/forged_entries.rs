@@ -209,7 +209,10 @@ fn a_node_restored_from_an_old_backup_is_blocked_with_an_alarm() {
     assert_eq!(alarms[0]["kind"], "log_behind_hub");
     assert!(alarms[0]["resolved_at"].is_null());
     assert!(
-        alarms[0]["detail"].as_str().unwrap().contains("seq 3"),
+        alarms[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("l'hub conserva 3 modifiche firmate da questo nodo, il nodo solo 1"),
         "{status}"
     );
     assert_eq!(status["head_seq"], 1);
