@@ -13,13 +13,14 @@ pub mod cli;
 pub mod db;
 pub mod ical;
 pub mod import;
+pub mod national;
 pub mod ops;
 pub mod pages;
 pub mod policy;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
-use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::modules::{Audience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 pub use crate::sua::day::Day;
 
@@ -428,6 +429,11 @@ pub const KIT: ModuleKit = ModuleKit {
         text: "Bandi europei e regionali segnalati ai Comuni, scadenze in calendario, progetti con i Comuni partner.",
         href: "/sape",
     }),
+    datasets: &[DerivedDataset {
+        name: national::DATASET,
+        module: "SAPE",
+        materialise: national::materialise,
+    }],
     cli: Some(cli::CLI),
     ..ModuleKit::new("sape")
 };
