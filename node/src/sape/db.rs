@@ -867,3 +867,13 @@ pub fn national_rows(
     })?
     .collect()
 }
+
+/// Every proposal's Comuni with their names, `(proposal_id, code, name)` by proposal and code.
+pub fn proposal_comuni(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    conn.prepare_cached(
+        "SELECT m.proposal_id, m.comune_code, c.name FROM sape_proposal_comuni m \
+         JOIN comuni c ON c.code = m.comune_code ORDER BY m.proposal_id, m.comune_code",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+    .collect()
+}

@@ -17,6 +17,7 @@ pub mod national;
 pub mod ops;
 pub mod pages;
 pub mod policy;
+pub mod reports;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
