@@ -444,6 +444,10 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
         Role::Admin | Role::Operator(Module::Sape) => vec![
             Link::new("Bandi europei aperti", "/sape?status=open"),
             Link::new("Progetti europei", "/sape/progetti"),
+            Link::new(
+                "Rapporti SAPE per anno, programma e Comune",
+                "/sape/rapporti",
+            ),
         ],
         Role::Operator(_) => vec![],
         Role::Comune(_) => vec![

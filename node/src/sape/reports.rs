@@ -105,9 +105,11 @@ impl Report {
         proposals: &[ProposalSource],
         comuni: &BTreeMap<i64, Vec<(String, String)>>,
     ) -> Report {
+        // Comuni by code, then the line without a Comune.
         type Key = (
             std::cmp::Reverse<i64>,
             &'static str,
+            bool,
             Option<(String, String)>,
         );
         let mut lines: BTreeMap<Key, (Programme, Sums)> = BTreeMap::new();
@@ -124,7 +126,7 @@ impl Report {
             };
             for place in places {
                 lines
-                    .entry((year, programme.label(), place))
+                    .entry((year, programme.label(), place.is_none(), place))
                     .or_insert_with(|| (programme, Sums::default()))
                     .1
                     .add(proposal);
@@ -135,7 +137,7 @@ impl Report {
         Report {
             lines: lines
                 .into_iter()
-                .map(|((year, _, comune), (programme, sums))| Line {
+                .map(|((year, _, _, comune), (programme, sums))| Line {
                     year: year.0,
                     programme,
                     comune,

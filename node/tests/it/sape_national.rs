@@ -267,3 +267,210 @@ async fn proposals_reach_the_hub_row_for_row_without_personal_data() {
     node.stop().await;
     hub.stop().await;
 }
+
+/// Moves proposal `id` through `states` as SAPE staff.
+async fn move_through(node: &TestApp, token: &str, id: i64, states: &[&str]) {
+    for state in states {
+        send(
+            node,
+            reqwest::Method::POST,
+            &format!("/v1/sape/proposals/{id}/transitions"),
+            token,
+            &json!({"state": state}),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
+    let node = TestApp::spawn("026").await;
+    let sape = add_user(
+        &node.config,
+        "operatore.sape",
+        &Role::Operator(Module::Sape),
+    );
+    add_user(
+        &node.config,
+        "comune.treviso",
+        &Role::Comune(pico_protocol::ComuneCode::parse("026086").unwrap()),
+    );
+    let fixture =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)).unwrap();
+    let response = node
+        .post_raw(
+            "/v1/sape/calls/import?filename=search.json",
+            &sape,
+            "application/json",
+            fixture,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = node
+        .get(&format!("/v1/sape/calls?q={CALL}"), Some(&sape))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let call = page["items"][0]["id"].as_i64().unwrap();
+    // With Treviso: EU 47.687,50 + 14.232,98 = 61.920,48 €, funded. Without Comuni, the
+    // Province alone: 47.687,50 €, not funded.
+    let with = send(
+        &node,
+        reqwest::Method::POST,
+        "/v1/sape/proposals",
+        &sape,
+        &proposal(call),
+    )
+    .await;
+    let mut alone = proposal(call);
+    alone["comuni"] = json!([]);
+    alone["partners"].as_array_mut().unwrap().pop();
+    let alone = send(
+        &node,
+        reqwest::Method::POST,
+        "/v1/sape/proposals",
+        &sape,
+        &alone,
+    )
+    .await;
+    let path = ["in_preparation", "submitted", "evaluated"];
+    move_through(&node, &sape, with["id"].as_i64().unwrap(), &path).await;
+    move_through(&node, &sape, with["id"].as_i64().unwrap(), &["funded"]).await;
+    move_through(&node, &sape, alone["id"].as_i64().unwrap(), &path).await;
+    move_through(&node, &sape, alone["id"].as_i64().unwrap(), &["not_funded"]).await;
+
+    let staff = crate::helpers::login(&node, "operatore.sape").await;
+    let dashboard = staff
+        .client
+        .get(node.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dashboard.contains("href=\"/sape/rapporti\""),
+        "dashboard link"
+    );
+    let html = staff
+        .client
+        .get(node.url("/sape/rapporti"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let cells = |row: &str| -> Vec<String> {
+        row.split("<td")
+            .skip(1)
+            .map(|cell| {
+                let text = &cell[cell.find('>').unwrap() + 1..];
+                text[..text.find("</td>").unwrap()]
+                    .replace("<em>", "")
+                    .replace("</em>", "")
+            })
+            .collect()
+    };
+    let table = &html[html.find("id=\"report\"").unwrap()..];
+    let rows: Vec<Vec<String>> = table
+        .split("<tr>")
+        .skip(2)
+        .map(cells)
+        .filter(|cells| !cells.is_empty())
+        .collect();
+    let euro = |text: &str| text.replace(' ', "\u{a0}");
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "2024",
+                "Horizon Europe",
+                "Treviso (026086)",
+                "1",
+                "1",
+                "1",
+                "1",
+                "100%",
+                &euro("61.920,48 €"),
+                &euro("61.920,48 €")
+            ],
+            vec![
+                "2024",
+                "Horizon Europe",
+                "Nessun Comune",
+                "1",
+                "1",
+                "1",
+                "0",
+                "0%",
+                &euro("47.687,50 €"),
+                &euro("0,00 €")
+            ],
+            vec![
+                "2",
+                "2",
+                "2",
+                "1",
+                "50%",
+                &euro("109.607,98 €"),
+                &euro("61.920,48 €")
+            ],
+        ]
+        .into_iter()
+        .map(|row| row.into_iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    );
+    assert!(
+        html.contains("id=\"sape-chart\""),
+        "the chart with its table"
+    );
+    assert!(html.contains("2024, ottenuto (euro)"));
+
+    let csv = staff
+        .client
+        .get(node.url("/sape/rapporti/export.csv?sep=semicolon"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'), "BOM for Excel");
+    assert!(
+        csv.contains("2024;Horizon Europe;026086;Treviso;1;1;1;1;100,0;61920,48;61920,48"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("2024;Horizon Europe;;(nessun Comune);1;1;1;0;0,0;47687,50;0,00"),
+        "{csv}"
+    );
+    let comma = staff
+        .client
+        .get(node.url("/sape/rapporti/export.csv?sep=comma"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!comma.starts_with('\u{feff}'));
+    assert!(
+        comma.contains("2024,Horizon Europe,026086,Treviso,1,1,1,1,100.0,61920.48,61920.48"),
+        "{comma}"
+    );
+
+    // A Comune does not see the office's reports.
+    let comune = crate::helpers::login(&node, "comune.treviso").await;
+    for path in ["/sape/rapporti", "/sape/rapporti/export.csv"] {
+        let response = comune.client.get(node.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+}
