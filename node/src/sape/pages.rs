@@ -839,7 +839,7 @@ async fn show_proposals(
             li class="breadcrumb-item active" aria-current="page" { "Progetti" }
         } }
         h1 { "Progetti europei" }
-        @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } } }
+        @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } " " a href="/sape/rapporti" { "Rapporti per anno, programma e Comune" } } }
         @if proposals.is_empty() { p id="no-proposals" { "Nessun progetto." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Progetti" { table class="table" id="proposals" {
                 caption { "Progetti (" (proposals.len()) ")" }
