@@ -159,14 +159,21 @@ fn main() {
     pico_node::cli::init(&config, "026").unwrap();
     let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
     let mut conn = db.get().unwrap();
+    let signer = pico_node::cli::signer(&config, &conn).unwrap();
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("data/eu_ft_horizon_europe_topics_2024-07-11.csv");
     let bytes = std::fs::read(&path).unwrap();
     let started = Instant::now();
-    let report =
-        pico_node::sape::import::import(&mut conn, &Actor::cli(), &bytes, "topics.csv", db::now())
-            .unwrap();
+    let report = pico_node::sape::import::import(
+        &mut conn,
+        &signer,
+        &Actor::cli(),
+        &bytes,
+        "topics.csv",
+        db::now(),
+    )
+    .unwrap();
     println!(
         "import of the real topics file: {} calls in {:.0} ms",
         report.total,
@@ -183,8 +190,15 @@ fn main() {
     while total < target {
         let take = usize::try_from(target - total).unwrap().min(rows.len());
         let file = replica(&rows[..take], &headers, copy, &mut rng);
-        pico_node::sape::import::import(&mut conn, &Actor::cli(), &file, "replica.csv", db::now())
-            .unwrap();
+        pico_node::sape::import::import(
+            &mut conn,
+            &signer,
+            &Actor::cli(),
+            &file,
+            "replica.csv",
+            db::now(),
+        )
+        .unwrap();
         total += u32::try_from(take).unwrap();
         copy += 1;
     }

@@ -43,7 +43,15 @@ fn sape(config: &NodeConfig, command: SapeCommand) -> anyhow::Result<()> {
     let db = open_db(config)?;
     let mut conn = db.get()?;
     let filename = crate::upload::clean_filename(&file.display().to_string());
-    let report = match import::import(&mut conn, &Actor::cli(), &bytes, &filename, db::now()) {
+    let signer = crate::cli::signer(config, &conn)?;
+    let report = match import::import(
+        &mut conn,
+        &signer,
+        &Actor::cli(),
+        &bytes,
+        &filename,
+        db::now(),
+    ) {
         Ok(report) => report,
         Err(ImportError::Rows { errors, count }) => {
             let mut message = format!(

@@ -783,3 +783,97 @@ pub fn list_proposals(
     }
     Ok(proposals)
 }
+
+/// The proposals (all, or `id`) with their partners, as the national dataset reads them, in
+/// id order.
+pub fn national_sources(
+    conn: &Connection,
+    id: Option<i64>,
+) -> rusqlite::Result<Vec<crate::sape::national::ProposalSource>> {
+    use crate::sape::national::{PartnerSource, ProposalSource};
+    let mut proposals = conn
+        .prepare_cached(
+            "SELECT p.id, c.call_identifier, c.identifier, c.programme, c.title, p.acronym, p.title, p.state, \
+             p.province_role, COALESCE(CAST(substr(c.closing_date, 1, 4) AS INTEGER), \
+             CAST(strftime('%Y', p.created_at, 'unixepoch') AS INTEGER)) \
+             FROM sape_proposals p JOIN sape_calls c ON c.id = p.call_id \
+             WHERE ?1 IS NULL OR p.id = ?1 ORDER BY p.id",
+        )?
+        .query_map([id], |row| {
+            Ok(ProposalSource {
+                id: row.get(0)?,
+                call_identifier: row.get(1)?,
+                topic_identifier: row.get(2)?,
+                programme: row.get(3)?,
+                call_title: row.get(4)?,
+                acronym: row.get(5)?,
+                title: row.get(6)?,
+                state: row.get(7)?,
+                province_role: row.get(8)?,
+                year: row.get(9)?,
+                partners: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, country, pic, role, comune_code, personnel_unit, personnel_quantity, personnel_rate_cents, \
+         subcontracting_cents, travel_cents, equipment_cents, other_goods_cents, other_costs_cents, funding_rate \
+         FROM sape_partners WHERE proposal_id = ?1 ORDER BY id",
+    )?;
+    for proposal in &mut proposals {
+        proposal.partners = stmt
+            .query_map([proposal.id], |row| {
+                Ok(PartnerSource {
+                    name: row.get(0)?,
+                    country: row.get(1)?,
+                    pic: row.get(2)?,
+                    role: row.get(3)?,
+                    comune: row.get(4)?,
+                    budget: crate::sape::BudgetInput {
+                        personnel_unit: row.get::<_, PersonnelUnit>(5)?,
+                        personnel_quantity: row.get(6)?,
+                        personnel_rate: row.get(7)?,
+                        subcontracting: row.get(8)?,
+                        travel: row.get(9)?,
+                        equipment: row.get(10)?,
+                        other_goods: row.get(11)?,
+                        other_costs: row.get(12)?,
+                        funding_rate: row.get(13)?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(proposals)
+}
+
+/// The stored rows of `dataset` (all, or those whose key starts with proposal `id`), by key.
+pub fn national_rows(
+    conn: &Connection,
+    dataset: &str,
+    id: Option<i64>,
+) -> rusqlite::Result<std::collections::BTreeMap<String, String>> {
+    // Keys are canonical JSON arrays: those of proposal 7 are the range from `[7,` up to
+    // `[7-` (`-` follows `,`), one range of the rows index.
+    let (from, to) = match id {
+        Some(id) => (format!("[{id},"), format!("[{id}-")),
+        None => (String::new(), "\u{10ffff}".to_owned()),
+    };
+    conn.prepare_cached(
+        "SELECT pk, data FROM dataset_rows WHERE dataset = ?1 AND pk >= ?2 AND pk < ?3",
+    )?
+    .query_map(params![dataset, from, to], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?
+    .collect()
+}
+
+/// Every proposal's Comuni with their names, `(proposal_id, code, name)` by proposal and code.
+pub fn proposal_comuni(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    conn.prepare_cached(
+        "SELECT m.proposal_id, m.comune_code, c.name FROM sape_proposal_comuni m \
+         JOIN comuni c ON c.code = m.comune_code ORDER BY m.proposal_id, m.comune_code",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+    .collect()
+}

@@ -142,6 +142,7 @@ pub fn write(
 /// Parses, then writes in one transaction: all or nothing.
 pub fn import(
     conn: &mut Connection,
+    signer: &crate::federation::Signer,
     actor: &Actor,
     bytes: &[u8],
     filename: &str,
@@ -155,6 +156,12 @@ pub fn import(
     };
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let report = write(&tx, actor, &records, source, filename, now)?;
+    // A call's identifiers and title travel in the national rows of its proposals.
+    crate::sape::national::refresh_all(&tx, signer).map_err(|err| {
+        ImportError::File(format!(
+            "aggiornamento del dataset nazionale non riuscito: {err}"
+        ))
+    })?;
     tx.commit()?;
     Ok(report)
 }

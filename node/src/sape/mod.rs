@@ -13,13 +13,15 @@ pub mod cli;
 pub mod db;
 pub mod ical;
 pub mod import;
+pub mod national;
 pub mod ops;
 pub mod pages;
 pub mod policy;
+pub mod reports;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
-use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::modules::{Audience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 pub use crate::sua::day::Day;
 
@@ -428,6 +430,11 @@ pub const KIT: ModuleKit = ModuleKit {
         text: "Bandi europei e regionali segnalati ai Comuni, scadenze in calendario, progetti con i Comuni partner.",
         href: "/sape",
     }),
+    datasets: &[DerivedDataset {
+        name: national::DATASET,
+        module: "SAPE",
+        materialise: national::materialise,
+    }],
     cli: Some(cli::CLI),
     ..ModuleKit::new("sape")
 };
@@ -437,6 +444,10 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
         Role::Admin | Role::Operator(Module::Sape) => vec![
             Link::new("Bandi europei aperti", "/sape?status=open"),
             Link::new("Progetti europei", "/sape/progetti"),
+            Link::new(
+                "Rapporti SAPE per anno, programma e Comune",
+                "/sape/rapporti",
+            ),
         ],
         Role::Operator(_) => vec![],
         Role::Comune(_) => vec![

@@ -19,6 +19,7 @@ use crate::sape::db::{
     Source, WorkPackageRecord,
 };
 use crate::sape::import::{self, ImportError, ImportReport};
+use crate::sape::national;
 use crate::sape::policy::{self, Action};
 use crate::sape::{
     Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PROPOSALS, PartnerRole,
@@ -621,10 +622,12 @@ pub async fn import_calls(
 ) -> Result<ImportReport, AppError> {
     policy::authorize(identity, Action::ManageCalls)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
-            import::import(conn, &actor, &bytes, &filename, db::now()).map_err(import_problem)
+            import::import(conn, &signer, &actor, &bytes, &filename, db::now())
+                .map_err(import_problem)
         })
         .await
 }
@@ -1272,6 +1275,7 @@ pub async fn create_proposal(
 ) -> Result<ProposalView, AppError> {
     policy::authorize(identity, Action::ManageProposals)?;
     let user = identity.require_user()?.id;
+    let signer = state.signer.clone();
     let display_name = crate::lifecycle::display_name(identity);
     let actor = identity.actor();
     state
@@ -1290,6 +1294,7 @@ pub async fn create_proposal(
                 &json!({"call": record.call_id, "acronym": record.acronym}),
                 now,
             )?;
+            national::refresh_proposal(&tx, &signer, id)?;
             let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(ProposalView::from(row))
@@ -1306,6 +1311,7 @@ pub async fn update_proposal(
 ) -> Result<ProposalView, AppError> {
     policy::authorize(identity, Action::ManageProposals)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1322,6 +1328,7 @@ pub async fn update_proposal(
                 &json!({"acronym": record.acronym}),
                 now,
             )?;
+            national::refresh_proposal(&tx, &signer, id)?;
             let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
             tx.commit()?;
             Ok(ProposalView::from(row))
@@ -1425,6 +1432,7 @@ pub async fn transition_proposal(
     }
     let owners = row.record.comuni;
     let step_identity = identity.clone();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1432,7 +1440,7 @@ pub async fn transition_proposal(
                 .reason(&reason);
             PROPOSALS.transition(conn, &step, |tx| {
                 store::touch_proposal(tx, id, step.now)?;
-                Ok(())
+                national::refresh_proposal(tx, &signer, id)
             })
         })
         .await?;

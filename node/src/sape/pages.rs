@@ -55,6 +55,8 @@ pub fn router() -> Router<AppState> {
         .route("/sape/bandi/{id}/segnalazioni", post(submit_flags))
         .route("/sape/calendario", get(show_calendar).post(submit_calendar))
         .route("/sape/calendario/{file}", get(calendar_feed))
+        .route("/sape/rapporti", get(show_reports))
+        .route("/sape/rapporti/export.csv", get(export_reports))
         .route("/sape/progetti", get(show_proposals))
         .route(
             "/sape/progetti/nuovo",
@@ -837,7 +839,7 @@ async fn show_proposals(
             li class="breadcrumb-item active" aria-current="page" { "Progetti" }
         } }
         h1 { "Progetti europei" }
-        @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } } }
+        @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } " " a href="/sape/rapporti" { "Rapporti per anno, programma e Comune" } } }
         @if proposals.is_empty() { p id="no-proposals" { "Nessun progetto." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Progetti" { table class="table" id="proposals" {
                 caption { "Progetti (" (proposals.len()) ")" }
@@ -1490,4 +1492,122 @@ pub async fn dashboard_cards(
             }
         }
     }))
+}
+
+/// The CSV separator of the reports' download.
+#[derive(Debug, Default, Deserialize)]
+struct ReportsQuery {
+    sep: Option<String>,
+}
+
+async fn read_reports(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<crate::sape::reports::Report, AppError> {
+    policy::authorize(identity, Action::ManageProposals)?;
+    state
+        .db
+        .call(|conn| Ok::<_, AppError>(crate::sape::reports::Report::read(conn)?))
+        .await
+}
+
+fn success(sums: &crate::sape::reports::Sums) -> String {
+    sums.success_rate()
+        .map_or_else(|| "—".to_owned(), |rate| fmt::percent(rate * 100.0))
+}
+
+async fn show_reports(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Markup, AppError> {
+    let report = read_reports(&state, &identity).await?;
+    // The chart: EU contribution obtained and requested per year, in whole euro.
+    let bars: Vec<(String, i64)> = report
+        .by_year
+        .iter()
+        .flat_map(|(year, sums)| {
+            [
+                (
+                    format!("{year}, richiesto (euro)"),
+                    sums.requested_cents / 100,
+                ),
+                (
+                    format!("{year}, ottenuto (euro)"),
+                    sums.obtained_cents / 100,
+                ),
+            ]
+        })
+        .collect();
+    let t = &report.totals;
+    let body = html! {
+        h1 { "Rapporti del SAPE" }
+        p { "Proposte per anno (della scadenza del bando), programma e Comune: presentate, valutate, finanziate, tasso di successo (finanziate sulle valutate) e contributo UE richiesto e ottenuto. Una proposta conta per ogni Comune della Provincia che vi partecipa; i totali la contano una volta." }
+        p {
+            "Scarica: "
+            a href="/sape/rapporti/export.csv?sep=semicolon" { "CSV (separatore ;)" } " · "
+            a href="/sape/rapporti/export.csv?sep=comma" { "CSV (separatore ,)" }
+        }
+        @if report.lines.is_empty() {
+            p id="no-report" { "Nessuna proposta." }
+        } @else {
+            (layout::bar_chart("sape-chart", "Contributo UE richiesto e ottenuto per anno (euro)", &bars))
+            div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
+                table class="table" id="report" {
+                    caption { "Proposte per anno, programma e Comune" }
+                    thead { tr {
+                        th scope="col" { "Anno" } th scope="col" { "Programma" } th scope="col" { "Comune" }
+                        th scope="col" class="text-end" { "Proposte" } th scope="col" class="text-end" { "Presentate" }
+                        th scope="col" class="text-end" { "Valutate" } th scope="col" class="text-end" { "Finanziate" }
+                        th scope="col" class="text-end" { "Tasso di successo" }
+                        th scope="col" class="text-end" { "Contributo UE richiesto" } th scope="col" class="text-end" { "Contributo UE ottenuto" }
+                    } }
+                    tbody {
+                        @for l in &report.lines {
+                            tr {
+                                td { (l.year) }
+                                td { (l.programme.label()) }
+                                td { @match &l.comune {
+                                    Some((code, name)) => { (name) " (" (code) ")" },
+                                    None => { em { "Nessun Comune" } },
+                                } }
+                                td class="text-end" { (fmt::integer(l.sums.proposals)) }
+                                td class="text-end" { (fmt::integer(l.sums.submitted)) }
+                                td class="text-end" { (fmt::integer(l.sums.evaluated)) }
+                                td class="text-end" { (fmt::integer(l.sums.funded)) }
+                                td class="text-end" { (success(&l.sums)) }
+                                td class="text-end" { (fmt::euro_cents(l.sums.requested_cents)) }
+                                td class="text-end" { (fmt::euro_cents(l.sums.obtained_cents)) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th scope="row" colspan="3" { "Totale (ogni proposta una volta)" }
+                        td class="text-end" { (fmt::integer(t.proposals)) }
+                        td class="text-end" { (fmt::integer(t.submitted)) }
+                        td class="text-end" { (fmt::integer(t.evaluated)) }
+                        td class="text-end" { (fmt::integer(t.funded)) }
+                        td class="text-end" { (success(t)) }
+                        td class="text-end" { (fmt::euro_cents(t.requested_cents)) }
+                        td class="text-end" { (fmt::euro_cents(t.obtained_cents)) }
+                    } }
+                }
+            }
+        }
+        p { a href="/sape/progetti" { "Progetti europei" } }
+    };
+    Ok(page(&state, &identity, "Rapporti SAPE", &body))
+}
+
+async fn export_reports(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ReportsQuery>,
+) -> Result<Response, AppError> {
+    let separator = pico_service::csv::Separator::parse(query.sep.as_deref())
+        .map_err(|err| AppError::invalid_field("sep", err.to_string()))?;
+    let report = read_reports(&state, &identity).await?;
+    Ok(pico_service::download::csv(
+        "sape-rapporti.csv",
+        report.to_csv(separator)?,
+    ))
 }

@@ -114,7 +114,7 @@ impl Hub {
     }
 
     /// Every row of `dataset` the hub holds for `province`, keyed rows in key order.
-    async fn rows(&self, dataset: &str, province: &str) -> Vec<Value> {
+    pub(crate) async fn rows(&self, dataset: &str, province: &str) -> Vec<Value> {
         let mut rows = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -146,7 +146,7 @@ impl Hub {
 }
 
 /// A node of Treviso publishing to `hub_url`, with an admin token.
-fn node_config(hub_url: &str) -> (tempfile::TempDir, NodeConfig, String) {
+pub(crate) fn node_config(hub_url: &str) -> (tempfile::TempDir, NodeConfig, String) {
     let (dir, mut config) = init_dir("026");
     config.federation.hub_url = hub_url.to_owned();
     config.federation.poll_interval_ms = 100;
@@ -213,7 +213,7 @@ async fn status(node: &TestApp, token: &str) -> Value {
 }
 
 /// Waits until every signed entry is receipted and its inclusion verified.
-async fn wait_published(node: &TestApp, token: &str) -> Value {
+pub(crate) async fn wait_published(node: &TestApp, token: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..300 {
         last = status(node, token).await;

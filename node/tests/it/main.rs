@@ -23,6 +23,7 @@ mod openapi;
 mod people;
 mod practices;
 mod sape;
+mod sape_national;
 mod security;
 mod sua_aggregated;
 mod sua_browser;
