@@ -453,123 +453,15 @@ mod tests {
 
     use super::*;
     use crate::auth::policy::testing::{comune, identity};
-    use crate::labels::labelled_enum;
 
-    labelled_enum! {
-        /// Where a SAPE proposal is: the next module's machine, declared as it will be.
-        pub enum Proposal as "proposal state" {
-            /// An idea.
-            Idea = "idea" => "Idea",
-            /// Being written.
-            InPreparation = "in_preparation" => "In preparazione",
-            /// Submitted to the call.
-            Submitted = "submitted" => "Presentata",
-            /// Admitted to the second stage.
-            SecondStage = "second_stage" => "Seconda fase",
-            /// Evaluated.
-            Evaluated = "evaluated" => "Valutata",
-            /// Funded.
-            Funded = "funded" => "Finanziata",
-            /// In the reserve list.
-            Reserve = "reserve" => "In riserva",
-            /// Not funded. Final.
-            NotFunded = "not_funded" => "Non finanziata",
-            /// Grant agreement signed.
-            GrantSigned = "grant_signed" => "Convenzione firmata",
-            /// Running.
-            InExecution = "in_execution" => "In esecuzione",
-            /// Closed. Final.
-            Closed = "closed" => "Chiusa",
-            /// Withdrawn before the evaluation. Final.
-            Withdrawn = "withdrawn" => "Ritirata",
-        }
-    }
-
-    use Proposal::{
-        Closed, Evaluated, Funded, GrantSigned, Idea, InExecution, InPreparation, NotFunded,
-        Reserve, SecondStage, Submitted, Withdrawn,
+    use crate::sape::ProposalState as Proposal;
+    use crate::sape::ProposalState::{
+        Closed, Evaluated, Funded, Idea, InPreparation, NotFunded, Reserve, SecondStage, Submitted,
+        Withdrawn,
     };
 
-    const STAFF: &[Who] = &[Who::Staff(Module::Sape)];
-    const STAFF_AND_COMUNE: &[Who] = &[Who::Staff(Module::Sape), Who::OwningComune];
-
-    /// The SAPE proposal machine: the Comune and the SAPE office prepare and submit; only
-    /// the office records what the funder decided; either withdraws before the evaluation.
-    const SAPE: Machine<Proposal> = Machine {
-        noun: Noun::feminine("proposta"),
-        tables: Tables {
-            records: "sape_proposals",
-            id_column: "id",
-            state_column: "state",
-            history: "sape_transitions",
-            history_record_column: "proposal_id",
-        },
-        audit_action: "sape.proposal.transition",
-        audit_resource: "sape_proposal",
-        moves: &[
-            Move {
-                from: &[Idea],
-                to: InPreparation,
-                by: STAFF_AND_COMUNE,
-            },
-            Move {
-                from: &[InPreparation],
-                to: Submitted,
-                by: STAFF_AND_COMUNE,
-            },
-            Move {
-                from: &[Submitted],
-                to: SecondStage,
-                by: STAFF,
-            },
-            Move {
-                from: &[Submitted, SecondStage],
-                to: Evaluated,
-                by: STAFF,
-            },
-            Move {
-                from: &[Evaluated],
-                to: Funded,
-                by: STAFF,
-            },
-            Move {
-                from: &[Evaluated],
-                to: Reserve,
-                by: STAFF,
-            },
-            Move {
-                from: &[Evaluated, Reserve],
-                to: NotFunded,
-                by: STAFF,
-            },
-            Move {
-                from: &[Reserve],
-                to: Funded,
-                by: STAFF,
-            },
-            Move {
-                from: &[Funded],
-                to: GrantSigned,
-                by: STAFF,
-            },
-            Move {
-                from: &[GrantSigned],
-                to: InExecution,
-                by: STAFF,
-            },
-            Move {
-                from: &[InExecution],
-                to: Closed,
-                by: STAFF,
-            },
-            Move {
-                from: &[Idea, InPreparation, Submitted, SecondStage],
-                to: Withdrawn,
-                by: STAFF_AND_COMUNE,
-            },
-        ],
-        policy: None,
-    };
+    /// The first module built on the machine: SAPE's proposals, as the module declares them.
+    const SAPE: Machine<Proposal> = crate::sape::PROPOSALS;
 
     const NO_OWNERS: &[String] = &[];
 
