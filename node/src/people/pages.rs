@@ -19,7 +19,7 @@ use crate::db::{self, audit::AuditFilter, people::PeopleFilter, people::Person};
 use crate::error::AppError;
 use crate::people::ops::{self, FieldErrors, NewPerson};
 use crate::state::AppState;
-use crate::sua::forms::{FormState, error_summary, input};
+use crate::web::form::{FormState, error_summary, input};
 use crate::web::{PageForm, check_form_csrf, query_value};
 
 /// The people list.

@@ -29,8 +29,8 @@ use crate::sape::{
     ProvinceRole,
 };
 use crate::state::AppState;
-use crate::sua::forms::{FormState, error_summary, input, select, textarea};
 use crate::upload::MultipartForm;
+use crate::web::form::{FormState, error_summary, input, select, textarea};
 use crate::web::{PageForm, check_form_csrf};
 
 /// Calls per page of the search.

@@ -14,7 +14,7 @@ use crate::auth::password::{self, FieldErrors, PasswordChange};
 use crate::auth::{Identity, SESSION_COOKIE, secrets};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::sua::forms::{FormState, error_summary, input};
+use crate::web::form::{FormState, error_summary, input};
 use crate::web::{PageForm, check_form_csrf};
 
 /// The account routes.
