@@ -43,6 +43,13 @@ pub fn iso_date(text: &str) -> String {
         .map_or_else(|| text.to_owned(), date)
 }
 
+/// Today's calendar day in Italy (Europe/Rome), as `(year, month, day)`: the day people mean
+/// when a date is "today", which differs from UTC's around midnight.
+pub fn today_in_italy() -> (i16, i8, i8) {
+    let today = Timestamp::now().to_zoned(ROME.clone()).date();
+    (today.year(), today.month(), today.day())
+}
+
 /// An instant in Unix seconds as Italian civil time: `31/03/2026 10:05`.
 pub fn unix_time(seconds: i64) -> String {
     Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), timestamp)

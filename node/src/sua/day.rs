@@ -45,9 +45,16 @@ impl Day {
         self.0
     }
 
-    /// Today (UTC).
+    /// Today in Italy (Europe/Rome), not UTC's day: a date "in the future" or a call "closed
+    /// today" is judged as a person in Italy reads the calendar.
     pub fn today() -> Day {
-        Day(time::OffsetDateTime::now_utc().date())
+        let (year, month, day) = pico_service::format::today_in_italy();
+        time::Month::try_from(u8::try_from(month).unwrap_or(1))
+            .ok()
+            .and_then(|month| {
+                time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
+            })
+            .map_or_else(|| Day(time::OffsetDateTime::now_utc().date()), Day)
     }
 
     /// The year.
