@@ -847,7 +847,8 @@ fn test(extra: &[String]) -> Result<()> {
     tests
         .args(["test", "--workspace"])
         .args(extra)
-        .env("PICO_AXE_CORE", &axe);
+        .env("PICO_AXE_CORE", &axe)
+        .env("PICO_PYTHON", &python);
     status(tests, "cargo test --workspace")?;
 
     // Interoperability: the protocol's test vectors must verify with an independent JOSE
@@ -870,8 +871,17 @@ fn fuzz(_args: &[String]) -> Result<()> {
 }
 
 /// The test tools from PyPI, pinned: jwcrypto for the interoperability check, schemathesis
-/// for the API fuzzing.
-const PYTHON_REQUIREMENTS: [&str; 2] = ["jwcrypto==1.5.6", "schemathesis==4.32.5"];
+/// for the API fuzzing, and the independent readers the tests check our output with
+/// (`PICO_PYTHON`): icalendar (SAPE's feeds), rdflib and pySHACL (RDF catalogues), pypdf
+/// (certificates); cryptography (Ed25519) comes with jwcrypto.
+const PYTHON_REQUIREMENTS: [&str; 6] = [
+    "jwcrypto==1.5.6",
+    "schemathesis==4.32.5",
+    "icalendar==7.3.2",
+    "rdflib==7.6.0",
+    "pyshacl==0.40.1",
+    "pypdf==7.1.1",
+];
 
 fn build_binaries() -> Result<()> {
     let mut binaries = cargo();

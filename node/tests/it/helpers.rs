@@ -358,3 +358,42 @@ impl Browser {
             .unwrap();
     }
 }
+
+/// A Python 3 with the independent readers the tests check our output with (icalendar,
+/// rdflib, pySHACL, pypdf, cryptography): `PICO_PYTHON`, as `cargo xtask test` sets it, or
+/// the virtual environment it installs under `target/`. Missing, the test fails: a check that
+/// is skipped cannot fail.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("PICO_PYTHON").map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/interop-venv/bin/python3")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "Python with the test readers is missing at {}: run `cargo xtask test` (it installs \
+         them in target/interop-venv), or set PICO_PYTHON",
+        path.display()
+    );
+    path
+}
+
+/// Runs `script` with [`python()`] and `args`; returns its standard output, failing the test
+/// with its standard error when it exits non-zero.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python starts");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("python prints UTF-8")
+}

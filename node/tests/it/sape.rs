@@ -714,6 +714,33 @@ async fn followed_deadlines_are_a_calendar_behind_a_revocable_secret() {
     let mut unique = uids.clone();
     unique.dedup();
     assert_eq!(unique.len(), 4);
+    // An independent reader (Python icalendar, strict parsing) sees the same four all-day
+    // events, with the escaped comma read back as a comma.
+    let feed_file = s.app.dir.path().join("feed.ics");
+    std::fs::write(&feed_file, &text).unwrap();
+    let parsed = crate::helpers::run_python(
+        r#"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+assert cal.errors == [], cal.errors
+for event in cal.walk('VEVENT'):
+    assert not event.errors, event.errors
+    start, end = event.decoded('DTSTART'), event.decoded('DTEND')
+    assert (end - start).days == 1, (start, end)
+    print(start.isoformat(), event['UID'], str(event['SUMMARY']), sep='\t')
+"#,
+        &[feed_file.to_str().unwrap()],
+    );
+    let parsed: Vec<Vec<&str>> = parsed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        parsed.iter().map(|p| p[0]).collect::<Vec<_>>(),
+        ["2024-04-18", "2025-03-31", "2025-06-30", "2025-10-31"]
+    );
+    assert_eq!(parsed.iter().map(|p| p[1]).collect::<Vec<_>>(), uids);
+    assert_eq!(
+        parsed[0][2],
+        "Scadenza: HORIZON-CL5-2024-D3-01-01 — Renewable energy in municipal buildings, districts and communities"
+    );
 
     // Re-imports keep the UIDs: calendar applications update events, never duplicate them
     // (the CSV brings back the real dates of the topic the fixture had changed).
