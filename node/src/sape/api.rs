@@ -1,5 +1,5 @@
 //! SAPE JSON API under `/v1/sape/…`: calls (search, hand entry, import, follow, flags), the
-//! Comune's calendar address, proposals.
+//! Comune's calendar address, proposals and their outcome, the Comuni's requests for support.
 
 use axum::Router;
 use axum::extract::State;
@@ -14,11 +14,14 @@ use serde::Deserialize;
 
 use crate::auth::Identity;
 use crate::error::AppError;
+use crate::sape::SupportState;
 use crate::sape::import::ImportReport;
 use crate::sape::ops::{
     self, CalendarLink, CallDetail, CallQuery, CallView, FlagsInput, NewCall, NewTransition,
     ProposalInput, ProposalView,
 };
+use crate::sape::outcome::{self, OutcomeInput};
+use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
 use crate::state::AppState;
 
 /// The largest import file: the portal's full topics list is a few megabytes.
@@ -53,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1/sape/proposals/{id}/transitions",
             post(create_proposal_transition),
+        )
+        .route("/v1/sape/proposals/{id}/outcome", put(update_outcome))
+        .route("/v1/sape/calls/{id}/support", post(create_support))
+        .route("/v1/sape/support", get(list_support))
+        .route(
+            "/v1/sape/support/{id}/transitions",
+            post(create_support_transition),
         )
 }
 
@@ -270,11 +280,14 @@ pub async fn get_proposal(
     Ok(Json(ops::proposal_detail(&state, &identity, id).await?))
 }
 
-/// Replaces a proposal's content (partners, budgets, work packages); its state is kept.
+/// Replaces a proposal's content (partners, budgets, work packages); its state is kept. Only
+/// while it is an idea, in preparation or in the second stage: what was submitted stays as
+/// it was (409 `proposal_submitted`).
 #[utoipa::path(put, path = "/v1/sape/proposals/{id}", tag = "sape", params(("id" = i64, Path)), request_body = ProposalInput, security(("bearer" = [])),
     responses((status = 200, body = ProposalView),
               (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
               (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "The proposal was submitted: its content no longer changes", body = ProblemDocument, content_type = "application/problem+json"),
               (status = 422, description = "Invalid fields", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn update_proposal(
     State(state): State<AppState>,
@@ -305,5 +318,88 @@ pub async fn create_proposal_transition(
 ) -> Result<Json<ProposalView>, AppError> {
     Ok(Json(
         ops::transition_proposal(&state, &identity, id, input).await?,
+    ))
+}
+
+/// Records what the funder decided and paid (SAPE staff): the score and threshold once
+/// evaluated, the CUP and the EU contribution obtained per partner once funded, the amounts
+/// received once the grant is signed. Replaces what was recorded; the national rows follow.
+#[utoipa::path(put, path = "/v1/sape/proposals/{id}/outcome", tag = "sape", params(("id" = i64, Path)), request_body = OutcomeInput, security(("bearer" = [])),
+    responses((status = 200, body = ProposalView),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "A figure not yet due in the proposal's state, or out of range, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn update_outcome(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<OutcomeInput>,
+) -> Result<Json<ProposalView>, AppError> {
+    Ok(Json(outcome::record(&state, &identity, id, input).await?))
+}
+
+/// Query of `GET /v1/sape/support`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SupportQuery {
+    /// Only requests on this call.
+    pub call_id: Option<i64>,
+    /// Only requests in this state.
+    pub state: Option<SupportState>,
+}
+
+/// The Comuni's requests for support, newest first (at most 500): all for the SAPE office,
+/// its own for a Comune.
+#[utoipa::path(get, path = "/v1/sape/support", tag = "sape", params(SupportQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<SupportView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_support(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<SupportQuery>,
+) -> Result<Json<Vec<SupportView>>, AppError> {
+    Ok(Json(
+        support::list(&state, &identity, query.call_id, query.state, 500).await?,
+    ))
+}
+
+/// A Comune user asks the SAPE office for support on a call (one waiting request per Comune
+/// and call).
+#[utoipa::path(post, path = "/v1/sape/calls/{id}/support", tag = "sape", params(("id" = i64, Path)), request_body = NewSupport, security(("bearer" = [])),
+    responses((status = 201, body = SupportView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "A request of the Comune on this call is still waiting", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_support(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewSupport>,
+) -> Result<(StatusCode, Json<SupportView>), AppError> {
+    let view = support::ask(&state, &identity, id, input).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Answers a request: the SAPE office accepts it or declines it (with its reasons); the
+/// Comune withdraws it while it waits.
+#[utoipa::path(post, path = "/v1/sape/support/{id}/transitions", tag = "sape", params(("id" = i64, Path)), request_body = SupportMove, security(("bearer" = [])),
+    responses((status = 200, body = SupportView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "A move the lifecycle does not have, or the request left the state the caller saw", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "A decline without its reasons", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_support_transition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<SupportMove>,
+) -> Result<Json<SupportView>, AppError> {
+    Ok(Json(
+        support::transition(&state, &identity, id, input).await?,
     ))
 }

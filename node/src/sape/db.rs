@@ -1,11 +1,12 @@
 //! SAPE SQL: calls with their deadlines and full-text index, follows, flags, calendar feeds,
-//! proposals with their Comuni, partners and work packages.
+//! proposals with their Comuni, partners, work packages and outcome, and the Comuni's
+//! requests for support.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::sape::{
     DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProposalState, ProvinceRole,
-    Stage,
+    Stage, SupportState,
 };
 
 /// Where a call came from.
@@ -574,10 +575,101 @@ pub struct ProposalRow {
     pub call: (String, String),
     /// State.
     pub state: ProposalState,
+    /// What the funder decided and paid.
+    pub outcome: OutcomeRecord,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// A proposal's outcome: the evaluation, the CUP, and per partner (in the proposal's order)
+/// the EU contribution obtained and received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// Score, hundredths of a point.
+    pub score: Option<i64>,
+    /// Threshold, hundredths of a point.
+    pub threshold: Option<i64>,
+    /// Codice Unico di Progetto (15 characters).
+    pub cup: Option<String>,
+    /// `(obtained, received)` cents of partner 1, 2…
+    pub amounts: Vec<PartnerAmounts>,
+}
+
+/// The EU contribution obtained and received by one partner, cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartnerAmounts {
+    /// Obtained (the grant's amount for the partner).
+    pub obtained: Option<i64>,
+    /// Received so far.
+    pub received: Option<i64>,
+}
+
+/// Writes a proposal's outcome, replacing what was there; partner amounts of partners past
+/// `amounts.len()` are removed.
+pub fn set_outcome(
+    conn: &Connection,
+    id: i64,
+    outcome: &OutcomeRecord,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sape_outcomes (proposal_id, score, threshold, cup, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (proposal_id) DO UPDATE SET score = excluded.score, threshold = excluded.threshold, \
+         cup = excluded.cup, updated_at = excluded.updated_at",
+    )?
+    .execute(params![id, outcome.score, outcome.threshold, outcome.cup, now])?;
+    conn.prepare_cached("DELETE FROM sape_partner_amounts WHERE proposal_id = ?1")?
+        .execute([id])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO sape_partner_amounts (proposal_id, partner_no, obtained_cents, received_cents) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (no, amounts) in (1_i64..).zip(&outcome.amounts) {
+        if amounts.obtained.is_some() || amounts.received.is_some() {
+            insert.execute(params![id, no, amounts.obtained, amounts.received])?;
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of proposal `id` with one amounts entry per partner of its `partners`.
+pub fn outcome(conn: &Connection, id: i64, partners: usize) -> rusqlite::Result<OutcomeRecord> {
+    let mut outcome = conn
+        .prepare_cached("SELECT score, threshold, cup FROM sape_outcomes WHERE proposal_id = ?1")?
+        .query_row([id], |row| {
+            Ok(OutcomeRecord {
+                score: row.get(0)?,
+                threshold: row.get(1)?,
+                cup: row.get(2)?,
+                amounts: Vec::new(),
+            })
+        })
+        .optional()?
+        .unwrap_or_default();
+    outcome.amounts = vec![PartnerAmounts::default(); partners];
+    let mut stmt = conn.prepare_cached(
+        "SELECT partner_no, obtained_cents, received_cents FROM sape_partner_amounts WHERE proposal_id = ?1",
+    )?;
+    let rows = stmt.query_map([id], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            PartnerAmounts {
+                obtained: row.get(1)?,
+                received: row.get(2)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (no, amounts) = row?;
+        if let Some(slot) = usize::try_from(no - 1)
+            .ok()
+            .and_then(|i| outcome.amounts.get_mut(i))
+        {
+            *slot = amounts;
+        }
+    }
+    Ok(outcome)
 }
 
 /// Inserts a proposal in state `idea`; returns its id.
@@ -686,6 +778,7 @@ fn proposal_from_row(row: &Row<'_>) -> rusqlite::Result<ProposalRow> {
         },
         call: (row.get("call_identifier")?, row.get("call_title")?),
         state: row.get("state")?,
+        outcome: OutcomeRecord::default(),
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
@@ -744,6 +837,7 @@ fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    proposal.outcome = outcome(conn, id, proposal.record.partners.len())?;
     Ok(())
 }
 
@@ -829,6 +923,7 @@ pub fn national_sources(
                     pic: row.get(2)?,
                     role: row.get(3)?,
                     comune: row.get(4)?,
+                    obtained: None,
                     budget: crate::sape::BudgetInput {
                         personnel_unit: row.get::<_, PersonnelUnit>(5)?,
                         personnel_quantity: row.get(6)?,
@@ -842,7 +937,11 @@ pub fn national_sources(
                     },
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let amounts = outcome(conn, proposal.id, proposal.partners.len())?.amounts;
+        for (partner, amounts) in proposal.partners.iter_mut().zip(amounts) {
+            partner.obtained = amounts.obtained;
+        }
     }
     Ok(proposals)
 }
@@ -876,4 +975,106 @@ pub fn proposal_comuni(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, 
     )?
     .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
     .collect()
+}
+
+/// A Comune's request for support on a call, with the call's identifiers and the Comune's
+/// name.
+#[derive(Debug, Clone)]
+pub struct SupportRow {
+    /// Id.
+    pub id: i64,
+    /// The call.
+    pub call_id: i64,
+    /// The call's identifier and title.
+    pub call: (String, String),
+    /// ISTAT code and name of the Comune asking.
+    pub comune: (String, String),
+    /// What the Comune wrote.
+    pub message: String,
+    /// State.
+    pub state: SupportState,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+const SUPPORT_SELECT: &str = "SELECT r.id, r.call_id, c.identifier, c.title, r.comune_code, m.name, r.message, \
+    r.state, r.created_at, r.updated_at FROM sape_support_requests r JOIN sape_calls c ON c.id = r.call_id \
+    JOIN comuni m ON m.code = r.comune_code";
+
+fn support_from_row(row: &Row<'_>) -> rusqlite::Result<SupportRow> {
+    Ok(SupportRow {
+        id: row.get(0)?,
+        call_id: row.get(1)?,
+        call: (row.get(2)?, row.get(3)?),
+        comune: (row.get(4)?, row.get(5)?),
+        message: row.get(6)?,
+        state: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+/// Inserts a request in state `requested`; returns its id.
+pub fn insert_support(
+    conn: &Connection,
+    call: i64,
+    comune: &str,
+    message: &str,
+    user: i64,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO sape_support_requests (call_id, comune_code, message, state, created_by, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, 'requested', ?4, ?5, ?5)",
+    )?
+    .execute(params![call, comune, message, user, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The request of Comune `comune` on `call` still waiting for an answer, if any.
+pub fn open_support(conn: &Connection, call: i64, comune: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM sape_support_requests WHERE call_id = ?1 AND comune_code = ?2 AND state = 'requested'",
+    )?
+    .query_row(params![call, comune], |row| row.get(0))
+    .optional()
+}
+
+/// Marks request `id` changed at `now`.
+pub fn touch_support(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE sape_support_requests SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+/// One request.
+pub fn get_support(conn: &Connection, id: i64) -> rusqlite::Result<Option<SupportRow>> {
+    conn.prepare_cached(&format!("{SUPPORT_SELECT} WHERE r.id = ?1"))?
+        .query_row([id], support_from_row)
+        .optional()
+}
+
+/// Requests, newest first: all or Comune `comune`'s, only on `call` and in `state` if given,
+/// at most `limit`.
+pub fn list_support(
+    conn: &Connection,
+    comune: Option<&str>,
+    call: Option<i64>,
+    state: Option<SupportState>,
+    limit: u32,
+) -> rusqlite::Result<Vec<SupportRow>> {
+    conn.prepare_cached(&format!(
+        "{SUPPORT_SELECT} WHERE (?1 IS NULL OR r.comune_code = ?1) AND (?2 IS NULL OR r.call_id = ?2) \
+         AND (?3 IS NULL OR r.state = ?3) ORDER BY r.id DESC LIMIT ?4"
+    ))?
+    .query_map(params![comune, call, state, limit], support_from_row)?
+    .collect()
+}
+
+/// How many requests wait for the office's answer.
+pub fn count_waiting_support(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM sape_support_requests WHERE state = 'requested'")?
+        .query_row([], |row| row.get(0))
 }

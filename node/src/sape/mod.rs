@@ -15,9 +15,12 @@ pub mod ical;
 pub mod import;
 pub mod national;
 pub mod ops;
+pub mod outcome;
 pub mod pages;
 pub mod policy;
 pub mod reports;
+pub mod support;
+pub mod support_pages;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
@@ -168,7 +171,55 @@ labelled_enum! {
     }
 }
 
+labelled_enum! {
+    /// Where a Comune's request for support on a call is; its moves are [`SUPPORT`].
+    pub enum SupportState as "support request state" {
+        /// Waiting for the office.
+        Requested = "requested" => "In attesa",
+        /// The office will help. Final.
+        Accepted = "accepted" => "Accolta",
+        /// The office cannot help, with its reasons. Final.
+        Declined = "declined" => "Non accolta",
+        /// The Comune no longer needs it. Final.
+        Withdrawn = "withdrawn" => "Ritirata",
+    }
+}
+
 const STAFF: &[Who] = &[Who::Staff(Module::Sape)];
+
+/// The audited lifecycle of a Comune's request for support: the office accepts or declines
+/// it (a decline needs its reasons, checked by `support`), the Comune may withdraw it while
+/// it waits.
+pub const SUPPORT: Machine<SupportState> = Machine {
+    noun: Noun::feminine("richiesta di supporto"),
+    tables: Tables {
+        records: "sape_support_requests",
+        id_column: "id",
+        state_column: "state",
+        history: "sape_support_transitions",
+        history_record_column: "request_id",
+    },
+    audit_action: "sape.support.transition",
+    audit_resource: "sape_support_request",
+    moves: &[
+        Move {
+            from: &[SupportState::Requested],
+            to: SupportState::Accepted,
+            by: STAFF,
+        },
+        Move {
+            from: &[SupportState::Requested],
+            to: SupportState::Declined,
+            by: STAFF,
+        },
+        Move {
+            from: &[SupportState::Requested],
+            to: SupportState::Withdrawn,
+            by: &[Who::OwningComune],
+        },
+    ],
+    policy: None,
+};
 const STAFF_AND_COMUNE: &[Who] = &[Who::Staff(Module::Sape), Who::OwningComune];
 
 /// The proposals' audited lifecycle: the SAPE office and the Comuni taking part prepare,
@@ -408,6 +459,10 @@ pub fn is_pic(pic: &str) -> bool {
     api::get_proposal,
     api::update_proposal,
     api::create_proposal_transition,
+    api::update_outcome,
+    api::list_support,
+    api::create_support,
+    api::create_support_transition,
 ))]
 pub struct SapeApi;
 
@@ -444,6 +499,7 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
         Role::Admin | Role::Operator(Module::Sape) => vec![
             Link::new("Bandi europei aperti", "/sape?status=open"),
             Link::new("Progetti europei", "/sape/progetti"),
+            Link::new("Richieste di supporto dei Comuni", "/sape/supporto"),
             Link::new(
                 "Rapporti SAPE per anno, programma e Comune",
                 "/sape/rapporti",
@@ -453,6 +509,7 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
         Role::Comune(_) => vec![
             Link::new("Bandi europei aperti", "/sape?status=open"),
             Link::new("Calendario delle scadenze", "/sape/calendario"),
+            Link::new("Le richieste di supporto al SAPE", "/sape/supporto"),
         ],
     }
 }

@@ -122,8 +122,19 @@ pub struct PartnerSource {
     pub role: String,
     /// ISTAT code when it is a Comune of this Province.
     pub comune: Option<String>,
+    /// The EU contribution obtained, cents, as recorded with the outcome.
+    pub obtained: Option<i64>,
     /// Budget inputs.
     pub budget: BudgetInput,
+}
+
+impl PartnerSource {
+    /// The EU contribution obtained once funded: as recorded with the outcome, else the
+    /// requested one.
+    pub fn obtained_cents(&self) -> i64 {
+        self.obtained
+            .unwrap_or_else(|| budget(&self.budget).eu_contribution)
+    }
 }
 
 /// The rows of one proposal, `(pk, data)` in key order.
@@ -176,7 +187,7 @@ pub fn encode(proposal: &ProposalSource) -> Vec<(String, String)> {
             text(partner.comune.as_deref()),
             FieldValue::Int(requested),
             if funded {
-                FieldValue::Int(requested)
+                FieldValue::Int(partner.obtained_cents())
             } else {
                 FieldValue::Null
             },
@@ -306,6 +317,7 @@ mod tests {
             pic: None,
             role: "beneficiary".into(),
             comune: comune.map(str::to_owned),
+            obtained: None,
             budget: BudgetInput {
                 personnel_unit: PersonnelUnit::Month,
                 personnel_quantity: 1000,

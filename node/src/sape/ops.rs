@@ -112,11 +112,11 @@ pub fn parse_quantity(text: &str) -> Result<i64, String> {
         })
 }
 
-fn required_text(text: &str, max: usize) -> Result<String, String> {
+pub(crate) fn required_text(text: &str, max: usize) -> Result<String, String> {
     text::clean(text, Lines::One, max, true).map_err(|err| err.to_string())
 }
 
-fn optional_text(text: &str, max: usize, lines: Lines) -> Result<String, String> {
+pub(crate) fn optional_text(text: &str, max: usize, lines: Lines) -> Result<String, String> {
     text::clean(text, lines, max, false).map_err(|err| err.to_string())
 }
 
@@ -1013,6 +1013,8 @@ pub struct ProposalView {
     pub work_packages: Vec<WorkPackageInput>,
     /// The sum of the partners' budgets.
     pub total: BudgetView,
+    /// What the funder decided and paid (score, threshold, CUP, amounts per partner).
+    pub outcome: crate::sape::outcome::OutcomeInput,
     /// States the caller may move it to now (only in the answer about one proposal).
     pub allowed_transitions: Vec<ProposalState>,
     /// Its moves, oldest first, the creation first (only in the answer about one proposal).
@@ -1085,6 +1087,7 @@ impl From<ProposalRow> for ProposalView {
                 })
                 .collect(),
             total: total.into(),
+            outcome: crate::sape::outcome::view(&row.outcome),
             allowed_transitions: Vec::new(),
             history: Vec::new(),
             created_at: db::rfc3339(row.created_at),
@@ -1302,7 +1305,17 @@ pub async fn create_proposal(
         .await
 }
 
-/// Replaces a proposal's content (its state does not change here).
+/// Whether a proposal's content can still change in `state`: while it is an idea, in
+/// preparation, or written again for the second stage; what was submitted stays as it was.
+pub fn is_editable(state: ProposalState) -> bool {
+    matches!(
+        state,
+        ProposalState::Idea | ProposalState::InPreparation | ProposalState::SecondStage
+    )
+}
+
+/// Replaces a proposal's content (its state does not change here); 409 once it is submitted
+/// (see [`is_editable`]).
 pub async fn update_proposal(
     state: &AppState,
     identity: &Identity,
@@ -1317,7 +1330,16 @@ pub async fn update_proposal(
         .call(move |conn| {
             let now = db::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
+            let current = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
+            if !is_editable(current.state) {
+                return Err(AppError::Conflict {
+                    code: "proposal_submitted",
+                    detail: format!(
+                        "La proposta è nello stato «{}»: il suo contenuto è quello presentato e non si modifica più. Registra l'esito e gli importi nella sezione «Esito».",
+                        current.state.label()
+                    ),
+                });
+            }
             let record = check_proposal(&tx, &input)?;
             store::update_proposal(&tx, id, &record, now)?;
             audit::record(

@@ -19,10 +19,12 @@ use serde::Deserialize;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
+use crate::sape::national::is_funded;
 use crate::sape::ops::{
     self, CallQuery, CallView, FlagsInput, NewCall, NewTransition, PartnerInput, ProposalInput,
     ProposalView, WorkPackageInput, field_messages,
 };
+use crate::sape::outcome::{self, AmountsInput, OutcomeInput, is_evaluated, is_paying};
 use crate::sape::policy::{self, Action};
 use crate::sape::{
     CallStatus, DeadlineModel, Management, PartnerRole, PersonnelUnit, Programme, ProposalState,
@@ -66,6 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/sape/progetti/{id}/partner", post(submit_partner))
         .route("/sape/progetti/{id}/pacchetti", post(submit_work_package))
         .route("/sape/progetti/{id}/stato", post(submit_transition))
+        .route("/sape/progetti/{id}/esito", post(submit_outcome))
+        .merge(crate::sape::support_pages::router())
 }
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
@@ -106,6 +110,12 @@ fn form_with_error(
         errors,
         ..FormState::default()
     }
+}
+
+/// A decimal as the API writes it (`13.50`) in Italian (`13,5`).
+fn italian_decimal(text: &str) -> String {
+    text.parse::<f64>()
+        .map_or_else(|_| text.to_owned(), |value| fmt::decimal(value, 2))
 }
 
 fn euro(decimal: &str) -> String {
@@ -333,11 +343,21 @@ async fn show_call(
     identity: Identity,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let detail = ops::call_detail(&state, &identity, id).await?;
+    call_page(&state, &identity, id, &FormState::prefixed("support-")).await
+}
+
+/// A call's page; `support_form` is the Comune's request for support (refused, or empty).
+pub(crate) async fn call_page(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    support_form: &FormState,
+) -> Result<Markup, AppError> {
+    let detail = ops::call_detail(state, identity, id).await?;
     let user = identity.require_user()?;
     let staff = user.roles.any(policy::is_sape_staff);
     let is_comune = user.roles.comune().is_some();
-    let proposals = ops::list_proposals(&state, &identity, Some(id), None, 100).await?;
+    let proposals = ops::list_proposals(state, identity, Some(id), None, 100).await?;
     let comuni = if staff {
         state
             .db
@@ -353,6 +373,8 @@ async fn show_call(
         .collect();
     let note = detail.flags.first().map_or("", |f| f.note.as_str());
     let csrf = identity.csrf().unwrap_or_default().to_owned();
+    let support_section =
+        crate::sape::support_pages::call_section(state, identity, id, support_form).await?;
     let c = &detail.call;
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" {
@@ -419,8 +441,9 @@ async fn show_call(
             ul id="call-proposals" { @for p in &proposals { li { a href=(format!("/sape/progetti/{}", p.id)) { (p.acronym) " — " (p.title) } } } }
         }
         @if staff { p { a class="btn btn-outline-primary" href=(format!("/sape/progetti/nuovo?bando={id}")) { "Nuovo progetto per questo bando" } } }
+        (support_section)
     };
-    Ok(page(&state, &identity, &c.identifier, &body))
+    Ok(page(state, identity, &c.identifier, &body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1073,24 +1096,187 @@ async fn show_proposal(
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
     let view = ops::proposal_detail(&state, &identity, id).await?;
-    proposal_page(
-        &state,
-        &identity,
-        &view,
-        &FormState::prefixed("partner-"),
-        &FormState::prefixed("wp-"),
-    )
-    .await
+    proposal_page(&state, &identity, &view, &ProposalForms::default()).await
+}
+
+/// The forms of a proposal's page, one of them possibly refused.
+struct ProposalForms {
+    partner: FormState,
+    work_package: FormState,
+    outcome: Option<FormState>,
+}
+
+impl Default for ProposalForms {
+    fn default() -> Self {
+        ProposalForms {
+            partner: FormState::prefixed("partner-"),
+            work_package: FormState::prefixed("wp-"),
+            outcome: None,
+        }
+    }
+}
+
+/// The outcome form's values from what is recorded.
+fn outcome_values(p: &ProposalView) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let o = &p.outcome;
+    let mut put = |name: String, value: &Option<String>| {
+        if let Some(value) = value {
+            values.insert(name, italian_decimal(value));
+        }
+    };
+    put("score".into(), &o.score);
+    put("threshold".into(), &o.threshold);
+    for (i, amounts) in o.partners.iter().enumerate() {
+        put(format!("obtained_{i}"), &amounts.obtained);
+        put(format!("received_{i}"), &amounts.received);
+    }
+    if let Some(cup) = &o.cup {
+        values.insert("cup".into(), cup.clone());
+    }
+    values
+}
+
+/// The outcome: what is recorded, for everyone who sees the proposal, and the office's form
+/// with the fields the proposal's state allows.
+fn outcome_section(p: &ProposalView, staff: bool, form: &FormState, csrf: &str) -> Markup {
+    let o = &p.outcome;
+    let evaluated = is_evaluated(p.state);
+    let funded = is_funded(p.state);
+    let paying = is_paying(p.state);
+    let points = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_owned(), italian_decimal);
+    let money = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_owned(), euro);
+    html! {
+        @if evaluated {
+            h2 class="h4" id="outcome" { "Esito" }
+            dl class="row" id="outcome-figures" {
+                dt class="col-sm-3" { "Punteggio" } dd class="col-sm-9" { (points(&o.score)) }
+                dt class="col-sm-3" { "Soglia" } dd class="col-sm-9" { (points(&o.threshold)) }
+                @if funded { dt class="col-sm-3" { "CUP" } dd class="col-sm-9" { (o.cup.as_deref().unwrap_or("—")) } }
+            }
+            @if funded && !p.partners.is_empty() {
+                div class="table-responsive" tabindex="0" role="region" aria-label="Contributo ottenuto e ricevuto" { table class="table table-sm" id="amounts" {
+                    caption { "Contributo UE per partner: richiesto, ottenuto e ricevuto" }
+                    thead { tr {
+                        th scope="col" { "Partner" } th scope="col" class="text-end" { "Richiesto" }
+                        th scope="col" class="text-end" { "Ottenuto" } th scope="col" class="text-end" { "Ricevuto" }
+                    } }
+                    tbody { @for (partner, amounts) in p.partners.iter().zip(&o.partners) { tr {
+                        th scope="row" { (partner.input.name) }
+                        td class="text-end" { (euro(&partner.budget.eu_contribution)) }
+                        td class="text-end" { (money(&amounts.obtained)) }
+                        td class="text-end" { (money(&amounts.received)) }
+                    } } }
+                } }
+            }
+            @if staff {
+                h3 class="h5" { "Registra l'esito" }
+                @let labels = outcome_labels(p);
+                @let labels: Vec<(&str, &str)> = labels.iter().map(|(f, l)| (f.as_str(), l.as_str())).collect();
+                (error_summary(form, &labels))
+                form method="post" action=(format!("/sape/progetti/{}/esito", p.id)) novalidate class="mb-4" id="outcome-form" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    div class="row" {
+                        div class="col-6 col-lg-3" { (input(form, "score", "Punteggio", "text", false, Some("Ad esempio 13,5"))) }
+                        div class="col-6 col-lg-3" { (input(form, "threshold", "Soglia", "text", false, None)) }
+                        @if funded { div class="col-12 col-lg-6" { (input(form, "cup", "CUP", "text", false, Some("15 caratteri, lettere e cifre"))) } }
+                    }
+                    @if funded {
+                        @for (i, partner) in p.partners.iter().enumerate() {
+                            fieldset class="row" {
+                                legend class="h6" { (partner.input.name) " (richiesto " (euro(&partner.budget.eu_contribution)) ")" }
+                                div class="col-6" { (input(form, &format!("obtained_{i}"), "Contributo ottenuto (euro)", "text", false, None)) }
+                                @if paying { div class="col-6" { (input(form, &format!("received_{i}"), "Ricevuto finora (euro)", "text", false, None)) } }
+                            }
+                        }
+                    }
+                    button type="submit" class="btn btn-primary" id="save-outcome" { "Salva l'esito" }
+                }
+            }
+        }
+    }
+}
+
+/// The outcome form's labels for the error summary, the partners' fields named after them.
+fn outcome_labels(p: &ProposalView) -> Vec<(String, String)> {
+    let mut labels = vec![
+        ("score".to_owned(), "Punteggio".to_owned()),
+        ("threshold".to_owned(), "Soglia".to_owned()),
+        ("cup".to_owned(), "CUP".to_owned()),
+    ];
+    for (i, partner) in p.partners.iter().enumerate() {
+        let name = &partner.input.name;
+        labels.push((
+            format!("obtained_{i}"),
+            format!("Contributo ottenuto, {name}"),
+        ));
+        labels.push((format!("received_{i}"), format!("Ricevuto, {name}")));
+    }
+    labels
+}
+
+async fn submit_outcome(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    PageForm(values): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let get = |name: &str| values.get(name).cloned();
+    check_form_csrf(&identity, &get("csrf").unwrap_or_default())?;
+    let current = ops::proposal_detail(&state, &identity, id).await?;
+    let input = OutcomeInput {
+        score: get("score"),
+        threshold: get("threshold"),
+        cup: get("cup"),
+        partners: (0..current.partners.len())
+            .map(|i| AmountsInput {
+                obtained: get(&format!("obtained_{i}")),
+                received: get(&format!("received_{i}")),
+            })
+            .collect(),
+    };
+    match outcome::record(&state, &identity, id, input).await {
+        Ok(_) => Ok(layout::redirect_with_flash(
+            &format!("/sape/progetti/{id}#outcome"),
+            "Esito registrato.",
+        )),
+        Err(error) if returns_to_form(&error) => {
+            let rename = |field: &str| {
+                // `partners[2].obtained` → `obtained_2`.
+                field
+                    .strip_prefix("partners[")
+                    .and_then(|rest| rest.split_once("]."))
+                    .map_or_else(|| field.to_owned(), |(i, name)| format!("{name}_{i}"))
+            };
+            let forms = ProposalForms {
+                outcome: Some(form_with_error(values.clone(), &error, &rename)),
+                ..ProposalForms::default()
+            };
+            let markup = proposal_page(&state, &identity, &current, &forms).await?;
+            Ok(with_status(error.to_problem().status(), markup))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 async fn proposal_page(
     state: &AppState,
     identity: &Identity,
     p: &ProposalView,
-    partner_form: &FormState,
-    wp_form: &FormState,
+    forms: &ProposalForms,
 ) -> Result<Markup, AppError> {
+    let partner_form = &forms.partner;
+    let wp_form = &forms.work_package;
+    let recorded;
+    let outcome_form = match &forms.outcome {
+        Some(form) => form,
+        None => {
+            recorded = FormState::with_values(outcome_values(p));
+            &recorded
+        }
+    };
     let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
+    let editable = staff && ops::is_editable(p.state);
     let codes = p.comuni.clone();
     let names = state
         .db
@@ -1141,6 +1327,7 @@ async fn proposal_page(
                 }
             }
         }
+        (outcome_section(p, staff, outcome_form, &csrf))
         h2 class="h4" { "Partner e budget" }
         @if p.partners.is_empty() { p { "Nessun partner." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Budget per partner" { table class="table table-sm" id="budget" {
@@ -1189,7 +1376,10 @@ async fn proposal_page(
                 } } }
             } }
         }
-        @if staff {
+        @if staff && !editable {
+            p id="content-frozen" { "La proposta è stata presentata: partner, budget e pacchetti di lavoro restano quelli presentati." }
+        }
+        @if editable {
             h2 class="h4" id="add-partner" { "Aggiungi un partner" }
             (error_summary(partner_form, PARTNER_LABELS))
             form method="post" action=(format!("/sape/progetti/{}/partner", p.id)) novalidate class="mb-4" {
@@ -1300,14 +1490,11 @@ async fn submit_partner(
             let mut form =
                 form_with_error(values.clone(), &error, &last_item_field("partners", index));
             form.prefix = "partner-".to_owned();
-            let markup = proposal_page(
-                &state,
-                &identity,
-                &current,
-                &form,
-                &FormState::prefixed("wp-"),
-            )
-            .await?;
+            let forms = ProposalForms {
+                partner: form,
+                ..ProposalForms::default()
+            };
+            let markup = proposal_page(&state, &identity, &current, &forms).await?;
             Ok(with_status(error.to_problem().status(), markup))
         }
         Err(error) => Err(error),
@@ -1364,14 +1551,11 @@ async fn submit_work_package(
                 &last_item_field("work_packages", index),
             );
             form.prefix = "wp-".to_owned();
-            let markup = proposal_page(
-                &state,
-                &identity,
-                &current,
-                &FormState::prefixed("partner-"),
-                &form,
-            )
-            .await?;
+            let forms = ProposalForms {
+                work_package: form,
+                ..ProposalForms::default()
+            };
+            let markup = proposal_page(&state, &identity, &current, &forms).await?;
             Ok(with_status(error.to_problem().status(), markup))
         }
         Err(error) => Err(error),
@@ -1483,12 +1667,14 @@ pub async fn dashboard_cards(
         .await?
         .len();
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let waiting = crate::sape::support::waiting(state).await?;
     Ok(Some(html! {
         section aria-labelledby="dashboard-sape" class="mb-5" {
             h2 id="dashboard-sape" { "Politiche europee" }
             div class="row" {
                 (layout::figure(if open > 200 { "Bandi aperti (oltre 200)" } else { "Bandi aperti" }, count(open.min(200)), "/sape?status=open"))
                 (layout::figure("Progetti", count(proposals.min(200)), "/sape/progetti"))
+                (layout::figure("Richieste di supporto in attesa", waiting, "/sape/supporto?stato=requested"))
             }
         }
     }))

@@ -55,7 +55,11 @@ impl Sums {
         self.funded += i64::from(is_funded(proposal.state));
         self.requested_cents += requested;
         if is_funded(proposal.state) {
-            self.obtained_cents += requested;
+            self.obtained_cents += proposal
+                .partners
+                .iter()
+                .map(|p| p.obtained_cents())
+                .sum::<i64>();
         }
     }
 
@@ -224,6 +228,7 @@ mod tests {
                 pic: None,
                 role: "beneficiary".into(),
                 comune: None,
+                obtained: None,
                 budget: BudgetInput {
                     personnel_unit: PersonnelUnit::Month,
                     personnel_quantity: 0,

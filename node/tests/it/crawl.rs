@@ -470,6 +470,60 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
         )
         .await;
     assert_eq!(proposal.status(), StatusCode::CREATED);
+    // A second one funded and running, with its outcome recorded (the outcome's table and
+    // form), and a request for support from Treviso waiting for the office.
+    let running = app
+        .post_json(
+            "/v1/sape/proposals",
+            Some(&sua.admin),
+            &json!({"call_id": call, "title": "Illuminazione pubblica efficiente", "acronym": "LUCE-TV",
+                    "province_role": "support", "comuni": [TREVISO],
+                    "partners": [{"name": "Comune di Treviso", "country": "IT", "pic": "123456789",
+                                  "role": "coordinator", "comune_code": TREVISO, "personnel_unit": "day",
+                                  "personnel_quantity": "40", "personnel_rate": "250"}]}),
+        )
+        .await;
+    assert_eq!(running.status(), StatusCode::CREATED);
+    let running = running.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    for state in [
+        "in_preparation",
+        "submitted",
+        "evaluated",
+        "funded",
+        "grant_signed",
+        "in_execution",
+    ] {
+        let moved = app
+            .post_json(
+                &format!("/v1/sape/proposals/{running}/transitions"),
+                Some(&sua.admin),
+                &json!({"state": state}),
+            )
+            .await;
+        assert_eq!(moved.status(), StatusCode::OK, "{state}");
+    }
+    let outcome = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/v1/sape/proposals/{running}/outcome"),
+            Some(&sua.admin),
+            Some(
+                &json!({"score": "12", "threshold": "10", "cup": "J41B22000120006",
+                         "partners": [{"obtained": "10000", "received": "2500"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(outcome.status(), StatusCode::OK);
+    let support = app
+        .post_json(
+            &format!("/v1/sape/calls/{call}/support"),
+            Some(&sua.tv),
+            &json!({"message": "Ci serve aiuto per il budget."}),
+        )
+        .await;
+    assert_eq!(support.status(), StatusCode::CREATED);
     sua
 }
 

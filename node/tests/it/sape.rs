@@ -1368,3 +1368,407 @@ async fn the_pages_flag_follow_subscribe_and_move_a_proposal() {
     assert!(html.contains("Nessun bando del catalogo ha questo codice."));
     s.app.stop().await;
 }
+
+/// Moves proposal `id` through `states` as the SAPE office.
+async fn move_through(s: &Sape, id: i64, states: &[&str]) {
+    for state in states {
+        let response = s
+            .app
+            .post_json(
+                &format!("/v1/sape/proposals/{id}/transitions"),
+                Some(&s.sape),
+                &json!({"state": state}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{state}");
+    }
+}
+
+#[tokio::test]
+async fn outcomes_are_recorded_as_the_funder_decides_and_reach_the_reports() {
+    let s = Sape::spawn().await;
+    s.import_all().await;
+    let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
+    let created: Value = s
+        .app
+        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        created["outcome"],
+        json!({"score": null, "threshold": null, "cup": null, "partners": [
+            {"obtained": null, "received": null}, {"obtained": null, "received": null}]})
+    );
+    let outcome = |token: &str, body: Value| {
+        let token = token.to_owned();
+        let app = &s.app;
+        async move {
+            app.send_json(
+                Method::PUT,
+                &format!("/v1/sape/proposals/{id}/outcome"),
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    move_through(&s, id, &["in_preparation", "submitted"]).await;
+    // What was submitted stays as it was.
+    let response = s
+        .app
+        .send_json(
+            Method::PUT,
+            &format!("/v1/sape/proposals/{id}"),
+            Some(&s.sape),
+            Some(&worked_example(ia)),
+        )
+        .await;
+    let problem = assert_problem(response, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "proposal_submitted");
+    // No score before the evaluation.
+    let problem = assert_problem(
+        outcome(&s.sape, json!({"score": "13,5"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        problem["errors"]["score"],
+        "Il punteggio e la soglia si registrano quando la proposta è stata valutata."
+    );
+    move_through(&s, id, &["evaluated"]).await;
+    let view: Value = outcome(&s.sape, json!({"score": "13,5", "threshold": "10"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["outcome"]["score"], "13.50");
+    assert_eq!(view["outcome"]["threshold"], "10.00");
+    // Only the office records it; a Comune taking part reads it.
+    assert_problem(
+        outcome(&s.tv, json!({"score": "20"})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let seen = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    assert_eq!(seen["outcome"]["score"], "13.50");
+
+    move_through(&s, id, &["funded"]).await;
+    // Obtained within what each partner asked (47.687,50 and 14.232,98); nothing received
+    // before the grant is signed.
+    let problem = assert_problem(
+        outcome(
+            &s.sape,
+            json!({"score": "13,5", "threshold": "10", "cup": "J41B2200012000",
+                   "partners": [{"obtained": "47.687,51"}, {"obtained": "14000", "received": "1"}]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&String> = problem["errors"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        ["cup", "partners[0].obtained", "partners[1].received"]
+    );
+    let funded = json!({"score": "13,5", "threshold": "10", "cup": "j41b22000120006",
+                        "partners": [{"obtained": "40.000,00"}, {"obtained": "14232.98"}]});
+    let view: Value = outcome(&s.sape, funded).await.json().await.unwrap();
+    assert_eq!(view["outcome"]["cup"], "J41B22000120006");
+    assert_eq!(view["outcome"]["partners"][0]["obtained"], "40000.00");
+    // The reports add what was obtained, not what was asked: 40.000,00 + 14.232,98.
+    {
+        let conn = s.db().get().unwrap();
+        let report = pico_node::sape::reports::Report::read(&conn).unwrap();
+        assert_eq!(report.totals.requested_cents, 6_192_048);
+        assert_eq!(report.totals.obtained_cents, 5_423_298);
+    }
+
+    move_through(&s, id, &["grant_signed"]).await;
+    let problem = assert_problem(
+        outcome(
+            &s.sape,
+            json!({"cup": "J41B22000120006",
+                   "partners": [{"obtained": "40000", "received": "40000,01"}, {}]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        problem["errors"]["partners[0].received"],
+        "L'importo ricevuto supera il contributo ottenuto (40000.00 euro)."
+    );
+    let view: Value = outcome(
+        &s.sape,
+        json!({"score": "13,5", "threshold": "10", "cup": "J41B22000120006",
+               "partners": [{"obtained": "40000", "received": "16.000"}, {"obtained": "14232,98"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(view["outcome"]["partners"][0]["received"], "16000.00");
+    assert_eq!(view["outcome"]["partners"][1]["received"], Value::Null);
+
+    // The page: the office's form with the fields of the state; a refused CUP comes back
+    // beside its field with the typed values kept.
+    let staff = login(&s.app, "operatore.sape").await;
+    let page = staff
+        .client
+        .get(s.app.url(&format!("/sape/progetti/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"outcome-form\""));
+    assert!(page.contains("id=\"received_0\""));
+    assert!(page.contains("id=\"content-frozen\""));
+    assert!(!page.contains("id=\"save-partner\""));
+    let response = staff
+        .client
+        .post(s.app.url(&format!("/sape/progetti/{id}/esito")))
+        .form(&[
+            ("csrf", staff.csrf.as_str()),
+            ("score", "14"),
+            ("threshold", "10"),
+            ("cup", "NON-UN-CUP"),
+            ("obtained_0", "40000"),
+            ("received_0", "20000"),
+            ("obtained_1", ""),
+            ("received_1", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Il CUP è un codice di 15 caratteri, lettere maiuscole e cifre."));
+    assert!(page.contains("value=\"NON-UN-CUP\""));
+    assert!(page.contains("value=\"20000\""));
+    let response = staff
+        .client
+        .post(s.app.url(&format!("/sape/progetti/{id}/esito")))
+        .form(&[
+            ("csrf", staff.csrf.as_str()),
+            ("score", "14"),
+            ("threshold", "10"),
+            ("cup", "J41B22000120006"),
+            ("obtained_0", "40.000"),
+            ("received_0", "20.000"),
+            ("obtained_1", "14.232,98"),
+            ("received_1", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    let view = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    assert_eq!(view["outcome"]["score"], "14.00");
+    assert_eq!(view["outcome"]["partners"][0]["received"], "20000.00");
+    // Treviso reads the outcome, without the form.
+    let treviso = login(&s.app, "comune.treviso").await;
+    let page = treviso
+        .client
+        .get(s.app.url(&format!("/sape/progetti/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("J41B22000120006"));
+    assert!(page.contains("20.000,00"));
+    assert!(!page.contains("id=\"outcome-form\""));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn comuni_ask_for_support_and_the_office_answers() {
+    let s = Sape::spawn().await;
+    assert_eq!(s.import(FIXTURE).await.status(), StatusCode::OK);
+    let call = s.call_id("DIGITAL-2025-EDIH-AC-07").await;
+    let ask = |token: &str, message: &str| {
+        let body = json!({"message": message});
+        let token = token.to_owned();
+        let app = &s.app;
+        async move {
+            app.post_json(
+                &format!("/v1/sape/calls/{call}/support"),
+                Some(&token),
+                &body,
+            )
+            .await
+        }
+    };
+    let answer = |token: &str, id: i64, body: Value| {
+        let token = token.to_owned();
+        let app = &s.app;
+        async move {
+            app.post_json(
+                &format!("/v1/sape/support/{id}/transitions"),
+                Some(&token),
+                &body,
+            )
+            .await
+        }
+    };
+    let problem = assert_problem(ask(&s.tv, "  ").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(problem["errors"]["message"].is_string());
+    let response = ask(&s.tv, "Cerchiamo partner e un aiuto per il budget.").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let request: Value = response.json().await.unwrap();
+    let id = request["id"].as_i64().unwrap();
+    assert_eq!(request["state"], "requested");
+    assert_eq!(request["comune"], TREVISO);
+    assert_eq!(request["allowed_transitions"], json!(["withdrawn"]));
+    // One waiting request per Comune and call; the office and other modules do not ask.
+    let problem = assert_problem(ask(&s.tv, "Di nuovo").await, StatusCode::CONFLICT).await;
+    assert_eq!(problem["code"], "support_pending");
+    assert_problem(ask(&s.sape, "Io?").await, StatusCode::FORBIDDEN).await;
+    assert_problem(ask(&s.sua, "Io?").await, StatusCode::FORBIDDEN).await;
+    // Altivole sees nothing of Treviso's request.
+    let mine = s.get_json("/v1/sape/support", &s.alt).await;
+    assert_eq!(mine, json!([]));
+    assert_problem(
+        answer(&s.alt, id, json!({"state": "withdrawn"})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // The office answers; a decline needs its reasons, which the Comune reads.
+    let all = s.get_json("/v1/sape/support", &s.sape).await;
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(
+        all[0]["allowed_transitions"],
+        json!(["accepted", "declined"])
+    );
+    let problem = assert_problem(
+        answer(&s.sape, id, json!({"state": "declined"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        problem["errors"]["reason"],
+        "Scrivi al Comune perché il SAPE non può accogliere la richiesta."
+    );
+    assert_problem(
+        answer(&s.tv, id, json!({"state": "accepted"})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let declined: Value = answer(
+        &s.sape,
+        id,
+        json!({"state": "declined", "from": "requested", "reason": "Il bando non ammette enti locali."}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(declined["state"], "declined");
+    let mine = s.get_json("/v1/sape/support", &s.tv).await;
+    assert_eq!(mine[0]["answer"], "Il bando non ammette enti locali.");
+    assert_eq!(mine[0]["history"].as_array().unwrap().len(), 2);
+    // A stale answer (made on a page showing it waiting) is refused, naming where it is.
+    let problem = assert_problem(
+        answer(
+            &s.sape,
+            id,
+            json!({"state": "accepted", "from": "requested"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(problem["code"], "stale_state");
+
+    // Through the pages: Treviso asks again from the call's page, the office accepts from
+    // its list, and counts what waits on its dashboard.
+    let treviso = login(&s.app, "comune.treviso").await;
+    let response = treviso
+        .client
+        .post(s.app.url(&format!("/sape/bandi/{call}/supporto")))
+        .form(&[("csrf", treviso.csrf.as_str()), ("message", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("aria-invalid=\"true\"")
+    );
+    let response = treviso
+        .client
+        .post(s.app.url(&format!("/sape/bandi/{call}/supporto")))
+        .form(&[
+            ("csrf", treviso.csrf.as_str()),
+            ("message", "Ci serve una verifica dei requisiti."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    let staff = login(&s.app, "operatore.sape").await;
+    let dashboard = staff
+        .client
+        .get(s.app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dashboard.contains("Richieste di supporto in attesa"));
+    let waiting = s
+        .get_json("/v1/sape/support?state=requested", &s.sape)
+        .await;
+    let second = waiting[0]["id"].as_i64().unwrap();
+    let page = staff
+        .client
+        .get(s.app.url("/sape/supporto"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Ci serve una verifica dei requisiti."));
+    let response = staff
+        .client
+        .post(s.app.url(&format!("/sape/supporto/{second}/stato")))
+        .form(&[
+            ("csrf", staff.csrf.as_str()),
+            ("from", "requested"),
+            ("state", "accepted"),
+            ("reason", "Vi chiama la dott.ssa Bianchi."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    let mine = s.get_json("/v1/sape/support", &s.tv).await;
+    assert_eq!(mine[0]["state"], "accepted");
+    assert_eq!(mine[0]["answer"], "Vi chiama la dott.ssa Bianchi.");
+    let page = treviso
+        .client
+        .get(s.app.url(&format!("/sape/bandi/{call}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Vi chiama la dott.ssa Bianchi."));
+    assert!(
+        page.contains("id=\"ask-support\""),
+        "a new request can be made"
+    );
+    s.app.stop().await;
+}

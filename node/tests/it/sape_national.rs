@@ -230,25 +230,25 @@ async fn proposals_reach_the_hub_row_for_row_without_personal_data() {
         );
     }
 
-    // A partner removed: its row goes away at the hub too.
-    let mut edited = proposal(call["id"].as_i64().unwrap());
-    edited["partners"].as_array_mut().unwrap().pop();
+    // The outcome brings what each partner obtained: the grant's 40.000,00 for the first,
+    // the second as requested (none recorded).
     send(
         &node,
         reqwest::Method::PUT,
-        &format!("/v1/sape/proposals/{id}"),
+        &format!("/v1/sape/proposals/{id}/outcome"),
         &sape,
-        &edited,
+        &json!({"score": "13", "threshold": "10", "cup": "J41B22000120006",
+                "partners": [{"obtained": "40000"}, {}]}),
     )
     .await;
     wait_published(&node, &admin).await;
     let mut rows = expected(id, &call_title, "funded");
-    rows.pop();
+    rows[0]["eu_obtained_cents"] = json!(4_000_000);
     assert_eq!(hub.rows("sape_progetti", "026").await, rows);
 
     // Every entry the node signed: dataset batches of sape_progetti, with no person in them.
     let bodies = signed_bodies(&node);
-    assert_eq!(bodies.len(), 6, "a snapshot, four moves, one edit");
+    assert_eq!(bodies.len(), 6, "a snapshot, four moves, one outcome");
     for body in &bodies {
         assert!(body.contains("sape_progetti"), "{body}");
         for personal in [

@@ -1,0 +1,250 @@
+//! The pages of the Comuni's requests for support: the section of a call's page where a
+//! Comune asks (and sees its requests on the call), and `/sape/supporto`, where the office
+//! answers every request and a Comune follows its own.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use pico_service::format as fmt;
+use pico_service::json::Path;
+use pico_service::web as layout;
+use serde::Deserialize;
+
+use crate::auth::Identity;
+use crate::error::AppError;
+use crate::sape::SupportState;
+use crate::sape::pages::call_page;
+use crate::sape::policy;
+use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
+use crate::state::AppState;
+use crate::web::form::{FormState, error_summary, refused, returns_to_form, textarea};
+use crate::web::{PageForm, check_form_csrf};
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sape/bandi/{id}/supporto", post(submit_request))
+        .route("/sape/supporto", get(show_requests))
+        .route("/sape/supporto/{id}/stato", post(submit_move))
+}
+
+const LABELS: &[(&str, &str)] = &[("message", "Di che cosa ha bisogno il Comune")];
+
+fn badge(state: SupportState) -> Markup {
+    let class = match state {
+        SupportState::Requested => "bg-warning text-dark",
+        SupportState::Accepted => "bg-success",
+        SupportState::Declined => "bg-danger",
+        SupportState::Withdrawn => "bg-secondary",
+    };
+    html! { span class=(format!("badge {class}")) { (state.label()) } }
+}
+
+/// The Comune's part of a call's page: its requests on the call and the form to ask (not
+/// while one waits). Nothing for the office, who answers on `/sape/supporto`.
+pub async fn call_section(
+    state: &AppState,
+    identity: &Identity,
+    call: i64,
+    form: &FormState,
+) -> Result<Markup, AppError> {
+    let user = identity.require_user()?;
+    if user.roles.comune().is_none() {
+        return Ok(html! {});
+    }
+    let requests = support::list(state, identity, Some(call), None, 50).await?;
+    let waiting = requests.iter().any(|r| r.state == SupportState::Requested);
+    let csrf = identity.csrf().unwrap_or_default();
+    Ok(html! {
+        h2 class="h4" id="support" { "Supporto del SAPE" }
+        @if !requests.is_empty() {
+            ul id="support-requests" { @for r in &requests { li {
+                (badge(r.state)) " " (fmt::rfc3339(&r.created_at)) ": " (r.message)
+                @if let Some(answer) = &r.answer { br; "Risposta del SAPE: " (answer) }
+            } } }
+        }
+        @if waiting {
+            p { "La richiesta del Comune è in attesa di risposta: la trovate anche tra le " a href="/sape/supporto" { "richieste di supporto" } "." }
+        } @else {
+            p { "Il Comune vuole partecipare a questo bando e ha bisogno dell'ufficio europeo della Provincia? Scrivete che cosa vi serve." }
+            (error_summary(form, LABELS))
+            form method="post" action=(format!("/sape/bandi/{call}/supporto")) novalidate class="mb-4" {
+                input type="hidden" name="csrf" value=(csrf);
+                (textarea(form, "message", "Di che cosa ha bisogno il Comune", 4, true, Some("Ad esempio: cerchiamo partner, aiuto per il budget, una verifica dei requisiti.")))
+                button type="submit" class="btn btn-primary" id="ask-support" { "Chiedi supporto al SAPE" }
+            }
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestForm {
+    csrf: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn submit_request(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(call): Path<i64>,
+    PageForm(form): PageForm<RequestForm>,
+) -> Result<Response, AppError> {
+    check_form_csrf(&identity, &form.csrf)?;
+    let input = NewSupport {
+        message: form.message.clone(),
+    };
+    match support::ask(&state, &identity, call, input).await {
+        Ok(_) => Ok(layout::redirect_with_flash(
+            &format!("/sape/bandi/{call}#support"),
+            "Richiesta inviata al SAPE: riceverete la risposta qui e tra le richieste di supporto.",
+        )),
+        Err(error) if returns_to_form(&error) => {
+            let mut values = BTreeMap::new();
+            values.insert("message".to_owned(), form.message);
+            let mut refused_form = FormState::refused(values, &error);
+            refused_form.prefix = "support-".to_owned();
+            let page = call_page(&state, &identity, call, &refused_form).await?;
+            Ok(refused(&error, page))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    stato: Option<String>,
+}
+
+async fn show_requests(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(query): Query<ListQuery>,
+) -> Result<Markup, AppError> {
+    let wanted = query.stato.as_deref().and_then(SupportState::parse);
+    let requests = support::list(&state, &identity, None, wanted, 500).await?;
+    requests_page(&state, &identity, &requests, wanted, None)
+}
+
+/// The list; `refused` is the request whose answer came back refused, with its form.
+fn requests_page(
+    state: &AppState,
+    identity: &Identity,
+    requests: &[SupportView],
+    wanted: Option<SupportState>,
+    refused_form: Option<(i64, &FormState)>,
+) -> Result<Markup, AppError> {
+    let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
+    let csrf = identity.csrf().unwrap_or_default();
+    let waiting = requests
+        .iter()
+        .filter(|r| r.state == SupportState::Requested)
+        .count();
+    let body = html! {
+        nav aria-label="Percorso" { ol class="breadcrumb" {
+            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
+            li class="breadcrumb-item active" aria-current="page" { "Richieste di supporto" }
+        } }
+        h1 { "Richieste di supporto dei Comuni" }
+        p { @if staff { "I Comuni chiedono l'aiuto dell'ufficio europeo su un bando: accogliete la richiesta o spiegate perché non è possibile." }
+            @else { "Le richieste di supporto del Comune al SAPE e le risposte dell'ufficio." } }
+        nav aria-label="Filtra per stato" { ul class="nav nav-pills mb-3" {
+            li class="nav-item" { a class=(if wanted.is_none() { "nav-link active" } else { "nav-link" }) href="/sape/supporto" aria-current=[wanted.is_none().then_some("page")] { "Tutte" } }
+            @for s in &SupportState::ALL {
+                li class="nav-item" { a class=(if wanted == Some(*s) { "nav-link active" } else { "nav-link" }) href=(format!("/sape/supporto?stato={}", s.as_str())) aria-current=[(wanted == Some(*s)).then_some("page")] { (s.label()) } }
+            }
+        } }
+        @if wanted.is_none() && staff { p id="support-waiting" { "In attesa di risposta: " strong { (waiting) } "." } }
+        @if requests.is_empty() { p { "Nessuna richiesta." } }
+        @for r in requests {
+            article class="card mb-3" id=(format!("request-{}", r.id)) { div class="card-body" {
+                h2 class="h5 card-title" { (r.comune_name) " — " a href=(format!("/sape/bandi/{}", r.call_id)) { (r.call_identifier) } }
+                p class="mb-1" { (badge(r.state)) " " small { "Chiesta il " (fmt::rfc3339(&r.created_at)) } }
+                p class="mb-1" { (r.call_title) }
+                blockquote class="mb-2" { (r.message) }
+                @if let Some(answer) = &r.answer { p { strong { "Risposta: " } (answer) } }
+                @if !r.allowed_transitions.is_empty() {
+                    @let form = refused_form.filter(|(id, _)| *id == r.id).map(|(_, f)| f.clone()).unwrap_or_else(|| FormState::prefixed(&format!("r{}-", r.id)));
+                    (error_summary(&form, &[("reason", "Risposta al Comune")]))
+                    form method="post" action=(format!("/sape/supporto/{}/stato", r.id)) novalidate {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="from" value=(r.state.as_str());
+                        @if r.allowed_transitions.contains(&SupportState::Declined) {
+                            (textarea(&form, "reason", "Risposta al Comune", 2, false, Some("Obbligatoria per non accogliere la richiesta.")))
+                        }
+                        div class="d-flex flex-wrap gap-2" {
+                            @for to in &r.allowed_transitions {
+                                button type="submit" name="state" value=(to.as_str()) class=(if *to == SupportState::Accepted { "btn btn-primary" } else { "btn btn-outline-primary" }) {
+                                    (match to { SupportState::Accepted => "Accogli", SupportState::Declined => "Non accogliere", SupportState::Withdrawn => "Ritira la richiesta", SupportState::Requested => "Riapri" })
+                                    span class="visually-hidden" { " la richiesta di " (r.comune_name) " su " (r.call_identifier) }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    Ok(layout::page(
+        &state.chrome(Some(identity), "/sape"),
+        "Richieste di supporto",
+        &body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct MoveForm {
+    csrf: String,
+    from: String,
+    state: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn submit_move(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<MoveForm>,
+) -> Result<Response, AppError> {
+    check_form_csrf(&identity, &form.csrf)?;
+    let to = SupportState::parse(&form.state)
+        .ok_or_else(|| AppError::invalid_field("state", "Scegliete una risposta."))?;
+    let input = SupportMove {
+        state: to,
+        from: SupportState::parse(&form.from),
+        reason: form.reason.clone(),
+    };
+    match support::transition(&state, &identity, id, input).await {
+        Ok(view) => Ok(layout::redirect_with_flash(
+            "/sape/supporto",
+            &format!(
+                "Richiesta di {} su {}: {}.",
+                view.comune_name,
+                view.call_identifier,
+                to.label().to_lowercase()
+            ),
+        )),
+        Err(error) if returns_to_form(&error) => {
+            let mut values = BTreeMap::new();
+            values.insert("reason".to_owned(), form.reason);
+            let mut refused_form = FormState::refused(values, &error);
+            refused_form.prefix = format!("r{id}-");
+            let requests = support::list(&state, &identity, None, None, 500).await?;
+            let page = requests_page(
+                &state,
+                &identity,
+                &requests,
+                None,
+                Some((id, &refused_form)),
+            )?;
+            Ok(refused(&error, page))
+        }
+        Err(error) => Err(error),
+    }
+}
