@@ -895,3 +895,42 @@ mod tests {
         assert_eq!(cursor(&conn).expect("cursor"), 10);
     }
 }
+
+/// A document with its bytes, attached to the opening post of a thread.
+#[derive(Debug, Clone)]
+pub struct OpeningDocument {
+    /// The post (the thread's opening post).
+    pub post: PostRef,
+    /// When its origin signed it (Unix seconds).
+    pub signed_at: i64,
+    /// The bytes (own, or fetched and verified against the signed SHA-256).
+    pub data: Vec<u8>,
+}
+
+/// Documents named `filename` attached to the opening posts of `network`'s threads whose
+/// bytes are here, newest post first (at most `limit`): how a module finds the structured
+/// posts it publishes in a network (SAPE's partner searches).
+pub fn opening_documents(
+    conn: &Connection,
+    network: &str,
+    filename: &str,
+    limit: u32,
+) -> rusqlite::Result<Vec<OpeningDocument>> {
+    conn.prepare_cached(
+        "SELECT p.origin, p.seq, p.signed_at, a.data FROM network_posts p \
+         JOIN network_attachments a ON a.origin = p.origin AND a.seq = p.seq \
+         WHERE p.network = ?1 AND p.thread_origin = p.origin AND p.thread_seq = p.seq \
+         AND a.filename = ?2 AND a.data IS NOT NULL ORDER BY p.signed_at DESC, p.id DESC LIMIT ?3",
+    )?
+    .query_map(params![network, filename, limit], |row| {
+        Ok(OpeningDocument {
+            post: PostRef {
+                origin: row.get(0)?,
+                seq: unsigned(row.get(1)?),
+            },
+            signed_at: row.get(2)?,
+            data: row.get(3)?,
+        })
+    })?
+    .collect()
+}

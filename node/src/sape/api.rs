@@ -21,6 +21,7 @@ use crate::sape::ops::{
     ProposalInput, ProposalView,
 };
 use crate::sape::outcome::{self, OutcomeInput};
+use crate::sape::partners::{self, NewPartnerSearch, PartnerSearchView};
 use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
 use crate::state::AppState;
 
@@ -59,6 +60,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/sape/proposals/{id}/outcome", put(update_outcome))
         .route("/v1/sape/calls/{id}/support", post(create_support))
+        .route(
+            "/v1/sape/calls/{id}/partner-searches",
+            get(list_partner_searches).post(create_partner_search),
+        )
         .route("/v1/sape/support", get(list_support))
         .route(
             "/v1/sape/support/{id}/transitions",
@@ -401,5 +406,61 @@ pub async fn create_support_transition(
 ) -> Result<Json<SupportView>, AppError> {
     Ok(Json(
         support::transition(&state, &identity, id, input).await?,
+    ))
+}
+
+/// Searches for partners on this call published in the SAPE thematic network, by this
+/// Province and the others (as far as they reached this node), the open ones first.
+#[utoipa::path(get, path = "/v1/sape/calls/{id}/partner-searches", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<PartnerSearchView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_partner_searches(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<PartnerSearchView>>, AppError> {
+    let detail = ops::call_detail(&state, &identity, id).await?;
+    Ok(Json(
+        partners::for_call(&state, &identity, &detail.call.identifier).await?,
+    ))
+}
+
+/// The thread opened by a new search.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PartnerSearchCreated {
+    /// This Province.
+    pub origin: String,
+    /// Seq of the signed post.
+    pub seq: u64,
+    /// The thread's page on this node.
+    pub thread: String,
+}
+
+/// Publishes a search for partners on this call in the SAPE thematic network (SAPE staff):
+/// a signed post with the structured document `ricerca-partner.json`, which the other
+/// Provinces see on the call's page in their node and answer in the thread.
+#[utoipa::path(post, path = "/v1/sape/calls/{id}/partner-searches", tag = "sape", params(("id" = i64, Path)), request_body = NewPartnerSearch, security(("bearer" = [])),
+    responses((status = 201, body = PartnerSearchCreated),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "The Province is not a member of the SAPE network, or publishing is blocked", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_partner_search(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<NewPartnerSearch>,
+) -> Result<(StatusCode, Json<PartnerSearchCreated>), AppError> {
+    let posted = partners::publish(&state, &identity, id, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PartnerSearchCreated {
+            thread: format!("/networks/sape/threads/{}/{}", posted.origin, posted.seq),
+            origin: posted.origin,
+            seq: posted.seq,
+        }),
     ))
 }

@@ -17,6 +17,7 @@ pub mod national;
 pub mod ops;
 pub mod outcome;
 pub mod pages;
+pub mod partners;
 pub mod policy;
 pub mod reports;
 pub mod support;
@@ -463,6 +464,8 @@ pub fn is_pic(pic: &str) -> bool {
     api::list_support,
     api::create_support,
     api::create_support_transition,
+    api::list_partner_searches,
+    api::create_partner_search,
 ))]
 pub struct SapeApi;
 

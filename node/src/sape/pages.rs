@@ -343,15 +343,32 @@ async fn show_call(
     identity: Identity,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    call_page(&state, &identity, id, &FormState::prefixed("support-")).await
+    call_page(&state, &identity, id, &CallForms::default()).await
 }
 
-/// A call's page; `support_form` is the Comune's request for support (refused, or empty).
+/// The forms of a call's page, one of them possibly refused.
+pub(crate) struct CallForms {
+    /// A Comune's request for support.
+    pub support: FormState,
+    /// The office's search for partners.
+    pub partner_search: FormState,
+}
+
+impl Default for CallForms {
+    fn default() -> Self {
+        CallForms {
+            support: FormState::prefixed("support-"),
+            partner_search: FormState::prefixed("search-"),
+        }
+    }
+}
+
+/// A call's page.
 pub(crate) async fn call_page(
     state: &AppState,
     identity: &Identity,
     id: i64,
-    support_form: &FormState,
+    forms: &CallForms,
 ) -> Result<Markup, AppError> {
     let detail = ops::call_detail(state, identity, id).await?;
     let user = identity.require_user()?;
@@ -374,7 +391,15 @@ pub(crate) async fn call_page(
     let note = detail.flags.first().map_or("", |f| f.note.as_str());
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let support_section =
-        crate::sape::support_pages::call_section(state, identity, id, support_form).await?;
+        crate::sape::support_pages::call_section(state, identity, id, &forms.support).await?;
+    let partners_section = crate::sape::support_pages::partners_section(
+        state,
+        identity,
+        id,
+        &detail.call.identifier,
+        &forms.partner_search,
+    )
+    .await?;
     let c = &detail.call;
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" {
@@ -441,6 +466,7 @@ pub(crate) async fn call_page(
             ul id="call-proposals" { @for p in &proposals { li { a href=(format!("/sape/progetti/{}", p.id)) { (p.acronym) " — " (p.title) } } } }
         }
         @if staff { p { a class="btn btn-outline-primary" href=(format!("/sape/progetti/nuovo?bando={id}")) { "Nuovo progetto per questo bando" } } }
+        (partners_section)
         (support_section)
     };
     Ok(page(state, identity, &c.identifier, &body))

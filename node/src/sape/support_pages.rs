@@ -1,6 +1,7 @@
 //! The pages of the Comuni's requests for support: the section of a call's page where a
 //! Comune asks (and sees its requests on the call), and `/sape/supporto`, where the office
-//! answers every request and a Comune follows its own.
+//! answers every request and a Comune follows its own. Also the call page's section of the
+//! searches for partners across the Provinces (`partners`), where the office publishes one.
 
 use std::collections::BTreeMap;
 
@@ -17,11 +18,12 @@ use serde::Deserialize;
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::sape::SupportState;
-use crate::sape::pages::call_page;
+use crate::sape::pages::{CallForms, call_page};
+use crate::sape::partners::{self, NewPartnerSearch};
 use crate::sape::policy;
 use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
 use crate::state::AppState;
-use crate::web::form::{FormState, error_summary, refused, returns_to_form, textarea};
+use crate::web::form::{FormState, error_summary, input, refused, returns_to_form, textarea};
 use crate::web::{PageForm, check_form_csrf};
 
 /// The routes.
@@ -30,6 +32,104 @@ pub fn router() -> Router<AppState> {
         .route("/sape/bandi/{id}/supporto", post(submit_request))
         .route("/sape/supporto", get(show_requests))
         .route("/sape/supporto/{id}/stato", post(submit_move))
+        .route(
+            "/sape/bandi/{id}/ricerca-partner",
+            post(submit_partner_search),
+        )
+}
+
+const SEARCH_LABELS: &[(&str, &str)] = &[
+    ("profile", "Partner cercato"),
+    ("deadline", "Rispondere entro"),
+];
+
+/// The searches for partners on the call from every Province of the SAPE network, with the
+/// thread where to answer; the office's form to publish one.
+pub async fn partners_section(
+    state: &AppState,
+    identity: &Identity,
+    call: i64,
+    identifier: &str,
+    form: &FormState,
+) -> Result<Markup, AppError> {
+    let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
+    let searches = partners::for_call(state, identity, identifier).await?;
+    let csrf = identity.csrf().unwrap_or_default();
+    Ok(html! {
+           h2 class="h4" id="partner-searches" { "Ricerca di partner tra le Province" }
+           @if searches.is_empty() {
+               p { "Nessuna Provincia della rete SAPE cerca partner per questo bando." }
+           } @else {
+               ul class="list-unstyled" id="partner-search-list" { @for s in &searches { li class="mb-3" {
+                   strong { (s.province_name) } @if s.own { " (questa Provincia)" } " cerca: " (s.profile)
+                   br;
+                   small { @if s.open { "Rispondere entro il " } @else { "Scaduta il " } (fmt::iso_date(&s.deadline))
+    }
+                   @if staff { br; a href=(format!("/networks/sape/threads/{}/{}", s.province, s.seq)) { "Rispondi nella rete SAPE" span class="visually-hidden" { " a " (s.province_name) } } }
+               } } }
+           }
+           @if staff {
+               details class="mb-4" open[form.is_refused()] {
+                   summary { "Cerca partner per questo bando tra le Province" }
+                   p class="mt-2" { "La ricerca è pubblicata nella rete tematica SAPE: le altre Province la vedono sulla pagina di questo bando e rispondono nella discussione." }
+                   (error_summary(form, SEARCH_LABELS))
+                   form method="post" action=(format!("/sape/bandi/{call}/ricerca-partner")) novalidate {
+                       input type="hidden" name="csrf" value=(csrf);
+                       (textarea(form, "profile", "Partner cercato", 3, true, Some("Tipo di ente, paese, competenze, ruolo nel consorzio.")))
+                       (input(form, "deadline", "Rispondere entro", "date", true, None))
+                       button type="submit" class="btn btn-outline-primary" id="publish-partner-search" { "Pubblica la ricerca" }
+                   }
+               }
+           }
+       })
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchForm {
+    csrf: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    deadline: String,
+}
+
+async fn submit_partner_search(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(call): Path<i64>,
+    PageForm(form): PageForm<SearchForm>,
+) -> Result<Response, AppError> {
+    check_form_csrf(&identity, &form.csrf)?;
+    let input = NewPartnerSearch {
+        profile: form.profile.clone(),
+        deadline: form.deadline.clone(),
+    };
+    match partners::publish(&state, &identity, call, input).await {
+        Ok(_) => Ok(layout::redirect_with_flash(
+            &format!("/sape/bandi/{call}#partner-searches"),
+            "Ricerca di partner pubblicata nella rete SAPE.",
+        )),
+        Err(error) if returns_to_form(&error) => {
+            let values = BTreeMap::from([
+                ("profile".to_owned(), form.profile),
+                ("deadline".to_owned(), form.deadline),
+            ]);
+            let mut refused_form = FormState::refused(values, &error);
+            refused_form.prefix = "search-".to_owned();
+            let page = call_page(
+                &state,
+                &identity,
+                call,
+                &CallForms {
+                    partner_search: refused_form,
+                    ..CallForms::default()
+                },
+            )
+            .await?;
+            Ok(refused(&error, page))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 const LABELS: &[(&str, &str)] = &[("message", "Di che cosa ha bisogno il Comune")];
@@ -108,7 +208,16 @@ async fn submit_request(
             values.insert("message".to_owned(), form.message);
             let mut refused_form = FormState::refused(values, &error);
             refused_form.prefix = "support-".to_owned();
-            let page = call_page(&state, &identity, call, &refused_form).await?;
+            let page = call_page(
+                &state,
+                &identity,
+                call,
+                &CallForms {
+                    support: refused_form,
+                    ..CallForms::default()
+                },
+            )
+            .await?;
             Ok(refused(&error, page))
         }
         Err(error) => Err(error),

@@ -24,6 +24,7 @@ mod people;
 mod practices;
 mod sape;
 mod sape_national;
+mod sape_partners;
 mod security;
 mod sua_aggregated;
 mod sua_browser;

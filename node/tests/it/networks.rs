@@ -15,7 +15,10 @@ use crate::federation::Hub;
 use crate::helpers::{TestApp, add_user, init_dir};
 
 /// A node of `province` talking to `hub_url`, with an admin token.
-fn node_config(hub_url: &str, province: &str) -> (tempfile::TempDir, NodeConfig, String) {
+pub(crate) fn node_config(
+    hub_url: &str,
+    province: &str,
+) -> (tempfile::TempDir, NodeConfig, String) {
     let (dir, mut config) = init_dir(province);
     config.federation.hub_url = hub_url.to_owned();
     config.federation.poll_interval_ms = 100;
@@ -27,12 +30,12 @@ fn node_config(hub_url: &str, province: &str) -> (tempfile::TempDir, NodeConfig,
     (dir, config, token)
 }
 
-struct Node {
-    app: TestApp,
-    token: String,
+pub(crate) struct Node {
+    pub(crate) app: TestApp,
+    pub(crate) token: String,
 }
 
-async fn start_node(hub: &Hub, hub_url: &str, province: &str) -> Node {
+pub(crate) async fn start_node(hub: &Hub, hub_url: &str, province: &str) -> Node {
     let (dir, config, token) = node_config(hub_url, province);
     hub.enrol(&config, province);
     Node {
@@ -41,7 +44,7 @@ async fn start_node(hub: &Hub, hub_url: &str, province: &str) -> Node {
     }
 }
 
-async fn join(node: &Node, network: &str) {
+pub(crate) async fn join(node: &Node, network: &str) {
     let response = reqwest::Client::new()
         .put(node.app.url(&format!("/v1/networks/{network}/membership")))
         .bearer_auth(&node.token)
@@ -66,14 +69,14 @@ async fn post(node: &Node, network: &str, body: &Value) -> Value {
     answer
 }
 
-async fn get_json(node: &Node, path: &str) -> Value {
+pub(crate) async fn get_json(node: &Node, path: &str) -> Value {
     let response = node.app.get(path, Some(&node.token)).await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.json().await.unwrap()
 }
 
 /// Polls `path` until `done` holds (bounded), returning the last answer.
-async fn wait_for(node: &Node, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_for(node: &Node, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
     for _ in 0..600 {
         last = get_json(node, path).await;
