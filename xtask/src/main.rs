@@ -142,6 +142,15 @@ fn run(_args: &[String]) -> Result<()> {
         seed_sape(&node_bin, dir, *port, code)
             .with_context(|| format!("demo SAPE calls and proposal of {code}"))
     });
+    // Once every node is in the SAPE network, Treviso looks for partners on the call they
+    // all hold: the others see the search on that call's page.
+    let seeded = seeded.and_then(
+        |()| match new_nodes.iter().find(|(code, ..)| *code == "026") {
+            Some((_, port, dir)) => seed_partner_search(&node_bin, dir, *port)
+                .context("demo SAPE partner search of Treviso"),
+            None => Ok(()),
+        },
+    );
     if let Err(error) = seeded {
         // Leave nothing running behind a failed start.
         stop_all(&mut services);
@@ -164,9 +173,9 @@ fn run(_args: &[String]) -> Result<()> {
         "(all in the national `appalti` view, see the hub's /appalti) and one request waiting"
     );
     println!("for the SUA operator. Each SAPE holds the 1,907 real Horizon Europe topics, a");
-    println!(
-        "regional call flagged to the capital (which follows it) and a proposal with budget.\n"
-    );
+    println!("regional call flagged to the capital (which follows it and asks the SAPE for");
+    println!("support), a proposal with budget, and a funded Horizon Europe project with its");
+    println!("outcome; on the LIFE demo call every node shows Treviso's search for partners.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
@@ -345,11 +354,12 @@ fn seed_helpdesk(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     Ok(())
 }
 
-/// Joins the SUA network (a request signed with the node's key) and, for the node that opens
+/// Joins the SUA and SAPE networks (requests signed with the node's key) and, for the node that opens
 /// the conversation, posts a thread that the other members receive through their inbox.
 fn seed_network(node_bin: &Path, dir: &Path, port: u16, hub_url: &str, opens: bool) -> Result<()> {
     let env = [("PICO_NODE_FEDERATION__HUB_URL", hub_url)];
     capture_env(node_bin, dir, &["network", "join", "sua"], &env)?;
+    capture_env(node_bin, dir, &["network", "join", "sape"], &env)?;
     if !opens {
         return Ok(());
     }
@@ -631,9 +641,114 @@ fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         call_json("POST", port, "/v1/sape/proposals", &sape, &proposal)?,
         201,
     )?;
+    expect(
+        "the capital asking for support",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/sape/calls/{call}/support"),
+            &comune,
+            r#"{"message":"Vorremmo candidare le due scuole medie: ci aiutate a verificare i requisiti e a preparare il budget? (dati dimostrativi)"}"#,
+        )?,
+        201,
+    )?;
+    // A real 2024 Horizon Europe topic, won and running: the outcome with its CUP and the
+    // contribution obtained and received.
+    let (_, found) = call_json(
+        "GET",
+        port,
+        "/v1/sape/calls?q=HORIZON-CL5-2024-D3-01-01",
+        &sape,
+        "",
+    )?;
+    let topic = found["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|c| c["identifier"] == "HORIZON-CL5-2024-D3-01-01")
+        })
+        .and_then(|c| c["id"].as_i64())
+        .context("the Horizon Europe topic HORIZON-CL5-2024-D3-01-01 is not in the catalogue")?;
+    let won = format!(
+        r#"{{"call_id":{topic},"title":"Comunità energetiche negli edifici municipali (dati dimostrativi)","acronym":"CER-{code}","province_role":"partner","comuni":["{capital}"],"partners":[{{"name":"Provincia (demo {code})","country":"IT","pic":"999999999","role":"beneficiary","personnel_unit":"month","personnel_quantity":"10","personnel_rate":"4000","travel":"3000"}},{{"name":"Comune capoluogo (demo)","country":"IT","pic":"999999998","role":"beneficiary","comune_code":"{capital}","personnel_unit":"day","personnel_quantity":"45","personnel_rate":"250"}}]}}"#
+    );
+    let won = expect(
+        "creating the demo funded project",
+        call_json("POST", port, "/v1/sape/proposals", &sape, &won)?,
+        201,
+    )?;
+    let won = won["id"].as_i64().context("the project has no id")?;
+    for state in [
+        "in_preparation",
+        "submitted",
+        "evaluated",
+        "funded",
+        "grant_signed",
+        "in_execution",
+    ] {
+        expect(
+            "moving the demo funded project",
+            call_json(
+                "POST",
+                port,
+                &format!("/v1/sape/proposals/{won}/transitions"),
+                &sape,
+                &format!(r#"{{"state":"{state}"}}"#),
+            )?,
+            200,
+        )?;
+    }
+    expect(
+        "recording the demo outcome",
+        call_json(
+            "PUT",
+            port,
+            &format!("/v1/sape/proposals/{won}/outcome"),
+            &sape,
+            r#"{"score":"13,5","threshold":"10","cup":"J00D00000000000","partners":[{"obtained":"36000","received":"14400"},{"obtained":"9800","received":"3920"}]}"#,
+        )?,
+        200,
+    )?;
+    // The LIFE call every demo node holds (the identifier joins them across Provinces).
+    expect(
+        "entering the demo LIFE call",
+        call_json("POST", port, "/v1/sape/calls", &sape, DEMO_LIFE_CALL)?,
+        201,
+    )?;
     for id in [sape_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
+    Ok(())
+}
+
+/// A LIFE call entered on every demo node, as each SAPE would copy it from the portal.
+const DEMO_LIFE_CALL: &str = r#"{"identifier":"DEMO-LIFE-2027-CET-LOCAL","title":"LIFE 2027: transizione energetica dei piccoli Comuni (dati dimostrativi)","programme":"life","management":"direct","type_of_action":"LIFE-SAP","keywords":"energia; piccoli Comuni; comunità energetiche","deadline_model":"single_stage","opening_date":"2027-01-15","deadlines":["2027-09-30"],"funding_rate":60}"#;
+
+/// Treviso's SAPE looks for partners on the demo LIFE call, in the SAPE network.
+fn seed_partner_search(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
+    let (sape_id, sape) = demo_token(node_bin, dir, "sape")?;
+    let (_, found) = call_json(
+        "GET",
+        port,
+        "/v1/sape/calls?q=DEMO-LIFE-2027-CET-LOCAL",
+        &sape,
+        "",
+    )?;
+    let call = found["items"][0]["id"]
+        .as_i64()
+        .context("the demo LIFE call is not in Treviso's catalogue")?;
+    let (status, body) = call_json(
+        "POST",
+        port,
+        &format!("/v1/sape/calls/{call}/partner-searches"),
+        &sape,
+        r#"{"profile":"Un ente locale spagnolo o portoghese con esperienza nelle comunità energetiche, come beneficiario (dati dimostrativi)","deadline":"2027-06-30"}"#,
+    )?;
+    if status != 201 {
+        bail!("the demo partner search answered {status}: {body}");
+    }
+    capture(node_bin, dir, &["token", "revoke", &sape_id])?;
     Ok(())
 }
 
