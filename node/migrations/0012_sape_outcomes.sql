@@ -1,4 +1,5 @@
--- SAPE: what the funder decided and what was paid, and the Comuni's requests for support.
+-- SAPE: what the funder decided and what was paid, the proposals' documents, and the
+-- Comuni's requests for support.
 -- A proposal's outcome (score and threshold in hundredths of a point, the CUP once funded)
 -- is one row beside it; the EU contribution obtained and received per partner is keyed by
 -- the partner's place in the proposal (1, 2…: the `partner_no` of `sape_progetti`), as the
@@ -45,3 +46,18 @@ CREATE TABLE sape_support_transitions (
     at INTEGER NOT NULL
 );
 CREATE INDEX sape_support_transitions_request ON sape_support_transitions (request_id, id);
+
+-- The documents of a proposal (forms, letters of support, the grant agreement, reports),
+-- kept through the node's attachment store (`crate::attachments`).
+CREATE TABLE sape_documents (
+    id INTEGER PRIMARY KEY,
+    proposal_id INTEGER NOT NULL REFERENCES sape_proposals(id) ON DELETE CASCADE,
+    filename TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    data BLOB NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX sape_documents_proposal ON sape_documents (proposal_id, id);

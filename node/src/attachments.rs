@@ -21,6 +21,27 @@ use crate::upload::{MAX_BYTES_PER_RECORD, MAX_FILES_PER_RECORD, Upload};
 
 pub use crate::db::attachments::{AttachmentRow, Table};
 
+/// The documents people exchange: PDF, images, text and office documents (a module may
+/// accept fewer).
+pub const DOCUMENT_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+];
+
 /// A module's attachments.
 #[derive(Debug, Clone, Copy)]
 pub struct Store {
@@ -95,7 +116,7 @@ pub fn check_quota(
 impl Store {
     /// Checks one file: not empty, at most `max_bytes` (413), an accepted type (422).
     pub fn check(&self, upload: Upload, max_bytes: usize) -> Result<Checked, AppError> {
-        let filename = upload.check(max_bytes, self.allowed_types)?;
+        let filename = upload.check_field(self.field, max_bytes, self.allowed_types)?;
         Ok(Checked { filename, upload })
     }
 

@@ -88,17 +88,28 @@ impl Upload {
         }
     }
 
-    /// Checks emptiness, size and type; returns a safe file name to store.
+    /// Checks emptiness, size and type; returns a safe file name to store. Messages are
+    /// given for the form field `attachment`; [`Upload::check_field`] names another.
     pub fn check(&self, max_bytes: usize, allowed_types: &[&str]) -> Result<String, AppError> {
+        self.check_field("attachment", max_bytes, allowed_types)
+    }
+
+    /// [`Upload::check`], with the messages given for form field `field`.
+    pub fn check_field(
+        &self,
+        field: &'static str,
+        max_bytes: usize,
+        allowed_types: &[&str],
+    ) -> Result<String, AppError> {
         if self.data.is_empty() {
-            return Err(AppError::invalid_field("attachment", "Il file è vuoto."));
+            return Err(AppError::invalid_field(field, "Il file è vuoto."));
         }
         if self.data.len() > max_bytes {
             return Err(AppError::TooLarge);
         }
         if !allowed_types.contains(&self.media_type.as_str()) {
             return Err(AppError::invalid_field(
-                "attachment",
+                field,
                 format!(
                     "Il tipo di file {:?} non è accettato (PDF, immagini, testo, documenti office).",
                     self.media_type
@@ -205,7 +216,10 @@ pub fn check_all(
     }
     files
         .into_iter()
-        .map(|file| Ok((file.check(limits.max_each, allowed_types)?, file)))
+        .map(|file| {
+            let name = file.check_field(limits.field, limits.max_each, allowed_types)?;
+            Ok((name, file))
+        })
         .collect()
 }
 

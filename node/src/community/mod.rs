@@ -60,24 +60,7 @@ pub const ATTACHMENTS: Store = Store {
 };
 
 /// Media types accepted as attachments: PDF, images, text and office documents.
-pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = &[
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "text/plain",
-    "text/csv",
-    "application/msword",
-    "application/vnd.ms-excel",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation",
-];
+pub const ALLOWED_ATTACHMENT_TYPES: &[&str] = crate::attachments::DOCUMENT_TYPES;
 
 fn default_language() -> String {
     "it".to_owned()

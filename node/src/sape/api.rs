@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::sape::SupportState;
+use crate::sape::documents::{self, DocumentView};
 use crate::sape::import::ImportReport;
 use crate::sape::ops::{
     self, CalendarLink, CallDetail, CallQuery, CallView, FlagsInput, NewCall, NewTransition,
@@ -27,6 +28,10 @@ use crate::state::AppState;
 
 /// The largest import file: the portal's full topics list is a few megabytes.
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Upper bound of a document upload body; the 10 MB limit itself is checked on the file,
+/// with its Italian message.
+pub const DOCUMENT_BODY_LIMIT: usize = documents::MAX_BYTES + 1024 * 1024;
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -59,6 +64,16 @@ pub fn router() -> Router<AppState> {
             post(create_proposal_transition),
         )
         .route("/v1/sape/proposals/{id}/outcome", put(update_outcome))
+        .route(
+            "/v1/sape/proposals/{id}/documents",
+            get(list_documents)
+                .post(create_document)
+                .layer(body_limit(DOCUMENT_BODY_LIMIT)),
+        )
+        .route(
+            "/v1/sape/proposals/{id}/documents/{document}",
+            get(get_document),
+        )
         .route("/v1/sape/calls/{id}/support", post(create_support))
         .route(
             "/v1/sape/calls/{id}/partner-searches",
@@ -463,4 +478,81 @@ pub async fn create_partner_search(
             seq: posted.seq,
         }),
     ))
+}
+
+/// The documents of a proposal (404 for a Comune not in it).
+#[utoipa::path(get, path = "/v1/sape/proposals/{id}/documents", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Vec<DocumentView>),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_documents(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<DocumentView>>, AppError> {
+    Ok(Json(documents::list(&state, &identity, id).await?))
+}
+
+/// Query of a document upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    /// The file's name.
+    pub filename: String,
+}
+
+/// Adds a document to a proposal (SAPE staff; at most 10 MB: PDF, images, text, office
+/// documents; at most 30 files and 50 MiB per proposal). The body is the file itself with its
+/// media type as `Content-Type`.
+#[utoipa::path(post, path = "/v1/sape/proposals/{id}/documents", tag = "sape",
+    params(("id" = i64, Path), DocumentQuery), security(("bearer" = [])),
+    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
+        (FileBytes = "application/pdf"),
+        (FileBytes = "image/png"),
+        (FileBytes = "image/jpeg"),
+        (FileBytes = "text/plain"),
+        (FileBytes = "text/csv"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (FileBytes = "application/vnd.oasis.opendocument.text"),
+        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
+    )),
+    responses((status = 201, body = DocumentView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, description = "File over 10 MB, or the proposal's 50 MiB reached", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Type not accepted, an empty file, or the proposal's 30 files reached", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn create_document(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Query(query): Query<DocumentQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<DocumentView>), AppError> {
+    let upload = crate::upload::Upload::from_raw_body(&headers, query.filename, &body);
+    let mut views = documents::add(&state, &identity, id, vec![upload]).await?;
+    let view = views
+        .pop()
+        .ok_or_else(|| AppError::Internal("document not stored".into()))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Downloads a document of a proposal the caller may read.
+#[utoipa::path(get, path = "/v1/sape/proposals/{id}/documents/{document}", tag = "sape",
+    params(("id" = i64, Path), ("document" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The file, with the media type it was added with", content_type = "*/*", body = FileBytes),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_document(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Result<axum::response::Response, AppError> {
+    let (meta, data) = documents::read(&state, &identity, id, document).await?;
+    Ok(crate::web::download(&meta.media_type, &meta.filename, data))
 }

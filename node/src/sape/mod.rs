@@ -11,6 +11,7 @@
 pub mod api;
 pub mod cli;
 pub mod db;
+pub mod documents;
 pub mod ical;
 pub mod import;
 pub mod national;
@@ -466,6 +467,9 @@ pub fn is_pic(pic: &str) -> bool {
     api::create_support_transition,
     api::list_partner_searches,
     api::create_partner_search,
+    api::list_documents,
+    api::create_document,
+    api::get_document,
 ))]
 pub struct SapeApi;
 

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::AppError;
+use crate::sape::documents::{self, DocumentView};
 use crate::sape::national::is_funded;
 use crate::sape::ops::{
     self, CallQuery, CallView, FlagsInput, NewCall, NewTransition, PartnerInput, ProposalInput,
@@ -32,7 +33,7 @@ use crate::sape::{
 };
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::form::{FormState, error_summary, input, select, textarea};
+use crate::web::form::{FormState, error_summary, file, input, select, textarea};
 use crate::web::{PageForm, check_form_csrf};
 
 /// Calls per page of the search.
@@ -69,6 +70,14 @@ pub fn router() -> Router<AppState> {
         .route("/sape/progetti/{id}/pacchetti", post(submit_work_package))
         .route("/sape/progetti/{id}/stato", post(submit_transition))
         .route("/sape/progetti/{id}/esito", post(submit_outcome))
+        .route(
+            "/sape/progetti/{id}/documenti",
+            post(submit_documents).layer(body_limit(crate::sape::api::DOCUMENT_BODY_LIMIT * 5)),
+        )
+        .route(
+            "/sape/progetti/{id}/documenti/{document}",
+            get(download_document),
+        )
         .merge(crate::sape::support_pages::router())
 }
 
@@ -1130,6 +1139,7 @@ struct ProposalForms {
     partner: FormState,
     work_package: FormState,
     outcome: Option<FormState>,
+    documents: FormState,
 }
 
 impl Default for ProposalForms {
@@ -1138,8 +1148,76 @@ impl Default for ProposalForms {
             partner: FormState::prefixed("partner-"),
             work_package: FormState::prefixed("wp-"),
             outcome: None,
+            documents: FormState::prefixed("doc-"),
         }
     }
+}
+
+/// The proposal's documents, and the office's form to add some.
+fn documents_section(
+    p: &ProposalView,
+    documents: &[DocumentView],
+    staff: bool,
+    form: &FormState,
+    csrf: &str,
+) -> Markup {
+    html! {
+        h2 class="h4" id="documents" { "Documenti" }
+        @if documents.is_empty() { p { "Nessun documento." } } @else {
+            ul id="document-list" { @for d in documents { li {
+                a href=(format!("/sape/progetti/{}/documenti/{}", p.id, d.id)) { (d.filename) }
+                " (" (fmt::integer((d.size + 1023) / 1024)) " kB, " (d.uploaded_by) ", " (fmt::rfc3339(&d.created_at)) ")"
+            } } }
+        }
+        @if staff {
+            (error_summary(form, &[("document", "Documenti da aggiungere")]))
+            form method="post" action=(format!("/sape/progetti/{}/documenti", p.id)) enctype="multipart/form-data" novalidate class="mb-4" {
+                input type="hidden" name="csrf" value=(csrf);
+                (file(form, "document", "Documenti da aggiungere", Some("Moduli, lettere di sostegno, convenzione, relazioni: PDF, immagini, testo o documenti d'ufficio, al massimo 10 MB ciascuno."), true, None))
+                button type="submit" class="btn btn-outline-primary" id="add-documents" { "Aggiungi i documenti" }
+            }
+        }
+    }
+}
+
+async fn submit_documents(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let form = MultipartForm::read(multipart, "document").await?;
+    check_form_csrf(
+        &identity,
+        form.fields.get("csrf").map_or("", String::as_str),
+    )?;
+    match documents::add(&state, &identity, id, form.files).await {
+        Ok(added) => Ok(layout::redirect_with_flash(
+            &format!("/sape/progetti/{id}#documents"),
+            &format!("Documenti aggiunti: {}.", added.len()),
+        )),
+        Err(error) if returns_to_form(&error) => {
+            let current = ops::proposal_detail(&state, &identity, id).await?;
+            let mut refused = form_with_error(BTreeMap::new(), &error, &|f: &str| f.to_owned());
+            refused.prefix = "doc-".to_owned();
+            let forms = ProposalForms {
+                documents: refused,
+                ..ProposalForms::default()
+            };
+            let markup = proposal_page(&state, &identity, &current, &forms).await?;
+            Ok(with_status(error.to_problem().status(), markup))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn download_document(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let (meta, data) = documents::read(&state, &identity, id, document).await?;
+    Ok(crate::web::download(&meta.media_type, &meta.filename, data))
 }
 
 /// The outcome form's values from what is recorded.
@@ -1303,6 +1381,7 @@ async fn proposal_page(
     };
     let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
     let editable = staff && ops::is_editable(p.state);
+    let documents = documents::list(state, identity, p.id).await?;
     let codes = p.comuni.clone();
     let names = state
         .db
@@ -1354,6 +1433,7 @@ async fn proposal_page(
             }
         }
         (outcome_section(p, staff, outcome_form, &csrf))
+        (documents_section(p, &documents, staff, &forms.documents, &csrf))
         h2 class="h4" { "Partner e budget" }
         @if p.partners.is_empty() { p { "Nessun partner." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Budget per partner" { table class="table table-sm" id="budget" {

@@ -1772,3 +1772,131 @@ async fn comuni_ask_for_support_and_the_office_answers() {
     );
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
+    let s = Sape::spawn().await;
+    s.import_all().await;
+    let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
+    let created: Value = s
+        .app
+        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let path = format!("/v1/sape/proposals/{id}/documents");
+    let pdf = b"%PDF-1.7\nLettera di sostegno del Comune di Treviso\n".to_vec();
+    let response = s
+        .app
+        .post_raw(
+            &format!("{path}?filename=../lettera%20sostegno.pdf"),
+            &s.sape,
+            "application/pdf",
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let document: Value = response.json().await.unwrap();
+    assert_eq!(document["filename"], "lettera sostegno.pdf");
+    assert_eq!(document["size"], pdf.len());
+    // Not a document type; a Comune does not add; Altivole does not learn they exist.
+    let response = s
+        .app
+        .post_raw(
+            &format!("{path}?filename=script.sh"),
+            &s.sape,
+            "application/x-sh",
+            b"rm -rf /".to_vec(),
+        )
+        .await;
+    assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let response = s
+        .app
+        .post_raw(
+            &format!("{path}?filename=a.pdf"),
+            &s.tv,
+            "application/pdf",
+            pdf.clone(),
+        )
+        .await;
+    assert_problem(response, StatusCode::FORBIDDEN).await;
+    assert_problem(s.app.get(&path, Some(&s.alt)).await, StatusCode::NOT_FOUND).await;
+    // Treviso takes part: it lists and downloads the same bytes.
+    let listed = s.get_json(&path, &s.tv).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let doc_id = listed[0]["id"].as_i64().unwrap();
+    let download = s.app.get(&format!("{path}/{doc_id}"), Some(&s.tv)).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "application/pdf");
+    assert_eq!(download.bytes().await.unwrap().to_vec(), pdf);
+    assert_problem(
+        s.app.get(&format!("{path}/{doc_id}"), Some(&s.alt)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // The page: the office adds two files at once; a refused type comes back on the form.
+    let staff = login(&s.app, "operatore.sape").await;
+    let form = |name: &'static str, kind: &'static str, bytes: Vec<u8>| {
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(name)
+            .mime_str(kind)
+            .unwrap()
+    };
+    let response = staff
+        .client
+        .post(s.app.url(&format!("/sape/progetti/{id}/documenti")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf", staff.csrf.clone())
+                .part(
+                    "document",
+                    form("budget.csv", "text/csv", b"a;b\n1;2\n".to_vec()),
+                )
+                .part(
+                    "document",
+                    form("modulo.pdf", "application/pdf", pdf.clone()),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(
+        s.get_json(&path, &s.sape).await.as_array().unwrap().len(),
+        3
+    );
+    let response = staff
+        .client
+        .post(s.app.url(&format!("/sape/progetti/{id}/documenti")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf", staff.csrf.clone())
+                .part(
+                    "document",
+                    form("x.exe", "application/x-msdownload", vec![1, 2, 3]),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"doc-document\""));
+    assert!(page.contains("aria-invalid=\"true\""));
+    let page = login(&s.app, "comune.treviso")
+        .await
+        .client
+        .get(s.app.url(&format!("/sape/progetti/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("modulo.pdf"));
+    assert!(!page.contains("id=\"add-documents\""));
+    s.app.stop().await;
+}
