@@ -716,7 +716,20 @@ fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         call_json("POST", port, "/v1/sape/calls", &sape, DEMO_LIFE_CALL)?,
         201,
     )?;
-    for id in [sape_id, comune_id] {
+    // The proposals in the national EU-funds view (the hub's /sape).
+    let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
+    expect(
+        "publishing the sape_progetti dataset",
+        call_json(
+            "PUT",
+            port,
+            "/v1/datasets/sape_progetti/federation",
+            &admin,
+            r#"{"federation":"national"}"#,
+        )?,
+        200,
+    )?;
+    for id in [sape_id, comune_id, admin_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
     Ok(())
