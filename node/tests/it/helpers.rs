@@ -341,16 +341,22 @@ impl Browser {
         client.wait().for_element(Locator::Css("h1")).await.unwrap();
     }
 
-    /// Signs out and waits for the login link.
+    /// Signs out (from wherever the page is scrolled) and waits for the login link.
     pub async fn logout(&self) {
         use fantoccini::Locator;
-        self.client
+        let button = self
+            .client
             .find(Locator::Css("form[action='/logout'] button"))
             .await
-            .unwrap()
-            .click()
+            .unwrap();
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                vec![serde_json::to_value(&button).unwrap()],
+            )
             .await
             .unwrap();
+        button.click().await.unwrap();
         self.client
             .wait()
             .for_element(Locator::Css("a[href='/login']"))

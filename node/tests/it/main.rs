@@ -23,6 +23,7 @@ mod openapi;
 mod people;
 mod practices;
 mod sape;
+mod sape_browser;
 mod sape_national;
 mod sape_partners;
 mod security;
