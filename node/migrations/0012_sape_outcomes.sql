@@ -1,5 +1,5 @@
--- SAPE: what the funder decided and what was paid, the proposals' documents, and the
--- Comuni's requests for support.
+-- SAPE: what the funder decided and what was paid, the proposals' documents, the lump sums
+-- of work packages (lump-sum calls), and the Comuni's requests for support.
 -- A proposal's outcome (score and threshold in hundredths of a point, the CUP once funded)
 -- is one row beside it; the EU contribution obtained and received per partner is keyed by
 -- the partner's place in the proposal (1, 2…: the `partner_no` of `sape_progetti`), as the
@@ -61,3 +61,7 @@ CREATE TABLE sape_documents (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX sape_documents_proposal ON sape_documents (proposal_id, id);
+
+-- In a lump-sum call the grant is a fixed amount per work package: its EU contribution, euro
+-- cents. Null in other calls.
+ALTER TABLE sape_work_packages ADD COLUMN lump_sum_cents INTEGER CHECK (lump_sum_cents >= 0);

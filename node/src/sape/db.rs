@@ -543,6 +543,8 @@ pub struct WorkPackageRecord {
     pub start_month: i64,
     /// Last month.
     pub end_month: i64,
+    /// Its lump sum (EU contribution), cents: lump-sum calls only.
+    pub lump_sum: Option<i64>,
 }
 
 /// A proposal as written.
@@ -757,9 +759,10 @@ fn write_parts(conn: &Connection, id: i64, record: &ProposalRecord) -> rusqlite:
     }
     for wp in &record.work_packages {
         conn.prepare_cached(
-            "INSERT INTO sape_work_packages (proposal_id, number, title, lead, start_month, end_month) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO sape_work_packages (proposal_id, number, title, lead, start_month, end_month, lump_sum_cents) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![id, wp.number, wp.title, wp.lead, wp.start_month, wp.end_month])?;
+        .execute(params![id, wp.number, wp.title, wp.lead, wp.start_month, wp.end_month, wp.lump_sum])?;
     }
     Ok(())
 }
@@ -824,7 +827,7 @@ fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut stmt = conn.prepare_cached(
-        "SELECT number, title, lead, start_month, end_month FROM sape_work_packages WHERE proposal_id = ?1 ORDER BY number",
+        "SELECT number, title, lead, start_month, end_month, lump_sum_cents FROM sape_work_packages WHERE proposal_id = ?1 ORDER BY number",
     )?;
     proposal.record.work_packages = stmt
         .query_map([id], |row| {
@@ -834,6 +837,7 @@ fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result
                 lead: row.get(2)?,
                 start_month: row.get(3)?,
                 end_month: row.get(4)?,
+                lump_sum: row.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -351,6 +351,19 @@ pub fn funding_rate_of(type_of_action: &str) -> Option<u8> {
     }
 }
 
+/// Whether a call's type of action makes it a lump-sum call (the grant a fixed amount per
+/// work package): the portal writes lump-sum grants as `…-LS` (`HORIZON-AG-LS`) or names them
+/// "Lump Sum"; typed by hand, "somma forfettaria" says it too.
+pub fn lump_sum_of(type_of_action: &str) -> bool {
+    let text = type_of_action.to_lowercase();
+    text.contains("lump sum")
+        || text.contains("lump-sum")
+        || text.contains("somma forfettaria")
+        || text
+            .split(|c: char| c.is_whitespace() || c == '[' || c == ']')
+            .any(|word| word.ends_with("-ls"))
+}
+
 /// What a partner's budget is computed from (amounts in cents, quantities in hundredths).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BudgetInput {
@@ -564,6 +577,16 @@ mod tests {
             funding_rate_of("HORIZON-IA HORIZON Innovation Actions"),
             Some(70)
         );
+    }
+
+    #[test]
+    fn lump_sums_from_the_type_of_action() {
+        assert!(lump_sum_of("HORIZON-AG-LS"));
+        assert!(lump_sum_of("HORIZON Lump Sum Grants [HORIZON-AG-LS]"));
+        assert!(lump_sum_of("Somma forfettaria"));
+        assert!(!lump_sum_of("HORIZON-RIA"));
+        assert!(!lump_sum_of("HORIZON-CSA"));
+        assert!(!lump_sum_of("Contributo a fondo perduto"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::sape::policy::{self, Action};
 use crate::sape::{
     Budget, BudgetInput, CallStatus, Day, DeadlineModel, Management, PROPOSALS, PartnerRole,
     PersonnelUnit, Programme, ProposalState, ProvinceRole, Stage, budget, call_status, is_pic,
+    lump_sum_of,
 };
 use crate::state::AppState;
 
@@ -900,6 +901,9 @@ pub struct WorkPackageInput {
     pub start_month: i64,
     /// Last month.
     pub end_month: i64,
+    /// Its lump sum (EU contribution), euro: lump-sum calls only.
+    #[serde(default)]
+    pub lump_sum: Option<String>,
 }
 
 /// Body of `POST /v1/sape/proposals` and `PUT /v1/sape/proposals/{id}`.
@@ -971,6 +975,39 @@ pub struct PartnerView {
     pub budget: BudgetView,
 }
 
+/// A lump-sum proposal's balance: the grant is split into the work packages' lump sums, which
+/// must add up to the EU contribution the partners' budgets request before it is submitted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LumpSumView {
+    /// The work packages' lump sums, euro.
+    pub work_packages: String,
+    /// The EU contribution requested by the partners' budgets, euro.
+    pub requested: String,
+    /// Whether they are equal (every work package with its lump sum).
+    pub balanced: bool,
+}
+
+/// The lump-sum balance of `record` (cents of the work packages, of the request, balanced).
+pub fn lump_sum_balance(record: &ProposalRecord) -> (i64, i64, bool) {
+    let work_packages: i64 = record
+        .work_packages
+        .iter()
+        .filter_map(|wp| wp.lump_sum)
+        .sum();
+    let requested: i64 = record
+        .partners
+        .iter()
+        .map(|p| budget(&p.budget).eu_contribution)
+        .sum();
+    let complete = !record.work_packages.is_empty()
+        && record.work_packages.iter().all(|wp| wp.lump_sum.is_some());
+    (
+        work_packages,
+        requested,
+        complete && work_packages == requested,
+    )
+}
+
 /// One move of a proposal.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TransitionView {
@@ -1015,6 +1052,9 @@ pub struct ProposalView {
     pub total: BudgetView,
     /// What the funder decided and paid (score, threshold, CUP, amounts per partner).
     pub outcome: crate::sape::outcome::OutcomeInput,
+    /// For a lump-sum call: the work packages' lump sums against the EU contribution the
+    /// partners' budgets request (only in the answer about one proposal).
+    pub lump_sum: Option<LumpSumView>,
     /// States the caller may move it to now (only in the answer about one proposal).
     pub allowed_transitions: Vec<ProposalState>,
     /// Its moves, oldest first, the creation first (only in the answer about one proposal).
@@ -1084,10 +1124,12 @@ impl From<ProposalRow> for ProposalView {
                     lead: wp.lead,
                     start_month: wp.start_month,
                     end_month: wp.end_month,
+                    lump_sum: wp.lump_sum.map(decimal),
                 })
                 .collect(),
             total: total.into(),
             outcome: crate::sape::outcome::view(&row.outcome),
+            lump_sum: None,
             allowed_transitions: Vec::new(),
             history: Vec::new(),
             created_at: db::rfc3339(row.created_at),
@@ -1187,6 +1229,9 @@ fn check_proposal(
         errors.add("call_id", "Il bando scelto non è nel catalogo.");
     }
     let call_rate = call.as_ref().and_then(|c| c.record.funding_rate);
+    let lump_sum_call = call
+        .as_ref()
+        .is_some_and(|c| lump_sum_of(&c.record.type_of_action));
     let title = errors.check("title", required_text(&input.title, 500));
     let acronym = errors.check("acronym", required_text(&input.acronym, 40));
     let mut comuni = input
@@ -1249,12 +1294,24 @@ fn check_proposal(
                 "I mesi vanno da 1 e la fine non precede l'inizio.",
             );
         }
+        let lump_sum = match wp.lump_sum.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(_) if !lump_sum_call => {
+                errors.add(
+                    field("lump_sum"),
+                    "Il bando non è a somma forfettaria: il contributo si calcola dai costi dei partner.",
+                );
+                None
+            }
+            Some(text) => errors.check(&field("lump_sum"), parse_money(text, false)),
+        };
         work_packages.push(WorkPackageRecord {
             number: wp.number,
             title: title.unwrap_or_default(),
             lead: lead.unwrap_or_default(),
             start_month: wp.start_month,
             end_month: wp.end_month,
+            lump_sum,
         });
     }
     errors.finish()?;
@@ -1366,13 +1423,18 @@ pub async fn proposal_detail(
     id: i64,
 ) -> Result<ProposalView, AppError> {
     identity.require_user()?;
-    let (row, history, two_stage) = state
+    let (row, history, two_stage, lump_sum) = state
         .db
         .call(move |conn| {
             let row = store::get_proposal(conn, id)?.ok_or(AppError::NotFound)?;
-            let two_stage = store::get_call(conn, row.record.call_id)?
+            let call = store::get_call(conn, row.record.call_id)?;
+            let two_stage = call
+                .as_ref()
                 .is_some_and(|call| call.record.deadline_model == DeadlineModel::TwoStage);
-            Ok::<_, AppError>((row, PROPOSALS.history(conn, id)?, two_stage))
+            let lump_sum = call
+                .as_ref()
+                .is_some_and(|call| lump_sum_of(&call.record.type_of_action));
+            Ok::<_, AppError>((row, PROPOSALS.history(conn, id)?, two_stage, lump_sum))
         })
         .await?;
     policy::authorize(
@@ -1382,7 +1444,13 @@ pub async fn proposal_detail(
         },
     )?;
     let allowed = PROPOSALS.allowed(identity, &row.record.comuni, row.state);
+    let balance = lump_sum.then(|| lump_sum_balance(&row.record));
     let mut view = ProposalView::from(row);
+    view.lump_sum = balance.map(|(work_packages, requested, balanced)| LumpSumView {
+        work_packages: decimal(work_packages),
+        requested: decimal(requested),
+        balanced,
+    });
     view.allowed_transitions = allowed
         .into_iter()
         .filter(|to| two_stage || *to != ProposalState::SecondStage)
@@ -1429,13 +1497,18 @@ pub async fn transition_proposal(
         .check("reason", optional_text(&input.reason, 2000, Lines::Many))
         .unwrap_or_default();
     errors.finish()?;
-    let (row, two_stage) = state
+    let (row, two_stage, lump_sum) = state
         .db
         .call(move |conn| {
             let row = store::get_proposal(conn, id)?.ok_or(AppError::NotFound)?;
-            let two_stage = store::get_call(conn, row.record.call_id)?
+            let call = store::get_call(conn, row.record.call_id)?;
+            let two_stage = call
+                .as_ref()
                 .is_some_and(|call| call.record.deadline_model == DeadlineModel::TwoStage);
-            Ok::<_, AppError>((row, two_stage))
+            let lump_sum = call
+                .as_ref()
+                .is_some_and(|call| lump_sum_of(&call.record.type_of_action));
+            Ok::<_, AppError>((row, two_stage, lump_sum))
         })
         .await?;
     policy::authorize(
@@ -1451,6 +1524,20 @@ pub async fn transition_proposal(
             code: "invalid_transition",
             detail: "Il bando della proposta ha una sola fase: non c'è una seconda fase.".into(),
         });
+    }
+    if lump_sum && input.state == ProposalState::Submitted {
+        let (work_packages, requested, balanced) = lump_sum_balance(&row.record);
+        if !balanced {
+            PROPOSALS.authorize(identity, &row.record.comuni, from, input.state)?;
+            return Err(AppError::Conflict {
+                code: "lump_sum_unbalanced",
+                detail: format!(
+                    "Il bando è a somma forfettaria: ogni pacchetto di lavoro ha la sua somma e insieme fanno il contributo UE richiesto ({}); ora fanno {}.",
+                    pico_service::format::euro_cents(requested),
+                    pico_service::format::euro_cents(work_packages),
+                ),
+            });
+        }
     }
     let owners = row.record.comuni;
     let step_identity = identity.clone();

@@ -1122,6 +1122,7 @@ const WP_LABELS: &[(&str, &str)] = &[
     ("lead", "Partner capofila"),
     ("start_month", "Mese di inizio"),
     ("end_month", "Mese di fine"),
+    ("lump_sum", "Somma forfettaria"),
     ("form", "Pacchetto di lavoro"),
 ];
 
@@ -1473,12 +1474,21 @@ async fn proposal_page(
             } }
         }
         h2 class="h4" { "Pacchetti di lavoro" }
+        @if let Some(lump) = &p.lump_sum {
+            p id="lump-sum" class=(if lump.balanced { "" } else { "text-danger" }) {
+                "Bando a somma forfettaria: le somme dei pacchetti di lavoro (" (euro(&lump.work_packages)) ") "
+                @if lump.balanced { "corrispondono al contributo UE richiesto." }
+                @else { "devono corrispondere al contributo UE richiesto (" (euro(&lump.requested)) ") prima della presentazione." }
+            }
+        }
         @if p.work_packages.is_empty() { p { "Nessun pacchetto di lavoro." } } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Pacchetti di lavoro" { table class="table table-sm" id="work-packages" {
                 caption { "Pacchetti di lavoro" }
-                thead { tr { th scope="col" { "N." } th scope="col" { "Titolo" } th scope="col" { "Capofila" } th scope="col" { "Mesi" } } }
+                thead { tr { th scope="col" { "N." } th scope="col" { "Titolo" } th scope="col" { "Capofila" } th scope="col" { "Mesi" }
+                    @if p.lump_sum.is_some() { th scope="col" class="text-end" { "Somma forfettaria" } } } }
                 tbody { @for wp in &p.work_packages { tr {
                     td { "WP" (wp.number) } td { (wp.title) } td { (wp.lead) } td { (wp.start_month) "–" (wp.end_month) }
+                    @if p.lump_sum.is_some() { td class="text-end" { (wp.lump_sum.as_deref().map_or_else(|| "—".to_owned(), euro)) } }
                 } } }
             } }
         }
@@ -1503,6 +1513,7 @@ async fn proposal_page(
                     div class="col-12 col-lg-2" { (input(wp_form, "lead", "Partner capofila", "text", false, None)) }
                     div class="col-6 col-lg-2" { (input(wp_form, "start_month", "Mese di inizio", "text", true, None)) }
                     div class="col-6 col-lg-2" { (input(wp_form, "end_month", "Mese di fine", "text", true, None)) }
+                    @if p.lump_sum.is_some() { div class="col-12 col-lg-4" { (input(wp_form, "lump_sum", "Somma forfettaria (euro)", "text", false, Some("Il contributo UE di questo pacchetto"))) } }
                 }
                 button type="submit" class="btn btn-outline-primary" id="save-work-package" { "Aggiungi il pacchetto" }
             }
@@ -1640,6 +1651,7 @@ async fn submit_work_package(
         lead: get("lead"),
         start_month,
         end_month,
+        lump_sum: values.get("lump_sum").cloned(),
     });
     let result = match choices.finish() {
         Ok(()) => ops::update_proposal(&state, &identity, id, input).await,

@@ -1900,3 +1900,118 @@ async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
     assert!(!page.contains("id=\"add-documents\""));
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_lump_sum_proposal_is_submitted_when_its_work_packages_make_the_grant() {
+    let s = Sape::spawn().await;
+    let call = |identifier: &str, type_of_action: &str| {
+        json!({"identifier": identifier, "title": "Bando di prova", "programme": "horizon_europe",
+               "management": "direct", "type_of_action": type_of_action,
+               "deadline_model": "single_stage", "deadlines": ["2030-01-31"], "funding_rate": 100})
+    };
+    let mut ids = Vec::new();
+    for (identifier, kind) in [
+        ("TEST-LS-01", "HORIZON-AG-LS"),
+        ("TEST-RIA-01", "HORIZON-RIA"),
+    ] {
+        let response = s
+            .app
+            .post_json("/v1/sape/calls", Some(&s.sape), &call(identifier, kind))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(
+            response.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // One partner: 10 months at 4.000 € = 40.000 + 25 % = 50.000 €, all of it at 100 %.
+    let proposal = |call_id: i64, lump_sums: [&str; 2]| {
+        json!({"call_id": call_id, "title": "Prova", "acronym": "LS", "province_role": "coordinator",
+               "partners": [{"name": "Provincia di Treviso", "country": "IT", "pic": "999999999",
+                             "role": "coordinator", "personnel_unit": "month",
+                             "personnel_quantity": "10", "personnel_rate": "4000"}],
+               "work_packages": [
+                   {"number": 1, "title": "Coordinamento", "start_month": 1, "end_month": 24, "lump_sum": lump_sums[0]},
+                   {"number": 2, "title": "Piloti", "start_month": 3, "end_month": 24, "lump_sum": lump_sums[1]}]})
+    };
+    // Lump sums belong to lump-sum calls only.
+    let problem = assert_problem(
+        s.app
+            .post_json(
+                "/v1/sape/proposals",
+                Some(&s.sape),
+                &proposal(ids[1], ["10000", ""]),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(problem["errors"]["work_packages[0].lump_sum"].is_string());
+    // 10.000 + 30.000 ≠ 50.000: prepared, not submitted.
+    let created: Value = s
+        .app
+        .post_json(
+            "/v1/sape/proposals",
+            Some(&s.sape),
+            &proposal(ids[0], ["10.000", "30000"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let detail = s
+        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+        .await;
+    assert_eq!(
+        detail["lump_sum"],
+        json!({"work_packages": "40000.00", "requested": "50000.00", "balanced": false})
+    );
+    assert_eq!(detail["work_packages"][0]["lump_sum"], "10000.00");
+    move_through(&s, id, &["in_preparation"]).await;
+    let problem = assert_problem(
+        s.app
+            .post_json(
+                &format!("/v1/sape/proposals/{id}/transitions"),
+                Some(&s.sape),
+                &json!({"state": "submitted"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(problem["code"], "lump_sum_unbalanced");
+    assert!(problem["detail"].as_str().unwrap().contains("50.000,00"));
+    let response = s
+        .app
+        .send_json(
+            Method::PUT,
+            &format!("/v1/sape/proposals/{id}"),
+            Some(&s.sape),
+            Some(&proposal(ids[0], ["20.000", "30.000,00"])),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["state"], "in_preparation");
+    move_through(&s, id, &["submitted"]).await;
+    let detail = s
+        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+        .await;
+    assert_eq!(detail["lump_sum"]["balanced"], true);
+    // The page shows the work packages' sums and says they match.
+    let staff = login(&s.app, "operatore.sape").await;
+    let page = staff
+        .client
+        .get(s.app.url(&format!("/sape/progetti/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("corrispondono al contributo UE richiesto"));
+    assert!(page.contains("30.000,00"));
+    s.app.stop().await;
+}
