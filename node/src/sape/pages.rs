@@ -1864,6 +1864,7 @@ async fn show_reports(
                         th scope="col" class="text-end" { "Valutate" } th scope="col" class="text-end" { "Finanziate" }
                         th scope="col" class="text-end" { "Tasso di successo" }
                         th scope="col" class="text-end" { "Contributo UE richiesto" } th scope="col" class="text-end" { "Contributo UE ottenuto" }
+                        th scope="col" class="text-end" { "Cofinanziamento" }
                     } }
                     tbody {
                         @for l in &report.lines {
@@ -1881,6 +1882,7 @@ async fn show_reports(
                                 td class="text-end" { (success(&l.sums)) }
                                 td class="text-end" { (fmt::euro_cents(l.sums.requested_cents)) }
                                 td class="text-end" { (fmt::euro_cents(l.sums.obtained_cents)) }
+                                td class="text-end" { (fmt::euro_cents(l.sums.cofinancing_cents)) }
                             }
                         }
                     }
@@ -1893,6 +1895,7 @@ async fn show_reports(
                         td class="text-end" { (success(t)) }
                         td class="text-end" { (fmt::euro_cents(t.requested_cents)) }
                         td class="text-end" { (fmt::euro_cents(t.obtained_cents)) }
+                        td class="text-end" { (fmt::euro_cents(t.cofinancing_cents)) }
                     } }
                 }
             }

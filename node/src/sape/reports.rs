@@ -1,6 +1,6 @@
 //! SAPE reports: per year, programme and Comune, the proposals, how many were submitted,
 //! evaluated and funded, the success rate (funded over evaluated) and the EU contribution
-//! requested and obtained. A proposal counts for each Comune of this Province taking part
+//! requested and obtained, and the co-financing the partners bring. A proposal counts for each Comune of this Province taking part
 //! (with its whole contribution: the lines of a year can add up to more than the totals);
 //! one without Comuni forms a line without a Comune. The totals count each proposal once.
 //!
@@ -32,6 +32,8 @@ pub struct Sums {
     pub requested_cents: i64,
     /// EU contribution obtained (of the funded ones), cents.
     pub obtained_cents: i64,
+    /// Co-financing by the partners (eligible costs not covered by the EU), cents.
+    pub cofinancing_cents: i64,
 }
 
 impl Sums {
@@ -40,11 +42,13 @@ impl Sums {
             Closed, Evaluated, Funded, GrantSigned, InExecution, NotFunded, Reserve, SecondStage,
             Submitted,
         };
-        let requested: i64 = proposal
+        let budgets: Vec<_> = proposal
             .partners
             .iter()
-            .map(|p| budget(&p.budget).eu_contribution)
-            .sum();
+            .map(|p| budget(&p.budget))
+            .collect();
+        let requested: i64 = budgets.iter().map(|b| b.eu_contribution).sum();
+        self.cofinancing_cents += budgets.iter().map(|b| b.cofinancing).sum::<i64>();
         let evaluated = matches!(
             proposal.state,
             Evaluated | Funded | Reserve | NotFunded | GrantSigned | InExecution | Closed
@@ -172,6 +176,7 @@ impl Report {
                 "Tasso di successo (%)",
                 "Contributo UE richiesto (euro)",
                 "Contributo UE ottenuto (euro)",
+                "Cofinanziamento dei partner (euro)",
             ])
             .map_err(internal)?;
         for line in &self.lines {
@@ -197,6 +202,7 @@ impl Report {
                     ),
                     separator.decimal(&crate::sape::ops::decimal(s.requested_cents)),
                     separator.decimal(&crate::sape::ops::decimal(s.obtained_cents)),
+                    separator.decimal(&crate::sape::ops::decimal(s.cofinancing_cents)),
                 ])
                 .map_err(internal)?;
         }
