@@ -395,7 +395,8 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
                 "1",
                 "100%",
                 &euro("61.920,48 €"),
-                &euro("61.920,48 €")
+                &euro("61.920,48 €"),
+                &euro("20.437,50 €")
             ],
             vec![
                 "2024",
@@ -407,7 +408,8 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
                 "0",
                 "0%",
                 &euro("47.687,50 €"),
-                &euro("0,00 €")
+                &euro("0,00 €"),
+                &euro("20.437,50 €")
             ],
             vec![
                 "2",
@@ -416,7 +418,8 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
                 "1",
                 "50%",
                 &euro("109.607,98 €"),
-                &euro("61.920,48 €")
+                &euro("61.920,48 €"),
+                &euro("40.875,00 €")
             ],
         ]
         .into_iter()
@@ -445,11 +448,11 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with('\u{feff}'), "BOM for Excel");
     assert!(
-        csv.contains("2024;Horizon Europe;026086;Treviso;1;1;1;1;100,0;61920,48;61920,48"),
+        csv.contains("2024;Horizon Europe;026086;Treviso;1;1;1;1;100,0;61920,48;61920,48;20437,50"),
         "{csv}"
     );
     assert!(
-        csv.contains("2024;Horizon Europe;;(nessun Comune);1;1;1;0;0,0;47687,50;0,00"),
+        csv.contains("2024;Horizon Europe;;(nessun Comune);1;1;1;0;0,0;47687,50;0,00;20437,50"),
         "{csv}"
     );
     let comma = staff
@@ -463,7 +466,9 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
         .unwrap();
     assert!(!comma.starts_with('\u{feff}'));
     assert!(
-        comma.contains("2024,Horizon Europe,026086,Treviso,1,1,1,1,100.0,61920.48,61920.48"),
+        comma.contains(
+            "2024,Horizon Europe,026086,Treviso,1,1,1,1,100.0,61920.48,61920.48,20437.50"
+        ),
         "{comma}"
     );
 
