@@ -11,6 +11,7 @@ mod blocks;
 mod browser;
 mod crawl;
 mod federation;
+mod formazione;
 mod helpers;
 mod init;
 mod inputs;
