@@ -20,7 +20,7 @@ use crate::helpers::{Browser, TestApp, add_user, init_dir};
 use crate::sua_helpers::{Sua, TREVISO};
 
 /// Pages visited per role at most (a bound, so a link explosion fails instead of hanging).
-const MAX_PAGES: usize = 120;
+const MAX_PAGES: usize = 160;
 /// URLs visited per shape of URL (digits replaced), e.g. three `/sua/procedure/{n}`.
 const PER_SHAPE: usize = 3;
 const DESKTOP: (u32, u32) = (1280, 1000);
