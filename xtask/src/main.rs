@@ -716,7 +716,11 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
             )?,
             201,
         )?;
-        enrolments.push(enrolment["id"].as_i64().context("the enrolment has no id")?);
+        enrolments.push(
+            enrolment["id"]
+                .as_i64()
+                .context("the enrolment has no id")?,
+        );
     }
     expect(
         "approving a demo enrolment",

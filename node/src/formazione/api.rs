@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::Identity;
 use crate::error::AppError;
+use crate::formazione::Sector;
 use crate::formazione::attendance::AttendanceReport;
 use crate::formazione::ops::{
     self, CourseDetail, CourseInput, CourseView, EditionDetail, EditionInput, EditionView,
@@ -20,7 +21,6 @@ use crate::formazione::ops::{
 };
 use crate::formazione::policy::{self, Action};
 use crate::formazione::reports::Report;
-use crate::formazione::Sector;
 use crate::state::AppState;
 
 /// The largest attendance report: a day of a large webinar is a few hundred kilobytes.
@@ -37,10 +37,7 @@ pub fn router() -> Router<AppState> {
             "/v1/formazione/courses/{id}",
             get(get_course).put(update_course),
         )
-        .route(
-            "/v1/formazione/courses/{id}/editions",
-            post(create_edition),
-        )
+        .route("/v1/formazione/courses/{id}/editions", post(create_edition))
         .route("/v1/formazione/editions/{id}", get(get_edition))
         .route(
             "/v1/formazione/editions/{id}/enrolments",
@@ -145,7 +142,9 @@ pub async fn update_course(
     Path(id): Path<i64>,
     Json(input): Json<CourseInput>,
 ) -> Result<Json<CourseView>, AppError> {
-    Ok(Json(ops::update_course(&state, &identity, id, &input).await?))
+    Ok(Json(
+        ops::update_course(&state, &identity, id, &input).await?,
+    ))
 }
 
 /// Adds an edition with its sessions to a course (the training office).
@@ -270,8 +269,14 @@ pub async fn withdraw_enrolment(
     Json(input): Json<MoveInput>,
 ) -> Result<Json<EnrolmentView>, AppError> {
     Ok(Json(
-        ops::move_enrolment(&state, &identity, id, EnrolmentMove::Withdraw, &input.reason)
-            .await?,
+        ops::move_enrolment(
+            &state,
+            &identity,
+            id,
+            EnrolmentMove::Withdraw,
+            &input.reason,
+        )
+        .await?,
     ))
 }
 
@@ -316,7 +321,9 @@ pub async fn update_register(
     Path(id): Path<i64>,
     Json(input): Json<RegisterInput>,
 ) -> Result<Json<RegisterView>, AppError> {
-    Ok(Json(ops::update_register(&state, &identity, id, input).await?))
+    Ok(Json(
+        ops::update_register(&state, &identity, id, input).await?,
+    ))
 }
 
 /// Imports a videoconference attendance report (CSV) for a session: all or nothing; the 422
@@ -395,7 +402,9 @@ pub async fn update_staff(
     Path(id): Path<i64>,
     Json(input): Json<StaffInput>,
 ) -> Result<Json<StaffView>, AppError> {
-    Ok(Json(ops::update_staff(&state, &identity, id, &input).await?))
+    Ok(Json(
+        ops::update_staff(&state, &identity, id, &input).await?,
+    ))
 }
 
 /// Removes a person without enrolments.

@@ -140,7 +140,11 @@ pub fn parse_time(text: &str, zone: &TimeZone) -> Option<i64> {
             return None;
         };
         // With AM/PM the date is American (month first), as Zoom writes it in English.
-        if pm.is_some() { (*year, *a, *b) } else { (*year, *b, *a) }
+        if pm.is_some() {
+            (*year, *a, *b)
+        } else {
+            (*year, *b, *a)
+        }
     } else {
         let parts = numbers(date, '-')?;
         let [year, month, day] = parts.as_slice() else {
@@ -185,8 +189,9 @@ pub fn match_report(
     session: &SessionRow,
     enrolled: &[EnrolmentRow],
 ) -> Result<AttendanceReport, ReportError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ReportError::File("Il file non è testo UTF-8: esporta di nuovo il rapporto in CSV.".into()))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        ReportError::File("Il file non è testo UTF-8: esporta di nuovo il rapporto in CSV.".into())
+    })?;
     let text = text.trim_start_matches('\u{feff}');
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let separator = if first_line.matches(';').count() > first_line.matches(',').count() {
@@ -205,9 +210,8 @@ pub fn match_report(
     let mut intervals: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
     let mut rows = 0;
     for record in reader.records() {
-        let record = record.map_err(|err| {
-            ReportError::File(format!("Il file non è un CSV leggibile ({err})."))
-        })?;
+        let record = record
+            .map_err(|err| ReportError::File(format!("Il file non è un CSV leggibile ({err}).")))?;
         let line = record.position().map_or(0, |p| p.line());
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -314,10 +318,7 @@ mod tests {
             nine.map(|n| n + 4 * 3600 + 1800)
         );
         // Summer time: 10 June 2026 09:00 is 07:00 UTC.
-        assert_eq!(
-            parse_time("10/06/2026 09:00", &zone),
-            Some(1_781_074_800)
-        );
+        assert_eq!(parse_time("10/06/2026 09:00", &zone), Some(1_781_074_800));
         assert_eq!(parse_time("ieri", &zone), None);
         assert_eq!(parse_time("31/02/2026 09:00", &zone), None);
     }
@@ -375,8 +376,14 @@ mod tests {
             panic!("accepted");
         };
         assert_eq!(rows.len(), 2, "{rows:?}");
-        assert!(rows[0].starts_with("riga 3: «Paolo Neri» (paolo.neri@gmail.com) non corrisponde"), "{rows:?}");
-        assert!(rows[1].starts_with("riga 4: l'ora di ingresso «dopo»"), "{rows:?}");
+        assert!(
+            rows[0].starts_with("riga 3: «Paolo Neri» (paolo.neri@gmail.com) non corrisponde"),
+            "{rows:?}"
+        );
+        assert!(
+            rows[1].starts_with("riga 4: l'ora di ingresso «dopo»"),
+            "{rows:?}"
+        );
         assert!(matches!(
             match_report(b"a,b\n1,2\n", &session, &people),
             Err(ReportError::File(_))

@@ -385,7 +385,13 @@ pub fn insert_staff(conn: &Connection, record: &StaffRecord, now: i64) -> rusqli
         "INSERT INTO formazione_staff (comune_code, name, office, email, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     )?
-    .execute(params![record.comune, record.name, record.office, record.email, now])?;
+    .execute(params![
+        record.comune,
+        record.name,
+        record.office,
+        record.email,
+        now
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

@@ -294,7 +294,10 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
         Role::Operator(_) => vec![Link::new("Catalogo dei corsi", "/formazione")],
         Role::Comune(_) => vec![
             Link::new("Catalogo dei corsi", "/formazione"),
-            Link::new("Personale del Comune in formazione", "/formazione/personale"),
+            Link::new(
+                "Personale del Comune in formazione",
+                "/formazione/personale",
+            ),
         ],
     }
 }
@@ -311,7 +314,14 @@ mod tests {
         let (s, e) = (9 * H, 12 * H);
         // Joined 08:50 (before the start: counts from 09:00), left 10:30, back 10:40–12:15.
         assert_eq!(
-            minutes_within(s, e, &[(8 * H + 50 * 60, 10 * H + 30 * 60), (10 * H + 40 * 60, 12 * H + 15 * 60)]),
+            minutes_within(
+                s,
+                e,
+                &[
+                    (8 * H + 50 * 60, 10 * H + 30 * 60),
+                    (10 * H + 40 * 60, 12 * H + 15 * 60)
+                ]
+            ),
             90 + 80
         );
         // Two overlapping connections (phone and PC) count once: 09:00–11:00 ∪ 10:00–11:30.

@@ -18,8 +18,8 @@ use crate::formazione::db::{
 };
 use crate::formazione::policy::{self, Action};
 use crate::formazione::{
-    CompletionRule, CourseAudience, ENROLMENTS, EnrolmentState, Level, Mode, Sector,
-    SyllabusArea, hours_text,
+    CompletionRule, CourseAudience, ENROLMENTS, EnrolmentState, Level, Mode, Sector, SyllabusArea,
+    hours_text,
 };
 use crate::lifecycle::{self, Step};
 use crate::state::AppState;
@@ -27,11 +27,11 @@ use crate::sua::day::Day;
 use crate::web::form::Errors;
 
 /// `Ok` if `errors` is empty, else the 422 naming every field.
-pub fn finish(errors: Errors) -> Result<(), AppError> {
+pub fn finish(errors: &Errors) -> Result<(), AppError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(crate::web::list::refuse(&errors))
+        Err(crate::web::list::refuse(errors))
     }
 }
 
@@ -190,26 +190,31 @@ pub fn check_course(input: &CourseInput) -> Result<CourseRecord, AppError> {
             "Il punteggio minimo del test è un numero intero da 0 a 100.".into(),
         );
     }
-    finish(errors)?;
+    finish(&errors)?;
     match (title, description, objectives, sector, mode, audience) {
-        (Some(title), Some(description), Some(objectives), Some(sector), Some(mode), Some(audience)) => {
-            Ok(CourseRecord {
-                title,
-                sector,
-                description,
-                objectives,
-                hours: input.hours,
-                mode,
-                syllabus,
-                tags: tags.join(", "),
-                audience,
-                needs_approval: input.needs_approval,
-                rule: CompletionRule {
-                    min_attendance_percent: input.min_attendance_percent,
-                    min_score: input.min_score,
-                },
-            })
-        }
+        (
+            Some(title),
+            Some(description),
+            Some(objectives),
+            Some(sector),
+            Some(mode),
+            Some(audience),
+        ) => Ok(CourseRecord {
+            title,
+            sector,
+            description,
+            objectives,
+            hours: input.hours,
+            mode,
+            syllabus,
+            tags: tags.join(", "),
+            audience,
+            needs_approval: input.needs_approval,
+            rule: CompletionRule {
+                min_attendance_percent: input.min_attendance_percent,
+                min_score: input.min_score,
+            },
+        }),
         _ => Err(AppError::Internal("course checked without a value".into())),
     }
 }
@@ -449,11 +454,7 @@ pub fn check_edition(input: &EditionInput) -> Result<EditionRecord, AppError> {
             "Indica il luogo o il collegamento (almeno uno dei due).".into(),
         );
     }
-    let teacher = check(
-        &mut errors,
-        "teacher",
-        required_text(&input.teacher, 200),
-    );
+    let teacher = check(&mut errors, "teacher", required_text(&input.teacher, 200));
     if !(1..=10_000).contains(&input.seats) {
         errors.insert(
             "seats".into(),
@@ -506,7 +507,7 @@ pub fn check_edition(input: &EditionInput) -> Result<EditionRecord, AppError> {
         }
     }
     sessions.sort_unstable();
-    finish(errors)?;
+    finish(&errors)?;
     Ok(EditionRecord {
         place: place.unwrap_or_default(),
         link: link.unwrap_or_default(),
@@ -792,7 +793,7 @@ fn check_staff(input: &StaffInput, comune: Option<String>) -> Result<StaffRecord
             "Scrivi l'indirizzo e-mail di lavoro, come nome.cognome@comune.treviso.it.".into(),
         );
     }
-    finish(errors)?;
+    finish(&errors)?;
     Ok(StaffRecord {
         comune,
         name: name.unwrap_or_default(),
@@ -819,7 +820,9 @@ pub async fn list_staff(state: &AppState, identity: &Identity) -> Result<Vec<Sta
     state
         .db
         .call(move |conn| {
-            let scope = comune.as_deref().map_or(StaffScope::All, StaffScope::Comune);
+            let scope = comune
+                .as_deref()
+                .map_or(StaffScope::All, StaffScope::Comune);
             Ok::<_, AppError>(
                 store::list_staff(conn, scope)?
                     .into_iter()
@@ -951,7 +954,7 @@ pub async fn update_staff(
                     "L'ente di appartenenza non si cambia: aggiungi la persona all'elenco del nuovo ente.",
                 ));
             }
-            let record = check_staff(&input, row.record.comune.clone())?;
+            let record = check_staff(&input, row.record.comune)?;
             if store::staff_id_by_email(&tx, &record.email)?.is_some_and(|other| other != id) {
                 return Err(email_taken());
             }
@@ -1134,7 +1137,14 @@ pub async fn enrol(
                 EnrolmentState::Waiting
             };
             let id = store::insert_enrolment(&tx, edition_id, staff_id, to, user_id, now)?;
-            ENROLMENTS.record_creation(&tx, id, to, "", &lifecycle::display_name(&identity), now)?;
+            ENROLMENTS.record_creation(
+                &tx,
+                id,
+                to,
+                "",
+                &lifecycle::display_name(&identity),
+                now,
+            )?;
             audit::record(
                 &tx,
                 &identity.actor(),
@@ -1184,7 +1194,9 @@ pub async fn move_enrolment(
             let course = store::get_course(&tx, edition.course_id)?.ok_or(AppError::NotFound)?;
             let from = row.state;
             let to = match what {
-                EnrolmentMove::Approve if edition.enrolled < edition.seats => EnrolmentState::Enrolled,
+                EnrolmentMove::Approve if edition.enrolled < edition.seats => {
+                    EnrolmentState::Enrolled
+                }
                 EnrolmentMove::Approve => EnrolmentState::Waiting,
                 EnrolmentMove::Reject => EnrolmentState::Rejected,
                 EnrolmentMove::Withdraw => EnrolmentState::Withdrawn,
@@ -1421,7 +1433,7 @@ pub async fn update_register(
                     );
                 }
             }
-            finish(errors)?;
+            finish(&errors)?;
             for entry in &input.entries {
                 store::set_attendance(
                     &tx,

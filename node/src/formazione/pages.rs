@@ -49,7 +49,10 @@ pub fn router() -> Router<AppState> {
         .route("/formazione/corsi/{id}", get(show_course))
         .route("/formazione/corsi/{id}/edizioni", post(submit_edition))
         .route("/formazione/edizioni/{id}", get(show_edition))
-        .route("/formazione/edizioni/{id}/iscrizioni", post(submit_enrolment))
+        .route(
+            "/formazione/edizioni/{id}/iscrizioni",
+            post(submit_enrolment),
+        )
         .route("/formazione/iscrizioni/{id}/stato", post(submit_move))
         .route("/formazione/iscrizioni/{id}/punteggio", post(submit_score))
         .route(
@@ -67,7 +70,10 @@ pub fn router() -> Router<AppState> {
             "/formazione/personale/{id}",
             get(show_person).post(submit_person),
         )
-        .route("/formazione/personale/{id}/elimina", post(submit_delete_person))
+        .route(
+            "/formazione/personale/{id}/elimina",
+            post(submit_delete_person),
+        )
         .route("/formazione/rapporti", get(show_reports))
         .route("/formazione/rapporti/export.csv", get(export_reports))
 }
@@ -113,7 +119,11 @@ fn breadcrumb(items: &[(&str, Option<String>)]) -> Markup {
 fn competence(course: &CourseView) -> String {
     let mut parts = Vec::new();
     if let (Some(area), Some(level)) = (course.syllabus_area, course.syllabus_level) {
-        parts.push(format!("Syllabus: {} ({})", area.label(), level.label().to_lowercase()));
+        parts.push(format!(
+            "Syllabus: {} ({})",
+            area.label(),
+            level.label().to_lowercase()
+        ));
     }
     if !course.tags.is_empty() {
         parts.push(course.tags.join(", "));
@@ -161,10 +171,10 @@ async fn show_catalogue(
     let sector = query.settore.as_deref().and_then(Sector::parse);
     let courses = ops::list_courses(&state, &identity, sector).await?;
     let office = is_office(&identity);
-    let keeps_staff = identity
-        .user
-        .as_ref()
-        .is_some_and(|u| u.roles.any(|r| policy::is_office(r) || matches!(r, crate::auth::Role::Comune(_))));
+    let keeps_staff = identity.user.as_ref().is_some_and(|u| {
+        u.roles
+            .any(|r| policy::is_office(r) || matches!(r, crate::auth::Role::Comune(_)))
+    });
     let body = html! {
         h1 { "Catalogo dei corsi" }
         p { "I corsi di formazione della Provincia per il proprio personale e per quello dei Comuni, per settore del programma, con le edizioni, i posti e le iscrizioni." }
@@ -443,7 +453,12 @@ async fn course_page(
 /// A register line of the form `10/03/2026 09:00-12:00` as a session in RFC 3339 (Italian
 /// civil time).
 fn local_session(line: &str) -> Result<SessionInput, String> {
-    let bad = || format!("«{}» non è un incontro: scrivilo come 10/03/2026 09:00-12:00.", line.trim());
+    let bad = || {
+        format!(
+            "«{}» non è un incontro: scrivilo come 10/03/2026 09:00-12:00.",
+            line.trim()
+        )
+    };
     let (day, times) = line.trim().split_once(' ').ok_or_else(bad)?;
     let day = crate::sua::day::Day::parse(day).map_err(|_| bad())?;
     let (from, to) = times.split_once(['-', '–']).ok_or_else(bad)?;
@@ -589,7 +604,10 @@ async fn edition_page(
         .filter(|p| c.audience.admits(p.comune_code.as_deref()))
         .filter(|p| !enrolments.iter().any(|n| n.staff_id == p.id))
         .map(|p| {
-            let entity = p.comune_name.clone().unwrap_or_else(|| "Provincia".to_owned());
+            let entity = p
+                .comune_name
+                .clone()
+                .unwrap_or_else(|| "Provincia".to_owned());
             (p.id.to_string(), format!("{} ({entity})", p.name))
         })
         .collect();
@@ -680,7 +698,10 @@ async fn submit_enrolment(
     check_form_csrf(&identity, &get("csrf"))?;
     let result = match get("staff_id").trim().parse::<i64>() {
         Ok(staff_id) => ops::enrol(&state, &identity, id, &NewEnrolment { staff_id }).await,
-        Err(_) => Err(AppError::invalid_field("staff_id", "Scegli la persona da iscrivere.")),
+        Err(_) => Err(AppError::invalid_field(
+            "staff_id",
+            "Scegli la persona da iscrivere.",
+        )),
     };
     match result {
         Ok(view) => Ok(layout::redirect_with_flash(
@@ -785,9 +806,17 @@ async fn register_page(
     let labels: Vec<(String, String)> = register
         .lines
         .iter()
-        .map(|l| (format!("m{}", l.enrolment.id), format!("Minuti di {}", l.enrolment.name)))
+        .map(|l| {
+            (
+                format!("m{}", l.enrolment.id),
+                format!("Minuti di {}", l.enrolment.name),
+            )
+        })
         .collect();
-    let label_refs: Vec<(&str, &str)> = labels.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let label_refs: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let body = html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Edizione", Some(format!("/formazione/edizioni/{}", register.edition_id))), ("Registro", None)]))
         h1 { "Registro dell'incontro del " (fmt::unix_date(s.starts_unix)) }
@@ -854,7 +883,15 @@ async fn submit_register(
         }
     }
     let result = if errors.is_empty() {
-        ops::update_register(&state, &identity, id, RegisterInput { entries: entries.clone() }).await
+        ops::update_register(
+            &state,
+            &identity,
+            id,
+            RegisterInput {
+                entries: entries.clone(),
+            },
+        )
+        .await
     } else {
         Err(crate::web::list::refuse(&errors))
     };
@@ -901,7 +938,10 @@ async fn submit_import(
     )?;
     let outcome = match upload.files.into_iter().next() {
         Some(file) => ops::import_attendance(&state, &identity, id, file.data).await,
-        None => Err(AppError::invalid_field("file", "Scegli il file da importare.")),
+        None => Err(AppError::invalid_field(
+            "file",
+            "Scegli il file da importare.",
+        )),
     };
     match outcome {
         Err(error) if !returns_to_form(&error) => Err(error),
@@ -929,10 +969,7 @@ const STAFF_LABELS: &[(&str, &str)] = &[
     ("comune_code", "Ente"),
 ];
 
-async fn show_staff(
-    State(state): State<AppState>,
-    identity: Identity,
-) -> Result<Markup, AppError> {
+async fn show_staff(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
     staff_page(&state, &identity, &FormState::default()).await
 }
 
@@ -942,7 +979,11 @@ async fn staff_page(
     form: &FormState,
 ) -> Result<Markup, AppError> {
     let staff = ops::list_staff(state, identity).await?;
-    let comune = identity.user.as_ref().and_then(|u| u.roles.comune()).is_some();
+    let comune = identity
+        .user
+        .as_ref()
+        .and_then(|u| u.roles.comune())
+        .is_some();
     let can_add = comune || is_office(identity);
     let body = html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Personale in formazione", None)]))
@@ -1173,7 +1214,12 @@ async fn show_reports(
     let bars: Vec<(String, i64)> = report
         .sectors
         .iter()
-        .map(|l| (format!("{} (ore)", l.sector.label()), l.minutes_delivered / 60))
+        .map(|l| {
+            (
+                format!("{} (ore)", l.sector.label()),
+                l.minutes_delivered / 60,
+            )
+        })
         .collect();
     let figures_cells = |f: &Figures| {
         html! {
@@ -1187,7 +1233,11 @@ async fn show_reports(
         th scope="col" class="text-end" { "Iscritti" } th scope="col" class="text-end" { "Completati" }
         th scope="col" class="text-end" { "Tasso di completamento" } th scope="col" class="text-end" { "Persone formate" }
     };
-    let meeting = report.people.iter().filter(|p| p.meets_yearly_hours).count();
+    let meeting = report
+        .people
+        .iter()
+        .filter(|p| p.meets_yearly_hours)
+        .count();
     let body = html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Rapporti", None)]))
         h1 { "Rapporti della formazione " (report.year) }
@@ -1292,7 +1342,9 @@ pub async fn dashboard_cards(
         .db
         .call(move |conn| {
             let courses = store::list_courses(conn, None)?.len();
-            let scope = comune.as_deref().map_or(StaffScope::All, StaffScope::Comune);
+            let scope = comune
+                .as_deref()
+                .map_or(StaffScope::All, StaffScope::Comune);
             let staff = store::list_staff(conn, scope)?.len();
             let pending =
                 store::enrolments_in_state(conn, EnrolmentState::Pending, comune.as_deref(), 201)?;

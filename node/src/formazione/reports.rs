@@ -145,7 +145,12 @@ impl Report {
         let enrolments = store::report_enrolments(conn)?;
         let attended = store::attended_sessions(conn)?;
         let mut years: BTreeSet<i16> = sessions.iter().map(|s| year_of(s.starts_at)).collect();
-        years.extend(enrolments.iter().filter_map(|e| e.first_session).map(year_of));
+        years.extend(
+            enrolments
+                .iter()
+                .filter_map(|e| e.first_session)
+                .map(year_of),
+        );
         let year = year.unwrap_or_else(|| year_of(now));
         years.insert(year);
 
@@ -173,7 +178,10 @@ impl Report {
             };
             by_entity.entry(entity).or_default().add(e);
             if let Some((area, level)) = e.syllabus {
-                let index = SyllabusArea::ALL.iter().position(|a| *a == area).unwrap_or(0);
+                let index = SyllabusArea::ALL
+                    .iter()
+                    .position(|a| *a == area)
+                    .unwrap_or(0);
                 by_syllabus
                     .entry((index, level))
                     .or_insert_with(|| (area, Tally::default()))

@@ -483,7 +483,9 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
         )
         .await;
     assert_eq!(course.status(), StatusCode::CREATED);
-    let course = course.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let course = course.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let edition = app
         .post_json(
             &format!("/v1/formazione/courses/{course}/editions"),
@@ -498,7 +500,11 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
     let edition = edition.json::<Value>().await.unwrap();
     for (token, name, email) in [
         (&sua.tv, "Giulia Rossi", "giulia.rossi@comune.treviso.it"),
-        (&sua.admin, "Marco Bianchi", "marco.bianchi@provincia.treviso.it"),
+        (
+            &sua.admin,
+            "Marco Bianchi",
+            "marco.bianchi@provincia.treviso.it",
+        ),
     ] {
         let person = app
             .post_json(
@@ -508,7 +514,9 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
             )
             .await;
         assert_eq!(person.status(), StatusCode::CREATED);
-        let person = person.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let person = person.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
         let enrolment = app
             .post_json(
                 &format!("/v1/formazione/editions/{}/enrolments", edition["id"]),
@@ -522,7 +530,10 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
             let register = app
                 .send_json(
                     reqwest::Method::PUT,
-                    &format!("/v1/formazione/sessions/{}/attendance", edition["sessions"][0]["id"]),
+                    &format!(
+                        "/v1/formazione/sessions/{}/attendance",
+                        edition["sessions"][0]["id"]
+                    ),
                     Some(&sua.admin),
                     Some(&json!({"entries": [{"enrolment_id": enrolment["id"], "minutes": 170}]})),
                 )
