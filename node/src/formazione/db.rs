@@ -803,3 +803,36 @@ pub fn attended_sessions(conn: &Connection) -> rusqlite::Result<Vec<AttendedSess
     })?
     .collect()
 }
+
+/// Every session with its course's sector, edition and length, for the national aggregates.
+pub fn all_sessions(conn: &Connection) -> rusqlite::Result<Vec<(Sector, i64, i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT c.sector, s.edition_id, s.starts_at, (s.ends_at - s.starts_at) / 60 FROM formazione_sessions s \
+         JOIN formazione_editions e ON e.id = s.edition_id JOIN formazione_courses c ON c.id = e.course_id \
+         ORDER BY s.id",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
+    .collect()
+}
+
+/// Every attendance with the course's sector and the session's start, for the national
+/// aggregates: `(sector, starts_at, minutes)`.
+pub fn attendance_by_sector(conn: &Connection) -> rusqlite::Result<Vec<(Sector, i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT c.sector, x.starts_at, a.minutes FROM formazione_attendance a \
+         JOIN formazione_sessions x ON x.id = a.session_id JOIN formazione_editions e ON e.id = x.edition_id \
+         JOIN formazione_courses c ON c.id = e.course_id ORDER BY a.session_id",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+    .collect()
+}
+
+/// The stored rows of dataset `dataset`, by key.
+pub fn national_rows(
+    conn: &Connection,
+    dataset: &str,
+) -> rusqlite::Result<std::collections::BTreeMap<String, String>> {
+    conn.prepare_cached("SELECT pk, data FROM dataset_rows WHERE dataset = ?1")?
+        .query_map([dataset], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect()
+}

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod attendance;
 pub mod db;
+pub mod national;
 pub mod ops;
 pub mod pages;
 pub mod policy;
@@ -19,7 +20,7 @@ pub mod reports;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{BY_POLICY, Machine, Move, Noun, Tables};
-use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
+use crate::modules::{Audience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::{Module, Role};
 
 labelled_enum! {
@@ -281,6 +282,11 @@ pub const KIT: ModuleKit = ModuleKit {
         text: "Corsi per il personale della Provincia e dei Comuni: iscrizioni, presenze, ore di formazione e completamento.",
         href: "/formazione",
     }),
+    datasets: &[DerivedDataset {
+        name: national::DATASET,
+        module: "Formazione",
+        materialise: national::materialise,
+    }],
     ..ModuleKit::new("formazione")
 };
 

@@ -16,6 +16,7 @@ use crate::formazione::db::{
     self as store, AttendanceSource, CourseRecord, CourseRow, EditionRecord, EditionRow,
     EnrolmentRow, StaffRecord, StaffRow, StaffScope,
 };
+use crate::formazione::national;
 use crate::formazione::policy::{self, Action};
 use crate::formazione::{
     CompletionRule, CourseAudience, ENROLMENTS, EnrolmentState, Level, Mode, Sector, SyllabusArea,
@@ -548,6 +549,7 @@ pub async fn create_course(
     policy::authorize(identity, Action::Manage)?;
     let record = check_course(input)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -563,6 +565,7 @@ pub async fn create_course(
                 now,
             )?;
             let row = store::get_course(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(CourseView::from(row))
         })
@@ -579,6 +582,7 @@ pub async fn update_course(
     policy::authorize(identity, Action::Manage)?;
     let record = check_course(input)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -599,6 +603,7 @@ pub async fn update_course(
                 now,
             )?;
             let row = store::get_course(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(CourseView::from(row))
         })
@@ -639,6 +644,7 @@ pub async fn create_edition(
     policy::authorize(identity, Action::Manage)?;
     let record = check_edition(input)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -655,6 +661,7 @@ pub async fn create_edition(
                 now,
             )?;
             let row = store::get_edition(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(EditionView::new(row, &today()))
         })
@@ -1091,6 +1098,7 @@ pub async fn enrol(
     let by_comune = user.roles.comune().is_some();
     let identity = identity.clone();
     let staff_id = input.staff_id;
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1154,6 +1162,7 @@ pub async fn enrol(
                 now,
             )?;
             let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(EnrolmentView::from(row))
         })
@@ -1184,6 +1193,7 @@ pub async fn move_enrolment(
     let identity = identity.clone();
     let reason = optional_text(reason, 2000, Lines::Many)
         .map_err(|message| AppError::invalid_field("reason", message))?;
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1228,6 +1238,7 @@ pub async fn move_enrolment(
             }
             store::recompute_edition(&tx, row.edition_id, course.record.rule)?;
             let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(EnrolmentView::from(row))
         })
@@ -1281,6 +1292,7 @@ pub async fn set_score(
     }
     let score = input.score;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1299,6 +1311,7 @@ pub async fn set_score(
                 now,
             )?;
             let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(EnrolmentView::from(row))
         })
@@ -1404,6 +1417,7 @@ pub async fn update_register(
 ) -> Result<RegisterView, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1453,6 +1467,7 @@ pub async fn update_register(
                 now,
             )?;
             let view = read_register(&tx, session_id)?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(view)
         })
@@ -1471,6 +1486,7 @@ pub async fn import_attendance(
 ) -> Result<AttendanceReport, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let actor = identity.actor();
+    let signer = state.signer.clone();
     state
         .db
         .call(move |conn| {
@@ -1502,6 +1518,7 @@ pub async fn import_attendance(
                 &json!({"rows": report.rows, "people": report.people.len()}),
                 now,
             )?;
+            national::refresh(&tx, &signer)?;
             tx.commit()?;
             Ok(report)
         })

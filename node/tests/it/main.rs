@@ -12,6 +12,7 @@ mod browser;
 mod crawl;
 mod federation;
 mod formazione;
+mod formazione_national;
 mod helpers;
 mod init;
 mod inputs;
