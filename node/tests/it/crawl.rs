@@ -1,7 +1,8 @@
 //! Every page a person can reach, checked in headless Chromium: a node seeded with content for
 //! every module (Help Desk requests with comments and attachments, SUA convenzioni and
 //! procedures in many states with lots, awards and an import, a dataset, a best practice, a
-//! network thread, SAPE calls with a flag, a follow and a proposal) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
+//! network thread, SAPE calls with a flag, a follow and a proposal, a Formazione course with an
+//! edition, staff, enrolments and a register) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
 //! operator, Comune user) through the links of its pages (same-origin GETs only), and every
 //! page, at desktop width and at 390 px, must have no axe-core WCAG 2.x A/AA violation, no
 //! horizontal overflow of the document, no ISO/UTC timestamp and no English word of the
@@ -580,10 +581,20 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
                 "/amministrazione/persone",
                 "/amministrazione/persone/nuova",
                 "/amministrazione/registro",
+                "/formazione",
+                "/formazione/corsi/nuovo",
+                "/formazione/personale",
+                "/formazione/rapporti",
             ] {
                 assert!(
                     pages.iter().any(|page| page == path),
                     "{path} not reached: {pages:?}"
+                );
+            }
+            for prefix in ["/formazione/edizioni/", "/formazione/incontri/"] {
+                assert!(
+                    pages.iter().any(|page| page.starts_with(prefix)),
+                    "no {prefix} page reached: {pages:?}"
                 );
             }
             assert!(
