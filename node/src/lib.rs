@@ -14,6 +14,7 @@ pub mod dati;
 pub mod db;
 pub mod error;
 pub mod federation;
+pub mod formazione;
 pub mod helpdesk;
 pub mod labels;
 pub mod lifecycle;

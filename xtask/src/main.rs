@@ -140,7 +140,9 @@ fn run(_args: &[String]) -> Result<()> {
         seed_sua(&node_bin, dir, *port, code)
             .with_context(|| format!("demo SUA procedures of {code}"))?;
         seed_sape(&node_bin, dir, *port, code)
-            .with_context(|| format!("demo SAPE calls and proposal of {code}"))
+            .with_context(|| format!("demo SAPE calls and proposal of {code}"))?;
+        seed_formazione(&node_bin, dir, *port)
+            .with_context(|| format!("demo Formazione courses of {code}"))
     });
     // Once every node is in the SAPE network, Treviso looks for partners on the call they
     // all hold: the others see the search on that call's page.
@@ -264,6 +266,11 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "sape",
             "SAPE operator (EU funding)",
             vec!["--role", "operator", "--module", "sape"],
+        ),
+        (
+            "formazione",
+            "Formazione operator (training)",
+            vec!["--role", "operator", "--module", "formazione"],
         ),
         (
             "comune",
@@ -762,6 +769,101 @@ fn seed_partner_search(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         bail!("the demo partner search answered {status}: {body}");
     }
     capture(node_bin, dir, &["token", "revoke", &sape_id])?;
+    Ok(())
+}
+
+/// Formazione at work: one course per sector (the digital one on a Syllabus area and level),
+/// an edition of the Appalti course with two sessions and an open enrolment window, three
+/// people of the capital's staff list (kept by the Comune's user) enrolled: two by the Comune
+/// (waiting for the Province's approval, as the course asks) and one approved, all through
+/// the real API.
+fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
+    let (office_id, office) = demo_token(node_bin, dir, "formazione")?;
+    let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
+    let expect = |what: &str, (status, body): (u16, serde_json::Value), want: u16| {
+        if status == want {
+            Ok(body)
+        } else {
+            Err(anyhow::anyhow!("{what} answered {status}: {body}"))
+        }
+    };
+    let courses = [
+        r#"{"title":"Il nuovo codice dei contratti pubblici (D.Lgs. 36/2023) per i RUP","sector":"appalti","description":"Programmazione, progettazione e affidamento dopo il nuovo codice; il ruolo del RUP.","objectives":"Gestire una procedura negoziata e un affidamento diretto.","hours":6,"mode":"online","tags":["codice dei contratti","RUP"],"audience":"both","needs_approval":true,"min_attendance_percent":75,"min_score":60}"#,
+        r#"{"title":"Progettare con i fondi europei: dal bando alla rendicontazione","sector":"europa","hours":12,"mode":"presence","tags":["progettazione europea","rendicontazione"],"audience":"both","min_attendance_percent":80}"#,
+        r#"{"title":"Sicurezza informatica per il lavoro d'ufficio","sector":"innovazione","hours":4,"mode":"elearning","syllabus_area":"sicurezza","syllabus_level":"base","audience":"both","min_attendance_percent":100}"#,
+        r#"{"title":"Il piano dei fabbisogni di personale nel PIAO","sector":"personale","hours":3,"mode":"online","tags":["PIAO","fabbisogni"],"audience":"comuni","min_attendance_percent":75}"#,
+        r#"{"title":"Scrivere testi amministrativi chiari","sector":"altro","hours":5,"mode":"presence","tags":["linguaggio amministrativo"],"audience":"both","min_attendance_percent":75}"#,
+    ];
+    let mut first = None;
+    for course in courses {
+        let created = expect(
+            "adding a demo course",
+            call_json("POST", port, "/v1/formazione/courses", &office, course)?,
+            201,
+        )?;
+        first.get_or_insert(created["id"].as_i64().context("the course has no id")?);
+    }
+    let course = first.context("no demo course")?;
+    let edition = expect(
+        "adding the demo edition",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/formazione/courses/{course}/editions"),
+            &office,
+            r#"{"teacher":"Docente della Provincia (demo)","link":"https://meet.example.org/contratti-pubblici","seats":25,"enrol_opens":"2026-01-01","enrol_closes":"2027-12-31","sessions":[{"starts_at":"2027-03-09T09:00:00+01:00","ends_at":"2027-03-09T12:00:00+01:00"},{"starts_at":"2027-03-16T09:00:00+01:00","ends_at":"2027-03-16T12:00:00+01:00"}]}"#,
+        )?,
+        201,
+    )?;
+    let edition = edition["id"].as_i64().context("the edition has no id")?;
+    let mut enrolments = Vec::new();
+    for (name, email) in [
+        ("Giulia Rossi (demo)", "giulia.rossi@comune.example.it"),
+        ("Marco Bianchi (demo)", "marco.bianchi@comune.example.it"),
+        ("Anna Verdi (demo)", "anna.verdi@comune.example.it"),
+    ] {
+        let person = expect(
+            "adding a demo person of the capital",
+            call_json(
+                "POST",
+                port,
+                "/v1/formazione/staff",
+                &comune,
+                &format!(r#"{{"name":"{name}","office":"Ufficio tecnico","email":"{email}"}}"#),
+            )?,
+            201,
+        )?;
+        let enrolment = expect(
+            "enrolling a demo person",
+            call_json(
+                "POST",
+                port,
+                &format!("/v1/formazione/editions/{edition}/enrolments"),
+                &comune,
+                &format!(r#"{{"staff_id":{}}}"#, person["id"]),
+            )?,
+            201,
+        )?;
+        enrolments.push(
+            enrolment["id"]
+                .as_i64()
+                .context("the enrolment has no id")?,
+        );
+    }
+    expect(
+        "approving a demo enrolment",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/formazione/enrolments/{}/approve", enrolments[0]),
+            &office,
+            "{}",
+        )?,
+        200,
+    )?;
+    for id in [office_id, comune_id] {
+        capture(node_bin, dir, &["token", "revoke", &id])?;
+    }
     Ok(())
 }
 

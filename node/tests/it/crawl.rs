@@ -1,7 +1,8 @@
 //! Every page a person can reach, checked in headless Chromium: a node seeded with content for
 //! every module (Help Desk requests with comments and attachments, SUA convenzioni and
 //! procedures in many states with lots, awards and an import, a dataset, a best practice, a
-//! network thread, SAPE calls with a flag, a follow and a proposal) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
+//! network thread, SAPE calls with a flag, a follow and a proposal, a Formazione course with an
+//! edition, staff, enrolments and a register) is crawled as each role (anonymous, administrator, Help Desk operator, SUA
 //! operator, Comune user) through the links of its pages (same-origin GETs only), and every
 //! page, at desktop width and at 390 px, must have no axe-core WCAG 2.x A/AA violation, no
 //! horizontal overflow of the document, no ISO/UTC timestamp and no English word of the
@@ -20,7 +21,7 @@ use crate::helpers::{Browser, TestApp, add_user, init_dir};
 use crate::sua_helpers::{Sua, TREVISO};
 
 /// Pages visited per role at most (a bound, so a link explosion fails instead of hanging).
-const MAX_PAGES: usize = 120;
+const MAX_PAGES: usize = 160;
 /// URLs visited per shape of URL (digits replaced), e.g. three `/sua/procedure/{n}`.
 const PER_SHAPE: usize = 3;
 const DESKTOP: (u32, u32) = (1280, 1000);
@@ -524,6 +525,77 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
         )
         .await;
     assert_eq!(support.status(), StatusCode::CREATED);
+
+    // Formazione: a course with an open edition of two sessions, a person of Treviso's staff
+    // list enrolled (waiting for approval) and one of the Province's with a register filled.
+    let course = app
+        .post_json(
+            "/v1/formazione/courses",
+            Some(&sua.admin),
+            &json!({"title": "Il nuovo codice dei contratti pubblici", "sector": "appalti", "hours": 6,
+                    "mode": "online", "tags": ["RUP"], "audience": "both", "needs_approval": true,
+                    "min_attendance_percent": 75, "min_score": 60}),
+        )
+        .await;
+    assert_eq!(course.status(), StatusCode::CREATED);
+    let course = course.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let edition = app
+        .post_json(
+            &format!("/v1/formazione/courses/{course}/editions"),
+            Some(&sua.admin),
+            &json!({"teacher": "Laura Conte", "link": "https://zoom.us/j/81234567890", "seats": 20,
+                    "enrol_opens": "2020-01-01", "enrol_closes": "2099-12-31",
+                    "sessions": [{"starts_at": "2026-03-10T09:00:00+01:00", "ends_at": "2026-03-10T12:00:00+01:00"},
+                                 {"starts_at": "2026-03-17T09:00:00+01:00", "ends_at": "2026-03-17T12:30:00+01:00"}]}),
+        )
+        .await;
+    assert_eq!(edition.status(), StatusCode::CREATED);
+    let edition = edition.json::<Value>().await.unwrap();
+    for (token, name, email) in [
+        (&sua.tv, "Giulia Rossi", "giulia.rossi@comune.treviso.it"),
+        (
+            &sua.admin,
+            "Marco Bianchi",
+            "marco.bianchi@provincia.treviso.it",
+        ),
+    ] {
+        let person = app
+            .post_json(
+                "/v1/formazione/staff",
+                Some(token),
+                &json!({"name": name, "office": "Ufficio gare", "email": email}),
+            )
+            .await;
+        assert_eq!(person.status(), StatusCode::CREATED);
+        let person = person.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let enrolment = app
+            .post_json(
+                &format!("/v1/formazione/editions/{}/enrolments", edition["id"]),
+                Some(token),
+                &json!({"staff_id": person}),
+            )
+            .await;
+        assert_eq!(enrolment.status(), StatusCode::CREATED);
+        let enrolment = enrolment.json::<Value>().await.unwrap();
+        if enrolment["state"] == "enrolled" {
+            let register = app
+                .send_json(
+                    reqwest::Method::PUT,
+                    &format!(
+                        "/v1/formazione/sessions/{}/attendance",
+                        edition["sessions"][0]["id"]
+                    ),
+                    Some(&sua.admin),
+                    Some(&json!({"entries": [{"enrolment_id": enrolment["id"], "minutes": 170}]})),
+                )
+                .await;
+            assert_eq!(register.status(), StatusCode::OK);
+        }
+    }
     sua
 }
 
@@ -563,10 +635,20 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
                 "/amministrazione/persone",
                 "/amministrazione/persone/nuova",
                 "/amministrazione/registro",
+                "/formazione",
+                "/formazione/corsi/nuovo",
+                "/formazione/personale",
+                "/formazione/rapporti",
             ] {
                 assert!(
                     pages.iter().any(|page| page == path),
                     "{path} not reached: {pages:?}"
+                );
+            }
+            for prefix in ["/formazione/edizioni/", "/formazione/incontri/"] {
+                assert!(
+                    pages.iter().any(|page| page.starts_with(prefix)),
+                    "no {prefix} page reached: {pages:?}"
                 );
             }
             assert!(

@@ -11,6 +11,8 @@ mod blocks;
 mod browser;
 mod crawl;
 mod federation;
+mod formazione;
+mod formazione_national;
 mod helpers;
 mod init;
 mod inputs;

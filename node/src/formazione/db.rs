@@ -1,0 +1,838 @@
+//! Formazione SQL: courses, editions with sessions, the staff list, enrolments with their
+//! attendance, and the recomputation of hours attended and completion.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::formazione::{
+    CompletionRule, CourseAudience, EnrolmentState, Level, Mode, Sector, SyllabusArea,
+};
+
+/// A course as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseRecord {
+    /// Title.
+    pub title: String,
+    /// Sector.
+    pub sector: Sector,
+    /// What it is about.
+    pub description: String,
+    /// What a person will be able to do.
+    pub objectives: String,
+    /// Nominal hours.
+    pub hours: i64,
+    /// How it is delivered.
+    pub mode: Mode,
+    /// The Syllabus area and level (digital-skills courses).
+    pub syllabus: Option<(SyllabusArea, Level)>,
+    /// Free competence tags, comma separated.
+    pub tags: String,
+    /// Whose staff may enrol.
+    pub audience: CourseAudience,
+    /// Whether a Comune's enrolment needs the Province's approval.
+    pub needs_approval: bool,
+    /// Completion rule.
+    pub rule: CompletionRule,
+}
+
+/// A stored course.
+#[derive(Debug, Clone)]
+pub struct CourseRow {
+    /// Id.
+    pub id: i64,
+    /// What was written.
+    pub record: CourseRecord,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+const COURSE_COLUMNS: &str = "id, title, sector, description, objectives, hours, mode, syllabus_area, \
+    syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, updated_at";
+
+fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
+    let area: Option<SyllabusArea> = row.get("syllabus_area")?;
+    let level: Option<Level> = row.get("syllabus_level")?;
+    Ok(CourseRow {
+        id: row.get("id")?,
+        record: CourseRecord {
+            title: row.get("title")?,
+            sector: row.get("sector")?,
+            description: row.get("description")?,
+            objectives: row.get("objectives")?,
+            hours: row.get("hours")?,
+            mode: row.get("mode")?,
+            syllabus: area.zip(level),
+            tags: row.get("tags")?,
+            audience: row.get("audience")?,
+            needs_approval: row.get("needs_approval")?,
+            rule: CompletionRule {
+                min_attendance_percent: row.get("min_attendance_percent")?,
+                min_score: row.get("min_score")?,
+            },
+        },
+        updated_at: row.get("updated_at")?,
+    })
+}
+
+/// Inserts a course; returns its id.
+pub fn insert_course(conn: &Connection, record: &CourseRecord, now: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_courses (title, sector, description, objectives, hours, mode, syllabus_area, \
+         syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+    )?
+    .execute(params![
+        record.title,
+        record.sector,
+        record.description,
+        record.objectives,
+        record.hours,
+        record.mode,
+        record.syllabus.map(|(area, _)| area),
+        record.syllabus.map(|(_, level)| level),
+        record.tags,
+        record.audience,
+        record.needs_approval,
+        record.rule.min_attendance_percent,
+        record.rule.min_score,
+        now,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Replaces course `id`'s content; returns whether it exists.
+pub fn update_course(
+    conn: &Connection,
+    id: i64,
+    record: &CourseRecord,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE formazione_courses SET title = ?2, sector = ?3, description = ?4, objectives = ?5, hours = ?6, \
+             mode = ?7, syllabus_area = ?8, syllabus_level = ?9, tags = ?10, audience = ?11, needs_approval = ?12, \
+             min_attendance_percent = ?13, min_score = ?14, updated_at = ?15 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            record.title,
+            record.sector,
+            record.description,
+            record.objectives,
+            record.hours,
+            record.mode,
+            record.syllabus.map(|(area, _)| area),
+            record.syllabus.map(|(_, level)| level),
+            record.tags,
+            record.audience,
+            record.needs_approval,
+            record.rule.min_attendance_percent,
+            record.rule.min_score,
+            now,
+        ])?;
+    Ok(changed == 1)
+}
+
+/// Course `id`.
+pub fn get_course(conn: &Connection, id: i64) -> rusqlite::Result<Option<CourseRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COURSE_COLUMNS} FROM formazione_courses WHERE id = ?1"
+    ))?
+    .query_row([id], course_from_row)
+    .optional()
+}
+
+/// The courses, of `sector` if given, newest first.
+pub fn list_courses(conn: &Connection, sector: Option<Sector>) -> rusqlite::Result<Vec<CourseRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COURSE_COLUMNS} FROM formazione_courses WHERE ?1 IS NULL OR sector = ?1 ORDER BY id DESC"
+    ))?
+    .query_map([sector], course_from_row)?
+    .collect()
+}
+
+/// An edition as written, its sessions as (start, end) Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditionRecord {
+    /// Where (address or room).
+    pub place: String,
+    /// The videoconference or e-learning link.
+    pub link: String,
+    /// Who teaches.
+    pub teacher: String,
+    /// Seats.
+    pub seats: i64,
+    /// First day of enrolment, `YYYY-MM-DD`.
+    pub enrol_opens: String,
+    /// Last day of enrolment, `YYYY-MM-DD`.
+    pub enrol_closes: String,
+    /// Sessions in time order.
+    pub sessions: Vec<(i64, i64)>,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Id.
+    pub id: i64,
+    /// Its edition.
+    pub edition_id: i64,
+    /// Unix seconds.
+    pub starts_at: i64,
+    /// Unix seconds.
+    pub ends_at: i64,
+}
+
+impl SessionRow {
+    /// Its length in minutes.
+    pub fn minutes(&self) -> i64 {
+        (self.ends_at - self.starts_at) / 60
+    }
+}
+
+/// A stored edition with its sessions and how its seats are taken.
+#[derive(Debug, Clone)]
+pub struct EditionRow {
+    /// Id.
+    pub id: i64,
+    /// Its course.
+    pub course_id: i64,
+    /// Where.
+    pub place: String,
+    /// Link.
+    pub link: String,
+    /// Teacher.
+    pub teacher: String,
+    /// Seats.
+    pub seats: i64,
+    /// `YYYY-MM-DD`.
+    pub enrol_opens: String,
+    /// `YYYY-MM-DD`.
+    pub enrol_closes: String,
+    /// Sessions in time order.
+    pub sessions: Vec<SessionRow>,
+    /// Enrolments holding a seat.
+    pub enrolled: i64,
+    /// Enrolments on the waiting list.
+    pub waiting: i64,
+    /// Enrolments waiting for approval.
+    pub pending: i64,
+}
+
+impl EditionRow {
+    /// The minutes of all its sessions.
+    pub fn minutes(&self) -> i64 {
+        self.sessions.iter().map(SessionRow::minutes).sum()
+    }
+}
+
+/// Inserts an edition of `course_id` with its sessions; returns its id.
+pub fn insert_edition(
+    conn: &Connection,
+    course_id: i64,
+    record: &EditionRecord,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_editions (course_id, place, link, teacher, seats, enrol_opens, enrol_closes, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        course_id,
+        record.place,
+        record.link,
+        record.teacher,
+        record.seats,
+        record.enrol_opens,
+        record.enrol_closes,
+        now
+    ])?;
+    let id = conn.last_insert_rowid();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO formazione_sessions (edition_id, starts_at, ends_at) VALUES (?1, ?2, ?3)",
+    )?;
+    for (starts, ends) in &record.sessions {
+        insert.execute(params![id, starts, ends])?;
+    }
+    Ok(id)
+}
+
+fn sessions_of(conn: &Connection, edition_id: i64) -> rusqlite::Result<Vec<SessionRow>> {
+    conn.prepare_cached(
+        "SELECT id, edition_id, starts_at, ends_at FROM formazione_sessions WHERE edition_id = ?1 ORDER BY starts_at, id",
+    )?
+    .query_map([edition_id], |row| {
+        Ok(SessionRow {
+            id: row.get("id")?,
+            edition_id: row.get("edition_id")?,
+            starts_at: row.get("starts_at")?,
+            ends_at: row.get("ends_at")?,
+        })
+    })?
+    .collect()
+}
+
+/// Session `id`.
+pub fn get_session(conn: &Connection, id: i64) -> rusqlite::Result<Option<SessionRow>> {
+    conn.prepare_cached(
+        "SELECT id, edition_id, starts_at, ends_at FROM formazione_sessions WHERE id = ?1",
+    )?
+    .query_row([id], |row| {
+        Ok(SessionRow {
+            id: row.get("id")?,
+            edition_id: row.get("edition_id")?,
+            starts_at: row.get("starts_at")?,
+            ends_at: row.get("ends_at")?,
+        })
+    })
+    .optional()
+}
+
+const EDITION_SELECT: &str = "SELECT e.id, e.course_id, e.place, e.link, e.teacher, e.seats, e.enrol_opens, e.enrol_closes, \
+    (SELECT count(*) FROM formazione_enrolments n WHERE n.edition_id = e.id AND n.state = 'enrolled') AS enrolled, \
+    (SELECT count(*) FROM formazione_enrolments n WHERE n.edition_id = e.id AND n.state = 'waiting') AS waiting, \
+    (SELECT count(*) FROM formazione_enrolments n WHERE n.edition_id = e.id AND n.state = 'pending') AS pending \
+    FROM formazione_editions e";
+
+fn edition_from_row(row: &Row<'_>) -> rusqlite::Result<EditionRow> {
+    Ok(EditionRow {
+        id: row.get("id")?,
+        course_id: row.get("course_id")?,
+        place: row.get("place")?,
+        link: row.get("link")?,
+        teacher: row.get("teacher")?,
+        seats: row.get("seats")?,
+        enrol_opens: row.get("enrol_opens")?,
+        enrol_closes: row.get("enrol_closes")?,
+        sessions: Vec::new(),
+        enrolled: row.get("enrolled")?,
+        waiting: row.get("waiting")?,
+        pending: row.get("pending")?,
+    })
+}
+
+/// Edition `id` with its sessions.
+pub fn get_edition(conn: &Connection, id: i64) -> rusqlite::Result<Option<EditionRow>> {
+    let edition = conn
+        .prepare_cached(&format!("{EDITION_SELECT} WHERE e.id = ?1"))?
+        .query_row([id], edition_from_row)
+        .optional()?;
+    edition
+        .map(|mut edition| {
+            edition.sessions = sessions_of(conn, edition.id)?;
+            Ok(edition)
+        })
+        .transpose()
+}
+
+/// The editions of course `course_id` with their sessions, by first session.
+pub fn editions_of(conn: &Connection, course_id: i64) -> rusqlite::Result<Vec<EditionRow>> {
+    let mut editions: Vec<EditionRow> = conn
+        .prepare_cached(&format!(
+            "{EDITION_SELECT} WHERE e.course_id = ?1 ORDER BY e.id"
+        ))?
+        .query_map([course_id], edition_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for edition in &mut editions {
+        edition.sessions = sessions_of(conn, edition.id)?;
+    }
+    editions.sort_by_key(|e| e.sessions.first().map(|s| s.starts_at));
+    Ok(editions)
+}
+
+/// A person of the staff list as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    /// Their Comune; none for the Province's staff.
+    pub comune: Option<String>,
+    /// Full name.
+    pub name: String,
+    /// Office.
+    pub office: String,
+    /// Work e-mail, lower-case.
+    pub email: String,
+}
+
+/// A stored person.
+#[derive(Debug, Clone)]
+pub struct StaffRow {
+    /// Id.
+    pub id: i64,
+    /// What was written.
+    pub record: StaffRecord,
+    /// Their Comune's name.
+    pub comune_name: Option<String>,
+}
+
+const STAFF_SELECT: &str = "SELECT s.id, s.comune_code, s.name, s.office, s.email, c.name AS comune_name \
+    FROM formazione_staff s LEFT JOIN comuni c ON c.code = s.comune_code";
+
+fn staff_from_row(row: &Row<'_>) -> rusqlite::Result<StaffRow> {
+    Ok(StaffRow {
+        id: row.get("id")?,
+        record: StaffRecord {
+            comune: row.get("comune_code")?,
+            name: row.get("name")?,
+            office: row.get("office")?,
+            email: row.get("email")?,
+        },
+        comune_name: row.get("comune_name")?,
+    })
+}
+
+/// Inserts a person; returns the id.
+pub fn insert_staff(conn: &Connection, record: &StaffRecord, now: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_staff (comune_code, name, office, email, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        record.comune,
+        record.name,
+        record.office,
+        record.email,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Replaces person `id`'s name, office and e-mail (their entity stays).
+pub fn update_staff(
+    conn: &Connection,
+    id: i64,
+    record: &StaffRecord,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE formazione_staff SET name = ?2, office = ?3, email = ?4, updated_at = ?5 WHERE id = ?1",
+        )?
+        .execute(params![id, record.name, record.office, record.email, now])?
+        == 1)
+}
+
+/// Deletes person `id`.
+pub fn delete_staff(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM formazione_staff WHERE id = ?1")?
+        .execute([id])?
+        == 1)
+}
+
+/// Person `id`.
+pub fn get_staff(conn: &Connection, id: i64) -> rusqlite::Result<Option<StaffRow>> {
+    conn.prepare_cached(&format!("{STAFF_SELECT} WHERE s.id = ?1"))?
+        .query_row([id], staff_from_row)
+        .optional()
+}
+
+/// The id of the person with work e-mail `email` (lower-case), if any.
+pub fn staff_id_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM formazione_staff WHERE email = ?1")?
+        .query_row([email], |row| row.get(0))
+        .optional()
+}
+
+/// Which staff list to read.
+#[derive(Debug, Clone, Copy)]
+pub enum StaffScope<'a> {
+    /// Everyone.
+    All,
+    /// The Province's own staff.
+    Province,
+    /// One Comune's.
+    Comune(&'a str),
+}
+
+/// The staff of `scope`, by name.
+pub fn list_staff(conn: &Connection, scope: StaffScope<'_>) -> rusqlite::Result<Vec<StaffRow>> {
+    let (filter, code) = match scope {
+        StaffScope::All => ("1 = 1 OR ?1 IS NULL", None),
+        StaffScope::Province => ("s.comune_code IS NULL AND ?1 IS NULL", None),
+        StaffScope::Comune(code) => ("s.comune_code = ?1", Some(code)),
+    };
+    conn.prepare_cached(&format!(
+        "{STAFF_SELECT} WHERE {filter} ORDER BY s.name COLLATE NOCASE, s.id"
+    ))?
+    .query_map([code], staff_from_row)?
+    .collect()
+}
+
+/// Whether person `id` has any enrolment.
+pub fn staff_has_enrolments(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM formazione_enrolments WHERE staff_id = ?1)")?
+        .query_row([id], |row| row.get(0))
+}
+
+/// A stored enrolment with its person and course.
+#[derive(Debug, Clone)]
+pub struct EnrolmentRow {
+    /// Id.
+    pub id: i64,
+    /// Its edition.
+    pub edition_id: i64,
+    /// The edition's course.
+    pub course_id: i64,
+    /// The course's title.
+    pub course_title: String,
+    /// The person.
+    pub staff_id: i64,
+    /// Their name.
+    pub name: String,
+    /// Their e-mail.
+    pub email: String,
+    /// Their Comune, none for the Province.
+    pub comune: Option<String>,
+    /// State.
+    pub state: EnrolmentState,
+    /// Final-test score.
+    pub score: Option<i64>,
+    /// Minutes attended.
+    pub attended_minutes: i64,
+    /// Whether the course's rule is met.
+    pub completed: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+const ENROLMENT_SELECT: &str = "SELECT n.id, n.edition_id, e.course_id, c.title AS course_title, n.staff_id, \
+    s.name, s.email, s.comune_code, n.state, n.score, n.attended_minutes, n.completed, n.created_at \
+    FROM formazione_enrolments n JOIN formazione_staff s ON s.id = n.staff_id \
+    JOIN formazione_editions e ON e.id = n.edition_id JOIN formazione_courses c ON c.id = e.course_id";
+
+fn enrolment_from_row(row: &Row<'_>) -> rusqlite::Result<EnrolmentRow> {
+    Ok(EnrolmentRow {
+        id: row.get("id")?,
+        edition_id: row.get("edition_id")?,
+        course_id: row.get("course_id")?,
+        course_title: row.get("course_title")?,
+        staff_id: row.get("staff_id")?,
+        name: row.get("name")?,
+        email: row.get("email")?,
+        comune: row.get("comune_code")?,
+        state: row.get("state")?,
+        score: row.get("score")?,
+        attended_minutes: row.get("attended_minutes")?,
+        completed: row.get("completed")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+/// Enrolment `id`.
+pub fn get_enrolment(conn: &Connection, id: i64) -> rusqlite::Result<Option<EnrolmentRow>> {
+    conn.prepare_cached(&format!("{ENROLMENT_SELECT} WHERE n.id = ?1"))?
+        .query_row([id], enrolment_from_row)
+        .optional()
+}
+
+/// The id of person `staff_id`'s enrolment in `edition_id`, if any.
+pub fn enrolment_of(
+    conn: &Connection,
+    edition_id: i64,
+    staff_id: i64,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM formazione_enrolments WHERE edition_id = ?1 AND staff_id = ?2",
+    )?
+    .query_row([edition_id, staff_id], |row| row.get(0))
+    .optional()
+}
+
+/// The enrolments of `edition_id` (of Comune `comune` only, if given), oldest first.
+pub fn enrolments_of_edition(
+    conn: &Connection,
+    edition_id: i64,
+    comune: Option<&str>,
+) -> rusqlite::Result<Vec<EnrolmentRow>> {
+    conn.prepare_cached(&format!(
+        "{ENROLMENT_SELECT} WHERE n.edition_id = ?1 AND (?2 IS NULL OR s.comune_code = ?2) ORDER BY n.id"
+    ))?
+    .query_map(params![edition_id, comune], enrolment_from_row)?
+    .collect()
+}
+
+/// The enrolments of person `staff_id`, newest first.
+pub fn enrolments_of_staff(
+    conn: &Connection,
+    staff_id: i64,
+) -> rusqlite::Result<Vec<EnrolmentRow>> {
+    conn.prepare_cached(&format!(
+        "{ENROLMENT_SELECT} WHERE n.staff_id = ?1 ORDER BY n.id DESC"
+    ))?
+    .query_map([staff_id], enrolment_from_row)?
+    .collect()
+}
+
+/// The enrolments in `state` across editions (of Comune `comune` only, if given), oldest
+/// first, at most `limit`.
+pub fn enrolments_in_state(
+    conn: &Connection,
+    state: EnrolmentState,
+    comune: Option<&str>,
+    limit: u32,
+) -> rusqlite::Result<Vec<EnrolmentRow>> {
+    conn.prepare_cached(&format!(
+        "{ENROLMENT_SELECT} WHERE n.state = ?1 AND (?2 IS NULL OR s.comune_code = ?2) ORDER BY n.id LIMIT ?3"
+    ))?
+    .query_map(params![state, comune, limit], enrolment_from_row)?
+    .collect()
+}
+
+/// Inserts an enrolment in `state`; returns its id.
+pub fn insert_enrolment(
+    conn: &Connection,
+    edition_id: i64,
+    staff_id: i64,
+    state: EnrolmentState,
+    user_id: i64,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_enrolments (edition_id, staff_id, state, enrolled_by, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![edition_id, staff_id, state, user_id, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// How many enrolments of `edition_id` hold a seat.
+pub fn seats_taken(conn: &Connection, edition_id: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM formazione_enrolments WHERE edition_id = ?1 AND state = 'enrolled'",
+    )?
+    .query_row([edition_id], |row| row.get(0))
+}
+
+/// The first enrolment on `edition_id`'s waiting list (the oldest), if any.
+pub fn first_waiting(conn: &Connection, edition_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM formazione_enrolments WHERE edition_id = ?1 AND state = 'waiting' ORDER BY id LIMIT 1",
+    )?
+    .query_row([edition_id], |row| row.get(0))
+    .optional()
+}
+
+/// Sets enrolment `id`'s final-test score.
+pub fn set_score(conn: &Connection, id: i64, score: Option<i64>) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE formazione_enrolments SET score = ?2 WHERE id = ?1")?
+        .execute(params![id, score])?;
+    Ok(())
+}
+
+/// Where an attendance figure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendanceSource {
+    /// The register.
+    Register,
+    /// A videoconference report.
+    Import,
+}
+
+/// Writes the minutes enrolment `enrolment_id` attended session `session_id`.
+pub fn set_attendance(
+    conn: &Connection,
+    session_id: i64,
+    enrolment_id: i64,
+    minutes: i64,
+    source: AttendanceSource,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_attendance (session_id, enrolment_id, minutes, source) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (session_id, enrolment_id) DO UPDATE SET minutes = excluded.minutes, source = excluded.source",
+    )?
+    .execute(params![
+        session_id,
+        enrolment_id,
+        minutes,
+        match source {
+            AttendanceSource::Register => "register",
+            AttendanceSource::Import => "import",
+        }
+    ])?;
+    Ok(())
+}
+
+/// The minutes recorded for session `session_id`, by enrolment.
+pub fn attendance_of_session(
+    conn: &Connection,
+    session_id: i64,
+) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT enrolment_id, minutes FROM formazione_attendance WHERE session_id = ?1 ORDER BY enrolment_id",
+    )?
+    .query_map([session_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+    .collect()
+}
+
+/// Recomputes the minutes attended and the completion of every enrolment of `edition_id`
+/// from its attendance and `rule` (only an enrolment holding a seat completes).
+pub fn recompute_edition(
+    conn: &Connection,
+    edition_id: i64,
+    rule: CompletionRule,
+) -> rusqlite::Result<()> {
+    let total: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum((ends_at - starts_at) / 60), 0) FROM formazione_sessions WHERE edition_id = ?1",
+        )?
+        .query_row([edition_id], |row| row.get(0))?;
+    let rows: Vec<(i64, EnrolmentState, Option<i64>, i64)> = conn
+        .prepare_cached(
+            "SELECT n.id, n.state, n.score, coalesce((SELECT sum(a.minutes) FROM formazione_attendance a \
+             WHERE a.enrolment_id = n.id), 0) FROM formazione_enrolments n WHERE n.edition_id = ?1",
+        )?
+        .query_map([edition_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare_cached(
+        "UPDATE formazione_enrolments SET attended_minutes = ?2, completed = ?3 WHERE id = ?1",
+    )?;
+    for (id, state, score, attended) in rows {
+        let completed = state == EnrolmentState::Enrolled && rule.is_met(attended, total, score);
+        update.execute(params![id, attended, completed])?;
+    }
+    Ok(())
+}
+
+/// A session for the reports: its course's sector and when it ran.
+#[derive(Debug, Clone)]
+pub struct DeliveredSession {
+    /// The course's sector.
+    pub sector: Sector,
+    /// Unix seconds.
+    pub starts_at: i64,
+    /// Minutes.
+    pub minutes: i64,
+}
+
+/// Every session that has started by `now`, with its course's sector.
+pub fn delivered_sessions(conn: &Connection, now: i64) -> rusqlite::Result<Vec<DeliveredSession>> {
+    conn.prepare_cached(
+        "SELECT c.sector, s.starts_at, (s.ends_at - s.starts_at) / 60 AS minutes FROM formazione_sessions s \
+         JOIN formazione_editions e ON e.id = s.edition_id JOIN formazione_courses c ON c.id = e.course_id \
+         WHERE s.starts_at <= ?1 ORDER BY s.starts_at",
+    )?
+    .query_map([now], |row| {
+        Ok(DeliveredSession {
+            sector: row.get("sector")?,
+            starts_at: row.get("starts_at")?,
+            minutes: row.get("minutes")?,
+        })
+    })?
+    .collect()
+}
+
+/// An enrolment holding a seat, for the reports.
+#[derive(Debug, Clone)]
+pub struct ReportEnrolment {
+    /// The person.
+    pub staff_id: i64,
+    /// Their Comune (none: the Province).
+    pub comune: Option<String>,
+    /// The Comune's name.
+    pub comune_name: Option<String>,
+    /// The course's sector.
+    pub sector: Sector,
+    /// The course's Syllabus area and level.
+    pub syllabus: Option<(SyllabusArea, Level)>,
+    /// The edition's first session (Unix seconds), if it has sessions.
+    pub first_session: Option<i64>,
+    /// Whether the rule is met.
+    pub completed: bool,
+}
+
+/// Every enrolment holding a seat, with what the reports group it by.
+pub fn report_enrolments(conn: &Connection) -> rusqlite::Result<Vec<ReportEnrolment>> {
+    conn.prepare_cached(
+        "SELECT n.staff_id, s.comune_code, m.name AS comune_name, c.sector, c.syllabus_area, c.syllabus_level, \
+         (SELECT min(x.starts_at) FROM formazione_sessions x WHERE x.edition_id = n.edition_id) AS first_session, \
+         n.completed FROM formazione_enrolments n JOIN formazione_staff s ON s.id = n.staff_id \
+         LEFT JOIN comuni m ON m.code = s.comune_code JOIN formazione_editions e ON e.id = n.edition_id \
+         JOIN formazione_courses c ON c.id = e.course_id WHERE n.state = 'enrolled' ORDER BY n.id",
+    )?
+    .query_map([], |row| {
+        let area: Option<SyllabusArea> = row.get("syllabus_area")?;
+        let level: Option<Level> = row.get("syllabus_level")?;
+        Ok(ReportEnrolment {
+            staff_id: row.get("staff_id")?,
+            comune: row.get("comune_code")?,
+            comune_name: row.get("comune_name")?,
+            sector: row.get("sector")?,
+            syllabus: area.zip(level),
+            first_session: row.get("first_session")?,
+            completed: row.get("completed")?,
+        })
+    })?
+    .collect()
+}
+
+/// Minutes a person attended in one session, for the yearly hours per person.
+#[derive(Debug, Clone)]
+pub struct AttendedSession {
+    /// The person.
+    pub staff_id: i64,
+    /// Their name.
+    pub name: String,
+    /// Their Comune (none: the Province).
+    pub comune: Option<String>,
+    /// The Comune's name.
+    pub comune_name: Option<String>,
+    /// The session's start, Unix seconds.
+    pub starts_at: i64,
+    /// Minutes attended.
+    pub minutes: i64,
+}
+
+/// Every attendance recorded, with its person and the session's start.
+pub fn attended_sessions(conn: &Connection) -> rusqlite::Result<Vec<AttendedSession>> {
+    conn.prepare_cached(
+        "SELECT s.id AS staff_id, s.name, s.comune_code, m.name AS comune_name, x.starts_at, a.minutes \
+         FROM formazione_attendance a JOIN formazione_sessions x ON x.id = a.session_id \
+         JOIN formazione_enrolments n ON n.id = a.enrolment_id JOIN formazione_staff s ON s.id = n.staff_id \
+         LEFT JOIN comuni m ON m.code = s.comune_code WHERE a.minutes > 0 ORDER BY s.id",
+    )?
+    .query_map([], |row| {
+        Ok(AttendedSession {
+            staff_id: row.get("staff_id")?,
+            name: row.get("name")?,
+            comune: row.get("comune_code")?,
+            comune_name: row.get("comune_name")?,
+            starts_at: row.get("starts_at")?,
+            minutes: row.get("minutes")?,
+        })
+    })?
+    .collect()
+}
+
+/// Every session with its course's sector, edition and length, for the national aggregates.
+pub fn all_sessions(conn: &Connection) -> rusqlite::Result<Vec<(Sector, i64, i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT c.sector, s.edition_id, s.starts_at, (s.ends_at - s.starts_at) / 60 FROM formazione_sessions s \
+         JOIN formazione_editions e ON e.id = s.edition_id JOIN formazione_courses c ON c.id = e.course_id \
+         ORDER BY s.id",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
+    .collect()
+}
+
+/// Every attendance with the course's sector and the session's start, for the national
+/// aggregates: `(sector, starts_at, minutes)`.
+pub fn attendance_by_sector(conn: &Connection) -> rusqlite::Result<Vec<(Sector, i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT c.sector, x.starts_at, a.minutes FROM formazione_attendance a \
+         JOIN formazione_sessions x ON x.id = a.session_id JOIN formazione_editions e ON e.id = x.edition_id \
+         JOIN formazione_courses c ON c.id = e.course_id ORDER BY a.session_id",
+    )?
+    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+    .collect()
+}
+
+/// The stored rows of dataset `dataset`, by key.
+pub fn national_rows(
+    conn: &Connection,
+    dataset: &str,
+) -> rusqlite::Result<std::collections::BTreeMap<String, String>> {
+    conn.prepare_cached("SELECT pk, data FROM dataset_rows WHERE dataset = ?1")?
+        .query_map([dataset], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect()
+}

@@ -1,0 +1,265 @@
+//! The national `formazione_aggregati` dataset: per training sector and year, how many
+//! editions and sessions, the minutes scheduled, enrolments holding a seat, completions,
+//! people trained and minutes attended. Counts and minutes only: **no name, e-mail, office or
+//! any other personal data ever leaves the node**, and no row is about fewer than a whole
+//! sector's year. The schema is documented in `protocol/datasets/formazione_aggregati.md`;
+//! [`FIELDS`] is its definition and [`encode`] writes a row in that order.
+//!
+//! - **Key.** `[sector, year]`, the year in Italian time: a session counts in the year it
+//!   starts, an enrolment in the year of its edition's first session.
+//! - **Kept in step.** Every operation that changes what the figures are read from (courses,
+//!   editions, enrolments, registers, imports, scores) calls [`refresh`] in its own
+//!   transaction; only rows that differ are published.
+//! - **Rows only while federated**, as for `appalti`: turning the dataset `national` builds
+//!   every row ([`materialise`]); `off` drops them. The dataset is defined (federation `off`)
+//!   the first time the figures change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pico_protocol::payload::FieldValue;
+use rusqlite::Connection;
+
+use crate::dati::csv_import;
+use crate::dati::ops::{self, DatiError};
+use crate::dati::{Dataset, Federation, FieldDef, FieldType};
+use crate::db::{self, datasets};
+use crate::error::AppError;
+use crate::federation::Signer;
+use crate::formazione::db as store;
+use crate::formazione::reports::year_of;
+
+/// The dataset's name.
+pub const DATASET: &str = "formazione_aggregati";
+
+/// The title shown in the Dati catalogue.
+pub const TITLE: &str = "Formazione: ore e persone formate per settore e anno (solo conteggi)";
+
+/// The primary key.
+pub const PRIMARY_KEY: [&str; 2] = ["sector", "year"];
+
+/// The fields of schema version 1, in row order.
+pub const FIELDS: [(&str, FieldType); 9] = [
+    ("sector", FieldType::Text),
+    ("year", FieldType::Integer),
+    ("editions", FieldType::Integer),
+    ("sessions", FieldType::Integer),
+    ("minutes_scheduled", FieldType::Integer),
+    ("enrolled", FieldType::Integer),
+    ("completed", FieldType::Integer),
+    ("people_trained", FieldType::Integer),
+    ("minutes_attended", FieldType::Integer),
+];
+
+/// The field definitions, as the Dati module stores them.
+pub fn field_defs() -> Vec<FieldDef> {
+    FIELDS
+        .iter()
+        .map(|(name, kind)| FieldDef {
+            name: (*name).to_owned(),
+            kind: *kind,
+        })
+        .collect()
+}
+
+/// The figures of one sector and year.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    /// Editions whose first session is in the year.
+    pub editions: i64,
+    /// Sessions starting in the year.
+    pub sessions: i64,
+    /// Their minutes.
+    pub minutes_scheduled: i64,
+    /// Enrolments holding a seat (editions of the year).
+    pub enrolled: i64,
+    /// Of which completed.
+    pub completed: i64,
+    /// Different people who completed a course of the sector in the year.
+    pub people_trained: i64,
+    /// Minutes attended in the year's sessions.
+    pub minutes_attended: i64,
+}
+
+/// Every sector and year with any training, read from the Formazione tables.
+pub fn aggregates(conn: &Connection) -> rusqlite::Result<BTreeMap<(String, i64), Aggregate>> {
+    let mut out: BTreeMap<(String, i64), Aggregate> = BTreeMap::new();
+    let mut first: BTreeMap<i64, (String, i64)> = BTreeMap::new();
+    for (sector, edition, starts, minutes) in store::all_sessions(conn)? {
+        let key = (sector.as_str().to_owned(), i64::from(year_of(starts)));
+        let entry = out.entry(key).or_default();
+        entry.sessions += 1;
+        entry.minutes_scheduled += minutes;
+        let earliest = first
+            .entry(edition)
+            .or_insert((sector.as_str().to_owned(), starts));
+        if starts < earliest.1 {
+            earliest.1 = starts;
+        }
+    }
+    for (sector, starts) in first.values() {
+        out.entry((sector.clone(), i64::from(year_of(*starts))))
+            .or_default()
+            .editions += 1;
+    }
+    let mut trained: BTreeMap<(String, i64), BTreeSet<i64>> = BTreeMap::new();
+    for e in store::report_enrolments(conn)? {
+        let Some(starts) = e.first_session else {
+            continue;
+        };
+        let key = (e.sector.as_str().to_owned(), i64::from(year_of(starts)));
+        let entry = out.entry(key.clone()).or_default();
+        entry.enrolled += 1;
+        if e.completed {
+            entry.completed += 1;
+            trained.entry(key).or_default().insert(e.staff_id);
+        }
+    }
+    for (key, people) in trained {
+        out.entry(key).or_default().people_trained = i64::try_from(people.len()).unwrap_or(0);
+    }
+    for (sector, starts, minutes) in store::attendance_by_sector(conn)? {
+        out.entry((sector.as_str().to_owned(), i64::from(year_of(starts))))
+            .or_default()
+            .minutes_attended += minutes;
+    }
+    Ok(out)
+}
+
+/// The row of one sector and year, `(pk, data)`.
+pub fn encode(sector: &str, year: i64, a: &Aggregate) -> (String, String) {
+    let key = csv_import::encode(&[FieldValue::from(sector), FieldValue::Int(year)]);
+    let row = csv_import::encode(&[
+        FieldValue::from(sector),
+        FieldValue::Int(year),
+        FieldValue::Int(a.editions),
+        FieldValue::Int(a.sessions),
+        FieldValue::Int(a.minutes_scheduled),
+        FieldValue::Int(a.enrolled),
+        FieldValue::Int(a.completed),
+        FieldValue::Int(a.people_trained),
+        FieldValue::Int(a.minutes_attended),
+    ]);
+    (key, row)
+}
+
+fn rows(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    Ok(aggregates(conn)?
+        .iter()
+        .map(|((sector, year), a)| encode(sector, *year, a))
+        .collect())
+}
+
+/// Brings the rows in line with the Formazione tables, publishing what differs when the
+/// dataset is federated. Call it inside the transaction that changed the figures.
+pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
+    let mut dataset = ensure_registered(tx, signer)?;
+    if dataset.federation == Federation::Off {
+        return Ok(());
+    }
+    let new = rows(tx)?;
+    let old = store::national_rows(tx, DATASET)?;
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    let mut delta = 0_i64;
+    for (pk, data) in &new {
+        match old.get(pk) {
+            Some(stored) if stored == data => {}
+            stored => {
+                if stored.is_none() {
+                    delta += 1;
+                }
+                datasets::put_row(tx, DATASET, pk, data)?;
+                upserts.push(data.clone());
+            }
+        }
+    }
+    for pk in old.keys() {
+        if !new.iter().any(|(new_pk, _)| new_pk == pk) {
+            datasets::delete_row(tx, DATASET, pk)?;
+            deletes.push(pk.clone());
+            delta -= 1;
+        }
+    }
+    if upserts.is_empty() && deletes.is_empty() {
+        return Ok(());
+    }
+    dataset.row_count += delta;
+    dataset.updated_at = db::now();
+    datasets::put(tx, &dataset)?;
+    ops::emit_delta(tx, signer, &dataset, &upserts, &deletes)?;
+    Ok(())
+}
+
+/// Writes every row, replacing whatever rows the dataset had, and returns their number. The
+/// Dati module calls it in the transaction that turns the dataset `national`.
+pub fn materialise(tx: &Connection) -> Result<i64, DatiError> {
+    datasets::delete_all_rows(tx, DATASET)?;
+    let rows = rows(tx)?;
+    for (pk, data) in rows {
+        datasets::put_row(tx, DATASET, &pk, &data)?;
+    }
+    Ok(datasets::count_rows(tx, DATASET)?)
+}
+
+/// The dataset as defined, creating it when absent or taking over a same-named dataset of
+/// another schema.
+fn ensure_registered(tx: &Connection, signer: &Signer) -> Result<Dataset, DatiError> {
+    let fields = field_defs();
+    let existing = datasets::get(tx, DATASET)?;
+    if let Some(dataset) = existing
+        .as_ref()
+        .filter(|d| d.fields == fields && d.primary_key == PRIMARY_KEY)
+    {
+        return Ok(dataset.clone());
+    }
+    let now = db::now();
+    let mut dataset = Dataset {
+        name: DATASET.to_owned(),
+        title: TITLE.to_owned(),
+        fields,
+        primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
+        schema_version: existing.as_ref().map_or(1, |d| d.schema_version + 1),
+        federation: existing.as_ref().map_or(Federation::Off, |d| d.federation),
+        row_count: 0,
+        created_at: existing.as_ref().map_or(now, |d| d.created_at),
+        updated_at: now,
+    };
+    datasets::put(tx, &dataset)?;
+    if existing.is_some() {
+        datasets::delete_all_rows(tx, DATASET)?;
+    }
+    if dataset.federation == Federation::National {
+        dataset.row_count = materialise(tx)?;
+        datasets::put(tx, &dataset)?;
+        ops::emit_snapshot(tx, signer, &dataset)?;
+    }
+    Ok(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dati::valid_name;
+
+    #[test]
+    fn rows_are_counts_keyed_by_sector_and_year() {
+        let (pk, data) = encode(
+            "appalti",
+            2026,
+            &Aggregate {
+                editions: 1,
+                sessions: 2,
+                minutes_scheduled: 360,
+                enrolled: 3,
+                completed: 1,
+                people_trained: 1,
+                minutes_attended: 596,
+            },
+        );
+        assert_eq!(pk, r#"["appalti",2026]"#);
+        assert_eq!(data, r#"["appalti",2026,1,2,360,3,1,1,596]"#);
+        for (name, _) in FIELDS {
+            assert!(valid_name(name), "{name}");
+        }
+    }
+}
