@@ -24,6 +24,7 @@ pub const ALL: Registry = &[
     crate::helpdesk::KIT,
     crate::sua::KIT,
     crate::sape::KIT,
+    crate::sit::KIT,
     crate::networks::KIT,
     crate::federation::KIT,
     crate::dati::KIT,

@@ -470,6 +470,61 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
         )
         .await;
     assert_eq!(proposal.status(), StatusCode::CREATED);
+
+    // SIT: a service with every field, Treviso's subscription accepted with a request inside
+    // it, and Treviso's digital picture.
+    let service = app
+        .post_json(
+            "/v1/sit/services",
+            Some(&sua.admin),
+            &json!({"code": "adesione-pagopa", "name": "Adesione a pagoPA e App IO",
+                    "description": "Attivazione dei pagamenti del Comune su pagoPA e App IO.",
+                    "category": "payments", "theme": 9, "channels": ["online", "email"],
+                    "audience": "all", "conditions": "Accordo firmato.", "cost_model": "per_inhabitant",
+                    "fee": "0.10", "first_answer_hours": 4, "resolution_hours": 24, "availability": "99.5",
+                    "contact_office": "Servizi innovativi", "contact_email": "sit@provincia.treviso.it",
+                    "contact_phone": "0422 656000",
+                    "documents": [{"title": "Guida", "url": "https://www.provincia.treviso.it/guida.pdf"}],
+                    "inputs": ["Elenco dei servizi"], "outputs": ["Servizi attivi"]}),
+        )
+        .await;
+    assert_eq!(service.status(), StatusCode::CREATED);
+    let subscription = app
+        .post_json(
+            "/v1/sit/subscriptions",
+            Some(&sua.tv),
+            &json!({"service": "adesione-pagopa", "note": "Per i tributi"}),
+        )
+        .await;
+    assert_eq!(subscription.status(), StatusCode::CREATED);
+    let subscription: Value = subscription.json().await.unwrap();
+    let subscription = subscription["id"].as_i64().unwrap();
+    let accepted = app
+        .post_json(
+            &format!("/v1/sit/subscriptions/{subscription}/transitions"),
+            Some(&sua.admin),
+            &json!({"state": "active", "agreement_ref": "Prot. 12/2026", "start_date": "2026-02-01"}),
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let request = app
+        .post_json(
+            &format!("/v1/sit/subscriptions/{subscription}/requests"),
+            Some(&sua.tv),
+            &json!({"kind": "activation", "subject": "Attivazione TARI", "description": "Attivate la TARI."}),
+        )
+        .await;
+    assert_eq!(request.status(), StatusCode::CREATED);
+    let picture = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/v1/sit/comuni/{TREVISO}/picture"),
+            Some(&sua.admin),
+            Some(&json!({"platforms": [{"platform": "spid", "since": "2021-03-01"}],
+                         "measures": [{"measure": "1.4.4", "status": "obtained", "amount": "14000"}]})),
+        )
+        .await;
+    assert_eq!(picture.status(), StatusCode::OK);
     sua
 }
 

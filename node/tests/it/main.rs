@@ -24,6 +24,7 @@ mod people;
 mod practices;
 mod sape;
 mod sape_national;
+mod sit;
 mod security;
 mod sua_aggregated;
 mod sua_browser;
