@@ -663,7 +663,9 @@ fn seed_sit(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
             Err(anyhow::anyhow!("{what} answered {status}: {body}"))
         }
     };
-    let office = format!(r#""contact_office":"Servizi innovativi territoriali (demo {code})","contact_email":"sit@provincia-demo-{code}.it","contact_phone":"0422 656000""#);
+    let office = format!(
+        r#""contact_office":"Servizi innovativi territoriali (demo {code})","contact_email":"sit@provincia-demo-{code}.it","contact_phone":"0422 656000""#
+    );
     let services = [
         format!(
             r#"{{"code":"ufficio-transizione-digitale","name":"Ufficio associato per la transizione digitale","description":"Il Responsabile per la transizione al digitale (art. 17 CAD) condiviso tra i Comuni più piccoli: piano triennale, adempimenti AgID, formazione del personale.","category":"digital_office","theme":12,"channels":["desk","email","video"],"audience":"under_threshold","population_threshold":15000,"conditions":"Delibera di adesione della Giunta comunale.","cost_model":"fixed","fee":"1500.00","first_answer_hours":8,"resolution_hours":80,"availability":"99","inputs":["Delibera di adesione"],"outputs":["Nomina del RTD associato","Piano triennale per l'informatica"],{office}}}"#
@@ -694,7 +696,9 @@ fn seed_sit(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
                 port,
                 "/v1/sit/subscriptions",
                 &comune,
-                &format!(r#"{{"service":"{service}","note":"Richiesta dell'ufficio anagrafe e tributi (dati dimostrativi)"}}"#),
+                &format!(
+                    r#"{{"service":"{service}","note":"Richiesta dell'ufficio anagrafe e tributi (dati dimostrativi)"}}"#
+                ),
             )?,
             201,
         )?;

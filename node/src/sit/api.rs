@@ -33,10 +33,7 @@ pub fn router() -> Router<AppState> {
             "/v1/sit/services/{code}/versions/{version}",
             get(get_service_version),
         )
-        .route(
-            "/v1/sit/services/{code}/withdrawal",
-            post(withdraw_service),
-        )
+        .route("/v1/sit/services/{code}/withdrawal", post(withdraw_service))
         .route("/v1/sit/services/{code}/fee", get(get_service_fee))
         .route(
             "/v1/sit/subscriptions",

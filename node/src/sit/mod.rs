@@ -22,7 +22,9 @@ pub mod reports;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{Machine, Move, Noun, Tables, Who};
-use crate::modules::{Audience as NavAudience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry};
+use crate::modules::{
+    Audience as NavAudience, DerivedDataset, HomeCard, Link, ModuleKit, NavEntry,
+};
 use crate::roles::{Module, Role};
 
 labelled_enum! {

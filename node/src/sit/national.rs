@@ -112,7 +112,9 @@ fn service_rows(conn: &Connection) -> Result<BTreeMap<String, String>, DatiError
     for service in services {
         let active: Vec<&str> = subscriptions
             .iter()
-            .filter(|s| s.service_id == service.id && s.state == crate::sit::SubscriptionState::Active)
+            .filter(|s| {
+                s.service_id == service.id && s.state == crate::sit::SubscriptionState::Active
+            })
             .map(|s| s.comune_code.as_str())
             .collect();
         let residents: u64 = active
@@ -128,7 +130,8 @@ fn service_rows(conn: &Connection) -> Result<BTreeMap<String, String>, DatiError
             FieldValue::from(r.category.as_str()),
             FieldValue::Int(i64::from(r.theme)),
             FieldValue::from(r.audience.as_str()),
-            r.population_threshold.map_or(FieldValue::Null, FieldValue::Int),
+            r.population_threshold
+                .map_or(FieldValue::Null, FieldValue::Int),
             FieldValue::from(r.cost_model.as_str()),
             FieldValue::Int(r.fee_cents),
             FieldValue::Int(r.first_answer_hours),

@@ -18,10 +18,10 @@ use crate::error::AppError;
 use crate::helpdesk::ops::{NewRequest, RequestView};
 use crate::helpdesk::{Category as HelpdeskCategory, Status as HelpdeskStatus};
 use crate::lifecycle::{self, Step};
-use crate::sit::national;
 use crate::sit::db::{
     self as store, Document, MeasureRow, PlatformRow, ServiceRecord, ServiceRow, SubscriptionRow,
 };
+use crate::sit::national;
 use crate::sit::policy::{self, Action};
 use crate::sit::population::{self, Residents};
 use crate::sit::{
@@ -513,7 +513,10 @@ fn load_service(conn: &Connection, code: &str) -> Result<ServiceRow, AppError> {
 }
 
 /// The catalogue: the services offered (and the withdrawn ones if `withdrawn`). Public.
-pub async fn list_services(state: &AppState, withdrawn: bool) -> Result<Vec<ServiceView>, AppError> {
+pub async fn list_services(
+    state: &AppState,
+    withdrawn: bool,
+) -> Result<Vec<ServiceView>, AppError> {
     state
         .db
         .call(move |conn| {
@@ -678,8 +681,9 @@ pub async fn update_service(
 fn withdrawn() -> AppError {
     AppError::Conflict {
         code: "service_withdrawn",
-        detail: "Il servizio è stato ritirato dal catalogo: non si può più modificare né richiedere."
-            .into(),
+        detail:
+            "Il servizio è stato ritirato dal catalogo: non si può più modificare né richiedere."
+                .into(),
     }
 }
 
@@ -752,9 +756,9 @@ pub struct FeeView {
 pub fn eligible(record: &ServiceRecord, residents: Option<Residents>) -> bool {
     match (record.audience, record.population_threshold) {
         (Audience::All, _) => true,
-        (Audience::UnderThreshold, Some(threshold)) => residents.is_some_and(|r| {
-            i64::try_from(r.count).unwrap_or(i64::MAX) < threshold
-        }),
+        (Audience::UnderThreshold, Some(threshold)) => {
+            residents.is_some_and(|r| i64::try_from(r.count).unwrap_or(i64::MAX) < threshold)
+        }
         (Audience::UnderThreshold, None) => false,
     }
 }
@@ -1077,8 +1081,9 @@ pub async fn transition_subscription(
     if to == Some(SubscriptionState::Active) && row.state == SubscriptionState::Requested {
         let reference = errors.check(
             "agreement_ref",
-            required_text(&input.agreement_ref, 200, Lines::One)
-                .map_err(|_| "Indica il riferimento dell'accordo (es. prot. n. 1234/2026).".to_owned()),
+            required_text(&input.agreement_ref, 200, Lines::One).map_err(|_| {
+                "Indica il riferimento dell'accordo (es. prot. n. 1234/2026).".to_owned()
+            }),
         );
         let start = errors.check(
             "start_date",
@@ -1178,7 +1183,10 @@ pub fn measure(
     let resolution_due = created + resolution_hours * 3600;
     let first = row.first_response_at;
     let resolved = row.resolved_at;
-    let done = matches!(row.status, HelpdeskStatus::Resolved | HelpdeskStatus::Closed);
+    let done = matches!(
+        row.status,
+        HelpdeskStatus::Resolved | HelpdeskStatus::Closed
+    );
     let first_answer_breached = first.map_or(now > first_due, |at| at > first_due);
     let resolution_breached = match resolved {
         Some(at) => at > resolution_due,
@@ -1390,14 +1398,16 @@ pub async fn update_picture(
     policy::authorize(identity, Action::ManagePictures)?;
     let mut errors = FieldErrors::default();
     let mut platforms: Vec<(Platform, String)> = Vec::new();
+    let mut seen: Vec<Platform> = Vec::new();
     for (index, item) in input.platforms.iter().enumerate() {
-        if platforms.iter().any(|(p, _)| *p == item.platform) {
+        if seen.contains(&item.platform) {
             errors.add(
                 format!("platforms[{index}].platform"),
                 format!("{} è indicata due volte.", item.platform.label()),
             );
             continue;
         }
+        seen.push(item.platform);
         let today = crate::sua::day::Day::today().iso();
         if let Some(since) = errors.check(
             &format!("platforms[{index}].since"),
@@ -1415,14 +1425,16 @@ pub async fn update_picture(
         }
     }
     let mut measures: Vec<(Measure, MeasureStatus, Option<i64>)> = Vec::new();
+    let mut seen: Vec<Measure> = Vec::new();
     for (index, item) in input.measures.iter().enumerate() {
-        if measures.iter().any(|(m, _, _)| *m == item.measure) {
+        if seen.contains(&item.measure) {
             errors.add(
                 format!("measures[{index}].measure"),
                 format!("La misura {} è indicata due volte.", item.measure.label()),
             );
             continue;
         }
+        seen.push(item.measure);
         let amount = match item.amount.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(text) => errors

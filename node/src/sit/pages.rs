@@ -62,10 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/sit/adesioni/{id}/stato", post(submit_transition))
         .route("/sit/adesioni/{id}/richieste", post(submit_request))
         .route("/sit/comuni", get(show_comuni))
-        .route(
-            "/sit/comuni/{code}",
-            get(show_picture).post(submit_picture),
-        )
+        .route("/sit/comuni/{code}", get(show_picture).post(submit_picture))
         .route("/sit/copertura", get(show_coverage))
         .route("/sit/copertura/export.csv", get(export_coverage))
 }
@@ -110,10 +107,9 @@ fn cost_text(service: &ServiceView) -> String {
 
 fn audience_text(service: &ServiceView) -> String {
     match (service.record.audience, service.record.population_threshold) {
-        (Audience::UnderThreshold, Some(threshold)) => format!(
-            "Comuni con meno di {} abitanti",
-            fmt::integer(threshold)
-        ),
+        (Audience::UnderThreshold, Some(threshold)) => {
+            format!("Comuni con meno di {} abitanti", fmt::integer(threshold))
+        }
         (audience, _) => audience.label().to_owned(),
     }
 }
@@ -203,7 +199,12 @@ async fn show_catalogue(
             }
         }
     };
-    Ok(page(&state, &identity, "Servizi innovativi territoriali", &body))
+    Ok(page(
+        &state,
+        &identity,
+        "Servizi innovativi territoriali",
+        &body,
+    ))
 }
 
 async fn catalogue_rows(state: &AppState) -> Result<Vec<crate::sit::db::ServiceRow>, AppError> {
@@ -314,9 +315,15 @@ async fn show_service(
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
     let detail = ops::service_detail(&state, code).await?;
-    Ok(service_page(&state, &identity, &detail, &FormState::default(), &FormState::default())
-        .await?
-        .into_response())
+    Ok(service_page(
+        &state,
+        &identity,
+        &detail,
+        &FormState::default(),
+        &FormState::default(),
+    )
+    .await?
+    .into_response())
 }
 
 async fn service_page(
@@ -533,7 +540,9 @@ fn service_values(service: &ServiceView) -> BTreeMap<String, String> {
     set("audience", r.audience.as_str().to_owned());
     set(
         "population_threshold",
-        r.population_threshold.map(|t| t.to_string()).unwrap_or_default(),
+        r.population_threshold
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
     );
     set("conditions", r.conditions.clone());
     set("cost_model", r.cost_model.as_str().to_owned());
@@ -669,7 +678,11 @@ fn refused_form(
     }
 }
 
-fn new_service_page(state: &AppState, identity: &Identity, form: &FormState) -> Result<Markup, AppError> {
+fn new_service_page(
+    state: &AppState,
+    identity: &Identity,
+    form: &FormState,
+) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::ManageCatalogue)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
@@ -876,7 +889,14 @@ async fn submit_subscription(
             let subscribe = FormState::refused(values, &error);
             Ok(refused(
                 &error,
-                service_page(&state, &identity, &detail, &subscribe, &FormState::default()).await?,
+                service_page(
+                    &state,
+                    &identity,
+                    &detail,
+                    &subscribe,
+                    &FormState::default(),
+                )
+                .await?,
             ))
         }
         Err(error) => Err(error),
@@ -962,7 +982,14 @@ async fn show_subscription(
     identity: Identity,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    subscription_page(&state, &identity, id, &FormState::default(), &FormState::default()).await
+    subscription_page(
+        &state,
+        &identity,
+        id,
+        &FormState::default(),
+        &FormState::default(),
+    )
+    .await
 }
 
 async fn subscription_page(
@@ -1169,7 +1196,10 @@ async fn submit_request(
             };
             ops::open_subscription_request(&state, &identity, id, &input).await
         }
-        None => Err(AppError::invalid_field("kind", "Scegli il tipo di richiesta.")),
+        None => Err(AppError::invalid_field(
+            "kind",
+            "Scegli il tipo di richiesta.",
+        )),
     };
     match result {
         Ok(_) => Ok(layout::redirect_with_flash(
@@ -1242,14 +1272,20 @@ async fn show_comuni(
 fn picture_values(picture: &ops::PictureView) -> BTreeMap<String, String> {
     let mut values = BTreeMap::new();
     for p in &picture.platforms {
-        values.insert(format!("platform_{}", p.platform.as_str()), "true".to_owned());
+        values.insert(
+            format!("platform_{}", p.platform.as_str()),
+            "true".to_owned(),
+        );
         values.insert(
             format!("since_{}", p.platform.as_str()),
             fmt::iso_date(&p.since),
         );
     }
     for m in &picture.measures {
-        values.insert(format!("measure_{}", m.measure.as_str()), m.status.as_str().to_owned());
+        values.insert(
+            format!("measure_{}", m.measure.as_str()),
+            m.status.as_str().to_owned(),
+        );
         if let Some(amount) = &m.amount {
             values.insert(
                 format!("amount_{}", m.measure.as_str()),
@@ -1279,16 +1315,25 @@ fn picture_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let code = &picture.comune_code;
     let title = format!("Quadro digitale di {}", picture.comune_name);
-    let measure_options: Vec<(String, String)> =
-        options(&MeasureStatus::ALL, MeasureStatus::as_str, MeasureStatus::label);
+    let measure_options: Vec<(String, String)> = options(
+        &MeasureStatus::ALL,
+        MeasureStatus::as_str,
+        MeasureStatus::label,
+    );
     let labels: Vec<(String, String)> = Platform::ALL
         .iter()
-        .map(|p| (format!("since_{}", p.as_str()), format!("{}: in uso dal", p.label())))
-        .chain(
-            Measure::ALL
-                .iter()
-                .map(|m| (format!("amount_{}", m.as_str()), format!("{}: importo", m.label()))),
-        )
+        .map(|p| {
+            (
+                format!("since_{}", p.as_str()),
+                format!("{}: in uso dal", p.label()),
+            )
+        })
+        .chain(Measure::ALL.iter().map(|m| {
+            (
+                format!("amount_{}", m.as_str()),
+                format!("{}: importo", m.label()),
+            )
+        }))
         .collect();
     let label_refs: Vec<(&str, &str)> = labels
         .iter()
@@ -1360,10 +1405,7 @@ async fn submit_picture(
                     "Indica da quando il Comune la usa (gg/mm/aaaa).",
                 );
             }
-            platforms.push(PlatformUse {
-                platform: p,
-                since,
-            });
+            platforms.push(PlatformUse { platform: p, since });
         }
     }
     let mut measures = Vec::new();
@@ -1424,7 +1466,10 @@ async fn submit_picture(
                 errors,
                 ..FormState::default()
             };
-            Ok(refused(&error, picture_page(&state, &identity, &picture, &form)))
+            Ok(refused(
+                &error,
+                picture_page(&state, &identity, &picture, &form),
+            ))
         }
         Err(error) => Err(error),
     }
@@ -1433,7 +1478,10 @@ async fn submit_picture(
 // ---------------------------------------------------------------------------------------
 // Coverage
 
-async fn read_coverage(state: &AppState, identity: &Identity) -> Result<Vec<CoverageRow>, AppError> {
+async fn read_coverage(
+    state: &AppState,
+    identity: &Identity,
+) -> Result<Vec<CoverageRow>, AppError> {
     policy::authorize(identity, Action::ViewReports)?;
     ops::coverage(state).await
 }
@@ -1494,7 +1542,12 @@ async fn show_coverage(
             }
         }
     };
-    Ok(page(&state, &identity, "Copertura delle piattaforme", &body))
+    Ok(page(
+        &state,
+        &identity,
+        "Copertura delle piattaforme",
+        &body,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn fees_follow_the_model() {
         assert_eq!(yearly_fee(CostModel::Free, 500, "026086"), Some(0));
-        assert_eq!(yearly_fee(CostModel::Fixed, 150_000, "026086"), Some(150_000));
+        assert_eq!(
+            yearly_fee(CostModel::Fixed, 150_000, "026086"),
+            Some(150_000)
+        );
         // Altivole: 7,088 residents × 0,15 € = 1.063,20 €.
         assert_eq!(
             yearly_fee(CostModel::PerInhabitant, 15, "026001"),

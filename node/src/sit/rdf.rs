@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::sit::db::ServiceRow;
 use crate::sit::CostModel;
+use crate::sit::db::ServiceRow;
 
 const CPSV: &str = "https://w3id.org/italia/onto/CPSV/";
 const L0: &str = "https://w3id.org/italia/onto/l0/";
@@ -115,11 +115,7 @@ fn describe(graph: &mut Graph, base: &str, row: &ServiceRow) {
         p(CPSV, "serviceTheme"),
         Object::Iri(format!("{THEMES}{}", record.theme)),
     );
-    graph.add(
-        s,
-        p(CPSV, "serviceKeyword"),
-        text(record.category.label()),
-    );
+    graph.add(s, p(CPSV, "serviceKeyword"), text(record.category.label()));
     graph.add(
         s,
         p(CPSV, "hasServiceStatus"),
@@ -214,7 +210,11 @@ fn describe(graph: &mut Graph, base: &str, row: &ServiceRow) {
         let phone = format!("{service}#telefono");
         graph.add(&contact, p(SM, "hasTelephone"), Object::Iri(phone.clone()));
         graph.a(&phone, p(SM, "Telephone"));
-        graph.add(&phone, p(SM, "telephoneNumber"), text(&record.contact_phone));
+        graph.add(
+            &phone,
+            p(SM, "telephoneNumber"),
+            text(&record.contact_phone),
+        );
     }
     for (index, input) in record.inputs.iter().enumerate() {
         let node = format!("{service}#input-{}", index + 1);
@@ -276,9 +276,7 @@ fn turtle_term(iri: &str) -> String {
     for (prefix, ns) in PREFIXES {
         if let Some(local) = iri.strip_prefix(ns)
             && !local.is_empty()
-            && local
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return format!("{prefix}:{local}");
         }
@@ -383,7 +381,10 @@ mod tests {
     #[test]
     fn iris_are_made_safe() {
         assert_eq!(safe_iri("https://x.it/a b<c>"), "https://x.it/a%20b%3Cc%3E");
-        assert_eq!(turtle_term(&format!("{CPSV}PublicService")), "cpsvapit:PublicService");
+        assert_eq!(
+            turtle_term(&format!("{CPSV}PublicService")),
+            "cpsvapit:PublicService"
+        );
         assert_eq!(
             turtle_term(&format!("{CHANNELS}0111")),
             format!("<{CHANNELS}0111>")

@@ -100,7 +100,10 @@ mod tests {
         // 2 of 3 Comuni = 666.7‰ → 667; 93,201 of 95,201 residents = 979.0‰.
         assert_eq!((spid.comuni, spid.comuni_permille), (2, 667));
         assert_eq!((spid.residents, spid.residents_permille), (93_201, 979));
-        let pagopa = rows.iter().find(|r| r.platform == Platform::PagoPa).unwrap();
+        let pagopa = rows
+            .iter()
+            .find(|r| r.platform == Platform::PagoPa)
+            .unwrap();
         assert_eq!((pagopa.comuni, pagopa.residents), (1, 86_113));
         let cie = rows.iter().find(|r| r.platform == Platform::Cie).unwrap();
         assert_eq!((cie.comuni, cie.comuni_permille), (0, 0));
