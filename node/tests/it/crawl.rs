@@ -20,7 +20,7 @@ use crate::helpers::{Browser, TestApp, add_user, init_dir};
 use crate::sua_helpers::{Sua, TREVISO};
 
 /// Pages visited per role at most (a bound, so a link explosion fails instead of hanging).
-const MAX_PAGES: usize = 120;
+const MAX_PAGES: usize = 160;
 /// URLs visited per shape of URL (digits replaced), e.g. three `/sua/procedure/{n}`.
 const PER_SHAPE: usize = 3;
 const DESKTOP: (u32, u32) = (1280, 1000);
@@ -159,6 +159,8 @@ fn is_page(path: &str) -> bool {
         || bare == "/readyz"
         || bare.ends_with(".csv")
         || bare.ends_with(".json")
+        || bare.ends_with(".jsonld")
+        || bare.ends_with(".ttl")
         || bare.contains("/allegati/")
         || bare.contains("/attachments/")
         || bare.contains("/documenti/")
