@@ -168,8 +168,11 @@ async fn show_catalogue(
                 a class="btn btn-outline-primary me-2 mb-2" href="/sit/comuni" { "Quadro digitale dei Comuni" }
                 a class="btn btn-outline-primary mb-2" href="/sit/copertura" { "Copertura delle piattaforme" }
             }
-        } @else if identity.user.is_some() {
-            p { a href="/sit/adesioni" { "Le adesioni del Comune" } }
+        } @else if let Some(comune) = own_comune(&identity) {
+            p {
+                a href="/sit/adesioni" { "Le adesioni del Comune" } " · "
+                a href=(format!("/sit/comuni/{comune}")) { "Il quadro digitale del Comune" }
+            }
         }
         @if services.is_empty() {
             p id="no-services" { "Nessun servizio nel catalogo." }
