@@ -23,6 +23,7 @@ pub mod networks;
 pub mod people;
 pub mod roles;
 pub mod sape;
+pub mod sit;
 pub mod state;
 pub mod sua;
 pub mod upload;

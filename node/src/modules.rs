@@ -25,6 +25,7 @@ pub const ALL: Registry = &[
     crate::sua::KIT,
     crate::sape::KIT,
     crate::formazione::KIT,
+    crate::sit::KIT,
     crate::networks::KIT,
     crate::federation::KIT,
     crate::dati::KIT,

@@ -142,7 +142,9 @@ fn run(_args: &[String]) -> Result<()> {
         seed_sape(&node_bin, dir, *port, code)
             .with_context(|| format!("demo SAPE calls and proposal of {code}"))?;
         seed_formazione(&node_bin, dir, *port)
-            .with_context(|| format!("demo Formazione courses of {code}"))
+            .with_context(|| format!("demo Formazione courses of {code}"))?;
+        seed_sit(&node_bin, dir, *port, code)
+            .with_context(|| format!("demo SIT catalogue and subscriptions of {code}"))
     });
     // Once every node is in the SAPE network, Treviso looks for partners on the call they
     // all hold: the others see the search on that call's page.
@@ -271,6 +273,11 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "formazione",
             "Formazione operator (training)",
             vec!["--role", "operator", "--module", "formazione"],
+        ),
+        (
+            "sit",
+            "SIT operator (innovative services)",
+            vec!["--role", "operator", "--module", "sit"],
         ),
         (
             "comune",
@@ -862,6 +869,110 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         200,
     )?;
     for id in [office_id, comune_id] {
+        capture(node_bin, dir, &["token", "revoke", &id])?;
+    }
+    Ok(())
+}
+
+/// The SIT at work, through the real API: a catalogue of four shared digital services (a
+/// digital-transition office for small Comuni, pagoPA and App IO, ANPR, a territorial GIS),
+/// the capital's subscriptions (pagoPA accepted with its agreement, ANPR waiting for the
+/// office), and the digital picture of the capital and two other Comuni.
+fn seed_sit(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
+    let (sit_id, sit) = demo_token(node_bin, dir, "sit")?;
+    let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
+    let capital = match code {
+        "026" => "026086",
+        "017" => "017029",
+        _ => "041044",
+    };
+    let expect = |what: &str, (status, body): (u16, serde_json::Value), want: u16| {
+        if status == want {
+            Ok(body)
+        } else {
+            Err(anyhow::anyhow!("{what} answered {status}: {body}"))
+        }
+    };
+    let office = format!(
+        r#""contact_office":"Servizi innovativi territoriali (demo {code})","contact_email":"sit@provincia-demo-{code}.it","contact_phone":"0422 656000""#
+    );
+    let services = [
+        format!(
+            r#"{{"code":"ufficio-transizione-digitale","name":"Ufficio associato per la transizione digitale","description":"Il Responsabile per la transizione al digitale (art. 17 CAD) condiviso tra i Comuni più piccoli: piano triennale, adempimenti AgID, formazione del personale.","category":"digital_office","theme":12,"channels":["desk","email","video"],"audience":"under_threshold","population_threshold":15000,"conditions":"Delibera di adesione della Giunta comunale.","cost_model":"fixed","fee":"1500.00","first_answer_hours":8,"resolution_hours":80,"availability":"99","inputs":["Delibera di adesione"],"outputs":["Nomina del RTD associato","Piano triennale per l'informatica"],{office}}}"#
+        ),
+        format!(
+            r#"{{"code":"adesione-pagopa-app-io","name":"Adesione a pagoPA e App IO","description":"Attivazione dei servizi di pagamento del Comune su pagoPA e della loro pubblicazione in App IO, con l'assistenza per le misure PNRR 1.4.3.","category":"payments","theme":9,"channels":["online","email","phone"],"audience":"all","cost_model":"per_inhabitant","fee":"0.10","first_answer_hours":4,"resolution_hours":24,"availability":"99.5","documents":[{{"title":"Avviso PNRR misura 1.4.3 pagoPA","url":"https://padigitale2026.gov.it/misure/"}}],"inputs":["Elenco dei servizi di incasso"],"outputs":["Servizi attivi su pagoPA e App IO"],"publiccode_url":"https://github.com/pagopa/io-app/blob/master/publiccode.yml",{office}}}"#
+        ),
+        format!(
+            r#"{{"code":"assistenza-anpr","name":"Assistenza ANPR e certificati online","description":"Supporto agli uffici anagrafe per ANPR: certificati online, variazioni, allineamento dei dati.","category":"anpr","theme":6,"channels":["phone","email"],"audience":"all","cost_model":"free","first_answer_hours":8,"resolution_hours":40,"availability":"99","outputs":["Certificati anagrafici online per i cittadini"],{office}}}"#
+        ),
+        format!(
+            r#"{{"code":"sit-gis-territoriale","name":"Sistema informativo territoriale condiviso","description":"Cartografia, catasto e piani urbanistici dei Comuni su una piattaforma GIS comune, con i dati aperti pubblicati.","category":"gis","theme":5,"channels":["online","desk"],"audience":"all","cost_model":"per_inhabitant","fee":"0.05","first_answer_hours":16,"resolution_hours":120,"availability":"98",{office}}}"#
+        ),
+    ];
+    for service in &services {
+        expect(
+            "adding a demo SIT service",
+            call_json("POST", port, "/v1/sit/services", &sit, service)?,
+            201,
+        )?;
+    }
+    let mut subscriptions = Vec::new();
+    for service in ["adesione-pagopa-app-io", "assistenza-anpr"] {
+        let body = expect(
+            "the capital's demo subscription",
+            call_json(
+                "POST",
+                port,
+                "/v1/sit/subscriptions",
+                &comune,
+                &format!(
+                    r#"{{"service":"{service}","note":"Richiesta dell'ufficio anagrafe e tributi (dati dimostrativi)"}}"#
+                ),
+            )?,
+            201,
+        )?;
+        subscriptions.push(body["id"].as_i64().context("the subscription has no id")?);
+    }
+    expect(
+        "accepting the demo subscription",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/sit/subscriptions/{}/transitions", subscriptions[0]),
+            &sit,
+            r#"{"state":"active","agreement_ref":"Accordo prot. 1234/2026 (demo)","start_date":"2026-02-01"}"#,
+        )?,
+        200,
+    )?;
+    let pictures = [
+        (
+            capital.to_owned(),
+            r#"{"platforms":[{"platform":"spid","since":"2020-03-01"},{"platform":"cie","since":"2021-06-15"},{"platform":"pagopa","since":"2019-11-30"},{"platform":"app_io","since":"2022-04-01"},{"platform":"anpr","since":"2018-10-22"},{"platform":"pdnd","since":"2024-02-12"}],"measures":[{"measure":"1.2","status":"obtained","amount":"344000.00"},{"measure":"1.4.1","status":"obtained","amount":"155234.00"},{"measure":"1.4.3","status":"obtained","amount":"47000.00"},{"measure":"1.4.4","status":"obtained","amount":"14000.00"},{"measure":"1.4.5","status":"applied"}]}"#,
+        ),
+        (
+            format!("{code}001"),
+            r#"{"platforms":[{"platform":"spid","since":"2021-02-28"},{"platform":"pagopa","since":"2020-12-01"},{"platform":"anpr","since":"2019-05-06"}],"measures":[{"measure":"1.4.4","status":"obtained","amount":"14000.00"},{"measure":"1.2","status":"applied"}]}"#,
+        ),
+        (
+            format!("{code}002"),
+            r#"{"platforms":[{"platform":"spid","since":"2021-09-30"},{"platform":"anpr","since":"2019-01-14"}],"measures":[]}"#,
+        ),
+    ];
+    for (comune_code, picture) in &pictures {
+        expect(
+            "a demo digital picture",
+            call_json(
+                "PUT",
+                port,
+                &format!("/v1/sit/comuni/{comune_code}/picture"),
+                &sit,
+                picture,
+            )?,
+            200,
+        )?;
+    }
+    for id in [sit_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
     Ok(())

@@ -21,7 +21,7 @@ use crate::helpers::{Browser, TestApp, add_user, init_dir};
 use crate::sua_helpers::{Sua, TREVISO};
 
 /// Pages visited per role at most (a bound, so a link explosion fails instead of hanging).
-const MAX_PAGES: usize = 160;
+const MAX_PAGES: usize = 240;
 /// URLs visited per shape of URL (digits replaced), e.g. three `/sua/procedure/{n}`.
 const PER_SHAPE: usize = 3;
 const DESKTOP: (u32, u32) = (1280, 1000);
@@ -160,6 +160,8 @@ fn is_page(path: &str) -> bool {
         || bare == "/readyz"
         || bare.ends_with(".csv")
         || bare.ends_with(".json")
+        || bare.ends_with(".jsonld")
+        || bare.ends_with(".ttl")
         || bare.contains("/allegati/")
         || bare.contains("/attachments/")
         || bare.contains("/documenti/")
@@ -596,6 +598,61 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
             assert_eq!(register.status(), StatusCode::OK);
         }
     }
+
+    // SIT: a service with every field, Treviso's subscription accepted with a request inside
+    // it, and Treviso's digital picture.
+    let service = app
+        .post_json(
+            "/v1/sit/services",
+            Some(&sua.admin),
+            &json!({"code": "adesione-pagopa", "name": "Adesione a pagoPA e App IO",
+                    "description": "Attivazione dei pagamenti del Comune su pagoPA e App IO.",
+                    "category": "payments", "theme": 9, "channels": ["online", "email"],
+                    "audience": "all", "conditions": "Accordo firmato.", "cost_model": "per_inhabitant",
+                    "fee": "0.10", "first_answer_hours": 4, "resolution_hours": 24, "availability": "99.5",
+                    "contact_office": "Servizi innovativi", "contact_email": "sit@provincia.treviso.it",
+                    "contact_phone": "0422 656000",
+                    "documents": [{"title": "Guida", "url": "https://www.provincia.treviso.it/guida.pdf"}],
+                    "inputs": ["Elenco dei servizi"], "outputs": ["Servizi attivi"]}),
+        )
+        .await;
+    assert_eq!(service.status(), StatusCode::CREATED);
+    let subscription = app
+        .post_json(
+            "/v1/sit/subscriptions",
+            Some(&sua.tv),
+            &json!({"service": "adesione-pagopa", "note": "Per i tributi"}),
+        )
+        .await;
+    assert_eq!(subscription.status(), StatusCode::CREATED);
+    let subscription: Value = subscription.json().await.unwrap();
+    let subscription = subscription["id"].as_i64().unwrap();
+    let accepted = app
+        .post_json(
+            &format!("/v1/sit/subscriptions/{subscription}/transitions"),
+            Some(&sua.admin),
+            &json!({"state": "active", "agreement_ref": "Prot. 12/2026", "start_date": "2026-02-01"}),
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let request = app
+        .post_json(
+            &format!("/v1/sit/subscriptions/{subscription}/requests"),
+            Some(&sua.tv),
+            &json!({"kind": "activation", "subject": "Attivazione TARI", "description": "Attivate la TARI."}),
+        )
+        .await;
+    assert_eq!(request.status(), StatusCode::CREATED);
+    let picture = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/v1/sit/comuni/{TREVISO}/picture"),
+            Some(&sua.admin),
+            Some(&json!({"platforms": [{"platform": "spid", "since": "2021-03-01"}],
+                         "measures": [{"measure": "1.4.4", "status": "obtained", "amount": "14000"}]})),
+        )
+        .await;
+    assert_eq!(picture.status(), StatusCode::OK);
     sua
 }
 

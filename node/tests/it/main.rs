@@ -29,6 +29,7 @@ mod sape_browser;
 mod sape_national;
 mod sape_partners;
 mod security;
+mod sit;
 mod sua_aggregated;
 mod sua_browser;
 mod sua_data;

@@ -192,10 +192,14 @@ fn operators_are_named_by_their_module() {
         modules::operator_title(modules::ALL, Module::Sape),
         "Operatore SAPE (politiche europee)"
     );
-    // A module without a kit is named by its code.
     assert_eq!(
         modules::operator_title(modules::ALL, Module::Sit),
-        "Operatore del modulo sit"
+        "Operatore SIT"
+    );
+    // A module without a kit is named by its code.
+    assert_eq!(
+        modules::operator_title(modules::ALL, Module::Personale),
+        "Operatore del modulo personale"
     );
 }
 
