@@ -99,12 +99,30 @@ const SAPE_FIELDS: [&str; 19] = [
 /// `proposals` SAPE proposals of a Province, one row per partner (one to four partners).
 fn sape_batch(province: &str, proposals: u64) -> DatasetBatch {
     const PROGRAMMES: [&str; 10] = [
-        "horizon_europe", "life", "interreg", "cerv", "erasmus_plus", "digital_europe", "fesr",
-        "fse_plus", "pnrr", "other",
+        "horizon_europe",
+        "life",
+        "interreg",
+        "cerv",
+        "erasmus_plus",
+        "digital_europe",
+        "fesr",
+        "fse_plus",
+        "pnrr",
+        "other",
     ];
     const STATES: [&str; 12] = [
-        "idea", "in_preparation", "submitted", "second_stage", "evaluated", "funded", "reserve",
-        "not_funded", "grant_signed", "in_execution", "closed", "withdrawn",
+        "idea",
+        "in_preparation",
+        "submitted",
+        "second_stage",
+        "evaluated",
+        "funded",
+        "reserve",
+        "not_funded",
+        "grant_signed",
+        "in_execution",
+        "closed",
+        "withdrawn",
     ];
     let mut upserts = Vec::new();
     for id in 1..=proposals {
@@ -118,7 +136,13 @@ fn sape_batch(province: &str, proposals: u64) -> DatasetBatch {
                 FieldValue::Int(id as i64),
                 FieldValue::Int(no as i64),
                 format!("{}-2025-{:02}", programme.to_uppercase(), id % 30).into(),
-                format!("{}-2025-{:02}-{:02}", programme.to_uppercase(), id % 30, id % 7).into(),
+                format!(
+                    "{}-2025-{:02}-{:02}",
+                    programme.to_uppercase(),
+                    id % 30,
+                    id % 7
+                )
+                .into(),
                 programme.into(),
                 "Transizione verde e digitale dei piccoli Comuni".into(),
                 format!("P{province}{id:03}").into(),
@@ -133,10 +157,19 @@ fn sape_batch(province: &str, proposals: u64) -> DatasetBatch {
                 .into(),
                 (if no > 2 { "DE" } else { "IT" }).into(),
                 FieldValue::Null,
-                (if no == 1 { "coordinator" } else { "beneficiary" }).into(),
+                (if no == 1 {
+                    "coordinator"
+                } else {
+                    "beneficiary"
+                })
+                .into(),
                 comune.map_or(FieldValue::Null, FieldValue::from),
                 FieldValue::Int(requested),
-                if funded { FieldValue::Int(requested) } else { FieldValue::Null },
+                if funded {
+                    FieldValue::Int(requested)
+                } else {
+                    FieldValue::Null
+                },
                 funded.into(),
                 FieldValue::Int(2023 + (id % 4) as i64),
             ]);
@@ -588,19 +621,39 @@ async fn sape_view(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) ->
                 2 => "&programme=life",
                 _ => "&region=Veneto",
             };
-            api.push(get(format!("/v1/sape/summary?group={group}{filter}")).await.0);
+            api.push(
+                get(format!("/v1/sape/summary?group={group}{filter}"))
+                    .await
+                    .0,
+            );
         }
     }
     let mut projects = Vec::new();
     for round in 0..200 {
-        let query = if round % 2 == 0 { "q=comune" } else { "year=2023&limit=200" };
+        let query = if round % 2 == 0 {
+            "q=comune"
+        } else {
+            "year=2023&limit=200"
+        };
         projects.push(get(format!("/v1/sape/projects?{query}")).await.0);
     }
     let mut pages = Vec::new();
     let mut project_pages = Vec::new();
     for round in 0..100 {
-        pages.push(get(if round % 2 == 0 { "/sape".into() } else { "/sape?year=2025".into() }).await.0);
-        project_pages.push(get(format!("/sape/progetti?pagina={}", 1 + round % 10)).await.0);
+        pages.push(
+            get(if round % 2 == 0 {
+                "/sape".into()
+            } else {
+                "/sape?year=2025".into()
+            })
+            .await
+            .0,
+        );
+        project_pages.push(
+            get(format!("/sape/progetti?pagina={}", 1 + round % 10))
+                .await
+                .0,
+        );
     }
     for list in [&mut api, &mut projects, &mut pages, &mut project_pages] {
         list.sort();

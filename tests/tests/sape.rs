@@ -187,7 +187,10 @@ fn three_provinces_publishing_their_proposals_make_the_national_view_of_eu_funds
         );
     }
     let expected_rows = [("026", 3), ("017", 2), ("028", 1)];
-    for (node, (code, rows)) in [&*treviso, &*brescia, &*padova].into_iter().zip(expected_rows) {
+    for (node, (code, rows)) in [&*treviso, &*brescia, &*padova]
+        .into_iter()
+        .zip(expected_rows)
+    {
         wait_until(&format!("the hub holds {code}'s head"), PATIENCE, || {
             Ok(hub.head(code)? == node.head()?)
         })
@@ -228,16 +231,17 @@ fn three_provinces_publishing_their_proposals_make_the_national_view_of_eu_funds
             )
         })
         .collect();
-    let line = |key: &str, label: &str, funded: u64, rate: Value, requested: &str, obtained: &str| {
-        (
-            key.to_owned(),
-            label.to_owned(),
-            funded,
-            rate,
-            requested.to_owned(),
-            obtained.to_owned(),
-        )
-    };
+    let line =
+        |key: &str, label: &str, funded: u64, rate: Value, requested: &str, obtained: &str| {
+            (
+                key.to_owned(),
+                label.to_owned(),
+                funded,
+                rate,
+                requested.to_owned(),
+                obtained.to_owned(),
+            )
+        };
     assert_eq!(
         lines,
         [
@@ -324,5 +328,8 @@ fn three_provinces_publishing_their_proposals_make_the_national_view_of_eu_funds
         (&json!("100.00"), &json!("27500.00"))
     );
     let projects = hub.get("/v1/sape/projects?province=017").unwrap().body;
-    assert_eq!(projects["items"][0]["partners"][1]["country_name"], "Austria");
+    assert_eq!(
+        projects["items"][0]["partners"][1]["country_name"],
+        "Austria"
+    );
 }

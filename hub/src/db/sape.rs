@@ -160,11 +160,7 @@ struct Holdings {
 }
 
 /// Reads one Province's rows (a range of the rows index, in key order) into its holdings.
-fn build_holdings(
-    conn: &Connection,
-    dataset_id: i64,
-    province: &str,
-) -> Result<Holdings, DbError> {
+fn build_holdings(conn: &Connection, dataset_id: i64, province: &str) -> Result<Holdings, DbError> {
     let mut stmt = conn.prepare_cached(
         "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
     )?;
@@ -318,7 +314,12 @@ pub enum Group {
 
 impl Group {
     /// Every grouping, in the order pages show them.
-    pub const ALL: [Group; 4] = [Group::Province, Group::Region, Group::Programme, Group::Year];
+    pub const ALL: [Group; 4] = [
+        Group::Province,
+        Group::Region,
+        Group::Programme,
+        Group::Year,
+    ];
 
     /// The query-string name.
     pub fn as_str(self) -> &'static str {
@@ -351,7 +352,9 @@ pub struct Filter {
 
 impl Filter {
     fn passes_province(&self, contributor: &Contributor) -> bool {
-        self.region.as_ref().is_none_or(|r| *r == contributor.region)
+        self.region
+            .as_ref()
+            .is_none_or(|r| *r == contributor.region)
     }
 
     fn passes(&self, proposal: &Proposal) -> bool {

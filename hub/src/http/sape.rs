@@ -10,8 +10,8 @@ use pico_protocol::ProvinceCode;
 use pico_service::json::Query;
 use pico_service::{Json, Problem};
 
-use crate::db::sape::{self, Filter};
 use crate::db::registry;
+use crate::db::sape::{self, Filter};
 use crate::error::HubError;
 use crate::sape::{
     ATTRIBUTION, ComuneView, ComuniView, Format, Params, ProjectParams, ProjectRequest,

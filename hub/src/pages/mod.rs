@@ -78,8 +78,7 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
         NavLink::new(
             "Fondi europei",
             crate::sape::pages::PATH,
-            current == crate::sape::pages::PATH
-                || current == crate::sape::pages::PROJECTS_PATH,
+            current == crate::sape::pages::PATH || current == crate::sape::pages::PROJECTS_PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(

@@ -902,7 +902,10 @@ mod tests {
         assert_eq!(state_label("in_execution"), "In esecuzione");
         assert_eq!(country_name("DE"), "Germania");
         assert_eq!(country_name("ZZ"), "ZZ");
-        assert_eq!(partner_role_label("associated_partner"), "Partner associato");
+        assert_eq!(
+            partner_role_label("associated_partner"),
+            "Partner associato"
+        );
     }
 
     #[test]
@@ -914,7 +917,10 @@ mod tests {
             ..Params::default()
         };
         let error = params(Some("horizon"), None, None).parse().unwrap_err();
-        assert!(error.detail().unwrap().contains("horizon_europe"), "{error:?}");
+        assert!(
+            error.detail().unwrap().contains("horizon_europe"),
+            "{error:?}"
+        );
         assert!(params(None, None, Some("1")).parse().is_err());
         assert_eq!(
             params(Some("life"), Some("csv"), Some("1")).parse().ok(),

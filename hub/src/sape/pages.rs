@@ -149,7 +149,11 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
     let by_count = bars(&|f| {
         (
             f.proposals,
-            format!("{} proposte, {} finanziate", count(f.proposals), count(f.funded)),
+            format!(
+                "{} proposte, {} finanziate",
+                count(f.proposals),
+                count(f.funded)
+            ),
         )
     });
     let by_value = bars(&|f| (euro_units(&f.obtained), euro(&f.obtained)));
@@ -276,7 +280,9 @@ impl PageParams {
             } else {
                 out.errors.push((
                     "programme",
-                    format!("«{text}» non è un programma: scegliere dall'elenco (filtro non applicato)."),
+                    format!(
+                        "«{text}» non è un programma: scegliere dall'elenco (filtro non applicato)."
+                    ),
                 ));
             }
         }
@@ -426,7 +432,10 @@ struct Loaded {
 }
 
 /// `GET /sape`: the national view of EU funds.
-pub async fn show_sape(State(state): State<AppState>, Query(params): Query<PageParams>) -> Response {
+pub async fn show_sape(
+    State(state): State<AppState>,
+    Query(params): Query<PageParams>,
+) -> Response {
     let parsed = params.parse();
     let loaded = state
         .db
@@ -707,8 +716,18 @@ mod tests {
         .parse();
         assert_eq!(parsed.filter, Filter::default());
         assert!(parsed.error("year").unwrap().contains("non è un anno"));
-        assert!(parsed.error("province").unwrap().contains("non è il codice"));
-        assert!(parsed.error("programme").unwrap().contains("non è un programma"));
+        assert!(
+            parsed
+                .error("province")
+                .unwrap()
+                .contains("non è il codice")
+        );
+        assert!(
+            parsed
+                .error("programme")
+                .unwrap()
+                .contains("non è un programma")
+        );
         assert_eq!(PageParams::default().page(), 1);
     }
 }

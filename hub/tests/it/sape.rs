@@ -423,8 +423,26 @@ async fn figures_by_every_grouping_are_exact() {
     assert_eq!(
         lines(&by_region),
         [
-            line("Lombardia", 3, 3, 2, 1, Some("50.00"), "800000.00", "240000.00"),
-            line("Veneto", 5, 3, 3, 2, Some("66.67"), "335000.50", "235000.50"),
+            line(
+                "Lombardia",
+                3,
+                3,
+                2,
+                1,
+                Some("50.00"),
+                "800000.00",
+                "240000.00"
+            ),
+            line(
+                "Veneto",
+                5,
+                3,
+                3,
+                2,
+                Some("66.67"),
+                "335000.50",
+                "235000.50"
+            ),
         ]
     );
 
@@ -432,8 +450,26 @@ async fn figures_by_every_grouping_are_exact() {
     assert_eq!(
         lines(&by_programme),
         [
-            line("erasmus_plus", 1, 1, 1, 1, Some("100.00"), "60000.00", "60000.00"),
-            line("horizon_europe", 4, 3, 2, 1, Some("50.00"), "735000.50", "175000.50"),
+            line(
+                "erasmus_plus",
+                1,
+                1,
+                1,
+                1,
+                Some("100.00"),
+                "60000.00",
+                "60000.00"
+            ),
+            line(
+                "horizon_europe",
+                4,
+                3,
+                2,
+                1,
+                Some("50.00"),
+                "735000.50",
+                "175000.50"
+            ),
             line("interreg", 1, 0, 0, 0, None, "0.00", "0.00"),
             line("life", 2, 2, 2, 1, Some("50.00"), "340000.00", "240000.00"),
         ]
@@ -672,7 +708,11 @@ async fn every_table_downloads_as_csv() {
     let (status, projects) = app.get_text("/v1/sape/projects?format=csv").await;
     assert_eq!(status, 200);
     let projects: Vec<&str> = projects.lines().collect();
-    assert_eq!(projects.len(), 1 + 6, "one line per partner of the three projects");
+    assert_eq!(
+        projects.len(),
+        1 + 6,
+        "one line per partner of the three projects"
+    );
     assert_eq!(
         projects[0],
         "province,province_name,region,proposal_id,acronym,title,programme,call_identifier,topic_identifier,year,state,province_role,project_obtained,partner_no,partner_name,country,pic,partner_role,comune,comune_name,partner_obtained"
@@ -776,7 +816,9 @@ async fn an_empty_hub_answers_with_empty_figures() {
     assert_eq!((status, csv.lines().count()), (200, 1));
     let (status, html) = app.get_text("/sape").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Nessuna Provincia ha ancora pubblicato il dataset dei progetti europei"));
+    assert!(
+        html.contains("Nessuna Provincia ha ancora pubblicato il dataset dei progetti europei")
+    );
     let (status, html) = app.get_text("/sape/progetti").await;
     assert_eq!(status, 200);
     assert!(html.contains("0 progetti finanziati"));
@@ -800,7 +842,10 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
         ("/v1/sape/comuni?group=province", "summary only"),
         ("/v1/sape/projects?limit=-1", "whole number"),
         ("/v1/sape/projects?cursor=zzz", "cursor"),
-        ("/v1/sape/projects?format=csv&limit=5", "every matching project"),
+        (
+            "/v1/sape/projects?format=csv&limit=5",
+            "every matching project",
+        ),
         ("/v1/sape/projects?group=year", "group"),
     ] {
         let response = app
@@ -821,7 +866,10 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
     }
     let (status, html) = app.get_text("/sape?programme=horizon&region=Padania").await;
     assert_eq!(status, 400);
-    assert!(html.contains("«horizon» non è un programma"), "beside the field");
+    assert!(
+        html.contains("«horizon» non è un programma"),
+        "beside the field"
+    );
     assert!(html.contains("«Padania» non è una regione"));
     let (status, _) = app.get_text("/sape/progetti?year=xx").await;
     assert_eq!(status, 400);
@@ -842,19 +890,28 @@ async fn the_pages_show_charts_each_followed_by_its_table_and_the_projects() {
         let table = html
             .find(&format!("id=\"tabella-{id}\""))
             .unwrap_or_else(|| panic!("table {id}"));
-        assert!(chart < table && value_chart < table, "{id}: the table follows");
+        assert!(
+            chart < table && value_chart < table,
+            "{id}: the table follows"
+        );
         assert!(html[chart..table].contains("role=\"img\""));
     }
     assert!(
         html.contains("<p class=\"h3 mb-0\">1.135.000,50\u{a0}€</p><p class=\"mb-0\">Contributo UE richiesto</p>"),
         "requested, Italian format"
     );
-    assert!(html.contains("<p class=\"h3 mb-0\">60%</p>"), "success rate");
+    assert!(
+        html.contains("<p class=\"h3 mb-0\">60%</p>"),
+        "success rate"
+    );
     assert!(html.contains("66,67%"), "Veneto's success rate");
     assert!(html.contains("Horizon Europe"));
     assert!(html.contains("Altivole"), "Comuni partners");
     assert!(html.contains("/v1/sape/summary?group=programme&amp;format=csv"));
-    assert!(html.contains("href=\"/sape\""), "the navigation links the page");
+    assert!(
+        html.contains("href=\"/sape\""),
+        "the navigation links the page"
+    );
     assert!(html.contains("href=\"/sape/progetti\""));
 
     let (status, veneto) = app.get_text("/sape?region=Veneto&year=2025").await;
@@ -891,7 +948,16 @@ async fn the_routes_are_in_the_openapi_document() {
         .collect();
     assert_eq!(
         params,
-        ["group", "year", "region", "province", "programme", "format", "sep", "bom"]
+        [
+            "group",
+            "year",
+            "region",
+            "province",
+            "programme",
+            "format",
+            "sep",
+            "bom"
+        ]
     );
     for path in ["/v1/sape/summary", "/v1/sape/comuni", "/v1/sape/projects"] {
         let responses = &doc["paths"][path]["get"]["responses"];
