@@ -46,8 +46,10 @@ fn enter_call(node: &mut Node, identifier: &str, programme: &str, management: &s
 /// A partner whose budget is `months` person-months at 1.000 € (plus the 25 % flat rate of
 /// indirect costs) funded at 100 %: an EU contribution of `months` × 1.250,00 €.
 fn partner(name: &str, country: &str, role: &str, comune: Option<&str>, months: u32) -> Value {
+    // Every beneficiary has a PIC: nine digits made from its name, distinct here.
+    let pic = 900_000_000 + name.bytes().map(u32::from).sum::<u32>() * 1_000 + months;
     let mut partner = json!({
-        "name": name, "country": country, "role": role,
+        "name": name, "country": country, "role": role, "pic": pic.to_string(),
         "personnel_unit": "month", "personnel_quantity": months.to_string(),
         "personnel_rate": "1000", "funding_rate": 100
     });
