@@ -388,6 +388,17 @@ pub struct Tally {
 }
 
 impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.proposals += other.proposals;
+        self.submitted += other.submitted;
+        self.evaluated += other.evaluated;
+        self.funded += other.funded;
+        self.requested_cents += other.requested_cents;
+        self.obtained_cents += other.obtained_cents;
+        self.comuni_requested_cents += other.comuni_requested_cents;
+        self.comuni_obtained_cents += other.comuni_obtained_cents;
+    }
+
     fn count(&mut self, proposal: &Proposal) {
         self.proposals += 1;
         self.submitted += u64::from(proposal.submitted());
@@ -429,33 +440,53 @@ pub fn summary(conn: &Connection, group: Group, filter: &Filter) -> Result<Summa
         .into_iter()
         .filter(|c| filter.passes_province(c))
         .collect();
-    let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
+    // Keys borrowed from the holdings: no allocation per proposal.
+    let mut by_text: BTreeMap<&str, (&str, Tally)> = BTreeMap::new();
+    let mut by_year: BTreeMap<Option<i64>, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for contributor in &contributors {
+        let mut own = Tally::default();
         for proposal in &contributor.holdings.proposals {
             if !filter.passes(proposal) {
                 continue;
             }
-            total.count(proposal);
-            let (key, label) = match group {
-                Group::Province => (contributor.code.clone(), contributor.name.clone()),
-                Group::Region => (contributor.region.clone(), String::new()),
-                Group::Programme => (proposal.programme.clone(), String::new()),
-                Group::Year => (
-                    proposal.year.map(|y| y.to_string()).unwrap_or_default(),
-                    String::new(),
-                ),
-            };
-            groups
+            own.count(proposal);
+            match group {
+                Group::Programme => by_text
+                    .entry(proposal.programme.as_str())
+                    .or_insert(("", Tally::default()))
+                    .1
+                    .count(proposal),
+                Group::Year => by_year.entry(proposal.year).or_default().count(proposal),
+                Group::Province | Group::Region => {}
+            }
+        }
+        total.add(&own);
+        let (key, label) = match group {
+            Group::Province => (contributor.code.as_str(), contributor.name.as_str()),
+            Group::Region => (contributor.region.as_str(), ""),
+            Group::Programme | Group::Year => continue,
+        };
+        if own.proposals > 0 {
+            by_text
                 .entry(key)
-                .or_insert_with(|| (label, Tally::default()))
+                .or_insert((label, Tally::default()))
                 .1
-                .count(proposal);
+                .add(&own);
         }
     }
-    let mut groups: Vec<GroupTally> = groups
+    let groups = by_text
         .into_iter()
-        .map(|(key, (label, tally))| GroupTally { key, label, tally })
+        .map(|(key, (label, tally))| (key.to_owned(), label.to_owned(), tally))
+        .chain(by_year.into_iter().map(|(year, tally)| {
+            (
+                year.map(|y| y.to_string()).unwrap_or_default(),
+                String::new(),
+                tally,
+            )
+        }));
+    let mut groups: Vec<GroupTally> = groups
+        .map(|(key, label, tally)| GroupTally { key, label, tally })
         .collect();
     groups.sort_by_cached_key(|g| {
         (
