@@ -114,6 +114,8 @@ pub struct Proposal {
     pub comuni_obtained_cents: i128,
     /// Partners in order (none for a proposal without partners yet).
     pub partners: Vec<Partner>,
+    /// Its acronym, title, call and partners' names in lower case, for the search.
+    pub search: String,
 }
 
 impl Proposal {
@@ -228,7 +230,27 @@ fn build_holdings(conn: &Connection, dataset_id: i64, province: &str) -> Result<
             obtained_cents: obtained,
         });
     }
+    for proposal in &mut proposals {
+        proposal.search = search_text(proposal);
+    }
     Ok(Holdings { proposals })
+}
+
+/// The text a search looks in: acronym, title, call and partners' names, in lower case.
+fn search_text(proposal: &Proposal) -> String {
+    let mut text = [
+        proposal.acronym.as_str(),
+        proposal.title.as_str(),
+        proposal.call_identifier.as_str(),
+        proposal.topic_identifier.as_str(),
+        proposal.call_title.as_str(),
+    ]
+    .join(" ");
+    for partner in &proposal.partners {
+        text.push(' ');
+        text.push_str(&partner.name);
+    }
+    text.to_lowercase()
 }
 
 /// The holdings of each Province, with the hash of the last entry they reflect (see the
@@ -578,30 +600,18 @@ pub struct FundedProject {
     pub proposal: Proposal,
 }
 
-/// Whether `proposal` matches every word of `words` (lowercase) in its acronym, title, call,
-/// partners' names or the names `comune_name` gives its Comuni.
+/// Whether `proposal` matches every word of `words` (lowercase) in its search text or in the
+/// names `comune_name` gives its Comuni (looked up only for a word not found otherwise).
 fn matches(proposal: &Proposal, words: &[String], comune_name: &dyn Fn(&str) -> String) -> bool {
-    if words.is_empty() {
-        return true;
-    }
-    let mut haystack = [
-        proposal.acronym.as_str(),
-        proposal.title.as_str(),
-        proposal.call_identifier.as_str(),
-        proposal.topic_identifier.as_str(),
-        proposal.call_title.as_str(),
-    ]
-    .join(" ");
-    for partner in &proposal.partners {
-        haystack.push(' ');
-        haystack.push_str(&partner.name);
-        if let Some(code) = &partner.comune {
-            haystack.push(' ');
-            haystack.push_str(&comune_name(code));
-        }
-    }
-    let haystack = haystack.to_lowercase();
-    words.iter().all(|word| haystack.contains(word.as_str()))
+    words.iter().all(|word| {
+        proposal.search.contains(word.as_str())
+            || proposal.partners.iter().any(|partner| {
+                partner
+                    .comune
+                    .as_deref()
+                    .is_some_and(|code| comune_name(code).to_lowercase().contains(word.as_str()))
+            })
+    })
 }
 
 /// The funded projects that pass `filter` and contain every word of `query` (case-insensitive),
@@ -708,6 +718,10 @@ mod tests {
                 obtained_cents: None,
             }],
             ..Proposal::default()
+        };
+        let project = Proposal {
+            search: search_text(&project),
+            ..project
         };
         assert!(matches(&project, &words, &|_| "Treviso".to_owned()));
         assert!(!matches(&project, &words, &|_| "Asolo".to_owned()));
