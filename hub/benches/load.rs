@@ -5,7 +5,11 @@
 //! `cargo bench -p pico-hub --bench load`; `PICO_BENCH_ENTRIES` entries per Province (default 3),
 //! `PICO_BENCH_ROWS` rows per entry (default 1000), `PICO_BENCH_PRELOAD_ROWS` rows already stored
 //! before the timed run (default 0; e.g. 10000000), spread over the 86 Provinces. After the run
-//! it measures the public rows query (filtered by Province and by Comune, 50 per page).
+//! it measures the public rows query (filtered by Province and by Comune, 50 per page), then
+//! the national view of EU funds: each Province pushes `PICO_BENCH_SAPE_PROPOSALS` SAPE
+//! proposals (default 200, one to four partners each) as one `sape_progetti` entry, and the
+//! bench times the first summary (the view built from the rows) and the p99 of the SAPE API
+//! and pages.
 
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -69,6 +73,119 @@ fn batch(province: &str, first: u64, rows: u64) -> DatasetBatch {
     }
 }
 
+/// The fields of `sape_progetti` (`protocol/datasets/sape_progetti.md`).
+const SAPE_FIELDS: [&str; 19] = [
+    "proposal_id",
+    "partner_no",
+    "call_identifier",
+    "topic_identifier",
+    "programme",
+    "call_title",
+    "acronym",
+    "title",
+    "state",
+    "province_role",
+    "partner_name",
+    "country",
+    "pic",
+    "partner_role",
+    "comune",
+    "eu_requested_cents",
+    "eu_obtained_cents",
+    "funded",
+    "year",
+];
+
+/// `proposals` SAPE proposals of a Province, one row per partner (one to four partners).
+fn sape_batch(province: &str, proposals: u64) -> DatasetBatch {
+    const PROGRAMMES: [&str; 10] = [
+        "horizon_europe",
+        "life",
+        "interreg",
+        "cerv",
+        "erasmus_plus",
+        "digital_europe",
+        "fesr",
+        "fse_plus",
+        "pnrr",
+        "other",
+    ];
+    const STATES: [&str; 12] = [
+        "idea",
+        "in_preparation",
+        "submitted",
+        "second_stage",
+        "evaluated",
+        "funded",
+        "reserve",
+        "not_funded",
+        "grant_signed",
+        "in_execution",
+        "closed",
+        "withdrawn",
+    ];
+    let mut upserts = Vec::new();
+    for id in 1..=proposals {
+        let state = STATES[(id % 12) as usize];
+        let funded = matches!(state, "funded" | "grant_signed" | "in_execution" | "closed");
+        let programme = PROGRAMMES[(id % 10) as usize];
+        for no in 1..=(1 + id % 4) {
+            let requested = ((id * 7_919 + no * 104_729) % 50_000_000) as i64;
+            let comune = (no == 2).then(|| format!("{province}{:03}", 1 + id % 40));
+            upserts.push(vec![
+                FieldValue::Int(id as i64),
+                FieldValue::Int(no as i64),
+                format!("{}-2025-{:02}", programme.to_uppercase(), id % 30).into(),
+                format!(
+                    "{}-2025-{:02}-{:02}",
+                    programme.to_uppercase(),
+                    id % 30,
+                    id % 7
+                )
+                .into(),
+                programme.into(),
+                "Transizione verde e digitale dei piccoli Comuni".into(),
+                format!("P{province}{id:03}").into(),
+                format!("Progetto {id} della Provincia {province} con i suoi Comuni").into(),
+                state.into(),
+                ["coordinator", "partner", "support"][(id % 3) as usize].into(),
+                match &comune {
+                    Some(code) => format!("Comune {code}"),
+                    None if no == 1 => format!("Provincia {province}"),
+                    None => format!("Partner europeo {no}"),
+                }
+                .into(),
+                (if no > 2 { "DE" } else { "IT" }).into(),
+                FieldValue::Null,
+                (if no == 1 {
+                    "coordinator"
+                } else {
+                    "beneficiary"
+                })
+                .into(),
+                comune.map_or(FieldValue::Null, FieldValue::from),
+                FieldValue::Int(requested),
+                if funded {
+                    FieldValue::Int(requested)
+                } else {
+                    FieldValue::Null
+                },
+                funded.into(),
+                FieldValue::Int(2023 + (id % 4) as i64),
+            ]);
+        }
+    }
+    DatasetBatch {
+        dataset: "sape_progetti".into(),
+        schema_version: 1,
+        fields: SAPE_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        primary_key: vec!["proposal_id".into(), "partner_no".into()],
+        snapshot: None,
+        upserts,
+        deletes: vec![],
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -76,6 +193,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let per_province = env_u64("PICO_BENCH_ENTRIES", 3);
     let rows = env_u64("PICO_BENCH_ROWS", 1000);
+    let sape_proposals = env_u64("PICO_BENCH_SAPE_PROPOSALS", 200);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -105,6 +223,7 @@ fn main() {
         // Sign everything up front: the benchmark measures the hub, not the nodes.
         let mut bodies = Vec::new();
         let mut all_batches = Vec::new();
+        let mut sape_bodies = Vec::new();
         {
             let conn = state.db.get().unwrap();
             for province in &provinces {
@@ -132,6 +251,21 @@ fn main() {
                     all_batches.push((*province, n + 1, prev, batch));
                 }
                 bodies.push(mine);
+                // The SAPE proposals follow as the next entry of the same log.
+                let payload = Payload::DatasetBatch(sape_batch(province.as_str(), sape_proposals));
+                let entry = EntryDraft {
+                    sender: *province,
+                    seq: Seq::new(per_province + 1).unwrap(),
+                    prev,
+                    iat: Timestamp::now(),
+                    payload: &payload,
+                }
+                .sign(&key)
+                .unwrap();
+                let mut body = b"{\"entries\":[".to_vec();
+                body.extend_from_slice(&entry.to_bytes());
+                body.extend_from_slice(b"]}");
+                sape_bodies.push(body);
             }
         }
         let bytes: usize = bodies.iter().flatten().map(Vec::len).sum();
@@ -210,6 +344,7 @@ fn main() {
             }
         }
         let queries = query_latencies(&client, &url.replace("/v1/federation/entries", ""), &provinces).await;
+        let sape = sape_view(&client, &url, sape_bodies).await;
         let _ = stop.send(());
         let _ = serving.await;
         let hub_rate = total_rows as f64 / elapsed.as_secs_f64();
@@ -286,6 +421,20 @@ fn main() {
             raw_elapsed.as_secs_f64()
         );
         println!("hub end to end / raw insert = {:.0}%", 100.0 * hub_rate / raw_rate);
+        println!(
+            "SAPE national view, 86 Provinces × {sape_proposals} proposals ({} counted): pushed in {:.2} s; \
+             view built by the first summary in {:.1} ms; summary API p50 {:.2} ms p99 {:.2} ms; \
+             projects API p99 {:.2} ms; page /sape p50 {:.1} ms p99 {:.1} ms; page /sape/progetti p99 {:.1} ms",
+            sape.proposals,
+            sape.push.as_secs_f64(),
+            sape.build.as_secs_f64() * 1e3,
+            sape.api_p50.as_secs_f64() * 1e3,
+            sape.api_p99.as_secs_f64() * 1e3,
+            sape.projects_p99.as_secs_f64() * 1e3,
+            sape.page_p50.as_secs_f64() * 1e3,
+            sape.page_p99.as_secs_f64() * 1e3,
+            sape.projects_page_p99.as_secs_f64() * 1e3,
+        );
         println!(
             "rows query with {} rows stored (50 per page, 2,000 requests, one client): by Province p50 {:.2} ms p99 {:.2} ms; by Comune p50 {:.2} ms p99 {:.2} ms",
             stored,
@@ -401,4 +550,123 @@ async fn query_latencies(
         percentile(&by_comune, 0.5),
         percentile(&by_comune, 0.99),
     )
+}
+
+/// What the SAPE phase measured.
+struct SapeFigures {
+    proposals: u64,
+    push: Duration,
+    build: Duration,
+    api_p50: Duration,
+    api_p99: Duration,
+    projects_p99: Duration,
+    page_p50: Duration,
+    page_p99: Duration,
+    projects_page_p99: Duration,
+}
+
+/// Pushes every Province's SAPE entry (86 concurrent pushes), then times the first summary
+/// (which builds the view from the rows), 400 summaries by every grouping and filter, 200
+/// pages of funded projects with and without a search, and the two pages 100 times each.
+async fn sape_view(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) -> SapeFigures {
+    let base = url.replace("/v1/federation/entries", "");
+    let started = Instant::now();
+    let pushes: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (client, url) = (client.clone(), url.to_owned());
+            tokio::spawn(async move {
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                let _ = response.bytes().await.unwrap();
+            })
+        })
+        .collect();
+    for push in pushes {
+        push.await.unwrap();
+    }
+    let push = started.elapsed();
+    let get = |path: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let started = Instant::now();
+            let response = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            let body = response.bytes().await.unwrap();
+            (started.elapsed(), body)
+        }
+    };
+    let (build, body) = get("/v1/sape/summary?group=province".into()).await;
+    let summary: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(summary["provinces"], 86);
+    let proposals: u64 = summary["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["proposals"].as_u64().unwrap())
+        .sum();
+    let mut api = Vec::new();
+    for round in 0..100 {
+        for group in ["province", "region", "programme", "year"] {
+            let filter = match round % 4 {
+                0 => "",
+                1 => "&year=2024",
+                2 => "&programme=life",
+                _ => "&region=Veneto",
+            };
+            api.push(
+                get(format!("/v1/sape/summary?group={group}{filter}"))
+                    .await
+                    .0,
+            );
+        }
+    }
+    let mut projects = Vec::new();
+    for round in 0..200 {
+        let query = if round % 2 == 0 {
+            "q=comune"
+        } else {
+            "year=2023&limit=200"
+        };
+        projects.push(get(format!("/v1/sape/projects?{query}")).await.0);
+    }
+    let mut pages = Vec::new();
+    let mut project_pages = Vec::new();
+    for round in 0..100 {
+        pages.push(
+            get(if round % 2 == 0 {
+                "/sape".into()
+            } else {
+                "/sape?year=2025".into()
+            })
+            .await
+            .0,
+        );
+        project_pages.push(
+            get(format!("/sape/progetti?pagina={}", 1 + round % 10))
+                .await
+                .0,
+        );
+    }
+    for list in [&mut api, &mut projects, &mut pages, &mut project_pages] {
+        list.sort();
+    }
+    SapeFigures {
+        proposals,
+        push,
+        build,
+        api_p50: percentile(&api, 0.5),
+        api_p99: percentile(&api, 0.99),
+        projects_p99: percentile(&projects, 0.99),
+        page_p50: percentile(&pages, 0.5),
+        page_p99: percentile(&pages, 0.99),
+        projects_page_p99: percentile(&project_pages, 0.99),
+    }
 }

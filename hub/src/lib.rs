@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod pages;
 pub mod quota;
 pub mod registry;
+pub mod sape;
 pub mod state;
 pub mod transparency;
 

@@ -110,7 +110,7 @@ pub fn group_title(group: Group) -> &'static str {
 }
 
 /// `value / divisor` rounded to the nearest integer, halves away from zero.
-fn rounded_div(value: i128, divisor: i128) -> i128 {
+pub fn rounded_div(value: i128, divisor: i128) -> i128 {
     let magnitude = (value.abs() * 2 + divisor) / (2 * divisor);
     if value < 0 { -magnitude } else { magnitude }
 }

@@ -12,6 +12,7 @@ pub mod national;
 pub mod networks;
 pub mod practices;
 pub mod registry;
+pub mod sape;
 mod schema;
 
 pub use schema::{MIGRATION_FILES, MIGRATIONS, SCHEMA_VERSION};

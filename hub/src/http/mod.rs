@@ -7,6 +7,7 @@ pub mod national;
 pub mod networks;
 pub mod node_auth;
 pub mod operator;
+pub mod sape;
 
 use axum::Router;
 use axum::routing::get;
@@ -28,6 +29,7 @@ use crate::state::AppState;
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
         appalti::get_summary, appalti::list_comuni,
+        sape::get_summary, sape::list_comuni, sape::list_projects,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
@@ -103,5 +105,6 @@ pub fn router() -> Router<AppState> {
         .merge(national::router())
         .merge(networks::router())
         .merge(operator::router())
+        .merge(sape::router())
         .route("/v1/openapi.json", get(get_openapi))
 }

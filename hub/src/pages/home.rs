@@ -301,6 +301,15 @@ fn dataset_words(name: &str) -> DatasetWords {
                 "Apri i cruscotti degli appalti",
             )),
         },
+        "sape_progetti" => DatasetWords {
+            title: "Progetti europei dei SAPE".into(),
+            measures: "Le proposte di finanziamento europeo che il Servizio Associato Politiche \
+                       Europee di ciascuna Provincia prepara con i Comuni: programma, bando, \
+                       partner, contributo UE richiesto e ottenuto. Una riga per proposta e \
+                       partner.",
+            unit: "righe (proposte per partner)",
+            dashboard: Some((crate::sape::pages::PATH, "Apri il quadro dei fondi europei")),
+        },
         other => DatasetWords {
             title: format!("Dataset «{other}»"),
             measures: "Un dataset che le Province pubblicano nella vista nazionale; l'hub non ne \

@@ -1,6 +1,6 @@
 //! Server-rendered pages (Bootstrap Italia through `pico_service::web`): what UPI staff and
 //! the public read on the hub. The national home ([`home`]), the SUA dashboards
-//! (`crate::appalti::pages`), the best-practice library and its documents ([`library`]), the
+//! (`crate::appalti::pages`), the EU funds (`crate::sape::pages`), the best-practice library and its documents ([`library`]), the
 //! transparency log explained ([`transparency`]), the operators' enrolment area
 //! ([`operator`]), and the page that answers an address the hub does not know.
 //!
@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/stato", get(show_status))
         .route("/api", get(show_api))
         .merge(crate::appalti::pages::router())
+        .merge(crate::sape::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -59,7 +60,7 @@ async fn show_api(State(state): State<AppState>) -> Markup {
     web::api_page(
         &chrome(&state, "/api"),
         "/v1/openapi.json",
-        "L'hub offre a chiunque i dati nazionali pubblicati dalle Province (dataset, appalti, buone pratiche e il registro di trasparenza con le sue prove), e alle Province l'interfaccia della federazione, con cui i loro nodi inviano i dati firmati.",
+        "L'hub offre a chiunque i dati nazionali pubblicati dalle Province (dataset, appalti, fondi europei, buone pratiche e il registro di trasparenza con le sue prove), e alle Province l'interfaccia della federazione, con cui i loro nodi inviano i dati firmati.",
     )
 }
 
@@ -73,6 +74,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Appalti SUA",
             crate::appalti::pages::PATH,
             current == crate::appalti::pages::PATH,
+        ),
+        NavLink::new(
+            "Fondi europei",
+            crate::sape::pages::PATH,
+            current == crate::sape::pages::PATH || current == crate::sape::pages::PROJECTS_PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(
@@ -163,6 +169,7 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
         ul {
             li { a href="/" { "il quadro nazionale delle Province" } }
             li { a href=(crate::appalti::pages::PATH) { "gli appalti delle Stazioni Uniche Appaltanti" } }
+            li { a href=(crate::sape::pages::PATH) { "i fondi europei delle Province e dei Comuni" } }
             li { a href=(library::PATH) { "la biblioteca delle buone pratiche" } }
             li { a href=(transparency::PATH) { "il registro di trasparenza" } }
         }

@@ -157,6 +157,11 @@ async fn seeded_hub() -> TestApp {
         let entry = node.next(&bes_batch(&code, rows));
         assert_eq!(app.push(&[&entry]).await.0, 200);
     }
+    // Treviso and Brescia with SAPE proposals (as in the sape tests).
+    for node in [&mut treviso, &mut brescia] {
+        let payload = crate::sape::sample(node.province.as_str());
+        assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
+    }
     // Best practices with attachments, uploaded.
     for (node, id, title, module) in [
         (
@@ -426,6 +431,8 @@ async fn every_page_passes_axe_fits_390_px_and_speaks_italian() {
     for page in [
         "/",
         "/appalti",
+        "/sape",
+        "/sape/progetti",
         "/buone-pratiche",
         "/registro",
         "/buone-pratiche/026/sua-convenzione",

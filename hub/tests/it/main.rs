@@ -17,5 +17,6 @@ mod log;
 mod national;
 mod networks;
 mod pages;
+mod sape;
 mod security;
 mod spec;
