@@ -179,7 +179,9 @@ fn run(_args: &[String]) -> Result<()> {
     println!("for the SUA operator. Each SAPE holds the 1,907 real Horizon Europe topics, a");
     println!("regional call flagged to the capital (which follows it and asks the SAPE for");
     println!("support), a proposal with budget, and a funded Horizon Europe project with its");
-    println!("outcome; on the LIFE demo call every node shows Treviso's search for partners.\n");
+    println!("outcome (the hub's /sape); on the LIFE demo call every node shows Treviso's search");
+    println!("for partners. Formazione has a course per sector, an edition and enrolments of the");
+    println!("capital's staff; SIT a catalogue of services with the capital's subscriptions.\n");
     println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
     for (code, name, port) in PARTNERS {
         println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
