@@ -150,6 +150,7 @@ fn euro(cents: i128) -> String {
 /// Figures of a group as served: counts, the success rate as a percentage with two decimals
 /// (`null` with nothing evaluated), amounts as decimal euro text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeFigures)]
 pub struct Figures {
     /// Proposals in any state.
     pub proposals: u64,
@@ -228,6 +229,7 @@ impl Figures {
 
 /// One group of a summary as served.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeGroupView)]
 pub struct GroupView {
     /// Province code, region, programme code or `YYYY`; empty for rows that do not say.
     pub key: String,
@@ -240,6 +242,7 @@ pub struct GroupView {
 
 /// A summary as served by `GET /v1/sape/summary`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeSummaryView)]
 pub struct SummaryView {
     /// The grouping.
     pub group: String,
@@ -347,6 +350,7 @@ impl SummaryView {
 
 /// A Comune partner as served by `GET /v1/sape/comuni`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeComuneView)]
 pub struct ComuneView {
     /// The Province whose SAPE built the proposals.
     pub province: String,
@@ -381,6 +385,7 @@ impl ComuneView {
 
 /// The Comuni partners as served.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeComuniView)]
 pub struct ComuniView {
     /// The year filter, if any.
     pub year: Option<i64>,

@@ -76,6 +76,7 @@ pub struct ImportRequest {
 
 /// The outcome of an import.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = DatasetImportReport)]
 pub struct ImportReport {
     /// Dataset name.
     pub dataset: String,

@@ -116,6 +116,7 @@ pub struct PersonLine {
 
 /// The report of a year.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FormazioneReport)]
 pub struct Report {
     /// The year.
     pub year: i16,

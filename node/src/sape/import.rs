@@ -39,6 +39,7 @@ impl Format {
 
 /// What an accepted import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeImportReport)]
 pub struct ImportReport {
     /// Calls read from the file.
     pub total: u64,

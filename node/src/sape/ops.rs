@@ -1010,6 +1010,7 @@ pub fn lump_sum_balance(record: &ProposalRecord) -> (i64, i64, bool) {
 
 /// One move of a proposal.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = SapeTransitionView)]
 pub struct TransitionView {
     /// State before (none for the creation).
     pub from: Option<ProposalState>,
@@ -1470,6 +1471,7 @@ pub async fn proposal_detail(
 
 /// Body of `POST /v1/sape/proposals/{id}/transitions`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = SapeNewTransition)]
 #[serde(deny_unknown_fields)]
 pub struct NewTransition {
     /// The state asked for.
