@@ -266,3 +266,72 @@ async fn page_limit_above_the_largest_page_is_reduced_as_documented() {
     }
     app.stop().await;
 }
+
+/// The names the node's and the hub's `ToSchema` types take in their OpenAPI documents: the
+/// type's name, or its `#[schema(as = …)]`. Two types of one service with the same name would
+/// leave one schema describing both answers (it happened: Formazione's `Report` replaced
+/// SUA's), so each name appears once per service.
+#[test]
+fn every_schema_name_is_used_once_per_service() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for service in ["src", "../hub/src"] {
+        let mut files = Vec::new();
+        rust_files(&root.join(service), &mut files);
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        let mut clashes = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut pending: Option<Option<String>> = None;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    pending = Some(None);
+                } else if let Some(alias) = line
+                    .strip_prefix("#[schema(as = ")
+                    .and_then(|rest| rest.strip_suffix(")]"))
+                {
+                    if let Some(slot) = pending.as_mut() {
+                        *slot = Some(alias.rsplit("::").next().unwrap().to_owned());
+                    }
+                } else if let Some(rest) = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "))
+                {
+                    if let Some(alias) = pending.take() {
+                        let name = alias.unwrap_or_else(|| {
+                            rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                                .next()
+                                .unwrap()
+                                .to_owned()
+                        });
+                        let place = file.display().to_string();
+                        if let Some(first) = seen.insert(name.clone(), place.clone()) {
+                            clashes.push(format!("{name}: {first} and {place}"));
+                        }
+                    }
+                } else if !line.starts_with("#[") && !line.starts_with("///") {
+                    pending = None;
+                }
+            }
+        }
+        assert!(
+            clashes.is_empty(),
+            "schema names used twice in {service} (add #[schema(as = ModuleName)]):\n{}",
+            clashes.join("\n")
+        );
+        assert!(
+            seen.len() > 30,
+            "only {} schemas found in {service}",
+            seen.len()
+        );
+    }
+}
