@@ -571,6 +571,72 @@ fn append_delta(
     )?)
 }
 
+/// A national dataset a module derives from its own tables, as [`ensure_derived`] keeps it.
+#[expect(
+    missing_debug_implementations,
+    reason = "holds the module's row builder"
+)]
+pub struct DerivedDefinition<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its title in the catalogue.
+    pub title: &'a str,
+    /// Its fields, in row order.
+    pub fields: Vec<super::FieldDef>,
+    /// Its primary key.
+    pub primary_key: Vec<String>,
+    /// Builds every row from the module's tables (replacing what is stored); the row count.
+    pub materialise: &'a dyn Fn(&Connection) -> Result<i64, DatiError>,
+}
+
+/// The dataset `definition` describes, as stored: created (federation off) when absent, or
+/// taking over a same-named dataset of another schema (a new schema version, its old rows
+/// dropped and, when federated, rebuilt and announced by a full snapshot). The second value
+/// is the number of rows written when it had to be (re)built, none when it was already so.
+pub fn ensure_derived(
+    tx: &Connection,
+    signer: &Signer,
+    definition: &DerivedDefinition<'_>,
+) -> Result<(Dataset, Option<i64>), DatiError> {
+    let existing = datasets::get(tx, definition.name)?;
+    if let Some(dataset) = existing
+        .as_ref()
+        .filter(|d| d.fields == definition.fields && d.primary_key == definition.primary_key)
+    {
+        return Ok((dataset.clone(), None));
+    }
+    let now = db::now();
+    let mut dataset = Dataset {
+        name: definition.name.to_owned(),
+        title: definition.title.to_owned(),
+        fields: definition.fields.clone(),
+        primary_key: definition.primary_key.clone(),
+        schema_version: existing.as_ref().map_or(1, |d| d.schema_version + 1),
+        federation: existing.as_ref().map_or(Federation::Off, |d| d.federation),
+        row_count: 0,
+        created_at: existing.as_ref().map_or(now, |d| d.created_at),
+        updated_at: now,
+    };
+    datasets::put(tx, &dataset)?;
+    if existing.is_some() {
+        let dropped = datasets::delete_all_rows(tx, definition.name)?;
+        tracing::warn!(
+            dataset = definition.name,
+            rows = dropped,
+            schema_version = dataset.schema_version,
+            "a dataset of this name had another schema: the module deriving it took it over and dropped its rows (rebuilt from the module's tables when federated)"
+        );
+    }
+    if dataset.federation == Federation::Off {
+        return Ok((dataset, Some(0)));
+    }
+    dataset.row_count = (definition.materialise)(tx)?;
+    datasets::put(tx, &dataset)?;
+    // A new schema is announced by a full snapshot (as a Dati import does).
+    emit_snapshot(tx, signer, &dataset)?;
+    Ok((dataset.clone(), Some(dataset.row_count)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

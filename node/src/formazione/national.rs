@@ -21,7 +21,7 @@ use rusqlite::Connection;
 
 use crate::dati::csv_import;
 use crate::dati::ops::{self, DatiError};
-use crate::dati::{Dataset, Federation, FieldDef, FieldType};
+use crate::dati::{Federation, FieldDef, FieldType};
 use crate::db::{self, datasets};
 use crate::error::AppError;
 use crate::federation::Signer;
@@ -152,7 +152,17 @@ fn rows(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
 /// Brings the rows in line with the Formazione tables, publishing what differs when the
 /// dataset is federated. Call it inside the transaction that changed the figures.
 pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
-    let mut dataset = ensure_registered(tx, signer)?;
+    let (mut dataset, _) = ops::ensure_derived(
+        tx,
+        signer,
+        &ops::DerivedDefinition {
+            name: DATASET,
+            title: TITLE,
+            fields: field_defs(),
+            primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
+            materialise: &materialise,
+        },
+    )?;
     if dataset.federation == Federation::Off {
         return Ok(());
     }
@@ -199,41 +209,6 @@ pub fn materialise(tx: &Connection) -> Result<i64, DatiError> {
         datasets::put_row(tx, DATASET, &pk, &data)?;
     }
     Ok(datasets::count_rows(tx, DATASET)?)
-}
-
-/// The dataset as defined, creating it when absent or taking over a same-named dataset of
-/// another schema.
-fn ensure_registered(tx: &Connection, signer: &Signer) -> Result<Dataset, DatiError> {
-    let fields = field_defs();
-    let existing = datasets::get(tx, DATASET)?;
-    if let Some(dataset) = existing
-        .as_ref()
-        .filter(|d| d.fields == fields && d.primary_key == PRIMARY_KEY)
-    {
-        return Ok(dataset.clone());
-    }
-    let now = db::now();
-    let mut dataset = Dataset {
-        name: DATASET.to_owned(),
-        title: TITLE.to_owned(),
-        fields,
-        primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
-        schema_version: existing.as_ref().map_or(1, |d| d.schema_version + 1),
-        federation: existing.as_ref().map_or(Federation::Off, |d| d.federation),
-        row_count: 0,
-        created_at: existing.as_ref().map_or(now, |d| d.created_at),
-        updated_at: now,
-    };
-    datasets::put(tx, &dataset)?;
-    if existing.is_some() {
-        datasets::delete_all_rows(tx, DATASET)?;
-    }
-    if dataset.federation == Federation::National {
-        dataset.row_count = materialise(tx)?;
-        datasets::put(tx, &dataset)?;
-        ops::emit_snapshot(tx, signer, &dataset)?;
-    }
-    Ok(dataset)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 
 use crate::dati::csv_import;
 use crate::dati::ops::{self, DatiError};
-use crate::dati::{Dataset, Federation, FieldDef, FieldType};
+use crate::dati::{Federation, FieldDef, FieldType};
 use crate::db::{self, datasets};
 use crate::error::AppError;
 use crate::federation::Signer;
@@ -193,7 +193,17 @@ pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
 }
 
 fn refresh_one(tx: &Connection, signer: &Signer, spec: &Spec) -> Result<(), DatiError> {
-    let mut dataset = ensure_registered(tx, signer, spec)?;
+    let (mut dataset, _) = ops::ensure_derived(
+        tx,
+        signer,
+        &ops::DerivedDefinition {
+            name: spec.name,
+            title: spec.title,
+            fields: spec.fields.clone(),
+            primary_key: vec![spec.fields[0].name.clone()],
+            materialise: &|tx| materialise(tx, spec),
+        },
+    )?;
     if dataset.federation == Federation::Off {
         return Ok(());
     }
@@ -252,39 +262,6 @@ pub fn materialise_services(tx: &Connection) -> Result<i64, DatiError> {
 pub fn materialise_pictures(tx: &Connection) -> Result<i64, DatiError> {
     let [_, pictures] = specs();
     materialise(tx, &pictures)
-}
-
-fn ensure_registered(tx: &Connection, signer: &Signer, spec: &Spec) -> Result<Dataset, DatiError> {
-    let primary_key = [spec.fields[0].name.clone()];
-    let existing = datasets::get(tx, spec.name)?;
-    if let Some(dataset) = existing
-        .as_ref()
-        .filter(|d| d.fields == spec.fields && d.primary_key == primary_key)
-    {
-        return Ok(dataset.clone());
-    }
-    let now = db::now();
-    let mut dataset = Dataset {
-        name: spec.name.to_owned(),
-        title: spec.title.to_owned(),
-        fields: spec.fields.clone(),
-        primary_key: primary_key.to_vec(),
-        schema_version: existing.as_ref().map_or(1, |d| d.schema_version + 1),
-        federation: existing.as_ref().map_or(Federation::Off, |d| d.federation),
-        row_count: 0,
-        created_at: existing.as_ref().map_or(now, |d| d.created_at),
-        updated_at: now,
-    };
-    datasets::put(tx, &dataset)?;
-    if existing.is_some() {
-        datasets::delete_all_rows(tx, spec.name)?;
-    }
-    if dataset.federation == Federation::National {
-        dataset.row_count = materialise(tx, spec)?;
-        datasets::put(tx, &dataset)?;
-        ops::emit_snapshot(tx, signer, &dataset)?;
-    }
-    Ok(dataset)
 }
 
 #[cfg(test)]

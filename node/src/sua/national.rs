@@ -123,7 +123,21 @@ fn refresh(
     signer: &Signer,
     procedure_ids: Option<&[i64]>,
 ) -> Result<Applied, DatiError> {
-    let (dataset, rebuilt) = ensure_registered(tx, signer)?;
+    let (dataset, rebuilt) = ops::ensure_derived(
+        tx,
+        signer,
+        &ops::DerivedDefinition {
+            name: DATASET,
+            title: TITLE,
+            fields: field_defs(),
+            primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
+            materialise: &materialise,
+        },
+    )?;
+    let rebuilt = rebuilt.map(|rows| Applied {
+        inserted: rows.unsigned_abs(),
+        ..Applied::default()
+    });
     if let Some(applied) = rebuilt {
         // Every procedure was just written, these ones included.
         return Ok(applied);
@@ -326,56 +340,6 @@ pub fn encode(lot: &LotSource<'_>, pk: &mut String, data: &mut String) {
     row.opt_int(lot.bids_count);
     row.opt_int(duration);
     row.finish();
-}
-
-/// The dataset as defined, creating it (or taking over a same-named dataset of another
-/// schema) when needed. When it had to be (re)built, also what the rebuild wrote.
-fn ensure_registered(
-    tx: &rusqlite::Connection,
-    signer: &Signer,
-) -> Result<(Dataset, Option<Applied>), DatiError> {
-    let fields = field_defs();
-    let existing = datasets::get(tx, DATASET)?;
-    if let Some(dataset) = existing
-        .as_ref()
-        .filter(|d| d.fields == fields && d.primary_key == PRIMARY_KEY)
-    {
-        return Ok((dataset.clone(), None));
-    }
-    let now = db::now();
-    let mut dataset = Dataset {
-        name: DATASET.to_owned(),
-        title: TITLE.to_owned(),
-        fields,
-        primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
-        schema_version: existing.as_ref().map_or(1, |d| d.schema_version + 1),
-        federation: existing.as_ref().map_or(Federation::Off, |d| d.federation),
-        row_count: 0,
-        created_at: existing.as_ref().map_or(now, |d| d.created_at),
-        updated_at: now,
-    };
-    datasets::put(tx, &dataset)?;
-    if existing.is_some() {
-        let dropped = datasets::delete_all_rows(tx, DATASET)?;
-        tracing::warn!(
-            dataset = DATASET,
-            rows = dropped,
-            schema_version = dataset.schema_version,
-            "a dataset named appalti had another schema: the SUA module took it over and dropped its rows (rebuilt from the SUA tables when federated)"
-        );
-    }
-    if dataset.federation == Federation::Off {
-        return Ok((dataset, Some(Applied::default())));
-    }
-    dataset.row_count = materialise(tx)?;
-    datasets::put(tx, &dataset)?;
-    // A new schema is announced by a full snapshot (as a Dati import does).
-    ops::emit_snapshot(tx, signer, &dataset)?;
-    let applied = Applied {
-        inserted: dataset.row_count.unsigned_abs(),
-        ..Applied::default()
-    };
-    Ok((dataset, Some(applied)))
 }
 
 /// Signs the changes computed by `diff_and_apply`, reading them a page at a time so that a
