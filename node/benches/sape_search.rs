@@ -222,6 +222,10 @@ fn main() {
     .unwrap();
     drop(conn);
     drop(db);
+    // `SAPE_BENCH_KEEP=file` keeps a copy of the catalogue to study queries with `sqlite3`.
+    if let Ok(keep) = std::env::var("SAPE_BENCH_KEEP") {
+        std::fs::copy(config.db_path(), keep).unwrap();
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -244,6 +248,7 @@ fn main() {
             "&programme=horizon_europe&status=open",
         ];
         let mut times = Vec::with_capacity(1000);
+        let mut by_filter: Vec<Vec<Duration>> = vec![Vec::new(); filters.len()];
         let mut results = 0usize;
         for i in 0..1100 {
             let mut q = rng.pick(&WORDS).to_owned();
@@ -251,7 +256,8 @@ fn main() {
                 q.push_str("%20");
                 q.push_str(rng.pick(&WORDS));
             }
-            let filter = filters[usize::try_from(rng.next() % filters.len() as u64).unwrap()];
+            let which = usize::try_from(rng.next() % filters.len() as u64).unwrap();
+            let filter = filters[which];
             let url = format!("http://{addr}/v1/sape/calls?q={q}{filter}");
             let started = Instant::now();
             let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
@@ -261,6 +267,7 @@ fn main() {
             // The first 100 warm the page cache and the connection.
             if i >= 100 {
                 times.push(elapsed);
+                by_filter[which].push(elapsed);
                 results += body["items"].as_array().unwrap().len();
             }
         }
@@ -272,6 +279,16 @@ fn main() {
             percentile(&times, 0.99).as_secs_f64() * 1000.0,
             times.last().unwrap().as_secs_f64() * 1000.0
         );
+        for (filter, times) in filters.iter().zip(&mut by_filter) {
+            times.sort();
+            println!(
+                "  filter {:<48} {:>4} queries: p50 {:.2} ms, p99 {:.2} ms",
+                if filter.is_empty() { "(none)" } else { filter },
+                times.len(),
+                percentile(times, 0.5).as_secs_f64() * 1000.0,
+                percentile(times, 0.99).as_secs_f64() * 1000.0
+            );
+        }
         let _ = stop.send(());
         server.await.unwrap().unwrap();
     });

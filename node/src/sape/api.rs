@@ -86,9 +86,10 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Searches the calls: full text over title, keywords, programme and identifiers (best
-/// matches first), or the latest closing dates first; filters by programme, status today and
-/// deadline window. Comune users may ask for the calls they follow or are flagged to.
+/// Searches the calls: full text over title, keywords, programme and identifiers, the best
+/// matches first when at most 1,000 calls match, otherwise (and without text) the latest
+/// closing dates first; filters by programme, status today and deadline window. Comune users
+/// may ask for the calls they follow or are flagged to.
 #[utoipa::path(get, path = "/v1/sape/calls", tag = "sape", params(CallQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<CallView>),
               (status = 401, body = ProblemDocument, content_type = "application/problem+json"),

@@ -298,6 +298,7 @@ async fn show_calls(
             @if form.flagged.as_deref() == Some("1") { input type="hidden" name="flagged" value="1"; }
             div class="col-12" { button type="submit" class="btn btn-outline-primary" { "Cerca" } }
         }
+        p class="small" { "Cercando parole, i bandi più pertinenti vengono per primi; se ne corrispondono più di 1.000, l'elenco segue le scadenze, dalla più lontana: aggiungete parole o filtri per restringerlo." }
         @if calls.is_empty() {
             p id="no-calls" { "Nessun bando corrisponde alla ricerca." }
         } @else {

@@ -433,6 +433,29 @@ async fn full_text_search_with_filters_and_pages() {
         .get_json("/v1/sape/calls?q=democracy&status=open", &s.sape)
         .await;
     assert_eq!(identifiers(&page), Vec::<String>::new());
+    // A search matching more than 1,000 calls ("Horizon" is every topic's programme) follows
+    // the closing dates, latest first, through its pages like the catalogue does.
+    let mut closing: Vec<String> = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let path = match &next {
+            Some(cursor) => format!("/v1/sape/calls?q=horizon&limit=200&cursor={cursor}"),
+            None => "/v1/sape/calls?q=horizon&limit=200".to_owned(),
+        };
+        let page = s.get_json(&path, &s.sape).await;
+        for call in page["items"].as_array().unwrap() {
+            closing.push(call["closing_date"].as_str().unwrap_or("").to_owned());
+        }
+        match page["next"].as_str() {
+            Some(cursor) => next = Some(cursor.to_owned()),
+            None => break,
+        }
+    }
+    assert!(closing.len() > 1_000, "{} matches", closing.len());
+    assert!(
+        closing.windows(2).all(|w| w[0] >= w[1] || w[1].is_empty()),
+        "latest closing dates first"
+    );
 
     // Pages: 1,910 calls (1,907 topics and 3 new from the fixture), 200 at a time, no repeats.
     let mut seen = std::collections::BTreeSet::new();
