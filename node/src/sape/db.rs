@@ -257,10 +257,8 @@ pub fn search_calls(
     offset: u32,
 ) -> rusqlite::Result<Vec<CallRow>> {
     let mut conditions: Vec<&str> = Vec::new();
-    let mut values: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-        (":limit", &limit),
-        (":offset", &offset),
-    ];
+    let mut values: Vec<(&str, &dyn rusqlite::ToSql)> =
+        vec![(":limit", &limit), (":offset", &offset)];
     let few_matches = match &filter.fts {
         Some(fts) => count_matches(conn, fts)? <= RANKED_UP_TO,
         None => false,
@@ -276,9 +274,8 @@ pub fn search_calls(
             order = "sape_calls_fts.rank, c.id";
             "sape_calls_fts JOIN sape_calls c ON c.id = sape_calls_fts.rowid"
         } else {
-            conditions.push(
-                "c.id IN (SELECT rowid FROM sape_calls_fts WHERE sape_calls_fts MATCH :fts)",
-            );
+            conditions
+                .push("c.id IN (SELECT rowid FROM sape_calls_fts WHERE sape_calls_fts MATCH :fts)");
             if filter.programme.is_some() {
                 "sape_calls c INDEXED BY sape_calls_programme"
             } else {
@@ -293,10 +290,7 @@ pub fn search_calls(
         values.push((":programme", programme));
     }
     if let Some(status) = &filter.status {
-        conditions.push(
-            ":status = CASE WHEN c.opening_date > :today THEN 'forthcoming' \
-             WHEN c.deadline_model != 'permanent' AND c.closing_date < :today THEN 'closed' ELSE 'open' END",
-        );
+        conditions.push(STATUS_IS);
         values.push((":status", status));
         values.push((":today", &today));
     }
@@ -349,6 +343,29 @@ pub fn search_calls(
         call.record.deadlines = by_call.remove(&call.id).unwrap_or_default();
     }
     Ok(calls)
+}
+
+/// A call's status on `:today` is `:status`: [`crate::sape::call_status`]'s rule in SQL.
+const STATUS_IS: &str = ":status = CASE WHEN c.opening_date > :today THEN 'forthcoming' \
+    WHEN c.deadline_model != 'permanent' AND c.closing_date < :today THEN 'closed' ELSE 'open' END";
+
+/// How many calls have status `status` on `today`, and how many proposals there are: the
+/// figures of the office's dashboard.
+pub fn dashboard_counts(
+    conn: &Connection,
+    status: &str,
+    today: &str,
+) -> rusqlite::Result<(i64, i64)> {
+    let calls = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM sape_calls c WHERE {STATUS_IS}"
+        ))?
+        .query_row(
+            rusqlite::named_params! { ":status": status, ":today": today },
+            |row| row.get(0),
+        )?;
+    let proposals = conn.query_row("SELECT count(*) FROM sape_proposals", [], |row| row.get(0))?;
+    Ok((calls, proposals))
 }
 
 /// How many calls the FTS5 query `fts` matches (an index count: a millisecond or two at 20,000).

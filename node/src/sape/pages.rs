@@ -1775,24 +1775,25 @@ pub async fn dashboard_cards(
             }
         }));
     }
-    let open_query = CallQuery {
-        status: Some(CallStatus::Open),
-        ..CallQuery::default()
-    };
-    let open = ops::search_calls(state, identity, &open_query, 201, 0)
-        .await?
-        .len();
-    let proposals = ops::list_proposals(state, identity, None, None, 201)
-        .await?
-        .len();
-    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    policy::authorize(identity, Action::ManageProposals)?;
+    let today = crate::sape::ops::today();
+    let (open, proposals) = state
+        .db
+        .call(move |conn| {
+            Ok::<_, AppError>(crate::sape::db::dashboard_counts(
+                conn,
+                CallStatus::Open.as_str(),
+                &today,
+            )?)
+        })
+        .await?;
     let waiting = crate::sape::support::waiting(state).await?;
     Ok(Some(html! {
         section aria-labelledby="dashboard-sape" class="mb-5" {
             h2 id="dashboard-sape" { "Politiche europee" }
             div class="row" {
-                (layout::figure(if open > 200 { "Bandi aperti (oltre 200)" } else { "Bandi aperti" }, count(open.min(200)), "/sape?status=open"))
-                (layout::figure("Progetti", count(proposals.min(200)), "/sape/progetti"))
+                (layout::figure("Bandi aperti", open, "/sape?status=open"))
+                (layout::figure("Progetti", proposals, "/sape/progetti"))
                 (layout::figure("Richieste di supporto in attesa", waiting, "/sape/supporto?stato=requested"))
             }
         }

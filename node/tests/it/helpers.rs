@@ -349,14 +349,27 @@ impl Browser {
             .find(Locator::Css("form[action='/logout'] button"))
             .await
             .unwrap();
-        self.client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-                vec![serde_json::to_value(&button).unwrap()],
-            )
-            .await
-            .unwrap();
-        button.click().await.unwrap();
+        // On a loaded machine the page may still be settling when the first click lands
+        // (Chrome answers "click intercepted" at a point off the screen): scroll and try again.
+        for attempt in 1.. {
+            self.client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+                    vec![serde_json::to_value(&button).unwrap()],
+                )
+                .await
+                .unwrap();
+            match button.click().await {
+                Ok(()) => break,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::ElementClickIntercepted
+                        && attempt < 5 =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("sign-out button: {e}"),
+            }
+        }
         self.client
             .wait()
             .for_element(Locator::Css("a[href='/login']"))
