@@ -22,12 +22,12 @@
 //! read together.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
+use super::contributions::{Contributions, Contributor};
 
 /// The dataset's name.
 pub const DATASET: &str = "appalti";
@@ -277,24 +277,8 @@ fn build_cube(conn: &Connection, dataset_id: i64, province: &str) -> Result<Cube
     Ok(cube)
 }
 
-/// The cube of each Province, with the hash of the last entry it reflects: a Province's push
-/// replaces its cube, so the cache holds one cube per Province and never a stale one. (A
-/// process running several hubs, as the tests do, shares the entries: an equal hash names
-/// the same hash-linked chain of entries, so the same rows.)
-type CubeCache = Mutex<BTreeMap<(i64, String), (Vec<u8>, Arc<Cube>)>>;
-
-fn cubes() -> &'static CubeCache {
-    static CUBES: OnceLock<CubeCache> = OnceLock::new();
-    CUBES.get_or_init(Mutex::default)
-}
-
-/// A Province contributing to the dataset, with its cube.
-struct Contributor {
-    code: String,
-    name: String,
-    region: String,
-    cube: Arc<Cube>,
-}
+/// The cube of each Province, rebuilt when it pushes.
+static CUBES: Contributions<Cube> = Contributions::new();
 
 /// The primary key of the national schema, as `dataset_contributions` stores it. A Province
 /// whose `appalti` rows have another key (a dataset of another schema that happens to have
@@ -302,53 +286,11 @@ struct Contributor {
 const SCHEMA_KEY: &str = r#"["procedure_id","lot_no"]"#;
 
 /// Every contributor with its cube, computing the cubes that are missing or stale.
-fn contributors(conn: &Connection, province: Option<&str>) -> Result<Vec<Contributor>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.dataset_id, c.province, c.last_entry_hash, p.name, p.region
-         FROM datasets d JOIN dataset_contributions c ON c.dataset_id = d.id
-         JOIN provinces p ON p.code = c.province
-         WHERE d.name = ?1 AND c.primary_key = ?3 AND (?2 IS NULL OR c.province = ?2)
-         ORDER BY c.province",
-    )?;
-    let found = stmt
-        .query_map(rusqlite::params![DATASET, province, SCHEMA_KEY], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(found.len());
-    for (dataset_id, code, hash, name, region) in found {
-        let key = (dataset_id, code.clone());
-        let cached = cubes()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&key)
-            .filter(|(seen, _)| *seen == hash)
-            .map(|(_, cube)| Arc::clone(cube));
-        let cube = match cached {
-            Some(cube) => cube,
-            None => {
-                let cube = Arc::new(build_cube(conn, dataset_id, &code)?);
-                cubes()
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, (hash, Arc::clone(&cube)));
-                cube
-            }
-        };
-        out.push(Contributor {
-            code,
-            name,
-            region,
-            cube,
-        });
-    }
-    Ok(out)
+fn contributors(
+    conn: &Connection,
+    province: Option<&str>,
+) -> Result<Vec<Contributor<Cube>>, DbError> {
+    CUBES.contributors(conn, DATASET, SCHEMA_KEY, province, build_cube)
 }
 
 /// What a summary groups by.
@@ -452,7 +394,7 @@ pub fn summary(conn: &Connection, group: Group, filter: &Filter) -> Result<Summa
     let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
     let mut total = Tally::default();
     for contributor in &contributors {
-        let cube = &contributor.cube;
+        let cube = &contributor.data;
         for (key, cell) in &cube.cells {
             if filter.year.is_some() && key.year != filter.year {
                 continue;
@@ -524,7 +466,7 @@ pub fn comuni(conn: &Connection, filter: &Filter) -> Result<Vec<ComuneServed>, D
     let mut out = Vec::new();
     for contributor in &contributors {
         let mut served: BTreeMap<&str, ComuneTally> = BTreeMap::new();
-        for ((code, year), tally) in &contributor.cube.comuni {
+        for ((code, year), tally) in &contributor.data.comuni {
             if filter.year.is_some() && *year != filter.year {
                 continue;
             }
@@ -543,7 +485,7 @@ pub fn comuni(conn: &Connection, filter: &Filter) -> Result<Vec<ComuneServed>, D
 pub fn years(conn: &Connection) -> Result<Vec<i64>, DbError> {
     let mut years: Vec<i64> = contributors(conn, None)?
         .iter()
-        .flat_map(|c| c.cube.cells.iter().filter_map(|(key, _)| key.year))
+        .flat_map(|c| c.data.cells.iter().filter_map(|(key, _)| key.year))
         .collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();

@@ -20,12 +20,12 @@
 //! Comuni of the sending Province (`comune` not null).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
+use super::contributions::{Contributions, Contributor};
 
 /// The dataset's name.
 pub const DATASET: &str = "sape_progetti";
@@ -253,72 +253,16 @@ fn search_text(proposal: &Proposal) -> String {
     text.to_lowercase()
 }
 
-/// The holdings of each Province, with the hash of the last entry they reflect (see the
-/// module documentation and `db::appalti`'s cube cache, which this one mirrors).
-type HoldingsCache = Mutex<BTreeMap<(i64, String), (Vec<u8>, Arc<Holdings>)>>;
-
-fn cache() -> &'static HoldingsCache {
-    static CACHE: OnceLock<HoldingsCache> = OnceLock::new();
-    CACHE.get_or_init(Mutex::default)
-}
-
-/// A Province contributing to the dataset, with its holdings.
-struct Contributor {
-    code: String,
-    name: String,
-    region: String,
-    holdings: Arc<Holdings>,
-}
+/// The holdings of each Province, rebuilt when it pushes.
+static HOLDINGS: Contributions<Holdings> = Contributions::new();
 
 /// Every contributor (of `province` only, if given) with its holdings, building those that
 /// are missing or stale.
-fn contributors(conn: &Connection, province: Option<&str>) -> Result<Vec<Contributor>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.dataset_id, c.province, c.last_entry_hash, p.name, p.region
-         FROM datasets d JOIN dataset_contributions c ON c.dataset_id = d.id
-         JOIN provinces p ON p.code = c.province
-         WHERE d.name = ?1 AND c.primary_key = ?3 AND (?2 IS NULL OR c.province = ?2)
-         ORDER BY c.province",
-    )?;
-    let found = stmt
-        .query_map(rusqlite::params![DATASET, province, SCHEMA_KEY], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(found.len());
-    for (dataset_id, code, hash, name, region) in found {
-        let key = (dataset_id, code.clone());
-        let cached = cache()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&key)
-            .filter(|(seen, _)| *seen == hash)
-            .map(|(_, holdings)| Arc::clone(holdings));
-        let holdings = match cached {
-            Some(holdings) => holdings,
-            None => {
-                let holdings = Arc::new(build_holdings(conn, dataset_id, &code)?);
-                cache()
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(key, (hash, Arc::clone(&holdings)));
-                holdings
-            }
-        };
-        out.push(Contributor {
-            code,
-            name,
-            region,
-            holdings,
-        });
-    }
-    Ok(out)
+fn contributors(
+    conn: &Connection,
+    province: Option<&str>,
+) -> Result<Vec<Contributor<Holdings>>, DbError> {
+    HOLDINGS.contributors(conn, DATASET, SCHEMA_KEY, province, build_holdings)
 }
 
 /// What a summary groups by.
@@ -373,7 +317,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn passes_province(&self, contributor: &Contributor) -> bool {
+    fn passes_province(&self, contributor: &Contributor<Holdings>) -> bool {
         self.region
             .as_ref()
             .is_none_or(|r| *r == contributor.region)
@@ -458,7 +402,7 @@ pub struct Summary {
 /// The figures of the national `sape_progetti` rows grouped by `group`, counting the
 /// proposals that pass `filter`.
 pub fn summary(conn: &Connection, group: Group, filter: &Filter) -> Result<Summary, DbError> {
-    let contributors: Vec<Contributor> = contributors(conn, filter.province.as_deref())?
+    let contributors: Vec<Contributor<Holdings>> = contributors(conn, filter.province.as_deref())?
         .into_iter()
         .filter(|c| filter.passes_province(c))
         .collect();
@@ -468,7 +412,7 @@ pub fn summary(conn: &Connection, group: Group, filter: &Filter) -> Result<Summa
     let mut total = Tally::default();
     for contributor in &contributors {
         let mut own = Tally::default();
-        for proposal in &contributor.holdings.proposals {
+        for proposal in &contributor.data.proposals {
             if !filter.passes(proposal) {
                 continue;
             }
@@ -556,7 +500,7 @@ pub fn comuni(conn: &Connection, filter: &Filter) -> Result<Vec<ComunePartner>, 
             continue;
         }
         let mut by_code: BTreeMap<&str, ComuneTally> = BTreeMap::new();
-        for proposal in &contributor.holdings.proposals {
+        for proposal in &contributor.data.proposals {
             if !filter.passes(proposal) {
                 continue;
             }
@@ -625,13 +569,13 @@ pub fn funded_projects(
     limit: usize,
 ) -> Result<(usize, Vec<FundedProject>), DbError> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    let contributors: Vec<Contributor> = contributors(conn, filter.province.as_deref())?
+    let contributors: Vec<Contributor<Holdings>> = contributors(conn, filter.province.as_deref())?
         .into_iter()
         .filter(|c| filter.passes_province(c))
         .collect();
-    let mut found: Vec<(&Contributor, &Proposal)> = Vec::new();
+    let mut found: Vec<(&Contributor<Holdings>, &Proposal)> = Vec::new();
     for contributor in &contributors {
-        for proposal in &contributor.holdings.proposals {
+        for proposal in &contributor.data.proposals {
             if proposal.funded && filter.passes(proposal) && matches(proposal, &words, comune_name)
             {
                 found.push((contributor, proposal));
@@ -664,7 +608,7 @@ pub fn funded_projects(
 pub fn years(conn: &Connection) -> Result<Vec<i64>, DbError> {
     let mut years: Vec<i64> = contributors(conn, None)?
         .iter()
-        .flat_map(|c| c.holdings.proposals.iter().filter_map(|p| p.year))
+        .flat_map(|c| c.data.proposals.iter().filter_map(|p| p.year))
         .collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();
