@@ -210,7 +210,10 @@ impl PasswordArgs {
         let password = text.lines().next().unwrap_or_default().to_owned();
         let problems = crate::auth::password::check_new(username, "", &password, None);
         if let Some(problem) = problems.values().next() {
-            bail!("la password in {} non è accettata: {problem}", path.display());
+            bail!(
+                "la password in {} non è accettata: {problem}",
+                path.display()
+            );
         }
         Ok((password, !self.no_change, false))
     }
@@ -255,6 +258,50 @@ pub fn command(registry: Registry) -> clap::Command {
         })
 }
 
+/// Clap's own words in Italian: the headings of the help and the help and version flags, on
+/// every command of the tree (clap propagates none of them). Its parse errors stay English.
+pub fn in_italian(command: clap::Command) -> clap::Command {
+    fn each(command: clap::Command, root: bool) -> clap::Command {
+        let mut template = String::from("{before-help}{about-with-newline}\nUso: {usage}\n");
+        if command.has_subcommands() {
+            template.push_str("\nComandi:\n{subcommands}\n");
+        }
+        if command.get_positionals().next().is_some() {
+            template.push_str("\nArgomenti:\n{positionals}\n");
+        }
+        template.push_str("\nOpzioni:\n{options}{after-help}");
+        let mut command = command
+            .help_template(template)
+            .disable_help_subcommand(true)
+            .disable_help_flag(true)
+            .arg(
+                clap::Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .action(clap::ArgAction::Help)
+                    .help("Mostra questo aiuto"),
+            );
+        if root {
+            command = command.disable_version_flag(true).arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(clap::ArgAction::Version)
+                    .help("Mostra la versione"),
+            );
+        }
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        for name in names {
+            command = command.mut_subcommand(name, |sub| each(sub, false));
+        }
+        command
+    }
+    each(command, true)
+}
+
 /// Parses `args` (the program name first) and runs the command; prints help, the version or
 /// a usage error and exits as clap does.
 pub fn run<I, T>(registry: Registry, args: I) -> anyhow::Result<()>
@@ -262,7 +309,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command(registry).get_matches_from(args);
+    let matches = in_italian(command(registry)).get_matches_from(args);
     if let Some((name, below)) = matches.subcommand() {
         let module = registry
             .iter()
@@ -291,8 +338,9 @@ fn load_config(
         Ok(config) => config,
         Err(err) if checking => bail!("{err}"),
         Err(err) => {
-            return Err(err)
-                .context("configurazione non valida (eseguite `pico-node check-config` per i dettagli)");
+            return Err(err).context(
+                "configurazione non valida (eseguite `pico-node check-config` per i dettagli)",
+            );
         }
     };
     if let Some(dir) = data_dir {
@@ -329,7 +377,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
             let state = crate::open_state(config)?;
-            println!("database alla versione di schema {}", state.db.schema_version());
+            println!(
+                "database alla versione di schema {}",
+                state.db.schema_version()
+            );
             Ok(())
         }
         Command::Backup { file } => {

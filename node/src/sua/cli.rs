@@ -79,8 +79,7 @@ fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
                         message.push_str(&format!("\n  {error}"));
                     }
                     if count > errors.len() as u64 {
-                        message
-                            .push_str(&format!("\n  … e altri {}", count - errors.len() as u64));
+                        message.push_str(&format!("\n  … e altri {}", count - errors.len() as u64));
                     }
                     bail!(message);
                 }

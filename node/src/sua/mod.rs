@@ -306,7 +306,10 @@ impl Ribasso {
         let frac: i64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
         let value = int * 1000 + frac;
         if value > 100_000 {
-            return Err(format!("{:?}: un ribasso non può superare il 100 %", text.trim()));
+            return Err(format!(
+                "{:?}: un ribasso non può superare il 100 %",
+                text.trim()
+            ));
         }
         Ok(Ribasso(if negative { -value } else { value }))
     }

@@ -1327,10 +1327,10 @@ async fn cli_imports_on_a_live_node() {
         .lines()
         .find(|line| line.starts_with("appalti\t"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains("\t0 rows\t"), "{line}");
+    assert!(line.contains("\t0 righe\t"), "{line}");
     assert!(
         line.ends_with(
-            "federation off\tderived from the SUA records: rows are built when it is federated"
+            "federazione off\tricavato dai dati del modulo SUA: le righe si generano quando è federato"
         ),
         "{line}"
     );

@@ -399,10 +399,18 @@ impl<'i, R: Read> Rows<'i, R> {
             }
         }
         if positions[COMUNE].is_none() && positions[BUYER_NAME].is_none() {
-            problems.push(1, None, "serve una colonna comune_code o una colonna buyer_name");
+            problems.push(
+                1,
+                None,
+                "serve una colonna comune_code o una colonna buyer_name",
+            );
         }
         if positions[REQUESTED_ON].is_none() && positions[PUBLISHED_ON].is_none() {
-            problems.push(1, None, "serve una colonna requested_on o una colonna published_on");
+            problems.push(
+                1,
+                None,
+                "serve una colonna requested_on o una colonna published_on",
+            );
         }
         if problems.count > 0 {
             return Err(ImportError::Rows {
@@ -445,7 +453,8 @@ impl<'i, R: Read> Rows<'i, R> {
                     let line = err.position().map_or(0, ::csv::Position::line);
                     let message = match err.kind() {
                         ::csv::ErrorKind::Utf8 { .. } => {
-                            "il testo non è UTF-8 valido (salvate il file come CSV UTF-8)".to_owned()
+                            "il testo non è UTF-8 valido (salvate il file come CSV UTF-8)"
+                                .to_owned()
                         }
                         ::csv::ErrorKind::Io(_) => {
                             return Err(ImportError::Malformed(err.to_string()));
@@ -478,7 +487,13 @@ impl<'i, R: Read> Rows<'i, R> {
             };
             let key = cell(KEY);
             if key.is_empty() {
-                push(&mut group, &mut out, line, Some(KEY), REQUIRED_MESSAGE.to_owned());
+                push(
+                    &mut group,
+                    &mut out,
+                    line,
+                    Some(KEY),
+                    REQUIRED_MESSAGE.to_owned(),
+                );
                 continue;
             }
             match group.as_mut() {
@@ -696,7 +711,9 @@ fn parse_procedure<'r>(
             None => problems.push(
                 line,
                 Some(CONTRACT_TYPE),
-                format!("{kind:?}: usate works, services o supplies (oppure lavori, servizi, forniture)"),
+                format!(
+                    "{kind:?}: usate works, services o supplies (oppure lavori, servizi, forniture)"
+                ),
             ),
         }
     }
@@ -760,7 +777,11 @@ fn parse_procedure<'r>(
         "" | "0" | "false" | "no" | "n" => false,
         "1" | "true" | "si" | "sì" | "yes" | "y" | "s" => true,
         other => {
-            problems.push(line, Some(PNRR), format!("{other:?}: usate true o false (oppure sì/no, 1/0)"));
+            problems.push(
+                line,
+                Some(PNRR),
+                format!("{other:?}: usate true o false (oppure sì/no, 1/0)"),
+            );
             false
         }
     };
@@ -929,11 +950,16 @@ fn write_group(
         if let Some(owner) = writer.insert_lot(id, lot)? {
             let cig = lot.cig.as_deref().unwrap_or_default();
             let message = if owner == id {
-                format!("il CIG {cig} compare due volte nella procedura {}", group.key)
+                format!(
+                    "il CIG {cig} compare due volte nella procedura {}",
+                    group.key
+                )
             } else if crate::sua::db::data::import_batch_of(writer.conn(), owner)?
                 == Some(writer.batch())
             {
-                format!("il CIG {cig} compare in una riga precedente del file, in un'altra procedura")
+                format!(
+                    "il CIG {cig} compare in una riga precedente del file, in un'altra procedura"
+                )
             } else {
                 format!("il CIG {cig} appartiene già alla procedura {owner} di questo nodo")
             };

@@ -433,7 +433,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
                 parse_day(&repaired[..10]).ok()
             }
             Err(()) => {
-                warnings.push(format!("la data della release {raw:?} non si può leggere; ignorata"));
+                warnings.push(format!(
+                    "la data della release {raw:?} non si può leggere; ignorata"
+                ));
                 None
             }
         },
@@ -466,8 +468,8 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let tender_description = text(tender.get("description"));
     for (i, lot) in tender_lots.iter().enumerate() {
         let raw_id = text(lot.get("id")).unwrap_or_default();
-        let cig =
-            Cig::parse(&raw_id).map_err(|err| ("invalid_cig", format!("lotto {}: {err}", i + 1)))?;
+        let cig = Cig::parse(&raw_id)
+            .map_err(|err| ("invalid_cig", format!("lotto {}: {err}", i + 1)))?;
         if lot_index.insert(raw_id.clone(), i).is_some() {
             return Err((
                 "invalid_cig",
@@ -479,7 +481,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
             Err((code, reason)) => return Err((code, format!("lotto {cig}: {reason}"))),
         };
         let amount_cents = amount.unwrap_or_else(|| {
-            warnings.push(format!("il lotto {cig} non ha un importo (value); registrato come 0,00 €"));
+            warnings.push(format!(
+                "il lotto {cig} non ha un importo (value); registrato come 0,00 €"
+            ));
             0
         });
         let mut cpv = None;
@@ -546,7 +550,8 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let full_object = match (&title, &tender_description) {
         (Some(title), _) => title.clone(),
         (None, Some(description)) => {
-            warnings.push("tender.title è vuoto; come oggetto si usa tender.description".to_owned());
+            warnings
+                .push("tender.title è vuoto; come oggetto si usa tender.description".to_owned());
             description.clone()
         }
         (None, None) => match lots.first().map(|l| l.description.clone()) {
@@ -648,7 +653,10 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     });
     let buyer_name = text(buyer.and_then(|b| b.get("name")))
         .or_else(|| text(buyer_party.and_then(|p| p.get("name"))))
-        .ok_or(("no_buyer", "la release non indica l'ente appaltante (buyer)".to_owned()))?;
+        .ok_or((
+            "no_buyer",
+            "la release non indica l'ente appaltante (buyer)".to_owned(),
+        ))?;
     let buyer_cf = party_cf(
         parties,
         buyer_id.or_else(|| {
@@ -696,7 +704,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
                 continue;
             }
             Some(other) => {
-                warnings.push(format!("l'aggiudicazione {award_id} è nello stato {other:?}; tralasciata"));
+                warnings.push(format!(
+                    "l'aggiudicazione {award_id} è nello stato {other:?}; tralasciata"
+                ));
                 continue;
             }
         }
@@ -712,7 +722,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         }
         let amount = match award.get("value").map(cents).transpose() {
             Ok(amount) => amount.flatten(),
-            Err((code, reason)) => return Err((code, format!("aggiudicazione {award_id}: {reason}"))),
+            Err((code, reason)) => {
+                return Err((code, format!("aggiudicazione {award_id}: {reason}")));
+            }
         };
         let awarded_on = date_part(award.get("date")).map(iso_day);
         if related.len() > 1 && amount.is_some() {
