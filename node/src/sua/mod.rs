@@ -824,7 +824,10 @@ mod tests {
             Cig::parse(" 90940496a3 ").map(|c| c.0),
             Ok("90940496A3".into())
         );
-        assert!(Cig::parse("90940496A").is_err());
+        assert_eq!(
+            Cig::parse("90940496A"),
+            Err("\"90940496A\" non è un CIG: un CIG ha esattamente 10 lettere e cifre, come 90940496A3".to_owned())
+        );
         assert!(Cig::parse("90940496A-3").is_err());
         assert_eq!(
             Cup::parse("j51b21000120006").map(|c| c.0),
@@ -863,6 +866,15 @@ mod tests {
         ] {
             assert!(Euro::parse(text).is_err(), "{text}");
         }
+        assert_eq!(
+            Euro::parse("abc"),
+            Err("\"abc\" non è un importo in euro: scrivetelo come 150.000,00 o 150000.00 (al massimo due decimali, non negativo)".to_owned())
+        );
+        let too_large = Euro::parse("10000000001").expect_err("above the maximum");
+        assert!(
+            too_large.contains("il massimo è 10.000.000.000,00\u{a0}€"),
+            "{too_large}"
+        );
         assert_eq!(Euro(15_000_050).to_decimal(), "150000.50");
         assert_eq!(Euro(123_456_789).to_italian(), "1.234.567,89\u{a0}€");
     }
@@ -872,7 +884,10 @@ mod tests {
         assert_eq!(Ribasso::parse("12.345"), Ok(Ribasso(12_345)));
         assert_eq!(Ribasso::parse("12,3 %"), Ok(Ribasso(12_300)));
         assert_eq!(Ribasso::parse("-1.5"), Ok(Ribasso(-1_500)));
-        assert!(Ribasso::parse("100.001").is_err());
+        assert_eq!(
+            Ribasso::parse("100.001"),
+            Err("\"100.001\": un ribasso non può superare il 100 %".to_owned())
+        );
         assert!(Ribasso::parse("1.2345").is_err());
         // The real award of ocds-hu01ve-8315069: 820,417.76 base, 811,537.41 awarded.
         assert_eq!(
