@@ -10,17 +10,18 @@ use pico_protocol::{KeyId, ProvinceCode, PublicKey, SecretKey};
 use crate::config::{EXAMPLE, HubConfig};
 use crate::db;
 
-/// Pi.Co. UPI hub: enrolment, verified ingest, transparency log, national view.
+/// Hub Pi.Co. dell'UPI: adesione dei nodi, ricezione verificata, registro di trasparenza,
+/// quadro nazionale.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
-    /// Configuration file (TOML); also `$PICO_HUB_CONFIG`.
+    /// File di configurazione (TOML); anche `$PICO_HUB_CONFIG`.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// Data directory (overrides `data_dir` of the config).
+    /// Cartella dei dati (prevale su `data_dir` della configurazione).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// What to do.
+    /// Che cosa fare.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -28,69 +29,123 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Creates the data directory: database, hub signing key (mode 0600), province registry.
+    /// Crea la cartella dei dati: database, chiave di firma dell'hub (modo 0600), registro
+    /// delle Province.
     Init,
-    /// Serves the hub.
+    /// Mette in servizio l'hub.
     Serve {
-        /// Address to listen on (overrides `listen`).
+        /// Indirizzo su cui ascoltare (prevale su `listen`).
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Applies pending database migrations and exits.
+    /// Applica le migrazioni del database in sospeso ed esce.
     Migrate,
-    /// Writes a consistent copy of the live database (the hub may keep running).
+    /// Scrive una copia coerente del database (l'hub può restare in servizio).
     Backup {
-        /// Destination file; must not exist.
+        /// File di destinazione; non deve esistere.
         to: PathBuf,
     },
-    /// Replaces the database with a backup. Refused while a hub serves this data directory.
+    /// Sostituisce il database con una copia. Rifiutato mentre un hub usa questa cartella dei
+    /// dati.
     Restore {
-        /// Backup file.
+        /// File della copia.
         from: PathBuf,
     },
-    /// Checks the configuration and reports every problem.
+    /// Controlla la configurazione e segnala ogni problema.
     CheckConfig,
-    /// Prints the documented example configuration.
+    /// Stampa la configurazione di esempio, commentata.
     ConfigExample,
-    /// The hub's keys.
+    /// Le chiavi dell'hub.
     Key {
-        /// What to do with them.
+        /// Che cosa farne.
         #[command(subcommand)]
         action: KeyAction,
     },
-    /// Enrols a Province's node key (after the "protocollo di adesione").
+    /// Registra la chiave del nodo di una Provincia (dopo il protocollo di adesione).
     Enrol {
-        /// ISTAT historical province code, e.g. 026.
+        /// Codice storico ISTAT della Provincia, ad esempio 026.
         #[arg(long)]
         province: String,
-        /// The node's public key, `ed25519:…` (`pico-node key show`).
+        /// La chiave pubblica del nodo, `ed25519:…` (`pico-node key show`).
         #[arg(long)]
         key: String,
     },
-    /// Revokes a Province's key from a seq on.
+    /// Revoca la chiave di una Provincia a partire da una seq.
     RevokeKey {
-        /// ISTAT historical province code.
+        /// Codice storico ISTAT della Provincia.
         #[arg(long)]
         province: String,
-        /// Key id to revoke.
+        /// Id della chiave da revocare.
         #[arg(long)]
         kid: String,
-        /// First seq the key may no longer sign (default: the next one).
+        /// Prima seq che la chiave non può più firmare (se manca: la prossima).
         #[arg(long)]
         from_seq: Option<u64>,
-        /// Why (kept with the key).
-        #[arg(long, default_value = "revoked by the operator")]
+        /// Il motivo (conservato con la chiave).
+        #[arg(long, default_value = "revocata dall'operatore")]
         reason: String,
     },
-    /// Lists Provinces with their enrolment status, and every key.
+    /// Elenca le Province con il loro stato di adesione, e tutte le chiavi.
     List,
 }
 
 /// `key` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum KeyAction {
-    /// Prints the hub's public key, key id and checkpoint verifier key.
+    /// Stampa la chiave pubblica dell'hub, il suo id e la chiave di verifica dei checkpoint.
     Show,
+}
+
+/// Parses the process's arguments, with clap's own words in Italian; prints help, the
+/// version or a usage error and exits as clap does.
+pub fn parse() -> Cli {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let matches = in_italian(Cli::command()).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+/// Clap's own words in Italian: the headings of the help and the help and version flags, on
+/// every command of the tree (clap propagates none of them). Its parse errors stay English.
+pub fn in_italian(command: clap::Command) -> clap::Command {
+    fn each(command: clap::Command, root: bool) -> clap::Command {
+        let mut template = String::from("{before-help}{about-with-newline}\nUso: {usage}\n");
+        if command.has_subcommands() {
+            template.push_str("\nComandi:\n{subcommands}\n");
+        }
+        if command.get_positionals().next().is_some() {
+            template.push_str("\nArgomenti:\n{positionals}\n");
+        }
+        template.push_str("\nOpzioni:\n{options}{after-help}");
+        let mut command = command
+            .help_template(template)
+            .disable_help_subcommand(true)
+            .disable_help_flag(true)
+            .arg(
+                clap::Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .action(clap::ArgAction::Help)
+                    .help("Mostra questo aiuto"),
+            );
+        if root {
+            command = command.disable_version_flag(true).arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(clap::ArgAction::Version)
+                    .help("Mostra la versione"),
+            );
+        }
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        for name in names {
+            command = command.mut_subcommand(name, |sub| each(sub, false));
+        }
+        command
+    }
+    each(command, true)
 }
 
 /// The config with the command line's overrides applied.
@@ -107,7 +162,10 @@ pub fn resolve_config(cli: &Cli) -> anyhow::Result<HubConfig> {
     }
     let problems = config.problems();
     if !problems.is_empty() {
-        bail!("configuration problems:\n  - {}", problems.join("\n  - "));
+        bail!(
+            "problemi di configurazione:\n  - {}",
+            problems.join("\n  - ")
+        );
     }
     Ok(config)
 }
@@ -120,7 +178,7 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = crate::open_db(&config.db_path(), 1)?;
             println!(
-                "database {} at schema version {}",
+                "database {} alla versione di schema {}",
                 config.db_path().display(),
                 db.schema_version()
             );
@@ -129,15 +187,15 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
         Command::Backup { to } => {
             let db = crate::open_db(&config.db_path(), 1)?;
             db.backup_to(to)
-                .with_context(|| format!("backup to {}", to.display()))?;
-            println!("backup written to {}", to.display());
+                .with_context(|| format!("copia in {}", to.display()))?;
+            println!("copia scritta in {}", to.display());
             Ok(())
         }
         Command::Restore { from } => {
             let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-hub")?;
             pico_service::db::restore(from, &config.db_path())?;
             crate::open_db(&config.db_path(), 1)?;
-            println!("database restored from {}", from.display());
+            println!("database ripristinato da {}", from.display());
             Ok(())
         }
         Command::ConfigExample => {
@@ -146,7 +204,7 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             println!(
-                "configuration is valid (data_dir {}, listen {})",
+                "configurazione corretta (data_dir {}, listen {})",
                 config.data_dir.display(),
                 config.listen
             );
@@ -155,8 +213,9 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
         Command::Key {
             action: KeyAction::Show,
         } => {
-            let key = SecretKey::load(&config.key_path())
-                .map_err(|e| anyhow::anyhow!("cannot load {}: {e}", config.key_path().display()))?;
+            let key = SecretKey::load(&config.key_path()).map_err(|e| {
+                anyhow::anyhow!("impossibile caricare {}: {e}", config.key_path().display())
+            })?;
             let hub = crate::ingest::HubIdentity {
                 key,
                 log_origin: config.log_origin.clone(),
@@ -176,7 +235,7 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
             let db = crate::open_db(&config.db_path(), 1)?;
             let record = db::keys::enrol(&*db.get()?, province, &key)?;
             println!(
-                "enrolled key {} for Province {} from seq {}",
+                "registrata la chiave {} della Provincia {}, valida dalla seq {}",
                 record.key.key_id(),
                 record.province,
                 record.valid_from
@@ -193,21 +252,21 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
             let kid = KeyId::parse(kid)?;
             let db = crate::open_db(&config.db_path(), 1)?;
             let from = db::keys::revoke(&*db.get()?, province, &kid, *from_seq, reason)?;
-            println!("key {kid} of Province {province} revoked from seq {from}");
+            println!("chiave {kid} della Provincia {province} revocata dalla seq {from}");
             Ok(())
         }
         Command::List => {
             let db = crate::open_db(&config.db_path(), 1)?;
             let conn = db.get()?;
             println!(
-                "{:<5} {:<4} {:<32} {:<13} {:>8}  last entry",
-                "code", "upi", "name", "enrolment", "head"
+                "{:<6} {:<4} {:<32} {:<13} {:>8}  ultima voce",
+                "codice", "upi", "nome", "adesione", "seq"
             );
             for p in db::registry::list_status(&conn)? {
                 println!(
-                    "{:<5} {:<4} {:<32} {:<13} {:>8}  {}",
+                    "{:<6} {:<4} {:<32} {:<13} {:>8}  {}",
                     p.code,
-                    if p.upi { "yes" } else { "" },
+                    if p.upi { "sì" } else { "" },
                     p.name,
                     p.enrolment,
                     p.head_seq,
@@ -217,7 +276,7 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
             println!();
             for k in db::keys::list(&conn)? {
                 println!(
-                    "key {} province {} from {} until {} ({})",
+                    "chiave {} Provincia {} dalla seq {} fino alla seq {} ({})",
                     k.kid,
                     k.province,
                     k.valid_from,
@@ -233,21 +292,27 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
 /// Creates the data directory, the key (never overwritten) and the database with the registry.
 fn init(config: &HubConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("create {}", config.data_dir.display()))?;
+        .with_context(|| format!("impossibile creare {}", config.data_dir.display()))?;
     let key_path = config.key_path();
     if key_path.exists() {
-        println!("hub key {} already exists: kept", key_path.display());
+        println!(
+            "la chiave dell'hub {} esiste già: conservata",
+            key_path.display()
+        );
     } else {
         SecretKey::generate()
             .save(&key_path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", key_path.display()))?;
-        println!("hub key written to {} (mode 0600)", key_path.display());
+            .map_err(|e| anyhow::anyhow!("impossibile scrivere {}: {e}", key_path.display()))?;
+        println!(
+            "chiave dell'hub scritta in {} (modo 0600)",
+            key_path.display()
+        );
     }
     let db = crate::open_db(&config.db_path(), 1)?;
     let provinces = crate::registry::bundled()?;
     let count = db::registry::seed(&*db.get()?, &provinces)?;
     println!(
-        "database {} ready: {count} ISTAT units in the registry ({} in the UPI programme; {})",
+        "database {} pronto: {count} unità ISTAT nel registro ({} nel programma UPI; {})",
         config.db_path().display(),
         provinces.iter().filter(|p| p.upi).count(),
         crate::registry::ATTRIBUTION

@@ -1,11 +1,20 @@
 //! `pico-hub`: the national hub run by UPI. Parses the command line, loads the config, starts
 //! tracing and hands over to the library.
 
-use clap::Parser;
-use pico_hub::cli::{Cli, Command};
+use pico_hub::cli::Command;
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("errore: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = pico_hub::cli::parse();
     if let Command::ConfigExample = cli.command {
         print!("{}", pico_hub::config::EXAMPLE);
         return Ok(());
@@ -18,7 +27,9 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(async {
                 let listener = tokio::net::TcpListener::bind(&config.listen)
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!("impossibile ascoltare su {}: {e}", config.listen)
+                    })?;
                 pico_hub::run(config, listener, pico_service::server::shutdown_signal()).await
             })
         }

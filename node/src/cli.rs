@@ -16,17 +16,17 @@ use crate::config::{ENV_CONFIG_FILE, EXAMPLE, NodeConfig};
 use crate::db::{self, audit::Actor};
 use crate::modules::Registry;
 
-/// Pi.Co. Province node: the Province's own data and services for its Comuni.
+/// Nodo Pi.Co. della Provincia: i dati e i servizi della Provincia per i suoi Comuni.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
-    /// Configuration file (TOML); see `deploy/node.example.toml`.
+    /// File di configurazione (TOML); vedete `deploy/node.example.toml`.
     #[arg(long, global = true, env = ENV_CONFIG_FILE)]
     pub config: Option<PathBuf>,
-    /// Data directory (overrides `data_dir` of the config).
+    /// Cartella dei dati (prevale su `data_dir` della configurazione).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// What to do.
+    /// Che cosa fare.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -34,41 +34,43 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a node: database, signing key, the Province and all its Comuni, first admin.
+    /// Crea un nodo: database, chiave di firma, la Provincia con tutti i suoi Comuni, primo
+    /// amministratore.
     Init {
-        /// ISTAT historical province code (codice_provincia_storico), e.g. 026 for Treviso.
+        /// Codice storico ISTAT della Provincia (codice_provincia_storico), ad esempio 026 per
+        /// Treviso.
         #[arg(long)]
         province: String,
     },
-    /// Serve the web pages and the API.
+    /// Serve le pagine web e l'API.
     Serve {
-        /// Address to listen on (overrides `listen`).
+        /// Indirizzo su cui ascoltare (prevale su `listen`).
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Apply pending database migrations and exit.
+    /// Applica le migrazioni del database in sospeso ed esce.
     Migrate,
-    /// Write a consistent copy of the live database to FILE (safe while serving).
+    /// Scrive in FILE una copia coerente del database (anche mentre il nodo è in servizio).
     Backup {
-        /// Destination; must not exist.
+        /// Destinazione; non deve esistere.
         file: PathBuf,
     },
-    /// Replace the database with the backup FILE (the node must be stopped).
+    /// Sostituisce il database con la copia FILE (il nodo deve essere fermo).
     Restore {
-        /// A file written by `backup`.
+        /// Un file scritto da `backup`.
         file: PathBuf,
     },
-    /// Check the configuration and report every problem.
+    /// Controlla la configurazione e segnala ogni problema.
     CheckConfig,
-    /// Print the example configuration.
+    /// Stampa la configurazione di esempio.
     ConfigExample,
-    /// Manage users.
+    /// Gestisce gli utenti.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage API tokens.
+    /// Gestisce i token dell'API.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// The node's signing key.
+    /// La chiave di firma del nodo.
     #[command(subcommand)]
     Key(KeyCommand),
 }
@@ -76,11 +78,11 @@ pub enum Command {
 /// `user …`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user and print a one-time password (to be changed at the first login).
+    /// Aggiunge un utente e stampa una password monouso (da cambiare al primo accesso).
     Add {
-        /// Login name.
+        /// Nome utente per l'accesso.
         username: String,
-        /// Name shown on pages.
+        /// Nome mostrato nelle pagine.
         #[arg(long)]
         name: String,
         #[command(flatten)]
@@ -88,24 +90,25 @@ pub enum UserCommand {
         #[command(flatten)]
         password: PasswordArgs,
     },
-    /// Replace the roles of a Province user (a Comune user's Comune never changes).
+    /// Sostituisce i ruoli di un utente della Provincia (il Comune di un utente comunale non
+    /// cambia mai).
     SetRoles {
         /// Login name.
         username: String,
         #[command(flatten)]
         roles: RoleArgs,
     },
-    /// Disable a user (ends its sessions, revokes its tokens).
+    /// Disattiva un utente (chiude le sue sessioni, revoca i suoi token).
     Disable {
         /// Login name.
         username: String,
     },
-    /// Re-enable a disabled user.
+    /// Riattiva un utente disattivato.
     Enable {
         /// Login name.
         username: String,
     },
-    /// Set a new one-time password and print it (ends the user's sessions).
+    /// Imposta una nuova password monouso e la stampa (chiude le sessioni dell'utente).
     ResetPassword {
         /// Login name.
         username: String,
@@ -117,14 +120,15 @@ pub enum UserCommand {
 /// The roles of `user add` and `user set-roles`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RoleArgs {
-    /// admin, operator or comune; repeat it for several (`--role admin --role operator`).
+    /// admin, operator o comune; ripetetelo per più ruoli (`--role admin --role operator`).
     #[arg(long, required = true)]
     pub role: Vec<String>,
-    /// For operators: sua, sape, sit, personale, helpdesk, formazione, dati, community;
-    /// repeat it for an operator of several modules.
+    /// Per gli operatori: sua, sape, sit, personale, helpdesk, formazione, dati, community;
+    /// ripetetelo per un operatore di più moduli.
     #[arg(long)]
     pub module: Vec<String>,
-    /// For Comune users: the Comune's ISTAT code (a Comune user holds no other role).
+    /// Per gli utenti di un Comune: il codice ISTAT del Comune (un utente comunale non ha
+    /// altri ruoli).
     #[arg(long)]
     pub comune: Option<String>,
 }
@@ -132,8 +136,8 @@ pub struct RoleArgs {
 impl RoleArgs {
     /// The roles these arguments name, checked against the Comuni of the database.
     fn resolve(&self, conn: &rusqlite::Connection) -> anyhow::Result<Roles> {
-        const USAGE: &str = "use --role admin, --role operator --module <module> (repeatable), \
-             or --role comune --comune <ISTAT code>";
+        const USAGE: &str = "usate --role admin, --role operator --module <modulo> (ripetibile), \
+             oppure --role comune --comune <codice ISTAT>";
         let mut roles = Vec::new();
         let mut operator = false;
         for role in &self.role {
@@ -144,11 +148,11 @@ impl RoleArgs {
                     let code = self.comune.as_deref().context(USAGE)?;
                     let code = ComuneCode::parse(code)?;
                     if db::comuni::name_of(conn, code.as_str())?.is_none() {
-                        bail!("{code} is not a Comune of this Province");
+                        bail!("{code} non è un Comune di questa Provincia");
                     }
                     roles.push(Role::Comune(code));
                 }
-                other => bail!("unknown role {other:?}: {USAGE}"),
+                other => bail!("ruolo {other:?} sconosciuto: {USAGE}"),
             }
         }
         if operator == self.module.is_empty() {
@@ -164,11 +168,11 @@ impl RoleArgs {
         }
         Roles::from_roles(roles).map_err(|err| {
             let why = match err {
-                RolesError::Empty => "no role given",
+                RolesError::Empty => "nessun ruolo indicato",
                 RolesError::ComuneAndProvince => {
-                    "a Comune user holds no Province role (admin or operator)"
+                    "un utente di un Comune non può avere ruoli della Provincia (admin o operator)"
                 }
-                RolesError::TwoComuni => "a Comune user belongs to one Comune",
+                RolesError::TwoComuni => "un utente comunale appartiene a un solo Comune",
             };
             anyhow::anyhow!("{why}: {USAGE}")
         })
@@ -178,14 +182,14 @@ impl RoleArgs {
 /// How `user add` and `user reset-password` set the password.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PasswordArgs {
-    /// Take the password from the first line of this file (`-` for standard input) instead of
-    /// generating and printing one: it never appears on a command line, in the shell history
-    /// or in `ps`. It must follow the rules of the change page (at least 12 characters, not
-    /// the username).
+    /// Prende la password dalla prima riga di questo file (`-` per lo standard input) invece di
+    /// generarne e stamparne una: così non compare mai su una riga di comando, nella cronologia
+    /// della shell o in `ps`. Deve rispettare le regole della pagina di cambio password
+    /// (almeno 12 caratteri, diversa dal nome utente).
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// Do not ask for a change at the first login: for demo accounts, or a password the
-    /// user chose and handed over itself. By default the password is one-time.
+    /// Non chiede di cambiarla al primo accesso: per gli account dimostrativi, o per una
+    /// password scelta e consegnata dall'utente stesso. Altrimenti la password è monouso.
     #[arg(long, requires = "password_file")]
     pub no_change: bool,
 }
@@ -201,12 +205,15 @@ impl PasswordArgs {
             std::io::read_to_string(std::io::stdin())?
         } else {
             std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?
+                .with_context(|| format!("il file {} non si può leggere", path.display()))?
         };
         let password = text.lines().next().unwrap_or_default().to_owned();
         let problems = crate::auth::password::check_new(username, "", &password, None);
         if let Some(problem) = problems.values().next() {
-            bail!("the password in {} is refused: {problem}", path.display());
+            bail!(
+                "la password in {} non è accettata: {problem}",
+                path.display()
+            );
         }
         Ok((password, !self.no_change, false))
     }
@@ -215,20 +222,20 @@ impl PasswordArgs {
 /// `token …`
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create an API token acting as USERNAME (with its role) and print it once.
+    /// Crea un token dell'API che agisce come USERNAME (con i suoi ruoli) e lo stampa una volta sola.
     Create {
-        /// The user the token acts as.
+        /// L'utente per cui agisce il token.
         username: String,
-        /// A label to recognise the token.
+        /// Un nome per riconoscere il token.
         #[arg(long, default_value = "api")]
         name: String,
-        /// Days until it expires.
+        /// Giorni di validità.
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
-    /// Revoke a token by id.
+    /// Revoca un token, dato il suo id.
     Revoke {
-        /// Token id printed by `token create`.
+        /// L'id del token stampato da `token create`.
         id: i64,
     },
 }
@@ -236,7 +243,7 @@ pub enum TokenCommand {
 /// `key …`
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Print the public key and key id, for enrolment at the hub.
+    /// Stampa la chiave pubblica e il suo id, per l'adesione all'hub.
     Show,
 }
 
@@ -251,6 +258,50 @@ pub fn command(registry: Registry) -> clap::Command {
         })
 }
 
+/// Clap's own words in Italian: the headings of the help and the help and version flags, on
+/// every command of the tree (clap propagates none of them). Its parse errors stay English.
+pub fn in_italian(command: clap::Command) -> clap::Command {
+    fn each(command: clap::Command, root: bool) -> clap::Command {
+        let mut template = String::from("{before-help}{about-with-newline}\nUso: {usage}\n");
+        if command.has_subcommands() {
+            template.push_str("\nComandi:\n{subcommands}\n");
+        }
+        if command.get_positionals().next().is_some() {
+            template.push_str("\nArgomenti:\n{positionals}\n");
+        }
+        template.push_str("\nOpzioni:\n{options}{after-help}");
+        let mut command = command
+            .help_template(template)
+            .disable_help_subcommand(true)
+            .disable_help_flag(true)
+            .arg(
+                clap::Arg::new("help")
+                    .short('h')
+                    .long("help")
+                    .action(clap::ArgAction::Help)
+                    .help("Mostra questo aiuto"),
+            );
+        if root {
+            command = command.disable_version_flag(true).arg(
+                clap::Arg::new("version")
+                    .short('V')
+                    .long("version")
+                    .action(clap::ArgAction::Version)
+                    .help("Mostra la versione"),
+            );
+        }
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|sub| sub.get_name().to_owned())
+            .collect();
+        for name in names {
+            command = command.mut_subcommand(name, |sub| each(sub, false));
+        }
+        command
+    }
+    each(command, true)
+}
+
 /// Parses `args` (the program name first) and runs the command; prints help, the version or
 /// a usage error and exits as clap does.
 pub fn run<I, T>(registry: Registry, args: I) -> anyhow::Result<()>
@@ -258,7 +309,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command(registry).get_matches_from(args);
+    let matches = in_italian(command(registry)).get_matches_from(args);
     if let Some((name, below)) = matches.subcommand() {
         let module = registry
             .iter()
@@ -287,8 +338,9 @@ fn load_config(
         Ok(config) => config,
         Err(err) if checking => bail!("{err}"),
         Err(err) => {
-            return Err(err)
-                .context("invalid configuration (run `pico-node check-config` for details)");
+            return Err(err).context(
+                "configurazione non valida (eseguite `pico-node check-config` per i dettagli)",
+            );
         }
     };
     if let Some(dir) = data_dir {
@@ -310,7 +362,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::ConfigExample => Ok(()),
         Command::CheckConfig => {
             println!(
-                "configuration OK (data directory {})",
+                "configurazione corretta (cartella dei dati {})",
                 config.data_dir.display()
             );
             Ok(())
@@ -325,14 +377,17 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let _lock = pico_service::lock::DataDirLock::acquire(&config.lock_path(), "pico-node")?;
             let state = crate::open_state(config)?;
-            println!("database at schema version {}", state.db.schema_version());
+            println!(
+                "database alla versione di schema {}",
+                state.db.schema_version()
+            );
             Ok(())
         }
         Command::Backup { file } => {
             let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1)?;
             db.backup_to(&file)
-                .with_context(|| format!("backup to {}", file.display()))?;
-            println!("backup written to {}", file.display());
+                .with_context(|| format!("copia in {}", file.display()))?;
+            println!("copia scritta in {}", file.display());
             Ok(())
         }
         Command::Restore { file } => restore(&config, &file),
@@ -340,8 +395,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => token(&config, command),
         Command::Key(KeyCommand::Show) => {
             let key = SecretKey::load(&config.key_path())?;
-            println!("public key: {}", key.public_key());
-            println!("key id:     {}", key.key_id());
+            println!("chiave pubblica: {}", key.public_key());
+            println!("id della chiave: {}", key.key_id());
             Ok(())
         }
     }
@@ -354,7 +409,7 @@ fn serve(config: NodeConfig) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+            .with_context(|| format!("impossibile ascoltare su {}", config.listen))?;
         crate::run(config, listener, pico_service::server::shutdown_signal()).await
     })
 }
@@ -365,21 +420,22 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     let comuni = db::comuni::istat_comuni(code)?;
     if comuni.is_empty() {
         bail!(
-            "{code} is not the code of an Italian Province in the ISTAT list. Use the historical province code \
-             (codice_provincia_storico), the first three digits of its Comuni's ISTAT codes: e.g. 026 Treviso, \
-             017 Brescia, 041 Pesaro e Urbino, 001 Città metropolitana di Torino (not its territorial code 201). \
-             The list is at https://www.istat.it/it/archivio/6789 and in node/data/comuni_istat_2025.csv."
+            "{code} non è il codice di una Provincia italiana nell'elenco ISTAT. Usate il codice storico \
+             della Provincia (codice_provincia_storico), le prime tre cifre dei codici ISTAT dei suoi Comuni: \
+             ad esempio 026 Treviso, 017 Brescia, 041 Pesaro e Urbino, 001 Città metropolitana di Torino \
+             (non il codice territoriale 201). L'elenco è su https://www.istat.it/it/archivio/6789 e in \
+             node/data/comuni_istat_2025.csv."
         );
     }
     let (db_path, key_path) = (config.db_path(), config.key_path());
     if db_path.exists() || key_path.exists() {
         bail!(
-            "{} already holds a node (node.db or node.key exists); refusing to overwrite it",
+            "{} contiene già un nodo (esiste node.db o node.key): non lo sovrascrivo",
             config.data_dir.display()
         );
     }
     std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        .with_context(|| format!("impossibile creare {}", config.data_dir.display()))?;
     #[cfg(unix)]
     {
         // The directory holds the signing key and personal data: owner only.
@@ -420,21 +476,21 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     key.save(&key_path)?;
     let province = db::comuni::province(&conn)?.context("province just written")?;
     println!(
-        "Initialised the node of {} ({code}) in {}",
+        "Nodo di {} ({code}) creato in {}",
         province.name,
         config.data_dir.display()
     );
     println!("  Comuni: {seeded} (Fonte: Istat)");
     println!(
-        "  Signing key: {} (key id {})",
+        "  Chiave di firma: {} (id {})",
         key_path.display(),
         key.key_id()
     );
     println!();
     println!(
-        "First administrator (one-time password, shown once: the first login asks for a new one):"
+        "Primo amministratore (password monouso, mostrata solo ora: al primo accesso ne verrà chiesta una nuova):"
     );
-    println!("  username: admin");
+    println!("  nome utente: admin");
     println!("  password: {password}");
     Ok(())
 }
@@ -444,10 +500,10 @@ fn restore(config: &NodeConfig, file: &Path) -> anyhow::Result<()> {
     // Check the backup before touching anything: it must be a node database this binary
     // can open.
     Db::open_existing(file, db::MIGRATIONS, 1)
-        .with_context(|| format!("{} is not a usable backup", file.display()))?;
+        .with_context(|| format!("{} non è una copia utilizzabile", file.display()))?;
     pico_service::db::restore(file, &config.db_path())?;
     println!(
-        "restored {} from {}",
+        "{} ripristinato da {}",
         config.db_path().display(),
         file.display()
     );
@@ -458,7 +514,7 @@ fn restore(config: &NodeConfig, file: &Path) -> anyhow::Result<()> {
 pub fn open_db(config: &NodeConfig) -> anyhow::Result<Db> {
     Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).with_context(|| {
         format!(
-            "cannot open the node database in {}",
+            "impossibile aprire il database del nodo in {}",
             config.data_dir.display()
         )
     })
@@ -478,7 +534,7 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
         } => {
             let role = roles.resolve(&tx)?;
             if db::people::user_by_name(&tx, &username)?.is_some() {
-                bail!("user {username} already exists");
+                bail!("l'utente {username} esiste già");
             }
             let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
@@ -496,12 +552,12 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             )?;
             tx.commit()?;
             if generated {
-                println!("user {username} ({role}) created; one-time password: {password}");
+                println!("utente {username} ({role}) creato; password monouso: {password}");
             } else {
                 println!(
-                    "user {username} ({role}) created with the password of the file{}",
+                    "utente {username} ({role}) creato con la password del file{}",
                     if must_change {
-                        " (to be changed at the first login)"
+                        " (da cambiare al primo accesso)"
                     } else {
                         ""
                     }
@@ -510,13 +566,13 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::SetRoles { username, roles } => {
             let user = db::people::user_by_name(&tx, &username)?
-                .with_context(|| format!("no user {username}"))?;
+                .with_context(|| format!("nessun utente {username}"))?;
             let roles = roles.resolve(&tx)?;
             if user.roles.is_province() != roles.is_province()
                 || user.roles.comune() != roles.comune()
             {
                 bail!(
-                    "a Comune user stays a user of its Comune, and Province staff stay Province staff: add a new user instead"
+                    "un utente comunale resta utente del suo Comune e il personale della Provincia resta della Provincia: aggiungete invece un nuovo utente"
                 );
             }
             db::people::set_roles(&tx, user.id, &roles)?;
@@ -530,11 +586,11 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
                 now,
             )?;
             tx.commit()?;
-            println!("user {username} now holds {roles}");
+            println!("l'utente {username} ora ha i ruoli {roles}");
         }
         UserCommand::Disable { username } => {
             let user = db::people::set_disabled(&tx, &username, true, now)?
-                .with_context(|| format!("no user {username}"))?;
+                .with_context(|| format!("nessun utente {username}"))?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
@@ -544,11 +600,11 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
                 now,
             )?;
             tx.commit()?;
-            println!("user {username} disabled; its sessions and tokens are revoked");
+            println!("utente {username} disattivato; le sue sessioni e i suoi token sono revocati");
         }
         UserCommand::Enable { username } => {
             let user = db::people::set_disabled(&tx, &username, false, now)?
-                .with_context(|| format!("no user {username}"))?;
+                .with_context(|| format!("nessun utente {username}"))?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
@@ -558,14 +614,14 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
                 now,
             )?;
             tx.commit()?;
-            println!("user {username} enabled");
+            println!("utente {username} riattivato");
         }
         UserCommand::ResetPassword { username, password } => {
             let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
                 .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
             let user = db::people::set_password(&tx, &username, &hash, must_change)?
-                .with_context(|| format!("no user {username}"))?;
+                .with_context(|| format!("nessun utente {username}"))?;
             db::audit::record(
                 &tx,
                 &Actor::cli(),
@@ -576,9 +632,9 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             )?;
             tx.commit()?;
             if generated {
-                println!("new one-time password for {username}: {password}");
+                println!("nuova password monouso per {username}: {password}");
             } else {
-                println!("password of {username} set from the file; its sessions are ended");
+                println!("password di {username} impostata dal file; le sue sessioni sono chiuse");
             }
         }
     }
@@ -597,7 +653,7 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
             days,
         } => {
             let user = db::people::user_by_name(&tx, &username)?
-                .with_context(|| format!("no user {username}"))?;
+                .with_context(|| format!("nessun utente {username}"))?;
             let token = secrets::new_api_token();
             let expires = now + i64::from(days.clamp(1, 3650)) * 86_400;
             let id = db::people::insert_token(
@@ -618,15 +674,15 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
             )?;
             tx.commit()?;
             println!(
-                "token {id} for {username} ({}), expires {}:",
+                "token {id} per {username} ({}), scade il {}:",
                 user.roles,
-                db::rfc3339(expires)
+                pico_service::format::unix_time(expires)
             );
             println!("{token}");
         }
         TokenCommand::Revoke { id } => {
             if !db::people::revoke_token(&tx, id, now)? {
-                bail!("no live token with id {id}");
+                bail!("nessun token valido con id {id}");
             }
             db::audit::record(
                 &tx,
@@ -637,7 +693,7 @@ fn token(config: &NodeConfig, command: TokenCommand) -> anyhow::Result<()> {
                 now,
             )?;
             tx.commit()?;
-            println!("token {id} revoked");
+            println!("token {id} revocato");
         }
     }
     Ok(())
@@ -649,12 +705,12 @@ pub fn signer(
     conn: &rusqlite::Connection,
 ) -> anyhow::Result<crate::federation::Signer> {
     let province = db::comuni::province(conn)?
-        .context("the database has no Province: it was not created by `pico-node init`")?;
+        .context("il database non ha una Provincia: non è stato creato da `pico-node init`")?;
     Ok(crate::federation::Signer {
         province: ProvinceCode::parse(&province.code)?,
         key: SecretKey::load(&config.key_path()).with_context(|| {
             format!(
-                "cannot load the signing key {}",
+                "impossibile caricare la chiave di firma {}",
                 config.key_path().display()
             )
         })?,

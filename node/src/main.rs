@@ -17,7 +17,7 @@ fn main() -> std::process::ExitCode {
     match pico_node::cli::run(pico_node::modules::ALL, std::env::args_os()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("errore: {err:#}");
             std::process::ExitCode::FAILURE
         }
     }

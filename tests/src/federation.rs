@@ -371,7 +371,7 @@ impl Node {
         let shown = node.cli(&["key", "show"])?;
         node.public_key = shown
             .lines()
-            .find_map(|line| line.strip_prefix("public key:"))
+            .find_map(|line| line.strip_prefix("chiave pubblica:"))
             .context("`key show` printed no public key")?
             .trim()
             .to_owned();

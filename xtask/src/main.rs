@@ -94,7 +94,7 @@ fn run(_args: &[String]) -> Result<()> {
             let shown = capture(&node_bin, &dir, &["key", "show"])?;
             let key = shown
                 .lines()
-                .find_map(|line| line.strip_prefix("public key:"))
+                .find_map(|line| line.strip_prefix("chiave pubblica:"))
                 .map(str::trim)
                 .context("`pico-node key show` printed no public key")?;
             capture(

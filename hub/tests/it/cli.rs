@@ -23,8 +23,8 @@ fn init_enrol_list_revoke_backup_and_restore() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = run(dir.path(), &["init"]);
     assert!(ok, "{err}");
-    assert!(out.contains("107 ISTAT units"), "{out}");
-    assert!(out.contains("86 in the UPI programme"));
+    assert!(out.contains("107 unità ISTAT"), "{out}");
+    assert!(out.contains("86 nel programma UPI"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -36,7 +36,7 @@ fn init_enrol_list_revoke_backup_and_restore() {
     }
     let (ok, again, _) = run(dir.path(), &["init"]);
     assert!(
-        ok && again.contains("already exists: kept"),
+        ok && again.contains("esiste già: conservata"),
         "init never replaces the key"
     );
 
@@ -48,7 +48,7 @@ fn init_enrol_list_revoke_backup_and_restore() {
     let node = crate::support::key("treviso").public_key().to_string();
     let (ok, out, err) = run(dir.path(), &["enrol", "--province", "026", "--key", &node]);
     assert!(ok, "{err}");
-    assert!(out.contains("from seq 1"));
+    assert!(out.contains("dalla seq 1"));
     let (ok, _, err) = run(dir.path(), &["enrol", "--province", "026", "--key", &node]);
     assert!(!ok && err.contains("already enrolled"), "{err}");
     let (ok, _, err) = run(dir.path(), &["enrol", "--province", "999", "--key", &node]);
@@ -72,7 +72,7 @@ fn init_enrol_list_revoke_backup_and_restore() {
         &["revoke-key", "--province", "026", "--kid", &kid],
     );
     assert!(ok, "{err}");
-    assert!(out.contains("revoked from seq 1"));
+    assert!(out.contains("revocata dalla seq 1"));
     let (_, list, _) = run(dir.path(), &["list"]);
     assert!(
         list.lines()
@@ -87,7 +87,12 @@ fn init_enrol_list_revoke_backup_and_restore() {
     );
 
     let (ok, out, _) = run(dir.path(), &["migrate"]);
-    assert!(ok && out.contains(&format!("schema version {}", pico_hub::db::SCHEMA_VERSION)));
+    assert!(
+        ok && out.contains(&format!(
+            "versione di schema {}",
+            pico_hub::db::SCHEMA_VERSION
+        ))
+    );
     let (ok, example, _) = run(dir.path(), &["config-example"]);
     assert!(ok && example.contains("log_origin"));
     let output = Command::new(BIN)

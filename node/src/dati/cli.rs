@@ -21,43 +21,46 @@ fn run(config: &NodeConfig, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     dataset(config, DatasetCommand::from_arg_matches(matches)?)
 }
 
-/// Datasets of the Dati module.
+/// I dataset del modulo Dati.
 #[derive(Debug, Subcommand)]
 pub enum DatasetCommand {
-    /// Import a CSV file (UTF-8, `,` or `;`, header row = field names), all or nothing.
+    /// Importa un file CSV (UTF-8, `,` o `;`, la prima riga con i nomi dei campi): tutto o niente.
     Import {
-        /// Dataset name (lower-case letters, digits, `_`).
+        /// Nome del dataset (lettere minuscole, cifre, `_`).
         #[arg(long)]
         name: String,
-        /// Primary-key field(s), comma-separated (required for a new dataset or with --replace).
+        /// Campo o campi della chiave primaria, separati da virgole (obbligatori per un nuovo
+        /// dataset o con --replace).
         #[arg(long)]
         key: Option<String>,
-        /// Title of a new dataset.
+        /// Titolo di un nuovo dataset.
         #[arg(long)]
         title: Option<String>,
-        /// Replace the whole content (rows not in the file are deleted; the schema may change).
+        /// Sostituisce tutto il contenuto (le righe assenti dal file sono eliminate; lo schema
+        /// può cambiare).
         #[arg(long)]
         replace: bool,
-        /// The CSV file.
+        /// Il file CSV.
         file: PathBuf,
     },
-    /// Publish a dataset nationally (`national`) or stop (`off`).
+    /// Pubblica un dataset a livello nazionale (`national`) o smette di farlo (`off`).
     Federation {
-        /// Dataset name.
+        /// Nome del dataset.
         #[arg(long)]
         name: String,
-        /// `national` or `off`.
+        /// `national` o `off`.
         setting: String,
     },
-    /// Delete rows by primary key (one key per argument; multi-field keys comma-separated).
+    /// Elimina righe per chiave primaria (una chiave per argomento; le chiavi di più campi
+    /// separate da virgole).
     DeleteRows {
-        /// Dataset name.
+        /// Nome del dataset.
         #[arg(long)]
         name: String,
-        /// Keys.
+        /// Le chiavi.
         keys: Vec<String>,
     },
-    /// List the datasets.
+    /// Elenca i dataset.
     List,
 }
 
@@ -73,8 +76,8 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             replace,
             file,
         } => {
-            let csv =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let csv = std::fs::read(&file)
+                .with_context(|| format!("il file {} non si può leggere", file.display()))?;
             let request = ops::ImportRequest {
                 name,
                 title,
@@ -83,10 +86,11 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 replace,
             };
             let signer = signer(config, &conn)?;
-            let report = ops::import(&mut conn, &signer, &Actor::cli(), &request)
-                .map_err(|e| anyhow::anyhow!("import refused, nothing was changed: {e}"))?;
+            let report = ops::import(&mut conn, &signer, &Actor::cli(), &request).map_err(|e| {
+                anyhow::anyhow!("importazione rifiutata, non è cambiato nulla: {e}")
+            })?;
             println!(
-                "{}: {} rows in the file, {} new, {} changed, {} unchanged, {} deleted (schema version {})",
+                "{}: {} righe nel file, {} nuove, {} modificate, {} invariate, {} eliminate (versione di schema {})",
                 report.dataset,
                 report.rows,
                 report.inserted,
@@ -97,7 +101,7 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             );
             if !report.entries.is_empty() {
                 println!(
-                    "  published as {} signed entries ({} bytes), queued for the hub",
+                    "  pubblicato in {} voci firmate ({} byte), in coda per l'hub",
                     report.entries.len(),
                     report.entry_bytes
                 );
@@ -109,7 +113,7 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             let report = ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "{}: federation {} ({} entries queued)",
+                "{}: federazione {} ({} voci in coda)",
                 report.dataset,
                 report.federation.as_str(),
                 report.entries.len()
@@ -124,7 +128,7 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             let report = ops::delete_rows(&mut conn, &signer, &Actor::cli(), &name, &keys)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "{}: {} rows deleted ({} entries queued)",
+                "{}: {} righe eliminate ({} voci in coda)",
                 report.dataset,
                 report.deleted,
                 report.entries.len()
@@ -135,15 +139,15 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 // A derived dataset has no rows while off: say so, lest 0 look like data lost.
                 let derived = match (crate::dati::derived_by(&dataset.name), dataset.federation) {
                     (Some(module), Federation::Off) => format!(
-                        "\tderived from the {module} records: rows are built when it is federated"
+                        "\tricavato dai dati del modulo {module}: le righe si generano quando è federato"
                     ),
                     (Some(module), Federation::National) => {
-                        format!("\tderived from the {module} records")
+                        format!("\tricavato dai dati del modulo {module}")
                     }
                     (None, _) => String::new(),
                 };
                 println!(
-                    "{}\t{}\t{} rows\tschema v{}\tfederation {}{derived}",
+                    "{}\t{}\t{} righe\tschema v{}\tfederazione {}{derived}",
                     dataset.name,
                     dataset.title,
                     dataset.row_count,

@@ -21,22 +21,22 @@ fn run(config: &NodeConfig, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     sua(config, SuaCommand::from_arg_matches(matches)?)
 }
 
-/// SUA (Stazione Unica Appaltante) data.
+/// Dati della SUA (Stazione Unica Appaltante).
 #[derive(Debug, Subcommand)]
 pub enum SuaCommand {
-    /// Import procedures from ANAC OCDS compiled releases (package, array or JSON Lines) or
-    /// from CSV (one row per lot), in one transaction. It can run while the node serves:
-    /// reads go on, but the node's own writes wait for it (and fail after 5 s), so import
-    /// large files (hundreds of thousands of lots) outside office hours. Records already
-    /// imported are skipped.
+    /// Importa procedure dalle release OCDS compilate di ANAC (package, array o JSON Lines) o
+    /// da CSV (una riga per lotto), in un'unica transazione. Si può eseguire mentre il nodo è
+    /// in servizio: le letture continuano, ma le scritture del nodo attendono (e falliscono
+    /// dopo 5 s), quindi importate i file grandi (centinaia di migliaia di lotti) fuori
+    /// dall'orario d'ufficio. I record già importati vengono saltati.
     Import {
-        /// `ocds` or `csv`; by default from the extension, then from the content.
+        /// `ocds` o `csv`; se manca, dall'estensione del file e poi dal contenuto.
         #[arg(long)]
         format: Option<String>,
-        /// Print the report as JSON instead of text.
+        /// Stampa il resoconto in JSON invece che come testo.
         #[arg(long)]
         json: bool,
-        /// The file.
+        /// Il file da importare.
         file: PathBuf,
     },
 }
@@ -47,11 +47,11 @@ fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
         SuaCommand::Import { format, json, file } => {
             let mut reader = std::io::BufReader::new(
                 std::fs::File::open(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?,
+                    .with_context(|| format!("il file {} non si può leggere", file.display()))?,
             );
             let format = match format {
                 Some(text) => ImportFormat::parse(&text)
-                    .with_context(|| format!("--format {text}: use ocds or csv"))?,
+                    .with_context(|| format!("--format {text}: usate ocds o csv"))?,
                 None => {
                     use std::io::BufRead as _;
                     let head = reader.fill_buf()?;
@@ -73,18 +73,17 @@ fn sua(config: &NodeConfig, command: SuaCommand) -> anyhow::Result<()> {
                 Ok(report) => report,
                 Err(ImportError::Rows { errors, count }) => {
                     let mut message = format!(
-                        "import refused, nothing was imported: {count} problems in the file"
+                        "importazione rifiutata, non è stato importato nulla: {count} problemi nel file"
                     );
                     for error in &errors {
                         message.push_str(&format!("\n  {error}"));
                     }
                     if count > errors.len() as u64 {
-                        message
-                            .push_str(&format!("\n  … and {} more", count - errors.len() as u64));
+                        message.push_str(&format!("\n  … e altri {}", count - errors.len() as u64));
                     }
                     bail!(message);
                 }
-                Err(err) => bail!("import refused, nothing was imported: {err}"),
+                Err(err) => bail!("importazione rifiutata, non è stato importato nulla: {err}"),
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

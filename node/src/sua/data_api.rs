@@ -56,11 +56,11 @@ impl From<ImportError> for AppError {
             ImportError::Malformed(detail) => AppError::from(
                 Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
                     .with_code("invalid_file")
-                    .with_detail(format!("nothing imported: {detail}")),
+                    .with_detail(format!("non è stato importato nulla: {detail}")),
             ),
             ImportError::Rows { errors, count } => {
                 let detail = format!(
-                    "nothing imported: {count} problems in the file; the first: {}",
+                    "non è stato importato nulla: {count} problemi nel file; il primo: {}",
                     errors.first().map(ToString::to_string).unwrap_or_default()
                 );
                 AppError::from(
@@ -101,7 +101,7 @@ pub async fn run_import(
     policy::authorize(identity, Action::ManageProcedures)?;
     let format = match format.map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) => ImportFormat::parse(text)
-            .ok_or_else(|| AppError::invalid_field("format", "use ocds or csv"))?,
+            .ok_or_else(|| AppError::invalid_field("format", "usate ocds o csv"))?,
         None => ImportFormat::detect(&filename, &body[..body.len().min(64)]),
     };
     if body.is_empty() {

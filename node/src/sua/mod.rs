@@ -42,7 +42,7 @@ impl Cig {
         let code = text.trim().to_ascii_uppercase();
         if code.len() != 10 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(format!(
-                "{:?} is not a CIG: a CIG has exactly 10 letters and digits, such as 90940496A3",
+                "{:?} non è un CIG: un CIG ha esattamente 10 lettere e cifre, come 90940496A3",
                 text.trim()
             ));
         }
@@ -75,7 +75,7 @@ impl Cup {
             && code.as_bytes()[0].is_ascii_uppercase();
         if !shaped {
             return Err(format!(
-                "{:?} is not a CUP: a CUP has exactly 15 letters and digits and starts with a letter, such as J51B21000120006",
+                "{:?} non è un CUP: un CUP ha esattamente 15 lettere e cifre e comincia con una lettera, come J51B21000120006",
                 text.trim()
             ));
         }
@@ -129,17 +129,17 @@ impl Cpv {
             && check.is_none_or(|c| c.len() == 1 && c.as_bytes()[0].is_ascii_digit());
         if !shaped {
             return Err(format!(
-                "{trimmed:?} is not a CPV code: a CPV code is 8 digits, a dash and a check digit, such as 72322000-8"
+                "{trimmed:?} non è un codice CPV: un codice CPV ha 8 cifre, un trattino e una cifra di controllo, come 72322000-8"
             ));
         }
         let Some((code, label)) = Self::lookup(digits) else {
             return Err(format!(
-                "{trimmed:?} is not in the CPV 2008 vocabulary (Reg. (EC) 213/2008): check the code"
+                "{trimmed:?} non è nel vocabolario CPV 2008 (Reg. (CE) 213/2008): controllate il codice"
             ));
         };
         match check {
             Some(check) if !code.ends_with(check) => Err(format!(
-                "{trimmed:?}: the CPV check digit is wrong; the vocabulary has {code} ({label})"
+                "{trimmed:?}: la cifra di controllo del CPV è sbagliata; il vocabolario ha {code} ({label})"
             )),
             _ => Ok(Cpv(code.to_owned())),
         }
@@ -192,7 +192,7 @@ impl Euro {
         let trimmed = text.trim().trim_start_matches('€').trim();
         let bad = || {
             format!(
-                "{:?} is not an amount in euro: write it like 150000.00 or 150.000,00 (at most two decimals, not negative)",
+                "{:?} non è un importo in euro: scrivetelo come 150.000,00 o 150000.00 (al massimo due decimali, non negativo)",
                 text.trim()
             )
         };
@@ -232,7 +232,13 @@ impl Euro {
             .checked_mul(100)
             .and_then(|v| v.checked_add(cents))
             .filter(|v| *v <= Self::MAX_CENTS)
-            .ok_or_else(|| format!("{:?} is too large for an amount", text.trim()))?;
+            .ok_or_else(|| {
+                format!(
+                    "{:?} è un importo troppo grande: il massimo è {}",
+                    text.trim(),
+                    Euro(Self::MAX_CENTS).to_italian()
+                )
+            })?;
         Ok(Euro(total))
     }
 
@@ -280,7 +286,7 @@ impl Ribasso {
         let trimmed = text.trim().trim_end_matches('%').trim();
         let bad = || {
             format!(
-                "{:?} is not a ribasso: write the percentage with up to three decimals, such as 12.345",
+                "{:?} non è un ribasso: scrivete la percentuale con al massimo tre decimali, come 12,345",
                 text.trim()
             )
         };
@@ -300,7 +306,10 @@ impl Ribasso {
         let frac: i64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
         let value = int * 1000 + frac;
         if value > 100_000 {
-            return Err(format!("{:?}: a ribasso cannot exceed 100 %", text.trim()));
+            return Err(format!(
+                "{:?}: un ribasso non può superare il 100 %",
+                text.trim()
+            ));
         }
         Ok(Ribasso(if negative { -value } else { value }))
     }
@@ -794,10 +803,10 @@ mod tests {
             Ok("Lavori di costruzione")
         );
         let wrong = Cpv::parse("72322000-7").expect_err("wrong digit");
-        assert!(wrong.contains("the vocabulary has 72322000-8"), "{wrong}");
+        assert!(wrong.contains("il vocabolario ha 72322000-8"), "{wrong}");
         let unknown = Cpv::parse("72322999-1").expect_err("not a code");
         assert!(
-            unknown.contains("not in the CPV 2008 vocabulary"),
+            unknown.contains("non è nel vocabolario CPV 2008"),
             "{unknown}"
         );
         assert!(Cpv::parse("7232200-8").is_err());
@@ -815,7 +824,10 @@ mod tests {
             Cig::parse(" 90940496a3 ").map(|c| c.0),
             Ok("90940496A3".into())
         );
-        assert!(Cig::parse("90940496A").is_err());
+        assert_eq!(
+            Cig::parse("90940496A"),
+            Err("\"90940496A\" non è un CIG: un CIG ha esattamente 10 lettere e cifre, come 90940496A3".to_owned())
+        );
         assert!(Cig::parse("90940496A-3").is_err());
         assert_eq!(
             Cup::parse("j51b21000120006").map(|c| c.0),
@@ -854,6 +866,15 @@ mod tests {
         ] {
             assert!(Euro::parse(text).is_err(), "{text}");
         }
+        assert_eq!(
+            Euro::parse("abc"),
+            Err("\"abc\" non è un importo in euro: scrivetelo come 150.000,00 o 150000.00 (al massimo due decimali, non negativo)".to_owned())
+        );
+        let too_large = Euro::parse("10000000001").expect_err("above the maximum");
+        assert!(
+            too_large.contains("il massimo è 10.000.000.000,00\u{a0}€"),
+            "{too_large}"
+        );
         assert_eq!(Euro(15_000_050).to_decimal(), "150000.50");
         assert_eq!(Euro(123_456_789).to_italian(), "1.234.567,89\u{a0}€");
     }
@@ -863,7 +884,10 @@ mod tests {
         assert_eq!(Ribasso::parse("12.345"), Ok(Ribasso(12_345)));
         assert_eq!(Ribasso::parse("12,3 %"), Ok(Ribasso(12_300)));
         assert_eq!(Ribasso::parse("-1.5"), Ok(Ribasso(-1_500)));
-        assert!(Ribasso::parse("100.001").is_err());
+        assert_eq!(
+            Ribasso::parse("100.001"),
+            Err("\"100.001\": un ribasso non può superare il 100 %".to_owned())
+        );
         assert!(Ribasso::parse("1.2345").is_err());
         // The real award of ocds-hu01ve-8315069: 820,417.76 base, 811,537.41 awarded.
         assert_eq!(

@@ -58,7 +58,7 @@ impl ReportQuery {
             Some(kind) => Some(
                 ContractType::parse(kind)
                     .ok_or_else(|| {
-                        AppError::invalid_field("contract_type", "use works, services or supplies")
+                        AppError::invalid_field("contract_type", "usate works, services o supplies")
                     })?
                     .as_str(),
             ),
@@ -66,7 +66,7 @@ impl ReportQuery {
         if let Some(year) = self.year
             && !(1900..=2200).contains(&year)
         {
-            return Err(AppError::invalid_field("year", "a year such as 2025"));
+            return Err(AppError::invalid_field("year", "un anno come 2025"));
         }
         Ok(ReportFilter {
             year: self.year,

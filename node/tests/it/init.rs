@@ -48,7 +48,7 @@ fn init_refuses_existing_dirs_and_unknown_provinces() {
     let err = pico_node::cli::init(&config, "026")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("refusing to overwrite"), "{err}");
+    assert!(err.contains("non lo sovrascrivo"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dir.path().join("x"));

@@ -721,7 +721,7 @@ fn the_command_line_gives_several_roles_and_keeps_the_single_role_form() {
     assert!(
         refused
             .unwrap_err()
-            .contains("a Comune user holds no Province role")
+            .contains("un utente di un Comune non può avere ruoli della Provincia")
     );
     assert!(
         add("y", &["--role", "operator"]).is_err(),

@@ -112,7 +112,7 @@ async fn anac_sample_imports_cleanly_into_bergamo_and_again_imports_nothing() {
             w["message"]
                 .as_str()
                 .unwrap()
-                .contains("is malformed; read as")
+                .contains("è malformata; letta come")
         })
         .count();
     assert_eq!(repaired, 12, "every ANAC release date is malformed");
@@ -321,14 +321,14 @@ async fn ocds_layouts_skips_and_malformed_json() {
     let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["code"], "invalid_file");
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("invalid JSON at line"), "{detail}");
-    assert!(detail.contains("column"), "{detail}");
+    assert!(detail.contains("JSON non valido alla riga"), "{detail}");
+    assert!(detail.contains("colonna"), "{detail}");
     // A bad line of JSON Lines names its line.
     let jsonl_bad = format!("{}\n{}\n{{\"ocid\": \n", releases[0], releases[1]);
     let refused = import(&app, &sua, "?format=ocds", jsonl_bad.into_bytes()).await;
     let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
-        problem["detail"].as_str().unwrap().contains("line 3"),
+        problem["detail"].as_str().unwrap().contains("riga 3"),
         "{problem:#}"
     );
     assert_eq!(count(&cfg, "SELECT count(*) FROM sua_procedures"), 0);
@@ -425,7 +425,7 @@ async fn csv_import_groups_lots_refuses_bad_rows_and_is_idempotent() {
         problem["rows"][1]["message"]
             .as_str()
             .unwrap()
-            .contains("the vocabulary has 45233162-2"),
+            .contains("il vocabolario ha 45233162-2"),
         "{problem:#}"
     );
     assert_eq!(count(&cfg, "SELECT count(*) FROM sua_procedures"), 0);
@@ -544,18 +544,18 @@ async fn csv_import_groups_lots_refuses_bad_rows_and_is_idempotent() {
     assert!(
         rows[0]
             .1
-            .contains("keep the rows of one procedure together")
+            .contains("tenete di seguito le righe di una stessa procedura")
     );
     assert_eq!(rows[1].0, 5);
     assert!(
-        rows[1].1.contains("already belongs to procedure"),
+        rows[1].1.contains("appartiene già alla procedura"),
         "{}",
         rows[1].1
     );
     assert_eq!(rows[2].0, 7);
-    assert!(rows[2].1.contains("differs from \"Quattro\" on line 6"));
+    assert!(rows[2].1.contains("è diverso da \"Quattro\" della riga 6"));
     assert_eq!(rows[3].0, 7);
-    assert!(rows[3].1.contains("appears twice in procedure K-4"));
+    assert!(rows[3].1.contains("compare due volte nella procedura K-4"));
     assert_eq!(count(&cfg, "SELECT count(*) FROM sua_procedures"), 4);
 
     // A header without the required columns.
@@ -566,7 +566,7 @@ async fn csv_import_groups_lots_refuses_bad_rows_and_is_idempotent() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["message"] == "the required column procedure_key is missing")
+            .any(|r| r["message"] == "manca la colonna obbligatoria procedure_key")
     );
     app.stop().await;
 }
@@ -1278,13 +1278,13 @@ async fn cli_imports_on_a_live_node() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("12 records read, 12 procedures imported (15 lots, 13 awarded, 12 with a signed contract), 0 skipped"),
+        stdout.contains("12 record letti, 12 procedure importate (15 lotti, 13 aggiudicati, 12 con contratto stipulato), 0 saltati"),
         "{stdout}"
     );
     assert!(stdout.contains(
-        "Linked to a Comune of this Province: 1; other buyers (kept without a Comune): 11."
+        "Collegate a un Comune di questa Provincia: 1; altri enti (conservate senza Comune): 11."
     ));
-    assert!(stdout.contains("ocds-hu01ve-8394326 -> procedure 10 (contract_signed, 1 lots, 1 awarded), buyer COMUNE DI BERGAMO [Comune 016024]"));
+    assert!(stdout.contains("ocds-hu01ve-8394326 -> procedura 10 (Contratto stipulato, 1 lotti, 1 aggiudicati), ente COMUNE DI BERGAMO [Comune 016024]"));
 
     let out = cli(
         &data,
@@ -1304,10 +1304,10 @@ async fn cli_imports_on_a_live_node() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("nothing was imported: 5 problems in the file"),
+        stderr.contains("non è stato importato nulla: 5 problemi nel file"),
         "{stderr}"
     );
-    assert!(stderr.contains("line 3: cpv:"), "{stderr}");
+    assert!(stderr.contains("riga 3, colonna cpv:"), "{stderr}");
 
     // What the command line imported is what the live node serves.
     let report: Value = app
@@ -1327,10 +1327,10 @@ async fn cli_imports_on_a_live_node() {
         .lines()
         .find(|line| line.starts_with("appalti\t"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains("\t0 rows\t"), "{line}");
+    assert!(line.contains("\t0 righe\t"), "{line}");
     assert!(
         line.ends_with(
-            "federation off\tderived from the SUA records: rows are built when it is federated"
+            "federazione off\tricavato dai dati del modulo SUA: le righe si generano quando è federato"
         ),
         "{line}"
     );
@@ -1415,7 +1415,7 @@ async fn problems_across_the_reading_threads_handovers_come_in_file_order() {
         problem["rows"][2]["message"]
             .as_str()
             .unwrap()
-            .contains("keep the rows of one procedure together"),
+            .contains("tenete di seguito le righe di una stessa procedura"),
         "{problem:#}"
     );
     assert_eq!(count(&app.config, "SELECT count(*) FROM sua_procedures"), 0);

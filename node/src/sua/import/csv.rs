@@ -58,6 +58,9 @@ use crate::sua::{
     AwardCriterion, Cig, ContractType, Cpv, Cup, Euro, OBJECT_MAX, Ribasso, State, procedure_label,
 };
 
+/// The message of an empty required cell (the problem names the column).
+const REQUIRED_MESSAGE: &str = "obbligatorio: la cella è vuota";
+
 /// Problems listed at most (the count covers all).
 pub const MAX_ERRORS: usize = 100;
 
@@ -313,7 +316,7 @@ pub(crate) fn import(
     })?;
     if read == 0 && problems.count == 0 {
         return Err(ImportError::Malformed(
-            "the file has a header but no rows".to_owned(),
+            "il file ha la riga di intestazione ma nessuna riga di dati".to_owned(),
         ));
     }
     if problems.count > 0 {
@@ -342,7 +345,7 @@ impl<'i, R: Read> Rows<'i, R> {
         let head = if bom { &head[3..] } else { head };
         if head.iter().all(u8::is_ascii_whitespace) {
             return Err(ImportError::Malformed(
-                "the file is empty: the first line must name the columns".to_owned(),
+                "il file è vuoto: la prima riga deve elencare i nomi delle colonne".to_owned(),
             ));
         }
         let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
@@ -363,7 +366,7 @@ impl<'i, R: Read> Rows<'i, R> {
         let header = reader
             .headers()
             .map_err(|err| {
-                ImportError::Malformed(format!("line 1: the header cannot be read: {err}"))
+                ImportError::Malformed(format!("riga 1: l'intestazione non si può leggere: {err}"))
             })?
             .clone();
         let mut positions: [Option<usize>; COLUMNS.len()] = [None; COLUMNS.len()];
@@ -372,7 +375,7 @@ impl<'i, R: Read> Rows<'i, R> {
             let name = name.trim().to_ascii_lowercase();
             match COLUMNS.iter().position(|c| *c == name) {
                 Some(column) if positions[column].is_some() => {
-                    problems.push(1, None, format!("column {name:?} appears twice"));
+                    problems.push(1, None, format!("la colonna {name:?} compare due volte"));
                 }
                 Some(column) => positions[column] = Some(i),
                 None if name.is_empty() => {}
@@ -380,7 +383,7 @@ impl<'i, R: Read> Rows<'i, R> {
                     1,
                     None,
                     format!(
-                        "unknown column {name:?}; the columns are: {}",
+                        "la colonna {name:?} non è prevista; le colonne sono: {}",
                         COLUMNS.join(", ")
                     ),
                 ),
@@ -391,15 +394,23 @@ impl<'i, R: Read> Rows<'i, R> {
                 problems.push(
                     1,
                     None,
-                    format!("the required column {} is missing", COLUMNS[column]),
+                    format!("manca la colonna obbligatoria {}", COLUMNS[column]),
                 );
             }
         }
         if positions[COMUNE].is_none() && positions[BUYER_NAME].is_none() {
-            problems.push(1, None, "give a comune_code or a buyer_name column");
+            problems.push(
+                1,
+                None,
+                "serve una colonna comune_code o una colonna buyer_name",
+            );
         }
         if positions[REQUESTED_ON].is_none() && positions[PUBLISHED_ON].is_none() {
-            problems.push(1, None, "give a requested_on or a published_on column");
+            problems.push(
+                1,
+                None,
+                "serve una colonna requested_on o una colonna published_on",
+            );
         }
         if problems.count > 0 {
             return Err(ImportError::Rows {
@@ -442,7 +453,8 @@ impl<'i, R: Read> Rows<'i, R> {
                     let line = err.position().map_or(0, ::csv::Position::line);
                     let message = match err.kind() {
                         ::csv::ErrorKind::Utf8 { .. } => {
-                            "not valid UTF-8 (save the file as CSV UTF-8)".to_owned()
+                            "il testo non è UTF-8 valido (salvate il file come CSV UTF-8)"
+                                .to_owned()
                         }
                         ::csv::ErrorKind::Io(_) => {
                             return Err(ImportError::Malformed(err.to_string()));
@@ -460,7 +472,7 @@ impl<'i, R: Read> Rows<'i, R> {
             rows += 1;
             if record.len() != self.columns {
                 let message = format!(
-                    "{} cells where the header has {}",
+                    "{} celle, ma l'intestazione ne ha {}",
                     record.len(),
                     self.columns
                 );
@@ -475,7 +487,13 @@ impl<'i, R: Read> Rows<'i, R> {
             };
             let key = cell(KEY);
             if key.is_empty() {
-                push(&mut group, &mut out, line, Some(KEY), "required".to_owned());
+                push(
+                    &mut group,
+                    &mut out,
+                    line,
+                    Some(KEY),
+                    REQUIRED_MESSAGE.to_owned(),
+                );
                 continue;
             }
             match group.as_mut() {
@@ -484,7 +502,7 @@ impl<'i, R: Read> Rows<'i, R> {
                         let (value, first) = (cell(column), &g.cells[column]);
                         if !value.is_empty() && value != first {
                             let message = format!(
-                                "{value:?} differs from {first:?} on line {}, the first row of procedure {}",
+                                "{value:?} è diverso da {first:?} della riga {}, la prima della procedura {}",
                                 g.line, g.key
                             );
                             g.push(Scope::Always, line, Some(column), message);
@@ -548,7 +566,7 @@ fn take_group(
             group.line,
             Some(KEY),
             format!(
-                "procedure {} appeared on earlier rows that are not just above: keep the rows of one procedure together",
+                "la procedura {} compare già in righe precedenti non subito sopra: tenete di seguito le righe di una stessa procedura",
                 group.key
             ),
         );
@@ -571,7 +589,7 @@ fn take_group(
                 line: Some(group.line),
                 key: Some(group.key),
                 code: "already_imported",
-                reason: format!("already imported (procedure {id})"),
+                reason: format!("già importata (procedura {id})"),
             });
             Ok(())
         }
@@ -587,7 +605,7 @@ fn required<'a>(
     problems: &mut Problems,
 ) -> Option<&'a str> {
     if value.is_empty() {
-        problems.push(line, Some(column), "required");
+        problems.push(line, Some(column), REQUIRED_MESSAGE);
         None
     } else {
         Some(value)
@@ -616,7 +634,7 @@ fn check_cfs(value: &str, column: usize, line: u64, problems: &mut Problems) -> 
                 line,
                 Some(column),
                 format!(
-                    "{cf:?} is not a codice fiscale or partita IVA (11 digits or 16 characters)"
+                    "{cf:?} non è un codice fiscale né una partita IVA (11 cifre o 16 caratteri)"
                 ),
             );
             false
@@ -647,7 +665,7 @@ fn parse_procedure<'r>(
             None => problems.push(
                 line,
                 Some(COMUNE),
-                format!("{comune:?} is not the ISTAT code of a Comune of this Province"),
+                format!("{comune:?} non è il codice ISTAT di un Comune di questa Provincia"),
             ),
         }
     }
@@ -664,7 +682,7 @@ fn parse_procedure<'r>(
             problems.push(
                 line,
                 Some(COMUNE),
-                "give the comune_code, or the buyer_name of a buyer that is not a Comune",
+                "indicate il comune_code, oppure il buyer_name di un ente che non è un Comune",
             );
         } else {
             procedure.comune_code = buyers.find(&procedure.buyer_cf, buyer_name);
@@ -675,7 +693,7 @@ fn parse_procedure<'r>(
             problems.push(
                 line,
                 Some(OBJECT),
-                format!("at most {OBJECT_MAX} characters; put the rest in description"),
+                format!("al massimo {OBJECT_MAX} caratteri; il resto va nella colonna description"),
             );
         }
         object.clone_into(&mut procedure.object);
@@ -693,7 +711,9 @@ fn parse_procedure<'r>(
             None => problems.push(
                 line,
                 Some(CONTRACT_TYPE),
-                format!("{kind:?}: use works, services or supplies"),
+                format!(
+                    "{kind:?}: usate works, services o supplies (oppure lavori, servizi, forniture)"
+                ),
             ),
         }
     }
@@ -716,7 +736,7 @@ fn parse_procedure<'r>(
                         line,
                         Some(PROCEDURE_LABEL),
                         format!(
-                            "procedure_code {code} is not one the node knows: give its ANAC title"
+                            "il procedure_code {code} non è tra quelli che il nodo conosce: indicatene la denominazione ANAC in procedure_label"
                         ),
                     ),
                 }
@@ -724,7 +744,7 @@ fn parse_procedure<'r>(
             _ => problems.push(
                 line,
                 Some(PROCEDURE_CODE),
-                format!("{code:?} is not an ANAC procedure code (a number such as 1, 4, 24, 34)"),
+                format!("{code:?} non è un codice ANAC di scelta del contraente (un numero come 1, 4, 24, 34)"),
             ),
         }
     }
@@ -739,7 +759,7 @@ fn parse_procedure<'r>(
                     line,
                     Some(CRITERION),
                     format!(
-                        "{criterion:?}: use lowest_price, best_value, fixed_price or leave it empty"
+                        "{criterion:?}: usate lowest_price, best_value, fixed_price o lasciate la cella vuota"
                     ),
                 );
                 AwardCriterion::Unknown.as_str()
@@ -757,7 +777,11 @@ fn parse_procedure<'r>(
         "" | "0" | "false" | "no" | "n" => false,
         "1" | "true" | "si" | "sì" | "yes" | "y" | "s" => true,
         other => {
-            problems.push(line, Some(PNRR), format!("{other:?}: use true or false"));
+            problems.push(
+                line,
+                Some(PNRR),
+                format!("{other:?}: usate true o false (oppure sì/no, 1/0)"),
+            );
             false
         }
     };
@@ -786,7 +810,7 @@ fn parse_procedure<'r>(
         None if cell(REQUESTED_ON).is_empty() && cell(PUBLISHED_ON).is_empty() => problems.push(
             line,
             Some(REQUESTED_ON),
-            "give requested_on or published_on: the procedure's year comes from it",
+            "indicate requested_on o published_on: l'anno della procedura si ricava da lì",
         ),
         None => {}
     }
@@ -798,7 +822,7 @@ fn parse_procedure<'r>(
                 line,
                 Some(STATE),
                 format!(
-                    "{state:?} is not a state; use one of {}",
+                    "{state:?} non è uno stato; usate uno di questi: {}",
                     State::ALL.map(State::as_str).join(", ")
                 ),
             ),
@@ -812,7 +836,7 @@ fn parse_procedure<'r>(
             problems.push(
                 line,
                 Some(ANAC_GARA),
-                format!("{gara:?} is not an ANAC numero gara (digits only)"),
+                format!("{gara:?} non è un numero gara ANAC (solo cifre, al massimo 12)"),
             );
         }
     }
@@ -859,7 +883,7 @@ fn parse_lot<'r>(
             Err(_) => problems.push(
                 line,
                 Some(BIDS),
-                format!("{bids:?} is not a number of bids"),
+                format!("{bids:?} non è un numero di offerte (un numero intero, come 3)"),
             ),
         }
     }
@@ -899,7 +923,7 @@ fn parse_lot<'r>(
         problems.push(
             line,
             Some(SUPPLIER_NAME),
-            "an award (amount, date or codice fiscale) needs the supplier's name",
+            "un'aggiudicazione (importo, data o codice fiscale) richiede il nome dell'aggiudicatario in supplier_name",
         );
     }
     if lot.supplier_name.is_some() {
@@ -926,13 +950,18 @@ fn write_group(
         if let Some(owner) = writer.insert_lot(id, lot)? {
             let cig = lot.cig.as_deref().unwrap_or_default();
             let message = if owner == id {
-                format!("{cig} appears twice in procedure {}", group.key)
+                format!(
+                    "il CIG {cig} compare due volte nella procedura {}",
+                    group.key
+                )
             } else if crate::sua::db::data::import_batch_of(writer.conn(), owner)?
                 == Some(writer.batch())
             {
-                format!("{cig} appears on an earlier row of the file, in another procedure")
+                format!(
+                    "il CIG {cig} compare in una riga precedente del file, in un'altra procedura"
+                )
             } else {
-                format!("{cig} already belongs to procedure {owner} of this node")
+                format!("il CIG {cig} appartiene già alla procedura {owner} di questo nodo")
             };
             problems.push(*line, Some(CIG), message);
         }

@@ -119,7 +119,7 @@ pub enum ImportError {
     #[error("{0}")]
     Malformed(String),
     /// CSV rows with problems, each with its line and field.
-    #[error("{} problems in the file, nothing imported: {}", .count, .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    #[error("{} problemi nel file, non è stato importato nulla: {}", .count, .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Rows {
         /// The first problems, in file order.
         errors: Vec<RowError>,
@@ -127,10 +127,10 @@ pub enum ImportError {
         count: u64,
     },
     /// Reading the file failed.
-    #[error("cannot read the file: {0}")]
+    #[error("il file non si può leggere: {0}")]
     Io(#[from] std::io::Error),
     /// Database failure.
-    #[error("database: {0}")]
+    #[error("errore del database: {0}")]
     Db(#[from] rusqlite::Error),
     /// The national dataset could not be brought in line.
     #[error("{0}")]
@@ -152,8 +152,8 @@ pub struct RowError {
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {
-            Some(field) => write!(f, "line {}: {field}: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
+            Some(field) => write!(f, "riga {}, colonna {field}: {}", self.line, self.message),
+            None => write!(f, "riga {}: {}", self.line, self.message),
         }
     }
 }
@@ -272,7 +272,7 @@ impl ImportReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Import {} ({}, batch {}): {} records read, {} procedures imported ({} lots, {} awarded, {} with a signed contract), {} skipped, {} warnings.",
+            "Importazione di {} ({}, importazione n. {}): {} record letti, {} procedure importate ({} lotti, {} aggiudicati, {} con contratto stipulato), {} saltati, {} avvisi.",
             self.filename,
             self.format,
             self.batch,
@@ -286,22 +286,22 @@ impl ImportReport {
         );
         let _ = writeln!(
             out,
-            "  Linked to a Comune of this Province: {}; other buyers (kept without a Comune): {}.",
+            "  Collegate a un Comune di questa Provincia: {}; altri enti (conservate senza Comune): {}.",
             c.linked_to_comune, c.other_buyers
         );
         if !self.imported.is_empty() {
-            let _ = writeln!(out, "Imported:");
+            let _ = writeln!(out, "Importate:");
             for r in &self.imported {
                 let whom = match &r.comune_code {
                     Some(code) => format!("Comune {code}"),
-                    None => "not a Comune of this Province".to_owned(),
+                    None => "non è un Comune di questa Provincia".to_owned(),
                 };
                 let _ = writeln!(
                     out,
-                    "  {} -> procedure {} ({}, {} lots, {} awarded), buyer {} [{}]",
+                    "  {} -> procedura {} ({}, {} lotti, {} aggiudicati), ente {} [{}]",
                     r.key,
                     r.procedure_id,
-                    r.state.as_str(),
+                    r.state.label(),
                     r.lots,
                     r.awards,
                     r.buyer_name,
@@ -310,19 +310,19 @@ impl ImportReport {
             }
         }
         if !self.skipped.is_empty() {
-            let _ = writeln!(out, "Skipped:");
+            let _ = writeln!(out, "Saltati:");
             for s in &self.skipped {
                 let _ = writeln!(
                     out,
                     "  {}{}: {}",
-                    s.key.as_deref().unwrap_or("(no key)"),
-                    s.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                    s.key.as_deref().unwrap_or("(senza chiave)"),
+                    s.line.map(|l| format!(" (riga {l})")).unwrap_or_default(),
                     s.reason
                 );
             }
         }
         if !self.warnings.is_empty() {
-            let _ = writeln!(out, "Warnings:");
+            let _ = writeln!(out, "Avvisi:");
             for w in &self.warnings {
                 let _ = writeln!(out, "  {}: {}", w.key, w.message);
             }
@@ -330,7 +330,7 @@ impl ImportReport {
         if self.omitted > 0 {
             let _ = writeln!(
                 out,
-                "({} more items not listed; the counts above cover everything)",
+                "(altri {} elementi non elencati; i conteggi qui sopra li comprendono tutti)",
                 self.omitted
             );
         }

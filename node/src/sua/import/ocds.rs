@@ -54,7 +54,7 @@ pub(crate) fn import(writer: &mut Writer<'_>, input: &mut impl Read) -> Result<(
         first.clear();
         if input.read_until(b'\n', &mut first)? == 0 {
             return Err(ImportError::Malformed(
-                "the file is empty: expected OCDS releases as JSON".to_owned(),
+                "il file è vuoto: servono release OCDS in JSON".to_owned(),
             ));
         }
         first_line_no += 1;
@@ -82,7 +82,7 @@ pub(crate) fn import(writer: &mut Writer<'_>, input: &mut impl Read) -> Result<(
                 }
                 let value: Value = serde_json::from_slice(&line).map_err(|err| {
                     ImportError::Malformed(format!(
-                        "invalid JSON at line {line_no}, column {}: {}",
+                        "JSON non valido alla riga {line_no}, colonna {}: {}",
                         err.column(),
                         describe(&err)
                     ))
@@ -97,7 +97,7 @@ pub(crate) fn import(writer: &mut Writer<'_>, input: &mut impl Read) -> Result<(
             let value: Value = serde_json::from_reader(whole).map_err(|err| {
                 let line = err.line() as u64 + skipped_lines;
                 ImportError::Malformed(format!(
-                    "invalid JSON at line {line}, column {}: {}",
+                    "JSON non valido alla riga {line}, colonna {}: {}",
                     err.column(),
                     describe(&err)
                 ))
@@ -172,7 +172,7 @@ fn take_release(
         skip(
             writer,
             "not_a_release",
-            "not an OCDS release: it has no ocid".to_owned(),
+            "non è una release OCDS: manca l'ocid".to_owned(),
         );
         return Ok(());
     };
@@ -182,7 +182,7 @@ fn take_release(
             skip(
                 writer,
                 "already_imported",
-                format!("already imported (procedure {id})"),
+                format!("già importata (procedura {id})"),
             );
             return Ok(());
         }
@@ -190,7 +190,7 @@ fn take_release(
             skip(
                 writer,
                 "duplicate_in_file",
-                format!("the same ocid appears earlier in the file (procedure {id})"),
+                format!("lo stesso ocid compare prima nel file (procedura {id})"),
             );
             return Ok(());
         }
@@ -199,7 +199,7 @@ fn take_release(
         skip(
             writer,
             "already_in_node",
-            format!("procedure {id} of this node already has this ocid"),
+            format!("la procedura {id} di questo nodo ha già questo ocid"),
         );
         return Ok(());
     }
@@ -216,7 +216,7 @@ fn take_release(
         skip(
             writer,
             "already_in_node",
-            format!("procedure {id} of this node already has numero gara {gara}"),
+            format!("la procedura {id} di questo nodo ha già il numero gara {gara}"),
         );
         return Ok(());
     }
@@ -227,7 +227,7 @@ fn take_release(
             skip(
                 writer,
                 "cig_in_use",
-                format!("CIG {cig} already belongs to procedure {owner}"),
+                format!("il CIG {cig} appartiene già alla procedura {owner}"),
             );
             return Ok(());
         }
@@ -240,7 +240,7 @@ fn take_release(
             // Checked above; only a race with another writer could get here, and the
             // transaction holds the write lock.
             return Err(ImportError::Malformed(format!(
-                "{key}: CIG {} already belongs to procedure {owner}",
+                "{key}: il CIG {} appartiene già alla procedura {owner}",
                 lot.cig.as_deref().unwrap_or_default()
             )));
         }
@@ -254,10 +254,10 @@ fn take_release(
             line,
             &key,
             format!(
-                "buyer {} (codice fiscale {}) is not a Comune of this Province: kept without a Comune",
+                "l'ente {} (codice fiscale {}) non è un Comune di questa Provincia: la procedura è conservata senza Comune",
                 procedure.buyer_name,
                 if procedure.buyer_cf.is_empty() {
-                    "not given"
+                    "non indicato"
                 } else {
                     &procedure.buyer_cf
                 }
@@ -322,10 +322,10 @@ fn cents(value: &Value) -> Result<Option<i64>, (&'static str, String)> {
     if let Some(currency) = text(value.get("currency"))
         && currency != "EUR"
     {
-        return Err(("not_eur", format!("amounts in {currency}, not EUR")));
+        return Err(("not_eur", format!("importi in {currency}, non in EUR")));
     }
     let Some(number) = amount.as_f64() else {
-        return Err(("bad_amount", format!("amount {amount} is not a number")));
+        return Err(("bad_amount", format!("l'importo {amount} non è un numero")));
     };
     let digits = amount.to_string();
     let (units, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
@@ -346,7 +346,13 @@ fn cents(value: &Value) -> Result<Option<i64>, (&'static str, String)> {
     }
     let rounded = (number * 100.0).round();
     if !rounded.is_finite() || rounded < 0.0 || rounded > Euro::MAX_CENTS as f64 {
-        return Err(("bad_amount", format!("amount {amount} is out of range")));
+        return Err((
+            "bad_amount",
+            format!(
+                "l'importo {amount} è fuori dai limiti (da 0 a {})",
+                Euro(Euro::MAX_CENTS).to_italian()
+            ),
+        ));
     }
     Ok(Some(rounded as i64))
 }
@@ -422,12 +428,14 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
             Ok(None) => date_part(release.get("date")),
             Ok(Some(repaired)) => {
                 warnings.push(format!(
-                    "release date {raw:?} is malformed; read as {repaired}"
+                    "la data della release {raw:?} è malformata; letta come {repaired}"
                 ));
                 parse_day(&repaired[..10]).ok()
             }
             Err(()) => {
-                warnings.push(format!("release date {raw:?} is unreadable; ignored"));
+                warnings.push(format!(
+                    "la data della release {raw:?} non si può leggere; ignorata"
+                ));
                 None
             }
         },
@@ -436,7 +444,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let Some(tender) = release.get("tender").filter(|t| t.is_object()) else {
         return Err((
             "no_lots",
-            "the release has no tender, hence no lots".to_owned(),
+            "la release non ha un tender, quindi nessun lotto".to_owned(),
         ));
     };
     let parties = array(release.get("parties"));
@@ -444,7 +452,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     // Lots, with their CIG.
     let tender_lots = array(tender.get("lots"));
     if tender_lots.is_empty() {
-        return Err(("no_lots", "the tender has no lots (no CIG)".to_owned()));
+        return Err(("no_lots", "il tender non ha lotti (nessun CIG)".to_owned()));
     }
     let items = array(tender.get("items"));
     let item_cpv = |item: &Value| -> Option<Result<Cpv, String>> {
@@ -460,20 +468,22 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let tender_description = text(tender.get("description"));
     for (i, lot) in tender_lots.iter().enumerate() {
         let raw_id = text(lot.get("id")).unwrap_or_default();
-        let cig =
-            Cig::parse(&raw_id).map_err(|err| ("invalid_cig", format!("lot {}: {err}", i + 1)))?;
+        let cig = Cig::parse(&raw_id)
+            .map_err(|err| ("invalid_cig", format!("lotto {}: {err}", i + 1)))?;
         if lot_index.insert(raw_id.clone(), i).is_some() {
             return Err((
                 "invalid_cig",
-                format!("CIG {cig} appears twice among the lots"),
+                format!("il CIG {cig} compare due volte tra i lotti"),
             ));
         }
         let amount = match lot.get("value").map(cents).transpose() {
             Ok(amount) => amount.flatten(),
-            Err((code, reason)) => return Err((code, format!("lot {cig}: {reason}"))),
+            Err((code, reason)) => return Err((code, format!("lotto {cig}: {reason}"))),
         };
         let amount_cents = amount.unwrap_or_else(|| {
-            warnings.push(format!("lot {cig} has no value; recorded as 0"));
+            warnings.push(format!(
+                "il lotto {cig} non ha un importo (value); registrato come 0,00 €"
+            ));
             0
         });
         let mut cpv = None;
@@ -486,7 +496,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
                     cpv = Some(code);
                     break;
                 }
-                Some(Err(err)) => warnings.push(format!("lot {cig}: {err}; CPV left out")),
+                Some(Err(err)) => warnings.push(format!("lotto {cig}: {err}; CPV tralasciato")),
                 None => {}
             }
         }
@@ -531,7 +541,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         .or_else(|| cpvs.first().cloned())
         .ok_or((
             "no_cpv",
-            "no item has a valid CPV classification".to_owned(),
+            "nessun item ha una classificazione CPV valida".to_owned(),
         ))?;
     let cpv_other: Vec<&String> = cpvs.iter().filter(|c| **c != main_cpv).collect();
 
@@ -540,13 +550,14 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let full_object = match (&title, &tender_description) {
         (Some(title), _) => title.clone(),
         (None, Some(description)) => {
-            warnings.push("tender.title is empty; the object is tender.description".to_owned());
+            warnings
+                .push("tender.title è vuoto; come oggetto si usa tender.description".to_owned());
             description.clone()
         }
         (None, None) => match lots.first().map(|l| l.description.clone()) {
             Some(description) if !description.is_empty() => {
                 warnings.push(
-                    "tender has no title or description; the object is the first lot's description"
+                    "il tender non ha title né description; come oggetto si usa la descrizione del primo lotto"
                         .to_owned(),
                 );
                 description
@@ -554,14 +565,14 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
             _ => {
                 return Err((
                     "no_object",
-                    "the tender has no title or description".to_owned(),
+                    "il tender non ha title né description".to_owned(),
                 ));
             }
         },
     };
     let object = if full_object.chars().count() > OBJECT_MAX {
         warnings.push(format!(
-            "the object is longer than {OBJECT_MAX} characters; shortened (the full text is in the description)"
+            "l'oggetto supera i {OBJECT_MAX} caratteri; è stato accorciato (il testo intero è nella descrizione)"
         ));
         let mut short: String = full_object.chars().take(OBJECT_MAX - 1).collect();
         short.push('…');
@@ -582,9 +593,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         None => {
             let kind = contract_type_of(&main);
             warnings.push(format!(
-                "mainProcurementCategory missing; {} assumed from CPV {}",
-                kind.as_str(),
-                main.as_str()
+                "manca mainProcurementCategory; dal CPV {} si deduce il tipo «{}»",
+                main.as_str(),
+                kind.label(),
             ));
             kind
         }
@@ -604,7 +615,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         }
         None => {
             warnings.push(
-                "procurementMethodDetails missing or not in ANAC's COD:… ; TITLE:… form; procedure code 0 recorded"
+                "procurementMethodDetails manca o non è nella forma ANAC «COD:… ; TITLE:…»; registrato il codice di procedura 0"
                     .to_owned(),
             );
             (
@@ -625,7 +636,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let estimated_cents = match tender.get("value").map(cents).transpose() {
         Ok(Some(Some(amount))) => amount,
         Ok(_) => {
-            warnings.push("tender.value missing; the estimate is the sum of the lots".to_owned());
+            warnings.push("manca tender.value; l'importo stimato è la somma dei lotti".to_owned());
             lots.iter().map(|l| l.amount_cents).sum()
         }
         Err(refusal) => return Err(refusal),
@@ -642,7 +653,10 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     });
     let buyer_name = text(buyer.and_then(|b| b.get("name")))
         .or_else(|| text(buyer_party.and_then(|p| p.get("name"))))
-        .ok_or(("no_buyer", "the release names no buyer".to_owned()))?;
+        .ok_or((
+            "no_buyer",
+            "la release non indica l'ente appaltante (buyer)".to_owned(),
+        ))?;
     let buyer_cf = party_cf(
         parties,
         buyer_id.or_else(|| {
@@ -675,7 +689,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         related.dedup();
         if related.is_empty() {
             warnings.push(format!(
-                "award {award_id} names no lot of the tender; left out"
+                "l'aggiudicazione {award_id} non indica alcun lotto del tender; tralasciata"
             ));
             continue;
         }
@@ -690,7 +704,9 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
                 continue;
             }
             Some(other) => {
-                warnings.push(format!("award {award_id} is {other}; left out"));
+                warnings.push(format!(
+                    "l'aggiudicazione {award_id} è nello stato {other:?}; tralasciata"
+                ));
                 continue;
             }
         }
@@ -706,12 +722,14 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
         }
         let amount = match award.get("value").map(cents).transpose() {
             Ok(amount) => amount.flatten(),
-            Err((code, reason)) => return Err((code, format!("award {award_id}: {reason}"))),
+            Err((code, reason)) => {
+                return Err((code, format!("aggiudicazione {award_id}: {reason}")));
+            }
         };
         let awarded_on = date_part(award.get("date")).map(iso_day);
         if related.len() > 1 && amount.is_some() {
             warnings.push(format!(
-                "award {award_id} covers {} lots with one amount; the amount is not split among them",
+                "l'aggiudicazione {award_id} copre {} lotti con un solo importo; l'importo non è ripartito tra i lotti",
                 related.len()
             ));
         }
@@ -719,7 +737,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
             let lot = &mut lots[i];
             if lot.status == "awarded" {
                 warnings.push(format!(
-                    "lot {} has several awards; the first is kept",
+                    "il lotto {} ha più aggiudicazioni; si tiene la prima",
                     lot.cig.as_deref().unwrap_or_default()
                 ));
                 continue;
@@ -751,7 +769,7 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
                 }
             }
             None => warnings.push(format!(
-                "contract {} refers to no imported award ({award_id}); left out",
+                "il contratto {} non si riferisce ad alcuna aggiudicazione importata ({award_id}); tralasciato",
                 text(contract.get("id")).unwrap_or_default()
             )),
         }
@@ -794,14 +812,14 @@ fn map_release(release: &Value, ocid: &str) -> Result<Mapped, Skip> {
     let Some(requested) = requested else {
         return Err((
             "no_date",
-            "the release has no date at all (no tender period, release date or award date)"
+            "la release non ha alcuna data (né tenderPeriod, né data della release, né data di aggiudicazione)"
                 .to_owned(),
         ));
     };
     if published.is_none() {
         warnings.push(format!(
-            "tenderPeriod.startDate missing; the procedure counts from {}",
-            iso_day(requested)
+            "manca tenderPeriod.startDate; la procedura decorre dal {}",
+            crate::sua::day::Day::from(requested).italian()
         ));
     }
     let anac_gara = text(tender.get("id")).filter(|id| id.bytes().all(|b| b.is_ascii_digit()));
