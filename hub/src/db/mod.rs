@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod keys;
 pub mod log;
 pub mod national;
+pub mod formazione;
 pub mod networks;
 pub mod practices;
 pub mod registry;

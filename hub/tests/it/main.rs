@@ -14,6 +14,7 @@ mod cli;
 mod crash;
 mod ingest;
 mod log;
+mod formazione;
 mod national;
 mod networks;
 mod pages;
