@@ -702,7 +702,10 @@ async fn sape_view(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) ->
 fn formazione_batch(province: &str) -> DatasetBatch {
     let seed: i64 = province.parse().unwrap_or(1);
     let mut upserts: Vec<Row> = Vec::new();
-    for (s, sector) in ["appalti", "europa", "innovazione", "personale"].iter().enumerate() {
+    for (s, sector) in ["appalti", "europa", "innovazione", "personale"]
+        .iter()
+        .enumerate()
+    {
         for year in 2024..=2026_i64 {
             let k = seed + s as i64 * 7 + year;
             let enrolled = 5 + k % 20;

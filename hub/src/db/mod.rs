@@ -6,10 +6,10 @@
 
 pub mod appalti;
 pub mod attachments;
+pub mod formazione;
 pub mod keys;
 pub mod log;
 pub mod national;
-pub mod formazione;
 pub mod networks;
 pub mod practices;
 pub mod registry;

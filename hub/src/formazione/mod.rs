@@ -82,12 +82,7 @@ impl Group {
 
 /// A percentage with two decimals of `part / whole`, `None` when `whole` is 0.
 fn percent(part: u64, whole: u64) -> Option<String> {
-    (whole > 0).then(|| {
-        scaled(
-            rounded_div(i128::from(part) * 10_000, i128::from(whole)),
-            2,
-        )
-    })
+    (whole > 0).then(|| scaled(rounded_div(i128::from(part) * 10_000, i128::from(whole)), 2))
 }
 
 /// Minutes as hours with two decimals (`90` → `1.50`).
@@ -205,7 +200,12 @@ impl Sum {
         }
     }
 
-    fn add_province(&mut self, targets: &FormazioneTargets, province: &ProvinceProgress, behind: bool) {
+    fn add_province(
+        &mut self,
+        targets: &FormazioneTargets,
+        province: &ProvinceProgress,
+        behind: bool,
+    ) {
         self.provinces += u64::from(province.programme);
         self.publishing += u64::from(province.publishing);
         self.behind += u64::from(behind);
@@ -213,14 +213,21 @@ impl Sum {
             self.all.add(tally);
         }
         for (slot, target) in self.sectors.iter_mut().zip(&targets.sectors) {
-            let (trained, credited, own_target) = province_sector(targets, province, &target.sector);
+            let (trained, credited, own_target) =
+                province_sector(targets, province, &target.sector);
             slot.0 += trained;
             slot.1 += own_target;
             slot.2 += credited;
         }
     }
 
-    fn view(&self, targets: &FormazioneTargets, key: String, label: String, region: String) -> GroupProgress {
+    fn view(
+        &self,
+        targets: &FormazioneTargets,
+        key: String,
+        label: String,
+        region: String,
+    ) -> GroupProgress {
         let (trained, target, credited) = self
             .sectors
             .iter()
@@ -271,10 +278,7 @@ fn province_sector(
     province: &ProvinceProgress,
     sector: &str,
 ) -> (u64, u64, u64) {
-    let trained = province
-        .sectors
-        .get(sector)
-        .map_or(0, |t| t.people_trained);
+    let trained = province.sectors.get(sector).map_or(0, |t| t.people_trained);
     let target = if province.programme {
         targets.per_province(sector)
     } else {
@@ -343,7 +347,9 @@ pub fn progress(
             }
             regions
                 .into_iter()
-                .map(|(region, sum)| sum.view(targets, region.to_owned(), region.to_owned(), String::new()))
+                .map(|(region, sum)| {
+                    sum.view(targets, region.to_owned(), region.to_owned(), String::new())
+                })
                 .collect()
         }
         Group::Sector => {
@@ -408,11 +414,13 @@ impl ProgressView {
         }
         if let Some(region) = &self.region {
             name.push('-');
-            name.extend(
-                region
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }),
-            );
+            name.extend(region.chars().map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            }));
         }
         if let Some(year) = self.year {
             name.push_str(&format!("-{year}"));
@@ -424,7 +432,12 @@ impl ProgressView {
     /// The CSV form: one line per group (no total line, so that sums over the file are
     /// right), with Italian headers; Province and region lines end with the people trained
     /// and the target of each sector.
-    pub fn to_csv(&self, targets: &FormazioneTargets, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
+    pub fn to_csv(
+        &self,
+        targets: &FormazioneTargets,
+        sep: Separator,
+        bom: bool,
+    ) -> Result<Vec<u8>, csv::Error> {
         let mut writer = CsvWriter::new(sep, bom);
         let group = Group::parse(&self.group).unwrap_or(Group::Province);
         let mut header: Vec<String> = vec![
@@ -465,7 +478,8 @@ impl ProgressView {
             }
         }
         writer.write(&header)?;
-        let optional = |value: &Option<String>| value.as_deref().map(|v| sep.decimal(v)).unwrap_or_default();
+        let optional =
+            |value: &Option<String>| value.as_deref().map(|v| sep.decimal(v)).unwrap_or_default();
         for item in &self.items {
             let f = &item.figures;
             let mut record = vec![item.key.clone(), item.label.clone()];
@@ -554,7 +568,9 @@ fn flag(name: &str, value: Option<&String>) -> Result<bool, Problem> {
     match present(value) {
         None | Some("0" | "false") => Ok(false),
         Some("1" | "true") => Ok(true),
-        Some(other) => Err(bad(format!("{name} «{other}» non valido: usare 1 oppure 0"))),
+        Some(other) => Err(bad(format!(
+            "{name} «{other}» non valido: usare 1 oppure 0"
+        ))),
     }
 }
 
@@ -580,7 +596,9 @@ impl Params {
         let year = present(self.year.as_ref())
             .map(|text| {
                 parse_year(text).ok_or_else(|| {
-                    bad(format!("year «{text}» non è un anno: scrivere quattro cifre, come 2025"))
+                    bad(format!(
+                        "year «{text}» non è un anno: scrivere quattro cifre, come 2025"
+                    ))
                 })
             })
             .transpose()?;
@@ -595,10 +613,13 @@ impl Params {
             None | Some("json") => false,
             Some("csv") => true,
             Some(other) => {
-                return Err(bad(format!("format «{other}» non valido: usare json oppure csv")));
+                return Err(bad(format!(
+                    "format «{other}» non valido: usare json oppure csv"
+                )));
             }
         };
-        let separator = Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
+        let separator =
+            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
         let bom = flag("bom", self.bom.as_ref())?;
         if !csv && (present(self.sep.as_ref()).is_some() || bom) {
             return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
@@ -675,7 +696,14 @@ mod tests {
             province("002", "Nord", &[("appalti", 2), ("europa", 3)]),
             province("003", "Sud", &[]),
         ];
-        let view = progress(&targets, &all, &all, Group::Province, &Filter::default(), false);
+        let view = progress(
+            &targets,
+            &all,
+            &all,
+            Group::Province,
+            &Filter::default(),
+            false,
+        );
         assert_eq!(view.total.figures.people_trained, 12);
         assert_eq!(view.total.figures.target, 24);
         assert_eq!(view.total.figures.credited, 10);
@@ -687,10 +715,24 @@ mod tests {
             view.items.iter().map(|i| i.behind).collect::<Vec<_>>(),
             [0, 0, 1]
         );
-        let behind = progress(&targets, &all, &all, Group::Province, &Filter::default(), true);
+        let behind = progress(
+            &targets,
+            &all,
+            &all,
+            Group::Province,
+            &Filter::default(),
+            true,
+        );
         assert_eq!(behind.items.len(), 1);
         assert_eq!(behind.items[0].key, "003");
-        let regions = progress(&targets, &all, &all, Group::Region, &Filter::default(), false);
+        let regions = progress(
+            &targets,
+            &all,
+            &all,
+            Group::Region,
+            &Filter::default(),
+            false,
+        );
         assert_eq!(
             regions
                 .items
@@ -699,12 +741,24 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("Nord", 10, 16), ("Sud", 0, 8)]
         );
-        let sectors = progress(&targets, &all, &all, Group::Sector, &Filter::default(), false);
+        let sectors = progress(
+            &targets,
+            &all,
+            &all,
+            Group::Sector,
+            &Filter::default(),
+            false,
+        );
         assert_eq!(
             sectors
                 .items
                 .iter()
-                .map(|i| (i.key.as_str(), i.figures.people_trained, i.figures.credited, i.figures.target))
+                .map(|i| (
+                    i.key.as_str(),
+                    i.figures.people_trained,
+                    i.figures.credited,
+                    i.figures.target
+                ))
                 .collect::<Vec<_>>(),
             [("appalti", 9, 7, 15), ("europa", 3, 3, 9)]
         );
@@ -718,7 +772,14 @@ mod tests {
             sep: sep.map(str::to_owned),
             ..Params::default()
         };
-        assert!(params(Some("anno"), None, None).parse().unwrap_err().detail().unwrap().contains("raggruppamento"));
+        assert!(
+            params(Some("anno"), None, None)
+                .parse()
+                .unwrap_err()
+                .detail()
+                .unwrap()
+                .contains("raggruppamento")
+        );
         assert!(params(Some("region"), Some("1"), None).parse().is_err());
         assert!(params(None, None, Some("semicolon")).parse().is_err());
         assert!(params(None, Some("1"), None).parse().unwrap().behind_only);

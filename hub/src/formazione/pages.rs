@@ -75,7 +75,7 @@ fn share(value: Option<&String>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format::percent(v))
 }
 
-/// Hundredths of a percent, for chart lengths.
+/// A percentage as a chart length (the chart is full at 100).
 fn share_length(value: Option<&String>) -> f64 {
     value.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
 }
@@ -242,7 +242,9 @@ pub async fn show_formazione(
             Some(year) => filter.year = Some(year),
             None => errors.push((
                 "year",
-                format!("«{text}» non è un anno: scegliere un anno dall'elenco (filtro non applicato)."),
+                format!(
+                    "«{text}» non è un anno: scegliere un anno dall'elenco (filtro non applicato)."
+                ),
             )),
         }
     }
@@ -293,7 +295,12 @@ pub async fn show_formazione(
         Ok(loaded) => loaded,
         Err(error) => return failure_page(&state, PATH, error),
     };
-    let error = |field: &str| errors.iter().find(|(name, _)| *name == field).map(|(_, m)| m.clone());
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, m)| m.clone())
+    };
     let total = &loaded.provinces.total;
     let main = html! {
         h1 { "Formazione del personale delle Province e dei Comuni" }

@@ -21,10 +21,7 @@ use crate::state::AppState;
 /// The routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/formazione/targets",
-            get(get_targets).put(set_targets),
-        )
+        .route("/v1/formazione/targets", get(get_targets).put(set_targets))
         .route("/v1/formazione/progress", get(get_progress))
 }
 
@@ -129,7 +126,9 @@ pub async fn set_targets(
     for s in change.sectors {
         let code_ok = !s.sector.is_empty()
             && s.sector.len() <= 40
-            && s.sector.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            && s.sector
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_');
         if !code_ok {
             return Err(invalid(format!(
                 "settore «{}» non valido: lettere minuscole e _ (al più 40), come appalti",

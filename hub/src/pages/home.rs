@@ -316,7 +316,10 @@ fn dataset_words(name: &str) -> DatasetWords {
                        dei Comuni: edizioni, sessioni, ore, iscritti, completati e persone formate \
                        per settore del programma e anno. Solo conteggi e ore, nessun dato personale.",
             unit: "righe (settori per anno)",
-            dashboard: Some((crate::formazione::pages::PATH, "Apri i progressi della formazione")),
+            dashboard: Some((
+                crate::formazione::pages::PATH,
+                "Apri i progressi della formazione",
+            )),
         },
         other => DatasetWords {
             title: format!("Dataset «{other}»"),

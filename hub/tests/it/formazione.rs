@@ -130,12 +130,23 @@ async fn targets_are_signed_by_the_hub_and_operators_change_them() {
     assert_eq!(status, 200, "{signed}");
     let jws: Jws = serde_json::from_value(signed.clone()).unwrap();
     let targets = FormazioneTargets::verify(&jws, &key).unwrap();
-    assert_eq!((targets.revision, targets.provinces, targets.hours_per_person_year), (1, 86, 40));
+    assert_eq!(
+        (
+            targets.revision,
+            targets.provinces,
+            targets.hours_per_person_year
+        ),
+        (1, 86, 40)
+    );
     assert_eq!(
         targets
             .sectors
             .iter()
-            .map(|s| (s.sector.as_str(), s.people_per_province, targets.national(&s.sector)))
+            .map(|s| (
+                s.sector.as_str(),
+                s.people_per_province,
+                targets.national(&s.sector)
+            ))
             .collect::<Vec<_>>(),
         [
             ("appalti", 5, 430),
@@ -171,9 +182,12 @@ async fn targets_are_signed_by_the_hub_and_operators_change_them() {
         response.headers()["content-type"],
         "application/problem+json"
     );
-    let response = put(Some(OPERATOR_TOKEN), json!({"sectors": [{"sector": "Appalti!", "people_per_province": 6}]}))
-        .await
-        .unwrap();
+    let response = put(
+        Some(OPERATOR_TOKEN),
+        json!({"sectors": [{"sector": "Appalti!", "people_per_province": 6}]}),
+    )
+    .await
+    .unwrap();
     assert_eq!(response.status().as_u16(), 400);
     let response = put(Some(OPERATOR_TOKEN), change.clone()).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
@@ -181,7 +195,12 @@ async fn targets_are_signed_by_the_hub_and_operators_change_them() {
     let changed = FormazioneTargets::verify(&jws, &key).unwrap();
     assert_eq!((changed.revision, changed.national("appalti")), (2, 516));
     // The same change again changes nothing: same revision.
-    let again: Jws = put(Some(OPERATOR_TOKEN), change).await.unwrap().json().await.unwrap();
+    let again: Jws = put(Some(OPERATOR_TOKEN), change)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(FormazioneTargets::verify(&again, &key).unwrap().revision, 2);
     let (_, progress) = app.get_json("/v1/formazione/progress?group=sector").await;
     assert_eq!(item(&progress, "appalti")["target"], 516);
@@ -212,14 +231,22 @@ async fn progress_against_the_targets_is_exact() {
     // 720+360+240+120+480+180+300+90 = 2,490 minutes; attended 10,660 minutes.
     assert_eq!(total["hours_delivered"], "41.50");
     assert_eq!(total["hours_attended"], "177.67");
-    assert_eq!((total["enrolled"].clone(), total["completed"].clone()), (json!(47), json!(38)));
+    assert_eq!(
+        (total["enrolled"].clone(), total["completed"].clone()),
+        (json!(47), json!(38))
+    );
     assert_eq!(total["completion_rate"], "80.85");
     assert_eq!(all["items"].as_array().unwrap().len(), 86);
     let treviso = item(&all, "026");
     assert_eq!(treviso["label"], "Treviso");
     assert_eq!(treviso["region"], "Veneto");
     assert_eq!(
-        (treviso["people_trained"].clone(), treviso["credited"].clone(), treviso["target"].clone(), treviso["behind"].clone()),
+        (
+            treviso["people_trained"].clone(),
+            treviso["credited"].clone(),
+            treviso["target"].clone(),
+            treviso["behind"].clone()
+        ),
         (json!(13), json!(8), json!(15), json!(0))
     );
     assert_eq!(treviso["target_share"], "53.33");
@@ -237,7 +264,10 @@ async fn progress_against_the_targets_is_exact() {
 
     // By sector.
     let (_, sectors) = app.get_json("/v1/formazione/progress?group=sector").await;
-    assert_eq!(keys(&sectors), ["appalti", "europa", "innovazione", "personale", "altro"]);
+    assert_eq!(
+        keys(&sectors),
+        ["appalti", "europa", "innovazione", "personale", "altro"]
+    );
     let figures = |key: &str| {
         let i = item(&sectors, key);
         (
@@ -260,17 +290,33 @@ async fn progress_against_the_targets_is_exact() {
     let (_, regions) = app.get_json("/v1/formazione/progress?group=region").await;
     let veneto = item(&regions, "Veneto");
     assert_eq!(
-        [&veneto["provinces"], &veneto["publishing"], &veneto["behind"], &veneto["credited"], &veneto["target"]],
+        [
+            &veneto["provinces"],
+            &veneto["publishing"],
+            &veneto["behind"],
+            &veneto["credited"],
+            &veneto["target"]
+        ],
         [&json!(6), &json!(2), &json!(4), &json!(15), &json!(90)]
     );
     assert_eq!(veneto["target_share"], "16.67");
     let lombardia = item(&regions, "Lombardia");
     assert_eq!(
-        [&lombardia["provinces"], &lombardia["behind"], &lombardia["credited"], &lombardia["target"]],
+        [
+            &lombardia["provinces"],
+            &lombardia["behind"],
+            &lombardia["credited"],
+            &lombardia["target"]
+        ],
         [&json!(11), &json!(10), &json!(2), &json!(165)]
     );
     assert_eq!(
-        regions["items"].as_array().unwrap().iter().map(|i| i["provinces"].as_u64().unwrap()).sum::<u64>(),
+        regions["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["provinces"].as_u64().unwrap())
+            .sum::<u64>(),
         86
     );
 
@@ -278,17 +324,23 @@ async fn progress_against_the_targets_is_exact() {
     let (_, veneto) = app.get_json("/v1/formazione/progress?region=Veneto").await;
     assert_eq!(keys(&veneto), ["023", "024", "025", "026", "028", "029"]);
     assert_eq!(veneto["total"]["credited"], 15);
-    let (_, behind) = app.get_json("/v1/formazione/progress?region=Veneto&behind=1").await;
+    let (_, behind) = app
+        .get_json("/v1/formazione/progress?region=Veneto&behind=1")
+        .await;
     assert_eq!(keys(&behind), ["023", "024", "025", "029"]);
     // 2025: Treviso 5 + 3, Padova 3, Brescia 2 = 13 credited of 1,290; 7 + 3 + 4 + 2 = 16 trained.
-    let (_, year) = app.get_json("/v1/formazione/progress?year=2025&group=sector").await;
+    let (_, year) = app
+        .get_json("/v1/formazione/progress?year=2025&group=sector")
+        .await;
     assert_eq!(year["total"]["credited"], 13);
     assert_eq!(year["total"]["people_trained"], 16);
     assert_eq!(year["total"]["target_share"], "1.01");
     assert_eq!(item(&year, "personale")["people_trained"], 0);
 
     // CSV of the sectors: Italian headers, one line per sector.
-    let (status, csv) = app.get_text("/v1/formazione/progress?group=sector&format=csv").await;
+    let (status, csv) = app
+        .get_text("/v1/formazione/progress?group=sector&format=csv")
+        .await;
     assert_eq!(status, 200);
     let mut lines = csv.lines();
     assert_eq!(
@@ -296,7 +348,10 @@ async fn progress_against_the_targets_is_exact() {
         "settore,nome,province_programma,province_che_pubblicano,province_in_ritardo,persone_formate,obiettivo,persone_conteggiate,quota_obiettivo_percento,edizioni,sessioni,ore_erogate,ore_frequentate,iscritti,completati,tasso_completamento_percento"
     );
     // Appalti: every Province but Treviso is below the sector's target (85).
-    assert_eq!(lines.next().unwrap(), "appalti,Appalti,86,3,85,12,430,7,1.63,4,11,23.00,108.33,20,16,80.00");
+    assert_eq!(
+        lines.next().unwrap(),
+        "appalti,Appalti,86,3,85,12,430,7,1.63,4,11,23.00,108.33,20,16,80.00"
+    );
     assert_eq!(csv.lines().count(), 6);
     let (_, csv) = app
         .get_text("/v1/formazione/progress?format=csv&sep=semicolon&region=Veneto")
@@ -308,7 +363,9 @@ async fn progress_against_the_targets_is_exact() {
     );
 
     // A later push moves the figures: Treviso trains 6 in Personale in 2026 (4 credited).
-    let (status, body) = app.push(&[&tv.next(&batch(&[("personale", 2026, 1, 1, 60, 6, 6, 6, 360)]))]).await;
+    let (status, body) = app
+        .push(&[&tv.next(&batch(&[("personale", 2026, 1, 1, 60, 6, 6, 6, 360)]))])
+        .await;
     assert_eq!(status, 200, "{body}");
     let (_, after) = app.get_json("/v1/formazione/progress?group=sector").await;
     assert_eq!(after["total"]["credited"], 21);
@@ -332,9 +389,16 @@ async fn progress_against_the_targets_is_exact() {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 400, "{query}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json", "{query}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{query}"
+        );
         let problem: Value = response.json().await.unwrap();
-        assert!(problem["detail"].as_str().unwrap().contains(word), "{query}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(word),
+            "{query}: {problem}"
+        );
     }
 
     // The page: Italian figures, the tables and their CSV links, the filters.
@@ -368,8 +432,46 @@ async fn an_empty_programme_is_said_so() {
     let app = TestApp::spawn().await;
     let (_, view) = app.get_json("/v1/formazione/progress?group=sector").await;
     assert_eq!(view["total"]["target_share"], "0.00");
-    assert_eq!(view["total"]["behind"], 0, "nobody is behind a pace of zero");
+    assert_eq!(
+        view["total"]["behind"], 0,
+        "nobody is behind a pace of zero"
+    );
     let (status, page) = app.get_text("/formazione").await;
     assert_eq!(status, 200);
     assert!(page.contains("nessun-dato"));
+}
+
+#[tokio::test]
+async fn the_routes_are_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let progress = &doc["paths"]["/v1/formazione/progress"]["get"];
+    let params: Vec<&str> = progress["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        params,
+        ["group", "year", "region", "behind", "format", "sep", "bom"]
+    );
+    let media: Vec<&String> = progress["responses"]["200"]["content"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(media, ["application/json", "text/csv"]);
+    assert!(progress["responses"]["400"]["content"]["application/problem+json"].is_object());
+    let targets = &doc["paths"]["/v1/formazione/targets"];
+    assert!(targets["get"]["responses"]["200"].is_object());
+    for status in ["200", "400", "401", "404"] {
+        assert!(
+            targets["put"]["responses"][status].is_object(),
+            "put: no {status}"
+        );
+    }
+    assert!(doc["components"]["schemas"]["FormazioneProgress"].is_object());
+    assert!(doc["components"]["schemas"]["SignedTargets"].is_object());
 }

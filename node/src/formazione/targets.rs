@@ -72,9 +72,11 @@ impl From<rusqlite::Error> for TargetsError {
 /// The targets kept, if the node has verified any.
 pub fn load(conn: &Connection) -> rusqlite::Result<Option<FormazioneTargets>> {
     let text: Option<String> = conn
-        .query_row("SELECT targets FROM formazione_targets WHERE id = 1", [], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT targets FROM formazione_targets WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
         .optional()?;
     // The column holds the payload of a document that verified: it parses. Should it not,
     // the node shows no targets rather than wrong ones.
@@ -91,9 +93,11 @@ pub fn accept(
 ) -> Result<Accepted, TargetsError> {
     let targets = FormazioneTargets::verify(jws, hub_key)?;
     let kept: Option<i64> = conn
-        .query_row("SELECT revision FROM formazione_targets WHERE id = 1", [], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT revision FROM formazione_targets WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
         .optional()?;
     let kept = kept.map(|r| r.max(0).unsigned_abs());
     match kept {
@@ -164,7 +168,10 @@ pub fn spawn(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
             let wait = match pull_once(&db, &client).await {
                 Ok(outcome) => {
                     if let Accepted::Stored(revision) = outcome {
-                        tracing::info!(formazione.revision = revision, "Formazione targets verified and stored");
+                        tracing::info!(
+                            formazione.revision = revision,
+                            "Formazione targets verified and stored"
+                        );
                     }
                     delay = base;
                     REFRESH
@@ -246,7 +253,11 @@ impl Progress {
         type Entity = (bool, String, String);
         let entity = |comune: &Option<String>, name: &Option<String>| -> Entity {
             match comune {
-                Some(code) => (true, name.clone().unwrap_or_else(|| code.clone()), code.clone()),
+                Some(code) => (
+                    true,
+                    name.clone().unwrap_or_else(|| code.clone()),
+                    code.clone(),
+                ),
                 None => (false, PROVINCE.to_owned(), String::new()),
             }
         };
@@ -277,24 +288,33 @@ impl Progress {
                 .or_default() += a.minutes;
         }
         let yearly = i64::try_from(targets.hours_per_person_year).unwrap_or(i64::MAX / 60) * 60;
-        let line = |comune_code: Option<String>, name: String, sets: &[BTreeSet<i64>], people: &[i64]| {
-            EntityProgress {
-                comune_code,
-                name,
-                people_trained: sets.iter().map(|s| s.len() as u64).collect(),
-                people_with_hours: people.len() as u64,
-                people_meeting_hours: people.iter().filter(|m| **m >= yearly).count() as u64,
-                minutes_attended: people.iter().sum(),
-            }
-        };
+        let line =
+            |comune_code: Option<String>, name: String, sets: &[BTreeSet<i64>], people: &[i64]| {
+                EntityProgress {
+                    comune_code,
+                    name,
+                    people_trained: sets.iter().map(|s| s.len() as u64).collect(),
+                    people_with_hours: people.len() as u64,
+                    people_meeting_hours: people.iter().filter(|m| **m >= yearly).count() as u64,
+                    minutes_attended: people.iter().sum(),
+                }
+            };
         let mut entities_keys: BTreeSet<Entity> = trained.keys().cloned().collect();
         entities_keys.extend(minutes.keys().cloned());
         let all_minutes: Vec<i64> = minutes.values().flat_map(|m| m.values().copied()).collect();
-        let mut entities = vec![line(None, "Provincia e Comuni".to_owned(), &whole, &all_minutes)];
+        let mut entities = vec![line(
+            None,
+            "Provincia e Comuni".to_owned(),
+            &whole,
+            &all_minutes,
+        )];
         let empty = vec![BTreeSet::new(); codes.len()];
         for key in entities_keys {
             let sets = trained.get(&key).unwrap_or(&empty);
-            let people: Vec<i64> = minutes.get(&key).map(|m| m.values().copied().collect()).unwrap_or_default();
+            let people: Vec<i64> = minutes
+                .get(&key)
+                .map(|m| m.values().copied().collect())
+                .unwrap_or_default();
             let (is_comune, name, code) = key;
             entities.push(line(is_comune.then_some(code), name, sets, &people));
         }

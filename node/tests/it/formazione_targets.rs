@@ -41,14 +41,26 @@ async fn the_node_keeps_only_targets_the_hub_signed() {
     let db = Db::open_existing(&node.config.db_path(), db::MIGRATIONS, 1).unwrap();
 
     let targets = kept(&db).await;
-    assert_eq!((targets.revision, targets.provinces, targets.hours_per_person_year), (1, 86, 40));
+    assert_eq!(
+        (
+            targets.revision,
+            targets.provinces,
+            targets.hours_per_person_year
+        ),
+        (1, 86, 40)
+    );
     assert_eq!(
         targets
             .sectors
             .iter()
             .map(|s| (s.sector.as_str(), s.people_per_province))
             .collect::<Vec<_>>(),
-        [("appalti", 5), ("europa", 3), ("innovazione", 3), ("personale", 4)]
+        [
+            ("appalti", 5),
+            ("europa", 3),
+            ("innovazione", 3),
+            ("personale", 4)
+        ]
     );
 
     // The reports show the progress against them (nobody trained yet).
@@ -93,7 +105,9 @@ async fn the_node_keeps_only_targets_the_hub_signed() {
         .unwrap();
     assert!(matches!(
         targets::accept(&db.get().unwrap(), &jws, &pinned, 0),
-        Err(TargetsError::Refused(pico_protocol::EntryError::BadSignature))
+        Err(TargetsError::Refused(
+            pico_protocol::EntryError::BadSignature
+        ))
     ));
     assert_eq!(kept(&db).await, targets, "the targets kept are unchanged");
 
@@ -106,7 +120,13 @@ async fn the_node_keeps_only_targets_the_hub_signed() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(targets::pull_once(&db, &genuine).await.unwrap(), Accepted::Stored(2));
-    assert_eq!(targets::pull_once(&db, &genuine).await.unwrap(), Accepted::Unchanged(2));
+    assert_eq!(
+        targets::pull_once(&db, &genuine).await.unwrap(),
+        Accepted::Stored(2)
+    );
+    assert_eq!(
+        targets::pull_once(&db, &genuine).await.unwrap(),
+        Accepted::Unchanged(2)
+    );
     assert_eq!(kept(&db).await.per_province("appalti"), 6);
 }
