@@ -9,7 +9,8 @@
 //! the national view of EU funds: each Province pushes `PICO_BENCH_SAPE_PROPOSALS` SAPE
 //! proposals (default 200, one to four partners each) as one `sape_progetti` entry, and the
 //! bench times the first summary (the view built from the rows) and the p99 of the SAPE API
-//! and pages.
+//! and pages. Last, each Province pushes its `formazione_aggregati` rows (4 sectors × 3 years)
+//! and the bench times the p99 of the Formazione progress API and of the `/formazione` page.
 
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -224,6 +225,7 @@ fn main() {
         let mut bodies = Vec::new();
         let mut all_batches = Vec::new();
         let mut sape_bodies = Vec::new();
+        let mut formazione_bodies = Vec::new();
         {
             let conn = state.db.get().unwrap();
             for province in &provinces {
@@ -266,6 +268,21 @@ fn main() {
                 body.extend_from_slice(&entry.to_bytes());
                 body.extend_from_slice(b"]}");
                 sape_bodies.push(body);
+                // Then the training figures.
+                let payload = Payload::DatasetBatch(formazione_batch(province.as_str()));
+                let entry = EntryDraft {
+                    sender: *province,
+                    seq: Seq::new(per_province + 2).unwrap(),
+                    prev: entry.entry_hash(),
+                    iat: Timestamp::now(),
+                    payload: &payload,
+                }
+                .sign(&key)
+                .unwrap();
+                let mut body = b"{\"entries\":[".to_vec();
+                body.extend_from_slice(&entry.to_bytes());
+                body.extend_from_slice(b"]}");
+                formazione_bodies.push(body);
             }
         }
         let bytes: usize = bodies.iter().flatten().map(Vec::len).sum();
@@ -345,6 +362,7 @@ fn main() {
         }
         let queries = query_latencies(&client, &url.replace("/v1/federation/entries", ""), &provinces).await;
         let sape = sape_view(&client, &url, sape_bodies).await;
+        let formazione = formazione_view(&client, &url, formazione_bodies).await;
         let _ = stop.send(());
         let _ = serving.await;
         let hub_rate = total_rows as f64 / elapsed.as_secs_f64();
@@ -434,6 +452,14 @@ fn main() {
             sape.page_p50.as_secs_f64() * 1e3,
             sape.page_p99.as_secs_f64() * 1e3,
             sape.projects_page_p99.as_secs_f64() * 1e3,
+        );
+        println!(
+            "Formazione national view, 86 Provinces × 4 sectors × 3 years: progress API p50 {:.2} ms p99 {:.2} ms; \
+             page /formazione p50 {:.1} ms p99 {:.1} ms (target: p99 < 20 ms)",
+            formazione.0.as_secs_f64() * 1e3,
+            formazione.1.as_secs_f64() * 1e3,
+            formazione.2.as_secs_f64() * 1e3,
+            formazione.3.as_secs_f64() * 1e3,
         );
         println!(
             "rows query with {} rows stored (50 per page, 2,000 requests, one client): by Province p50 {:.2} ms p99 {:.2} ms; by Comune p50 {:.2} ms p99 {:.2} ms",
@@ -669,4 +695,122 @@ async fn sape_view(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) ->
         page_p99: percentile(&pages, 0.99),
         projects_page_p99: percentile(&project_pages, 0.99),
     }
+}
+
+/// A Province's `formazione_aggregati` rows: the four programme sectors over 2024–2026, with
+/// figures that differ by Province (`protocol/datasets/formazione_aggregati.md`).
+fn formazione_batch(province: &str) -> DatasetBatch {
+    let seed: i64 = province.parse().unwrap_or(1);
+    let mut upserts: Vec<Row> = Vec::new();
+    for (s, sector) in ["appalti", "europa", "innovazione", "personale"]
+        .iter()
+        .enumerate()
+    {
+        for year in 2024..=2026_i64 {
+            let k = seed + s as i64 * 7 + year;
+            let enrolled = 5 + k % 20;
+            let completed = enrolled - k % 5;
+            let row: Row = vec![
+                (*sector).into(),
+                FieldValue::Int(year),
+                FieldValue::Int(1 + k % 3),
+                FieldValue::Int(2 + k % 6),
+                FieldValue::Int(60 * (6 + k % 30)),
+                FieldValue::Int(enrolled),
+                FieldValue::Int(completed),
+                FieldValue::Int(completed - k % 2),
+                FieldValue::Int(60 * completed * (4 + k % 10)),
+            ];
+            upserts.push(row);
+        }
+    }
+    DatasetBatch {
+        dataset: "formazione_aggregati".into(),
+        schema_version: 1,
+        fields: [
+            "sector",
+            "year",
+            "editions",
+            "sessions",
+            "minutes_scheduled",
+            "enrolled",
+            "completed",
+            "people_trained",
+            "minutes_attended",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        primary_key: vec!["sector".into(), "year".into()],
+        snapshot: None,
+        upserts,
+        deletes: vec![],
+    }
+}
+
+/// Pushes every Province's Formazione entry, then times 400 progress answers (every grouping,
+/// with and without filters, JSON and CSV) and 200 pages: `(API p50, API p99, page p50, page
+/// p99)`.
+async fn formazione_view(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Vec<Vec<u8>>,
+) -> (Duration, Duration, Duration, Duration) {
+    let base = url.replace("/v1/federation/entries", "");
+    for body in bodies {
+        let response = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let _ = response.bytes().await.unwrap();
+    }
+    let time = |path: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let started = Instant::now();
+            let response = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            let _ = response.bytes().await.unwrap();
+            started.elapsed()
+        }
+    };
+    let mut api = Vec::new();
+    for round in 0..100 {
+        for query in [
+            "group=province",
+            "group=region",
+            "group=sector&region=Veneto",
+            "group=province&behind=1&format=csv",
+        ] {
+            let query = if round % 2 == 0 {
+                query.to_owned()
+            } else {
+                format!("{query}&year=2026")
+            };
+            api.push(time(format!("/v1/formazione/progress?{query}")).await);
+        }
+    }
+    let mut pages = Vec::new();
+    for round in 0..200 {
+        pages.push(
+            time(match round % 3 {
+                0 => "/formazione".into(),
+                1 => "/formazione?year=2025".into(),
+                _ => "/formazione?region=Lombardia".into(),
+            })
+            .await,
+        );
+    }
+    api.sort();
+    pages.sort();
+    (
+        percentile(&api, 0.5),
+        percentile(&api, 0.99),
+        percentile(&pages, 0.5),
+        percentile(&pages, 0.99),
+    )
 }

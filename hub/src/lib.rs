@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod format;
+pub mod formazione;
 pub mod http;
 pub mod ingest;
 pub mod pages;

@@ -21,6 +21,7 @@ pub mod merkle;
 pub mod payload;
 pub mod receipt;
 pub mod request_auth;
+pub mod targets;
 pub mod timestamp;
 pub mod verify;
 

@@ -7,6 +7,7 @@
 pub mod appalti;
 pub mod attachments;
 pub mod contributions;
+pub mod formazione;
 pub mod keys;
 pub mod log;
 pub mod national;

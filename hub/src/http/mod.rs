@@ -2,6 +2,7 @@
 
 pub mod appalti;
 pub mod federation;
+pub mod formazione;
 pub mod log;
 pub mod national;
 pub mod networks;
@@ -30,6 +31,7 @@ use crate::state::AppState;
         national::get_aggregates, national::search_practices, national::get_attachment,
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
+        formazione::get_targets, formazione::set_targets, formazione::get_progress,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
@@ -101,6 +103,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(appalti::router())
         .merge(federation::router())
+        .merge(formazione::router())
         .merge(log::router())
         .merge(national::router())
         .merge(networks::router())

@@ -310,6 +310,17 @@ fn dataset_words(name: &str) -> DatasetWords {
             unit: "righe (proposte per partner)",
             dashboard: Some((crate::sape::pages::PATH, "Apri il quadro dei fondi europei")),
         },
+        "formazione_aggregati" => DatasetWords {
+            title: "Formazione del personale".into(),
+            measures: "La formazione che ciascuna Provincia offre al proprio personale e a quello \
+                       dei Comuni: edizioni, sessioni, ore, iscritti, completati e persone formate \
+                       per settore del programma e anno. Solo conteggi e ore, nessun dato personale.",
+            unit: "righe (settori per anno)",
+            dashboard: Some((
+                crate::formazione::pages::PATH,
+                "Apri i progressi della formazione",
+            )),
+        },
         other => DatasetWords {
             title: format!("Dataset «{other}»"),
             measures: "Un dataset che le Province pubblicano nella vista nazionale; l'hub non ne \

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/api", get(show_api))
         .merge(crate::appalti::pages::router())
         .merge(crate::sape::pages::router())
+        .merge(crate::formazione::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -60,7 +61,7 @@ async fn show_api(State(state): State<AppState>) -> Markup {
     web::api_page(
         &chrome(&state, "/api"),
         "/v1/openapi.json",
-        "L'hub offre a chiunque i dati nazionali pubblicati dalle Province (dataset, appalti, fondi europei, buone pratiche e il registro di trasparenza con le sue prove), e alle Province l'interfaccia della federazione, con cui i loro nodi inviano i dati firmati.",
+        "L'hub offre a chiunque i dati nazionali pubblicati dalle Province (dataset, appalti, fondi europei, formazione, buone pratiche e il registro di trasparenza con le sue prove), e alle Province l'interfaccia della federazione, con cui i loro nodi inviano i dati firmati.",
     )
 }
 
@@ -79,6 +80,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Fondi europei",
             crate::sape::pages::PATH,
             current == crate::sape::pages::PATH || current == crate::sape::pages::PROJECTS_PATH,
+        ),
+        NavLink::new(
+            "Formazione",
+            crate::formazione::pages::PATH,
+            current == crate::formazione::pages::PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(
@@ -170,6 +176,7 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
             li { a href="/" { "il quadro nazionale delle Province" } }
             li { a href=(crate::appalti::pages::PATH) { "gli appalti delle Stazioni Uniche Appaltanti" } }
             li { a href=(crate::sape::pages::PATH) { "i fondi europei delle Province e dei Comuni" } }
+            li { a href=(crate::formazione::pages::PATH) { "la formazione del personale e i suoi obiettivi" } }
             li { a href=(library::PATH) { "la biblioteca delle buone pratiche" } }
             li { a href=(transparency::PATH) { "il registro di trasparenza" } }
         }

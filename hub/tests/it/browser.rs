@@ -162,6 +162,11 @@ async fn seeded_hub() -> TestApp {
         let payload = crate::sape::sample(node.province.as_str());
         assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
     }
+    // Treviso and Brescia with training figures (as in the formazione tests).
+    for node in [&mut treviso, &mut brescia] {
+        let payload = crate::formazione::sample(node.province.as_str());
+        assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
+    }
     // Best practices with attachments, uploaded.
     for (node, id, title, module) in [
         (
@@ -433,6 +438,7 @@ async fn every_page_passes_axe_fits_390_px_and_speaks_italian() {
         "/appalti",
         "/sape",
         "/sape/progetti",
+        "/formazione",
         "/buone-pratiche",
         "/registro",
         "/buone-pratiche/026/sua-convenzione",

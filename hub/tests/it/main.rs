@@ -12,6 +12,7 @@ mod appalti;
 mod browser;
 mod cli;
 mod crash;
+mod formazione;
 mod ingest;
 mod log;
 mod national;

@@ -432,6 +432,12 @@ impl HubClient {
         Ok(bytes)
     }
 
+    /// `GET /v1/formazione/targets`: the training targets signed by the hub (SPEC §9.1),
+    /// returned unverified: the caller verifies them with the pinned hub key.
+    pub async fn formazione_targets(&self) -> Result<pico_protocol::jws::Jws, HubError> {
+        self.get_json("/v1/formazione/targets").await
+    }
+
     /// `GET /v1/federation/keys`.
     pub async fn keys(&self) -> Result<Vec<DirectoryKey>, HubError> {
         Ok(self

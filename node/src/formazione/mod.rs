@@ -17,6 +17,7 @@ pub mod ops;
 pub mod pages;
 pub mod policy;
 pub mod reports;
+pub mod targets;
 
 use crate::labels::labelled_enum;
 use crate::lifecycle::{BY_POLICY, Machine, Move, Noun, Tables};
@@ -287,6 +288,8 @@ pub const KIT: ModuleKit = ModuleKit {
         module: "Formazione",
         materialise: national::materialise,
     }],
+    // Pulls the hub's signed targets; a pull is one verified write, redone if aborted.
+    background: targets::spawn,
     ..ModuleKit::new("formazione")
 };
 

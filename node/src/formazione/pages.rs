@@ -1261,6 +1261,7 @@ async fn show_reports(
             (layout::figure("Persone formate", report.totals.people_trained, "#entities"))
             (layout::figure("Persone con almeno 40 ore", i64::try_from(meeting).unwrap_or(0), "#people"))
         }
+        (crate::formazione::targets::progress_block(report.progress.as_ref()))
         (layout::bar_chart("formazione-chart", "Ore erogate per settore", &bars))
         div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole per settore" {
             table class="table" id="sectors" {

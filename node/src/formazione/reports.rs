@@ -134,6 +134,9 @@ pub struct Report {
     pub totals: Figures,
     /// Minutes of sessions held in the year.
     pub minutes_delivered: i64,
+    /// Progress against the programme's targets signed by the hub; `null` until the node has
+    /// verified them.
+    pub progress: Option<crate::formazione::targets::Progress>,
 }
 
 /// The Province as an entity of the report.
@@ -250,6 +253,7 @@ impl Report {
             people,
             totals: totals.figures(),
             minutes_delivered: delivered.values().sum(),
+            progress: crate::formazione::targets::Progress::read(conn, year)?,
         })
     }
 

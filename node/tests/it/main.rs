@@ -13,6 +13,7 @@ mod crawl;
 mod federation;
 mod formazione;
 mod formazione_national;
+mod formazione_targets;
 mod helpers;
 mod init;
 mod inputs;

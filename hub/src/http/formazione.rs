@@ -1,0 +1,250 @@
+//! The Formazione API of the hub: the programme's training targets, signed with the hub's
+//! key for the nodes that pull them (and changed by the operators), and the national progress
+//! against them by Province, region or sector; JSON or CSV.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pico_protocol::jws::Jws;
+use pico_protocol::targets::FormazioneTargets;
+use pico_service::json::Query;
+use pico_service::{Json, Problem};
+use serde::{Deserialize, Serialize};
+
+use crate::db::formazione::{self, Filter};
+use crate::error::HubError;
+use crate::formazione::{Format, Params, ProgressView, Request, progress};
+use crate::http::operator::Operator;
+use crate::state::AppState;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/formazione/targets", get(get_targets).put(set_targets))
+        .route("/v1/formazione/progress", get(get_progress))
+}
+
+/// The signed targets document as it travels (JWS flattened JSON, `typ`
+/// `pico-formazione-targets`; the payload is the canonical targets, SPEC §9.1).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignedTargets {
+    /// BASE64URL of the protected header `{"alg":"EdDSA","kid":…,"typ":"pico-formazione-targets"}`.
+    pub protected: String,
+    /// BASE64URL of the canonical targets: `{hours_per_person_year, provinces, revision,
+    /// sectors: [{label, people_per_province, sector}], updated_at, v}`.
+    pub payload: String,
+    /// BASE64URL of the Ed25519 signature by the hub's key.
+    pub signature: String,
+}
+
+impl From<Jws> for SignedTargets {
+    fn from(jws: Jws) -> SignedTargets {
+        SignedTargets {
+            protected: jws.protected,
+            payload: jws.payload,
+            signature: jws.signature,
+        }
+    }
+}
+
+/// Signs the targets with the hub's key (Ed25519 is deterministic: the same revision always
+/// gives the same bytes).
+fn sign(state: &AppState, targets: &FormazioneTargets) -> Result<SignedTargets, HubError> {
+    targets
+        .sign(&state.hub.key)
+        .map(SignedTargets::from)
+        .map_err(|error| {
+            tracing::error!(%error, "cannot serialise the Formazione targets");
+            HubError::Problem(Problem::internal())
+        })
+}
+
+/// Loads the targets (shared with the page).
+pub async fn load_targets(state: &AppState) -> Result<FormazioneTargets, HubError> {
+    state
+        .db
+        .call(|conn| Ok::<_, HubError>(formazione::targets(conn)?))
+        .await
+}
+
+/// The programme's training targets — people to train per sector and per Province, the
+/// Provinces of the programme, the hours of training per employee per year — signed with the
+/// hub's key (the key of `/.well-known/pico-federation`), as every node pulls them.
+#[utoipa::path(get, path = "/v1/formazione/targets", tag = "national",
+    responses(
+        (status = 200, description = "The targets, signed by the hub (JWS flattened JSON)", body = SignedTargets)))]
+pub async fn get_targets(State(state): State<AppState>) -> Result<Json<SignedTargets>, HubError> {
+    let targets = load_targets(&state).await?;
+    Ok(Json(sign(&state, &targets)?))
+}
+
+/// One sector's new target.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectorChange {
+    /// Sector code as in `formazione_aggregati` (lower-case letters and `_`).
+    pub sector: String,
+    /// Its Italian name; the current one when absent (the code for a new sector).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// People each Province is to train in the sector (0 to 1000).
+    pub people_per_province: u64,
+}
+
+/// A change of the targets.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsChange {
+    /// The sectors to change or add (others keep their target).
+    #[serde(default)]
+    pub sectors: Vec<SectorChange>,
+    /// Hours of training per employee per year (0 to 2000); unchanged when absent.
+    #[serde(default)]
+    pub hours_per_person_year: Option<u64>,
+}
+
+fn invalid(detail: String) -> HubError {
+    Problem::bad_request("invalid_targets", detail).into()
+}
+
+/// Changes the targets (operators): the revision goes up by one if anything changed, and the
+/// nodes take the new document at their next pull. Answers the signed targets as they are now.
+#[utoipa::path(put, path = "/v1/formazione/targets", tag = "operator", security(("operator" = [])),
+    request_body = TargetsChange,
+    responses(
+        (status = 200, description = "The targets now, signed by the hub", body = SignedTargets),
+        (status = 400, description = "`invalid_targets`: a sector code, a number or a label is out of bounds; `detail` says which", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: missing or wrong operator token", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+pub async fn set_targets(
+    _operator: Operator,
+    State(state): State<AppState>,
+    Json(change): Json<TargetsChange>,
+) -> Result<Json<SignedTargets>, HubError> {
+    let mut sectors = Vec::with_capacity(change.sectors.len());
+    for s in change.sectors {
+        let code_ok = !s.sector.is_empty()
+            && s.sector.len() <= 40
+            && s.sector
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_');
+        if !code_ok {
+            return Err(invalid(format!(
+                "settore «{}» non valido: lettere minuscole e _ (al più 40), come appalti",
+                s.sector
+            )));
+        }
+        if s.people_per_province > 1000 {
+            return Err(invalid(format!(
+                "people_per_province {} per il settore {}: al più 1000",
+                s.people_per_province, s.sector
+            )));
+        }
+        let label = s.label.unwrap_or_default().trim().to_owned();
+        if label.chars().count() > 100 {
+            return Err(invalid(format!(
+                "il nome del settore {} supera 100 caratteri",
+                s.sector
+            )));
+        }
+        sectors.push((s.sector, label, s.people_per_province));
+    }
+    if change.hours_per_person_year.is_some_and(|h| h > 2000) {
+        return Err(invalid(
+            "hours_per_person_year: al più 2000 ore l'anno".to_owned(),
+        ));
+    }
+    let hours = change.hours_per_person_year;
+    let _writer = state.writer.lock().await;
+    let targets = state
+        .db
+        .call(move |conn| Ok::<_, HubError>(formazione::set_targets(conn, &sectors, hours)?))
+        .await?;
+    tracing::info!(
+        formazione.revision = targets.revision,
+        "Formazione targets set by an operator"
+    );
+    Ok(Json(sign(&state, &targets)?))
+}
+
+/// Refuses a region that names none of ISTAT's regions, rather than answering empty tables.
+pub fn check_region(conn: &rusqlite::Connection, filter: &Filter) -> Result<(), HubError> {
+    if let Some(region) = &filter.region {
+        let regions = crate::db::sape::regions(conn)?;
+        if !regions.contains(region) {
+            return Err(Problem::bad_request(
+                "invalid_query",
+                format!(
+                    "region «{region}» non è una regione: usare il nome ISTAT, uno tra {}",
+                    regions.join(", ")
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Loads the progress (shared with the page), with the targets it was measured against.
+pub async fn load_progress(
+    state: &AppState,
+    request: Request,
+) -> Result<(FormazioneTargets, ProgressView), HubError> {
+    state
+        .db
+        .call(move |conn| {
+            check_region(conn, &request.filter)?;
+            let targets = formazione::targets(conn)?;
+            let programme_filter = Filter {
+                year: request.filter.year,
+                region: None,
+            };
+            let programme = formazione::provinces(conn, &programme_filter)?;
+            let provinces = if request.filter.region.is_some() {
+                formazione::provinces(conn, &request.filter)?
+            } else {
+                programme.clone()
+            };
+            let view = progress(
+                &targets,
+                &programme,
+                &provinces,
+                request.group,
+                &request.filter,
+                request.behind_only,
+            );
+            Ok::<_, HubError>((targets, view))
+        })
+        .await
+}
+
+/// The progress of the Provinces of the programme against the training targets, from the
+/// `formazione_aggregati` rows they federate: people trained per sector against the target
+/// (each Province credited up to its own), the share of the target reached, hours delivered
+/// and attended, enrolments, completions and completion rate, and the Provinces behind the
+/// programme's pace; by Province, region or sector; `behind=1` lists the Provinces behind.
+/// With `format=csv`, one line per group.
+#[utoipa::path(get, path = "/v1/formazione/progress", tag = "national", params(Params),
+    responses(
+        (status = 200, description = "The progress by group, and the whole; with `format=csv`, one line per group",
+            content((ProgressView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "`invalid_query`: a parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_progress(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, HubError> {
+    let request = params.parse()?;
+    let format = request.format;
+    let (targets, view) = load_progress(&state, request).await?;
+    Ok(match format {
+        Format::Json => Json(view).into_response(),
+        Format::Csv(sep, bom) => match view.to_csv(&targets, sep, bom) {
+            Ok(body) => pico_service::download::csv(&view.file_name(), body),
+            Err(error) => {
+                tracing::error!(%error, "writing a CSV export failed");
+                Problem::internal().into_response()
+            }
+        },
+    })
+}
