@@ -897,7 +897,10 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         )?,
         201,
     )?;
-    for session in past["sessions"].as_array().context("the edition has no sessions")? {
+    for session in past["sessions"]
+        .as_array()
+        .context("the edition has no sessions")?
+    {
         expect(
             "filling a demo register",
             call_json(

@@ -588,7 +588,7 @@ pub async fn import_moodle(
     body: axum::body::Bytes,
 ) -> Result<Json<MoodleReport>, AppError> {
     Ok(Json(
-        crate::formazione::moodle::import(&state, &identity, body.to_vec()).await?,
+        crate::formazione::moodle::import(&state, &identity, &body).await?,
     ))
 }
 

@@ -24,10 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/attestati", get(show_lookup))
         .route("/attestati/{code}", get(show_certificate))
-        .route(
-            "/formazione/iscrizioni/{id}/attestato",
-            post(submit_issue),
-        )
+        .route("/formazione/iscrizioni/{id}/attestato", post(submit_issue))
         .route(
             "/formazione/iscrizioni/{id}/attestato.pdf",
             get(download_pdf),
@@ -64,7 +61,9 @@ async fn show_lookup(
         form.values.insert("codice".into(), typed.to_owned());
         match certificates::normalize_code(typed) {
             Some(code) => {
-                return Ok(axum::response::Redirect::to(&format!("/attestati/{code}")).into_response());
+                return Ok(
+                    axum::response::Redirect::to(&format!("/attestati/{code}")).into_response()
+                );
             }
             None => {
                 form.errors.insert(
@@ -84,7 +83,11 @@ async fn show_lookup(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok((status, page(&state, &identity, "Verifica di un attestato", &body)).into_response())
+    Ok((
+        status,
+        page(&state, &identity, "Verifica di un attestato", &body),
+    )
+        .into_response())
 }
 
 /// What a certificate states and whether it is valid: only what the certificate itself shows.
@@ -190,10 +193,7 @@ async fn download_pdf(
 
 /// The certificate cell of an enrolment in the edition's table: the PDF and the public page
 /// once issued, the button to issue it once completed.
-pub fn certificate_cell(
-    identity: &Identity,
-    e: &crate::formazione::ops::EnrolmentView,
-) -> Markup {
+pub fn certificate_cell(identity: &Identity, e: &crate::formazione::ops::EnrolmentView) -> Markup {
     html! {
         @if let Some(code) = &e.certificate_code {
             a href=(format!("/formazione/iscrizioni/{}/attestato.pdf", e.id)) class="d-block" aria-label=(format!("Attestato di {} (PDF)", e.name)) { "Attestato (PDF)" }

@@ -11,10 +11,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
-use rand_core::{OsRng, RngCore};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use rand_core::{OsRng, RngCore};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -309,7 +309,11 @@ pub fn pdf(data: &CertificateData, signed: &Signed, key_id: &str) -> Vec<u8> {
     w.paragraph(MONO, 7.0, &payload);
     w.line(REGULAR, 8.0, "Firma Ed25519 (base64url):");
     w.paragraph(MONO, 7.0, &signed.signature);
-    w.line(REGULAR, 8.0, &format!("Identificativo della chiave: {key_id}"));
+    w.line(
+        REGULAR,
+        8.0,
+        &format!("Identificativo della chiave: {key_id}"),
+    );
 
     let catalog = Ref::new(1);
     let pages = Ref::new(2);
@@ -492,7 +496,11 @@ fn not_completed() -> AppError {
 
 /// Reads enrolment `id` for `identity`: the office any, a Comune user its own staff's (404
 /// for another's).
-fn read_enrolment(conn: &Connection, identity: &Identity, id: i64) -> Result<EnrolmentRow, AppError> {
+fn read_enrolment(
+    conn: &Connection,
+    identity: &Identity,
+    id: i64,
+) -> Result<EnrolmentRow, AppError> {
     let enrolment = store::get_enrolment(conn, id)?.ok_or(AppError::NotFound)?;
     policy::authorize(
         identity,
@@ -529,8 +537,14 @@ pub async fn issue(
             }
             let now = db::now();
             let code = new_code();
-            let data =
-                certificate_data(&tx, &enrolment, &code, &province, &public_url, italian_day(now))?;
+            let data = certificate_data(
+                &tx,
+                &enrolment,
+                &code,
+                &province,
+                &public_url,
+                italian_day(now),
+            )?;
             let signed = sign(&data, &signer.key);
             let row = CertificateRow {
                 enrolment_id,
@@ -678,7 +692,10 @@ mod tests {
     #[test]
     fn winansi_keeps_italian_letters_and_wraps_between_words() {
         assert_eq!(winansi("àèéìòù"), vec![0xe0, 0xe8, 0xe9, 0xec, 0xf2, 0xf9]);
-        assert_eq!(winansi("€ – ’ 中"), vec![0x80, b' ', 0x96, b' ', 0x92, b' ', b'?']);
+        assert_eq!(
+            winansi("€ – ’ 中"),
+            vec![0x80, b' ', 0x96, b' ', 0x92, b' ', b'?']
+        );
         assert_eq!(
             wrap("uno due tre quattro", 7),
             vec!["uno due", "tre", "quattro"]

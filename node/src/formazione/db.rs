@@ -316,7 +316,12 @@ pub fn update_edition(conn: &Connection, id: i64, record: &EditionRecord) -> rus
 }
 
 /// Adds a session to edition `edition_id`.
-pub fn insert_session(conn: &Connection, edition_id: i64, starts: i64, ends: i64) -> rusqlite::Result<i64> {
+pub fn insert_session(
+    conn: &Connection,
+    edition_id: i64,
+    starts: i64,
+    ends: i64,
+) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO formazione_sessions (edition_id, starts_at, ends_at) VALUES (?1, ?2, ?3)",
     )?
@@ -341,8 +346,10 @@ pub fn delete_edition(conn: &Connection, id: i64) -> rusqlite::Result<()> {
 /// Whether anyone's attendance is recorded for session `id` (zero minutes count: the
 /// register was filled).
 pub fn session_has_attendance(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
-    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM formazione_attendance WHERE session_id = ?1)")?
-        .query_row([id], |row| row.get(0))
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM formazione_attendance WHERE session_id = ?1)",
+    )?
+    .query_row([id], |row| row.get(0))
 }
 
 /// Whether anyone's attendance is recorded for a session of edition `id`.
@@ -991,7 +998,10 @@ pub fn insert_certificate(
 }
 
 /// The certificate with verification code `code`.
-pub fn certificate_by_code(conn: &Connection, code: &str) -> rusqlite::Result<Option<CertificateRow>> {
+pub fn certificate_by_code(
+    conn: &Connection,
+    code: &str,
+) -> rusqlite::Result<Option<CertificateRow>> {
     conn.prepare_cached(&format!("{CERTIFICATE_SELECT} WHERE code = ?1"))?
         .query_row([code], certificate_from_row)
         .optional()

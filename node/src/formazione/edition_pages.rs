@@ -22,8 +22,14 @@ use crate::web::{PageForm, check_form_csrf};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/formazione/edizioni/{id}/iscriviti", post(submit_self))
-        .route("/formazione/edizioni/{id}/elimina", post(submit_delete_edition))
-        .route("/formazione/incontri/{id}/elimina", post(submit_delete_session))
+        .route(
+            "/formazione/edizioni/{id}/elimina",
+            post(submit_delete_edition),
+        )
+        .route(
+            "/formazione/incontri/{id}/elimina",
+            post(submit_delete_session),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +47,10 @@ async fn submit_self(
     let view = editions::enrol_self(&state, &identity, id).await?;
     Ok(layout::redirect_with_flash(
         &format!("/formazione/edizioni/{id}"),
-        &format!("Iscrizione registrata: {}.", view.state.label().to_lowercase()),
+        &format!(
+            "Iscrizione registrata: {}.",
+            view.state.label().to_lowercase()
+        ),
     ))
 }
 

@@ -101,17 +101,21 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         column(&headers, COURSE),
         column(&headers, COMPLETED),
     ) else {
-        return Err("Mancano le colonne del report di completamento di Moodle: servono \
+        return Err(
+            "Mancano le colonne del report di completamento di Moodle: servono \
                     «Email address» (o «Indirizzo email»), «Course short name» (o «Nome breve \
                     del corso») e «Time completed» (o «Data di completamento»)."
-            .to_owned());
+                .to_owned(),
+        );
     };
     let name = column(&headers, NAME);
     let mut parsed = Parsed::default();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
         let Ok(record) = record else {
-            parsed.errors.push(format!("riga {line}: la riga non è CSV valido."));
+            parsed
+                .errors
+                .push(format!("riga {line}: la riga non è CSV valido."));
             continue;
         };
         let field = |i: usize| record.get(i).unwrap_or_default().trim();
@@ -297,11 +301,11 @@ struct Planned {
 pub async fn import(
     state: &AppState,
     identity: &Identity,
-    bytes: Vec<u8>,
+    bytes: &[u8],
 ) -> Result<MoodleReport, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let user_id = identity.require_user()?.id;
-    let parsed = parse(&bytes).map_err(|m| attendance::problem(ReportError::File(m)))?;
+    let parsed = parse(bytes).map_err(|m| attendance::problem(ReportError::File(m)))?;
     let identity = identity.clone();
     let signer = state.signer.clone();
     state
@@ -313,7 +317,7 @@ pub async fn import(
                 rows: parsed.rows.len() + parsed.errors.len(),
                 ..MoodleReport::default()
             };
-            let mut errors = parsed.errors.clone();
+            let mut errors = parsed.errors;
             let mut plan = Vec::new();
             for row in &parsed.rows {
                 let Some(at) = row.completed_at else {
@@ -330,7 +334,11 @@ pub async fn import(
                     errors.push(format!(
                         "riga {line}: {} ({}) non è nell'elenco del personale.",
                         row.email,
-                        if row.name.is_empty() { "senza nome" } else { &row.name }
+                        if row.name.is_empty() {
+                            "senza nome"
+                        } else {
+                            &row.name
+                        }
                     ));
                     continue;
                 };
@@ -341,7 +349,11 @@ pub async fn import(
                     ));
                     continue;
                 };
-                if !course.record.audience.admits(person.record.comune.as_deref()) {
+                if !course
+                    .record
+                    .audience
+                    .admits(person.record.comune.as_deref())
+                {
                     errors.push(format!(
                         "riga {line}: il corso «{}» è riservato a: {}.",
                         course.record.title,
@@ -482,7 +494,13 @@ mod tests {
             Some(rome(2026, 3, 9, 0, 5))
         );
         assert_eq!(parse_time("9 marzo 2026"), Some(rome(2026, 3, 9, 0, 0)));
-        for bad in ["ieri", "31/02/2026", "Monday, 9 Marchember 2026", "2026-13-01", "9 marzo"] {
+        for bad in [
+            "ieri",
+            "31/02/2026",
+            "Monday, 9 Marchember 2026",
+            "2026-13-01",
+            "9 marzo",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
@@ -500,7 +518,15 @@ mod tests {
         assert_eq!(parsed.rows[0].completed_at, Some(rome(2026, 3, 9, 10, 15)));
         assert_eq!(parsed.rows[1].completed_at, None);
         assert_eq!(parsed.errors.len(), 1);
-        assert!(parsed.errors[0].starts_with("riga 4:"), "{:?}", parsed.errors);
-        assert!(parse(b"nome;cognome\nA;B\n").unwrap_err().contains("Mancano le colonne"));
+        assert!(
+            parsed.errors[0].starts_with("riga 4:"),
+            "{:?}",
+            parsed.errors
+        );
+        assert!(
+            parse(b"nome;cognome\nA;B\n")
+                .unwrap_err()
+                .contains("Mancano le colonne")
+        );
     }
 }

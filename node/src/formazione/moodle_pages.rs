@@ -30,7 +30,10 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-async fn show_import(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
+async fn show_import(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Markup, AppError> {
     policy::authorize(&identity, Action::Manage)?;
     Ok(import_page(&state, &identity, None))
 }
@@ -97,7 +100,7 @@ async fn submit_import(
         upload.fields.get("csrf").map_or("", String::as_str),
     )?;
     let outcome = match upload.files.into_iter().next() {
-        Some(file) => moodle::import(&state, &identity, file.data).await,
+        Some(file) => moodle::import(&state, &identity, &file.data).await,
         None => Err(AppError::invalid_field(
             "file",
             "Scegli il file da importare.",

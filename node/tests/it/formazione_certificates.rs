@@ -24,7 +24,9 @@ async fn call(
     body: Option<Value>,
     status: StatusCode,
 ) -> Value {
-    let response = app.send_json(method.clone(), path, token, body.as_ref()).await;
+    let response = app
+        .send_json(method.clone(), path, token, body.as_ref())
+        .await;
     let got = response.status();
     let text = response.text().await.unwrap();
     assert_eq!(got, status, "{method} {path}: {text}");
@@ -103,7 +105,11 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     let app = TestApp::spawn("026").await;
     let cfg = &app.config;
     let comune = |code: &str| Role::Comune(ComuneCode::parse(code).unwrap());
-    let office = add_user(cfg, "operatore.formazione", &Role::Operator(Module::Formazione));
+    let office = add_user(
+        cfg,
+        "operatore.formazione",
+        &Role::Operator(Module::Formazione),
+    );
     let sua = add_user(cfg, "operatore.sua", &Role::Operator(Module::Sua));
     let tv = add_user(cfg, "comune.treviso", &comune(TREVISO));
     let alt = add_user(cfg, "comune.altivole", &comune(ALTIVOLE));
@@ -177,8 +183,10 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
             Method::PUT,
             &format!("/v1/formazione/sessions/{session}/attendance"),
             Some(&office),
-            Some(json!({"entries": [{"enrolment_id": niccolo, "minutes": minutes[0]},
-                                    {"enrolment_id": anna, "minutes": minutes[1]}]})),
+            Some(
+                json!({"entries": [{"enrolment_id": niccolo, "minutes": minutes[0]},
+                                    {"enrolment_id": anna, "minutes": minutes[1]}]}),
+            ),
             StatusCode::OK,
         )
         .await;
@@ -194,16 +202,38 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     let problem = assert_problem(refused, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "not_completed");
     assert!(problem["detail"].as_str().unwrap().contains("completato"));
-    let refused = app.send_json(Method::POST, &path(niccolo), Some(&alt), None).await;
+    let refused = app
+        .send_json(Method::POST, &path(niccolo), Some(&alt), None)
+        .await;
     assert_problem(refused, StatusCode::NOT_FOUND).await;
-    let refused = app.send_json(Method::POST, &path(niccolo), Some(&sua), None).await;
+    let refused = app
+        .send_json(Method::POST, &path(niccolo), Some(&sua), None)
+        .await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;
-    let refused = app.send_json(Method::POST, &path(niccolo), None, None).await;
+    let refused = app
+        .send_json(Method::POST, &path(niccolo), None, None)
+        .await;
     assert_problem(refused, StatusCode::UNAUTHORIZED).await;
     let not_yet = app.get(&path(niccolo), Some(&office)).await;
     assert_problem(not_yet, StatusCode::NOT_FOUND).await;
-    let issued = call(&app, Method::POST, &path(niccolo), Some(&tv), None, StatusCode::CREATED).await;
-    let again = call(&app, Method::POST, &path(niccolo), Some(&office), None, StatusCode::OK).await;
+    let issued = call(
+        &app,
+        Method::POST,
+        &path(niccolo),
+        Some(&tv),
+        None,
+        StatusCode::CREATED,
+    )
+    .await;
+    let again = call(
+        &app,
+        Method::POST,
+        &path(niccolo),
+        Some(&office),
+        None,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(again["code"], issued["code"]);
     let code = issued["code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 19, "{code}");
@@ -218,9 +248,17 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     assert_eq!(data["sector"], "Innovazione e Digitalizzazione");
     assert_eq!(
         data["competences"],
-        json!(["Syllabus competenze digitali: Sicurezza, livello base", "phishing"])
+        json!([
+            "Syllabus competenze digitali: Sicurezza, livello base",
+            "phishing"
+        ])
     );
-    assert!(data["url"].as_str().unwrap().ends_with(&format!("/attestati/{code}")));
+    assert!(
+        data["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/attestati/{code}"))
+    );
     // The enrolment now names its certificate.
     let detail = call(
         &app,
@@ -251,7 +289,9 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     std::fs::write(&file, &pdf).unwrap();
 
     // Checked independently against the key in the node's own key file.
-    let key = SecretKey::load(&app.config.key_path()).unwrap().public_key();
+    let key = SecretKey::load(&app.config.key_path())
+        .unwrap()
+        .public_key();
     let key_hex = hex::encode(key.to_bytes());
     let out: Value =
         serde_json::from_str(&run_python(CHECK_PDF, &[file.to_str().unwrap(), &key_hex])).unwrap();
@@ -268,15 +308,24 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
         code.as_str(),
         &format!("/attestati/{code}"),
     ] {
-        assert!(text.contains(expected), "{expected:?} not in the PDF's text:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{expected:?} not in the PDF's text:\n{text}"
+        );
     }
     assert_eq!(out["pages"], 1);
     assert_eq!(out["code"], json!(code));
     assert_eq!(out["key_id"], issued["key_id"]);
     assert_eq!(out["data"], issued["data"]);
-    assert_eq!(out["canonical"], true, "the signed bytes are canonical JSON");
+    assert_eq!(
+        out["canonical"], true,
+        "the signed bytes are canonical JSON"
+    );
     assert_eq!(out["valid"], true, "the PDF's signature verifies");
-    assert_eq!(out["tampered_valid"], false, "a tampered copy must not verify");
+    assert_eq!(
+        out["tampered_valid"], false,
+        "a tampered copy must not verify"
+    );
     assert_eq!(issued["key_id"], json!(key.key_id().as_str()));
     assert_eq!(issued["public_key"], json!(key.to_string()));
 
@@ -308,11 +357,23 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     let page = app.get(&format!("/attestati/{code}"), None).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    for expected in ["Attestato valido", "Niccolò Ferrè", "5,5", "17/03/2026", "Provincia di Treviso"] {
+    for expected in [
+        "Attestato valido",
+        "Niccolò Ferrè",
+        "5,5",
+        "17/03/2026",
+        "Provincia di Treviso",
+    ] {
         assert!(html.contains(expected), "{expected} not on the page");
     }
-    assert!(!html.contains("niccolo.ferre@"), "no e-mail on the public page");
-    assert!(!html.contains("Servizi informatici"), "no office on the public page");
+    assert!(
+        !html.contains("niccolo.ferre@"),
+        "no e-mail on the public page"
+    );
+    assert!(
+        !html.contains("Servizi informatici"),
+        "no office on the public page"
+    );
     // The lookup form: a code that cannot be one is refused beside the field; a typed one
     // leads to its page.
     let refused = app.get("/attestati?codice=12345", None).await;
@@ -325,11 +386,21 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     // Revocation: the office only, once; the public page says so.
     let revoke = format!("/v1/formazione/certificates/{code}/revoke");
     let refused = app
-        .send_json(Method::POST, &revoke, Some(&tv), Some(&json!({"reason": "Errore"})))
+        .send_json(
+            Method::POST,
+            &revoke,
+            Some(&tv),
+            Some(&json!({"reason": "Errore"})),
+        )
         .await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;
     let refused = app
-        .send_json(Method::POST, &revoke, Some(&office), Some(&json!({"reason": ""})))
+        .send_json(
+            Method::POST,
+            &revoke,
+            Some(&office),
+            Some(&json!({"reason": ""})),
+        )
         .await;
     assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     let revoked = call(
@@ -343,14 +414,24 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     .await;
     assert_eq!(revoked["valid"], false);
     let again = app
-        .send_json(Method::POST, &revoke, Some(&office), Some(&json!({"reason": "Di nuovo."})))
+        .send_json(
+            Method::POST,
+            &revoke,
+            Some(&office),
+            Some(&json!({"reason": "Di nuovo."})),
+        )
         .await;
-    assert_eq!(assert_problem(again, StatusCode::CONFLICT).await["code"], "already_revoked");
+    assert_eq!(
+        assert_problem(again, StatusCode::CONFLICT).await["code"],
+        "already_revoked"
+    );
     let html = app
         .get(&format!("/attestati/{code}"), None)
         .await
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Attestato revocato") && html.contains("Presenze registrate per errore."));
+    assert!(
+        html.contains("Attestato revocato") && html.contains("Presenze registrate per errore.")
+    );
 }

@@ -36,7 +36,11 @@ fn edition_body(seats: i64, sessions: &Value) -> Value {
 async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
     let app = TestApp::spawn("026").await;
     let cfg = &app.config;
-    let office = add_user(cfg, "operatore.formazione", &Role::Operator(Module::Formazione));
+    let office = add_user(
+        cfg,
+        "operatore.formazione",
+        &Role::Operator(Module::Formazione),
+    );
     let marco = add_user(
         cfg,
         "Marco.Bianchi@provincia.treviso.it",
@@ -52,12 +56,26 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
         json!({"title": format!("Corso per {audience}"), "sector": "personale", "hours": 5,
                "mode": "presence", "audience": audience, "min_attendance_percent": 80})
     };
-    let both = call(&app, Method::POST, "/v1/formazione/courses", &office, Some(course("both")), StatusCode::CREATED)
-        .await["id"]
+    let both = call(
+        &app,
+        Method::POST,
+        "/v1/formazione/courses",
+        &office,
+        Some(course("both")),
+        StatusCode::CREATED,
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
-    let comuni = call(&app, Method::POST, "/v1/formazione/courses", &office, Some(course("comuni")), StatusCode::CREATED)
-        .await["id"]
+    let comuni = call(
+        &app,
+        Method::POST,
+        "/v1/formazione/courses",
+        &office,
+        Some(course("comuni")),
+        StatusCode::CREATED,
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
     let sessions = json!([{"starts_at": "2026-03-10T09:00:00+01:00", "ends_at": "2026-03-10T12:00:00+01:00"},
@@ -113,12 +131,20 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
     assert_eq!(enrolled["state"], "enrolled");
     assert_eq!(enrolled["name"], "Marco Bianchi");
     let again = app.send_json(Method::POST, &own, Some(&marco), None).await;
-    assert_eq!(assert_problem(again, StatusCode::CONFLICT).await["code"], "already_enrolled");
+    assert_eq!(
+        assert_problem(again, StatusCode::CONFLICT).await["code"],
+        "already_enrolled"
+    );
     for token in [&stranger, &tv] {
         let refused = app.send_json(Method::POST, &own, Some(token), None).await;
         let problem = assert_problem(refused, StatusCode::CONFLICT).await;
         assert_eq!(problem["code"], "not_in_staff_list");
-        assert!(problem["detail"].as_str().unwrap().contains("elenco del personale"));
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("elenco del personale")
+        );
     }
     let refused = app
         .send_json(
@@ -152,17 +178,35 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
     .await;
     assert_eq!(waiting["state"], "waiting");
     let path = format!("/v1/formazione/editions/{id}");
-    let changed = call(&app, Method::PUT, &path, &office, Some(edition_body(2, &sessions)), StatusCode::OK).await;
+    let changed = call(
+        &app,
+        Method::PUT,
+        &path,
+        &office,
+        Some(edition_body(2, &sessions)),
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(changed["enrolled"], 2);
     assert_eq!(changed["waiting"], 0);
     assert_eq!(changed["seats"], 2);
     let refused = app
-        .send_json(Method::PUT, &path, Some(&office), Some(&edition_body(1, &sessions)))
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&office),
+            Some(&edition_body(1, &sessions)),
+        )
         .await;
     let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(problem["errors"]["seats"].as_str().unwrap().contains("2"));
     let refused = app
-        .send_json(Method::PUT, &path, Some(&marco), Some(&edition_body(3, &sessions)))
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&marco),
+            Some(&edition_body(3, &sessions)),
+        )
         .await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;
 
@@ -179,18 +223,41 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
     let moved = json!([{"starts_at": "2026-03-10T10:00:00+01:00", "ends_at": "2026-03-10T12:00:00+01:00"},
                        {"starts_at": "2026-03-11T09:00:00+01:00", "ends_at": "2026-03-11T11:00:00+01:00"}]);
     let refused = app
-        .send_json(Method::PUT, &path, Some(&office), Some(&edition_body(2, &moved)))
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&office),
+            Some(&edition_body(2, &moved)),
+        )
         .await;
     let problem = assert_problem(refused, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "has_attendance");
-    assert!(problem["detail"].as_str().unwrap().contains("presenze registrate"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("presenze registrate")
+    );
     let refused = app
-        .send_json(Method::DELETE, &format!("/v1/formazione/sessions/{first}"), Some(&office), None)
+        .send_json(
+            Method::DELETE,
+            &format!("/v1/formazione/sessions/{first}"),
+            Some(&office),
+            None,
+        )
         .await;
-    assert_eq!(assert_problem(refused, StatusCode::CONFLICT).await["code"], "has_attendance");
+    assert_eq!(
+        assert_problem(refused, StatusCode::CONFLICT).await["code"],
+        "has_attendance"
+    );
     // The second session (no attendance) goes; Marco attended 180 of now 180 minutes.
     let response = app
-        .send_json(Method::DELETE, &format!("/v1/formazione/sessions/{second}"), Some(&office), None)
+        .send_json(
+            Method::DELETE,
+            &format!("/v1/formazione/sessions/{second}"),
+            Some(&office),
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let detail = call(&app, Method::GET, &path, &office, None, StatusCode::OK).await;
@@ -204,14 +271,28 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
         .clone();
     assert_eq!(marco_row["completed"], true);
     // A session can be added back with an edit that keeps the attended one.
-    let kept = call(&app, Method::PUT, &path, &office, Some(edition_body(2, &sessions)), StatusCode::OK).await;
+    let kept = call(
+        &app,
+        Method::PUT,
+        &path,
+        &office,
+        Some(edition_body(2, &sessions)),
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(kept["sessions"].as_array().unwrap().len(), 2);
     assert_eq!(kept["sessions"][0]["id"], json!(first));
-    let refused = app.send_json(Method::DELETE, &path, Some(&office), None).await;
-    assert_eq!(assert_problem(refused, StatusCode::CONFLICT).await["code"], "has_attendance");
+    let refused = app
+        .send_json(Method::DELETE, &path, Some(&office), None)
+        .await;
+    assert_eq!(
+        assert_problem(refused, StatusCode::CONFLICT).await["code"],
+        "has_attendance"
+    );
 
     // An edition without attendance is removed, with its enrolments.
-    let lone = json!([{"starts_at": "2026-04-10T09:00:00+02:00", "ends_at": "2026-04-10T12:00:00+02:00"}]);
+    let lone =
+        json!([{"starts_at": "2026-04-10T09:00:00+02:00", "ends_at": "2026-04-10T12:00:00+02:00"}]);
     let other = call(
         &app,
         Method::POST,
@@ -233,11 +314,25 @@ async fn self_enrolment_and_changes_to_editions_keep_what_was_attended() {
     .await;
     let only = other["sessions"][0]["id"].as_i64().unwrap();
     let refused = app
-        .send_json(Method::DELETE, &format!("/v1/formazione/sessions/{only}"), Some(&office), None)
+        .send_json(
+            Method::DELETE,
+            &format!("/v1/formazione/sessions/{only}"),
+            Some(&office),
+            None,
+        )
         .await;
-    assert_eq!(assert_problem(refused, StatusCode::CONFLICT).await["code"], "last_session");
+    assert_eq!(
+        assert_problem(refused, StatusCode::CONFLICT).await["code"],
+        "last_session"
+    );
     let other_path = format!("/v1/formazione/editions/{other_id}");
-    let response = app.send_json(Method::DELETE, &other_path, Some(&office), None).await;
+    let response = app
+        .send_json(Method::DELETE, &other_path, Some(&office), None)
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get(&other_path, Some(&office)).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.get(&other_path, Some(&office)).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

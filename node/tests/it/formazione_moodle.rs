@@ -153,7 +153,11 @@ async fn moodle_completions_are_matched_recorded_once_and_refused_whole() {
     let fixture =
         std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)).unwrap();
     // Only the training office imports.
-    assert_problem(import(&app, &tv, fixture.clone()).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        import(&app, &tv, fixture.clone()).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // One bad row refuses the whole file: nothing is recorded, every bad row is named.
     let mut bad = fixture.clone();
@@ -179,7 +183,12 @@ async fn moodle_completions_are_matched_recorded_once_and_refused_whole() {
         "{problem}"
     );
     assert!(errors["riga 7"].as_str().unwrap().contains("«EXCEL-AV»"));
-    assert!(errors["riga 8"].as_str().unwrap().contains("«31/02/2026» non è una data"));
+    assert!(
+        errors["riga 8"]
+            .as_str()
+            .unwrap()
+            .contains("«31/02/2026» non è una data")
+    );
     assert!(
         errors["riga 9"]
             .as_str()
