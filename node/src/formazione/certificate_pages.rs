@@ -149,7 +149,7 @@ fn certificate_body(view: &CertificateView) -> Markup {
         h2 class="h5" { "Verifica senza collegarsi" }
         p {
             "I dati dell'attestato sono firmati con la chiave Ed25519 della Provincia (identificativo "
-            code { (view.key_id) }
+            code class="text-break" { (view.key_id) }
             "). I dati firmati e la firma sono stampati sull'attestato e disponibili in "
             a href=(format!("/v1/formazione/certificates/{}", view.code)) { "formato JSON" }
             ": chiunque abbia la chiave pubblica della Provincia può verificarli con un programma."

@@ -293,9 +293,13 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
         .unwrap()
         .public_key();
     let key_hex = hex::encode(key.to_bytes());
-    let out: Value =
-        serde_json::from_str(&run_python(CHECK_PDF, &[file.to_str().unwrap(), &key_hex])).unwrap();
+    let out: Value = serde_json::from_str(&run_python(
+        CHECK_PDF,
+        &[file.to_str().unwrap(), key_hex.as_str()],
+    ))
+    .unwrap();
     let text = out["text"].as_str().unwrap();
+    let url_tail = format!("/attestati/{code}");
     for expected in [
         "Attestato di partecipazione",
         "Provincia di Treviso",
@@ -306,7 +310,7 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
         "Innovazione e Digitalizzazione",
         "Sicurezza, livello base; phishing",
         code.as_str(),
-        &format!("/attestati/{code}"),
+        url_tail.as_str(),
     ] {
         assert!(
             text.contains(expected),
@@ -343,8 +347,12 @@ async fn certificates_are_issued_signed_verified_publicly_and_offline() {
     assert_eq!(public["data"], issued["data"]);
     assert_eq!(public["alg"], "EdDSA");
     assert!(public.get("enrolment_id").is_none() && !public.to_string().contains("@"));
-    let out: Value =
-        serde_json::from_str(&run_python(CHECK_JSON, &[&public.to_string(), &key_hex])).unwrap();
+    let public_text = public.to_string();
+    let out: Value = serde_json::from_str(&run_python(
+        CHECK_JSON,
+        &[public_text.as_str(), key_hex.as_str()],
+    ))
+    .unwrap();
     assert_eq!(out, json!({"valid": true, "forged_valid": false}));
     for unknown in ["AAAA-AAAA-AAAA-AAAA", "non-un-codice"] {
         let response = app
