@@ -784,8 +784,9 @@ fn seed_partner_search(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
 /// Formazione at work: one course per sector (the digital one on a Syllabus area and level),
 /// an edition of the Appalti course with two sessions and an open enrolment window, three
 /// people of the capital's staff list (kept by the Comune's user) enrolled: two by the Comune
-/// (waiting for the Province's approval, as the course asks) and one approved, all through
-/// the real API.
+/// (waiting for the Province's approval, as the course asks) and one approved; a past
+/// edition of the security course that one of them completed, with her certificate of
+/// attendance; all through the real API.
 fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     let (office_id, office) = demo_token(node_bin, dir, "formazione")?;
     let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
@@ -799,20 +800,20 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     let courses = [
         r#"{"title":"Il nuovo codice dei contratti pubblici (D.Lgs. 36/2023) per i RUP","sector":"appalti","description":"Programmazione, progettazione e affidamento dopo il nuovo codice; il ruolo del RUP.","objectives":"Gestire una procedura negoziata e un affidamento diretto.","hours":6,"mode":"online","tags":["codice dei contratti","RUP"],"audience":"both","needs_approval":true,"min_attendance_percent":75,"min_score":60}"#,
         r#"{"title":"Progettare con i fondi europei: dal bando alla rendicontazione","sector":"europa","hours":12,"mode":"presence","tags":["progettazione europea","rendicontazione"],"audience":"both","min_attendance_percent":80}"#,
-        r#"{"title":"Sicurezza informatica per il lavoro d'ufficio","sector":"innovazione","hours":4,"mode":"elearning","syllabus_area":"sicurezza","syllabus_level":"base","audience":"both","min_attendance_percent":100}"#,
+        r#"{"title":"Sicurezza informatica per il lavoro d'ufficio","sector":"innovazione","hours":4,"mode":"elearning","syllabus_area":"sicurezza","syllabus_level":"base","audience":"both","min_attendance_percent":100,"moodle_shortname":"SICUR-BASE"}"#,
         r#"{"title":"Il piano dei fabbisogni di personale nel PIAO","sector":"personale","hours":3,"mode":"online","tags":["PIAO","fabbisogni"],"audience":"comuni","min_attendance_percent":75}"#,
         r#"{"title":"Scrivere testi amministrativi chiari","sector":"altro","hours":5,"mode":"presence","tags":["linguaggio amministrativo"],"audience":"both","min_attendance_percent":75}"#,
     ];
-    let mut first = None;
+    let mut ids = Vec::new();
     for course in courses {
         let created = expect(
             "adding a demo course",
             call_json("POST", port, "/v1/formazione/courses", &office, course)?,
             201,
         )?;
-        first.get_or_insert(created["id"].as_i64().context("the course has no id")?);
+        ids.push(created["id"].as_i64().context("the course has no id")?);
     }
-    let course = first.context("no demo course")?;
+    let course = *ids.first().context("no demo course")?;
     let edition = expect(
         "adding the demo edition",
         call_json(
@@ -826,6 +827,7 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     )?;
     let edition = edition["id"].as_i64().context("the edition has no id")?;
     let mut enrolments = Vec::new();
+    let mut people = Vec::new();
     for (name, email) in [
         ("Giulia Rossi (demo)", "giulia.rossi@comune.example.it"),
         ("Marco Bianchi (demo)", "marco.bianchi@comune.example.it"),
@@ -842,6 +844,7 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
             )?,
             201,
         )?;
+        people.push(person["id"].as_i64().context("the person has no id")?);
         let enrolment = expect(
             "enrolling a demo person",
             call_json(
@@ -869,6 +872,60 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
             "{}",
         )?,
         200,
+    )?;
+    // A past edition of the security course that Giulia completed, with her certificate of
+    // attendance (its public page is /attestati/{code}).
+    let past = expect(
+        "adding the demo past edition",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/formazione/courses/{}/editions", ids[2]),
+            &office,
+            r#"{"teacher":"Piattaforma e-learning della Provincia (demo)","link":"https://elearning.example.org/sicurezza","seats":30,"enrol_opens":"2026-01-01","enrol_closes":"2027-12-31","sessions":[{"starts_at":"2026-02-10T09:00:00+01:00","ends_at":"2026-02-10T11:00:00+01:00"},{"starts_at":"2026-02-17T09:00:00+01:00","ends_at":"2026-02-17T11:00:00+01:00"}]}"#,
+        )?,
+        201,
+    )?;
+    let enrolment = expect(
+        "enrolling Giulia in the past edition",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/formazione/editions/{}/enrolments", past["id"]),
+            &office,
+            &format!(r#"{{"staff_id":{}}}"#, people[0]),
+        )?,
+        201,
+    )?;
+    for session in past["sessions"]
+        .as_array()
+        .context("the edition has no sessions")?
+    {
+        expect(
+            "filling a demo register",
+            call_json(
+                "PUT",
+                port,
+                &format!("/v1/formazione/sessions/{}/attendance", session["id"]),
+                &office,
+                &format!(
+                    r#"{{"entries":[{{"enrolment_id":{},"minutes":120}}]}}"#,
+                    enrolment["id"]
+                ),
+            )?,
+            200,
+        )?;
+    }
+    expect(
+        "issuing the demo certificate",
+        call_json(
+            "POST",
+            port,
+            &format!("/v1/formazione/enrolments/{}/certificate", enrolment["id"]),
+            &office,
+            "",
+        )?,
+        201,
     )?;
     for id in [office_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;

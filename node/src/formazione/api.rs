@@ -3,8 +3,9 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
 use pico_service::json::{Path, Query};
 use pico_service::openapi::FileBytes;
 use pico_service::{Json, ProblemDocument};
@@ -14,6 +15,8 @@ use crate::auth::Identity;
 use crate::error::AppError;
 use crate::formazione::Sector;
 use crate::formazione::attendance::AttendanceReport;
+use crate::formazione::certificates::{self, CertificateView};
+use crate::formazione::moodle::MoodleReport;
 use crate::formazione::ops::{
     self, CourseDetail, CourseInput, CourseView, EditionDetail, EditionInput, EditionView,
     EnrolmentMove, EnrolmentView, NewEnrolment, RegisterInput, RegisterView, ScoreInput,
@@ -38,7 +41,15 @@ pub fn router() -> Router<AppState> {
             get(get_course).put(update_course),
         )
         .route("/v1/formazione/courses/{id}/editions", post(create_edition))
-        .route("/v1/formazione/editions/{id}", get(get_edition))
+        .route(
+            "/v1/formazione/editions/{id}",
+            get(get_edition).put(update_edition).delete(delete_edition),
+        )
+        .route(
+            "/v1/formazione/editions/{id}/self-enrolment",
+            post(enrol_self),
+        )
+        .route("/v1/formazione/sessions/{id}", delete(delete_session))
         .route(
             "/v1/formazione/editions/{id}/enrolments",
             get(list_enrolments).post(create_enrolment),
@@ -70,6 +81,19 @@ pub fn router() -> Router<AppState> {
             post(import_attendance).layer(pico_service::http::body_limit(IMPORT_BODY_LIMIT)),
         )
         .route("/v1/formazione/reports", get(get_reports))
+        .route(
+            "/v1/formazione/enrolments/{id}/certificate",
+            get(download_certificate).post(issue_certificate),
+        )
+        .route("/v1/formazione/certificates/{code}", get(get_certificate))
+        .route(
+            "/v1/formazione/certificates/{code}/revoke",
+            post(revoke_certificate),
+        )
+        .route(
+            "/v1/formazione/imports/moodle",
+            post(import_moodle).layer(pico_service::http::body_limit(IMPORT_BODY_LIMIT)),
+        )
 }
 
 /// Query of the catalogue.
@@ -457,4 +481,186 @@ pub async fn read_report(
         .db
         .call(move |conn| Report::read(conn, year, crate::db::now()))
         .await
+}
+
+/// Issues the certificate of attendance of a completed enrolment (the training office, or
+/// the person's own Comune), signed with the node's key: 201 when issued now, 200 with the
+/// one already issued.
+#[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/certificate", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Already issued", body = CertificateView),
+              (status = 201, description = "Issued now", body = CertificateView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, description = "No such enrolment, or a person of another Comune", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`not_completed`: the enrolment did not complete the course", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn issue_certificate(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<CertificateView>), AppError> {
+    let (view, issued) = certificates::issue(&state, &identity, id).await?;
+    let status = if issued {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)))
+}
+
+/// The certificate of an enrolment as PDF (the training office, or the person's own Comune).
+#[utoipa::path(get, path = "/v1/formazione/enrolments/{id}/certificate", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The PDF", content((FileBytes = "application/pdf"))),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, description = "No such enrolment, none issued, or a person of another Comune", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn download_certificate(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let view = certificates::of_enrolment(&state, &identity, id).await?;
+    Ok(pdf_response(&view))
+}
+
+/// The PDF of `view` as a download named by its code.
+pub fn pdf_response(view: &CertificateView) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"attestato-{}.pdf\"", view.code),
+            ),
+        ],
+        view.pdf(),
+    )
+        .into_response()
+}
+
+/// Verifies a certificate by its code, for anyone: what it states, the exact signed bytes,
+/// the signature and the key, and whether it is valid or revoked. The code may be typed in
+/// any case, with or without dashes.
+#[utoipa::path(get, path = "/v1/formazione/certificates/{code}", tag = "formazione", params(("code" = String, Path, description = "The verification code, e.g. `K7QM-2XRA-BOII-7777`")),
+    responses((status = 200, body = CertificateView),
+              (status = 404, description = "No certificate with this code", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn get_certificate(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<CertificateView>, AppError> {
+    Ok(Json(certificates::verify(&state, &code).await?))
+}
+
+/// Revokes a certificate (the training office); whoever verifies it then reads it is revoked
+/// and why.
+#[utoipa::path(post, path = "/v1/formazione/certificates/{code}/revoke", tag = "formazione", params(("code" = String, Path)), request_body = MoveInput, security(("bearer" = [])),
+    responses((status = 200, body = CertificateView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`already_revoked`", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "No reason given", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn revoke_certificate(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(code): Path<String>,
+    Json(input): Json<MoveInput>,
+) -> Result<Json<CertificateView>, AppError> {
+    Ok(Json(
+        certificates::revoke(&state, &identity, &code, &input.reason).await?,
+    ))
+}
+
+/// Imports the course completion report of the Province's Moodle (CSV, as Moodle downloads
+/// it; the training office): people matched by e-mail, courses by their Moodle short name,
+/// each completion recorded on the edition started by then (enrolling whoever was not).
+/// All or nothing: the 422 lists every row that does not match, in Italian. Importing the
+/// same report again changes nothing.
+#[utoipa::path(post, path = "/v1/formazione/imports/moodle", tag = "formazione", security(("bearer" = [])),
+    request_body(description = "The report's bytes", content((FileBytes = "text/csv"))),
+    responses((status = 200, body = MoodleReport),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 413, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Unmatched rows (unknown e-mail, unknown course, bad date), nothing recorded", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn import_moodle(
+    State(state): State<AppState>,
+    identity: Identity,
+    body: axum::body::Bytes,
+) -> Result<Json<MoodleReport>, AppError> {
+    Ok(Json(
+        crate::formazione::moodle::import(&state, &identity, &body).await?,
+    ))
+}
+
+/// Changes an edition (the training office): place, link, teacher, seats, enrolment window
+/// and sessions. Sessions with attendance must be sent unchanged; more seats promote the
+/// waiting list in order.
+#[utoipa::path(put, path = "/v1/formazione/editions/{id}", tag = "formazione", params(("id" = i64, Path)), request_body = EditionInput, security(("bearer" = [])),
+    responses((status = 200, body = EditionView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`has_attendance`: a session with attendance moved or removed", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields, or fewer seats than people enrolled", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn update_edition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    Json(input): Json<EditionInput>,
+) -> Result<Json<EditionView>, AppError> {
+    Ok(Json(
+        crate::formazione::editions::update_edition(&state, &identity, id, &input).await?,
+    ))
+}
+
+/// Removes an edition with its sessions and enrolments (the training office); refused once
+/// attendance is recorded.
+#[utoipa::path(delete, path = "/v1/formazione/editions/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204, description = "Removed"),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`has_attendance`", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn delete_edition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    crate::formazione::editions::delete_edition(&state, &identity, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a session (the training office); refused once attendance is recorded for it, and
+/// for the only session of its edition.
+#[utoipa::path(delete, path = "/v1/formazione/sessions/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204, description = "Removed"),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`has_attendance`, `last_session`", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn delete_session(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    crate::formazione::editions::delete_session(&state, &identity, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A Province employee enrols themself in an edition of a course open to the Province's
+/// staff: the account's name must be their work e-mail in the staff list.
+#[utoipa::path(post, path = "/v1/formazione/editions/{id}/self-enrolment", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 201, body = EnrolmentView),
+              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 409, description = "`not_in_staff_list`, `enrolment_closed`, `already_enrolled`", body = ProblemDocument, content_type = "application/problem+json"),
+              (status = 422, description = "The course is not open to the Province's staff", body = ProblemDocument, content_type = "application/problem+json")))]
+pub async fn enrol_self(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<EnrolmentView>), AppError> {
+    let view = crate::formazione::editions::enrol_self(&state, &identity, id).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }

@@ -338,6 +338,7 @@ mod tests {
             attended_minutes: 0,
             completed: false,
             created_at: 0,
+            certificate: None,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct CourseRecord {
     pub needs_approval: bool,
     /// Completion rule.
     pub rule: CompletionRule,
+    /// Its short name in the Province's Moodle (the completion report names courses by it).
+    pub moodle_shortname: Option<String>,
 }
 
 /// A stored course.
@@ -46,7 +48,7 @@ pub struct CourseRow {
 }
 
 const COURSE_COLUMNS: &str = "id, title, sector, description, objectives, hours, mode, syllabus_area, \
-    syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, updated_at";
+    syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, moodle_shortname, updated_at";
 
 fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
     let area: Option<SyllabusArea> = row.get("syllabus_area")?;
@@ -68,6 +70,7 @@ fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
                 min_attendance_percent: row.get("min_attendance_percent")?,
                 min_score: row.get("min_score")?,
             },
+            moodle_shortname: row.get("moodle_shortname")?,
         },
         updated_at: row.get("updated_at")?,
     })
@@ -77,8 +80,8 @@ fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
 pub fn insert_course(conn: &Connection, record: &CourseRecord, now: i64) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO formazione_courses (title, sector, description, objectives, hours, mode, syllabus_area, \
-         syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+         syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, created_at, updated_at, \
+         moodle_shortname) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
     )?
     .execute(params![
         record.title,
@@ -95,6 +98,7 @@ pub fn insert_course(conn: &Connection, record: &CourseRecord, now: i64) -> rusq
         record.rule.min_attendance_percent,
         record.rule.min_score,
         now,
+        record.moodle_shortname,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -110,7 +114,7 @@ pub fn update_course(
         .prepare_cached(
             "UPDATE formazione_courses SET title = ?2, sector = ?3, description = ?4, objectives = ?5, hours = ?6, \
              mode = ?7, syllabus_area = ?8, syllabus_level = ?9, tags = ?10, audience = ?11, needs_approval = ?12, \
-             min_attendance_percent = ?13, min_score = ?14, updated_at = ?15 WHERE id = ?1",
+             min_attendance_percent = ?13, min_score = ?14, updated_at = ?15, moodle_shortname = ?16 WHERE id = ?1",
         )?
         .execute(params![
             id,
@@ -128,8 +132,18 @@ pub fn update_course(
             record.rule.min_attendance_percent,
             record.rule.min_score,
             now,
+            record.moodle_shortname,
         ])?;
     Ok(changed == 1)
+}
+
+/// The course whose Moodle short name is `shortname`.
+pub fn course_by_moodle(conn: &Connection, shortname: &str) -> rusqlite::Result<Option<CourseRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COURSE_COLUMNS} FROM formazione_courses WHERE moodle_shortname = ?1"
+    ))?
+    .query_row([shortname], course_from_row)
+    .optional()
 }
 
 /// Course `id`.
@@ -225,6 +239,18 @@ impl EditionRow {
     }
 }
 
+/// The minutes enrolment `enrolment_id` attended, by session.
+pub fn attendance_of_enrolment(
+    conn: &Connection,
+    enrolment_id: i64,
+) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT session_id, minutes FROM formazione_attendance WHERE enrolment_id = ?1 ORDER BY session_id",
+    )?
+    .query_map([enrolment_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+    .collect()
+}
+
 /// Inserts an edition of `course_id` with its sessions; returns its id.
 pub fn insert_edition(
     conn: &Connection,
@@ -269,6 +295,70 @@ fn sessions_of(conn: &Connection, edition_id: i64) -> rusqlite::Result<Vec<Sessi
         })
     })?
     .collect()
+}
+
+/// Replaces edition `id`'s place, link, teacher, seats and window (not its sessions).
+pub fn update_edition(conn: &Connection, id: i64, record: &EditionRecord) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE formazione_editions SET place = ?2, link = ?3, teacher = ?4, seats = ?5, \
+         enrol_opens = ?6, enrol_closes = ?7 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        record.place,
+        record.link,
+        record.teacher,
+        record.seats,
+        record.enrol_opens,
+        record.enrol_closes
+    ])?;
+    Ok(())
+}
+
+/// Adds a session to edition `edition_id`.
+pub fn insert_session(
+    conn: &Connection,
+    edition_id: i64,
+    starts: i64,
+    ends: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_sessions (edition_id, starts_at, ends_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![edition_id, starts, ends])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Removes session `id` (its attendance with it).
+pub fn delete_session(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM formazione_sessions WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Removes edition `id` with its sessions, enrolments and their history.
+pub fn delete_edition(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM formazione_editions WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Whether anyone's attendance is recorded for session `id` (zero minutes count: the
+/// register was filled).
+pub fn session_has_attendance(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM formazione_attendance WHERE session_id = ?1)",
+    )?
+    .query_row([id], |row| row.get(0))
+}
+
+/// Whether anyone's attendance is recorded for a session of edition `id`.
+pub fn edition_has_attendance(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM formazione_attendance a JOIN formazione_sessions s \
+         ON s.id = a.session_id WHERE s.edition_id = ?1)",
+    )?
+    .query_row([id], |row| row.get(0))
 }
 
 /// Session `id`.
@@ -492,10 +582,13 @@ pub struct EnrolmentRow {
     pub completed: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// The verification code of its certificate, once issued.
+    pub certificate: Option<String>,
 }
 
 const ENROLMENT_SELECT: &str = "SELECT n.id, n.edition_id, e.course_id, c.title AS course_title, n.staff_id, \
-    s.name, s.email, s.comune_code, n.state, n.score, n.attended_minutes, n.completed, n.created_at \
+    s.name, s.email, s.comune_code, n.state, n.score, n.attended_minutes, n.completed, n.created_at, \
+    (SELECT code FROM formazione_certificates WHERE enrolment_id = n.id) AS certificate \
     FROM formazione_enrolments n JOIN formazione_staff s ON s.id = n.staff_id \
     JOIN formazione_editions e ON e.id = n.edition_id JOIN formazione_courses c ON c.id = e.course_id";
 
@@ -514,6 +607,7 @@ fn enrolment_from_row(row: &Row<'_>) -> rusqlite::Result<EnrolmentRow> {
         attended_minutes: row.get("attended_minutes")?,
         completed: row.get("completed")?,
         created_at: row.get("created_at")?,
+        certificate: row.get("certificate")?,
     })
 }
 
@@ -835,4 +929,106 @@ pub fn national_rows(
     conn.prepare_cached("SELECT pk, data FROM dataset_rows WHERE dataset = ?1")?
         .query_map([dataset], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Certificates
+
+/// A certificate as issued.
+#[derive(Debug, Clone)]
+pub struct CertificateRow {
+    /// Its enrolment.
+    pub enrolment_id: i64,
+    /// The verification code.
+    pub code: String,
+    /// The exact canonical JSON bytes signed.
+    pub payload: String,
+    /// Ed25519 over `payload`, base64url.
+    pub signature: String,
+    /// The signing key's id.
+    pub key_id: String,
+    /// The signing key (`ed25519:…`).
+    pub public_key: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds, if revoked.
+    pub revoked_at: Option<i64>,
+    /// Why it was revoked.
+    pub revoked_reason: String,
+}
+
+const CERTIFICATE_SELECT: &str = "SELECT enrolment_id, code, payload, signature, key_id, public_key, \
+    issued_at, revoked_at, revoked_reason FROM formazione_certificates";
+
+fn certificate_from_row(row: &Row<'_>) -> rusqlite::Result<CertificateRow> {
+    Ok(CertificateRow {
+        enrolment_id: row.get("enrolment_id")?,
+        code: row.get("code")?,
+        payload: row.get("payload")?,
+        signature: row.get("signature")?,
+        key_id: row.get("key_id")?,
+        public_key: row.get("public_key")?,
+        issued_at: row.get("issued_at")?,
+        revoked_at: row.get("revoked_at")?,
+        revoked_reason: row.get("revoked_reason")?,
+    })
+}
+
+/// Stores an issued certificate.
+pub fn insert_certificate(
+    conn: &Connection,
+    row: &CertificateRow,
+    issued_by: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO formazione_certificates (enrolment_id, code, payload, signature, key_id, \
+         public_key, issued_at, issued_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        row.enrolment_id,
+        row.code,
+        row.payload,
+        row.signature,
+        row.key_id,
+        row.public_key,
+        row.issued_at,
+        issued_by
+    ])?;
+    Ok(())
+}
+
+/// The certificate with verification code `code`.
+pub fn certificate_by_code(
+    conn: &Connection,
+    code: &str,
+) -> rusqlite::Result<Option<CertificateRow>> {
+    conn.prepare_cached(&format!("{CERTIFICATE_SELECT} WHERE code = ?1"))?
+        .query_row([code], certificate_from_row)
+        .optional()
+}
+
+/// The certificate of enrolment `enrolment_id`.
+pub fn certificate_of_enrolment(
+    conn: &Connection,
+    enrolment_id: i64,
+) -> rusqlite::Result<Option<CertificateRow>> {
+    conn.prepare_cached(&format!("{CERTIFICATE_SELECT} WHERE enrolment_id = ?1"))?
+        .query_row([enrolment_id], certificate_from_row)
+        .optional()
+}
+
+/// Revokes certificate `code` (once); whether it was valid.
+pub fn revoke_certificate(
+    conn: &Connection,
+    code: &str,
+    reason: &str,
+    at: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE formazione_certificates SET revoked_at = ?2, revoked_reason = ?3 \
+             WHERE code = ?1 AND revoked_at IS NULL",
+        )?
+        .execute(params![code, at, reason])?
+        == 1)
 }

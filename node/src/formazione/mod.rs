@@ -11,7 +11,13 @@
 
 pub mod api;
 pub mod attendance;
+pub mod certificate_pages;
+pub mod certificates;
 pub mod db;
+pub mod edition_pages;
+pub mod editions;
+pub mod moodle;
+pub mod moodle_pages;
 pub mod national;
 pub mod ops;
 pub mod pages;
@@ -261,6 +267,15 @@ pub const YEARLY_HOURS: i64 = 40;
     api::update_register,
     api::import_attendance,
     api::get_reports,
+    api::issue_certificate,
+    api::download_certificate,
+    api::get_certificate,
+    api::revoke_certificate,
+    api::import_moodle,
+    api::update_edition,
+    api::delete_edition,
+    api::delete_session,
+    api::enrol_self,
 ))]
 pub struct FormazioneApi;
 
@@ -299,6 +314,7 @@ fn dashboard_links(role: &Role) -> Vec<Link> {
             Link::new("Catalogo dei corsi", "/formazione"),
             Link::new("Personale in formazione", "/formazione/personale"),
             Link::new("Rapporti della formazione", "/formazione/rapporti"),
+            Link::new("Importa i completamenti da Moodle", "/formazione/moodle"),
         ],
         Role::Operator(_) => vec![Link::new("Catalogo dei corsi", "/formazione")],
         Role::Comune(_) => vec![

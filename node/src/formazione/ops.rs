@@ -60,7 +60,7 @@ pub fn today() -> String {
 }
 
 /// Minutes as the API's decimal hours (`7.50`).
-fn decimal_hours(minutes: i64) -> String {
+pub fn decimal_hours(minutes: i64) -> String {
     let hundredths = minutes * 100 / 60;
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
@@ -102,6 +102,10 @@ pub struct CourseInput {
     pub min_attendance_percent: i64,
     /// Least final-test score (0–100), if the course has a test.
     pub min_score: Option<i64>,
+    /// Its short name in the Province's Moodle, if it runs there: the completion report
+    /// names courses by it.
+    #[serde(default)]
+    pub moodle_shortname: Option<String>,
 }
 
 /// Validates a course into its record, naming every wrong field.
@@ -191,6 +195,10 @@ pub fn check_course(input: &CourseInput) -> Result<CourseRecord, AppError> {
             "Il punteggio minimo del test è un numero intero da 0 a 100.".into(),
         );
     }
+    let moodle_shortname = match input.moodle_shortname.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(name) => check(&mut errors, "moodle_shortname", required_text(name, 100)),
+    };
     finish(&errors)?;
     match (title, description, objectives, sector, mode, audience) {
         (
@@ -215,6 +223,7 @@ pub fn check_course(input: &CourseInput) -> Result<CourseRecord, AppError> {
                 min_attendance_percent: input.min_attendance_percent,
                 min_score: input.min_score,
             },
+            moodle_shortname,
         }),
         _ => Err(AppError::Internal("course checked without a value".into())),
     }
@@ -251,6 +260,8 @@ pub struct CourseView {
     pub min_attendance_percent: i64,
     /// Least final-test score.
     pub min_score: Option<i64>,
+    /// Its short name in the Province's Moodle.
+    pub moodle_shortname: Option<String>,
     /// RFC 3339 UTC.
     pub updated_at: String,
 }
@@ -279,6 +290,7 @@ impl From<CourseRow> for CourseView {
             needs_approval: r.needs_approval,
             min_attendance_percent: r.rule.min_attendance_percent,
             min_score: r.rule.min_score,
+            moodle_shortname: r.moodle_shortname,
             updated_at: db::rfc3339(row.updated_at),
         }
     }
@@ -555,6 +567,7 @@ pub async fn create_course(
         .call(move |conn| {
             let now = db::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_moodle_unique(&tx, &record, None)?;
             let id = store::insert_course(&tx, &record, now)?;
             audit::record(
                 &tx,
@@ -570,6 +583,27 @@ pub async fn create_course(
             Ok(CourseView::from(row))
         })
         .await
+}
+
+/// 422 when another course already has `record`'s Moodle short name.
+fn check_moodle_unique(
+    conn: &Connection,
+    record: &CourseRecord,
+    id: Option<i64>,
+) -> Result<(), AppError> {
+    if let Some(name) = &record.moodle_shortname
+        && let Some(other) = store::course_by_moodle(conn, name)?
+        && Some(other.id) != id
+    {
+        return Err(AppError::invalid_field(
+            "moodle_shortname",
+            format!(
+                "Il nome breve Moodle «{name}» è già del corso «{}».",
+                other.record.title
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Replaces a course's content; the completion of every enrolment follows its new rule.
@@ -588,6 +622,7 @@ pub async fn update_course(
         .call(move |conn| {
             let now = db::now();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_moodle_unique(&tx, &record, Some(id))?;
             if !store::update_course(&tx, id, &record, now)? {
                 return Err(AppError::NotFound);
             }
@@ -1051,6 +1086,8 @@ pub struct EnrolmentView {
     pub completed: bool,
     /// RFC 3339 UTC.
     pub created_at: String,
+    /// The verification code of its certificate of attendance, once issued.
+    pub certificate_code: Option<String>,
 }
 
 impl From<EnrolmentRow> for EnrolmentView {
@@ -1070,6 +1107,7 @@ impl From<EnrolmentRow> for EnrolmentView {
             attended_minutes: row.attended_minutes,
             completed: row.completed,
             created_at: db::rfc3339(row.created_at),
+            certificate_code: row.certificate,
         }
     }
 }
@@ -1096,6 +1134,7 @@ pub async fn enrol(
     let user = identity.require_user()?;
     let user_id = user.id;
     let by_comune = user.roles.comune().is_some();
+    let username = user.username.clone();
     let identity = identity.clone();
     let staff_id = input.staff_id;
     let signer = state.signer.clone();
@@ -1110,7 +1149,16 @@ pub async fn enrol(
                 AppError::invalid_field("staff_id", "La persona non è nell'elenco del personale.")
             })?;
             let comune = person.record.comune.as_deref();
-            policy::authorize(&identity, Action::Enrol { comune })?;
+            // A Province employee enrols themself: their staff entry's e-mail is their
+            // account's name.
+            let is_self = comune.is_none()
+                && !by_comune
+                && person.record.email.eq_ignore_ascii_case(username.trim());
+            if is_self {
+                policy::authorize(&identity, Action::EnrolSelf)?;
+            } else {
+                policy::authorize(&identity, Action::Enrol { comune })?;
+            }
             if !course.record.audience.admits(comune) {
                 return Err(AppError::invalid_field(
                     "staff_id",

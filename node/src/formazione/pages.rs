@@ -76,6 +76,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/formazione/rapporti", get(show_reports))
         .route("/formazione/rapporti/export.csv", get(export_reports))
+        .merge(crate::formazione::certificate_pages::router())
+        .merge(crate::formazione::moodle_pages::router())
+        .merge(crate::formazione::edition_pages::router())
 }
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
@@ -239,6 +242,7 @@ const COURSE_LABELS: &[(&str, &str)] = &[
     ("audience", "Destinatari"),
     ("min_attendance_percent", "Frequenza minima"),
     ("min_score", "Punteggio minimo del test"),
+    ("moodle_shortname", "Nome breve Moodle"),
 ];
 
 async fn show_new_course(
@@ -276,6 +280,7 @@ fn new_course_page(
             (checkbox(form, "needs_approval", "Le iscrizioni dei Comuni richiedono l'approvazione della Provincia"))
             (input(form, "min_attendance_percent", "Frequenza minima (%)", "number", true, Some("Quota minima delle ore dell'edizione per completare il corso")))
             (input(form, "min_score", "Punteggio minimo del test finale", "number", false, Some("Da 0 a 100; vuoto se il corso non ha test")))
+            (input(form, "moodle_shortname", "Nome breve Moodle", "text", false, Some("Se il corso si svolge sulla piattaforma Moodle della Provincia: il suo nome breve, con cui il report di completamento lo indica")))
             button type="submit" class="btn btn-primary" id="save-course" { "Inserisci il corso" }
         }
     };
@@ -332,6 +337,7 @@ async fn submit_new_course(
         needs_approval: matches!(get("needs_approval").as_str(), "true" | "on"),
         min_attendance_percent: min_attendance.unwrap_or(0),
         min_score,
+        moodle_shortname: Some(get("moodle_shortname")),
     };
     let result = match ops::check_course(&input) {
         Ok(_) if errors.is_empty() => ops::create_course(&state, &identity, &input).await,
@@ -611,6 +617,11 @@ async fn edition_page(
             (p.id.to_string(), format!("{} ({entity})", p.name))
         })
         .collect();
+    let own = if office {
+        None
+    } else {
+        crate::formazione::editions::own_enrolment(state, identity, id).await?
+    };
     let title = format!("{} – edizione", c.title);
     let body = html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), Some(format!("/formazione/corsi/{}", c.id))), ("Edizione", None)]))
@@ -628,9 +639,20 @@ async fn edition_page(
             @for s in &e.sessions {
                 li {
                     (session_text(s.starts_unix, s.ends_unix)) " (" (hours_text(s.minutes)) " ore)"
-                    @if office { " · " a href=(format!("/formazione/incontri/{}/registro", s.id)) { "Registro delle presenze del " (fmt::unix_date(s.starts_unix)) } }
+                    @if office {
+                        " · " a href=(format!("/formazione/incontri/{}/registro", s.id)) { "Registro delle presenze del " (fmt::unix_date(s.starts_unix)) }
+                        @if e.sessions.len() > 1 {
+                            (crate::formazione::edition_pages::delete_button(identity, &format!("/formazione/incontri/{}/elimina", s.id), &format!("Elimina l'incontro del {}", session_text(s.starts_unix, s.ends_unix))))
+                        }
+                    }
                 }
             }
+        }
+        @if let Some(own) = own.filter(|_| c.audience.admits(None)) {
+            (crate::formazione::edition_pages::self_block(identity, id, e.enrolment_open, own))
+        }
+        @if office {
+            p { (crate::formazione::edition_pages::delete_button(identity, &format!("/formazione/edizioni/{id}/elimina"), "Elimina l'edizione")) " Si può eliminare finché non sono registrate presenze." }
         }
         @if e.enrolment_open && !staff.is_empty() {
             h2 class="h4" id="enrol" { "Iscrivi" }
@@ -655,7 +677,7 @@ async fn edition_page(
                         caption { "Iscrizioni all'edizione" }
                         thead { tr {
                             th scope="col" { "Persona" } th scope="col" { "Stato" } th scope="col" class="text-end" { "Ore frequentate" }
-                            th scope="col" { "Test finale" } th scope="col" { "Completato" } th scope="col" { "Azioni" }
+                            th scope="col" { "Test finale" } th scope="col" { "Completato" } th scope="col" { "Attestato" } th scope="col" { "Azioni" }
                         } }
                         tbody {
                             @for n in &enrolments {
@@ -676,6 +698,7 @@ async fn edition_page(
                                         }
                                     }
                                     td { @if n.completed { "Sì" } @else { "No" } }
+                                    td { (crate::formazione::certificate_pages::certificate_cell(identity, n)) }
                                     td { (enrolment_actions(identity, n, office)) }
                                 }
                             }

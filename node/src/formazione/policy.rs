@@ -31,6 +31,8 @@ pub enum Action<'a> {
         /// The person's Comune.
         comune: Option<&'a str>,
     },
+    /// Enrol oneself: a Province employee whose account matches their staff-list entry.
+    EnrolSelf,
     /// Enrol a person of the staff list.
     Enrol {
         /// The person's Comune.
@@ -63,6 +65,7 @@ pub fn authorize(identity: &Identity, action: Action<'_>) -> Result<(), AppError
     decide(identity, |role| match action {
         Action::ViewCatalogue => Ok(sees_catalogue(role)),
         Action::Manage => Ok(is_office(role)),
+        Action::EnrolSelf => Ok(!matches!(role, Role::Comune(_))),
         Action::ListStaff => Ok(is_office(role) || matches!(role, Role::Comune(_))),
         Action::ViewPerson { comune } | Action::Enrol { comune } => {
             Ok(is_office(role) || own_or_not_found(role, comune)?)

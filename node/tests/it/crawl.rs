@@ -159,6 +159,7 @@ fn is_page(path: &str) -> bool {
         || bare == "/healthz"
         || bare == "/readyz"
         || bare.ends_with(".csv")
+        || bare.ends_with(".pdf")
         || bare.ends_with(".json")
         || bare.ends_with(".jsonld")
         || bare.ends_with(".ttl")
@@ -596,6 +597,37 @@ async fn seeded_node(hub: &mut Hub) -> Sua {
                 )
                 .await;
             assert_eq!(register.status(), StatusCode::OK);
+            // The second session and the test: completed, with a certificate whose public
+            // page the edition's page links.
+            let register = app
+                .send_json(
+                    reqwest::Method::PUT,
+                    &format!(
+                        "/v1/formazione/sessions/{}/attendance",
+                        edition["sessions"][1]["id"]
+                    ),
+                    Some(&sua.admin),
+                    Some(&json!({"entries": [{"enrolment_id": enrolment["id"], "minutes": 200}]})),
+                )
+                .await;
+            assert_eq!(register.status(), StatusCode::OK);
+            let score = app
+                .send_json(
+                    reqwest::Method::PUT,
+                    &format!("/v1/formazione/enrolments/{}/score", enrolment["id"]),
+                    Some(&sua.admin),
+                    Some(&json!({"score": 80})),
+                )
+                .await;
+            assert_eq!(score.status(), StatusCode::OK);
+            let certificate = app
+                .post_json(
+                    &format!("/v1/formazione/enrolments/{}/certificate", enrolment["id"]),
+                    Some(&sua.admin),
+                    &json!(null),
+                )
+                .await;
+            assert_eq!(certificate.status(), StatusCode::CREATED);
         }
     }
 
@@ -702,7 +734,12 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
                     "{path} not reached: {pages:?}"
                 );
             }
-            for prefix in ["/formazione/edizioni/", "/formazione/incontri/"] {
+            for prefix in [
+                "/formazione/edizioni/",
+                "/formazione/incontri/",
+                "/attestati/",
+                "/formazione/moodle",
+            ] {
                 assert!(
                     pages.iter().any(|page| page.starts_with(prefix)),
                     "no {prefix} page reached: {pages:?}"
