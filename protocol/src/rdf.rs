@@ -155,7 +155,7 @@ impl Graph {
                 },
             };
             namespaces.insert(prefix.clone(), ns.to_owned());
-            qnames.insert(p, format!("{prefix}:{local}"));
+            qnames.insert(*p, format!("{prefix}:{local}"));
         }
         namespaces.insert("rdf".into(), PREFIXES[0].1.into());
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rdf:RDF");
@@ -244,6 +244,69 @@ impl Graph {
             nodes.push(serde_json::Value::Object(node));
         }
         serde_json::to_string_pretty(&serde_json::Value::Array(nodes)).unwrap_or_default()
+    }
+}
+
+/// The serialisations of a catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdfFormat {
+    /// Turtle, `text/turtle`.
+    Turtle,
+    /// RDF/XML, `application/rdf+xml` (what dati.gov.it harvests by default).
+    RdfXml,
+    /// JSON-LD, `application/ld+json`.
+    JsonLd,
+}
+
+impl RdfFormat {
+    /// The media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            RdfFormat::Turtle => "text/turtle; charset=utf-8",
+            RdfFormat::RdfXml => "application/rdf+xml; charset=utf-8",
+            RdfFormat::JsonLd => "application/ld+json",
+        }
+    }
+
+    /// The file extension of the stable URL.
+    pub fn extension(self) -> &'static str {
+        match self {
+            RdfFormat::Turtle => "ttl",
+            RdfFormat::RdfXml => "rdf",
+            RdfFormat::JsonLd => "jsonld",
+        }
+    }
+
+    /// The format an `Accept` header asks for first among ours (RDF/XML when it names none).
+    pub fn negotiate(accept: &str) -> RdfFormat {
+        let mut best: Option<(f32, usize, RdfFormat)> = None;
+        for (i, part) in accept.split(',').enumerate() {
+            let mut pieces = part.split(';');
+            let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                "text/turtle" | "application/x-turtle" => RdfFormat::Turtle,
+                "application/rdf+xml" => RdfFormat::RdfXml,
+                "application/ld+json" => RdfFormat::JsonLd,
+                _ => continue,
+            };
+            if quality > 0.0 && best.is_none_or(|(q, _, _)| quality > q) {
+                best = Some((quality, i, format));
+            }
+        }
+        best.map_or(RdfFormat::RdfXml, |(_, _, format)| format)
+    }
+
+    /// Writes `graph` in this format.
+    pub fn write(self, graph: &Graph) -> String {
+        match self {
+            RdfFormat::Turtle => graph.to_turtle(),
+            RdfFormat::RdfXml => graph.to_rdf_xml(),
+            RdfFormat::JsonLd => graph.to_json_ld(),
+        }
     }
 }
 
@@ -397,6 +460,17 @@ mod tests {
             node["http://purl.org/dc/terms/title"][0]["@value"],
             "Quote \" back\\slash\nline <a> & b"
         );
+    }
+
+    #[test]
+    fn negotiation_follows_quality_and_defaults_to_rdf_xml() {
+        assert_eq!(RdfFormat::negotiate("text/turtle"), RdfFormat::Turtle);
+        assert_eq!(
+            RdfFormat::negotiate("application/rdf+xml;q=0.5, application/ld+json"),
+            RdfFormat::JsonLd
+        );
+        assert_eq!(RdfFormat::negotiate("text/html, */*"), RdfFormat::RdfXml);
+        assert_eq!(RdfFormat::negotiate("text/turtle;q=0"), RdfFormat::RdfXml);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod appalti;
 pub mod attachments;
+pub mod catalogue;
 pub mod keys;
 pub mod log;
 pub mod national;

@@ -57,8 +57,28 @@ pub enum DatasetCommand {
         /// Keys.
         keys: Vec<String>,
     },
+    /// Set a dataset's DCAT-AP_IT metadata from a JSON file (the body of
+    /// `PUT /v1/datasets/{name}/metadata`); refused, naming each field, if they do not meet
+    /// the catalogue's rules.
+    Metadata {
+        /// Dataset name.
+        #[arg(long)]
+        name: String,
+        /// The JSON file.
+        file: PathBuf,
+    },
     /// List the datasets.
     List,
+}
+
+/// The Province as publisher (name and IPA code), and its row.
+fn organisation(
+    config: &NodeConfig,
+    conn: &rusqlite::Connection,
+) -> anyhow::Result<(pico_protocol::dcat::Agent, db::comuni::Province)> {
+    let province = db::comuni::province(conn)?
+        .context("the node has no Province yet: run `pico-node init` first")?;
+    Ok((crate::dati::dcat::organisation(config, &province), province))
 }
 
 fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
@@ -106,8 +126,10 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
         DatasetCommand::Federation { name, setting } => {
             let setting: Federation = setting.parse().map_err(anyhow::Error::msg)?;
             let signer = signer(config, &conn)?;
-            let report = ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let org = organisation(config, &conn)?;
+            let report =
+                ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting, &org.0)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{}: federation {} ({} entries queued)",
                 report.dataset,
@@ -127,6 +149,30 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 "{}: {} rows deleted ({} entries queued)",
                 report.dataset,
                 report.deleted,
+                report.entries.len()
+            );
+        }
+        DatasetCommand::Metadata { name, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let form: crate::dati::dcat::MetadataForm = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not the JSON of the metadata", file.display()))?;
+            let signer = signer(config, &conn)?;
+            let (org, province) = organisation(config, &conn)?;
+            let report = ops::set_metadata(
+                &mut conn,
+                &signer,
+                &Actor::cli(),
+                &name,
+                &form,
+                &org,
+                &province,
+            )
+            .map_err(|e| anyhow::anyhow!("metadata refused, nothing was changed: {e}"))?;
+            println!(
+                "{}: metadata saved, {} ({} entries queued)",
+                report.dataset,
+                if report.open { "open data" } else { "internal" },
                 report.entries.len()
             );
         }
