@@ -28,8 +28,13 @@ fn metadata(province: &str, sigla: &str, name: &str, i: u64) -> DatasetMetadata 
         open: true,
         identifier: format!("p_{sigla}:{name}"),
         title: format!("Dataset {i} della Provincia {province}"),
-        description: format!("Descrizione del dataset {i}: righe, fonti \"ufficiali\" & note <varie>."),
-        themes: vec![dcat::concept_uri(dcat::THEME_SCHEME, dcat::THEMES[(i % 13) as usize].0)],
+        description: format!(
+            "Descrizione del dataset {i}: righe, fonti \"ufficiali\" & note <varie>."
+        ),
+        themes: vec![dcat::concept_uri(
+            dcat::THEME_SCHEME,
+            dcat::THEMES[(i % 13) as usize].0,
+        )],
         keywords: vec!["bench".into(), format!("k{i}")],
         publisher: org.clone(),
         rights_holder: org,

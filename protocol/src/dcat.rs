@@ -22,7 +22,10 @@ pub const LICENCE_SCHEME: &str = "https://w3id.org/italia/controlled-vocabulary/
 
 /// EU data themes: code and Italian label.
 pub const THEMES: &[(&str, &str)] = &[
-    ("AGRI", "Agricoltura, pesca, silvicoltura e prodotti alimentari"),
+    (
+        "AGRI",
+        "Agricoltura, pesca, silvicoltura e prodotti alimentari",
+    ),
     ("ECON", "Economia e finanze"),
     ("EDUC", "Istruzione, cultura e sport"),
     ("ENER", "Energia"),
@@ -71,10 +74,7 @@ pub const LICENCES: &[(&str, &str)] = &[
         "A210_ODCBY",
         "Open Data Commons Attribution License (ODC_BY)",
     ),
-    (
-        "A29_IODL20",
-        "Italian Open Data License 2.0 (IODL 2.0)",
-    ),
+    ("A29_IODL20", "Italian Open Data License 2.0 (IODL 2.0)"),
     (
         "A31_CCBYSA40",
         "Creative Commons Attribuzione-Condividi allo stesso modo 4.0 Internazionale (CC BY-SA 4.0)",
@@ -245,8 +245,7 @@ impl DatasetMetadata {
             if open {
                 say("identifier", "Indica l'identificativo del dataset.");
             }
-        } else if self.identifier.len() > 200 || self.identifier.chars().any(char::is_whitespace)
-        {
+        } else if self.identifier.len() > 200 || self.identifier.chars().any(char::is_whitespace) {
             say(
                 "identifier",
                 "L'identificativo non può contenere spazi né superare 200 caratteri.",
@@ -495,6 +494,7 @@ pub fn catalogue_graph(
         Term::Typed(catalogue.modified.clone(), XSD_DATE),
     );
     g.add(&cat, iri!(foaf "homepage"), Term::iri(&catalogue.homepage));
+    g.types(&Term::iri(&catalogue.homepage), &[iri!(foaf "Document")]);
     g.add(&cat, iri!(dcat "themeTaxonomy"), Term::iri(THEME_SCHEME));
     for dataset in datasets {
         g.add(&cat, iri!(dcat "dataset"), Term::iri(&dataset.iri));
@@ -503,7 +503,11 @@ pub fn catalogue_graph(
         let m = &dataset.metadata;
         let d = Term::iri(&dataset.iri);
         g.types(&d, &[iri!(dcat "Dataset"), iri!(dcatapit "Dataset")]);
-        g.add(&d, iri!(dct "identifier"), Term::Plain(m.identifier.clone()));
+        g.add(
+            &d,
+            iri!(dct "identifier"),
+            Term::Plain(m.identifier.clone()),
+        );
         g.add(&d, iri!(dct "title"), text(&m.title));
         g.add(&d, iri!(dct "description"), text(&m.description));
         for theme in &m.themes {
@@ -540,7 +544,11 @@ pub fn catalogue_graph(
             iri!(vcard "hasEmail"),
             Term::iri(format!("mailto:{}", m.contact_point)),
         );
-        g.add(&d, iri!(dct "modified"), Term::Typed(m.modified.clone(), XSD_DATE));
+        g.add(
+            &d,
+            iri!(dct "modified"),
+            Term::Typed(m.modified.clone(), XSD_DATE),
+        );
         g.add(
             &d,
             iri!(dct "accrualPeriodicity"),
@@ -553,8 +561,16 @@ pub fn catalogue_graph(
             let t = Term::Blank(format!("periodo{n}"));
             g.add(&d, iri!(dct "temporal"), t.clone());
             g.types(&t, &[iri!(dct "PeriodOfTime")]);
-            g.add(&t, iri!(dcat "startDate"), Term::Typed(period.start.clone(), XSD_DATE));
-            g.add(&t, iri!(dcat "endDate"), Term::Typed(period.end.clone(), XSD_DATE));
+            g.add(
+                &t,
+                iri!(dcat "startDate"),
+                Term::Typed(period.start.clone(), XSD_DATE),
+            );
+            g.add(
+                &t,
+                iri!(dcat "endDate"),
+                Term::Typed(period.end.clone(), XSD_DATE),
+            );
         }
         for (i, code) in m.spatial.iter().enumerate() {
             let place = Term::Blank(format!("luogo{n}_{i}"));
@@ -574,7 +590,10 @@ pub fn catalogue_graph(
         }
         for distribution in &dataset.distributions {
             let x = Term::iri(&distribution.iri);
-            g.types(&x, &[iri!(dcat "Distribution"), iri!(dcatapit "Distribution")]);
+            g.types(
+                &x,
+                &[iri!(dcat "Distribution"), iri!(dcatapit "Distribution")],
+            );
             g.add(
                 &x,
                 iri!(dct "title"),
@@ -599,11 +618,19 @@ pub fn catalogue_graph(
         let a = Term::iri(agent_iri(&catalogue.base, agent));
         g.types(&a, &[iri!(foaf "Agent"), iri!(dcatapit "Agent")]);
         g.add(&a, iri!(foaf "name"), text(&agent.name));
-        g.add(&a, iri!(dct "identifier"), Term::Plain(agent.ipa_code.clone()));
+        g.add(
+            &a,
+            iri!(dct "identifier"),
+            Term::Plain(agent.ipa_code.clone()),
+        );
     }
     let theme_scheme = Term::iri(THEME_SCHEME);
     g.types(&theme_scheme, &[iri!(skos "ConceptScheme")]);
-    g.add(&theme_scheme, iri!(dct "title"), Term::Text("Data Theme".into(), "en"));
+    g.add(
+        &theme_scheme,
+        iri!(dct "title"),
+        Term::Text("Data Theme".into(), "en"),
+    );
     let mut seen: Vec<&str> = Vec::new();
     for (uri, scheme, label) in &concepts {
         if seen.contains(&uri.as_str()) {
@@ -630,13 +657,21 @@ pub fn catalogue_graph(
     if let Some(paging) = paging {
         let p = Term::iri(&paging.this);
         g.types(&p, &[iri!(hydra "PagedCollection")]);
-        g.add(&p, iri!(hydra "firstPage"), Term::Plain(paging.first.clone()));
+        g.add(
+            &p,
+            iri!(hydra "firstPage"),
+            Term::Plain(paging.first.clone()),
+        );
         g.add(&p, iri!(hydra "lastPage"), Term::Plain(paging.last.clone()));
         if let Some(next) = &paging.next {
             g.add(&p, iri!(hydra "nextPage"), Term::Plain(next.clone()));
         }
         if let Some(previous) = &paging.previous {
-            g.add(&p, iri!(hydra "previousPage"), Term::Plain(previous.clone()));
+            g.add(
+                &p,
+                iri!(hydra "previousPage"),
+                Term::Plain(previous.clone()),
+            );
         }
         g.add(
             &p,

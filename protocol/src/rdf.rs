@@ -166,14 +166,22 @@ impl Graph {
         for (subject, properties) in self.by_subject() {
             match subject {
                 Term::Blank(label) => {
-                    let _ = writeln!(out, "  <rdf:Description rdf:nodeID=\"{}\">", xml_escape(label));
+                    let _ = writeln!(
+                        out,
+                        "  <rdf:Description rdf:nodeID=\"{}\">",
+                        xml_escape(label)
+                    );
                 }
                 other => {
                     let iri = match other {
                         Term::Iri(iri) => iri.as_str(),
                         _ => "",
                     };
-                    let _ = writeln!(out, "  <rdf:Description rdf:about=\"{}\">", xml_escape(&clean_iri(iri)));
+                    let _ = writeln!(
+                        out,
+                        "  <rdf:Description rdf:about=\"{}\">",
+                        xml_escape(&clean_iri(iri))
+                    );
                 }
             }
             for (p, o) in properties {
@@ -323,8 +331,7 @@ fn node_id(term: &Term) -> String {
 fn clean_text(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
-            {
+            if (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}' {
                 '\u{FFFD}'
             } else {
                 c
@@ -423,20 +430,31 @@ mod tests {
             "http://purl.org/dc/terms/title",
             Term::Text("Quote \" back\\slash\nline <a> & b".into(), "it"),
         );
-        graph.add(&s, "http://purl.org/dc/terms/identifier", Term::Plain("p_tv:x".into()));
+        graph.add(
+            &s,
+            "http://purl.org/dc/terms/identifier",
+            Term::Plain("p_tv:x".into()),
+        );
         graph.add(
             &s,
             "http://purl.org/dc/terms/modified",
             Term::Typed("2026-01-15".into(), XSD_DATE),
         );
-        graph.add(&s, "http://www.w3.org/ns/dcat#contactPoint", Term::Blank("c1".into()));
+        graph.add(
+            &s,
+            "http://www.w3.org/ns/dcat#contactPoint",
+            Term::Blank("c1".into()),
+        );
         graph
     }
 
     #[test]
     fn turtle_escapes_strings() {
         let ttl = sample().to_turtle();
-        assert!(ttl.contains(r#""Quote \" back\\slash\nline <a> & b"@it"#), "{ttl}");
+        assert!(
+            ttl.contains(r#""Quote \" back\\slash\nline <a> & b"@it"#),
+            "{ttl}"
+        );
         assert!(ttl.contains("a dcat:Dataset"));
         assert!(ttl.contains("\"2026-01-15\"^^xsd:date"));
     }

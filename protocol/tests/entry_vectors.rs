@@ -194,7 +194,10 @@ fn metadata() -> DatasetMetadata {
         identifier: "p_tv:appalti".into(),
         title: "Appalti della SUA \"Treviso\"".into(),
         description: "Una riga per lotto.\nImporti in euro & ribassi <in percentuale>.".into(),
-        themes: vec![concept_uri(THEME_SCHEME, "GOVE"), concept_uri(THEME_SCHEME, "ECON")],
+        themes: vec![
+            concept_uri(THEME_SCHEME, "GOVE"),
+            concept_uri(THEME_SCHEME, "ECON"),
+        ],
         keywords: vec!["appalti".into(), "SUA".into()],
         publisher: treviso.clone(),
         rights_holder: treviso,

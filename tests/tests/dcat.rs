@@ -53,7 +53,11 @@ fn metadata(ipa: &str, comune: &str, open: bool) -> Value {
 
 fn get_text(url: &str) -> String {
     let response = reqwest::blocking::get(url).unwrap();
-    assert!(response.status().is_success(), "{url}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
     response.text().unwrap()
 }
 
@@ -65,10 +69,20 @@ fn the_hub_catalogue_lists_exactly_the_open_datasets_of_three_provinces() {
     for (code, ipa, comune) in PROVINCES {
         let node = Node::init(root.path(), code).unwrap();
         hub.enrol(code, node.public_key()).unwrap();
-        node.import("servizi", "codice", &format!("codice,comune\nS1,{comune}\nS2,\n"), false)
-            .unwrap();
-        node.import("interno", "codice", "codice,nota\nI1,solo per Pi.Co.\n", false)
-            .unwrap();
+        node.import(
+            "servizi",
+            "codice",
+            &format!("codice,comune\nS1,{comune}\nS2,\n"),
+            false,
+        )
+        .unwrap();
+        node.import(
+            "interno",
+            "codice",
+            "codice,nota\nI1,solo per Pi.Co.\n",
+            false,
+        )
+        .unwrap();
         for (dataset, value) in [
             ("servizi", metadata(ipa, comune, true)),
             ("interno", {
@@ -80,7 +94,13 @@ fn the_hub_catalogue_lists_exactly_the_open_datasets_of_three_provinces() {
             let file = root.path().join(format!("{code}-{dataset}.json"));
             std::fs::write(&file, value.to_string()).unwrap();
             let printed = node
-                .cli(&["dataset", "metadata", "--name", dataset, file.to_str().unwrap()])
+                .cli(&[
+                    "dataset",
+                    "metadata",
+                    "--name",
+                    dataset,
+                    file.to_str().unwrap(),
+                ])
                 .unwrap();
             assert!(printed.contains("metadata saved"), "{printed}");
             node.publish_nationally(dataset).unwrap();
@@ -93,7 +113,13 @@ fn the_hub_catalogue_lists_exactly_the_open_datasets_of_three_provinces() {
     broken["license"] = json!("");
     std::fs::write(&file, broken.to_string()).unwrap();
     let refused = nodes[0]
-        .cli(&["dataset", "metadata", "--name", "interno", file.to_str().unwrap()])
+        .cli(&[
+            "dataset",
+            "metadata",
+            "--name",
+            "interno",
+            file.to_str().unwrap(),
+        ])
         .unwrap_err()
         .to_string();
     assert!(refused.contains("Scegli la licenza"), "{refused}");
@@ -108,16 +134,24 @@ fn the_hub_catalogue_lists_exactly_the_open_datasets_of_three_provinces() {
         ["p_tv:servizi", "p_tv", "Provincia di Treviso"],
     ]);
     let mut last = Value::Null;
-    wait_until("the hub catalogue lists the three open datasets", PATIENCE, || {
-        let ttl = get_text(&format!("{hub_url}/dati/catalogo.ttl"));
-        let xml = get_text(&format!("{hub_url}/dati/catalogo.rdf"));
-        let out = std::process::Command::new(python())
-            .args(["-c", READ, &ttl, &xml])
-            .output()?;
-        anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        last = serde_json::from_slice(&out.stdout)?;
-        Ok(last["datasets"] == expected)
-    })
+    wait_until(
+        "the hub catalogue lists the three open datasets",
+        PATIENCE,
+        || {
+            let ttl = get_text(&format!("{hub_url}/dati/catalogo.ttl"));
+            let xml = get_text(&format!("{hub_url}/dati/catalogo.rdf"));
+            let out = std::process::Command::new(python())
+                .args(["-c", READ, &ttl, &xml])
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            last = serde_json::from_slice(&out.stdout)?;
+            Ok(last["datasets"] == expected)
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}: {last:#}"));
     assert_eq!(last["same"], true);
 

@@ -53,8 +53,9 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|h| {
             !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'[' | b']'))
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'[' | b']')
+                })
         })
         .unwrap_or("localhost");
     format!("http://{host}")
@@ -89,23 +90,26 @@ fn parse_number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<
 }
 
 async fn catalogue(
-    state: AppState,
-    headers: HeaderMap,
-    params: BTreeMap<String, String>,
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &BTreeMap<String, String>,
     format: RdfFormat,
 ) -> Result<Response, HubError> {
-    if let Some(unknown) = params.keys().find(|k| !matches!(k.as_str(), "page" | "per_page")) {
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !matches!(k.as_str(), "page" | "per_page"))
+    {
         return Err(Problem::bad_request(
             "invalid_query",
             format!("unknown parameter {unknown:?}: the catalogue takes page and per_page"),
         )
         .into());
     }
-    let page = parse_number(&params, "page")?;
-    let per_page = parse_number(&params, "per_page")?
+    let page = parse_number(params, "page")?;
+    let per_page = parse_number(params, "per_page")?
         .unwrap_or(DEFAULT_PER_PAGE)
         .min(MAX_PER_PAGE);
-    let base = base_url(&state, &headers);
+    let base = base_url(state, headers);
     let (total, items) = state
         .db
         .call(move |conn| {
@@ -166,16 +170,17 @@ async fn catalogue(
             }
         })
         .collect();
+    let homepage = format!("{base}/");
     let info = Catalogue {
         iri: format!("{base}/dati/catalogo"),
-        base: base.clone(),
+        base,
         title: "Catalogo nazionale dei dati aperti delle Province (Pi.Co.)".to_owned(),
         description: "I dati aperti che le Province pubblicano con i loro nodi Pi.Co., raccolti \
                       dall'UPI in un solo catalogo DCAT-AP_IT: ogni dataset indica la Provincia \
                       che lo pubblica."
             .to_owned(),
         publisher: upi(),
-        homepage: format!("{base}/"),
+        homepage,
         modified: day(if modified == 0 {
             time::OffsetDateTime::now_utc().unix_timestamp()
         } else {
@@ -210,7 +215,7 @@ async fn catalogue(
     ),
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue of the Provinces' open datasets",
-            content(("application/rdf+xml" = String), ("text/turtle" = String), ("application/ld+json" = String))),
+            content((String = "application/rdf+xml"), (String = "text/turtle"), (String = "application/ld+json"))),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue(
@@ -223,7 +228,7 @@ pub async fn get_catalogue(
         .and_then(|value| value.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    catalogue(state, headers, params, RdfFormat::negotiate(&accept)).await
+    catalogue(&state, &headers, &params, RdfFormat::negotiate(&accept)).await
 }
 
 /// The catalogue in Turtle.
@@ -241,7 +246,7 @@ pub async fn get_catalogue_turtle(
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, HubError> {
-    catalogue(state, headers, params, RdfFormat::Turtle).await
+    catalogue(&state, &headers, &params, RdfFormat::Turtle).await
 }
 
 /// The catalogue in RDF/XML (what dati.gov.it harvests).
@@ -259,7 +264,7 @@ pub async fn get_catalogue_rdf_xml(
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, HubError> {
-    catalogue(state, headers, params, RdfFormat::RdfXml).await
+    catalogue(&state, &headers, &params, RdfFormat::RdfXml).await
 }
 
 /// The catalogue in JSON-LD (expanded form).
@@ -277,5 +282,5 @@ pub async fn get_catalogue_json_ld(
     headers: HeaderMap,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, HubError> {
-    catalogue(state, headers, params, RdfFormat::JsonLd).await
+    catalogue(&state, &headers, &params, RdfFormat::JsonLd).await
 }

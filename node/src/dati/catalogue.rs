@@ -223,7 +223,7 @@ async fn catalogue(state: &AppState, format: RdfFormat) -> Result<Response, AppE
 /// header prefers (Turtle, JSON-LD; RDF/XML otherwise).
 #[utoipa::path(get, path = "/dati/catalogo", tag = "dati",
     responses((status = 200, description = "The DCAT-AP_IT catalogue",
-        content(("application/rdf+xml" = String), ("text/turtle" = String), ("application/ld+json" = String)))))]
+        content((String = "application/rdf+xml"), (String = "text/turtle"), (String = "application/ld+json")))))]
 pub async fn get_catalogue(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -81,7 +81,12 @@ pub fn base_url(config: &NodeConfig) -> String {
 /// The metadata a dataset starts from before anyone edits them. A dataset another module
 /// derives gets a description, a theme, a frequency and keywords saying so; every dataset gets
 /// the Province as its place, CC BY 4.0 as its licence and the configured contact address.
-pub fn defaults(dataset: &Dataset, org: &Agent, province: &Province, config: &NodeConfig) -> MetadataForm {
+pub fn defaults(
+    dataset: &Dataset,
+    org: &Agent,
+    province: &Province,
+    config: &NodeConfig,
+) -> MetadataForm {
     let derived = crate::modules::derived_dataset(crate::modules::ALL, &dataset.name);
     let mut form = MetadataForm {
         open: false,
@@ -99,7 +104,11 @@ pub fn defaults(dataset: &Dataset, org: &Agent, province: &Province, config: &No
             derived.module, province.name
         );
         form.themes = vec![dcat::concept_uri(dcat::THEME_SCHEME, "GOVE")];
-        form.keywords = vec![derived.module.to_owned(), "Pi.Co.".to_owned(), dataset.name.clone()];
+        form.keywords = vec![
+            derived.module.to_owned(),
+            "Pi.Co.".to_owned(),
+            dataset.name.clone(),
+        ];
         form.accrual_periodicity = dcat::concept_uri(dcat::FREQUENCY_SCHEME, "UPDATE_CONT");
     }
     form
@@ -199,8 +208,9 @@ pub fn problems(
             } else {
                 "temporal_start"
             },
-            message: "Indica sia l'inizio sia la fine della copertura temporale, o nessuna delle due."
-                .to_owned(),
+            message:
+                "Indica sia l'inizio sia la fine della copertura temporale, o nessuna delle due."
+                    .to_owned(),
         });
     }
     if !problems.iter().any(|p| p.field == "spatial")

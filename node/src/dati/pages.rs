@@ -27,12 +27,10 @@ pub const DATASETS: &str = "/dati";
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(DATASETS, get(show_datasets))
-        .route(
-            "/dati/dataset/{name}/metadati",
-            get(show_metadata).post(submit_metadata),
-        )
+    Router::new().route(DATASETS, get(show_datasets)).route(
+        "/dati/dataset/{name}/metadati",
+        get(show_metadata).post(submit_metadata),
+    )
 }
 
 fn metadata_path(name: &str) -> String {
@@ -46,9 +44,7 @@ async fn show_datasets(
     authorize(&identity, Action::ManageDatasets)?;
     let (list, open) = state
         .db
-        .call(|conn| {
-            Ok::<_, AppError>((datasets::list(conn)?, datasets::open_names(conn)?))
-        })
+        .call(|conn| Ok::<_, AppError>((datasets::list(conn)?, datasets::open_names(conn)?)))
         .await?;
     let body = html! {
         h1 { "Dati" }
@@ -112,9 +108,18 @@ fn values_of(form: &MetadataForm) -> form::Values {
     values.insert("description".into(), form.description.clone());
     values.insert("keywords".into(), form.keywords.join(", "));
     values.insert("contact_point".into(), form.contact_point.clone());
-    values.insert("accrual_periodicity".into(), form.accrual_periodicity.clone());
-    values.insert("temporal_start".into(), form.temporal_start.clone().unwrap_or_default());
-    values.insert("temporal_end".into(), form.temporal_end.clone().unwrap_or_default());
+    values.insert(
+        "accrual_periodicity".into(),
+        form.accrual_periodicity.clone(),
+    );
+    values.insert(
+        "temporal_start".into(),
+        form.temporal_start.clone().unwrap_or_default(),
+    );
+    values.insert(
+        "temporal_end".into(),
+        form.temporal_end.clone().unwrap_or_default(),
+    );
     values.insert("spatial".into(), form.spatial.join(", "));
     values.insert("license".into(), form.license.clone());
     values
@@ -161,7 +166,10 @@ fn options(scheme: &str, list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-#[expect(clippy::too_many_arguments, reason = "the page's parts, each needed once")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page's parts, each needed once"
+)]
 fn metadata_page(
     state: &AppState,
     identity: &Identity,

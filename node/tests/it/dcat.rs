@@ -65,7 +65,12 @@ pub(crate) fn fixtures() -> String {
 
 /// Downloads the three serialisations of the catalogue at `base` + `path` (`…/catalogo`)
 /// into `dir`, returning their file names in the order the script takes them.
-pub(crate) async fn save_catalogue(dir: &std::path::Path, base: &str, path: &str, tag: &str) -> Vec<String> {
+pub(crate) async fn save_catalogue(
+    dir: &std::path::Path,
+    base: &str,
+    path: &str,
+    tag: &str,
+) -> Vec<String> {
     let mut files = Vec::new();
     for (ext, media) in [
         ("ttl", "text/turtle"),
@@ -74,7 +79,10 @@ pub(crate) async fn save_catalogue(dir: &std::path::Path, base: &str, path: &str
     ] {
         let response = reqwest::get(format!("{base}{path}.{ext}")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}.{ext}");
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(content_type.starts_with(media), "{content_type}");
         let file = dir.join(format!("{tag}.{ext}"));
         std::fs::write(&file, response.bytes().await.unwrap()).unwrap();
@@ -112,7 +120,12 @@ fn complete_metadata() -> Value {
     })
 }
 
-async fn put_metadata(node: &TestApp, token: &str, dataset: &str, body: &Value) -> reqwest::Response {
+async fn put_metadata(
+    node: &TestApp,
+    token: &str,
+    dataset: &str,
+    body: &Value,
+) -> reqwest::Response {
     reqwest::Client::new()
         .put(node.url(&format!("/v1/datasets/{dataset}/metadata")))
         .bearer_auth(token)
@@ -153,7 +166,13 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
     hub.enrol(&config, "026");
     let node = TestApp::start(dir, config).await;
 
-    import(&node, &token, "contratti", "codice,comune,importo\nC1,026086,100.50\nC2,026001,7\n").await;
+    import(
+        &node,
+        &token,
+        "contratti",
+        "codice,comune,importo\nC1,026086,100.50\nC2,026001,7\n",
+    )
+    .await;
     import(&node, &token, "interni", "codice,nota\nI1,riservato\n").await;
     import(&node, &token, "incompleto", "codice,valore\nX1,1\n").await;
 
@@ -167,8 +186,17 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
     assert_eq!(view["saved"], false);
     assert_eq!(view["metadata"]["open"], false);
     assert_eq!(view["publisher_ipa_code"], "p_tv");
-    for field in ["description", "themes", "keywords", "contact_point", "accrual_periodicity"] {
-        assert!(view["missing_for_open"][field].is_string(), "{field}: {view:#}");
+    for field in [
+        "description",
+        "themes",
+        "keywords",
+        "contact_point",
+        "accrual_periodicity",
+    ] {
+        assert!(
+            view["missing_for_open"][field].is_string(),
+            "{field}: {view:#}"
+        );
     }
 
     // A broken dataset: marked open without a description nor a theme. Refused, nothing saved.
@@ -185,23 +213,56 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
         "Descrivi il dataset: che cosa contiene, da dove vengono i dati."
     );
     assert_eq!(problem["errors"]["themes"], "Scegli almeno un tema.");
-    assert_eq!(problem["errors"].as_object().unwrap().len(), 2, "{problem:#}");
+    assert_eq!(
+        problem["errors"].as_object().unwrap().len(),
+        2,
+        "{problem:#}"
+    );
     // A licence outside AgID's vocabulary, a Comune of another Province, half a period.
     let mut wrong = complete_metadata();
     wrong["license"] = json!("https://example.org/licenza-mia");
     wrong["spatial"] = json!(["017029"]);
     wrong["temporal_end"] = Value::Null;
-    let problem: Value = put_metadata(&node, &token, "contratti", &wrong).await.json().await.unwrap();
-    let fields: Vec<&str> = problem["errors"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(fields, ["license", "spatial", "temporal_end"], "{problem:#}");
-    let view: Value = node.get("/v1/datasets/contratti/metadata", None).await.json().await.unwrap();
+    let problem: Value = put_metadata(&node, &token, "contratti", &wrong)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        fields,
+        ["license", "spatial", "temporal_end"],
+        "{problem:#}"
+    );
+    let view: Value = node
+        .get("/v1/datasets/contratti/metadata", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["saved"], false);
 
     // Internal metadata may be incomplete; open ones are complete.
-    let response = put_metadata(&node, &token, "interni", &json!({"open": false, "title": "Note interne"})).await;
+    let response = put_metadata(
+        &node,
+        &token,
+        "interni",
+        &json!({"open": false, "title": "Note interne"}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = put_metadata(&node, &token, "contratti", &complete_metadata()).await;
-    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
     // Without a token: refused.
     let response = reqwest::Client::new()
         .put(node.url("/v1/datasets/contratti/metadata"))
@@ -224,16 +285,33 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/turtle"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/turtle")
+    );
     // The CSV distribution.
-    let csv = node.get("/v1/datasets/contratti/rows.csv", None).await.text().await.unwrap();
-    assert_eq!(csv, "codice,comune,importo\nC1,026086,100.50\nC2,026001,7\n");
+    let csv = node
+        .get("/v1/datasets/contratti/rows.csv", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv,
+        "codice,comune,importo\nC1,026086,100.50\nC2,026001,7\n"
+    );
 
     let scratch = tempfile::tempdir().unwrap();
     let mut files = save_catalogue(scratch.path(), &node.url(""), "/dati/catalogo", "node").await;
     files.extend(save_catalogue(scratch.path(), &hub.url(), "/dati/catalogo", "hub").await);
     let paged = format!("{}/dati/catalogo", hub.url());
-    for (ext, name) in [("ttl", "page.ttl"), ("rdf", "page.rdf"), ("jsonld", "page.jsonld")] {
+    for (ext, name) in [
+        ("ttl", "page.ttl"),
+        ("rdf", "page.rdf"),
+        ("jsonld", "page.jsonld"),
+    ] {
         let body = reqwest::get(format!("{paged}.{ext}?page=1&per_page=1"))
             .await
             .unwrap()
@@ -249,7 +327,11 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
         assert_eq!(report["same_graph"], true, "{which}: {report:#}");
         assert_eq!(report["violations"], 0, "{which}: {report:#}");
         assert_eq!(report["unknown_terms"], json!([]), "{which}: {report:#}");
-        assert_eq!(report["datasets"], json!(["p_tv:contratti"]), "{which}: {report:#}");
+        assert_eq!(
+            report["datasets"],
+            json!(["p_tv:contratti"]),
+            "{which}: {report:#}"
+        );
         assert_eq!(report["publishers"], json!(["p_tv"]), "{which}: {report:#}");
         assert_eq!(
             report["titles"],
@@ -259,15 +341,28 @@ async fn node_and_hub_catalogues_are_valid_dcat_ap_it() {
     }
     let page = std::fs::read_to_string(scratch.path().join("page.ttl")).unwrap();
     assert!(page.contains("hydra:PagedCollection"), "{page}");
-    assert!(page.contains("hydra:totalItems \"1\"^^xsd:integer"), "{page}");
+    assert!(
+        page.contains("hydra:totalItems \"1\"^^xsd:integer"),
+        "{page}"
+    );
 
     // Marked internal again: gone from both catalogues once the hub has the change.
     let mut internal = complete_metadata();
     internal["open"] = json!(false);
-    assert_eq!(put_metadata(&node, &token, "contratti", &internal).await.status(), StatusCode::OK);
+    assert_eq!(
+        put_metadata(&node, &token, "contratti", &internal)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     wait_published(&node, &token).await;
     for base in [node.url(""), hub.url()] {
-        let ttl = reqwest::get(format!("{base}/dati/catalogo.ttl")).await.unwrap().text().await.unwrap();
+        let ttl = reqwest::get(format!("{base}/dati/catalogo.ttl"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(!ttl.contains("dcat:Dataset"), "{base}: {ttl}");
     }
     node.stop().await;
