@@ -334,12 +334,23 @@ pub fn ingest(
             let rows = rows.ok_or_else(|| corrupt("dataset_rows", "a batch without its rows"))?;
             let effect = national::apply_batch(&tx, province, seq, &verified.hash, batch, &rows)?;
             if effect.withdrawn {
+                crate::db::catalogue::withdraw(&tx, province, &batch.dataset)?;
                 tracing::info!(node.province = %province, push.seq = seq, dataset = %batch.dataset,
                     rows.deleted = effect.deleted, "dataset withdrawn from the national view");
             }
         }
         Payload::BestPractice(practice) => {
             practices::apply(&tx, province, seq, &verified.hash, practice)?;
+        }
+        Payload::DatasetMetadata(metadata) => {
+            crate::db::catalogue::apply(
+                &tx,
+                province,
+                seq,
+                &verified.hash,
+                metadata,
+                received_at.unix(),
+            )?;
         }
         Payload::KeyRotation(rotation) => {
             keys::apply_rotation(

@@ -44,6 +44,20 @@ pub struct NodeConfig {
     pub helpdesk: HelpdeskSettings,
     /// Publishing to the UPI hub.
     pub federation: FederationSettings,
+    /// The open-data catalogue (`[dati]`).
+    pub dati: DatiSettings,
+}
+
+/// The open-data catalogue's settings (`[dati]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatiSettings {
+    /// The Province's code in the Indice delle Pubbliche Amministrazioni (publisher and rights
+    /// holder of its datasets in DCAT-AP_IT). Empty: `p_` and the Province's sigla in lower
+    /// case (`p_tv`), which is the IPA code of most Provinces.
+    pub ipa_code: String,
+    /// The e-mail address proposed as contact point of a dataset whose metadata do not say one.
+    pub contact_email: String,
 }
 
 /// Publishing settings (`[federation]`).
@@ -119,6 +133,7 @@ impl Default for NodeConfig {
             http: HttpSettings::default(),
             helpdesk: HelpdeskSettings::default(),
             federation: FederationSettings::default(),
+            dati: DatiSettings::default(),
         }
     }
 }
@@ -237,5 +252,6 @@ mod tests {
         assert_eq!(parsed.http, HttpSettings::default());
         assert_eq!(parsed.helpdesk, HelpdeskSettings::default());
         assert_eq!(parsed.federation, FederationSettings::default());
+        assert_eq!(parsed.dati, DatiSettings::default());
     }
 }

@@ -24,7 +24,7 @@ use crate::hash::Hash32;
 use crate::ids::{ProvinceCode, Seq};
 use crate::jws::Jws;
 use crate::keys::SecretKey;
-use crate::limits::{CURRENT_VERSION, MAX_ENTRY_BYTES};
+use crate::limits::MAX_ENTRY_BYTES;
 use crate::payload::{Payload, PayloadKind};
 use crate::timestamp::Timestamp;
 
@@ -135,7 +135,7 @@ impl EntryDraft<'_> {
 
     fn header_for(&self, body: &[u8]) -> EntryHeader {
         EntryHeader {
-            v: CURRENT_VERSION,
+            v: self.payload.kind().since_version(),
             kind: self.payload.kind(),
             sender: self.sender,
             seq: self.seq,

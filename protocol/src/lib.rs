@@ -10,6 +10,7 @@
 
 pub mod canonical;
 pub mod checkpoint;
+pub mod dcat;
 pub mod envelope;
 pub mod error;
 pub mod hash;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod limits;
 pub mod merkle;
 pub mod payload;
+pub mod rdf;
 pub mod receipt;
 pub mod request_auth;
 pub mod targets;

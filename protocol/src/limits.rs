@@ -4,9 +4,10 @@
 //! with the `oversize` error, before reading a body whole.
 
 /// Protocol versions this library speaks. A receiver lists them when it refuses another.
-pub const SUPPORTED_VERSIONS: &[u64] = &[1];
+pub const SUPPORTED_VERSIONS: &[u64] = &[1, 2];
 
-/// The version this library writes.
+/// The version this library writes in signed requests and receipts. An entry is signed with
+/// the version that defines its kind ([`crate::PayloadKind::since_version`]).
 pub const CURRENT_VERSION: u64 = 1;
 
 /// Largest serialised entry (the whole JSON object, body included), in bytes.

@@ -9,6 +9,7 @@ use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::Hash32;
+pub use crate::dcat::DatasetMetadata;
 use crate::ids::{ComuneCode, KeyId, ProvinceCode, Seq};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_ATTACHMENT_BYTES, MAX_RECORDS_PER_BATCH};
@@ -27,6 +28,9 @@ pub enum PayloadKind {
     KeyRotation,
     /// A key withdrawn from a given seq on ([`KeyRevocation`]).
     KeyRevocation,
+    /// The DCAT-AP_IT description of a federated dataset ([`DatasetMetadata`]), from
+    /// protocol version 2.
+    DatasetMetadata,
 }
 
 impl PayloadKind {
@@ -38,6 +42,17 @@ impl PayloadKind {
             Self::NetworkMessage => "network_message",
             Self::KeyRotation => "key_rotation",
             Self::KeyRevocation => "key_revocation",
+            Self::DatasetMetadata => "dataset_metadata",
+        }
+    }
+
+    /// The protocol version that defines this kind: an entry of this kind is signed with it
+    /// (so that every other kind keeps the version it always had), and an entry whose `v` is
+    /// lower is `malformed_envelope` (SPEC §14).
+    pub fn since_version(self) -> u64 {
+        match self {
+            Self::DatasetMetadata => 2,
+            _ => 1,
         }
     }
 }
@@ -61,6 +76,8 @@ pub enum Payload {
     KeyRotation(KeyRotation),
     /// See [`KeyRevocation`].
     KeyRevocation(KeyRevocation),
+    /// See [`DatasetMetadata`].
+    DatasetMetadata(DatasetMetadata),
 }
 
 impl Payload {
@@ -72,6 +89,7 @@ impl Payload {
             Self::NetworkMessage(_) => PayloadKind::NetworkMessage,
             Self::KeyRotation(_) => PayloadKind::KeyRotation,
             Self::KeyRevocation(_) => PayloadKind::KeyRevocation,
+            Self::DatasetMetadata(_) => PayloadKind::DatasetMetadata,
         }
     }
 
@@ -83,6 +101,7 @@ impl Payload {
             Self::NetworkMessage(p) => crate::canonical::to_vec(p),
             Self::KeyRotation(p) => crate::canonical::to_vec(p),
             Self::KeyRevocation(p) => crate::canonical::to_vec(p),
+            Self::DatasetMetadata(p) => crate::canonical::to_vec(p),
         }
     }
 
@@ -97,6 +116,7 @@ impl Payload {
             PayloadKind::NetworkMessage => Payload::NetworkMessage(read(body)?),
             PayloadKind::KeyRotation => Payload::KeyRotation(read(body)?),
             PayloadKind::KeyRevocation => Payload::KeyRevocation(read(body)?),
+            PayloadKind::DatasetMetadata => Payload::DatasetMetadata(read(body)?),
         };
         payload.validate()?;
         Ok(payload)
@@ -108,6 +128,7 @@ impl Payload {
             Self::DatasetBatch(p) => p.validate(),
             Self::BestPractice(p) => p.validate(),
             Self::NetworkMessage(p) => p.validate(),
+            Self::DatasetMetadata(p) => p.validate(),
             Self::KeyRotation(_) | Self::KeyRevocation(_) => Ok(()),
         }
     }
@@ -273,6 +294,11 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
+}
+
+/// Whether `name` is a valid dataset or field name (SPEC §8.1).
+pub fn valid_dataset_name(name: &str) -> bool {
+    valid_name(name)
 }
 
 fn valid_name(name: &str) -> bool {

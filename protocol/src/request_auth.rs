@@ -549,9 +549,9 @@ mod tests {
             verify(&sign_raw(extra), "GET", INBOX).unwrap_err().code(),
             "malformed_envelope"
         );
-        let v2 = br#"{"iat":"2026-11-18T11:06:40Z","method":"GET","nonce":"AAAAAAAAAAAAAAAAAAAAAA","path":"/v1/federation/inbox","province":"026","v":2}"#;
+        let v3 = br#"{"iat":"2026-11-18T11:06:40Z","method":"GET","nonce":"AAAAAAAAAAAAAAAAAAAAAA","path":"/v1/federation/inbox","province":"026","v":3}"#;
         assert_eq!(
-            verify(&sign_raw(v2), "GET", INBOX).unwrap_err().code(),
+            verify(&sign_raw(v3), "GET", INBOX).unwrap_err().code(),
             "unsupported_version"
         );
     }

@@ -98,6 +98,14 @@ pub fn verify_entry(
     })?;
     let header: EntryHeader = serde_json::from_slice(&header_bytes)
         .map_err(|e| EntryError::Malformed(format!("entry header: {e}")))?;
+    if header.v < header.kind.since_version() {
+        return Err(EntryError::Malformed(format!(
+            "entry header: kind {} is defined from protocol version {}, the header says {}",
+            header.kind,
+            header.kind.since_version(),
+            header.v
+        )));
+    }
     // 7. Is this key allowed to sign this entry?
     authorise(&record, &protected.kid, &header)?;
     // 8. Body against the signed digest, then its form and content.

@@ -180,6 +180,39 @@ fn with_flipped_signature(entry: &SignedEntry) -> SignedEntry {
     }
 }
 
+/// Treviso's description of its `appalti` dataset: open, complete, with text that needs
+/// escaping in every serialisation of the catalogue.
+fn metadata() -> DatasetMetadata {
+    use pico_protocol::dcat::*;
+    let treviso = Agent {
+        name: "Provincia di Treviso".into(),
+        ipa_code: "p_tv".into(),
+    };
+    DatasetMetadata {
+        dataset: "appalti".into(),
+        open: true,
+        identifier: "p_tv:appalti".into(),
+        title: "Appalti della SUA \"Treviso\"".into(),
+        description: "Una riga per lotto.\nImporti in euro & ribassi <in percentuale>.".into(),
+        themes: vec![
+            concept_uri(THEME_SCHEME, "GOVE"),
+            concept_uri(THEME_SCHEME, "ECON"),
+        ],
+        keywords: vec!["appalti".into(), "SUA".into()],
+        publisher: treviso.clone(),
+        rights_holder: treviso,
+        contact_point: "opendata@provincia.treviso.it".into(),
+        modified: "2026-01-15".into(),
+        accrual_periodicity: concept_uri(FREQUENCY_SCHEME, "UPDATE_CONT"),
+        temporal: Some(Period {
+            start: "2025-01-01".into(),
+            end: "2025-12-31".into(),
+        }),
+        spatial: vec!["026".into(), "026086".into()],
+        license: concept_uri(LICENCE_SCHEME, "A21_CCBY40"),
+    }
+}
+
 fn raw_entry(protected: &Value, payload: &[u8], signature: &str, body: &str) -> String {
     let protected = URL_SAFE_NO_PAD.encode(pico_protocol::canonical::to_vec(protected).unwrap());
     json!({
@@ -210,7 +243,7 @@ fn sign_body(
     body: &str,
 ) -> SignedEntry {
     let header = EntryHeader {
-        v: 1,
+        v: kind.since_version(),
         kind,
         sender: province(sender),
         seq: seq(seq_no),
@@ -243,6 +276,8 @@ fn generate() -> Value {
         ..common::appalti_batch(0)
     });
     let e6 = treviso.append("treviso-rotated", &deletion);
+    // Version 2: the DCAT-AP_IT description of the dataset (SPEC §8.6, §14).
+    let e7 = treviso.append("treviso-rotated", &Payload::DatasetMetadata(metadata()));
 
     let mut brescia = Log::new("017");
     // Brescia's rows name Brescia's Comuni (SPEC §8.1: a Province speaks for its own).
@@ -291,6 +326,7 @@ fn generate() -> Value {
             &e6,
             "treviso-rotated",
         ),
+        ("dataset_metadata_version_2", &e7, "treviso-rotated"),
         ("dataset_snapshot_part", &b1, "brescia"),
         ("key_revocation", &b2, "brescia"),
         ("dataset_withdrawal_empty_snapshot", &b3, "brescia"),
@@ -382,11 +418,11 @@ fn generate() -> Value {
             "unsupported_algorithm",
         ),
         (
-            "unsupported_version_2",
+            "unsupported_version_3",
             text(
                 &sign_raw_bytes(
                     &common::key("treviso"),
-                    &header_json(2),
+                    &header_json(3),
                     e1_body.as_bytes().to_vec(),
                 )
                 .unwrap(),
@@ -690,6 +726,60 @@ fn generate() -> Value {
             "invalid_payload",
         ),
         (
+            "dataset_metadata_under_version_1",
+            {
+                let body = String::from_utf8(
+                    Payload::DatasetMetadata(metadata()).to_canonical().unwrap(),
+                )
+                .unwrap();
+                let header = EntryHeader {
+                    v: 1,
+                    kind: PayloadKind::DatasetMetadata,
+                    sender: province("026"),
+                    seq: seq(1),
+                    prev: Hash32::ZERO,
+                    iat: IAT.parse().unwrap(),
+                    body_sha256: Hash32::digest_of(&[body.as_bytes()]),
+                    body_len: body.len() as u64,
+                };
+                text(&sign_raw(&common::key("treviso"), &header, body.into_bytes()).unwrap())
+            },
+            "malformed_envelope",
+        ),
+        (
+            "dataset_metadata_open_without_description",
+            signed_body(
+                PayloadKind::DatasetMetadata,
+                &String::from_utf8(
+                    Payload::DatasetMetadata(DatasetMetadata {
+                        description: String::new(),
+                        ..metadata()
+                    })
+                    .to_canonical()
+                    .unwrap(),
+                )
+                .unwrap(),
+            ),
+            "invalid_payload",
+        ),
+        (
+            "dataset_metadata_temporal_null",
+            signed_body(
+                PayloadKind::DatasetMetadata,
+                &String::from_utf8(
+                    Payload::DatasetMetadata(DatasetMetadata {
+                        temporal: None,
+                        ..metadata()
+                    })
+                    .to_canonical()
+                    .unwrap(),
+                )
+                .unwrap()
+                .replacen("\"themes\"", "\"temporal\":null,\"themes\"", 1),
+            ),
+            "invalid_payload",
+        ),
+        (
             "comune_of_another_province",
             signed_body(
                 PayloadKind::DatasetBatch,
@@ -847,7 +937,7 @@ fn every_valid_vector_verifies_with_its_hash_and_key() {
     let keys = directory_from(&vectors);
     assert_eq!(keys, directory());
     let valid = vectors["valid"].as_array().unwrap();
-    assert_eq!(valid.len(), 11);
+    assert_eq!(valid.len(), 12);
     for vector in valid {
         let verified = verify_text(vector["entry_json"].as_str().unwrap(), &keys)
             .unwrap_or_else(|e| panic!("{}: {e}", vector["name"]));

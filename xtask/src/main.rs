@@ -238,6 +238,16 @@ fn with_password_file(node_bin: &Path, dir: &Path, password: &str, args: &[&str]
     outcome.map(drop)
 }
 
+/// The sigla of a partner Province, lower case (its IPA code is `p_` and this).
+fn sigla_of(code: &str) -> &'static str {
+    match code {
+        "026" => "tv",
+        "017" => "bs",
+        "041" => "pu",
+        _ => "xx",
+    }
+}
+
 /// Initialises a partner node with its Comuni and demo users, and saves their logins.
 ///
 /// `init` and `user add` give one-time passwords, which must be changed at the first login;
@@ -312,6 +322,39 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "--title",
             "Indicatori BES dei territori (Istat, edizione 2020)",
             &demo,
+        ],
+    )?;
+    // Its DCAT-AP_IT metadata, so that it is open data in the node's and the hub's catalogues.
+    let metadata = dir.join("bes_indicatori.metadata.json");
+    std::fs::write(
+        &metadata,
+        serde_json::json!({
+            "open": true,
+            "identifier": format!("p_{}:bes_indicatori", sigla_of(code)),
+            "title": "Indicatori BES dei territori (Istat, edizione 2020)",
+            "description": "Gli indicatori del Benessere equo e sostenibile dei territori che l'Istat \
+                calcola per la Provincia, per sesso e anno (Fonte: Istat, CC BY 4.0). Dati dimostrativi.",
+            "themes": [
+                "http://publications.europa.eu/resource/authority/data-theme/SOCI",
+                "http://publications.europa.eu/resource/authority/data-theme/REGI"
+            ],
+            "keywords": ["BES", "benessere equo e sostenibile", "Istat"],
+            "contact_point": "opendata@example.it",
+            "accrual_periodicity": "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
+            "spatial": [code],
+            "license": "https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40"
+        })
+        .to_string(),
+    )?;
+    capture(
+        node_bin,
+        dir,
+        &[
+            "dataset",
+            "metadata",
+            "--name",
+            "bes_indicatori",
+            &metadata.to_string_lossy(),
         ],
     )?;
     capture(

@@ -1,6 +1,7 @@
 //! The hub's HTTP API: every route group, merged in one place, and its OpenAPI document.
 
 pub mod appalti;
+pub mod catalogue;
 pub mod federation;
 pub mod formazione;
 pub mod log;
@@ -29,6 +30,7 @@ use crate::state::AppState;
         log::get_checkpoint, log::list_checkpoints, log::get_inclusion_proof, log::get_consistency_proof,
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
+        catalogue::get_catalogue, catalogue::get_catalogue_turtle, catalogue::get_catalogue_rdf_xml, catalogue::get_catalogue_json_ld,
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
         formazione::get_targets, formazione::set_targets, formazione::get_progress,
@@ -102,6 +104,7 @@ pub async fn get_openapi() -> Result<axum::response::Response, crate::error::Hub
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(appalti::router())
+        .merge(catalogue::router())
         .merge(federation::router())
         .merge(formazione::router())
         .merge(log::router())

@@ -414,7 +414,8 @@ pub async fn show_home(State(state): State<AppState>, Query(query): Query<HomeQu
         (province_table(&view, &rows, &regions, upi.len()))
         p class="small mt-4" { "Elenco delle Province: " (crate::registry::ATTRIBUTION) ". Dati aperti: "
             a href="/v1/provinces" { "elenco delle Province (JSON)" } ", "
-            a href="/v1/datasets" { "elenco dei dataset (JSON)" } "." }
+            a href="/v1/datasets" { "elenco dei dataset (JSON)" } ", "
+            a href="/dati/catalogo.ttl" { "catalogo dei dati aperti delle Province (DCAT-AP_IT, Turtle)" } "." }
     };
     let response = render(&state, "Quadro nazionale", "/", &main);
     if view.errors.is_empty() {

@@ -30,7 +30,7 @@ async fn the_well_known_document_publishes_key_log_and_limits() {
     assert_eq!(status, 200);
     assert_eq!(info["log_origin"], "pico.upi.it/federation");
     assert_eq!(info["checkpoint_key_name"], "pico.upi.it/federation");
-    assert_eq!(info["protocol_versions"], serde_json::json!([1]));
+    assert_eq!(info["protocol_versions"], serde_json::json!([1, 2]));
     assert_eq!(info["limits"]["max_push_bytes"], 16 * 1024 * 1024);
     assert_eq!(info["limits"]["max_entries_per_push"], 256);
     let key: PublicKey = info["hub_key"].as_str().unwrap().parse().unwrap();
@@ -224,7 +224,7 @@ async fn envelope_errors_are_refused_with_the_protocol_code_and_consume_no_seq()
     // Unsupported version.
     let body = payload.to_canonical().unwrap();
     let mut header = EntryHeader {
-        v: 2,
+        v: 3,
         kind: payload.kind(),
         sender: node.province,
         seq: Seq::new(node.seq + 1).unwrap(),
@@ -236,7 +236,7 @@ async fn envelope_errors_are_refused_with_the_protocol_code_and_consume_no_seq()
     let entry = sign_raw(&node.key, &header, body.clone()).unwrap();
     assert_refused(&app, &entry, 400, "unsupported_version").await;
     let (_, problem) = app.push(&[&entry]).await;
-    assert_eq!(problem["supported_versions"], serde_json::json!([1]));
+    assert_eq!(problem["supported_versions"], serde_json::json!([1, 2]));
 
     // Unsupported algorithm: a protected header with HS256.
     header.v = 1;

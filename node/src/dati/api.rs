@@ -45,6 +45,22 @@ impl From<DatiError> for AppError {
                     .with_code("invalid_data")
                     .with_detail(detail),
             ),
+            DatiError::Fields(problems) => {
+                let mut problem = Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
+                    .with_code("invalid_field")
+                    .with_detail(format!(
+                        "I metadati non bastano al catalogo dei dati aperti: {}",
+                        problems
+                            .iter()
+                            .map(|p| p.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ));
+                for p in problems {
+                    problem = problem.with_field_error(p.field, p.message);
+                }
+                AppError::from(problem)
+            }
             DatiError::Outbox(OutboxError::Blocked(reason)) => AppError::Conflict {
                 code: "federation_blocked",
                 detail: OutboxError::Blocked(reason).to_string(),
@@ -293,10 +309,11 @@ pub async fn update_federation(
     policy::authorize(&identity, Action::ManageDatasets)?;
     let signer = state.signer.clone();
     let actor = identity.actor();
+    let org = super::dcat::organisation(&state.config, &state.province);
     let report = state
         .db
         .call(move |conn| {
-            ops::set_federation(conn, &signer, &actor, &name, body.federation)
+            ops::set_federation(conn, &signer, &actor, &name, body.federation, &org)
                 .map_err(AppError::from)
         })
         .await?;

@@ -60,8 +60,28 @@ pub enum DatasetCommand {
         /// Le chiavi.
         keys: Vec<String>,
     },
+    /// Imposta i metadati DCAT-AP_IT di un dataset da un file JSON (il corpo di
+    /// `PUT /v1/datasets/{name}/metadata`); rifiutati, campo per campo, se non rispettano
+    /// le regole del catalogo.
+    Metadata {
+        /// Nome del dataset.
+        #[arg(long)]
+        name: String,
+        /// Il file JSON.
+        file: PathBuf,
+    },
     /// Elenca i dataset.
     List,
+}
+
+/// The Province as publisher (name and IPA code), and its row.
+fn organisation(
+    config: &NodeConfig,
+    conn: &rusqlite::Connection,
+) -> anyhow::Result<(pico_protocol::dcat::Agent, db::comuni::Province)> {
+    let province = db::comuni::province(conn)?
+        .context("the node has no Province yet: run `pico-node init` first")?;
+    Ok((crate::dati::dcat::organisation(config, &province), province))
 }
 
 fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
@@ -110,8 +130,10 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
         DatasetCommand::Federation { name, setting } => {
             let setting: Federation = setting.parse().map_err(anyhow::Error::msg)?;
             let signer = signer(config, &conn)?;
-            let report = ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let org = organisation(config, &conn)?;
+            let report =
+                ops::set_federation(&mut conn, &signer, &Actor::cli(), &name, setting, &org.0)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "{}: federazione {} ({} voci in coda)",
                 report.dataset,
@@ -131,6 +153,30 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 "{}: {} righe eliminate ({} voci in coda)",
                 report.dataset,
                 report.deleted,
+                report.entries.len()
+            );
+        }
+        DatasetCommand::Metadata { name, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let form: crate::dati::dcat::MetadataForm = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not the JSON of the metadata", file.display()))?;
+            let signer = signer(config, &conn)?;
+            let (org, province) = organisation(config, &conn)?;
+            let report = ops::set_metadata(
+                &mut conn,
+                &signer,
+                &Actor::cli(),
+                &name,
+                &form,
+                &org,
+                &province,
+            )
+            .map_err(|e| anyhow::anyhow!("metadata refused, nothing was changed: {e}"))?;
+            println!(
+                "{}: metadata saved, {} ({} entries queued)",
+                report.dataset,
+                if report.open { "open data" } else { "internal" },
                 report.entries.len()
             );
         }

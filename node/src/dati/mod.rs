@@ -3,9 +3,12 @@
 //! federated datasets through the outbox ([`ops`]), and the `/v1/datasets` API ([`api`]).
 
 pub mod api;
+pub mod catalogue;
 pub mod cli;
 pub mod csv_import;
+pub mod dcat;
 pub mod ops;
+pub mod pages;
 
 use std::fmt;
 use std::str::FromStr;
@@ -224,16 +227,51 @@ pub fn valid_name(name: &str) -> bool {
     api::list_rows,
     api::create_deletions,
     api::update_federation,
+    catalogue::get_metadata,
+    catalogue::update_metadata,
+    catalogue::download_rows,
+    catalogue::get_catalogue,
+    catalogue::get_catalogue_turtle,
+    catalogue::get_catalogue_rdf_xml,
+    catalogue::get_catalogue_json_ld,
 ))]
 pub struct DatiApi;
 
-/// The Dati module in the module registry: the `/v1/datasets` API.
+/// The `/v1/datasets` API and the open-data catalogue.
+fn api_routes() -> axum::Router<crate::state::AppState> {
+    api::router().merge(catalogue::router())
+}
+
+/// The Dati module in the module registry: the `/v1/datasets` API, the DCAT-AP_IT catalogue.
 pub const KIT: ModuleKit = ModuleKit {
-    api: api::router,
+    api: api_routes,
+    pages: pages::router,
+    nav: Some(crate::modules::NavEntry {
+        label: "Dati",
+        path: pages::DATASETS,
+        covers_subpaths: true,
+        audience: crate::modules::Audience::SignedIn(manages_datasets),
+    }),
+    dashboard: dashboard_links,
     openapi: <DatiApi as utoipa::OpenApi>::openapi,
     cli: Some(cli::CLI),
     ..ModuleKit::new("dati")
 };
+
+fn manages_datasets(role: &crate::roles::Role) -> bool {
+    crate::auth::policy::permits(role, crate::auth::policy::Action::ManageDatasets)
+}
+
+fn dashboard_links(role: &crate::roles::Role) -> Vec<crate::modules::Link> {
+    if manages_datasets(role) {
+        vec![crate::modules::Link::new(
+            "Dati e catalogo dei dati aperti",
+            pages::DATASETS,
+        )]
+    } else {
+        Vec::new()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,9 @@ pub enum DatiError {
     /// Invalid input (the CSV's problems, with line numbers).
     #[error("{0}")]
     Invalid(String),
+    /// Invalid metadata: each field with what to do, in Italian.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<pico_protocol::dcat::FieldProblem>),
     /// The change could not be published (blocked, signing).
     #[error(transparent)]
     Outbox(#[from] OutboxError),
@@ -264,6 +267,7 @@ pub fn set_federation(
     actor: &Actor,
     name: &str,
     federation: Federation,
+    org: &pico_protocol::dcat::Agent,
 ) -> Result<ChangeReport, DatiError> {
     let tx = begin(conn)?;
     let mut dataset =
@@ -285,10 +289,18 @@ pub fn set_federation(
             _ => {}
         }
         datasets::put(&tx, &dataset)?;
-        let appended = match federation {
+        let mut appended = match federation {
             Federation::National => emit_snapshot(&tx, signer, &dataset)?,
             Federation::Off => vec![emit_withdrawal(&tx, signer, &dataset)?],
         };
+        // The metadata travel with the dataset (SPEC §8.6): after its rows, when it has any.
+        if federation == Federation::National
+            && let Some(json) = datasets::metadata(&tx, name)?
+            && let Ok(form) = serde_json::from_str::<super::dcat::MetadataForm>(&json)
+        {
+            let metadata = super::dcat::payload(&dataset, &form, org);
+            appended.push(emit_metadata(&tx, signer, metadata)?);
+        }
         entries = appended.iter().map(|a| a.seq).collect();
         audit::record(
             &tx,
@@ -366,6 +378,77 @@ pub fn delete_rows(
         deleted: deleted.len() as u64,
         entries,
     })
+}
+
+/// The outcome of saving a dataset's metadata.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MetadataReport {
+    /// Dataset name.
+    pub dataset: String,
+    /// Whether it is open data now.
+    pub open: bool,
+    /// Seqs of the entries written to the outbox (the metadata, when the dataset is federated).
+    pub entries: Vec<u64>,
+}
+
+/// Saves a dataset's DCAT-AP_IT metadata, refusing (with every field to correct) metadata
+/// that would make the catalogue invalid; a federated dataset's metadata are published in the
+/// same transaction.
+pub fn set_metadata(
+    conn: &mut Connection,
+    signer: &Signer,
+    actor: &Actor,
+    name: &str,
+    form: &super::dcat::MetadataForm,
+    org: &pico_protocol::dcat::Agent,
+    province: &crate::db::comuni::Province,
+) -> Result<MetadataReport, DatiError> {
+    let tx = begin(conn)?;
+    let dataset = datasets::get(&tx, name)?.ok_or_else(|| DatiError::NotFound(name.to_owned()))?;
+    let problems = super::dcat::problems(&dataset, form, org, province);
+    if !problems.is_empty() {
+        return Err(DatiError::Fields(problems));
+    }
+    let json = serde_json::to_string(form).map_err(|e| DatiError::Invalid(e.to_string()))?;
+    let now = db::now();
+    datasets::put_metadata(&tx, name, form.open, &json, now)?;
+    let mut entries = Vec::new();
+    if dataset.federation == Federation::National {
+        let metadata = super::dcat::payload(&dataset, form, org);
+        entries.push(emit_metadata(&tx, signer, metadata)?.seq);
+    }
+    audit::record(
+        &tx,
+        actor,
+        "dataset.metadata",
+        &format!("dataset:{name}"),
+        &json!({"open": form.open, "entries": entries}),
+        now,
+    )?;
+    tx.commit()?;
+    Ok(MetadataReport {
+        dataset: name.to_owned(),
+        open: form.open,
+        entries,
+    })
+}
+
+fn emit_metadata(
+    tx: &Connection,
+    signer: &Signer,
+    metadata: pico_protocol::dcat::DatasetMetadata,
+) -> Result<Appended, DatiError> {
+    let summary = format!(
+        "{} metadati ({})",
+        metadata.dataset,
+        if metadata.open { "aperto" } else { "interno" }
+    );
+    Ok(outbox::append_entry(
+        tx,
+        signer,
+        &Payload::DatasetMetadata(metadata),
+        &summary,
+    )?)
 }
 
 fn batch(dataset: &Dataset) -> DatasetBatch {

@@ -158,3 +158,49 @@ pub fn rows_page(
     })?
     .collect()
 }
+
+/// The stored DCAT-AP_IT metadata of a dataset (the JSON of `dati::dcat::MetadataForm`).
+pub fn metadata(conn: &Connection, dataset: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT metadata FROM dataset_metadata WHERE dataset = ?1")?
+        .query_row([dataset], |row| row.get(0))
+        .optional()
+}
+
+/// Stores a dataset's metadata.
+pub fn put_metadata(
+    conn: &Connection,
+    dataset: &str,
+    open: bool,
+    metadata: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO dataset_metadata (dataset, open, metadata, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (dataset) DO UPDATE SET open = excluded.open, metadata = excluded.metadata,
+             updated_at = excluded.updated_at",
+    )?
+    .execute(params![dataset, open, metadata, now])?;
+    Ok(())
+}
+
+/// The open datasets with their metadata, by name.
+pub fn open_with_metadata(conn: &Connection) -> rusqlite::Result<Vec<(Dataset, String)>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    conn.prepare_cached(&format!(
+        "SELECT {columns}, m.metadata FROM datasets d JOIN dataset_metadata m ON m.dataset = d.name
+         WHERE m.open = 1 ORDER BY d.name"
+    ))?
+    .query_map([], |row| Ok((read(row)?, row.get(9)?)))?
+    .collect()
+}
+
+/// The names of the datasets marked open.
+pub fn open_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT dataset FROM dataset_metadata WHERE open = 1 ORDER BY dataset")?
+        .query_map([], |row| row.get(0))?
+        .collect()
+}

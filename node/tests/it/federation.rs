@@ -830,6 +830,10 @@ fn delta_bytes_of_a_one_percent_change() {
         &actor,
         "contratti",
         pico_node::dati::Federation::National,
+        &pico_protocol::dcat::Agent {
+            name: "Provincia di Treviso".into(),
+            ipa_code: "p_tv".into(),
+        },
     )
     .unwrap();
     let snapshot_time = started.elapsed();

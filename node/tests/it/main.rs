@@ -10,6 +10,7 @@ mod backup;
 mod blocks;
 mod browser;
 mod crawl;
+mod dcat;
 mod federation;
 mod formazione;
 mod formazione_certificates;

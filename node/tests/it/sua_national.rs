@@ -93,6 +93,10 @@ impl Node {
             &Actor::cli(),
             "appalti",
             federation,
+            &pico_protocol::dcat::Agent {
+                name: "Provincia di Treviso".into(),
+                ipa_code: "p_tv".into(),
+            },
         )
         .unwrap()
         .entries
