@@ -13,6 +13,7 @@ pub mod networks;
 pub mod practices;
 pub mod registry;
 pub mod sape;
+pub mod sit;
 mod schema;
 
 pub use schema::{MIGRATION_FILES, MIGRATIONS, SCHEMA_VERSION};

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/api", get(show_api))
         .merge(crate::appalti::pages::router())
         .merge(crate::sape::pages::router())
+        .merge(crate::sit::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -79,6 +80,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Fondi europei",
             crate::sape::pages::PATH,
             current == crate::sape::pages::PATH || current == crate::sape::pages::PROJECTS_PATH,
+        ),
+        NavLink::new(
+            "Servizi SIT",
+            crate::sit::pages::PATH,
+            current == crate::sit::pages::PATH || current == crate::sit::pages::CATALOGUE_PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(
@@ -170,6 +176,7 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
             li { a href="/" { "il quadro nazionale delle Province" } }
             li { a href=(crate::appalti::pages::PATH) { "gli appalti delle Stazioni Uniche Appaltanti" } }
             li { a href=(crate::sape::pages::PATH) { "i fondi europei delle Province e dei Comuni" } }
+            li { a href=(crate::sit::pages::PATH) { "i servizi innovativi delle Province e il loro catalogo" } }
             li { a href=(library::PATH) { "la biblioteca delle buone pratiche" } }
             li { a href=(transparency::PATH) { "il registro di trasparenza" } }
         }
