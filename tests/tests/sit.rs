@@ -40,8 +40,18 @@ fn comune_token(node: &Node, code: &str) -> String {
     std::fs::write(&password, "password-del-comune-2026\n").unwrap();
     let password = password.to_str().unwrap();
     node.cli(&[
-        "user", "add", &username, "--name", "Ufficio del Comune", "--role", "comune",
-        "--comune", code, "--password-file", password, "--no-change",
+        "user",
+        "add",
+        &username,
+        "--name",
+        "Ufficio del Comune",
+        "--role",
+        "comune",
+        "--comune",
+        code,
+        "--password-file",
+        password,
+        "--no-change",
     ])
     .unwrap();
     let printed = node.cli(&["token", "create", &username]).unwrap();
@@ -125,15 +135,11 @@ fn three_provinces_publishing_their_services_make_the_sit_national_view() {
             node
         })
         .collect();
-    let tokens: Vec<Vec<String>> = [
-        vec![TREVISO.0, ALTIVOLE.0],
-        vec![BRESCIA.0],
-        vec![PADOVA.0],
-    ]
-    .iter()
-    .zip(&nodes)
-    .map(|(codes, node)| codes.iter().map(|code| comune_token(node, code)).collect())
-    .collect();
+    let tokens: Vec<Vec<String>> = [vec![TREVISO.0, ALTIVOLE.0], vec![BRESCIA.0], vec![PADOVA.0]]
+        .iter()
+        .zip(&nodes)
+        .map(|(codes, node)| codes.iter().map(|code| comune_token(node, code)).collect())
+        .collect();
     for node in &mut nodes {
         node.serve(&hub_url).unwrap();
     }
@@ -143,26 +149,64 @@ fn three_provinces_publishing_their_services_make_the_sit_national_view() {
 
     // Treviso: pagoPA per inhabitant, Treviso and Altivole subscribed; SPID and pagoPA in
     // Treviso, SPID in Altivole.
-    send(treviso, None, Method::POST, "/v1/sit/services",
-        &service("adesione-pagopa", "Adesione a pagoPA e App IO", "payments", "per_inhabitant", "0.15"));
+    send(
+        treviso,
+        None,
+        Method::POST,
+        "/v1/sit/services",
+        &service(
+            "adesione-pagopa",
+            "Adesione a pagoPA e App IO",
+            "payments",
+            "per_inhabitant",
+            "0.15",
+        ),
+    );
     subscribe(treviso, &tokens[0][0], "adesione-pagopa");
     subscribe(treviso, &tokens[0][1], "adesione-pagopa");
     picture(treviso, TREVISO.0, &["spid", "pagopa"]);
     picture(treviso, ALTIVOLE.0, &["spid"]);
     // Brescia: a cybersecurity service, Brescia subscribed; SPID, CIE and ANPR in Brescia.
-    send(brescia, None, Method::POST, "/v1/sit/services",
-        &service("presidio-cyber", "Presidio di sicurezza informatica", "cybersecurity", "fixed", "900"));
+    send(
+        brescia,
+        None,
+        Method::POST,
+        "/v1/sit/services",
+        &service(
+            "presidio-cyber",
+            "Presidio di sicurezza informatica",
+            "cybersecurity",
+            "fixed",
+            "900",
+        ),
+    );
     let cyber = subscribe(brescia, &tokens[1][0], "presidio-cyber");
     picture(brescia, BRESCIA.0, &["spid", "cie", "anpr"]);
     // Padova: a free GIS nobody uses yet; SPID, pagoPA and App IO in Padova.
-    send(padova, None, Method::POST, "/v1/sit/services",
-        &service("gis-territoriale", "Sistema informativo territoriale", "gis", "free", "0"));
+    send(
+        padova,
+        None,
+        Method::POST,
+        "/v1/sit/services",
+        &service(
+            "gis-territoriale",
+            "Sistema informativo territoriale",
+            "gis",
+            "free",
+            "0",
+        ),
+    );
     picture(padova, PADOVA.0, &["spid", "pagopa", "app_io"]);
 
     for node in [&mut *treviso, &mut *brescia, &mut *padova] {
         for dataset in ["sit_servizi", "sit_quadro_digitale"] {
-            send(node, None, Method::PUT, &format!("/v1/datasets/{dataset}/federation"),
-                &json!({"federation": "national"}));
+            send(
+                node,
+                None,
+                Method::PUT,
+                &format!("/v1/datasets/{dataset}/federation"),
+                &json!({"federation": "national"}),
+            );
         }
     }
     let mut comuni = 0;
@@ -174,10 +218,17 @@ fn three_provinces_publishing_their_services_make_the_sit_national_view() {
         .unwrap();
         // Every Comune of the Province has a row of the digital picture.
         let rows = hub.rows("sit_quadro_digitale", code).unwrap();
-        assert_eq!(rows.len(), node.rows("sit_quadro_digitale").unwrap().len(), "{code}");
+        assert_eq!(
+            rows.len(),
+            node.rows("sit_quadro_digitale").unwrap().len(),
+            "{code}"
+        );
         assert!(rows.len() > 90, "{code}: {} Comuni", rows.len());
         comuni += rows.len() as u64;
-        residents += rows.values().map(|row| row["residents"].as_u64().unwrap_or(0)).sum::<u64>();
+        residents += rows
+            .values()
+            .map(|row| row["residents"].as_u64().unwrap_or(0))
+            .sum::<u64>();
     }
 
     // What each Province offers, and whom it reaches.
@@ -249,19 +300,40 @@ fn three_provinces_publishing_their_services_make_the_sit_national_view() {
     let found = ok(&hub, "/v1/sit/services?q=sicurezza");
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_eq!(
-        (&found["items"][0]["province_name"], &found["items"][0]["fee"]),
+        (
+            &found["items"][0]["province_name"],
+            &found["items"][0]["fee"]
+        ),
         (&json!("Brescia"), &json!("900.00"))
     );
-    assert_eq!(ok(&hub, "/v1/sit/services?region=Veneto")["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        ok(&hub, "/v1/sit/services?region=Veneto")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let page = hub.get("/sit/catalogo?q=pagopa").unwrap();
     assert_eq!(page.status, 200);
     assert_eq!(hub.get("/sit").unwrap().status, 200);
 
     // Brescia ends its subscription: a delta, and the figures follow.
-    send(brescia, None, Method::POST, &format!("/v1/sit/subscriptions/{cyber}/transitions"),
-        &json!({"state": "ended", "reason": "Servizio internalizzato."}));
-    wait_until("the hub sees Brescia's subscription ended", PATIENCE, || {
-        Ok(ok(&hub, "/v1/sit/provinces?region=Lombardia")["items"][0]["active_subscriptions"] == 0)
-    })
+    send(
+        brescia,
+        None,
+        Method::POST,
+        &format!("/v1/sit/subscriptions/{cyber}/transitions"),
+        &json!({"state": "ended", "reason": "Servizio internalizzato."}),
+    );
+    wait_until(
+        "the hub sees Brescia's subscription ended",
+        PATIENCE,
+        || {
+            Ok(
+                ok(&hub, "/v1/sit/provinces?region=Lombardia")["items"][0]["active_subscriptions"]
+                    == 0,
+            )
+        },
+    )
     .unwrap();
 }

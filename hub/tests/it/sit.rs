@@ -69,7 +69,12 @@ fn services(specs: &[ServiceSpec]) -> Payload {
                     (*name).into(),
                     (*category).into(),
                     FieldValue::Int(9),
-                    if threshold.is_some() { "under_threshold" } else { "all" }.into(),
+                    if threshold.is_some() {
+                        "under_threshold"
+                    } else {
+                        "all"
+                    }
+                    .into(),
                     threshold.map_or(FieldValue::Null, FieldValue::Int),
                     (*model).into(),
                     FieldValue::Int(*fee),
@@ -210,7 +215,11 @@ async fn loaded() -> (TestApp, NodeLog) {
     ];
     let (status, body) = app.push(&batches.iter().collect::<Vec<_>>()).await;
     assert_eq!(status, 200, "{body}");
-    let entry = pd.next(&pictures(&[("028060", 206_000, &["spid", "pagopa", "app_io"])]));
+    let entry = pd.next(&pictures(&[(
+        "028060",
+        206_000,
+        &["spid", "pagopa", "app_io"],
+    )]));
     let (status, body) = app.push(&[&entry]).await;
     assert_eq!(status, 200, "{body}");
     (app, tv)
@@ -240,7 +249,13 @@ fn platforms(group: &Value) -> Vec<(String, u64, Value, u64, Value)> {
         .collect()
 }
 
-fn share(platform: &str, comuni: u64, c: &str, residents: u64, r: &str) -> (String, u64, Value, u64, Value) {
+fn share(
+    platform: &str,
+    comuni: u64,
+    c: &str,
+    residents: u64,
+    r: &str,
+) -> (String, u64, Value, u64, Value) {
     (platform.to_owned(), comuni, json!(c), residents, json!(r))
 }
 
@@ -254,7 +269,11 @@ async fn offers_coverage_and_catalogue_are_exact() {
     let items = offers["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(
-        (&items[0]["province"], &items[0]["name"], &items[0]["region"]),
+        (
+            &items[0]["province"],
+            &items[0]["name"],
+            &items[0]["region"]
+        ),
         (&json!("017"), &json!("Brescia"), &json!("Lombardia"))
     );
     assert_eq!(items[0]["active_subscriptions"], 3);
@@ -280,7 +299,10 @@ async fn offers_coverage_and_catalogue_are_exact() {
     // 206,000 (40.54 %); ANPR: Brescia, Acquafredda, 200,000 (39.35 %); PDND, cloud: none.
     let coverage = ok(&app, "/v1/sit/coverage").await;
     let total = &coverage["total"];
-    assert_eq!((&total["provinces"], &total["comuni"], &total["residents"]), (&json!(3), &json!(6), &json!(508_201)));
+    assert_eq!(
+        (&total["provinces"], &total["comuni"], &total["residents"]),
+        (&json!(3), &json!(6), &json!(508_201))
+    );
     assert_eq!(
         platforms(total),
         [
@@ -293,22 +315,43 @@ async fn offers_coverage_and_catalogue_are_exact() {
             share("cloud", 0, "0.00", 0, "0.00"),
         ]
     );
-    let keys: Vec<&str> = coverage["items"].as_array().unwrap().iter().map(|g| g["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = coverage["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["017", "026", "028"]);
     // Treviso: 3 Comuni, 102,201 residents; SPID 2 (66.67 %), 93,201 (91.19 %).
     let treviso = &coverage["items"][1];
-    assert_eq!((&treviso["comuni"], &treviso["residents"]), (&json!(3), &json!(102_201)));
-    assert_eq!(platforms(treviso)[0], share("spid", 2, "66.67", 93_201, "91.19"));
+    assert_eq!(
+        (&treviso["comuni"], &treviso["residents"]),
+        (&json!(3), &json!(102_201))
+    );
+    assert_eq!(
+        platforms(treviso)[0],
+        share("spid", 2, "66.67", 93_201, "91.19")
+    );
     // By region: Lombardia (2 Comuni, 200,000: SPID 1, 50 %, 196,000, 98 %; ANPR both) and
     // Veneto (Treviso and Padova: 4 Comuni, 308,201; SPID 3, 75 %, 299,201, 97.08 %; pagoPA
     // 2, 50 %, 292,113, 94.78 %).
     let by_region = ok(&app, "/v1/sit/coverage?by=region").await;
     let regions = by_region["items"].as_array().unwrap();
-    assert_eq!((regions[0]["key"].as_str(), regions[1]["key"].as_str()), (Some("Lombardia"), Some("Veneto")));
+    assert_eq!(
+        (regions[0]["key"].as_str(), regions[1]["key"].as_str()),
+        (Some("Lombardia"), Some("Veneto"))
+    );
     let lombardia = platforms(&regions[0]);
     assert_eq!(lombardia[0], share("spid", 1, "50.00", 196_000, "98.00"));
     assert_eq!(lombardia[4], share("anpr", 2, "100.00", 200_000, "100.00"));
-    assert_eq!((&regions[1]["provinces"], &regions[1]["comuni"], &regions[1]["residents"]), (&json!(2), &json!(4), &json!(308_201)));
+    assert_eq!(
+        (
+            &regions[1]["provinces"],
+            &regions[1]["comuni"],
+            &regions[1]["residents"]
+        ),
+        (&json!(2), &json!(4), &json!(308_201))
+    );
     let veneto = platforms(&regions[1]);
     assert_eq!(veneto[0], share("spid", 3, "75.00", 299_201, "97.08"));
     assert_eq!(veneto[2], share("pagopa", 2, "50.00", 292_113, "94.78"));
@@ -316,38 +359,88 @@ async fn offers_coverage_and_catalogue_are_exact() {
 
     // The national catalogue: searched by words (in the name, category, Province), filtered.
     let codes = |view: &Value| -> Vec<(String, String)> {
-        view["items"].as_array().unwrap().iter()
-            .map(|s| (s["province"].as_str().unwrap().to_owned(), s["code"].as_str().unwrap().to_owned()))
+        view["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["province"].as_str().unwrap().to_owned(),
+                    s["code"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect()
     };
     let all = ok(&app, "/v1/sit/services").await;
     assert_eq!(
         codes(&all),
-        [("017".into(), "presidio-cyber".into()), ("026".into(), "adesione-pagopa".into()), ("026".into(), "ufficio-rtd".into())]
+        [
+            ("017".into(), "presidio-cyber".into()),
+            ("026".into(), "adesione-pagopa".into()),
+            ("026".into(), "ufficio-rtd".into())
+        ]
     );
     let pagopa = &all["items"][1];
     assert_eq!(
-        (&pagopa["fee"], &pagopa["cost_model"], &pagopa["province_name"], &pagopa["active_residents"]),
-        (&json!("0.15"), &json!("per_inhabitant"), &json!("Treviso"), &json!(93_201))
+        (
+            &pagopa["fee"],
+            &pagopa["cost_model"],
+            &pagopa["province_name"],
+            &pagopa["active_residents"]
+        ),
+        (
+            &json!("0.15"),
+            &json!("per_inhabitant"),
+            &json!("Treviso"),
+            &json!(93_201)
+        )
     );
     assert_eq!(all["items"][2]["population_threshold"], 15_000);
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?q=PAGOPA%20app").await), [("026".into(), "adesione-pagopa".into())]);
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?q=brescia").await), [("017".into(), "presidio-cyber".into())]);
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?q=sicurezza").await), [("017".into(), "presidio-cyber".into())]);
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?category=digital_office").await), [("026".into(), "ufficio-rtd".into())]);
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?region=Lombardia").await), [("017".into(), "presidio-cyber".into())]);
-    assert_eq!(ok(&app, "/v1/sit/services?region=Veneto&q=cyber").await["items"], json!([]));
-    assert_eq!(codes(&ok(&app, "/v1/sit/services?province=026&withdrawn=1").await).len(), 3);
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?q=PAGOPA%20app").await),
+        [("026".into(), "adesione-pagopa".into())]
+    );
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?q=brescia").await),
+        [("017".into(), "presidio-cyber".into())]
+    );
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?q=sicurezza").await),
+        [("017".into(), "presidio-cyber".into())]
+    );
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?category=digital_office").await),
+        [("026".into(), "ufficio-rtd".into())]
+    );
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?region=Lombardia").await),
+        [("017".into(), "presidio-cyber".into())]
+    );
+    assert_eq!(
+        ok(&app, "/v1/sit/services?region=Veneto&q=cyber").await["items"],
+        json!([])
+    );
+    assert_eq!(
+        codes(&ok(&app, "/v1/sit/services?province=026&withdrawn=1").await).len(),
+        3
+    );
 
     // CSV of every table.
-    let (status, csv) = app.get_text("/v1/sit/services?format=csv&sep=semicolon").await;
+    let (status, csv) = app
+        .get_text("/v1/sit/services?format=csv&sep=semicolon")
+        .await;
     assert_eq!(status, 200);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(lines[0].starts_with("codice_provincia;provincia;regione;codice_servizio;versione;servizio;categoria"));
+    assert!(lines[0].starts_with(
+        "codice_provincia;provincia;regione;codice_servizio;versione;servizio;categoria"
+    ));
     assert!(lines[2].contains("026;Treviso;Veneto;adesione-pagopa;1;Adesione a pagoPA e App IO;Pagamenti e servizi in app (pagoPA, App IO);Tutti i Comuni;;Quota annua per abitante;0,15;4;24;no;2;93201"), "{csv}");
     let (_, csv) = app.get_text("/v1/sit/coverage?by=region&format=csv").await;
-    assert!(csv.contains("Veneto,Veneto,SPID,4,3,75.00,308201,299201,97.08"), "{csv}");
+    assert!(
+        csv.contains("Veneto,Veneto,SPID,4,3,75.00,308201,299201,97.08"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 1 + 2 * 7);
     let (_, csv) = app.get_text("/v1/sit/provinces?format=csv").await;
     assert!(csv.contains("017,Brescia,Lombardia,presidio-cyber,Presidio di sicurezza informatica,Sicurezza informatica,3,250000"), "{csv}");
@@ -376,7 +469,10 @@ async fn offers_coverage_and_catalogue_are_exact() {
     ] {
         let (status, body) = app.get_json(path).await;
         assert_eq!(status, 400, "{path}: {body}");
-        assert!(body["detail"].as_str().unwrap_or_default().contains(word), "{path}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap_or_default().contains(word),
+            "{path}: {body}"
+        );
     }
 }
 
@@ -392,10 +488,15 @@ async fn the_pages_show_the_view_and_the_searchable_catalogue() {
     assert_eq!(status, 200);
     assert!(page.contains("<h1>Servizi innovativi delle Province</h1>"));
     assert!(page.contains(r#"id="grafico-offerta""#) && page.contains(r#"id="tabella-offerta""#));
-    assert!(page.contains(r#"id="grafico-copertura""#) && page.contains(r#"id="tabella-copertura""#));
+    assert!(
+        page.contains(r#"id="grafico-copertura""#) && page.contains(r#"id="tabella-copertura""#)
+    );
     // SPID in 4 of the 6 Comuni, in Italian notation.
     assert!(page.contains("66,67%"), "{page}");
-    assert!(page.contains(r#"href="/v1/sit/coverage?format=csv&amp;by=region""#), "{page}");
+    assert!(
+        page.contains(r#"href="/v1/sit/coverage?format=csv&amp;by=region""#),
+        "{page}"
+    );
     assert!(page.contains(r#"href="/sit/catalogo""#));
     let (status, page) = app.get_text("/sit?region=Lombardia").await;
     assert_eq!(status, 200);
@@ -409,9 +510,18 @@ async fn the_pages_show_the_view_and_the_searchable_catalogue() {
     assert_eq!(status, 200);
     assert!(page.contains("1 servizio trovato."), "{page}");
     assert!(page.contains("Adesione a pagoPA e App IO"));
-    assert!(page.contains("0,15 € per abitante all&#39;anno") || page.contains("0,15 € per abitante all'anno"), "{page}");
-    assert!(page.contains(r#"href="/v1/sit/services?format=csv&amp;q=pagopa""#), "{page}");
-    let (status, page) = app.get_text("/sit/catalogo?category=digital_office&region=Veneto").await;
+    assert!(
+        page.contains("0,15\u{a0}€ per abitante all&#39;anno")
+            || page.contains("0,15\u{a0}€ per abitante all'anno"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"href="/v1/sit/services?format=csv&amp;q=pagopa""#),
+        "{page}"
+    );
+    let (status, page) = app
+        .get_text("/sit/catalogo?category=digital_office&region=Veneto")
+        .await;
     assert_eq!(status, 200);
     assert!(page.contains("Comuni sotto 15.000 abitanti"), "{page}");
     let (status, page) = app.get_text("/sit/catalogo?category=boh").await;
@@ -421,4 +531,29 @@ async fn the_pages_show_the_view_and_the_searchable_catalogue() {
     // Linked from the navigation and the home page (the datasets' cards).
     let (_, home) = app.get_text("/").await;
     assert!(home.contains(r#"href="/sit""#), "{home}");
+}
+
+#[tokio::test]
+async fn the_routes_are_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in ["/v1/sit/provinces", "/v1/sit/coverage", "/v1/sit/services"] {
+        let responses = &doc["paths"][path]["get"]["responses"];
+        let media: Vec<&String> = responses["200"]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(media, ["application/json", "text/csv"], "{path}");
+        for status in ["400", "429", "500"] {
+            assert!(
+                responses[status]["content"]["application/problem+json"].is_object(),
+                "{path} {status}"
+            );
+        }
+    }
+    for schema in ["SitOffersView", "SitCoverageView", "SitCatalogueView"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
 }

@@ -49,24 +49,39 @@ async fn seeded() -> Seeded {
     let (dir, mut config) = init_dir("026");
     config.public_url = format!("{PUBLIC_URL}/");
     let sit = add_user(&config, "operatore.sit", &Role::Operator(Module::Sit));
-    let community = add_user(
-        &config,
-        "comunicazione",
-        &Role::Operator(Module::Community),
-    );
+    let community = add_user(&config, "comunicazione", &Role::Operator(Module::Community));
     let comune = |code: &str| Role::Comune(ComuneCode::parse(code).unwrap());
     let tv = add_user(&config, "comune.treviso", &comune(TREVISO));
     let alt = add_user(&config, "comune.altivole", &comune(ALTIVOLE));
     let app = TestApp::start(dir, config).await;
     for (code, name, model, fee) in [
-        ("adesione-pagopa", "Adesione a pagoPA e App IO", "per_inhabitant", "0.15"),
-        ("sicurezza-informatica", "Presidio di sicurezza informatica", "fixed", "900"),
-        ("migrazione-cloud", "Migrazione al cloud qualificato", "free", "0"),
+        (
+            "adesione-pagopa",
+            "Adesione a pagoPA e App IO",
+            "per_inhabitant",
+            "0.15",
+        ),
+        (
+            "sicurezza-informatica",
+            "Presidio di sicurezza informatica",
+            "fixed",
+            "900",
+        ),
+        (
+            "migrazione-cloud",
+            "Migrazione al cloud qualificato",
+            "free",
+            "0",
+        ),
         ("vecchio-gis", "Vecchio sistema cartografico", "free", "0"),
     ] {
         ok(
-            app.post_json("/v1/sit/services", Some(&sit), &service(code, name, model, fee))
-                .await,
+            app.post_json(
+                "/v1/sit/services",
+                Some(&sit),
+                &service(code, name, model, fee),
+            )
+            .await,
             StatusCode::CREATED,
         )
         .await;
@@ -102,7 +117,8 @@ async fn seeded() -> Seeded {
     let _cyber = subscribe(tv.clone(), "sicurezza-informatica").await;
     let cloud = subscribe(tv.clone(), "migrazione-cloud").await;
     let _altivole = subscribe(alt.clone(), "adesione-pagopa").await;
-    let activate = json!({"state": "active", "agreement_ref": "Prot. 12/2026", "start_date": "2026-02-01"});
+    let activate =
+        json!({"state": "active", "agreement_ref": "Prot. 12/2026", "start_date": "2026-02-01"});
     for id in [pagopa, cloud] {
         ok(
             app.post_json(
@@ -129,9 +145,11 @@ async fn seeded() -> Seeded {
     let picture = client
         .put(app.url(&format!("/v1/sit/comuni/{TREVISO}/picture")))
         .bearer_auth(&sit)
-        .json(&json!({"platforms": [{"platform": "spid", "since": "2021-03-01"},
+        .json(
+            &json!({"platforms": [{"platform": "spid", "since": "2021-03-01"},
                                      {"platform": "pagopa", "since": "2020-06-30"}],
-                      "measures": [{"measure": "1.4.4", "status": "obtained", "amount": "14000"}]}))
+                      "measures": [{"measure": "1.4.4", "status": "obtained", "amount": "14000"}]}),
+        )
         .send()
         .await
         .unwrap();
@@ -177,7 +195,11 @@ fn head_is(html: &str, title: &str, canonical: &str) {
         )),
         "canonical {canonical}"
     );
-    assert_eq!(html.matches(r#"<meta name="description" content=""#).count(), 1);
+    assert_eq!(
+        html.matches(r#"<meta name="description" content=""#)
+            .count(),
+        1
+    );
     assert_eq!(html.matches("<h1").count(), 1, "one h1");
 }
 
@@ -191,24 +213,51 @@ async fn the_portale_shows_an_anonymous_visitor_what_the_node_offers_and_publish
     assert_eq!(headers["vary"], "Cookie");
     for (href, name) in [
         ("/sit/servizi/adesione-pagopa", "Adesione a pagoPA e App IO"),
-        ("/sit/servizi/sicurezza-informatica", "Presidio di sicurezza informatica"),
-        ("/sit/servizi/migrazione-cloud", "Migrazione al cloud qualificato"),
+        (
+            "/sit/servizi/sicurezza-informatica",
+            "Presidio di sicurezza informatica",
+        ),
+        (
+            "/sit/servizi/migrazione-cloud",
+            "Migrazione al cloud qualificato",
+        ),
     ] {
-        assert!(home.contains(&format!(r#"<a href="{href}">{name}</a>"#)), "{name}");
+        assert!(
+            home.contains(&format!(r#"<a href="{href}">{name}</a>"#)),
+            "{name}"
+        );
     }
-    assert!(!home.contains("Vecchio sistema cartografico"), "withdrawn service listed");
-    assert!(home.contains("0,15 € per abitante all&#39;anno") || home.contains("0,15 € per abitante all'anno"));
+    assert!(
+        !home.contains("Vecchio sistema cartografico"),
+        "withdrawn service listed"
+    );
+    assert!(
+        home.contains("0,15\u{a0}€ per abitante all&#39;anno")
+            || home.contains("0,15\u{a0}€ per abitante all'anno"),
+        "{home}"
+    );
     // The registry's service cards are there, each a link.
-    assert!(home.contains(r#"<h3 class="card-title h5"><a href="/sua">Stazione Unica Appaltante</a></h3>"#));
+    assert!(home.contains(
+        r#"<h3 class="card-title h5"><a href="/sua">Stazione Unica Appaltante</a></h3>"#
+    ));
     assert!(home.contains(">Centrale di committenza condivisa</a>"));
     assert!(!home.contains("Bozza riservata"), "a draft is not public");
     // The SIT's derived dataset is in the node's catalogue from its first change.
-    assert!(home.contains(r#"href="/v1/datasets/sit_servizi/rows""#), "datasets");
+    assert!(
+        home.contains(r#"href="/v1/datasets/sit_servizi/rows""#),
+        "datasets"
+    );
     assert!(home.contains(&format!(r#"<a href="/comuni/{TREVISO}">Treviso</a>"#)));
     // A signed-in person's page is not cached.
     let signed_in = app.get("/", Some(&comune_token)).await;
     assert_eq!(signed_in.headers()["cache-control"], "no-store");
-    assert!(signed_in.text().await.unwrap().contains(r#"href="/dashboard""#));
+    assert!(
+        signed_in
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"href="/dashboard""#)
+    );
 
     // Treviso: only its active subscription, and its digital picture.
     let (_, treviso) = page(&app, &format!("/comuni/{TREVISO}")).await;
@@ -218,11 +267,24 @@ async fn the_portale_shows_an_anonymous_visitor_what_the_node_offers_and_publish
         .nth(1)
         .and_then(|rest| rest.split("</table>").next())
         .expect("Treviso's services table");
-    assert!(services.contains(r#"<a href="/sit/servizi/adesione-pagopa">Adesione a pagoPA e App IO</a>"#));
+    assert!(
+        services
+            .contains(r#"<a href="/sit/servizi/adesione-pagopa">Adesione a pagoPA e App IO</a>"#)
+    );
     assert!(services.contains("01/02/2026"));
-    assert!(!services.contains("sicurezza-informatica"), "a request is not a service in use");
-    assert!(!services.contains("migrazione-cloud"), "an ended subscription is not in use");
-    assert_eq!(services.matches("<tr>").count(), 2, "header and one service");
+    assert!(
+        !services.contains("sicurezza-informatica"),
+        "a request is not a service in use"
+    );
+    assert!(
+        !services.contains("migrazione-cloud"),
+        "an ended subscription is not in use"
+    );
+    assert_eq!(
+        services.matches("<tr>").count(),
+        2,
+        "header and one service"
+    );
     // 86,113 residents on 1 January 2026 (the ISTAT file).
     assert!(treviso.contains("86.113 abitanti al 1° gennaio 2026"));
     assert!(treviso.contains("Sì, dal 01/03/2021"), "SPID");
@@ -234,16 +296,31 @@ async fn the_portale_shows_an_anonymous_visitor_what_the_node_offers_and_publish
     assert!(altivole.contains(r#"id="comune-no-services""#));
     assert!(!altivole.contains("adesione-pagopa\">"));
     for missing in ["/comuni/999999", "/comuni/abc", "/comuni/017029"] {
-        assert_eq!(app.get(missing, None).await.status(), StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(
+            app.get(missing, None).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
     }
 
     // A service page: facts, RDF links and the fee of a chosen Comune (Altivole: 7,088
     // residents × 0,15 € = 1.063,20 €).
-    let (headers, pagopa) = page(&app, &format!("/sit/servizi/adesione-pagopa?comune={ALTIVOLE}")).await;
+    let (headers, pagopa) = page(
+        &app,
+        &format!("/sit/servizi/adesione-pagopa?comune={ALTIVOLE}"),
+    )
+    .await;
     assert_eq!(headers["cache-control"], "public, max-age=300");
-    head_is(&pagopa, "Adesione a pagoPA e App IO", "/sit/servizi/adesione-pagopa");
+    head_is(
+        &pagopa,
+        "Adesione a pagoPA e App IO",
+        "/sit/servizi/adesione-pagopa",
+    );
     assert!(pagopa.contains(r#"href="/sit/servizi/adesione-pagopa/rdf.ttl""#));
-    assert!(pagopa.contains("Quota annua per il Comune di Altivole: <strong>1.063,20 €</strong>"), "{pagopa}");
+    assert!(
+        pagopa.contains("Quota annua per il Comune di Altivole: <strong>1.063,20\u{a0}€</strong>"),
+        "{pagopa}"
+    );
     assert!(pagopa.contains("7.088 abitanti al 1° gennaio 2026"));
     let (_, unknown) = page(&app, "/sit/servizi/adesione-pagopa?comune=017029").await;
     assert!(unknown.contains(r#"id="comune-error""#));
@@ -252,7 +329,12 @@ async fn the_portale_shows_an_anonymous_visitor_what_the_node_offers_and_publish
     // The sitemap: every public page, absolute URLs, parsed by an independent XML parser.
     let sitemap = app.get("/sitemap.xml", None).await;
     assert_eq!(sitemap.status(), StatusCode::OK);
-    assert!(sitemap.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    assert!(
+        sitemap.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
     let xml = sitemap.text().await.unwrap();
     let parsed = run_python(
         r#"
@@ -267,8 +349,16 @@ for url in root.findall("s:url", ns):
     );
     let locs: BTreeSet<&str> = parsed.lines().collect();
     assert_eq!(locs.len(), parsed.lines().count(), "each URL once");
-    assert!(locs.iter().all(|loc| loc.starts_with(&format!("{PUBLIC_URL}/"))));
-    let comuni: Value = app.get("/v1/comuni?limit=500", None).await.json().await.unwrap();
+    assert!(
+        locs.iter()
+            .all(|loc| loc.starts_with(&format!("{PUBLIC_URL}/")))
+    );
+    let comuni: Value = app
+        .get("/v1/comuni?limit=500", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let codes: Vec<&str> = comuni["items"]
         .as_array()
         .unwrap()
@@ -283,7 +373,12 @@ for url in root.findall("s:url", ns):
     for path in ["/", "/comuni", "/sit", "/buone-pratiche"] {
         expected.push(format!("{PUBLIC_URL}{path}"));
     }
-    for code in ["adesione-pagopa", "sicurezza-informatica", "migrazione-cloud", "vecchio-gis"] {
+    for code in [
+        "adesione-pagopa",
+        "sicurezza-informatica",
+        "migrazione-cloud",
+        "vecchio-gis",
+    ] {
         expected.push(format!("{PUBLIC_URL}/sit/servizi/{code}"));
     }
     for url in &expected {
@@ -291,7 +386,10 @@ for url in root.findall("s:url", ns):
     }
     // Plus the one public practice: nothing else, and no draft.
     assert_eq!(locs.len(), expected.len() + 1, "{locs:#?}");
-    assert!(locs.iter().any(|loc| loc.starts_with(&format!("{PUBLIC_URL}/buone-pratiche/"))));
+    assert!(
+        locs.iter()
+            .any(|loc| loc.starts_with(&format!("{PUBLIC_URL}/buone-pratiche/")))
+    );
     // Every URL of the sitemap is a page an anonymous visitor can open.
     for loc in &locs {
         let path = loc.strip_prefix(PUBLIC_URL).unwrap();
@@ -299,7 +397,10 @@ for url in root.findall("s:url", ns):
     }
 
     let robots = app.get("/robots.txt", None).await.text().await.unwrap();
-    assert!(robots.contains(&format!("Sitemap: {PUBLIC_URL}/sitemap.xml\n")), "{robots}");
+    assert!(
+        robots.contains(&format!("Sitemap: {PUBLIC_URL}/sitemap.xml\n")),
+        "{robots}"
+    );
     assert!(robots.contains("Disallow: /v1/"));
     app.stop().await;
 }
