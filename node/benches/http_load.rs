@@ -239,7 +239,10 @@ async fn portale(real_addr: std::net::SocketAddr, token: &str) {
     for (code, name) in [
         ("adesione-pagopa", "Adesione a pagoPA e App IO"),
         ("presidio-cyber", "Presidio di sicurezza informatica"),
-        ("ufficio-rtd", "Ufficio associato per la transizione digitale"),
+        (
+            "ufficio-rtd",
+            "Ufficio associato per la transizione digitale",
+        ),
     ] {
         let created = client
             .post(format!("http://{real_addr}/v1/sit/services"))
@@ -260,9 +263,14 @@ async fn portale(real_addr: std::net::SocketAddr, token: &str) {
     let cases = [
         ("GET /v1/comuni, 50 items, public", "/v1/comuni?limit=50"),
         ("Portale home, anonymous", "/"),
-        ("SIT service page, anonymous", "/sit/servizi/adesione-pagopa"),
+        (
+            "SIT service page, anonymous",
+            "/sit/servizi/adesione-pagopa",
+        ),
     ];
-    println!("\n| Portale (anonymous) | req/s | p99 | rate vs /v1/comuni | target (>= 50 %, p99 < 20 ms) |");
+    println!(
+        "\n| Portale (anonymous) | req/s | p99 | rate vs /v1/comuni | target (>= 50 %, p99 < 20 ms) |"
+    );
     println!("|---|---|---|---|---|");
     let mut baseline = None;
     for (name, path) in cases {
@@ -277,7 +285,11 @@ async fn portale(real_addr: std::net::SocketAddr, token: &str) {
             "| {name} | {:.0} | {:.2} ms | {ratio:.0}% | {} |",
             result.requests_per_second,
             result.p99_ms,
-            if ratio >= 50.0 && result.p99_ms < 20.0 { "met" } else { "missed" }
+            if ratio >= 50.0 && result.p99_ms < 20.0 {
+                "met"
+            } else {
+                "missed"
+            }
         );
     }
 }

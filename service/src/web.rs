@@ -515,9 +515,13 @@ mod tests {
             description: "I servizi \"della\" Provincia".into(),
             canonical: Some("https://nodo.example/comuni/026086".into()),
         };
-        let html = page_with_meta(&chrome, "Home", Some(&meta), &html! { h1 { "Ciao" } })
-            .into_string();
-        assert!(html.contains(r#"<meta name="description" content="I servizi &quot;della&quot; Provincia">"#));
-        assert!(html.contains(r#"<link rel="canonical" href="https://nodo.example/comuni/026086">"#));
+        let html =
+            page_with_meta(&chrome, "Home", Some(&meta), &html! { h1 { "Ciao" } }).into_string();
+        assert!(html.contains(
+            r#"<meta name="description" content="I servizi &quot;della&quot; Provincia">"#
+        ));
+        assert!(
+            html.contains(r#"<link rel="canonical" href="https://nodo.example/comuni/026086">"#)
+        );
     }
 }

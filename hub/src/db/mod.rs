@@ -13,8 +13,8 @@ pub mod networks;
 pub mod practices;
 pub mod registry;
 pub mod sape;
-pub mod sit;
 mod schema;
+pub mod sit;
 
 pub use schema::{MIGRATION_FILES, MIGRATIONS, SCHEMA_VERSION};
 

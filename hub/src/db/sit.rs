@@ -180,7 +180,12 @@ pub fn contributors(conn: &Connection) -> Result<Vec<Contributor>, DbError> {
         )?
         .collect::<Result<Vec<_>, _>>()?;
     // (services dataset id and hash, pictures dataset id and hash, name, region) per Province.
-    type Found = (Option<(i64, Vec<u8>)>, Option<(i64, Vec<u8>)>, String, String);
+    type Found = (
+        Option<(i64, Vec<u8>)>,
+        Option<(i64, Vec<u8>)>,
+        String,
+        String,
+    );
     let mut by_province: BTreeMap<String, Found> = BTreeMap::new();
     for (province, dataset, id, hash, name, region) in found {
         let entry = by_province
@@ -195,8 +200,14 @@ pub fn contributors(conn: &Connection) -> Result<Vec<Contributor>, DbError> {
     let mut out = Vec::with_capacity(by_province.len());
     for (code, (services, pictures, name, region)) in by_province {
         let stamp: Stamp = (
-            services.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
-            pictures.as_ref().map(|(_, h)| h.clone()).unwrap_or_default(),
+            services
+                .as_ref()
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default(),
+            pictures
+                .as_ref()
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default(),
         );
         let cached = cache()
             .lock()

@@ -78,7 +78,9 @@ pub async fn list_offers(
     let view = OffersView::of(&contributors, region.as_deref());
     Ok(match format {
         Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), "sit-servizi-per-provincia.csv"),
+        Format::Csv(sep, bom) => {
+            csv_response(view.to_csv(sep, bom), "sit-servizi-per-provincia.csv")
+        }
     })
 }
 
@@ -95,7 +97,10 @@ pub async fn get_coverage(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> Result<Response, HubError> {
-    params.refuse(&["province", "q", "category", "withdrawn"], "/v1/sit/coverage")?;
+    params.refuse(
+        &["province", "q", "category", "withdrawn"],
+        "/v1/sit/coverage",
+    )?;
     let by = params.coverage_by()?;
     let format = params.format()?;
     let region = params.region();

@@ -316,7 +316,10 @@ fn dataset_words(name: &str) -> DatasetWords {
                        (transizione digitale, SPID e CIE, pagoPA, cloud, sicurezza…): costo, \
                        livelli di servizio, Comuni aderenti e loro abitanti. Una riga per servizio.",
             unit: "servizi",
-            dashboard: Some((crate::sit::pages::PATH, "Apri il quadro dei servizi innovativi")),
+            dashboard: Some((
+                crate::sit::pages::PATH,
+                "Apri il quadro dei servizi innovativi",
+            )),
         },
         "sit_quadro_digitale" => DatasetWords {
             title: "Quadro digitale dei Comuni (SIT)".into(),
@@ -324,7 +327,10 @@ fn dataset_words(name: &str) -> DatasetWords {
                        ANPR, PDND, cloud qualificato) e le misure PNRR a cui si è candidato. Una \
                        riga per Comune.",
             unit: "Comuni",
-            dashboard: Some((crate::sit::pages::PATH, "Apri la copertura delle piattaforme")),
+            dashboard: Some((
+                crate::sit::pages::PATH,
+                "Apri la copertura delle piattaforme",
+            )),
         },
         other => DatasetWords {
             title: format!("Dataset «{other}»"),

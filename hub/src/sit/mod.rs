@@ -522,9 +522,7 @@ impl CatalogueView {
                 });
             }
         }
-        items.sort_by(|a, b| {
-            (&a.province, &a.name, &a.code).cmp(&(&b.province, &b.name, &b.code))
-        });
+        items.sort_by(|a, b| (&a.province, &a.name, &a.code).cmp(&(&b.province, &b.name, &b.code)));
         CatalogueView {
             items,
             next: None,
@@ -742,7 +740,10 @@ mod tests {
         assert_eq!(share(2, 3), Some("66.67".to_owned()));
         assert_eq!(share(1, 8), Some("12.50".to_owned()));
         assert_eq!(share(0, 0), None);
-        assert_eq!(category_label("payments"), "Pagamenti e servizi in app (pagoPA, App IO)");
+        assert_eq!(
+            category_label("payments"),
+            "Pagamenti e servizi in app (pagoPA, App IO)"
+        );
         assert_eq!(category_label("nuova"), "nuova");
     }
 }

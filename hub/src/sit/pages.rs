@@ -48,9 +48,7 @@ pub struct PageParams {
 }
 
 fn present(value: Option<&String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// Percent-encodes a query value (regions have spaces, apostrophes and slashes).
@@ -179,10 +177,7 @@ struct Loaded {
 }
 
 /// `GET /sit`: the SIT national view.
-pub async fn show_sit(
-    State(state): State<AppState>,
-    Query(params): Query<PageParams>,
-) -> Response {
+pub async fn show_sit(State(state): State<AppState>, Query(params): Query<PageParams>) -> Response {
     let asked = present(params.region.as_ref());
     let loaded = state
         .db
@@ -436,7 +431,12 @@ pub async fn show_catalogue(
         (downloads("/v1/sit/services", &[("q", words), ("category", k), ("region", r)]))
         p class="small" { (ATTRIBUTION) "." }
     };
-    let response = render(&state, "Catalogo nazionale dei servizi delle Province", CATALOGUE_PATH, &main);
+    let response = render(
+        &state,
+        "Catalogo nazionale dei servizi delle Province",
+        CATALOGUE_PATH,
+        &main,
+    );
     if errors.is_empty() {
         response
     } else {

@@ -18,6 +18,6 @@ mod national;
 mod networks;
 mod pages;
 mod sape;
-mod sit;
 mod security;
+mod sit;
 mod spec;

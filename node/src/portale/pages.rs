@@ -440,7 +440,10 @@ async fn sitemap(State(state): State<AppState>) -> Result<Response, AppError> {
         xml.push_str("  <url><loc>");
         xml.push_str(&xml_escape(&format!("{base}{path}")));
         xml.push_str("</loc>");
-        if let Some(day) = changed.map(db::rfc3339).and_then(|t| t.get(..10).map(str::to_owned)) {
+        if let Some(day) = changed
+            .map(db::rfc3339)
+            .and_then(|t| t.get(..10).map(str::to_owned))
+        {
             xml.push_str("<lastmod>");
             xml.push_str(&day);
             xml.push_str("</lastmod>");
@@ -463,7 +466,8 @@ async fn robots(State(state): State<AppState>) -> Response {
         "User-agent: *\nAllow: /\nDisallow: /v1/\nDisallow: /login\nDisallow: /dashboard\n\nSitemap: {}/sitemap.xml\n",
         base_url(&state)
     );
-    let mut response = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
     cache_public(&mut response);
     response
 }

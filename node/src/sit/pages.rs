@@ -947,7 +947,15 @@ async fn submit_withdrawal(
             let withdraw = FormState::refused(values, &error);
             Ok(refused(
                 &error,
-                service_page(&state, &identity, &detail, &FormState::default(), &withdraw, None).await?,
+                service_page(
+                    &state,
+                    &identity,
+                    &detail,
+                    &FormState::default(),
+                    &withdraw,
+                    None,
+                )
+                .await?,
             ))
         }
         Err(error) => Err(error),
