@@ -19,6 +19,7 @@ pub mod pages;
 pub mod quota;
 pub mod registry;
 pub mod sape;
+pub mod sit;
 pub mod state;
 pub mod transparency;
 

@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod modules;
 pub mod networks;
 pub mod people;
+pub mod portale;
 pub mod roles;
 pub mod sape;
 pub mod sit;

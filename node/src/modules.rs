@@ -30,6 +30,7 @@ pub const ALL: Registry = &[
     crate::federation::KIT,
     crate::dati::KIT,
     crate::people::KIT,
+    crate::portale::KIT,
 ];
 
 /// A list of modules: [`ALL`] in the node, another in tests.

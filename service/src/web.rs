@@ -182,8 +182,29 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
+/// What a public page tells search engines beyond its title: the one-paragraph summary they
+/// show under it, and the page's one canonical address (absolute, from the service's public
+/// URL), so that the same page reached by other paths or queries is indexed once.
+#[derive(Debug, Clone, Default)]
+pub struct PageMeta {
+    /// `<meta name="description">`: a sentence or two on what the page holds.
+    pub description: String,
+    /// `<link rel="canonical">`: the page's absolute URL.
+    pub canonical: Option<String>,
+}
+
 /// Renders a full page: `title` is the page's own title (also the `<h1>` the caller writes).
 pub fn page(chrome: &Chrome, title: &str, main: &Markup) -> Markup {
+    page_with_meta(chrome, title, None, main)
+}
+
+/// [`page`] with a description and canonical link for search engines (public pages).
+pub fn page_with_meta(
+    chrome: &Chrome,
+    title: &str,
+    meta: Option<&PageMeta>,
+    main: &Markup,
+) -> Markup {
     let flash = FLASH.try_with(Clone::clone).ok().flatten();
     let sprites = asset_url("bootstrap-italia/svg/sprites.svg");
     let default_links: Vec<NavLink> = FOOTER_LINKS
@@ -202,6 +223,10 @@ pub fn page(chrome: &Chrome, title: &str, main: &Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (chrome.site_name) }
+                @if let Some(meta) = meta {
+                    @if !meta.description.is_empty() { meta name="description" content=(meta.description); }
+                    @if let Some(canonical) = &meta.canonical { link rel="canonical" href=(canonical); }
+                }
                 link rel="stylesheet" href=(asset_url("bootstrap-italia/css/bootstrap-italia.min.css"));
                 link rel="stylesheet" href=(asset_url("bootstrap-italia/fonts.css"));
                 link rel="stylesheet" href=(asset_url("pico.css"));
@@ -485,5 +510,18 @@ mod tests {
         assert!(html.contains("<main id=\"main\""));
         assert!(html.contains("href=\"#main\""));
         assert!(html.contains("<html lang=\"it\">"));
+        assert!(!html.contains("canonical"));
+        let meta = PageMeta {
+            description: "I servizi \"della\" Provincia".into(),
+            canonical: Some("https://nodo.example/comuni/026086".into()),
+        };
+        let html =
+            page_with_meta(&chrome, "Home", Some(&meta), &html! { h1 { "Ciao" } }).into_string();
+        assert!(html.contains(
+            r#"<meta name="description" content="I servizi &quot;della&quot; Provincia">"#
+        ));
+        assert!(
+            html.contains(r#"<link rel="canonical" href="https://nodo.example/comuni/026086">"#)
+        );
     }
 }

@@ -505,6 +505,18 @@ impl Node {
             .bearer_auth(token))
     }
 
+    /// A request to the node's API at `path` with another user's `token`.
+    pub fn api_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::blocking::RequestBuilder {
+        self.http
+            .request(method, format!("http://{}{path}", self.address))
+            .bearer_auth(token)
+    }
+
     /// `GET /v1/federation/status` with an admin token.
     pub fn status(&mut self) -> Result<Value> {
         let response = self

@@ -17,6 +17,7 @@ pub mod practices;
 pub mod registry;
 pub mod sape;
 mod schema;
+pub mod sit;
 
 pub use schema::{MIGRATION_FILES, MIGRATIONS, SCHEMA_VERSION};
 

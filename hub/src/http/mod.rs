@@ -10,6 +10,7 @@ pub mod networks;
 pub mod node_auth;
 pub mod operator;
 pub mod sape;
+pub mod sit;
 
 use axum::Router;
 use axum::routing::get;
@@ -34,6 +35,7 @@ use crate::state::AppState;
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
         formazione::get_targets, formazione::set_targets, formazione::get_progress,
+        sit::list_offers, sit::get_coverage, sit::list_services,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
     components(schemas(pico_service::ProblemDocument)),
@@ -112,5 +114,6 @@ pub fn router() -> Router<AppState> {
         .merge(networks::router())
         .merge(operator::router())
         .merge(sape::router())
+        .merge(sit::router())
         .route("/v1/openapi.json", get(get_openapi))
 }

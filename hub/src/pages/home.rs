@@ -321,6 +321,28 @@ fn dataset_words(name: &str) -> DatasetWords {
                 "Apri i progressi della formazione",
             )),
         },
+        "sit_servizi" => DatasetWords {
+            title: "Catalogo dei servizi innovativi (SIT)".into(),
+            measures: "I servizi digitali condivisi che ciascuna Provincia offre ai suoi Comuni \
+                       (transizione digitale, SPID e CIE, pagoPA, cloud, sicurezza…): costo, \
+                       livelli di servizio, Comuni aderenti e loro abitanti. Una riga per servizio.",
+            unit: "servizi",
+            dashboard: Some((
+                crate::sit::pages::PATH,
+                "Apri il quadro dei servizi innovativi",
+            )),
+        },
+        "sit_quadro_digitale" => DatasetWords {
+            title: "Quadro digitale dei Comuni (SIT)".into(),
+            measures: "Le piattaforme nazionali che ciascun Comune usa (SPID, CIE, pagoPA, App IO, \
+                       ANPR, PDND, cloud qualificato) e le misure PNRR a cui si è candidato. Una \
+                       riga per Comune.",
+            unit: "Comuni",
+            dashboard: Some((
+                crate::sit::pages::PATH,
+                "Apri la copertura delle piattaforme",
+            )),
+        },
         other => DatasetWords {
             title: format!("Dataset «{other}»"),
             measures: "Un dataset che le Province pubblicano nella vista nazionale; l'hub non ne \

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::appalti::pages::router())
         .merge(crate::sape::pages::router())
         .merge(crate::formazione::pages::router())
+        .merge(crate::sit::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -85,6 +86,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Formazione",
             crate::formazione::pages::PATH,
             current == crate::formazione::pages::PATH,
+        ),
+        NavLink::new(
+            "Servizi SIT",
+            crate::sit::pages::PATH,
+            current == crate::sit::pages::PATH || current == crate::sit::pages::CATALOGUE_PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(
@@ -177,6 +183,7 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
             li { a href=(crate::appalti::pages::PATH) { "gli appalti delle Stazioni Uniche Appaltanti" } }
             li { a href=(crate::sape::pages::PATH) { "i fondi europei delle Province e dei Comuni" } }
             li { a href=(crate::formazione::pages::PATH) { "la formazione del personale e i suoi obiettivi" } }
+            li { a href=(crate::sit::pages::PATH) { "i servizi innovativi delle Province e il loro catalogo" } }
             li { a href=(library::PATH) { "la biblioteca delle buone pratiche" } }
             li { a href=(transparency::PATH) { "il registro di trasparenza" } }
         }

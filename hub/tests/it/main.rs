@@ -20,4 +20,5 @@ mod networks;
 mod pages;
 mod sape;
 mod security;
+mod sit;
 mod spec;

@@ -620,3 +620,66 @@ pub fn comuni(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
 }
+
+/// A Comune of the Province with how many services it uses now (active subscriptions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComuneServices {
+    /// ISTAT code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Services with an active subscription.
+    pub active: i64,
+}
+
+/// Every Comune of the Province, by name, with its count of active subscriptions (one query:
+/// the Portale's list of Comuni).
+pub fn comuni_with_active_services(conn: &Connection) -> rusqlite::Result<Vec<ComuneServices>> {
+    conn.prepare_cached(
+        "SELECT c.code, c.name, COUNT(s.id) FROM comuni c \
+         LEFT JOIN sit_subscriptions s ON s.comune_code = c.code AND s.state = 'active' \
+         GROUP BY c.code, c.name ORDER BY c.name, c.code",
+    )?
+    .query_map([], |row| {
+        Ok(ComuneServices {
+            code: row.get(0)?,
+            name: row.get(1)?,
+            active: row.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// A service a Comune uses now: an active subscription, as the public may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveService {
+    /// The service's code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: Category,
+    /// Since when (`YYYY-MM-DD`, the agreement's start), if recorded.
+    pub start_date: Option<String>,
+    /// Whether the service has since been withdrawn from the catalogue.
+    pub withdrawn: bool,
+}
+
+/// The services Comune `comune` uses now (active subscriptions only), by service name.
+pub fn active_services_of(conn: &Connection, comune: &str) -> rusqlite::Result<Vec<ActiveService>> {
+    conn.prepare_cached(
+        "SELECT v.code, v.name, v.category, s.start_date, v.withdrawn_at IS NOT NULL \
+         FROM sit_subscriptions s JOIN sit_services v ON v.id = s.service_id \
+         WHERE s.comune_code = ?1 AND s.state = 'active' ORDER BY v.name, v.id",
+    )?
+    .query_map([comune], |row| {
+        Ok(ActiveService {
+            code: row.get(0)?,
+            name: row.get(1)?,
+            category: row.get(2)?,
+            start_date: row.get(3)?,
+            withdrawn: row.get(4)?,
+        })
+    })?
+    .collect()
+}

@@ -96,7 +96,8 @@ fn options<T: Copy>(
         .collect()
 }
 
-fn cost_text(service: &ServiceView) -> String {
+/// What a service costs, as the catalogue says it.
+pub fn cost_text(service: &ServiceView) -> String {
     let fee = fmt::euro_cents(service.record.fee_cents);
     match service.record.cost_model {
         CostModel::Free => "Gratuito".to_owned(),
@@ -105,7 +106,8 @@ fn cost_text(service: &ServiceView) -> String {
     }
 }
 
-fn audience_text(service: &ServiceView) -> String {
+/// Who may use a service.
+pub fn audience_text(service: &ServiceView) -> String {
     match (service.record.audience, service.record.population_threshold) {
         (Audience::UnderThreshold, Some(threshold)) => {
             format!("Comuni con meno di {} abitanti", fmt::integer(threshold))
@@ -147,8 +149,9 @@ struct CatalogueQuery {
 async fn show_catalogue(
     State(state): State<AppState>,
     identity: Identity,
+    headers: axum::http::HeaderMap,
     Query(query): Query<CatalogueQuery>,
-) -> Result<Markup, AppError> {
+) -> Result<Response, AppError> {
     let withdrawn = query.ritirati.as_deref() == Some("1");
     let services = ops::list_services(&state, withdrawn).await?;
     let staff = is_staff(&identity);
@@ -202,12 +205,21 @@ async fn show_catalogue(
             }
         }
     };
-    Ok(page(
+    let meta = crate::portale::pages::meta(
         &state,
-        &identity,
+        "/sit",
+        format!(
+            "Il catalogo dei servizi digitali condivisi che la {} offre ai suoi Comuni: a chi sono rivolti, costi, livelli di servizio, contatti.",
+            state.province.name
+        ),
+    );
+    let page = layout::page_with_meta(
+        &state.chrome(Some(&identity), "/sit"),
         "Servizi innovativi territoriali",
+        Some(&meta),
         &body,
-    ))
+    );
+    Ok(crate::portale::cacheable(&headers, page.into_response()))
 }
 
 async fn catalogue_rows(state: &AppState) -> Result<Vec<crate::sit::db::ServiceRow>, AppError> {
@@ -312,21 +324,82 @@ fn service_facts(service: &ServiceView) -> Markup {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct FeeQuery {
+    comune: Option<String>,
+}
+
 async fn show_service(
     State(state): State<AppState>,
     identity: Identity,
+    headers: axum::http::HeaderMap,
     Path(code): Path<String>,
+    Query(query): Query<FeeQuery>,
 ) -> Result<Response, AppError> {
     let detail = ops::service_detail(&state, code).await?;
-    Ok(service_page(
+    let asked = query.comune.filter(|c| !c.is_empty());
+    let page = service_page(
         &state,
         &identity,
         &detail,
         &FormState::default(),
         &FormState::default(),
+        asked.as_deref(),
     )
-    .await?
-    .into_response())
+    .await?;
+    Ok(crate::portale::cacheable(&headers, page.into_response()))
+}
+
+/// The fee calculator of a service page for visitors who are not a Comune: any Comune of
+/// the Province chosen in a list, its fee and whether it may use the service.
+async fn fee_calculator(
+    state: &AppState,
+    service: &ServiceView,
+    asked: Option<&str>,
+) -> Result<Markup, AppError> {
+    let comuni = state
+        .db
+        .call(|conn| Ok::<_, AppError>(crate::sit::db::comuni(conn)?))
+        .await?;
+    let chosen = asked.and_then(|code| comuni.iter().find(|(c, _)| c == code));
+    let fee = match chosen {
+        Some((code, _)) => Some(ops::service_fee(state, service.code.clone(), code.clone()).await?),
+        None => None,
+    };
+    let unknown = asked.is_some() && chosen.is_none();
+    let code = &service.code;
+    Ok(html! {
+        section aria-labelledby="calc-title" class="mb-4" {
+            h2 id="calc-title" class="h4" { "Quanto costa a un Comune" }
+            form method="get" action=(format!("/sit/servizi/{code}")) id="fee-calculator" novalidate {
+                div class="select-wrapper mb-3" {
+                    label for="comune" { "Comune" }
+                    select id="comune" name="comune" aria-describedby=[unknown.then_some("comune-error")] {
+                        option value="" { "Scegli un Comune" }
+                        @for (c, name) in &comuni {
+                            option value=(c) selected[chosen.is_some_and(|(x, _)| x == c)] { (name) }
+                        }
+                    }
+                    @if unknown {
+                        p class="text-danger" id="comune-error" { "Il Comune scelto non è della Provincia." }
+                    }
+                }
+                button type="submit" class="btn btn-outline-primary" { "Calcola la quota" }
+            }
+            @if let (Some((_, name)), Some(fee)) = (chosen, &fee) {
+                p id="fee" class="mt-3" {
+                    "Quota annua per il Comune di " (name) ": " strong { (fmt::euro_decimal(&fee.yearly_fee)) }
+                    @if let (Some(residents), Some(year)) = (fee.residents, fee.population_year) {
+                        @if fee.cost_model == CostModel::PerInhabitant {
+                            " (" (fmt::integer(i64::try_from(residents).unwrap_or(i64::MAX))) " abitanti al 1° gennaio " (year) ", fonte Istat)"
+                        }
+                    }
+                    "."
+                    @if !fee.eligible { " Il Comune supera la soglia di popolazione del servizio: non può aderire." }
+                }
+            }
+        }
+    })
 }
 
 async fn service_page(
@@ -335,6 +408,7 @@ async fn service_page(
     detail: &ServiceDetail,
     subscribe: &FormState,
     withdraw: &FormState,
+    asked: Option<&str>,
 ) -> Result<Markup, AppError> {
     let service = &detail.service;
     let code = &service.code;
@@ -343,6 +417,16 @@ async fn service_page(
     let fee = match &comune {
         Some(comune) => Some(ops::service_fee(state, code.clone(), comune.clone()).await?),
         None => None,
+    };
+    // A visitor who is not a Comune works out the fee of the Comune they choose, where the
+    // fee or the right to use the service depends on the Comune's residents.
+    let calculator = if comune.is_none()
+        && (service.record.cost_model == CostModel::PerInhabitant
+            || service.record.audience == Audience::UnderThreshold)
+    {
+        Some(fee_calculator(state, service, asked).await?)
+    } else {
+        None
     };
     let body = html! {
         nav aria-label="Percorso" { ol class="breadcrumb" {
@@ -388,6 +472,7 @@ async fn service_page(
                 }
             }
         }
+        @if let Some(calculator) = calculator { (calculator) }
         @if is_staff(identity) && !service.withdrawn {
             section aria-labelledby="manage-title" class="mb-4" {
                 h2 id="manage-title" class="h4" { "Gestione" }
@@ -415,7 +500,14 @@ async fn service_page(
             }
         }
     };
-    Ok(page(state, identity, &service.record.name, &body))
+    let description: String = service.record.description.chars().take(300).collect();
+    let meta = crate::portale::pages::meta(state, &format!("/sit/servizi/{code}"), description);
+    Ok(layout::page_with_meta(
+        &state.chrome(Some(identity), "/sit"),
+        &service.record.name,
+        Some(&meta),
+        &body,
+    ))
 }
 
 async fn show_version(
@@ -855,7 +947,15 @@ async fn submit_withdrawal(
             let withdraw = FormState::refused(values, &error);
             Ok(refused(
                 &error,
-                service_page(&state, &identity, &detail, &FormState::default(), &withdraw).await?,
+                service_page(
+                    &state,
+                    &identity,
+                    &detail,
+                    &FormState::default(),
+                    &withdraw,
+                    None,
+                )
+                .await?,
             ))
         }
         Err(error) => Err(error),
@@ -898,6 +998,7 @@ async fn submit_subscription(
                     &detail,
                     &subscribe,
                     &FormState::default(),
+                    None,
                 )
                 .await?,
             ))

@@ -1,5 +1,5 @@
 //! Server-rendered pages (Bootstrap Italia via `pico_service::web`): the page chrome (its
-//! navigation from the module registry), public home, login, dashboard, the change of one's
+//! navigation from the module registry), login, dashboard, the change of one's
 //! password (`account`); each module's pages live with the module (`helpdesk::pages` …).
 //! Errors from page handlers are problem documents turned into readable pages by
 //! [`render_problem_pages`].
@@ -37,7 +37,6 @@ const LOGIN_CSRF_COOKIE: &str = "pico_login_csrf";
 /// The page routes.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(show_home))
         .route("/login", get(show_login).post(submit_login))
         .route("/logout", post(submit_logout))
         .route("/dashboard", get(show_dashboard))
@@ -216,58 +215,6 @@ async fn render_problem_pages(
         field_messages.join(" ")
     };
     layout::error_page(&state.chrome(identity.as_ref(), ""), status, &detail)
-}
-
-async fn show_home(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
-    let comuni = state
-        .db
-        .call(|conn| db::comuni::list(conn, None, 1000).map_err(AppError::from))
-        .await?;
-    let signed_in = identity.user.is_some();
-    let body = html! {
-        h1 { (state.province.name) }
-        p class="lead" { "Il nodo Pi.Co. della " (state.province.name) " offre ai suoi " (comuni.len()) " Comuni i servizi associati della Provincia." }
-        @if signed_in {
-            p { a class="btn btn-primary" href="/dashboard" { "Vai al tuo cruscotto" } }
-        } @else {
-            p { "Il personale della Provincia e dei Comuni " a href="/login" { "accede con le proprie credenziali" } "; le buone pratiche pubblicate sono aperte a tutti." }
-        }
-        section aria-labelledby="servizi" class="my-4" {
-            h2 id="servizi" { "Servizi" }
-            div class="row" {
-                @for card in state.modules.iter().filter_map(|kit| kit.home) {
-                    div class="col-12 col-md-6 col-lg-3 mb-3" {
-                        div class="card card-bg h-100" { div class="card-body" {
-                            h3 class="card-title h5" { a href=(card.href) { (card.title) } }
-                            p class="card-text" { (card.text) }
-                        } }
-                    }
-                }
-            }
-        }
-        section aria-labelledby="comuni" {
-            h2 id="comuni" { "Comuni" }
-            details {
-                summary { "Elenco dei " (comuni.len()) " Comuni della Provincia" }
-                div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
-                    table class="table table-sm" {
-                        caption { "Comuni della " (state.province.name) " (fonte: Istat)" }
-                        thead { tr { th scope="col" { "Codice ISTAT" } th scope="col" { "Comune" } th scope="col" { "Codice catastale" } } }
-                        tbody {
-                            @for comune in &comuni {
-                                tr { td { (comune.code) } td { (comune.name) } td { (comune.cadastral_code) } }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(layout::page(
-        &state.chrome(Some(&identity), "/"),
-        &state.province.name,
-        &body,
-    ))
 }
 
 #[derive(Debug, Deserialize)]

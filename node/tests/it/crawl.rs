@@ -706,6 +706,34 @@ async fn every_page_of_every_role_is_accessible_italian_and_fits_a_phone() {
         &axe,
     )
     .await;
+    // The Portale's public pages are reached from its home by the anonymous visitor.
+    for path in [
+        "/",
+        "/comuni",
+        "/sit",
+        "/sit/servizi/adesione-pagopa",
+        "/buone-pratiche",
+    ] {
+        assert!(
+            pages.iter().any(|page| page == path),
+            "{path} not reached anonymously: {pages:?}"
+        );
+    }
+    assert!(
+        pages.iter().any(|page| page.starts_with("/comuni/0")),
+        "no Comune's page reached anonymously: {pages:?}"
+    );
+    // Treviso's page (its subscription and digital picture: the crawl meets Comuni in
+    // alphabetical order and stops at three) and a service page with the fee worked out for a
+    // chosen Comune, at phone width.
+    for path in [
+        "/comuni/026086",
+        "/sit/servizi/adesione-pagopa?comune=026001",
+    ] {
+        for problem in check_page(&browser.client, &base, path, &axe).await {
+            findings.push(format!("[anonimo, {}px] {path}: {problem}", PHONE.0));
+        }
+    }
     findings.extend(found);
     total += pages.len();
     phone_menu_opens(&browser, &base).await;

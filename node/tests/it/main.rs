@@ -28,6 +28,7 @@ mod modules;
 mod networks;
 mod openapi;
 mod people;
+mod portale;
 mod practices;
 mod sape;
 mod sape_browser;
