@@ -415,6 +415,10 @@ fn main() {
         &Actor::cli(),
         "appalti",
         pico_node::dati::Federation::National,
+        &pico_protocol::dcat::Agent {
+            name: "Provincia di Bergamo".into(),
+            ipa_code: "p_bg".into(),
+        },
     )
     .unwrap();
     let national_time = started.elapsed();
