@@ -1032,3 +1032,42 @@ pub fn revoke_certificate(
         .execute(params![code, at, reason])?
         == 1)
 }
+
+/// The payload of the hub's training targets the node last verified (`formazione::targets`).
+pub fn kept_targets(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT targets FROM formazione_targets WHERE id = 1",
+        [],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// The revision of the targets kept, if any.
+pub fn kept_targets_revision(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT revision FROM formazione_targets WHERE id = 1",
+        [],
+        |row| row.get(0),
+    )
+    .optional()
+}
+
+/// Keeps a verified targets document (`document`, the JWS as received) and its payload,
+/// replacing the one kept.
+pub fn keep_targets(
+    conn: &Connection,
+    revision: i64,
+    document: &str,
+    payload: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO formazione_targets (id, revision, document, targets, verified_at)
+         VALUES (1, ?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, document = excluded.document,
+             targets = excluded.targets, verified_at = excluded.verified_at",
+        params![revision, document, payload, now],
+    )?;
+    Ok(())
+}

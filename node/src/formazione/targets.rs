@@ -15,7 +15,7 @@ use pico_protocol::targets::FormazioneTargets;
 use pico_protocol::{EntryError, PublicKey};
 use pico_service::Db;
 use pico_service::format as fmt;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::db::federation as fed_store;
@@ -71,13 +71,7 @@ impl From<rusqlite::Error> for TargetsError {
 
 /// The targets kept, if the node has verified any.
 pub fn load(conn: &Connection) -> rusqlite::Result<Option<FormazioneTargets>> {
-    let text: Option<String> = conn
-        .query_row(
-            "SELECT targets FROM formazione_targets WHERE id = 1",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let text = super::db::kept_targets(conn)?;
     // The column holds the payload of a document that verified: it parses. Should it not,
     // the node shows no targets rather than wrong ones.
     Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
@@ -92,13 +86,7 @@ pub fn accept(
     now: i64,
 ) -> Result<Accepted, TargetsError> {
     let targets = FormazioneTargets::verify(jws, hub_key)?;
-    let kept: Option<i64> = conn
-        .query_row(
-            "SELECT revision FROM formazione_targets WHERE id = 1",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let kept = super::db::kept_targets_revision(conn)?;
     let kept = kept.map(|r| r.max(0).unsigned_abs());
     match kept {
         Some(kept) if kept == targets.revision => return Ok(Accepted::Unchanged(kept)),
@@ -114,17 +102,12 @@ pub fn accept(
         .map_err(|_| EntryError::Malformed("formazione targets: payload is not UTF-8".into()))?;
     let document = serde_json::to_string(jws)
         .map_err(|e| EntryError::Malformed(format!("formazione targets: {e}")))?;
-    conn.execute(
-        "INSERT INTO formazione_targets (id, revision, document, targets, verified_at)
-         VALUES (1, ?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, document = excluded.document,
-             targets = excluded.targets, verified_at = excluded.verified_at",
-        params![
-            i64::try_from(targets.revision).unwrap_or(i64::MAX),
-            document,
-            payload,
-            now
-        ],
+    super::db::keep_targets(
+        conn,
+        i64::try_from(targets.revision).unwrap_or(i64::MAX),
+        &document,
+        &payload,
+        now,
     )?;
     Ok(Accepted::Stored(targets.revision))
 }
