@@ -141,9 +141,9 @@ mod tests {
         assert!(FormazioneTargets::verify(&jws, &other.public_key()).is_err());
         let receipt_typ = Jws::sign(&hub, "pico-receipt", &canonical::to_vec(&targets).unwrap());
         assert!(FormazioneTargets::verify(&receipt_typ, &hub.public_key()).is_err());
-        let mut more = targets.clone();
+        let mut more = targets;
         more.sectors[0].people_per_province = 50;
-        let mut tampered = jws.clone();
+        let mut tampered = jws;
         tampered.payload = more.sign(&hub).unwrap().payload;
         assert!(matches!(
             FormazioneTargets::verify(&tampered, &hub.public_key()),

@@ -52,13 +52,13 @@ fn metadata(ipa: &str, comune: &str, open: bool) -> Value {
 }
 
 fn get_text(url: &str) -> String {
-    let response = reqwest::blocking::get(url).unwrap();
+    let response = reqwest::blocking::get(url).expect("the catalogue answers");
     assert!(
         response.status().is_success(),
         "{url}: {}",
         response.status()
     );
-    response.text().unwrap()
+    response.text().expect("the catalogue is text")
 }
 
 #[test]
