@@ -348,8 +348,8 @@ async fn check_page(
     }
 }
 
-/// The same-origin page links of the current document `page` (not the API, assets, or
-/// fragments of the page itself such as the skip link).
+/// The same-origin page links of the current document `page` (not the API, assets,
+/// downloads such as the RDF catalogue, or fragments of the page itself such as the skip link).
 async fn page_links(browser: &Client, base: &str, page: &str) -> Vec<String> {
     let hrefs = browser
         .execute(
@@ -372,6 +372,16 @@ async fn page_links(browser: &Client, base: &str, page: &str) -> Vec<String> {
                 && !path.starts_with("/.well-known/")
                 && path != "/status"
                 && path != page
+                && ![
+                    ".csv", ".pdf", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".txt",
+                ]
+                .iter()
+                .any(|download| {
+                    path.split('?')
+                        .next()
+                        .unwrap_or_default()
+                        .ends_with(download)
+                })
         })
         .collect()
 }
