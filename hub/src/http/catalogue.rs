@@ -78,11 +78,19 @@ fn day(unix: i64) -> String {
 fn parse_number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, HubError> {
     match params.get(name) {
         None => Ok(None),
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if n >= 1 => Ok(Some(n)),
+        // At most `i64::MAX`, as the document says (`format: int64`).
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if n >= 1 && (name != "per_page" || n.unsigned_abs() <= MAX_PER_PAGE) => {
+                Ok(Some(n.unsigned_abs()))
+            }
+            _ if name == "per_page" => Err(Problem::bad_request(
+                "invalid_query",
+                format!("per_page {text:?}: scrivete un numero intero da 1 a {MAX_PER_PAGE}"),
+            )
+            .into()),
             _ => Err(Problem::bad_request(
                 "invalid_query",
-                format!("{name} {text:?}: a whole number from 1"),
+                format!("{name} {text:?}: scrivete un numero intero da 1"),
             )
             .into()),
         },
@@ -106,9 +114,7 @@ async fn catalogue(
         .into());
     }
     let page = parse_number(params, "page")?;
-    let per_page = parse_number(params, "per_page")?
-        .unwrap_or(DEFAULT_PER_PAGE)
-        .min(MAX_PER_PAGE);
+    let per_page = parse_number(params, "per_page")?.unwrap_or(DEFAULT_PER_PAGE);
     let base = base_url(state, headers);
     let (total, items) = state
         .db
@@ -211,11 +217,11 @@ async fn catalogue(
 #[utoipa::path(get, path = "/dati/catalogo", tag = "national",
     params(
         ("page" = Option<u64>, Query, description = "a page (from 1), described with hydra:PagedCollection; absent: the whole catalogue"),
-        ("per_page" = Option<u64>, Query, description = "datasets per page, 1 … 1000 (default 100; larger is reduced)"),
+        ("per_page" = Option<u64>, Query, description = "datasets per page, 1 … 1000 (default 100)"),
     ),
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue of the Provinces' open datasets",
-            content((String = "application/rdf+xml"), (String = "text/turtle"), (String = "application/ld+json"))),
+            content((String = "application/rdf+xml"), (String = "text/turtle"), (serde_json::Value = "application/ld+json"))),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue(
@@ -274,7 +280,7 @@ pub async fn get_catalogue_rdf_xml(
         ("per_page" = Option<u64>, Query, description = "datasets per page, 1 … 1000 (default 100)"),
     ),
     responses(
-        (status = 200, description = "The aggregated DCAT-AP_IT catalogue", content_type = "application/ld+json", body = String),
+        (status = 200, description = "The aggregated DCAT-AP_IT catalogue", content_type = "application/ld+json", body = serde_json::Value),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue_json_ld(

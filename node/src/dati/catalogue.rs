@@ -223,7 +223,7 @@ async fn catalogue(state: &AppState, format: RdfFormat) -> Result<Response, AppE
 /// header prefers (Turtle, JSON-LD; RDF/XML otherwise).
 #[utoipa::path(get, path = "/dati/catalogo", tag = "dati",
     responses((status = 200, description = "The DCAT-AP_IT catalogue",
-        content((String = "application/rdf+xml"), (String = "text/turtle"), (String = "application/ld+json")))))]
+        content((String = "application/rdf+xml"), (String = "text/turtle"), (serde_json::Value = "application/ld+json")))))]
 pub async fn get_catalogue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -251,7 +251,7 @@ pub async fn get_catalogue_rdf_xml(State(state): State<AppState>) -> Result<Resp
 
 /// The catalogue in JSON-LD (expanded form).
 #[utoipa::path(get, path = "/dati/catalogo.jsonld", tag = "dati",
-    responses((status = 200, description = "The DCAT-AP_IT catalogue", content_type = "application/ld+json", body = String)))]
+    responses((status = 200, description = "The DCAT-AP_IT catalogue", content_type = "application/ld+json", body = serde_json::Value)))]
 pub async fn get_catalogue_json_ld(State(state): State<AppState>) -> Result<Response, AppError> {
     catalogue(&state, RdfFormat::JsonLd).await
 }
