@@ -14,6 +14,7 @@
 //!    [`http::layers`];
 //! 5. [`server::Server::bind`] then [`server::Server::run`] with [`server::shutdown_signal`].
 
+pub mod cli;
 pub mod config;
 pub mod csv;
 pub mod db;
