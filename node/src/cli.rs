@@ -405,7 +405,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     // One-time: the first login leads straight to the change page.
     let password = secrets::new_password();
     let hash = secrets::hash_password(&password)
-        .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+        .map_err(|err| anyhow::anyhow!("impossibile cifrare la password: {err}"))?;
     let mut conn = db.get()?;
     let tx = conn.transaction()?;
     let now = db::now();
@@ -432,7 +432,7 @@ pub fn init(config: &NodeConfig, province: &str) -> anyhow::Result<()> {
     tx.commit()?;
     let key = SecretKey::generate();
     key.save(&key_path)?;
-    let province = db::comuni::province(&conn)?.context("province just written")?;
+    let province = db::comuni::province(&conn)?.context("Provincia appena scritta")?;
     println!(
         "Nodo di {} ({code}) creato in {}",
         province.name,
@@ -496,7 +496,7 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
             }
             let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
-                .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+                .map_err(|err| anyhow::anyhow!("impossibile cifrare la password: {err}"))?;
             let id = db::people::insert_user(&tx, &username, &name, &hash, &role, now)?;
             let codes: Vec<String> = role.to_vec().iter().map(ToString::to_string).collect();
             db::people::set_must_change_password(&tx, id, must_change)?;
@@ -577,7 +577,7 @@ fn user(config: &NodeConfig, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::ResetPassword { username, password } => {
             let (password, must_change, generated) = password.resolve(&username)?;
             let hash = secrets::hash_password(&password)
-                .map_err(|err| anyhow::anyhow!("hashing the password: {err}"))?;
+                .map_err(|err| anyhow::anyhow!("impossibile cifrare la password: {err}"))?;
             let user = db::people::set_password(&tx, &username, &hash, must_change)?
                 .with_context(|| format!("nessun utente {username}"))?;
             db::audit::record(

@@ -55,12 +55,12 @@ pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
     }
     let db = Db::open(&db_path, db::MIGRATIONS, config.db_pool_size)?;
     let province = db::comuni::province(&*db.get()?)?
-        .context("the database has no Province: it was not created by `pico-node init`")?;
+        .context("il database non ha una Provincia: non è stato creato da `pico-node init`")?;
     let signer = federation::Signer {
         province: pico_protocol::ProvinceCode::parse(&province.code)?,
         key: pico_protocol::SecretKey::load(&config.key_path()).with_context(|| {
             format!(
-                "cannot load the signing key {}",
+                "impossibile caricare la chiave di firma {}",
                 config.key_path().display()
             )
         })?,

@@ -624,13 +624,20 @@ pub fn catalogue_graph(
             Term::Plain(agent.ipa_code.clone()),
         );
     }
-    let theme_scheme = Term::iri(THEME_SCHEME);
-    g.types(&theme_scheme, &[iri!(skos "ConceptScheme")]);
-    g.add(
-        &theme_scheme,
-        iri!(dct "title"),
-        Term::Text("Data Theme".into(), "en"),
-    );
+    // The schemes of the vocabulary entries used, with the titles the EU gives them (DCAT-AP's
+    // shapes want a title on every concept scheme).
+    for (scheme, title) in [
+        (THEME_SCHEME, "Data Theme"),
+        (FREQUENCY_SCHEME, "Frequency"),
+        (FILE_TYPE_SCHEME, "File type"),
+    ] {
+        if scheme != THEME_SCHEME && !concepts.iter().any(|(_, s, _)| *s == scheme) {
+            continue;
+        }
+        let s = Term::iri(scheme);
+        g.types(&s, &[iri!(skos "ConceptScheme")]);
+        g.add(&s, iri!(dct "title"), Term::Text(title.into(), "en"));
+    }
     let mut seen: Vec<&str> = Vec::new();
     for (uri, scheme, label) in &concepts {
         if seen.contains(&uri.as_str()) {

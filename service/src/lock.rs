@@ -12,7 +12,7 @@ use fs4::fs_std::FileExt as _;
 #[non_exhaustive]
 pub enum LockError {
     /// The lock file could not be opened.
-    #[error("cannot open the lock file {path}: {source}")]
+    #[error("impossibile aprire il file di blocco {path}: {source}")]
     Io {
         /// The lock file.
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum LockError {
     },
     /// Another process holds the lock.
     #[error(
-        "{path} is locked: a {service} is running on this data directory; stop it first (systemctl stop {service})"
+        "{path} è bloccato: un {service} è in servizio su questa cartella dei dati; fermatelo prima (systemctl stop {service})"
     )]
     InUse {
         /// The lock file.

@@ -78,7 +78,7 @@ fn run(_args: &[String]) -> Result<()> {
     let hub_is_new = !hub_dir.exists();
     if hub_is_new {
         capture(&hub_bin, &hub_dir, &["init"])?;
-        eprintln!("xtask: hub initialised in {}", hub_dir.display());
+        eprintln!("xtask: hub inizializzato in {}", hub_dir.display());
     }
 
     let mut logins = Vec::new();
@@ -102,7 +102,7 @@ fn run(_args: &[String]) -> Result<()> {
                 &hub_dir,
                 &["enrol", "--province", code, "--key", key],
             )?;
-            eprintln!("xtask: {name} ({code}) enrolled at the hub");
+            eprintln!("xtask: {name} ({code}) registrata sull'hub");
         }
         logins.push((code, name, std::fs::read_to_string(dir.join(LOGINS_FILE))?));
     }
@@ -162,52 +162,50 @@ fn run(_args: &[String]) -> Result<()> {
     }
 
     println!(
-        "\nPi.Co. local federation is running (data in {}, logs next to it).",
+        "\nLa federazione locale Pi.Co. è avviata (dati in {}, log accanto).",
         data.display()
     );
-    println!("Each node publishes its ISTAT BES indicators (dataset bes_indicatori) to the hub;");
-    println!("the three nodes are in the SUA network, where Treviso opened a thread; Treviso's");
-    println!(
-        "best practice on the SUA convention is in the hub's national library. Each SUA has a"
-    );
-    println!(
-        "convenzione with its capital, one procedure awarded, four past ones imported from CSV"
-    );
-    println!(
-        "(all in the national `appalti` view, see the hub's /appalti) and one request waiting"
-    );
-    println!("for the SUA operator. Each SAPE holds the 1,907 real Horizon Europe topics, a");
-    println!("regional call flagged to the capital (which follows it and asks the SAPE for");
-    println!("support), a proposal with budget, and a funded Horizon Europe project with its");
-    println!("outcome (the hub's /sape); on the LIFE demo call every node shows Treviso's search");
-    println!("for partners. Formazione has a course per sector, an edition and enrolments of the");
-    println!("capital's staff; SIT a catalogue of services with the capital's subscriptions.\n");
-    println!("  UPI hub                 http://127.0.0.1:{HUB_PORT}/");
-    for (code, name, port) in PARTNERS {
-        println!("  {name:<23} http://127.0.0.1:{port}/   (node {code})");
+    for line in [
+        "Ogni nodo pubblica sull'hub i propri indicatori BES Istat (dataset bes_indicatori) e i",
+        "dati nazionali di ogni modulo. I tre nodi sono nella rete SUA, dove Treviso ha aperto",
+        "una discussione; la buona pratica di Treviso sulla convenzione SUA è nella biblioteca",
+        "nazionale. Ogni SUA ha una convenzione con il capoluogo, una procedura aggiudicata,",
+        "quattro procedure passate importate da CSV (vista nazionale /appalti dell'hub) e una",
+        "richiesta in attesa dell'operatore SUA. Ogni SAPE ha i 1.907 topic reali di Horizon",
+        "Europe, un bando regionale segnalato al capoluogo (che lo segue e chiede supporto),",
+        "una proposta con budget e un progetto finanziato con il suo esito (/sape dell'hub); sul",
+        "bando LIFE dimostrativo ogni nodo mostra la ricerca partner di Treviso. Formazione ha",
+        "un corso per settore, un'edizione, iscrizioni e un attestato (/formazione dell'hub);",
+        "SIT un catalogo di servizi, le adesioni del capoluogo e il quadro digitale (/sit).",
+    ] {
+        println!("{line}");
     }
-    println!("\nDemo logins (also in each node's {LOGINS_FILE}):");
+    println!("\n  Hub UPI                 http://127.0.0.1:{HUB_PORT}/");
+    for (code, name, port) in PARTNERS {
+        println!("  {name:<23} http://127.0.0.1:{port}/   (nodo {code})");
+    }
+    println!("\nAccessi dimostrativi (anche nel file {LOGINS_FILE} di ogni nodo):");
     for (code, name, text) in &logins {
         println!("  {name} ({code}):");
         for line in text.lines() {
             println!("    {line}");
         }
     }
-    println!("\nPress Ctrl-C to stop.");
+    println!("\nCtrl-C ferma tutto.");
 
     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
         for service in &mut services {
             if let Some(exit) = service.try_wait()? {
                 stop_all(&mut services);
                 bail!(
-                    "a service stopped unexpectedly ({exit}); see the logs in {}",
+                    "un servizio si è fermato inaspettatamente ({exit}); vedi i log in {}",
                     data.display()
                 );
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    eprintln!("\nxtask: stopping the federation…");
+    eprintln!("\nxtask: arresto della federazione…");
     stop_all(&mut services);
     Ok(())
 }
@@ -264,36 +262,36 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
         "017" => "017029",
         _ => "041044",
     };
-    let mut text = format!("admin / {admin}   (Province administrator)\n");
+    let mut text = format!("admin / {admin}   (amministratore della Provincia)\n");
     for (user, label, args) in [
         (
             "helpdesk",
-            "Help Desk operator",
+            "operatore Help Desk",
             vec!["--role", "operator", "--module", "helpdesk"],
         ),
         (
             "sua",
-            "SUA operator",
+            "operatore SUA",
             vec!["--role", "operator", "--module", "sua"],
         ),
         (
             "sape",
-            "SAPE operator (EU funding)",
+            "operatore SAPE (fondi europei)",
             vec!["--role", "operator", "--module", "sape"],
         ),
         (
             "formazione",
-            "Formazione operator (training)",
+            "operatore Formazione",
             vec!["--role", "operator", "--module", "formazione"],
         ),
         (
             "sit",
-            "SIT operator (innovative services)",
+            "operatore SIT (servizi innovativi)",
             vec!["--role", "operator", "--module", "sit"],
         ),
         (
             "comune",
-            "Comune user",
+            "utente del Comune",
             vec!["--role", "comune", "--comune", capital],
         ),
     ] {
@@ -368,7 +366,7 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "national",
         ],
     )?;
-    eprintln!("xtask: {name} ({code}) initialised with its ISTAT Comuni and BES indicators");
+    eprintln!("xtask: {name} ({code}) inizializzata con i suoi Comuni Istat e gli indicatori BES");
     Ok(())
 }
 
@@ -615,19 +613,8 @@ fn seed_sua(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         .with_context(|| format!("cannot write {}", history.display()))?;
     let path = history.to_string_lossy().into_owned();
     capture(node_bin, dir, &["sua", "import", "--format", "csv", &path])?;
-    let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
-    expect(
-        "publishing the appalti dataset",
-        call_json(
-            "PUT",
-            port,
-            "/v1/datasets/appalti/federation",
-            &admin,
-            r#"{"federation":"national"}"#,
-        )?,
-        200,
-    )?;
-    for id in [sua_id, comune_id, admin_id] {
+    publish_nationally(node_bin, dir, port, &["appalti"])?;
+    for id in [sua_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
     Ok(())
@@ -776,21 +763,30 @@ fn seed_sape(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
         201,
     )?;
     // The proposals in the national EU-funds view (the hub's /sape).
-    let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
-    expect(
-        "publishing the sape_progetti dataset",
-        call_json(
-            "PUT",
-            port,
-            "/v1/datasets/sape_progetti/federation",
-            &admin,
-            r#"{"federation":"national"}"#,
-        )?,
-        200,
-    )?;
-    for id in [sape_id, comune_id, admin_id] {
+    publish_nationally(node_bin, dir, port, &["sape_progetti"])?;
+    for id in [sape_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
+    Ok(())
+}
+
+/// Switches a node's derived datasets to national publication, as its administrator would
+/// from the Dati pages: the node then signs and pushes them to the hub's national views.
+fn publish_nationally(node_bin: &Path, dir: &Path, port: u16, datasets: &[&str]) -> Result<()> {
+    let (admin_id, admin) = demo_token(node_bin, dir, "admin")?;
+    for dataset in datasets {
+        let (status, body) = call_json(
+            "PUT",
+            port,
+            &format!("/v1/datasets/{dataset}/federation"),
+            &admin,
+            r#"{"federation":"national"}"#,
+        )?;
+        if status != 200 {
+            bail!("publishing the {dataset} dataset answered {status}: {body}");
+        }
+    }
+    capture(node_bin, dir, &["token", "revoke", &admin_id])?;
     Ok(())
 }
 
@@ -970,6 +966,8 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         )?,
         201,
     )?;
+    // Counts and hours only (no names) in the hub's national progress view (/formazione).
+    publish_nationally(node_bin, dir, port, &["formazione_aggregati"])?;
     for id in [office_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
@@ -1074,6 +1072,8 @@ fn seed_sit(node_bin: &Path, dir: &Path, port: u16, code: &str) -> Result<()> {
             200,
         )?;
     }
+    // The catalogue and the digital picture in the hub's national SIT view (/sit).
+    publish_nationally(node_bin, dir, port, &["sit_servizi", "sit_quadro_digitale"])?;
     for id in [sit_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }
@@ -1256,12 +1256,14 @@ fn wait_ready(port: u16, services: &mut [std::process::Child]) -> Result<()> {
             .any(|s| matches!(s.try_wait(), Ok(Some(_))))
         {
             stop_all(services);
-            bail!("a service exited while starting (port {port} busy? see the logs in pico-data/)");
+            bail!(
+                "un servizio si è fermato all'avvio (porta {port} occupata? vedi i log in pico-data/)"
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     stop_all(services);
-    bail!("the service on port {port} was not ready after 30 s")
+    bail!("il servizio sulla porta {port} non era pronto dopo 30 s")
 }
 
 /// Asks every service to shut down gracefully (SIGTERM), then waits for it.

@@ -4,7 +4,7 @@
 //! measures), schemas in `protocol/datasets/sit_servizi.md` and `sit_quadro_digitale.md`.
 //!
 //! Each Province's rows are read once (a range of the rows index) into its **holdings**, kept
-//! while the hash of the last entry that changed them stays the same (as `db::sape` does):
+//! while the hash of the last entry that changed them stays the same (`db::contributions`):
 //! a Province holds tens of services and a few hundred Comuni, so the whole nation is at most
 //! some 8,000 Comuni in memory, and every figure, search and filter is a pass over them, never
 //! a scan of the national table per request.
@@ -15,12 +15,13 @@
 //! publish `sit_quadro_digitale`: a Province that does not publish counts nowhere.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
+use super::contributions::Contributions;
 
 /// The catalogue dataset.
 pub const SERVICES: &str = "sit_servizi";
@@ -80,12 +81,12 @@ pub struct Picture {
 }
 
 /// One Province's rows of both datasets.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Holdings {
     /// Its services, by code (withdrawn ones too).
-    pub services: Vec<Service>,
+    pub services: Arc<Vec<Service>>,
     /// Its Comuni's pictures, by code; empty when it does not publish them.
-    pub pictures: Vec<Picture>,
+    pub pictures: Arc<Vec<Picture>>,
     /// Whether it publishes `sit_quadro_digitale`.
     pub publishes_pictures: bool,
 }
@@ -100,7 +101,7 @@ pub struct Contributor {
     /// Region, as ISTAT names it.
     pub region: String,
     /// Its rows.
-    pub holdings: Arc<Holdings>,
+    pub holdings: Holdings,
 }
 
 fn read_rows<T>(
@@ -143,109 +144,51 @@ fn picture_of(data: &str) -> Option<Picture> {
     })
 }
 
-/// The state of a Province's contributions the holdings reflect: the hash of the last entry
-/// of each dataset (empty when it does not publish it).
-type Stamp = (Vec<u8>, Vec<u8>);
-
-type HoldingsCache = Mutex<BTreeMap<String, (Stamp, Arc<Holdings>)>>;
-
-fn cache() -> &'static HoldingsCache {
-    static CACHE: OnceLock<HoldingsCache> = OnceLock::new();
-    CACHE.get_or_init(Mutex::default)
-}
+static SERVICE_ROWS: Contributions<Vec<Service>> = Contributions::new();
+static PICTURE_ROWS: Contributions<Vec<Picture>> = Contributions::new();
 
 /// Every Province that publishes `sit_servizi` or `sit_quadro_digitale` (with the schema's
-/// key), by code, with its holdings, building those that are missing or stale.
+/// key), by code, with its holdings; each dataset's rows are read again only when the
+/// Province's last entry for it changed (`db::contributions`).
 pub fn contributors(conn: &Connection) -> Result<Vec<Contributor>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.province, d.name, c.dataset_id, c.last_entry_hash, p.name, p.region
-         FROM datasets d JOIN dataset_contributions c ON c.dataset_id = d.id
-         JOIN provinces p ON p.code = c.province
-         WHERE (d.name = ?1 AND c.primary_key = ?2) OR (d.name = ?3 AND c.primary_key = ?4)
-         ORDER BY c.province",
-    )?;
-    let found = stmt
-        .query_map(
-            rusqlite::params![SERVICES, SERVICES_KEY, PICTURES, PICTURES_KEY],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, String>(5)?,
-                ))
+    let services =
+        SERVICE_ROWS.contributors(conn, SERVICES, SERVICES_KEY, None, |conn, id, code| {
+            read_rows(conn, id, code, |data| {
+                serde_json::from_str::<Service>(data)
+                    .ok()
+                    .filter(|s| !s.code.is_empty())
+            })
+        })?;
+    let pictures =
+        PICTURE_ROWS.contributors(conn, PICTURES, PICTURES_KEY, None, |conn, id, code| {
+            read_rows(conn, id, code, picture_of)
+        })?;
+    let mut by_province: BTreeMap<String, Contributor> = BTreeMap::new();
+    for c in services {
+        by_province.insert(
+            c.code.clone(),
+            Contributor {
+                code: c.code,
+                name: c.name,
+                region: c.region,
+                holdings: Holdings {
+                    services: c.data,
+                    ..Holdings::default()
+                },
             },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    // (services dataset id and hash, pictures dataset id and hash, name, region) per Province.
-    type Found = (
-        Option<(i64, Vec<u8>)>,
-        Option<(i64, Vec<u8>)>,
-        String,
-        String,
-    );
-    let mut by_province: BTreeMap<String, Found> = BTreeMap::new();
-    for (province, dataset, id, hash, name, region) in found {
-        let entry = by_province
-            .entry(province)
-            .or_insert_with(|| (None, None, name, region));
-        if dataset == SERVICES {
-            entry.0 = Some((id, hash));
-        } else {
-            entry.1 = Some((id, hash));
-        }
-    }
-    let mut out = Vec::with_capacity(by_province.len());
-    for (code, (services, pictures, name, region)) in by_province {
-        let stamp: Stamp = (
-            services
-                .as_ref()
-                .map(|(_, h)| h.clone())
-                .unwrap_or_default(),
-            pictures
-                .as_ref()
-                .map(|(_, h)| h.clone())
-                .unwrap_or_default(),
         );
-        let cached = cache()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(&code)
-            .filter(|(seen, _)| *seen == stamp)
-            .map(|(_, holdings)| Arc::clone(holdings));
-        let holdings = match cached {
-            Some(holdings) => holdings,
-            None => {
-                let holdings = Arc::new(Holdings {
-                    services: match &services {
-                        Some((id, _)) => read_rows(conn, *id, &code, |data| {
-                            serde_json::from_str::<Service>(data)
-                                .ok()
-                                .filter(|s| !s.code.is_empty())
-                        })?,
-                        None => Vec::new(),
-                    },
-                    pictures: match &pictures {
-                        Some((id, _)) => read_rows(conn, *id, &code, picture_of)?,
-                        None => Vec::new(),
-                    },
-                    publishes_pictures: pictures.is_some(),
-                });
-                cache()
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(code.clone(), (stamp, Arc::clone(&holdings)));
-                holdings
-            }
-        };
-        out.push(Contributor {
-            code,
-            name,
-            region,
-            holdings,
-        });
     }
-    Ok(out)
+    for c in pictures {
+        let entry = by_province
+            .entry(c.code.clone())
+            .or_insert_with(|| Contributor {
+                code: c.code,
+                name: c.name,
+                region: c.region,
+                holdings: Holdings::default(),
+            });
+        entry.holdings.pictures = c.data;
+        entry.holdings.publishes_pictures = true;
+    }
+    Ok(by_province.into_values().collect())
 }

@@ -253,7 +253,7 @@ struct Tally {
 impl Tally {
     fn add(&mut self, contributor: &Contributor) {
         self.provinces += 1;
-        for picture in &contributor.holdings.pictures {
+        for picture in contributor.holdings.pictures.iter() {
             let residents = u64::try_from(picture.residents).unwrap_or(0);
             self.comuni += 1;
             self.residents += residents;
@@ -483,7 +483,7 @@ impl CatalogueView {
             .filter(|c| query.region.as_ref().is_none_or(|r| *r == c.region))
             .filter(|c| query.province.as_ref().is_none_or(|p| *p == c.code))
         {
-            for s in &c.holdings.services {
+            for s in c.holdings.services.iter() {
                 if s.withdrawn && !query.withdrawn {
                     continue;
                 }

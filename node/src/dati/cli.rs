@@ -80,7 +80,7 @@ fn organisation(
     conn: &rusqlite::Connection,
 ) -> anyhow::Result<(pico_protocol::dcat::Agent, db::comuni::Province)> {
     let province = db::comuni::province(conn)?
-        .context("the node has no Province yet: run `pico-node init` first")?;
+        .context("il nodo non ha ancora una Provincia: eseguite prima `pico-node init`")?;
     Ok((crate::dati::dcat::organisation(config, &province), province))
 }
 
@@ -158,7 +158,7 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
         }
         DatasetCommand::Metadata { name, file } => {
             let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+                .with_context(|| format!("impossibile leggere {}", file.display()))?;
             let form: crate::dati::dcat::MetadataForm = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not the JSON of the metadata", file.display()))?;
             let signer = signer(config, &conn)?;
@@ -172,7 +172,7 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
                 &org,
                 &province,
             )
-            .map_err(|e| anyhow::anyhow!("metadata refused, nothing was changed: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("metadati rifiutati, non è cambiato nulla: {e}"))?;
             println!(
                 "{}: metadata saved, {} ({} entries queued)",
                 report.dataset,

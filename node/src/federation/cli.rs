@@ -21,15 +21,16 @@ fn run(config: &NodeConfig, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     federation(config, FederationCommand::from_arg_matches(matches)?)
 }
 
-/// Publishing to the UPI hub.
+/// La pubblicazione verso l'hub UPI.
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub enum FederationCommand {
-    /// Print the publishing status and open alarms.
+    /// Stampa lo stato della pubblicazione e gli allarmi aperti.
     Status,
-    /// After a restored backup blocked signing: continue the log from the hub's head and
-    /// republish every national dataset as a fresh snapshot.
+    /// Dopo il ripristino di una copia che ha bloccato la firma: riprende il registro dalla
+    /// testa dell'hub e ripubblica ogni dataset nazionale come istantanea completa.
     Resync,
-    /// Forget the pinned hub key (only after confirming a key change with UPI out of band).
+    /// Dimentica la chiave dell'hub fissata (solo dopo aver confermato il cambio con UPI per
+    /// altra via).
     Unpin,
 }
 
@@ -44,25 +45,25 @@ fn federation(config: &NodeConfig, command: FederationCommand) -> anyhow::Result
             println!(
                 "hub: {}",
                 if hub.is_empty() {
-                    "none configured: publishing is off"
+                    "nessuno configurato: la pubblicazione è spenta"
                 } else {
                     hub
                 }
             );
             println!("{}", serde_json::to_string_pretty(&status)?);
             for alarm in store::alarms(&conn, true, 50)? {
-                println!("ALARM {} {}: {}", alarm.at, alarm.kind, alarm.detail);
+                println!("ALLARME {} {}: {}", alarm.at, alarm.kind, alarm.detail);
             }
         }
         FederationCommand::Resync => {
             let signer = signer(config, &conn)?;
             let tx = conn.transaction()?;
             let Some((seq, hash)) = store::adopt_hub_head(&tx)? else {
-                bail!("publishing is not blocked: nothing to resync");
+                bail!("la pubblicazione non è bloccata: non c'è nulla da riallineare");
             };
             let mut entries = 0;
             for name in db::datasets::national(&tx)? {
-                let dataset = db::datasets::get(&tx, &name)?.context("dataset just listed")?;
+                let dataset = db::datasets::get(&tx, &name)?.context("dataset appena elencato")?;
                 entries += crate::dati::ops::emit_snapshot(&tx, &signer, &dataset)
                     .map_err(|e| anyhow::anyhow!("{e}"))?
                     .len();
@@ -78,7 +79,7 @@ fn federation(config: &NodeConfig, command: FederationCommand) -> anyhow::Result
             )?;
             tx.commit()?;
             println!(
-                "the log continues from the hub's head (seq {seq}, {hash}); {entries} snapshot entries queued"
+                "il registro riprende dalla testa dell'hub (seq {seq}, {hash}); {entries} voci di istantanea in coda"
             );
         }
         FederationCommand::Unpin => {
@@ -94,7 +95,9 @@ fn federation(config: &NodeConfig, command: FederationCommand) -> anyhow::Result
                 db::now(),
             )?;
             tx.commit()?;
-            println!("hub key forgotten: the next contact pins the key the hub presents");
+            println!(
+                "chiave dell'hub dimenticata: il prossimo contatto fissa la chiave che l'hub presenta"
+            );
         }
     }
     Ok(())

@@ -142,10 +142,10 @@ pub struct NetworkMembers {
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     /// No answer (connection refused, reset, timeout): retry.
-    #[error("hub unreachable: {0}")]
+    #[error("hub non raggiungibile: {0}")]
     Unreachable(String),
     /// An HTTP error answer.
-    #[error("hub answered {status}: {}", problem.detail.as_deref().or(problem.code.as_deref()).unwrap_or("no detail"))]
+    #[error("l'hub ha risposto {status}: {}", problem.detail.as_deref().or(problem.code.as_deref()).unwrap_or("senza dettagli"))]
     Status {
         /// Status.
         status: StatusCode,
@@ -155,7 +155,7 @@ pub enum HubError {
         retry_after: Option<u64>,
     },
     /// A 2xx answer that is not what the SPEC says.
-    #[error("unexpected answer from the hub: {0}")]
+    #[error("risposta inattesa dall'hub: {0}")]
     Invalid(String),
 }
 

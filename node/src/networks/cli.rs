@@ -20,25 +20,25 @@ fn run(config: &NodeConfig, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     network(config, NetworkCommand::from_arg_matches(matches)?)
 }
 
-/// The thematic networks (sua, sape, sit, personale).
+/// Le reti tematiche (sua, sape, sit, personale).
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
-    /// Join a network at the hub (a request signed with the node's key) and record it.
+    /// Entra in una rete presso l'hub (richiesta firmata con la chiave del nodo) e lo registra.
     Join {
-        /// `sua`, `sape`, `sit` or `personale`.
+        /// `sua`, `sape`, `sit` o `personale`.
         network: String,
     },
-    /// Leave a network at the hub and locally.
+    /// Esce da una rete, presso l'hub e sul nodo.
     Leave {
-        /// `sua`, `sape`, `sit` or `personale`.
+        /// `sua`, `sape`, `sit` o `personale`.
         network: String,
     },
-    /// List the networks, this node's memberships, the inbox and held keys.
+    /// Elenca le reti, quelle di cui il nodo fa parte, la posta in arrivo e le chiavi sospese.
     List,
-    /// Trust a key the hub listed without a rotation entry (after confirming it with UPI
-    /// out of band) and release the posts held for it.
+    /// Accetta una chiave che l'hub elenca senza una voce di rotazione (dopo averla
+    /// confermata con UPI per altra via) e rilascia i messaggi trattenuti per essa.
     TrustKey {
-        /// The key id, as the alarm names it.
+        /// L'identificativo della chiave, come lo nomina l'allarme.
         kid: String,
     },
 }
@@ -53,7 +53,7 @@ fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
     };
     match command {
         NetworkCommand::Join { .. } | NetworkCommand::Leave { .. } => {
-            let (join, network) = change.context("a join or leave")?;
+            let (join, network) = change.context("manca la rete")?;
             let signer = signer(config, &*db.get()?)?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -68,8 +68,12 @@ fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
                 }
             })?;
             println!(
-                "{} the network {network}",
-                if join { "joined" } else { "left" }
+                "{} la rete {network}",
+                if join {
+                    "il nodo è entrato nel"
+                } else {
+                    "il nodo è uscito dal"
+                }
             );
         }
         NetworkCommand::List => {
@@ -77,22 +81,23 @@ fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
             let members = store::memberships(&conn)?;
             for name in store::NETWORKS {
                 match members.iter().find(|(n, _)| n == name) {
-                    Some((_, at)) => println!("{name}\tmember since {}", db::rfc3339(*at)),
-                    None => println!("{name}\tnot a member"),
+                    Some((_, at)) => println!("{name}\tmembro dal {}", db::rfc3339(*at)),
+                    None => println!("{name}\tnon membro"),
                 }
             }
-            let province = db::comuni::province(&conn)?.context("no Province")?;
+            let province = db::comuni::province(&conn)?
+                .context("il nodo non ha ancora una Provincia: eseguite `pico-node init`")?;
             let inbox = store::inbox_status(&conn, &province.code)?;
             println!(
-                "inbox: cursor {}, {} posts received, {} in quarantine, last pull {}",
+                "posta in arrivo: cursore {}, {} messaggi ricevuti, {} in quarantena, ultima lettura {}",
                 inbox.cursor,
                 inbox.received,
                 inbox.quarantined,
-                inbox.last_pull_at.as_deref().unwrap_or("never")
+                inbox.last_pull_at.as_deref().unwrap_or("mai")
             );
             for key in store::keys(&conn)?.iter().filter(|key| !key.trusted) {
                 println!(
-                    "HELD KEY {} of {}: listed by the hub without a rotation entry",
+                    "CHIAVE SOSPESA {} di {}: elencata dall'hub senza una voce di rotazione",
                     key.kid, key.province
                 );
             }
@@ -101,7 +106,7 @@ fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
             let mut conn = db.get()?;
             let Some((province, released)) = crate::networks::inbox::trust_key(&mut conn, &kid)?
             else {
-                bail!("no key {kid} is known: see `pico-node network list`");
+                bail!("nessuna chiave {kid} è nota: vedete `pico-node network list`");
             };
             db::audit::record(
                 &conn,
@@ -111,7 +116,9 @@ fn network(config: &NodeConfig, command: NetworkCommand) -> anyhow::Result<()> {
                 &json!({"province": province, "released": released}),
                 db::now(),
             )?;
-            println!("key {kid} of {province} trusted; {released} held posts released");
+            println!(
+                "chiave {kid} di {province} accettata; {released} messaggi trattenuti rilasciati"
+            );
         }
     }
     Ok(())

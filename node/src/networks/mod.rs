@@ -64,13 +64,13 @@ pub mod alarm {
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
     /// Not one of `sua`, `sape`, `sit`, `personale`.
-    #[error("unknown network {0:?}")]
+    #[error("la rete {0:?} non esiste")]
     UnknownNetwork(String),
     /// Posting to a network the node does not belong to.
-    #[error("this Province is not a member of the network {0}: join it first")]
+    #[error("la Provincia non fa parte della rete {0}: entrate prima nella rete")]
     NotMember(String),
     /// No hub configured.
-    #[error("no hub is configured ([federation] hub_url): networks need the hub")]
+    #[error("nessun hub configurato ([federation] hub_url): le reti hanno bisogno dell'hub")]
     NoHub,
     /// The hub refused or could not be reached.
     #[error("{0}")]

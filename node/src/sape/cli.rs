@@ -39,7 +39,8 @@ pub enum SapeCommand {
 fn sape(config: &NodeConfig, command: SapeCommand) -> anyhow::Result<()> {
     use crate::sape::import::{self, ImportError};
     let SapeCommand::Import { json, file } = command;
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes =
+        std::fs::read(&file).with_context(|| format!("impossibile leggere {}", file.display()))?;
     let db = open_db(config)?;
     let mut conn = db.get()?;
     let filename = crate::upload::clean_filename(&file.display().to_string());

@@ -45,7 +45,7 @@ async fn backup_restore_and_restart_keep_everything() {
     let refused = cli(&["restore", backup.to_str().unwrap()])
         .unwrap_err()
         .to_string();
-    assert!(refused.contains("is locked"), "{refused}");
+    assert!(refused.contains("è bloccato"), "{refused}");
 
     let (dir, config) = app.stop().await;
     let app = TestApp::start(dir, config).await;
