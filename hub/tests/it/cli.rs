@@ -117,7 +117,7 @@ async fn restore_is_refused_while_the_hub_serves_the_data_directory() {
     let (ok, _, err) = run(&dir, &["restore", backup.to_str().unwrap()]);
     assert!(!ok, "restore must not replace a live hub's database");
     assert!(
-        err.contains("a pico-hub is running") && err.contains("stop it first"),
+        err.contains("un pico-hub è in servizio") && err.contains("fermatelo prima"),
         "{err}"
     );
 }
