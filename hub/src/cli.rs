@@ -283,7 +283,7 @@ fn init(config: &HubConfig) -> anyhow::Result<()> {
         crate::registry::ATTRIBUTION
     );
     // The BES edition shipped with the hub, once: a later `bes import` is never overwritten.
-    if let Some(counts) = crate::bes::import_bundled_if_empty(&mut db.get()?)? {
+    if let Some(counts) = crate::bes::import_bundled_if_empty(&mut *db.get()?)? {
         println!(
             "{} ({})",
             crate::bes::cli::summary(crate::bes::import::BUNDLED_EDITION, &counts),

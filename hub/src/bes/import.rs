@@ -363,7 +363,7 @@ pub fn read(
             detail: format!("non è un CSV leggibile ({e})"),
         })?
         .clone();
-    let [domain, code, name, sex, territory, unit, source] = [
+    let [domain, code, name, sex_col, territory_col, unit, source] = [
         "DOMINIO",
         "CODICE",
         "INDICATORE",
@@ -373,8 +373,8 @@ pub fn read(
         "FONTE",
     ]
     .map(|c| column(&headers, c, INDICATORS_FILE));
-    let (domain, code, name, sex, territory, unit, source) =
-        (domain?, code?, name?, sex?, territory?, unit?, source?);
+    let (domain, code, name, sex_col, territory_col, unit, source) =
+        (domain?, code?, name?, sex_col?, territory_col?, unit?, source?);
     let note = headers.iter().position(|h| h.trim() == "NOTE");
     let years: Vec<(usize, i32)> = headers
         .iter()
@@ -454,13 +454,13 @@ pub fn read(
         if let Some(note) = note.and_then(|n| non_empty(cell(n))) {
             notes[indicator].insert(note);
         }
-        let sex = Sex::from_istat(cell(sex)).ok_or_else(|| {
+        let sex = Sex::from_istat(cell(sex_col)).ok_or_else(|| {
             bad(format!(
                 "sesso {:?} non previsto: Totale, Maschi o Femmine",
-                cell(sex)
+                cell(sex_col)
             ))
         })?;
-        let territory_name = cell(territory);
+        let territory_name = cell(territory_col);
         if territory_name.is_empty() {
             return Err(bad("manca il territorio".to_owned()));
         }

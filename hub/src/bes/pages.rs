@@ -129,7 +129,7 @@ pub async fn show_bes(State(state): State<AppState>) -> Response {
     for i in &view.items {
         match domains.iter_mut().find(|(code, _, _)| *code == i.domain_code) {
             Some((_, _, list)) => list.push(i),
-            None => domains.push((&i.domain_code, &i.domain, vec![i])),
+            None => domains.push((i.domain_code.as_str(), i.domain.as_str(), vec![i])),
         }
     }
     domains.sort_by(|a, b| a.0.cmp(b.0));
@@ -272,10 +272,9 @@ pub async fn show_indicator(
             // A year or sex the indicator does not have falls back to its defaults, with a message.
             match super::ranking(conn, &asked, year, sex) {
                 Err(HubError::Problem(problem)) if problem.status() == StatusCode::BAD_REQUEST => {
-                    let message = problem.detail().unwrap_or_default().to_owned();
-                    super::ranking(conn, &asked, None, None).map(|view| (view, Some(message)))
+                    super::ranking(conn, &asked, None, None).map(|view| (view, true))
                 }
-                other => other.map(|view| (view, None)),
+                other => other.map(|view| (view, false)),
             }
         })
         .await;
@@ -283,7 +282,7 @@ pub async fn show_indicator(
         Ok(loaded) => loaded,
         Err(error) => return failure_page(&state, &current, error),
     };
-    if fallback.is_some() {
+    if fallback {
         errors.push(
             "L'indicatore non ha valori provinciali per l'anno o il sesso scelti: sono mostrati l'ultimo anno e il totale."
                 .to_owned(),
@@ -477,7 +476,7 @@ pub async fn show_profile(State(state): State<AppState>, Path(code): Path<String
         let i = &pi.indicator;
         match domains.iter_mut().find(|(c, _, _)| *c == i.domain_code) {
             Some((_, _, list)) => list.push(pi),
-            None => domains.push((&i.domain_code, &i.domain, vec![pi])),
+            None => domains.push((i.domain_code.as_str(), i.domain.as_str(), vec![pi])),
         }
     }
     domains.sort_by(|a, b| a.0.cmp(b.0));

@@ -254,7 +254,7 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
     // Without a year: the latest with a provincial value (2018 for this indicator).
     let (_, latest) = app.get_json("/v1/bes/indicators/10AMB017").await;
     assert_eq!(latest["year"], 2018);
-    assert_eq!(latest["years"].as_array().unwrap().first(), Some(&Value::from(2006)));
+    assert_eq!(latest["years"].as_array().unwrap().first(), Some(&Value::from(2004)));
 
     let (status, csv) = app
         .get_text("/v1/bes/indicators/10AMB017?year=2018&format=csv")
@@ -321,7 +321,7 @@ async fn wrong_requests_are_problems_in_italian() {
     let (_, problem) = app.get_json("/v1/bes/indicators/10AMB017?year=1990").await;
     assert_eq!(
         problem["detail"],
-        "l'indicatore 10AMB017 non ha valori provinciali nel 1990 per sex=totale: anni dal 2006 al 2018"
+        "l'indicatore 10AMB017 non ha valori provinciali nel 1990 per sex=totale: anni dal 2004 al 2018"
     );
 }
 
@@ -407,4 +407,31 @@ async fn the_pages_show_domains_profile_and_ranking_in_italian() {
     assert_eq!(response.headers()["location"], "/bes/province/026");
     let (_, home) = app.get_text("/").await;
     assert!(home.contains("href=\"/bes\""), "the navigation leads to the BES");
+}
+
+#[tokio::test]
+async fn the_routes_are_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/v1/bes/domains",
+        "/v1/bes/indicators",
+        "/v1/bes/indicators/{code}",
+        "/v1/bes/provinces/{code}",
+    ] {
+        assert!(doc["paths"][path]["get"]["responses"]["200"].is_object(), "{path}");
+    }
+    for path in ["/v1/bes/indicators/{code}", "/v1/bes/provinces/{code}"] {
+        let responses = &doc["paths"][path]["get"]["responses"];
+        assert!(responses["200"]["content"]["text/csv"].is_object(), "{path}");
+        for status in ["400", "404"] {
+            assert!(
+                responses[status]["content"]["application/problem+json"].is_object(),
+                "{path} {status}"
+            );
+        }
+    }
+    assert!(doc["components"]["schemas"]["BesIndicatorValues"].is_object());
+    assert!(doc["components"]["schemas"]["BesProfile"].is_object());
 }

@@ -183,7 +183,7 @@ fn profile_body(state: &AppState, hub: &str, profile: &Profile) -> Markup {
         let i = &pi.indicator;
         match domains.iter_mut().find(|(code, _, _)| *code == i.domain_code) {
             Some((_, _, list)) => list.push(pi),
-            None => domains.push((&i.domain_code, &i.domain, vec![pi])),
+            None => domains.push((i.domain_code.as_str(), i.domain.as_str(), vec![pi])),
         }
     }
     domains.sort_by(|a, b| a.0.cmp(b.0));
