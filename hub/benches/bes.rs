@@ -101,13 +101,23 @@ fn main() {
                 .await
                 .unwrap();
             assert!(body["items"].as_array().unwrap().len() >= 107);
-            let years: Vec<i64> = body["years"].as_array().unwrap().iter().map(|y| y.as_i64().unwrap()).collect();
+            let years: Vec<i64> = body["years"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|y| y.as_i64().unwrap())
+                .collect();
             for (i, sex) in body["sexes"].as_array().unwrap().iter().enumerate() {
                 let year = years[years.len().saturating_sub(1 + i * 3).min(years.len() - 1)];
-                queries.push(format!("/v1/bes/indicators/{code}?sex={}&year={year}", sex.as_str().unwrap()));
+                queries.push(format!(
+                    "/v1/bes/indicators/{code}?sex={}&year={year}",
+                    sex.as_str().unwrap()
+                ));
             }
             queries.push(format!("/v1/bes/indicators/{code}"));
-            queries.push(format!("/v1/bes/indicators/{code}?format=csv&sep=semicolon"));
+            queries.push(format!(
+                "/v1/bes/indicators/{code}?format=csv&sep=semicolon"
+            ));
         }
         let mut api = Vec::new();
         for _ in 0..rounds {
@@ -115,11 +125,19 @@ fn main() {
                 timed(&client, &format!("{base}{query}"), &mut api).await;
             }
         }
-        summary("indicator across the 107 Provinces, /v1/bes/indicators/{code} (JSON and CSV)", api);
+        summary(
+            "indicator across the 107 Provinces, /v1/bes/indicators/{code} (JSON and CSV)",
+            api,
+        );
         let mut pages = Vec::new();
         for _ in 0..rounds.div_ceil(4) {
             for code in &codes {
-                timed(&client, &format!("{base}/bes/indicatori/{code}"), &mut pages).await;
+                timed(
+                    &client,
+                    &format!("{base}/bes/indicatori/{code}"),
+                    &mut pages,
+                )
+                .await;
             }
         }
         summary("page /bes/indicatori/{code}", pages);
@@ -131,8 +149,18 @@ fn main() {
         let mut profiles = Vec::new();
         let mut profile_pages = Vec::new();
         for code in &provinces {
-            timed(&client, &format!("{base}/v1/bes/provinces/{code}"), &mut profiles).await;
-            timed(&client, &format!("{base}/bes/province/{code}"), &mut profile_pages).await;
+            timed(
+                &client,
+                &format!("{base}/v1/bes/provinces/{code}"),
+                &mut profiles,
+            )
+            .await;
+            timed(
+                &client,
+                &format!("{base}/bes/province/{code}"),
+                &mut profile_pages,
+            )
+            .await;
         }
         summary("profile /v1/bes/provinces/{code}", profiles);
         summary("page /bes/province/{code}", profile_pages);

@@ -28,12 +28,16 @@ pub enum BesAction {
 
 /// What an import says it did, in Italian.
 pub fn summary(edition: i64, counts: &ImportCounts) -> String {
-    let years = counts
-        .years
-        .map_or_else(String::new, |(first, last)| format!(", anni {first}–{last}"));
+    let years = counts.years.map_or_else(String::new, |(first, last)| {
+        format!(", anni {first}–{last}")
+    });
     format!(
         "edizione {edition} del BES dei territori {}: {} indicatori, {} territori di cui {} Province ({} collegate al registro), {} valori{years}",
-        if counts.replaced { "sostituita" } else { "importata" },
+        if counts.replaced {
+            "sostituita"
+        } else {
+            "importata"
+        },
         counts.indicators,
         counts.territories,
         counts.provinces,
@@ -51,7 +55,9 @@ pub fn execute(action: &BesAction, config: &HubConfig) -> anyhow::Result<()> {
             metadata,
         } => {
             if !(2000..=2200).contains(edition) {
-                anyhow::bail!("edizione {edition} non valida: l'anno dell'edizione, ad esempio 2020");
+                anyhow::bail!(
+                    "edizione {edition} non valida: l'anno dell'edizione, ad esempio 2020"
+                );
             }
             let indicators = std::fs::read_to_string(file)
                 .with_context(|| format!("impossibile leggere {}", file.display()))?;

@@ -190,7 +190,11 @@ pub enum ImportError {
 const INDICATORS_FILE: &str = "file degli indicatori";
 const METADATA_FILE: &str = "file dei metadati";
 
-fn column(headers: &csv::StringRecord, name: &str, file: &'static str) -> Result<usize, ImportError> {
+fn column(
+    headers: &csv::StringRecord,
+    name: &str,
+    file: &'static str,
+) -> Result<usize, ImportError> {
     headers
         .iter()
         .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
@@ -373,8 +377,15 @@ pub fn read(
         "FONTE",
     ]
     .map(|c| column(&headers, c, INDICATORS_FILE));
-    let (domain, code, name, sex_col, territory_col, unit, source) =
-        (domain?, code?, name?, sex_col?, territory_col?, unit?, source?);
+    let (domain, code, name, sex_col, territory_col, unit, source) = (
+        domain?,
+        code?,
+        name?,
+        sex_col?,
+        territory_col?,
+        unit?,
+        source?,
+    );
     let note = headers.iter().position(|h| h.trim() == "NOTE");
     let years: Vec<(usize, i32)> = headers
         .iter()
@@ -410,7 +421,9 @@ pub fn read(
         let cell = |i: usize| record.get(i).unwrap_or("").trim();
         let indicator_code = cell(code);
         if indicator_code.len() < 3 || !indicator_code.is_ascii() {
-            return Err(bad(format!("codice dell'indicatore {indicator_code:?} non valido")));
+            return Err(bad(format!(
+                "codice dell'indicatore {indicator_code:?} non valido"
+            )));
         }
         let domain_code = &indicator_code[..2];
         if !domain_code.bytes().all(|b| b.is_ascii_digit()) {
@@ -421,7 +434,9 @@ pub fn read(
         let indicator = match indicator_index.get(indicator_code) {
             Some(&index) => {
                 let known = &edition.indicators[index];
-                if known.name != cell(name) || known.unit != cell(unit) || known.domain != cell(domain)
+                if known.name != cell(name)
+                    || known.unit != cell(unit)
+                    || known.domain != cell(domain)
                 {
                     return Err(bad(format!(
                         "l'indicatore {indicator_code} ha qui nome, dominio o unità diversi dalle righe precedenti"
@@ -493,7 +508,8 @@ pub fn read(
         });
     }
     for (indicator, notes) in edition.indicators.iter_mut().zip(notes) {
-        indicator.note = (!notes.is_empty()).then(|| notes.into_iter().collect::<Vec<_>>().join("\n"));
+        indicator.note =
+            (!notes.is_empty()).then(|| notes.into_iter().collect::<Vec<_>>().join("\n"));
     }
     let used: BTreeSet<&str> = edition.indicators.iter().map(|i| i.name.as_str()).collect();
     edition.unused_metadata = metadata
@@ -542,12 +558,20 @@ mod tests {
         assert_eq!(mapped.len(), 107);
         assert_eq!(
             edition.unmapped_provinces(),
-            ["Olbia-Tempio", "Ogliastra", "Medio Campidano", "Carbonia-Iglesias"]
+            [
+                "Olbia-Tempio",
+                "Ogliastra",
+                "Medio Campidano",
+                "Carbonia-Iglesias"
+            ]
         );
         assert!(edition.without_metadata().is_empty());
         let aosta = edition.territories.iter().find(|t| t.name == "Aosta");
         assert_eq!(aosta.and_then(|t| t.province.as_deref()), Some("007"));
-        let olbia = edition.territories.iter().find(|t| t.name == "Olbia-Tempio");
+        let olbia = edition
+            .territories
+            .iter()
+            .find(|t| t.name == "Olbia-Tempio");
         assert_eq!(olbia.and_then(|t| t.region.as_deref()), Some("Sardegna"));
     }
 

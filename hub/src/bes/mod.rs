@@ -505,7 +505,11 @@ pub fn ranking(
             return Err(bad(format!(
                 "l'indicatore {code} non ha valori provinciali per sex={}: ci sono {}",
                 sex.as_str(),
-                sexes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                sexes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .into());
         }
@@ -538,7 +542,10 @@ pub fn ranking(
         .into_iter()
         .collect();
     let value_of = |t: &Territory| values.get(&t.id).copied().flatten();
-    let provinces: Vec<&Territory> = territories.iter().filter(|t| t.kind == "provincia").collect();
+    let provinces: Vec<&Territory> = territories
+        .iter()
+        .filter(|t| t.kind == "provincia")
+        .collect();
     let mut rankable: Vec<(usize, f64)> = provinces
         .iter()
         .enumerate()
@@ -726,10 +733,7 @@ impl RankingView {
 
     /// The CSV file's name.
     pub fn file_name(&self) -> String {
-        format!(
-            "bes-{}-{}-{}.csv",
-            self.indicator.code, self.year, self.sex
-        )
+        format!("bes-{}-{}-{}.csv", self.indicator.code, self.year, self.sex)
     }
 }
 

@@ -127,7 +127,10 @@ pub async fn show_bes(State(state): State<AppState>) -> Response {
     };
     let mut domains: Vec<(&str, &str, Vec<&IndicatorView>)> = Vec::new();
     for i in &view.items {
-        match domains.iter_mut().find(|(code, _, _)| *code == i.domain_code) {
+        match domains
+            .iter_mut()
+            .find(|(code, _, _)| *code == i.domain_code)
+        {
             Some((_, _, list)) => list.push(i),
             None => domains.push((i.domain_code.as_str(), i.domain.as_str(), vec![i])),
         }
@@ -190,7 +193,12 @@ pub async fn show_bes(State(state): State<AppState>) -> Response {
             a href="/v1/bes/domains" { "domini (JSON)" } ", "
             a href="/v1/bes/indicators" { "indicatori (JSON)" } "." }
     };
-    render(&state, "Benessere equo e sostenibile dei territori", PATH, &main)
+    render(
+        &state,
+        "Benessere equo e sostenibile dei territori",
+        PATH,
+        &main,
+    )
 }
 
 /// The query of the profile form.
@@ -245,7 +253,12 @@ pub async fn show_indicator(
 ) -> Response {
     let current = indicator_link(&code);
     let mut errors = Vec::new();
-    let year = match params.anno.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    let year = match params
+        .anno
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         None => None,
         Some(text) => match text.parse::<i32>() {
             Ok(year) => Some(year),
@@ -255,12 +268,19 @@ pub async fn show_indicator(
             }
         },
     };
-    let sex = match params.sesso.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let sex = match params
+        .sesso
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(text) => match Sex::parse(text) {
             Some(sex) => Some(sex),
             None => {
-                errors.push(format!("«{text}» non è un valore del sesso: scegliere dall'elenco."));
+                errors.push(format!(
+                    "«{text}» non è un valore del sesso: scegliere dall'elenco."
+                ));
                 None
             }
         },

@@ -141,7 +141,11 @@ pub fn replace_edition(
 
 /// The latest edition held, if any.
 pub fn latest_edition(conn: &Connection) -> Result<Option<i64>, DbError> {
-    Ok(conn.query_row("SELECT max(edition) FROM bes_editions", [], |row| row.get(0))?)
+    Ok(
+        conn.query_row("SELECT max(edition) FROM bes_editions", [], |row| {
+            row.get(0)
+        })?,
+    )
 }
 
 /// An indicator of an edition.

@@ -112,10 +112,7 @@ pub async fn get_profile(
         params.sep.as_ref(),
         params.bom.as_ref(),
     )?;
-    let view: ProfileView = state
-        .db
-        .call(move |conn| bes::profile(conn, &code))
-        .await?;
+    let view: ProfileView = state.db.call(move |conn| bes::profile(conn, &code)).await?;
     Ok(match format {
         Format::Json => Json(view).into_response(),
         Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), &view.file_name()),

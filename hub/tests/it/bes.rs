@@ -73,7 +73,9 @@ async fn init_imports_the_2020_edition_with_the_counts_of_the_file() {
     let provinces: BTreeSet<&str> = territories
         .iter()
         .copied()
-        .filter(|t| !regions.contains(*t) && !["Italia", "Nord", "Centro", "Mezzogiorno"].contains(t))
+        .filter(|t| {
+            !regions.contains(*t) && !["Italia", "Nord", "Centro", "Mezzogiorno"].contains(t)
+        })
         .collect();
     let mut years = BTreeSet::new();
     let mut cells = 0;
@@ -94,15 +96,27 @@ async fn init_imports_the_2020_edition_with_the_counts_of_the_file() {
     assert_eq!((codes.len(), domains.len()), (55, 11));
     assert_eq!((territories.len(), provinces.len()), (135, 111));
     assert_eq!(count(&app, "SELECT count(*) FROM bes_editions"), 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM bes_indicators"), codes.len() as i64);
-    assert_eq!(count(&app, "SELECT count(*) FROM bes_territories"), territories.len() as i64);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM bes_territories WHERE kind = 'provincia'"),
+        count(&app, "SELECT count(*) FROM bes_indicators"),
+        codes.len() as i64
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM bes_territories"),
+        territories.len() as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM bes_territories WHERE kind = 'provincia'"
+        ),
         provinces.len() as i64
     );
     // Every unit of the registry maps; the four abolished Sardinian Provinces do not.
     assert_eq!(
-        count(&app, "SELECT count(DISTINCT province) FROM bes_territories WHERE province IS NOT NULL"),
+        count(
+            &app,
+            "SELECT count(DISTINCT province) FROM bes_territories WHERE province IS NOT NULL"
+        ),
         107
     );
     assert_eq!(count(&app, "SELECT count(*) FROM bes_values"), cells);
@@ -110,8 +124,14 @@ async fn init_imports_the_2020_edition_with_the_counts_of_the_file() {
         count(&app, "SELECT count(*) FROM bes_values WHERE value IS NULL"),
         not_available
     );
-    assert_eq!(count(&app, "SELECT min(year) FROM bes_values"), *years.first().unwrap());
-    assert_eq!(count(&app, "SELECT max(year) FROM bes_values"), *years.last().unwrap());
+    assert_eq!(
+        count(&app, "SELECT min(year) FROM bes_values"),
+        *years.first().unwrap()
+    );
+    assert_eq!(
+        count(&app, "SELECT max(year) FROM bes_values"),
+        *years.last().unwrap()
+    );
     assert_eq!(years.len(), 16);
 
     let (status, body) = app.get_json("/v1/bes/domains").await;
@@ -119,7 +139,10 @@ async fn init_imports_the_2020_edition_with_the_counts_of_the_file() {
     assert_eq!(body["edition"], 2020);
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), domains.len());
-    let total: u64 = items.iter().map(|d| d["indicators"].as_u64().unwrap()).sum();
+    let total: u64 = items
+        .iter()
+        .map(|d| d["indicators"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 55);
     assert_eq!(items[0]["code"], "01");
     assert_eq!(items[0]["name"], "Salute");
@@ -130,7 +153,10 @@ async fn init_imports_the_2020_edition_with_the_counts_of_the_file() {
     let ambiente = body["items"].as_array().unwrap();
     assert!(ambiente.iter().all(|i| i["domain"] == "Ambiente"));
     let raccolta = ambiente.iter().find(|i| i["code"] == "10AMB017").unwrap();
-    assert_eq!(raccolta["name"], "Raccolta differenziata dei rifiuti urbani");
+    assert_eq!(
+        raccolta["name"],
+        "Raccolta differenziata dei rifiuti urbani"
+    );
     assert_eq!(raccolta["unit"], "valori percentuali");
     assert_eq!(raccolta["kind"], "Bes");
     assert_eq!(
@@ -194,7 +220,9 @@ async fn treviso_s_profile_has_the_values_of_the_file() {
     let (status, torino) = app.get_json("/v1/bes/provinces/001").await;
     assert_eq!((status, torino["region"].as_str()), (200, Some("Piemonte")));
 
-    let (status, csv) = app.get_text("/v1/bes/provinces/026?format=csv&sep=semicolon").await;
+    let (status, csv) = app
+        .get_text("/v1/bes/provinces/026?format=csv&sep=semicolon")
+        .await;
     assert_eq!(status, 200);
     assert!(csv.starts_with("codice_indicatore;dominio;indicatore;unita_misura;sesso;anno;valore_provincia;valore_regione;valore_italia\n"));
     assert!(
@@ -208,7 +236,12 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
     let app = TestApp::spawn().await;
     // The expected order, from the file: the Provinces' 2018 totals of separate collection.
     let regions = region_names();
-    let former = ["Olbia-Tempio", "Ogliastra", "Medio Campidano", "Carbonia-Iglesias"];
+    let former = [
+        "Olbia-Tempio",
+        "Ogliastra",
+        "Medio Campidano",
+        "Carbonia-Iglesias",
+    ];
     let mut expected: Vec<(String, f64)> = file_lines()
         .into_iter()
         .filter(|l| l["CODICE"] == "10AMB017" && l["SESSO"] == "Totale")
@@ -224,16 +257,22 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
         })
         .collect();
     expected.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let (status, body) = app
-        .get_json("/v1/bes/indicators/10AMB017?year=2018")
-        .await;
+    let (status, body) = app.get_json("/v1/bes/indicators/10AMB017?year=2018").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["year"].as_i64(), body["sex"].as_str()), (Some(2018), Some("totale")));
+    assert_eq!(
+        (body["year"].as_i64(), body["sex"].as_str()),
+        (Some(2018), Some("totale"))
+    );
     let items = body["items"].as_array().unwrap();
     let ranked: Vec<(String, f64)> = items
         .iter()
         .filter(|p| !p["rank"].is_null())
-        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["value"].as_f64().unwrap()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["value"].as_f64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(ranked.len(), expected.len());
     assert_eq!(
@@ -248,13 +287,19 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
     assert_eq!(treviso["rank"], higher as u64 + 1);
     // The abolished Provinces are listed last, without a place or a code.
     let olbia = items.iter().find(|p| p["name"] == "Olbia-Tempio").unwrap();
-    assert_eq!((&olbia["rank"], &olbia["province"]), (&Value::Null, &Value::Null));
+    assert_eq!(
+        (&olbia["rank"], &olbia["province"]),
+        (&Value::Null, &Value::Null)
+    );
     assert_eq!(body["italy"], 58.2);
     assert_eq!(body["regions"].as_array().unwrap().len(), 20);
     // Without a year: the latest with a provincial value (2018 for this indicator).
     let (_, latest) = app.get_json("/v1/bes/indicators/10AMB017").await;
     assert_eq!(latest["year"], 2018);
-    assert_eq!(latest["years"].as_array().unwrap().first(), Some(&Value::from(2004)));
+    assert_eq!(
+        latest["years"].as_array().unwrap().first(),
+        Some(&Value::from(2004))
+    );
 
     let (status, csv) = app
         .get_text("/v1/bes/indicators/10AMB017?year=2018&format=csv")
@@ -273,11 +318,17 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
     assert!(lines.contains(&treviso_line.as_str()), "{csv}");
     let response = app
         .http
-        .get(format!("{}/v1/bes/indicators/10AMB017?format=csv&sep=semicolon&bom=1", app.url))
+        .get(format!(
+            "{}/v1/bes/indicators/10AMB017?format=csv&sep=semicolon&bom=1",
+            app.url
+        ))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBFcodice_indicatore;"));
     assert!(String::from_utf8_lossy(&bytes).contains(";026;Treviso;Veneto;87,3;73,8;58,2"));
@@ -348,9 +399,15 @@ async fn importing_again_replaces_the_edition_and_a_bad_file_changes_nothing() {
     std::fs::write(&broken, text).unwrap();
     let err = execute(&import(broken), &app.state.config).unwrap_err();
     let message = format!("{err:#}");
-    assert!(message.contains("file rifiutato, nulla è cambiato"), "{message}");
+    assert!(
+        message.contains("file rifiutato, nulla è cambiato"),
+        "{message}"
+    );
     assert!(message.contains("riga 11448"), "{message}");
-    assert!(message.contains("anno 2005: valore \"abc\" non numerico"), "{message}");
+    assert!(
+        message.contains("anno 2005: valore \"abc\" non numerico"),
+        "{message}"
+    );
     assert_eq!(stored(&app), before);
 
     // Another edition imports beside it and becomes the one served.
@@ -391,7 +448,10 @@ async fn the_pages_show_domains_profile_and_ranking_in_italian() {
     assert!(page.contains("Olbia-Tempio (soppressa)"));
     assert!(page.contains("href=\"/bes/province/026\""));
     let (status, _) = app.get_text("/bes/indicatori/10AMB017?anno=1990").await;
-    assert_eq!(status, 400, "a year without values is said, the latest shown");
+    assert_eq!(
+        status, 400,
+        "a year without values is said, the latest shown"
+    );
     let (status, page) = app.get_text("/bes/province/999").await;
     assert_eq!(status, 404);
     assert!(page.contains("Nessuna Provincia con il codice 999"));
@@ -406,7 +466,10 @@ async fn the_pages_show_domains_profile_and_ranking_in_italian() {
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(response.headers()["location"], "/bes/province/026");
     let (_, home) = app.get_text("/").await;
-    assert!(home.contains("href=\"/bes\""), "the navigation leads to the BES");
+    assert!(
+        home.contains("href=\"/bes\""),
+        "the navigation leads to the BES"
+    );
 }
 
 #[tokio::test]
@@ -420,11 +483,17 @@ async fn the_routes_are_in_the_openapi_document() {
         "/v1/bes/indicators/{code}",
         "/v1/bes/provinces/{code}",
     ] {
-        assert!(doc["paths"][path]["get"]["responses"]["200"].is_object(), "{path}");
+        assert!(
+            doc["paths"][path]["get"]["responses"]["200"].is_object(),
+            "{path}"
+        );
     }
     for path in ["/v1/bes/indicators/{code}", "/v1/bes/provinces/{code}"] {
         let responses = &doc["paths"][path]["get"]["responses"];
-        assert!(responses["200"]["content"]["text/csv"].is_object(), "{path}");
+        assert!(
+            responses["200"]["content"]["text/csv"].is_object(),
+            "{path}"
+        );
         for status in ["400", "404"] {
             assert!(
                 responses[status]["content"]["application/problem+json"].is_object(),

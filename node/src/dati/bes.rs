@@ -154,7 +154,8 @@ async fn profile(state: &AppState) -> Result<Arc<Profile>, Unavailable> {
     let profile = Arc::new(fetch(&url).await?);
     *cache()
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((url, Instant::now(), Arc::clone(&profile)));
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+        Some((url, Instant::now(), Arc::clone(&profile)));
     Ok(profile)
 }
 
@@ -167,7 +168,11 @@ fn shown(value: Option<f64>) -> String {
 
 /// The latest year of the total series with the Province's value.
 fn latest(pi: &ProfileIndicator) -> Option<Point> {
-    let total = pi.series.iter().find(|s| s.sex == "totale").or(pi.series.first())?;
+    let total = pi
+        .series
+        .iter()
+        .find(|s| s.sex == "totale")
+        .or(pi.series.first())?;
     total
         .points
         .iter()
@@ -181,7 +186,10 @@ fn profile_body(state: &AppState, hub: &str, profile: &Profile) -> Markup {
     let mut domains: Vec<(&str, &str, Vec<&ProfileIndicator>)> = Vec::new();
     for pi in &profile.indicators {
         let i = &pi.indicator;
-        match domains.iter_mut().find(|(code, _, _)| *code == i.domain_code) {
+        match domains
+            .iter_mut()
+            .find(|(code, _, _)| *code == i.domain_code)
+        {
             Some((_, _, list)) => list.push(pi),
             None => domains.push((i.domain_code.as_str(), i.domain.as_str(), vec![pi])),
         }
@@ -240,9 +248,15 @@ pub async fn show_bes(State(state): State<AppState>, identity: Identity) -> Resp
         Ok(profile) => (StatusCode::OK, profile_body(&state, &hub, &profile)),
         Err(reason) => {
             let message = match reason {
-                Unavailable::NoHub => "Il nodo non è collegato a un hub nazionale (manca [federation] hub_url nella configurazione): gli indicatori BES dell'Istat si leggono dall'hub.",
-                Unavailable::NotAtHub => "L'hub nazionale non ha gli indicatori BES dell'Istat per questa Provincia.",
-                Unavailable::Unreachable => "L'hub nazionale non risponde in questo momento: gli indicatori BES dell'Istat non possono essere mostrati. Riprovare tra qualche minuto.",
+                Unavailable::NoHub => {
+                    "Il nodo non è collegato a un hub nazionale (manca [federation] hub_url nella configurazione): gli indicatori BES dell'Istat si leggono dall'hub."
+                }
+                Unavailable::NotAtHub => {
+                    "L'hub nazionale non ha gli indicatori BES dell'Istat per questa Provincia."
+                }
+                Unavailable::Unreachable => {
+                    "L'hub nazionale non risponde in questo momento: gli indicatori BES dell'Istat non possono essere mostrati. Riprovare tra qualche minuto."
+                }
             };
             let status = if reason == Unavailable::Unreachable {
                 StatusCode::SERVICE_UNAVAILABLE

@@ -17,7 +17,10 @@ async fn the_page_shows_treviso_s_profile_from_the_hub_and_says_when_it_is_unrea
     let response = node.get("/dati/bes", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.unwrap();
-    assert!(page.contains("Benessere equo e sostenibile della Provincia"), "{page}");
+    assert!(
+        page.contains("Benessere equo e sostenibile della Provincia"),
+        "{page}"
+    );
     // Read by hand from ISTAT's file: life expectancy at birth, total, 2018 (Treviso 84.1,
     // Veneto 83.6, Italia 83); separate collection, 2018 (87.3, 73.8, 58.2).
     assert!(page.contains("Speranza di vita alla nascita"));
@@ -40,11 +43,17 @@ async fn the_page_shows_treviso_s_profile_from_the_hub_and_says_when_it_is_unrea
     let response = node.get("/dati/bes", None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let page = response.text().await.unwrap();
-    assert!(page.contains("L'hub nazionale non risponde in questo momento"), "{page}");
+    assert!(
+        page.contains("L'hub nazionale non risponde in questo momento"),
+        "{page}"
+    );
     node.stop().await;
 
     // A node without a hub says where the data come from.
     let node = TestApp::spawn("026").await;
     let page = node.get("/dati/bes", None).await.text().await.unwrap();
-    assert!(page.contains("Il nodo non è collegato a un hub nazionale"), "{page}");
+    assert!(
+        page.contains("Il nodo non è collegato a un hub nazionale"),
+        "{page}"
+    );
 }
