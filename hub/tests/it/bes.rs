@@ -504,3 +504,70 @@ async fn the_routes_are_in_the_openapi_document() {
     assert!(doc["components"]["schemas"]["BesIndicatorValues"].is_object());
     assert!(doc["components"]["schemas"]["BesProfile"].is_object());
 }
+
+/// Runs the real binary over `dir`.
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pico-hub"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_imports_an_edition_and_speaks_italian() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(dir.path(), &["init"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("edizione 2020 del BES dei territori importata: 55 indicatori, 135 territori di cui 111 Province (107 collegate al registro), 125909 valori, anni 2004–2019"),
+        "{out}"
+    );
+    // init again: the edition held is kept, not imported over.
+    let (ok, out, _) = run(dir.path(), &["init"]);
+    assert!(ok && !out.contains("BES"), "{out}");
+    let file = data_file(INDICATORS);
+    let metadata = data_file(METADATA);
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "bes",
+            "import",
+            "--edition",
+            "2020",
+            file.to_str().unwrap(),
+            metadata.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("edizione 2020 del BES dei territori sostituita: 55 indicatori"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Province non presenti nel registro (tenute con il nome del file, senza codice): Olbia-Tempio, Ogliastra, Medio Campidano, Carbonia-Iglesias"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "bes",
+            "import",
+            "--edition",
+            "2020",
+            "manca.csv",
+            metadata.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("errore: impossibile leggere manca.csv"),
+        "{err}"
+    );
+}
