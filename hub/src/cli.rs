@@ -87,6 +87,12 @@ pub enum Command {
     },
     /// Elenca le Province con il loro stato di adesione, e tutte le chiavi.
     List,
+    /// Il BES dei territori dell'ISTAT (indicatori di benessere delle Province).
+    Bes {
+        /// Che cosa fare.
+        #[command(subcommand)]
+        action: crate::bes::cli::BesAction,
+    },
 }
 
 /// `key` subcommands.
@@ -213,6 +219,7 @@ pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
             println!("chiave {kid} della Provincia {province} revocata dalla seq {from}");
             Ok(())
         }
+        Command::Bes { action } => crate::bes::cli::execute(action, config),
         Command::List => {
             let db = crate::open_db(&config.db_path(), 1)?;
             let conn = db.get()?;
@@ -275,5 +282,13 @@ fn init(config: &HubConfig) -> anyhow::Result<()> {
         provinces.iter().filter(|p| p.upi).count(),
         crate::registry::ATTRIBUTION
     );
+    // The BES edition shipped with the hub, once: a later `bes import` is never overwritten.
+    if let Some(counts) = crate::bes::import_bundled_if_empty(&mut *db.get()?)? {
+        println!(
+            "{} ({})",
+            crate::bes::cli::summary(crate::bes::import::BUNDLED_EDITION, &counts),
+            crate::bes::ATTRIBUTION
+        );
+    }
     Ok(())
 }

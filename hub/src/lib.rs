@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod appalti;
+pub mod bes;
 pub mod cli;
 pub mod config;
 pub mod db;

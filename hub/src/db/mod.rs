@@ -6,6 +6,7 @@
 
 pub mod appalti;
 pub mod attachments;
+pub mod bes;
 pub mod catalogue;
 pub mod contributions;
 pub mod formazione;

@@ -1,6 +1,7 @@
 //! The hub's HTTP API: every route group, merged in one place, and its OpenAPI document.
 
 pub mod appalti;
+pub mod bes;
 pub mod catalogue;
 pub mod federation;
 pub mod formazione;
@@ -34,6 +35,7 @@ use crate::state::AppState;
         catalogue::get_catalogue, catalogue::get_catalogue_turtle, catalogue::get_catalogue_rdf_xml, catalogue::get_catalogue_json_ld,
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
+        bes::list_domains, bes::list_indicators, bes::get_indicator, bes::get_profile,
         formazione::get_targets, formazione::set_targets, formazione::get_progress,
         sit::list_offers, sit::get_coverage, sit::list_services,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
@@ -106,6 +108,7 @@ pub async fn get_openapi() -> Result<axum::response::Response, crate::error::Hub
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(appalti::router())
+        .merge(bes::router())
         .merge(catalogue::router())
         .merge(federation::router())
         .merge(formazione::router())

@@ -288,7 +288,10 @@ fn dataset_words(name: &str) -> DatasetWords {
                        salute, istruzione, lavoro, benessere economico, ambiente, sicurezza e gli \
                        altri domini del BES, con un valore per indicatore, sesso e anno.",
             unit: "valori degli indicatori",
-            dashboard: None,
+            dashboard: Some((
+                crate::bes::pages::PATH,
+                "Apri il BES dei territori dell'Istat",
+            )),
         },
         "appalti" => DatasetWords {
             title: "Appalti delle Stazioni Uniche Appaltanti".into(),

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::sape::pages::router())
         .merge(crate::formazione::pages::router())
         .merge(crate::sit::pages::router())
+        .merge(crate::bes::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -91,6 +92,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Servizi SIT",
             crate::sit::pages::PATH,
             current == crate::sit::pages::PATH || current == crate::sit::pages::CATALOGUE_PATH,
+        ),
+        NavLink::new(
+            "Benessere (BES)",
+            crate::bes::pages::PATH,
+            crate::bes::pages::covers(current),
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(
@@ -184,6 +190,7 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
             li { a href=(crate::sape::pages::PATH) { "i fondi europei delle Province e dei Comuni" } }
             li { a href=(crate::formazione::pages::PATH) { "la formazione del personale e i suoi obiettivi" } }
             li { a href=(crate::sit::pages::PATH) { "i servizi innovativi delle Province e il loro catalogo" } }
+            li { a href=(crate::bes::pages::PATH) { "il benessere equo e sostenibile delle Province (BES dell'Istat)" } }
             li { a href=(library::PATH) { "la biblioteca delle buone pratiche" } }
             li { a href=(transparency::PATH) { "il registro di trasparenza" } }
         }

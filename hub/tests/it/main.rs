@@ -9,6 +9,7 @@
 mod support;
 
 mod appalti;
+mod bes;
 mod browser;
 mod cli;
 mod crash;

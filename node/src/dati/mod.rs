@@ -3,6 +3,7 @@
 //! federated datasets through the outbox ([`ops`]), and the `/v1/datasets` API ([`api`]).
 
 pub mod api;
+pub mod bes;
 pub mod catalogue;
 pub mod cli;
 pub mod csv_import;

@@ -27,10 +27,13 @@ pub const DATASETS: &str = "/dati";
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route(DATASETS, get(show_datasets)).route(
-        "/dati/dataset/{name}/metadati",
-        get(show_metadata).post(submit_metadata),
-    )
+    Router::new()
+        .route(DATASETS, get(show_datasets))
+        .route(
+            "/dati/dataset/{name}/metadati",
+            get(show_metadata).post(submit_metadata),
+        )
+        .merge(super::bes::router())
 }
 
 fn metadata_path(name: &str) -> String {
@@ -53,6 +56,7 @@ async fn show_datasets(
             " del nodo, disponibile anche in "
             a href="/dati/catalogo.rdf" { "RDF/XML" } " e " a href="/dati/catalogo.jsonld" { "JSON-LD" }
             "; se è pubblicato nella vista nazionale entra anche nel catalogo nazionale dell'UPI. Un dataset interno resta a Pi.Co." }
+        p { a href=(super::bes::PATH) { "Gli indicatori BES dell'Istat della Provincia" } ", letti dall'hub nazionale." }
         @if list.is_empty() {
             p { "Nessun dataset: importane uno da file CSV con l'API o la riga di comando." }
         } @else {

@@ -7,6 +7,7 @@
 mod attachments;
 mod authz;
 mod backup;
+mod bes;
 mod blocks;
 mod browser;
 mod crawl;
