@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod appalti;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod pages;
 pub mod quota;
 pub mod registry;
+pub mod report;
 pub mod sape;
 pub mod sit;
 pub mod state;

@@ -6,6 +6,7 @@
 
 pub mod appalti;
 pub mod attachments;
+pub mod bulk;
 pub mod catalogue;
 pub mod contributions;
 pub mod formazione;
@@ -15,6 +16,7 @@ pub mod national;
 pub mod networks;
 pub mod practices;
 pub mod registry;
+pub mod report;
 pub mod sape;
 mod schema;
 pub mod sit;

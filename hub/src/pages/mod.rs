@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::sape::pages::router())
         .merge(crate::formazione::pages::router())
         .merge(crate::sit::pages::router())
+        .merge(crate::report::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -91,6 +92,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Servizi SIT",
             crate::sit::pages::PATH,
             current == crate::sit::pages::PATH || current == crate::sit::pages::CATALOGUE_PATH,
+        ),
+        NavLink::new(
+            "Rapporto sui dati",
+            crate::report::pages::PATH,
+            current == crate::report::pages::PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(

@@ -373,7 +373,7 @@ async fn page_links(browser: &Client, base: &str, page: &str) -> Vec<String> {
                 && path != "/status"
                 && path != page
                 && ![
-                    ".csv", ".pdf", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".txt",
+                    ".csv", ".pdf", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".txt", ".parquet",
                 ]
                 .iter()
                 .any(|download| {

@@ -10,6 +10,7 @@ mod support;
 
 mod appalti;
 mod browser;
+mod bulk;
 mod cli;
 mod crash;
 mod formazione;
@@ -18,6 +19,7 @@ mod log;
 mod national;
 mod networks;
 mod pages;
+mod report;
 mod sape;
 mod security;
 mod sit;
