@@ -449,6 +449,7 @@ async fn every_page_passes_axe_fits_390_px_and_speaks_italian() {
         "/sape",
         "/sape/progetti",
         "/formazione",
+        "/dati/rapporto",
         "/buone-pratiche",
         "/registro",
         "/buone-pratiche/026/sua-convenzione",
