@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod appalti;
 pub mod bes;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -19,6 +20,7 @@ pub mod ingest;
 pub mod pages;
 pub mod quota;
 pub mod registry;
+pub mod report;
 pub mod sape;
 pub mod sit;
 pub mod state;

@@ -427,6 +427,19 @@ pub struct Paging {
     pub per_page: u64,
 }
 
+/// Where IANA's media types are named (DCAT-AP's `dcat:mediaType` takes them as IRIs).
+pub const IANA_MEDIA_TYPES: &str = "http://www.iana.org/assignments/media-types/";
+
+/// The IANA media type of an EU file-type code, for the ones our distributions use.
+pub fn media_type(file_type: &str) -> Option<&'static str> {
+    match file_type {
+        "CSV" => Some("text/csv"),
+        "JSON" => Some("application/json"),
+        "PARQUET" => Some("application/vnd.apache.parquet"),
+        _ => None,
+    }
+}
+
 macro_rules! iri {
     (dcat $local:literal) => {
         concat!("http://www.w3.org/ns/dcat#", $local)
@@ -478,6 +491,7 @@ pub fn catalogue_graph(
     let mut agents: Vec<Agent> = Vec::new();
     let mut concepts: Vec<(String, &'static str, &'static str)> = Vec::new();
     let mut licences: Vec<String> = Vec::new();
+    let mut media_types: Vec<String> = Vec::new();
     let cat = Term::iri(&catalogue.iri);
     g.types(&cat, &[iri!(dcat "Catalog"), iri!(dcatapit "Catalog")]);
     g.add(&cat, iri!(dct "title"), text(&catalogue.title));
@@ -603,6 +617,13 @@ pub fn catalogue_graph(
             g.add(&x, iri!(dcat "downloadURL"), Term::iri(&distribution.url));
             let format = concept_uri(FILE_TYPE_SCHEME, distribution.format);
             g.add(&x, iri!(dct "format"), Term::iri(&format));
+            if let Some(media_type) = media_type(distribution.format) {
+                let media_type = format!("{IANA_MEDIA_TYPES}{media_type}");
+                g.add(&x, iri!(dcat "mediaType"), Term::iri(&media_type));
+                if !media_types.contains(&media_type) {
+                    media_types.push(media_type);
+                }
+            }
             g.add(&x, iri!(dct "license"), Term::iri(&m.license));
             if !licences.contains(&m.license) {
                 licences.push(m.license.clone());
@@ -653,6 +674,9 @@ pub fn catalogue_graph(
         g.types(&c, &[iri!(skos "Concept"), class]);
         g.add(&c, iri!(skos "prefLabel"), text(label));
         g.add(&c, iri!(skos "inScheme"), Term::iri(*scheme));
+    }
+    for media_type in &media_types {
+        g.types(&Term::iri(media_type), &[iri!(dct "MediaType")]);
     }
     for licence in &licences {
         let l = Term::iri(licence);

@@ -1318,14 +1318,16 @@ fn fuzz(_args: &[String]) -> Result<()> {
 /// The test tools from PyPI, pinned: jwcrypto for the interoperability check, schemathesis
 /// for the API fuzzing, and the independent readers the tests check our output with
 /// (`PICO_PYTHON`): icalendar (SAPE's feeds), rdflib and pySHACL (RDF catalogues), pypdf
-/// (certificates); cryptography (Ed25519) comes with jwcrypto.
-const PYTHON_REQUIREMENTS: [&str; 6] = [
+/// (certificates), pyarrow (the hub's Parquet downloads); cryptography (Ed25519) comes with
+/// jwcrypto.
+const PYTHON_REQUIREMENTS: [&str; 7] = [
     "jwcrypto==1.5.6",
     "schemathesis==4.32.5",
     "icalendar==7.3.2",
     "rdflib==7.6.0",
     "pyshacl==0.40.1",
     "pypdf==7.1.1",
+    "pyarrow==26.0.1",
 ];
 
 fn build_binaries() -> Result<()> {

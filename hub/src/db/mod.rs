@@ -7,6 +7,7 @@
 pub mod appalti;
 pub mod attachments;
 pub mod bes;
+pub mod bulk;
 pub mod catalogue;
 pub mod contributions;
 pub mod formazione;
@@ -16,6 +17,7 @@ pub mod national;
 pub mod networks;
 pub mod practices;
 pub mod registry;
+pub mod report;
 pub mod sape;
 mod schema;
 pub mod sit;

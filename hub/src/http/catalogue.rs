@@ -1,6 +1,7 @@
 //! The aggregated open-data catalogue: every Province's open datasets in one DCAT-AP_IT
 //! catalogue, each attributed to its Province (publisher and rights holder as the Province
-//! sent them), with the hub's own downloads of its national rows as distributions. Served as
+//! sent them), with the hub's own downloads of its national rows as distributions (the
+//! whole in CSV and Parquet, `crate::bulk`, and the rows API in JSON). Served as
 //! Turtle, RDF/XML and JSON-LD at stable URLs; whole by default, or in pages described with
 //! Hydra (`hydra:PagedCollection`, as CKAN's DCAT harvesters — dati.gov.it's — follow them).
 
@@ -16,8 +17,10 @@ use pico_protocol::rdf::RdfFormat;
 use pico_service::Problem;
 use pico_service::json::Query;
 
+use crate::bulk::Format;
 use crate::db::catalogue;
 use crate::error::HubError;
+use crate::http::bulk::url as bulk_url;
 use crate::state::AppState;
 
 /// Most datasets on one page.
@@ -159,11 +162,24 @@ async fn catalogue(
             let rows = format!("{base}/v1/datasets/{name}/rows?province={}", item.province);
             CatalogueDataset {
                 distributions: vec![
+                    // The whole of the Province's rows in one file (`crate::bulk`).
                     Distribution {
                         iri: format!("{iri}/csv"),
-                        url: format!("{rows}&format=csv"),
+                        url: format!(
+                            "{base}{}",
+                            bulk_url(&name, Some(&item.province), Format::Csv)
+                        ),
                         format: "CSV",
                     },
+                    Distribution {
+                        iri: format!("{iri}/parquet"),
+                        url: format!(
+                            "{base}{}",
+                            bulk_url(&name, Some(&item.province), Format::Parquet)
+                        ),
+                        format: "PARQUET",
+                    },
+                    // The rows API, page by page, with each row's provenance.
                     Distribution {
                         iri: format!("{iri}/json"),
                         url: rows,

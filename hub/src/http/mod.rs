@@ -2,6 +2,7 @@
 
 pub mod appalti;
 pub mod bes;
+pub mod bulk;
 pub mod catalogue;
 pub mod federation;
 pub mod formazione;
@@ -10,6 +11,7 @@ pub mod national;
 pub mod networks;
 pub mod node_auth;
 pub mod operator;
+pub mod report;
 pub mod sape;
 pub mod sit;
 
@@ -32,6 +34,7 @@ use crate::state::AppState;
         log::get_checkpoint, log::list_checkpoints, log::get_inclusion_proof, log::get_consistency_proof,
         national::list_provinces, national::list_datasets, national::list_rows,
         national::get_aggregates, national::search_practices, national::get_attachment,
+        bulk::download_csv, bulk::download_parquet, report::get_report,
         catalogue::get_catalogue, catalogue::get_catalogue_turtle, catalogue::get_catalogue_rdf_xml, catalogue::get_catalogue_json_ld,
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
@@ -109,6 +112,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(appalti::router())
         .merge(bes::router())
+        .merge(bulk::router())
         .merge(catalogue::router())
         .merge(federation::router())
         .merge(formazione::router())
@@ -116,6 +120,7 @@ pub fn router() -> Router<AppState> {
         .merge(national::router())
         .merge(networks::router())
         .merge(operator::router())
+        .merge(report::router())
         .merge(sape::router())
         .merge(sit::router())
         .route("/v1/openapi.json", get(get_openapi))

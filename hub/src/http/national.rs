@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pico_protocol::Hash32;
@@ -20,15 +21,26 @@ use crate::db::national::{self, AggregateRow, DatasetInfo, GroupBy, RowFilter};
 use crate::db::practices::{self, PracticeQuery, PracticeSummary};
 use crate::db::registry::{self, ProvinceStatus};
 use crate::error::HubError;
+use crate::http::bulk::conditional;
 use crate::state::AppState;
 
 /// The public read routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/provinces", get(list_provinces))
-        .route("/v1/datasets", get(list_datasets))
-        .route("/v1/datasets/{dataset}/rows", get(list_rows))
-        .route("/v1/datasets/{dataset}/aggregates", get(get_aggregates))
+        // Conditional requests (ETag, 304): see `crate::http::bulk::conditional`.
+        .route(
+            "/v1/datasets",
+            get(list_datasets).layer(from_fn(conditional)),
+        )
+        .route(
+            "/v1/datasets/{dataset}/rows",
+            get(list_rows).layer(from_fn(conditional)),
+        )
+        .route(
+            "/v1/datasets/{dataset}/aggregates",
+            get(get_aggregates).layer(from_fn(conditional)),
+        )
         .route("/v1/practices", get(search_practices))
         .route("/v1/attachments/{sha256}", get(get_attachment))
 }
@@ -56,7 +68,8 @@ pub async fn list_provinces(State(state): State<AppState>) -> Result<Response, H
 
 /// Datasets with their schema, contributors and freshness.
 #[utoipa::path(get, path = "/v1/datasets", tag = "national",
-    responses((status = 200, body = Page<DatasetInfo>, description = "every dataset with at least one contributor, by name; `next` is always null")))]
+    responses((status = 200, body = Page<DatasetInfo>, description = "every dataset with at least one contributor, by name; `next` is always null; with a strong `ETag`"),
+        (status = 304, description = "`If-None-Match` names the answer's `ETag`: the copy the client has is current")))]
 pub async fn list_datasets(State(state): State<AppState>) -> Result<Response, HubError> {
     let items = state.db.call(|conn| national::list_datasets(conn)).await?;
     Ok(Json(Page::<DatasetInfo> { items, next: None }).into_response())
@@ -94,6 +107,7 @@ pub struct RowView {
     responses(
         (status = 200, description = "`{items, next}`, or with `format=csv` the rows as CSV (header `province,seq,entry_hash,<fields…>`, next page in a `Link` header)",
             content((Page<RowView> = "application/json"), (String = "text/csv"))),
+        (status = 304, description = "`If-None-Match` names the answer's `ETag`: the copy the client has is current"),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query` (a parameter or field name) or `invalid_cursor`"),
         (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
 pub async fn list_rows(
@@ -248,6 +262,7 @@ pub struct AggregateQuery {
     params(("dataset" = String, Path, pattern = "^[a-z][a-z0-9_]{0,63}$", description = "dataset name, e.g. appalti"), AggregateQuery),
     responses(
         (status = 200, body = Page<AggregateRow>, description = "`next` is always null"),
+        (status = 304, description = "`If-None-Match` names the answer's `ETag`: the copy the client has is current"),
         (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: unknown grouping or a bad field name"),
         (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
 pub async fn get_aggregates(

@@ -440,7 +440,8 @@ pub async fn show_home(State(state): State<AppState>, Query(query): Query<HomeQu
         p class="small mt-4" { "Elenco delle Province: " (crate::registry::ATTRIBUTION) ". Dati aperti: "
             a href="/v1/provinces" { "elenco delle Province (JSON)" } ", "
             a href="/v1/datasets" { "elenco dei dataset (JSON)" } ", "
-            a href="/dati/catalogo.ttl" { "catalogo dei dati aperti delle Province (DCAT-AP_IT, Turtle)" } "." }
+            a href="/dati/catalogo.ttl" { "catalogo dei dati aperti delle Province (DCAT-AP_IT, Turtle)" } ", "
+            a href=(crate::report::pages::PATH) { "rapporto sul patrimonio informativo delle Province" } "." }
     };
     let response = render(&state, "Quadro nazionale", "/", &main);
     if view.errors.is_empty() {
@@ -554,6 +555,14 @@ fn datasets_section(datasets: &[DatasetInfo], region_of: &BTreeMap<&str, &str>) 
                         @if let Some((href, text)) = words.dashboard { a href=(href) { (text) } " · " }
                         a href=(format!("/v1/datasets/{}/rows?format=csv&sep=semicolon", dataset.name)) {
                             "Scarica i dati: " (words.title) " (CSV per fogli di calcolo)"
+                        }
+                        " · "
+                        a href=(crate::http::bulk::url(&dataset.name, None, crate::bulk::Format::Csv)) {
+                            "tutto l'archivio: " (words.title) " (CSV)"
+                        }
+                        " · "
+                        a href=(crate::http::bulk::url(&dataset.name, None, crate::bulk::Format::Parquet)) {
+                            "tutto l'archivio: " (words.title) " (Parquet)"
                         }
                     }
                 }

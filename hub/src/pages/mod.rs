@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::formazione::pages::router())
         .merge(crate::sit::pages::router())
         .merge(crate::bes::pages::router())
+        .merge(crate::report::pages::router())
 }
 
 /// `GET /stato`: the human status page (machines read `/status`, `/readyz`, `/metrics`).
@@ -97,6 +98,11 @@ pub(crate) fn chrome(state: &AppState, current: &str) -> Chrome {
             "Benessere (BES)",
             crate::bes::pages::PATH,
             crate::bes::pages::covers(current),
+        ),
+        NavLink::new(
+            "Rapporto sui dati",
+            crate::report::pages::PATH,
+            current == crate::report::pages::PATH,
         ),
         NavLink::new("Buone pratiche", library::PATH, current == library::PATH),
         NavLink::new(

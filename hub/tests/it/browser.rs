@@ -373,7 +373,7 @@ async fn page_links(browser: &Client, base: &str, page: &str) -> Vec<String> {
                 && path != "/status"
                 && path != page
                 && ![
-                    ".csv", ".pdf", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".txt",
+                    ".csv", ".pdf", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".txt", ".parquet",
                 ]
                 .iter()
                 .any(|download| {
@@ -464,6 +464,7 @@ async fn every_page_passes_axe_fits_390_px_and_speaks_italian() {
         "/sape/progetti",
         "/formazione",
         "/bes",
+        "/dati/rapporto",
         "/buone-pratiche",
         "/registro",
         "/buone-pratiche/026/sua-convenzione",
