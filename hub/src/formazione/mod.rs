@@ -13,6 +13,7 @@
 //! same years): it is behind the common pace. Provinces that publish nothing have trained no
 //! one as far as the hub knows.
 
+pub mod courses;
 pub mod pages;
 
 use pico_protocol::targets::FormazioneTargets;

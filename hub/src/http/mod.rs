@@ -34,7 +34,7 @@ use crate::state::AppState;
         catalogue::get_catalogue, catalogue::get_catalogue_turtle, catalogue::get_catalogue_rdf_xml, catalogue::get_catalogue_json_ld,
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
-        formazione::get_targets, formazione::set_targets, formazione::get_progress,
+        formazione::get_targets, formazione::set_targets, formazione::get_progress, formazione::list_courses,
         sit::list_offers, sit::get_coverage, sit::list_services,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),
