@@ -246,7 +246,13 @@ fn three_provinces_training_their_staff_make_the_national_view_of_formazione() {
         &format!("/v1/formazione/courses/{}/editions", appalti["id"]),
         &edition("Roberto Marchi", &[10, 17]),
     );
-    train(treviso, Some(&comune), &appalti_edition, &TREVISO_APPALTI, 5);
+    train(
+        treviso,
+        Some(&comune),
+        &appalti_edition,
+        &TREVISO_APPALTI,
+        5,
+    );
     let europa = send(
         treviso,
         Some(&office),
@@ -283,13 +289,7 @@ fn three_provinces_training_their_staff_make_the_national_view_of_formazione() {
         &format!("/v1/formazione/courses/{}/editions", innovazione["id"]),
         &edition("Carla Sala", &[3, 4]),
     );
-    train(
-        brescia,
-        None,
-        &innovazione_edition,
-        &BRESCIA_INNOVAZIONE,
-        4,
-    );
+    train(brescia, None, &innovazione_edition, &BRESCIA_INNOVAZIONE, 4);
 
     // Padova: Politiche del personale, one of two complete; not open to other Provinces.
     let personale = send(
@@ -468,7 +468,10 @@ fn three_provinces_training_their_staff_make_the_national_view_of_formazione() {
     let found = hub_json(&hub, "/v1/formazione/courses?q=subappalto");
     assert_eq!(found["total"], 1);
     assert_eq!(
-        (&found["items"][0]["province_name"], &found["items"][0]["seats"]),
+        (
+            &found["items"][0]["province_name"],
+            &found["items"][0]["seats"]
+        ),
         (&json!("Treviso"), &json!(30))
     );
     let digital = hub_json(&hub, "/v1/formazione/courses?sector=innovazione");
@@ -570,7 +573,11 @@ fn three_provinces_training_their_staff_make_the_national_view_of_formazione() {
                     node.province()
                 );
                 if personal.len() > 8 {
-                    assert!(!whole.contains(personal), "{}: entry {seq}", node.province());
+                    assert!(
+                        !whole.contains(personal),
+                        "{}: entry {seq}",
+                        node.province()
+                    );
                 }
             }
         }

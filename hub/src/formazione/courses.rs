@@ -214,9 +214,7 @@ impl CourseParams {
             None | Some("0" | "false") => false,
             Some("1" | "true") => true,
             Some(other) => {
-                return Err(bad(format!(
-                    "bom «{other}» non valido: usare 1 oppure 0"
-                )));
+                return Err(bad(format!("bom «{other}» non valido: usare 1 oppure 0")));
             }
         };
         if !csv && (present(self.sep.as_ref()).is_some() || bom) {
@@ -386,8 +384,8 @@ pub fn search(
     if all {
         return Ok((total, found));
     }
-    let skip = usize::try_from((request.page - 1).saturating_mul(request.per_page))
-        .unwrap_or(usize::MAX);
+    let skip =
+        usize::try_from((request.page - 1).saturating_mul(request.per_page)).unwrap_or(usize::MAX);
     let take = usize::try_from(request.per_page).unwrap_or(usize::MAX);
     Ok((total, found.into_iter().skip(skip).take(take).collect()))
 }
@@ -479,7 +477,10 @@ mod tests {
     fn limits_are_explicit_and_refused_in_italian() {
         let ok = params(&[]).parse().unwrap();
         assert_eq!((ok.page, ok.per_page), (1, DEFAULT_PER_PAGE));
-        assert_eq!(params(&[("per_page", "100")]).parse().unwrap().per_page, 100);
+        assert_eq!(
+            params(&[("per_page", "100")]).parse().unwrap().per_page,
+            100
+        );
         for bad in [
             params(&[("per_page", "101")]),
             params(&[("per_page", "0")]),
@@ -495,7 +496,10 @@ mod tests {
             assert!(!problem.detail().unwrap().is_empty());
         }
         assert_eq!(
-            params(&[("q", "  Codice  APPALTI ")]).parse().unwrap().words,
+            params(&[("q", "  Codice  APPALTI ")])
+                .parse()
+                .unwrap()
+                .words,
             ["codice", "appalti"]
         );
     }

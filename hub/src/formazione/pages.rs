@@ -423,22 +423,35 @@ pub async fn show_courses(
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let mut query = CourseParams::default();
     // Each filter is checked alone, so that one wrong value is named and the others apply.
-    let mut keep = |name: &'static str, value: Option<&String>, set: fn(&mut CourseParams, String)| {
-        let Some(text) = given(value) else { return };
-        let mut probe = CourseParams::default();
-        set(&mut probe, text.to_owned());
-        match probe.parse() {
-            Ok(_) => set(&mut query, text.to_owned()),
-            Err(problem) => errors.push((name, format!("{} (filtro non applicato).", problem.detail().unwrap_or("Valore non valido")))),
-        }
-    };
+    let mut keep =
+        |name: &'static str, value: Option<&String>, set: fn(&mut CourseParams, String)| {
+            let Some(text) = given(value) else { return };
+            let mut probe = CourseParams::default();
+            set(&mut probe, text.to_owned());
+            match probe.parse() {
+                Ok(_) => set(&mut query, text.to_owned()),
+                Err(problem) => errors.push((
+                    name,
+                    format!(
+                        "{} (filtro non applicato).",
+                        problem.detail().unwrap_or("Valore non valido")
+                    ),
+                )),
+            }
+        };
     keep("q", params.q.as_ref(), |p, v| p.q = Some(v));
     keep("sector", params.sector.as_ref(), |p, v| p.sector = Some(v));
-    keep("province", params.province.as_ref(), |p, v| p.province = Some(v));
+    keep("province", params.province.as_ref(), |p, v| {
+        p.province = Some(v)
+    });
     keep("pagina", params.pagina.as_ref(), |p, v| p.page = Some(v));
     let region = given(params.region.as_ref()).map(str::to_owned);
     let Ok(mut request) = query.parse() else {
-        return failure_page(&state, COURSES_PATH, HubError::Problem(pico_service::Problem::internal()));
+        return failure_page(
+            &state,
+            COURSES_PATH,
+            HubError::Problem(pico_service::Problem::internal()),
+        );
     };
     let loaded = state
         .db
@@ -461,7 +474,12 @@ pub async fn show_courses(
         Ok(loaded) => loaded,
         Err(error) => return failure_page(&state, COURSES_PATH, error),
     };
-    let error = |field: &str| errors.iter().find(|(name, _)| *name == field).map(|(_, m)| m.clone());
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, m)| m.clone())
+    };
     let filter = &request.filter;
     let words = request.words.join(" ");
     let mut here = String::from(COURSES_PATH);
@@ -471,19 +489,33 @@ pub async fn show_courses(
         here.push('=');
         here.push_str(&url_encode(value));
     };
-    if !words.is_empty() { add("q", &words); }
-    if let Some(sector) = &filter.sector { add("sector", sector); }
-    if let Some(region) = &filter.region { add("region", region); }
-    if let Some(province) = &filter.province { add("province", province); }
+    if !words.is_empty() {
+        add("q", &words);
+    }
+    if let Some(sector) = &filter.sector {
+        add("sector", sector);
+    }
+    if let Some(region) = &filter.region {
+        add("region", region);
+    }
+    if let Some(province) = &filter.province {
+        add("province", province);
+    }
     let joiner = if here.contains('?') { "&" } else { "?" };
     let page_link = |n: u64| format!("{here}{joiner}pagina={n}");
-    let csv = format!("/v1/formazione/courses{}{}format=csv", &here[COURSES_PATH.len()..], if here.contains('?') { "&" } else { "?" });
+    let csv = format!(
+        "/v1/formazione/courses{}{}format=csv",
+        &here[COURSES_PATH.len()..],
+        if here.contains('?') { "&" } else { "?" }
+    );
     let pages = total.div_ceil(request.per_page).max(1);
-    let field = |name: &'static str, label: &str, control: Markup| html! {
-        @let message = error(name);
-        label for=(name) { (label) }
-        (control)
-        @if let Some(message) = message { div class="small text-danger mt-1" id=(format!("{name}-errore")) { (message) } }
+    let field = |name: &'static str, label: &str, control: Markup| {
+        html! {
+            @let message = error(name);
+            label for=(name) { (label) }
+            (control)
+            @if let Some(message) = message { div class="small text-danger mt-1" id=(format!("{name}-errore")) { (message) } }
+        }
     };
     let invalid = |name: &str| error(name).map(|_| "true");
     let described = |name: &str| error(name).map(|_| format!("{name}-errore"));

@@ -29,8 +29,7 @@ use crate::formazione::reports::day_of;
 pub const DATASET: &str = "formazione_corsi";
 
 /// The title shown in the Dati catalogue.
-pub const TITLE: &str =
-    "Formazione: corsi aperti al personale di altre Province (catalogo nazionale, senza dati personali)";
+pub const TITLE: &str = "Formazione: corsi aperti al personale di altre Province (catalogo nazionale, senza dati personali)";
 
 /// The primary key.
 pub const PRIMARY_KEY: [&str; 2] = ["course", "edition"];

@@ -594,7 +594,10 @@ pub fn page_staff(
         StaffScope::Comune(code) => ("s.comune_code = ?1", Some(code)),
     };
     let pattern = text.map(|t| {
-        let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         format!("%{escaped}%")
     });
     let matching = "(?2 IS NULL OR s.name LIKE ?2 ESCAPE '\\' OR s.office LIKE ?2 ESCAPE '\\' \

@@ -55,7 +55,10 @@ fn course_values(c: &CourseView) -> Values {
         ),
         (
             "syllabus_level".to_owned(),
-            c.syllabus_level.map(|l| l.as_str()).unwrap_or("").to_owned(),
+            c.syllabus_level
+                .map(|l| l.as_str())
+                .unwrap_or("")
+                .to_owned(),
         ),
         ("tags".to_owned(), c.tags.join(", ")),
         ("audience".to_owned(), c.audience.as_str().to_owned()),
@@ -137,7 +140,10 @@ async fn submit_edit_course(
             "Corso aggiornato.",
         )),
         Err(error) if returns_to_form(&error) => {
-            let title = ops::course_detail(&state, &identity, id).await?.course.title;
+            let title = ops::course_detail(&state, &identity, id)
+                .await?
+                .course
+                .title;
             let form = FormState::refused(values.clone(), &error);
             Ok(form::refused(
                 &error,
@@ -172,12 +178,7 @@ fn edition_values(e: &EditionView) -> Values {
     ])
 }
 
-fn edition_form(
-    identity: &Identity,
-    id: i64,
-    course: (i64, &str),
-    form: &FormState,
-) -> Markup {
+fn edition_form(identity: &Identity, id: i64, course: (i64, &str), form: &FormState) -> Markup {
     html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), (course.1, Some(format!("/formazione/corsi/{}", course.0))), ("Edizione", Some(format!("/formazione/edizioni/{id}"))), ("Modifica", None)]))
         h1 { "Modifica l'edizione" }

@@ -32,11 +32,11 @@ use crate::formazione::{
 };
 use crate::state::AppState;
 use crate::upload::MultipartForm;
+use crate::web::form::Values;
 use crate::web::form::{
     self, FormState, checkbox, error_summary, input, input_with, returns_to_form, select,
     select_with, textarea,
 };
-use crate::web::form::Values;
 use crate::web::list::{Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
 

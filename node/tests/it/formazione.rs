@@ -1165,15 +1165,22 @@ async fn the_staff_list_is_paged_searched_and_ordered() {
     // Searched in name, office and e-mail; ordered by e-mail, descending.
     let (_, html) = page_get(&f, &office, "/formazione/personale?q=comunale2%40").await;
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 1);
-    let (_, html) =
-        page_get(&f, &office, "/formazione/personale?sort=email&dir=desc&size=20").await;
+    let (_, html) = page_get(
+        &f,
+        &office,
+        "/formazione/personale?sort=email&dir=desc&size=20",
+    )
+    .await;
     let first = html.find("persona25@").unwrap();
     let second = html.find("persona24@").unwrap();
     assert!(first < second);
     // A wrong size is said beside the list, not a failure.
     let (status, html) = page_get(&f, &office, "/formazione/personale?size=7").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Le righe per pagina possono essere"), "{html}");
+    assert!(
+        html.contains("Le righe per pagina possono essere"),
+        "{html}"
+    );
     // The Comune sees its own three only.
     let comune = login(&f.app, "comune.treviso").await;
     let (_, html) = page_get(&f, &comune, "/formazione/personale").await;
@@ -1194,8 +1201,14 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     let path = format!("/formazione/corsi/{course}/modifica");
     let (status, html) = page_get(&f, &office, &path).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("value=\"Il nuovo codice dei contratti pubblici\""), "{html}");
-    assert!(html.contains("value=\"codice dei contratti, RUP\""), "{html}");
+    assert!(
+        html.contains("value=\"Il nuovo codice dei contratti pubblici\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"codice dei contratti, RUP\""),
+        "{html}"
+    );
     let mut fields: Vec<(&str, String)> = vec![
         ("title", String::new()),
         ("sector", "appalti".into()),
@@ -1226,7 +1239,10 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
             StatusCode::OK,
         )
         .await;
-    assert_eq!(view["course"]["title"], "Il codice dei contratti in pratica");
+    assert_eq!(
+        view["course"]["title"],
+        "Il codice dei contratti in pratica"
+    );
     assert_eq!(view["course"]["hours"], 8);
     assert_eq!(view["course"]["open_to_provinces"], true);
     assert_eq!(view["course"]["needs_approval"], false, "an unticked box");
@@ -1234,7 +1250,10 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     let path = format!("/formazione/edizioni/{edition}/modifica");
     let (status, html) = page_get(&f, &office, &path).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("10/03/2026 09:00–12:00\n10/03/2026 14:00–17:00"), "{html}");
+    assert!(
+        html.contains("10/03/2026 09:00–12:00\n10/03/2026 14:00–17:00"),
+        "{html}"
+    );
     assert!(html.contains("value=\"01/01/2020\""), "{html}");
     let fields = |seats: &str, sessions: &str| -> Vec<(&'static str, String)> {
         vec![

@@ -64,7 +64,13 @@ async fn assert_accessible(client: &Client, what: &str) {
     assert!(violations.is_empty(), "{what}: {violations:#?}");
 }
 
-async fn api(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: &Value) -> Value {
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Value {
     let response = app.send_json(method, path, Some(token), Some(body)).await;
     let status = response.status();
     let text = response.text().await.unwrap();
@@ -235,7 +241,10 @@ async fn a_comune_enrols_two_employees_the_office_keeps_the_register_and_certifi
     browser.logout().await;
     client.goto(&format!("{base}{verify}")).await.unwrap();
     let page = client.source().await.unwrap();
-    assert!(page.contains("Giulia Bianchi") && page.contains("valido"), "{page}");
+    assert!(
+        page.contains("Giulia Bianchi") && page.contains("valido"),
+        "{page}"
+    );
     assert_accessible(client, "the public verification").await;
     app.stop().await;
 }
