@@ -442,7 +442,7 @@ pub async fn show_courses(
     keep("q", params.q.as_ref(), |p, v| p.q = Some(v));
     keep("sector", params.sector.as_ref(), |p, v| p.sector = Some(v));
     keep("province", params.province.as_ref(), |p, v| {
-        p.province = Some(v)
+        p.province = Some(v);
     });
     keep("pagina", params.pagina.as_ref(), |p, v| p.page = Some(v));
     let region = given(params.region.as_ref()).map(str::to_owned);

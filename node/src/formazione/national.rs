@@ -170,6 +170,9 @@ pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
     super::catalogue::refresh(tx, signer)
 }
 
+/// Builds a derived dataset's rows, `(pk, data)`, from the module's tables.
+pub type RowBuilder = fn(&Connection) -> rusqlite::Result<Vec<(String, String)>>;
+
 /// Brings the rows of the derived dataset `definition` in line with `rows` (built from the
 /// module's tables only when the dataset is federated), publishing exactly the rows that
 /// differ. The dataset is defined (federation `off`) the first time.
@@ -177,7 +180,7 @@ pub fn sync(
     tx: &Connection,
     signer: &Signer,
     definition: &ops::DerivedDefinition<'_>,
-    rows: fn(&Connection) -> rusqlite::Result<Vec<(String, String)>>,
+    rows: RowBuilder,
 ) -> Result<(), AppError> {
     let name = definition.name;
     let (mut dataset, _) = ops::ensure_derived(tx, signer, definition)?;
