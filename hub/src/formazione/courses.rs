@@ -10,7 +10,7 @@ use pico_service::csv::{CsvWriter, Separator};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{ATTRIBUTION, Format};
+use super::{ATTRIBUTION, Format, parse_format};
 use crate::db::formazione::{self as db, CourseFilter, OpenCourse};
 use crate::error::HubError;
 
@@ -199,27 +199,12 @@ impl CourseParams {
             DEFAULT_PER_PAGE,
             MAX_PER_PAGE,
         )?;
-        let csv = match present(self.format.as_ref()) {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(other) => {
-                return Err(bad(format!(
-                    "format «{other}» non valido: usare json oppure csv"
-                )));
-            }
-        };
-        let separator =
-            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
-        let bom = match present(self.bom.as_ref()) {
-            None | Some("0" | "false") => false,
-            Some("1" | "true") => true,
-            Some(other) => {
-                return Err(bad(format!("bom «{other}» non valido: usare 1 oppure 0")));
-            }
-        };
-        if !csv && (present(self.sep.as_ref()).is_some() || bom) {
-            return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
-        }
+        let format = parse_format(
+            self.format.as_ref(),
+            self.sep.as_ref(),
+            self.bom.as_ref(),
+        )?;
+        let csv = matches!(format, Format::Csv(..));
         if csv && (self.page.is_some() || self.per_page.is_some()) {
             return Err(bad(
                 "page e per_page valgono per le pagine JSON: format=csv dà tutte le edizioni trovate"
@@ -235,11 +220,7 @@ impl CourseParams {
             words,
             page,
             per_page,
-            format: if csv {
-                Format::Csv(separator, bom)
-            } else {
-                Format::Json
-            },
+            format,
         })
     }
 }

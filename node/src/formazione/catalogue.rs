@@ -56,13 +56,7 @@ pub const FIELDS: [(&str, FieldType); 16] = [
 
 /// The field definitions, as the Dati module stores them.
 pub fn field_defs() -> Vec<FieldDef> {
-    FIELDS
-        .iter()
-        .map(|(name, kind)| FieldDef {
-            name: (*name).to_owned(),
-            kind: *kind,
-        })
-        .collect()
+    national::defs(&FIELDS)
 }
 
 fn text_or_null(value: Option<&str>) -> FieldValue {

@@ -52,7 +52,12 @@ pub const FIELDS: [(&str, FieldType); 9] = [
 
 /// The field definitions, as the Dati module stores them.
 pub fn field_defs() -> Vec<FieldDef> {
-    FIELDS
+    defs(&FIELDS)
+}
+
+/// A derived dataset's field definitions from its `(name, type)` list.
+pub fn defs(fields: &[(&str, FieldType)]) -> Vec<FieldDef> {
+    fields
         .iter()
         .map(|(name, kind)| FieldDef {
             name: (*name).to_owned(),
