@@ -293,3 +293,125 @@ pub fn years(conn: &Connection) -> Result<Vec<i64>, DbError> {
         .collect::<Result<Vec<i64>, _>>()?;
     Ok(years)
 }
+
+// ---------------------------------------------------------------------------------------
+// The national catalogue of courses open to other Provinces (`formazione_corsi`)
+
+/// The catalogue dataset's name.
+pub const COURSES_DATASET: &str = "formazione_corsi";
+
+/// Its primary key as `dataset_contributions` stores it.
+const COURSES_KEY: &str = r#"["course","edition"]"#;
+
+/// An edition of a course open to other Provinces, as one Province published it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct OpenCourse {
+    /// The Province's historical code (not in the row: the Province that signed it).
+    #[serde(skip)]
+    pub province: String,
+    /// Its name.
+    #[serde(skip)]
+    pub province_name: String,
+    /// Its region.
+    #[serde(skip)]
+    pub region: String,
+    /// The course's id on the node.
+    pub course: i64,
+    /// The edition's id on the node.
+    pub edition: i64,
+    /// Title.
+    pub title: String,
+    /// Sector code.
+    pub sector: String,
+    /// Nominal hours.
+    pub hours: i64,
+    /// Mode code.
+    pub mode: String,
+    /// Syllabus area code.
+    pub syllabus_area: Option<String>,
+    /// Syllabus level code.
+    pub syllabus_level: Option<String>,
+    /// Free competence keywords.
+    pub tags: Option<String>,
+    /// First day, `YYYY-MM-DD`.
+    pub first_day: Option<String>,
+    /// Last day, `YYYY-MM-DD`.
+    pub last_day: Option<String>,
+    /// Sessions.
+    pub sessions: i64,
+    /// Minutes of the sessions.
+    pub minutes: i64,
+    /// Seats.
+    pub seats: i64,
+    /// First day of enrolment.
+    pub enrol_opens: Option<String>,
+    /// Last day of enrolment.
+    pub enrol_closes: Option<String>,
+}
+
+/// Which open courses are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CourseFilter {
+    /// Only this sector code.
+    pub sector: Option<String>,
+    /// Only Provinces of this region.
+    pub region: Option<String>,
+    /// Only this Province.
+    pub province: Option<String>,
+}
+
+/// Every published edition of an open course that passes `filter`, newest first day first,
+/// then by Province and key (a stable order, for pages). Rows that do not follow the schema
+/// are left out.
+pub fn open_courses(conn: &Connection, filter: &CourseFilter) -> Result<Vec<OpenCourse>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.province, p.name, p.region, r.data FROM datasets d
+         JOIN dataset_contributions c ON c.dataset_id = d.id
+         JOIN dataset_rows r ON r.dataset_id = c.dataset_id AND r.province = c.province
+         JOIN provinces p ON p.code = r.province
+         WHERE d.name = ?1 AND c.primary_key = ?2
+           AND (?3 IS NULL OR json_extract(r.data, '$.sector') = ?3)
+           AND (?4 IS NULL OR p.region = ?4)
+           AND (?5 IS NULL OR r.province = ?5)
+         ORDER BY json_extract(r.data, '$.first_day') DESC, r.province, r.pk",
+    )?;
+    let mut rows = stmt.query(params![
+        COURSES_DATASET,
+        COURSES_KEY,
+        filter.sector,
+        filter.region,
+        filter.province
+    ])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let data = row
+            .get_ref(3)?
+            .as_str()
+            .map_err(|e| super::corrupt("dataset_rows", e))?;
+        let Ok(mut course) = serde_json::from_str::<OpenCourse>(data) else {
+            continue;
+        };
+        course.province = row.get(0)?;
+        course.province_name = row.get(1)?;
+        course.region = row.get(2)?;
+        out.push(course);
+    }
+    Ok(out)
+}
+
+/// The Provinces that publish the catalogue (code, name), for the page's choice.
+pub fn course_provinces(conn: &Connection) -> Result<Vec<(String, String)>, DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.code, p.name FROM datasets d
+         JOIN dataset_contributions c ON c.dataset_id = d.id
+         JOIN provinces p ON p.code = c.province
+         WHERE d.name = ?1 AND c.primary_key = ?2 ORDER BY p.name",
+    )?;
+    let provinces = stmt
+        .query_map(params![COURSES_DATASET, COURSES_KEY], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(provinces)
+}

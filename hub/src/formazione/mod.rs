@@ -13,6 +13,7 @@
 //! same years): it is behind the common pace. Provinces that publish nothing have trained no
 //! one as far as the hub knows.
 
+pub mod courses;
 pub mod pages;
 
 use pico_protocol::targets::FormazioneTargets;
@@ -609,21 +610,11 @@ impl Params {
                     .to_owned(),
             ));
         }
-        let csv = match present(self.format.as_ref()) {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(other) => {
-                return Err(bad(format!(
-                    "format «{other}» non valido: usare json oppure csv"
-                )));
-            }
-        };
-        let separator =
-            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
-        let bom = flag("bom", self.bom.as_ref())?;
-        if !csv && (present(self.sep.as_ref()).is_some() || bom) {
-            return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
-        }
+        let format = parse_format(
+            self.format.as_ref(),
+            self.sep.as_ref(),
+            self.bom.as_ref(),
+        )?;
         Ok(Request {
             group,
             filter: Filter {
@@ -631,13 +622,37 @@ impl Params {
                 region: present(self.region.as_ref()).map(str::to_owned),
             },
             behind_only,
-            format: if csv {
-                Format::Csv(separator, bom)
-            } else {
-                Format::Json
-            },
+            format,
         })
     }
+}
+
+/// The answer's format from `format`, `sep` and `bom` (the last two only with CSV), as every
+/// Formazione endpoint reads them.
+pub fn parse_format(
+    format: Option<&String>,
+    sep: Option<&String>,
+    bom: Option<&String>,
+) -> Result<Format, Problem> {
+    let csv = match present(format) {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(bad(format!(
+                "format «{other}» non valido: usare json oppure csv"
+            )));
+        }
+    };
+    let separator = Separator::parse(present(sep)).map_err(|err| bad(err.to_string()))?;
+    let bom = flag("bom", bom)?;
+    if !csv && (present(sep).is_some() || bom) {
+        return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
+    }
+    Ok(if csv {
+        Format::Csv(separator, bom)
+    } else {
+        Format::Json
+    })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use pico_protocol::targets::FormazioneTargets;
 use pico_service::json::Query;
 use serde::Deserialize;
 
+use super::courses::{self, CourseParams};
 use super::{ATTRIBUTION, Group, GroupProgress, ProgressView, parse_year, progress};
 use crate::db::formazione::{self, Filter};
 use crate::error::HubError;
@@ -24,9 +25,14 @@ use crate::state::AppState;
 /// The page's path.
 pub const PATH: &str = "/formazione";
 
-/// The page route.
+/// The path of the national catalogue of courses open to other Provinces.
+pub const COURSES_PATH: &str = "/formazione/corsi";
+
+/// The page routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route(PATH, get(show_formazione))
+    Router::new()
+        .route(PATH, get(show_formazione))
+        .route(COURSES_PATH, get(show_courses))
 }
 
 /// The query string of the page (other parameters are ignored).
@@ -337,6 +343,7 @@ pub async fn show_formazione(
                 button type="submit" class="btn btn-primary" { "Aggiorna" }
             }
         }
+        p { a href=(COURSES_PATH) { "Catalogo nazionale dei corsi aperti al personale di altre Province" } }
         h2 class="mt-4" id="obiettivi" { "Obiettivi del programma" }
         (targets_table(&loaded.targets))
         @if total.publishing == 0 {
@@ -383,7 +390,7 @@ pub async fn show_formazione(
                 li { "La quota dell'obiettivo è il numero delle persone conteggiate diviso l'obiettivo. Una Provincia è in ritardo quando la sua quota è inferiore a quella dell'intero programma negli stessi anni; le Province che non pubblicano il dataset contano zero." }
                 li { "Le ore erogate sono quelle delle sessioni programmate negli anni scelti (per l'anno in corso anche quelle non ancora svolte); le ore frequentate quelle dei registri di presenza." }
                 li { "Il tasso di completamento è il numero dei completati diviso quello degli iscritti. Il settore «Altri settori» conta nelle ore e nei completamenti ma non ha obiettivo." }
-                li { "Il dataset non porta i corsi: un catalogo nazionale dei corsi aperti al personale di altre Province non è disponibile. Schema dei dati: " code { "protocol/datasets/formazione_aggregati.md" } "." }
+                li { "Schema dei dati: " code { "protocol/datasets/formazione_aggregati.md" } ". I corsi che le Province aprono al personale di altre Province sono nel " a href=(COURSES_PATH) { "catalogo nazionale dei corsi" } "." }
             }
         }
         p class="small" { (ATTRIBUTION) ". Dati aperti: "
@@ -391,6 +398,237 @@ pub async fn show_formazione(
             a href="/v1/datasets/formazione_aggregati/rows" { "tutte le righe del dataset (JSON)" } "." }
     };
     let response = render(&state, "Formazione", PATH, &main);
+    if errors.is_empty() {
+        response
+    } else {
+        (StatusCode::BAD_REQUEST, response).into_response()
+    }
+}
+
+/// The query string of the catalogue page (other parameters are ignored).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CoursePageParams {
+    q: Option<String>,
+    sector: Option<String>,
+    region: Option<String>,
+    province: Option<String>,
+    pagina: Option<String>,
+}
+
+/// `GET /formazione/corsi`: the national catalogue of courses open to other Provinces.
+pub async fn show_courses(
+    State(state): State<AppState>,
+    Query(params): Query<CoursePageParams>,
+) -> Response {
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let mut query = CourseParams::default();
+    // Each filter is checked alone, so that one wrong value is named and the others apply.
+    let mut keep =
+        |name: &'static str, value: Option<&String>, set: fn(&mut CourseParams, String)| {
+            let Some(text) = given(value) else { return };
+            let mut probe = CourseParams::default();
+            set(&mut probe, text.to_owned());
+            match probe.parse() {
+                Ok(_) => set(&mut query, text.to_owned()),
+                Err(problem) => errors.push((
+                    name,
+                    format!(
+                        "{} (filtro non applicato).",
+                        problem.detail().unwrap_or("Valore non valido")
+                    ),
+                )),
+            }
+        };
+    keep("q", params.q.as_ref(), |p, v| p.q = Some(v));
+    keep("sector", params.sector.as_ref(), |p, v| p.sector = Some(v));
+    keep("province", params.province.as_ref(), |p, v| {
+        p.province = Some(v);
+    });
+    keep("pagina", params.pagina.as_ref(), |p, v| p.page = Some(v));
+    let region = given(params.region.as_ref()).map(str::to_owned);
+    let Ok(mut request) = query.parse() else {
+        return failure_page(
+            &state,
+            COURSES_PATH,
+            HubError::Problem(pico_service::Problem::internal()),
+        );
+    };
+    let loaded = state
+        .db
+        .call(move |conn| {
+            let regions = crate::db::sape::regions(conn)?;
+            let mut errors = errors;
+            if let Some(region) = region {
+                if regions.contains(&region) {
+                    request.filter.region = Some(region);
+                } else {
+                    errors.push(("region", format!("«{region}» non è una regione: scegliere dall'elenco (filtro non applicato).")));
+                }
+            }
+            let (total, items) = courses::search(conn, &request, false)?;
+            let provinces = formazione::course_provinces(conn)?;
+            Ok::<_, HubError>((request, errors, regions, provinces, total, items))
+        })
+        .await;
+    let (request, errors, regions, provinces, total, items) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return failure_page(&state, COURSES_PATH, error),
+    };
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, m)| m.clone())
+    };
+    let filter = &request.filter;
+    let words = request.words.join(" ");
+    let mut here = String::from(COURSES_PATH);
+    let mut add = |name: &str, value: &str| {
+        here.push_str(if here.contains('?') { "&" } else { "?" });
+        here.push_str(name);
+        here.push('=');
+        here.push_str(&url_encode(value));
+    };
+    if !words.is_empty() {
+        add("q", &words);
+    }
+    if let Some(sector) = &filter.sector {
+        add("sector", sector);
+    }
+    if let Some(region) = &filter.region {
+        add("region", region);
+    }
+    if let Some(province) = &filter.province {
+        add("province", province);
+    }
+    let joiner = if here.contains('?') { "&" } else { "?" };
+    let page_link = |n: u64| format!("{here}{joiner}pagina={n}");
+    let csv = format!(
+        "/v1/formazione/courses{}{}format=csv",
+        &here[COURSES_PATH.len()..],
+        if here.contains('?') { "&" } else { "?" }
+    );
+    let pages = total.div_ceil(request.per_page).max(1);
+    let field = |name: &'static str, label: &str, control: Markup| {
+        html! {
+            @let message = error(name);
+            label for=(name) { (label) }
+            (control)
+            @if let Some(message) = message { div class="small text-danger mt-1" id=(format!("{name}-errore")) { (message) } }
+        }
+    };
+    let invalid = |name: &str| error(name).map(|_| "true");
+    let described = |name: &str| error(name).map(|_| format!("{name}-errore"));
+    let main = html! {
+        h1 { "Catalogo nazionale dei corsi" }
+        p class="lead" {
+            "Le edizioni dei corsi che le Province aprono al personale delle altre Province, come ciascuna le pubblica "
+            "nel dataset nazionale dei corsi (nessun dato personale: né docenti né iscritti). Per iscriversi, rivolgersi alla Provincia che offre il corso."
+        }
+        p { a href=(PATH) { "Torna ai progressi della formazione" } }
+        @if !errors.is_empty() {
+            div class="alert alert-danger" role="alert" { p class="mb-0" { "Un filtro non è valido e non è stato applicato: vedere il messaggio accanto al campo." } }
+        }
+        form method="get" action=(COURSES_PATH) class="row g-3 my-3" aria-label="Cerca nel catalogo" {
+            div class="col-12 col-md-6" {
+                (field("q", "Parole nel titolo o nelle competenze", html! {
+                    input class="form-control" type="search" id="q" name="q" value=(words) maxlength="200" aria-invalid=[invalid("q")] aria-describedby=[described("q")];
+                }))
+            }
+            div class="col-12 col-md-6 select-wrapper" {
+                (field("sector", "Settore", html! {
+                    select id="sector" name="sector" aria-invalid=[invalid("sector")] aria-describedby=[described("sector")] {
+                        option value="" { "Tutti i settori" }
+                        @for (code, label) in courses::SECTORS {
+                            option value=(code) selected[filter.sector.as_deref() == Some(code)] { (label) }
+                        }
+                    }
+                }))
+            }
+            div class="col-12 col-md-6 select-wrapper" {
+                (field("region", "Regione", html! {
+                    select id="region" name="region" aria-invalid=[invalid("region")] aria-describedby=[described("region")] {
+                        option value="" { "Tutte le regioni" }
+                        @for region in &regions {
+                            option value=(region) selected[filter.region.as_deref() == Some(region.as_str())] { (region) }
+                        }
+                    }
+                }))
+            }
+            div class="col-12 col-md-6 select-wrapper" {
+                (field("province", "Provincia", html! {
+                    select id="province" name="province" aria-invalid=[invalid("province")] aria-describedby=[described("province")] {
+                        option value="" { "Tutte le Province" }
+                        @for (code, name) in &provinces {
+                            option value=(code) selected[filter.province.as_deref() == Some(code.as_str())] { (name) }
+                        }
+                    }
+                }))
+            }
+            div class="col-12" { button type="submit" class="btn btn-primary" { "Cerca" } }
+        }
+        @if let Some(message) = error("pagina") { p class="text-danger" { (message) } }
+        p id="conteggio" role="status" {
+            @if total == 1 { "1 edizione" } @else { (count(total)) " edizioni" }
+            @if pages > 1 { " — pagina " (request.page.min(pages)) " di " (count(pages)) }
+        }
+        @if !items.is_empty() {
+            (scroll_table("Tabella delle edizioni dei corsi aperti", &html! {
+                table class="table table-sm table-striped" id="tabella-corsi" {
+                    caption { "Edizioni dei corsi aperti al personale di altre Province" }
+                    thead { tr {
+                        th scope="col" { "Corso" }
+                        th scope="col" { "Provincia" }
+                        th scope="col" { "Settore" }
+                        th scope="col" { "Modalità" }
+                        th scope="col" { "Competenze" }
+                        th scope="col" { "Date" }
+                        th scope="col" class="text-end" { "Ore" }
+                        th scope="col" class="text-end" { "Posti" }
+                        th scope="col" { "Iscrizioni" }
+                    } }
+                    tbody { @for c in &items { tr {
+                        th scope="row" { (c.title) }
+                        td { (c.province_name) " (" (c.region) ")" }
+                        td { (c.sector_label) }
+                        td { (courses::mode_label(&c.mode)) }
+                        td { (courses::competence(c)) }
+                        td {
+                            @match (&c.first_day, &c.last_day) {
+                                (Some(first), Some(last)) if first != last => { "dal " (format::civil_date(first)) " al " (format::civil_date(last)) }
+                                (Some(first), _) => { (format::civil_date(first)) }
+                                _ => { "—" }
+                            }
+                        }
+                        td class="text-end" { (count(c.hours.max(0).unsigned_abs())) }
+                        td class="text-end" { (count(c.seats.max(0).unsigned_abs())) }
+                        td {
+                            @match (&c.enrol_opens, &c.enrol_closes) {
+                                (Some(opens), Some(closes)) => { "dal " (format::civil_date(opens)) " al " (format::civil_date(closes)) }
+                                _ => { "—" }
+                            }
+                        }
+                    } } }
+                }
+            }))
+        }
+        @if pages > 1 {
+            nav aria-label="Pagine del catalogo" { ul class="pagination flex-wrap" {
+                @if request.page > 1 {
+                    li class="page-item" { a class="page-link" href=(page_link(request.page - 1)) { "Pagina precedente" } }
+                }
+                @if request.page < pages {
+                    li class="page-item" { a class="page-link" href=(page_link(request.page + 1)) { "Pagina successiva" } }
+                }
+            } }
+        }
+        p { "Scarica l'elenco: "
+            a href=(csv) { "CSV" } " · "
+            a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
+            a href=(format!("/v1/formazione/courses{}", &here[COURSES_PATH.len()..])) { "JSON" } }
+        p class="small" { (ATTRIBUTION) ". Schema dei dati: " code { "protocol/datasets/formazione_corsi.md" } "." }
+    };
+    let response = render(&state, "Catalogo nazionale dei corsi", COURSES_PATH, &main);
     if errors.is_empty() {
         response
     } else {

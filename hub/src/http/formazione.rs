@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::formazione::{self, Filter};
 use crate::error::HubError;
+use crate::formazione::courses::{self, CourseParams, CoursesPage};
 use crate::formazione::{Format, Params, ProgressView, Request, progress};
 use crate::http::operator::Operator;
 use crate::state::AppState;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/formazione/targets", get(get_targets).put(set_targets))
         .route("/v1/formazione/progress", get(get_progress))
+        .route("/v1/formazione/courses", get(list_courses))
 }
 
 /// The signed targets document as it travels (JWS flattened JSON, `typ`
@@ -241,6 +243,39 @@ pub async fn get_progress(
         Format::Json => Json(view).into_response(),
         Format::Csv(sep, bom) => match view.to_csv(&targets, sep, bom) {
             Ok(body) => pico_service::download::csv(&view.file_name(), body),
+            Err(error) => {
+                tracing::error!(%error, "writing a CSV export failed");
+                Problem::internal().into_response()
+            }
+        },
+    })
+}
+
+/// The national catalogue of training: the editions of the courses the Provinces open to the
+/// staff of other Provinces, from the `formazione_corsi` rows they federate (no personal
+/// data), newest first day first. `q` finds words in the title or the competences; filters
+/// by sector, region and Province; pages of `per_page` (1 to 100, default 20) numbered from
+/// 1. With `format=csv`, every matching edition in one file.
+#[utoipa::path(get, path = "/v1/formazione/courses", tag = "national", params(CourseParams),
+    responses(
+        (status = 200, description = "A page of editions; with `format=csv`, all of them, one per line",
+            content((CoursesPage = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "`invalid_query`: a parameter is wrong or out of bounds; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+pub async fn list_courses(
+    State(state): State<AppState>,
+    Query(params): Query<CourseParams>,
+) -> Result<Response, HubError> {
+    let request = params.parse()?;
+    let all = matches!(request.format, Format::Csv(..));
+    let query = request.clone();
+    let (total, items) = state
+        .db
+        .call(move |conn| courses::search(conn, &query, all))
+        .await?;
+    Ok(match request.format {
+        Format::Json => Json(courses::page_of(&request, total, items)).into_response(),
+        Format::Csv(sep, bom) => match courses::courses_csv(&items, sep, bom) {
+            Ok(body) => pico_service::download::csv("formazione-corsi-aperti.csv", body),
             Err(error) => {
                 tracing::error!(%error, "writing a CSV export failed");
                 Problem::internal().into_response()

@@ -39,7 +39,7 @@ use crate::state::AppState;
         appalti::get_summary, appalti::list_comuni,
         sape::get_summary, sape::list_comuni, sape::list_projects,
         bes::list_domains, bes::list_indicators, bes::get_indicator, bes::get_profile,
-        formazione::get_targets, formazione::set_targets, formazione::get_progress,
+        formazione::get_targets, formazione::set_targets, formazione::get_progress, formazione::list_courses,
         sit::list_offers, sit::get_coverage, sit::list_services,
         operator::list_keys, operator::enrol_key, operator::revoke_key, operator::list_equivocations,
     ),

@@ -324,6 +324,17 @@ fn dataset_words(name: &str) -> DatasetWords {
                 "Apri i progressi della formazione",
             )),
         },
+        "formazione_corsi" => DatasetWords {
+            title: "Catalogo nazionale dei corsi di formazione".into(),
+            measures: "I corsi che ciascuna Provincia apre al personale delle altre Province: \
+                       titolo, settore, ore, modalità, competenze, date, posti e iscrizioni di \
+                       ogni edizione. Nessun dato personale.",
+            unit: "edizioni",
+            dashboard: Some((
+                crate::formazione::pages::COURSES_PATH,
+                "Apri il catalogo dei corsi",
+            )),
+        },
         "sit_servizi" => DatasetWords {
             title: "Catalogo dei servizi innovativi (SIT)".into(),
             measures: "I servizi digitali condivisi che ciascuna Provincia offre ai suoi Comuni \

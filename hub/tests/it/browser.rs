@@ -167,6 +167,9 @@ async fn seeded_hub() -> TestApp {
         let payload = crate::formazione::sample(node.province.as_str());
         assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
     }
+    // Treviso's courses open to other Provinces (the national catalogue of courses).
+    let payload = crate::formazione::course_sample();
+    assert_eq!(app.push(&[&treviso.next(&payload)]).await.0, 200);
     // Best practices with attachments, uploaded.
     for (node, id, title, module) in [
         (
@@ -465,6 +468,7 @@ async fn every_page_passes_axe_fits_390_px_and_speaks_italian() {
         "/formazione",
         "/bes",
         "/dati/rapporto",
+        "/formazione/corsi",
         "/buone-pratiche",
         "/registro",
         "/buone-pratiche/026/sua-convenzione",

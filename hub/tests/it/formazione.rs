@@ -475,3 +475,225 @@ async fn the_routes_are_in_the_openapi_document() {
     assert!(doc["components"]["schemas"]["FormazioneProgress"].is_object());
     assert!(doc["components"]["schemas"]["SignedTargets"].is_object());
 }
+
+/// The fields of `formazione_corsi` (`protocol/datasets/formazione_corsi.md`).
+const COURSE_FIELDS: [&str; 16] = [
+    "course",
+    "edition",
+    "title",
+    "sector",
+    "hours",
+    "mode",
+    "syllabus_area",
+    "syllabus_level",
+    "tags",
+    "first_day",
+    "last_day",
+    "sessions",
+    "minutes",
+    "seats",
+    "enrol_opens",
+    "enrol_closes",
+];
+
+/// Editions of open courses: id (the edition's is ten times it), title, sector, tags, day.
+fn course_batch(rows: &[(i64, &str, &str, Option<&str>, &str)]) -> Payload {
+    Payload::DatasetBatch(DatasetBatch {
+        dataset: "formazione_corsi".into(),
+        schema_version: 1,
+        fields: COURSE_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+        primary_key: vec!["course".into(), "edition".into()],
+        snapshot: None,
+        upserts: rows
+            .iter()
+            .map(|(id, title, sector, tags, day)| -> Row {
+                vec![
+                    FieldValue::Int(*id),
+                    FieldValue::Int(*id * 10),
+                    (*title).into(),
+                    (*sector).into(),
+                    FieldValue::Int(6),
+                    "online".into(),
+                    FieldValue::Null,
+                    FieldValue::Null,
+                    tags.map_or(FieldValue::Null, FieldValue::from),
+                    (*day).into(),
+                    (*day).into(),
+                    FieldValue::Int(2),
+                    FieldValue::Int(360),
+                    FieldValue::Int(30),
+                    "2026-01-01".into(),
+                    "2026-12-31".into(),
+                ]
+            })
+            .collect(),
+        deletes: vec![],
+    })
+}
+
+/// Two open courses' editions, for other tests (the pages' crawl).
+pub(crate) fn course_sample() -> Payload {
+    course_batch(&[
+        (
+            1,
+            "Il nuovo codice dei contratti",
+            "appalti",
+            Some("RUP, subappalto"),
+            "2026-03-10",
+        ),
+        (
+            2,
+            "Progettare con i fondi europei",
+            "europa",
+            None,
+            "2026-05-04",
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn the_catalogue_of_open_courses_is_searched_across_provinces_by_pages() {
+    let app = TestApp::spawn().await;
+    let mut treviso = NodeLog::new("026", "treviso");
+    let mut brescia = NodeLog::new("017", "brescia");
+    app.enrol(&treviso);
+    app.enrol(&brescia);
+    let (status, body) = app
+        .push(&[&treviso.next(&course_batch(&[
+            (
+                1,
+                "Il nuovo codice dei contratti",
+                "appalti",
+                Some("RUP, subappalto"),
+                "2026-03-10",
+            ),
+            (
+                2,
+                "Progettare con i fondi europei",
+                "europa",
+                None,
+                "2026-05-04",
+            ),
+        ]))])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let rows: Vec<(i64, &str, &str, Option<&str>, &str)> = (1..=25)
+        .map(|n| {
+            (
+                n,
+                "Contratti pubblici: il RUP",
+                "appalti",
+                None,
+                "2026-01-15",
+            )
+        })
+        .collect();
+    let (status, body) = app.push(&[&brescia.next(&course_batch(&rows))]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, all) = app.get_json("/v1/formazione/courses").await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        (
+            all["total"].clone(),
+            all["page"].clone(),
+            all["per_page"].clone()
+        ),
+        (json!(27), json!(1), json!(20))
+    );
+    assert_eq!(all["items"].as_array().unwrap().len(), 20);
+    // Newest first day first: Treviso's May and March editions lead.
+    let first = &all["items"][0];
+    assert_eq!(
+        (
+            &first["province"],
+            &first["province_name"],
+            &first["region"],
+            &first["title"],
+            &first["sector_label"]
+        ),
+        (
+            &json!("026"),
+            &json!("Treviso"),
+            &json!("Veneto"),
+            &json!("Progettare con i fondi europei"),
+            &json!("Europa")
+        )
+    );
+    let (_, last) = app.get_json("/v1/formazione/courses?page=2").await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 7);
+    let (_, beyond) = app.get_json("/v1/formazione/courses?page=9").await;
+    assert_eq!(beyond["items"], json!([]));
+
+    // Words in the title and the competences, every one of them; sector; Province; region.
+    let (_, rup) = app
+        .get_json("/v1/formazione/courses?q=rup&per_page=100")
+        .await;
+    assert_eq!(rup["total"], 26);
+    let (_, both) = app
+        .get_json("/v1/formazione/courses?q=codice%20subappalto")
+        .await;
+    assert_eq!(both["total"], 1);
+    assert_eq!(both["items"][0]["tags"], "RUP, subappalto");
+    let (_, europa) = app.get_json("/v1/formazione/courses?sector=europa").await;
+    assert_eq!(europa["total"], 1);
+    let (_, brescia_only) = app.get_json("/v1/formazione/courses?province=017").await;
+    assert_eq!(brescia_only["total"], 25);
+    let (_, veneto) = app.get_json("/v1/formazione/courses?region=Veneto").await;
+    assert_eq!(veneto["total"], 2);
+
+    // Limits, explicit, in Italian.
+    for query in [
+        "per_page=101",
+        "per_page=0",
+        "page=0",
+        "sector=sport",
+        "province=26",
+        "region=Atlantide",
+        "format=csv&page=2",
+        "colore=blu",
+    ] {
+        let (status, problem) = app
+            .get_json(&format!("/v1/formazione/courses?{query}"))
+            .await;
+        assert_eq!(status, 400, "{query}: {problem}");
+    }
+    let (status, problem) = app.get_json("/v1/formazione/courses?per_page=101").await;
+    assert_eq!(status, 400);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("da 1 a 100"),
+        "{problem}"
+    );
+
+    let (status, csv) = app
+        .get_text("/v1/formazione/courses?format=csv&sector=appalti")
+        .await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 26);
+    assert!(
+        lines[0].starts_with("codice_provincia,provincia,regione,corso,edizione,titolo,settore")
+    );
+
+    let (status, page) = app.get_text("/formazione/corsi?q=fondi").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Progettare con i fondi europei"), "{page}");
+    assert!(page.contains("04/05/2026"));
+    assert!(page.contains("1 edizione"));
+    let (status, page) = app.get_text("/formazione/corsi?sector=appalti").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("26 edizioni"));
+    assert!(page.contains("pagina=2"));
+    let (status, page) = app.get_text("/formazione/corsi?sector=sport").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("sector-errore"));
+    assert!(
+        page.contains("27 edizioni"),
+        "the other filters still apply"
+    );
+
+    let (_, doc) = app.get_json("/v1/openapi.json").await;
+    let courses = &doc["paths"]["/v1/formazione/courses"]["get"];
+    assert!(courses["responses"]["200"]["content"]["text/csv"].is_object());
+    assert!(courses["responses"]["400"]["content"]["application/problem+json"].is_object());
+}

@@ -245,6 +245,20 @@ pub struct MoveInput {
     pub reason: String,
 }
 
+/// Moves enrolment `id` as asked, with the reason given: the one shape of the three move
+/// handlers below.
+async fn answer_move(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    action: EnrolmentMove,
+    input: &MoveInput,
+) -> Result<Json<EnrolmentView>, AppError> {
+    Ok(Json(
+        ops::move_enrolment(state, identity, id, action, &input.reason).await?,
+    ))
+}
+
 /// The Province approves a pending enrolment: a free seat, else the waiting list.
 #[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/approve", tag = "formazione", params(("id" = i64, Path)), request_body = MoveInput, security(("bearer" = [])),
     responses((status = 200, body = EnrolmentView),
@@ -257,9 +271,7 @@ pub async fn approve_enrolment(
     Path(id): Path<i64>,
     Json(input): Json<MoveInput>,
 ) -> Result<Json<EnrolmentView>, AppError> {
-    Ok(Json(
-        ops::move_enrolment(&state, &identity, id, EnrolmentMove::Approve, &input.reason).await?,
-    ))
+    answer_move(&state, &identity, id, EnrolmentMove::Approve, &input).await
 }
 
 /// The Province does not approve a pending enrolment.
@@ -274,9 +286,7 @@ pub async fn reject_enrolment(
     Path(id): Path<i64>,
     Json(input): Json<MoveInput>,
 ) -> Result<Json<EnrolmentView>, AppError> {
-    Ok(Json(
-        ops::move_enrolment(&state, &identity, id, EnrolmentMove::Reject, &input.reason).await?,
-    ))
+    answer_move(&state, &identity, id, EnrolmentMove::Reject, &input).await
 }
 
 /// Withdraws an enrolment (the training office, or the person's own Comune); a seat freed
@@ -292,16 +302,7 @@ pub async fn withdraw_enrolment(
     Path(id): Path<i64>,
     Json(input): Json<MoveInput>,
 ) -> Result<Json<EnrolmentView>, AppError> {
-    Ok(Json(
-        ops::move_enrolment(
-            &state,
-            &identity,
-            id,
-            EnrolmentMove::Withdraw,
-            &input.reason,
-        )
-        .await?,
-    ))
+    answer_move(&state, &identity, id, EnrolmentMove::Withdraw, &input).await
 }
 
 /// Records a final-test score (the training office); the completion follows.

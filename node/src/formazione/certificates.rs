@@ -11,8 +11,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use rand_core::{OsRng, RngCore};
 use rusqlite::{Connection, TransactionBehavior};
@@ -428,14 +426,6 @@ impl CertificateView {
     }
 }
 
-/// The Italian calendar day of Unix second `at`, `YYYY-MM-DD`.
-fn italian_day(at: i64) -> String {
-    let zone = TimeZone::get("Europe/Rome").unwrap_or(TimeZone::UTC);
-    Timestamp::from_second(at)
-        .map(|t| t.to_zoned(zone).date().to_string())
-        .unwrap_or_default()
-}
-
 /// What the certificate of a completed enrolment states, on day `today` (`YYYY-MM-DD`).
 fn certificate_data(
     conn: &Connection,
@@ -475,8 +465,8 @@ fn certificate_data(
         course: course.record.title,
         sector: course.record.sector.label().to_owned(),
         competences,
-        first_day: italian_day(first),
-        last_day: italian_day(last),
+        first_day: crate::formazione::reports::day_of(first),
+        last_day: crate::formazione::reports::day_of(last),
         hours: decimal_hours(enrolment.attended_minutes),
         issuer: province.name.clone(),
         province: province.code.clone(),
@@ -543,7 +533,7 @@ pub async fn issue(
                 &code,
                 &province,
                 &public_url,
-                italian_day(now),
+                crate::formazione::reports::day_of(now),
             )?;
             let signed = sign(&data, &signer.key);
             let row = CertificateRow {

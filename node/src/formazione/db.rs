@@ -34,6 +34,8 @@ pub struct CourseRecord {
     pub rule: CompletionRule,
     /// Its short name in the Province's Moodle (the completion report names courses by it).
     pub moodle_shortname: Option<String>,
+    /// Open to the staff of other Provinces: its editions are in the national catalogue.
+    pub open_to_provinces: bool,
 }
 
 /// A stored course.
@@ -48,7 +50,7 @@ pub struct CourseRow {
 }
 
 const COURSE_COLUMNS: &str = "id, title, sector, description, objectives, hours, mode, syllabus_area, \
-    syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, moodle_shortname, updated_at";
+    syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, moodle_shortname, open_to_provinces, updated_at";
 
 fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
     let area: Option<SyllabusArea> = row.get("syllabus_area")?;
@@ -71,6 +73,7 @@ fn course_from_row(row: &Row<'_>) -> rusqlite::Result<CourseRow> {
                 min_score: row.get("min_score")?,
             },
             moodle_shortname: row.get("moodle_shortname")?,
+            open_to_provinces: row.get("open_to_provinces")?,
         },
         updated_at: row.get("updated_at")?,
     })
@@ -81,7 +84,7 @@ pub fn insert_course(conn: &Connection, record: &CourseRecord, now: i64) -> rusq
     conn.prepare_cached(
         "INSERT INTO formazione_courses (title, sector, description, objectives, hours, mode, syllabus_area, \
          syllabus_level, tags, audience, needs_approval, min_attendance_percent, min_score, created_at, updated_at, \
-         moodle_shortname) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
+         moodle_shortname, open_to_provinces) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)",
     )?
     .execute(params![
         record.title,
@@ -99,6 +102,7 @@ pub fn insert_course(conn: &Connection, record: &CourseRecord, now: i64) -> rusq
         record.rule.min_score,
         now,
         record.moodle_shortname,
+        record.open_to_provinces,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -114,7 +118,8 @@ pub fn update_course(
         .prepare_cached(
             "UPDATE formazione_courses SET title = ?2, sector = ?3, description = ?4, objectives = ?5, hours = ?6, \
              mode = ?7, syllabus_area = ?8, syllabus_level = ?9, tags = ?10, audience = ?11, needs_approval = ?12, \
-             min_attendance_percent = ?13, min_score = ?14, updated_at = ?15, moodle_shortname = ?16 WHERE id = ?1",
+             min_attendance_percent = ?13, min_score = ?14, updated_at = ?15, moodle_shortname = ?16, \
+             open_to_provinces = ?17 WHERE id = ?1",
         )?
         .execute(params![
             id,
@@ -133,6 +138,7 @@ pub fn update_course(
             record.rule.min_score,
             now,
             record.moodle_shortname,
+            record.open_to_provinces,
         ])?;
     Ok(changed == 1)
 }
@@ -547,6 +553,70 @@ pub fn list_staff(conn: &Connection, scope: StaffScope<'_>) -> rusqlite::Result<
     .collect()
 }
 
+/// The sortable columns of the staff list page.
+pub const STAFF_SORT: &[crate::web::list::SortColumn] = &[
+    crate::web::list::SortColumn {
+        key: "nome",
+        label: "Nome",
+        sql: "s.name COLLATE NOCASE",
+    },
+    crate::web::list::SortColumn {
+        key: "ente",
+        label: "Ente",
+        sql: "coalesce(c.name, '') COLLATE NOCASE",
+    },
+    crate::web::list::SortColumn {
+        key: "ufficio",
+        label: "Ufficio",
+        sql: "s.office COLLATE NOCASE",
+    },
+    crate::web::list::SortColumn {
+        key: "email",
+        label: "E-mail",
+        sql: "s.email",
+    },
+];
+
+/// One page of the staff of `scope` whose name, office or e-mail contains `text` (any case),
+/// ordered by `order_by` (built by `web::list` from [`STAFF_SORT`]); with the count of all
+/// that match.
+pub fn page_staff(
+    conn: &Connection,
+    scope: StaffScope<'_>,
+    text: Option<&str>,
+    order_by: &str,
+    limit: u32,
+    offset: u32,
+) -> rusqlite::Result<(Vec<StaffRow>, u64)> {
+    let (filter, code) = match scope {
+        StaffScope::All => ("(1 = 1 OR ?1 IS NULL)", None),
+        StaffScope::Province => ("(s.comune_code IS NULL AND ?1 IS NULL)", None),
+        StaffScope::Comune(code) => ("s.comune_code = ?1", Some(code)),
+    };
+    let pattern = text.map(|t| {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let matching = "(?2 IS NULL OR s.name LIKE ?2 ESCAPE '\\' OR s.office LIKE ?2 ESCAPE '\\' \
+        OR s.email LIKE ?2 ESCAPE '\\')";
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM formazione_staff s LEFT JOIN comuni c ON c.code = s.comune_code \
+             WHERE {filter} AND {matching}"
+        ))?
+        .query_row(params![code, pattern], |row| row.get(0))?;
+    let rows = conn
+        .prepare_cached(&format!(
+            "{STAFF_SELECT} WHERE {filter} AND {matching} ORDER BY {order_by} LIMIT ?3 OFFSET ?4"
+        ))?
+        .query_map(params![code, pattern, limit, offset], staff_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((rows, u64::try_from(total).unwrap_or(0)))
+}
+
 /// Whether person `id` has any enrolment.
 pub fn staff_has_enrolments(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM formazione_enrolments WHERE staff_id = ?1)")?
@@ -929,6 +999,42 @@ pub fn national_rows(
     conn.prepare_cached("SELECT pk, data FROM dataset_rows WHERE dataset = ?1")?
         .query_map([dataset], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect()
+}
+
+/// An edition of a course open to other Provinces, as the national catalogue lists it.
+#[derive(Debug, Clone)]
+pub struct OpenEdition {
+    /// The course.
+    pub course: CourseRow,
+    /// The edition (with its sessions).
+    pub edition: EditionRow,
+}
+
+/// Every edition of the courses open to other Provinces, by course and edition id.
+pub fn open_editions(conn: &Connection) -> rusqlite::Result<Vec<OpenEdition>> {
+    let courses: Vec<CourseRow> = conn
+        .prepare_cached(&format!(
+            "SELECT {COURSE_COLUMNS} FROM formazione_courses WHERE open_to_provinces = 1 ORDER BY id"
+        ))?
+        .query_map([], course_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for course in courses {
+        let editions: Vec<EditionRow> = conn
+            .prepare_cached(&format!(
+                "{EDITION_SELECT} WHERE e.course_id = ?1 ORDER BY e.id"
+            ))?
+            .query_map([course.id], edition_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        for mut edition in editions {
+            edition.sessions = sessions_of(conn, edition.id)?;
+            out.push(OpenEdition {
+                course: course.clone(),
+                edition,
+            });
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

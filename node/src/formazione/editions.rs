@@ -6,18 +6,17 @@
 //! Seats can grow (the waiting list is promoted in order, in the same transaction) but not
 //! fall below the people already holding one.
 
-use rusqlite::TransactionBehavior;
 use serde_json::json;
 
 use crate::auth::Identity;
-use crate::db::{self, audit};
+use crate::db::audit;
 use crate::error::AppError;
-use crate::formazione::db as store;
+use crate::formazione::db::{self as store, SessionRow};
 use crate::formazione::ops::{
-    self, EditionInput, EditionView, EnrolmentView, NewEnrolment, check_edition,
+    self, EditionInput, EditionView, EnrolmentView, NewEnrolment, check_edition, office_write,
 };
 use crate::formazione::policy::{self, Action};
-use crate::formazione::{ENROLMENTS, EnrolmentState, national};
+use crate::formazione::{ENROLMENTS, EnrolmentState};
 use crate::lifecycle::Step;
 use crate::state::AppState;
 
@@ -42,86 +41,77 @@ pub async fn update_edition(
 ) -> Result<EditionView, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let record = check_edition(input)?;
-    let identity = identity.clone();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let edition = store::get_edition(&tx, id)?.ok_or(AppError::NotFound)?;
-            let course = store::get_course(&tx, edition.course_id)?.ok_or(AppError::NotFound)?;
-            if record.seats < edition.enrolled {
-                return Err(AppError::invalid_field(
-                    "seats",
-                    format!(
-                        "Gli iscritti che hanno già un posto sono {}: i posti non possono essere di meno.",
-                        edition.enrolled
-                    ),
-                ));
+    let mover = identity.clone();
+    office_write(state, identity, move |tx, actor, now| {
+        let edition = store::get_edition(tx, id)?.ok_or(AppError::NotFound)?;
+        let course = store::get_course(tx, edition.course_id)?.ok_or(AppError::NotFound)?;
+        if record.seats < edition.enrolled {
+            return Err(AppError::invalid_field(
+                "seats",
+                format!(
+                    "Gli iscritti che hanno già un posto sono {}: i posti non possono essere di meno.",
+                    edition.enrolled
+                ),
+            ));
+        }
+        let kept = |s: &SessionRow| record.sessions.contains(&(s.starts_at, s.ends_at));
+        for session in &edition.sessions {
+            if !kept(session) && store::session_has_attendance(tx, session.id)? {
+                return Err(session_has_attendance(session));
             }
-            for session in &edition.sessions {
-                let kept = record
-                    .sessions
-                    .contains(&(session.starts_at, session.ends_at));
-                if !kept && store::session_has_attendance(&tx, session.id)? {
-                    return Err(has_attendance(&format!(
-                        "L'incontro del {}",
-                        pico_service::format::unix_time(session.starts_at)
-                    )));
-                }
+        }
+        store::update_edition(tx, id, &record)?;
+        for session in edition.sessions.iter().filter(|s| !kept(s)) {
+            store::delete_session(tx, session.id)?;
+        }
+        for &(starts, ends) in &record.sessions {
+            if !edition
+                .sessions
+                .iter()
+                .any(|s| (s.starts_at, s.ends_at) == (starts, ends))
+            {
+                store::insert_session(tx, id, starts, ends)?;
             }
-            store::update_edition(&tx, id, &record)?;
-            for session in &edition.sessions {
-                if !record
-                    .sessions
-                    .contains(&(session.starts_at, session.ends_at))
-                {
-                    store::delete_session(&tx, session.id)?;
-                }
-            }
-            for &(starts, ends) in &record.sessions {
-                if !edition
-                    .sessions
-                    .iter()
-                    .any(|s| (s.starts_at, s.ends_at) == (starts, ends))
-                {
-                    store::insert_session(&tx, id, starts, ends)?;
-                }
-            }
-            // More seats: the waiting list moves up, first come first served.
-            while store::seats_taken(&tx, id)? < record.seats {
-                let Some(first) = store::first_waiting(&tx, id)? else {
-                    break;
-                };
-                let promoted = store::get_enrolment(&tx, first)?.ok_or(AppError::NotFound)?;
-                let owners: Vec<String> = promoted.comune.iter().cloned().collect();
-                let step = Step::new(
-                    &identity,
-                    &owners,
-                    first,
-                    EnrolmentState::Waiting,
-                    EnrolmentState::Enrolled,
-                )
-                .reason("Posti dell'edizione aumentati: primo della lista d'attesa.")
-                .cause("waiting_list");
-                ENROLMENTS.enter(&tx, &step)?;
-            }
-            store::recompute_edition(&tx, id, course.record.rule)?;
-            audit::record(
-                &tx,
-                &identity.actor(),
-                "formazione.edition.update",
-                &format!("formazione_edition:{id}"),
-                &json!({"sessions": record.sessions.len(), "seats": record.seats}),
-                now,
-            )?;
-            let row = store::get_edition(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(EditionView::new(row, &ops::today()))
-        })
-        .await
+        }
+        // More seats: the waiting list moves up, first come first served.
+        while store::seats_taken(tx, id)? < record.seats {
+            let Some(first) = store::first_waiting(tx, id)? else {
+                break;
+            };
+            let promoted = store::get_enrolment(tx, first)?.ok_or(AppError::NotFound)?;
+            let owners: Vec<String> = promoted.comune.iter().cloned().collect();
+            let step = Step::new(
+                &mover,
+                &owners,
+                first,
+                EnrolmentState::Waiting,
+                EnrolmentState::Enrolled,
+            )
+            .reason("Posti dell'edizione aumentati: primo della lista d'attesa.")
+            .cause("waiting_list");
+            ENROLMENTS.enter(tx, &step)?;
+        }
+        store::recompute_edition(tx, id, course.record.rule)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.edition.update",
+            &format!("formazione_edition:{id}"),
+            &json!({"sessions": record.sessions.len(), "seats": record.seats}),
+            now,
+        )?;
+        let row = store::get_edition(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(EditionView::new(row, &ops::today()))
+    })
+    .await
+}
+
+/// 409 `has_attendance` for a session with attendance recorded.
+fn session_has_attendance(session: &SessionRow) -> AppError {
+    has_attendance(&format!(
+        "L'incontro del {}",
+        pico_service::format::unix_time(session.starts_at)
+    ))
 }
 
 /// Removes an edition with its sessions and enrolments; 409 `has_attendance` once anyone's
@@ -131,31 +121,23 @@ pub async fn delete_edition(
     identity: &Identity,
     id: i64,
 ) -> Result<i64, AppError> {
-    policy::authorize(identity, Action::Manage)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let edition = store::get_edition(&tx, id)?.ok_or(AppError::NotFound)?;
-            if store::edition_has_attendance(&tx, id)? {
-                return Err(has_attendance("L'edizione"));
-            }
-            store::delete_edition(&tx, id)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.edition.delete",
-                &format!("formazione_edition:{id}"),
-                &json!({"course_id": edition.course_id}),
-                db::now(),
-            )?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(edition.course_id)
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        let edition = store::get_edition(tx, id)?.ok_or(AppError::NotFound)?;
+        if store::edition_has_attendance(tx, id)? {
+            return Err(has_attendance("L'edizione"));
+        }
+        store::delete_edition(tx, id)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.edition.delete",
+            &format!("formazione_edition:{id}"),
+            &json!({"course_id": edition.course_id}),
+            now,
+        )?;
+        Ok(edition.course_id)
+    })
+    .await
 }
 
 /// Removes a session; 409 `has_attendance` once attendance is recorded for it, 409
@@ -165,44 +147,33 @@ pub async fn delete_session(
     identity: &Identity,
     id: i64,
 ) -> Result<i64, AppError> {
-    policy::authorize(identity, Action::Manage)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let session = store::get_session(&tx, id)?.ok_or(AppError::NotFound)?;
-            let edition = store::get_edition(&tx, session.edition_id)?.ok_or(AppError::NotFound)?;
-            let course = store::get_course(&tx, edition.course_id)?.ok_or(AppError::NotFound)?;
-            if store::session_has_attendance(&tx, id)? {
-                return Err(has_attendance(&format!(
-                    "L'incontro del {}",
-                    pico_service::format::unix_time(session.starts_at)
-                )));
-            }
-            if edition.sessions.len() <= 1 {
-                return Err(AppError::Conflict {
-                    code: "last_session",
-                    detail: "È l'unico incontro dell'edizione: un'edizione ha almeno un incontro (elimina l'edizione, se non si terrà)."
-                        .into(),
-                });
-            }
-            store::delete_session(&tx, id)?;
-            store::recompute_edition(&tx, edition.id, course.record.rule)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.session.delete",
-                &format!("formazione_session:{id}"),
-                &json!({"edition_id": edition.id}),
-                db::now(),
-            )?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(edition.id)
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        let session = store::get_session(tx, id)?.ok_or(AppError::NotFound)?;
+        let edition = store::get_edition(tx, session.edition_id)?.ok_or(AppError::NotFound)?;
+        let course = store::get_course(tx, edition.course_id)?.ok_or(AppError::NotFound)?;
+        if store::session_has_attendance(tx, id)? {
+            return Err(session_has_attendance(&session));
+        }
+        if edition.sessions.len() <= 1 {
+            return Err(AppError::Conflict {
+                code: "last_session",
+                detail: "È l'unico incontro dell'edizione: un'edizione ha almeno un incontro (elimina l'edizione, se non si terrà)."
+                    .into(),
+            });
+        }
+        store::delete_session(tx, id)?;
+        store::recompute_edition(tx, edition.id, course.record.rule)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.session.delete",
+            &format!("formazione_session:{id}"),
+            &json!({"edition_id": edition.id}),
+            now,
+        )?;
+        Ok(edition.id)
+    })
+    .await
 }
 
 /// The Province's staff-list entry of the signed-in Province user (matched on the account's

@@ -11,9 +11,11 @@
 
 pub mod api;
 pub mod attendance;
+pub mod catalogue;
 pub mod certificate_pages;
 pub mod certificates;
 pub mod db;
+pub mod edit_pages;
 pub mod edition_pages;
 pub mod editions;
 pub mod moodle;
@@ -298,11 +300,18 @@ pub const KIT: ModuleKit = ModuleKit {
         text: "Corsi per il personale della Provincia e dei Comuni: iscrizioni, presenze, ore di formazione e completamento.",
         href: "/formazione",
     }),
-    datasets: &[DerivedDataset {
-        name: national::DATASET,
-        module: "Formazione",
-        materialise: national::materialise,
-    }],
+    datasets: &[
+        DerivedDataset {
+            name: national::DATASET,
+            module: "Formazione",
+            materialise: national::materialise,
+        },
+        DerivedDataset {
+            name: catalogue::DATASET,
+            module: "Formazione",
+            materialise: catalogue::materialise,
+        },
+    ],
     // Pulls the hub's signed targets; a pull is one verified write, redone if aborted.
     background: targets::spawn,
     ..ModuleKit::new("formazione")

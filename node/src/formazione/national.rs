@@ -52,7 +52,12 @@ pub const FIELDS: [(&str, FieldType); 9] = [
 
 /// The field definitions, as the Dati module stores them.
 pub fn field_defs() -> Vec<FieldDef> {
-    FIELDS
+    defs(&FIELDS)
+}
+
+/// A derived dataset's field definitions from its `(name, type)` list.
+pub fn defs(fields: &[(&str, FieldType)]) -> Vec<FieldDef> {
+    fields
         .iter()
         .map(|(name, kind)| FieldDef {
             name: (*name).to_owned(),
@@ -149,10 +154,13 @@ fn rows(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
         .collect())
 }
 
-/// Brings the rows in line with the Formazione tables, publishing what differs when the
-/// dataset is federated. Call it inside the transaction that changed the figures.
+/// Brings the rows of both national Formazione datasets in line with the Formazione tables
+/// (these aggregates and the catalogue of open courses, [`catalogue`]), publishing what
+/// differs where the dataset is federated. Call it inside the transaction that changed them.
+///
+/// [`catalogue`]: crate::formazione::catalogue
 pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
-    let (mut dataset, _) = ops::ensure_derived(
+    sync(
         tx,
         signer,
         &ops::DerivedDefinition {
@@ -162,12 +170,30 @@ pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
             primary_key: PRIMARY_KEY.iter().map(|k| (*k).to_owned()).collect(),
             materialise: &materialise,
         },
+        rows,
     )?;
+    super::catalogue::refresh(tx, signer)
+}
+
+/// Builds a derived dataset's rows, `(pk, data)`, from the module's tables.
+pub type RowBuilder = fn(&Connection) -> rusqlite::Result<Vec<(String, String)>>;
+
+/// Brings the rows of the derived dataset `definition` in line with `rows` (built from the
+/// module's tables only when the dataset is federated), publishing exactly the rows that
+/// differ. The dataset is defined (federation `off`) the first time.
+pub fn sync(
+    tx: &Connection,
+    signer: &Signer,
+    definition: &ops::DerivedDefinition<'_>,
+    rows: RowBuilder,
+) -> Result<(), AppError> {
+    let name = definition.name;
+    let (mut dataset, _) = ops::ensure_derived(tx, signer, definition)?;
     if dataset.federation == Federation::Off {
         return Ok(());
     }
     let new = rows(tx)?;
-    let old = store::national_rows(tx, DATASET)?;
+    let old = store::national_rows(tx, name)?;
     let mut upserts = Vec::new();
     let mut deletes = Vec::new();
     let mut delta = 0_i64;
@@ -178,14 +204,15 @@ pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
                 if stored.is_none() {
                     delta += 1;
                 }
-                datasets::put_row(tx, DATASET, pk, data)?;
+                datasets::put_row(tx, name, pk, data)?;
                 upserts.push(data.clone());
             }
         }
     }
+    let new_keys: BTreeSet<&String> = new.iter().map(|(pk, _)| pk).collect();
     for pk in old.keys() {
-        if !new.iter().any(|(new_pk, _)| new_pk == pk) {
-            datasets::delete_row(tx, DATASET, pk)?;
+        if !new_keys.contains(pk) {
+            datasets::delete_row(tx, name, pk)?;
             deletes.push(pk.clone());
             delta -= 1;
         }
@@ -200,15 +227,24 @@ pub fn refresh(tx: &Connection, signer: &Signer) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Replaces every row of dataset `name` with `rows` and returns their number (the Dati
+/// module calls a module's materialiser in the transaction that turns it `national`).
+pub fn replace_rows(
+    tx: &Connection,
+    name: &str,
+    rows: Vec<(String, String)>,
+) -> Result<i64, DatiError> {
+    datasets::delete_all_rows(tx, name)?;
+    for (pk, data) in rows {
+        datasets::put_row(tx, name, &pk, &data)?;
+    }
+    Ok(datasets::count_rows(tx, name)?)
+}
+
 /// Writes every row, replacing whatever rows the dataset had, and returns their number. The
 /// Dati module calls it in the transaction that turns the dataset `national`.
 pub fn materialise(tx: &Connection) -> Result<i64, DatiError> {
-    datasets::delete_all_rows(tx, DATASET)?;
-    let rows = rows(tx)?;
-    for (pk, data) in rows {
-        datasets::put_row(tx, DATASET, &pk, &data)?;
-    }
-    Ok(datasets::count_rows(tx, DATASET)?)
+    replace_rows(tx, DATASET, rows(tx)?)
 }
 
 #[cfg(test)]

@@ -106,6 +106,10 @@ pub struct CourseInput {
     /// names courses by it.
     #[serde(default)]
     pub moodle_shortname: Option<String>,
+    /// Open to the staff of other Provinces: its editions are listed in the national
+    /// catalogue of courses (`formazione_corsi`, when the Province federates it).
+    #[serde(default)]
+    pub open_to_provinces: bool,
 }
 
 /// Validates a course into its record, naming every wrong field.
@@ -224,6 +228,7 @@ pub fn check_course(input: &CourseInput) -> Result<CourseRecord, AppError> {
                 min_score: input.min_score,
             },
             moodle_shortname,
+            open_to_provinces: input.open_to_provinces,
         }),
         _ => Err(AppError::Internal("course checked without a value".into())),
     }
@@ -262,6 +267,8 @@ pub struct CourseView {
     pub min_score: Option<i64>,
     /// Its short name in the Province's Moodle.
     pub moodle_shortname: Option<String>,
+    /// Open to the staff of other Provinces (listed in the national catalogue).
+    pub open_to_provinces: bool,
     /// RFC 3339 UTC.
     pub updated_at: String,
 }
@@ -291,6 +298,7 @@ impl From<CourseRow> for CourseView {
             min_attendance_percent: r.rule.min_attendance_percent,
             min_score: r.rule.min_score,
             moodle_shortname: r.moodle_shortname,
+            open_to_provinces: r.open_to_provinces,
             updated_at: db::rfc3339(row.updated_at),
         }
     }
@@ -552,6 +560,29 @@ pub async fn list_courses(
         .await
 }
 
+/// The one shape of the training office's writes: the policy, then `work` in one IMMEDIATE
+/// transaction (given the actor, for the audit, and the time), the national datasets brought
+/// in line with what it changed, the commit.
+pub async fn office_write<T: Send + 'static>(
+    state: &AppState,
+    identity: &Identity,
+    work: impl FnOnce(&Connection, &audit::Actor, i64) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    policy::authorize(identity, Action::Manage)?;
+    let actor = identity.actor();
+    let signer = state.signer.clone();
+    state
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = work(&tx, &actor, db::now())?;
+            national::refresh(&tx, &signer)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+}
+
 /// Adds a course to the catalogue.
 pub async fn create_course(
     state: &AppState,
@@ -560,29 +591,21 @@ pub async fn create_course(
 ) -> Result<CourseView, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let record = check_course(input)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            check_moodle_unique(&tx, &record, None)?;
-            let id = store::insert_course(&tx, &record, now)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.course.create",
-                &format!("formazione_course:{id}"),
-                &json!({"sector": record.sector.as_str()}),
-                now,
-            )?;
-            let row = store::get_course(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(CourseView::from(row))
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        check_moodle_unique(tx, &record, None)?;
+        let id = store::insert_course(tx, &record, now)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.course.create",
+            &format!("formazione_course:{id}"),
+            &json!({"sector": record.sector.as_str()}),
+            now,
+        )?;
+        let row = store::get_course(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(CourseView::from(row))
+    })
+    .await
 }
 
 /// 422 when another course already has `record`'s Moodle short name.
@@ -615,34 +638,26 @@ pub async fn update_course(
 ) -> Result<CourseView, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let record = check_course(input)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            check_moodle_unique(&tx, &record, Some(id))?;
-            if !store::update_course(&tx, id, &record, now)? {
-                return Err(AppError::NotFound);
-            }
-            for edition in store::editions_of(&tx, id)? {
-                store::recompute_edition(&tx, edition.id, record.rule)?;
-            }
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.course.update",
-                &format!("formazione_course:{id}"),
-                &json!({}),
-                now,
-            )?;
-            let row = store::get_course(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(CourseView::from(row))
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        check_moodle_unique(tx, &record, Some(id))?;
+        if !store::update_course(tx, id, &record, now)? {
+            return Err(AppError::NotFound);
+        }
+        for edition in store::editions_of(tx, id)? {
+            store::recompute_edition(tx, edition.id, record.rule)?;
+        }
+        audit::record(
+            tx,
+            actor,
+            "formazione.course.update",
+            &format!("formazione_course:{id}"),
+            &json!({}),
+            now,
+        )?;
+        let row = store::get_course(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(CourseView::from(row))
+    })
+    .await
 }
 
 /// A course with its editions.
@@ -678,29 +693,21 @@ pub async fn create_edition(
 ) -> Result<EditionView, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let record = check_edition(input)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            store::get_course(&tx, course_id)?.ok_or(AppError::NotFound)?;
-            let id = store::insert_edition(&tx, course_id, &record, now)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.edition.create",
-                &format!("formazione_edition:{id}"),
-                &json!({"course_id": course_id, "sessions": record.sessions.len()}),
-                now,
-            )?;
-            let row = store::get_edition(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(EditionView::new(row, &today()))
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        store::get_course(tx, course_id)?.ok_or(AppError::NotFound)?;
+        let id = store::insert_edition(tx, course_id, &record, now)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.edition.create",
+            &format!("formazione_edition:{id}"),
+            &json!({"course_id": course_id, "sessions": record.sessions.len()}),
+            now,
+        )?;
+        let row = store::get_edition(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(EditionView::new(row, &today()))
+    })
+    .await
 }
 
 /// An edition with its course and the enrolments the caller may see.
@@ -853,12 +860,7 @@ fn email_taken() -> AppError {
 
 /// The staff list `identity` keeps or sees: all for the office, its own for a Comune.
 pub async fn list_staff(state: &AppState, identity: &Identity) -> Result<Vec<StaffView>, AppError> {
-    policy::authorize(identity, Action::ListStaff)?;
-    let comune = identity
-        .user
-        .as_ref()
-        .and_then(|u| u.roles.comune())
-        .map(|c| c.as_str().to_owned());
+    let comune = staff_list_of(identity)?;
     state
         .db
         .call(move |conn| {
@@ -871,6 +873,41 @@ pub async fn list_staff(state: &AppState, identity: &Identity) -> Result<Vec<Sta
                     .map(StaffView::from)
                     .collect(),
             )
+        })
+        .await
+}
+
+/// Whose staff list `identity` reads: its own Comune's (`Some`), or everyone's (`None`, the
+/// training office); refused to others.
+fn staff_list_of(identity: &Identity) -> Result<Option<String>, AppError> {
+    policy::authorize(identity, Action::ListStaff)?;
+    Ok(identity
+        .user
+        .as_ref()
+        .and_then(|u| u.roles.comune())
+        .map(|c| c.as_str().to_owned()))
+}
+
+/// One page of the staff list the caller keeps or sees, filtered by `text` (in the name,
+/// office or e-mail) and ordered by `order_by` (from `db::STAFF_SORT`); with the total.
+pub async fn list_staff_page(
+    state: &AppState,
+    identity: &Identity,
+    text: Option<String>,
+    order_by: String,
+    limit: u32,
+    offset: u32,
+) -> Result<(Vec<StaffView>, u64), AppError> {
+    let comune = staff_list_of(identity)?;
+    state
+        .db
+        .call(move |conn| {
+            let scope = comune
+                .as_deref()
+                .map_or(StaffScope::All, StaffScope::Comune);
+            let (rows, total) =
+                store::page_staff(conn, scope, text.as_deref(), &order_by, limit, offset)?;
+            Ok::<_, AppError>((rows.into_iter().map(StaffView::from).collect(), total))
         })
         .await
 }

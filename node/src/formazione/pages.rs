@@ -32,10 +32,12 @@ use crate::formazione::{
 };
 use crate::state::AppState;
 use crate::upload::MultipartForm;
+use crate::web::form::Values;
 use crate::web::form::{
     self, FormState, checkbox, error_summary, input, input_with, returns_to_form, select,
     select_with, textarea,
 };
+use crate::web::list::{Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
 
 /// The routes.
@@ -79,9 +81,10 @@ pub fn router() -> Router<AppState> {
         .merge(crate::formazione::certificate_pages::router())
         .merge(crate::formazione::moodle_pages::router())
         .merge(crate::formazione::edition_pages::router())
+        .merge(crate::formazione::edit_pages::router())
 }
 
-fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
+pub(crate) fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
     layout::page(&state.chrome(Some(identity), "/formazione"), title, body)
 }
 
@@ -95,18 +98,18 @@ fn options<T: Copy>(
         .collect()
 }
 
-fn is_office(identity: &Identity) -> bool {
+pub(crate) fn is_office(identity: &Identity) -> bool {
     identity
         .user
         .as_ref()
         .is_some_and(|u| u.roles.any(policy::is_office))
 }
 
-fn csrf(identity: &Identity) -> String {
+pub(crate) fn csrf(identity: &Identity) -> String {
     identity.csrf().unwrap_or_default().to_owned()
 }
 
-fn breadcrumb(items: &[(&str, Option<String>)]) -> Markup {
+pub(crate) fn breadcrumb(items: &[(&str, Option<String>)]) -> Markup {
     html! {
         nav aria-label="Percorso" { ol class="breadcrumb" {
             @for (label, href) in items {
@@ -149,7 +152,7 @@ fn state_badge(state: EnrolmentState) -> Markup {
 }
 
 /// A session's time span as people read it: `10/03/2026 09:00–12:00`.
-fn session_text(starts: i64, ends: i64) -> String {
+pub(crate) fn session_text(starts: i64, ends: i64) -> String {
     let start = fmt::unix_time(starts);
     let end = fmt::unix_time(ends);
     match (start.split_once(' '), end.split_once(' ')) {
@@ -229,7 +232,7 @@ async fn show_catalogue(
     Ok(page(&state, &identity, "Catalogo dei corsi", &body))
 }
 
-const COURSE_LABELS: &[(&str, &str)] = &[
+pub(crate) const COURSE_LABELS: &[(&str, &str)] = &[
     ("title", "Titolo"),
     ("sector", "Settore"),
     ("description", "Descrizione"),
@@ -267,20 +270,7 @@ fn new_course_page(
         (error_summary(form, COURSE_LABELS))
         form method="post" action="/formazione/corsi/nuovo" novalidate id="course-form" {
             input type="hidden" name="csrf" value=(csrf(identity));
-            (input(form, "title", "Titolo", "text", true, None))
-            (select(form, "sector", "Settore", &options(&Sector::ALL, Sector::as_str, Sector::label), Some("Scegli il settore")))
-            (textarea(form, "description", "Descrizione", 3, false, None))
-            (textarea(form, "objectives", "Obiettivi", 3, false, Some("Che cosa saprà fare chi completa il corso")))
-            (input(form, "hours", "Ore", "number", true, Some("Ore previste del corso")))
-            (select(form, "mode", "Modalità", &options(&Mode::ALL, Mode::as_str, Mode::label), Some("Scegli la modalità")))
-            (select_with(form, "syllabus_area", "Area del Syllabus", &options(&SyllabusArea::ALL, SyllabusArea::as_str, SyllabusArea::label), Some("Nessuna (non è un corso sulle competenze digitali)"), false))
-            (select_with(form, "syllabus_level", "Livello del Syllabus", &options(&Level::ALL, Level::as_str, Level::label), Some("Nessuno"), false))
-            (input(form, "tags", "Competenze", "text", false, Some("Parole chiave separate da virgole, es. codice dei contratti, RUP")))
-            (select(form, "audience", "Destinatari", &options(&CourseAudience::ALL, CourseAudience::as_str, CourseAudience::label), Some("Scegli i destinatari")))
-            (checkbox(form, "needs_approval", "Le iscrizioni dei Comuni richiedono l'approvazione della Provincia"))
-            (input(form, "min_attendance_percent", "Frequenza minima (%)", "number", true, Some("Quota minima delle ore dell'edizione per completare il corso")))
-            (input(form, "min_score", "Punteggio minimo del test finale", "number", false, Some("Da 0 a 100; vuoto se il corso non ha test")))
-            (input(form, "moodle_shortname", "Nome breve Moodle", "text", false, Some("Se il corso si svolge sulla piattaforma Moodle della Provincia: il suo nome breve, con cui il report di completamento lo indica")))
+            (course_fields(form))
             button type="submit" class="btn btn-primary" id="save-course" { "Inserisci il corso" }
         }
     };
@@ -307,18 +297,37 @@ fn form_number(
     }
 }
 
-async fn submit_new_course(
-    State(state): State<AppState>,
-    identity: Identity,
-    PageForm(values): PageForm<BTreeMap<String, String>>,
-) -> Result<Response, AppError> {
+/// The fields of the course form, new or changed.
+pub(crate) fn course_fields(form: &FormState) -> Markup {
+    html! {
+        (input(form, "title", "Titolo", "text", true, None))
+        (select(form, "sector", "Settore", &options(&Sector::ALL, Sector::as_str, Sector::label), Some("Scegli il settore")))
+        (textarea(form, "description", "Descrizione", 3, false, None))
+        (textarea(form, "objectives", "Obiettivi", 3, false, Some("Che cosa saprà fare chi completa il corso")))
+        (input(form, "hours", "Ore", "number", true, Some("Ore previste del corso")))
+        (select(form, "mode", "Modalità", &options(&Mode::ALL, Mode::as_str, Mode::label), Some("Scegli la modalità")))
+        (select_with(form, "syllabus_area", "Area del Syllabus", &options(&SyllabusArea::ALL, SyllabusArea::as_str, SyllabusArea::label), Some("Nessuna (non è un corso sulle competenze digitali)"), false))
+        (select_with(form, "syllabus_level", "Livello del Syllabus", &options(&Level::ALL, Level::as_str, Level::label), Some("Nessuno"), false))
+        (input(form, "tags", "Competenze", "text", false, Some("Parole chiave separate da virgole, es. codice dei contratti, RUP")))
+        (select(form, "audience", "Destinatari", &options(&CourseAudience::ALL, CourseAudience::as_str, CourseAudience::label), Some("Scegli i destinatari")))
+        (checkbox(form, "needs_approval", "Le iscrizioni dei Comuni richiedono l'approvazione della Provincia"))
+        (checkbox(form, "open_to_provinces", "Aperto al personale di altre Province (le edizioni compaiono nel catalogo nazionale dei corsi)"))
+        (input(form, "min_attendance_percent", "Frequenza minima (%)", "number", true, Some("Quota minima delle ore dell'edizione per completare il corso")))
+        (input(form, "min_score", "Punteggio minimo del test finale", "number", false, Some("Da 0 a 100; vuoto se il corso non ha test")))
+        (input(form, "moodle_shortname", "Nome breve Moodle", "text", false, Some("Se il corso si svolge sulla piattaforma Moodle della Provincia: il suo nome breve, con cui il report di completamento lo indica")))
+    }
+}
+
+/// The course a form sends; numbers that are not numbers are `errors` beside their field.
+pub(crate) fn course_input(
+    values: &BTreeMap<String, String>,
+    errors: &mut BTreeMap<String, String>,
+) -> CourseInput {
     let get = |name: &str| values.get(name).cloned().unwrap_or_default();
-    check_form_csrf(&identity, &get("csrf"))?;
-    let mut errors = BTreeMap::new();
-    let hours = form_number(&values, "hours", &mut errors);
-    let min_attendance = form_number(&values, "min_attendance_percent", &mut errors);
-    let min_score = form_number(&values, "min_score", &mut errors);
-    let input = CourseInput {
+    let hours = form_number(values, "hours", errors);
+    let min_attendance = form_number(values, "min_attendance_percent", errors);
+    let min_score = form_number(values, "min_score", errors);
+    CourseInput {
         title: get("title"),
         sector: Sector::parse(&get("sector")),
         description: get("description"),
@@ -338,7 +347,19 @@ async fn submit_new_course(
         min_attendance_percent: min_attendance.unwrap_or(0),
         min_score,
         moodle_shortname: Some(get("moodle_shortname")),
-    };
+        open_to_provinces: matches!(get("open_to_provinces").as_str(), "true" | "on"),
+    }
+}
+
+async fn submit_new_course(
+    State(state): State<AppState>,
+    identity: Identity,
+    PageForm(values): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let get = |name: &str| values.get(name).cloned().unwrap_or_default();
+    check_form_csrf(&identity, &get("csrf"))?;
+    let mut errors = BTreeMap::new();
+    let input = course_input(&values, &mut errors);
     let result = match ops::check_course(&input) {
         Ok(_) if errors.is_empty() => ops::create_course(&state, &identity, &input).await,
         other => {
@@ -366,7 +387,7 @@ async fn submit_new_course(
     }
 }
 
-const EDITION_LABELS: &[(&str, &str)] = &[
+pub(crate) const EDITION_LABELS: &[(&str, &str)] = &[
     ("teacher", "Docente"),
     ("place", "Luogo"),
     ("link", "Collegamento"),
@@ -395,12 +416,16 @@ async fn course_page(
     let body = html! {
         (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), None)]))
         h1 { (c.title) }
+        @if is_office(identity) {
+            p { a class="btn btn-outline-primary" href=(format!("/formazione/corsi/{id}/modifica")) id="edit-course" { "Modifica il corso" } }
+        }
         dl class="row" {
             dt class="col-sm-4" { "Settore" } dd class="col-sm-8" { (c.sector.label()) }
             dt class="col-sm-4" { "Modalità" } dd class="col-sm-8" { (c.mode.label()) }
             dt class="col-sm-4" { "Ore" } dd class="col-sm-8" { (c.hours) }
             dt class="col-sm-4" { "Destinatari" } dd class="col-sm-8" { (c.audience.label()) }
             dt class="col-sm-4" { "Competenze" } dd class="col-sm-8" { (competence(c)) }
+            dt class="col-sm-4" { "Catalogo nazionale" } dd class="col-sm-8" { @if c.open_to_provinces { "Aperto al personale di altre Province" } @else { "Riservato alla Provincia e ai suoi Comuni" } }
             dt class="col-sm-4" { "Approvazione della Provincia" } dd class="col-sm-8" { @if c.needs_approval { "Richiesta per le iscrizioni dei Comuni" } @else { "Non richiesta" } }
             dt class="col-sm-4" { "Completamento" } dd class="col-sm-8" {
                 "Almeno il " (c.min_attendance_percent) "% delle ore"
@@ -442,13 +467,7 @@ async fn course_page(
             (error_summary(form, EDITION_LABELS))
             form method="post" action=(format!("/formazione/corsi/{id}/edizioni")) novalidate id="edition-form" {
                 input type="hidden" name="csrf" value=(csrf(identity));
-                (input(form, "teacher", "Docente", "text", true, None))
-                (input(form, "place", "Luogo", "text", false, Some("Indirizzo e aula; per i corsi online lascia vuoto e indica il collegamento")))
-                (input(form, "link", "Collegamento", "url", false, Some("https://…")))
-                (input(form, "seats", "Posti", "number", true, None))
-                (input(form, "enrol_opens", "Apertura delle iscrizioni", "text", true, Some("gg/mm/aaaa")))
-                (input(form, "enrol_closes", "Chiusura delle iscrizioni", "text", true, Some("gg/mm/aaaa")))
-                (textarea(form, "sessions", "Incontri", 4, true, Some("Uno per riga, con data e orari: 10/03/2026 09:00-12:00")))
+                (edition_fields(form))
                 button type="submit" class="btn btn-primary" id="save-edition" { "Aggiungi l'edizione" }
             }
         }
@@ -491,16 +510,27 @@ fn local_session(line: &str) -> Result<SessionInput, String> {
     })
 }
 
-async fn submit_edition(
-    State(state): State<AppState>,
-    identity: Identity,
-    Path(id): Path<i64>,
-    PageForm(values): PageForm<BTreeMap<String, String>>,
-) -> Result<Response, AppError> {
+/// The fields of the edition form, new or changed.
+pub(crate) fn edition_fields(form: &FormState) -> Markup {
+    html! {
+        (input(form, "teacher", "Docente", "text", true, None))
+        (input(form, "place", "Luogo", "text", false, Some("Indirizzo e aula; per i corsi online lascia vuoto e indica il collegamento")))
+        (input(form, "link", "Collegamento", "url", false, Some("https://…")))
+        (input(form, "seats", "Posti", "number", true, None))
+        (input(form, "enrol_opens", "Apertura delle iscrizioni", "text", true, Some("gg/mm/aaaa")))
+        (input(form, "enrol_closes", "Chiusura delle iscrizioni", "text", true, Some("gg/mm/aaaa")))
+        (textarea(form, "sessions", "Incontri", 4, true, Some("Uno per riga, con data e orari: 10/03/2026 09:00-12:00")))
+    }
+}
+
+/// The edition a form sends (sessions one per line); what cannot be read is in `errors`
+/// beside its field.
+pub(crate) fn edition_input(
+    values: &BTreeMap<String, String>,
+    errors: &mut BTreeMap<String, String>,
+) -> EditionInput {
     let get = |name: &str| values.get(name).cloned().unwrap_or_default();
-    check_form_csrf(&identity, &get("csrf"))?;
-    let mut errors = BTreeMap::new();
-    let seats = form_number(&values, "seats", &mut errors);
+    let seats = form_number(values, "seats", errors);
     let mut sessions = Vec::new();
     for line in get("sessions").lines().filter(|l| !l.trim().is_empty()) {
         match local_session(line) {
@@ -510,7 +540,7 @@ async fn submit_edition(
             }
         }
     }
-    let input = EditionInput {
+    EditionInput {
         place: get("place"),
         link: get("link"),
         teacher: get("teacher"),
@@ -518,7 +548,19 @@ async fn submit_edition(
         enrol_opens: get("enrol_opens"),
         enrol_closes: get("enrol_closes"),
         sessions,
-    };
+    }
+}
+
+async fn submit_edition(
+    State(state): State<AppState>,
+    identity: Identity,
+    Path(id): Path<i64>,
+    PageForm(values): PageForm<BTreeMap<String, String>>,
+) -> Result<Response, AppError> {
+    let get = |name: &str| values.get(name).cloned().unwrap_or_default();
+    check_form_csrf(&identity, &get("csrf"))?;
+    let mut errors = BTreeMap::new();
+    let input = edition_input(&values, &mut errors);
     let result = match ops::check_edition(&input) {
         Ok(_) if errors.is_empty() => ops::create_edition(&state, &identity, id, &input).await,
         other => {
@@ -627,6 +669,9 @@ async fn edition_page(
         (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), Some(format!("/formazione/corsi/{}", c.id))), ("Edizione", None)]))
         h1 { (c.title) }
         p class="lead" { "Edizione con " (e.sessions.len()) " incontri, " (hours_text(e.minutes)) " ore." }
+        @if office {
+            p { a class="btn btn-outline-primary" href=(format!("/formazione/edizioni/{id}/modifica")) id="edit-edition" { "Modifica l'edizione" } }
+        }
         dl class="row" {
             dt class="col-sm-4" { "Docente" } dd class="col-sm-8" { (e.teacher) }
             @if !e.place.is_empty() { dt class="col-sm-4" { "Luogo" } dd class="col-sm-8" { (e.place) } }
@@ -992,16 +1037,45 @@ const STAFF_LABELS: &[(&str, &str)] = &[
     ("comune_code", "Ente"),
 ];
 
-async fn show_staff(State(state): State<AppState>, identity: Identity) -> Result<Markup, AppError> {
-    staff_page(&state, &identity, &FormState::default()).await
+async fn show_staff(
+    State(state): State<AppState>,
+    identity: Identity,
+    Query(params): Query<Values>,
+) -> Result<Markup, AppError> {
+    staff_page(&state, &identity, params, &FormState::default()).await
 }
+
+/// The staff list's labels, for its filter messages.
+const STAFF_LIST_LABELS: &[(&str, &str)] = &[
+    ("page", "Pagina"),
+    ("size", "Righe per pagina"),
+    ("sort", "Ordine"),
+    ("dir", "Direzione"),
+];
 
 async fn staff_page(
     state: &AppState,
     identity: &Identity,
+    params: Values,
     form: &FormState,
 ) -> Result<Markup, AppError> {
-    let staff = ops::list_staff(state, identity).await?;
+    let mut list = ListRequest::parse(
+        "/formazione/personale",
+        params,
+        store::STAFF_SORT,
+        "nome",
+        Direction::Asc,
+    );
+    let text = list.text("q");
+    let (staff, total) = ops::list_staff_page(
+        state,
+        identity,
+        text,
+        list.order_by("s.id"),
+        list.size,
+        list.offset(),
+    )
+    .await?;
     let comune = identity
         .user
         .as_ref()
@@ -1015,13 +1089,25 @@ async fn staff_page(
             @if comune { "Le persone del Comune che possono essere iscritte ai corsi: nome, ufficio ed e-mail di lavoro, nient'altro." }
             @else { "Le persone della Provincia e dei Comuni che possono essere iscritte ai corsi. La Provincia tiene il proprio elenco; ogni Comune tiene il suo." }
         }
+        (list.error_summary(STAFF_LIST_LABELS))
+        form method="get" action="/formazione/personale" class="row g-3 align-items-end mb-4" aria-label="Cerca nell'elenco" {
+            div class="col-12 col-md-6" {
+                label for="f-q" class="form-label" { "Nome, ufficio o e-mail" }
+                input class="form-control" type="search" id="f-q" name="q" value=(list.value("q")) maxlength="200";
+            }
+            div class="col-12 col-md-3" { (list.size_field()) }
+            div class="col-12 col-md-3" { button type="submit" class="btn btn-outline-primary" { "Cerca" } }
+        }
         @if staff.is_empty() {
             p id="no-staff" { "Nessuna persona nell'elenco." }
         } @else {
             div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole del personale" {
                 table class="table" id="staff" {
-                    caption { "Persone" }
-                    thead { tr { th scope="col" { "Nome" } th scope="col" { "Ente" } th scope="col" { "Ufficio" } th scope="col" { "E-mail" } } }
+                    caption { "Persone (" (total) ")" }
+                    thead { tr {
+                        (list.sort_header("nome", None)) (list.sort_header("ente", None))
+                        (list.sort_header("ufficio", None)) (list.sort_header("email", None))
+                    } }
                     tbody {
                         @for p in &staff {
                             tr {
@@ -1035,6 +1121,7 @@ async fn staff_page(
                 }
             }
         }
+        (list.pager(total))
         @if can_add {
             h2 class="h4" id="new-person" { @if comune { "Aggiungi una persona del Comune" } @else { "Aggiungi una persona della Provincia" } }
             (error_summary(form, STAFF_LABELS))
@@ -1075,7 +1162,7 @@ async fn submit_staff(
             let form = FormState::refused(values.clone(), &error);
             Ok(form::refused(
                 &error,
-                staff_page(&state, &identity, &form).await?,
+                staff_page(&state, &identity, Values::new(), &form).await?,
             ))
         }
         Err(error) => Err(error),

@@ -23,6 +23,14 @@ pub fn year_of(unix: i64) -> i16 {
     Timestamp::from_second(unix).map_or(1970, |at| at.to_zoned(zone).year())
 }
 
+/// The calendar day of an instant in Italy, `YYYY-MM-DD`.
+pub fn day_of(unix: i64) -> String {
+    let zone = TimeZone::get("Europe/Rome").unwrap_or(TimeZone::UTC);
+    Timestamp::from_second(unix)
+        .map(|at| at.to_zoned(zone).date().to_string())
+        .unwrap_or_default()
+}
+
 /// The figures of one line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Figures {

@@ -1104,3 +1104,206 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     assert!(!html.contains("Giulia Rossi"));
     let _ = &f.sua;
 }
+
+/// A page session's GET and form POST (the CSRF token added), answering status and HTML.
+async fn page_get(
+    f: &Formazione,
+    session: &crate::helpers::Session,
+    path: &str,
+) -> (StatusCode, String) {
+    let response = session.client.get(f.app.url(path)).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn page_post(
+    f: &Formazione,
+    session: &crate::helpers::Session,
+    path: &str,
+    mut form: Vec<(&str, String)>,
+) -> (StatusCode, String) {
+    form.push(("csrf", session.csrf.clone()));
+    let response = session
+        .client
+        .post(f.app.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_staff_list_is_paged_searched_and_ordered() {
+    let f = Formazione::spawn().await;
+    for n in 1..=25 {
+        f.person(
+            &f.office,
+            &format!("Persona {n:02}"),
+            &format!("persona{n:02}@provincia.treviso.it"),
+        )
+        .await;
+    }
+    for n in 1..=3 {
+        f.person(
+            &f.tv,
+            &format!("Comunale {n}"),
+            &format!("comunale{n}@comune.treviso.it"),
+        )
+        .await;
+    }
+    let office = login(&f.app, "operatore.formazione").await;
+    let (status, html) = page_get(&f, &office, "/formazione/personale?size=20").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Pagina 1 di 2 (28 righe)"), "{html}");
+    assert_eq!(html.matches("href=\"/formazione/personale/").count(), 20);
+    // By name: the three of the Comune first, then Persona 01…17.
+    assert!(html.contains("Comunale 1") && html.contains("Persona 17"));
+    assert!(!html.contains("Persona 18"));
+    let (_, html) = page_get(&f, &office, "/formazione/personale?size=20&page=2").await;
+    assert_eq!(html.matches("href=\"/formazione/personale/").count(), 8);
+    assert!(html.contains("Persona 25") && !html.contains("Persona 17<"));
+    // Searched in name, office and e-mail; ordered by e-mail, descending.
+    let (_, html) = page_get(&f, &office, "/formazione/personale?q=comunale2%40").await;
+    assert_eq!(html.matches("href=\"/formazione/personale/").count(), 1);
+    let (_, html) = page_get(
+        &f,
+        &office,
+        "/formazione/personale?sort=email&dir=desc&size=20",
+    )
+    .await;
+    let first = html.find("persona25@").unwrap();
+    let second = html.find("persona24@").unwrap();
+    assert!(first < second);
+    // A wrong size is said beside the list, not a failure.
+    let (status, html) = page_get(&f, &office, "/formazione/personale?size=7").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("Le righe per pagina possono essere"),
+        "{html}"
+    );
+    // The Comune sees its own three only.
+    let comune = login(&f.app, "comune.treviso").await;
+    let (_, html) = page_get(&f, &comune, "/formazione/personale").await;
+    assert!(html.contains("(3 righe)"), "{html}");
+    assert!(!html.contains("Persona 01"));
+}
+
+#[tokio::test]
+async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_fields() {
+    let f = Formazione::spawn().await;
+    let course = f.course(appalti()).await;
+    let edition = f.edition(course, 10, "2099-12-31", two_sessions()).await;
+    let office = login(&f.app, "operatore.formazione").await;
+
+    let (status, html) = page_get(&f, &office, &format!("/formazione/corsi/{course}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("href=\"/formazione/corsi/{course}/modifica\"")));
+    let path = format!("/formazione/corsi/{course}/modifica");
+    let (status, html) = page_get(&f, &office, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("value=\"Il nuovo codice dei contratti pubblici\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"codice dei contratti, RUP\""),
+        "{html}"
+    );
+    let mut fields: Vec<(&str, String)> = vec![
+        ("title", String::new()),
+        ("sector", "appalti".into()),
+        ("hours", "sei".into()),
+        ("mode", "online".into()),
+        ("audience", "both".into()),
+        ("min_attendance_percent", "75".into()),
+        ("tags", "RUP".into()),
+        ("open_to_provinces", "true".into()),
+    ];
+    let (status, html) = page_post(&f, &office, &path, fields.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"title-error\"") && html.contains("id=\"hours-error\""),
+        "{html}"
+    );
+    assert!(html.contains("«sei» non è un numero intero."));
+    fields[0].1 = "Il codice dei contratti in pratica".into();
+    fields[2].1 = "8".into();
+    let (status, _) = page_post(&f, &office, &path, fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let view = f
+        .ok(
+            Method::GET,
+            &format!("/v1/formazione/courses/{course}"),
+            &f.office,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        view["course"]["title"],
+        "Il codice dei contratti in pratica"
+    );
+    assert_eq!(view["course"]["hours"], 8);
+    assert_eq!(view["course"]["open_to_provinces"], true);
+    assert_eq!(view["course"]["needs_approval"], false, "an unticked box");
+
+    let path = format!("/formazione/edizioni/{edition}/modifica");
+    let (status, html) = page_get(&f, &office, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("10/03/2026 09:00–12:00\n10/03/2026 14:00–17:00"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"01/01/2020\""), "{html}");
+    let fields = |seats: &str, sessions: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("teacher", "Laura Conte".into()),
+            ("link", "https://zoom.us/j/81234567890".into()),
+            ("seats", seats.into()),
+            ("enrol_opens", "01/01/2020".into()),
+            ("enrol_closes", "31/12/2099".into()),
+            ("sessions", sessions.into()),
+        ]
+    };
+    let (status, html) = page_post(
+        &f,
+        &office,
+        &path,
+        fields("0", "10/03/2026 09:00-12:00\n10/03/2026 alle nove"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"seats-error\"") && html.contains("id=\"sessions-error\""),
+        "{html}"
+    );
+    let (status, _) = page_post(
+        &f,
+        &office,
+        &path,
+        fields("12", "10/03/2026 09:00-12:00\n17/03/2026 09:00-12:00"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let view = f
+        .ok(
+            Method::GET,
+            &format!("/v1/formazione/editions/{edition}"),
+            &f.office,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(view["edition"]["seats"], 12);
+    assert_eq!(
+        view["edition"]["sessions"][1]["starts_at"],
+        "2026-03-17T08:00:00Z"
+    );
+
+    // Nobody but the office opens the forms.
+    let comune = login(&f.app, "comune.treviso").await;
+    let (status, _) = page_get(&f, &comune, &format!("/formazione/corsi/{course}/modifica")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = page_get(&f, &comune, &path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

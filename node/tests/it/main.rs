@@ -14,6 +14,7 @@ mod crawl;
 mod dcat;
 mod federation;
 mod formazione;
+mod formazione_browser;
 mod formazione_certificates;
 mod formazione_editions;
 mod formazione_moodle;
