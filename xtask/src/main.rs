@@ -76,8 +76,10 @@ fn run(_args: &[String]) -> Result<()> {
     std::fs::create_dir_all(&data)?;
     let hub_dir = data.join("hub");
     let hub_is_new = !hub_dir.exists();
+    // `init` keeps what exists (key, registry, a BES edition already held): run every time, it
+    // also brings a hub made by an older version up to date (the BES edition it ships).
+    capture(&hub_bin, &hub_dir, &["init"])?;
     if hub_is_new {
-        capture(&hub_bin, &hub_dir, &["init"])?;
         eprintln!("xtask: hub inizializzato in {}", hub_dir.display());
     }
 
@@ -825,7 +827,7 @@ fn seed_partner_search(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
 /// people of the capital's staff list (kept by the Comune's user) enrolled: two by the Comune
 /// (waiting for the Province's approval, as the course asks) and one approved; a past
 /// edition of the security course that one of them completed, with her certificate of
-/// attendance; all through the real API.
+/// attendance; the Appalti course is open to other Provinces' staff; all through the real API.
 fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
     let (office_id, office) = demo_token(node_bin, dir, "formazione")?;
     let (comune_id, comune) = demo_token(node_bin, dir, "comune")?;
@@ -837,7 +839,7 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         }
     };
     let courses = [
-        r#"{"title":"Il nuovo codice dei contratti pubblici (D.Lgs. 36/2023) per i RUP","sector":"appalti","description":"Programmazione, progettazione e affidamento dopo il nuovo codice; il ruolo del RUP.","objectives":"Gestire una procedura negoziata e un affidamento diretto.","hours":6,"mode":"online","tags":["codice dei contratti","RUP"],"audience":"both","needs_approval":true,"min_attendance_percent":75,"min_score":60}"#,
+        r#"{"title":"Il nuovo codice dei contratti pubblici (D.Lgs. 36/2023) per i RUP","sector":"appalti","description":"Programmazione, progettazione e affidamento dopo il nuovo codice; il ruolo del RUP.","objectives":"Gestire una procedura negoziata e un affidamento diretto.","hours":6,"mode":"online","tags":["codice dei contratti","RUP"],"audience":"both","needs_approval":true,"min_attendance_percent":75,"min_score":60,"open_to_provinces":true}"#,
         r#"{"title":"Progettare con i fondi europei: dal bando alla rendicontazione","sector":"europa","hours":12,"mode":"presence","tags":["progettazione europea","rendicontazione"],"audience":"both","min_attendance_percent":80}"#,
         r#"{"title":"Sicurezza informatica per il lavoro d'ufficio","sector":"innovazione","hours":4,"mode":"elearning","syllabus_area":"sicurezza","syllabus_level":"base","audience":"both","min_attendance_percent":100,"moodle_shortname":"SICUR-BASE"}"#,
         r#"{"title":"Il piano dei fabbisogni di personale nel PIAO","sector":"personale","hours":3,"mode":"online","tags":["PIAO","fabbisogni"],"audience":"comuni","min_attendance_percent":75}"#,
@@ -966,8 +968,14 @@ fn seed_formazione(node_bin: &Path, dir: &Path, port: u16) -> Result<()> {
         )?,
         201,
     )?;
-    // Counts and hours only (no names) in the hub's national progress view (/formazione).
-    publish_nationally(node_bin, dir, port, &["formazione_aggregati"])?;
+    // Counts and hours only (no names) in the hub's national progress view (/formazione), and
+    // the Appalti course, open to other Provinces' staff, in its catalogue (/formazione/corsi).
+    publish_nationally(
+        node_bin,
+        dir,
+        port,
+        &["formazione_aggregati", "formazione_corsi"],
+    )?;
     for id in [office_id, comune_id] {
         capture(node_bin, dir, &["token", "revoke", &id])?;
     }

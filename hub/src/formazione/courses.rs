@@ -199,11 +199,7 @@ impl CourseParams {
             DEFAULT_PER_PAGE,
             MAX_PER_PAGE,
         )?;
-        let format = parse_format(
-            self.format.as_ref(),
-            self.sep.as_ref(),
-            self.bom.as_ref(),
-        )?;
+        let format = parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         let csv = matches!(format, Format::Csv(..));
         if csv && (self.page.is_some() || self.per_page.is_some()) {
             return Err(bad(

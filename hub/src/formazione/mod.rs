@@ -610,11 +610,7 @@ impl Params {
                     .to_owned(),
             ));
         }
-        let format = parse_format(
-            self.format.as_ref(),
-            self.sep.as_ref(),
-            self.bom.as_ref(),
-        )?;
+        let format = parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         Ok(Request {
             group,
             filter: Filter {
