@@ -368,6 +368,33 @@ fn init_partner(node_bin: &Path, dir: &Path, code: &str, name: &str) -> Result<(
             "national",
         ],
     )?;
+    // Treviso also computes indicators of its own (the "BES delle Province", demonstration
+    // values), shown by the hub beside ISTAT's in its profile (/bes/province/026).
+    if code == "026" {
+        let own = workspace_root().join("deploy/demo/bes_provincia_026.csv");
+        for args in [
+            vec![
+                "dataset",
+                "import",
+                "--name",
+                "bes_provincia",
+                "--key",
+                "codice,sesso,anno",
+                "--title",
+                "Indicatori BES calcolati dalla Provincia (dati dimostrativi)",
+                &own.to_string_lossy(),
+            ],
+            vec![
+                "dataset",
+                "federation",
+                "--name",
+                "bes_provincia",
+                "national",
+            ],
+        ] {
+            capture(node_bin, dir, &args)?;
+        }
+    }
     eprintln!("xtask: {name} ({code}) inizializzata con i suoi Comuni Istat e gli indicatori BES");
     Ok(())
 }

@@ -233,6 +233,9 @@ pub struct ProfilePoint {
     pub region: Option<f64>,
     /// Italy's value.
     pub italy: Option<f64>,
+    /// The value the Province computed itself and publishes in its `bes_provincia` dataset
+    /// (the "BES delle Province"), beside ISTAT's: null where it published none.
+    pub own: Option<f64>,
 }
 
 /// A series of a Province's profile: one sex, every year.
@@ -241,7 +244,8 @@ pub struct ProfilePoint {
 pub struct ProfileSeries {
     /// `totale`, `maschi` or `femmine`.
     pub sex: String,
-    /// The years with a value for the Province, its region or Italy, ascending.
+    /// The years with a value for the Province (ISTAT's or its own), its region or Italy,
+    /// ascending.
     pub points: Vec<ProfilePoint>,
 }
 
@@ -269,8 +273,31 @@ pub struct ProfileView {
     pub region: String,
     /// Every indicator with a value for the Province, its region or Italy, in ISTAT's order.
     pub indicators: Vec<ProfileIndicator>,
+    /// Whether the Province publishes indicators it computes itself (`bes_provincia`).
+    pub publishes_own: bool,
+    /// The indicators the Province computes that ISTAT's edition does not have, in code order;
+    /// their points carry only `own`.
+    pub own_indicators: Vec<OwnIndicator>,
+    /// Where the Province says its own values come from (the distinct `fonte` of its rows).
+    pub own_sources: Vec<String>,
     /// Source of the data.
     pub attribution: &'static str,
+}
+
+/// An indicator a Province computes itself, outside ISTAT's edition.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BesOwnIndicator)]
+pub struct OwnIndicator {
+    /// The Province's code for it.
+    pub code: String,
+    /// Its domain, as the Province names it.
+    pub domain: String,
+    /// Name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// Its series, the total first.
+    pub series: Vec<ProfileSeries>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -628,8 +655,7 @@ pub fn profile(conn: &Connection, code: &str) -> Result<ProfileView, HubError> {
         .flatten()
         .map(|t| t.id)
         .collect();
-    // (indicator, sex) → year → (province, region, italy)
-    type Point = (Option<f64>, Option<f64>, Option<f64>);
+    // (indicator, sex) → year → (province, region, italy, own)
     let mut series: BTreeMap<(i64, Sex), BTreeMap<i32, Point>> = BTreeMap::new();
     for cell in store::cells(conn, &ids)? {
         let point = series
@@ -645,31 +671,51 @@ pub fn profile(conn: &Connection, code: &str) -> Result<ProfileView, HubError> {
             point.2 = cell.value;
         }
     }
-    let indicators = store::indicators(conn, edition, None)?
+    let catalogue = store::indicators(conn, edition, None)?;
+    // The Province's own values: beside ISTAT's where the code is one of its indicators, in
+    // indicators of their own otherwise.
+    let own = store::own_values(conn, parsed.as_str())?;
+    let mut own_series: BTreeMap<(String, Sex), BTreeMap<i32, Point>> = BTreeMap::new();
+    let mut own_described: BTreeMap<String, &store::OwnValue> = BTreeMap::new();
+    let mut own_sources: Vec<String> = Vec::new();
+    for value in own.iter().flat_map(|rows| rows.iter()) {
+        if let Some(source) = &value.source
+            && !own_sources.contains(source)
+        {
+            own_sources.push(source.clone());
+        }
+        let point = match catalogue.iter().find(|i| i.code == value.code) {
+            Some(i) => series.entry((i.id, value.sex)).or_default(),
+            None => {
+                own_described.entry(value.code.clone()).or_insert(value);
+                own_series
+                    .entry((value.code.clone(), value.sex))
+                    .or_default()
+            }
+        }
+        .entry(value.year)
+        .or_default();
+        point.3 = value.value;
+    }
+    let indicators = catalogue
         .iter()
         .filter_map(|i| {
-            let series: Vec<ProfileSeries> = Sex::ALL
-                .iter()
-                .filter_map(|sex| {
-                    let points = series.get(&(i.id, *sex))?;
-                    let points: Vec<ProfilePoint> = points
-                        .iter()
-                        .filter(|(_, p)| p.0.is_some() || p.1.is_some() || p.2.is_some())
-                        .map(|(year, p)| ProfilePoint {
-                            year: *year,
-                            province: p.0,
-                            region: p.1,
-                            italy: p.2,
-                        })
-                        .collect();
-                    (!points.is_empty()).then(|| ProfileSeries {
-                        sex: sex.as_str().to_owned(),
-                        points,
-                    })
-                })
-                .collect();
+            let series = profile_series(|sex| series.get(&(i.id, sex)));
             (!series.is_empty()).then(|| ProfileIndicator {
                 indicator: IndicatorView::of(i),
+                series,
+            })
+        })
+        .collect();
+    let own_indicators = own_described
+        .into_iter()
+        .filter_map(|(code, v)| {
+            let series = profile_series(|sex| own_series.get(&(code.clone(), sex)));
+            (!series.is_empty()).then(|| OwnIndicator {
+                code,
+                domain: v.domain.clone(),
+                name: v.name.clone(),
+                unit: v.unit.clone(),
                 series,
             })
         })
@@ -680,8 +726,40 @@ pub fn profile(conn: &Connection, code: &str) -> Result<ProfileView, HubError> {
         name: province.name.clone(),
         region: province.region.clone().unwrap_or_default(),
         indicators,
+        publishes_own: own.is_some(),
+        own_indicators,
+        own_sources,
         attribution: ATTRIBUTION,
     })
+}
+
+/// A year of a profile: the Province (ISTAT), its region, Italy, the Province's own value.
+type Point = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+
+/// The series of an indicator, one per sex with a value, the total first.
+fn profile_series<'a>(
+    points_of: impl Fn(Sex) -> Option<&'a BTreeMap<i32, Point>>,
+) -> Vec<ProfileSeries> {
+    Sex::ALL
+        .iter()
+        .filter_map(|sex| {
+            let points: Vec<ProfilePoint> = points_of(*sex)?
+                .iter()
+                .filter(|(_, p)| p.0.is_some() || p.1.is_some() || p.2.is_some() || p.3.is_some())
+                .map(|(year, p)| ProfilePoint {
+                    year: *year,
+                    province: p.0,
+                    region: p.1,
+                    italy: p.2,
+                    own: p.3,
+                })
+                .collect();
+            (!points.is_empty()).then(|| ProfileSeries {
+                sex: sex.as_str().to_owned(),
+                points,
+            })
+        })
+        .collect()
 }
 
 fn cell(value: Option<f64>, sep: Separator) -> String {
@@ -738,7 +816,8 @@ impl RankingView {
 }
 
 impl ProfileView {
-    /// The CSV form: one line per indicator, sex and year.
+    /// The CSV form: one line per indicator, sex and year; the Province's own values in their
+    /// column (`valore_calcolato_provincia`), its own indicators after ISTAT's.
     pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
         let mut out = CsvWriter::new(sep, bom);
         out.write([
@@ -751,21 +830,31 @@ impl ProfileView {
             "valore_provincia",
             "valore_regione",
             "valore_italia",
+            "valore_calcolato_provincia",
         ])?;
-        for i in &self.indicators {
-            for s in &i.series {
+        let istat = self.indicators.iter().map(|i| {
+            let i_ = &i.indicator;
+            ((&i_.code, &i_.domain, &i_.name, &i_.unit), &i.series)
+        });
+        let own = self
+            .own_indicators
+            .iter()
+            .map(|i| ((&i.code, &i.domain, &i.name, &i.unit), &i.series));
+        for ((code, domain, name, unit), series) in istat.chain(own) {
+            for s in series {
                 let sex = Sex::parse(&s.sex).map_or("", Sex::label);
                 for p in &s.points {
                     out.write([
-                        i.indicator.code.clone(),
-                        i.indicator.domain.clone(),
-                        i.indicator.name.clone(),
-                        i.indicator.unit.clone(),
+                        code.clone(),
+                        domain.clone(),
+                        name.clone(),
+                        unit.clone(),
                         sex.to_owned(),
                         p.year.to_string(),
                         cell(p.province, sep),
                         cell(p.region, sep),
                         cell(p.italy, sep),
+                        cell(p.own, sep),
                     ])?;
                 }
             }

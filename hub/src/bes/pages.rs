@@ -440,12 +440,13 @@ fn profile_indicator(p: &ProfileView, pi: &ProfileIndicator) -> Markup {
             }
             @for s in &pi.series {
                 @let sex = sex_label(&s.sex);
-                @let drawable = s.points.iter().all(|pt| pt.province.is_none_or(|v| v >= 0.0));
-                @let any = s.points.iter().any(|pt| pt.province.is_some());
-                @if any && drawable {
+                @let istat: Vec<_> = s.points.iter().filter(|pt| pt.province.is_some()).collect();
+                @let drawable = istat.iter().all(|pt| pt.province.is_none_or(|v| v >= 0.0));
+                @let own = s.points.iter().any(|pt| pt.own.is_some());
+                @if !istat.is_empty() && drawable {
                     (bar_chart(&format!("grafico-{}-{}", i.code, s.sex),
-                        &format!("{}, {}: {} negli anni", i.name, sex.to_lowercase(), p.name),
-                        &s.points.iter().map(|pt| Bar {
+                        &format!("{}, {}: {} negli anni (Istat)", i.name, sex.to_lowercase(), p.name),
+                        &istat.iter().map(|pt| Bar {
                             label: pt.year.to_string(),
                             length: pt.province.unwrap_or(0.0),
                             shown: value_shown(pt.province),
@@ -455,8 +456,9 @@ fn profile_indicator(p: &ProfileView, pi: &ProfileIndicator) -> Markup {
                     table class="table table-sm" {
                         caption { (i.name) ", " (sex.to_lowercase()) ": " (p.name) ", " (p.region) " e Italia" }
                         thead { tr {
-                            th scope="col" { "Anno" } th scope="col" class="text-end" { (p.name) }
+                            th scope="col" { "Anno" } th scope="col" class="text-end" { (p.name) " (Istat)" }
                             th scope="col" class="text-end" { (p.region) } th scope="col" class="text-end" { "Italia" }
+                            @if own { th scope="col" class="text-end" { "Calcolato dalla Provincia" } }
                         } }
                         tbody {
                             @for pt in &s.points {
@@ -465,11 +467,47 @@ fn profile_indicator(p: &ProfileView, pi: &ProfileIndicator) -> Markup {
                                     td class="text-end" { (value_shown(pt.province)) }
                                     td class="text-end" { (value_shown(pt.region)) }
                                     td class="text-end" { (value_shown(pt.italy)) }
+                                    @if own { td class="text-end" { (value_shown(pt.own)) } }
                                 }
                             }
                         }
                     }
                 }))
+            }
+        }
+    }
+}
+
+/// The indicators a Province computes that ISTAT's edition does not have: a table per series.
+fn own_indicators(p: &ProfileView) -> Markup {
+    html! {
+        section class="mt-5" aria-labelledby="bes-provincia" {
+            h2 id="bes-provincia" { "Indicatori calcolati dalla Provincia" }
+            p {
+                "Indicatori che " (p.name) " calcola e pubblica nel dataset «bes_provincia» (BES delle Province), "
+                "non presenti nell'edizione Istat."
+            }
+            @for i in &p.own_indicators {
+                @for s in &i.series {
+                    @let sex = sex_label(&s.sex);
+                    (scroll_table(&format!("{}, {}, tabella scorrevole", i.name, sex.to_lowercase()), &html! {
+                        table class="table table-sm" {
+                            caption { (i.name) " (" (i.unit) "), " (sex.to_lowercase()) ": " (p.name) " — " (i.domain) }
+                            thead { tr {
+                                th scope="col" { "Anno" }
+                                th scope="col" class="text-end" { "Calcolato dalla Provincia" }
+                            } }
+                            tbody {
+                                @for pt in &s.points {
+                                    tr {
+                                        th scope="row" { (pt.year) }
+                                        td class="text-end" { (value_shown(pt.own)) }
+                                    }
+                                }
+                            }
+                        }
+                    }))
+                }
             }
         }
     }
@@ -512,12 +550,16 @@ pub async fn show_profile(State(state): State<AppState>, Path(code): Path<String
         p class="lead" {
             "Gli indicatori del benessere equo e sostenibile di " (view.name) " (" (view.region) ") "
             "secondo l'Istat, ciascuno confrontato con la regione e con l'Italia, anno per anno (edizione " (view.edition) ")."
+            @if view.publishes_own { " Accanto ai valori dell'Istat, quelli che la Provincia calcola e pubblica (BES delle Province)." }
         }
         (province_form(&provinces, Some(&view.province)))
         nav aria-label="Domini del profilo" {
             ul class="list-inline" {
                 @for (code, name, _) in &domains {
                     li class="list-inline-item" { a href=(format!("#dominio-{code}")) { (name) } }
+                }
+                @if !view.own_indicators.is_empty() {
+                    li class="list-inline-item" { a href="#bes-provincia" { "Calcolati dalla Provincia" } }
                 }
             }
         }
@@ -532,7 +574,15 @@ pub async fn show_profile(State(state): State<AppState>, Path(code): Path<String
                 @for pi in list { (profile_indicator(&view, pi)) }
             }
         }
-        p class="small mt-4" { "I grafici mostrano i valori della Provincia (totale e, dove l'Istat li distingue, maschi e femmine); ogni tabella che segue un grafico ne riporta i valori con quelli della regione e dell'Italia. «n.d.»: valore non disponibile." }
+        @if !view.own_indicators.is_empty() { (own_indicators(&view)) }
+        p class="small mt-4" { "I grafici mostrano i valori della Provincia secondo l'Istat (totale e, dove l'Istat li distingue, maschi e femmine); ogni tabella che segue un grafico ne riporta i valori con quelli della regione e dell'Italia. «n.d.»: valore non disponibile." }
+        @if view.publishes_own {
+            p class="small" {
+                "La colonna «Calcolato dalla Provincia» riporta i valori che " (view.name) " calcola e pubblica nel dataset «bes_provincia»"
+                @if !view.own_sources.is_empty() { " (fonte indicata dalla Provincia: " (view.own_sources.join("; ")) ")" }
+                ": non sono dati Istat."
+            }
+        }
         p class="small" { (ATTRIBUTION) ", edizione " (view.edition) "." }
     };
     render(&state, &title, &current, &main)

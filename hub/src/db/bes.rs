@@ -331,3 +331,101 @@ pub fn cells(conn: &Connection, territories: &[i64]) -> Result<Vec<Cell>, DbErro
     }
     Ok(out)
 }
+
+/// The federated dataset of the indicators a Province computes itself (the "BES delle
+/// Province"), in the shape of ISTAT's table: `protocol/datasets/bes_provincia.md`.
+pub const OWN_DATASET: &str = "bes_provincia";
+
+/// Its key, as `dataset_contributions` stores it: a Province's dataset of that name with
+/// another key is not this dataset and is left out.
+const OWN_KEY: &str = r#"["codice","sesso","anno"]"#;
+
+/// A value a Province computed, from its row of [`OWN_DATASET`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnValue {
+    /// The indicator's code: ISTAT's when the Province computes one of ISTAT's indicators.
+    pub code: String,
+    /// Its domain's name.
+    pub domain: String,
+    /// Its name.
+    pub name: String,
+    /// Unit of measure.
+    pub unit: String,
+    /// The sex.
+    pub sex: Sex,
+    /// Year.
+    pub year: i32,
+    /// The value (`None`: not available).
+    pub value: Option<f64>,
+    /// Who computed it and how, as the Province writes it.
+    pub source: Option<String>,
+}
+
+/// A row as the dataset writes it: decimals are text with a dot (`"84.3"`), or numbers when
+/// the Province's file had whole numbers only.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct OwnRow {
+    codice: String,
+    dominio: Option<String>,
+    indicatore: Option<String>,
+    unita_misura: Option<String>,
+    sesso: String,
+    anno: Option<i64>,
+    valore: Option<serde_json::Value>,
+    fonte: Option<String>,
+}
+
+fn own_value(data: &str) -> Option<OwnValue> {
+    let row: OwnRow = serde_json::from_str(data).ok()?;
+    let code = row.codice.trim().to_owned();
+    let sex = Sex::from_istat(&row.sesso).or_else(|| Sex::parse(&row.sesso))?;
+    let year = i32::try_from(row.anno?).ok()?;
+    if code.is_empty() {
+        return None;
+    }
+    let value = match row.valore {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(text)) => text.trim().replace(',', ".").parse().ok(),
+        _ => None,
+    }
+    .filter(|v: &f64| v.is_finite());
+    let text = |t: Option<String>| t.map(|t| t.trim().to_owned()).unwrap_or_default();
+    Some(OwnValue {
+        name: text(row.indicatore),
+        domain: text(row.dominio),
+        unit: text(row.unita_misura),
+        source: row
+            .fonte
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        code,
+        sex,
+        year,
+        value,
+    })
+}
+
+static OWN_VALUES: super::contributions::Contributions<Vec<OwnValue>> =
+    super::contributions::Contributions::new();
+
+/// The values `province` computed itself, in key order; `None` when it publishes no
+/// [`OWN_DATASET`]. Rows that do not follow the shape are left out. Read again only when the
+/// Province's last entry for the dataset changed (`db::contributions`).
+pub fn own_values(
+    conn: &Connection,
+    province: &str,
+) -> Result<Option<std::sync::Arc<Vec<OwnValue>>>, DbError> {
+    let found = OWN_VALUES.contributors(
+        conn,
+        OWN_DATASET,
+        OWN_KEY,
+        Some(province),
+        |conn, id, code| {
+            let mut values = Vec::new();
+            super::contributions::each_row(conn, id, code, |data| values.extend(own_value(data)))?;
+            Ok(values)
+        },
+    )?;
+    Ok(found.into_iter().next().map(|c| c.data))
+}

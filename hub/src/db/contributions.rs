@@ -114,3 +114,25 @@ impl<T> Contributions<T> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// Calls `each` with the JSON text of every row of `province` in `dataset_id`, in key order (a
+/// range of the rows index): how a dashboard reads one Province's rows to build its structure.
+pub fn each_row(
+    conn: &Connection,
+    dataset_id: i64,
+    province: &str,
+    mut each: impl FnMut(&str),
+) -> Result<(), DbError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![dataset_id, province])?;
+    while let Some(row) = rows.next()? {
+        let data = row
+            .get_ref(0)?
+            .as_str()
+            .map_err(|e| super::corrupt("dataset_rows", e))?;
+        each(data);
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
-use super::contributions::Contributions;
+use super::contributions::{Contributions, each_row};
 
 /// The catalogue dataset.
 pub const SERVICES: &str = "sit_servizi";
@@ -110,18 +110,8 @@ fn read_rows<T>(
     province: &str,
     mut each: impl FnMut(&str) -> Option<T>,
 ) -> Result<Vec<T>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
-    )?;
-    let mut rows = stmt.query(rusqlite::params![dataset_id, province])?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let data = row
-            .get_ref(0)?
-            .as_str()
-            .map_err(|e| super::corrupt("dataset_rows", e))?;
-        out.extend(each(data));
-    }
+    each_row(conn, dataset_id, province, |data| out.extend(each(data)))?;
     Ok(out)
 }
 

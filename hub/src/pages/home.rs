@@ -293,6 +293,17 @@ fn dataset_words(name: &str) -> DatasetWords {
                 "Apri il BES dei territori dell'Istat",
             )),
         },
+        "bes_provincia" => DatasetWords {
+            title: "Indicatori BES calcolati dalle Province".into(),
+            measures: "Il BES delle Province: gli indicatori del benessere che ciascuna Provincia \
+                       calcola da sé (anni più recenti di quelli dell'Istat o indicatori propri), \
+                       mostrati accanto a quelli dell'Istat e sempre distinti da essi.",
+            unit: "valori degli indicatori",
+            dashboard: Some((
+                crate::bes::pages::PATH,
+                "Apri il BES dei territori con i valori delle Province",
+            )),
+        },
         "appalti" => DatasetWords {
             title: "Appalti delle Stazioni Uniche Appaltanti".into(),
             measures: "Le procedure che la Stazione Unica Appaltante di ciascuna Provincia \

@@ -1,16 +1,18 @@
 //! ISTAT's BES dei territori at the hub: the bundled 2020 edition imported by `init`, counted
 //! against the file read here on its own; a Province's profile against values read by hand
 //! from the file; the import run again (same result) and refused (nothing changes); the API's
-//! errors, CSV and ranking; the pages.
+//! errors, CSV and ranking; the pages; the values a Province computes itself (`bes_provincia`)
+//! beside ISTAT's.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use pico_hub::bes::cli::BesAction;
 use pico_hub::cli::{Command, execute};
+use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{NodeLog, TestApp};
 
 fn data_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -224,9 +226,9 @@ async fn treviso_s_profile_has_the_values_of_the_file() {
         .get_text("/v1/bes/provinces/026?format=csv&sep=semicolon")
         .await;
     assert_eq!(status, 200);
-    assert!(csv.starts_with("codice_indicatore;dominio;indicatore;unita_misura;sesso;anno;valore_provincia;valore_regione;valore_italia\n"));
+    assert!(csv.starts_with("codice_indicatore;dominio;indicatore;unita_misura;sesso;anno;valore_provincia;valore_regione;valore_italia;valore_calcolato_provincia\n"));
     assert!(
-        csv.contains("03LAV001;Lavoro e conciliazione dei tempi di vita;Tasso di occupazione (20-64 anni);valori percentuali;Femmine;2019;62,8;63,2;53,8\n"),
+        csv.contains("03LAV001;Lavoro e conciliazione dei tempi di vita;Tasso di occupazione (20-64 anni);valori percentuali;Femmine;2019;62,8;63,2;53,8;\n"),
         "{csv}"
     );
 }
@@ -570,4 +572,169 @@ fn the_command_line_imports_an_edition_and_speaks_italian() {
         err.contains("errore: impossibile leggere manca.csv"),
         "{err}"
     );
+}
+
+/// Treviso's own BES (`bes_provincia`), with the key `key`: life expectancy (ISTAT's
+/// 01SAL001) for 2018 (beside ISTAT's 84.1) and 2021 (a year ISTAT's edition does not have),
+/// and an indicator of its own; a row with an unreadable sex is left out.
+fn own_bes(key: &[&str]) -> Payload {
+    let row = |code: &str,
+               domain: &str,
+               name: &str,
+               sex: &str,
+               year: i64,
+               value: FieldValue,
+               unit: &str|
+     -> Row {
+        vec![
+            code.into(),
+            domain.into(),
+            name.into(),
+            sex.into(),
+            FieldValue::Int(year),
+            value,
+            unit.into(),
+            "Ufficio statistica della Provincia, su dati anagrafici comunali".into(),
+        ]
+    };
+    let life = "Speranza di vita alla nascita";
+    Payload::DatasetBatch(DatasetBatch {
+        dataset: "bes_provincia".into(),
+        schema_version: 1,
+        fields: [
+            "codice",
+            "dominio",
+            "indicatore",
+            "sesso",
+            "anno",
+            "valore",
+            "unita_misura",
+            "fonte",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        primary_key: key.iter().map(|k| (*k).to_owned()).collect(),
+        snapshot: None,
+        upserts: vec![
+            row(
+                "01SAL001",
+                "Salute",
+                life,
+                "Totale",
+                2018,
+                "84.0".into(),
+                "numero medio di anni",
+            ),
+            row(
+                "01SAL001",
+                "Salute",
+                life,
+                "Totale",
+                2021,
+                "84.3".into(),
+                "numero medio di anni",
+            ),
+            row(
+                "TV-DIG01",
+                "Innovazione, ricerca e creatività",
+                "Comuni con servizi online accessibili con SPID",
+                "Totale",
+                2023,
+                FieldValue::Int(88),
+                "valori percentuali",
+            ),
+            row(
+                "TV-DIG01",
+                "Innovazione, ricerca e creatività",
+                "Comuni con servizi online accessibili con SPID",
+                "Tutti",
+                2024,
+                "90".into(),
+                "valori percentuali",
+            ),
+        ],
+        deletes: vec![],
+    })
+}
+
+#[tokio::test]
+async fn a_province_s_own_values_stand_beside_istat_s_and_are_marked_as_its_own() {
+    let app = TestApp::spawn().await;
+    let (_, before) = app.get_json("/v1/bes/provinces/026").await;
+    assert_eq!(before["publishes_own"], false);
+    assert_eq!(
+        point(&before, "01SAL001", "totale", 2018)["own"],
+        Value::Null
+    );
+
+    // Brescia publishes a dataset of that name with another key: not this dataset.
+    let mut bs = NodeLog::new("017", "brescia");
+    let mut tv = NodeLog::new("026", "treviso");
+    app.enrol(&bs);
+    app.enrol(&tv);
+    for (log, key) in [
+        (&mut bs, &["codice"][..]),
+        (&mut tv, &["codice", "sesso", "anno"][..]),
+    ] {
+        let entry = log.next(&own_bes(key));
+        let (status, body) = app.push(&[&entry]).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    let (status, profile) = app.get_json("/v1/bes/provinces/026").await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["publishes_own"], true);
+    let own_2018 = point(&profile, "01SAL001", "totale", 2018);
+    assert_eq!(
+        (&own_2018["province"], &own_2018["own"]),
+        (&Value::from(84.1), &Value::from(84.0))
+    );
+    let own_2021 = point(&profile, "01SAL001", "totale", 2021);
+    assert_eq!(
+        (&own_2021["province"], &own_2021["region"], &own_2021["own"]),
+        (&Value::Null, &Value::Null, &Value::from(84.3))
+    );
+    // ISTAT's years without an own value keep `own` null.
+    assert_eq!(
+        point(&profile, "01SAL001", "totale", 2017)["own"],
+        Value::Null
+    );
+    let own = profile["own_indicators"].as_array().unwrap();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["code"], "TV-DIG01");
+    assert_eq!(own[0]["unit"], "valori percentuali");
+    assert_eq!(
+        own[0]["series"],
+        serde_json::json!([{"sex": "totale", "points": [{"year": 2023, "province": null, "region": null, "italy": null, "own": 88.0}]}])
+    );
+    assert_eq!(
+        profile["own_sources"],
+        serde_json::json!(["Ufficio statistica della Provincia, su dati anagrafici comunali"])
+    );
+    let (_, brescia) = app.get_json("/v1/bes/provinces/017").await;
+    assert_eq!(brescia["publishes_own"], false);
+    assert!(brescia["own_indicators"].as_array().unwrap().is_empty());
+
+    let (status, csv) = app
+        .get_text("/v1/bes/provinces/026?format=csv&sep=semicolon")
+        .await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("codice_indicatore;dominio;indicatore;unita_misura;sesso;anno;valore_provincia;valore_regione;valore_italia;valore_calcolato_provincia\n"));
+    assert!(csv.contains("01SAL001;Salute;Speranza di vita alla nascita;numero medio di anni;Totale;2018;84,1;83,6;83;84\n"), "{csv}");
+    assert!(csv.contains("01SAL001;Salute;Speranza di vita alla nascita;numero medio di anni;Totale;2021;;;;84,3\n"), "{csv}");
+    assert!(csv.ends_with("TV-DIG01;Innovazione, ricerca e creatività;Comuni con servizi online accessibili con SPID;valori percentuali;Totale;2023;;;;88\n"), "{csv}");
+
+    let (status, page) = app.get_text("/bes/province/026").await;
+    assert_eq!(status, 200);
+    for text in [
+        "Calcolato dalla Provincia",
+        "Indicatori calcolati dalla Provincia",
+        "Comuni con servizi online accessibili con SPID",
+        "fonte indicata dalla Provincia: Ufficio statistica della Provincia, su dati anagrafici comunali",
+        "non sono dati Istat",
+    ] {
+        assert!(page.contains(text), "{text} missing");
+    }
+    let (_, page) = app.get_text("/bes/province/017").await;
+    assert!(!page.contains("Calcolato dalla Provincia"));
 }
