@@ -18,6 +18,7 @@ pub mod formazione;
 pub mod http;
 pub mod ingest;
 pub mod pages;
+pub mod query;
 pub mod quota;
 pub mod registry;
 pub mod report;

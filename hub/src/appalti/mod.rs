@@ -15,6 +15,8 @@ use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};
 
 use crate::db::appalti::{ComuneServed, ComuneTally, Filter, Group, GroupTally, Summary, Tally};
+pub use crate::query::Format;
+use crate::query::{self, bad, present};
 
 /// ISTAT's Comuni (code, name, province), as shipped in `hub/data`.
 const COMUNI_CSV: &str = include_str!("../../data/comuni_istat_2025.csv");
@@ -221,17 +223,20 @@ impl Figures {
         "duration_lots",
     ];
 
-    fn csv_cells(&self) -> [String; 14] {
-        let optional = |v: &Option<String>| v.clone().unwrap_or_default();
+    /// The cells of a CSV line; amounts and shares with a decimal comma where the separator
+    /// is the semicolon (spreadsheets set to Italian).
+    fn csv_cells(&self, sep: Separator) -> [String; 14] {
+        let decimal = |v: &str| sep.decimal(v);
+        let optional = |v: &Option<String>| decimal(v.as_deref().unwrap_or_default());
         [
             self.procedures.to_string(),
             self.lots.to_string(),
-            self.value.clone(),
+            decimal(&self.value),
             self.awarded_lots.to_string(),
-            self.awarded_value.clone(),
+            decimal(&self.awarded_value),
             self.pnrr_procedures.to_string(),
             self.pnrr_lots.to_string(),
-            self.pnrr_value.clone(),
+            decimal(&self.pnrr_value),
             optional(&self.pnrr_share_procedures),
             optional(&self.pnrr_share_value),
             optional(&self.avg_ribasso),
@@ -310,14 +315,14 @@ impl SummaryView {
 
     /// The CSV form: one line per group (no total line, so that sums over the file are
     /// right); the first column is named after the grouping.
-    pub fn to_csv(&self, sep: Separator) -> Result<Vec<u8>, csv::Error> {
-        let mut writer = CsvWriter::new(sep, false);
+    pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = CsvWriter::new(sep, bom);
         let mut header = vec![self.group.as_str(), "label"];
         header.extend(Figures::CSV_COLUMNS);
         writer.write(&header)?;
         for item in &self.items {
             let mut record = vec![item.key.clone(), item.label.clone()];
-            record.extend(item.figures.csv_cells());
+            record.extend(item.figures.csv_cells(sep));
             writer.write(&record)?;
         }
         writer.finish()
@@ -380,8 +385,8 @@ pub struct ComuniView {
 
 impl ComuniView {
     /// The CSV form.
-    pub fn to_csv(&self, sep: Separator) -> Result<Vec<u8>, csv::Error> {
-        let mut writer = CsvWriter::new(sep, false);
+    pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = CsvWriter::new(sep, bom);
         writer.write([
             "province",
             "comune",
@@ -399,7 +404,7 @@ impl ComuniView {
                 item.procedures.to_string(),
                 item.aggregated_procedures.to_string(),
                 item.lots.to_string(),
-                item.value.clone(),
+                sep.decimal(&item.value),
             ])?;
         }
         writer.finish()
@@ -423,15 +428,8 @@ pub struct Params {
     pub format: Option<String>,
     /// CSV separator: `comma` (default) or `semicolon`.
     pub sep: Option<String>,
-}
-
-/// How to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// CSV with this separator.
-    Csv(Separator),
+    /// CSV only: `1` starts the file with the UTF-8 byte order mark (for Excel).
+    pub bom: Option<String>,
 }
 
 /// A parsed, valid query.
@@ -445,60 +443,25 @@ pub struct Request {
     pub format: Format,
 }
 
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
 impl Params {
     /// Checks the parameters, with a message naming the one that is wrong.
     pub fn parse(&self) -> Result<Request, Problem> {
-        let bad = |detail: String| Problem::bad_request("invalid_query", detail);
         let group = match present(self.group.as_ref()) {
             None => Group::Province,
             Some(text) => Group::parse(text).ok_or_else(|| {
                 bad(format!(
-                    "group {text:?} is not a grouping: use one of {}",
+                    "group «{text}» non è un raggruppamento: usare uno tra {}",
                     Group::ALL.map(Group::as_str).join(", ")
                 ))
             })?,
         };
-        let year = present(self.year.as_ref())
-            .map(|text| {
-                text.parse::<i64>()
-                    .ok()
-                    .filter(|y| (1900..=2999).contains(y))
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "year {text:?} is not a year: write four digits, such as 2025"
-                        ))
-                    })
-            })
-            .transpose()?;
-        let province = present(self.province.as_ref())
-            .map(|text| {
-                ProvinceCode::parse(text)
-                    .map(|code| code.as_str().to_owned())
-                    .map_err(|_| {
-                        bad(format!(
-                            "province {text:?} is not a Province code: use the ISTAT historical code of three digits, such as 026"
-                        ))
-                    })
-            })
-            .transpose()?;
-        let csv = match present(self.format.as_ref()) {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(other) => return Err(bad(format!("format {other:?}: use json or csv"))),
-        };
-        let sep =
-            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
-        if !csv && self.sep.is_some() {
-            return Err(bad("sep applies to format=csv only".to_owned()));
-        }
+        let year = query::year(self.year.as_ref())?;
+        let province = query::province(self.province.as_ref())?;
+        let format = query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         Ok(Request {
             group,
             filter: Filter { year, province },
-            format: if csv { Format::Csv(sep) } else { Format::Json },
+            format,
         })
     }
 }
@@ -523,7 +486,8 @@ mod tests {
             }],
             attribution: ATTRIBUTION,
         };
-        let csv = String::from_utf8(view.to_csv(Separator::Comma).expect("csv")).expect("utf-8");
+        let csv =
+            String::from_utf8(view.to_csv(Separator::Comma, false).expect("csv")).expect("utf-8");
         assert_eq!(
             csv.lines().nth(1),
             Some("026,026086,\"'=HYPERLINK(\"\"http://evil.example\"\")\",1,0,1,-10.00")

@@ -165,7 +165,7 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
             }
             p { "Scarica la tabella: "
                 a href=(csv) { "CSV" } " · "
-                a href=(format!("{csv}&sep=semicolon")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
+                a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
                 a href=(csv_link(&format!("/v1/appalti/summary?group={}", group.as_str()), filter)) { "JSON" } }
         }
     }
@@ -190,7 +190,7 @@ fn comuni_table(comuni: &[ComuneView], filter: &Filter) -> Markup {
             }
         }))
         p class="small" { "Il valore di un'iniziativa aggregata è contato per intero per ciascun Comune servito: i valori dei Comuni non si sommano." }
-        p { "Scarica l'elenco: " a href=(csv) { "CSV" } " · " a href=(format!("{csv}&sep=semicolon")) { "CSV con punto e virgola" } }
+        p { "Scarica l'elenco: " a href=(csv) { "CSV" } " · " a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } }
     }
 }
 

@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::bes::{self as store, Indicator, Territory};
 use crate::error::HubError;
+pub use crate::query::Format;
+use crate::query::{self, bad, present};
 
 /// Attribution required by the licence of the data.
 pub const ATTRIBUTION: &str = "Fonte: Istat, BES dei territori (CC BY 4.0)";
@@ -342,50 +344,6 @@ pub struct ProfileParams {
     pub bom: Option<String>,
 }
 
-/// How to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// CSV with this separator, with or without the byte order mark.
-    Csv(Separator, bool),
-}
-
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::bad_request("invalid_query", detail)
-}
-
-/// Parses `format`, `sep` and `bom`.
-pub fn parse_format(
-    format: Option<&String>,
-    sep: Option<&String>,
-    bom: Option<&String>,
-) -> Result<Format, Problem> {
-    let csv = match present(format) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => return Err(bad(format!("format {other:?} non previsto: json o csv"))),
-    };
-    let separator = Separator::parse(present(sep)).map_err(|err| bad(err.to_string()))?;
-    let bom = match present(bom) {
-        None | Some("0" | "false") => false,
-        Some("1" | "true") => true,
-        Some(other) => return Err(bad(format!("bom {other:?} non previsto: 1 o 0"))),
-    };
-    if !csv && (present(sep).is_some() || bom) {
-        return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
-    }
-    Ok(if csv {
-        Format::Csv(separator, bom)
-    } else {
-        Format::Json
-    })
-}
-
 impl ValuesParams {
     /// The year and sex asked, checked in form only (whether the indicator has them is
     /// checked against its data).
@@ -407,7 +365,7 @@ impl ValuesParams {
                 ))
             })?),
         };
-        let format = parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
+        let format = query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         Ok((year, sex, format))
     }
 }

@@ -10,9 +10,10 @@ use pico_service::csv::{CsvWriter, Separator};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{ATTRIBUTION, Format, parse_format};
+use super::{ATTRIBUTION, Format};
 use crate::db::formazione::{self as db, CourseFilter, OpenCourse};
 use crate::error::HubError;
+use crate::query::{bad, present};
 
 /// Editions per page unless asked otherwise.
 pub const DEFAULT_PER_PAGE: u64 = 20;
@@ -132,14 +133,6 @@ pub struct CourseRequest {
     pub format: Format,
 }
 
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::bad_request("invalid_query", detail)
-}
-
 fn number(name: &str, value: Option<&String>, default: u64, max: u64) -> Result<u64, Problem> {
     match present(value) {
         None => Ok(default),
@@ -157,7 +150,7 @@ fn number(name: &str, value: Option<&String>, default: u64, max: u64) -> Result<
 
 impl CourseParams {
     /// Checks the parameters, with an Italian message naming the one that is wrong; whether
-    /// the region exists is checked against the database ([`check_region`]).
+    /// the region exists is checked against the database ([`crate::query::check_region`]).
     pub fn parse(&self) -> Result<CourseRequest, Problem> {
         let words = match present(self.q.as_ref()) {
             Some(text) if text.chars().count() > MAX_QUERY => {
@@ -181,17 +174,7 @@ impl CourseParams {
                     })
             })
             .transpose()?;
-        let province = present(self.province.as_ref())
-            .map(|text| {
-                ProvinceCode::parse(text)
-                    .map(|code| code.as_str().to_owned())
-                    .map_err(|_| {
-                        bad(format!(
-                            "province «{text}» non è il codice di una Provincia: usare il codice storico ISTAT di tre cifre, come 026"
-                        ))
-                    })
-            })
-            .transpose()?;
+        let province = crate::query::province(self.province.as_ref())?;
         let page = number("page", self.page.as_ref(), 1, MAX_PAGE)?;
         let per_page = number(
             "per_page",
@@ -199,7 +182,8 @@ impl CourseParams {
             DEFAULT_PER_PAGE,
             MAX_PER_PAGE,
         )?;
-        let format = parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
+        let format =
+            crate::query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         let csv = matches!(format, Format::Csv(..));
         if csv && (self.page.is_some() || self.per_page.is_some()) {
             return Err(bad(
@@ -219,21 +203,6 @@ impl CourseParams {
             format,
         })
     }
-}
-
-/// Refuses a region that names none of ISTAT's regions.
-pub fn check_region(conn: &Connection, region: Option<&str>) -> Result<(), HubError> {
-    if let Some(region) = region {
-        let regions = crate::db::sape::regions(conn)?;
-        if !regions.iter().any(|r| r == region) {
-            return Err(bad(format!(
-                "region «{region}» non è una regione: usare il nome ISTAT, uno tra {}",
-                regions.join(", ")
-            ))
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// An edition of an open course as served.
@@ -351,7 +320,7 @@ pub fn search(
     request: &CourseRequest,
     all: bool,
 ) -> Result<(u64, Vec<CourseItem>), HubError> {
-    check_region(conn, request.filter.region.as_deref())?;
+    crate::query::check_region(conn, request.filter.region.as_deref())?;
     let found: Vec<CourseItem> = db::open_courses(conn, &request.filter)?
         .into_iter()
         .map(CourseItem::of)

@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::appalti::{rounded_div, scaled};
 use crate::db::formazione::{Filter, ProvinceProgress, Tally};
+pub use crate::query::Format;
+use crate::query::{self, bad, flag, present};
 
 /// Attribution required by the licence of the names shown (Provinces, regions).
 pub const ATTRIBUTION: &str = "Nomi di Province e regioni: Fonte: Istat (CC BY 4.0)";
@@ -535,15 +537,6 @@ pub struct Params {
     pub bom: Option<String>,
 }
 
-/// How to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// CSV with this separator, with or without the byte order mark.
-    Csv(Separator, bool),
-}
-
 /// A parsed, valid query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -555,24 +548,6 @@ pub struct Request {
     pub behind_only: bool,
     /// The answer's format.
     pub format: Format,
-}
-
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::bad_request("invalid_query", detail)
-}
-
-fn flag(name: &str, value: Option<&String>) -> Result<bool, Problem> {
-    match present(value) {
-        None | Some("0" | "false") => Ok(false),
-        Some("1" | "true") => Ok(true),
-        Some(other) => Err(bad(format!(
-            "{name} «{other}» non valido: usare 1 oppure 0"
-        ))),
-    }
 }
 
 /// Parses the year of a query: four digits.
@@ -594,15 +569,7 @@ impl Params {
                 ))
             })?,
         };
-        let year = present(self.year.as_ref())
-            .map(|text| {
-                parse_year(text).ok_or_else(|| {
-                    bad(format!(
-                        "year «{text}» non è un anno: scrivere quattro cifre, come 2025"
-                    ))
-                })
-            })
-            .transpose()?;
+        let year = crate::query::year(self.year.as_ref())?;
         let behind_only = flag("behind", self.behind.as_ref())?;
         if behind_only && group != Group::Province {
             return Err(bad(
@@ -610,7 +577,7 @@ impl Params {
                     .to_owned(),
             ));
         }
-        let format = parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
+        let format = query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?;
         Ok(Request {
             group,
             filter: Filter {
@@ -621,34 +588,6 @@ impl Params {
             format,
         })
     }
-}
-
-/// The answer's format from `format`, `sep` and `bom` (the last two only with CSV), as every
-/// Formazione endpoint reads them.
-pub fn parse_format(
-    format: Option<&String>,
-    sep: Option<&String>,
-    bom: Option<&String>,
-) -> Result<Format, Problem> {
-    let csv = match present(format) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(bad(format!(
-                "format «{other}» non valido: usare json oppure csv"
-            )));
-        }
-    };
-    let separator = Separator::parse(present(sep)).map_err(|err| bad(err.to_string()))?;
-    let bom = flag("bom", bom)?;
-    if !csv && (present(sep).is_some() || bom) {
-        return Err(bad("sep e bom valgono solo con format=csv".to_owned()));
-    }
-    Ok(if csv {
-        Format::Csv(separator, bom)
-    } else {
-        Format::Json
-    })
 }
 
 #[cfg(test)]

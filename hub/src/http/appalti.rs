@@ -22,22 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/appalti/comuni", get(list_comuni))
 }
 
-/// Refuses a Province code that is well formed but not in ISTAT's list (a typo, most
-/// likely), rather than answering with an empty table.
-fn check_province(conn: &rusqlite::Connection, request: &Request) -> Result<(), HubError> {
-    if let Some(code) = &request.filter.province
-        && let Ok(parsed) = ProvinceCode::parse(code)
-        && !registry::exists(conn, parsed)?
-    {
-        return Err(Problem::bad_request(
-            "invalid_query",
-            format!("province {code:?}: no Province has this code in ISTAT's list"),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// The CSV download, or a 500 (logged here) if the file could not be written.
 fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
     match body {
@@ -54,7 +38,7 @@ pub async fn load_summary(state: &AppState, request: Request) -> Result<SummaryV
     state
         .db
         .call(move |conn| {
-            check_province(conn, &request)?;
+            crate::query::check_province(conn, request.filter.province.as_deref())?;
             let summary = appalti::summary(conn, request.group, &request.filter)?;
             Ok::<_, HubError>(SummaryView::of(&summary, request.group, &request.filter))
         })
@@ -66,7 +50,7 @@ pub async fn load_comuni(state: &AppState, request: Request) -> Result<ComuniVie
     state
         .db
         .call(move |conn| {
-            check_province(conn, &request)?;
+            crate::query::check_province(conn, request.filter.province.as_deref())?;
             let served = appalti::comuni(conn, &request.filter)?;
             Ok::<_, HubError>(ComuniView {
                 year: request.filter.year,
@@ -95,7 +79,7 @@ pub async fn get_summary(
     let view = load_summary(&state, request).await?;
     Ok(match format {
         Format::Json => Json(view).into_response(),
-        Format::Csv(sep) => {
+        Format::Csv(sep, bom) => {
             let mut name = format!("appalti-{}", view.group);
             if let Some(province) = &view.province {
                 name.push_str(&format!("-{province}"));
@@ -103,7 +87,7 @@ pub async fn get_summary(
             if let Some(year) = view.year {
                 name.push_str(&format!("-{year}"));
             }
-            csv_response(view.to_csv(sep), &format!("{name}.csv"))
+            csv_response(view.to_csv(sep, bom), &format!("{name}.csv"))
         }
     })
 }
@@ -122,7 +106,7 @@ pub async fn list_comuni(
     if params.group.is_some() {
         return Err(Problem::bad_request(
             "invalid_query",
-            "group applies to /v1/appalti/summary only: the Comuni list is by Province and Comune",
+            "group vale solo per /v1/appalti/summary: l'elenco dei Comuni è per Provincia e Comune",
         )
         .into());
     }
@@ -131,12 +115,12 @@ pub async fn list_comuni(
     let view = load_comuni(&state, request).await?;
     Ok(match format {
         Format::Json => Json(view).into_response(),
-        Format::Csv(sep) => {
+        Format::Csv(sep, bom) => {
             let name = match &view.province {
                 Some(province) => format!("appalti-comuni-{province}.csv"),
                 None => "appalti-comuni.csv".to_owned(),
             };
-            csv_response(view.to_csv(sep), &name)
+            csv_response(view.to_csv(sep, bom), &name)
         }
     })
 }

@@ -107,7 +107,7 @@ pub async fn get_profile(
     Path(code): Path<String>,
     Query(params): Query<ProfileParams>,
 ) -> Result<Response, HubError> {
-    let format = bes::parse_format(
+    let format = crate::query::format(
         params.format.as_ref(),
         params.sep.as_ref(),
         params.bom.as_ref(),

@@ -170,24 +170,6 @@ pub async fn set_targets(
     Ok(Json(sign(&state, &targets)?))
 }
 
-/// Refuses a region that names none of ISTAT's regions, rather than answering empty tables.
-pub fn check_region(conn: &rusqlite::Connection, filter: &Filter) -> Result<(), HubError> {
-    if let Some(region) = &filter.region {
-        let regions = crate::db::sape::regions(conn)?;
-        if !regions.contains(region) {
-            return Err(Problem::bad_request(
-                "invalid_query",
-                format!(
-                    "region «{region}» non è una regione: usare il nome ISTAT, uno tra {}",
-                    regions.join(", ")
-                ),
-            )
-            .into());
-        }
-    }
-    Ok(())
-}
-
 /// Loads the progress (shared with the page), with the targets it was measured against.
 pub async fn load_progress(
     state: &AppState,
@@ -196,7 +178,7 @@ pub async fn load_progress(
     state
         .db
         .call(move |conn| {
-            check_region(conn, &request.filter)?;
+            crate::query::check_region(conn, request.filter.region.as_deref())?;
             let targets = formazione::targets(conn)?;
             let programme_filter = Filter {
                 year: request.filter.year,

@@ -30,30 +30,8 @@ pub fn router() -> Router<AppState> {
 /// Refuses a Province code that is well formed but not in ISTAT's list, and a region that
 /// names none of ISTAT's regions, rather than answering with an empty table.
 pub fn check_filter(conn: &rusqlite::Connection, filter: &Filter) -> Result<(), HubError> {
-    if let Some(code) = &filter.province
-        && let Ok(parsed) = ProvinceCode::parse(code)
-        && !registry::exists(conn, parsed)?
-    {
-        return Err(Problem::bad_request(
-            "invalid_query",
-            format!("province {code:?}: no Province has this code in ISTAT's list"),
-        )
-        .into());
-    }
-    if let Some(region) = &filter.region {
-        let regions = sape::regions(conn)?;
-        if !regions.contains(region) {
-            return Err(Problem::bad_request(
-                "invalid_query",
-                format!(
-                    "region {region:?} is not a region: use ISTAT's name, one of {}",
-                    regions.join(", ")
-                ),
-            )
-            .into());
-        }
-    }
-    Ok(())
+    crate::query::check_province(conn, filter.province.as_deref())?;
+    crate::query::check_region(conn, filter.region.as_deref())
 }
 
 /// The CSV download, or a 500 (logged here) if the file could not be written.
@@ -159,7 +137,7 @@ pub async fn list_comuni(
     if params.group.is_some() {
         return Err(Problem::bad_request(
             "invalid_query",
-            "group applies to /v1/sape/summary only: the Comuni list is by Province and Comune",
+            "group vale solo per /v1/sape/summary: l'elenco dei Comuni è per Provincia e Comune",
         )
         .into());
     }
@@ -190,7 +168,7 @@ pub async fn list_projects(
         if params.cursor.is_some() || params.limit.is_some() {
             return Err(Problem::bad_request(
                 "invalid_query",
-                "limit and cursor apply to JSON pages: format=csv gives every matching project",
+                "limit e cursor valgono per le pagine JSON: format=csv dà tutti i progetti trovati",
             )
             .into());
         }

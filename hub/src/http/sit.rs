@@ -28,19 +28,7 @@ pub async fn load(state: &AppState, region: Option<String>) -> Result<Vec<Contri
     state
         .db
         .call(move |conn| {
-            if let Some(region) = &region {
-                let regions = crate::db::sape::regions(conn)?;
-                if !regions.contains(region) {
-                    return Err(Problem::bad_request(
-                        "invalid_query",
-                        format!(
-                            "region {region:?} is not a region: use ISTAT's name, one of {}",
-                            regions.join(", ")
-                        ),
-                    )
-                    .into());
-                }
-            }
+            crate::query::check_region(conn, region.as_deref())?;
             Ok::<_, HubError>(sit::contributors(conn)?)
         })
         .await

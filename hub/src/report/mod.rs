@@ -112,6 +112,7 @@ pub fn freshness(published: &Published, now: i64) -> Freshness {
 
 /// The figures of a Province, a region or the country.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportFigures)]
 pub struct Figures {
     /// Datasets published (contributed to the national view).
     pub datasets: u64,

@@ -15,6 +15,8 @@ use crate::appalti::{comune_name, rounded_div, scaled};
 use crate::db::sape::{
     ComunePartner, Filter, FundedProject, Group, GroupTally, Partner, Summary, Tally,
 };
+pub use crate::query::Format;
+use crate::query::{self, bad, present};
 
 /// Attribution required by the licence of the names shown (Provinces, regions, Comuni).
 pub const ATTRIBUTION: &str = "Nomi di Province, regioni e Comuni: Fonte: Istat (CC BY 4.0)";
@@ -685,15 +687,6 @@ pub struct ProjectParams {
     pub bom: Option<String>,
 }
 
-/// How to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// CSV with this separator, with or without the byte order mark.
-    Csv(Separator, bool),
-}
-
 /// A parsed, valid query of the summary or the Comuni.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -720,14 +713,6 @@ pub struct ProjectRequest {
     pub format: Format,
 }
 
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::bad_request("invalid_query", detail)
-}
-
 /// The filters, checked for form; whether a region or Province exists is checked against the
 /// database by the caller.
 fn parse_filter(
@@ -736,29 +721,8 @@ fn parse_filter(
     province: Option<&String>,
     programme: Option<&String>,
 ) -> Result<Filter, Problem> {
-    let year = present(year)
-        .map(|text| {
-            text.parse::<i64>()
-                .ok()
-                .filter(|y| (1900..=2999).contains(y))
-                .ok_or_else(|| {
-                    bad(format!(
-                        "year {text:?} is not a year: write four digits, such as 2025"
-                    ))
-                })
-        })
-        .transpose()?;
-    let province = present(province)
-        .map(|text| {
-            ProvinceCode::parse(text)
-                .map(|code| code.as_str().to_owned())
-                .map_err(|_| {
-                    bad(format!(
-                        "province {text:?} is not a Province code: use the ISTAT historical code of three digits, such as 026"
-                    ))
-                })
-        })
-        .transpose()?;
+    let year = query::year(year)?;
+    let province = query::province(province)?;
     let programme = present(programme)
         .map(|text| {
             PROGRAMMES
@@ -767,7 +731,7 @@ fn parse_filter(
                 .map(|(code, _)| (*code).to_owned())
                 .ok_or_else(|| {
                     bad(format!(
-                        "programme {text:?} is not a programme: use one of {}",
+                        "programme «{text}» non è un programma: usare uno tra {}",
                         PROGRAMMES.map(|(code, _)| code).join(", ")
                     ))
                 })
@@ -781,32 +745,6 @@ fn parse_filter(
     })
 }
 
-fn parse_format(
-    format: Option<&String>,
-    sep: Option<&String>,
-    bom: Option<&String>,
-) -> Result<Format, Problem> {
-    let csv = match present(format) {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => return Err(bad(format!("format {other:?}: use json or csv"))),
-    };
-    let separator = Separator::parse(present(sep)).map_err(|err| bad(err.to_string()))?;
-    let bom = match present(bom) {
-        None | Some("0" | "false") => false,
-        Some("1" | "true") => true,
-        Some(other) => return Err(bad(format!("bom {other:?}: use 1 or 0"))),
-    };
-    if !csv && (sep.is_some() || bom) {
-        return Err(bad("sep and bom apply to format=csv only".to_owned()));
-    }
-    Ok(if csv {
-        Format::Csv(separator, bom)
-    } else {
-        Format::Json
-    })
-}
-
 impl Params {
     /// Checks the parameters, with a message naming the one that is wrong.
     pub fn parse(&self) -> Result<Request, Problem> {
@@ -814,7 +752,7 @@ impl Params {
             None => Group::Province,
             Some(text) => Group::parse(text).ok_or_else(|| {
                 bad(format!(
-                    "group {text:?} is not a grouping: use one of {}",
+                    "group «{text}» non è un raggruppamento: usare uno tra {}",
                     Group::ALL.map(Group::as_str).join(", ")
                 ))
             })?,
@@ -827,7 +765,7 @@ impl Params {
                 self.province.as_ref(),
                 self.programme.as_ref(),
             )?,
-            format: parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?,
+            format: query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?,
         })
     }
 }
@@ -842,7 +780,7 @@ impl ProjectParams {
             }
             Some(text) => {
                 return Err(bad(format!(
-                    "limit {text:?} is not a whole number of 0 or more"
+                    "limit «{text}» non valido: un numero intero da 0 in su"
                 )));
             }
         }
@@ -853,7 +791,7 @@ impl ProjectParams {
             .unwrap_or(0);
         let q = present(self.q.as_ref()).unwrap_or("");
         if q.chars().count() > 200 {
-            return Err(bad("q is longer than 200 characters".to_owned()));
+            return Err(bad("q troppo lungo: al massimo 200 caratteri"));
         }
         Ok(ProjectRequest {
             filter: parse_filter(
@@ -865,7 +803,7 @@ impl ProjectParams {
             q: q.to_owned(),
             limit: limit as usize,
             offset: usize::try_from(offset).unwrap_or(usize::MAX),
-            format: parse_format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?,
+            format: query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())?,
         })
     }
 }

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::appalti::{rounded_div, scaled};
 use crate::db::sit::{Contributor, PLATFORMS, Service};
+pub use crate::query::Format;
+use crate::query::{self, bad, flag, present};
 
 /// Attribution required by the licence of the names shown (Provinces, regions).
 pub const ATTRIBUTION: &str = "Nomi di Province e regioni: Fonte: Istat (CC BY 4.0)";
@@ -587,15 +589,6 @@ impl CatalogueView {
 // ---------------------------------------------------------------------------------------
 // Query parameters
 
-/// How to answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// CSV with this separator, with or without the byte order mark.
-    Csv(Separator, bool),
-}
-
 /// The query string of the SIT endpoints (empty parameters count as absent, as a form sends
 /// them); each endpoint refuses the ones that do not apply to it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -624,41 +617,10 @@ pub struct Params {
     pub bom: Option<String>,
 }
 
-fn present(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
-}
-
-fn bad(detail: String) -> Problem {
-    Problem::bad_request("invalid_query", detail)
-}
-
-fn flag(name: &str, value: Option<&String>) -> Result<bool, Problem> {
-    match present(value) {
-        None | Some("0" | "false") => Ok(false),
-        Some("1" | "true") => Ok(true),
-        Some(other) => Err(bad(format!("{name} {other:?}: use 1 or 0"))),
-    }
-}
-
 impl Params {
     /// The answer's format.
     pub fn format(&self) -> Result<Format, Problem> {
-        let csv = match present(self.format.as_ref()) {
-            None | Some("json") => false,
-            Some("csv") => true,
-            Some(other) => return Err(bad(format!("format {other:?}: use json or csv"))),
-        };
-        let separator =
-            Separator::parse(present(self.sep.as_ref())).map_err(|err| bad(err.to_string()))?;
-        let bom = flag("bom", self.bom.as_ref())?;
-        if !csv && (self.sep.is_some() || bom) {
-            return Err(bad("sep and bom apply to format=csv only".to_owned()));
-        }
-        Ok(if csv {
-            Format::Csv(separator, bom)
-        } else {
-            Format::Json
-        })
+        query::format(self.format.as_ref(), self.sep.as_ref(), self.bom.as_ref())
     }
 
     /// The region filter (whether it exists is checked against the database by the caller).
@@ -678,7 +640,7 @@ impl Params {
                 _ => false,
             };
             if given {
-                return Err(bad(format!("{name} does not apply to {endpoint}")));
+                return Err(bad(format!("{name} non vale per {endpoint}")));
             }
         }
         Ok(())
@@ -689,7 +651,9 @@ impl Params {
         match present(self.by.as_ref()) {
             None | Some("province") => Ok(CoverageBy::Province),
             Some("region") => Ok(CoverageBy::Region),
-            Some(other) => Err(bad(format!("by {other:?}: use province or region"))),
+            Some(other) => Err(bad(format!(
+                "by «{other}» non valido: usare province oppure region"
+            ))),
         }
     }
 
@@ -703,23 +667,13 @@ impl Params {
                     .map(|(code, _)| (*code).to_owned())
                     .ok_or_else(|| {
                         bad(format!(
-                            "category {text:?} is not a category: use one of {}",
+                            "category «{text}» non è una categoria: usare una tra {}",
                             CATEGORIES.map(|(code, _)| code).join(", ")
                         ))
                     })
             })
             .transpose()?;
-        let province = present(self.province.as_ref())
-            .map(|text| {
-                pico_protocol::ProvinceCode::parse(text)
-                    .map(|code| code.as_str().to_owned())
-                    .map_err(|_| {
-                        bad(format!(
-                            "province {text:?} is not a Province code: use the ISTAT historical code of three digits, such as 026"
-                        ))
-                    })
-            })
-            .transpose()?;
+        let province = query::province(self.province.as_ref())?;
         Ok(CatalogueQuery {
             words: search_words(present(self.q.as_ref()).unwrap_or_default()),
             category,

@@ -517,6 +517,22 @@ async fn every_table_downloads_as_csv() {
             "028,Padova,1,1,5000.00,1,5000.00,1,1,5000.00,100.00,100.00,0.000,1,15.0,1",
         ]
     );
+    // For Excel: semicolons, decimal commas and the byte order mark, as every national view.
+    let excel = app
+        .http
+        .get(format!(
+            "{}/v1/appalti/summary?group=province&format=csv&sep=semicolon&bom=1",
+            app.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(excel.starts_with(b"\xEF\xBB\xBFprovince;label;"));
+    let excel = String::from_utf8_lossy(&excel);
+    assert!(excel.contains("\n017;Brescia;2;4;230000,00;"), "{excel}");
     for group in [
         "region",
         "procedure_type",
@@ -654,19 +670,20 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
     let app = TestApp::spawn().await;
     for (query, expected) in [
         ("/v1/appalti/summary?group=comune", "procedure_type"),
-        ("/v1/appalti/summary?year=25", "four digits"),
-        ("/v1/appalti/summary?year=duemila", "not a year"),
-        ("/v1/appalti/summary?province=26", "three digits"),
+        ("/v1/appalti/summary?year=25", "quattro cifre"),
+        ("/v1/appalti/summary?year=duemila", "non è un anno"),
+        ("/v1/appalti/summary?province=26", "tre cifre"),
         ("/v1/appalti/summary?province=999", "ISTAT"),
-        ("/v1/appalti/summary?format=xml", "json or csv"),
+        ("/v1/appalti/summary?format=xml", "json oppure csv"),
         (
             "/v1/appalti/summary?format=csv&sep=tab",
             "comma (,) oppure semicolon (;)",
         ),
         ("/v1/appalti/summary?sep=semicolon", "format=csv"),
+        ("/v1/appalti/summary?format=csv&bom=si", "usare 1 oppure 0"),
         ("/v1/appalti/summary?regione=Veneto", "regione"),
-        ("/v1/appalti/comuni?group=province", "summary only"),
-        ("/v1/appalti/comuni?year=1", "four digits"),
+        ("/v1/appalti/comuni?group=province", "vale solo per"),
+        ("/v1/appalti/comuni?year=1", "quattro cifre"),
     ] {
         let response = app
             .http

@@ -31,6 +31,10 @@ for name in ["eu_data-theme.ttl", "eu_frequencies.ttl", "eu_filetypes.ttl"]:
     vocabularies.parse(fixtures / name)
 licences = rdflib.Graph().parse(fixtures / "agid_licences.ttl")
 known = set(vocabularies.subjects()) | set(licences.subjects())
+# Parquet (the hub's bulk downloads) entered the EU file-type table after the newest copy held
+# here with its provenance (version 20210929-0; 20221214-0, the newest public copy found, lacks
+# it too): the one term allowed outside the files, written out so that no other slips in.
+known.add(rdflib.URIRef("http://publications.europa.eu/resource/authority/file-type/PARQUET"))
 
 def same_links(graph, ext):
     def fix(term):
