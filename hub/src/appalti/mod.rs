@@ -9,7 +9,6 @@ pub mod pages;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use pico_protocol::ProvinceCode;
 use pico_service::Problem;
 use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};
@@ -566,6 +565,7 @@ mod tests {
             province: province.map(str::to_owned),
             format: None,
             sep: None,
+            bom: None,
         };
         assert_eq!(
             params(None, Some(""), None).parse().ok().map(|r| r.group),

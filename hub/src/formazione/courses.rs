@@ -4,7 +4,6 @@
 //! (`GET /v1/formazione/courses`) and the page (`/formazione/corsi`) share: the query and its
 //! checks, the search, the items as served, the CSV.
 
-use pico_protocol::ProvinceCode;
 use pico_service::Problem;
 use pico_service::csv::{CsvWriter, Separator};
 use rusqlite::Connection;

@@ -6,12 +6,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pico_protocol::ProvinceCode;
 use pico_service::json::Query;
 use pico_service::{Json, Problem};
 
 use crate::appalti::{ATTRIBUTION, ComuneView, ComuniView, Format, Params, Request, SummaryView};
-use crate::db::{appalti, registry};
+use crate::db::appalti;
 use crate::error::HubError;
 use crate::state::AppState;
 

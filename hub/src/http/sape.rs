@@ -6,11 +6,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pico_protocol::ProvinceCode;
 use pico_service::json::Query;
 use pico_service::{Json, Problem};
 
-use crate::db::registry;
 use crate::db::sape::{self, Filter};
 use crate::error::HubError;
 use crate::sape::{

@@ -6,7 +6,6 @@
 
 pub mod pages;
 
-use pico_protocol::ProvinceCode;
 use pico_service::Problem;
 use pico_service::csv::{CsvWriter, Separator};
 use serde::{Deserialize, Serialize};

@@ -778,7 +778,10 @@ async fn the_routes_are_in_the_openapi_document() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["group", "year", "province", "format", "sep"]);
+    assert_eq!(
+        params,
+        ["group", "year", "province", "format", "sep", "bom"]
+    );
     assert!(doc["paths"]["/v1/appalti/comuni"]["get"].is_object());
     assert!(doc["components"]["schemas"]["SummaryView"].is_object());
 }
