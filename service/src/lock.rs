@@ -70,7 +70,7 @@ mod tests {
         let path = dir.path().join("svc.lock");
         let first = DataDirLock::acquire(&path, "pico-node").expect("first");
         let refused = DataDirLock::acquire(&path, "pico-node").expect_err("second");
-        assert!(refused.to_string().contains("stop it first"), "{refused}");
+        assert!(refused.to_string().contains("fermatelo prima"), "{refused}");
         drop(first);
         DataDirLock::acquire(&path, "pico-node").expect("free again");
     }
