@@ -317,6 +317,9 @@ fn startup_and_memory() {
         .args(["serve", "--data-dir"])
         .arg(dir.path())
         .args(["--listen", &format!("127.0.0.1:{port}")])
+        // As in `bench_config`: 1,000 requests from one address must not meet the rate limit.
+        .env("PICO_NODE_HTTP__RATE_LIMIT_BURST", "1000000000")
+        .env("PICO_NODE_HTTP__RATE_LIMIT_PER_MINUTE", "1000000000")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -177,8 +177,12 @@ fn run(_args: &[String]) -> Result<()> {
         "Europe, un bando regionale segnalato al capoluogo (che lo segue e chiede supporto),",
         "una proposta con budget e un progetto finanziato con il suo esito (/sape dell'hub); sul",
         "bando LIFE dimostrativo ogni nodo mostra la ricerca partner di Treviso. Formazione ha",
-        "un corso per settore, un'edizione, iscrizioni e un attestato (/formazione dell'hub);",
-        "SIT un catalogo di servizi, le adesioni del capoluogo e il quadro digitale (/sit).",
+        "un corso per settore, un'edizione, iscrizioni e un attestato (/formazione dell'hub;",
+        "il corso Appalti è aperto alle altre Province: /formazione/corsi); SIT un catalogo di",
+        "servizi, le adesioni del capoluogo e il quadro digitale (/sit). L'hub ha gli indicatori",
+        "BES dell'Istat di tutte le Province (/bes; quelli calcolati da Treviso accanto, in",
+        "/bes/province/026), il rapporto sul patrimonio informativo (/dati/rapporto) e ogni",
+        "dataset nazionale scaricabile intero in CSV e Parquet.",
     ] {
         println!("{line}");
     }
