@@ -56,11 +56,14 @@ fn export(data_dir: &Path, format: Format) {
 }
 
 fn load(data_dir: &Path, rows: u64) {
-    let config = HubConfig {
+    let mut config = HubConfig {
         data_dir: data_dir.to_owned(),
         log_filter: "warn".into(),
         ..HubConfig::default()
     };
+    // The rate limiter runs on every request but must not refuse the bench's load.
+    config.http.rate_limit_burst = 1_000_000_000;
+    config.http.rate_limit_per_minute = 1_000_000_000;
     pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
     let state = pico_hub::open(&config).unwrap();
     let provinces: Vec<_> = pico_hub::registry::bundled()
