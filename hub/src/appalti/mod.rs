@@ -206,20 +206,20 @@ impl Figures {
 
     /// Column names of the CSV form, after the key and label.
     pub const CSV_COLUMNS: [&'static str; 14] = [
-        "procedures",
-        "lots",
-        "value",
-        "awarded_lots",
-        "awarded_value",
-        "pnrr_procedures",
-        "pnrr_lots",
-        "pnrr_value",
-        "pnrr_share_procedures",
-        "pnrr_share_value",
-        "avg_ribasso",
-        "ribasso_lots",
-        "avg_duration_days",
-        "duration_lots",
+        "procedure",
+        "lotti",
+        "importo",
+        "lotti_aggiudicati",
+        "importo_aggiudicato",
+        "procedure_pnrr",
+        "lotti_pnrr",
+        "importo_pnrr",
+        "quota_pnrr_procedure",
+        "quota_pnrr_importo",
+        "ribasso_medio",
+        "lotti_con_ribasso",
+        "durata_media_giorni",
+        "lotti_con_durata",
     ];
 
     /// The cells of a CSV line; amounts and shares with a decimal comma where the separator
@@ -316,7 +316,8 @@ impl SummaryView {
     /// right); the first column is named after the grouping.
     pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
         let mut writer = CsvWriter::new(sep, bom);
-        let mut header = vec![self.group.as_str(), "label"];
+        let column = Group::parse(&self.group).map_or(self.group.as_str(), |g| g.csv_column());
+        let mut header = vec![column, "descrizione"];
         header.extend(Figures::CSV_COLUMNS);
         writer.write(&header)?;
         for item in &self.items {
@@ -387,13 +388,13 @@ impl ComuniView {
     pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
         let mut writer = CsvWriter::new(sep, bom);
         writer.write([
-            "province",
+            "codice_provincia",
+            "codice_comune",
             "comune",
-            "name",
-            "procedures",
-            "aggregated_procedures",
-            "lots",
-            "value",
+            "procedure",
+            "procedure_aggregate",
+            "lotti",
+            "importo",
         ])?;
         for item in &self.items {
             writer.write([

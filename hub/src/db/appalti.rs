@@ -341,6 +341,20 @@ impl Group {
         }
     }
 
+    /// The CSV column of the group's key, in Italian.
+    pub fn csv_column(self) -> &'static str {
+        match self {
+            Group::Province => "codice_provincia",
+            Group::Region => "regione",
+            Group::ProcedureType => "tipo_procedura",
+            Group::CpvDivision => "divisione_cpv",
+            Group::Year => "anno",
+            Group::Month => "mese",
+            Group::ContractType => "tipo_contratto",
+            Group::State => "stato",
+        }
+    }
+
     /// Parses the query-string name.
     pub fn parse(text: &str) -> Option<Group> {
         Group::ALL.into_iter().find(|g| g.as_str() == text)

@@ -297,6 +297,16 @@ impl Group {
         }
     }
 
+    /// The CSV column of the group's key, in Italian.
+    pub fn csv_column(self) -> &'static str {
+        match self {
+            Group::Province => "codice_provincia",
+            Group::Region => "regione",
+            Group::Programme => "programma",
+            Group::Year => "anno",
+        }
+    }
+
     /// Parses the query-string name.
     pub fn parse(text: &str) -> Option<Group> {
         Group::ALL.into_iter().find(|g| g.as_str() == text)

@@ -199,15 +199,15 @@ impl Figures {
 
     /// Column names of the CSV form, after the key and label.
     pub const CSV_COLUMNS: [&'static str; 9] = [
-        "proposals",
-        "submitted",
-        "evaluated",
-        "funded",
-        "success_rate",
-        "requested",
-        "obtained",
-        "comuni_requested",
-        "comuni_obtained",
+        "proposte",
+        "presentate",
+        "valutate",
+        "finanziate",
+        "tasso_successo",
+        "contributo_richiesto",
+        "contributo_ottenuto",
+        "richiesto_per_comuni",
+        "ottenuto_per_comuni",
     ];
 
     fn csv_cells(&self, sep: Separator) -> [String; 9] {
@@ -337,7 +337,8 @@ impl SummaryView {
     /// right); the first column is named after the grouping.
     pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
         let mut writer = CsvWriter::new(sep, bom);
-        let mut header = vec![self.group.as_str(), "label"];
+        let column = Group::parse(&self.group).map_or(self.group.as_str(), |g| g.csv_column());
+        let mut header = vec![column, "descrizione"];
         header.extend(Figures::CSV_COLUMNS);
         writer.write(&header)?;
         for item in &self.items {
@@ -420,13 +421,13 @@ impl ComuniView {
     pub fn to_csv(&self, sep: Separator, bom: bool) -> Result<Vec<u8>, csv::Error> {
         let mut writer = CsvWriter::new(sep, bom);
         writer.write([
-            "province",
+            "codice_provincia",
+            "codice_comune",
             "comune",
-            "name",
-            "proposals",
-            "funded",
-            "requested",
-            "obtained",
+            "proposte",
+            "finanziate",
+            "contributo_richiesto",
+            "contributo_ottenuto",
         ])?;
         for item in &self.items {
             writer.write([
@@ -573,27 +574,27 @@ pub fn projects_csv(
 ) -> Result<Vec<u8>, csv::Error> {
     let mut writer = CsvWriter::new(sep, bom);
     writer.write([
-        "province",
-        "province_name",
-        "region",
-        "proposal_id",
-        "acronym",
-        "title",
-        "programme",
-        "call_identifier",
-        "topic_identifier",
-        "year",
-        "state",
-        "province_role",
-        "project_obtained",
-        "partner_no",
-        "partner_name",
-        "country",
+        "codice_provincia",
+        "provincia",
+        "regione",
+        "id_proposta",
+        "acronimo",
+        "titolo",
+        "programma",
+        "identificativo_bando",
+        "identificativo_topic",
+        "anno",
+        "stato",
+        "ruolo_provincia",
+        "contributo_progetto",
+        "n_partner",
+        "partner",
+        "paese",
         "pic",
-        "partner_role",
+        "ruolo_partner",
+        "codice_comune",
         "comune",
-        "comune_name",
-        "partner_obtained",
+        "contributo_partner",
     ])?;
     for project in projects {
         let common = [

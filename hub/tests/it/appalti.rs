@@ -511,7 +511,7 @@ async fn every_table_downloads_as_csv() {
     assert_eq!(
         csv.lines().collect::<Vec<_>>(),
         [
-            "province,label,procedures,lots,value,awarded_lots,awarded_value,pnrr_procedures,pnrr_lots,pnrr_value,pnrr_share_procedures,pnrr_share_value,avg_ribasso,ribasso_lots,avg_duration_days,duration_lots",
+            "codice_provincia,descrizione,procedure,lotti,importo,lotti_aggiudicati,importo_aggiudicato,procedure_pnrr,lotti_pnrr,importo_pnrr,quota_pnrr_procedure,quota_pnrr_importo,ribasso_medio,lotti_con_ribasso,durata_media_giorni,lotti_con_durata",
             "017,Brescia,2,4,230000.00,1,180000.00,1,1,200000.00,50.00,86.96,7.333,1,61.0,1",
             "026,Treviso,3,4,200000.50,2,137500.00,1,2,150000.00,33.33,75.00,7.500,2,110.0,2",
             "028,Padova,1,1,5000.00,1,5000.00,1,1,5000.00,100.00,100.00,0.000,1,15.0,1",
@@ -530,17 +530,17 @@ async fn every_table_downloads_as_csv() {
         .bytes()
         .await
         .unwrap();
-    assert!(excel.starts_with(b"\xEF\xBB\xBFprovince;label;"));
+    assert!(excel.starts_with(b"\xEF\xBB\xBFcodice_provincia;descrizione;"));
     let excel = String::from_utf8_lossy(&excel);
     assert!(excel.contains("\n017;Brescia;2;4;230000,00;"), "{excel}");
-    for group in [
-        "region",
-        "procedure_type",
-        "cpv_division",
-        "year",
-        "month",
-        "contract_type",
-        "state",
+    for (group, column) in [
+        ("region", "regione"),
+        ("procedure_type", "tipo_procedura"),
+        ("cpv_division", "divisione_cpv"),
+        ("year", "anno"),
+        ("month", "mese"),
+        ("contract_type", "tipo_contratto"),
+        ("state", "stato"),
     ] {
         let (status, csv) = app
             .get_text(&format!(
@@ -550,7 +550,7 @@ async fn every_table_downloads_as_csv() {
         assert_eq!(status, 200, "{group}");
         let header = csv.lines().next().unwrap();
         assert!(
-            header.starts_with(&format!("{group};label;procedures;")),
+            header.starts_with(&format!("{column};descrizione;procedure;")),
             "{header}"
         );
         let json = summary(&app, &format!("group={group}&year=2025")).await;
@@ -567,7 +567,7 @@ async fn every_table_downloads_as_csv() {
     assert_eq!(
         comuni.lines().collect::<Vec<_>>(),
         [
-            "province,comune,name,procedures,aggregated_procedures,lots,value",
+            "codice_provincia,codice_comune,comune,procedure,procedure_aggregate,lotti,importo",
             "017,017029,Brescia,2,0,4,230000.00"
         ]
     );

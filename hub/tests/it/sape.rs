@@ -656,7 +656,7 @@ async fn every_table_downloads_as_csv() {
     assert_eq!(
         response.text().await.unwrap().lines().collect::<Vec<_>>(),
         [
-            "province,label,proposals,submitted,evaluated,funded,success_rate,requested,obtained,comuni_requested,comuni_obtained",
+            "codice_provincia,descrizione,proposte,presentate,valutate,finanziate,tasso_successo,contributo_richiesto,contributo_ottenuto,richiesto_per_comuni,ottenuto_per_comuni",
             "017,Brescia,3,3,2,1,50.00,800000.00,240000.00,100000.00,40000.00",
             "026,Treviso,4,2,2,1,50.00,275000.50,175000.50,80000.00,50000.00",
             "028,Padova,1,1,1,1,100.00,60000.00,60000.00,60000.00,60000.00",
@@ -678,7 +678,7 @@ async fn every_table_downloads_as_csv() {
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
         [
-            "programme;label;proposals;submitted;evaluated;funded;success_rate;requested;obtained;comuni_requested;comuni_obtained",
+            "programma;descrizione;proposte;presentate;valutate;finanziate;tasso_successo;contributo_richiesto;contributo_ottenuto;richiesto_per_comuni;ottenuto_per_comuni",
             "horizon_europe;Horizon Europe;1;1;1;1;100,00;175000,50;175000,50;50000,00;50000,00",
             "life;LIFE;1;1;1;1;100,00;240000,00;240000,00;40000,00;40000,00",
         ]
@@ -701,7 +701,7 @@ async fn every_table_downloads_as_csv() {
     assert_eq!(
         comuni.lines().collect::<Vec<_>>(),
         [
-            "province,comune,name,proposals,funded,requested,obtained",
+            "codice_provincia,codice_comune,comune,proposte,finanziate,contributo_richiesto,contributo_ottenuto",
             "028,028060,Padova,1,1,60000.00,60000.00"
         ]
     );
@@ -715,7 +715,7 @@ async fn every_table_downloads_as_csv() {
     );
     assert_eq!(
         projects[0],
-        "province,province_name,region,proposal_id,acronym,title,programme,call_identifier,topic_identifier,year,state,province_role,project_obtained,partner_no,partner_name,country,pic,partner_role,comune,comune_name,partner_obtained"
+        "codice_provincia,provincia,regione,id_proposta,acronimo,titolo,programma,identificativo_bando,identificativo_topic,anno,stato,ruolo_provincia,contributo_progetto,n_partner,partner,paese,pic,ruolo_partner,codice_comune,comune,contributo_partner"
     );
     assert_eq!(
         projects[1],
