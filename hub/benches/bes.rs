@@ -11,9 +11,10 @@
     reason = "a benchmark fails loudly and prints its figures"
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use pico_hub::config::HubConfig;
 use pico_service::Server;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -55,16 +56,8 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = HubConfig {
-            data_dir: dir.path().to_owned(),
-            log_filter: "warn".into(),
-            ..HubConfig::default()
-        };
-        // The rate limiter runs on every request but must not refuse the bench's load.
-        config.http.rate_limit_burst = 1_000_000_000;
-        config.http.rate_limit_per_minute = 1_000_000_000;
         let start = Instant::now();
-        pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
+        let config = common::initialised(dir.path());
         println!(
             "init with the BES 2020 edition imported: {:.0} ms",
             ms(start.elapsed())

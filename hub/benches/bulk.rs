@@ -12,6 +12,8 @@
     reason = "a benchmark fails loudly and prints its figures"
 )]
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -56,15 +58,7 @@ fn export(data_dir: &Path, format: Format) {
 }
 
 fn load(data_dir: &Path, rows: u64) {
-    let mut config = HubConfig {
-        data_dir: data_dir.to_owned(),
-        log_filter: "warn".into(),
-        ..HubConfig::default()
-    };
-    // The rate limiter runs on every request but must not refuse the bench's load.
-    config.http.rate_limit_burst = 1_000_000_000;
-    config.http.rate_limit_per_minute = 1_000_000_000;
-    pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
+    let config = common::initialised(data_dir);
     let state = pico_hub::open(&config).unwrap();
     let provinces: Vec<_> = pico_hub::registry::bundled()
         .unwrap()

@@ -11,9 +11,10 @@
     reason = "a benchmark fails loudly and prints its figures"
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use pico_hub::config::HubConfig;
 use pico_protocol::Hash32;
 use pico_protocol::dcat::{self, Agent, DatasetMetadata};
 use pico_service::Server;
@@ -62,15 +63,7 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = HubConfig {
-            data_dir: dir.path().to_owned(),
-            log_filter: "warn".into(),
-            ..HubConfig::default()
-        };
-        // The rate limiter runs on every request but must not refuse the bench's load.
-        config.http.rate_limit_burst = 1_000_000_000;
-        config.http.rate_limit_per_minute = 1_000_000_000;
-        pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
+        let config = common::initialised(dir.path());
         let state = pico_hub::open(&config).unwrap();
         let provinces: Vec<_> = pico_hub::registry::bundled()
             .unwrap()

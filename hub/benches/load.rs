@@ -15,9 +15,10 @@
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use pico_hub::config::HubConfig;
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use pico_protocol::{EntryDraft, Hash32, ProvinceCode, SecretKey, Seq, Timestamp};
 use pico_service::Server;
@@ -201,17 +202,8 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = HubConfig {
-            data_dir: dir.path().to_owned(),
-            checkpoint_interval_ms: 1000,
-            log_filter: "warn".into(),
-            ..HubConfig::default()
-        };
-        config.quota.push_burst = 1_000_000;
-        config.quota.pushes_per_minute = 1_000_000;
-        config.http.rate_limit_burst = 1_000_000;
-        config.http.rate_limit_per_minute = 1_000_000;
-        pico_hub::cli::execute(&pico_hub::cli::Command::Init, &config).unwrap();
+        let mut config = common::initialised(dir.path());
+        config.checkpoint_interval_ms = 1000;
         let state = pico_hub::open(&config).unwrap();
         let provinces: Vec<ProvinceCode> = pico_hub::registry::bundled()
             .unwrap()

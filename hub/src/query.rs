@@ -108,7 +108,7 @@ pub fn check_province(conn: &Connection, code: Option<&str>) -> Result<(), HubEr
         && !crate::db::registry::exists(conn, parsed)?
     {
         return Err(bad(format!(
-            "province «{code}»: nessuna Provincia ha questo codice nell'elenco ISTAT"
+            "province «{code}»: nessuna Provincia ha questo codice nell'elenco ISTAT; usare il codice storico di tre cifre di una Provincia, come 026 per Treviso"
         ))
         .into());
     }
