@@ -16,6 +16,7 @@ use pico_service::web as layout;
 use serde::Deserialize;
 
 use crate::auth::Identity;
+use crate::federation::client::{HubClient, HubError};
 use crate::state::AppState;
 
 /// The page's path.
@@ -111,28 +112,21 @@ fn cache() -> &'static Mutex<Option<Cached>> {
     CACHE.get_or_init(Mutex::default)
 }
 
-async fn fetch(url: &str) -> Result<Profile, Unavailable> {
-    let client = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(HUB_TIMEOUT)
-        .user_agent(concat!("pico-node/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|_| Unavailable::Unreachable)?;
-    let response = client.get(url).send().await.map_err(|error| {
-        tracing::warn!(error = %error.without_url(), "the hub's BES profile could not be read");
-        Unavailable::Unreachable
-    })?;
-    if response.status() == reqwest::StatusCode::NOT_FOUND {
-        return Err(Unavailable::NotAtHub);
-    }
-    if !response.status().is_success() {
-        tracing::warn!(status = %response.status(), "the hub refused the BES profile");
-        return Err(Unavailable::Unreachable);
-    }
-    response.json::<Profile>().await.map_err(|error| {
-        tracing::warn!(error = %error.without_url(), "the hub's BES profile is not in the expected form");
-        Unavailable::Unreachable
-    })
+async fn fetch(hub: &str, province: &str) -> Result<Profile, Unavailable> {
+    let client = HubClient::new(hub, HUB_TIMEOUT).map_err(|_| Unavailable::Unreachable)?;
+    client
+        .get_json(&format!("/v1/bes/provinces/{province}"))
+        .await
+        .map_err(|error| match error {
+            HubError::Status {
+                status: reqwest::StatusCode::NOT_FOUND,
+                ..
+            } => Unavailable::NotAtHub,
+            error => {
+                tracing::warn!(%error, "the hub's BES profile could not be read");
+                Unavailable::Unreachable
+            }
+        })
 }
 
 /// The profile of the node's Province: from the cache while fresh, else from the hub.
@@ -151,7 +145,7 @@ async fn profile(state: &AppState) -> Result<Arc<Profile>, Unavailable> {
     if let Some(profile) = fresh {
         return Ok(profile);
     }
-    let profile = Arc::new(fetch(&url).await?);
+    let profile = Arc::new(fetch(hub, &state.province.code).await?);
     *cache()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) =

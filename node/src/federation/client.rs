@@ -220,7 +220,8 @@ impl HubClient {
         })
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HubError> {
+    /// `GET` a JSON document of the hub's API at `path` (from `/`), typed as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HubError> {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
