@@ -32,6 +32,11 @@ use pico_node::helpdesk::ops::RequestView;
 use pico_node::{AppState, NodeConfig, db};
 use pico_service::page::Page;
 
+/// The allocator `pico-node` ships with (`src/main.rs`): the in-process server is measured
+/// with it, not with the system's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECONDS: &str = "10";
 
 fn main() {
