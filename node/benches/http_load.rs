@@ -143,11 +143,12 @@ struct WrkResult {
     non_2xx: u64,
 }
 
-fn wrk(url: &str, token: Option<&str>) -> WrkResult {
+/// `wrk` on `url`, with one extra request header (`Name: value`) if given.
+fn wrk(url: &str, header: Option<&str>) -> WrkResult {
     let mut command = Command::new("wrk");
     command.args(["-t2", "-c64", "-d", &format!("{SECONDS}s"), "--latency"]);
-    if let Some(token) = token {
-        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    if let Some(header) = header {
+        command.args(["-H", header]);
     }
     let output = command.arg(url).output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
@@ -199,7 +200,7 @@ async fn compare() {
             "Help Desk list, 50 items, authenticated",
             format!("http://{real_addr}/v1/helpdesk/requests?limit=50"),
             format!("http://{bare_addr}/bare/helpdesk"),
-            Some(token.clone()),
+            Some(format!("Authorization: Bearer {token}")),
         ),
         (
             "GET /v1/comuni, 50 items, public",
@@ -265,12 +266,31 @@ async fn portale(real_addr: std::net::SocketAddr, token: &str) {
             .unwrap();
         assert_eq!(created.status(), reqwest::StatusCode::CREATED);
     }
+    // An anonymous visitor is served from the node's page cache after the first rendering; a
+    // request with a cookie the node does not know is anonymous too but never cached, so the
+    // last two rows show what rendering each page costs.
+    let unknown_cookie = Some("Cookie: pico_session=unknown".to_owned());
     let cases = [
-        ("GET /v1/comuni, 50 items, public", "/v1/comuni?limit=50"),
-        ("Portale home, anonymous", "/"),
+        (
+            "GET /v1/comuni, 50 items, public",
+            "/v1/comuni?limit=50",
+            None,
+        ),
+        ("Portale home, anonymous", "/", None),
         (
             "SIT service page, anonymous",
             "/sit/servizi/adesione-pagopa",
+            None,
+        ),
+        (
+            "Portale home, rendered every time",
+            "/",
+            unknown_cookie.clone(),
+        ),
+        (
+            "SIT service page, rendered every time",
+            "/sit/servizi/adesione-pagopa",
+            unknown_cookie,
         ),
     ];
     println!(
@@ -278,23 +298,28 @@ async fn portale(real_addr: std::net::SocketAddr, token: &str) {
     );
     println!("|---|---|---|---|---|");
     let mut baseline = None;
-    for (name, path) in cases {
+    for (name, path, header) in cases {
         let url = format!("http://{real_addr}{path}");
-        let result = tokio::task::spawn_blocking(move || wrk(&url, None))
+        let rendered = header.is_some();
+        let result = tokio::task::spawn_blocking(move || wrk(&url, header.as_deref()))
             .await
             .unwrap();
         assert_eq!(result.non_2xx, 0, "{path} answered errors under load");
+        let reference = baseline.is_none();
         let base = *baseline.get_or_insert(result.requests_per_second);
         let ratio = 100.0 * result.requests_per_second / base;
+        let verdict = if reference {
+            "reference"
+        } else if rendered {
+            "not a target"
+        } else if ratio >= 50.0 && result.p99_ms < 20.0 {
+            "met"
+        } else {
+            "missed"
+        };
         println!(
-            "| {name} | {:.0} | {:.2} ms | {ratio:.0}% | {} |",
-            result.requests_per_second,
-            result.p99_ms,
-            if ratio >= 50.0 && result.p99_ms < 20.0 {
-                "met"
-            } else {
-                "missed"
-            }
+            "| {name} | {:.0} | {:.2} ms | {ratio:.0}% | {verdict} |",
+            result.requests_per_second, result.p99_ms,
         );
     }
 }
@@ -318,7 +343,7 @@ fn startup_and_memory() {
         .unwrap()
         .port();
     let started = Instant::now();
-    let mut child = Command::new(&binary)
+    let child = Command::new(&binary)
         .args(["serve", "--data-dir"])
         .arg(dir.path())
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -329,6 +354,8 @@ fn startup_and_memory() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Stopped however this function ends, a failed assertion included.
+    let child = StopOnDrop(child);
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     while http_status(address, "/readyz") != Some(200) {
         assert!(
@@ -339,7 +366,7 @@ fn startup_and_memory() {
     }
     let startup = started.elapsed();
     std::thread::sleep(Duration::from_secs(2));
-    let idle = rss_kib(child.id());
+    let idle = rss_kib(child.0.id());
     // What a day of use looks like to the allocator: pages, API lists, the OpenAPI document
     // and the metrics, 1,000 requests in turn.
     let paths = [
@@ -357,9 +384,8 @@ fn startup_and_memory() {
         assert_eq!(http_status(address, path), Some(200), "{path}");
     }
     std::thread::sleep(Duration::from_secs(2));
-    let after = rss_kib(child.id());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let after = rss_kib(child.0.id());
+    drop(child);
     println!(
         "\nrelease binary: start-up to /readyz 200 in {:.0} ms; resident memory idle {:.1} MiB, \
          after 1,000 mixed requests {:.1} MiB",
@@ -367,6 +393,16 @@ fn startup_and_memory() {
         idle as f64 / 1024.0,
         after as f64 / 1024.0,
     );
+}
+
+/// A child process killed and reaped when dropped.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The resident set of process `pid`, in KiB.

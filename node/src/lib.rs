@@ -37,6 +37,7 @@ use anyhow::Context as _;
 use axum::Router;
 use pico_service::lock::DataDirLock;
 use pico_service::observe::Metrics;
+use pico_service::page_cache::PageCache;
 use pico_service::{Db, Server, health, http};
 use tokio::net::TcpListener;
 
@@ -88,7 +89,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pico_service::web::static_router())
         .fallback(web::fallback)
         .with_state(state);
-    http::layers(router, &settings, transport)
+    http::layers(PageCache::layer(router), &settings, transport)
 }
 
 /// Serves the node on `listener` until `shutdown` resolves, holding the data directory lock.

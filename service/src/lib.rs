@@ -28,6 +28,7 @@ pub mod migration_files;
 pub mod observe;
 pub mod openapi;
 pub mod page;
+pub mod page_cache;
 pub mod problem;
 pub mod ratelimit;
 pub mod server;

@@ -22,7 +22,9 @@ pub const PUBLIC_MAX_AGE: u32 = 300;
 
 /// Marks `response` as cacheable by anyone for [`PUBLIC_MAX_AGE`] when the request carried
 /// no cookie (no session, no flash message: the page is the same for every anonymous
-/// visitor). `Vary: Cookie` keeps a shared cache from serving it to a signed-in person.
+/// visitor). `Vary: Cookie` keeps a shared cache from serving it to a signed-in person. The
+/// node itself keeps it a few seconds ([`pico_service::page_cache`]), so a crowd of visitors
+/// costs one rendering.
 pub fn cacheable(request: &HeaderMap, mut response: Response) -> Response {
     if request.contains_key(header::COOKIE) || request.contains_key(header::AUTHORIZATION) {
         return response;
@@ -35,7 +37,7 @@ pub fn cacheable(request: &HeaderMap, mut response: Response) -> Response {
         headers.insert(header::CACHE_CONTROL, value);
     }
     headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
-    response
+    pico_service::page_cache::shared(response)
 }
 
 /// The Portale in the module registry: its pages only (the home, the Comuni, the sitemap).

@@ -451,13 +451,12 @@ async fn sitemap(State(state): State<AppState>) -> Result<Response, AppError> {
         xml.push_str("</url>\n");
     }
     xml.push_str("</urlset>\n");
-    let mut response = (
+    let response = (
         [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
         xml,
     )
         .into_response();
-    cache_public(&mut response);
-    Ok(response)
+    Ok(cache_public(response))
 }
 
 /// `GET /robots.txt`: crawl the public pages, not the API or the sign-in; where the sitemap is.
@@ -466,17 +465,16 @@ async fn robots(State(state): State<AppState>) -> Response {
         "User-agent: *\nAllow: /\nDisallow: /v1/\nDisallow: /login\nDisallow: /dashboard\n\nSitemap: {}/sitemap.xml\n",
         base_url(&state)
     );
-    let mut response =
-        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
-    cache_public(&mut response);
-    response
+    cache_public(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 /// The sitemap and robots file are the same for everyone, signed in or not.
-fn cache_public(response: &mut Response) {
+fn cache_public(response: Response) -> Response {
+    let mut response = pico_service::page_cache::shared(response);
     if let Ok(value) =
         axum::http::HeaderValue::from_str(&format!("public, max-age={}", super::PUBLIC_MAX_AGE))
     {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
+    response
 }

@@ -32,6 +32,7 @@ fn service(code: &str, name: &str, cost_model: &str, fee: &str) -> Value {
 
 struct Seeded {
     app: TestApp,
+    sit_token: String,
     comune_token: String,
 }
 
@@ -173,6 +174,7 @@ async fn seeded() -> Seeded {
     }
     Seeded {
         app,
+        sit_token: sit,
         comune_token: tv,
     }
 }
@@ -205,7 +207,9 @@ fn head_is(html: &str, title: &str, canonical: &str) {
 
 #[tokio::test]
 async fn the_portale_shows_an_anonymous_visitor_what_the_node_offers_and_publishes() {
-    let Seeded { app, comune_token } = seeded().await;
+    let Seeded {
+        app, comune_token, ..
+    } = seeded().await;
 
     let (headers, home) = page(&app, "/").await;
     head_is(&home, "Portale dei servizi ai Comuni", "/");
@@ -403,4 +407,61 @@ for url in root.findall("s:url", ns):
     );
     assert!(robots.contains("Disallow: /v1/"));
     app.stop().await;
+}
+
+/// The node renders an anonymous page once and serves it from memory for a few seconds
+/// (`pico_service::page_cache`): a change written behind the node's back (here straight into
+/// its database, as a command-line import would) is not seen at once by anonymous visitors,
+/// while a request with a cookie is rendered anew; a change made through the node (a new
+/// service by the API) empties the cache, so everyone sees it at once.
+#[tokio::test]
+async fn anonymous_pages_come_from_memory_until_a_change_is_made_through_the_node() {
+    let Seeded { app, sit_token, .. } = seeded().await;
+    let (_, before) = page(&app, "/").await;
+    assert!(before.contains("Migrazione al cloud qualificato"));
+
+    let conn = rusqlite::Connection::open(app.config.db_path()).unwrap();
+    let renamed = conn
+        .execute(
+            "UPDATE sit_services SET name = 'Cloud qualificato per i Comuni' WHERE code = 'migrazione-cloud'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(renamed, 1);
+    let (_, cached) = page(&app, "/").await;
+    assert_eq!(cached, before, "served from memory");
+    let rendered = reqwest::Client::new()
+        .get(app.url("/"))
+        .header("cookie", "pico_session=sconosciuta")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rendered.status(), StatusCode::OK);
+    assert_eq!(rendered.headers()["cache-control"], "no-store");
+    assert!(
+        rendered
+            .text()
+            .await
+            .unwrap()
+            .contains("Cloud qualificato per i Comuni")
+    );
+
+    ok(
+        app.post_json(
+            "/v1/sit/services",
+            Some(&sit_token),
+            &service(
+                "sportello-digitale",
+                "Sportello digitale unico",
+                "free",
+                "0",
+            ),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, after) = page(&app, "/").await;
+    assert!(after.contains("Sportello digitale unico"), "new service");
+    assert!(after.contains("Cloud qualificato per i Comuni"), "renamed");
 }
