@@ -27,7 +27,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
-use super::contributions::{Contributions, Contributor};
+use super::contributions::{Contributions, Contributor, each_row};
 
 /// The dataset's name.
 pub const DATASET: &str = "appalti";
@@ -188,19 +188,11 @@ pub fn parse_fixed(text: &str, scale: u32) -> Option<i128> {
 
 /// Reads one Province's rows (a range of the rows index, in key order) into its cube.
 fn build_cube(conn: &Connection, dataset_id: i64, province: &str) -> Result<Cube, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
-    )?;
-    let mut rows = stmt.query(rusqlite::params![dataset_id, province])?;
     let mut cells: BTreeMap<CellKey, Cell> = BTreeMap::new();
     let mut cube = Cube::default();
     let mut current: Option<i64> = None;
     let mut seen_cells: Vec<CellKey> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let data = row
-            .get_ref(0)?
-            .as_str()
-            .map_err(|e| super::corrupt("dataset_rows", e))?;
+    each_row(conn, dataset_id, province, |data| {
         // A row that does not follow the schema still counts, as a lot with nothing known.
         let lot: LotRow<'_> = serde_json::from_str(data).unwrap_or_default();
         let new_procedure = lot.procedure_id.is_none() || lot.procedure_id != current;
@@ -272,7 +264,7 @@ fn build_cube(conn: &Connection, dataset_id: i64, province: &str) -> Result<Cube
                 comune.aggregated_procedures += u64::from(lot.aggregated == Some(true));
             }
         }
-    }
+    })?;
     cube.cells = cells.into_iter().collect();
     Ok(cube)
 }

@@ -14,6 +14,7 @@ use pico_protocol::targets::{FormazioneTargets, SectorTarget, TARGETS_VERSION};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 
+use super::contributions::each_row;
 use super::{DbError, now_unix};
 
 /// The dataset's name.
@@ -240,9 +241,6 @@ pub fn provinces(conn: &Connection, filter: &Filter) -> Result<Vec<ProvinceProgr
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let mut rows_stmt = conn.prepare_cached(
-        "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
-    )?;
     let mut out = Vec::new();
     for mut province in found {
         let Some(dataset) = publishing.get(&province.code) else {
@@ -252,28 +250,24 @@ pub fn provinces(conn: &Connection, filter: &Filter) -> Result<Vec<ProvinceProgr
             continue;
         };
         province.publishing = true;
-        let mut rows = rows_stmt.query(params![dataset, province.code])?;
-        while let Some(row) = rows.next()? {
-            let data = row
-                .get_ref(0)?
-                .as_str()
-                .map_err(|e| super::corrupt("dataset_rows", e))?;
+        let code = province.code.clone();
+        each_row(conn, *dataset, &code, |data| {
             // A row that does not follow the schema is not counted.
             let Ok(row) = serde_json::from_str::<AggregateRow>(data) else {
-                continue;
+                return;
             };
             let (Some(sector), Some(year)) = (&row.sector, row.year) else {
-                continue;
+                return;
             };
             if filter.year.is_some_and(|wanted| wanted != year) {
-                continue;
+                return;
             }
             province
                 .sectors
                 .entry(sector.clone())
                 .or_default()
                 .add(&row.tally());
-        }
+        })?;
         out.push(province);
     }
     Ok(out)

@@ -25,7 +25,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::DbError;
-use super::contributions::{Contributions, Contributor};
+use super::contributions::{Contributions, Contributor, each_row};
 
 /// The dataset's name.
 pub const DATASET: &str = "sape_progetti";
@@ -163,22 +163,14 @@ struct Holdings {
 
 /// Reads one Province's rows (a range of the rows index, in key order) into its holdings.
 fn build_holdings(conn: &Connection, dataset_id: i64, province: &str) -> Result<Holdings, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT data FROM dataset_rows WHERE dataset_id = ?1 AND province = ?2 ORDER BY pk",
-    )?;
-    let mut rows = stmt.query(rusqlite::params![dataset_id, province])?;
     let mut proposals: Vec<Proposal> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let data = row
-            .get_ref(0)?
-            .as_str()
-            .map_err(|e| super::corrupt("dataset_rows", e))?;
+    each_row(conn, dataset_id, province, |data| {
         // A row that does not follow the schema is not a proposal: it is left out.
         let Ok(row) = serde_json::from_str::<PartnerRow>(data) else {
-            continue;
+            return;
         };
         let Some(id) = row.proposal_id else {
-            continue;
+            return;
         };
         if proposals.last().is_none_or(|p| p.id != id) {
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -198,11 +190,11 @@ fn build_holdings(conn: &Connection, dataset_id: i64, province: &str) -> Result<
             });
         }
         let Some(proposal) = proposals.last_mut() else {
-            continue;
+            return;
         };
         let no = row.partner_no.unwrap_or(0);
         if no < 1 {
-            continue;
+            return;
         }
         let requested = i128::from(row.eu_requested_cents.unwrap_or(0));
         let obtained = row.eu_obtained_cents.map(i128::from);
@@ -229,7 +221,7 @@ fn build_holdings(conn: &Connection, dataset_id: i64, province: &str) -> Result<
             requested_cents: requested,
             obtained_cents: obtained,
         });
-    }
+    })?;
     for proposal in &mut proposals {
         proposal.search = search_text(proposal);
     }
