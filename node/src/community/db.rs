@@ -203,7 +203,7 @@ pub fn list(
     }
     sql.push_str(" ORDER BY id DESC LIMIT ?");
     args.push(Value::Integer(i64::from(limit)));
-    conn.prepare(&sql)?
+    conn.prepare_cached(&sql)?
         .query_map(params_from_iter(args), read_row)?
         .collect()
 }
