@@ -54,11 +54,11 @@ pub struct Busy {
 impl IntoResponse for Busy {
     fn into_response(self) -> Response {
         metrics::counter!("hub_requests_shed_total").increment(1);
-        let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Hub busy")
+        let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Hub occupato")
             .with_code("busy")
             .with_detail(format!(
-                "the hub is at its limit of {} bytes of pushes and uploads in flight; retry in {} s \
-                 with the same bytes",
+                "l'hub sta già ricevendo invii e allegati fino al suo limite di {} byte: riprovare tra {} s \
+                 con gli stessi byte",
                 self.limit, self.retry_after_secs
             ))
             .into_response();

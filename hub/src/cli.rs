@@ -138,7 +138,7 @@ pub fn resolve_config(cli: &Cli) -> anyhow::Result<HubConfig> {
 pub fn execute(command: &Command, config: &HubConfig) -> anyhow::Result<()> {
     match command {
         Command::Init => init(config),
-        Command::Serve { .. } => bail!("serve is run by main"),
+        Command::Serve { .. } => bail!("il comando serve è eseguito da main"),
         Command::Migrate => {
             let db = crate::open_db(&config.db_path(), 1)?;
             println!(

@@ -147,45 +147,46 @@ impl HubConfig {
         let url = &self.public_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             problems.push(format!(
-                "public_url {url:?} must be empty or start with https:// (or http://)"
+                "public_url {url:?} deve essere vuoto o iniziare con https:// (o http://)"
             ));
         }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             problems.push(format!(
-                "listen {:?} is not an address such as 127.0.0.1:8780",
+                "listen {:?} non è un indirizzo come 127.0.0.1:8780",
                 self.listen
             ));
         }
         if self.checkpoint_interval_ms == 0 || self.checkpoint_interval_ms > 60_000 {
-            problems.push("checkpoint_interval_ms must be between 1 and 60000 (the protocol promises a checkpoint at least every minute)".into());
+            problems.push("checkpoint_interval_ms deve essere tra 1 e 60000 (il protocollo promette un checkpoint almeno ogni minuto)".into());
         }
         if pico_protocol::checkpoint::note_verifier_key(&self.log_origin, &ed25519_placeholder())
             .is_err()
         {
             problems.push(format!(
-                "log_origin {:?} must be non-empty, without spaces or '+'",
+                "log_origin {:?} deve essere non vuoto, senza spazi né '+'",
                 self.log_origin
             ));
         }
         if self.pool_size == 0 {
-            problems.push("pool_size must be at least 1".into());
+            problems.push("pool_size deve essere almeno 1".into());
         }
         if self.ingest.max_inflight_bytes < 1024 * 1024
             || self.ingest.max_inflight_bytes > u64::from(u32::MAX)
         {
             problems.push(
-                "ingest.max_inflight_bytes must be between 1 MiB and 4 GiB (pushes and uploads of up to 16 and 20 MiB are admitted alone when larger)"
+                "ingest.max_inflight_bytes deve essere tra 1 MiB e 4 GiB (invii fino a 16 MiB e allegati fino a 20 MiB più grandi del limite sono ammessi uno alla volta)"
                     .into(),
             );
         }
         if self.ingest.writer_cache_mib == 0 || self.ingest.writer_cache_mib > 4096 {
-            problems.push("ingest.writer_cache_mib must be between 1 and 4096".into());
+            problems.push("ingest.writer_cache_mib deve essere tra 1 e 4096".into());
         }
         if self.ingest.admission_wait_ms > 60_000 {
-            problems.push("ingest.admission_wait_ms must be at most 60000".into());
+            problems.push("ingest.admission_wait_ms deve essere al massimo 60000".into());
         }
         if self.quota.push_burst == 0 || self.quota.pushes_per_minute == 0 {
-            problems.push("quota.push_burst and quota.pushes_per_minute must be at least 1".into());
+            problems
+                .push("quota.push_burst e quota.pushes_per_minute devono essere almeno 1".into());
         }
         problems
     }

@@ -205,7 +205,10 @@ pub fn preverify(conn: &Connection, wire: Vec<u8>, entry: SignedEntry) -> Prever
     match verify_entry(entry, &directory) {
         Ok(verified) => match directory.seen.into_inner() {
             Some(record) => Preverified::Verified(Box::new(Prepared::new(verified, record, wire))),
-            None => Preverified::Refused(wire, EntryError::Malformed("key record not seen".into())),
+            None => Preverified::Refused(
+                wire,
+                EntryError::Malformed("la chiave non è stata letta durante la verifica".into()),
+            ),
         },
         Err(error) => Preverified::Refused(wire, error),
     }

@@ -59,7 +59,7 @@ pub fn open(config: &HubConfig) -> anyhow::Result<AppState> {
     let key_path = config.key_path();
     let key = SecretKey::load(&key_path).map_err(|e| {
         anyhow::anyhow!(
-            "cannot load the hub key {}: {e} (run `pico-hub init` first)",
+            "impossibile caricare la chiave dell'hub {}: {e} (eseguire prima `pico-hub init`)",
             key_path.display()
         )
     })?;

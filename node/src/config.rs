@@ -156,32 +156,35 @@ impl NodeConfig {
         let mut problems = self.http.problems();
         if self.listen.parse::<SocketAddr>().is_err() {
             problems.push(format!(
-                "listen: {:?} is not an address such as 127.0.0.1:8080",
+                "listen: {:?} non è un indirizzo come 127.0.0.1:8080",
                 self.listen
             ));
         }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             problems.push(format!(
-                "public_url: {:?} must start with http:// or https://",
+                "public_url: {:?} deve iniziare con http:// o https://",
                 self.public_url
             ));
         }
         if self.db_pool_size == 0 {
-            problems.push("db_pool_size must be at least 1".to_owned());
+            problems.push("db_pool_size deve essere almeno 1".to_owned());
         }
         if self.session_hours == 0 {
-            problems.push("session_hours must be at least 1".to_owned());
+            problems.push("session_hours deve essere almeno 1".to_owned());
         }
         if self.helpdesk.attachment_max_bytes > 50 * 1024 * 1024 {
-            problems.push("helpdesk.attachment_max_bytes must be at most 50 MiB".to_owned());
+            problems.push("helpdesk.attachment_max_bytes deve essere al massimo 50 MiB".to_owned());
         }
         if self.helpdesk.sla_first_response_hours == 0 || self.helpdesk.sla_resolution_hours == 0 {
-            problems.push("helpdesk SLA hours must be at least 1".to_owned());
+            problems.push(
+                "helpdesk.sla_first_response_hours e helpdesk.sla_resolution_hours devono essere almeno 1"
+                    .to_owned(),
+            );
         }
         let hub = &self.federation.hub_url;
         if !(hub.is_empty() || hub.starts_with("http://") || hub.starts_with("https://")) {
             problems.push(format!(
-                "federation.hub_url: {hub:?} must be empty or start with https:// (or http:// for tests)"
+                "federation.hub_url: {hub:?} deve essere vuoto o iniziare con https:// (o http:// per le prove)"
             ));
         }
         if self.federation.poll_interval_ms == 0
@@ -190,11 +193,14 @@ impl NodeConfig {
             || self.federation.retry_max_secs == 0
             || self.federation.request_timeout_secs == 0
         {
-            problems.push("federation intervals and timeouts must be at least 1".to_owned());
+            problems.push(
+                "gli intervalli e i tempi di attesa di [federation] devono essere almeno 1"
+                    .to_owned(),
+            );
         }
         if self.federation.inbox_wait_secs > 60 {
             problems.push(
-                "federation.inbox_wait_secs must be at most 60 (the hub waits no longer)"
+                "federation.inbox_wait_secs deve essere al massimo 60 (l'hub non attende di più)"
                     .to_owned(),
             );
         }

@@ -11,22 +11,22 @@ use pico_service::{DbError, Problem};
 #[non_exhaustive]
 pub enum AppError {
     /// No valid session or token: 401.
-    #[error("authentication required")]
+    #[error("accesso richiesto")]
     Unauthenticated,
     /// A bearer token was sent but is unknown, revoked or expired: 401.
-    #[error("invalid, revoked or expired token")]
+    #[error("token non valido, revocato o scaduto")]
     InvalidToken,
     /// Signed in, but not allowed: 403.
-    #[error("not allowed")]
+    #[error("operazione non consentita")]
     Forbidden,
     /// No such record, or one the caller may not know about: 404.
-    #[error("not found")]
+    #[error("risorsa non trovata")]
     NotFound,
     /// A form or cookie-authenticated API call without the right CSRF token: 403.
-    #[error("missing or wrong CSRF token")]
+    #[error("token CSRF mancante o errato")]
     Csrf,
     /// The body or upload is too large: 413.
-    #[error("too large")]
+    #[error("contenuto troppo grande")]
     TooLarge,
     /// The state of the record does not allow this: 409.
     #[error("{detail}")]
@@ -40,10 +40,10 @@ pub enum AppError {
     #[error("{0}")]
     Problem(Box<Problem>),
     /// Database failure: 500 (or 503 when the pool is exhausted).
-    #[error("database: {0}")]
+    #[error("errore del database: {0}")]
     Db(#[from] DbError),
     /// Any other internal failure: 500.
-    #[error("internal: {0}")]
+    #[error("errore interno: {0}")]
     Internal(String),
 }
 

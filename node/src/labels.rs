@@ -22,7 +22,7 @@ impl fmt::Display for UnknownCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown {} {:?}: expected one of {}",
+            "{} «{}» non valido: usare uno tra {}",
             self.what,
             self.text,
             self.expected.join(", ")
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(Colour::parse("Red"), None);
         assert_eq!(
             "green".parse::<Colour>().unwrap_err().to_string(),
-            "unknown colour \"green\": expected one of red, dark_blue"
+            "colour «green» non valido: usare uno tra red, dark_blue"
         );
     }
 

@@ -49,7 +49,7 @@ pub fn open_state(config: NodeConfig) -> anyhow::Result<AppState> {
     let db_path = config.db_path();
     if !db_path.exists() {
         anyhow::bail!(
-            "no node database at {}: run `pico-node init --province <code> --data-dir {}` first",
+            "nessun database del nodo in {}: eseguire prima `pico-node init --province <codice> --data-dir {}`",
             db_path.display(),
             config.data_dir.display()
         );

@@ -322,7 +322,7 @@ mod tests {
         let err = "portale".parse::<Module>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown module \"portale\": expected one of sua, sape, sit, personale, helpdesk, \
+            "module «portale» non valido: usare uno tra sua, sape, sit, personale, helpdesk, \
              formazione, dati, community"
         );
     }

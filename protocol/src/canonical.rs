@@ -30,13 +30,13 @@ pub const MAX_DEPTH: usize = 64;
 #[non_exhaustive]
 pub enum CanonicalError {
     /// The bytes are not valid UTF-8.
-    #[error("not valid UTF-8 at byte {offset}")]
+    #[error("UTF-8 non valido al byte {offset}")]
     InvalidUtf8 {
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
     /// The bytes are not JSON at all (or end too early).
-    #[error("not valid JSON at byte {offset}: {detail}")]
+    #[error("JSON non valido al byte {offset}: qui serve {detail}")]
     Syntax {
         /// Byte offset of the problem.
         offset: usize,
@@ -44,47 +44,49 @@ pub enum CanonicalError {
         detail: &'static str,
     },
     /// Whitespace outside strings is not allowed.
-    #[error("whitespace at byte {offset}: canonical JSON has none outside strings")]
+    #[error("spazio al byte {offset}: il JSON canonico non ha spazi fuori dalle stringhe")]
     Whitespace {
         /// Byte offset of the whitespace.
         offset: usize,
     },
     /// Floating-point numbers (fraction or exponent) are not allowed.
     #[error(
-        "number with a fraction or exponent at byte {offset}: only integers are allowed (write amounts as decimal strings, e.g. \"1234.50\")"
+        "numero con decimali o esponente al byte {offset}: sono ammessi solo interi (scrivere gli importi come stringhe decimali, ad esempio \"1234.50\")"
     )]
     Float {
         /// Byte offset of the number.
         offset: usize,
     },
     /// An integer outside ±(2^53−1).
-    #[error("integer at byte {offset} is outside ±(2^53-1): write it as a string")]
+    #[error("l'intero al byte {offset} è fuori da ±(2^53-1): scriverlo come stringa")]
     IntegerRange {
         /// Byte offset of the number.
         offset: usize,
     },
     /// An integer written in a non-canonical way (`-0`, leading zeros).
-    #[error("integer at byte {offset} is not in its shortest form (no leading zeros, no -0)")]
+    #[error(
+        "l'intero al byte {offset} non è nella forma più breve (niente zeri iniziali, niente -0)"
+    )]
     IntegerForm {
         /// Byte offset of the number.
         offset: usize,
     },
     /// A string escape that canonical JSON writes differently (e.g. `\/`, `\u0041`, `\u001F`).
     #[error(
-        "string escape at byte {offset} is not canonical: escape only \\\" \\\\ and control characters, as \\n or \\u00xx"
+        "la sequenza di escape al byte {offset} non è canonica: usare l'escape solo per \\\" \\\\ e i caratteri di controllo, come \\n o \\u00xx"
     )]
     Escape {
         /// Byte offset of the backslash.
         offset: usize,
     },
     /// A raw control character inside a string.
-    #[error("unescaped control character at byte {offset}")]
+    #[error("carattere di controllo senza escape al byte {offset}")]
     ControlCharacter {
         /// Byte offset of the character.
         offset: usize,
     },
     /// The same key appears twice in one object.
-    #[error("duplicate key {key:?} at byte {offset}")]
+    #[error("chiave {key:?} ripetuta al byte {offset}")]
     DuplicateKey {
         /// Byte offset of the second occurrence.
         offset: usize,
@@ -93,7 +95,7 @@ pub enum CanonicalError {
     },
     /// Object keys are not in canonical order.
     #[error(
-        "key {key:?} at byte {offset} is out of order: keys must be sorted (UTF-16 code unit order)"
+        "la chiave {key:?} al byte {offset} è fuori ordine: le chiavi vanno ordinate (per unità di codice UTF-16)"
     )]
     KeyOrder {
         /// Byte offset of the misplaced key.
@@ -102,13 +104,13 @@ pub enum CanonicalError {
         key: String,
     },
     /// Nesting deeper than [`MAX_DEPTH`].
-    #[error("nesting deeper than {MAX_DEPTH} levels at byte {offset}")]
+    #[error("annidamento oltre {MAX_DEPTH} livelli al byte {offset}")]
     TooDeep {
         /// Byte offset where the limit was crossed.
         offset: usize,
     },
     /// Bytes after the end of the value.
-    #[error("unexpected data after the JSON value at byte {offset}")]
+    #[error("dati inattesi dopo il valore JSON al byte {offset}")]
     TrailingData {
         /// Byte offset of the extra data.
         offset: usize,
@@ -140,13 +142,15 @@ impl CanonicalError {
 #[non_exhaustive]
 pub enum ToCanonicalError {
     /// The value does not serialise to JSON.
-    #[error("value does not serialise to JSON: {0}")]
+    #[error("il valore non si può scrivere in JSON: {0}")]
     Serialize(#[from] serde_json::Error),
     /// The value contains a floating-point number.
-    #[error("value contains the floating-point number {0}: use an integer or a decimal string")]
+    #[error(
+        "il valore contiene il numero in virgola mobile {0}: usare un intero o una stringa decimale"
+    )]
     Float(String),
     /// The value contains an integer outside ±(2^53−1).
-    #[error("value contains the integer {0}, outside ±(2^53-1): use a string")]
+    #[error("il valore contiene l'intero {0}, fuori da ±(2^53-1): usare una stringa")]
     IntegerRange(String),
 }
 
@@ -244,7 +248,7 @@ pub fn from_slice<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, F
 #[non_exhaustive]
 pub enum FromCanonicalError {
     /// The bytes are not canonical JSON.
-    #[error("not canonical JSON: {0}")]
+    #[error("non è JSON canonico: {0}")]
     NotCanonical(#[from] CanonicalError),
     /// The JSON does not have the expected shape.
     #[error("{0}")]
@@ -306,7 +310,7 @@ impl<'a> Scanner<'a> {
             self.pos += word.len();
             Ok(())
         } else {
-            Err(self.syntax("a JSON value"))
+            Err(self.syntax("un valore JSON"))
         }
     }
 
@@ -319,7 +323,7 @@ impl<'a> Scanner<'a> {
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
-            _ => Err(self.syntax("a JSON value")),
+            _ => Err(self.syntax("un valore JSON")),
         }
     }
 
@@ -336,7 +340,7 @@ impl<'a> Scanner<'a> {
         loop {
             let key_offset = self.pos;
             if self.peek() != Some(b'"') {
-                return Err(self.syntax("an object key"));
+                return Err(self.syntax("una chiave dell'oggetto"));
             }
             let key = self.string()?;
             if let Some(previous) = &previous {
@@ -357,7 +361,7 @@ impl<'a> Scanner<'a> {
                 }
             }
             previous = Some(key);
-            self.expect(b':', "':' after an object key")?;
+            self.expect(b':', "':' dopo la chiave dell'oggetto")?;
             self.value(depth)?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -365,7 +369,7 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     return Ok(());
                 }
-                _ => return Err(self.syntax("',' or '}' in an object")),
+                _ => return Err(self.syntax("',' o '}' nell'oggetto")),
             }
         }
     }
@@ -387,7 +391,7 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     return Ok(());
                 }
-                _ => return Err(self.syntax("',' or ']' in an array")),
+                _ => return Err(self.syntax("',' o ']' nell'array")),
             }
         }
     }
@@ -409,7 +413,7 @@ impl<'a> Scanner<'a> {
         if digits.is_empty() {
             return Err(CanonicalError::Syntax {
                 offset: start,
-                detail: "digits after '-'",
+                detail: "una cifra dopo '-'",
             });
         }
         if (digits.len() > 1 && digits[0] == b'0') || (negative && digits == b"0") {
@@ -437,7 +441,7 @@ impl<'a> Scanner<'a> {
             let Some(byte) = self.peek() else {
                 return Err(CanonicalError::Syntax {
                     offset: self.pos,
-                    detail: "the end of a string",
+                    detail: "la fine della stringa",
                 });
             };
             match byte {

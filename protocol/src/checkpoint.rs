@@ -30,22 +30,24 @@ const SIGNATURE_PREFIX: &str = "\u{2014} ";
 #[non_exhaustive]
 pub enum CheckpointError {
     /// The note is larger than [`MAX_NOTE_BYTES`].
-    #[error("note is {size} bytes, more than the {MAX_NOTE_BYTES} allowed")]
+    #[error("la nota è di {size} byte, più dei {MAX_NOTE_BYTES} ammessi")]
     TooLarge {
         /// Size of the note in bytes.
         size: usize,
     },
     /// The note is not valid UTF-8.
-    #[error("note is not valid UTF-8")]
+    #[error("la nota non è UTF-8 valido")]
     NotUtf8,
     /// The note contains a carriage return (notes use bare `\n` line ends).
-    #[error("note contains a carriage return at byte {offset}; lines must end with a bare newline")]
+    #[error(
+        "la nota contiene un ritorno a capo (CR) al byte {offset}: le righe devono finire con il solo carattere di nuova riga"
+    )]
     CarriageReturn {
         /// Byte offset of the first CR.
         offset: usize,
     },
     /// The note contains an ASCII control character other than newline.
-    #[error("note contains control character {byte:#04x} at byte {offset}")]
+    #[error("la nota contiene il carattere di controllo {byte:#04x} al byte {offset}")]
     ControlCharacter {
         /// Byte offset of the first such character.
         offset: usize,
@@ -53,72 +55,72 @@ pub enum CheckpointError {
         byte: u8,
     },
     /// No blank line separates the text from the signatures.
-    #[error("note has no blank line before its signatures")]
+    #[error("la nota non ha una riga vuota prima delle firme")]
     MissingBlankLine,
     /// Nothing follows the blank line.
-    #[error("note has no signature lines")]
+    #[error("la nota non ha righe di firma")]
     MissingSignatures,
     /// The last signature line does not end with a newline.
-    #[error("note does not end with a newline")]
+    #[error("la nota non termina con un carattere di nuova riga")]
     MissingFinalNewline,
     /// A signature line is not `— <key name> <base64 of at least 5 bytes>`.
-    #[error("signature line {line} is malformed")]
+    #[error("la riga di firma {line} non è valida")]
     MalformedSignatureLine {
         /// One-based position of the line among the signature lines.
         line: usize,
     },
     /// The note has more than [`MAX_SIGNATURES`] signature lines.
-    #[error("note has {count} signature lines, more than the {MAX_SIGNATURES} allowed")]
+    #[error("la nota ha {count} righe di firma, più delle {MAX_SIGNATURES} ammesse")]
     TooManySignatures {
         /// Number of signature lines.
         count: usize,
     },
     /// No signature line carries the expected key name and key id.
-    #[error("note has no signature by the expected key")]
+    #[error("la nota non ha una firma della chiave attesa")]
     NoMatchingSignature,
     /// A signature line of the expected key does not verify over the note text.
-    #[error("the signature by the expected key does not verify")]
+    #[error("la firma della chiave attesa non è valida")]
     BadSignature,
     /// The checkpoint text has fewer than the three mandatory lines.
-    #[error("checkpoint has {lines} lines, at least 3 needed (origin, size, root hash)")]
+    #[error("il checkpoint ha {lines} righe, ne servono almeno 3 (origine, dimensione, radice)")]
     MissingLines {
         /// Number of lines found.
         lines: usize,
     },
     /// The origin line is empty.
-    #[error("checkpoint origin is empty")]
+    #[error("l'origine del checkpoint è vuota")]
     EmptyOrigin,
     /// The tree size is not a decimal number that fits in 64 bits.
-    #[error("checkpoint tree size is not a decimal number within 64 bits")]
+    #[error("la dimensione dell'albero del checkpoint non è un numero decimale entro 64 bit")]
     BadSize,
     /// The tree size has a leading zero.
-    #[error("checkpoint tree size has a leading zero")]
+    #[error("la dimensione dell'albero del checkpoint ha uno zero iniziale")]
     SizeLeadingZero,
     /// The root hash line is not standard padded base64.
-    #[error("checkpoint root hash is not standard base64")]
+    #[error("la radice del checkpoint non è in base64 standard")]
     BadRootBase64,
     /// The root hash does not decode to 32 bytes.
-    #[error("checkpoint root hash is {len} bytes, 32 expected")]
+    #[error("la radice del checkpoint è di {len} byte, ne servono 32")]
     BadRootLength {
         /// Decoded length.
         len: usize,
     },
     /// An extension line is empty (C2SP requires extension lines to be non-empty).
-    #[error("checkpoint has an empty extension line")]
+    #[error("il checkpoint ha una riga di estensione vuota")]
     EmptyExtensionLine,
     /// The key name is empty or contains a space or a plus sign.
-    #[error("key name must be non-empty and contain no spaces or '+'")]
+    #[error("il nome della chiave non deve essere vuoto né contenere spazi o '+'")]
     InvalidKeyName,
     /// Text to be signed cannot form a valid note or checkpoint: empty or multi-line origin or
     /// extension, control characters, or no final newline.
-    #[error("text cannot be signed as a note: {reason}")]
+    #[error("il testo non si può firmare come nota: {reason}")]
     InvalidText {
         /// What is wrong with it.
         reason: &'static str,
     },
     /// A verifier key string is not `<name>+<8 hex digits>+<base64(0x01 || key)>` with a matching
     /// key id and a valid Ed25519 key.
-    #[error("malformed verifier key")]
+    #[error("chiave di verifica non valida")]
     BadVerifierKey,
 }
 
@@ -182,18 +184,18 @@ impl Checkpoint {
     pub fn body(&self) -> Result<String, CheckpointError> {
         if self.origin.is_empty() {
             return Err(CheckpointError::InvalidText {
-                reason: "empty origin",
+                reason: "origine vuota",
             });
         }
         if self.extensions.iter().any(String::is_empty) {
             return Err(CheckpointError::InvalidText {
-                reason: "empty extension line",
+                reason: "riga di estensione vuota",
             });
         }
         let lines = std::iter::once(&self.origin).chain(&self.extensions);
         if lines.flat_map(|line| line.bytes()).any(|b| b < 0x20) {
             return Err(CheckpointError::InvalidText {
-                reason: "origin or extension contains a newline or control character",
+                reason: "l'origine o un'estensione contiene un a capo o un carattere di controllo",
             });
         }
         let mut body = format!(
@@ -361,12 +363,12 @@ pub fn sign_note(text: &str, key_name: &str, key: &SigningKey) -> Result<String,
     }
     if !text.ends_with('\n') {
         return Err(CheckpointError::InvalidText {
-            reason: "text must end with a newline",
+            reason: "il testo deve terminare con un carattere di nuova riga",
         });
     }
     if text.bytes().any(|b| b < 0x20 && b != b'\n') {
         return Err(CheckpointError::InvalidText {
-            reason: "text contains a control character",
+            reason: "il testo contiene un carattere di controllo",
         });
     }
     let signature = key.sign(text.as_bytes());

@@ -354,7 +354,7 @@ impl DatasetMetadata {
     pub fn validate(&self) -> Result<(), String> {
         if !crate::payload::valid_dataset_name(&self.dataset) {
             return Err(format!(
-                "dataset name {:?} must be 1-64 lowercase letters, digits or '_', starting with a letter",
+                "il nome del dataset {:?} deve avere da 1 a 64 lettere minuscole, cifre o '_', e iniziare con una lettera",
                 self.dataset
             ));
         }

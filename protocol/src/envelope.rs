@@ -171,7 +171,7 @@ pub fn sign_raw_bytes(
     let body = String::from_utf8(body)
         .ok()
         .and_then(|text| RawValue::from_string(text).ok())
-        .ok_or_else(|| EntryError::Malformed("body is not JSON".into()))?;
+        .ok_or_else(|| EntryError::Malformed("il corpo non è JSON".into()))?;
     let entry = SignedEntry {
         protected: jws.protected,
         payload: jws.payload,
@@ -202,7 +202,7 @@ impl SignedEntry {
         let unescaped = |member: &str, text: Cow<'_, str>| match text {
             Cow::Borrowed(text) => Ok(text.to_owned()),
             Cow::Owned(_) => Err(EntryError::Malformed(format!(
-                "{member} holds an escape sequence: write base64url characters as they are"
+                "{member} contiene una sequenza di escape: scrivere i caratteri base64url così come sono"
             ))),
         };
         Ok(SignedEntry {

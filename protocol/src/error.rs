@@ -10,7 +10,7 @@ use crate::ids::{KeyId, ProvinceCode, Seq};
 #[non_exhaustive]
 pub enum EntryError {
     /// The serialised entry or request is larger than the limit.
-    #[error("entry is {size} bytes, over the limit of {limit} bytes")]
+    #[error("la voce è di {size} byte, oltre il limite di {limit} byte")]
     Oversize {
         /// Size received (or at least received before giving up).
         size: usize,
@@ -18,10 +18,12 @@ pub enum EntryError {
         limit: usize,
     },
     /// The envelope is not a JSON object of the expected shape, or a part is badly encoded.
-    #[error("malformed envelope: {0}")]
+    #[error("formato non valido: {0}")]
     Malformed(String),
     /// The entry declares a protocol version this receiver does not speak.
-    #[error("protocol version {found} is not supported; supported versions: {supported:?}")]
+    #[error(
+        "la versione {found} del protocollo non è supportata; versioni supportate: {supported:?}"
+    )]
     UnsupportedVersion {
         /// The version in the entry.
         found: u64,
@@ -30,16 +32,16 @@ pub enum EntryError {
     },
     /// The JWS `alg` is not `EdDSA` (this refuses `none`, `HS256` and every other).
     #[error(
-        "signature algorithm {0:?} is not accepted: the only accepted algorithm is \"EdDSA\" (Ed25519)"
+        "l'algoritmo di firma {0:?} non è accettato: l'unico algoritmo accettato è \"EdDSA\" (Ed25519)"
     )]
     UnsupportedAlgorithm(String),
     /// No key with this id is known to the receiver.
     #[error(
-        "key {0} is not known: enrol it at the hub (`pico-hub enrol`) or announce it with a key rotation"
+        "la chiave {0} non è conosciuta: registrarla all'hub (`pico-hub enrol`) oppure annunciarla con una rotazione della chiave"
     )]
     UnknownKey(KeyId),
     /// The key exists but may not sign this entry (another Province's key, or not yet valid).
-    #[error("key {kid} may not sign entry {seq} of Province {sender}: {reason}")]
+    #[error("la chiave {kid} non può firmare la voce n. {seq} della Provincia {sender}: {reason}")]
     UnauthorisedKey {
         /// The key that signed.
         kid: KeyId,
@@ -52,7 +54,7 @@ pub enum EntryError {
     },
     /// The key was revoked from a sequence number at or before this entry's.
     #[error(
-        "key {kid} was revoked from entry {revoked_from} on; entry {seq} cannot be signed with it"
+        "la chiave {kid} è revocata dalla voce n. {revoked_from} in poi: non può firmare la voce n. {seq}"
     )]
     RevokedKey {
         /// The revoked key.
@@ -63,21 +65,21 @@ pub enum EntryError {
         seq: Seq,
     },
     /// The signature does not verify with the key.
-    #[error("signature does not verify: the entry was altered or signed with another key")]
+    #[error("la firma non è valida: la voce è stata modificata oppure firmata con un'altra chiave")]
     BadSignature,
     /// The protected header, the entry header or the body is not canonical JSON.
-    #[error("{part} is not canonical JSON: {source}")]
+    #[error("{part}: non è JSON canonico: {source}")]
     NonCanonical {
-        /// Which part: `protected header`, `entry header` or `body`.
+        /// Which part, in Italian: `intestazione protetta`, `intestazione della voce`, `corpo`….
         part: &'static str,
         /// The first problem found.
         source: CanonicalError,
     },
     /// The body's length or SHA-256 differ from those the signed header declares.
-    #[error("body does not match the signed header: {0}")]
+    #[error("il corpo non corrisponde all'intestazione firmata: {0}")]
     BodyMismatch(&'static str),
     /// The body is canonical JSON but not a valid payload of the declared kind.
-    #[error("invalid {kind} payload: {detail}")]
+    #[error("contenuto di tipo {kind} non valido: {detail}")]
     InvalidPayload {
         /// The declared kind.
         kind: &'static str,
@@ -85,7 +87,9 @@ pub enum EntryError {
         detail: String,
     },
     /// The entry's seq is ahead of the next expected one.
-    #[error("sequence gap: expected entry {expected}, got {found}; send the missing entries first")]
+    #[error(
+        "voci mancanti: attesa la voce n. {expected}, ricevuta la n. {found}; inviare prima le voci mancanti"
+    )]
     Gap {
         /// The next sequence number the receiver expects.
         expected: Seq,
@@ -93,7 +97,7 @@ pub enum EntryError {
         found: Seq,
     },
     /// The entry's `prev` is not the hash of the receiver's entry at seq − 1.
-    #[error("entry {seq} does not follow the log: prev is {found}, expected {expected}")]
+    #[error("la voce n. {seq} non segue il registro: prev è {found}, atteso {expected}")]
     PrevMismatch {
         /// The entry's sequence number.
         seq: Seq,
@@ -104,7 +108,7 @@ pub enum EntryError {
     },
     /// A different entry was already accepted at this seq: the sender forked its log.
     #[error(
-        "equivocation: a different entry {seq} was already accepted (stored {stored}, received {received})"
+        "equivocazione: è già stata accettata una voce n. {seq} diversa (conservata {stored}, ricevuta {received})"
     )]
     Equivocation {
         /// The contested sequence number.

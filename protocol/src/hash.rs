@@ -36,7 +36,7 @@ impl Hash32 {
 
 /// Why a text is not a SHA-256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a SHA-256 digest as 64 lowercase hex characters, got {0:?}")]
+#[error("«{0}» non è un'impronta SHA-256: servono 64 caratteri esadecimali minuscoli")]
 pub struct BadHash(pub String);
 
 impl FromStr for Hash32 {

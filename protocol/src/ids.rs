@@ -18,27 +18,27 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub enum IdError {
     /// A province code must be exactly three ASCII digits, not `000`.
     #[error(
-        "{0:?} is not an ISTAT province code: expected 3 digits such as \"026\" (Treviso), keep the leading zeros"
+        "«{0}» non è un codice ISTAT di Provincia: servono 3 cifre come 026 (Treviso), compresi gli zeri iniziali"
     )]
     Province(String),
     /// A territorial unit code must be exactly three ASCII digits, not `000`.
     #[error(
-        "{0:?} is not an ISTAT territorial unit code: expected 3 digits such as \"201\" (Città metropolitana di Torino)"
+        "«{0}» non è un codice ISTAT di unità territoriale: servono 3 cifre come 201 (Città metropolitana di Torino)"
     )]
     Uts(String),
     /// A Comune code must be six ASCII digits: province (3) then progressive number (3).
     #[error(
-        "{0:?} is not an ISTAT Comune code: expected 6 digits such as \"026086\" (Treviso), the first 3 being the province code"
+        "«{0}» non è un codice ISTAT di Comune: servono 6 cifre come 026086 (Treviso), di cui le prime 3 sono il codice della Provincia"
     )]
     Comune(String),
     /// A key id is the 43-character base64url JWK thumbprint of the public key.
     #[error(
-        "{0:?} is not a key id: expected the 43-character base64url JWK thumbprint (RFC 7638) shown by `key show`"
+        "«{0}» non è un identificativo di chiave: serve l'impronta JWK (RFC 7638) di 43 caratteri base64url mostrata da `key show`"
     )]
     KeyId(String),
     /// Sequence numbers start at 1 and stay within the canonical JSON integer range.
     #[error(
-        "{0} is not a valid sequence number: the first entry of a log is 1 and the largest is 2^53-1"
+        "{0} non è un numero di voce valido: la prima voce di un registro è la 1 e la più alta è 2^53-1"
     )]
     Seq(u64),
 }
@@ -294,7 +294,7 @@ mod tests {
     #[test]
     fn error_messages_say_what_is_expected() {
         let message = ComuneCode::parse("26086").unwrap_err().to_string();
-        assert!(message.contains("6 digits"), "{message}");
+        assert!(message.contains("6 cifre"), "{message}");
     }
 
     #[test]

@@ -69,29 +69,30 @@ impl Jws {
     pub fn protected_header(&self, expected_typ: &str) -> Result<ProtectedHeader, EntryError> {
         let bytes = decode_b64("protected", &self.protected)?;
         // Read `alg` before anything else so that `none` or `HS256` get their own error.
-        let loose: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| EntryError::Malformed(format!("protected header is not JSON: {e}")))?;
+        let loose: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            EntryError::Malformed(format!("l'intestazione protetta non è JSON ({e})"))
+        })?;
         match loose.get("alg").and_then(|alg| alg.as_str()) {
             Some(ALG) => {}
             Some(other) => return Err(EntryError::UnsupportedAlgorithm(other.to_owned())),
             None => {
                 return Err(EntryError::Malformed(
-                    "protected header has no \"alg\"".into(),
+                    "l'intestazione protetta non ha \"alg\"".into(),
                 ));
             }
         }
         canonical::check(&bytes).map_err(|source| EntryError::NonCanonical {
-            part: "protected header",
+            part: "intestazione protetta",
             source,
         })?;
         let header: ProtectedHeader = serde_json::from_value(loose).map_err(|e| {
             EntryError::Malformed(format!(
-                "protected header must have exactly \"alg\", \"kid\" and \"typ\": {e}"
+                "l'intestazione protetta deve avere esattamente \"alg\", \"kid\" e \"typ\" ({e})"
             ))
         })?;
         if header.typ != expected_typ {
             return Err(EntryError::Malformed(format!(
-                "protected header typ is {:?}, expected {expected_typ:?}",
+                "nell'intestazione protetta typ è {:?}, atteso {expected_typ:?}",
                 header.typ
             )));
         }
@@ -102,7 +103,7 @@ impl Jws {
     pub fn verify_signature(&self, key: &PublicKey) -> Result<(), EntryError> {
         let signature: [u8; 64] = decode_b64("signature", &self.signature)?
             .try_into()
-            .map_err(|_| EntryError::Malformed("signature is not 64 bytes".into()))?;
+            .map_err(|_| EntryError::Malformed("la firma non è di 64 byte".into()))?;
         if key.verify(self.signing_input().as_bytes(), &signature) {
             Ok(())
         } else {
@@ -127,7 +128,7 @@ fn signing_input(protected: &str, payload: &str) -> String {
 /// Strict base64url: no padding, no whitespace, no non-zero trailing bits, so that each byte
 /// string has one encoding.
 pub(crate) fn decode_b64(what: &str, text: &str) -> Result<Vec<u8>, EntryError> {
-    URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|e| EntryError::Malformed(format!("{what} is not base64url without padding: {e}")))
+    URL_SAFE_NO_PAD.decode(text).map_err(|e| {
+        EntryError::Malformed(format!("{what} non è in base64url senza padding ({e})"))
+    })
 }

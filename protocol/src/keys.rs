@@ -24,7 +24,7 @@ const PUBLIC_KEY_PREFIX: &str = "ed25519:";
 #[non_exhaustive]
 pub enum KeyError {
     /// The key file could not be read or written.
-    #[error("cannot access key file {path}: {source}")]
+    #[error("impossibile accedere al file della chiave {path}: {source}")]
     Io {
         /// The key file.
         path: PathBuf,
@@ -33,7 +33,7 @@ pub enum KeyError {
     },
     /// Refusing to overwrite an existing key: it may be the only copy of a node's identity.
     #[error(
-        "key file {path} already exists; move it away first if you really mean to replace the key"
+        "il file della chiave {path} esiste già: spostarlo altrove prima, se si vuole davvero sostituire la chiave"
     )]
     Exists {
         /// The key file.
@@ -41,7 +41,7 @@ pub enum KeyError {
     },
     /// The key file can be read by users other than its owner.
     #[error(
-        "key file {path} is readable by other users (mode {mode:o}); run `chmod 600 {path}` and make sure only the service user owns it"
+        "il file della chiave {path} è leggibile da altri utenti (permessi {mode:o}): eseguire `chmod 600 {path}` e verificare che il proprietario sia soltanto l'utente del servizio"
     )]
     TooOpen {
         /// The key file.
@@ -50,7 +50,9 @@ pub enum KeyError {
         mode: u32,
     },
     /// The key file is not a PKCS#8 PEM Ed25519 private key.
-    #[error("key file {path} does not hold an Ed25519 private key in PKCS#8 PEM form: {detail}")]
+    #[error(
+        "il file della chiave {path} non contiene una chiave privata Ed25519 in formato PKCS#8 PEM: {detail}"
+    )]
     Malformed {
         /// The key file.
         path: PathBuf,
@@ -59,7 +61,7 @@ pub enum KeyError {
     },
     /// A public key text is not `ed25519:` followed by 43 base64url characters of a valid point.
     #[error(
-        "{0:?} is not a public key: expected \"ed25519:\" followed by the 32-byte key in base64url, as printed by `key show`"
+        "«{0}» non è una chiave pubblica: serve \"ed25519:\" seguito dalla chiave di 32 byte in base64url, come la stampa `key show`"
     )]
     BadPublicKey(String),
 }

@@ -38,7 +38,7 @@ pub fn empty_root() -> Hash32 {
 pub enum MerkleError {
     /// The leaf index is not inside the tree of the given size (this includes any index when the
     /// tree is empty).
-    #[error("leaf index {index} is outside a tree of {size} leaves")]
+    #[error("la foglia {index} è fuori da un albero di {size} foglie")]
     IndexOutOfRange {
         /// The leaf index asked for.
         index: u64,
@@ -46,7 +46,9 @@ pub enum MerkleError {
         size: u64,
     },
     /// The old tree size of a consistency check is larger than the new one.
-    #[error("old tree size {old_size} is larger than new tree size {new_size}")]
+    #[error(
+        "la dimensione precedente dell'albero ({old_size}) è maggiore di quella nuova ({new_size})"
+    )]
     SizeOrder {
         /// The claimed earlier size.
         old_size: u64,
@@ -54,7 +56,9 @@ pub enum MerkleError {
         new_size: u64,
     },
     /// A root or proof was asked for a tree size larger than the tree currently holds.
-    #[error("tree size {requested} asked for, but the tree holds only {available} leaves")]
+    #[error(
+        "chiesta la dimensione {requested} dell'albero, ma l'albero ha soltanto {available} foglie"
+    )]
     SizeBeyondTree {
         /// The size asked for.
         requested: u64,
@@ -62,7 +66,7 @@ pub enum MerkleError {
         available: u64,
     },
     /// The proof has fewer hashes than the index and sizes require.
-    #[error("proof has {got} hashes but these sizes need {expected}")]
+    #[error("la prova ha {got} impronte, ma per queste dimensioni ne servono {expected}")]
     ProofTooShort {
         /// Hashes the sizes require.
         expected: usize,
@@ -70,7 +74,7 @@ pub enum MerkleError {
         got: usize,
     },
     /// The proof has more hashes than the index and sizes require.
-    #[error("proof has {got} hashes but these sizes need {expected}")]
+    #[error("la prova ha {got} impronte, ma per queste dimensioni ne servono {expected}")]
     ProofTooLong {
         /// Hashes the sizes require.
         expected: usize,
@@ -78,10 +82,12 @@ pub enum MerkleError {
         got: usize,
     },
     /// The proof, applied to the given leaf or old root, does not lead to the given root(s).
-    #[error("the proof does not lead to the expected root hash")]
+    #[error("la prova non porta alla radice attesa")]
     RootMismatch,
     /// The node store lacks a perfect subtree hash that a tree of its size must have.
-    #[error("node store has no hash for the perfect subtree at level {level}, index {index}")]
+    #[error(
+        "l'archivio dei nodi non ha l'impronta del sottoalbero completo di livello {level}, posizione {index}"
+    )]
     NodeMissing {
         /// Height of the subtree (0 = leaf).
         level: u32,

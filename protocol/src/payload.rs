@@ -207,7 +207,7 @@ impl<'de> Deserialize<'de> for FieldValue {
         impl serde::de::Visitor<'_> for FieldVisitor {
             type Value = FieldValue;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("null, a boolean, an integer within ±(2^53-1) or a string")
+                f.write_str("null, un booleano, un intero entro ±(2^53-1) o una stringa")
             }
             fn visit_unit<E>(self) -> Result<FieldValue, E> {
                 Ok(FieldValue::Null)
@@ -217,19 +217,23 @@ impl<'de> Deserialize<'de> for FieldValue {
             }
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<FieldValue, E> {
                 if n.unsigned_abs() > crate::canonical::MAX_SAFE_INTEGER {
-                    return Err(E::custom(format!("integer {n} is outside ±(2^53-1)")));
+                    return Err(E::custom(format!(
+                        "l'intero {n} è fuori da ±(2^53-1): scriverlo come stringa"
+                    )));
                 }
                 Ok(FieldValue::Int(n))
             }
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<FieldValue, E> {
                 if n > crate::canonical::MAX_SAFE_INTEGER {
-                    return Err(E::custom(format!("integer {n} is outside ±(2^53-1)")));
+                    return Err(E::custom(format!(
+                        "l'intero {n} è fuori da ±(2^53-1): scriverlo come stringa"
+                    )));
                 }
                 Ok(FieldValue::Int(n as i64))
             }
             fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<FieldValue, E> {
                 Err(E::custom(format!(
-                    "{n} is a floating-point number: write decimals as strings"
+                    "{n} è un numero in virgola mobile: scrivere i decimali come stringhe"
                 )))
             }
             fn visit_str<E>(self, text: &str) -> Result<FieldValue, E> {
@@ -326,7 +330,7 @@ impl DatasetBatch {
                     if ComuneCode::parse(code).is_ok_and(|code| code.belongs_to(sender)) => {}
                 Some(other) => {
                     return Err(format!(
-                        "upsert {i}: comune {} is not the ISTAT code of a Comune of Province {sender}",
+                        "upsert {i}: comune {} non è il codice ISTAT di un Comune della Provincia {sender}",
                         serde_json::to_string(other).unwrap_or_default()
                     ));
                 }
@@ -346,52 +350,54 @@ impl DatasetBatch {
     fn validate(&self) -> Result<(), String> {
         if !valid_name(&self.dataset) {
             return Err(format!(
-                "dataset name {:?} must be 1-64 lowercase letters, digits or '_', starting with a letter",
+                "il nome del dataset {:?} deve avere da 1 a 64 lettere minuscole, cifre o '_', e iniziare con una lettera",
                 self.dataset
             ));
         }
         if let Some(bad) = self.fields.iter().find(|field| !valid_name(field)) {
             return Err(format!(
-                "field name {bad:?} must be 1-64 lowercase letters, digits or '_', starting with a letter"
+                "il nome del campo {bad:?} deve avere da 1 a 64 lettere minuscole, cifre o '_', e iniziare con una lettera"
             ));
         }
         let mut sorted: Vec<&String> = self.fields.iter().collect();
         sorted.sort();
         if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
-            return Err("a field is listed twice in fields".into());
+            return Err("un campo compare due volte in fields".into());
         }
         if self.primary_key.is_empty() || self.key_positions().len() != self.primary_key.len() {
-            return Err("primary_key must name one or more of the fields".into());
+            return Err("primary_key deve nominare uno o più dei campi in fields".into());
         }
         let rows = self.upserts.len() + self.deletes.len();
         if rows > MAX_RECORDS_PER_BATCH {
             return Err(format!(
-                "{rows} rows in one batch, over the limit of {MAX_RECORDS_PER_BATCH}"
+                "{rows} righe in un lotto, oltre il limite di {MAX_RECORDS_PER_BATCH}"
             ));
         }
         if let Some(part) = &self.snapshot {
             if part.part == 0 || part.part > part.parts {
                 return Err(format!(
-                    "snapshot part {} of {} is impossible",
+                    "la parte {} di {} dell'istantanea è impossibile",
                     part.part, part.parts
                 ));
             }
             if !self.deletes.is_empty() {
-                return Err("a snapshot part carries no deletes: what it omits is deleted".into());
+                return Err(
+                    "una parte di istantanea non porta deletes: ciò che omette è cancellato".into(),
+                );
             }
         }
         let keys = self.key_positions();
         for (i, row) in self.upserts.iter().enumerate() {
             if row.len() != self.fields.len() {
                 return Err(format!(
-                    "upsert {i} has {} values for {} fields",
+                    "upsert {i} ha {} valori per {} campi",
                     row.len(),
                     self.fields.len()
                 ));
             }
             if let Some(&k) = keys.iter().find(|&&k| row[k].is_null()) {
                 return Err(format!(
-                    "upsert {i} has no value for primary-key field {:?}",
+                    "upsert {i} non ha un valore per il campo di chiave primaria {:?}",
                     self.fields[k]
                 ));
             }
@@ -399,7 +405,7 @@ impl DatasetBatch {
         for (i, row) in self.deletes.iter().enumerate() {
             if row.len() != keys.len() || row.iter().any(FieldValue::is_null) {
                 return Err(format!(
-                    "delete {i} must carry exactly the primary-key values {:?}",
+                    "delete {i} deve portare esattamente i valori della chiave primaria {:?}",
                     self.primary_key
                 ));
             }
@@ -448,13 +454,13 @@ impl Attachment {
     fn validate(&self) -> Result<(), String> {
         if self.name.trim().is_empty() || self.name.len() > 255 || self.name.contains(['/', '\\']) {
             return Err(format!(
-                "attachment name {:?} must be a plain file name of 1-255 bytes",
+                "il nome dell'allegato {:?} deve essere un semplice nome di file di 1-255 byte",
                 self.name
             ));
         }
         if self.length > MAX_ATTACHMENT_BYTES {
             return Err(format!(
-                "attachment {:?} is {} bytes, over the limit of {MAX_ATTACHMENT_BYTES}",
+                "l'allegato {:?} è di {} byte, oltre il limite di {MAX_ATTACHMENT_BYTES}",
                 self.name, self.length
             ));
         }
@@ -508,12 +514,12 @@ impl BestPractice {
                 .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         {
             return Err(format!(
-                "best practice id {:?} must be 1-64 letters, digits, '-', '_' or '.'",
+                "l'identificativo della buona pratica {:?} deve avere da 1 a 64 lettere, cifre, '-', '_' o '.'",
                 self.id
             ));
         }
         if self.title.trim().is_empty() {
-            return Err("best practice title is empty".into());
+            return Err("il titolo della buona pratica è vuoto".into());
         }
         self.attachments.iter().try_for_each(Attachment::validate)
     }
@@ -579,14 +585,16 @@ pub struct NetworkMessage {
 impl NetworkMessage {
     fn validate(&self) -> Result<(), String> {
         match (&self.thread, &self.subject) {
-            (None, None) => return Err("a post that opens a thread needs a subject".into()),
+            (None, None) => {
+                return Err("un messaggio che apre una discussione deve avere un oggetto".into());
+            }
             (None, Some(_)) if self.reply_to.is_some() => {
-                return Err("reply_to needs the thread it belongs to".into());
+                return Err("reply_to richiede la discussione a cui appartiene (thread)".into());
             }
             _ => {}
         }
         if self.body.trim().is_empty() {
-            return Err("the post's body is empty".into());
+            return Err("il testo del messaggio è vuoto".into());
         }
         self.attachments.iter().try_for_each(Attachment::validate)
     }

@@ -65,11 +65,11 @@ impl Receipt {
         jws.verify_signature(hub_key)?;
         let bytes = jws.payload_bytes()?;
         canonical::check(&bytes).map_err(|source| EntryError::NonCanonical {
-            part: "receipt",
+            part: "ricevuta",
             source,
         })?;
         let receipt: Receipt = serde_json::from_slice(&bytes)
-            .map_err(|e| EntryError::Malformed(format!("receipt: {e}")))?;
+            .map_err(|e| EntryError::Malformed(format!("ricevuta: {e}")))?;
         if !SUPPORTED_VERSIONS.contains(&receipt.v) {
             return Err(EntryError::UnsupportedVersion {
                 found: receipt.v,

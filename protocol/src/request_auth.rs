@@ -147,7 +147,7 @@ impl RequestAuth {
     ) -> Result<ProvinceCode, EntryError> {
         if header_value.len() > MAX_HEADER_BYTES {
             return Err(EntryError::Malformed(format!(
-                "the Authorization value is over {MAX_HEADER_BYTES} bytes"
+                "il valore di Authorization supera i {MAX_HEADER_BYTES} byte"
             )));
         }
         let compact = header_value
@@ -155,7 +155,7 @@ impl RequestAuth {
             .and_then(|rest| rest.strip_prefix(' '))
             .ok_or_else(|| {
                 EntryError::Malformed(format!(
-                    "the Authorization value must be `{SCHEME} <jws-compact>`"
+                    "il valore di Authorization deve essere `{SCHEME} <jws-compact>`"
                 ))
             })?
             .trim();
@@ -167,7 +167,8 @@ impl RequestAuth {
             .and_then(|claims| claims.get("v").and_then(serde_json::Value::as_u64))
             .ok_or_else(|| {
                 EntryError::Malformed(
-                    "request claims are not a JSON object with an integer \"v\"".into(),
+                    "le dichiarazioni della richiesta non sono un oggetto JSON con un intero \"v\""
+                        .into(),
                 )
             })?;
         if !SUPPORTED_VERSIONS.contains(&version) {
@@ -181,11 +182,11 @@ impl RequestAuth {
             .ok_or_else(|| EntryError::UnknownKey(protected.kid.clone()))?;
         jws.verify_signature(&record.key)?;
         canonical::check(&claims_bytes).map_err(|source| EntryError::NonCanonical {
-            part: "request claims",
+            part: "dichiarazioni della richiesta",
             source,
         })?;
         let claims: RequestClaims = serde_json::from_slice(&claims_bytes)
-            .map_err(|e| EntryError::Malformed(format!("request claims: {e}")))?;
+            .map_err(|e| EntryError::Malformed(format!("dichiarazioni della richiesta: {e}")))?;
         check_claims_form(&claims)?;
         if record.province != claims.province {
             return Err(EntryError::UnauthorisedKey {
@@ -193,7 +194,7 @@ impl RequestAuth {
                 sender: claims.province,
                 // Requests have no seq; the key may sign no entry of that Province at all.
                 seq: record.valid_from,
-                reason: "the key belongs to another Province",
+                reason: "la chiave appartiene a un'altra Provincia",
             });
         }
         if let Some(revoked_from) = record.revoked_from {
@@ -206,7 +207,7 @@ impl RequestAuth {
         let path = strip_query(path);
         if !claims.method.eq_ignore_ascii_case(method) || claims.path != path {
             return Err(EntryError::Malformed(format!(
-                "the request signature is for {} {}, not for {} {path}: sign each request for its own method and path",
+                "la firma della richiesta vale per {} {}, non per {} {path}: firmare ogni richiesta per il suo metodo e il suo percorso",
                 claims.method,
                 claims.path,
                 method.to_ascii_uppercase()
@@ -214,9 +215,13 @@ impl RequestAuth {
         }
         let skew = now.unix().abs_diff(claims.iat.unix());
         if skew > max_skew_secs {
-            let when = if claims.iat < now { "old" } else { "ahead" };
+            let when = if claims.iat < now {
+                "prima dell'"
+            } else {
+                "dopo l'"
+            };
             return Err(EntryError::Malformed(format!(
-                "the request signature is stale: signed at {}, {skew} s {when} of the receiver's clock ({now}), over the {max_skew_secs} s allowed; sign each request afresh and check the node's clock (NTP)",
+                "la firma della richiesta è fuori tempo: firmata alle {}, {skew} s {when}orologio di chi la riceve ({now}), oltre i {max_skew_secs} s ammessi; firmare ogni richiesta al momento di inviarla e controllare l'orologio del nodo (NTP)",
                 claims.iat
             )));
         }
@@ -242,7 +247,8 @@ fn parse_compact(compact: &str) -> Result<Jws, EntryError> {
             })
         }
         _ => Err(EntryError::Malformed(
-            "the request signature must be a compact JWS: protected.payload.signature".into(),
+            "la firma della richiesta deve essere un JWS compatto: protected.payload.signature"
+                .into(),
         )),
     }
 }
@@ -250,7 +256,7 @@ fn parse_compact(compact: &str) -> Result<Jws, EntryError> {
 fn check_claims_form(claims: &RequestClaims) -> Result<(), EntryError> {
     if claims.method.is_empty() || !claims.method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(EntryError::Malformed(format!(
-            "request claims: method {:?} must be an upper-case HTTP method",
+            "dichiarazioni della richiesta: method {:?} deve essere un metodo HTTP in maiuscolo",
             claims.method
         )));
     }
@@ -261,7 +267,7 @@ fn check_claims_form(claims: &RequestClaims) -> Result<(), EntryError> {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(EntryError::Malformed(format!(
-            "request claims: nonce must be {}-{} base64url characters",
+            "dichiarazioni della richiesta: nonce deve avere da {} a {} caratteri base64url",
             NONCE_CHARS.start(),
             NONCE_CHARS.end()
         )));
@@ -274,7 +280,7 @@ fn check_claims_form(claims: &RequestClaims) -> Result<(), EntryError> {
             .any(|b| b == b'?' || b == b'#' || !b.is_ascii_graphic())
     {
         return Err(EntryError::Malformed(
-            "request claims: path must start with '/', be printable ASCII and have no query or fragment".into(),
+            "dichiarazioni della richiesta: path deve iniziare con '/', contenere solo ASCII stampabile e non avere query né frammento".into(),
         ));
     }
     Ok(())
@@ -428,11 +434,11 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("is for GET /v1/federation/inbox")
+                .contains("vale per GET /v1/federation/inbox")
         );
         let wrong_method = verify(&header, "DELETE", INBOX).unwrap_err();
         assert_eq!(wrong_method.code(), "malformed_envelope");
-        assert!(wrong_method.to_string().contains("not for DELETE"));
+        assert!(wrong_method.to_string().contains("non per DELETE"));
     }
 
     #[test]
@@ -440,14 +446,14 @@ mod tests {
         let stale = signed("treviso", "026", "GET", INBOX, NOW - 301);
         let error = verify(&stale, "GET", INBOX).unwrap_err();
         assert_eq!(error.code(), "malformed_envelope");
-        assert!(error.to_string().contains("stale"), "{error}");
-        assert!(error.to_string().contains("301 s old"), "{error}");
+        assert!(error.to_string().contains("fuori tempo"), "{error}");
+        assert!(error.to_string().contains("301 s prima"), "{error}");
         let ahead = signed("treviso", "026", "GET", INBOX, NOW + 400);
         assert!(
             verify(&ahead, "GET", INBOX)
                 .unwrap_err()
                 .to_string()
-                .contains("400 s ahead")
+                .contains("400 s dopo")
         );
         // At the edge of the window it still passes.
         let edge = signed("treviso", "026", "GET", INBOX, NOW - 300);

@@ -69,14 +69,14 @@ impl FormazioneTargets {
         jws.verify_signature(hub_key)?;
         let bytes = jws.payload_bytes()?;
         canonical::check(&bytes).map_err(|source| EntryError::NonCanonical {
-            part: "formazione targets",
+            part: "obiettivi di formazione",
             source,
         })?;
         let targets: FormazioneTargets = serde_json::from_slice(&bytes)
-            .map_err(|e| EntryError::Malformed(format!("formazione targets: {e}")))?;
+            .map_err(|e| EntryError::Malformed(format!("obiettivi di formazione: {e}")))?;
         if targets.v != TARGETS_VERSION {
             return Err(EntryError::Malformed(format!(
-                "formazione targets version {} (this build reads {TARGETS_VERSION})",
+                "obiettivi di formazione nella versione {} (questa versione del programma legge la {TARGETS_VERSION})",
                 targets.v
             )));
         }

@@ -21,7 +21,7 @@ pub struct Timestamp(i64);
 /// Why a text is not a wire timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0:?} is not a timestamp: expected RFC 3339 UTC with whole seconds, e.g. \"2026-11-26T19:31:11Z\""
+    "«{0}» non è una data e ora valida: serve il formato RFC 3339 in UTC con secondi interi, come 2026-11-26T19:31:11Z"
 )]
 pub struct BadTimestamp(pub String);
 

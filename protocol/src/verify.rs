@@ -78,7 +78,9 @@ pub fn verify_entry(
         .ok()
         .and_then(|header| header.get("v").and_then(serde_json::Value::as_u64))
         .ok_or_else(|| {
-            EntryError::Malformed("entry header is not a JSON object with an integer \"v\"".into())
+            EntryError::Malformed(
+                "l'intestazione della voce non è un oggetto JSON con un intero \"v\"".into(),
+            )
         })?;
     if !SUPPORTED_VERSIONS.contains(&version) {
         return Err(EntryError::UnsupportedVersion {
@@ -93,14 +95,14 @@ pub fn verify_entry(
     jws.verify_signature(&record.key)?;
     // 6. The header, now known to be what the key holder signed.
     canonical::check(&header_bytes).map_err(|source| EntryError::NonCanonical {
-        part: "entry header",
+        part: "intestazione della voce",
         source,
     })?;
     let header: EntryHeader = serde_json::from_slice(&header_bytes)
-        .map_err(|e| EntryError::Malformed(format!("entry header: {e}")))?;
+        .map_err(|e| EntryError::Malformed(format!("intestazione della voce: {e}")))?;
     if header.v < header.kind.since_version() {
         return Err(EntryError::Malformed(format!(
-            "entry header: kind {} is defined from protocol version {}, the header says {}",
+            "intestazione della voce: il tipo {} esiste dalla versione {} del protocollo, l'intestazione dice {}",
             header.kind,
             header.kind.since_version(),
             header.v
@@ -111,13 +113,17 @@ pub fn verify_entry(
     // 8. Body against the signed digest, then its form and content.
     let body = entry.body_bytes();
     if body.len() as u64 != header.body_len {
-        return Err(EntryError::BodyMismatch("length differs from body_len"));
+        return Err(EntryError::BodyMismatch(
+            "la lunghezza è diversa da body_len",
+        ));
     }
     if Hash32::digest_of(&[body]) != header.body_sha256 {
-        return Err(EntryError::BodyMismatch("SHA-256 differs from body_sha256"));
+        return Err(EntryError::BodyMismatch(
+            "lo SHA-256 è diverso da body_sha256",
+        ));
     }
     canonical::check(body).map_err(|source| EntryError::NonCanonical {
-        part: "body",
+        part: "corpo",
         source,
     })?;
     let payload =
@@ -138,7 +144,7 @@ pub fn verify_entry(
     {
         return Err(EntryError::InvalidPayload {
             kind: header.kind.as_str(),
-            detail: "the proof is not a signature by the new key".into(),
+            detail: "la prova non è una firma della nuova chiave".into(),
         });
     }
     if let Payload::KeyRevocation(revocation) = &payload
@@ -147,7 +153,7 @@ pub fn verify_entry(
         return Err(EntryError::InvalidPayload {
             kind: header.kind.as_str(),
             detail: format!(
-                "a revocation only affects later entries: from_seq {} must be greater than its own seq {}",
+                "una revoca vale solo per le voci successive: from_seq {} deve essere maggiore del seq {} della revoca",
                 revocation.from_seq, header.seq
             ),
         });
@@ -169,10 +175,12 @@ fn authorise(record: &KeyRecord, kid: &KeyId, header: &EntryHeader) -> Result<()
         reason,
     };
     if record.province != header.sender {
-        return Err(refuse("the key belongs to another Province"));
+        return Err(refuse("la chiave appartiene a un'altra Provincia"));
     }
     if header.seq < record.valid_from {
-        return Err(refuse("the key is not valid yet at this seq"));
+        return Err(refuse(
+            "la chiave non è ancora valida a questo numero di voce",
+        ));
     }
     if let Some(revoked_from) = record.revoked_from
         && header.seq >= revoked_from
@@ -272,7 +280,7 @@ pub fn verify_signatures_batch(
             .ok_or_else(|| EntryError::UnknownKey(protected.kid.clone()))?;
         let signature: [u8; 64] = crate::jws::decode_b64("signature", &entry.signature)?
             .try_into()
-            .map_err(|_| EntryError::Malformed("signature is not 64 bytes".into()))?;
+            .map_err(|_| EntryError::Malformed("la firma non è di 64 byte".into()))?;
         inputs.push(jws.signing_input());
         signatures.push(ed25519_dalek::Signature::from_bytes(&signature));
         public_keys.push(*record.key.as_dalek());

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything wrong with a configuration, one line per problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} configuration problem(s):\n  - {}", problems.len(), problems.join("\n  - "))]
+#[error("problemi di configurazione ({}):\n  - {}", problems.len(), problems.join("\n  - "))]
 pub struct ConfigError {
     /// One message per problem, naming the key and where it came from.
     pub problems: Vec<String>,
@@ -45,10 +45,10 @@ where
 
     if let Some(path) = file {
         match std::fs::read_to_string(path) {
-            Err(err) => problems.push(format!("cannot read {}: {err}", path.display())),
+            Err(err) => problems.push(format!("impossibile leggere {}: {err}", path.display())),
             Ok(text) => match text.parse::<toml::Table>() {
                 Err(err) => problems.push(format!(
-                    "{} is not valid TOML: {}",
+                    "{} non è un file TOML valido: {}",
                     path.display(),
                     err.message()
                 )),
@@ -77,7 +77,7 @@ where
         let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
         match lookup(&defaults, &path) {
             None => problems.push(format!(
-                "environment variable {name} names no configuration key"
+                "la variabile d'ambiente {name} non corrisponde ad alcuna chiave di configurazione"
             )),
             Some(default) => {
                 let value = if default.is_str() {
@@ -110,7 +110,7 @@ where
                 }
             }
             if problems.is_empty() {
-                problems.push("the configuration does not deserialise".to_owned());
+                problems.push("la configurazione non è leggibile".to_owned());
             }
             Err(ConfigError { problems })
         }
@@ -131,7 +131,7 @@ fn check_known(
             format!("{prefix}.{key}")
         };
         match (known.get(key), value) {
-            (None, _) => problems.push(format!("unknown key `{full}` {origin}")),
+            (None, _) => problems.push(format!("chiave sconosciuta `{full}` {origin}")),
             (Some(toml::Value::Table(known_sub)), toml::Value::Table(sub)) => {
                 check_known(sub, known_sub, &full, origin, problems);
             }
@@ -267,7 +267,7 @@ mod tests {
         let err = load::<Sample>(Some(&file), "PICO_T", &[], env(&[("PICO_T_NOPE", "1")]))
             .expect_err("refused");
         let all = err.problems.join("\n");
-        assert!(all.contains("unknown key `lisen`"), "{all}");
+        assert!(all.contains("chiave sconosciuta `lisen`"), "{all}");
         assert!(all.contains("PICO_T_NOPE"), "{all}");
         assert!(all.contains("workers"), "{all}");
         assert!(all.contains("http"), "{all}");

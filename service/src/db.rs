@@ -50,15 +50,15 @@ fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
 #[non_exhaustive]
 pub enum DbError {
     /// SQLite reported an error.
-    #[error("database error: {0}")]
+    #[error("errore del database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// No connection could be obtained from the pool in time.
-    #[error("database pool: {0}")]
+    #[error("nessuna connessione al database disponibile: {0}")]
     Pool(#[from] r2d2::Error),
     /// The database was written by a newer release.
     #[error(
-        "the database at {path} has schema version {found}, newer than this binary supports ({supported}): \
-         run the release that wrote it, or restore a backup taken with this release"
+        "il database {path} ha lo schema nella versione {found}, più recente di quella che questo programma conosce ({supported}): \
+         usare la versione del programma che lo ha scritto, oppure ripristinare una copia di sicurezza fatta con questa versione"
     )]
     TooNew {
         /// Database file.
@@ -70,7 +70,7 @@ pub enum DbError {
     },
     /// The database is older than the binary and was opened without migrating.
     #[error(
-        "the database has schema version {found} but this binary needs {supported}: run `migrate`"
+        "il database ha lo schema nella versione {found}, ma questo programma richiede la {supported}: eseguire `migrate`"
     )]
     NotMigrated {
         /// `user_version` found in the file.
@@ -80,8 +80,8 @@ pub enum DbError {
     },
     /// A migration step left rows pointing at rows that do not exist; it was rolled back.
     #[error(
-        "database migration to version {version} was rolled back: {violations} rows break a \
-         foreign key (first: table {table}, row {rowid}); restore the last backup and report it"
+        "la migrazione del database alla versione {version} è stata annullata: {violations} righe violano una \
+         chiave esterna (la prima: tabella {table}, riga {rowid}); ripristinare l'ultima copia di sicurezza e segnalare il problema"
     )]
     MigrationForeignKeys {
         /// The version the step would have reached.
@@ -94,7 +94,7 @@ pub enum DbError {
         rowid: i64,
     },
     /// A blocking task panicked or was cancelled.
-    #[error("database task failed: {0}")]
+    #[error("operazione sul database non riuscita: {0}")]
     Task(String),
 }
 
@@ -384,7 +384,10 @@ mod tests {
             ),
             "{err}"
         );
-        assert!(err.to_string().contains("newer than this binary"));
+        assert!(
+            err.to_string()
+                .contains("più recente di quella che questo programma conosce")
+        );
         const THREE: Migrations = &[
             "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
             "ALTER TABLE t ADD COLUMN w TEXT;",

@@ -49,13 +49,13 @@ impl HttpSettings {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.body_limit_bytes < 1024 {
-            problems.push("http.body_limit_bytes must be at least 1024".to_owned());
+            problems.push("http.body_limit_bytes deve essere almeno 1024".to_owned());
         }
         if self.rate_limit_burst == 0 {
-            problems.push("http.rate_limit_burst must be at least 1".to_owned());
+            problems.push("http.rate_limit_burst deve essere almeno 1".to_owned());
         }
         if self.rate_limit_per_minute == 0 {
-            problems.push("http.rate_limit_per_minute must be at least 1".to_owned());
+            problems.push("http.rate_limit_per_minute deve essere almeno 1".to_owned());
         }
         problems
     }

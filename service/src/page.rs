@@ -80,7 +80,7 @@ impl<'de> Deserialize<'de> for Limit {
             type Value = Limit;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a whole number of 0 or more")
+                f.write_str("un numero intero da 0 in su")
             }
 
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Limit, E> {
@@ -89,14 +89,14 @@ impl<'de> Deserialize<'de> for Limit {
 
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Limit, E> {
                 u64::try_from(n)
-                    .map_err(|_| E::custom("limit: a whole number of 0 or more"))
+                    .map_err(|_| E::custom("limit: serve un numero intero da 0 in su"))
                     .and_then(|n| self.visit_u64(n))
             }
 
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Limit, E> {
                 if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(E::custom(format!(
-                        "limit: {text:?} is not a whole number of 0 or more"
+                        "limit: «{text}» non è un numero intero da 0 in su"
                     )));
                 }
                 // All digits: only its size can make it fail to parse.
@@ -162,7 +162,7 @@ pub fn decode_cursor<C: DeserializeOwned>(text: &str) -> Result<C, Problem> {
     let invalid = || {
         Problem::bad_request(
             "invalid_cursor",
-            "The cursor is not one this server produced; start again without it.",
+            "Il cursore non è stato prodotto da questo server: ricominciare senza cursore.",
         )
     };
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;

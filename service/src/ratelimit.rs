@@ -108,7 +108,7 @@ pub async fn limit_requests(
         let mut refused = Problem::from_status(StatusCode::TOO_MANY_REQUESTS)
             .with_code("rate_limited")
             .with_detail(format!(
-                "Too many requests; retry in {} s.",
+                "Troppe richieste: riprovare tra {} s.",
                 decision.reset_secs
             ))
             .into_response();

@@ -34,7 +34,7 @@ pub fn static_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 
 async fn get_asset(Path(path): Path<String>) -> Response {
     let Some(file) = Assets::get(&path) else {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        return (StatusCode::NOT_FOUND, "non trovato\n").into_response();
     };
     let body: Cow<'static, [u8]> = file.data;
     let mut response = body.into_owned().into_response();

@@ -102,7 +102,7 @@ fn the_hub_catalogue_lists_exactly_the_open_datasets_of_three_provinces() {
                     file.to_str().unwrap(),
                 ])
                 .unwrap();
-            assert!(printed.contains("metadata saved"), "{printed}");
+            assert!(printed.contains("metadati salvati"), "{printed}");
             node.publish_nationally(dataset).unwrap();
         }
         nodes.push(node);

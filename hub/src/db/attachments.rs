@@ -17,10 +17,12 @@ use super::DbError;
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     /// No live declaration (published best practice, routed network post) names this hash.
-    #[error("no published document or network post declares an attachment with this SHA-256")]
+    #[error(
+        "nessun documento pubblicato e nessun messaggio di rete dichiara un allegato con questo SHA-256"
+    )]
     NotDeclared,
     /// The bytes differ from what the entry declared.
-    #[error("the file does not match the declared {0}")]
+    #[error("il file non corrisponde a quanto dichiarato ({0})")]
     Mismatch(&'static str),
     /// Storage failed.
     #[error(transparent)]
@@ -71,7 +73,7 @@ pub fn store(conn: &Connection, sha256: &Hash32, bytes: &[u8]) -> Result<(), Upl
         return Err(UploadError::NotDeclared);
     }
     if length as usize != bytes.len() {
-        return Err(UploadError::Mismatch("length"));
+        return Err(UploadError::Mismatch("lunghezza"));
     }
     if Hash32::digest_of(&[bytes]) != *sha256 {
         return Err(UploadError::Mismatch("SHA-256"));

@@ -60,13 +60,13 @@ pub fn get(conn: &Connection, kid: &KeyId) -> Result<Option<KeyRecord>, DbError>
 #[derive(Debug, thiserror::Error)]
 pub enum KeyAdminError {
     /// The code is not in the registry.
-    #[error("province {0} is not in the registry")]
+    #[error("la Provincia {0} non è nell'elenco ISTAT delle Province")]
     UnknownProvince(ProvinceCode),
     /// The key is already enrolled.
-    #[error("key {0} is already enrolled")]
+    #[error("la chiave {0} è già registrata")]
     AlreadyEnrolled(KeyId),
     /// No such key for this Province.
-    #[error("key {0} is not enrolled for this province")]
+    #[error("la chiave {0} non è registrata per questa Provincia")]
     UnknownKey(KeyId),
     /// Storage failed.
     #[error(transparent)]

@@ -112,7 +112,9 @@ async fn catalogue(
     {
         return Err(Problem::bad_request(
             "invalid_query",
-            format!("unknown parameter {unknown:?}: the catalogue takes page and per_page"),
+            format!(
+                "parametro «{unknown}» sconosciuto: il catalogo accetta soltanto page e per_page"
+            ),
         )
         .into());
     }

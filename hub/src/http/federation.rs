@@ -153,7 +153,7 @@ fn raw_receipts(accepted: &[Accepted]) -> Vec<Box<RawValue>> {
 /// The problem for the first refused entry of a push.
 fn entry_problem(error: &EntryError, index: usize, accepted: &[Accepted]) -> Problem {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut problem = Problem::new(status, "Entry refused")
+    let mut problem = Problem::new(status, "Voce rifiutata")
         .with_code(error.code())
         .with_detail(error.to_string())
         .with_extension("entry_index", index)
@@ -203,7 +203,7 @@ pub async fn push_entries(
     {
         metrics::counter!("hub_pushes_refused_total", "code" => "oversize").increment(1);
         return Err(oversize(format!(
-            "the push is {length} bytes, over the limit of {MAX_PUSH_BYTES} bytes"
+            "l'invio è di {length} byte, oltre il limite di {MAX_PUSH_BYTES} byte: dividere le voci in più invii"
         ))
         .into());
     }
@@ -218,25 +218,31 @@ pub async fn push_entries(
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
             metrics::counter!("hub_pushes_refused_total", "code" => "oversize").increment(1);
             return Err(oversize(format!(
-                "the push is over the limit of {MAX_PUSH_BYTES} bytes"
+                "l'invio supera il limite di {MAX_PUSH_BYTES} byte: dividere le voci in più invii"
             ))
             .into());
         }
         Err(_) => {
-            return Err(malformed_push("the request body could not be read".into()).into());
+            return Err(malformed_push(
+                "impossibile leggere il corpo della richiesta: ripetere l'invio".into(),
+            )
+            .into());
         }
     };
     let request: PushRequest<'_> = serde_json::from_slice(&bytes).map_err(|e| {
         malformed_push(format!(
-            "the body must be {{\"entries\": [<signed entry>, …]}}: {e}"
+            "il corpo deve essere {{\"entries\": [<voce firmata>, …]}} ({e})"
         ))
     })?;
     if request.entries.is_empty() {
-        return Err(malformed_push("the push holds no entries".into()).into());
+        return Err(malformed_push(format!(
+            "l'invio non contiene voci: inviarne da 1 a {MAX_ENTRIES_PER_PUSH}"
+        ))
+        .into());
     }
     if request.entries.len() > MAX_ENTRIES_PER_PUSH {
         return Err(oversize(format!(
-            "the push holds {} entries, over the limit of {MAX_ENTRIES_PER_PUSH}",
+            "l'invio contiene {} voci, oltre il limite di {MAX_ENTRIES_PER_PUSH}: dividerle in più invii",
             request.entries.len()
         ))
         .into());
@@ -261,7 +267,7 @@ pub async fn push_entries(
     senders.dedup();
     if senders.len() > 1 {
         return Err(malformed_push(format!(
-            "the push holds entries of {}: push one sender's entries at a time",
+            "l'invio contiene voci di più Province ({}): inviare le voci di una Provincia per volta",
             senders.join(", ")
         ))
         .into());
@@ -292,14 +298,15 @@ pub async fn push_entries(
     if let Some(decision) = quota
         && !decision.allowed
     {
-        let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too many pushes")
+        let mut response = Problem::new(StatusCode::TOO_MANY_REQUESTS, "Troppi invii")
             .with_code("rate_limited")
             .with_detail(match decision.reason {
                 Some("daily_bytes") => {
-                    "the Province used its daily push volume; retry tomorrow".to_owned()
+                    "la Provincia ha esaurito il volume di invii della giornata: riprovare domani"
+                        .to_owned()
                 }
                 _ => format!(
-                    "too many pushes from this Province; retry in {} s",
+                    "troppi invii da questa Provincia: riprovare tra {} s",
                     decision.reset_secs
                 ),
             })
@@ -483,7 +490,7 @@ pub async fn get_receipt(
         .await?
         .ok_or_else(|| {
             Problem::not_found(format!(
-                "no entry {seq} of Province {province} was accepted"
+                "la voce n. {seq} della Provincia {province} non è stata accettata"
             ))
         })?;
     Ok(([(header::CONTENT_TYPE, "application/json")], receipt).into_response())
@@ -531,7 +538,7 @@ pub async fn upload_attachment(
         .await
         .map_err(|_| {
             oversize(format!(
-                "attachments are at most {MAX_ATTACHMENT_BYTES} bytes"
+                "un allegato può avere al massimo {MAX_ATTACHMENT_BYTES} byte"
             ))
         })?
         .to_bytes();
@@ -542,11 +549,11 @@ pub async fn upload_attachment(
             move |conn| match attachments::store(conn, &hash, &bytes) {
                 Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
                 Err(UploadError::NotDeclared) => Err(HubError::from(Problem::not_found(
-                    "no published best practice or network post declares an attachment with this SHA-256",
+                    "nessuna buona pratica pubblicata e nessun messaggio di rete dichiara un allegato con questo SHA-256: inviare prima la voce che lo dichiara",
                 ))),
                 Err(UploadError::Mismatch(what)) => Err(Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "Attachment mismatch",
+                    "Allegato non corrispondente",
                 )
                 .with_code("attachment_mismatch")
                 .with_detail(format!("i byte ricevuti non corrispondono a quanto dichiarato ({what})"))
@@ -596,12 +603,12 @@ pub async fn download_attachment(
         )
             .into_response()),
         MemberFile::Pending => Err(Problem::not_found(
-            "the post's origin has not uploaded this file yet; retry later",
+            "la Provincia che ha pubblicato il messaggio non ha ancora caricato questo file: riprovare più tardi",
         )
         .with_code("attachment_pending")
         .into()),
         MemberFile::Unknown => Err(Problem::not_found(format!(
-            "no post in a network that Province {province} belongs to declares a file with this SHA-256: check the address, or join the network"
+            "nessun messaggio delle reti di cui fa parte la Provincia {province} dichiara un file con questo SHA-256: controllare l'indirizzo, oppure entrare nella rete"
         ))
         .into()),
     }

@@ -47,7 +47,7 @@ pub async fn get_checkpoint(State(state): State<AppState>) -> Result<Response, H
         .db
         .call(|conn| log::latest_checkpoint(conn))
         .await?
-        .ok_or_else(|| Problem::not_found("no checkpoint has been signed yet"))?;
+        .ok_or_else(|| Problem::not_found("l'hub non ha ancora firmato alcun checkpoint"))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
@@ -123,7 +123,7 @@ pub async fn get_inclusion_proof(
         .call(move |conn| {
             let (index, _hash) = log::leaf_of(conn, province, query.seq)?.ok_or_else(|| {
                 Problem::not_found(format!(
-                    "no entry {} of Province {province} is in the log",
+                    "la voce n. {} della Provincia {province} non è nel registro",
                     query.seq
                 ))
             })?;

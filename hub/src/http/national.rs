@@ -121,7 +121,7 @@ pub async fn list_rows(
         Some(other) => {
             return Err(Problem::bad_request(
                 "invalid_query",
-                format!("format {other:?}: use json or csv"),
+                format!("format «{other}» non valido: usare json oppure csv"),
             )
             .into());
         }
@@ -145,7 +145,7 @@ pub async fn list_rows(
         if !national::valid_name(key) {
             return Err(Problem::bad_request(
                 "invalid_query",
-                format!("{key:?} is neither a parameter nor a field name"),
+                format!("«{key}» non è né un parametro né il nome di un campo del dataset"),
             )
             .into());
         }
@@ -173,7 +173,8 @@ pub async fn list_rows(
             Ok::<_, HubError>((rows, info))
         })
         .await?;
-    let rows = rows.ok_or_else(|| Problem::not_found(format!("no dataset {dataset:?}")))?;
+    let rows =
+        rows.ok_or_else(|| Problem::not_found(format!("il dataset «{dataset}» non esiste")))?;
     let page = Page::from_overfetch(rows, limit, |row| (row.province.clone(), row.pk.clone()));
     if csv {
         let fields = info.map(|i| i.fields).unwrap_or_default();
@@ -277,7 +278,7 @@ pub async fn get_aggregates(
         Some(other) => {
             return Err(Problem::bad_request(
                 "invalid_query",
-                format!("group_by {other:?}: use province, region or month"),
+                format!("group_by «{other}» non valido: usare province, region oppure month"),
             )
             .into());
         }
@@ -286,7 +287,7 @@ pub async fn get_aggregates(
         if !national::valid_name(field) {
             return Err(Problem::bad_request(
                 "invalid_query",
-                format!("{field:?} is not a field name"),
+                format!("«{field}» non è il nome di un campo"),
             )
             .into());
         }
@@ -306,7 +307,7 @@ pub async fn get_aggregates(
             )
         })
         .await?
-        .ok_or_else(|| Problem::not_found(format!("no dataset {dataset:?}")))?;
+        .ok_or_else(|| Problem::not_found(format!("il dataset «{dataset}» non esiste")))?;
     Ok(Json(Page::<AggregateRow> { items, next: None }).into_response())
 }
 
@@ -384,7 +385,7 @@ pub async fn get_attachment(
         .db
         .call(move |conn| crate::db::attachments::public(conn, &hash))
         .await?
-        .ok_or_else(|| Problem::not_found("no uploaded attachment has this SHA-256"))?;
+        .ok_or_else(|| Problem::not_found("nessun allegato caricato ha questo SHA-256"))?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type),

@@ -62,7 +62,7 @@ pub async fn list_networks(State(state): State<AppState>) -> Result<Json<Network
 fn parse_network(text: &str) -> Result<Network, Problem> {
     networks::parse(text).ok_or_else(|| {
         Problem::not_found(format!(
-            "there is no network {text:?}: the hub hosts sua, sape, sit and personale"
+            "la rete «{text}» non esiste: l'hub ospita le reti sua, sape, sit e personale"
         ))
     })
 }
@@ -76,10 +76,10 @@ fn authorise(caller: MemberCaller, province: ProvinceCode) -> Result<(), Problem
     match caller {
         MemberCaller::Operator => Ok(()),
         MemberCaller::Node(own) if own == province => Ok(()),
-        MemberCaller::Node(own) => Err(Problem::new(StatusCode::FORBIDDEN, "Forbidden")
+        MemberCaller::Node(own) => Err(Problem::from_status(StatusCode::FORBIDDEN)
             .with_code("forbidden")
             .with_detail(format!(
-                "Province {own} may change only its own memberships, not those of {province}"
+                "la Provincia {own} può cambiare soltanto le proprie adesioni alle reti, non quelle della Provincia {province}"
             ))),
     }
 }
@@ -122,7 +122,7 @@ pub async fn join_network(
         .call(move |conn| {
             if !db::registry::exists(conn, province)? {
                 return Err(HubError::from(Problem::not_found(format!(
-                    "Province {province} is not in the registry"
+                    "la Provincia {province} non è nell'elenco ISTAT delle Province"
                 ))));
             }
             Ok(networks::join(conn, network, province)?)

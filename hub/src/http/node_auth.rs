@@ -34,7 +34,7 @@ pub enum MemberCaller {
 }
 
 fn unauthenticated(code: &'static str, detail: String) -> Response {
-    let mut response = Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized")
+    let mut response = Problem::from_status(StatusCode::UNAUTHORIZED)
         .with_code(code)
         .with_detail(detail)
         .with_extension("hub_time", Timestamp::now().to_string())
@@ -48,7 +48,7 @@ fn unauthenticated(code: &'static str, detail: String) -> Response {
 fn refused(error: &EntryError) -> Response {
     unauthenticated(
         error.code(),
-        format!("request authentication failed: {error}"),
+        format!("autenticazione della richiesta non riuscita: {error}"),
     )
 }
 
@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for NodeCaller {
             return Err(unauthenticated(
                 "unauthorized",
                 format!(
-                    "sign the request with the node's key: `Authorization: {SCHEME} <jws-compact>` (protocol/SPEC.md §11.1)"
+                    "firmare la richiesta con la chiave del nodo: `Authorization: {SCHEME} <jws-compact>` (protocol/SPEC.md §11.1)"
                 ),
             ));
         };
@@ -68,7 +68,7 @@ impl FromRequestParts<AppState> for NodeCaller {
             .to_str()
             .map_err(|_| {
                 refused(&EntryError::Malformed(
-                    "the Authorization value is not ASCII".into(),
+                    "il valore di Authorization contiene caratteri non ASCII".into(),
                 ))
             })?
             .to_owned();

@@ -42,7 +42,7 @@ impl FromRequestParts<AppState> for Operator {
         let expected = state.config.operator_token.expose();
         if expected.is_empty() {
             return Err(Problem::not_found(
-                "the operator API is disabled on this hub",
+                "l'interfaccia per gli operatori è disattivata su questo hub (nessun token di operatore configurato)",
             ));
         }
         let given = parts
@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Operator {
         if same_secret(given.as_bytes(), expected.as_bytes()) {
             Ok(Operator)
         } else {
-            Err(Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized")
+            Err(Problem::from_status(StatusCode::UNAUTHORIZED)
                 .with_code("unauthorized")
                 .with_detail("invia il token di operatore come `Authorization: Bearer <token>`"))
         }

@@ -184,7 +184,8 @@ pub(crate) fn failure_page(state: &AppState, current: &str, error: HubError) -> 
 /// a page with the navigation everywhere else.
 pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response {
     if uri.path().starts_with("/v1/") {
-        return Problem::not_found(format!("no resource at {}", uri.path())).into_response();
+        return Problem::not_found(format!("nessuna risorsa all'indirizzo {}", uri.path()))
+            .into_response();
     }
     let main = html! {
         h1 { "Pagina non trovata" }

@@ -50,11 +50,14 @@ fn init_enrol_list_revoke_backup_and_restore() {
     assert!(ok, "{err}");
     assert!(out.contains("dalla seq 1"));
     let (ok, _, err) = run(dir.path(), &["enrol", "--province", "026", "--key", &node]);
-    assert!(!ok && err.contains("already enrolled"), "{err}");
+    assert!(!ok && err.contains("è già registrata"), "{err}");
     let (ok, _, err) = run(dir.path(), &["enrol", "--province", "999", "--key", &node]);
-    assert!(!ok && err.contains("not in the registry"), "{err}");
+    assert!(
+        !ok && err.contains("non è nell'elenco ISTAT delle Province"),
+        "{err}"
+    );
     let (ok, _, err) = run(dir.path(), &["enrol", "--province", "26", "--key", &node]);
-    assert!(!ok && err.contains("keep the leading zeros"), "{err}");
+    assert!(!ok && err.contains("compresi gli zeri iniziali"), "{err}");
 
     let (ok, list, _) = run(dir.path(), &["list"]);
     assert!(ok);

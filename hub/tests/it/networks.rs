@@ -171,7 +171,10 @@ async fn a_node_changes_only_its_own_membership_with_a_valid_signature() {
         (status, body["code"].as_str()),
         (401, Some("malformed_envelope"))
     );
-    assert!(body["detail"].as_str().unwrap().contains("stale"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("fuori tempo"),
+        "{body}"
+    );
     assert!(body["hub_time"].is_string());
 
     let for_sape = sign(

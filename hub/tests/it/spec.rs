@@ -195,7 +195,12 @@ async fn seq_2_to_the_53_in_the_entry_header_is_non_canonical() {
     let (status, problem) = app.push(&[&entry]).await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["code"], "non_canonical");
-    assert!(problem["detail"].as_str().unwrap().contains("entry header"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("intestazione della voce")
+    );
 }
 
 #[tokio::test]

@@ -320,7 +320,7 @@ fn check_input(input: &PracticeInput) -> Result<Checked, AppError> {
     if input.comuni.len() > LIST_MAX || input.tags.len() > LIST_MAX {
         return Err(AppError::invalid_field(
             "tags",
-            format!("at most {LIST_MAX} tags and {LIST_MAX} Comuni"),
+            format!("al massimo {LIST_MAX} parole chiave e {LIST_MAX} Comuni"),
         ));
     }
     let mut comuni = Vec::with_capacity(input.comuni.len());
@@ -354,7 +354,7 @@ fn check_input(input: &PracticeInput) -> Result<Checked, AppError> {
     if !valid_language {
         return Err(AppError::invalid_field(
             "language",
-            "must be a BCP 47 tag such as it or de",
+            "indicare la lingua con un codice BCP 47, come it o de",
         ));
     }
     Ok(Checked {
@@ -375,7 +375,7 @@ fn check_comuni_exist(conn: &rusqlite::Connection, comuni: &[String]) -> Result<
         if crate::db::comuni::name_of(conn, code)?.is_none() {
             return Err(AppError::invalid_field(
                 "comuni",
-                format!("{code} is not a Comune of this Province"),
+                format!("{code} non è un Comune di questa Provincia"),
             ));
         }
     }

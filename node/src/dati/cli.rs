@@ -160,7 +160,12 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("impossibile leggere {}", file.display()))?;
             let form: crate::dati::dcat::MetadataForm = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not the JSON of the metadata", file.display()))?;
+                .with_context(|| {
+                    format!(
+                        "{} non contiene i metadati in JSON (un oggetto con i campi della scheda DCAT-AP_IT)",
+                        file.display()
+                    )
+                })?;
             let signer = signer(config, &conn)?;
             let (org, province) = organisation(config, &conn)?;
             let report = ops::set_metadata(
@@ -174,9 +179,13 @@ fn dataset(config: &NodeConfig, command: DatasetCommand) -> anyhow::Result<()> {
             )
             .map_err(|e| anyhow::anyhow!("metadati rifiutati, non è cambiato nulla: {e}"))?;
             println!(
-                "{}: metadata saved, {} ({} entries queued)",
+                "{}: metadati salvati, {} ({} voci in coda)",
                 report.dataset,
-                if report.open { "open data" } else { "internal" },
+                if report.open {
+                    "dato aperto"
+                } else {
+                    "uso interno"
+                },
                 report.entries.len()
             );
         }

@@ -43,7 +43,7 @@ pub enum DatiError {
     #[error(transparent)]
     Outbox(#[from] OutboxError),
     /// Database failure.
-    #[error("database: {0}")]
+    #[error("errore del database: {0}")]
     Db(#[from] rusqlite::Error),
 }
 
@@ -105,9 +105,9 @@ pub struct ImportReport {
 fn refuse_derived(name: &str) -> Result<(), DatiError> {
     match derived_by(name) {
         Some(module) => Err(DatiError::Invalid(format!(
-            "the dataset {name:?} is derived by the {module} module from its own records and \
-             cannot be imported into or edited by hand: change the records in the {module} \
-             module (its import included) and the dataset follows"
+            "il dataset {name:?} è ricavato dal modulo {module} dai suoi dati e non si può \
+             importare né modificare a mano: cambiare i dati nel modulo {module} (anche con la \
+             sua importazione) e il dataset si aggiorna di conseguenza"
         ))),
         None => Ok(()),
     }
@@ -347,7 +347,7 @@ pub fn delete_rows(
             .zip(key)
             .map(|(&p, text)| dataset.fields[p].kind.parse(text.trim()))
             .collect::<Result<Vec<_>, String>>()
-            .map_err(|e| DatiError::Invalid(format!("key {i}: {e}")))?;
+            .map_err(|e| DatiError::Invalid(format!("chiave {i}: {e}")))?;
         let pk = csv_import::encode(&values);
         if datasets::delete_row(&tx, name, &pk)? {
             deleted.push(pk);

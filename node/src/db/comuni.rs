@@ -36,7 +36,7 @@ pub struct IstatComune {
 
 /// What went wrong reading the embedded list.
 #[derive(Debug, thiserror::Error)]
-#[error("the embedded ISTAT list is unreadable: {0}")]
+#[error("l'elenco ISTAT incluso nel programma non è leggibile: {0}")]
 pub struct IstatError(String);
 
 /// The Comuni of `province` (matched on the historical province code, the prefix of the

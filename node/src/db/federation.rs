@@ -26,7 +26,7 @@ pub enum OutboxError {
     #[error("impossibile firmare la modifica: {0}")]
     Sign(#[from] EntryError),
     /// Database failure.
-    #[error("database: {0}")]
+    #[error("errore del database: {0}")]
     Db(#[from] rusqlite::Error),
 }
 

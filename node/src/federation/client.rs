@@ -413,7 +413,7 @@ impl HubClient {
             .is_some_and(|length| length > max_bytes)
         {
             return Err(HubError::Invalid(format!(
-                "the hub sent {} bytes for a file declared as {max_bytes}",
+                "l'hub ha inviato {} byte per un file dichiarato di {max_bytes}",
                 response.content_length().unwrap_or_default()
             )));
         }
@@ -425,7 +425,7 @@ impl HubClient {
         {
             if (bytes.len() + chunk.len()) as u64 > max_bytes {
                 return Err(HubError::Invalid(format!(
-                    "the hub sent more than the {max_bytes} bytes declared"
+                    "l'hub ha inviato più dei {max_bytes} byte dichiarati"
                 )));
             }
             bytes.extend_from_slice(&chunk);
@@ -459,13 +459,13 @@ impl HubClient {
 /// A reqwest error's text without the URL (which may carry credentials of a proxy).
 fn without_url(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
-        "timeout"
+        "tempo di attesa scaduto"
     } else if error.is_connect() {
-        "cannot connect"
+        "connessione impossibile"
     } else if error.is_body() || error.is_decode() {
-        "answer cut short"
+        "risposta interrotta"
     } else {
-        "request failed"
+        "richiesta non riuscita"
     };
     let mut text = kind.to_owned();
     let mut source = std::error::Error::source(error);

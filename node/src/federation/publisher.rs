@@ -280,7 +280,7 @@ impl Publisher {
         let hub_key: PublicKey = info
             .hub_key
             .parse()
-            .map_err(|e| Stop::Retry(format!("the hub published an unreadable key: {e}")))?;
+            .map_err(|e| Stop::Retry(format!("l'hub ha pubblicato una chiave illeggibile: {e}")))?;
         let to_pin = offered.clone();
         let pinned = db_call(&self.db, move |conn| {
             Ok(match store::pinned(conn)? {
@@ -298,9 +298,9 @@ impl Publisher {
             || pinned.log_origin != offered.log_origin
         {
             let detail = format!(
-                "the hub at {} presents key {} (log {}), but this node pinned key {} (log {}) at first contact; \
-                 publishing is stopped. If UPI really changed its key, confirm it out of band and re-pin with \
-                 `pico-node federation unpin`",
+                "l'hub {} presenta la chiave {} (registro {}), ma al primo contatto questo nodo ha registrato la chiave {} (registro {}); \
+                 la pubblicazione è ferma. Se UPI ha davvero cambiato chiave, confermarlo con UPI per un altro canale e registrare di nuovo \
+                 la chiave con `pico-node federation unpin`",
                 self.client.base(),
                 offered.hub_kid,
                 offered.log_origin,
@@ -394,10 +394,17 @@ impl Publisher {
                 .client
                 .receipt(self.province(), seq)
                 .await
-                .map_err(|e| Stop::Retry(format!("fetching the receipt of entry {seq}: {e}")))?;
+                .map_err(|e| {
+                    Stop::Retry(format!("lettura della ricevuta della voce n. {seq}: {e}"))
+                })?;
             if let Err(problem) = self.store_receipts(session, vec![receipt]).await {
+                let problem = match problem {
+                    Delivery::Transient { error, .. } => error,
+                    Delivery::Reconnect => "serve un nuovo contatto con l'hub".to_owned(),
+                    Delivery::Halted => "invio fermato: vedere gli allarmi".to_owned(),
+                };
                 return Err(Stop::Retry(format!(
-                    "the receipt of entry {seq}: {problem:?}"
+                    "la ricevuta della voce n. {seq}: {problem}"
                 )));
             }
         }
@@ -441,7 +448,7 @@ impl Publisher {
                 if receipts.len() != count {
                     self.record_error(
                         format!(
-                            "the hub returned {} receipts for {count} entries",
+                            "l'hub ha restituito {} ricevute per {count} voci",
                             receipts.len()
                         ),
                         true,
@@ -473,7 +480,7 @@ impl Publisher {
                 let detail = problem.detail.clone().unwrap_or_default();
                 if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
                     return Err(Delivery::Transient {
-                        error: format!("hub answered {status} {code}: {detail}"),
+                        error: format!("l'hub ha risposto {status} {code}: {detail}"),
                         retry_after,
                         reachable: true,
                     });
@@ -495,8 +502,8 @@ impl Publisher {
                 }
                 let seq = from + problem.entry_index.unwrap_or(0) as u64;
                 let detail = format!(
-                    "the hub refused entry seq {seq} ({status} {code}): {detail}. Delivery is stopped; \
-                     the entry stays in the outbox and is retried after a restart"
+                    "l'hub ha rifiutato la voce n. {seq} ({status} {code}): {detail}. L'invio è fermo; \
+                     la voce resta in coda e sarà inviata di nuovo dopo un riavvio"
                 );
                 self.alarm(alarm::ENTRY_REFUSED, detail.clone()).await;
                 self.record_error(detail.clone(), true).await;
@@ -527,10 +534,10 @@ impl Publisher {
             let mut highest = 0;
             for raw in &receipts {
                 let checked = serde_json::from_str::<Jws>(raw.get())
-                    .map_err(|e| format!("a receipt is not a JWS: {e}"))
+                    .map_err(|e| format!("una ricevuta non è un JWS: {e}"))
                     .and_then(|jws| {
                         Receipt::verify(&jws, &hub_key)
-                            .map_err(|e| format!("a receipt does not verify with the pinned hub key: {e}"))
+                            .map_err(|e| format!("una ricevuta non è verificata dalla chiave dell'hub registrata: {e}"))
                     });
                 let receipt = match checked {
                     Ok(receipt) => receipt,
@@ -543,7 +550,7 @@ impl Publisher {
                     || ours.as_deref() != Some(receipt.entry_hash.to_hex().as_str())
                 {
                     return Ok(Err(format!(
-                        "the receipt for seq {seq} names another entry, sender or log than this node's"
+                        "la ricevuta della voce n. {seq} indica una voce, un mittente o un registro diversi da quelli di questo nodo"
                     )));
                 }
                 store::store_receipt(

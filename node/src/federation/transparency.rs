@@ -61,14 +61,14 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
     let (name, vkey) = parse_note_verifier_key(&session.vkey).map_err(|e| {
         Failure::Alarm(
             alarm::CHECKPOINT_INVALID,
-            format!("the pinned checkpoint verifier key is unusable: {e}"),
+            format!("la chiave di verifica dei checkpoint registrata non è utilizzabile: {e}"),
         )
     })?;
     let checkpoint = Checkpoint::parse_and_verify(&note, &name, &vkey).map_err(|e| {
         Failure::Alarm(
             alarm::CHECKPOINT_INVALID,
             format!(
-                "the hub's checkpoint does not verify with the pinned key {name}: {} ({e})",
+                "il checkpoint dell'hub non è verificato dalla chiave registrata {name}: {} ({e})",
                 e.code()
             ),
         )
@@ -77,7 +77,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
         return Err(Failure::Alarm(
             alarm::CHECKPOINT_INVALID,
             format!(
-                "the checkpoint is for log {:?}, the node pinned {:?}",
+                "il checkpoint è del registro {:?}, ma il nodo ha registrato {:?}",
                 checkpoint.origin, session.log_origin
             ),
         ));
@@ -94,7 +94,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
         if new < old_size {
             return Err(Failure::Alarm(
                 alarm::CHECKPOINT_INCONSISTENT,
-                format!("the hub's log shrank from {old_size} to {new} entries"),
+                format!("il registro dell'hub si è ridotto da {old_size} a {new} voci"),
             ));
         }
         let hashes = if new > old_size && old_size > 0 {
@@ -103,7 +103,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
                 return Err(Failure::Alarm(
                     alarm::CHECKPOINT_INCONSISTENT,
                     format!(
-                        "asked a consistency proof {old_size}→{new}, got {}→{}",
+                        "chiesta una prova di coerenza {old_size}→{new}, ricevuta {}→{}",
                         proof.old_size, proof.new_size
                     ),
                 ));
@@ -116,7 +116,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
             Failure::Alarm(
                 alarm::CHECKPOINT_INCONSISTENT,
                 format!(
-                    "the checkpoint of size {new} does not extend the accepted one of size {old_size}: {}",
+                    "il checkpoint di dimensione {new} non estende quello accettato di dimensione {old_size}: {}",
                     e.code()
                 ),
             )
@@ -143,7 +143,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
         let leaf = leaf_hash(hash.as_bytes());
         let outcome = if proof.leaf_index != entry.log_index || proof.tree_size != size {
             Err(format!(
-                "the proof is for leaf {} of {}, the receipt says leaf {} (tree {size})",
+                "la prova è per la foglia {} di {}, la ricevuta indica la foglia {} (albero di {size})",
                 proof.leaf_index, proof.tree_size, entry.log_index
             ))
         } else {
@@ -154,7 +154,7 @@ async fn round(publisher: &Publisher, session: &Session) -> Result<u64, Failure>
             return Err(Failure::Alarm(
                 alarm::INCLUSION_FAILED,
                 format!(
-                    "entry seq {} is not proven in the hub's log of size {size}: {problem}",
+                    "la voce n. {} non risulta nel registro dell'hub di dimensione {size}: {problem}",
                     entry.seq
                 ),
             ));

@@ -133,13 +133,13 @@ pub async fn upload_pending(publisher: &Publisher) -> Result<usize, Retry> {
                 };
                 return Err(Retry {
                     reachable: !matches!(error, HubError::Unreachable(_)),
-                    error: format!("uploading attachment {}: {error}", pending.sha256),
+                    error: format!("caricamento dell'allegato {}: {error}", pending.sha256),
                     retry_after,
                 });
             }
             Err(error) => {
                 let detail = format!(
-                    "the hub refused the bytes of attachment {} ({error}); it is skipped until the node restarts",
+                    "l'hub ha rifiutato i byte dell'allegato {} ({error}); l'allegato è saltato fino al riavvio del nodo",
                     pending.sha256
                 );
                 let reason = detail.clone();

@@ -47,13 +47,15 @@ pub enum Accepted {
 #[derive(Debug, thiserror::Error)]
 pub enum TargetsError {
     /// The node has not met the hub yet: no key to verify with.
-    #[error("the hub is not pinned yet")]
+    #[error(
+        "il nodo non ha ancora registrato la chiave dell'hub (adesione alla federazione non completata)"
+    )]
     NotPinned,
     /// The pinned hub key does not parse.
-    #[error("the pinned hub key is not a key: {0}")]
+    #[error("la chiave dell'hub registrata non è una chiave valida: {0}")]
     PinnedKey(String),
     /// The document does not verify with the pinned key (or is not a targets document).
-    #[error("the targets document is refused: {0}")]
+    #[error("il documento degli obiettivi di formazione è rifiutato: {0}")]
     Refused(#[from] EntryError),
     /// The hub could not be asked.
     #[error(transparent)]
@@ -98,8 +100,9 @@ pub fn accept(
         }
         _ => {}
     }
-    let payload = String::from_utf8(jws.payload_bytes()?)
-        .map_err(|_| EntryError::Malformed("formazione targets: payload is not UTF-8".into()))?;
+    let payload = String::from_utf8(jws.payload_bytes()?).map_err(|_| {
+        EntryError::Malformed("obiettivi di formazione: il contenuto non è UTF-8".into())
+    })?;
     let document = serde_json::to_string(jws)
         .map_err(|e| EntryError::Malformed(format!("formazione targets: {e}")))?;
     super::db::keep_targets(

@@ -112,16 +112,18 @@ fn verify(
                 (
                     "unverified_key",
                     format!(
-                        "signed by key {kid}, which the hub lists for Province {} without a rotation \
-                         entry this node could verify; confirm the key with UPI out of band, then run \
-                         `pico-node network trust-key {kid}`",
+                        "firmato con la chiave {kid}, che l'hub elenca per la Provincia {} senza una voce \
+                         di rotazione che questo nodo possa verificare; confermare la chiave con UPI per un \
+                         altro canale, poi eseguire `pico-node network trust-key {kid}`",
                         item.origin
                     ),
                 )
             } else {
                 (
                     "unknown_key",
-                    format!("signed by key {kid}, which is not in the hub's key directory"),
+                    format!(
+                        "firmato con la chiave {kid}, che non è nell'elenco delle chiavi dell'hub"
+                    ),
                 )
             });
         }
@@ -131,14 +133,14 @@ fn verify(
     if header.kind != PayloadKind::NetworkMessage {
         return Err((
             "wrong_kind",
-            format!("the entry is a {}, not a network_message", header.kind),
+            format!("la voce è di tipo {}, non network_message", header.kind),
         ));
     }
     if header.sender.as_str() != item.origin {
         return Err((
             "wrong_origin",
             format!(
-                "the hub labels it as from {} but {} signed it",
+                "l'hub lo attribuisce alla Provincia {}, ma lo ha firmato la Provincia {}",
                 item.origin, header.sender
             ),
         ));
@@ -147,19 +149,22 @@ fn verify(
         return Err((
             "wrong_seq",
             format!(
-                "the hub labels it as seq {} but it is seq {}",
+                "l'hub lo indica come voce n. {}, ma è la voce n. {}",
                 item.seq, header.seq
             ),
         ));
     }
     let Payload::NetworkMessage(message) = verified.payload.clone() else {
-        return Err(("wrong_kind", "the payload is not a network message".into()));
+        return Err((
+            "wrong_kind",
+            "il contenuto non è un messaggio di rete".into(),
+        ));
     };
     if store::network_name(message.network) != item.network {
         return Err((
             "wrong_network",
             format!(
-                "the hub routed it to {} but it was posted to {}",
+                "l'hub lo ha consegnato nella rete {}, ma è stato pubblicato nella rete {}",
                 item.network,
                 store::network_name(message.network)
             ),
@@ -187,7 +192,7 @@ pub fn accept_item(
                 Some(_) => (
                     "equivocation",
                     format!(
-                        "{} signed two different entries at seq {}: this one differs from the stored post",
+                        "la Provincia {} ha firmato due voci diverse con il n. {}: questa è diversa dal messaggio conservato",
                         item.origin, item.seq
                     ),
                 ),
@@ -363,8 +368,9 @@ pub fn apply_keys(
             &tx,
             alarm::KEY_UNVERIFIED,
             &format!(
-                "the hub lists new keys without a rotation entry for: {list}. Posts signed by them are held \
-                 in quarantine; confirm each key with UPI, then `pico-node network trust-key <kid>`"
+                "l'hub elenca nuove chiavi senza una voce di rotazione per: {list}. I messaggi firmati con \
+                 queste chiavi sono trattenuti in quarantena; confermare ogni chiave con UPI, poi eseguire \
+                 `pico-node network trust-key <kid>`"
             ),
         )?;
     }
@@ -557,8 +563,9 @@ impl Puller {
                 self.alarm(
                     alarm::CLOCK_SKEW,
                     format!(
-                        "the hub refused the inbox request ({code}): hub clock {hub}, node clock {now}, \
-                         {} s apart. Signed requests are accepted within 300 s: check the node's clock (NTP)",
+                        "l'hub ha rifiutato la richiesta della posta in arrivo ({code}): orologio dell'hub {hub}, \
+                         orologio del nodo {now}, {} s di differenza. Le richieste firmate sono accettate entro \
+                         300 s: controllare l'orologio del nodo (NTP)",
                         hub.unix() - now.unix()
                     ),
                 )
@@ -568,7 +575,7 @@ impl Puller {
                 self.alarm(
                     alarm::INBOX_REFUSED,
                     format!(
-                        "the hub refused the inbox request ({code}): is this node's key enrolled at the hub?"
+                        "l'hub ha rifiutato la richiesta della posta in arrivo ({code}): la chiave di questo nodo è registrata all'hub?"
                     ),
                 )
                 .await;
@@ -695,7 +702,7 @@ const FETCH_IDLE: Duration = Duration::from_secs(60);
 pub fn check_document(due: &DueFetch, bytes: &[u8]) -> Result<(), String> {
     if bytes.len() as u64 != due.size {
         return Err(format!(
-            "the hub served {} bytes, the origin declared {}",
+            "l'hub ha fornito {} byte, la Provincia di origine ne ha dichiarati {}",
             bytes.len(),
             due.size
         ));
@@ -703,7 +710,7 @@ pub fn check_document(due: &DueFetch, bytes: &[u8]) -> Result<(), String> {
     let digest = pico_protocol::Hash32::digest_of(&[bytes]).to_hex();
     if digest != due.sha256 {
         return Err(format!(
-            "the bytes served have SHA-256 {digest}, the origin signed {}",
+            "i byte forniti hanno SHA-256 {digest}, la Provincia di origine ha firmato {}",
             due.sha256
         ));
     }
@@ -716,7 +723,7 @@ async fn checked_off_runtime(due: &DueFetch, bytes: Vec<u8>) -> Result<Vec<u8>, 
     let due = due.clone();
     tokio::task::spawn_blocking(move || check_document(&due, &bytes).map(|()| bytes))
         .await
-        .map_err(|error| format!("the check of the document stopped: {error}"))?
+        .map_err(|error| format!("la verifica del documento si è interrotta: {error}"))?
 }
 
 impl Fetcher {
@@ -796,7 +803,7 @@ impl Fetcher {
                 let pending = matches!(&error, HubError::Status { problem, .. }
                     if problem.code.as_deref() == Some("attachment_pending"));
                 let text = if pending {
-                    "not uploaded by its origin yet".to_owned()
+                    "non ancora caricato dalla Provincia di origine".to_owned()
                 } else {
                     error.to_string()
                 };

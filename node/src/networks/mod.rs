@@ -313,14 +313,14 @@ pub fn post(
         (None, None) => {
             return Err(NetworkError::Invalid {
                 field: "subject",
-                message: "a new thread needs a subject".into(),
+                message: "una nuova discussione deve avere un oggetto".into(),
             });
         }
         (None, Some(subject)) => {
             if draft.reply_to.is_some() {
                 return Err(NetworkError::Invalid {
                     field: "reply_to",
-                    message: "a reply needs the thread it belongs to".into(),
+                    message: "una risposta deve indicare la discussione a cui appartiene".into(),
                 });
             }
             (None, None, Some(subject.to_owned()))
@@ -334,7 +334,7 @@ pub fn post(
                 return Err(NetworkError::Invalid {
                     field: "thread",
                     message: format!(
-                        "no thread {}/{} in the network {network}",
+                        "nessuna discussione {}/{} nella rete {network}",
                         thread.origin, thread.seq
                     ),
                 });
@@ -345,7 +345,7 @@ pub fn post(
                 return Err(NetworkError::Invalid {
                     field: "reply_to",
                     message: format!(
-                        "no post {}/{} in this thread",
+                        "nessun messaggio {}/{} in questa discussione",
                         reply_to.origin, reply_to.seq
                     ),
                 });

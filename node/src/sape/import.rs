@@ -64,7 +64,7 @@ pub enum ImportError {
         count: u64,
     },
     /// The database failed.
-    #[error("database: {0}")]
+    #[error("errore del database: {0}")]
     Db(#[from] rusqlite::Error),
 }
 

@@ -569,7 +569,7 @@ fn the_derived_dataset_is_not_written_by_hand() {
     )
     .unwrap_err();
     assert!(
-        import.to_string().contains("derived by the SUA module"),
+        import.to_string().contains("è ricavato dal modulo SUA"),
         "{import}"
     );
     let deletion = ops::delete_rows(
@@ -583,7 +583,7 @@ fn the_derived_dataset_is_not_written_by_hand() {
     assert!(
         deletion
             .to_string()
-            .contains("cannot be imported into or edited by hand")
+            .contains("non si può importare né modificare a mano")
     );
     assert_eq!(node.rows().len(), 6, "nothing changed");
 }
