@@ -10,6 +10,8 @@ use pico_service::http::HttpSettings;
 use pico_service::observe::LogFormat;
 use serde::{Deserialize, Serialize};
 
+use crate::helpdesk::settings::HelpdeskSettings;
+
 /// Prefix of the environment overrides.
 pub const ENV_PREFIX: &str = "PICO_NODE";
 /// Environment variable naming the config file (read by clap, not a config key).
@@ -98,28 +100,6 @@ impl Default for FederationSettings {
     }
 }
 
-/// Help Desk settings (`[helpdesk]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HelpdeskSettings {
-    /// Largest attachment, in bytes.
-    pub attachment_max_bytes: usize,
-    /// Hours within which the Province should first answer a request.
-    pub sla_first_response_hours: u32,
-    /// Hours within which a request should be resolved.
-    pub sla_resolution_hours: u32,
-}
-
-impl Default for HelpdeskSettings {
-    fn default() -> Self {
-        HelpdeskSettings {
-            attachment_max_bytes: 5 * 1024 * 1024,
-            sla_first_response_hours: 24,
-            sla_resolution_hours: 120,
-        }
-    }
-}
-
 impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {
@@ -172,15 +152,7 @@ impl NodeConfig {
         if self.session_hours == 0 {
             problems.push("session_hours deve essere almeno 1".to_owned());
         }
-        if self.helpdesk.attachment_max_bytes > 50 * 1024 * 1024 {
-            problems.push("helpdesk.attachment_max_bytes deve essere al massimo 50 MiB".to_owned());
-        }
-        if self.helpdesk.sla_first_response_hours == 0 || self.helpdesk.sla_resolution_hours == 0 {
-            problems.push(
-                "helpdesk.sla_first_response_hours e helpdesk.sla_resolution_hours devono essere almeno 1"
-                    .to_owned(),
-            );
-        }
+        problems.extend(self.helpdesk.problems());
         let hub = &self.federation.hub_url;
         if !(hub.is_empty() || hub.starts_with("http://") || hub.starts_with("https://")) {
             problems.push(format!(

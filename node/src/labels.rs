@@ -22,9 +22,9 @@ impl fmt::Display for UnknownCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} «{}» non valido: usare uno tra {}",
-            self.what,
+            "«{}» non è un valore di {}: usare uno tra {}",
             self.text,
+            self.what,
             self.expected.join(", ")
         )
     }
@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(Colour::parse("Red"), None);
         assert_eq!(
             "green".parse::<Colour>().unwrap_err().to_string(),
-            "colour «green» non valido: usare uno tra red, dark_blue"
+            "«green» non è un valore di colour: usare uno tra red, dark_blue"
         );
     }
 

@@ -322,7 +322,7 @@ mod tests {
         let err = "portale".parse::<Module>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "module «portale» non valido: usare uno tra sua, sape, sit, personale, helpdesk, \
+            "«portale» non è un valore di module: usare uno tra sua, sape, sit, personale, helpdesk, \
              formazione, dati, community"
         );
     }

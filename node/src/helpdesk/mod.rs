@@ -8,6 +8,7 @@ pub mod db;
 pub mod ops;
 pub mod pages;
 pub mod policy;
+pub mod settings;
 
 use crate::attachments::{self, Store};
 use crate::labels::labelled_enum;

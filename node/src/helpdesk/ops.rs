@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::Identity;
-use crate::config::HelpdeskSettings;
 use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::helpdesk::db::{self as store, RequestRow};
 use crate::helpdesk::policy::{self, Action, Scope};
+use crate::helpdesk::settings::HelpdeskSettings;
 use crate::helpdesk::{ATTACHMENTS, Category, MACHINE, SUBJECT_MAX, Status, TEXT_MAX};
 use crate::lifecycle::{self, Step};
 use crate::state::AppState;

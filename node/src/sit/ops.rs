@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::Identity;
-use crate::config::HelpdeskSettings;
 use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::helpdesk::ops::{NewRequest, RequestView};
+use crate::helpdesk::settings::HelpdeskSettings;
 use crate::helpdesk::{Category as HelpdeskCategory, Status as HelpdeskStatus};
 use crate::lifecycle::{self, Step};
 use crate::sit::db::{
