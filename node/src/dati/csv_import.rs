@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use pico_protocol::payload::{FieldValue, Row};
+use pico_protocol::payload::{COMUNE_FIELD, FieldValue, Row};
 
 use super::{Dataset, FieldDef, FieldType, valid_name};
 
@@ -235,9 +235,16 @@ pub fn parse(
                         .iter()
                         .map(|(_, record)| record.get(i).unwrap_or_default().trim())
                         .collect();
+                    // A Comune's ISTAT code is a code, not a number, even when it has no
+                    // leading zero (Prato's 100001): the protocol wants it as text (SPEC §8.1).
+                    let kind = if name == COMUNE_FIELD {
+                        FieldType::Text
+                    } else {
+                        infer(&cells)
+                    };
                     FieldDef {
                         name: name.clone(),
-                        kind: infer(&cells),
+                        kind,
                     }
                 })
                 .collect();
@@ -323,6 +330,19 @@ mod tests {
 
     fn key() -> Vec<String> {
         vec!["cig".to_owned()]
+    }
+
+    #[test]
+    fn a_comune_column_is_text_even_without_a_leading_zero() {
+        // Prato (100): its Comuni's codes are all digits with no leading zero.
+        let csv = "cig,comune,lotti\nB1,100005,3\nB2,100001,4\n";
+        let parsed = parse(csv.as_bytes(), Some(&key()), None).expect("valid");
+        let kinds: Vec<FieldType> = parsed.fields.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [FieldType::Text, FieldType::Text, FieldType::Integer]
+        );
+        assert_eq!(parsed.rows[0].data, r#"["B1","100005",3]"#);
     }
 
     #[test]
