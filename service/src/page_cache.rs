@@ -22,7 +22,7 @@ use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 
 /// How long a page is served from memory.
 pub const FRESH_FOR: Duration = Duration::from_secs(10);
@@ -141,9 +141,15 @@ async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> 
         return response;
     }
     let (parts, body) = response.into_parts();
-    // The size is known and bounded: reading it whole cannot fail for its length.
-    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
-        return Response::from_parts(parts, Body::empty());
+    // The size is known and bounded, so only a failing body can fail here: the page is then
+    // not kept, and the visitor gets an error rather than an empty page.
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "page cache: a page's body could not be read");
+            let text = "Errore interno: la pagina non è stata letta. Riprovare tra poco.";
+            return (StatusCode::INTERNAL_SERVER_ERROR, text).into_response();
+        }
     };
     cache.put(
         key,

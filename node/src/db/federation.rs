@@ -264,45 +264,47 @@ pub fn pin(conn: &Connection, pinned: &Pinned) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// One entry waiting for (or past) delivery.
-#[derive(Debug, Clone)]
-pub struct OutboxEntry {
-    /// Seq.
-    pub seq: u64,
-    /// Entry hash, hex.
-    pub entry_hash: String,
-    /// The exact wire bytes.
-    pub bytes: Vec<u8>,
+/// Entries ready to push: the request body itself, built as the rows are read so that each
+/// entry's bytes are held once (a 10,000-row dataset is one entry of a few MB).
+#[derive(Debug, Clone, Default)]
+pub struct PushBatch {
+    /// `{"entries":[…]}` with the exact wire bytes of each entry.
+    pub body: Vec<u8>,
+    /// Entries in the body.
+    pub count: usize,
+    /// Seq of the last entry (0 when empty).
+    pub last_seq: u64,
 }
 
 /// Entries from `from_seq` on, in seq order, at most `max_entries` and (after the first)
-/// at most `max_bytes` of wire form in total.
+/// at most `max_bytes` of body in total.
 pub fn batch_from(
     conn: &Connection,
     from_seq: u64,
     max_entries: usize,
     max_bytes: usize,
-) -> rusqlite::Result<Vec<OutboxEntry>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT seq, entry_hash, bytes FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
-    )?;
+) -> rusqlite::Result<PushBatch> {
+    const OPEN: &[u8] = b"{\"entries\":[";
+    const CLOSE: &[u8] = b"]}";
+    let mut statement =
+        conn.prepare_cached("SELECT seq, bytes FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2")?;
     let mut rows = statement.query(params![from_seq as i64, max_entries as i64])?;
-    let mut batch = Vec::new();
-    let mut total = 0;
+    let mut batch = PushBatch::default();
+    batch.body.extend_from_slice(OPEN);
     while let Some(row) = rows.next()? {
-        let bytes: Vec<u8> = row.get(2)?;
-        // Each entry costs its bytes plus a comma inside `{"entries":[…]}`.
-        if !batch.is_empty() && total + bytes.len() + 1 > max_bytes {
+        let bytes = row.get_ref(1)?.as_blob()?;
+        // Each entry costs its bytes plus a comma.
+        if batch.count > 0 && batch.body.len() + bytes.len() + 1 + CLOSE.len() > max_bytes {
             break;
         }
-        total += bytes.len() + 1;
-        let seq: i64 = row.get(0)?;
-        batch.push(OutboxEntry {
-            seq: u64::try_from(seq).unwrap_or(0),
-            entry_hash: row.get(1)?,
-            bytes,
-        });
+        if batch.count > 0 {
+            batch.body.push(b',');
+        }
+        batch.body.extend_from_slice(bytes);
+        batch.count += 1;
+        batch.last_seq = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
     }
+    batch.body.extend_from_slice(CLOSE);
     Ok(batch)
 }
 
@@ -572,4 +574,58 @@ pub fn status(conn: &Connection) -> rusqlite::Result<Status> {
             })
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox(entries: &[&str]) -> Connection {
+        let conn = Connection::open_in_memory().expect("memory db");
+        conn.execute_batch(
+            "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, entry_hash TEXT NOT NULL,
+             kind TEXT NOT NULL, summary TEXT NOT NULL, bytes BLOB NOT NULL,
+             created_at INTEGER NOT NULL);",
+        )
+        .expect("table");
+        for (i, bytes) in entries.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO outbox VALUES (?1, 'h', 'k', 's', ?2, 0)",
+                params![i as i64 + 1, bytes.as_bytes()],
+            )
+            .expect("entry");
+        }
+        conn
+    }
+
+    #[test]
+    fn the_push_body_holds_whole_entries_within_both_limits() {
+        let conn = outbox(&[r#"{"a":1}"#, r#"{"b":22}"#, r#"{"c":333}"#]);
+
+        let all = batch_from(&conn, 1, 10, 1 << 20).expect("batch");
+        assert_eq!(
+            String::from_utf8(all.body).expect("utf-8"),
+            r#"{"entries":[{"a":1},{"b":22},{"c":333}]}"#
+        );
+        assert_eq!((all.count, all.last_seq), (3, 3));
+
+        let two = batch_from(&conn, 2, 2, 1 << 20).expect("batch");
+        assert_eq!(two.body, br#"{"entries":[{"b":22},{"c":333}]}"#);
+        assert_eq!((two.count, two.last_seq), (2, 3));
+
+        // `{"entries":[{"a":1},{"b":22}]}` is 30 bytes: a limit of 30 takes two entries, 29 one.
+        let fits = batch_from(&conn, 1, 10, 30).expect("batch");
+        assert_eq!((fits.count, fits.last_seq), (2, 2));
+        assert_eq!(fits.body.len(), 30);
+        let one = batch_from(&conn, 1, 10, 29).expect("batch");
+        assert_eq!((one.count, one.body.len()), (1, 21));
+
+        // The first entry always goes, whatever its size; nothing after the last seq.
+        assert_eq!(batch_from(&conn, 1, 10, 1).expect("batch").count, 1);
+        let none = batch_from(&conn, 4, 10, 1 << 20).expect("batch");
+        assert_eq!(
+            (none.count, none.body.as_slice()),
+            (0, &b"{\"entries\":[]}"[..])
+        );
+    }
 }

@@ -415,8 +415,7 @@ impl Publisher {
     async fn deliver_one(&self, session: &mut Session) -> Result<bool, Delivery> {
         let from = session.next_seq;
         let limits = session.limits;
-        // `{"entries":[` and `]}` around the entries.
-        let room = limits.max_push_bytes.saturating_sub(16);
+        let room = limits.max_push_bytes;
         let batch = db_call(&self.db, move |conn| {
             if store::blocked_reason(conn)?.is_some() {
                 return Ok(None);
@@ -428,21 +427,10 @@ impl Publisher {
         let Some(batch) = batch else {
             return Err(Delivery::Reconnect);
         };
-        if batch.is_empty() {
+        if batch.count == 0 {
             return Ok(false);
         }
-        let mut body =
-            Vec::with_capacity(batch.iter().map(|e| e.bytes.len() + 1).sum::<usize>() + 16);
-        body.extend_from_slice(b"{\"entries\":[");
-        for (i, entry) in batch.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(&entry.bytes);
-        }
-        body.extend_from_slice(b"]}");
-        let count = batch.len();
-        let last = batch.last().map_or(from, |e| e.seq);
+        let (body, count, last) = (batch.body, batch.count, batch.last_seq);
         match self.client.push(body).await {
             Ok(PushAccepted { receipts, .. }) => {
                 if receipts.len() != count {
