@@ -13,7 +13,7 @@ use crate::db;
 /// Hub Pi.Co. dell'UPI: adesione dei nodi, ricezione verificata, registro di trasparenza,
 /// quadro nazionale.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 pub struct Cli {
     /// File di configurazione (TOML); anche `$PICO_HUB_CONFIG`.
     #[arg(long, global = true)]
@@ -103,11 +103,11 @@ pub enum KeyAction {
 }
 
 /// Parses the process's arguments, with clap's own words in Italian; prints help, the
-/// version or a usage error and exits as clap does.
+/// version or a usage error (in Italian) and exits as clap does.
 pub fn parse() -> Cli {
     use clap::{CommandFactory as _, FromArgMatches as _};
-    let matches = in_italian(Cli::command()).get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    let matches = pico_service::cli::matches_from(in_italian(Cli::command()), std::env::args_os());
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| pico_service::cli::exit(error))
 }
 
 pub use pico_service::cli::in_italian;

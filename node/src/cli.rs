@@ -18,7 +18,7 @@ use crate::modules::Registry;
 
 /// Nodo Pi.Co. della Provincia: i dati e i servizi della Provincia per i suoi Comuni.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 pub struct Cli {
     /// File di configurazione (TOML); vedete `deploy/node.example.toml`.
     #[arg(long, global = true, env = ENV_CONFIG_FILE)]
@@ -261,13 +261,13 @@ pub fn command(registry: Registry) -> clap::Command {
 pub use pico_service::cli::in_italian;
 
 /// Parses `args` (the program name first) and runs the command; prints help, the version or
-/// a usage error and exits as clap does.
+/// a usage error (in Italian) and exits as clap does.
 pub fn run<I, T>(registry: Registry, args: I) -> anyhow::Result<()>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = in_italian(command(registry)).get_matches_from(args);
+    let matches = pico_service::cli::matches_from(in_italian(command(registry)), args);
     if let Some((name, below)) = matches.subcommand() {
         let module = registry
             .iter()
@@ -282,7 +282,7 @@ where
             return (cli.run)(&config, below);
         }
     }
-    execute(Cli::from_arg_matches(&matches)?)
+    execute(Cli::from_arg_matches(&matches).unwrap_or_else(|error| pico_service::cli::exit(error)))
 }
 
 /// The configuration for a command: the file (or the defaults and the environment), the

@@ -21,17 +21,17 @@ fn run(config: &NodeConfig, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     sape(config, SapeCommand::from_arg_matches(matches)?)
 }
 
-/// SAPE (EU funding) calls.
+/// SAPE: i bandi europei.
 #[derive(Debug, Subcommand)]
 pub enum SapeCommand {
-    /// Import calls from the EU Funding & Tenders portal: its topics CSV or its search API's
-    /// JSON (told apart by the first character). All or nothing; calls already in the
-    /// catalogue are updated by identifier, never duplicated.
+    /// Importa i bandi dal portale EU Funding & Tenders: il CSV dei suoi topic o il JSON della
+    /// sua API di ricerca (riconosciuti dal primo carattere). Tutto o niente; i bandi già nel
+    /// catalogo vengono aggiornati per identificativo, mai duplicati.
     Import {
-        /// Print the report as JSON instead of text.
+        /// Stampa il resoconto in JSON invece che in testo.
         #[arg(long)]
         json: bool,
-        /// The file.
+        /// Il file.
         file: PathBuf,
     },
 }
