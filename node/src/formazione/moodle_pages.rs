@@ -3,8 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use pico_service::web as layout;
@@ -16,7 +15,7 @@ use crate::formazione::policy::{self, Action};
 use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::check_form_csrf;
-use crate::web::form::{self, returns_to_form};
+use crate::web::form;
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -106,14 +105,8 @@ async fn submit_import(
             "Scegli il file da importare.",
         )),
     };
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok((status, import_page(&state, &identity, Some(&outcome))).into_response())
-        }
-    }
+    form::report(outcome, async |outcome| {
+        Ok(import_page(&state, &identity, Some(outcome)))
+    })
+    .await
 }

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -34,8 +33,7 @@ use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::form::Values;
 use crate::web::form::{
-    self, FormState, checkbox, error_summary, input, input_with, returns_to_form, select,
-    select_with, textarea,
+    self, FormState, checkbox, error_summary, input, input_with, select, select_with, textarea,
 };
 use crate::web::list::{Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
@@ -371,20 +369,17 @@ async fn submit_new_course(
             Err(crate::web::list::refuse(&errors))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/corsi/{}", view.id),
-            "Corso inserito nel catalogo.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                new_course_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/corsi/{}", view.id),
+                "Corso inserito nel catalogo.",
+            )
+        },
+        async |error| new_course_page(&state, &identity, &FormState::refused(values, error)),
+    )
+    .await
 }
 
 pub(crate) const EDITION_LABELS: &[(&str, &str)] = &[
@@ -572,25 +567,20 @@ async fn submit_edition(
             Err(crate::web::list::refuse(&errors))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/edizioni/{}", view.id),
-            "Edizione aggiunta.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = FormState::refused(values.clone(), &error);
-            form.errors = form
-                .errors
-                .into_iter()
-                .map(|(field, message)| (form::field_id(&field), message))
-                .collect();
-            Ok(form::refused(
-                &error,
-                course_page(&state, &identity, id, &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/edizioni/{}", view.id),
+                "Edizione aggiunta.",
+            )
+        },
+        async |error| {
+            let form = FormState::refused(values.clone(), error).messages_by_input();
+            course_page(&state, &identity, id, &form).await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -771,23 +761,21 @@ async fn submit_enrolment(
             "Scegli la persona da iscrivere.",
         )),
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/edizioni/{id}"),
-            &format!("{}: {}.", view.name, view.state.label().to_lowercase()),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = FormState::refused(values.clone(), &error);
-            if let Some(message) = form.errors.remove(form::FORM) {
-                form.errors.insert("staff_id".into(), message);
-            }
-            Ok(form::refused(
-                &error,
-                edition_page(&state, &identity, id, &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/edizioni/{id}"),
+                &format!("{}: {}.", view.name, view.state.label().to_lowercase()),
+            )
+        },
+        async |error| {
+            let form =
+                FormState::refused(values.clone(), error).whole_form_message_beside("staff_id");
+            edition_page(&state, &identity, id, &form).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -963,34 +951,31 @@ async fn submit_register(
     } else {
         Err(crate::web::list::refuse(&errors))
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/incontri/{id}/registro"),
-            "Registro salvato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/formazione/incontri/{id}/registro"),
+                "Registro salvato.",
+            )
+        },
+        async |error| {
             // Messages of `entries[2].minutes` go beside the field of that line.
-            let mut form = FormState::refused(values.clone(), &error);
+            let mut form = FormState::refused(values.clone(), error);
             form.errors = form
                 .errors
                 .into_iter()
                 .map(|(field, message)| {
-                    let renamed = field
-                        .strip_prefix("entries[")
-                        .and_then(|rest| rest.split(']').next())
-                        .and_then(|i| i.parse::<usize>().ok())
+                    let renamed = form::item_index(&field, "entries")
                         .and_then(|i| entries.get(i))
                         .map_or(field.clone(), |e| format!("m{}", e.enrolment_id));
                     (renamed, message)
                 })
                 .collect();
-            Ok(form::refused(
-                &error,
-                register_page(&state, &identity, id, &form, None).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            register_page(&state, &identity, id, &form, None).await
+        },
+    )
+    .await
 }
 
 async fn submit_import(
@@ -1011,20 +996,10 @@ async fn submit_import(
             "Scegli il file da importare.",
         )),
     };
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok((
-                status,
-                register_page(&state, &identity, id, &FormState::default(), Some(&outcome)).await?,
-            )
-                .into_response())
-        }
-    }
+    form::report(outcome, async |outcome| {
+        register_page(&state, &identity, id, &FormState::default(), Some(outcome)).await
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1153,20 +1128,21 @@ async fn submit_staff(
     PageForm(values): PageForm<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
-    match ops::create_staff(&state, &identity, &staff_input(&values)).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            "/formazione/personale",
-            &format!("{} aggiunto all'elenco.", view.name),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                staff_page(&state, &identity, Values::new(), &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::create_staff(&state, &identity, &staff_input(&values)).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                "/formazione/personale",
+                &format!("{} aggiunto all'elenco.", view.name),
+            )
+        },
+        async |error| {
+            let form = FormState::refused(values, error);
+            staff_page(&state, &identity, Values::new(), &form).await
+        },
+    )
+    .await
 }
 
 async fn show_person(
@@ -1251,20 +1227,16 @@ async fn submit_person(
     PageForm(values): PageForm<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
-    match ops::update_staff(&state, &identity, id, &staff_input(&values)).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/personale/{id}"),
-            "Dati salvati.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                person_page(&state, &identity, id, Some(&form)).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::update_staff(&state, &identity, id, &staff_input(&values)).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash(&format!("/formazione/personale/{id}"), "Dati salvati."),
+        async |error| {
+            let form = FormState::refused(values, error);
+            person_page(&state, &identity, id, Some(&form)).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

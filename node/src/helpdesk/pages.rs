@@ -373,20 +373,18 @@ async fn submit_new_request(
             )?));
         }
     };
-    match ops::open_request(&state, &identity, input, upload).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{}", view.id),
-            &format!("Richiesta {} inviata alla Provincia.", view.id),
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let form = FormState::refused(values, &error);
-            Ok(form::refused(
-                &error,
-                new_request_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::open_request(&state, &identity, input, upload).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/helpdesk/{}", view.id),
+                &format!("Richiesta {} inviata alla Provincia.", view.id),
+            )
+        },
+        async |error| new_request_page(&state, &identity, &FormState::refused(values, error)),
+    )
+    .await
 }
 
 async fn show_request(
@@ -524,21 +522,16 @@ async fn submit_comment(
     PageForm(form): PageForm<CommentForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    match ops::add_comment(&state, &identity, id, &form.body).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{id}#comments"),
-            "Messaggio inviato.",
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("body".to_owned(), form.body)]);
-            let refused = FormState::refused(values, &error);
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::add_comment(&state, &identity, id, &form.body).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash(&format!("/helpdesk/{id}#comments"), "Messaggio inviato."),
+        async |error| {
+            let refused = FormState::refused(form::values([("body", form.body)]), error);
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -569,25 +562,22 @@ async fn submit_status(
             "Scegli uno stato dall'elenco.",
         )),
     };
-    match result {
-        Ok(to) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{id}"),
-            &format!("Stato della richiesta aggiornato: {}.", to.label()),
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("status".to_owned(), form.status)]);
-            let mut refused = FormState::refused(values, &error);
+    form::answer(
+        result,
+        |to| {
+            layout::redirect_with_flash(
+                &format!("/helpdesk/{id}"),
+                &format!("Stato della richiesta aggiornato: {}.", to.label()),
+            )
+        },
+        async |error| {
             // A refused move names no field: its reason goes beside the status select.
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("status".to_owned(), message);
-            }
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let refused = FormState::refused(form::values([("status", form.status)]), error)
+                .whole_form_message_beside("status");
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -616,31 +606,23 @@ async fn submit_assignee(
             .map(|_| assignee),
         Err(error) => Err(error),
     };
-    match result {
-        Ok(assignee) => {
+    form::answer(
+        result,
+        |assignee| {
             let message = if assignee.is_some() {
                 "Richiesta assegnata."
             } else {
                 "Assegnazione tolta."
             };
-            Ok(layout::redirect_with_flash(
-                &format!("/helpdesk/{id}"),
-                message,
-            ))
-        }
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("assignee".to_owned(), form.assignee)]);
-            let mut refused = FormState::refused(values, &error);
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("assignee".to_owned(), message);
-            }
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            layout::redirect_with_flash(&format!("/helpdesk/{id}"), message)
+        },
+        async |error| {
+            let refused = FormState::refused(form::values([("assignee", form.assignee)]), error)
+                .whole_form_message_beside("assignee");
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 async fn download_attachment(

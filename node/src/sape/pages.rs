@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -33,7 +33,7 @@ use crate::sape::{
 };
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::form::{FormState, error_summary, file, input, select, textarea};
+use crate::web::form::{self, FormState, error_summary, file, input, select, textarea};
 use crate::web::{PageForm, check_form_csrf};
 
 /// Calls per page of the search.
@@ -83,18 +83,6 @@ pub fn router() -> Router<AppState> {
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
     layout::page(&state.chrome(Some(identity), "/sape"), title, body)
-}
-
-fn with_status(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
-}
-
-/// Whether an error comes back on its form rather than as an error page.
-fn returns_to_form(error: &AppError) -> bool {
-    matches!(
-        error.to_problem().status(),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::PAYLOAD_TOO_LARGE
-    )
 }
 
 /// The form again with `error`'s messages beside its fields (`rename` maps API field names to
@@ -674,12 +662,15 @@ async fn submit_new_call(
                 .unwrap_or_else(|| AppError::Internal("no field message".into())))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sape/bandi/{}", view.id),
-            "Bando inserito nel catalogo.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sape/bandi/{}", view.id),
+                "Bando inserito nel catalogo.",
+            )
+        },
+        async |error| {
             let rename = |field: &str| {
                 if field.starts_with("deadlines") {
                     "deadlines".to_owned()
@@ -687,14 +678,11 @@ async fn submit_new_call(
                     field.to_owned()
                 }
             };
-            let form = form_with_error(values.clone(), &error, &rename);
-            Ok(with_status(
-                error.to_problem().status(),
-                new_call_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values.clone(), error, &rename);
+            new_call_page(&state, &identity, &form)
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -763,27 +751,17 @@ async fn submit_import(
         &identity,
         form.fields.get("csrf").map_or("", String::as_str),
     )?;
-    let Some(file) = form.files.into_iter().next() else {
-        let error = AppError::invalid_field("file", "Scegliete il file da importare.");
-        return Ok(with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            import_page(&state, &identity, Some(&Err(error)))?,
-        ));
+    let outcome = match form.files.into_iter().next() {
+        Some(file) => ops::import_calls(&state, &identity, file.filename, file.data).await,
+        None => Err(AppError::invalid_field(
+            "file",
+            "Scegliete il file da importare.",
+        )),
     };
-    let outcome = ops::import_calls(&state, &identity, file.filename.clone(), file.data).await;
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok(with_status(
-                status,
-                import_page(&state, &identity, Some(&outcome))?,
-            ))
-        }
-    }
+    form::report(outcome, async |outcome| {
+        import_page(&state, &identity, Some(outcome))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1047,12 +1025,12 @@ async fn submit_new_proposal(
             Err(errors.finish().err().unwrap_or(AppError::NotFound))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{}", view.id),
-            "Progetto creato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(&format!("/sape/progetti/{}", view.id), "Progetto creato.")
+        },
+        async |error| {
             let rename = |field: &str| {
                 if field == "call_id" {
                     "call".to_owned()
@@ -1060,14 +1038,11 @@ async fn submit_new_proposal(
                     field.to_owned()
                 }
             };
-            let form = form_with_error(values.clone(), &error, &rename);
-            Ok(with_status(
-                error.to_problem().status(),
-                new_proposal_page(&state, &identity, &form, &chosen).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values.clone(), error, &rename);
+            new_proposal_page(&state, &identity, &form, &chosen).await
+        },
+    )
+    .await
 }
 
 fn partner_fields(form: &FormState) -> Markup {
@@ -1193,24 +1168,26 @@ async fn submit_documents(
         &identity,
         form.fields.get("csrf").map_or("", String::as_str),
     )?;
-    match documents::add(&state, &identity, id, form.files).await {
-        Ok(added) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#documents"),
-            &format!("Documenti aggiunti: {}.", added.len()),
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = documents::add(&state, &identity, id, form.files).await;
+    form::answer(
+        outcome,
+        |added| {
+            layout::redirect_with_flash(
+                &format!("/sape/progetti/{id}#documents"),
+                &format!("Documenti aggiunti: {}.", added.len()),
+            )
+        },
+        async |error| {
             let current = ops::proposal_detail(&state, &identity, id).await?;
-            let mut refused = form_with_error(BTreeMap::new(), &error, &|f: &str| f.to_owned());
-            refused.prefix = "doc-".to_owned();
             let forms = ProposalForms {
-                documents: refused,
+                documents: form_with_error(BTreeMap::new(), error, &|f: &str| f.to_owned())
+                    .with_prefix("doc-"),
                 ..ProposalForms::default()
             };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            proposal_page(&state, &identity, &current, &forms).await
+        },
+    )
+    .await
 }
 
 async fn download_document(
@@ -1341,12 +1318,16 @@ async fn submit_outcome(
             })
             .collect(),
     };
-    match outcome::record(&state, &identity, id, input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#outcome"),
-            "Esito registrato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let result = outcome::record(&state, &identity, id, input).await;
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sape/progetti/{id}#outcome"),
+                "Esito registrato.",
+            )
+        },
+        async |error| {
             let rename = |field: &str| {
                 // `partners[2].obtained` → `obtained_2`.
                 field
@@ -1355,14 +1336,13 @@ async fn submit_outcome(
                     .map_or_else(|| field.to_owned(), |(i, name)| format!("{name}_{i}"))
             };
             let forms = ProposalForms {
-                outcome: Some(form_with_error(values.clone(), &error, &rename)),
+                outcome: Some(form_with_error(values.clone(), error, &rename)),
                 ..ProposalForms::default()
             };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            proposal_page(&state, &identity, &current, &forms).await
+        },
+    )
+    .await
 }
 
 async fn proposal_page(
@@ -1599,24 +1579,22 @@ async fn submit_partner(
         Ok(()) => ops::update_proposal(&state, &identity, id, input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#budget"),
-            "Partner aggiunto; il budget è stato ricalcolato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form =
-                form_with_error(values.clone(), &error, &last_item_field("partners", index));
-            form.prefix = "partner-".to_owned();
-            let forms = ProposalForms {
-                partner: form,
+    answer_proposal_item(
+        &state,
+        &identity,
+        &current,
+        result,
+        "#budget",
+        "Partner aggiunto; il budget è stato ricalcolato.",
+        |error| {
+            let form = form_with_error(values.clone(), error, &last_item_field("partners", index));
+            ProposalForms {
+                partner: form.with_prefix("partner-"),
                 ..ProposalForms::default()
-            };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            }
+        },
+    )
+    .await
 }
 
 async fn submit_work_package(
@@ -1658,27 +1636,45 @@ async fn submit_work_package(
         Ok(()) => ops::update_proposal(&state, &identity, id, input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#work-packages"),
-            "Pacchetto di lavoro aggiunto.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = form_with_error(
+    answer_proposal_item(
+        &state,
+        &identity,
+        &current,
+        result,
+        "#work-packages",
+        "Pacchetto di lavoro aggiunto.",
+        |error| {
+            let form = form_with_error(
                 values.clone(),
-                &error,
+                error,
                 &last_item_field("work_packages", index),
             );
-            form.prefix = "wp-".to_owned();
-            let forms = ProposalForms {
-                work_package: form,
+            ProposalForms {
+                work_package: form.with_prefix("wp-"),
                 ..ProposalForms::default()
-            };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            }
+        },
+    )
+    .await
+}
+
+/// The answer to a form adding an item (a partner, a work package) to a proposal: back to
+/// the proposal's `anchor` with `done`, or the proposal page again with the `refused` forms.
+async fn answer_proposal_item<T>(
+    state: &AppState,
+    identity: &Identity,
+    current: &ProposalView,
+    result: Result<T, AppError>,
+    anchor: &str,
+    done: &str,
+    refused: impl FnOnce(&AppError) -> ProposalForms,
+) -> Result<Response, AppError> {
+    form::answer(
+        result,
+        |_| layout::redirect_with_flash(&format!("/sape/progetti/{}{anchor}", current.id), done),
+        async |error| proposal_page(state, identity, current, &refused(error)).await,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,8 +32,8 @@ use crate::sit::{
 };
 use crate::state::AppState;
 use crate::web::form::{
-    FormState, checkbox, error_summary, field_id, field_messages, input, refused, returns_to_form,
-    select, select_with, textarea,
+    self, FormState, checkbox, error_summary, field_id, field_messages, input, select, select_with,
+    textarea,
 };
 use crate::web::{PageForm, check_form_csrf};
 
@@ -815,19 +815,21 @@ async fn submit_new_service(
     let own = ops::check_service(&input).err();
     let code_ok = ops::is_service_code(input.code.trim());
     if page_errors.is_empty() && own.is_none() && code_ok {
-        match ops::create_service(&state, &identity, &input).await {
-            Ok(view) => {
-                return Ok(layout::redirect_with_flash(
+        let outcome = ops::create_service(&state, &identity, &input).await;
+        return form::answer(
+            outcome,
+            |view| {
+                layout::redirect_with_flash(
                     &format!("/sit/servizi/{}", view.code),
                     "Servizio aggiunto al catalogo.",
-                ));
-            }
-            Err(error) if returns_to_form(&error) => {
-                let form = refused_form(values, FieldErrors::default(), Some(&error));
-                return Ok(refused(&error, new_service_page(&state, &identity, &form)?));
-            }
-            Err(error) => return Err(error),
-        }
+                )
+            },
+            async |error| {
+                let form = refused_form(values, FieldErrors::default(), Some(error));
+                new_service_page(&state, &identity, &form)
+            },
+        )
+        .await;
     }
     let mut page_errors = page_errors;
     if !code_ok {
@@ -892,22 +894,21 @@ async fn submit_edit_service(
     let (input, page_errors) = read_service_form(&values);
     let own = ops::check_service(&input).err();
     if page_errors.is_empty() && own.is_none() {
-        match ops::update_service(&state, &identity, code.clone(), &input).await {
-            Ok(view) => {
-                return Ok(layout::redirect_with_flash(
+        let outcome = ops::update_service(&state, &identity, code.clone(), &input).await;
+        return form::answer(
+            outcome,
+            |view| {
+                layout::redirect_with_flash(
                     &format!("/sit/servizi/{}", view.code),
                     &format!("Servizio aggiornato: versione {}.", view.version),
-                ));
-            }
-            Err(error) if returns_to_form(&error) => {
-                let form = refused_form(values, FieldErrors::default(), Some(&error));
-                return Ok(refused(
-                    &error,
-                    edit_service_page(&state, &identity, &detail.service, &form)?,
-                ));
-            }
-            Err(error) => return Err(error),
-        }
+                )
+            },
+            async |error| {
+                let form = refused_form(values, FieldErrors::default(), Some(error));
+                edit_service_page(&state, &identity, &detail.service, &form)
+            },
+        )
+        .await;
     }
     let form = refused_form(values, page_errors, own.as_ref());
     Ok(crate::web::form::unprocessable(edit_service_page(
@@ -935,31 +936,31 @@ async fn submit_withdrawal(
     let input = WithdrawInput {
         reason: form.reason.clone(),
     };
-    match ops::withdraw_service(&state, &identity, code.clone(), &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/servizi/{code}"),
-            "Servizio ritirato dal catalogo: i Comuni aderenti lo vedono sul loro cruscotto.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let detail = ops::service_detail(&state, code).await?;
-            let mut values = BTreeMap::new();
-            values.insert("reason".to_owned(), form.reason);
-            let withdraw = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                service_page(
-                    &state,
-                    &identity,
-                    &detail,
-                    &FormState::default(),
-                    &withdraw,
-                    None,
-                )
-                .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::withdraw_service(&state, &identity, code.clone(), &input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/servizi/{code}"),
+                "Servizio ritirato dal catalogo: i Comuni aderenti lo vedono sul loro cruscotto.",
+            )
+        },
+        async |error| {
+            let detail = ops::service_detail(&state, code.clone()).await?;
+            let values = form::values([("reason", form.reason)]);
+            let withdraw = FormState::refused(values, error);
+            service_page(
+                &state,
+                &identity,
+                &detail,
+                &FormState::default(),
+                &withdraw,
+                None,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -980,31 +981,31 @@ async fn submit_subscription(
         service: code.clone(),
         note: form.note.clone(),
     };
-    match ops::create_subscription(&state, &identity, &input).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{}", view.id),
-            "Richiesta di adesione inviata alla Provincia.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = ops::create_subscription(&state, &identity, &input).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{}", view.id),
+                "Richiesta di adesione inviata alla Provincia.",
+            )
+        },
+        async |error| {
             let detail = ops::service_detail(&state, code).await?;
-            let mut values = BTreeMap::new();
-            values.insert("note".to_owned(), form.note);
-            let subscribe = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                service_page(
-                    &state,
-                    &identity,
-                    &detail,
-                    &subscribe,
-                    &FormState::default(),
-                    None,
-                )
-                .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let values = form::values([("note", form.note)]);
+            let subscribe = FormState::refused(values, error);
+            service_page(
+                &state,
+                &identity,
+                &detail,
+                &subscribe,
+                &FormState::default(),
+                None,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1245,32 +1246,30 @@ async fn submit_transition(
         agreement_ref: form.agreement_ref.clone(),
         start_date: form.start_date.clone(),
     };
-    match ops::transition_subscription(&state, &identity, id, &input).await {
-        Ok(detail) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{id}"),
-            &format!(
-                "Stato dell'adesione aggiornato: {}.",
-                detail.subscription.state.label()
-            ),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let values: BTreeMap<String, String> = [
+    let outcome = ops::transition_subscription(&state, &identity, id, &input).await;
+    form::answer(
+        outcome,
+        |detail| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{id}"),
+                &format!(
+                    "Stato dell'adesione aggiornato: {}.",
+                    detail.subscription.state.label()
+                ),
+            )
+        },
+        async |error| {
+            let values = form::values([
                 ("state", form.state),
                 ("reason", form.reason),
                 ("agreement_ref", form.agreement_ref),
                 ("start_date", form.start_date),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-            let move_form = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                subscription_page(&state, &identity, id, &move_form, &FormState::default()).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            ]);
+            let move_form = FormState::refused(values, error);
+            subscription_page(&state, &identity, id, &move_form, &FormState::default()).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1305,29 +1304,25 @@ async fn submit_request(
             "Scegli il tipo di richiesta.",
         )),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{id}"),
-            "Richiesta inviata: la Provincia la segue nell'Help Desk.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let values: BTreeMap<String, String> = [
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{id}"),
+                "Richiesta inviata: la Provincia la segue nell'Help Desk.",
+            )
+        },
+        async |error| {
+            let values = form::values([
                 ("kind", form.kind),
                 ("subject", form.subject),
                 ("description", form.description),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-            let request_form = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                subscription_page(&state, &identity, id, &FormState::default(), &request_form)
-                    .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            ]);
+            let request_form = FormState::refused(values, error);
+            subscription_page(&state, &identity, id, &FormState::default(), &request_form).await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1531,30 +1526,25 @@ async fn submit_picture(
         Ok(()) => ops::update_picture(&state, &identity, code.clone(), &input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/comuni/{code}"),
-            "Quadro digitale aggiornato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/comuni/{code}"),
+                "Quadro digitale aggiornato.",
+            )
+        },
+        async |error| {
             // Messages of the operation name list items (`platforms[2].since`): show each
             // beside the form's own field.
             let mut errors = BTreeMap::new();
-            for (field, message) in field_messages(&error) {
-                let name = if let Some(index) = field
-                    .strip_prefix("platforms[")
-                    .and_then(|rest| rest.split(']').next())
-                    .and_then(|i| i.parse::<usize>().ok())
-                {
+            for (field, message) in field_messages(error) {
+                let name = if let Some(index) = form::item_index(&field, "platforms") {
                     input
                         .platforms
                         .get(index)
                         .map_or(field.clone(), |p| format!("since_{}", p.platform.as_str()))
-                } else if let Some(index) = field
-                    .strip_prefix("measures[")
-                    .and_then(|rest| rest.split(']').next())
-                    .and_then(|i| i.parse::<usize>().ok())
-                {
+                } else if let Some(index) = form::item_index(&field, "measures") {
                     input
                         .measures
                         .get(index)
@@ -1564,19 +1554,16 @@ async fn submit_picture(
                 };
                 errors.entry(name).or_insert(message);
             }
-            let picture = ops::picture(&state, &identity, code).await?;
+            let picture = ops::picture(&state, &identity, code.clone()).await?;
             let form = FormState {
                 values,
                 errors,
                 ..FormState::default()
             };
-            Ok(refused(
-                &error,
-                picture_page(&state, &identity, &picture, &form),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            Ok(picture_page(&state, &identity, &picture, &form))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -475,30 +475,28 @@ async fn submit_import(
     let filename = crate::upload::clean_filename(&file.filename);
     let data = axum::body::Bytes::from(file.data);
     let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
-    match outcome {
-        Ok(report) => {
+    form::answer(
+        outcome,
+        |report| {
             let value = serde_json::to_value(&report).unwrap_or_default();
             let result = html! {
                 div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
                 (report_view(&value))
             };
-            Ok(import_page(result, &FormState::default()).into_response())
-        }
-        Err(error) if form::returns_to_form(&error) => {
+            import_page(result, &FormState::default()).into_response()
+        },
+        async |error| {
             // The file's problems are listed above the form; the form says which field
             // failed (or that the file did) and that the file must be chosen again.
-            let mut refused = FormState::refused(values, &error);
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("file".to_owned(), message);
-            }
-            let result = match &error {
+            let refused = FormState::refused(values, error).whole_form_message_beside("file");
+            let result = match error {
                 AppError::Problem(problem) => problem_view(problem),
                 _ => html! {},
             };
-            Ok(form::refused(&error, import_page(result, &refused)))
-        }
-        Err(err) => Err(err),
-    }
+            Ok(import_page(result, &refused))
+        },
+    )
+    .await
 }
 
 /// A refused import, as the page shows it: the row problems as a table.

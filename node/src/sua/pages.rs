@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -40,7 +39,7 @@ use crate::sua::ops::workflow::{
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
 use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
-use crate::web::form::returns_to_form;
+use crate::web::form;
 use crate::web::list::{Direction, ListRequest};
 use crate::web::{PageForm, check_form_csrf};
 
@@ -208,10 +207,6 @@ async fn comuni_options(state: &AppState) -> Result<Vec<(String, String)>, AppEr
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
     layout::page(&state.chrome(Some(identity), "/sua"), title, body)
-}
-
-fn with_status(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -560,18 +555,18 @@ async fn submit_new_request(
     let (values, uploads) = forms::read_multipart(multipart).await?;
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::submit_request(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{}", view.id),
-            "Richiesta inviata alla Stazione Unica Appaltante.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = form_with_error(values, &error);
-            let markup = new_request_page(&state, &identity, &form).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = requests::submit_request(&state, &identity, &input, uploads, Channel::Web).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{}", view.id),
+                "Richiesta inviata alla Stazione Unica Appaltante.",
+            )
+        },
+        async |error| new_request_page(&state, &identity, &form_with_error(values, error)).await,
+    )
+    .await
 }
 
 async fn show_new_initiative(
@@ -614,20 +609,19 @@ async fn submit_new_initiative(
     let (values, uploads) = forms::read_multipart(multipart).await?;
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::create_initiative(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{}", view.id),
-            "Iniziativa aggregata creata.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = form_with_error(values, &error);
-            Ok(with_status(
-                error.to_problem().status(),
-                initiative_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome =
+        requests::create_initiative(&state, &identity, &input, uploads, Channel::Web).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{}", view.id),
+                "Iniziativa aggregata creata.",
+            )
+        },
+        async |error| initiative_page(&state, &identity, &form_with_error(values, error)),
+    )
+    .await
 }
 
 async fn show_edit_request(
@@ -684,21 +678,22 @@ async fn submit_edit_request(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::update_request(&state, &identity, id, &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{id}"),
-            "Dati della richiesta salvati.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = requests::update_request(&state, &identity, id, &input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{id}"),
+                "Dati della richiesta salvati.",
+            )
+        },
+        async |error| {
             let detail = workflow::procedure_detail(&state, &identity, id).await?;
-            let form = form_with_error(values, &error);
-            Ok(with_status(
-                error.to_problem().status(),
-                edit_page(&state, &identity, &detail.procedure, &form),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values, error);
+            Ok(edit_page(&state, &identity, &detail.procedure, &form))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1144,16 +1139,18 @@ async fn after_action(
     result: Result<(), AppError>,
     anchor: &str,
 ) -> Result<Response, AppError> {
-    match result {
-        Ok(()) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{id}{anchor}"),
-            &done_message(form),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let problem = error.to_problem();
-            let errors = field_messages(&error);
+    form::answer(
+        result,
+        |()| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{id}{anchor}"),
+                &done_message(form),
+            )
+        },
+        async |error| {
+            let errors = field_messages(error);
             let message = if errors.is_empty() {
-                problem.detail().unwrap_or_default().to_owned()
+                error.to_problem().detail().unwrap_or_default().to_owned()
             } else {
                 "L'operazione non è stata eseguita: correggete i dati indicati.".to_owned()
             };
@@ -1166,11 +1163,10 @@ async fn after_action(
                     ..FormState::default()
                 },
             };
-            let markup = procedure_page(state, identity, id, Some(failed)).await?;
-            Ok(with_status(problem.status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            procedure_page(state, identity, id, Some(failed)).await
+        },
+    )
+    .await
 }
 
 fn value(values: &Values, name: &str) -> Option<String> {
@@ -1652,23 +1648,20 @@ async fn submit_convention(
         document_ref: get("document_ref"),
         notes: Some(get("notes")),
     };
-    match conventions::create_convention(&state, &identity, &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            "/sua/convenzioni",
-            "Convenzione registrata.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = conventions::create_convention(&state, &identity, &input).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash("/sua/convenzioni", "Convenzione registrata."),
+        async |error| {
             let form = FormState {
-                errors: field_messages(&error),
+                errors: field_messages(error),
                 values,
                 ..FormState::default()
             };
-            let markup =
-                conventions_page(&state, &identity, &ConventionFilter::default(), &form).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            conventions_page(&state, &identity, &ConventionFilter::default(), &form).await
+        },
+    )
+    .await
 }
 
 async fn submit_revoke_convention(
