@@ -18,13 +18,13 @@ use crate::error::AppError;
 use crate::formazione::editions;
 use crate::formazione::ops::{self, CourseView, EditionView};
 use crate::formazione::pages::{
-    COURSE_LABELS, EDITION_LABELS, breadcrumb, course_fields, course_input, csrf, edition_fields,
+    COURSE_LABELS, EDITION_LABELS, course_fields, course_input, csrf, edition_fields,
     edition_input, page, session_text,
 };
 use crate::formazione::policy::{self, Action};
 use crate::state::AppState;
 use crate::web::form::{self, FormState, Values, error_summary};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -88,7 +88,7 @@ fn course_page(
     form: &FormState,
 ) -> Markup {
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (title, Some(format!("/formazione/corsi/{id}"))), ("Modifica", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), (title, &format!("/formazione/corsi/{id}"))], "Modifica"))
         h1 { "Modifica il corso" }
         p { "I campi con * sono obbligatori. Il completamento di ogni iscrizione segue la nuova regola." }
         (error_summary(form, COURSE_LABELS))
@@ -182,7 +182,7 @@ fn edition_page(
     form: &FormState,
 ) -> Markup {
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (course.1, Some(format!("/formazione/corsi/{}", course.0))), ("Edizione", Some(format!("/formazione/edizioni/{id}"))), ("Modifica", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), (course.1, &format!("/formazione/corsi/{}", course.0)), ("Edizione", &format!("/formazione/edizioni/{id}"))], "Modifica"))
         h1 { "Modifica l'edizione" }
         p { "I campi con * sono obbligatori. Gli incontri con presenze registrate vanno lasciati come sono; più posti promuovono la lista d'attesa in ordine." }
         (error_summary(form, EDITION_LABELS))

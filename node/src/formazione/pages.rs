@@ -36,7 +36,7 @@ use crate::web::form::{
     self, FormState, checkbox, error_summary, input, input_with, select, select_with, textarea,
 };
 use crate::web::list::{Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -105,19 +105,6 @@ pub(crate) fn is_office(identity: &Identity) -> bool {
 
 pub(crate) fn csrf(identity: &Identity) -> String {
     identity.csrf().unwrap_or_default().to_owned()
-}
-
-pub(crate) fn breadcrumb(items: &[(&str, Option<String>)]) -> Markup {
-    html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            @for (label, href) in items {
-                @match href {
-                    Some(href) => li class="breadcrumb-item" { a href=(href) { (label) } },
-                    None => li class="breadcrumb-item active" aria-current="page" { (label) },
-                }
-            }
-        } }
-    }
 }
 
 fn competence(course: &CourseView) -> String {
@@ -262,7 +249,7 @@ fn new_course_page(
 ) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Nuovo corso", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Nuovo corso"))
         h1 { "Nuovo corso" }
         p { "I campi con * sono obbligatori. Per i corsi sulle competenze digitali indica l'area e il livello del Syllabus; per gli altri, le competenze come parole chiave." }
         (error_summary(form, COURSE_LABELS))
@@ -409,7 +396,7 @@ async fn course_page(
     let detail = ops::course_detail(state, identity, id).await?;
     let c = &detail.course;
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], c.title.as_str()))
         h1 { (c.title) }
         @if is_office(identity) {
             p { a class="btn btn-outline-primary" href=(format!("/formazione/corsi/{id}/modifica")) id="edit-course" { "Modifica il corso" } }
@@ -656,7 +643,7 @@ async fn edition_page(
     };
     let title = format!("{} – edizione", c.title);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), Some(format!("/formazione/corsi/{}", c.id))), ("Edizione", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), (c.title.as_str(), &format!("/formazione/corsi/{}", c.id))], "Edizione"))
         h1 { (c.title) }
         p class="lead" { "Edizione con " (e.sessions.len()) " incontri, " (hours_text(e.minutes)) " ore." }
         @if office {
@@ -852,13 +839,6 @@ async fn register_page(
 ) -> Result<Markup, AppError> {
     let register = ops::register(state, identity, id).await?;
     let s = &register.session;
-    let refused = match import {
-        Some(Err(error)) => Some((
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-            form::field_messages(error),
-        )),
-        _ => None,
-    };
     let labels: Vec<(String, String)> = register
         .lines
         .iter()
@@ -874,7 +854,7 @@ async fn register_page(
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Edizione", Some(format!("/formazione/edizioni/{}", register.edition_id))), ("Registro", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), ("Edizione", &format!("/formazione/edizioni/{}", register.edition_id))], "Registro"))
         h1 { "Registro dell'incontro del " (fmt::unix_date(s.starts_unix)) }
         p { (session_text(s.starts_unix, s.ends_unix)) ", " (s.minutes) " minuti. Indica i minuti di presenza di ogni iscritto; le ore frequentate e il completamento del corso si aggiornano da soli." }
         (error_summary(form, &label_refs))
@@ -898,22 +878,10 @@ async fn register_page(
                 "Presenze importate: " (report.rows) " righe lette, " (report.present) " iscritti presenti."
             }
         }
-        @if let Some((detail, rows)) = &refused {
-            div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
-                @if rows.is_empty() { p class="mb-0" { (detail) } } @else {
-                    p class="fw-bold" { "Importazione rifiutata, nessuna presenza è stata registrata. Righe che non corrispondono:" }
-                    ul class="mb-0" { @for (place, message) in rows { li { (place) ": " (message) } } }
-                }
-            }
+        @if let Some(Err(error)) = import {
+            (form::import_refusal(error, "Importazione rifiutata, nessuna presenza è stata registrata. Righe che non corrispondono:"))
         }
-        form method="post" action=(format!("/formazione/incontri/{id}/importa")) enctype="multipart/form-data" {
-            input type="hidden" name="csrf" value=(csrf(identity));
-            div class="mb-3" {
-                label for="file" class="form-label" { "File CSV *" }
-                input type="file" class="form-control" id="file" name="file" accept=".csv,text/csv" required;
-            }
-            button type="submit" class="btn btn-primary" id="import" { "Importa" }
-        }
+        (form::import_form(&format!("/formazione/incontri/{id}/importa"), &csrf(identity), "File CSV", ".csv,text/csv"))
     };
     Ok(page(state, identity, "Registro delle presenze", &body))
 }
@@ -1058,7 +1026,7 @@ async fn staff_page(
         .is_some();
     let can_add = comune || is_office(identity);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Personale in formazione", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Personale in formazione"))
         h1 { "Personale in formazione" }
         p {
             @if comune { "Le persone del Comune che possono essere iscritte ai corsi: nome, ufficio ed e-mail di lavoro, nient'altro." }
@@ -1175,7 +1143,7 @@ async fn person_page(
     ]));
     let form = form.unwrap_or(&stored);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Personale in formazione", Some("/formazione/personale".into())), (p.name.as_str(), None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), ("Personale in formazione", "/formazione/personale")], p.name.as_str()))
         h1 { (p.name) }
         p { (p.comune_name.as_deref().unwrap_or("Provincia")) @if !p.office.is_empty() { ", " (p.office) } " · " (p.email) }
         h2 class="h4" { "Corsi" }
@@ -1237,11 +1205,6 @@ async fn submit_person(
         },
     )
     .await
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn submit_delete_person(
@@ -1321,7 +1284,7 @@ async fn show_reports(
         .filter(|p| p.meets_yearly_hours)
         .count();
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Rapporti", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Rapporti"))
         h1 { "Rapporti della formazione " (report.year) }
         p { "Ore erogate (incontri già svolti), iscritti con posto, corsi completati e persone formate per settore, per ente e per area e livello del Syllabus; ore frequentate da ogni persona nell'anno rispetto alle " (crate::formazione::YEARLY_HOURS) " ore annue della direttiva del Dipartimento della Funzione pubblica. Un'iscrizione conta nell'anno del primo incontro della sua edizione." }
         form method="get" action="/formazione/rapporti" class="row g-2 align-items-end mb-3" {

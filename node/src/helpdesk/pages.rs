@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::form::{self, Errors, FormState, Values, error_summary};
 use crate::web::list::{self, Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes. The new-request form accepts attachments up to the configured size (plus
 /// room for the other fields), above the default body limit.
@@ -111,29 +111,6 @@ fn status_badge(status: Status) -> Markup {
     html! { span class=(format!("badge {class}")) { (status.label()) } }
 }
 
-/// A filter select: "any" first, then `options`; its message beside it.
-fn filter_select(
-    list: &ListRequest,
-    name: &str,
-    label: &str,
-    any: &str,
-    options: &[(&str, &str)],
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = list.error(name);
-    html! {
-        label for=(id) class="form-label" { (label) }
-        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
-            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
-            option value="" { (any) }
-            @for (value, text) in options {
-                option value=(value) selected[list.value(name) == *value] { (text) }
-            }
-        }
-        (list.feedback(name))
-    }
-}
-
 async fn show_requests(
     State(state): State<AppState>,
     identity: Identity,
@@ -167,8 +144,8 @@ async fn show_requests(
         }
         (list.error_summary(LABELS))
         form method="get" action="/helpdesk" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" { (filter_select(&list, "status", "Stato", "Tutti", &statuses)) }
-            div class="col-md-3" { (filter_select(&list, "category", "Categoria", "Tutte", &categories)) }
+            div class="col-md-3" { (list.filter_select("status", "Stato", "Tutti", &statuses)) }
+            div class="col-md-3" { (list.filter_select("category", "Categoria", "Tutte", &categories)) }
             @if !is_comune {
                 div class="col-md-2" {
                     label for="f-comune" class="form-label" { "Codice Comune" }
@@ -433,7 +410,7 @@ async fn request_page(
     }
 
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/helpdesk" { "Help Desk" } } li class="breadcrumb-item active" aria-current="page" { "Richiesta " (r.id) } } }
+        (breadcrumb(&[("Help Desk", "/helpdesk")], &format!("Richiesta {}", r.id)))
         h1 { "Richiesta " (r.id) ": " (r.subject) }
         (error_summary(form, LABELS))
         dl class="row" {

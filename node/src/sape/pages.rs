@@ -34,7 +34,7 @@ use crate::sape::{
 use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::form::{self, FormState, error_summary, file, input, select, textarea};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// Calls per page of the search.
 const PAGE_SIZE: u32 = 25;
@@ -400,10 +400,7 @@ pub(crate) async fn call_page(
     .await?;
     let c = &detail.call;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { (c.identifier) }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], &c.identifier))
         h1 { (c.title) }
         dl class="row" id="call" {
             dt class="col-sm-3" { "Codice" } dd class="col-sm-9" { (c.identifier) @if !c.call_identifier.is_empty() { " (invito " (c.call_identifier) ")" } }
@@ -565,10 +562,7 @@ fn new_call_page(
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo bando" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Nuovo bando"))
         h1 { "Inserisci un bando" }
         p { "Per i bandi che non vengono dal portale UE: bandi regionali FESR e FSE+, avvisi PNRR, altri programmi. I campi con * sono obbligatori." }
         (error_summary(form, CALL_LABELS))
@@ -702,18 +696,8 @@ fn import_page(
 ) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
-    let refused = match outcome {
-        Some(Err(error)) => Some((
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-            field_messages(error),
-        )),
-        _ => None,
-    };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Importa" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Importa"))
         h1 { "Importa bandi dal portale UE" }
         p { "Accetta l'elenco dei topic del portale Funding & Tenders in CSV e la risposta JSON della sua ricerca. I bandi già presenti sono aggiornati, mai duplicati. Se anche una sola riga non è valida il file è rifiutato per intero e nulla viene importato." }
         @if let Some(Ok(report)) = outcome {
@@ -721,22 +705,10 @@ fn import_page(
                 "Importazione riuscita: " (report.total) " bandi letti, " (report.created) " nuovi, " (report.updated) " aggiornati."
             }
         }
-        @if let Some((detail, rows)) = &refused {
-            div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
-                @if rows.is_empty() { p class="mb-0" { (detail) } } @else {
-                    p class="fw-bold" { "Importazione rifiutata, nulla è stato importato. Righe non valide:" }
-                    ul class="mb-0" { @for (place, message) in rows { li { (place) ": " (message) } } }
-                }
-            }
+        @if let Some(Err(error)) = outcome {
+            (form::import_refusal(error, "Importazione rifiutata, nulla è stato importato. Righe non valide:"))
         }
-        form method="post" action="/sape/importa" enctype="multipart/form-data" {
-            input type="hidden" name="csrf" value=(csrf);
-            div class="mb-3" {
-                label for="file" class="form-label" { "File CSV o JSON *" }
-                input type="file" class="form-control" id="file" name="file" accept=".csv,.json,text/csv,application/json" required;
-            }
-            button type="submit" class="btn btn-primary" id="import" { "Importa" }
-        }
+        (form::import_form("/sape/importa", &csrf, "File CSV o JSON", ".csv,.json,text/csv,application/json"))
     };
     Ok(page(state, identity, "Importa bandi", &body))
 }
@@ -783,10 +755,7 @@ fn calendar_page(
 ) -> Result<Markup, AppError> {
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Calendario" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Calendario"))
         h1 { "Calendario delle scadenze" }
         p { "Le scadenze dei bandi che il Comune segue, come calendario da aggiungere a Outlook, Thunderbird o al calendario del telefono. L'indirizzo è segreto: chi lo conosce vede le scadenze seguite, senza accedere. Rigenerarlo disattiva quello precedente." }
         @if let Some(url) = new_url {
@@ -871,10 +840,7 @@ async fn show_proposals(
     let proposals = ops::list_proposals(&state, &identity, None, None, 200).await?;
     let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Progetti" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Progetti"))
         h1 { "Progetti europei" }
         @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } " " a href="/sape/rapporti" { "Rapporti per anno, programma e Comune" } } }
         @if proposals.is_empty() { p id="no-proposals" { "Nessun progetto." } } @else {
@@ -940,10 +906,7 @@ async fn new_proposal_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let comuni_error = form.error("comuni");
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape/progetti" { "Progetti" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo progetto" }
-        } }
+        (breadcrumb(&[("Progetti", "/sape/progetti")], "Nuovo progetto"))
         h1 { "Nuovo progetto" }
         p { "Il progetto nasce come idea; partner, budget e pacchetti di lavoro si aggiungono dalla sua pagina. I campi con * sono obbligatori." }
         (error_summary(form, PROPOSAL_LABELS))
@@ -1376,10 +1339,7 @@ async fn proposal_page(
         .await?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape/progetti" { "Progetti" } }
-            li class="breadcrumb-item active" aria-current="page" { (p.acronym) }
-        } }
+        (breadcrumb(&[("Progetti", "/sape/progetti")], &p.acronym))
         h1 { (p.acronym) ": " (p.title) }
         dl class="row" id="proposal" {
             dt class="col-sm-3" { "Bando" } dd class="col-sm-9" { a href=(format!("/sape/bandi/{}", p.call_id)) { (p.call_identifier) } " — " (p.call_title) }

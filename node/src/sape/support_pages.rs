@@ -24,7 +24,7 @@ use crate::sape::policy;
 use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
 use crate::state::AppState;
 use crate::web::form::{self, FormState, error_summary, input, textarea};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -246,10 +246,7 @@ fn requests_page(
         .filter(|r| r.state == SupportState::Requested)
         .count();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Richieste di supporto" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Richieste di supporto"))
         h1 { "Richieste di supporto dei Comuni" }
         p { @if staff { "I Comuni chiedono l'aiuto dell'ufficio europeo su un bando: accogliete la richiesta o spiegate perché non è possibile." }
             @else { "Le richieste di supporto del Comune al SAPE e le risposte dell'ufficio." } }

@@ -35,7 +35,7 @@ use crate::web::form::{
     self, FormState, checkbox, error_summary, field_id, field_messages, input, select, select_with,
     textarea,
 };
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -429,10 +429,7 @@ async fn service_page(
         None
     };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { (service.record.name) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], &service.record.name))
         h1 { (service.record.name) }
         @if service.withdrawn {
             div class="alert alert-warning" role="status" id="withdrawn" {
@@ -526,11 +523,7 @@ async fn show_version(
     };
     let title = format!("{}, versione {}", detail.service.record.name, old.version);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href=(format!("/sit/servizi/{code}")) { (detail.service.record.name) } }
-            li class="breadcrumb-item active" aria-current="page" { "Versione " (old.version) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), (&detail.service.record.name, &format!("/sit/servizi/{code}"))], &format!("Versione {}", old.version)))
         h1 { (old.record.name) }
         p id="version-note" {
             "Versione " (old.version) " del " (fmt::rfc3339(&old.changed_at)) ", scritta da " (old.changed_by) ": " (old.note) "."
@@ -781,10 +774,7 @@ fn new_service_page(
     policy::authorize(identity, Action::ManageCatalogue)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo servizio" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Nuovo servizio"))
         h1 { "Nuovo servizio del catalogo" }
         p { "I campi con * sono obbligatori." }
         (error_summary(form, SERVICE_LABELS))
@@ -854,11 +844,7 @@ fn edit_service_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let code = &service.code;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href=(format!("/sit/servizi/{code}")) { (service.record.name) } }
-            li class="breadcrumb-item active" aria-current="page" { "Modifica" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), (&service.record.name, &format!("/sit/servizi/{code}"))], "Modifica"))
         h1 { "Modifica il servizio" }
         p { "La modifica diventa la versione " (service.version + 1) ": la versione attuale resta consultabile. I campi con * sono obbligatori." }
         (error_summary(form, SERVICE_LABELS))
@@ -1025,10 +1011,7 @@ async fn show_subscriptions(
     let list = ops::list_subscriptions(&state, &identity, service.clone()).await?;
     let staff = is_staff(&identity);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Adesioni" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Adesioni"))
         h1 { @if staff { "Adesioni dei Comuni" } @else { "Le adesioni del Comune" } }
         @if let Some(code) = &service { p { "Solo le adesioni al servizio " (code) ". " a href="/sit/adesioni" { "Tutte le adesioni" } } }
         @if list.is_empty() {
@@ -1111,11 +1094,7 @@ async fn subscription_page(
     let can_open = s.state == SubscriptionState::Active && own_comune(identity).is_some();
     let title = format!("Adesione di {} a {}", s.comune_name, s.service_name);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href="/sit/adesioni" { "Adesioni" } }
-            li class="breadcrumb-item active" aria-current="page" { (s.comune_name) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), ("Adesioni", "/sit/adesioni")], &s.comune_name))
         h1 { (title) }
         @if s.service_withdrawn {
             div class="alert alert-warning" role="status" id="service-withdrawn" {
@@ -1343,10 +1322,7 @@ async fn show_comuni(
         })
         .await?;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Quadro digitale dei Comuni" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Quadro digitale dei Comuni"))
         h1 { "Quadro digitale dei Comuni" }
         p { "Le piattaforme nazionali che ogni Comune usa e le misure PNRR «PA digitale 2026». " a href="/sit/copertura" { "Copertura delle piattaforme" } }
         div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
@@ -1599,10 +1575,7 @@ async fn show_coverage(
         .collect();
     let count = |n: u64| fmt::integer(i64::try_from(n).unwrap_or(i64::MAX));
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Copertura delle piattaforme" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Copertura delle piattaforme"))
         h1 { "Copertura delle piattaforme nazionali" }
         p { "Quota dei Comuni della Provincia che usano ogni piattaforma e quota dei residenti che vivono in quei Comuni (popolazione ISTAT più recente), dal quadro digitale tenuto dall'ufficio SIT." }
         p {

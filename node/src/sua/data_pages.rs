@@ -25,8 +25,8 @@ use crate::state::AppState;
 use crate::sua::db::data as sua_data;
 use crate::sua::policy::{self, Action, Scope};
 use crate::upload::MultipartForm;
-use crate::web::check_form_csrf;
 use crate::web::form::{self, Errors, FormState, Values, error_summary};
+use crate::web::{breadcrumb, check_form_csrf};
 
 /// The report and import pages.
 pub fn router() -> Router<AppState> {
@@ -539,7 +539,7 @@ async fn show_batch(
         .ok_or(AppError::NotFound)?;
     let report: Value = serde_json::from_str(&batch.report).unwrap_or_default();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/sua/import" { "Importa procedure" } } li class="breadcrumb-item active" aria-current="page" { "Importazione " (batch.id) } } }
+        (breadcrumb(&[("Importa procedure", "/sua/import")], &format!("Importazione {}", batch.id)))
         h1 { "Importazione " (batch.id) }
         p { "Eseguita da " (batch.actor) " il " (fmt::unix_time(batch.at)) "." }
         (report_view(&report))

@@ -41,7 +41,7 @@ use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
 use crate::web::form;
 use crate::web::list::{Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// Largest multipart form: a few attachments of up to 10 MB each.
 const FORM_BODY_LIMIT: usize = 51 * 1024 * 1024;
@@ -277,28 +277,6 @@ fn list_request(params: Values) -> (ListRequest, ProcedureQuery) {
     (list, query)
 }
 
-/// A filter select: "Tutti" first, then `options`; its message beside it.
-fn filter_select(
-    list: &ListRequest,
-    name: &str,
-    label: &str,
-    options: &[(String, String)],
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = list.error(name);
-    html! {
-        label for=(id) class="form-label" { (label) }
-        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
-            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
-            option value="" { "Tutti" }
-            @for (value, text) in options {
-                option value=(value) selected[list.value(name) == value] { (text) }
-            }
-        }
-        (list.feedback(name))
-    }
-}
-
 async fn show_procedures(
     State(state): State<AppState>,
     identity: Identity,
@@ -353,12 +331,12 @@ async fn show_procedures(
         }
         (list.error_summary(LIST_LABELS))
         form method="get" action="/sua" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" { (filter_select(&list, "state", "Stato", &states)) }
+            div class="col-md-3" { (list.filter_select("state", "Stato", "Tutti", &states)) }
             @if staff {
-                div class="col-md-3" { (filter_select(&list, "comune", "Comune", &comuni)) }
+                div class="col-md-3" { (list.filter_select("comune", "Comune", "Tutti", &comuni)) }
             }
-            div class="col-md-2" { (filter_select(&list, "year", "Anno", &years)) }
-            div class="col-md-2" { (filter_select(&list, "contract_type", "Tipo", &types)) }
+            div class="col-md-2" { (list.filter_select("year", "Anno", "Tutti", &years)) }
+            div class="col-md-2" { (list.filter_select("contract_type", "Tipo", "Tutti", &types)) }
             div class="col-md-2" {
                 label for="f-q" class="form-label" { "Testo, CIG o CUP" }
                 input type="search" class=(if q_error.is_some() { "form-control is-invalid" } else { "form-control" }) id="f-q" name="q" value=(list.value("q"));
@@ -517,10 +495,7 @@ async fn new_request_page(
     };
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuova richiesta" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Nuova richiesta"))
         h1 { "Nuova richiesta alla SUA" }
         (notice)
         p { "I campi con * sono obbligatori. La SUA esaminerà la richiesta e la prenderà in carico o la restituirà con le sue osservazioni." }
@@ -584,10 +559,7 @@ fn initiative_page(
     policy::authorize(identity, Action::ManageProcedures)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuova iniziativa aggregata" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Nuova iniziativa aggregata"))
         h1 { "Nuova iniziativa aggregata" }
         p { "Una procedura che la SUA gestisce per più Comuni, ciascuno con la sua quota dell'importo. Ogni Comune deve avere una convenzione in vigore per il tipo di contratto; ciascuno vedrà la procedura tra le sue." }
         (error_summary(form, REQUEST_LABELS))
@@ -649,11 +621,7 @@ fn edit_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let title = format!("Modifica della procedura n. {}", view.id);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item" { a href=(format!("/sua/procedure/{}", view.id)) { "Procedura n. " (view.id) } }
-            li class="breadcrumb-item active" aria-current="page" { "Modifica" }
-        } }
+        (breadcrumb(&[("SUA", "/sua"), (&format!("Procedura n. {}", view.id), &format!("/sua/procedure/{}", view.id))], "Modifica"))
         h1 { (title) }
         @if view.state == SuaState::Returned {
             p { "Dopo le correzioni, inviate di nuovo la richiesta dalla sua pagina." }
@@ -978,10 +946,7 @@ async fn procedure_page(
     let tender = failed.form_state("tender");
     let show_tender = detail.permissions.manage && !p.state.is_request();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { (kind) " n. " (p.id) }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], &format!("{} n. {}", kind, p.id)))
         h1 { (title) }
         @if !failed.message.is_empty() {
             div class="alert alert-danger" role="alert" id="action-error" tabindex="-1" {
@@ -1357,11 +1322,6 @@ async fn submit_lot(
     after_action(&state, &identity, id, &form, values, result, "#lots-title").await
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn submit_delete_lot(
     State(state): State<AppState>,
     identity: Identity,
@@ -1558,10 +1518,7 @@ async fn conventions_page(
         .collect();
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Convenzioni" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Convenzioni"))
         h1 { "Convenzioni con la SUA" }
         p { "Le convenzioni con cui i Comuni delegano alla SUA della " (state.province.name) " le loro procedure di affidamento. Un Comune può inviare richieste solo con una convenzione in vigore per il tipo di contratto." }
         form method="get" action="/sua/convenzioni" class="row g-3 align-items-end mb-3" aria-label="Filtri" {

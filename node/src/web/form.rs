@@ -198,6 +198,36 @@ pub async fn report<T>(
     }
 }
 
+/// The alert of a refused import (it takes the focus as a summary does not: the page is a
+/// report): the error's detail, or `heading` over the rows that failed, each with its place
+/// and message.
+pub fn import_refusal(error: &AppError, heading: &str) -> Markup {
+    let rows = field_messages(error);
+    html! {
+        div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
+            @if rows.is_empty() { p class="mb-0" { (error.to_problem().detail().unwrap_or_default()) } } @else {
+                p class="fw-bold" { (heading) }
+                ul class="mb-0" { @for (place, message) in &rows { li { (place) ": " (message) } } }
+            }
+        }
+    }
+}
+
+/// The form that sends a file to import to `action`: one required file input, `file`,
+/// labelled `label` and accepting the types `accept`.
+pub fn import_form(action: &str, csrf: &str, label: &str, accept: &str) -> Markup {
+    html! {
+        form method="post" action=(action) enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(csrf);
+            div class="mb-3" {
+                label for="file" class="form-label" { (label) " *" }
+                input type="file" class="form-control" id="file" name="file" accept=(accept) required;
+            }
+            button type="submit" class="btn btn-primary" id="import" { "Importa" }
+        }
+    }
+}
+
 /// The answer to a refused submit whose mistakes the page found itself: 422.
 pub fn unprocessable(page: Markup) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
