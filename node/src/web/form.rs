@@ -505,6 +505,33 @@ mod tests {
     }
 
     #[test]
+    fn list_messages_find_their_item_and_their_input() {
+        assert_eq!(item_index("platforms[2].since", "platforms"), Some(2));
+        assert_eq!(item_index("platforms", "platforms"), None);
+        assert_eq!(item_index("measures[1].amount", "platforms"), None);
+        let mut form = FormState::with_values(values([("links", "x".to_owned())]));
+        form.errors
+            .insert("links[0].url".into(), "Indirizzo non valido.".into());
+        form.errors.insert(FORM.into(), "Riprova.".into());
+        let form = form.messages_by_input().whole_form_message_beside("status");
+        assert_eq!(form.error("links"), Some("Indirizzo non valido."));
+        assert_eq!(form.error("status"), Some("Riprova."));
+        assert_eq!(form.error(FORM), None);
+        assert_eq!(form.with_prefix("p-").id("links"), "p-links");
+    }
+
+    #[test]
+    fn an_import_refusal_lists_the_rows_or_says_the_detail() {
+        let rows = AppError::invalid_field("riga 3", "CIG mancante");
+        let html = import_refusal(&rows, "Righe non valide:").into_string();
+        assert!(html.contains("<li>riga 3: CIG mancante</li>"), "{html}");
+        assert!(html.contains("Righe non valide:"), "{html}");
+        let form = import_form("/x/importa", "t", "File CSV", ".csv").into_string();
+        assert!(form.contains("File CSV *"), "{form}");
+        assert!(form.contains("accept=\".csv\" required"), "{form}");
+    }
+
+    #[test]
     fn file_input_says_the_file_was_not_kept() {
         let html = file(&refused_form(), "attachment", "Allegato", None, false, None).into_string();
         assert!(html.contains(FILE_NOT_KEPT), "{html}");

@@ -550,3 +550,24 @@ async fn show_api(State(state): State<AppState>, identity: Identity) -> Markup {
 pub fn download(content_type: &str, filename: &str, data: Vec<u8>) -> Response {
     pico_service::download::attachment(content_type, filename, data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breadcrumb_links_the_trail_and_marks_the_current_page() {
+        let html = breadcrumb(
+            &[("SUA", "/sua"), ("Procedura n. 4", "/sua/procedure/4")],
+            "Modifica",
+        )
+        .into_string();
+        assert_eq!(
+            html,
+            "<nav aria-label=\"Percorso\"><ol class=\"breadcrumb\">\
+             <li class=\"breadcrumb-item\"><a href=\"/sua\">SUA</a></li>\
+             <li class=\"breadcrumb-item\"><a href=\"/sua/procedure/4\">Procedura n. 4</a></li>\
+             <li class=\"breadcrumb-item active\" aria-current=\"page\">Modifica</li></ol></nav>"
+        );
+    }
+}
