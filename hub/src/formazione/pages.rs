@@ -19,7 +19,7 @@ use crate::db::formazione::{self, Filter};
 use crate::error::HubError;
 use crate::format::{self, count};
 use crate::pages::charts::{Bar, bar_chart};
-use crate::pages::{failure_page, render, scroll_table};
+use crate::pages::{download_links, failure_page, link, render, scroll_table};
 use crate::state::AppState;
 
 /// The page's path.
@@ -46,35 +46,12 @@ fn given(value: Option<&String>) -> Option<&str> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-/// Percent-encodes a query value (regions have spaces, apostrophes and slashes).
-fn url_encode(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// `base` with the filters appended.
-fn with_filter(base: &str, filter: &Filter) -> String {
-    let mut link = base.to_owned();
-    let mut add = |name: &str, value: &str| {
-        link.push_str(if link.contains('?') { "&" } else { "?" });
-        link.push_str(name);
-        link.push('=');
-        link.push_str(&url_encode(value));
-    };
-    if let Some(year) = filter.year {
-        add("year", &year.to_string());
-    }
-    if let Some(region) = &filter.region {
-        add("region", region);
-    }
-    link
+/// The filters as query pairs.
+fn query(filter: &Filter) -> [(&'static str, Option<String>); 2] {
+    [
+        ("year", filter.year.map(|year| year.to_string())),
+        ("region", filter.region.clone()),
+    ]
 }
 
 fn share(value: Option<&String>) -> String {
@@ -84,16 +61,6 @@ fn share(value: Option<&String>) -> String {
 /// A percentage as a chart length (the chart is full at 100).
 fn share_length(value: Option<&String>) -> f64 {
     value.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-}
-
-fn download_links(base: &str, filter: &Filter) -> Markup {
-    let joiner = if base.contains('?') { '&' } else { '?' };
-    let csv = with_filter(&format!("{base}{joiner}format=csv"), filter);
-    html! {
-        a href=(csv) { "CSV" } " · "
-        a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
-        a href=(with_filter(base, filter)) { "JSON" }
-    }
 }
 
 fn row_label(group: Group, item: &GroupProgress) -> String {
@@ -186,7 +153,7 @@ fn section(id: &str, title: &str, group: Group, view: &ProgressView, filter: &Fi
             h2 id=(id) { (title) }
             (bar_chart(&format!("grafico-{id}"), &format!("Quota dell'obiettivo raggiunta — {}", title.to_lowercase()), &bars, Some(100.0)))
             (table(&format!("tabella-{id}"), &format!("Persone formate rispetto all'obiettivo, ore e completamenti — {}", title.to_lowercase()), group, view, true))
-            p { "Scarica la tabella: " (download_links(&format!("/v1/formazione/progress?group={}", group.as_str()), filter)) }
+            p { "Scarica la tabella: " (download_links(&format!("/v1/formazione/progress?group={}", group.as_str()), &query(filter))) }
         }
     }
 }
@@ -380,7 +347,7 @@ pub async fn show_formazione(
                 } @else {
                     (table("tabella-in-ritardo", "Province in ritardo rispetto al programma", Group::Province, &loaded.behind, false))
                 }
-                p { "Scarica l'elenco: " (download_links("/v1/formazione/progress?group=province&behind=1", &filter)) }
+                p { "Scarica l'elenco: " (download_links("/v1/formazione/progress?group=province&behind=1", &query(&filter))) }
             }
             (section("per-provincia", "Per Provincia", Group::Province, &loaded.provinces, &filter))
             h2 class="mt-5 h4" { "Come leggere i dati" }
@@ -482,25 +449,15 @@ pub async fn show_courses(
     };
     let filter = &request.filter;
     let words = request.words.join(" ");
-    let mut here = String::from(COURSES_PATH);
-    let mut add = |name: &str, value: &str| {
-        here.push_str(if here.contains('?') { "&" } else { "?" });
-        here.push_str(name);
-        here.push('=');
-        here.push_str(&url_encode(value));
-    };
-    if !words.is_empty() {
-        add("q", &words);
-    }
-    if let Some(sector) = &filter.sector {
-        add("sector", sector);
-    }
-    if let Some(region) = &filter.region {
-        add("region", region);
-    }
-    if let Some(province) = &filter.province {
-        add("province", province);
-    }
+    let here = link(
+        COURSES_PATH,
+        &[
+            ("q", Some(words.as_str()).filter(|words| !words.is_empty())),
+            ("sector", filter.sector.as_deref()),
+            ("region", filter.region.as_deref()),
+            ("province", filter.province.as_deref()),
+        ],
+    );
     let joiner = if here.contains('?') { "&" } else { "?" };
     let page_link = |n: u64| format!("{here}{joiner}pagina={n}");
     let csv = format!(

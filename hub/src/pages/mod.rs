@@ -209,6 +209,49 @@ pub async fn show_not_found(State(state): State<AppState>, uri: Uri) -> Response
         .into_response()
 }
 
+/// Percent-encodes a query value (regions have spaces, apostrophes and slashes).
+pub(crate) fn url_encode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `base` with the `pairs` that have a value as its query, each value percent-encoded.
+pub(crate) fn link(base: &str, pairs: &[(&str, Option<impl AsRef<str>>)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .as_ref()
+                .map(|v| format!("{name}={}", url_encode(v.as_ref())))
+        })
+        .collect();
+    if query.is_empty() {
+        base.to_owned()
+    } else {
+        let joiner = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{joiner}{}", query.join("&"))
+    }
+}
+
+/// The links that download a table from the API at `base` with the filters `pairs`: CSV,
+/// CSV for spreadsheets in Italian, JSON.
+pub(crate) fn download_links(base: &str, pairs: &[(&str, Option<impl AsRef<str>>)]) -> Markup {
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    let csv = link(&format!("{base}{joiner}format=csv"), pairs);
+    html! {
+        a href=(csv) { "CSV" } " · "
+        a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
+        a href=(link(base, pairs)) { "JSON" }
+    }
+}
+
 /// A wrapper that lets a wide table scroll sideways on a narrow screen, reachable with the
 /// keyboard (a scrolling region must take focus) and named for screen readers. It is the
 /// containing block of the visually hidden texts inside, which would otherwise stick out of

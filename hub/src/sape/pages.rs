@@ -24,7 +24,7 @@ use crate::db::sape::{self, Filter, Group};
 use crate::error::HubError;
 use crate::format::{self, count, euro};
 use crate::pages::charts::{Bar, bar_chart};
-use crate::pages::{failure_page, render, scroll_table};
+use crate::pages::{download_links, failure_page, link, render, scroll_table, url_encode};
 use crate::state::AppState;
 
 /// The summary page's path.
@@ -73,39 +73,17 @@ fn row_label(group: Group, key: &str, label: &str) -> String {
 
 /// `base` (which has a query string) with the filters appended.
 fn with_filter(base: &str, filter: &Filter) -> String {
-    let mut link = base.to_owned();
-    let mut add = |name: &str, value: &str| {
-        link.push_str(if link.contains('?') { "&" } else { "?" });
-        link.push_str(name);
-        link.push('=');
-        link.push_str(&url_encode(value));
-    };
-    if let Some(year) = filter.year {
-        add("year", &year.to_string());
-    }
-    if let Some(region) = &filter.region {
-        add("region", region);
-    }
-    if let Some(province) = &filter.province {
-        add("province", province);
-    }
-    if let Some(programme) = &filter.programme {
-        add("programme", programme);
-    }
-    link
+    link(base, &query(filter))
 }
 
-/// Percent-encodes a query value (regions have spaces, apostrophes and slashes).
-fn url_encode(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+/// The filters as query pairs.
+fn query(filter: &Filter) -> [(&'static str, Option<String>); 4] {
+    [
+        ("year", filter.year.map(|year| year.to_string())),
+        ("region", filter.region.clone()),
+        ("province", filter.province.clone()),
+        ("programme", filter.programme.clone()),
+    ]
 }
 
 fn figures_cells(figures: &Figures) -> Markup {
@@ -118,16 +96,6 @@ fn figures_cells(figures: &Figures) -> Markup {
         td class="text-end" { (euro(&figures.requested)) }
         td class="text-end" { (euro(&figures.obtained)) }
         td class="text-end" { (euro(&figures.comuni_obtained)) }
-    }
-}
-
-fn download_links(base: &str, filter: &Filter) -> Markup {
-    let joiner = if base.contains('?') { '&' } else { '?' };
-    let csv = with_filter(&format!("{base}{joiner}format=csv"), filter);
-    html! {
-        a href=(csv) { "CSV" } " · "
-        a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
-        a href=(with_filter(base, filter)) { "JSON" }
     }
 }
 
@@ -191,7 +159,7 @@ fn section(group: Group, id: &str, view: &SummaryView, filter: &Filter) -> Marku
                     } }
                 }
             }))
-            p { "Scarica la tabella: " (download_links(&base, filter)) }
+            p { "Scarica la tabella: " (download_links(&base, &query(filter))) }
         }
     }
 }
@@ -213,7 +181,7 @@ fn comuni_table(comuni: &[ComuneView], filter: &Filter) -> Markup {
                 } } }
             }
         }))
-        p { "Scarica l'elenco: " (download_links("/v1/sape/comuni", filter)) }
+        p { "Scarica l'elenco: " (download_links("/v1/sape/comuni", &query(filter))) }
     }
 }
 

@@ -23,7 +23,7 @@ use crate::db::sit::{self, PLATFORMS};
 use crate::error::HubError;
 use crate::format::{self, count};
 use crate::pages::charts::{Bar, bar_chart};
-use crate::pages::{failure_page, render, scroll_table};
+use crate::pages::{download_links, failure_page, render, scroll_table};
 use crate::state::AppState;
 
 /// The national view's path.
@@ -51,42 +51,8 @@ fn present(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Percent-encodes a query value (regions have spaces, apostrophes and slashes).
-fn url_encode(value: &str) -> String {
-    let mut out = String::new();
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// `base` with the non-empty `pairs` as its query.
-fn link(base: &str, pairs: &[(&str, Option<&str>)]) -> String {
-    let query: Vec<String> = pairs
-        .iter()
-        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", url_encode(v))))
-        .collect();
-    if query.is_empty() {
-        base.to_owned()
-    } else {
-        let joiner = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{joiner}{}", query.join("&"))
-    }
-}
-
 fn downloads(api: &str, pairs: &[(&str, Option<&str>)]) -> Markup {
-    let csv = link(&format!("{api}?format=csv"), pairs);
-    html! {
-        p class="small" {
-            "Scarica: " a href=(csv) { "CSV" } " · "
-            a href=(format!("{csv}&sep=semicolon&bom=1")) { "CSV con punto e virgola (fogli di calcolo in italiano)" } " · "
-            a href=(link(api, pairs)) { "JSON" }
-        }
-    }
+    html! { p class="small" { "Scarica: " (download_links(api, pairs)) } }
 }
 
 fn share_text(share: Option<&String>) -> String {

@@ -559,13 +559,13 @@ async fn submit(
     ))
 }
 
-/// Best practices on the dashboard of who manages them: drafts to finish, published and
-/// national ones. `None` for the other roles.
 /// [`dashboard_cards`] as the module registry calls it.
 pub fn cards<'a>(state: &'a AppState, identity: &'a Identity) -> crate::modules::CardsFuture<'a> {
     Box::pin(dashboard_cards(state, identity))
 }
 
+/// Best practices on the dashboard of who manages them: drafts to finish, published and
+/// national ones. `None` for the other roles.
 pub async fn dashboard_cards(
     state: &AppState,
     identity: &Identity,

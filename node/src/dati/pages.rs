@@ -283,12 +283,14 @@ async fn submit_metadata(
         .map_or("", |(_, value)| value.as_str());
     check_form_csrf(&identity, csrf)?;
     let submitted = form_of(&pairs);
-    match save_metadata(&state, &identity, name.clone(), submitted.clone()).await {
-        Ok(_) => Ok(axum::response::Redirect::to(DATASETS).into_response()),
-        Err(error) if form::returns_to_form(&error) => {
+    let outcome = save_metadata(&state, &identity, name.clone(), submitted.clone()).await;
+    form::answer(
+        outcome,
+        |_| axum::response::Redirect::to(DATASETS).into_response(),
+        async |error| {
             let view = read_metadata(&state, name.clone()).await?;
-            let form = FormState::refused(values_of(&submitted), &error);
-            let page = metadata_page(
+            let form = FormState::refused(values_of(&submitted), error);
+            Ok(metadata_page(
                 &state,
                 &identity,
                 &name,
@@ -298,9 +300,8 @@ async fn submit_metadata(
                 &form,
                 &submitted.themes,
                 &view.missing_for_open,
-            );
-            Ok(form::refused(&error, page))
-        }
-        Err(error) => Err(error),
-    }
+            ))
+        },
+    )
+    .await
 }

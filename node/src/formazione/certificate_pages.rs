@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::formazione::certificates::{self, CertificateView, hours_italian};
 use crate::state::AppState;
 use crate::web::form::{FormState, error_summary, input};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -117,10 +117,7 @@ fn certificate_body(view: &CertificateView) -> Markup {
         )
     };
     html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/attestati" { "Verifica di un attestato" } }
-            li class="breadcrumb-item active" aria-current="page" { (view.code) }
-        } }
+        (breadcrumb(&[("Verifica di un attestato", "/attestati")], &view.code))
         h1 { "Attestato " (view.code) }
         @if view.valid {
             div class="alert alert-success" role="status" id="certificate-status" {
@@ -157,17 +154,12 @@ fn certificate_body(view: &CertificateView) -> Markup {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct IssueForm {
-    csrf: String,
-}
-
 /// Issues the certificate (the office, or the person's Comune) and returns to the edition.
 async fn submit_issue(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    PageForm(form): PageForm<IssueForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
     let (view, _) = certificates::issue(&state, &identity, id).await?;

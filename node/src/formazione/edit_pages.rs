@@ -18,13 +18,13 @@ use crate::error::AppError;
 use crate::formazione::editions;
 use crate::formazione::ops::{self, CourseView, EditionView};
 use crate::formazione::pages::{
-    COURSE_LABELS, EDITION_LABELS, breadcrumb, course_fields, course_input, csrf, edition_fields,
+    COURSE_LABELS, EDITION_LABELS, course_fields, course_input, csrf, edition_fields,
     edition_input, page, session_text,
 };
 use crate::formazione::policy::{self, Action};
 use crate::state::AppState;
-use crate::web::form::{self, FormState, Values, error_summary, returns_to_form};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::form::{self, FormState, Values, error_summary};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -79,9 +79,16 @@ fn course_values(c: &CourseView) -> Values {
     ])
 }
 
-fn course_form(identity: &Identity, id: i64, title: &str, form: &FormState) -> Markup {
-    html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (title, Some(format!("/formazione/corsi/{id}"))), ("Modifica", None)]))
+/// The page editing course `id`, whose title is `title`.
+fn course_page(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    title: &str,
+    form: &FormState,
+) -> Markup {
+    let body = html! {
+        (breadcrumb(&[("Formazione", "/formazione"), (title, &format!("/formazione/corsi/{id}"))], "Modifica"))
         h1 { "Modifica il corso" }
         p { "I campi con * sono obbligatori. Il completamento di ogni iscrizione segue la nuova regola." }
         (error_summary(form, COURSE_LABELS))
@@ -90,7 +97,8 @@ fn course_form(identity: &Identity, id: i64, title: &str, form: &FormState) -> M
             (course_fields(form))
             button type="submit" class="btn btn-primary" id="save-course" { "Salva le modifiche" }
         }
-    }
+    };
+    page(state, identity, "Modifica il corso", &body)
 }
 
 async fn show_edit_course(
@@ -101,12 +109,7 @@ async fn show_edit_course(
     policy::authorize(&identity, Action::Manage)?;
     let course = ops::course_detail(&state, &identity, id).await?.course;
     let form = FormState::with_values(course_values(&course));
-    Ok(page(
-        &state,
-        &identity,
-        "Modifica il corso",
-        &course_form(&identity, id, &course.title, &form),
-    ))
+    Ok(course_page(&state, &identity, id, &course.title, &form))
 }
 
 /// Adds the messages of a refused operation to those of the form, keyed by field id.
@@ -134,29 +137,21 @@ async fn submit_edit_course(
         merge_messages(&mut errors, checked);
         Err(crate::web::list::refuse(&errors))
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/corsi/{}", view.id),
-            "Corso aggiornato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let title = ops::course_detail(&state, &identity, id)
-                .await?
-                .course
-                .title;
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                page(
-                    &state,
-                    &identity,
-                    "Modifica il corso",
-                    &course_form(&identity, id, &title, &form),
-                ),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/corsi/{}", view.id),
+                "Corso aggiornato.",
+            )
+        },
+        async |error| {
+            let course = ops::course_detail(&state, &identity, id).await?.course;
+            let form = FormState::refused(values.clone(), error);
+            Ok(course_page(&state, &identity, id, &course.title, &form))
+        },
+    )
+    .await
 }
 
 /// An edition as the form's values: the days as people type them, one session a line.
@@ -178,9 +173,16 @@ fn edition_values(e: &EditionView) -> Values {
     ])
 }
 
-fn edition_form(identity: &Identity, id: i64, course: (i64, &str), form: &FormState) -> Markup {
-    html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (course.1, Some(format!("/formazione/corsi/{}", course.0))), ("Edizione", Some(format!("/formazione/edizioni/{id}"))), ("Modifica", None)]))
+/// The page editing edition `id` of course `course` (its id and title).
+fn edition_page(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    course: (i64, &str),
+    form: &FormState,
+) -> Markup {
+    let body = html! {
+        (breadcrumb(&[("Formazione", "/formazione"), (course.1, &format!("/formazione/corsi/{}", course.0)), ("Edizione", &format!("/formazione/edizioni/{id}"))], "Modifica"))
         h1 { "Modifica l'edizione" }
         p { "I campi con * sono obbligatori. Gli incontri con presenze registrate vanno lasciati come sono; più posti promuovono la lista d'attesa in ordine." }
         (error_summary(form, EDITION_LABELS))
@@ -189,7 +191,8 @@ fn edition_form(identity: &Identity, id: i64, course: (i64, &str), form: &FormSt
             (edition_fields(form))
             button type="submit" class="btn btn-primary" id="save-edition" { "Salva le modifiche" }
         }
-    }
+    };
+    page(state, identity, "Modifica l'edizione", &body)
 }
 
 async fn show_edit_edition(
@@ -200,17 +203,8 @@ async fn show_edit_edition(
     policy::authorize(&identity, Action::Manage)?;
     let detail = ops::edition_detail(&state, &identity, id).await?;
     let form = FormState::with_values(edition_values(&detail.edition));
-    Ok(page(
-        &state,
-        &identity,
-        "Modifica l'edizione",
-        &edition_form(
-            &identity,
-            id,
-            (detail.course.id, &detail.course.title),
-            &form,
-        ),
-    ))
+    let course = (detail.course.id, detail.course.title.as_str());
+    Ok(edition_page(&state, &identity, id, course, &form))
 }
 
 async fn submit_edit_edition(
@@ -229,34 +223,20 @@ async fn submit_edit_edition(
         merge_messages(&mut errors, checked);
         Err(crate::web::list::refuse(&errors))
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/edizioni/{}", view.id),
-            "Edizione aggiornata.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/edizioni/{}", view.id),
+                "Edizione aggiornata.",
+            )
+        },
+        async |error| {
             let detail = ops::edition_detail(&state, &identity, id).await?;
-            let mut form = FormState::refused(values.clone(), &error);
-            form.errors = form
-                .errors
-                .into_iter()
-                .map(|(field, message)| (form::field_id(&field), message))
-                .collect();
-            Ok(form::refused(
-                &error,
-                page(
-                    &state,
-                    &identity,
-                    "Modifica l'edizione",
-                    &edition_form(
-                        &identity,
-                        id,
-                        (detail.course.id, &detail.course.title),
-                        &form,
-                    ),
-                ),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = FormState::refused(values.clone(), error).messages_by_input();
+            let course = (detail.course.id, detail.course.title.as_str());
+            Ok(edition_page(&state, &identity, id, course, &form))
+        },
+    )
+    .await
 }

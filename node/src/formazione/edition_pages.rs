@@ -9,14 +9,13 @@ use axum::routing::post;
 use maud::{Markup, html};
 use pico_service::json::Path;
 use pico_service::web as layout;
-use serde::Deserialize;
 
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::formazione::EnrolmentState;
 use crate::formazione::editions;
 use crate::state::AppState;
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -30,11 +29,6 @@ pub fn router() -> Router<AppState> {
             "/formazione/incontri/{id}/elimina",
             post(submit_delete_session),
         )
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn submit_self(

@@ -3,8 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use pico_service::web as layout;
@@ -15,8 +14,8 @@ use crate::formazione::moodle::{self, MoodleReport};
 use crate::formazione::policy::{self, Action};
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::check_form_csrf;
-use crate::web::form::{self, returns_to_form};
+use crate::web::form;
+use crate::web::{breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -43,18 +42,8 @@ fn import_page(
     identity: &Identity,
     outcome: Option<&Result<MoodleReport, AppError>>,
 ) -> Markup {
-    let refused = match outcome {
-        Some(Err(error)) => Some((
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-            form::field_messages(error),
-        )),
-        _ => None,
-    };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/formazione" { "Formazione" } }
-            li class="breadcrumb-item active" aria-current="page" { "Importa da Moodle" }
-        } }
+        (breadcrumb(&[("Formazione", "/formazione")], "Importa da Moodle"))
         h1 { "Importa i completamenti da Moodle" }
         p { "Il report di completamento dei corsi scaricato da Moodle in CSV (per esempio un report personalizzato con le colonne «Course short name», «Full name», «Email address», «Time enrolled» e «Time completed», o le stesse in italiano). Le persone sono riconosciute dall'e-mail dell'elenco del personale, i corsi dal «nome breve Moodle» indicato nella loro scheda. Ogni completamento è registrato come frequenza di tutti gli incontri dell'edizione iniziata entro la data di completamento; chi non era iscritto all'edizione viene iscritto." }
         p { "Se una sola riga non corrisponde il file è rifiutato per intero e nulla viene registrato. Importare di nuovo lo stesso report non cambia nulla." }
@@ -65,22 +54,10 @@ fn import_page(
                 (report.enrolments_created) " nuove iscrizioni, " (report.not_completed) " persone non hanno ancora completato."
             }
         }
-        @if let Some((detail, rows)) = &refused {
-            div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
-                @if rows.is_empty() { p class="mb-0" { (detail) } } @else {
-                    p class="fw-bold" { "Importazione rifiutata, nulla è stato registrato. Righe che non corrispondono:" }
-                    ul class="mb-0" { @for (place, message) in rows { li { (place) ": " (message) } } }
-                }
-            }
+        @if let Some(Err(error)) = outcome {
+            (form::import_refusal(error, "Importazione rifiutata, nulla è stato registrato. Righe che non corrispondono:"))
         }
-        form method="post" action="/formazione/moodle" enctype="multipart/form-data" {
-            input type="hidden" name="csrf" value=(identity.csrf().unwrap_or_default());
-            div class="mb-3" {
-                label for="file" class="form-label" { "File CSV del report di Moodle *" }
-                input type="file" class="form-control" id="file" name="file" accept=".csv,text/csv" required;
-            }
-            button type="submit" class="btn btn-primary" id="import" { "Importa" }
-        }
+        (form::import_form("/formazione/moodle", identity.csrf().unwrap_or_default(), "File CSV del report di Moodle", ".csv,text/csv"))
     };
     layout::page(
         &state.chrome(Some(identity), "/formazione"),
@@ -106,14 +83,8 @@ async fn submit_import(
             "Scegli il file da importare.",
         )),
     };
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok((status, import_page(&state, &identity, Some(&outcome))).into_response())
-        }
-    }
+    form::report(outcome, async |outcome| {
+        Ok(import_page(&state, &identity, Some(outcome)))
+    })
+    .await
 }

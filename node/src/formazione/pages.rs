@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -34,11 +33,10 @@ use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::form::Values;
 use crate::web::form::{
-    self, FormState, checkbox, error_summary, input, input_with, returns_to_form, select,
-    select_with, textarea,
+    self, FormState, checkbox, error_summary, input, input_with, select, select_with, textarea,
 };
 use crate::web::list::{Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -107,19 +105,6 @@ pub(crate) fn is_office(identity: &Identity) -> bool {
 
 pub(crate) fn csrf(identity: &Identity) -> String {
     identity.csrf().unwrap_or_default().to_owned()
-}
-
-pub(crate) fn breadcrumb(items: &[(&str, Option<String>)]) -> Markup {
-    html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            @for (label, href) in items {
-                @match href {
-                    Some(href) => li class="breadcrumb-item" { a href=(href) { (label) } },
-                    None => li class="breadcrumb-item active" aria-current="page" { (label) },
-                }
-            }
-        } }
-    }
 }
 
 fn competence(course: &CourseView) -> String {
@@ -264,7 +249,7 @@ fn new_course_page(
 ) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Nuovo corso", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Nuovo corso"))
         h1 { "Nuovo corso" }
         p { "I campi con * sono obbligatori. Per i corsi sulle competenze digitali indica l'area e il livello del Syllabus; per gli altri, le competenze come parole chiave." }
         (error_summary(form, COURSE_LABELS))
@@ -371,20 +356,17 @@ async fn submit_new_course(
             Err(crate::web::list::refuse(&errors))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/corsi/{}", view.id),
-            "Corso inserito nel catalogo.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                new_course_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/corsi/{}", view.id),
+                "Corso inserito nel catalogo.",
+            )
+        },
+        async |error| new_course_page(&state, &identity, &FormState::refused(values, error)),
+    )
+    .await
 }
 
 pub(crate) const EDITION_LABELS: &[(&str, &str)] = &[
@@ -414,7 +396,7 @@ async fn course_page(
     let detail = ops::course_detail(state, identity, id).await?;
     let c = &detail.course;
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], c.title.as_str()))
         h1 { (c.title) }
         @if is_office(identity) {
             p { a class="btn btn-outline-primary" href=(format!("/formazione/corsi/{id}/modifica")) id="edit-course" { "Modifica il corso" } }
@@ -572,25 +554,20 @@ async fn submit_edition(
             Err(crate::web::list::refuse(&errors))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/edizioni/{}", view.id),
-            "Edizione aggiunta.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = FormState::refused(values.clone(), &error);
-            form.errors = form
-                .errors
-                .into_iter()
-                .map(|(field, message)| (form::field_id(&field), message))
-                .collect();
-            Ok(form::refused(
-                &error,
-                course_page(&state, &identity, id, &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/edizioni/{}", view.id),
+                "Edizione aggiunta.",
+            )
+        },
+        async |error| {
+            let form = FormState::refused(values.clone(), error).messages_by_input();
+            course_page(&state, &identity, id, &form).await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -666,7 +643,7 @@ async fn edition_page(
     };
     let title = format!("{} – edizione", c.title);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), (c.title.as_str(), Some(format!("/formazione/corsi/{}", c.id))), ("Edizione", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), (c.title.as_str(), &format!("/formazione/corsi/{}", c.id))], "Edizione"))
         h1 { (c.title) }
         p class="lead" { "Edizione con " (e.sessions.len()) " incontri, " (hours_text(e.minutes)) " ore." }
         @if office {
@@ -771,23 +748,21 @@ async fn submit_enrolment(
             "Scegli la persona da iscrivere.",
         )),
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/edizioni/{id}"),
-            &format!("{}: {}.", view.name, view.state.label().to_lowercase()),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = FormState::refused(values.clone(), &error);
-            if let Some(message) = form.errors.remove(form::FORM) {
-                form.errors.insert("staff_id".into(), message);
-            }
-            Ok(form::refused(
-                &error,
-                edition_page(&state, &identity, id, &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/formazione/edizioni/{id}"),
+                &format!("{}: {}.", view.name, view.state.label().to_lowercase()),
+            )
+        },
+        async |error| {
+            let form =
+                FormState::refused(values.clone(), error).whole_form_message_beside("staff_id");
+            edition_page(&state, &identity, id, &form).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -864,13 +839,6 @@ async fn register_page(
 ) -> Result<Markup, AppError> {
     let register = ops::register(state, identity, id).await?;
     let s = &register.session;
-    let refused = match import {
-        Some(Err(error)) => Some((
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-            form::field_messages(error),
-        )),
-        _ => None,
-    };
     let labels: Vec<(String, String)> = register
         .lines
         .iter()
@@ -886,7 +854,7 @@ async fn register_page(
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Edizione", Some(format!("/formazione/edizioni/{}", register.edition_id))), ("Registro", None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), ("Edizione", &format!("/formazione/edizioni/{}", register.edition_id))], "Registro"))
         h1 { "Registro dell'incontro del " (fmt::unix_date(s.starts_unix)) }
         p { (session_text(s.starts_unix, s.ends_unix)) ", " (s.minutes) " minuti. Indica i minuti di presenza di ogni iscritto; le ore frequentate e il completamento del corso si aggiornano da soli." }
         (error_summary(form, &label_refs))
@@ -910,22 +878,10 @@ async fn register_page(
                 "Presenze importate: " (report.rows) " righe lette, " (report.present) " iscritti presenti."
             }
         }
-        @if let Some((detail, rows)) = &refused {
-            div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
-                @if rows.is_empty() { p class="mb-0" { (detail) } } @else {
-                    p class="fw-bold" { "Importazione rifiutata, nessuna presenza è stata registrata. Righe che non corrispondono:" }
-                    ul class="mb-0" { @for (place, message) in rows { li { (place) ": " (message) } } }
-                }
-            }
+        @if let Some(Err(error)) = import {
+            (form::import_refusal(error, "Importazione rifiutata, nessuna presenza è stata registrata. Righe che non corrispondono:"))
         }
-        form method="post" action=(format!("/formazione/incontri/{id}/importa")) enctype="multipart/form-data" {
-            input type="hidden" name="csrf" value=(csrf(identity));
-            div class="mb-3" {
-                label for="file" class="form-label" { "File CSV *" }
-                input type="file" class="form-control" id="file" name="file" accept=".csv,text/csv" required;
-            }
-            button type="submit" class="btn btn-primary" id="import" { "Importa" }
-        }
+        (form::import_form(&format!("/formazione/incontri/{id}/importa"), &csrf(identity), "File CSV", ".csv,text/csv"))
     };
     Ok(page(state, identity, "Registro delle presenze", &body))
 }
@@ -963,34 +919,31 @@ async fn submit_register(
     } else {
         Err(crate::web::list::refuse(&errors))
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/incontri/{id}/registro"),
-            "Registro salvato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/formazione/incontri/{id}/registro"),
+                "Registro salvato.",
+            )
+        },
+        async |error| {
             // Messages of `entries[2].minutes` go beside the field of that line.
-            let mut form = FormState::refused(values.clone(), &error);
+            let mut form = FormState::refused(values.clone(), error);
             form.errors = form
                 .errors
                 .into_iter()
                 .map(|(field, message)| {
-                    let renamed = field
-                        .strip_prefix("entries[")
-                        .and_then(|rest| rest.split(']').next())
-                        .and_then(|i| i.parse::<usize>().ok())
+                    let renamed = form::item_index(&field, "entries")
                         .and_then(|i| entries.get(i))
                         .map_or(field.clone(), |e| format!("m{}", e.enrolment_id));
                     (renamed, message)
                 })
                 .collect();
-            Ok(form::refused(
-                &error,
-                register_page(&state, &identity, id, &form, None).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            register_page(&state, &identity, id, &form, None).await
+        },
+    )
+    .await
 }
 
 async fn submit_import(
@@ -1011,20 +964,10 @@ async fn submit_import(
             "Scegli il file da importare.",
         )),
     };
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok((
-                status,
-                register_page(&state, &identity, id, &FormState::default(), Some(&outcome)).await?,
-            )
-                .into_response())
-        }
-    }
+    form::report(outcome, async |outcome| {
+        register_page(&state, &identity, id, &FormState::default(), Some(outcome)).await
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1083,7 +1026,7 @@ async fn staff_page(
         .is_some();
     let can_add = comune || is_office(identity);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Personale in formazione", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Personale in formazione"))
         h1 { "Personale in formazione" }
         p {
             @if comune { "Le persone del Comune che possono essere iscritte ai corsi: nome, ufficio ed e-mail di lavoro, nient'altro." }
@@ -1153,20 +1096,21 @@ async fn submit_staff(
     PageForm(values): PageForm<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
-    match ops::create_staff(&state, &identity, &staff_input(&values)).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            "/formazione/personale",
-            &format!("{} aggiunto all'elenco.", view.name),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                staff_page(&state, &identity, Values::new(), &form).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::create_staff(&state, &identity, &staff_input(&values)).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                "/formazione/personale",
+                &format!("{} aggiunto all'elenco.", view.name),
+            )
+        },
+        async |error| {
+            let form = FormState::refused(values, error);
+            staff_page(&state, &identity, Values::new(), &form).await
+        },
+    )
+    .await
 }
 
 async fn show_person(
@@ -1199,7 +1143,7 @@ async fn person_page(
     ]));
     let form = form.unwrap_or(&stored);
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Personale in formazione", Some("/formazione/personale".into())), (p.name.as_str(), None)]))
+        (breadcrumb(&[("Formazione", "/formazione"), ("Personale in formazione", "/formazione/personale")], p.name.as_str()))
         h1 { (p.name) }
         p { (p.comune_name.as_deref().unwrap_or("Provincia")) @if !p.office.is_empty() { ", " (p.office) } " · " (p.email) }
         h2 class="h4" { "Corsi" }
@@ -1251,25 +1195,16 @@ async fn submit_person(
     PageForm(values): PageForm<BTreeMap<String, String>>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
-    match ops::update_staff(&state, &identity, id, &staff_input(&values)).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/formazione/personale/{id}"),
-            "Dati salvati.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = FormState::refused(values.clone(), &error);
-            Ok(form::refused(
-                &error,
-                person_page(&state, &identity, id, Some(&form)).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
+    let outcome = ops::update_staff(&state, &identity, id, &staff_input(&values)).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash(&format!("/formazione/personale/{id}"), "Dati salvati."),
+        async |error| {
+            let form = FormState::refused(values, error);
+            person_page(&state, &identity, id, Some(&form)).await
+        },
+    )
+    .await
 }
 
 async fn submit_delete_person(
@@ -1349,7 +1284,7 @@ async fn show_reports(
         .filter(|p| p.meets_yearly_hours)
         .count();
     let body = html! {
-        (breadcrumb(&[("Formazione", Some("/formazione".into())), ("Rapporti", None)]))
+        (breadcrumb(&[("Formazione", "/formazione")], "Rapporti"))
         h1 { "Rapporti della formazione " (report.year) }
         p { "Ore erogate (incontri già svolti), iscritti con posto, corsi completati e persone formate per settore, per ente e per area e livello del Syllabus; ore frequentate da ogni persona nell'anno rispetto alle " (crate::formazione::YEARLY_HOURS) " ore annue della direttiva del Dipartimento della Funzione pubblica. Un'iscrizione conta nell'anno del primo incontro della sua edizione." }
         form method="get" action="/formazione/rapporti" class="row g-2 align-items-end mb-3" {

@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::upload::MultipartForm;
 use crate::web::form::{self, Errors, FormState, Values, error_summary};
 use crate::web::list::{self, Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes. The new-request form accepts attachments up to the configured size (plus
 /// room for the other fields), above the default body limit.
@@ -111,29 +111,6 @@ fn status_badge(status: Status) -> Markup {
     html! { span class=(format!("badge {class}")) { (status.label()) } }
 }
 
-/// A filter select: "any" first, then `options`; its message beside it.
-fn filter_select(
-    list: &ListRequest,
-    name: &str,
-    label: &str,
-    any: &str,
-    options: &[(&str, &str)],
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = list.error(name);
-    html! {
-        label for=(id) class="form-label" { (label) }
-        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
-            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
-            option value="" { (any) }
-            @for (value, text) in options {
-                option value=(value) selected[list.value(name) == *value] { (text) }
-            }
-        }
-        (list.feedback(name))
-    }
-}
-
 async fn show_requests(
     State(state): State<AppState>,
     identity: Identity,
@@ -167,8 +144,8 @@ async fn show_requests(
         }
         (list.error_summary(LABELS))
         form method="get" action="/helpdesk" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" { (filter_select(&list, "status", "Stato", "Tutti", &statuses)) }
-            div class="col-md-3" { (filter_select(&list, "category", "Categoria", "Tutte", &categories)) }
+            div class="col-md-3" { (list.filter_select("status", "Stato", "Tutti", &statuses)) }
+            div class="col-md-3" { (list.filter_select("category", "Categoria", "Tutte", &categories)) }
             @if !is_comune {
                 div class="col-md-2" {
                     label for="f-comune" class="form-label" { "Codice Comune" }
@@ -373,20 +350,18 @@ async fn submit_new_request(
             )?));
         }
     };
-    match ops::open_request(&state, &identity, input, upload).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{}", view.id),
-            &format!("Richiesta {} inviata alla Provincia.", view.id),
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let form = FormState::refused(values, &error);
-            Ok(form::refused(
-                &error,
-                new_request_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::open_request(&state, &identity, input, upload).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/helpdesk/{}", view.id),
+                &format!("Richiesta {} inviata alla Provincia.", view.id),
+            )
+        },
+        async |error| new_request_page(&state, &identity, &FormState::refused(values, error)),
+    )
+    .await
 }
 
 async fn show_request(
@@ -435,7 +410,7 @@ async fn request_page(
     }
 
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/helpdesk" { "Help Desk" } } li class="breadcrumb-item active" aria-current="page" { "Richiesta " (r.id) } } }
+        (breadcrumb(&[("Help Desk", "/helpdesk")], &format!("Richiesta {}", r.id)))
         h1 { "Richiesta " (r.id) ": " (r.subject) }
         (error_summary(form, LABELS))
         dl class="row" {
@@ -524,21 +499,16 @@ async fn submit_comment(
     PageForm(form): PageForm<CommentForm>,
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, &form.csrf)?;
-    match ops::add_comment(&state, &identity, id, &form.body).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{id}#comments"),
-            "Messaggio inviato.",
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("body".to_owned(), form.body)]);
-            let refused = FormState::refused(values, &error);
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::add_comment(&state, &identity, id, &form.body).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash(&format!("/helpdesk/{id}#comments"), "Messaggio inviato."),
+        async |error| {
+            let refused = FormState::refused(form::values([("body", form.body)]), error);
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -569,25 +539,22 @@ async fn submit_status(
             "Scegli uno stato dall'elenco.",
         )),
     };
-    match result {
-        Ok(to) => Ok(layout::redirect_with_flash(
-            &format!("/helpdesk/{id}"),
-            &format!("Stato della richiesta aggiornato: {}.", to.label()),
-        )),
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("status".to_owned(), form.status)]);
-            let mut refused = FormState::refused(values, &error);
+    form::answer(
+        result,
+        |to| {
+            layout::redirect_with_flash(
+                &format!("/helpdesk/{id}"),
+                &format!("Stato della richiesta aggiornato: {}.", to.label()),
+            )
+        },
+        async |error| {
             // A refused move names no field: its reason goes beside the status select.
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("status".to_owned(), message);
-            }
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let refused = FormState::refused(form::values([("status", form.status)]), error)
+                .whole_form_message_beside("status");
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -616,31 +583,23 @@ async fn submit_assignee(
             .map(|_| assignee),
         Err(error) => Err(error),
     };
-    match result {
-        Ok(assignee) => {
+    form::answer(
+        result,
+        |assignee| {
             let message = if assignee.is_some() {
                 "Richiesta assegnata."
             } else {
                 "Assegnazione tolta."
             };
-            Ok(layout::redirect_with_flash(
-                &format!("/helpdesk/{id}"),
-                message,
-            ))
-        }
-        Err(error) if form::returns_to_form(&error) => {
-            let values = Values::from([("assignee".to_owned(), form.assignee)]);
-            let mut refused = FormState::refused(values, &error);
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("assignee".to_owned(), message);
-            }
-            Ok(form::refused(
-                &error,
-                request_page(&state, &identity, id, &refused).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            layout::redirect_with_flash(&format!("/helpdesk/{id}"), message)
+        },
+        async |error| {
+            let refused = FormState::refused(form::values([("assignee", form.assignee)]), error)
+                .whole_form_message_beside("assignee");
+            request_page(&state, &identity, id, &refused).await
+        },
+    )
+    .await
 }
 
 async fn download_attachment(

@@ -17,7 +17,6 @@ use pico_service::format as fmt;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::web as layout;
-use serde::Deserialize;
 
 use super::Draft;
 use super::api::{self, ThreadView};
@@ -27,7 +26,7 @@ use crate::error::AppError;
 use crate::networks::db::{DocumentState, Post, PostRef};
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
@@ -119,11 +118,6 @@ async fn show_networks(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn submit_join(
     State(state): State<AppState>,
     identity: Identity,
@@ -164,10 +158,7 @@ async fn show_network(
     let can_post = view.is_some_and(|n| n.member && n.can_manage);
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/networks" { "Reti tematiche" } }
-            li class="breadcrumb-item active" aria-current="page" { (super::label(network)) }
-        } }
+        (breadcrumb(&[("Reti tematiche", "/networks")], super::label(network)))
         h1 { (super::label(network)) }
         @if threads.is_empty() {
             p { "Nessuna discussione in questa rete." }
@@ -288,11 +279,7 @@ async fn show_thread(
         thread.subject.clone()
     };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/networks" { "Reti tematiche" } }
-            li class="breadcrumb-item" { a href=(format!("/networks/{network}")) { (super::label(network)) } }
-            li class="breadcrumb-item active" aria-current="page" { (title) }
-        } }
+        (breadcrumb(&[("Reti tematiche", "/networks"), (super::label(network), &format!("/networks/{network}"))], &title))
         h1 { (title) }
         p { "Aperta da " strong { (province_label(&thread.origin)) } }
         section aria-label="Messaggi" {
@@ -376,10 +363,7 @@ async fn show_quarantine(
 ) -> Result<Markup, AppError> {
     let items = api::load_quarantine(&state, &identity).await?;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/networks" { "Reti tematiche" } }
-            li class="breadcrumb-item active" aria-current="page" { "Quarantena" }
-        } }
+        (breadcrumb(&[("Reti tematiche", "/networks")], "Quarantena"))
         h1 { "Messaggi in quarantena" }
         p { "Messaggi ricevuti dall'hub che non hanno superato la verifica della firma della Provincia di origine: non sono mostrati nelle reti. Il contenuto resta conservato come prova." }
         @if items.is_empty() {

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::people::ops::{self, FieldErrors, NewPerson};
 use crate::state::AppState;
 use crate::web::form::{FormState, error_summary, input};
-use crate::web::{PageForm, check_form_csrf, query_value};
+use crate::web::{CsrfForm, PageForm, check_form_csrf, query_value};
 
 /// The people list.
 pub const PEOPLE: &str = "/amministrazione/persone";
@@ -623,11 +623,6 @@ async fn refused_page(
         StatusCode::CONFLICT,
     )
     .await
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn submit_roles(

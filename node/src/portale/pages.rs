@@ -24,6 +24,7 @@ use crate::sit::ops::ServiceView;
 use crate::sit::population;
 use crate::sit::{Platform, pages as sit_pages};
 use crate::state::AppState;
+use crate::web::breadcrumb;
 
 /// How many of the latest best practices the home shows.
 const HOME_PRACTICES: u32 = 5;
@@ -235,10 +236,7 @@ async fn show_comuni(
     let province = &state.province.name;
     let title = format!("I Comuni della {province}");
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/" { "Home" } }
-            li class="breadcrumb-item active" aria-current="page" { "Comuni" }
-        } }
+        (breadcrumb(&[("Home", "/")], "Comuni"))
         h1 { (title) }
         p { "Per ciascuno dei " (comuni.len()) " Comuni: gli abitanti (Istat), quanti servizi della Provincia usa e, nella sua pagina, quali e il suo quadro digitale." }
         (comuni_table(&comuni, &title))
@@ -291,11 +289,7 @@ async fn show_comune(
     let title = format!("Comune di {}", data.name);
     let residents = population::residents(&code);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/" { "Home" } }
-            li class="breadcrumb-item" { a href="/comuni" { "Comuni" } }
-            li class="breadcrumb-item active" aria-current="page" { (data.name) }
-        } }
+        (breadcrumb(&[("Home", "/"), ("Comuni", "/comuni")], &data.name))
         h1 { (title) }
         p id="comune-facts" {
             "Codice ISTAT " (code)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -33,8 +33,8 @@ use crate::sape::{
 };
 use crate::state::AppState;
 use crate::upload::MultipartForm;
-use crate::web::form::{FormState, error_summary, file, input, select, textarea};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::form::{self, FormState, error_summary, file, input, select, textarea};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// Calls per page of the search.
 const PAGE_SIZE: u32 = 25;
@@ -83,18 +83,6 @@ pub fn router() -> Router<AppState> {
 
 fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Markup {
     layout::page(&state.chrome(Some(identity), "/sape"), title, body)
-}
-
-fn with_status(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
-}
-
-/// Whether an error comes back on its form rather than as an error page.
-fn returns_to_form(error: &AppError) -> bool {
-    matches!(
-        error.to_problem().status(),
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::PAYLOAD_TOO_LARGE
-    )
 }
 
 /// The form again with `error`'s messages beside its fields (`rename` maps API field names to
@@ -412,10 +400,7 @@ pub(crate) async fn call_page(
     .await?;
     let c = &detail.call;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { (c.identifier) }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], &c.identifier))
         h1 { (c.title) }
         dl class="row" id="call" {
             dt class="col-sm-3" { "Codice" } dd class="col-sm-9" { (c.identifier) @if !c.call_identifier.is_empty() { " (invito " (c.call_identifier) ")" } }
@@ -577,10 +562,7 @@ fn new_call_page(
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo bando" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Nuovo bando"))
         h1 { "Inserisci un bando" }
         p { "Per i bandi che non vengono dal portale UE: bandi regionali FESR e FSE+, avvisi PNRR, altri programmi. I campi con * sono obbligatori." }
         (error_summary(form, CALL_LABELS))
@@ -674,12 +656,15 @@ async fn submit_new_call(
                 .unwrap_or_else(|| AppError::Internal("no field message".into())))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sape/bandi/{}", view.id),
-            "Bando inserito nel catalogo.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sape/bandi/{}", view.id),
+                "Bando inserito nel catalogo.",
+            )
+        },
+        async |error| {
             let rename = |field: &str| {
                 if field.starts_with("deadlines") {
                     "deadlines".to_owned()
@@ -687,14 +672,11 @@ async fn submit_new_call(
                     field.to_owned()
                 }
             };
-            let form = form_with_error(values.clone(), &error, &rename);
-            Ok(with_status(
-                error.to_problem().status(),
-                new_call_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values.clone(), error, &rename);
+            new_call_page(&state, &identity, &form)
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -714,18 +696,8 @@ fn import_page(
 ) -> Result<Markup, AppError> {
     policy::authorize(identity, Action::ManageCalls)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
-    let refused = match outcome {
-        Some(Err(error)) => Some((
-            error.to_problem().detail().unwrap_or_default().to_owned(),
-            field_messages(error),
-        )),
-        _ => None,
-    };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Importa" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Importa"))
         h1 { "Importa bandi dal portale UE" }
         p { "Accetta l'elenco dei topic del portale Funding & Tenders in CSV e la risposta JSON della sua ricerca. I bandi già presenti sono aggiornati, mai duplicati. Se anche una sola riga non è valida il file è rifiutato per intero e nulla viene importato." }
         @if let Some(Ok(report)) = outcome {
@@ -733,22 +705,10 @@ fn import_page(
                 "Importazione riuscita: " (report.total) " bandi letti, " (report.created) " nuovi, " (report.updated) " aggiornati."
             }
         }
-        @if let Some((detail, rows)) = &refused {
-            div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
-                @if rows.is_empty() { p class="mb-0" { (detail) } } @else {
-                    p class="fw-bold" { "Importazione rifiutata, nulla è stato importato. Righe non valide:" }
-                    ul class="mb-0" { @for (place, message) in rows { li { (place) ": " (message) } } }
-                }
-            }
+        @if let Some(Err(error)) = outcome {
+            (form::import_refusal(error, "Importazione rifiutata, nulla è stato importato. Righe non valide:"))
         }
-        form method="post" action="/sape/importa" enctype="multipart/form-data" {
-            input type="hidden" name="csrf" value=(csrf);
-            div class="mb-3" {
-                label for="file" class="form-label" { "File CSV o JSON *" }
-                input type="file" class="form-control" id="file" name="file" accept=".csv,.json,text/csv,application/json" required;
-            }
-            button type="submit" class="btn btn-primary" id="import" { "Importa" }
-        }
+        (form::import_form("/sape/importa", &csrf, "File CSV o JSON", ".csv,.json,text/csv,application/json"))
     };
     Ok(page(state, identity, "Importa bandi", &body))
 }
@@ -763,27 +723,17 @@ async fn submit_import(
         &identity,
         form.fields.get("csrf").map_or("", String::as_str),
     )?;
-    let Some(file) = form.files.into_iter().next() else {
-        let error = AppError::invalid_field("file", "Scegliete il file da importare.");
-        return Ok(with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            import_page(&state, &identity, Some(&Err(error)))?,
-        ));
+    let outcome = match form.files.into_iter().next() {
+        Some(file) => ops::import_calls(&state, &identity, file.filename, file.data).await,
+        None => Err(AppError::invalid_field(
+            "file",
+            "Scegliete il file da importare.",
+        )),
     };
-    let outcome = ops::import_calls(&state, &identity, file.filename.clone(), file.data).await;
-    match outcome {
-        Err(error) if !returns_to_form(&error) => Err(error),
-        outcome => {
-            let status = outcome
-                .as_ref()
-                .err()
-                .map_or(StatusCode::OK, |e| e.to_problem().status());
-            Ok(with_status(
-                status,
-                import_page(&state, &identity, Some(&outcome))?,
-            ))
-        }
-    }
+    form::report(outcome, async |outcome| {
+        import_page(&state, &identity, Some(outcome))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -805,10 +755,7 @@ fn calendar_page(
 ) -> Result<Markup, AppError> {
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Calendario" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Calendario"))
         h1 { "Calendario delle scadenze" }
         p { "Le scadenze dei bandi che il Comune segue, come calendario da aggiungere a Outlook, Thunderbird o al calendario del telefono. L'indirizzo è segreto: chi lo conosce vede le scadenze seguite, senza accedere. Rigenerarlo disattiva quello precedente." }
         @if let Some(url) = new_url {
@@ -893,10 +840,7 @@ async fn show_proposals(
     let proposals = ops::list_proposals(&state, &identity, None, None, 200).await?;
     let staff = identity.require_user()?.roles.any(policy::is_sape_staff);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Progetti" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Progetti"))
         h1 { "Progetti europei" }
         @if staff { p { a class="btn btn-primary" href="/sape/progetti/nuovo" { "Nuovo progetto" } " " a href="/sape/rapporti" { "Rapporti per anno, programma e Comune" } } }
         @if proposals.is_empty() { p id="no-proposals" { "Nessun progetto." } } @else {
@@ -962,10 +906,7 @@ async fn new_proposal_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let comuni_error = form.error("comuni");
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape/progetti" { "Progetti" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo progetto" }
-        } }
+        (breadcrumb(&[("Progetti", "/sape/progetti")], "Nuovo progetto"))
         h1 { "Nuovo progetto" }
         p { "Il progetto nasce come idea; partner, budget e pacchetti di lavoro si aggiungono dalla sua pagina. I campi con * sono obbligatori." }
         (error_summary(form, PROPOSAL_LABELS))
@@ -1047,12 +988,12 @@ async fn submit_new_proposal(
             Err(errors.finish().err().unwrap_or(AppError::NotFound))
         }
     };
-    match result {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{}", view.id),
-            "Progetto creato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |view| {
+            layout::redirect_with_flash(&format!("/sape/progetti/{}", view.id), "Progetto creato.")
+        },
+        async |error| {
             let rename = |field: &str| {
                 if field == "call_id" {
                     "call".to_owned()
@@ -1060,14 +1001,11 @@ async fn submit_new_proposal(
                     field.to_owned()
                 }
             };
-            let form = form_with_error(values.clone(), &error, &rename);
-            Ok(with_status(
-                error.to_problem().status(),
-                new_proposal_page(&state, &identity, &form, &chosen).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values.clone(), error, &rename);
+            new_proposal_page(&state, &identity, &form, &chosen).await
+        },
+    )
+    .await
 }
 
 fn partner_fields(form: &FormState) -> Markup {
@@ -1193,24 +1131,26 @@ async fn submit_documents(
         &identity,
         form.fields.get("csrf").map_or("", String::as_str),
     )?;
-    match documents::add(&state, &identity, id, form.files).await {
-        Ok(added) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#documents"),
-            &format!("Documenti aggiunti: {}.", added.len()),
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = documents::add(&state, &identity, id, form.files).await;
+    form::answer(
+        outcome,
+        |added| {
+            layout::redirect_with_flash(
+                &format!("/sape/progetti/{id}#documents"),
+                &format!("Documenti aggiunti: {}.", added.len()),
+            )
+        },
+        async |error| {
             let current = ops::proposal_detail(&state, &identity, id).await?;
-            let mut refused = form_with_error(BTreeMap::new(), &error, &|f: &str| f.to_owned());
-            refused.prefix = "doc-".to_owned();
             let forms = ProposalForms {
-                documents: refused,
+                documents: form_with_error(BTreeMap::new(), error, &|f: &str| f.to_owned())
+                    .with_prefix("doc-"),
                 ..ProposalForms::default()
             };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            proposal_page(&state, &identity, &current, &forms).await
+        },
+    )
+    .await
 }
 
 async fn download_document(
@@ -1341,12 +1281,16 @@ async fn submit_outcome(
             })
             .collect(),
     };
-    match outcome::record(&state, &identity, id, input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#outcome"),
-            "Esito registrato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let result = outcome::record(&state, &identity, id, input).await;
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sape/progetti/{id}#outcome"),
+                "Esito registrato.",
+            )
+        },
+        async |error| {
             let rename = |field: &str| {
                 // `partners[2].obtained` → `obtained_2`.
                 field
@@ -1355,14 +1299,13 @@ async fn submit_outcome(
                     .map_or_else(|| field.to_owned(), |(i, name)| format!("{name}_{i}"))
             };
             let forms = ProposalForms {
-                outcome: Some(form_with_error(values.clone(), &error, &rename)),
+                outcome: Some(form_with_error(values.clone(), error, &rename)),
                 ..ProposalForms::default()
             };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            proposal_page(&state, &identity, &current, &forms).await
+        },
+    )
+    .await
 }
 
 async fn proposal_page(
@@ -1396,10 +1339,7 @@ async fn proposal_page(
         .await?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape/progetti" { "Progetti" } }
-            li class="breadcrumb-item active" aria-current="page" { (p.acronym) }
-        } }
+        (breadcrumb(&[("Progetti", "/sape/progetti")], &p.acronym))
         h1 { (p.acronym) ": " (p.title) }
         dl class="row" id="proposal" {
             dt class="col-sm-3" { "Bando" } dd class="col-sm-9" { a href=(format!("/sape/bandi/{}", p.call_id)) { (p.call_identifier) } " — " (p.call_title) }
@@ -1599,24 +1539,22 @@ async fn submit_partner(
         Ok(()) => ops::update_proposal(&state, &identity, id, input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#budget"),
-            "Partner aggiunto; il budget è stato ricalcolato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form =
-                form_with_error(values.clone(), &error, &last_item_field("partners", index));
-            form.prefix = "partner-".to_owned();
-            let forms = ProposalForms {
-                partner: form,
+    answer_proposal_item(
+        &state,
+        &identity,
+        &current,
+        result,
+        "#budget",
+        "Partner aggiunto; il budget è stato ricalcolato.",
+        |error| {
+            let form = form_with_error(values.clone(), error, &last_item_field("partners", index));
+            ProposalForms {
+                partner: form.with_prefix("partner-"),
                 ..ProposalForms::default()
-            };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            }
+        },
+    )
+    .await
 }
 
 async fn submit_work_package(
@@ -1658,27 +1596,45 @@ async fn submit_work_package(
         Ok(()) => ops::update_proposal(&state, &identity, id, input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/progetti/{id}#work-packages"),
-            "Pacchetto di lavoro aggiunto.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut form = form_with_error(
+    answer_proposal_item(
+        &state,
+        &identity,
+        &current,
+        result,
+        "#work-packages",
+        "Pacchetto di lavoro aggiunto.",
+        |error| {
+            let form = form_with_error(
                 values.clone(),
-                &error,
+                error,
                 &last_item_field("work_packages", index),
             );
-            form.prefix = "wp-".to_owned();
-            let forms = ProposalForms {
-                work_package: form,
+            ProposalForms {
+                work_package: form.with_prefix("wp-"),
                 ..ProposalForms::default()
-            };
-            let markup = proposal_page(&state, &identity, &current, &forms).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            }
+        },
+    )
+    .await
+}
+
+/// The answer to a form adding an item (a partner, a work package) to a proposal: back to
+/// the proposal's `anchor` with `done`, or the proposal page again with the `refused` forms.
+async fn answer_proposal_item<T>(
+    state: &AppState,
+    identity: &Identity,
+    current: &ProposalView,
+    result: Result<T, AppError>,
+    anchor: &str,
+    done: &str,
+    refused: impl FnOnce(&AppError) -> ProposalForms,
+) -> Result<Response, AppError> {
+    form::answer(
+        result,
+        |_| layout::redirect_with_flash(&format!("/sape/progetti/{}{anchor}", current.id), done),
+        async |error| proposal_page(state, identity, current, &refused(error)).await,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

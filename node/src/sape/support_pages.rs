@@ -23,8 +23,8 @@ use crate::sape::partners::{self, NewPartnerSearch};
 use crate::sape::policy;
 use crate::sape::support::{self, NewSupport, SupportMove, SupportView};
 use crate::state::AppState;
-use crate::web::form::{FormState, error_summary, input, refused, returns_to_form, textarea};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::form::{self, FormState, error_summary, input, textarea};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -104,32 +104,28 @@ async fn submit_partner_search(
         profile: form.profile.clone(),
         deadline: form.deadline.clone(),
     };
-    match partners::publish(&state, &identity, call, input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/bandi/{call}#partner-searches"),
-            "Ricerca di partner pubblicata nella rete SAPE.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = partners::publish(&state, &identity, call, input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sape/bandi/{call}#partner-searches"),
+                "Ricerca di partner pubblicata nella rete SAPE.",
+            )
+        },
+        async |error| {
             let values = BTreeMap::from([
                 ("profile".to_owned(), form.profile),
                 ("deadline".to_owned(), form.deadline),
             ]);
-            let mut refused_form = FormState::refused(values, &error);
-            refused_form.prefix = "search-".to_owned();
-            let page = call_page(
-                &state,
-                &identity,
-                call,
-                &CallForms {
-                    partner_search: refused_form,
-                    ..CallForms::default()
-                },
-            )
-            .await?;
-            Ok(refused(&error, page))
-        }
-        Err(error) => Err(error),
-    }
+            let forms = CallForms {
+                partner_search: FormState::refused(values, error).with_prefix("search-"),
+                ..CallForms::default()
+            };
+            call_page(&state, &identity, call, &forms).await
+        },
+    )
+    .await
 }
 
 const LABELS: &[(&str, &str)] = &[("message", "Di che cosa ha bisogno il Comune")];
@@ -198,30 +194,25 @@ async fn submit_request(
     let input = NewSupport {
         message: form.message.clone(),
     };
-    match support::ask(&state, &identity, call, input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sape/bandi/{call}#support"),
-            "Richiesta inviata al SAPE: riceverete la risposta qui e tra le richieste di supporto.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut values = BTreeMap::new();
-            values.insert("message".to_owned(), form.message);
-            let mut refused_form = FormState::refused(values, &error);
-            refused_form.prefix = "support-".to_owned();
-            let page = call_page(
-                &state,
-                &identity,
-                call,
-                &CallForms {
-                    support: refused_form,
-                    ..CallForms::default()
-                },
+    let outcome = support::ask(&state, &identity, call, input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sape/bandi/{call}#support"),
+                "Richiesta inviata al SAPE: riceverete la risposta qui e tra le richieste di supporto.",
             )
-            .await?;
-            Ok(refused(&error, page))
-        }
-        Err(error) => Err(error),
-    }
+        },
+        async |error| {
+            let values = BTreeMap::from([("message".to_owned(), form.message)]);
+            let forms = CallForms {
+                support: FormState::refused(values, error).with_prefix("support-"),
+                ..CallForms::default()
+            };
+            call_page(&state, &identity, call, &forms).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -255,10 +246,7 @@ fn requests_page(
         .filter(|r| r.state == SupportState::Requested)
         .count();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sape" { "Bandi" } }
-            li class="breadcrumb-item active" aria-current="page" { "Richieste di supporto" }
-        } }
+        (breadcrumb(&[("Bandi", "/sape")], "Richieste di supporto"))
         h1 { "Richieste di supporto dei Comuni" }
         p { @if staff { "I Comuni chiedono l'aiuto dell'ufficio europeo su un bando: accogliete la richiesta o spiegate perché non è possibile." }
             @else { "Le richieste di supporto del Comune al SAPE e le risposte dell'ufficio." } }
@@ -329,31 +317,26 @@ async fn submit_move(
         from: SupportState::parse(&form.from),
         reason: form.reason.clone(),
     };
-    match support::transition(&state, &identity, id, input).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            "/sape/supporto",
-            &format!(
-                "Richiesta di {} su {}: {}.",
-                view.comune_name,
-                view.call_identifier,
-                to.label().to_lowercase()
-            ),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let mut values = BTreeMap::new();
-            values.insert("reason".to_owned(), form.reason);
-            let mut refused_form = FormState::refused(values, &error);
-            refused_form.prefix = format!("r{id}-");
+    let outcome = support::transition(&state, &identity, id, input).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                "/sape/supporto",
+                &format!(
+                    "Richiesta di {} su {}: {}.",
+                    view.comune_name,
+                    view.call_identifier,
+                    to.label().to_lowercase()
+                ),
+            )
+        },
+        async |error| {
+            let values = BTreeMap::from([("reason".to_owned(), form.reason)]);
+            let refused = FormState::refused(values, error).with_prefix(format!("r{id}-"));
             let requests = support::list(&state, &identity, None, None, 500).await?;
-            let page = requests_page(
-                &state,
-                &identity,
-                &requests,
-                None,
-                Some((id, &refused_form)),
-            )?;
-            Ok(refused(&error, page))
-        }
-        Err(error) => Err(error),
-    }
+            requests_page(&state, &identity, &requests, None, Some((id, &refused)))
+        },
+    )
+    .await
 }

@@ -32,10 +32,10 @@ use crate::sit::{
 };
 use crate::state::AppState;
 use crate::web::form::{
-    FormState, checkbox, error_summary, field_id, field_messages, input, refused, returns_to_form,
-    select, select_with, textarea,
+    self, FormState, checkbox, error_summary, field_id, field_messages, input, select, select_with,
+    textarea,
 };
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{PageForm, breadcrumb, check_form_csrf};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -429,10 +429,7 @@ async fn service_page(
         None
     };
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { (service.record.name) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], &service.record.name))
         h1 { (service.record.name) }
         @if service.withdrawn {
             div class="alert alert-warning" role="status" id="withdrawn" {
@@ -526,11 +523,7 @@ async fn show_version(
     };
     let title = format!("{}, versione {}", detail.service.record.name, old.version);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href=(format!("/sit/servizi/{code}")) { (detail.service.record.name) } }
-            li class="breadcrumb-item active" aria-current="page" { "Versione " (old.version) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), (&detail.service.record.name, &format!("/sit/servizi/{code}"))], &format!("Versione {}", old.version)))
         h1 { (old.record.name) }
         p id="version-note" {
             "Versione " (old.version) " del " (fmt::rfc3339(&old.changed_at)) ", scritta da " (old.changed_by) ": " (old.note) "."
@@ -781,10 +774,7 @@ fn new_service_page(
     policy::authorize(identity, Action::ManageCatalogue)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuovo servizio" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Nuovo servizio"))
         h1 { "Nuovo servizio del catalogo" }
         p { "I campi con * sono obbligatori." }
         (error_summary(form, SERVICE_LABELS))
@@ -815,19 +805,21 @@ async fn submit_new_service(
     let own = ops::check_service(&input).err();
     let code_ok = ops::is_service_code(input.code.trim());
     if page_errors.is_empty() && own.is_none() && code_ok {
-        match ops::create_service(&state, &identity, &input).await {
-            Ok(view) => {
-                return Ok(layout::redirect_with_flash(
+        let outcome = ops::create_service(&state, &identity, &input).await;
+        return form::answer(
+            outcome,
+            |view| {
+                layout::redirect_with_flash(
                     &format!("/sit/servizi/{}", view.code),
                     "Servizio aggiunto al catalogo.",
-                ));
-            }
-            Err(error) if returns_to_form(&error) => {
-                let form = refused_form(values, FieldErrors::default(), Some(&error));
-                return Ok(refused(&error, new_service_page(&state, &identity, &form)?));
-            }
-            Err(error) => return Err(error),
-        }
+                )
+            },
+            async |error| {
+                let form = refused_form(values, FieldErrors::default(), Some(error));
+                new_service_page(&state, &identity, &form)
+            },
+        )
+        .await;
     }
     let mut page_errors = page_errors;
     if !code_ok {
@@ -852,11 +844,7 @@ fn edit_service_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let code = &service.code;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href=(format!("/sit/servizi/{code}")) { (service.record.name) } }
-            li class="breadcrumb-item active" aria-current="page" { "Modifica" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), (&service.record.name, &format!("/sit/servizi/{code}"))], "Modifica"))
         h1 { "Modifica il servizio" }
         p { "La modifica diventa la versione " (service.version + 1) ": la versione attuale resta consultabile. I campi con * sono obbligatori." }
         (error_summary(form, SERVICE_LABELS))
@@ -892,22 +880,21 @@ async fn submit_edit_service(
     let (input, page_errors) = read_service_form(&values);
     let own = ops::check_service(&input).err();
     if page_errors.is_empty() && own.is_none() {
-        match ops::update_service(&state, &identity, code.clone(), &input).await {
-            Ok(view) => {
-                return Ok(layout::redirect_with_flash(
+        let outcome = ops::update_service(&state, &identity, code.clone(), &input).await;
+        return form::answer(
+            outcome,
+            |view| {
+                layout::redirect_with_flash(
                     &format!("/sit/servizi/{}", view.code),
                     &format!("Servizio aggiornato: versione {}.", view.version),
-                ));
-            }
-            Err(error) if returns_to_form(&error) => {
-                let form = refused_form(values, FieldErrors::default(), Some(&error));
-                return Ok(refused(
-                    &error,
-                    edit_service_page(&state, &identity, &detail.service, &form)?,
-                ));
-            }
-            Err(error) => return Err(error),
-        }
+                )
+            },
+            async |error| {
+                let form = refused_form(values, FieldErrors::default(), Some(error));
+                edit_service_page(&state, &identity, &detail.service, &form)
+            },
+        )
+        .await;
     }
     let form = refused_form(values, page_errors, own.as_ref());
     Ok(crate::web::form::unprocessable(edit_service_page(
@@ -935,31 +922,31 @@ async fn submit_withdrawal(
     let input = WithdrawInput {
         reason: form.reason.clone(),
     };
-    match ops::withdraw_service(&state, &identity, code.clone(), &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/servizi/{code}"),
-            "Servizio ritirato dal catalogo: i Comuni aderenti lo vedono sul loro cruscotto.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let detail = ops::service_detail(&state, code).await?;
-            let mut values = BTreeMap::new();
-            values.insert("reason".to_owned(), form.reason);
-            let withdraw = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                service_page(
-                    &state,
-                    &identity,
-                    &detail,
-                    &FormState::default(),
-                    &withdraw,
-                    None,
-                )
-                .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = ops::withdraw_service(&state, &identity, code.clone(), &input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/servizi/{code}"),
+                "Servizio ritirato dal catalogo: i Comuni aderenti lo vedono sul loro cruscotto.",
+            )
+        },
+        async |error| {
+            let detail = ops::service_detail(&state, code.clone()).await?;
+            let values = form::values([("reason", form.reason)]);
+            let withdraw = FormState::refused(values, error);
+            service_page(
+                &state,
+                &identity,
+                &detail,
+                &FormState::default(),
+                &withdraw,
+                None,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -980,31 +967,31 @@ async fn submit_subscription(
         service: code.clone(),
         note: form.note.clone(),
     };
-    match ops::create_subscription(&state, &identity, &input).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{}", view.id),
-            "Richiesta di adesione inviata alla Provincia.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = ops::create_subscription(&state, &identity, &input).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{}", view.id),
+                "Richiesta di adesione inviata alla Provincia.",
+            )
+        },
+        async |error| {
             let detail = ops::service_detail(&state, code).await?;
-            let mut values = BTreeMap::new();
-            values.insert("note".to_owned(), form.note);
-            let subscribe = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                service_page(
-                    &state,
-                    &identity,
-                    &detail,
-                    &subscribe,
-                    &FormState::default(),
-                    None,
-                )
-                .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let values = form::values([("note", form.note)]);
+            let subscribe = FormState::refused(values, error);
+            service_page(
+                &state,
+                &identity,
+                &detail,
+                &subscribe,
+                &FormState::default(),
+                None,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1024,10 +1011,7 @@ async fn show_subscriptions(
     let list = ops::list_subscriptions(&state, &identity, service.clone()).await?;
     let staff = is_staff(&identity);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Adesioni" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Adesioni"))
         h1 { @if staff { "Adesioni dei Comuni" } @else { "Le adesioni del Comune" } }
         @if let Some(code) = &service { p { "Solo le adesioni al servizio " (code) ". " a href="/sit/adesioni" { "Tutte le adesioni" } } }
         @if list.is_empty() {
@@ -1110,11 +1094,7 @@ async fn subscription_page(
     let can_open = s.state == SubscriptionState::Active && own_comune(identity).is_some();
     let title = format!("Adesione di {} a {}", s.comune_name, s.service_name);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item" { a href="/sit/adesioni" { "Adesioni" } }
-            li class="breadcrumb-item active" aria-current="page" { (s.comune_name) }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit"), ("Adesioni", "/sit/adesioni")], &s.comune_name))
         h1 { (title) }
         @if s.service_withdrawn {
             div class="alert alert-warning" role="status" id="service-withdrawn" {
@@ -1245,32 +1225,30 @@ async fn submit_transition(
         agreement_ref: form.agreement_ref.clone(),
         start_date: form.start_date.clone(),
     };
-    match ops::transition_subscription(&state, &identity, id, &input).await {
-        Ok(detail) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{id}"),
-            &format!(
-                "Stato dell'adesione aggiornato: {}.",
-                detail.subscription.state.label()
-            ),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let values: BTreeMap<String, String> = [
+    let outcome = ops::transition_subscription(&state, &identity, id, &input).await;
+    form::answer(
+        outcome,
+        |detail| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{id}"),
+                &format!(
+                    "Stato dell'adesione aggiornato: {}.",
+                    detail.subscription.state.label()
+                ),
+            )
+        },
+        async |error| {
+            let values = form::values([
                 ("state", form.state),
                 ("reason", form.reason),
                 ("agreement_ref", form.agreement_ref),
                 ("start_date", form.start_date),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-            let move_form = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                subscription_page(&state, &identity, id, &move_form, &FormState::default()).await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            ]);
+            let move_form = FormState::refused(values, error);
+            subscription_page(&state, &identity, id, &move_form, &FormState::default()).await
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1305,29 +1283,25 @@ async fn submit_request(
             "Scegli il tipo di richiesta.",
         )),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/adesioni/{id}"),
-            "Richiesta inviata: la Provincia la segue nell'Help Desk.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let values: BTreeMap<String, String> = [
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/adesioni/{id}"),
+                "Richiesta inviata: la Provincia la segue nell'Help Desk.",
+            )
+        },
+        async |error| {
+            let values = form::values([
                 ("kind", form.kind),
                 ("subject", form.subject),
                 ("description", form.description),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-            let request_form = FormState::refused(values, &error);
-            Ok(refused(
-                &error,
-                subscription_page(&state, &identity, id, &FormState::default(), &request_form)
-                    .await?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            ]);
+            let request_form = FormState::refused(values, error);
+            subscription_page(&state, &identity, id, &FormState::default(), &request_form).await
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1348,10 +1322,7 @@ async fn show_comuni(
         })
         .await?;
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Quadro digitale dei Comuni" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Quadro digitale dei Comuni"))
         h1 { "Quadro digitale dei Comuni" }
         p { "Le piattaforme nazionali che ogni Comune usa e le misure PNRR «PA digitale 2026». " a href="/sit/copertura" { "Copertura delle piattaforme" } }
         div class="table-responsive" tabindex="0" role="region" aria-label="Tabella scorrevole" {
@@ -1531,30 +1502,25 @@ async fn submit_picture(
         Ok(()) => ops::update_picture(&state, &identity, code.clone(), &input).await,
         Err(error) => Err(error),
     };
-    match result {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sit/comuni/{code}"),
-            "Quadro digitale aggiornato.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    form::answer(
+        result,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sit/comuni/{code}"),
+                "Quadro digitale aggiornato.",
+            )
+        },
+        async |error| {
             // Messages of the operation name list items (`platforms[2].since`): show each
             // beside the form's own field.
             let mut errors = BTreeMap::new();
-            for (field, message) in field_messages(&error) {
-                let name = if let Some(index) = field
-                    .strip_prefix("platforms[")
-                    .and_then(|rest| rest.split(']').next())
-                    .and_then(|i| i.parse::<usize>().ok())
-                {
+            for (field, message) in field_messages(error) {
+                let name = if let Some(index) = form::item_index(&field, "platforms") {
                     input
                         .platforms
                         .get(index)
                         .map_or(field.clone(), |p| format!("since_{}", p.platform.as_str()))
-                } else if let Some(index) = field
-                    .strip_prefix("measures[")
-                    .and_then(|rest| rest.split(']').next())
-                    .and_then(|i| i.parse::<usize>().ok())
-                {
+                } else if let Some(index) = form::item_index(&field, "measures") {
                     input
                         .measures
                         .get(index)
@@ -1564,19 +1530,16 @@ async fn submit_picture(
                 };
                 errors.entry(name).or_insert(message);
             }
-            let picture = ops::picture(&state, &identity, code).await?;
+            let picture = ops::picture(&state, &identity, code.clone()).await?;
             let form = FormState {
                 values,
                 errors,
                 ..FormState::default()
             };
-            Ok(refused(
-                &error,
-                picture_page(&state, &identity, &picture, &form),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            Ok(picture_page(&state, &identity, &picture, &form))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1612,10 +1575,7 @@ async fn show_coverage(
         .collect();
     let count = |n: u64| fmt::integer(i64::try_from(n).unwrap_or(i64::MAX));
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sit" { "Servizi SIT" } }
-            li class="breadcrumb-item active" aria-current="page" { "Copertura delle piattaforme" }
-        } }
+        (breadcrumb(&[("Servizi SIT", "/sit")], "Copertura delle piattaforme"))
         h1 { "Copertura delle piattaforme nazionali" }
         p { "Quota dei Comuni della Provincia che usano ogni piattaforma e quota dei residenti che vivono in quei Comuni (popolazione ISTAT più recente), dal quadro digitale tenuto dall'ufficio SIT." }
         p {

@@ -25,8 +25,8 @@ use crate::state::AppState;
 use crate::sua::db::data as sua_data;
 use crate::sua::policy::{self, Action, Scope};
 use crate::upload::MultipartForm;
-use crate::web::check_form_csrf;
 use crate::web::form::{self, Errors, FormState, Values, error_summary};
+use crate::web::{breadcrumb, check_form_csrf};
 
 /// The report and import pages.
 pub fn router() -> Router<AppState> {
@@ -475,30 +475,28 @@ async fn submit_import(
     let filename = crate::upload::clean_filename(&file.filename);
     let data = axum::body::Bytes::from(file.data);
     let outcome = data_api::run_import(&state, &identity, Some(&format), filename, data).await;
-    match outcome {
-        Ok(report) => {
+    form::answer(
+        outcome,
+        |report| {
             let value = serde_json::to_value(&report).unwrap_or_default();
             let result = html! {
                 div class="alert alert-success" role="status" { p class="mb-0" { "Importazione " (report.batch) " completata." } }
                 (report_view(&value))
             };
-            Ok(import_page(result, &FormState::default()).into_response())
-        }
-        Err(error) if form::returns_to_form(&error) => {
+            import_page(result, &FormState::default()).into_response()
+        },
+        async |error| {
             // The file's problems are listed above the form; the form says which field
             // failed (or that the file did) and that the file must be chosen again.
-            let mut refused = FormState::refused(values, &error);
-            if let Some(message) = refused.errors.remove(form::FORM) {
-                refused.errors.insert("file".to_owned(), message);
-            }
-            let result = match &error {
+            let refused = FormState::refused(values, error).whole_form_message_beside("file");
+            let result = match error {
                 AppError::Problem(problem) => problem_view(problem),
                 _ => html! {},
             };
-            Ok(form::refused(&error, import_page(result, &refused)))
-        }
-        Err(err) => Err(err),
-    }
+            Ok(import_page(result, &refused))
+        },
+    )
+    .await
 }
 
 /// A refused import, as the page shows it: the row problems as a table.
@@ -541,7 +539,7 @@ async fn show_batch(
         .ok_or(AppError::NotFound)?;
     let report: Value = serde_json::from_str(&batch.report).unwrap_or_default();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" { li class="breadcrumb-item" { a href="/sua/import" { "Importa procedure" } } li class="breadcrumb-item active" aria-current="page" { "Importazione " (batch.id) } } }
+        (breadcrumb(&[("Importa procedure", "/sua/import")], &format!("Importazione {}", batch.id)))
         h1 { "Importazione " (batch.id) }
         p { "Eseguita da " (batch.actor) " il " (fmt::unix_time(batch.at)) "." }
         (report_view(&report))

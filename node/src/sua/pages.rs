@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -40,9 +39,9 @@ use crate::sua::ops::workflow::{
 use crate::sua::ops::{self as sua_ops, LotView, ProcedureDetail, ProcedureView, field_messages};
 use crate::sua::policy::{self, Action};
 use crate::sua::{ContractType, ConventionScope, Euro, LotStatus, Ribasso, State as SuaState};
-use crate::web::form::returns_to_form;
+use crate::web::form;
 use crate::web::list::{Direction, ListRequest};
-use crate::web::{PageForm, check_form_csrf};
+use crate::web::{CsrfForm, PageForm, breadcrumb, check_form_csrf};
 
 /// Largest multipart form: a few attachments of up to 10 MB each.
 const FORM_BODY_LIMIT: usize = 51 * 1024 * 1024;
@@ -210,10 +209,6 @@ fn page(state: &AppState, identity: &Identity, title: &str, body: &Markup) -> Ma
     layout::page(&state.chrome(Some(identity), "/sua"), title, body)
 }
 
-fn with_status(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
-}
-
 // ---------------------------------------------------------------------------------------
 // List
 
@@ -282,28 +277,6 @@ fn list_request(params: Values) -> (ListRequest, ProcedureQuery) {
     (list, query)
 }
 
-/// A filter select: "Tutti" first, then `options`; its message beside it.
-fn filter_select(
-    list: &ListRequest,
-    name: &str,
-    label: &str,
-    options: &[(String, String)],
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = list.error(name);
-    html! {
-        label for=(id) class="form-label" { (label) }
-        select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
-            aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
-            option value="" { "Tutti" }
-            @for (value, text) in options {
-                option value=(value) selected[list.value(name) == value] { (text) }
-            }
-        }
-        (list.feedback(name))
-    }
-}
-
 async fn show_procedures(
     State(state): State<AppState>,
     identity: Identity,
@@ -358,12 +331,12 @@ async fn show_procedures(
         }
         (list.error_summary(LIST_LABELS))
         form method="get" action="/sua" class="row g-3 align-items-end mb-4" aria-label="Filtri" {
-            div class="col-md-3" { (filter_select(&list, "state", "Stato", &states)) }
+            div class="col-md-3" { (list.filter_select("state", "Stato", "Tutti", &states)) }
             @if staff {
-                div class="col-md-3" { (filter_select(&list, "comune", "Comune", &comuni)) }
+                div class="col-md-3" { (list.filter_select("comune", "Comune", "Tutti", &comuni)) }
             }
-            div class="col-md-2" { (filter_select(&list, "year", "Anno", &years)) }
-            div class="col-md-2" { (filter_select(&list, "contract_type", "Tipo", &types)) }
+            div class="col-md-2" { (list.filter_select("year", "Anno", "Tutti", &years)) }
+            div class="col-md-2" { (list.filter_select("contract_type", "Tipo", "Tutti", &types)) }
             div class="col-md-2" {
                 label for="f-q" class="form-label" { "Testo, CIG o CUP" }
                 input type="search" class=(if q_error.is_some() { "form-control is-invalid" } else { "form-control" }) id="f-q" name="q" value=(list.value("q"));
@@ -522,10 +495,7 @@ async fn new_request_page(
     };
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuova richiesta" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Nuova richiesta"))
         h1 { "Nuova richiesta alla SUA" }
         (notice)
         p { "I campi con * sono obbligatori. La SUA esaminerà la richiesta e la prenderà in carico o la restituirà con le sue osservazioni." }
@@ -560,18 +530,18 @@ async fn submit_new_request(
     let (values, uploads) = forms::read_multipart(multipart).await?;
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::submit_request(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{}", view.id),
-            "Richiesta inviata alla Stazione Unica Appaltante.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = form_with_error(values, &error);
-            let markup = new_request_page(&state, &identity, &form).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome = requests::submit_request(&state, &identity, &input, uploads, Channel::Web).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{}", view.id),
+                "Richiesta inviata alla Stazione Unica Appaltante.",
+            )
+        },
+        async |error| new_request_page(&state, &identity, &form_with_error(values, error)).await,
+    )
+    .await
 }
 
 async fn show_new_initiative(
@@ -589,10 +559,7 @@ fn initiative_page(
     policy::authorize(identity, Action::ManageProcedures)?;
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Nuova iniziativa aggregata" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Nuova iniziativa aggregata"))
         h1 { "Nuova iniziativa aggregata" }
         p { "Una procedura che la SUA gestisce per più Comuni, ciascuno con la sua quota dell'importo. Ogni Comune deve avere una convenzione in vigore per il tipo di contratto; ciascuno vedrà la procedura tra le sue." }
         (error_summary(form, REQUEST_LABELS))
@@ -614,20 +581,19 @@ async fn submit_new_initiative(
     let (values, uploads) = forms::read_multipart(multipart).await?;
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::create_initiative(&state, &identity, &input, uploads, Channel::Web).await {
-        Ok(view) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{}", view.id),
-            "Iniziativa aggregata creata.",
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let form = form_with_error(values, &error);
-            Ok(with_status(
-                error.to_problem().status(),
-                initiative_page(&state, &identity, &form)?,
-            ))
-        }
-        Err(error) => Err(error),
-    }
+    let outcome =
+        requests::create_initiative(&state, &identity, &input, uploads, Channel::Web).await;
+    form::answer(
+        outcome,
+        |view| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{}", view.id),
+                "Iniziativa aggregata creata.",
+            )
+        },
+        async |error| initiative_page(&state, &identity, &form_with_error(values, error)),
+    )
+    .await
 }
 
 async fn show_edit_request(
@@ -655,11 +621,7 @@ fn edit_page(
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let title = format!("Modifica della procedura n. {}", view.id);
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item" { a href=(format!("/sua/procedure/{}", view.id)) { "Procedura n. " (view.id) } }
-            li class="breadcrumb-item active" aria-current="page" { "Modifica" }
-        } }
+        (breadcrumb(&[("SUA", "/sua"), (&format!("Procedura n. {}", view.id), &format!("/sua/procedure/{}", view.id))], "Modifica"))
         h1 { (title) }
         @if view.state == SuaState::Returned {
             p { "Dopo le correzioni, inviate di nuovo la richiesta dalla sua pagina." }
@@ -684,21 +646,22 @@ async fn submit_edit_request(
 ) -> Result<Response, AppError> {
     check_form_csrf(&identity, values.get("csrf").map_or("", String::as_str))?;
     let input = forms::request_input(&values);
-    match requests::update_request(&state, &identity, id, &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{id}"),
-            "Dati della richiesta salvati.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = requests::update_request(&state, &identity, id, &input).await;
+    form::answer(
+        outcome,
+        |_| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{id}"),
+                "Dati della richiesta salvati.",
+            )
+        },
+        async |error| {
             let detail = workflow::procedure_detail(&state, &identity, id).await?;
-            let form = form_with_error(values, &error);
-            Ok(with_status(
-                error.to_problem().status(),
-                edit_page(&state, &identity, &detail.procedure, &form),
-            ))
-        }
-        Err(error) => Err(error),
-    }
+            let form = form_with_error(values, error);
+            Ok(edit_page(&state, &identity, &detail.procedure, &form))
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -983,10 +946,7 @@ async fn procedure_page(
     let tender = failed.form_state("tender");
     let show_tender = detail.permissions.manage && !p.state.is_request();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { (kind) " n. " (p.id) }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], &format!("{} n. {}", kind, p.id)))
         h1 { (title) }
         @if !failed.message.is_empty() {
             div class="alert alert-danger" role="alert" id="action-error" tabindex="-1" {
@@ -1144,16 +1104,18 @@ async fn after_action(
     result: Result<(), AppError>,
     anchor: &str,
 ) -> Result<Response, AppError> {
-    match result {
-        Ok(()) => Ok(layout::redirect_with_flash(
-            &format!("/sua/procedure/{id}{anchor}"),
-            &done_message(form),
-        )),
-        Err(error) if returns_to_form(&error) => {
-            let problem = error.to_problem();
-            let errors = field_messages(&error);
+    form::answer(
+        result,
+        |()| {
+            layout::redirect_with_flash(
+                &format!("/sua/procedure/{id}{anchor}"),
+                &done_message(form),
+            )
+        },
+        async |error| {
+            let errors = field_messages(error);
             let message = if errors.is_empty() {
-                problem.detail().unwrap_or_default().to_owned()
+                error.to_problem().detail().unwrap_or_default().to_owned()
             } else {
                 "L'operazione non è stata eseguita: correggete i dati indicati.".to_owned()
             };
@@ -1166,11 +1128,10 @@ async fn after_action(
                     ..FormState::default()
                 },
             };
-            let markup = procedure_page(state, identity, id, Some(failed)).await?;
-            Ok(with_status(problem.status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            procedure_page(state, identity, id, Some(failed)).await
+        },
+    )
+    .await
 }
 
 fn value(values: &Values, name: &str) -> Option<String> {
@@ -1359,11 +1320,6 @@ async fn submit_lot(
         .await
         .map(|_| ());
     after_action(&state, &identity, id, &form, values, result, "#lots-title").await
-}
-
-#[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
 }
 
 async fn submit_delete_lot(
@@ -1562,10 +1518,7 @@ async fn conventions_page(
         .collect();
     let csrf = identity.csrf().unwrap_or_default().to_owned();
     let body = html! {
-        nav aria-label="Percorso" { ol class="breadcrumb" {
-            li class="breadcrumb-item" { a href="/sua" { "SUA" } }
-            li class="breadcrumb-item active" aria-current="page" { "Convenzioni" }
-        } }
+        (breadcrumb(&[("SUA", "/sua")], "Convenzioni"))
         h1 { "Convenzioni con la SUA" }
         p { "Le convenzioni con cui i Comuni delegano alla SUA della " (state.province.name) " le loro procedure di affidamento. Un Comune può inviare richieste solo con una convenzione in vigore per il tipo di contratto." }
         form method="get" action="/sua/convenzioni" class="row g-3 align-items-end mb-3" aria-label="Filtri" {
@@ -1652,23 +1605,20 @@ async fn submit_convention(
         document_ref: get("document_ref"),
         notes: Some(get("notes")),
     };
-    match conventions::create_convention(&state, &identity, &input).await {
-        Ok(_) => Ok(layout::redirect_with_flash(
-            "/sua/convenzioni",
-            "Convenzione registrata.",
-        )),
-        Err(error) if returns_to_form(&error) => {
+    let outcome = conventions::create_convention(&state, &identity, &input).await;
+    form::answer(
+        outcome,
+        |_| layout::redirect_with_flash("/sua/convenzioni", "Convenzione registrata."),
+        async |error| {
             let form = FormState {
-                errors: field_messages(&error),
+                errors: field_messages(error),
                 values,
                 ..FormState::default()
             };
-            let markup =
-                conventions_page(&state, &identity, &ConventionFilter::default(), &form).await?;
-            Ok(with_status(error.to_problem().status(), markup))
-        }
-        Err(error) => Err(error),
-    }
+            conventions_page(&state, &identity, &ConventionFilter::default(), &form).await
+        },
+    )
+    .await
 }
 
 async fn submit_revoke_convention(

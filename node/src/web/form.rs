@@ -22,6 +22,14 @@ pub type Values = BTreeMap<String, String>;
 /// Italian messages by field name.
 pub type Errors = BTreeMap<String, String>;
 
+/// The values of a form from its (name, value) pairs.
+pub fn values<const N: usize>(pairs: [(&str, String); N]) -> Values {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
 /// The key of a message that belongs to the whole form rather than to one field.
 pub const FORM: &str = "form";
 
@@ -92,6 +100,34 @@ impl FormState {
     pub fn is_refused(&self) -> bool {
         !self.errors.is_empty()
     }
+
+    /// The same form with its field ids starting with `prefix`.
+    pub fn with_prefix(self, prefix: impl Into<String>) -> FormState {
+        FormState {
+            prefix: prefix.into(),
+            ..self
+        }
+    }
+
+    /// The same form with its message of the whole form (a refused move names no field)
+    /// shown beside `field` instead.
+    pub fn whole_form_message_beside(mut self, field: &str) -> FormState {
+        if let Some(message) = self.errors.remove(FORM) {
+            self.errors.insert(field.to_owned(), message);
+        }
+        self
+    }
+
+    /// The same form with each message keyed by the input it belongs to (`links[0].url`
+    /// becomes `links`), for forms that draw one input for a list.
+    pub fn messages_by_input(mut self) -> FormState {
+        self.errors = self
+            .errors
+            .into_iter()
+            .map(|(field, message)| (field_id(&field), message))
+            .collect();
+        self
+    }
 }
 
 /// The field messages of a problem (`errors` of its document), by field name.
@@ -127,6 +163,71 @@ pub fn refused(error: &AppError, page: Markup) -> Response {
     (error.to_problem().status(), page).into_response()
 }
 
+/// The answer to a page's submit. When the operation succeeded, `done` answers (a redirect
+/// with its flash message); when it failed with an error that belongs on the form (see
+/// [`returns_to_form`]), the page `redraw` draws again for that error, with its status; any
+/// other error goes on, to be shown as an error page.
+pub async fn answer<T>(
+    outcome: Result<T, AppError>,
+    done: impl FnOnce(T) -> Response,
+    redraw: impl AsyncFnOnce(&AppError) -> Result<Markup, AppError>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(value) => Ok(done(value)),
+        Err(error) if returns_to_form(&error) => Ok(refused(&error, redraw(&error).await?)),
+        Err(error) => Err(error),
+    }
+}
+
+/// The answer to a submit whose page reports the outcome itself (an import and its rejected
+/// rows): the page `draw` draws for the outcome, 200 when it succeeded or the error's status
+/// when the error belongs on the form; any other error goes on, to be shown as an error page.
+pub async fn report<T>(
+    outcome: Result<T, AppError>,
+    draw: impl AsyncFnOnce(&Result<T, AppError>) -> Result<Markup, AppError>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Err(error) if !returns_to_form(&error) => Err(error),
+        outcome => {
+            let status = outcome
+                .as_ref()
+                .err()
+                .map_or(StatusCode::OK, |error| error.to_problem().status());
+            Ok((status, draw(&outcome).await?).into_response())
+        }
+    }
+}
+
+/// The alert of a refused import (it takes the focus as a summary does not: the page is a
+/// report): the error's detail, or `heading` over the rows that failed, each with its place
+/// and message.
+pub fn import_refusal(error: &AppError, heading: &str) -> Markup {
+    let rows = field_messages(error);
+    html! {
+        div class="alert alert-danger" role="alert" id="import-errors" tabindex="-1" {
+            @if rows.is_empty() { p class="mb-0" { (error.to_problem().detail().unwrap_or_default()) } } @else {
+                p class="fw-bold" { (heading) }
+                ul class="mb-0" { @for (place, message) in &rows { li { (place) ": " (message) } } }
+            }
+        }
+    }
+}
+
+/// The form that sends a file to import to `action`: one required file input, `file`,
+/// labelled `label` and accepting the types `accept`.
+pub fn import_form(action: &str, csrf: &str, label: &str, accept: &str) -> Markup {
+    html! {
+        form method="post" action=(action) enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(csrf);
+            div class="mb-3" {
+                label for="file" class="form-label" { (label) " *" }
+                input type="file" class="form-control" id="file" name="file" accept=(accept) required;
+            }
+            button type="submit" class="btn btn-primary" id="import" { "Importa" }
+        }
+    }
+}
+
 /// The answer to a refused submit whose mistakes the page found itself: 422.
 pub fn unprocessable(page: Markup) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -154,6 +255,18 @@ pub fn error_summary(form: &FormState, labels: &[(&str, &str)]) -> Markup {
             }
         }
     }
+}
+
+/// The index of the item of `list` a field names (`platforms[2].since` gives 2 for
+/// `platforms`).
+pub fn item_index(field: &str, list: &str) -> Option<usize> {
+    field
+        .strip_prefix(list)?
+        .strip_prefix('[')?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The HTML name of a field's input (`participants[0].share` becomes `participants`).
@@ -389,6 +502,33 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("id=\"x-subject-error\""), "{html}");
+    }
+
+    #[test]
+    fn list_messages_find_their_item_and_their_input() {
+        assert_eq!(item_index("platforms[2].since", "platforms"), Some(2));
+        assert_eq!(item_index("platforms", "platforms"), None);
+        assert_eq!(item_index("measures[1].amount", "platforms"), None);
+        let mut form = FormState::with_values(values([("links", "x".to_owned())]));
+        form.errors
+            .insert("links[0].url".into(), "Indirizzo non valido.".into());
+        form.errors.insert(FORM.into(), "Riprova.".into());
+        let form = form.messages_by_input().whole_form_message_beside("status");
+        assert_eq!(form.error("links"), Some("Indirizzo non valido."));
+        assert_eq!(form.error("status"), Some("Riprova."));
+        assert_eq!(form.error(FORM), None);
+        assert_eq!(form.with_prefix("p-").id("links"), "p-links");
+    }
+
+    #[test]
+    fn an_import_refusal_lists_the_rows_or_says_the_detail() {
+        let rows = AppError::invalid_field("riga 3", "CIG mancante");
+        let html = import_refusal(&rows, "Righe non valide:").into_string();
+        assert!(html.contains("<li>riga 3: CIG mancante</li>"), "{html}");
+        assert!(html.contains("Righe non valide:"), "{html}");
+        let form = import_form("/x/importa", "t", "File CSV", ".csv").into_string();
+        assert!(form.contains("File CSV *"), "{form}");
+        assert!(form.contains("accept=\".csv\" required"), "{form}");
     }
 
     #[test]

@@ -364,6 +364,30 @@ impl ListRequest {
         error_summary(&form, labels)
     }
 
+    /// A filter select: `any` (no filter) first, then `options` (value, label); its message
+    /// beside it.
+    pub fn filter_select(
+        &self,
+        name: &str,
+        label: &str,
+        any: &str,
+        options: &[(impl AsRef<str>, impl AsRef<str>)],
+    ) -> Markup {
+        let id = format!("f-{name}");
+        let error = self.error(name);
+        html! {
+            label for=(id) class="form-label" { (label) }
+            select class=(if error.is_some() { "form-select is-invalid" } else { "form-select" }) id=(id) name=(name)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))] {
+                option value="" { (any) }
+                @for (value, text) in options {
+                    option value=(value.as_ref()) selected[self.value(name) == value.as_ref()] { (text.as_ref()) }
+                }
+            }
+            (self.feedback(name))
+        }
+    }
+
     /// The message beside filter `name`.
     pub fn feedback(&self, name: &str) -> Markup {
         html! {

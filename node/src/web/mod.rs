@@ -31,6 +31,19 @@ use crate::state::AppState;
 
 pub use local_path::LocalPath;
 
+/// The trail of links above a page's title: `trail` the pages above it (label, address),
+/// `current` the page itself, marked as the current one.
+pub fn breadcrumb(trail: &[(&str, &str)], current: &str) -> Markup {
+    html! {
+        nav aria-label="Percorso" { ol class="breadcrumb" {
+            @for (label, href) in trail {
+                li class="breadcrumb-item" { a href=(href) { (label) } }
+            }
+            li class="breadcrumb-item active" aria-current="page" { (current) }
+        } }
+    }
+}
+
 /// Cookie carrying the login form's CSRF token (double-submit: there is no session yet).
 const LOGIN_CSRF_COOKIE: &str = "pico_login_csrf";
 
@@ -397,9 +410,11 @@ async fn submit_login(
 
 use axum::extract::FromRequestParts as _;
 
+/// A form that is only a button: its CSRF token.
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
-    csrf: String,
+pub struct CsrfForm {
+    /// The token, checked with [`check_form_csrf`].
+    pub csrf: String,
 }
 
 async fn submit_logout(
@@ -534,4 +549,25 @@ async fn show_api(State(state): State<AppState>, identity: Identity) -> Markup {
 /// A file to be saved (attachments): see [`pico_service::download`].
 pub fn download(content_type: &str, filename: &str, data: Vec<u8>) -> Response {
     pico_service::download::attachment(content_type, filename, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_breadcrumb_links_the_trail_and_marks_the_current_page() {
+        let html = breadcrumb(
+            &[("SUA", "/sua"), ("Procedura n. 4", "/sua/procedure/4")],
+            "Modifica",
+        )
+        .into_string();
+        assert_eq!(
+            html,
+            "<nav aria-label=\"Percorso\"><ol class=\"breadcrumb\">\
+             <li class=\"breadcrumb-item\"><a href=\"/sua\">SUA</a></li>\
+             <li class=\"breadcrumb-item\"><a href=\"/sua/procedure/4\">Procedura n. 4</a></li>\
+             <li class=\"breadcrumb-item active\" aria-current=\"page\">Modifica</li></ol></nav>"
+        );
+    }
 }
