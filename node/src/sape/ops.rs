@@ -2,8 +2,6 @@
 //! receives into the module's records (every message in Italian, named by field), and writes
 //! with its audit event in one transaction.
 
-use std::collections::BTreeMap;
-
 use axum::http::StatusCode;
 use pico_service::Problem;
 use pico_service::text::{self, Lines};
@@ -29,35 +27,7 @@ use crate::sape::{
 };
 use crate::state::AppState;
 
-/// Messages by field, gathered before answering 422 with all of them.
-#[derive(Debug, Default)]
-pub struct FieldErrors(BTreeMap<String, String>);
-
-impl FieldErrors {
-    /// Records `message` for `field` (the first message of a field is kept).
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.entry(field.into()).or_insert_with(|| message.into());
-    }
-
-    /// The value, or records the error and gives `None`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
-        }
-    }
-
-    /// `Ok` if there is no message, else the 422 problem naming every field.
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        Err(crate::web::list::refuse(&self.0))
-    }
-}
+pub use crate::web::form::FieldErrors;
 
 /// The field messages of a refused change, for the pages that show them beside their fields.
 pub use crate::web::form::field_messages;
