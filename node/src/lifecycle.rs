@@ -33,8 +33,10 @@ use crate::auth::Identity;
 use crate::auth::policy::{decide, is_staff_of, own_comune};
 use crate::db::{audit, lifecycle as sql};
 use crate::error::AppError;
+use crate::federation::Signer;
 use crate::labels::Labelled;
 use crate::roles::{Module, Role};
+use crate::state::AppState;
 
 pub use crate::db::lifecycle::Tables;
 
@@ -214,6 +216,30 @@ pub struct HistoryStep<S> {
 /// read, so what [`Machine::check`] read cannot change before [`Machine::enter`] writes.
 pub fn begin(conn: &mut Connection) -> Result<Transaction<'_>, AppError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+}
+
+/// The shape of a write that counts in a module's national datasets: `work` in one IMMEDIATE
+/// transaction ([`begin`]), given the time of the change; then `refresh` brings the
+/// module's national rows in line with what it changed (signed with the node's key), and
+/// the whole commits. An error anywhere leaves nothing written.
+pub async fn write_national<T, R, W>(state: &AppState, refresh: R, work: W) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    W: FnOnce(&Connection, i64) -> Result<T, AppError> + Send + 'static,
+    R: FnOnce(&Connection, &Signer) -> Result<(), AppError> + Send + 'static,
+{
+    let signer = state.signer.clone();
+    state
+        .db
+        .call(move |conn| {
+            let now = crate::db::now();
+            let tx = begin(conn)?;
+            let out = work(&tx, now)?;
+            refresh(&tx, &signer)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
 }
 
 /// The name people read for `identity` in a history.

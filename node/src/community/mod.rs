@@ -29,6 +29,7 @@ use crate::db::audit;
 use crate::db::federation::{self as outbox, OutboxError};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::lifecycle::begin;
 use crate::modules::{Audience, HomeCard, Link, ModuleKit, NavEntry};
 use crate::roles::Role;
 use crate::state::AppState;
@@ -457,8 +458,29 @@ pub fn sync_hub(
     Ok(Some(appended.seq))
 }
 
-fn begin(conn: &mut rusqlite::Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+/// Runs a change to the practices in one immediate transaction. `change` answers with what
+/// the caller gets back and the outbox entry it signed for the hub, if any; the push is
+/// woken only when there is one.
+async fn publish_change<T: Send + 'static>(
+    state: &AppState,
+    change: impl FnOnce(&rusqlite::Connection, &Signer) -> Result<(T, Option<u64>), AppError>
+    + Send
+    + 'static,
+) -> Result<T, AppError> {
+    let signer = state.signer.clone();
+    let (out, entry) = state
+        .db
+        .call(move |conn| {
+            let tx = begin(conn)?;
+            let (out, entry) = change(&tx, &signer)?;
+            tx.commit()?;
+            Ok::<_, AppError>((out, entry))
+        })
+        .await?;
+    if entry.is_some() {
+        state.wake.notify();
+    }
+    Ok(out)
 }
 
 fn load_view(conn: &rusqlite::Connection, id: i64) -> Result<PracticeView, AppError> {
@@ -552,34 +574,25 @@ pub async fn update(
     policy::authorize(identity, Action::ManagePractices)?;
     let checked = check_input(&input)?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    let (view, entry) = state
-        .db
-        .call(move |conn| {
-            let tx = begin(conn)?;
-            check_comuni_exist(&tx, &checked.comuni)?;
-            let now = crate::db::now();
-            if !practices::update(&tx, id, &checked.fields(), now)? {
-                return Err(AppError::NotFound);
-            }
-            let entry = sync_hub(&tx, &signer, id)?;
-            audit::record(
-                &tx,
-                &actor,
-                "practice.update",
-                &format!("practice:{id}"),
-                &json!({"module": checked.module.as_str(), "public": checked.public, "entry": entry}),
-                now,
-            )?;
-            let view = load_view(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>((view, entry))
-        })
-        .await?;
-    if entry.is_some() {
-        state.wake.notify();
-    }
-    Ok(view)
+    publish_change(state, move |tx, signer| {
+        check_comuni_exist(tx, &checked.comuni)?;
+        let now = crate::db::now();
+        if !practices::update(tx, id, &checked.fields(), now)? {
+            return Err(AppError::NotFound);
+        }
+        let entry = sync_hub(tx, signer, id)?;
+        audit::record(
+            tx,
+            &actor,
+            "practice.update",
+            &format!("practice:{id}"),
+            &json!({"module": checked.module.as_str(), "public": checked.public, "entry": entry}),
+            now,
+        )?;
+        let view = load_view(tx, id)?;
+        Ok((view, entry))
+    })
+    .await
 }
 
 /// Sets a practice `national` (publishes it, if public) or `off` (withdraws it, if it was
@@ -592,36 +605,27 @@ pub async fn set_federation(
 ) -> Result<PracticeView, AppError> {
     policy::authorize(identity, Action::ManagePractices)?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    let (view, entry) = state
-        .db
-        .call(move |conn| {
-            let tx = begin(conn)?;
-            let row = practices::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            if row.federation == federation.as_str() {
-                let view = load_view(&tx, id)?;
-                return Ok::<_, AppError>((view, None));
-            }
-            let now = crate::db::now();
-            practices::set_federation(&tx, id, federation.as_str(), now)?;
-            let entry = sync_hub(&tx, &signer, id)?;
-            audit::record(
-                &tx,
-                &actor,
-                "practice.federation",
-                &format!("practice:{id}"),
-                &json!({"federation": federation.as_str(), "entry": entry}),
-                now,
-            )?;
-            let view = load_view(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>((view, entry))
-        })
-        .await?;
-    if entry.is_some() {
-        state.wake.notify();
-    }
-    Ok(view)
+    publish_change(state, move |tx, signer| {
+        let row = practices::get(tx, id)?.ok_or(AppError::NotFound)?;
+        if row.federation == federation.as_str() {
+            let view = load_view(tx, id)?;
+            return Ok::<_, AppError>((view, None));
+        }
+        let now = crate::db::now();
+        practices::set_federation(tx, id, federation.as_str(), now)?;
+        let entry = sync_hub(tx, signer, id)?;
+        audit::record(
+            tx,
+            &actor,
+            "practice.federation",
+            &format!("practice:{id}"),
+            &json!({"federation": federation.as_str(), "entry": entry}),
+            now,
+        )?;
+        let view = load_view(tx, id)?;
+        Ok((view, entry))
+    })
+    .await
 }
 
 pub use crate::upload::Upload;
@@ -666,50 +670,41 @@ pub async fn save_form(
             .collect();
     let federation = form.federation;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    let (view, entry) = state
-        .db
-        .call(move |conn| {
-            let tx = begin(conn)?;
-            check_comuni_exist(&tx, &checked.comuni)?;
-            let now = crate::db::now();
-            let (id, action) = match id {
-                None => (
-                    practices::insert(&tx, &checked.fields(), &actor.label, now)?,
-                    "practice.create",
-                ),
-                Some(id) => {
-                    if !practices::update(&tx, id, &checked.fields(), now)? {
-                        return Err(AppError::NotFound);
-                    }
-                    (id, "practice.update")
+    publish_change(state, move |tx, signer| {
+        check_comuni_exist(tx, &checked.comuni)?;
+        let now = crate::db::now();
+        let (id, action) = match id {
+            None => (
+                practices::insert(tx, &checked.fields(), &actor.label, now)?,
+                "practice.create",
+            ),
+            Some(id) => {
+                if !practices::update(tx, id, &checked.fields(), now)? {
+                    return Err(AppError::NotFound);
                 }
-            };
-            let attached: Vec<serde_json::Value> = ATTACHMENTS
-                .insert(&tx, &actor, None, id, &files, now)?
-                .into_iter()
-                .map(|stored| json!({"sha256": stored.sha256, "size": stored.size}))
-                .collect();
-            practices::set_federation(&tx, id, federation.as_str(), now)?;
-            let entry = sync_hub(&tx, &signer, id)?;
-            audit::record(
-                &tx,
-                &actor,
-                action,
-                &format!("practice:{id}"),
-                &json!({"module": checked.module.as_str(), "public": checked.public,
-                        "federation": federation.as_str(), "attachments": attached, "entry": entry}),
-                now,
-            )?;
-            let view = load_view(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>((view, entry))
-        })
-        .await?;
-    if entry.is_some() {
-        state.wake.notify();
-    }
-    Ok(view)
+                (id, "practice.update")
+            }
+        };
+        let attached: Vec<serde_json::Value> = ATTACHMENTS
+            .insert(tx, &actor, None, id, &files, now)?
+            .into_iter()
+            .map(|stored| json!({"sha256": stored.sha256, "size": stored.size}))
+            .collect();
+        practices::set_federation(tx, id, federation.as_str(), now)?;
+        let entry = sync_hub(tx, signer, id)?;
+        audit::record(
+            tx,
+            &actor,
+            action,
+            &format!("practice:{id}"),
+            &json!({"module": checked.module.as_str(), "public": checked.public,
+                    "federation": federation.as_str(), "attachments": attached, "entry": entry}),
+            now,
+        )?;
+        let view = load_view(tx, id)?;
+        Ok((view, entry))
+    })
+    .await
 }
 
 /// Attaches a file; a published document is republished with the file declared.
@@ -722,37 +717,28 @@ pub async fn add_attachment(
     policy::authorize(identity, Action::ManagePractices)?;
     let file = ATTACHMENTS.check(upload, ATTACHMENT_MAX)?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    let (view, entry) = state
-        .db
-        .call(move |conn| {
-            let tx = begin(conn)?;
-            practices::get(&tx, id)?.ok_or(AppError::NotFound)?;
-            let now = crate::db::now();
-            let stored = ATTACHMENTS.insert(&tx, &actor, None, id, std::slice::from_ref(&file), now)?;
-            let (attachment, sha) = (stored[0].id, stored[0].sha256.clone());
-            let entry = sync_hub(&tx, &signer, id)?;
-            audit::record(
-                &tx,
-                &actor,
-                "practice.attach",
-                &format!("practice:{id}"),
-                &json!({"attachment": attachment, "size": file.upload.data.len(), "sha256": sha, "entry": entry}),
-                now,
-            )?;
-            let view = practices::attachments(&tx, id)?
-                .into_iter()
-                .find(|a| a.id == attachment)
-                .map(AttachmentView::from)
-                .ok_or(AppError::NotFound)?;
-            tx.commit()?;
-            Ok::<_, AppError>((view, entry))
-        })
-        .await?;
-    if entry.is_some() {
-        state.wake.notify();
-    }
-    Ok(view)
+    publish_change(state, move |tx, signer| {
+        practices::get(tx, id)?.ok_or(AppError::NotFound)?;
+        let now = crate::db::now();
+        let stored = ATTACHMENTS.insert(tx, &actor, None, id, std::slice::from_ref(&file), now)?;
+        let (attachment, sha) = (stored[0].id, stored[0].sha256.clone());
+        let entry = sync_hub(tx, signer, id)?;
+        audit::record(
+            tx,
+            &actor,
+            "practice.attach",
+            &format!("practice:{id}"),
+            &json!({"attachment": attachment, "size": file.upload.data.len(), "sha256": sha, "entry": entry}),
+            now,
+        )?;
+        let view = practices::attachments(tx, id)?
+            .into_iter()
+            .find(|a| a.id == attachment)
+            .map(AttachmentView::from)
+            .ok_or(AppError::NotFound)?;
+        Ok((view, entry))
+    })
+    .await
 }
 
 /// The bytes of an attachment of a practice the caller may see.

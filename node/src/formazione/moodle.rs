@@ -12,12 +12,11 @@
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use rusqlite::TransactionBehavior;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::auth::Identity;
-use crate::db::{self, audit};
+use crate::db::audit;
 use crate::error::AppError;
 use crate::formazione::attendance::{self, ReportError};
 use crate::formazione::db::{self as store, AttendanceSource, EditionRow};
@@ -307,155 +306,142 @@ pub async fn import(
     let user_id = identity.require_user()?.id;
     let parsed = parse(bytes).map_err(|m| attendance::problem(ReportError::File(m)))?;
     let identity = identity.clone();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut report = MoodleReport {
-                rows: parsed.rows.len() + parsed.errors.len(),
-                ..MoodleReport::default()
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        let mut report = MoodleReport {
+            rows: parsed.rows.len() + parsed.errors.len(),
+            ..MoodleReport::default()
+        };
+        let mut errors = parsed.errors;
+        let mut plan = Vec::new();
+        for row in &parsed.rows {
+            let Some(at) = row.completed_at else {
+                report.not_completed += 1;
+                continue;
             };
-            let mut errors = parsed.errors;
-            let mut plan = Vec::new();
-            for row in &parsed.rows {
-                let Some(at) = row.completed_at else {
-                    report.not_completed += 1;
-                    continue;
-                };
-                report.completions += 1;
-                let line = row.line;
-                let person = match store::staff_id_by_email(&tx, &row.email)? {
-                    Some(id) => store::get_staff(&tx, id)?,
-                    None => None,
-                };
-                let Some(person) = person else {
-                    errors.push(format!(
-                        "riga {line}: {} ({}) non è nell'elenco del personale.",
-                        row.email,
-                        if row.name.is_empty() {
-                            "senza nome"
-                        } else {
-                            &row.name
-                        }
-                    ));
-                    continue;
-                };
-                let Some(course) = store::course_by_moodle(&tx, &row.course)? else {
-                    errors.push(format!(
-                        "riga {line}: nessun corso ha il nome breve Moodle «{}».",
-                        row.course
-                    ));
-                    continue;
-                };
-                if !course
-                    .record
-                    .audience
-                    .admits(person.record.comune.as_deref())
-                {
-                    errors.push(format!(
-                        "riga {line}: il corso «{}» è riservato a: {}.",
-                        course.record.title,
-                        course.record.audience.label().to_lowercase()
-                    ));
-                    continue;
-                }
-                let Some(edition) = edition_for(store::editions_of(&tx, course.id)?, at) else {
-                    errors.push(format!(
-                        "riga {line}: nessuna edizione del corso «{}» è iniziata entro il {}.",
-                        course.record.title,
-                        pico_service::format::unix_date(at)
-                    ));
-                    continue;
-                };
-                if let Some(id) = store::enrolment_of(&tx, edition.id, person.id)?
-                    && let Some(enrolment) = store::get_enrolment(&tx, id)?
-                    && enrolment.state != EnrolmentState::Enrolled
-                {
-                    errors.push(format!(
-                        "riga {line}: l'iscrizione di {} all'edizione è «{}».",
-                        person.record.name,
-                        enrolment.state.label().to_lowercase()
-                    ));
-                    continue;
-                }
-                plan.push(Planned {
-                    staff_id: person.id,
-                    edition,
-                    rule: course.record.rule,
-                });
-            }
-            if !errors.is_empty() {
-                return Err(attendance::problem(ReportError::Rows(errors)));
-            }
-            let who = lifecycle::display_name(&identity);
-            let mut touched = std::collections::BTreeMap::new();
-            for item in plan {
-                let edition_id = item.edition.id;
-                let enrolment_id = match store::enrolment_of(&tx, edition_id, item.staff_id)? {
-                    Some(id) => id,
-                    None => {
-                        let to = EnrolmentState::Enrolled;
-                        let id = store::insert_enrolment(
-                            &tx,
-                            edition_id,
-                            item.staff_id,
-                            to,
-                            user_id,
-                            now,
-                        )?;
-                        ENROLMENTS.record_creation(
-                            &tx,
-                            id,
-                            to,
-                            "Completamento importato da Moodle",
-                            &who,
-                            now,
-                        )?;
-                        report.enrolments_created += 1;
-                        id
+            report.completions += 1;
+            let line = row.line;
+            let person = match store::staff_id_by_email(tx, &row.email)? {
+                Some(id) => store::get_staff(tx, id)?,
+                None => None,
+            };
+            let Some(person) = person else {
+                errors.push(format!(
+                    "riga {line}: {} ({}) non è nell'elenco del personale.",
+                    row.email,
+                    if row.name.is_empty() {
+                        "senza nome"
+                    } else {
+                        &row.name
                     }
-                };
-                let attended = store::attendance_of_enrolment(&tx, enrolment_id)?;
-                let mut changed = false;
-                for session in &item.edition.sessions {
-                    let minutes = session.minutes();
-                    if !attended.contains(&(session.id, minutes)) {
-                        store::set_attendance(
-                            &tx,
-                            session.id,
-                            enrolment_id,
-                            minutes,
-                            AttendanceSource::Import,
-                        )?;
-                        changed = true;
-                    }
+                ));
+                continue;
+            };
+            let Some(course) = store::course_by_moodle(tx, &row.course)? else {
+                errors.push(format!(
+                    "riga {line}: nessun corso ha il nome breve Moodle «{}».",
+                    row.course
+                ));
+                continue;
+            };
+            if !course
+                .record
+                .audience
+                .admits(person.record.comune.as_deref())
+            {
+                errors.push(format!(
+                    "riga {line}: il corso «{}» è riservato a: {}.",
+                    course.record.title,
+                    course.record.audience.label().to_lowercase()
+                ));
+                continue;
+            }
+            let Some(edition) = edition_for(store::editions_of(tx, course.id)?, at) else {
+                errors.push(format!(
+                    "riga {line}: nessuna edizione del corso «{}» è iniziata entro il {}.",
+                    course.record.title,
+                    pico_service::format::unix_date(at)
+                ));
+                continue;
+            };
+            if let Some(id) = store::enrolment_of(tx, edition.id, person.id)?
+                && let Some(enrolment) = store::get_enrolment(tx, id)?
+                && enrolment.state != EnrolmentState::Enrolled
+            {
+                errors.push(format!(
+                    "riga {line}: l'iscrizione di {} all'edizione è «{}».",
+                    person.record.name,
+                    enrolment.state.label().to_lowercase()
+                ));
+                continue;
+            }
+            plan.push(Planned {
+                staff_id: person.id,
+                edition,
+                rule: course.record.rule,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(attendance::problem(ReportError::Rows(errors)));
+        }
+        let who = lifecycle::display_name(&identity);
+        let mut touched = std::collections::BTreeMap::new();
+        for item in plan {
+            let edition_id = item.edition.id;
+            let enrolment_id = match store::enrolment_of(tx, edition_id, item.staff_id)? {
+                Some(id) => id,
+                None => {
+                    let to = EnrolmentState::Enrolled;
+                    let id =
+                        store::insert_enrolment(tx, edition_id, item.staff_id, to, user_id, now)?;
+                    ENROLMENTS.record_creation(
+                        tx,
+                        id,
+                        to,
+                        "Completamento importato da Moodle",
+                        &who,
+                        now,
+                    )?;
+                    report.enrolments_created += 1;
+                    id
                 }
-                if changed {
-                    report.recorded += 1;
-                    touched.insert(edition_id, item.rule);
-                } else {
-                    report.unchanged += 1;
+            };
+            let attended = store::attendance_of_enrolment(tx, enrolment_id)?;
+            let mut changed = false;
+            for session in &item.edition.sessions {
+                let minutes = session.minutes();
+                if !attended.contains(&(session.id, minutes)) {
+                    store::set_attendance(
+                        tx,
+                        session.id,
+                        enrolment_id,
+                        minutes,
+                        AttendanceSource::Import,
+                    )?;
+                    changed = true;
                 }
             }
-            for (edition_id, rule) in touched {
-                store::recompute_edition(&tx, edition_id, rule)?;
+            if changed {
+                report.recorded += 1;
+                touched.insert(edition_id, item.rule);
+            } else {
+                report.unchanged += 1;
             }
-            audit::record(
-                &tx,
-                &identity.actor(),
-                "formazione.moodle.import",
-                "formazione_moodle",
-                &json!({"rows": report.rows, "recorded": report.recorded,
-                        "enrolments_created": report.enrolments_created}),
-                now,
-            )?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(report)
-        })
-        .await
+        }
+        for (edition_id, rule) in touched {
+            store::recompute_edition(tx, edition_id, rule)?;
+        }
+        audit::record(
+            tx,
+            &identity.actor(),
+            "formazione.moodle.import",
+            "formazione_moodle",
+            &json!({"rows": report.rows, "recorded": report.recorded,
+                    "enrolments_created": report.enrolments_created}),
+            now,
+        )?;
+        Ok(report)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -570,17 +570,10 @@ pub async fn office_write<T: Send + 'static>(
 ) -> Result<T, AppError> {
     policy::authorize(identity, Action::Manage)?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = work(&tx, &actor, db::now())?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        work(tx, &actor, now)
+    })
+    .await
 }
 
 /// Adds a course to the catalogue.
@@ -1174,84 +1167,70 @@ pub async fn enrol(
     let username = user.username.clone();
     let identity = identity.clone();
     let staff_id = input.staff_id;
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let edition = store::get_edition(&tx, edition_id)?.ok_or(AppError::NotFound)?;
-            let course = store::get_course(&tx, edition.course_id)?.ok_or(AppError::NotFound)?;
-            let person = store::get_staff(&tx, staff_id)?.ok_or_else(|| {
-                AppError::invalid_field("staff_id", "La persona non è nell'elenco del personale.")
-            })?;
-            let comune = person.record.comune.as_deref();
-            // A Province employee enrols themself: their staff entry's e-mail is their
-            // account's name.
-            let is_self = comune.is_none()
-                && !by_comune
-                && person.record.email.eq_ignore_ascii_case(username.trim());
-            if is_self {
-                policy::authorize(&identity, Action::EnrolSelf)?;
-            } else {
-                policy::authorize(&identity, Action::Enrol { comune })?;
-            }
-            if !course.record.audience.admits(comune) {
-                return Err(AppError::invalid_field(
-                    "staff_id",
-                    format!(
-                        "Il corso è riservato a: {}.",
-                        course.record.audience.label().to_lowercase()
-                    ),
-                ));
-            }
-            let today = today();
-            if today < edition.enrol_opens || today > edition.enrol_closes {
-                return Err(AppError::Conflict {
-                    code: "enrolment_closed",
-                    detail: format!(
-                        "Le iscrizioni a questa edizione sono aperte dal {} al {}.",
-                        pico_service::format::iso_date(&edition.enrol_opens),
-                        pico_service::format::iso_date(&edition.enrol_closes)
-                    ),
-                });
-            }
-            if store::enrolment_of(&tx, edition_id, staff_id)?.is_some() {
-                return Err(AppError::Conflict {
-                    code: "already_enrolled",
-                    detail: format!("{} è già iscritto a questa edizione.", person.record.name),
-                });
-            }
-            let to = if by_comune && course.record.needs_approval {
-                EnrolmentState::Pending
-            } else if store::seats_taken(&tx, edition_id)? < edition.seats {
-                EnrolmentState::Enrolled
-            } else {
-                EnrolmentState::Waiting
-            };
-            let id = store::insert_enrolment(&tx, edition_id, staff_id, to, user_id, now)?;
-            ENROLMENTS.record_creation(
-                &tx,
-                id,
-                to,
-                "",
-                &lifecycle::display_name(&identity),
-                now,
-            )?;
-            audit::record(
-                &tx,
-                &identity.actor(),
-                "formazione.enrolment.create",
-                &format!("formazione_enrolment:{id}"),
-                &json!({"edition_id": edition_id, "state": to.as_str()}),
-                now,
-            )?;
-            let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(EnrolmentView::from(row))
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        let edition = store::get_edition(tx, edition_id)?.ok_or(AppError::NotFound)?;
+        let course = store::get_course(tx, edition.course_id)?.ok_or(AppError::NotFound)?;
+        let person = store::get_staff(tx, staff_id)?.ok_or_else(|| {
+            AppError::invalid_field("staff_id", "La persona non è nell'elenco del personale.")
+        })?;
+        let comune = person.record.comune.as_deref();
+        // A Province employee enrols themself: their staff entry's e-mail is their
+        // account's name.
+        let is_self = comune.is_none()
+            && !by_comune
+            && person.record.email.eq_ignore_ascii_case(username.trim());
+        if is_self {
+            policy::authorize(&identity, Action::EnrolSelf)?;
+        } else {
+            policy::authorize(&identity, Action::Enrol { comune })?;
+        }
+        if !course.record.audience.admits(comune) {
+            return Err(AppError::invalid_field(
+                "staff_id",
+                format!(
+                    "Il corso è riservato a: {}.",
+                    course.record.audience.label().to_lowercase()
+                ),
+            ));
+        }
+        let today = today();
+        if today < edition.enrol_opens || today > edition.enrol_closes {
+            return Err(AppError::Conflict {
+                code: "enrolment_closed",
+                detail: format!(
+                    "Le iscrizioni a questa edizione sono aperte dal {} al {}.",
+                    pico_service::format::iso_date(&edition.enrol_opens),
+                    pico_service::format::iso_date(&edition.enrol_closes)
+                ),
+            });
+        }
+        if store::enrolment_of(tx, edition_id, staff_id)?.is_some() {
+            return Err(AppError::Conflict {
+                code: "already_enrolled",
+                detail: format!("{} è già iscritto a questa edizione.", person.record.name),
+            });
+        }
+        let to = if by_comune && course.record.needs_approval {
+            EnrolmentState::Pending
+        } else if store::seats_taken(tx, edition_id)? < edition.seats {
+            EnrolmentState::Enrolled
+        } else {
+            EnrolmentState::Waiting
+        };
+        let id = store::insert_enrolment(tx, edition_id, staff_id, to, user_id, now)?;
+        ENROLMENTS.record_creation(tx, id, to, "", &lifecycle::display_name(&identity), now)?;
+        audit::record(
+            tx,
+            &identity.actor(),
+            "formazione.enrolment.create",
+            &format!("formazione_enrolment:{id}"),
+            &json!({"edition_id": edition_id, "state": to.as_str()}),
+            now,
+        )?;
+        let row = store::get_enrolment(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(EnrolmentView::from(row))
+    })
+    .await
 }
 
 /// What is done to an enrolment.
@@ -1278,56 +1257,48 @@ pub async fn move_enrolment(
     let identity = identity.clone();
     let reason = optional_text(reason, 2000, Lines::Many)
         .map_err(|message| AppError::invalid_field("reason", message))?;
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let tx = lifecycle::begin(conn)?;
-            let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
-            let owners: Vec<String> = row.comune.iter().cloned().collect();
-            let edition = store::get_edition(&tx, row.edition_id)?.ok_or(AppError::NotFound)?;
-            let course = store::get_course(&tx, edition.course_id)?.ok_or(AppError::NotFound)?;
-            let from = row.state;
-            let to = match what {
-                EnrolmentMove::Approve if edition.enrolled < edition.seats => {
-                    EnrolmentState::Enrolled
-                }
-                EnrolmentMove::Approve => EnrolmentState::Waiting,
-                EnrolmentMove::Reject => EnrolmentState::Rejected,
-                EnrolmentMove::Withdraw => EnrolmentState::Withdrawn,
-            };
-            // Approval leaves only `pending`: from `waiting`, the seat comes by promotion.
-            if what == EnrolmentMove::Approve && from != EnrolmentState::Pending {
-                policy::enrolment_move(&identity, &owners, from, EnrolmentState::Enrolled)?;
-                return Err(ENROLMENTS.invalid(from, EnrolmentState::Enrolled));
-            }
-            let step = Step::new(&identity, &owners, id, from, to).reason(&reason);
-            ENROLMENTS.check(&tx, &step)?;
-            ENROLMENTS.enter(&tx, &step)?;
-            if from == EnrolmentState::Enrolled
-                && to == EnrolmentState::Withdrawn
-                && let Some(first) = store::first_waiting(&tx, row.edition_id)?
-            {
-                let promoted = store::get_enrolment(&tx, first)?.ok_or(AppError::NotFound)?;
-                let promoted_owners: Vec<String> = promoted.comune.iter().cloned().collect();
-                let promotion = Step::new(
-                    &identity,
-                    &promoted_owners,
-                    first,
-                    EnrolmentState::Waiting,
-                    EnrolmentState::Enrolled,
-                )
-                .reason("Posto liberato da un ritiro: primo della lista d'attesa.")
-                .cause("waiting_list");
-                ENROLMENTS.enter(&tx, &promotion)?;
-            }
-            store::recompute_edition(&tx, row.edition_id, course.record.rule)?;
-            let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(EnrolmentView::from(row))
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, _| {
+        let row = store::get_enrolment(tx, id)?.ok_or(AppError::NotFound)?;
+        let owners: Vec<String> = row.comune.iter().cloned().collect();
+        let edition = store::get_edition(tx, row.edition_id)?.ok_or(AppError::NotFound)?;
+        let course = store::get_course(tx, edition.course_id)?.ok_or(AppError::NotFound)?;
+        let from = row.state;
+        let to = match what {
+            EnrolmentMove::Approve if edition.enrolled < edition.seats => EnrolmentState::Enrolled,
+            EnrolmentMove::Approve => EnrolmentState::Waiting,
+            EnrolmentMove::Reject => EnrolmentState::Rejected,
+            EnrolmentMove::Withdraw => EnrolmentState::Withdrawn,
+        };
+        // Approval leaves only `pending`: from `waiting`, the seat comes by promotion.
+        if what == EnrolmentMove::Approve && from != EnrolmentState::Pending {
+            policy::enrolment_move(&identity, &owners, from, EnrolmentState::Enrolled)?;
+            return Err(ENROLMENTS.invalid(from, EnrolmentState::Enrolled));
+        }
+        let step = Step::new(&identity, &owners, id, from, to).reason(&reason);
+        ENROLMENTS.check(tx, &step)?;
+        ENROLMENTS.enter(tx, &step)?;
+        if from == EnrolmentState::Enrolled
+            && to == EnrolmentState::Withdrawn
+            && let Some(first) = store::first_waiting(tx, row.edition_id)?
+        {
+            let promoted = store::get_enrolment(tx, first)?.ok_or(AppError::NotFound)?;
+            let promoted_owners: Vec<String> = promoted.comune.iter().cloned().collect();
+            let promotion = Step::new(
+                &identity,
+                &promoted_owners,
+                first,
+                EnrolmentState::Waiting,
+                EnrolmentState::Enrolled,
+            )
+            .reason("Posto liberato da un ritiro: primo della lista d'attesa.")
+            .cause("waiting_list");
+            ENROLMENTS.enter(tx, &promotion)?;
+        }
+        store::recompute_edition(tx, row.edition_id, course.record.rule)?;
+        let row = store::get_enrolment(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(EnrolmentView::from(row))
+    })
+    .await
 }
 
 /// The enrolments of an edition the caller may see (all for the office, its own Comune's for
@@ -1376,31 +1347,23 @@ pub async fn set_score(
         ));
     }
     let score = input.score;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
-            let course = store::get_course(&tx, row.course_id)?.ok_or(AppError::NotFound)?;
-            store::set_score(&tx, id, score)?;
-            store::recompute_edition(&tx, row.edition_id, course.record.rule)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.enrolment.score",
-                &format!("formazione_enrolment:{id}"),
-                &json!({}),
-                now,
-            )?;
-            let row = store::get_enrolment(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(EnrolmentView::from(row))
-        })
-        .await
+    office_write(state, identity, move |tx, actor, now| {
+        let row = store::get_enrolment(tx, id)?.ok_or(AppError::NotFound)?;
+        let course = store::get_course(tx, row.course_id)?.ok_or(AppError::NotFound)?;
+        store::set_score(tx, id, score)?;
+        store::recompute_edition(tx, row.edition_id, course.record.rule)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.enrolment.score",
+            &format!("formazione_enrolment:{id}"),
+            &json!({}),
+            now,
+        )?;
+        let row = store::get_enrolment(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(EnrolmentView::from(row))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1501,62 +1464,54 @@ pub async fn update_register(
     input: RegisterInput,
 ) -> Result<RegisterView, AppError> {
     policy::authorize(identity, Action::Manage)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (session, course) = course_of_session(&tx, session_id)?;
-            let enrolled: Vec<i64> = store::enrolments_of_edition(&tx, session.edition_id, None)?
-                .into_iter()
-                .filter(|e| e.state == EnrolmentState::Enrolled)
-                .map(|e| e.id)
-                .collect();
-            let mut errors = Errors::new();
-            for (index, entry) in input.entries.iter().enumerate() {
-                if !enrolled.contains(&entry.enrolment_id) {
-                    errors.insert(
-                        format!("entries[{index}].enrolment_id"),
-                        "Non è un iscritto con posto in questa edizione.".into(),
-                    );
-                }
-                if !(0..=session.minutes()).contains(&entry.minutes) {
-                    errors.insert(
-                        format!("entries[{index}].minutes"),
-                        format!(
-                            "I minuti di presenza vanno da 0 a {} (la durata dell'incontro).",
-                            session.minutes()
-                        ),
-                    );
-                }
+    office_write(state, identity, move |tx, actor, now| {
+        let (session, course) = course_of_session(tx, session_id)?;
+        let enrolled: Vec<i64> = store::enrolments_of_edition(tx, session.edition_id, None)?
+            .into_iter()
+            .filter(|e| e.state == EnrolmentState::Enrolled)
+            .map(|e| e.id)
+            .collect();
+        let mut errors = Errors::new();
+        for (index, entry) in input.entries.iter().enumerate() {
+            if !enrolled.contains(&entry.enrolment_id) {
+                errors.insert(
+                    format!("entries[{index}].enrolment_id"),
+                    "Non è un iscritto con posto in questa edizione.".into(),
+                );
             }
-            finish(&errors)?;
-            for entry in &input.entries {
-                store::set_attendance(
-                    &tx,
-                    session_id,
-                    entry.enrolment_id,
-                    entry.minutes,
-                    AttendanceSource::Register,
-                )?;
+            if !(0..=session.minutes()).contains(&entry.minutes) {
+                errors.insert(
+                    format!("entries[{index}].minutes"),
+                    format!(
+                        "I minuti di presenza vanno da 0 a {} (la durata dell'incontro).",
+                        session.minutes()
+                    ),
+                );
             }
-            store::recompute_edition(&tx, session.edition_id, course.record.rule)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.attendance.register",
-                &format!("formazione_session:{session_id}"),
-                &json!({"entries": input.entries.len()}),
-                now,
+        }
+        finish(&errors)?;
+        for entry in &input.entries {
+            store::set_attendance(
+                tx,
+                session_id,
+                entry.enrolment_id,
+                entry.minutes,
+                AttendanceSource::Register,
             )?;
-            let view = read_register(&tx, session_id)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(view)
-        })
-        .await
+        }
+        store::recompute_edition(tx, session.edition_id, course.record.rule)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.attendance.register",
+            &format!("formazione_session:{session_id}"),
+            &json!({"entries": input.entries.len()}),
+            now,
+        )?;
+        let view = read_register(tx, session_id)?;
+        Ok(view)
+    })
+    .await
 }
 
 /// Imports a videoconference attendance report for a session: every row must be an enrolled
@@ -1570,44 +1525,36 @@ pub async fn import_attendance(
     bytes: Vec<u8>,
 ) -> Result<AttendanceReport, AppError> {
     policy::authorize(identity, Action::Manage)?;
-    let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (session, course) = course_of_session(&tx, session_id)?;
-            let enrolled: Vec<EnrolmentRow> =
-                store::enrolments_of_edition(&tx, session.edition_id, None)?
-                    .into_iter()
-                    .filter(|e| e.state == EnrolmentState::Enrolled)
-                    .collect();
-            let report = attendance::match_report(&bytes, &session, &enrolled)
-                .map_err(attendance::problem)?;
-            for line in &report.people {
-                store::set_attendance(
-                    &tx,
-                    session_id,
-                    line.enrolment_id,
-                    line.minutes,
-                    AttendanceSource::Import,
-                )?;
-            }
-            store::recompute_edition(&tx, session.edition_id, course.record.rule)?;
-            audit::record(
-                &tx,
-                &actor,
-                "formazione.attendance.import",
-                &format!("formazione_session:{session_id}"),
-                &json!({"rows": report.rows, "people": report.people.len()}),
-                now,
+    office_write(state, identity, move |tx, actor, now| {
+        let (session, course) = course_of_session(tx, session_id)?;
+        let enrolled: Vec<EnrolmentRow> =
+            store::enrolments_of_edition(tx, session.edition_id, None)?
+                .into_iter()
+                .filter(|e| e.state == EnrolmentState::Enrolled)
+                .collect();
+        let report =
+            attendance::match_report(&bytes, &session, &enrolled).map_err(attendance::problem)?;
+        for line in &report.people {
+            store::set_attendance(
+                tx,
+                session_id,
+                line.enrolment_id,
+                line.minutes,
+                AttendanceSource::Import,
             )?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(report)
-        })
-        .await
+        }
+        store::recompute_edition(tx, session.edition_id, course.record.rule)?;
+        audit::record(
+            tx,
+            actor,
+            "formazione.attendance.import",
+            &format!("formazione_session:{session_id}"),
+            &json!({"rows": report.rows, "people": report.people.len()}),
+            now,
+        )?;
+        Ok(report)
+    })
+    .await
 }
 
 /// Hours attended as people read them (`5,5`).

@@ -268,12 +268,12 @@ async fn load(state: &AppState, id: i64) -> Result<RequestRow, AppError> {
         .await
 }
 
-/// A request with comments, attachments and the caller's allowed transitions.
-pub async fn request_detail(
+/// Loads request `id` if the caller may see it (404 if there is none, 401/403 per the policy).
+async fn load_visible(
     state: &AppState,
     identity: &Identity,
     id: i64,
-) -> Result<RequestDetail, AppError> {
+) -> Result<RequestRow, AppError> {
     let row = load(state, id).await?;
     policy::authorize(
         identity,
@@ -281,6 +281,32 @@ pub async fn request_detail(
             comune: &row.comune_code,
         },
     )?;
+    Ok(row)
+}
+
+/// Loads request `id` if the caller may comment on it and attach files to it.
+async fn load_commentable(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+) -> Result<RequestRow, AppError> {
+    let row = load(state, id).await?;
+    policy::authorize(
+        identity,
+        Action::CommentRequest {
+            comune: &row.comune_code,
+        },
+    )?;
+    Ok(row)
+}
+
+/// A request with comments, attachments and the caller's allowed transitions.
+pub async fn request_detail(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+) -> Result<RequestDetail, AppError> {
+    let row = load_visible(state, identity, id).await?;
     let allowed_transitions =
         MACHINE.allowed(identity, std::slice::from_ref(&row.comune_code), row.status);
     let (comments, attachments, history) = state
@@ -340,13 +366,7 @@ pub async fn add_comment(
     id: i64,
     body: &str,
 ) -> Result<CommentView, AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::CommentRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    load_commentable(state, identity, id).await?;
     let body = check_text("body", body, Lines::Many, TEXT_MAX)?;
     let user = identity.require_user()?.clone();
     let actor = identity.actor();
@@ -422,13 +442,7 @@ pub async fn transition_from(
     to: Status,
     reason: &str,
 ) -> Result<RequestView, AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::ViewRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    let row = load_visible(state, identity, id).await?;
     let reason = text::clean(reason, Lines::Many, TEXT_MAX, false)
         .map_err(|err| AppError::invalid_field("reason", err.to_string()))?;
     let from = from.unwrap_or(row.status);
@@ -459,13 +473,7 @@ pub async fn assign(
     id: i64,
     assignee: Option<i64>,
 ) -> Result<RequestView, AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::ViewRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    load_visible(state, identity, id).await?;
     policy::authorize(identity, Action::AssignRequest)?;
     let actor = identity.actor();
     let sla = state.config.helpdesk.clone();
@@ -736,13 +744,7 @@ pub async fn add_attachment(
     id: i64,
     upload: Upload,
 ) -> Result<AttachmentView, AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::CommentRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    load_commentable(state, identity, id).await?;
     let file = ATTACHMENTS.check(upload, state.config.helpdesk.attachment_max_bytes)?;
     let actor = identity.actor();
     state
@@ -771,13 +773,7 @@ pub async fn attachment(
     id: i64,
     attachment_id: i64,
 ) -> Result<(AttachmentView, Vec<u8>), AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::ViewRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    load_visible(state, identity, id).await?;
     let (meta, data) = state
         .db
         .call(move |conn| ATTACHMENTS.read(conn, id, attachment_id))

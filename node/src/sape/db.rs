@@ -853,6 +853,26 @@ const PROPOSAL_SELECT: &str = "SELECT p.id, p.call_id, p.title, p.acronym, p.pro
     p.created_at, p.updated_at, c.identifier AS call_identifier, c.title AS call_title \
     FROM sape_proposals p JOIN sape_calls c ON c.id = p.call_id";
 
+/// The columns of a partner: who it is (0–4), then its budget (5–13, see [`partner_budget`]).
+const PARTNER_COLUMNS: &str = "name, country, pic, role, comune_code, personnel_unit, personnel_quantity, \
+    personnel_rate_cents, subcontracting_cents, travel_cents, equipment_cents, other_goods_cents, \
+    other_costs_cents, funding_rate";
+
+/// The budget of a partner read with [`PARTNER_COLUMNS`].
+fn partner_budget(row: &Row<'_>) -> rusqlite::Result<crate::sape::BudgetInput> {
+    Ok(crate::sape::BudgetInput {
+        personnel_unit: row.get::<_, PersonnelUnit>(5)?,
+        personnel_quantity: row.get(6)?,
+        personnel_rate: row.get(7)?,
+        subcontracting: row.get(8)?,
+        travel: row.get(9)?,
+        equipment: row.get(10)?,
+        other_goods: row.get(11)?,
+        other_costs: row.get(12)?,
+        funding_rate: row.get(13)?,
+    })
+}
+
 fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result<()> {
     let id = proposal.id;
     let mut stmt = conn.prepare_cached(
@@ -861,11 +881,9 @@ fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result
     proposal.record.comuni = stmt
         .query_map([id], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, country, pic, role, comune_code, personnel_unit, personnel_quantity, personnel_rate_cents, \
-         subcontracting_cents, travel_cents, equipment_cents, other_goods_cents, other_costs_cents, funding_rate \
-         FROM sape_partners WHERE proposal_id = ?1 ORDER BY id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PARTNER_COLUMNS} FROM sape_partners WHERE proposal_id = ?1 ORDER BY id"
+    ))?;
     proposal.record.partners = stmt
         .query_map([id], |row| {
             Ok(PartnerRecord {
@@ -874,17 +892,7 @@ fn load_parts(conn: &Connection, proposal: &mut ProposalRow) -> rusqlite::Result
                 pic: row.get(2)?,
                 role: row.get::<_, PartnerRole>(3)?,
                 comune_code: row.get(4)?,
-                budget: crate::sape::BudgetInput {
-                    personnel_unit: row.get::<_, PersonnelUnit>(5)?,
-                    personnel_quantity: row.get(6)?,
-                    personnel_rate: row.get(7)?,
-                    subcontracting: row.get(8)?,
-                    travel: row.get(9)?,
-                    equipment: row.get(10)?,
-                    other_goods: row.get(11)?,
-                    other_costs: row.get(12)?,
-                    funding_rate: row.get(13)?,
-                },
+                budget: partner_budget(row)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -975,11 +983,9 @@ pub fn national_sources(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT name, country, pic, role, comune_code, personnel_unit, personnel_quantity, personnel_rate_cents, \
-         subcontracting_cents, travel_cents, equipment_cents, other_goods_cents, other_costs_cents, funding_rate \
-         FROM sape_partners WHERE proposal_id = ?1 ORDER BY id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PARTNER_COLUMNS} FROM sape_partners WHERE proposal_id = ?1 ORDER BY id"
+    ))?;
     for proposal in &mut proposals {
         proposal.partners = stmt
             .query_map([proposal.id], |row| {
@@ -990,17 +996,7 @@ pub fn national_sources(
                     role: row.get(3)?,
                     comune: row.get(4)?,
                     obtained: None,
-                    budget: crate::sape::BudgetInput {
-                        personnel_unit: row.get::<_, PersonnelUnit>(5)?,
-                        personnel_quantity: row.get(6)?,
-                        personnel_rate: row.get(7)?,
-                        subcontracting: row.get(8)?,
-                        travel: row.get(9)?,
-                        equipment: row.get(10)?,
-                        other_goods: row.get(11)?,
-                        other_costs: row.get(12)?,
-                        funding_rate: row.get(13)?,
-                    },
+                    budget: partner_budget(row)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -2,8 +2,6 @@
 //! receives into the module's records (every message in Italian, named by field), and writes
 //! with its audit event in one transaction.
 
-use std::collections::BTreeMap;
-
 use axum::http::StatusCode;
 use pico_service::Problem;
 use pico_service::text::{self, Lines};
@@ -14,6 +12,7 @@ use serde_json::json;
 use crate::auth::{Identity, secrets};
 use crate::db::{self, audit};
 use crate::error::AppError;
+use crate::lifecycle;
 use crate::sape::db::{
     self as store, CallFilter, CallRecord, CallRow, PartnerRecord, ProposalRecord, ProposalRow,
     Source, WorkPackageRecord,
@@ -28,56 +27,10 @@ use crate::sape::{
 };
 use crate::state::AppState;
 
-/// Messages by field, gathered before answering 422 with all of them.
-#[derive(Debug, Default)]
-pub struct FieldErrors(BTreeMap<String, String>);
+pub use crate::web::form::FieldErrors;
 
-impl FieldErrors {
-    /// Records `message` for `field` (the first message of a field is kept).
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.entry(field.into()).or_insert_with(|| message.into());
-    }
-
-    /// The value, or records the error and gives `None`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
-        }
-    }
-
-    /// `Ok` if there is no message, else the 422 problem naming every field.
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let detail = self
-            .0
-            .iter()
-            .map(|(field, message)| format!("{field}: {message}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut problem = Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .with_code("invalid_field")
-            .with_detail(detail);
-        for (field, message) in self.0 {
-            problem = problem.with_field_error(field, message);
-        }
-        Err(problem.into())
-    }
-}
-
-/// The field messages of an error (empty if it names no field).
-pub fn field_messages(error: &AppError) -> BTreeMap<String, String> {
-    let value = serde_json::to_value(error.to_problem()).unwrap_or_default();
-    value
-        .get("errors")
-        .and_then(|errors| serde_json::from_value(errors.clone()).ok())
-        .unwrap_or_default()
-}
+/// The field messages of a refused change, for the pages that show them beside their fields.
+pub use crate::web::form::field_messages;
 
 /// Cents as the API's decimal text (`1234.56`).
 pub fn decimal(cents: i64) -> String {
@@ -1382,38 +1335,34 @@ pub async fn update_proposal(
 ) -> Result<ProposalView, AppError> {
     policy::authorize(identity, Action::ManageProposals)?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let current = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
-            if !is_editable(current.state) {
-                return Err(AppError::Conflict {
-                    code: "proposal_submitted",
-                    detail: format!(
-                        "La proposta è nello stato «{}»: il suo contenuto è quello presentato e non si modifica più. Registra l'esito e gli importi nella sezione «Esito».",
-                        current.state.label()
-                    ),
-                });
-            }
-            let record = check_proposal(&tx, &input)?;
-            store::update_proposal(&tx, id, &record, now)?;
-            audit::record(
-                &tx,
-                &actor,
-                "sape.proposal.update",
-                &format!("sape_proposal:{id}"),
-                &json!({"acronym": record.acronym}),
-                now,
-            )?;
-            national::refresh_proposal(&tx, &signer, id)?;
-            let row = store::get_proposal(&tx, id)?.ok_or(AppError::NotFound)?;
-            tx.commit()?;
-            Ok(ProposalView::from(row))
-        })
-        .await
+    let refresh = move |tx: &rusqlite::Connection, signer: &crate::federation::Signer| {
+        national::refresh_proposal(tx, signer, id)
+    };
+    lifecycle::write_national(state, refresh, move |tx, now| {
+        let current = store::get_proposal(tx, id)?.ok_or(AppError::NotFound)?;
+        if !is_editable(current.state) {
+            return Err(AppError::Conflict {
+                code: "proposal_submitted",
+                detail: format!(
+                    "La proposta è nello stato «{}»: il suo contenuto è quello presentato e non si modifica più. Registra l'esito e gli importi nella sezione «Esito».",
+                    current.state.label()
+                ),
+            });
+        }
+        let record = check_proposal(tx, &input)?;
+        store::update_proposal(tx, id, &record, now)?;
+        audit::record(
+            tx,
+            &actor,
+            "sape.proposal.update",
+            &format!("sape_proposal:{id}"),
+            &json!({"acronym": record.acronym}),
+            now,
+        )?;
+        let row = store::get_proposal(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(ProposalView::from(row))
+    })
+    .await
 }
 
 /// One proposal, if the caller may see it (404 for a Comune that is not in it), with its

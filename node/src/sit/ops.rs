@@ -2,10 +2,6 @@
 //! receives (every message in Italian, named by field) and writes with its audit event in one
 //! transaction.
 
-use std::collections::BTreeMap;
-
-use axum::http::StatusCode;
-use pico_service::Problem;
 use pico_service::text::{self, Lines};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -30,52 +26,7 @@ use crate::sit::{
 };
 use crate::state::AppState;
 
-/// Messages by field, gathered before answering 422 with all of them.
-#[derive(Debug, Default)]
-pub struct FieldErrors(BTreeMap<String, String>);
-
-impl FieldErrors {
-    /// Records `message` for `field` (the first message of a field is kept).
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.entry(field.into()).or_insert_with(|| message.into());
-    }
-
-    /// The value, or records the error and gives `None`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.add(field, message);
-                None
-            }
-        }
-    }
-
-    /// Whether no message was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// `Ok` if there is no message, else the 422 problem naming every field.
-    pub fn finish(self) -> Result<(), AppError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let detail = self
-            .0
-            .iter()
-            .map(|(field, message)| format!("{field}: {message}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut problem = Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .with_code("invalid_field")
-            .with_detail(detail);
-        for (field, message) in self.0 {
-            problem = problem.with_field_error(field, message);
-        }
-        Err(problem.into())
-    }
-}
+pub use crate::web::form::FieldErrors;
 
 /// Cents as the API's decimal text (`1234.56`).
 pub fn decimal(cents: i64) -> String {
@@ -591,39 +542,32 @@ pub async fn create_service(
     let who = lifecycle::display_name(identity);
     let note = optional_text(&input.note, 500)
         .map_err(|message| AppError::invalid_field("note", message))?;
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if store::get_service(&tx, &code)?.is_some() {
-                return Err(AppError::invalid_field(
-                    "code",
-                    format!("Il codice {code} è già usato da un altro servizio del catalogo."),
-                ));
-            }
-            let id = store::insert_service(&tx, &code, &record, now)?;
-            let note = if note.is_empty() {
-                "Prima versione".to_owned()
-            } else {
-                note
-            };
-            store::insert_version(&tx, id, 1, &record, &note, &who, now)?;
-            audit::record(
-                &tx,
-                &actor,
-                "sit.service.create",
-                &format!("sit_service:{id}"),
-                &json!({"code": code}),
-                now,
-            )?;
-            let row = store::get_service_by_id(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(row.into())
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        if store::get_service(tx, &code)?.is_some() {
+            return Err(AppError::invalid_field(
+                "code",
+                format!("Il codice {code} è già usato da un altro servizio del catalogo."),
+            ));
+        }
+        let id = store::insert_service(tx, &code, &record, now)?;
+        let note = if note.is_empty() {
+            "Prima versione".to_owned()
+        } else {
+            note
+        };
+        store::insert_version(tx, id, 1, &record, &note, &who, now)?;
+        audit::record(
+            tx,
+            &actor,
+            "sit.service.create",
+            &format!("sit_service:{id}"),
+            &json!({"code": code}),
+            now,
+        )?;
+        let row = store::get_service_by_id(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(row.into())
+    })
+    .await
 }
 
 /// Changes a service: its current text becomes a new version, the previous ones stay
@@ -707,30 +651,23 @@ pub async fn withdraw_service(
     let reason = required_text(&input.reason, 1000, Lines::Many)
         .map_err(|message| AppError::invalid_field("reason", message))?;
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row = load_service(&tx, &code)?;
-            if !store::withdraw_service(&tx, row.id, &reason, now)? {
-                return Err(withdrawn());
-            }
-            audit::record(
-                &tx,
-                &actor,
-                "sit.service.withdraw",
-                &format!("sit_service:{}", row.id),
-                &json!({"code": code}),
-                now,
-            )?;
-            let row = store::get_service_by_id(&tx, row.id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(row.into())
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        let row = load_service(tx, &code)?;
+        if !store::withdraw_service(tx, row.id, &reason, now)? {
+            return Err(withdrawn());
+        }
+        audit::record(
+            tx,
+            &actor,
+            "sit.service.withdraw",
+            &format!("sit_service:{}", row.id),
+            &json!({"code": code}),
+            now,
+        )?;
+        let row = store::get_service_by_id(tx, row.id)?.ok_or(AppError::NotFound)?;
+        Ok(row.into())
+    })
+    .await
 }
 
 /// What a Comune would pay for a service.
@@ -908,58 +845,52 @@ pub async fn create_subscription(
         .map_err(|err| AppError::invalid_field("note", err.to_string()))?;
     let code = input.service.trim().to_owned();
     let actor = identity.actor();
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = lifecycle::begin(conn)?;
-            let service = store::get_service(&tx, &code)?.ok_or_else(|| {
-                AppError::invalid_field("service", "Il servizio non è nel catalogo.")
-            })?;
-            if service.withdrawn_at.is_some() {
-                return Err(withdrawn());
-            }
-            if !eligible(&service.record, population::residents(&comune)) {
-                return Err(AppError::invalid_field(
-                    "service",
-                    format!(
-                        "Il servizio è riservato ai Comuni con meno di {} abitanti.",
-                        pico_service::format::integer(
-                            service.record.population_threshold.unwrap_or_default()
-                        )
-                    ),
-                ));
-            }
-            if store::has_open_subscription(&tx, &comune, service.id)? {
-                return Err(AppError::Conflict {
-                    code: "already_subscribed",
-                    detail: "Il Comune ha già un'adesione a questo servizio (richiesta, attiva o sospesa).".into(),
-                });
-            }
-            let id = store::insert_subscription(&tx, service.id, &comune, &note, user.id, now)?;
-            SUBSCRIPTIONS.record_creation(
-                &tx,
-                id,
-                SubscriptionState::Requested,
-                &note,
-                &user.display_name,
-                now,
-            )?;
-            audit::record(
-                &tx,
-                &actor,
-                "sit.subscription.request",
-                &format!("sit_subscription:{id}"),
-                &json!({"service": code, "comune": comune}),
-                now,
-            )?;
-            let row = store::get_subscription(&tx, id)?.ok_or(AppError::NotFound)?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(row.into())
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        let service = store::get_service(tx, &code)?
+            .ok_or_else(|| AppError::invalid_field("service", "Il servizio non è nel catalogo."))?;
+        if service.withdrawn_at.is_some() {
+            return Err(withdrawn());
+        }
+        if !eligible(&service.record, population::residents(&comune)) {
+            return Err(AppError::invalid_field(
+                "service",
+                format!(
+                    "Il servizio è riservato ai Comuni con meno di {} abitanti.",
+                    pico_service::format::integer(
+                        service.record.population_threshold.unwrap_or_default()
+                    )
+                ),
+            ));
+        }
+        if store::has_open_subscription(tx, &comune, service.id)? {
+            return Err(AppError::Conflict {
+                code: "already_subscribed",
+                detail:
+                    "Il Comune ha già un'adesione a questo servizio (richiesta, attiva o sospesa)."
+                        .into(),
+            });
+        }
+        let id = store::insert_subscription(tx, service.id, &comune, &note, user.id, now)?;
+        SUBSCRIPTIONS.record_creation(
+            tx,
+            id,
+            SubscriptionState::Requested,
+            &note,
+            &user.display_name,
+            now,
+        )?;
+        audit::record(
+            tx,
+            &actor,
+            "sit.subscription.request",
+            &format!("sit_subscription:{id}"),
+            &json!({"service": code, "comune": comune}),
+            now,
+        )?;
+        let row = store::get_subscription(tx, id)?.ok_or(AppError::NotFound)?;
+        Ok(row.into())
+    })
+    .await
 }
 
 /// The subscriptions the caller may see: its own Comune's, or all for SIT staff; of one
@@ -1448,29 +1379,22 @@ pub async fn update_picture(
     errors.finish()?;
     let actor = identity.actor();
     let who = lifecycle::display_name(identity);
-    let signer = state.signer.clone();
-    state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let name = db::comuni::name_of(&tx, &comune)?.ok_or(AppError::NotFound)?;
-            store::replace_picture(&tx, &comune, &platforms, &measures, &who, now)?;
-            audit::record(
-                &tx,
-                &actor,
-                "sit.picture.update",
-                &format!("comune:{comune}"),
-                &json!({"platforms": platforms.len(), "measures": measures.len()}),
-                now,
-            )?;
-            let platforms = store::platforms(&tx, Some(&comune))?;
-            let measures = store::measures(&tx, Some(&comune))?;
-            national::refresh(&tx, &signer)?;
-            tx.commit()?;
-            Ok(picture_view(comune, name, platforms, measures))
-        })
-        .await
+    lifecycle::write_national(state, national::refresh, move |tx, now| {
+        let name = db::comuni::name_of(tx, &comune)?.ok_or(AppError::NotFound)?;
+        store::replace_picture(tx, &comune, &platforms, &measures, &who, now)?;
+        audit::record(
+            tx,
+            &actor,
+            "sit.picture.update",
+            &format!("comune:{comune}"),
+            &json!({"platforms": platforms.len(), "measures": measures.len()}),
+            now,
+        )?;
+        let platforms = store::platforms(tx, Some(&comune))?;
+        let measures = store::measures(tx, Some(&comune))?;
+        Ok(picture_view(comune, name, platforms, measures))
+    })
+    .await
 }
 
 /// The coverage of the national platforms across the Province's Comuni.

@@ -13,15 +13,14 @@ pub mod workflow;
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
-use pico_service::Problem;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use crate::auth::Identity;
 use crate::db::{self, audit};
 use crate::error::AppError;
 use crate::federation::Signer;
+use crate::state::AppState;
 use crate::sua::db as sql;
 use crate::sua::policy::{self, Action};
 use crate::sua::{AwardCriterion, ContractType, Euro, LotStatus, Ribasso, State};
@@ -86,30 +85,12 @@ impl FieldErrors {
 
 impl From<FieldErrors> for AppError {
     fn from(errors: FieldErrors) -> AppError {
-        let detail = errors
-            .errors
-            .iter()
-            .map(|(field, message)| format!("{field}: {message}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut problem = Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .with_code(errors.code.unwrap_or("invalid_field"))
-            .with_detail(detail);
-        for (field, message) in errors.errors {
-            problem = problem.with_field_error(field, message);
-        }
-        AppError::from(problem)
+        crate::web::list::refuse_with_code(&errors.errors, errors.code.unwrap_or("invalid_field"))
     }
 }
 
-/// The field messages of a 422 problem (for pages that show them next to their fields).
-pub fn field_messages(error: &AppError) -> BTreeMap<String, String> {
-    let value = serde_json::to_value(error.to_problem()).unwrap_or_default();
-    value
-        .get("errors")
-        .and_then(|errors| serde_json::from_value(errors.clone()).ok())
-        .unwrap_or_default()
-}
+/// The field messages of a refused change, for the pages that show them beside their fields.
+pub use crate::web::form::field_messages;
 
 /// A 409 problem with a stable code and an Italian message.
 pub fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
@@ -138,9 +119,7 @@ pub fn comuni_of(participants: &[sql::ParticipantRow]) -> Vec<String> {
 
 /// Starts the transaction of a change. Immediate: it takes the write lock before reading,
 /// so what it read cannot change before it writes.
-pub fn begin(conn: &mut Connection) -> Result<Transaction<'_>, AppError> {
-    Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
-}
+pub use crate::lifecycle::begin;
 
 /// Loads a procedure the caller may see: 404 when it does not exist or belongs to other
 /// Comuni (for a Comune user), 401/403 per the policy.
@@ -180,6 +159,35 @@ pub fn record_change(
         now,
     )?;
     crate::sua::national::refresh_procedures(tx, signer, &[id])
+}
+
+/// Runs a change to the procedures in one immediate transaction ([`begin`]) with the time of
+/// the change; `change` commits it (usually through [`commit_view`]). Then the push to the
+/// hub is woken: the national rows the change refreshed are due.
+pub async fn run_change<T, F>(state: &AppState, change: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(Transaction<'_>, i64) -> Result<T, AppError> + Send + 'static,
+{
+    let out = state
+        .db
+        .call(move |conn| {
+            let now = db::now();
+            let tx = begin(conn)?;
+            change(tx, now)
+        })
+        .await?;
+    state.wake.notify();
+    Ok(out)
+}
+
+/// What every change to a procedure answers with: the procedure as the change left it, read
+/// inside the transaction, which it then commits.
+pub fn commit_view(tx: Transaction<'_>, id: i64) -> Result<ProcedureView, AppError> {
+    let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
+    let participants = sql::participants(&tx, id)?;
+    tx.commit()?;
+    Ok(ProcedureView::new(row, &participants))
 }
 
 /// The name people read for the caller in a procedure's history.

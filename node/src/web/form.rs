@@ -30,6 +30,42 @@ pub fn values<const N: usize>(pairs: [(&str, String); N]) -> Values {
         .collect()
 }
 
+/// Messages by field, gathered while a module checks its input so that one 422 names every
+/// mistake (SAPE and SIT operations).
+#[derive(Debug, Default)]
+pub struct FieldErrors(Errors);
+
+impl FieldErrors {
+    /// Records `message` for `field` (the first message of a field is kept).
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
+    }
+
+    /// The value, or records the error and gives `None`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// Whether no message was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` if there is no message, else the 422 problem naming every field.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        Err(crate::web::list::refuse(&self.0))
+    }
+}
+
 /// The key of a message that belongs to the whole form rather than to one field.
 pub const FORM: &str = "form";
 

@@ -498,8 +498,14 @@ pub fn csv_options(params: &BTreeMap<String, String>) -> Result<(Separator, bool
 
 /// The filters' messages as a 422 problem (for a CSV export asked with bad filters).
 pub fn refuse(errors: &Errors) -> AppError {
+    refuse_with_code(errors, "invalid_field")
+}
+
+/// Field messages as a 422 problem with the stable `code` (`invalid_field`, or a more
+/// precise one such as `no_convention`): the detail lists every `field: message`.
+pub fn refuse_with_code(errors: &Errors, code: &'static str) -> AppError {
     let mut problem = Problem::from_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .with_code("invalid_field")
+        .with_code(code)
         .with_detail(
             errors
                 .iter()

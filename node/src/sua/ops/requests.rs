@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::conventions::require_convention;
 use super::{
-    FieldErrors, ProcedureView, begin, comuni_of, conflict, display_name, load_visible,
-    optional_text, record_change, text_field,
+    FieldErrors, ProcedureView, commit_view, comuni_of, conflict, display_name, load_visible,
+    optional_text, record_change, run_change, text_field,
 };
 use crate::attachments::Checked;
 use crate::auth::Identity;
@@ -542,54 +542,54 @@ pub async fn submit_request(
     let actor = identity.actor();
     let who = display_name(identity);
     let signer = state.signer.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let Some(comune_name) = db::comuni::name_of(&tx, &comune)? else {
-                let mut errors = FieldErrors::new();
-                errors.add("comune_code", format!("{comune} non è un Comune di questa Provincia"));
-                return Err(errors.into());
-            };
-            require_convention(&tx, &comune, &comune_name, valid.fields.contract_type, "contract_type")?;
-            valid.fields.buyer_name = format!("Comune di {comune_name}");
-            let year = Day::today().year();
-            let id = sql::insert_procedure(
-                &tx,
-                &sql::NewProcedure {
-                    comune_code: Some(&comune),
-                    aggregated: false,
-                    state: State::Submitted,
-                    source: channel.as_str(),
-                    year,
-                    created_by: &actor.label,
-                    accepted_at: None,
-                },
-                &valid.fields,
-                now,
-            )?;
-            sql::replace_participants(&tx, id, &[(comune.clone(), valid.fields.estimated_cents)])?;
-            MACHINE.record_creation(&tx, id, State::Submitted, "", &who, now)?;
-            ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
-            record_change(
-                &tx,
-                &signer,
-                &actor,
-                id,
-                "sua.request.submit",
-                &json!({"comune": comune, "contract_type": valid.fields.contract_type.as_str(),
-                        "estimated_cents": valid.fields.estimated_cents, "attachments": uploads.len()}),
-                now,
-            )?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+    run_change(state, move |tx, now| {
+        let Some(comune_name) = db::comuni::name_of(&tx, &comune)? else {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "comune_code",
+                format!("{comune} non è un Comune di questa Provincia"),
+            );
+            return Err(errors.into());
+        };
+        require_convention(
+            &tx,
+            &comune,
+            &comune_name,
+            valid.fields.contract_type,
+            "contract_type",
+        )?;
+        valid.fields.buyer_name = format!("Comune di {comune_name}");
+        let year = Day::today().year();
+        let id = sql::insert_procedure(
+            &tx,
+            &sql::NewProcedure {
+                comune_code: Some(&comune),
+                aggregated: false,
+                state: State::Submitted,
+                source: channel.as_str(),
+                year,
+                created_by: &actor.label,
+                accepted_at: None,
+            },
+            &valid.fields,
+            now,
+        )?;
+        sql::replace_participants(&tx, id, &[(comune.clone(), valid.fields.estimated_cents)])?;
+        MACHINE.record_creation(&tx, id, State::Submitted, "", &who, now)?;
+        ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
+        record_change(
+            &tx,
+            &signer,
+            &actor,
+            id,
+            "sua.request.submit",
+            &json!({"comune": comune, "contract_type": valid.fields.contract_type.as_str(),
+                    "estimated_cents": valid.fields.estimated_cents, "attachments": uploads.len()}),
+            now,
+        )?;
+        commit_view(tx, id)
+    })
+    .await
 }
 
 /// Creates an aggregated initiative: a procedure the SUA runs for several Comuni, each with
@@ -622,56 +622,47 @@ pub async fn create_initiative(
     let who = display_name(identity);
     let signer = state.signer.clone();
     let province_name = state.province.name.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            check_participants(&tx, &valid.participants, valid.fields.contract_type)?;
-            valid.fields.buyer_name = province_name;
-            let id = sql::insert_procedure(
-                &tx,
-                &sql::NewProcedure {
-                    comune_code: None,
-                    aggregated: true,
-                    state: State::Received,
-                    source: channel.as_str(),
-                    year: Day::today().year(),
-                    created_by: &actor.label,
-                    accepted_at: Some(now),
-                },
-                &valid.fields,
-                now,
-            )?;
-            sql::replace_participants(&tx, id, &valid.participants)?;
-            MACHINE.record_creation(
-                &tx,
-                id,
-                State::Received,
-                "Iniziativa aggregata della SUA",
-                &who,
-                now,
-            )?;
-            ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
-            let comuni: Vec<&str> = valid.participants.iter().map(|(c, _)| c.as_str()).collect();
-            record_change(
-                &tx,
-                &signer,
-                &actor,
-                id,
-                "sua.initiative.create",
-                &json!({"comuni": comuni, "contract_type": valid.fields.contract_type.as_str(),
-                        "estimated_cents": valid.fields.estimated_cents}),
-                now,
-            )?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+    run_change(state, move |tx, now| {
+        check_participants(&tx, &valid.participants, valid.fields.contract_type)?;
+        valid.fields.buyer_name = province_name;
+        let id = sql::insert_procedure(
+            &tx,
+            &sql::NewProcedure {
+                comune_code: None,
+                aggregated: true,
+                state: State::Received,
+                source: channel.as_str(),
+                year: Day::today().year(),
+                created_by: &actor.label,
+                accepted_at: Some(now),
+            },
+            &valid.fields,
+            now,
+        )?;
+        sql::replace_participants(&tx, id, &valid.participants)?;
+        MACHINE.record_creation(
+            &tx,
+            id,
+            State::Received,
+            "Iniziativa aggregata della SUA",
+            &who,
+            now,
+        )?;
+        ATTACHMENTS.insert(&tx, &actor, Some(&who), id, &uploads, now)?;
+        let comuni: Vec<&str> = valid.participants.iter().map(|(c, _)| c.as_str()).collect();
+        record_change(
+            &tx,
+            &signer,
+            &actor,
+            id,
+            "sua.initiative.create",
+            &json!({"comuni": comuni, "contract_type": valid.fields.contract_type.as_str(),
+                    "estimated_cents": valid.fields.estimated_cents}),
+            now,
+        )?;
+        commit_view(tx, id)
+    })
+    .await
 }
 
 /// Replaces the content of a request: its Comune while it is submitted or returned, SUA staff
@@ -688,72 +679,63 @@ pub async fn update_request(
     let actor = identity.actor();
     let identity = identity.clone();
     let signer = state.signer.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let (row, participants) = load_visible(&tx, &identity, id)?;
-            let comuni = comuni_of(&participants);
-            policy::authorize(&identity, Action::EditProcedure { comuni: &comuni, state: row.state })?;
-            let mut valid = valid?;
-            let mut errors = FieldErrors::new();
-            if let Some(code) = &valid.comune_code
-                && Some(code) != row.comune_code.as_ref()
-            {
-                errors.add("comune_code", "Il Comune richiedente non si può cambiare: ritirate la richiesta e inviatene una nuova");
-            }
-            let shares = if row.aggregated {
-                if valid.participants.is_empty() {
-                    if valid.fields.estimated_cents != row.estimated_cents {
-                        errors.add("participants", "Cambiando l'importo stimato di un'iniziativa aggregata, indicate anche le nuove quote dei Comuni");
-                    }
-                    None
-                } else {
-                    policy::authorize(&identity, Action::ManageProcedures)?;
-                    if valid.participants.len() < 2 {
-                        errors.add("participants", "Un'iniziativa aggregata serve almeno due Comuni, ciascuno con la sua quota");
-                    }
-                    Some(std::mem::take(&mut valid.participants))
+    run_change(state, move |tx, now| {
+        let (row, participants) = load_visible(&tx, &identity, id)?;
+        let comuni = comuni_of(&participants);
+        policy::authorize(&identity, Action::EditProcedure { comuni: &comuni, state: row.state })?;
+        let mut valid = valid?;
+        let mut errors = FieldErrors::new();
+        if let Some(code) = &valid.comune_code
+            && Some(code) != row.comune_code.as_ref()
+        {
+            errors.add("comune_code", "Il Comune richiedente non si può cambiare: ritirate la richiesta e inviatene una nuova");
+        }
+        let shares = if row.aggregated {
+            if valid.participants.is_empty() {
+                if valid.fields.estimated_cents != row.estimated_cents {
+                    errors.add("participants", "Cambiando l'importo stimato di un'iniziativa aggregata, indicate anche le nuove quote dei Comuni");
                 }
+                None
             } else {
-                if !valid.participants.is_empty() {
-                    errors.add("participants", "Le quote dei Comuni si indicano solo nelle iniziative aggregate della SUA");
+                policy::authorize(&identity, Action::ManageProcedures)?;
+                if valid.participants.len() < 2 {
+                    errors.add("participants", "Un'iniziativa aggregata serve almeno due Comuni, ciascuno con la sua quota");
                 }
-                row.comune_code.clone().map(|code| vec![(code, valid.fields.estimated_cents)])
-            };
-            errors.check()?;
-            if row.state.is_request()
-                && let (Some(code), Some(name)) = (&row.comune_code, &row.comune_name)
-            {
-                require_convention(&tx, code, name, valid.fields.contract_type, "contract_type")?;
+                Some(std::mem::take(&mut valid.participants))
             }
-            if let (true, Some(shares)) = (row.aggregated, &shares) {
-                check_participants(&tx, shares, valid.fields.contract_type)?;
+        } else {
+            if !valid.participants.is_empty() {
+                errors.add("participants", "Le quote dei Comuni si indicano solo nelle iniziative aggregate della SUA");
             }
-            valid.fields.buyer_name = row.buyer_name.clone();
-            sql::update_request_fields(&tx, id, &valid.fields, now)?;
-            if let Some(shares) = &shares {
-                sql::replace_participants(&tx, id, shares)?;
-            }
-            record_change(
-                &tx,
-                &signer,
-                &actor,
-                id,
-                "sua.procedure.edit",
-                &json!({"state": row.state.as_str(), "estimated_cents": valid.fields.estimated_cents,
-                        "shares_changed": row.aggregated && shares.is_some()}),
-                now,
-            )?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+            row.comune_code.clone().map(|code| vec![(code, valid.fields.estimated_cents)])
+        };
+        errors.check()?;
+        if row.state.is_request()
+            && let (Some(code), Some(name)) = (&row.comune_code, &row.comune_name)
+        {
+            require_convention(&tx, code, name, valid.fields.contract_type, "contract_type")?;
+        }
+        if let (true, Some(shares)) = (row.aggregated, &shares) {
+            check_participants(&tx, shares, valid.fields.contract_type)?;
+        }
+        valid.fields.buyer_name = row.buyer_name.clone();
+        sql::update_request_fields(&tx, id, &valid.fields, now)?;
+        if let Some(shares) = &shares {
+            sql::replace_participants(&tx, id, shares)?;
+        }
+        record_change(
+            &tx,
+            &signer,
+            &actor,
+            id,
+            "sua.procedure.edit",
+            &json!({"state": row.state.as_str(), "estimated_cents": valid.fields.estimated_cents,
+                    "shares_changed": row.aggregated && shares.is_some()}),
+            now,
+        )?;
+        commit_view(tx, id)
+    })
+    .await
 }
 
 /// Replaces the shares of an aggregated initiative (SUA staff, not final).
@@ -770,61 +752,52 @@ pub async fn update_participants(
     let province = state.province.code.clone();
     let province_name = state.province.name.clone();
     let shares = shares.to_vec();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let (row, participants) = load_visible(&tx, &identity, id)?;
-            let comuni = comuni_of(&participants);
-            policy::authorize(&identity, Action::ManageProcedures)?;
-            policy::authorize(
-                &identity,
-                Action::EditProcedure {
-                    comuni: &comuni,
-                    state: row.state,
-                },
-            )?;
-            if !row.aggregated {
-                return Err(conflict(
-                    "not_aggregated",
-                    "Solo le iniziative aggregate hanno quote di più Comuni: una procedura ordinaria serve il Comune che l'ha chiesta.",
-                ));
-            }
-            let mut errors = FieldErrors::new();
-            let valid = validate_shares(
-                &shares,
-                Some(Euro(row.estimated_cents)),
-                &province,
-                &province_name,
-                &mut errors,
+    run_change(state, move |tx, now| {
+        let (row, participants) = load_visible(&tx, &identity, id)?;
+        let comuni = comuni_of(&participants);
+        policy::authorize(&identity, Action::ManageProcedures)?;
+        policy::authorize(
+            &identity,
+            Action::EditProcedure {
+                comuni: &comuni,
+                state: row.state,
+            },
+        )?;
+        if !row.aggregated {
+            return Err(conflict(
+                "not_aggregated",
+                "Solo le iniziative aggregate hanno quote di più Comuni: una procedura ordinaria serve il Comune che l'ha chiesta.",
+            ));
+        }
+        let mut errors = FieldErrors::new();
+        let valid = validate_shares(
+            &shares,
+            Some(Euro(row.estimated_cents)),
+            &province,
+            &province_name,
+            &mut errors,
+        );
+        if shares.len() < 2 {
+            errors.add(
+                "participants",
+                "Un'iniziativa aggregata serve almeno due Comuni, ciascuno con la sua quota",
             );
-            if shares.len() < 2 {
-                errors.add(
-                    "participants",
-                    "Un'iniziativa aggregata serve almeno due Comuni, ciascuno con la sua quota",
-                );
-            }
-            errors.check()?;
-            check_participants(&tx, &valid, row.contract_type)?;
-            sql::replace_participants(&tx, id, &valid)?;
-            sql::touch(&tx, id, now)?;
-            let codes: Vec<&str> = valid.iter().map(|(c, _)| c.as_str()).collect();
-            record_change(
-                &tx,
-                &signer,
-                &actor,
-                id,
-                "sua.procedure.participants",
-                &json!({"comuni": codes}),
-                now,
-            )?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+        }
+        errors.check()?;
+        check_participants(&tx, &valid, row.contract_type)?;
+        sql::replace_participants(&tx, id, &valid)?;
+        sql::touch(&tx, id, now)?;
+        let codes: Vec<&str> = valid.iter().map(|(c, _)| c.as_str()).collect();
+        record_change(
+            &tx,
+            &signer,
+            &actor,
+            id,
+            "sua.procedure.participants",
+            &json!({"comuni": codes}),
+            now,
+        )?;
+        commit_view(tx, id)
+    })
+    .await
 }

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::requests::{amount_field, check_uploads};
 use super::{
     FieldErrors, LotView, ProcedureAttachmentView, ProcedureDetail, ProcedureView, TransitionView,
-    allowed_transitions, begin, comuni_of, conflict, display_name, load_visible, optional_text,
-    permissions, record_change, text_field,
+    allowed_transitions, begin, commit_view, comuni_of, conflict, display_name, load_visible,
+    optional_text, permissions, record_change, run_change, text_field,
 };
 use crate::auth::Identity;
 use crate::db;
@@ -447,101 +447,92 @@ pub async fn transition(
     let identity = identity.clone();
     let signer = state.signer.clone();
     let input = input.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let (row, participants) = load_visible(&tx, &identity, id)?;
-            let comuni = comuni_of(&participants);
-            let (from, to) = (input.from.unwrap_or(row.state), input.to);
-            // Stale (the procedure left `from`), refused by the policy or not a move of the
-            // machine: nothing else is looked at.
-            MACHINE.check(&tx, &Step::new(&identity, &comuni, id, from, to).at(now))?;
-            let mut errors = FieldErrors::new();
-            let reason = errors
-                .take("reason", text_field(input.reason.as_deref().unwrap_or_default(), TEXT_MAX, false))
-                .unwrap_or_default();
-            if reason.is_empty() && matches!(to, State::Returned | State::Cancelled | State::Deserted) {
-                let why = match to {
-                    State::Returned => "Indicate il motivo della restituzione: il Comune lo leggerà per correggere la richiesta",
-                    State::Cancelled => "Indicate il motivo dell'annullamento",
-                    _ => "Indicate il motivo per cui la procedura è deserta",
-                };
-                errors.add("reason", why);
-            }
-            let tender_input = input.tender();
-            if !tender_input.is_empty() && policy::authorize(&identity, Action::ManageProcedures).is_err() {
-                return Err(AppError::Forbidden);
-            }
-            let current = sql::TenderFields::of(&row);
-            let mut tender = merge_tender(&current, &tender_input, &mut errors);
-            let lots = sql::lots(&tx, id)?;
-            if to == State::Awarded && tender.awarded_on.is_none() {
-                tender.awarded_on = lots.iter().filter_map(|l| l.awarded_on.clone()).max();
-            }
-            check_tender(&tender, to, &mut errors);
-            errors.check()?;
-            match to {
-                State::Published => {
-                    let active: Vec<&sql::LotRow> = lots.iter().filter(|l| l.status == LotStatus::Active).collect();
-                    if active.is_empty() {
-                        return Err(conflict("lots_incomplete", "Per pubblicare serve almeno un lotto: aggiungetelo con il suo CIG."));
-                    }
-                    let without: Vec<String> = active.iter().filter(|l| l.cig.is_none()).map(|l| l.lot_no.to_string()).collect();
-                    if !without.is_empty() {
-                        return Err(conflict("lots_incomplete", format!("Per pubblicare ogni lotto deve avere il suo CIG: manca ai lotti {}.", without.join(", "))));
-                    }
+    run_change(state, move |tx, now| {
+        let (row, participants) = load_visible(&tx, &identity, id)?;
+        let comuni = comuni_of(&participants);
+        let (from, to) = (input.from.unwrap_or(row.state), input.to);
+        // Stale (the procedure left `from`), refused by the policy or not a move of the
+        // machine: nothing else is looked at.
+        MACHINE.check(&tx, &Step::new(&identity, &comuni, id, from, to).at(now))?;
+        let mut errors = FieldErrors::new();
+        let reason = errors
+            .take("reason", text_field(input.reason.as_deref().unwrap_or_default(), TEXT_MAX, false))
+            .unwrap_or_default();
+        if reason.is_empty() && matches!(to, State::Returned | State::Cancelled | State::Deserted) {
+            let why = match to {
+                State::Returned => "Indicate il motivo della restituzione: il Comune lo leggerà per correggere la richiesta",
+                State::Cancelled => "Indicate il motivo dell'annullamento",
+                _ => "Indicate il motivo per cui la procedura è deserta",
+            };
+            errors.add("reason", why);
+        }
+        let tender_input = input.tender();
+        if !tender_input.is_empty() && policy::authorize(&identity, Action::ManageProcedures).is_err() {
+            return Err(AppError::Forbidden);
+        }
+        let current = sql::TenderFields::of(&row);
+        let mut tender = merge_tender(&current, &tender_input, &mut errors);
+        let lots = sql::lots(&tx, id)?;
+        if to == State::Awarded && tender.awarded_on.is_none() {
+            tender.awarded_on = lots.iter().filter_map(|l| l.awarded_on.clone()).max();
+        }
+        check_tender(&tender, to, &mut errors);
+        errors.check()?;
+        match to {
+            State::Published => {
+                let active: Vec<&sql::LotRow> = lots.iter().filter(|l| l.status == LotStatus::Active).collect();
+                if active.is_empty() {
+                    return Err(conflict("lots_incomplete", "Per pubblicare serve almeno un lotto: aggiungetelo con il suo CIG."));
                 }
-                State::Awarded => {
-                    let open: Vec<String> = lots.iter().filter(|l| l.status == LotStatus::Active).map(|l| l.lot_no.to_string()).collect();
-                    if !open.is_empty() {
-                        return Err(conflict("lots_incomplete", format!(
-                            "Per aggiudicare, ogni lotto deve essere aggiudicato o dichiarato deserto o annullato: restano aperti i lotti {}.",
-                            open.join(", ")
-                        )));
-                    }
-                    if !lots.iter().any(|l| l.status == LotStatus::Awarded) {
-                        return Err(conflict("lots_incomplete", "Nessun lotto è aggiudicato: se non ci sono offerte valide, dichiarate la procedura deserta."));
-                    }
+                let without: Vec<String> = active.iter().filter(|l| l.cig.is_none()).map(|l| l.lot_no.to_string()).collect();
+                if !without.is_empty() {
+                    return Err(conflict("lots_incomplete", format!("Per pubblicare ogni lotto deve avere il suo CIG: manca ai lotti {}.", without.join(", "))));
                 }
-                State::Submitted => {
-                    if let (Some(code), Some(name)) = (&row.comune_code, &row.comune_name) {
-                        super::conventions::require_convention(&tx, code, name, row.contract_type, "contract_type")?;
-                    }
-                }
-                _ => {}
             }
-            MACHINE.enter(&tx, &Step::new(&identity, &comuni, id, from, to).reason(&reason).at(now))?;
-            let return_reason = (to == State::Returned).then_some(reason.as_str());
-            sql::after_move(&tx, id, to, return_reason, now)?;
-            if tender != current {
-                sql::update_tender(&tx, id, &tender, now)?;
+            State::Awarded => {
+                let open: Vec<String> = lots.iter().filter(|l| l.status == LotStatus::Active).map(|l| l.lot_no.to_string()).collect();
+                if !open.is_empty() {
+                    return Err(conflict("lots_incomplete", format!(
+                        "Per aggiudicare, ogni lotto deve essere aggiudicato o dichiarato deserto o annullato: restano aperti i lotti {}.",
+                        open.join(", ")
+                    )));
+                }
+                if !lots.iter().any(|l| l.status == LotStatus::Awarded) {
+                    return Err(conflict("lots_incomplete", "Nessun lotto è aggiudicato: se non ci sono offerte valide, dichiarate la procedura deserta."));
+                }
             }
-            match to {
-                State::Deserted => {
-                    sql::close_active_lots(&tx, id, LotStatus::Deserted)?;
+            State::Submitted => {
+                if let (Some(code), Some(name)) = (&row.comune_code, &row.comune_name) {
+                    super::conventions::require_convention(&tx, code, name, row.contract_type, "contract_type")?;
                 }
-                State::Cancelled => {
-                    sql::close_active_lots(&tx, id, LotStatus::Cancelled)?;
-                }
-                State::ContractSigned => {
-                    if let Some(day) = &tender.contract_signed_on {
-                        sql::sign_awarded_lots(&tx, id, day)?;
-                    }
-                }
-                _ => {}
             }
-            // The lifecycle wrote the history and the audit line; the national rows follow.
-            crate::sua::national::refresh_procedures(&tx, &signer, &[id])?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+            _ => {}
+        }
+        MACHINE.enter(&tx, &Step::new(&identity, &comuni, id, from, to).reason(&reason).at(now))?;
+        let return_reason = (to == State::Returned).then_some(reason.as_str());
+        sql::after_move(&tx, id, to, return_reason, now)?;
+        if tender != current {
+            sql::update_tender(&tx, id, &tender, now)?;
+        }
+        match to {
+            State::Deserted => {
+                sql::close_active_lots(&tx, id, LotStatus::Deserted)?;
+            }
+            State::Cancelled => {
+                sql::close_active_lots(&tx, id, LotStatus::Cancelled)?;
+            }
+            State::ContractSigned => {
+                if let Some(day) = &tender.contract_signed_on {
+                    sql::sign_awarded_lots(&tx, id, day)?;
+                }
+            }
+            _ => {}
+        }
+        // The lifecycle wrote the history and the audit line; the national rows follow.
+        crate::sua::national::refresh_procedures(&tx, &signer, &[id])?;
+        commit_view(tx, id)
+    })
+    .await
 }
 
 /// Loads a procedure the caller runs: visible, SUA staff, not final.
@@ -581,42 +572,33 @@ pub async fn update_tender(
     let actor = identity.actor();
     let identity = identity.clone();
     let signer = state.signer.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let (row, _) = load_managed(&tx, &identity, id)?;
-            if row.state.is_request() {
-                return Err(conflict(
-                    "not_accepted",
-                    "I dati di gara si inseriscono dopo la presa in carico della richiesta.",
-                ));
-            }
-            let mut errors = FieldErrors::new();
-            let current = sql::TenderFields::of(&row);
-            let tender = merge_tender(&current, &input, &mut errors);
-            check_tender(&tender, row.state, &mut errors);
-            errors.check()?;
-            sql::update_tender(&tx, id, &tender, now)?;
-            record_change(
-                &tx,
-                &signer,
-                &actor,
-                id,
-                "sua.procedure.tender",
-                &json!({"anac_gara": tender.anac_gara, "published_on": tender.published_on, "deadline_on": tender.deadline_on,
-                        "awarded_on": tender.awarded_on, "contract_signed_on": tender.contract_signed_on, "completed_on": tender.completed_on}),
-                now,
-            )?;
-            let row = sql::procedure(&tx, id)?.ok_or(AppError::NotFound)?;
-            let participants = sql::participants(&tx, id)?;
-            tx.commit()?;
-            Ok::<_, AppError>(ProcedureView::new(row, &participants))
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+    run_change(state, move |tx, now| {
+        let (row, _) = load_managed(&tx, &identity, id)?;
+        if row.state.is_request() {
+            return Err(conflict(
+                "not_accepted",
+                "I dati di gara si inseriscono dopo la presa in carico della richiesta.",
+            ));
+        }
+        let mut errors = FieldErrors::new();
+        let current = sql::TenderFields::of(&row);
+        let tender = merge_tender(&current, &input, &mut errors);
+        check_tender(&tender, row.state, &mut errors);
+        errors.check()?;
+        sql::update_tender(&tx, id, &tender, now)?;
+        record_change(
+            &tx,
+            &signer,
+            &actor,
+            id,
+            "sua.procedure.tender",
+            &json!({"anac_gara": tender.anac_gara, "published_on": tender.published_on, "deadline_on": tender.deadline_on,
+                    "awarded_on": tender.awarded_on, "contract_signed_on": tender.contract_signed_on, "completed_on": tender.completed_on}),
+            now,
+        )?;
+        commit_view(tx, id)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -755,25 +737,19 @@ where
     let actor = identity.actor();
     let identity = identity.clone();
     let signer = state.signer.clone();
-    let view = state
-        .db
-        .call(move |conn| {
-            let now = db::now();
-            let tx = begin(conn)?;
-            let (row, _) = load_managed(&tx, &identity, id)?;
-            let (lot, action, detail) = change(&tx, &row)?;
-            sql::touch(&tx, id, now)?;
-            record_change(&tx, &signer, &actor, id, action, &detail, now)?;
-            let view = match lot {
-                Some(lot) => sql::lot(&tx, id, lot)?.map(LotView::new),
-                None => None,
-            };
-            tx.commit()?;
-            Ok::<_, AppError>(view)
-        })
-        .await?;
-    state.wake.notify();
-    Ok(view)
+    run_change(state, move |tx, now| {
+        let (row, _) = load_managed(&tx, &identity, id)?;
+        let (lot, action, detail) = change(&tx, &row)?;
+        sql::touch(&tx, id, now)?;
+        record_change(&tx, &signer, &actor, id, action, &detail, now)?;
+        let view = match lot {
+            Some(lot) => sql::lot(&tx, id, lot)?.map(LotView::new),
+            None => None,
+        };
+        tx.commit()?;
+        Ok::<_, AppError>(view)
+    })
+    .await
 }
 
 /// Adds a lot (SUA staff, between acceptance and publication).
