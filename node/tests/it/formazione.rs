@@ -961,25 +961,9 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     let course = f.course(appalti()).await;
     let edition = f.edition(course, 10, "2099-12-31", two_sessions()).await;
     let comune = login(&f.app, "comune.treviso").await;
-    let get = |session: &crate::helpers::Session, path: &str| {
-        let request = session.client.get(f.app.url(path));
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status(), response.text().await.unwrap())
-        }
-    };
-    let post = |session: &crate::helpers::Session, path: &str, form: Vec<(&str, String)>| {
-        let mut form = form;
-        form.push(("csrf", session.csrf.clone()));
-        let request = session.client.post(f.app.url(path)).form(&form);
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status(), response.text().await.unwrap())
-        }
-    };
 
     // The Comune adds a person (a bad e-mail first: 422 with the message beside the field).
-    let (status, html) = post(
+    let (status, html) = page_post(
         &comune,
         "/formazione/personale",
         vec![("name", "Giulia Rossi".into()), ("email", "giulia".into())],
@@ -991,7 +975,7 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         "{html}"
     );
     assert!(html.contains("value=\"Giulia Rossi\""));
-    let (status, _) = post(
+    let (status, _) = page_post(
         &comune,
         "/formazione/personale",
         vec![
@@ -1002,10 +986,12 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&comune, "/formazione/personale").await;
+    let (_, html) = comune.get_page("/formazione/personale").await;
     assert!(html.contains("Giulia Rossi"));
     // It enrols her through the edition's page: pending approval.
-    let (status, html) = get(&comune, &format!("/formazione/edizioni/{edition}")).await;
+    let (status, html) = comune
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"enrol-form\""), "{html}");
     let staff_id = html
@@ -1016,19 +1002,21 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         .next()
         .unwrap()
         .to_owned();
-    let (status, _) = post(
+    let (status, _) = page_post(
         &comune,
         &format!("/formazione/edizioni/{edition}/iscrizioni"),
         vec![("staff_id", staff_id)],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&comune, &format!("/formazione/edizioni/{edition}")).await;
+    let (_, html) = comune
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert!(html.contains("In attesa di approvazione"), "{html}");
 
     // The office approves on the page, fills the register, reads the reports and the CSV.
     let office = login(&f.app, "operatore.formazione").await;
-    let (_, dashboard) = get(&office, "/dashboard").await;
+    let (_, dashboard) = office.get_page("/dashboard").await;
     assert!(
         dashboard.contains("id=\"formazione-pending\""),
         "{dashboard}"
@@ -1044,7 +1032,7 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         .await["items"][0]["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = post(
+    let (status, _) = page_post(
         &office,
         &format!("/formazione/iscrizioni/{enrolment}/stato"),
         vec![("azione", "approva".into())],
@@ -1063,18 +1051,20 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     let session = detail["edition"]["sessions"][0]["id"].as_i64().unwrap();
     assert_eq!(detail["enrolments"][0]["state"], "enrolled");
     let register = format!("/formazione/incontri/{session}/registro");
-    let (status, html) = get(&office, &register).await;
+    let (status, html) = office.get_page(&register).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Minuti di presenza di Giulia Rossi"));
     let field = format!("m{enrolment}");
-    let (status, html) = post(&office, &register, vec![(field.as_str(), "500".into())]).await;
+    let (status, html) = page_post(&office, &register, vec![(field.as_str(), "500".into())]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains(&format!("id=\"{field}-error\"")), "{html}");
-    let (status, _) = post(&office, &register, vec![(field.as_str(), "150".into())]).await;
+    let (status, _) = page_post(&office, &register, vec![(field.as_str(), "150".into())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&office, &format!("/formazione/edizioni/{edition}")).await;
+    let (_, html) = office
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert!(html.contains(">2,5<"), "2,5 hours attended: {html}");
-    let (status, html) = get(&office, "/formazione/rapporti?anno=2026").await;
+    let (status, html) = office.get_page("/formazione/rapporti?anno=2026").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Rapporti della formazione 2026") && html.contains("Politiche del personale")
@@ -1096,40 +1086,29 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         "{csv}"
     );
     // The Comune has no reports; another operator reads the catalogue only.
-    let (status, _) = get(&comune, "/formazione/rapporti").await;
+    let (status, _) = comune.get_page("/formazione/rapporti").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let sua = login(&f.app, "operatore.sua").await;
-    let (status, html) = get(&sua, &format!("/formazione/edizioni/{edition}")).await;
+    let (status, html) = sua
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("Giulia Rossi"));
     let _ = &f.sua;
 }
 
-/// A page session's GET and form POST (the CSRF token added), answering status and HTML.
-async fn page_get(
-    f: &Formazione,
-    session: &crate::helpers::Session,
-    path: &str,
-) -> (StatusCode, String) {
-    let response = session.client.get(f.app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
+/// Posts a page form whose values are `String`s; answers the status and the HTML.
 async fn page_post(
-    f: &Formazione,
     session: &crate::helpers::Session,
     path: &str,
-    mut form: Vec<(&str, String)>,
+    form: Vec<(&str, String)>,
 ) -> (StatusCode, String) {
-    form.push(("csrf", session.csrf.clone()));
-    let response = session
-        .client
-        .post(f.app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    let fields: Vec<(&str, &str)> = form
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let (status, _, html) = session.submit(path, &fields).await;
+    (status, html)
 }
 
 #[tokio::test]
@@ -1152,30 +1131,31 @@ async fn the_staff_list_is_paged_searched_and_ordered() {
         .await;
     }
     let office = login(&f.app, "operatore.formazione").await;
-    let (status, html) = page_get(&f, &office, "/formazione/personale?size=20").await;
+    let (status, html) = office.get_page("/formazione/personale?size=20").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Pagina 1 di 2 (28 righe)"), "{html}");
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 20);
     // By name: the three of the Comune first, then Persona 01…17.
     assert!(html.contains("Comunale 1") && html.contains("Persona 17"));
     assert!(!html.contains("Persona 18"));
-    let (_, html) = page_get(&f, &office, "/formazione/personale?size=20&page=2").await;
+    let (_, html) = office
+        .get_page("/formazione/personale?size=20&page=2")
+        .await;
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 8);
     assert!(html.contains("Persona 25") && !html.contains("Persona 17<"));
     // Searched in name, office and e-mail; ordered by e-mail, descending.
-    let (_, html) = page_get(&f, &office, "/formazione/personale?q=comunale2%40").await;
+    let (_, html) = office
+        .get_page("/formazione/personale?q=comunale2%40")
+        .await;
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 1);
-    let (_, html) = page_get(
-        &f,
-        &office,
-        "/formazione/personale?sort=email&dir=desc&size=20",
-    )
-    .await;
+    let (_, html) = office
+        .get_page("/formazione/personale?sort=email&dir=desc&size=20")
+        .await;
     let first = html.find("persona25@").unwrap();
     let second = html.find("persona24@").unwrap();
     assert!(first < second);
     // A wrong size is said beside the list, not a failure.
-    let (status, html) = page_get(&f, &office, "/formazione/personale?size=7").await;
+    let (status, html) = office.get_page("/formazione/personale?size=7").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Le righe per pagina possono essere"),
@@ -1183,7 +1163,7 @@ async fn the_staff_list_is_paged_searched_and_ordered() {
     );
     // The Comune sees its own three only.
     let comune = login(&f.app, "comune.treviso").await;
-    let (_, html) = page_get(&f, &comune, "/formazione/personale").await;
+    let (_, html) = comune.get_page("/formazione/personale").await;
     assert!(html.contains("(3 righe)"), "{html}");
     assert!(!html.contains("Persona 01"));
 }
@@ -1195,11 +1175,13 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     let edition = f.edition(course, 10, "2099-12-31", two_sessions()).await;
     let office = login(&f.app, "operatore.formazione").await;
 
-    let (status, html) = page_get(&f, &office, &format!("/formazione/corsi/{course}")).await;
+    let (status, html) = office
+        .get_page(&format!("/formazione/corsi/{course}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("href=\"/formazione/corsi/{course}/modifica\"")));
     let path = format!("/formazione/corsi/{course}/modifica");
-    let (status, html) = page_get(&f, &office, &path).await;
+    let (status, html) = office.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("value=\"Il nuovo codice dei contratti pubblici\""),
@@ -1219,7 +1201,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         ("tags", "RUP".into()),
         ("open_to_provinces", "true".into()),
     ];
-    let (status, html) = page_post(&f, &office, &path, fields.clone()).await;
+    let (status, html) = page_post(&office, &path, fields.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("id=\"title-error\"") && html.contains("id=\"hours-error\""),
@@ -1228,7 +1210,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     assert!(html.contains("«sei» non è un numero intero."));
     fields[0].1 = "Il codice dei contratti in pratica".into();
     fields[2].1 = "8".into();
-    let (status, _) = page_post(&f, &office, &path, fields).await;
+    let (status, _) = page_post(&office, &path, fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let view = f
         .ok(
@@ -1248,7 +1230,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     assert_eq!(view["course"]["needs_approval"], false, "an unticked box");
 
     let path = format!("/formazione/edizioni/{edition}/modifica");
-    let (status, html) = page_get(&f, &office, &path).await;
+    let (status, html) = office.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("10/03/2026 09:00–12:00\n10/03/2026 14:00–17:00"),
@@ -1266,7 +1248,6 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         ]
     };
     let (status, html) = page_post(
-        &f,
         &office,
         &path,
         fields("0", "10/03/2026 09:00-12:00\n10/03/2026 alle nove"),
@@ -1278,7 +1259,6 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         "{html}"
     );
     let (status, _) = page_post(
-        &f,
         &office,
         &path,
         fields("12", "10/03/2026 09:00-12:00\n17/03/2026 09:00-12:00"),
@@ -1302,8 +1282,10 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
 
     // Nobody but the office opens the forms.
     let comune = login(&f.app, "comune.treviso").await;
-    let (status, _) = page_get(&f, &comune, &format!("/formazione/corsi/{course}/modifica")).await;
+    let (status, _) = comune
+        .get_page(&format!("/formazione/corsi/{course}/modifica"))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = page_get(&f, &comune, &path).await;
+    let (status, _) = comune.get_page(&path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

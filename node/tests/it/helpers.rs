@@ -170,6 +170,68 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
 pub struct Session {
     pub client: reqwest::Client,
     pub csrf: String,
+    /// The node's address, `http://127.0.0.1:port`, that paths are joined to.
+    base: String,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Gets `path` as this user and returns the response.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Gets `path` as this user and returns the page's text, whatever its status.
+    pub async fn page(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Gets `path` as this user and returns the status and the page's text.
+    pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts `fields` to `path` as a form, with the session's CSRF token first.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a page form as [`Session::post_form`] does and returns the status, the redirect
+    /// target and the body.
+    pub async fn submit(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let response = self.post_form(path, fields).await;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| value.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+
+    /// Posts a multipart `form` to `path` (the caller adds the CSRF token among its parts).
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Response {
+        self.client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// The value of the first `name="csrf"` hidden input of a page.
@@ -217,6 +279,7 @@ pub async fn login(app: &TestApp, username: &str) -> Session {
     Session {
         csrf: form_csrf(&dashboard),
         client,
+        base: app.url(""),
     }
 }
 

@@ -341,28 +341,12 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     move_through(&node, &sape, alone["id"].as_i64().unwrap(), &["not_funded"]).await;
 
     let staff = crate::helpers::login(&node, "operatore.sape").await;
-    let dashboard = staff
-        .client
-        .get(node.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = staff.page("/dashboard").await;
     assert!(
         dashboard.contains("href=\"/sape/rapporti\""),
         "dashboard link"
     );
-    let html = staff
-        .client
-        .get(node.url("/sape/rapporti"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.page("/sape/rapporti").await;
     let cells = |row: &str| -> Vec<String> {
         row.split("<td")
             .skip(1)
@@ -432,12 +416,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     );
     assert!(html.contains("2024, ottenuto (euro)"));
 
-    let csv = staff
-        .client
-        .get(node.url("/sape/rapporti/export.csv?sep=semicolon"))
-        .send()
-        .await
-        .unwrap();
+    let csv = staff.get("/sape/rapporti/export.csv?sep=semicolon").await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(
         csv.headers()["content-type"]
@@ -455,15 +434,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
         csv.contains("2024;Horizon Europe;;(nessun Comune);1;1;1;0;0,0;47687,50;0,00;20437,50"),
         "{csv}"
     );
-    let comma = staff
-        .client
-        .get(node.url("/sape/rapporti/export.csv?sep=comma"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let comma = staff.page("/sape/rapporti/export.csv?sep=comma").await;
     assert!(!comma.starts_with('\u{feff}'));
     assert!(
         comma.contains(
@@ -475,7 +446,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     // A Comune does not see the office's reports.
     let comune = crate::helpers::login(&node, "comune.treviso").await;
     for path in ["/sape/rapporti", "/sape/rapporti/export.csv"] {
-        let response = comune.client.get(node.url(path)).send().await.unwrap();
+        let response = comune.get(path).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
 }

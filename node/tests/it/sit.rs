@@ -253,15 +253,7 @@ async fn catalogue_fields_are_checked_in_italian_and_versions_kept() {
     // The service form in the pages: a refused submit keeps the values and puts each
     // message beside its field.
     let session = login(app, "operatore.sit").await;
-    let form_page = session
-        .client
-        .get(app.url("/sit/servizi/nuovo"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form_page = session.page("/sit/servizi/nuovo").await;
     let csrf = form_csrf(&form_page);
     let refused = session
         .client
@@ -386,15 +378,7 @@ async fn the_fee_per_inhabitant_uses_the_istat_population() {
     .await;
     // The Comune's page shows its fee with the count it comes from.
     let session = login(&sit.app, "comune.altivole").await;
-    let html = session
-        .client
-        .get(sit.app.url("/sit/servizi/adesione-pagopa"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page("/sit/servizi/adesione-pagopa").await;
     assert!(html.contains("1.063,20"), "{html}");
     assert!(html.contains("7.088 abitanti al 1° gennaio 2026"));
 }
@@ -833,15 +817,7 @@ async fn requests_are_measured_against_the_promised_levels() {
     )
     .await;
     let session = login(app, "comune.treviso").await;
-    let html = session
-        .client
-        .get(app.url(&format!("/sit/adesioni/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page(&format!("/sit/adesioni/{id}")).await;
     assert!(html.contains("3 h 00 min"), "{html}");
     assert!(html.contains("30 h 00 min"));
     assert_eq!(html.matches("non rispettata").count(), 2);
@@ -877,15 +853,7 @@ async fn a_withdrawn_service_is_shown_to_its_subscribers() {
         .await;
     assert_eq!(view["subscription"]["service_withdrawn"], true);
     let session = login(&sit.app, "comune.treviso").await;
-    let dashboard = session
-        .client
-        .get(sit.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = session.page("/dashboard").await;
     assert!(dashboard.contains("Servizio ritirato: Adesione a pagoPA e App IO"));
     assert!(dashboard.contains("Il servizio passa alla Regione dal 1° luglio."));
     // Nobody can subscribe to it any more, and it is off the catalogue's default list.
@@ -1018,14 +986,8 @@ async fn digital_pictures_and_the_coverage_of_the_platforms() {
     .await;
     let session = login(app, "operatore.sit").await;
     let csv = session
-        .client
-        .get(app.url("/sit/copertura/export.csv?sep=semicolon"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page("/sit/copertura/export.csv?sep=semicolon")
+        .await;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap().trim_start_matches('\u{feff}'),
@@ -1039,15 +1001,7 @@ async fn digital_pictures_and_the_coverage_of_the_platforms() {
                 format!("{},{}", permille / 10, permille % 10)
             }
     );
-    let html = session
-        .client
-        .get(app.url("/sit/copertura"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page("/sit/copertura").await;
     assert!(html.contains("coverage-chart"));
     assert!(html.contains("2 di 94"));
 }
