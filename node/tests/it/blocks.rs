@@ -378,13 +378,7 @@ async fn in_the_browser_a_refused_form_focuses_its_summary_and_passes_axe() {
     let base = app.url("");
     browser.login(&base, "comune.treviso").await;
     client.goto(&format!("{base}/helpdesk/new")).await.unwrap();
-    client
-        .find(Locator::Id("description"))
-        .await
-        .unwrap()
-        .send_keys("Senza oggetto")
-        .await
-        .unwrap();
+    crate::helpers::type_into(&client, "description", "Senza oggetto").await;
     client
         .find(Locator::Css(
             "form[action='/helpdesk/new'] button[type=submit]",
@@ -414,17 +408,7 @@ async fn in_the_browser_a_refused_form_focuses_its_summary_and_passes_axe() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(focused, "form-errors", "the summary has the focus");
-    client
-        .execute(&crate::crawl::axe_source(), vec![])
-        .await
-        .unwrap();
-    let violations: Vec<String> = serde_json::from_value(
-        client
-            .execute_async(crate::crawl::AXE_RUN, vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let violations = crate::helpers::axe_violations(&client).await;
     assert!(violations.is_empty(), "{violations:#?}");
     client.close().await.unwrap();
     app.stop().await;

@@ -54,6 +54,18 @@ impl Formazione {
             .await
     }
 
+    /// Sends a request that must be refused with `status`; returns the problem.
+    async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        status: StatusCode,
+    ) -> Value {
+        assert_problem(self.send(method, path, token, body).await, status).await
+    }
+
     async fn ok(
         &self,
         method: Method,
@@ -152,8 +164,8 @@ fn two_sessions() -> Value {
 async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
     let f = Formazione::spawn().await;
     // Every wrong field named, in Italian.
-    let refused = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/courses",
             &f.office,
@@ -161,9 +173,9 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
                 json!({"title": " ", "hours": 0, "mode": "online", "syllabus_area": "sicurezza",
                         "min_attendance_percent": 120, "min_score": 101}),
             ),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     let errors = problem["errors"].as_object().unwrap();
     for field in [
         "title",
@@ -188,15 +200,14 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
         .await;
     // Only the office writes the catalogue; everyone signed in reads it.
     for token in [&f.tv, &f.sua] {
-        let response = f
-            .send(
-                Method::POST,
-                "/v1/formazione/courses",
-                token,
-                Some(appalti()),
-            )
-            .await;
-        assert_problem(response, StatusCode::FORBIDDEN).await;
+        f.refused(
+            Method::POST,
+            "/v1/formazione/courses",
+            token,
+            Some(appalti()),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     for token in [&f.tv, &f.sua, &f.alt] {
         let list = f
@@ -228,16 +239,8 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
     .await;
 
     // An edition: 3 h in the morning and 3 h in the afternoon (given in UTC), 6 hours.
-    let bad = f
-        .send(
-            Method::POST,
-            &format!("/v1/formazione/courses/{course}/editions"),
-            &f.office,
-            Some(json!({"teacher": "", "seats": 0, "enrol_opens": "31/12/2026", "enrol_closes": "01/01/2026",
-                        "sessions": [{"starts_at": "2026-03-10T12:00:00+01:00", "ends_at": "2026-03-10T09:00:00+01:00"}]})),
-        )
-        .await;
-    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problem = f.refused(Method::POST, &format!("/v1/formazione/courses/{course}/editions"), &f.office, Some(json!({"teacher": "", "seats": 0, "enrol_opens": "31/12/2026", "enrol_closes": "01/01/2026",
+                        "sessions": [{"starts_at": "2026-03-10T12:00:00+01:00", "ends_at": "2026-03-10T09:00:00+01:00"}]})), StatusCode::UNPROCESSABLE_ENTITY).await;
     for field in [
         "teacher",
         "seats",
@@ -322,9 +325,11 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         )
         .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 3);
-    assert_problem(
-        f.send(Method::GET, "/v1/formazione/staff", &f.sua, None)
-            .await,
+    f.refused(
+        Method::GET,
+        "/v1/formazione/staff",
+        &f.sua,
+        None,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -332,36 +337,21 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
     // Another Comune's person, or the Province's, is not found for a Comune.
     for id in [paolo, laura] {
         let path = format!("/v1/formazione/staff/{id}");
-        assert_problem(
-            f.send(Method::GET, &path, &f.tv, None).await,
-            StatusCode::NOT_FOUND,
-        )
-        .await;
-        let put = f
-            .send(
-                Method::PUT,
-                &path,
-                &f.tv,
-                Some(json!({"name": "X", "email": "x@y.it"})),
-            )
+        f.refused(Method::GET, &path, &f.tv, None, StatusCode::NOT_FOUND)
             .await;
-        assert_problem(put, StatusCode::NOT_FOUND).await;
-        assert_problem(
-            f.send(Method::DELETE, &path, &f.tv, None).await,
+        f.refused(
+            Method::PUT,
+            &path,
+            &f.tv,
+            Some(json!({"name": "X", "email": "x@y.it"})),
             StatusCode::NOT_FOUND,
         )
         .await;
+        f.refused(Method::DELETE, &path, &f.tv, None, StatusCode::NOT_FOUND)
+            .await;
     }
     // Adding to another Comune's list is not found either.
-    let elsewhere = f
-        .send(
-            Method::POST,
-            "/v1/formazione/staff",
-            &f.tv,
-            Some(json!({"comune_code": ALTIVOLE, "name": "Intruso", "email": "intruso@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(elsewhere, StatusCode::NOT_FOUND).await;
+    f.refused(Method::POST, "/v1/formazione/staff", &f.tv, Some(json!({"comune_code": ALTIVOLE, "name": "Intruso", "email": "intruso@comune.treviso.it"})), StatusCode::NOT_FOUND).await;
     // The office sees a Comune's person but keeps only the Province's list.
     f.ok(
         Method::GET,
@@ -371,24 +361,22 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         StatusCode::OK,
     )
     .await;
-    let put = f
-        .send(
-            Method::PUT,
-            &format!("/v1/formazione/staff/{giulia}"),
-            &f.office,
-            Some(json!({"name": "Giulia Rossi", "email": "g@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(put, StatusCode::FORBIDDEN).await;
-    let for_comune = f
-        .send(
-            Method::POST,
-            "/v1/formazione/staff",
-            &f.office,
-            Some(json!({"comune_code": TREVISO, "name": "X", "email": "x@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(for_comune, StatusCode::FORBIDDEN).await;
+    f.refused(
+        Method::PUT,
+        &format!("/v1/formazione/staff/{giulia}"),
+        &f.office,
+        Some(json!({"name": "Giulia Rossi", "email": "g@comune.treviso.it"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    f.refused(
+        Method::POST,
+        "/v1/formazione/staff",
+        &f.office,
+        Some(json!({"comune_code": TREVISO, "name": "X", "email": "x@comune.treviso.it"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // Its own: changed, e-mail checked and unique.
     let updated = f
@@ -401,25 +389,25 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         )
         .await;
     assert_eq!(updated["office"], "Ragioneria");
-    let taken = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/staff",
             &f.tv,
             Some(json!({"name": "Altra Giulia", "email": "GIULIA.ROSSI@comune.treviso.it"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(taken, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(problem["errors"]["email"].as_str().unwrap().contains("già"));
-    let bad = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/staff",
             &f.tv,
             Some(json!({"name": "", "email": "non-una-mail"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(problem["errors"]["name"].is_string() && problem["errors"]["email"].is_string());
 
     // A person with enrolments stays; without, they can be removed.
@@ -762,10 +750,7 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     // The register of the morning (180 minutes): beyond the session, or not enrolled, is refused.
     let register = |entries: Value| Some(json!({"entries": entries}));
     let path = format!("/v1/formazione/sessions/{morning}/attendance");
-    let refused = f
-        .send(Method::PUT, &path, &f.office, register(json!([{"enrolment_id": enrolments[0], "minutes": 181}, {"enrolment_id": 9999, "minutes": 10}])))
-        .await;
-    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problem = f.refused(Method::PUT, &path, &f.office, register(json!([{"enrolment_id": enrolments[0], "minutes": 181}, {"enrolment_id": 9999, "minutes": 10}])), StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
         problem["errors"]["entries[0].minutes"]
             .as_str()
@@ -774,8 +759,14 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     );
     assert!(problem["errors"]["entries[1].enrolment_id"].is_string());
     for token in [&f.tv, &f.sua] {
-        let response = f.send(Method::PUT, &path, token, register(json!([]))).await;
-        assert_problem(response, StatusCode::FORBIDDEN).await;
+        f.refused(
+            Method::PUT,
+            &path,
+            token,
+            register(json!([])),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     f.ok(
         Method::PUT,
@@ -852,11 +843,8 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
         false,
         "248 < 270 minutes"
     );
-    assert_problem(
-        f.send(Method::PUT, &p, &f.tv, b).await,
-        StatusCode::FORBIDDEN,
-    )
-    .await;
+    f.refused(Method::PUT, &p, &f.tv, b, StatusCode::FORBIDDEN)
+        .await;
 
     // A report with unmatched rows changes nothing, and says which rows in Italian.
     let unmatched = "Nome (nome originale),E-mail utente,Ora di ingresso,Ora di uscita\n\
@@ -947,9 +935,11 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     assert_eq!(people[0]["name"], "Giulia Rossi");
     assert_eq!(people[0]["minutes"], 348);
     assert_eq!(people[0]["meets_yearly_hours"], false);
-    assert_problem(
-        f.send(Method::GET, "/v1/formazione/reports", &f.tv, None)
-            .await,
+    f.refused(
+        Method::GET,
+        "/v1/formazione/reports",
+        &f.tv,
+        None,
         StatusCode::FORBIDDEN,
     )
     .await;

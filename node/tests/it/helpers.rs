@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use pico_node::NodeConfig;
-use pico_node::auth::{Role, secrets};
+use pico_node::auth::{Roles, secrets};
 use pico_node::db;
 use pico_service::Db;
 use reqwest::{Response, StatusCode};
@@ -38,8 +38,9 @@ pub fn init_dir(province: &str) -> (tempfile::TempDir, NodeConfig) {
     (dir, config)
 }
 
-/// Adds a user with a known password and returns an API token for it.
-pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
+/// Adds a user holding `roles` (one role or several) with a known password and returns an
+/// API token for it.
+pub fn add_user(config: &NodeConfig, username: &str, roles: impl Into<Roles>) -> String {
     let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
     let conn = db.get().unwrap();
     let hash = secrets::hash_password(&password_of(username)).unwrap();
@@ -48,7 +49,7 @@ pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
         username,
         &format!("Utente {username}"),
         &hash,
-        role,
+        roles,
         db::now(),
     )
     .unwrap();
@@ -439,6 +440,70 @@ impl Browser {
             .await
             .unwrap();
     }
+}
+
+/// Types `text` into the field `id`, replacing what it held.
+pub async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
+    let field = client.find(fantoccini::Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Chooses the option `value` of the select `id`.
+pub async fn choose(client: &fantoccini::Client, id: &str, value: &str) {
+    client
+        .find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Clicks `element` after scrolling it to the middle of the window (at once: the page's
+/// smooth scrolling would still be moving when the click lands).
+pub async fn scroll_and_click(client: &fantoccini::Client, element: fantoccini::elements::Element) {
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
+}
+
+/// Clicks the element `css` (scrolled to the middle at once) and waits until the page's text
+/// contains `expected`.
+pub async fn click_and_wait(client: &fantoccini::Client, css: &str, expected: &str) {
+    let element = client.find(fantoccini::Locator::Css(css)).await.unwrap();
+    scroll_and_click(client, element).await;
+    for _ in 0..400 {
+        let text = client.source().await.unwrap_or_default();
+        if text.contains(expected) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "after clicking {css}, the page never showed {expected:?}:\n{}",
+        client.source().await.unwrap_or_default()
+    );
+}
+
+/// The axe-core violations of the page shown, one line each.
+pub async fn axe_violations(client: &fantoccini::Client) -> Vec<String> {
+    client
+        .execute(&crate::crawl::axe_source(), vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(
+        client
+            .execute_async(crate::crawl::AXE_RUN, vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// A Python 3 with the independent readers the tests check our output with (icalendar,

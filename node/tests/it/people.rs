@@ -1,7 +1,7 @@
 //! People with several roles, the migration that gave them, and the administrator's people
 //! pages, through real HTTP on a real node.
 
-use pico_node::auth::{Module, Role, Roles, secrets};
+use pico_node::auth::{Module, Role, Roles};
 use pico_node::db;
 use pico_protocol::ComuneCode;
 use pico_service::Db;
@@ -16,29 +16,7 @@ const AUDIT: &str = "/amministrazione/registro";
 /// Adds a user holding `roles` with a known password; returns an API token for it.
 fn add_person(app: &TestApp, username: &str, roles: &[Role]) -> String {
     let roles = Roles::from_roles(roles.iter().cloned()).unwrap();
-    let db = Db::open_existing(&app.config.db_path(), db::MIGRATIONS, 1).unwrap();
-    let conn = db.get().unwrap();
-    let hash = secrets::hash_password(&password_of(username)).unwrap();
-    let id = db::people::insert_user(
-        &conn,
-        username,
-        &format!("Utente {username}"),
-        &hash,
-        roles,
-        db::now(),
-    )
-    .unwrap();
-    let token = secrets::new_api_token();
-    db::people::insert_token(
-        &conn,
-        &secrets::sha256_hex(&token),
-        id,
-        "test",
-        db::now(),
-        db::now() + 3600,
-    )
-    .unwrap();
-    token
+    add_user(&app.config, username, roles)
 }
 
 fn user_id(app: &TestApp, username: &str) -> i64 {

@@ -81,6 +81,11 @@ impl Sit {
             .await
     }
 
+    /// Asks for a transition that must be refused with `status`; returns the problem.
+    async fn refuse(&self, token: &str, id: i64, body: &Value, status: StatusCode) -> Value {
+        assert_problem(self.make(token, id, body).await, status).await
+    }
+
     fn db(&self) -> Db {
         Db::open_existing(&self.app.config.db_path(), db::MIGRATIONS, 1).unwrap()
     }
@@ -597,22 +602,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(staff["allowed_transitions"], json!(["active", "declined"]));
 
     // The Comune cannot accept; accepting needs the agreement and its start date.
-    assert_problem(
-        sit.make(&sit.tv, id, &json!({"state": "active", "agreement_ref": "prot. 1/2026", "start_date": "2026-01-15"}))
-            .await,
+    sit.refuse(
+        &sit.tv,
+        id,
+        &json!({"state": "active", "agreement_ref": "prot. 1/2026", "start_date": "2026-01-15"}),
         StatusCode::FORBIDDEN,
     )
     .await;
-    let problem = assert_problem(
-        sit.make(
+    let problem = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "active", "start_date": "31/02/2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+        .await;
     assert!(problem["errors"]["agreement_ref"].is_string());
     assert!(problem["errors"]["start_date"].is_string());
     let accepted = sit
@@ -628,22 +632,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(accepted["subscription"]["start_date"], "2026-01-15");
     assert_eq!(accepted["subscription"]["agreement_ref"], "Prot. 1234/2026");
     // A request made on the state the caller saw, now left, is stale.
-    let stale = assert_problem(
-        sit.make(
+    let stale = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "declined", "from": "requested", "reason": "no"}),
+            StatusCode::CONFLICT,
         )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+        .await;
     assert_eq!(stale["code"], "stale_state");
 
     // Declining needs reasons.
-    assert_problem(
-        sit.make(&sit.sit, other, &json!({"state": "declined"}))
-            .await,
+    sit.refuse(
+        &sit.sit,
+        other,
+        &json!({"state": "declined"}),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -657,26 +660,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(declined.status(), StatusCode::OK);
     // Declined is final: nobody moves it on. A move the lifecycle does not have is a
     // conflict naming the possible ones.
-    assert_problem(
-        sit.make(
-            &sit.sit,
-            other,
-            &json!({"state": "active", "agreement_ref": "x", "start_date": "2026-01-01"}),
-        )
-        .await,
+    sit.refuse(
+        &sit.sit,
+        other,
+        &json!({"state": "active", "agreement_ref": "x", "start_date": "2026-01-01"}),
         StatusCode::FORBIDDEN,
     )
     .await;
-    let missing = assert_problem(
-        sit.make(
+    let missing = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "declined", "reason": "Troppo tardi"}),
+            StatusCode::CONFLICT,
         )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+        .await;
     assert_eq!(missing["code"], "invalid_transition");
     assert!(
         missing["detail"]
