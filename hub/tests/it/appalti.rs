@@ -748,7 +748,7 @@ async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
     let doc = app.openapi().await;
     let summary = &doc["paths"]["/v1/appalti/summary"]["get"];
-    let params = parameter_names(&summary);
+    let params = parameter_names(summary);
     assert_eq!(
         params,
         ["group", "year", "province", "format", "sep", "bom"]

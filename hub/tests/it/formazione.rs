@@ -440,7 +440,7 @@ async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
     let doc = app.openapi().await;
     let progress = &doc["paths"]["/v1/formazione/progress"]["get"];
-    let params = parameter_names(&progress);
+    let params = parameter_names(progress);
     assert_eq!(
         params,
         ["group", "year", "region", "behind", "format", "sep", "bom"]

@@ -664,7 +664,7 @@ async fn the_node_facing_network_endpoints_are_in_the_openapi_document() {
     assert!(members["put"]["security"].is_array());
     let inbox = &paths["/v1/federation/inbox"]["get"];
     assert!(inbox.is_object());
-    let params = parameter_names(&inbox);
+    let params = parameter_names(inbox);
     assert_eq!(params, ["after", "limit", "wait"]);
     assert!(paths["/v1/federation/keys"]["get"].is_object());
     let documents = &paths["/v1/federation/attachments/{sha256}"];
