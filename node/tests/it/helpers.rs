@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use pico_node::NodeConfig;
-use pico_node::auth::{Roles, secrets};
+use pico_node::auth::{Role, Roles, secrets};
 use pico_node::db;
 use pico_service::Db;
 use reqwest::{Response, StatusCode};
@@ -38,9 +38,13 @@ pub fn init_dir(province: &str) -> (tempfile::TempDir, NodeConfig) {
     (dir, config)
 }
 
-/// Adds a user holding `roles` (one role or several) with a known password and returns an
-/// API token for it.
-pub fn add_user(config: &NodeConfig, username: &str, roles: impl Into<Roles>) -> String {
+/// Adds a user with a known password and returns an API token for it.
+pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
+    add_user_with_roles(config, username, role)
+}
+
+/// Adds a user holding `roles` with a known password and returns an API token for it.
+pub fn add_user_with_roles(config: &NodeConfig, username: &str, roles: impl Into<Roles>) -> String {
     let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
     let conn = db.get().unwrap();
     let hash = secrets::hash_password(&password_of(username)).unwrap();

@@ -8,7 +8,7 @@ use pico_service::Db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, add_user, form_csrf, login, password_of};
+use crate::helpers::{TestApp, add_user, add_user_with_roles, form_csrf, login, password_of};
 
 const PEOPLE: &str = "/amministrazione/persone";
 const AUDIT: &str = "/amministrazione/registro";
@@ -16,7 +16,7 @@ const AUDIT: &str = "/amministrazione/registro";
 /// Adds a user holding `roles` with a known password; returns an API token for it.
 fn add_person(app: &TestApp, username: &str, roles: &[Role]) -> String {
     let roles = Roles::from_roles(roles.iter().cloned()).unwrap();
-    add_user(&app.config, username, roles)
+    add_user_with_roles(&app.config, username, roles)
 }
 
 fn user_id(app: &TestApp, username: &str) -> i64 {

@@ -3,14 +3,11 @@
 //! re-published, and no signed entry carrying a person's name or an e-mail address.
 
 use pico_node::auth::{Module, Role};
-use pico_node::db;
 use pico_node::sape::national::FIELDS;
-use pico_protocol::SignedEntry;
-use pico_service::Db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::federation::{Hub, node_config, wait_published};
+use crate::federation::{Hub, node_config, send, signed_bodies, wait_published};
 use crate::helpers::{TestApp, add_user};
 
 const FIXTURE: &str = "tests/fixtures/sape_portal_search.json";
@@ -93,42 +90,6 @@ fn expected(id: i64, call_title: &str, state: &str) -> Vec<Value> {
             1_423_298,
         ),
     ]
-}
-
-async fn send(
-    node: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: &Value,
-) -> Value {
-    let response = reqwest::Client::new()
-        .request(method, node.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
-/// Every signed entry in the node's outbox, as the JSON text of its body.
-fn signed_bodies(node: &TestApp) -> Vec<String> {
-    let db = Db::open_existing(&node.config.db_path(), db::MIGRATIONS, 1).unwrap();
-    let conn = db.get().unwrap();
-    let mut stmt = conn
-        .prepare("SELECT bytes FROM outbox ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|bytes| {
-            let entry = SignedEntry::from_bytes(&bytes.unwrap()).unwrap();
-            String::from_utf8(entry.body_bytes().to_vec()).unwrap()
-        })
-        .collect()
 }
 
 #[tokio::test]
