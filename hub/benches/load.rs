@@ -192,6 +192,43 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Signs `payload` as entry `seq` of `province`'s log after `prev`; returns the entry's hash
+/// and the push request body that carries it alone.
+fn push_body(
+    key: &SecretKey,
+    province: ProvinceCode,
+    seq: u64,
+    prev: Hash32,
+    payload: &Payload,
+) -> (Hash32, Vec<u8>) {
+    let entry = EntryDraft {
+        sender: province,
+        seq: Seq::new(seq).unwrap(),
+        prev,
+        iat: Timestamp::now(),
+        payload,
+    }
+    .sign(key)
+    .unwrap();
+    let mut body = b"{\"entries\":[".to_vec();
+    body.extend_from_slice(&entry.to_bytes());
+    body.extend_from_slice(b"]}");
+    (entry.entry_hash(), body)
+}
+
+/// Posts one push request body to the hub's `url` and reads the answer, which must be 200.
+async fn push(client: &reqwest::Client, url: &str, body: Vec<u8>) {
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let _ = response.bytes().await.unwrap();
+}
+
 fn main() {
     let per_province = env_u64("PICO_BENCH_ENTRIES", 3);
     let rows = env_u64("PICO_BENCH_ROWS", 1000);
@@ -228,52 +265,19 @@ fn main() {
                 for n in 0..per_province {
                     let batch = batch(province.as_str(), n * rows, rows);
                     let payload = Payload::DatasetBatch(batch.clone());
-                    let entry = EntryDraft {
-                        sender: *province,
-                        seq: Seq::new(n + 1).unwrap(),
-                        prev,
-                        iat: Timestamp::now(),
-                        payload: &payload,
-                    }
-                    .sign(&key)
-                    .unwrap();
-                    prev = entry.entry_hash();
-                    let mut body = b"{\"entries\":[".to_vec();
-                    body.extend_from_slice(&entry.to_bytes());
-                    body.extend_from_slice(b"]}");
+                    let (hash, body) = push_body(&key, *province, n + 1, prev, &payload);
+                    prev = hash;
                     mine.push(body);
                     all_batches.push((*province, n + 1, prev, batch));
                 }
                 bodies.push(mine);
                 // The SAPE proposals follow as the next entry of the same log.
                 let payload = Payload::DatasetBatch(sape_batch(province.as_str(), sape_proposals));
-                let entry = EntryDraft {
-                    sender: *province,
-                    seq: Seq::new(per_province + 1).unwrap(),
-                    prev,
-                    iat: Timestamp::now(),
-                    payload: &payload,
-                }
-                .sign(&key)
-                .unwrap();
-                let mut body = b"{\"entries\":[".to_vec();
-                body.extend_from_slice(&entry.to_bytes());
-                body.extend_from_slice(b"]}");
+                let (sape_hash, body) = push_body(&key, *province, per_province + 1, prev, &payload);
                 sape_bodies.push(body);
                 // Then the training figures.
                 let payload = Payload::DatasetBatch(formazione_batch(province.as_str()));
-                let entry = EntryDraft {
-                    sender: *province,
-                    seq: Seq::new(per_province + 2).unwrap(),
-                    prev: entry.entry_hash(),
-                    iat: Timestamp::now(),
-                    payload: &payload,
-                }
-                .sign(&key)
-                .unwrap();
-                let mut body = b"{\"entries\":[".to_vec();
-                body.extend_from_slice(&entry.to_bytes());
-                body.extend_from_slice(b"]}");
+                let (_, body) = push_body(&key, *province, per_province + 2, sape_hash, &payload);
                 formazione_bodies.push(body);
             }
         }
@@ -307,15 +311,7 @@ fn main() {
                     let mut done = Vec::new();
                     for body in mine {
                         let t = Instant::now();
-                        let response = client
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .body(body)
-                            .send()
-                            .await
-                            .unwrap();
-                        assert_eq!(response.status().as_u16(), 200);
-                        let _ = response.bytes().await.unwrap();
+                        push(&client, &url, body).await;
                         latencies.push(t.elapsed());
                         done.push(Instant::now());
                     }
@@ -594,15 +590,7 @@ async fn sape_view(client: &reqwest::Client, url: &str, bodies: Vec<Vec<u8>>) ->
         .map(|body| {
             let (client, url) = (client.clone(), url.to_owned());
             tokio::spawn(async move {
-                let response = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status().as_u16(), 200);
-                let _ = response.bytes().await.unwrap();
+                push(&client, &url, body).await;
             })
         })
         .collect();
@@ -749,15 +737,7 @@ async fn formazione_view(
 ) -> (Duration, Duration, Duration, Duration) {
     let base = url.replace("/v1/federation/entries", "");
     for body in bodies {
-        let response = client
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        let _ = response.bytes().await.unwrap();
+        push(client, url, body).await;
     }
     let time = |path: String| {
         let client = client.clone();

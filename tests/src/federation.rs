@@ -22,6 +22,12 @@ pub const OPERATOR_TOKEN: &str = "system-test-operator-token-0123456789";
 /// How long a test waits for a condition before failing.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
+/// A temporary directory for one whole-system test's data directories, named `pico-system-…`
+/// so that a leftover one is recognised.
+pub fn system_root() -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new().prefix("pico-system-").tempdir()
+}
+
 /// Polls `condition` every 20 ms until it is true, or fails after `limit` naming `what`
 /// (with the last error the condition returned, if any).
 pub fn wait_until(
@@ -125,6 +131,18 @@ impl Hub {
             service,
             http: http()?,
         })
+    }
+
+    /// Initialises a node for each of `provinces` under `root` and enrols its key here.
+    pub fn enrol_new_nodes(&self, root: &Path, provinces: &[&str]) -> Result<Vec<Node>> {
+        provinces
+            .iter()
+            .map(|code| {
+                let node = Node::init(root, code)?;
+                self.enrol(code, node.public_key())?;
+                Ok(node)
+            })
+            .collect()
     }
 
     /// `pico-hub enrol --province P --key K` (safe while the hub serves).

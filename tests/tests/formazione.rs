@@ -14,7 +14,7 @@
 )]
 
 use pico_protocol::SignedEntry;
-use pico_system_tests::federation::{Hub, Node, OPERATOR_TOKEN, PATIENCE, wait_until};
+use pico_system_tests::federation::{Hub, Node, OPERATOR_TOKEN, PATIENCE, system_root, wait_until};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -192,20 +192,12 @@ fn kept_targets(node: &Node) -> Option<(i64, Value)> {
 
 #[test]
 fn three_provinces_training_their_staff_make_the_national_view_of_formazione() {
-    let root = tempfile::Builder::new()
-        .prefix("pico-system-")
-        .tempdir()
-        .unwrap();
+    let root = system_root().unwrap();
     let hub = Hub::start(root.path()).unwrap();
     let hub_url = hub.url();
-    let mut nodes: Vec<Node> = ["026", "017", "028"]
-        .into_iter()
-        .map(|code| {
-            let node = Node::init(root.path(), code).unwrap();
-            hub.enrol(code, node.public_key()).unwrap();
-            node
-        })
-        .collect();
+    let mut nodes = hub
+        .enrol_new_nodes(root.path(), &["026", "017", "028"])
+        .unwrap();
     for node in &mut nodes {
         node.serve(&hub_url).unwrap();
     }

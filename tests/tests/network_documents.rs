@@ -10,7 +10,7 @@
     reason = "a test fails loudly on unexpected input"
 )]
 
-use pico_system_tests::federation::{Hub, Node, PATIENCE, wait_until};
+use pico_system_tests::federation::{Hub, Node, PATIENCE, system_root, wait_until};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -82,10 +82,7 @@ fn document_state(thread: &Value, origin: &str, seq: u64, position: usize) -> Op
 
 #[test]
 fn a_posts_document_reaches_another_province_intact_and_an_altered_one_is_refused() {
-    let root = tempfile::Builder::new()
-        .prefix("pico-system-")
-        .tempdir()
-        .unwrap();
+    let root = system_root().unwrap();
     let hub = Hub::start(root.path()).unwrap();
     let mut treviso = Node::init(root.path(), "026").unwrap();
     let mut brescia = Node::init(root.path(), "017").unwrap();

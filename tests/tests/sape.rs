@@ -9,7 +9,7 @@
     reason = "a test fails loudly on unexpected input"
 )]
 
-use pico_system_tests::federation::{Hub, Node, PATIENCE, wait_until};
+use pico_system_tests::federation::{Hub, Node, PATIENCE, system_root, wait_until};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -100,20 +100,12 @@ fn summary(hub: &Hub, query: &str) -> Value {
 
 #[test]
 fn three_provinces_publishing_their_proposals_make_the_national_view_of_eu_funds() {
-    let root = tempfile::Builder::new()
-        .prefix("pico-system-")
-        .tempdir()
-        .unwrap();
+    let root = system_root().unwrap();
     let hub = Hub::start(root.path()).unwrap();
     let hub_url = hub.url();
-    let mut nodes: Vec<Node> = ["026", "017", "028"]
-        .into_iter()
-        .map(|code| {
-            let node = Node::init(root.path(), code).unwrap();
-            hub.enrol(code, node.public_key()).unwrap();
-            node
-        })
-        .collect();
+    let mut nodes = hub
+        .enrol_new_nodes(root.path(), &["026", "017", "028"])
+        .unwrap();
     for node in &mut nodes {
         node.serve(&hub_url).unwrap();
     }

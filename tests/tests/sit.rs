@@ -9,7 +9,7 @@
     reason = "a test fails loudly on unexpected input"
 )]
 
-use pico_system_tests::federation::{Hub, Node, PATIENCE, wait_until};
+use pico_system_tests::federation::{Hub, Node, PATIENCE, system_root, wait_until};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -121,20 +121,12 @@ fn percent(part: u64, whole: u64) -> String {
 
 #[test]
 fn three_provinces_publishing_their_services_make_the_sit_national_view() {
-    let root = tempfile::Builder::new()
-        .prefix("pico-system-")
-        .tempdir()
-        .unwrap();
+    let root = system_root().unwrap();
     let hub = Hub::start(root.path()).unwrap();
     let hub_url = hub.url();
-    let mut nodes: Vec<Node> = ["026", "017", "028"]
-        .into_iter()
-        .map(|code| {
-            let node = Node::init(root.path(), code).unwrap();
-            hub.enrol(code, node.public_key()).unwrap();
-            node
-        })
-        .collect();
+    let mut nodes = hub
+        .enrol_new_nodes(root.path(), &["026", "017", "028"])
+        .unwrap();
     let tokens: Vec<Vec<String>> = [vec![TREVISO.0, ALTIVOLE.0], vec![BRESCIA.0], vec![PADOVA.0]]
         .iter()
         .zip(&nodes)

@@ -5,7 +5,7 @@
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row, SnapshotPart};
 use serde_json::{Value, json};
 
-use crate::support::{NodeLog, TestApp};
+use crate::support::{NodeLog, TestApp, parameter_names};
 
 /// The fields of schema version 1 (`protocol/datasets/appalti.md`).
 const FIELDS: [&str; 30] = [
@@ -488,19 +488,8 @@ async fn the_comuni_served_are_listed_by_province_with_names() {
 async fn every_table_downloads_as_csv() {
     let (app, _) = loaded().await;
     let response = app
-        .http
-        .get(format!(
-            "{}/v1/appalti/summary?group=province&format=csv",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/csv; charset=utf-8"
-    );
+        .get_csv("/v1/appalti/summary?group=province&format=csv")
+        .await;
     assert!(
         response.headers()["content-disposition"]
             .to_str()
@@ -519,14 +508,8 @@ async fn every_table_downloads_as_csv() {
     );
     // For Excel: semicolons, decimal commas and the byte order mark, as every national view.
     let excel = app
-        .http
-        .get(format!(
-            "{}/v1/appalti/summary?group=province&format=csv&sep=semicolon&bom=1",
-            app.url
-        ))
-        .send()
+        .get("/v1/appalti/summary?group=province&format=csv&sep=semicolon&bom=1")
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -598,7 +581,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
         vec![vec![FieldValue::Int(1), FieldValue::Int(2)]],
         None,
     );
-    assert_eq!(app.push(&[&tv.next(&change)]).await.0, 200);
+    app.push_ok(&tv.next(&change)).await;
     let by_province = summary(&app, "group=province").await;
     let treviso = item(&by_province, "026");
     assert_eq!(
@@ -619,7 +602,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
             parts: 1,
         }),
     );
-    assert_eq!(app.push(&[&tv.next(&withdrawal)]).await.0, 200);
+    app.push_ok(&tv.next(&withdrawal)).await;
     let by_province = summary(&app, "group=province").await;
     assert_eq!(
         groups(&by_province),
@@ -632,8 +615,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
 async fn rows_of_another_schema_are_left_out() {
     let (app, _) = loaded().await;
     // Pesaro sends an `appalti` dataset of its own making, keyed by CIG.
-    let mut pu = NodeLog::new("041", "pesaro");
-    app.enrol(&pu);
+    let mut pu = app.enrolled("041", "pesaro");
     assert_eq!(
         app.push(&[&pu.next(&crate::support::appalti("041", 0, 25))])
             .await
@@ -685,12 +667,7 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
         ("/v1/appalti/comuni?group=province", "vale solo per"),
         ("/v1/appalti/comuni?year=1", "quattro cifre"),
     ] {
-        let response = app
-            .http
-            .get(format!("{}{query}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(query).await;
         assert_eq!(response.status(), 400, "{query}");
         assert_eq!(
             response.headers()["content-type"],
@@ -769,15 +746,9 @@ async fn the_page_shows_charts_each_followed_by_its_table() {
 #[tokio::test]
 async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     let summary = &doc["paths"]["/v1/appalti/summary"]["get"];
-    let params: Vec<&str> = summary["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let params = parameter_names(summary);
     assert_eq!(
         params,
         ["group", "year", "province", "format", "sep", "bom"]
@@ -894,7 +865,7 @@ async fn appalti_summary_on_a_loaded_hub() {
     let log = logs.last_mut().unwrap();
     let code = codes_static[85];
     let change = log.next(&batch(&lots_of(code, 0..10), vec![], None));
-    assert_eq!(app.push(&[&change]).await.0, 200);
+    app.push_ok(&change).await;
     let after_push = time("/v1/appalti/summary?group=month".into()).await;
     let (_, summary) = app.get_json("/v1/appalti/summary").await;
     assert_eq!(summary["total"]["lots"], 86 * LOTS);

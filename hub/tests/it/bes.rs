@@ -12,7 +12,7 @@ use pico_hub::cli::{Command, execute};
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use serde_json::Value;
 
-use crate::support::{NodeLog, TestApp};
+use crate::support::TestApp;
 
 fn data_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -319,18 +319,8 @@ async fn an_indicator_ranks_the_provinces_as_the_file_orders_them() {
     );
     assert!(lines.contains(&treviso_line.as_str()), "{csv}");
     let response = app
-        .http
-        .get(format!(
-            "{}/v1/bes/indicators/10AMB017?format=csv&sep=semicolon&bom=1",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/csv; charset=utf-8"
-    );
+        .get_csv("/v1/bes/indicators/10AMB017?format=csv&sep=semicolon&bom=1")
+        .await;
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBFcodice_indicatore;"));
     assert!(String::from_utf8_lossy(&bytes).contains(";026;Treviso;Veneto;87,3;73,8;58,2"));
@@ -351,12 +341,7 @@ async fn wrong_requests_are_problems_in_italian() {
         ("/v1/bes/indicators/10AMB017?colore=rosso", 400),
         ("/v1/bes/indicators?domain=99", 400),
     ] {
-        let response = app
-            .http
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), status, "{path}");
         assert_eq!(
             response.headers()["content-type"],
@@ -477,8 +462,7 @@ async fn the_pages_show_domains_profile_and_ranking_in_italian() {
 #[tokio::test]
 async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     for path in [
         "/v1/bes/domains",
         "/v1/bes/indicators",
@@ -668,10 +652,8 @@ async fn a_province_s_own_values_stand_beside_istat_s_and_are_marked_as_its_own(
     );
 
     // Brescia publishes a dataset of that name with another key: not this dataset.
-    let mut bs = NodeLog::new("017", "brescia");
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&bs);
-    app.enrol(&tv);
+    let mut bs = app.enrolled("017", "brescia");
+    let mut tv = app.enrolled("026", "treviso");
     for (log, key) in [
         (&mut bs, &["codice"][..]),
         (&mut tv, &["codice", "sesso", "anno"][..]),

@@ -148,28 +148,27 @@ async fn seeded_hub() -> TestApp {
     let mut brescia = NodeLog::new("017", "brescia");
     let (seq, hash) = app.head("017").await;
     (brescia.seq, brescia.prev) = (seq, hash.parse().unwrap());
-    let mut pesaro = NodeLog::new("041", "pesaro");
-    app.enrol(&pesaro);
+    let mut pesaro = app.enrolled("041", "pesaro");
     let sassari = NodeLog::new("090", "sassari");
     app.enrol(&sassari);
     for (node, rows) in [(&mut treviso, 40), (&mut brescia, 25), (&mut pesaro, 30)] {
         let code = node.province.as_str().to_owned();
         let entry = node.next(&bes_batch(&code, rows));
-        assert_eq!(app.push(&[&entry]).await.0, 200);
+        app.push_ok(&entry).await;
     }
     // Treviso and Brescia with SAPE proposals (as in the sape tests).
     for node in [&mut treviso, &mut brescia] {
         let payload = crate::sape::sample(node.province.as_str());
-        assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
+        app.push_ok(&node.next(&payload)).await;
     }
     // Treviso and Brescia with training figures (as in the formazione tests).
     for node in [&mut treviso, &mut brescia] {
         let payload = crate::formazione::sample(node.province.as_str());
-        assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
+        app.push_ok(&node.next(&payload)).await;
     }
     // Treviso's courses open to other Provinces (the national catalogue of courses).
     let payload = crate::formazione::course_sample();
-    assert_eq!(app.push(&[&treviso.next(&payload)]).await.0, 200);
+    app.push_ok(&treviso.next(&payload)).await;
     // Best practices with attachments, uploaded.
     for (node, id, title, module) in [
         (
@@ -187,7 +186,7 @@ async fn seeded_hub() -> TestApp {
     ] {
         let file = format!("%PDF-1.7 {title}").into_bytes();
         let (payload, attachment) = practice(id, title, module, &file);
-        assert_eq!(app.push(&[&node.next(&payload)]).await.0, 200);
+        app.push_ok(&node.next(&payload)).await;
         let uploaded = app
             .http
             .put(format!(
@@ -223,7 +222,7 @@ async fn seeded_hub() -> TestApp {
         body: "Chi ha un modello di convenzione aggiornato al nuovo codice?".into(),
         attachments: vec![],
     });
-    assert_eq!(app.push(&[&treviso.next(&post)]).await.0, 200);
+    app.push_ok(&treviso.next(&post)).await;
     let size = app.count("log_leaves") as u64;
     app.await_checkpoint(size).await;
     app

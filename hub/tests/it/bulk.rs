@@ -7,7 +7,7 @@ use pico_protocol::dcat::{self, Agent, DatasetMetadata};
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use serde_json::Value;
 
-use crate::support::{NodeLog, TestApp};
+use crate::support::TestApp;
 
 /// Fields of the test batches: a subset of the `appalti` specification (integers, text,
 /// boolean, decimal, date, nullable integer).
@@ -211,12 +211,10 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 #[tokio::test]
 async fn a_dataset_downloads_whole_as_csv_and_parquet_with_the_same_rows() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    let mut pd = NodeLog::new("028", "padova");
-    app.enrol(&tv);
-    app.enrol(&pd);
-    assert_eq!(app.push(&[&tv.next(&batch("026", 0, 25))]).await.0, 200);
-    assert_eq!(app.push(&[&pd.next(&batch("028", 100, 12))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    let mut pd = app.enrolled("028", "padova");
+    app.push_ok(&tv.next(&batch("026", 0, 25))).await;
+    app.push_ok(&pd.next(&batch("028", 100, 12))).await;
 
     let (status, headers, csv) = fetch(&app, "/v1/datasets/appalti/bulk.csv", None).await;
     assert_eq!(status, 200);
@@ -322,9 +320,8 @@ async fn a_dataset_downloads_whole_as_csv_and_parquet_with_the_same_rows() {
 #[tokio::test]
 async fn downloads_and_the_dataset_api_answer_304_until_the_dataset_changes() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
-    assert_eq!(app.push(&[&tv.next(&batch("026", 0, 10))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    app.push_ok(&tv.next(&batch("026", 0, 10))).await;
 
     let paths = [
         "/v1/datasets/appalti/bulk.csv",
@@ -356,7 +353,7 @@ async fn downloads_and_the_dataset_api_answer_304_until_the_dataset_changes() {
     }
 
     // A change: every tag moves, the old tag gets the new content, the old file is gone.
-    assert_eq!(app.push(&[&tv.next(&batch("026", 5, 10))]).await.0, 200);
+    app.push_ok(&tv.next(&batch("026", 5, 10))).await;
     for (path, old) in paths.iter().zip(&tags) {
         let (status, headers, _) = fetch(&app, path, Some(old)).await;
         assert_eq!(status, 200, "{path}");
@@ -378,9 +375,8 @@ async fn downloads_and_the_dataset_api_answer_304_until_the_dataset_changes() {
 #[tokio::test]
 async fn the_catalogue_lists_the_downloads_as_distributions() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
-    assert_eq!(app.push(&[&tv.next(&batch("026", 0, 3))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    app.push_ok(&tv.next(&batch("026", 0, 3))).await;
     assert_eq!(
         app.push(&[&tv.next(&open_metadata("026", "tv"))]).await.0,
         200
@@ -448,8 +444,7 @@ async fn the_catalogue_lists_the_downloads_as_distributions() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_answer_of_the_downloads() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     for (path, media) in [
         ("/v1/datasets/{dataset}/bulk.csv", "text/csv"),
         (

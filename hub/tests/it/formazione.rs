@@ -10,7 +10,7 @@ use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use pico_protocol::targets::FormazioneTargets;
 use serde_json::{Value, json};
 
-use crate::support::{NodeLog, OPERATOR_TOKEN, TestApp};
+use crate::support::{NodeLog, OPERATOR_TOKEN, TestApp, media_types, parameter_names};
 
 /// The fields of schema version 1 (`protocol/datasets/formazione_aggregati.md`).
 const FIELDS: [&str; 9] = [
@@ -86,8 +86,7 @@ pub(crate) fn sample(code: &str) -> Payload {
 
 async fn loaded() -> (TestApp, NodeLog) {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
+    let mut tv = app.enrolled("026", "treviso");
     for (code, key) in [("028", "padova"), ("017", "brescia")] {
         let mut log = NodeLog::new(code, key);
         app.enrol(&log);
@@ -382,12 +381,7 @@ async fn progress_against_the_targets_is_exact() {
         ("format=xml", "format"),
         ("colore=blu", "colore"),
     ] {
-        let response = app
-            .http
-            .get(format!("{}/v1/formazione/progress?{query}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(&format!("/v1/formazione/progress?{query}")).await;
         assert_eq!(response.status().as_u16(), 400, "{query}");
         assert_eq!(
             response.headers()["content-type"],
@@ -444,24 +438,14 @@ async fn an_empty_programme_is_said_so() {
 #[tokio::test]
 async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     let progress = &doc["paths"]["/v1/formazione/progress"]["get"];
-    let params: Vec<&str> = progress["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let params = parameter_names(progress);
     assert_eq!(
         params,
         ["group", "year", "region", "behind", "format", "sep", "bom"]
     );
-    let media: Vec<&String> = progress["responses"]["200"]["content"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .collect();
+    let media = media_types(&progress["responses"]["200"]);
     assert_eq!(media, ["application/json", "text/csv"]);
     assert!(progress["responses"]["400"]["content"]["application/problem+json"].is_object());
     let targets = &doc["paths"]["/v1/formazione/targets"];
@@ -554,10 +538,8 @@ pub(crate) fn course_sample() -> Payload {
 #[tokio::test]
 async fn the_catalogue_of_open_courses_is_searched_across_provinces_by_pages() {
     let app = TestApp::spawn().await;
-    let mut treviso = NodeLog::new("026", "treviso");
-    let mut brescia = NodeLog::new("017", "brescia");
-    app.enrol(&treviso);
-    app.enrol(&brescia);
+    let mut treviso = app.enrolled("026", "treviso");
+    let mut brescia = app.enrolled("017", "brescia");
     let (status, body) = app
         .push(&[&treviso.next(&course_batch(&[
             (
@@ -692,7 +674,7 @@ async fn the_catalogue_of_open_courses_is_searched_across_provinces_by_pages() {
         "the other filters still apply"
     );
 
-    let (_, doc) = app.get_json("/v1/openapi.json").await;
+    let doc = app.openapi().await;
     let courses = &doc["paths"]["/v1/formazione/courses"]["get"];
     assert!(courses["responses"]["200"]["content"]["text/csv"].is_object());
     assert!(courses["responses"]["400"]["content"]["application/problem+json"].is_object());

@@ -46,8 +46,7 @@ async fn the_well_known_document_publishes_key_log_and_limits() {
 #[tokio::test]
 async fn an_appended_entry_gets_a_signed_receipt_and_a_resend_gets_the_same_one() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let hub = hub_key(&app).await;
     let entry = node.next(&appalti("026", 0, 20));
 
@@ -83,8 +82,7 @@ async fn an_appended_entry_gets_a_signed_receipt_and_a_resend_gets_the_same_one(
 #[tokio::test]
 async fn a_push_of_several_entries_is_applied_in_order() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("017", "brescia");
-    app.enrol(&node);
+    let mut node = app.enrolled("017", "brescia");
     let entries: Vec<_> = (0..5)
         .map(|i| node.next(&appalti("017", i * 10, 10)))
         .collect();
@@ -104,11 +102,10 @@ async fn a_push_of_several_entries_is_applied_in_order() {
 #[tokio::test]
 async fn a_different_entry_at_a_used_seq_is_an_equivocation_kept_as_evidence() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("041", "pesaro");
-    app.enrol(&node);
+    let mut node = app.enrolled("041", "pesaro");
     let fork = node.peek(&appalti("041", 100, 3));
     let first = node.next(&appalti("041", 0, 3));
-    assert_eq!(app.push(&[&first]).await.0, 200);
+    app.push_ok(&first).await;
     let before = app.footprint();
 
     let (status, problem) = app.push(&[&fork]).await;
@@ -141,12 +138,11 @@ async fn a_different_entry_at_a_used_seq_is_an_equivocation_kept_as_evidence() {
 #[tokio::test]
 async fn a_gap_names_the_expected_seq_and_stores_nothing() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let first = node.next(&appalti("026", 0, 1));
     let _skipped = node.next(&appalti("026", 1, 1));
     let third = node.next(&appalti("026", 2, 1));
-    assert_eq!(app.push(&[&first]).await.0, 200);
+    app.push_ok(&first).await;
     let before = app.footprint();
     let (status, problem) = app.push(&[&third]).await;
     assert_eq!(status, 409);
@@ -158,8 +154,7 @@ async fn a_gap_names_the_expected_seq_and_stores_nothing() {
 #[tokio::test]
 async fn a_refusal_mid_push_reports_the_entries_already_accepted() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let first = node.next(&appalti("026", 0, 2));
     let second = node.next(&appalti("026", 2, 2));
     let mut tampered = node.next(&appalti("026", 4, 2));
@@ -188,9 +183,8 @@ async fn assert_refused(app: &TestApp, entry: &SignedEntry, status: u16, code: &
 #[tokio::test]
 async fn envelope_errors_are_refused_with_the_protocol_code_and_consume_no_seq() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
-    assert_eq!(app.push(&[&node.next(&appalti("026", 0, 1))]).await.0, 200);
+    let mut node = app.enrolled("026", "treviso");
+    app.push_ok(&node.next(&appalti("026", 0, 1))).await;
     let payload = appalti("026", 1, 1);
 
     // Bad signature.
@@ -297,16 +291,15 @@ async fn envelope_errors_are_refused_with_the_protocol_code_and_consume_no_seq()
     assert_eq!(status, 400);
 
     // And the good entry still goes in as seq 2.
-    assert_eq!(app.push(&[&good]).await.0, 200);
+    app.push_ok(&good).await;
     assert_eq!(app.head("026").await.0, 2);
 }
 
 #[tokio::test]
 async fn a_revoked_key_is_refused_from_its_revocation_seq() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
-    assert_eq!(app.push(&[&node.next(&appalti("026", 0, 1))]).await.0, 200);
+    let mut node = app.enrolled("026", "treviso");
+    app.push_ok(&node.next(&appalti("026", 0, 1))).await;
     {
         let conn = app.state.db.get().unwrap();
         pico_hub::db::keys::revoke(
@@ -334,8 +327,7 @@ async fn a_revoked_key_is_refused_from_its_revocation_seq() {
 #[tokio::test]
 async fn key_rotation_and_revocation_entries_change_the_directory() {
     let app = TestApp::spawn().await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let new_key = key("treviso 2027");
     let rotation = node.next(&Payload::KeyRotation(KeyRotation::new(
         node.province,
@@ -412,8 +404,7 @@ async fn pushes_over_the_per_node_rate_are_refused_with_rate_limit_headers() {
         config.quota.pushes_per_minute = 1;
     })
     .await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let entry = node.next(&appalti("026", 0, 1));
     let body = serde_json::json!({ "entries": [serde_json::from_slice::<Value>(&entry.to_bytes()).unwrap()] });
     let mut last = None;
@@ -436,7 +427,7 @@ async fn pushes_over_the_per_node_rate_are_refused_with_rate_limit_headers() {
     let other = NodeLog::new("017", "brescia");
     app.enrol(&other);
     let mut other = other;
-    assert_eq!(app.push(&[&other.next(&appalti("017", 0, 1))]).await.0, 200);
+    app.push_ok(&other.next(&appalti("017", 0, 1))).await;
 }
 
 #[tokio::test]
@@ -446,8 +437,7 @@ async fn pushes_beyond_the_inflight_budget_wait_then_get_503_with_retry_after() 
         config.ingest.admission_wait_ms = 200;
     })
     .await;
-    let mut node = NodeLog::new("026", "treviso");
-    app.enrol(&node);
+    let mut node = app.enrolled("026", "treviso");
     let entry = node.next(&appalti("026", 0, 4_000));
     let body = crate::support::push_body(&[&entry]);
     assert!(body.len() > 500_000, "{}", body.len());

@@ -7,7 +7,7 @@ use pico_protocol::payload::{
 };
 use serde_json::Value;
 
-use crate::support::{APPALTI_FIELDS, NodeLog, TestApp, appalti, appalto};
+use crate::support::{APPALTI_FIELDS, TestApp, appalti, appalto};
 
 async fn all_rows(app: &TestApp, query: &str) -> Vec<Value> {
     let mut rows = Vec::new();
@@ -30,13 +30,11 @@ async fn all_rows(app: &TestApp, query: &str) -> Vec<Value> {
 #[tokio::test]
 async fn rows_carry_provenance_and_can_be_filtered_paged_and_exported() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    let mut bs = NodeLog::new("017", "brescia");
-    app.enrol(&tv);
-    app.enrol(&bs);
+    let mut tv = app.enrolled("026", "treviso");
+    let mut bs = app.enrolled("017", "brescia");
     let tv1 = tv.next(&appalti("026", 0, 30));
-    assert_eq!(app.push(&[&tv1]).await.0, 200);
-    assert_eq!(app.push(&[&bs.next(&appalti("017", 0, 20))]).await.0, 200);
+    app.push_ok(&tv1).await;
+    app.push_ok(&bs.next(&appalti("017", 0, 20))).await;
     // An update of 5 rows and a delete of 2 from Treviso.
     let update = Payload::DatasetBatch(DatasetBatch {
         deletes: vec![vec!["B0260000028".into()], vec!["B0260000029".into()]],
@@ -46,7 +44,7 @@ async fn rows_carry_provenance_and_can_be_filtered_paged_and_exported() {
         }
     });
     let tv2 = tv.next(&update);
-    assert_eq!(app.push(&[&tv2]).await.0, 200);
+    app.push_ok(&tv2).await;
 
     let everything = all_rows(&app, "").await;
     assert_eq!(everything.len(), 48);
@@ -146,9 +144,8 @@ async fn rows_carry_provenance_and_can_be_filtered_paged_and_exported() {
 #[tokio::test]
 async fn a_completed_snapshot_replaces_the_provinces_rows() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
-    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 10))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    app.push_ok(&tv.next(&appalti("026", 0, 10))).await;
     let part = |n: u32, rows: std::ops::Range<u64>| {
         Payload::DatasetBatch(DatasetBatch {
             dataset: "appalti".into(),
@@ -165,14 +162,14 @@ async fn a_completed_snapshot_replaces_the_provinces_rows() {
         })
     };
     let one = tv.next(&part(1, 5..8));
-    assert_eq!(app.push(&[&one]).await.0, 200);
+    app.push_ok(&one).await;
     assert_eq!(
         all_rows(&app, "province=026").await.len(),
         10,
         "nothing removed before the last part"
     );
     let two = tv.next(&part(2, 8..12));
-    assert_eq!(app.push(&[&two]).await.0, 200);
+    app.push_ok(&two).await;
     let rows = all_rows(&app, "province=026").await;
     let cigs: Vec<&str> = rows
         .iter()
@@ -192,8 +189,7 @@ async fn a_completed_snapshot_replaces_the_provinces_rows() {
 #[tokio::test]
 async fn best_practices_are_searchable_and_their_attachments_content_addressed() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
+    let mut tv = app.enrolled("026", "treviso");
     let file = b"%PDF-1.7 convenzione SUA tipo".to_vec();
     let attachment = Attachment {
         name: "convenzione.pdf".into(),
@@ -340,12 +336,10 @@ async fn best_practices_are_searchable_and_their_attachments_content_addressed()
 #[tokio::test]
 async fn an_empty_snapshot_withdraws_the_provinces_rows_and_a_new_snapshot_restores_them() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    let mut bs = NodeLog::new("017", "brescia");
-    app.enrol(&tv);
-    app.enrol(&bs);
-    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 10))]).await.0, 200);
-    assert_eq!(app.push(&[&bs.next(&appalti("017", 0, 4))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    let mut bs = app.enrolled("017", "brescia");
+    app.push_ok(&tv.next(&appalti("026", 0, 10))).await;
+    app.push_ok(&bs.next(&appalti("017", 0, 4))).await;
     let snapshot = |id: &str, rows: std::ops::Range<u64>| {
         Payload::DatasetBatch(DatasetBatch {
             dataset: "appalti".into(),
@@ -368,7 +362,7 @@ async fn an_empty_snapshot_withdraws_the_provinces_rows_and_a_new_snapshot_resto
 
     // Treviso withdraws: its rows and its contribution are gone, Brescia's untouched.
     let withdrawal = tv.next(&snapshot("appalti-3-withdrawn", 0..0));
-    assert_eq!(app.push(&[&withdrawal]).await.0, 200);
+    app.push_ok(&withdrawal).await;
     assert!(all_rows(&app, "province=026").await.is_empty());
     assert_eq!(all_rows(&app, "province=017").await.len(), 4);
     let (_, list) = app.get_json("/v1/datasets").await;
@@ -412,14 +406,14 @@ async fn an_empty_snapshot_withdraws_the_provinces_rows_and_a_new_snapshot_resto
 
     // When both have withdrawn, the dataset has no contributor and is no longer listed.
     let empty = snapshot("appalti-withdrawn", 0..0);
-    assert_eq!(app.push(&[&bs.next(&empty)]).await.0, 200);
+    app.push_ok(&bs.next(&empty)).await;
     assert!(all_rows(&app, "province=017").await.is_empty());
     let (_, list) = app.get_json("/v1/datasets").await;
     assert_eq!(
         list["items"][0]["contributors"].as_array().unwrap().len(),
         1
     );
-    assert_eq!(app.push(&[&tv.next(&empty)]).await.0, 200);
+    app.push_ok(&tv.next(&empty)).await;
     let (_, list) = app.get_json("/v1/datasets").await;
     assert_eq!(list["items"], serde_json::json!([]), "{list:#}");
     assert_eq!(app.count("dataset_rows"), 0);
@@ -428,12 +422,10 @@ async fn an_empty_snapshot_withdraws_the_provinces_rows_and_a_new_snapshot_resto
 #[tokio::test]
 async fn sums_and_months_reread_only_the_provinces_that_changed() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    let mut bs = NodeLog::new("017", "brescia");
-    app.enrol(&tv);
-    app.enrol(&bs);
-    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 30))]).await.0, 200);
-    assert_eq!(app.push(&[&bs.next(&appalti("017", 0, 20))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    let mut bs = app.enrolled("017", "brescia");
+    app.push_ok(&tv.next(&appalti("026", 0, 30))).await;
+    app.push_ok(&bs.next(&appalti("017", 0, 20))).await;
     let query = "/v1/datasets/appalti/aggregates?group_by=month&date_field=data_pubblicazione&sum=importo_base";
     let scanned = || app.state.aggregates.rows_scanned();
 
@@ -453,7 +445,7 @@ async fn sums_and_months_reread_only_the_provinces_that_changed() {
     );
 
     // Brescia adds 5 rows: only Brescia's 25 rows are read again, and the totals move.
-    assert_eq!(app.push(&[&bs.next(&appalti("017", 20, 5))]).await.0, 200);
+    app.push_ok(&bs.next(&appalti("017", 20, 5))).await;
     let (_, after) = app.get_json(query).await;
     assert_eq!(scanned(), 75);
     let count = |page: &Value| -> u64 {

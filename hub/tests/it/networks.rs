@@ -11,7 +11,7 @@ use pico_protocol::{KeyRecord, Seq, SignedEntry, Timestamp, verify_entry};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::{NodeLog, OPERATOR_TOKEN, TestApp, appalti};
+use crate::support::{NodeLog, OPERATOR_TOKEN, TestApp, appalti, parameter_names};
 
 /// A post opening a thread in `network`.
 fn post(network: Network, text: &str) -> Payload {
@@ -54,6 +54,31 @@ fn sign(node: &NodeLog, method: &Method, path: &str) -> String {
         path,
         Timestamp::now(),
     )
+}
+
+/// Starts a signed inbox poll by `node` with `query` (`wait=…`), left running.
+fn spawn_poll(
+    app: &TestApp,
+    node: &NodeLog,
+    query: &str,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let authorization = sign(node, &Method::GET, "/v1/federation/inbox");
+    let request = app
+        .http
+        .get(format!("{}/v1/federation/inbox?{query}", app.url))
+        .header("authorization", authorization);
+    tokio::spawn(request.send())
+}
+
+/// Waits, 10 s at the most, until `polls` polls wait on the inbox.
+async fn until_waiting(app: &TestApp, polls: usize) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while app.state.inbox.waiting() < polls {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap();
 }
 
 async fn signed(app: &TestApp, node: &NodeLog, method: Method, path: &str) -> (u16, Value) {
@@ -490,31 +515,11 @@ async fn a_long_poll_wakes_up_when_a_post_is_accepted() {
     // Nothing new: the poll answers empty once `wait` has passed, even when a post for
     // another network arrives meanwhile.
     let started = Instant::now();
-    let quiet = {
-        let authorization = sign(&padova, &Method::GET, "/v1/federation/inbox");
-        let request = app
-            .http
-            .get(format!("{}/v1/federation/inbox?wait=1", app.url))
-            .header("authorization", authorization);
-        tokio::spawn(request.send())
-    };
+    let quiet = spawn_poll(&app, &padova, "wait=1");
 
-    let poll = {
-        let authorization = sign(&brescia, &Method::GET, "/v1/federation/inbox");
-        let request = app
-            .http
-            .get(format!("{}/v1/federation/inbox?after=0&wait=30", app.url))
-            .header("authorization", authorization);
-        tokio::spawn(request.send())
-    };
+    let poll = spawn_poll(&app, &brescia, "after=0&wait=30");
     // Both polls are subscribed before the post is made, so this exercises the wake-up.
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while app.state.inbox.waiting() < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    until_waiting(&app, 2).await;
     publish(
         &app,
         &mut treviso,
@@ -542,21 +547,8 @@ async fn a_long_poll_wakes_up_when_a_post_is_accepted() {
 
     // When the hub stops, waiting polls answer at once instead of holding the shutdown.
     let started = Instant::now();
-    let poll = {
-        let authorization = sign(&padova, &Method::GET, "/v1/federation/inbox");
-        let request = app
-            .http
-            .get(format!("{}/v1/federation/inbox?wait=60", app.url))
-            .header("authorization", authorization);
-        tokio::spawn(request.send())
-    };
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while app.state.inbox.waiting() < 1 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .unwrap();
+    let poll = spawn_poll(&app, &padova, "wait=60");
+    until_waiting(&app, 1).await;
     app.state.inbox.close();
     let response = poll.await.unwrap().unwrap();
     assert_eq!(response.status(), 200);
@@ -672,12 +664,7 @@ async fn the_node_facing_network_endpoints_are_in_the_openapi_document() {
     assert!(members["put"]["security"].is_array());
     let inbox = &paths["/v1/federation/inbox"]["get"];
     assert!(inbox.is_object());
-    let params: Vec<&str> = inbox["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let params = parameter_names(inbox);
     assert_eq!(params, ["after", "limit", "wait"]);
     assert!(paths["/v1/federation/keys"]["get"].is_object());
     let documents = &paths["/v1/federation/attachments/{sha256}"];

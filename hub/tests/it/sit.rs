@@ -6,7 +6,7 @@
 use pico_protocol::payload::{DatasetBatch, FieldValue, Payload, Row};
 use serde_json::{Value, json};
 
-use crate::support::{NodeLog, TestApp};
+use crate::support::{NodeLog, TestApp, media_types};
 
 /// The fields of `sit_servizi` schema version 1.
 const SERVICE_FIELDS: [&str; 14] = [
@@ -536,15 +536,10 @@ async fn the_pages_show_the_view_and_the_searchable_catalogue() {
 #[tokio::test]
 async fn the_routes_are_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let (status, doc) = app.get_json("/v1/openapi.json").await;
-    assert_eq!(status, 200);
+    let doc = app.openapi().await;
     for path in ["/v1/sit/provinces", "/v1/sit/coverage", "/v1/sit/services"] {
         let responses = &doc["paths"][path]["get"]["responses"];
-        let media: Vec<&String> = responses["200"]["content"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
+        let media = media_types(&responses["200"]);
         assert_eq!(media, ["application/json", "text/csv"], "{path}");
         for status in ["400", "429", "500"] {
             assert!(

@@ -193,6 +193,19 @@ impl TestApp {
         pico_hub::db::keys::enrol(&conn, node.province, &node.key.public_key()).unwrap();
     }
 
+    /// A node log for `code` whose key is enrolled.
+    pub fn enrolled(&self, code: &str, key_name: &str) -> NodeLog {
+        let node = NodeLog::new(code, key_name);
+        self.enrol(&node);
+        node
+    }
+
+    /// Pushes one entry that the hub must accept.
+    pub async fn push_ok(&self, entry: &SignedEntry) {
+        let (status, body) = self.push(&[entry]).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Pushes entries; returns status and JSON body.
     pub async fn push(&self, entries: &[&SignedEntry]) -> (u16, Value) {
         self.post_raw(push_body(entries)).await
@@ -225,15 +238,38 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// GETs a text document.
-    pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let response = self
-            .http
+    /// GETs `path` without credentials, as a visitor does.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.url))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The hub's OpenAPI document, as it serves it.
+    pub async fn openapi(&self) -> Value {
+        let (status, doc) = self.get_json("/v1/openapi.json").await;
+        assert_eq!(status, 200);
+        doc
+    }
+
+    /// GETs a text document.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
         (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// GETs a CSV download, checking it is one: 200 and `text/csv; charset=utf-8`.
+    pub async fn get_csv(&self, path: &str) -> reqwest::Response {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/csv; charset=utf-8",
+            "{path}"
+        );
+        response
     }
 
     /// The head of a Province's log as the hub serves it.
@@ -367,4 +403,19 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// The names of an OpenAPI operation's parameters, in their order.
+pub fn parameter_names(operation: &Value) -> Vec<&str> {
+    operation["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
+}
+
+/// The media types an OpenAPI response (an entry of `responses`) offers, in their order.
+pub fn media_types(response: &Value) -> Vec<&String> {
+    response["content"].as_object().unwrap().keys().collect()
 }

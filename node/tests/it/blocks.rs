@@ -9,14 +9,8 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
-use crate::helpers::{Browser, Session, TestApp, add_user, form_csrf, login};
+use crate::helpers::{Browser, TestApp, add_user, form_csrf, login};
 use crate::sua_helpers::{Sua, request_body};
-
-async fn page(session: &Session, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = session.client.get(app.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
 
 /// The `href` of the first link whose tag contains `marker`, HTML entities undone.
 fn href_of(html: &str, marker: &str) -> String {
@@ -60,7 +54,7 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
     let app = TestApp::spawn("026").await;
     helpdesk_app_users(&app);
     let comune = login(&app, "comune.treviso").await;
-    let (status, html) = page(&comune, &app, "/helpdesk/new").await;
+    let (status, html) = comune.get_page("/helpdesk/new").await;
     assert_eq!(status, StatusCode::OK);
     let csrf = form_csrf(&html);
 
@@ -77,13 +71,7 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
                 .mime_str("text/plain")
                 .unwrap(),
         );
-    let response = comune
-        .client
-        .post(app.url("/helpdesk/new"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = comune.post_multipart("/helpdesk/new", form).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     // The summary, focused, lists the mistake and links to its field.
@@ -113,20 +101,14 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
 
     // An administrator's form: two mistakes at once, each by its field, the code kept.
     let admin = login(&app, "capo").await;
-    let (_, html) = page(&admin, &app, "/helpdesk/new").await;
+    let (_, html) = admin.get_page("/helpdesk/new").await;
     let form = Form::new()
         .text("csrf", form_csrf(&html))
         .text("comune_code", "02608")
         .text("category", "technical")
         .text("subject", "")
         .text("description", "Testo");
-    let response = admin
-        .client
-        .post(app.url("/helpdesk/new"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = admin.post_multipart("/helpdesk/new", form).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("<a href=\"#comune_code\">"), "{html}");
@@ -143,13 +125,7 @@ async fn a_refused_help_desk_submit_answers_422_with_the_summary_and_the_values_
         .text("category", "technical")
         .text("subject", "PEC")
         .text("description", "Non riceve.");
-    let response = comune
-        .client
-        .post(app.url("/helpdesk/new"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = comune.post_multipart("/helpdesk/new", form).await;
     assert!(response.status().is_redirection());
     let location = response.headers()["location"].to_str().unwrap().to_owned();
 
@@ -179,7 +155,7 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
     }
     let operator = login(&app, "operatore").await;
 
-    let (status, html) = page(&operator, &app, "/helpdesk").await;
+    let (status, html) = operator.get_page("/helpdesk").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Richieste (205)"), "{html}");
     assert!(html.contains("Pagina 1 di 5"), "{html}");
@@ -193,12 +169,12 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
     );
 
     // 200 per page: page 2 holds the five oldest, which the old 200-row cut lost.
-    let (_, first) = page(&operator, &app, "/helpdesk?size=200").await;
+    let (_, first) = operator.get_page("/helpdesk?size=200").await;
     assert!(first.contains("Pagina 1 di 2"), "{first}");
     assert_eq!(request_ids(&first).len(), 200);
     let next = href_of(&first, "rel=\"next\"");
     assert_eq!(next, "/helpdesk?size=200&page=2");
-    let (_, second) = page(&operator, &app, &next).await;
+    let (_, second) = operator.get_page(&next).await;
     assert!(second.contains("Pagina 2 di 2"), "{second}");
     assert!(
         second.contains("href=\"/helpdesk?size=200&amp;page=2\" aria-current=\"page\""),
@@ -210,22 +186,21 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
     );
 
     // Sorted by subject, ascending then descending, through the header's links.
-    let (_, asc) = page(&operator, &app, "/helpdesk?sort=oggetto&dir=asc&size=20").await;
+    let (_, asc) = operator
+        .get_page("/helpdesk?sort=oggetto&dir=asc&size=20")
+        .await;
     assert!(asc.contains("aria-sort=\"ascending\""), "{asc}");
     assert_eq!(request_ids(&asc)[..3], ids[..3]);
     let flip = href_of(&asc, "data-sort=\"oggetto\"");
     assert_eq!(flip, "/helpdesk?size=20&sort=oggetto&dir=desc");
-    let (_, desc) = page(&operator, &app, &flip).await;
+    let (_, desc) = operator.get_page(&flip).await;
     assert!(desc.contains("aria-sort=\"descending\""), "{desc}");
     assert_eq!(request_ids(&desc)[..3], [ids[204], ids[203], ids[202]]);
 
     // Bad values are messages by their fields, not an error page.
-    let (status, html) = page(
-        &operator,
-        &app,
-        "/helpdesk?page=due&status=aperta&sort=password",
-    )
-    .await;
+    let (status, html) = operator
+        .get_page("/helpdesk?page=due&status=aperta&sort=password")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Il numero di pagina è un numero intero"),
@@ -244,7 +219,7 @@ async fn the_help_desk_list_pages_past_200_and_sorts_both_ways() {
 
     // The dashboard counts every request too (it read at most 200 before), and its next
     // deadlines are the oldest open requests.
-    let (_, dashboard) = page(&operator, &app, "/dashboard").await;
+    let (_, dashboard) = operator.get_page("/dashboard").await;
     let figure = |label: &str| {
         let at = dashboard
             .find(&format!("<p class=\"card-text mb-0\">{label}</p>"))
@@ -281,18 +256,15 @@ async fn the_help_desk_csv_is_the_filtered_list_with_semicolons_and_a_bom() {
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     let operator = login(&app, "operatore").await;
-    let (_, html) = page(
-        &operator,
-        &app,
-        "/helpdesk?category=other&sort=oggetto&dir=asc",
-    )
-    .await;
+    let (_, html) = operator
+        .get_page("/helpdesk?category=other&sort=oggetto&dir=asc")
+        .await;
     let href = href_of(&html, "Scarica CSV (separatore ;");
     assert_eq!(
         href,
         "/helpdesk/export.csv?category=other&sort=oggetto&dir=asc&sep=%3B&bom=1"
     );
-    let response = operator.client.get(app.url(&href)).send().await.unwrap();
+    let response = operator.get(&href).await;
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "the BOM Excel needs");
@@ -309,15 +281,7 @@ async fn the_help_desk_csv_is_the_filtered_list_with_semicolons_and_a_bom() {
 
     // With `,` and no BOM.
     let href = href_of(&html, "Scarica CSV (separatore ,");
-    let bytes = operator
-        .client
-        .get(app.url(&href))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = operator.get(&href).await.bytes().await.unwrap();
     assert!(bytes.starts_with(b"Numero,Codice ISTAT Comune,"));
     app.stop().await;
 }
@@ -350,7 +314,7 @@ async fn a_filter_with_ampersand_spaces_and_accents_survives_the_links() {
         flip,
         "/sua?q=Caff%C3%A8%20%26%20latte&sort=oggetto&dir=desc"
     );
-    let (_, again) = page(&operator, &sua.app, &flip).await;
+    let (_, again) = operator.get_page(&flip).await;
     assert!(again.contains("value=\"Caffè &amp; latte\""), "{again}");
     assert!(again.contains("Procedure (1)"), "{again}");
     assert!(again.contains("aria-sort=\"descending\""), "{again}");
@@ -361,15 +325,7 @@ async fn a_filter_with_ampersand_spaces_and_accents_survives_the_links() {
         csv,
         "/sua/export.csv?q=Caff%C3%A8%20%26%20latte&sort=oggetto&dir=desc&sep=%3B&bom=1"
     );
-    let bytes = operator
-        .client
-        .get(sua.app.url(&csv))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = operator.get(&csv).await.bytes().await.unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
@@ -389,7 +345,9 @@ async fn a_bad_report_filter_is_a_message_beside_its_field_not_an_error_page() {
     let sua = Sua::spawn().await;
     sua.submit(&sua.tv).await;
     let operator = login(&sua.app, "operatore.sua").await;
-    let (status, html) = page(&operator, &sua.app, "/sua/report?year=duemila&pnrr=forse").await;
+    let (status, html) = operator
+        .get_page("/sua/report?year=duemila&pnrr=forse")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Correggi i seguenti campi"), "{html}");
     assert!(html.contains("<a href=\"#f-year\">Anno</a>"), "{html}");
@@ -420,13 +378,7 @@ async fn in_the_browser_a_refused_form_focuses_its_summary_and_passes_axe() {
     let base = app.url("");
     browser.login(&base, "comune.treviso").await;
     client.goto(&format!("{base}/helpdesk/new")).await.unwrap();
-    client
-        .find(Locator::Id("description"))
-        .await
-        .unwrap()
-        .send_keys("Senza oggetto")
-        .await
-        .unwrap();
+    crate::helpers::type_into(&client, "description", "Senza oggetto").await;
     client
         .find(Locator::Css(
             "form[action='/helpdesk/new'] button[type=submit]",
@@ -456,17 +408,7 @@ async fn in_the_browser_a_refused_form_focuses_its_summary_and_passes_axe() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(focused, "form-errors", "the summary has the focus");
-    client
-        .execute(&crate::crawl::axe_source(), vec![])
-        .await
-        .unwrap();
-    let violations: Vec<String> = serde_json::from_value(
-        client
-            .execute_async(crate::crawl::AXE_RUN, vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let violations = crate::helpers::axe_violations(&client).await;
     assert!(violations.is_empty(), "{violations:#?}");
     client.close().await.unwrap();
     app.stop().await;

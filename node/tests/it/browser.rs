@@ -6,55 +6,7 @@ use fantoccini::Locator;
 use pico_node::auth::{Module, Role};
 use pico_protocol::ComuneCode;
 
-use crate::helpers::{Browser, TestApp, add_user, password_of};
-
-async fn login(client: &fantoccini::Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/login")).await.unwrap();
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(&password_of(username))
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form[action='/login'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // The login page has an h1 too: wait for the navigation away from it first.
-    for _ in 0..200 {
-        if client.current_url().await.unwrap().path() != "/login" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    client.wait().for_element(Locator::Css("h1")).await.unwrap();
-}
-
-async fn logout(client: &fantoccini::Client) {
-    client
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/login']"))
-        .await
-        .unwrap();
-}
+use crate::helpers::{Browser, TestApp, add_user, type_into};
 
 #[tokio::test]
 async fn comune_user_and_operator_converse_in_the_browser() {
@@ -70,49 +22,28 @@ async fn comune_user_and_operator_converse_in_the_browser() {
     let base = app.url("");
 
     // The Comune user opens a request.
-    login(&client, &base, "comune.treviso").await;
+    browser.login(&base, "comune.treviso").await;
     client.goto(&format!("{base}/helpdesk/new")).await.unwrap();
-    client
-        .find(Locator::Id("subject"))
-        .await
-        .unwrap()
-        .send_keys("Posta certificata non funziona")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("description"))
-        .await
-        .unwrap()
-        .send_keys("Da ieri la PEC non riceve messaggi.")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css(
-            "form[action='/helpdesk/new'] button[type=submit]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, "subject", "Posta certificata non funziona").await;
+    type_into(
+        &client,
+        "description",
+        "Da ieri la PEC non riceve messaggi.",
+    )
+    .await;
+    click(&client, "form[action='/helpdesk/new'] button[type=submit]").await;
     client
         .wait()
         .for_element(Locator::Id("comments"))
         .await
         .unwrap();
     let request_url = client.current_url().await.unwrap().to_string();
-    logout(&client).await;
+    browser.logout().await;
 
     // The operator answers.
-    login(&client, &base, "operatore").await;
+    browser.login(&base, "operatore").await;
     client.goto(&request_url).await.unwrap();
-    client
-        .find(Locator::Id("body"))
-        .await
-        .unwrap()
-        .send_keys("Abbiamo riavviato il servizio: riprovate.")
-        .await
-        .unwrap();
+    type_into(&client, "body", "Abbiamo riavviato il servizio: riprovate.").await;
     client
         .find(Locator::Id("send-comment"))
         .await
@@ -125,10 +56,10 @@ async fn comune_user_and_operator_converse_in_the_browser() {
         .for_element(Locator::Css(".comment-body"))
         .await
         .unwrap();
-    logout(&client).await;
+    browser.logout().await;
 
     // The Comune user sees the answer.
-    login(&client, &base, "comune.treviso").await;
+    browser.login(&base, "comune.treviso").await;
     client.goto(&request_url).await.unwrap();
     let text = client
         .find(Locator::Id("comments"))
@@ -141,12 +72,6 @@ async fn comune_user_and_operator_converse_in_the_browser() {
     assert!(text.contains("(Provincia)"), "{text}");
     client.close().await.unwrap();
     app.stop().await;
-}
-
-async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
-    let field = client.find(Locator::Id(id)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
 }
 
 async fn click(client: &fantoccini::Client, css: &str) {
@@ -195,7 +120,7 @@ async fn a_community_operator_writes_and_publishes_a_practice_with_the_forms() {
     std::fs::write(&pdf_path, &pdf).unwrap();
 
     // The dashboard leads to the form.
-    login(&client, &base, "comunicazione").await;
+    browser.login(&base, "comunicazione").await;
     client.goto(&format!("{base}/dashboard")).await.unwrap();
     click(&client, "a[href='/buone-pratiche/nuova']").await;
     client
@@ -295,7 +220,7 @@ async fn a_community_operator_writes_and_publishes_a_practice_with_the_forms() {
         .for_element(Locator::Css(".badge.bg-primary"))
         .await
         .unwrap();
-    logout(&client).await;
+    browser.logout().await;
 
     // Anyone sees it on the public page, with its attachment.
     client

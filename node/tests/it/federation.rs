@@ -7,8 +7,9 @@ use std::time::Duration;
 use pico_hub::HubConfig;
 use pico_node::NodeConfig;
 use pico_node::auth::Role;
-use pico_protocol::{ProvinceCode, SecretKey};
-use pico_service::Server;
+use pico_node::db;
+use pico_protocol::{ProvinceCode, SecretKey, SignedEntry};
+use pico_service::{Db, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -861,4 +862,35 @@ fn delta_bytes_of_a_one_percent_change() {
         delta.entry_bytes,
         delta.entry_bytes as f64 / snapshot_bytes as f64
     );
+}
+
+/// Sends `body` as JSON with `method`, as `token`; the answer must be a success.
+pub async fn send(
+    node: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Value {
+    let response = node.send_json(method, path, Some(token), Some(body)).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {body}");
+    body
+}
+
+/// Every signed entry in the node's outbox, as the JSON text of its body.
+pub fn signed_bodies(node: &TestApp) -> Vec<String> {
+    let db = Db::open_existing(&node.config.db_path(), db::MIGRATIONS, 1).unwrap();
+    let conn = db.get().unwrap();
+    let mut stmt = conn
+        .prepare("SELECT bytes FROM outbox ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .unwrap()
+        .map(|bytes| {
+            let entry = SignedEntry::from_bytes(&bytes.unwrap()).unwrap();
+            String::from_utf8(entry.body_bytes().to_vec()).unwrap()
+        })
+        .collect()
 }

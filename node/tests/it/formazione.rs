@@ -54,6 +54,18 @@ impl Formazione {
             .await
     }
 
+    /// Sends a request that must be refused with `status`; returns the problem.
+    async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        status: StatusCode,
+    ) -> Value {
+        assert_problem(self.send(method, path, token, body).await, status).await
+    }
+
     async fn ok(
         &self,
         method: Method,
@@ -152,8 +164,8 @@ fn two_sessions() -> Value {
 async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
     let f = Formazione::spawn().await;
     // Every wrong field named, in Italian.
-    let refused = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/courses",
             &f.office,
@@ -161,9 +173,9 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
                 json!({"title": " ", "hours": 0, "mode": "online", "syllabus_area": "sicurezza",
                         "min_attendance_percent": 120, "min_score": 101}),
             ),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
     let errors = problem["errors"].as_object().unwrap();
     for field in [
         "title",
@@ -188,15 +200,14 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
         .await;
     // Only the office writes the catalogue; everyone signed in reads it.
     for token in [&f.tv, &f.sua] {
-        let response = f
-            .send(
-                Method::POST,
-                "/v1/formazione/courses",
-                token,
-                Some(appalti()),
-            )
-            .await;
-        assert_problem(response, StatusCode::FORBIDDEN).await;
+        f.refused(
+            Method::POST,
+            "/v1/formazione/courses",
+            token,
+            Some(appalti()),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     for token in [&f.tv, &f.sua, &f.alt] {
         let list = f
@@ -228,16 +239,8 @@ async fn catalogue_of_courses_and_editions_with_hours_from_the_sessions() {
     .await;
 
     // An edition: 3 h in the morning and 3 h in the afternoon (given in UTC), 6 hours.
-    let bad = f
-        .send(
-            Method::POST,
-            &format!("/v1/formazione/courses/{course}/editions"),
-            &f.office,
-            Some(json!({"teacher": "", "seats": 0, "enrol_opens": "31/12/2026", "enrol_closes": "01/01/2026",
-                        "sessions": [{"starts_at": "2026-03-10T12:00:00+01:00", "ends_at": "2026-03-10T09:00:00+01:00"}]})),
-        )
-        .await;
-    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problem = f.refused(Method::POST, &format!("/v1/formazione/courses/{course}/editions"), &f.office, Some(json!({"teacher": "", "seats": 0, "enrol_opens": "31/12/2026", "enrol_closes": "01/01/2026",
+                        "sessions": [{"starts_at": "2026-03-10T12:00:00+01:00", "ends_at": "2026-03-10T09:00:00+01:00"}]})), StatusCode::UNPROCESSABLE_ENTITY).await;
     for field in [
         "teacher",
         "seats",
@@ -322,9 +325,11 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         )
         .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 3);
-    assert_problem(
-        f.send(Method::GET, "/v1/formazione/staff", &f.sua, None)
-            .await,
+    f.refused(
+        Method::GET,
+        "/v1/formazione/staff",
+        &f.sua,
+        None,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -332,36 +337,21 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
     // Another Comune's person, or the Province's, is not found for a Comune.
     for id in [paolo, laura] {
         let path = format!("/v1/formazione/staff/{id}");
-        assert_problem(
-            f.send(Method::GET, &path, &f.tv, None).await,
-            StatusCode::NOT_FOUND,
-        )
-        .await;
-        let put = f
-            .send(
-                Method::PUT,
-                &path,
-                &f.tv,
-                Some(json!({"name": "X", "email": "x@y.it"})),
-            )
+        f.refused(Method::GET, &path, &f.tv, None, StatusCode::NOT_FOUND)
             .await;
-        assert_problem(put, StatusCode::NOT_FOUND).await;
-        assert_problem(
-            f.send(Method::DELETE, &path, &f.tv, None).await,
+        f.refused(
+            Method::PUT,
+            &path,
+            &f.tv,
+            Some(json!({"name": "X", "email": "x@y.it"})),
             StatusCode::NOT_FOUND,
         )
         .await;
+        f.refused(Method::DELETE, &path, &f.tv, None, StatusCode::NOT_FOUND)
+            .await;
     }
     // Adding to another Comune's list is not found either.
-    let elsewhere = f
-        .send(
-            Method::POST,
-            "/v1/formazione/staff",
-            &f.tv,
-            Some(json!({"comune_code": ALTIVOLE, "name": "Intruso", "email": "intruso@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(elsewhere, StatusCode::NOT_FOUND).await;
+    f.refused(Method::POST, "/v1/formazione/staff", &f.tv, Some(json!({"comune_code": ALTIVOLE, "name": "Intruso", "email": "intruso@comune.treviso.it"})), StatusCode::NOT_FOUND).await;
     // The office sees a Comune's person but keeps only the Province's list.
     f.ok(
         Method::GET,
@@ -371,24 +361,22 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         StatusCode::OK,
     )
     .await;
-    let put = f
-        .send(
-            Method::PUT,
-            &format!("/v1/formazione/staff/{giulia}"),
-            &f.office,
-            Some(json!({"name": "Giulia Rossi", "email": "g@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(put, StatusCode::FORBIDDEN).await;
-    let for_comune = f
-        .send(
-            Method::POST,
-            "/v1/formazione/staff",
-            &f.office,
-            Some(json!({"comune_code": TREVISO, "name": "X", "email": "x@comune.treviso.it"})),
-        )
-        .await;
-    assert_problem(for_comune, StatusCode::FORBIDDEN).await;
+    f.refused(
+        Method::PUT,
+        &format!("/v1/formazione/staff/{giulia}"),
+        &f.office,
+        Some(json!({"name": "Giulia Rossi", "email": "g@comune.treviso.it"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    f.refused(
+        Method::POST,
+        "/v1/formazione/staff",
+        &f.office,
+        Some(json!({"comune_code": TREVISO, "name": "X", "email": "x@comune.treviso.it"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 
     // Its own: changed, e-mail checked and unique.
     let updated = f
@@ -401,25 +389,25 @@ async fn each_comune_keeps_its_own_staff_list_and_sees_nobody_else() {
         )
         .await;
     assert_eq!(updated["office"], "Ragioneria");
-    let taken = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/staff",
             &f.tv,
             Some(json!({"name": "Altra Giulia", "email": "GIULIA.ROSSI@comune.treviso.it"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(taken, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(problem["errors"]["email"].as_str().unwrap().contains("già"));
-    let bad = f
-        .send(
+    let problem = f
+        .refused(
             Method::POST,
             "/v1/formazione/staff",
             &f.tv,
             Some(json!({"name": "", "email": "non-una-mail"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(problem["errors"]["name"].is_string() && problem["errors"]["email"].is_string());
 
     // A person with enrolments stays; without, they can be removed.
@@ -762,10 +750,7 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     // The register of the morning (180 minutes): beyond the session, or not enrolled, is refused.
     let register = |entries: Value| Some(json!({"entries": entries}));
     let path = format!("/v1/formazione/sessions/{morning}/attendance");
-    let refused = f
-        .send(Method::PUT, &path, &f.office, register(json!([{"enrolment_id": enrolments[0], "minutes": 181}, {"enrolment_id": 9999, "minutes": 10}])))
-        .await;
-    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let problem = f.refused(Method::PUT, &path, &f.office, register(json!([{"enrolment_id": enrolments[0], "minutes": 181}, {"enrolment_id": 9999, "minutes": 10}])), StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
         problem["errors"]["entries[0].minutes"]
             .as_str()
@@ -774,8 +759,14 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     );
     assert!(problem["errors"]["entries[1].enrolment_id"].is_string());
     for token in [&f.tv, &f.sua] {
-        let response = f.send(Method::PUT, &path, token, register(json!([]))).await;
-        assert_problem(response, StatusCode::FORBIDDEN).await;
+        f.refused(
+            Method::PUT,
+            &path,
+            token,
+            register(json!([])),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     f.ok(
         Method::PUT,
@@ -852,11 +843,8 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
         false,
         "248 < 270 minutes"
     );
-    assert_problem(
-        f.send(Method::PUT, &p, &f.tv, b).await,
-        StatusCode::FORBIDDEN,
-    )
-    .await;
+    f.refused(Method::PUT, &p, &f.tv, b, StatusCode::FORBIDDEN)
+        .await;
 
     // A report with unmatched rows changes nothing, and says which rows in Italian.
     let unmatched = "Nome (nome originale),E-mail utente,Ora di ingresso,Ora di uscita\n\
@@ -947,9 +935,11 @@ async fn attendance_from_register_and_videoconference_report_decides_completion(
     assert_eq!(people[0]["name"], "Giulia Rossi");
     assert_eq!(people[0]["minutes"], 348);
     assert_eq!(people[0]["meets_yearly_hours"], false);
-    assert_problem(
-        f.send(Method::GET, "/v1/formazione/reports", &f.tv, None)
-            .await,
+    f.refused(
+        Method::GET,
+        "/v1/formazione/reports",
+        &f.tv,
+        None,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -961,25 +951,9 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     let course = f.course(appalti()).await;
     let edition = f.edition(course, 10, "2099-12-31", two_sessions()).await;
     let comune = login(&f.app, "comune.treviso").await;
-    let get = |session: &crate::helpers::Session, path: &str| {
-        let request = session.client.get(f.app.url(path));
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status(), response.text().await.unwrap())
-        }
-    };
-    let post = |session: &crate::helpers::Session, path: &str, form: Vec<(&str, String)>| {
-        let mut form = form;
-        form.push(("csrf", session.csrf.clone()));
-        let request = session.client.post(f.app.url(path)).form(&form);
-        async move {
-            let response = request.send().await.unwrap();
-            (response.status(), response.text().await.unwrap())
-        }
-    };
 
     // The Comune adds a person (a bad e-mail first: 422 with the message beside the field).
-    let (status, html) = post(
+    let (status, html) = page_post(
         &comune,
         "/formazione/personale",
         vec![("name", "Giulia Rossi".into()), ("email", "giulia".into())],
@@ -991,7 +965,7 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         "{html}"
     );
     assert!(html.contains("value=\"Giulia Rossi\""));
-    let (status, _) = post(
+    let (status, _) = page_post(
         &comune,
         "/formazione/personale",
         vec![
@@ -1002,10 +976,12 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&comune, "/formazione/personale").await;
+    let (_, html) = comune.get_page("/formazione/personale").await;
     assert!(html.contains("Giulia Rossi"));
     // It enrols her through the edition's page: pending approval.
-    let (status, html) = get(&comune, &format!("/formazione/edizioni/{edition}")).await;
+    let (status, html) = comune
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"enrol-form\""), "{html}");
     let staff_id = html
@@ -1016,19 +992,21 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         .next()
         .unwrap()
         .to_owned();
-    let (status, _) = post(
+    let (status, _) = page_post(
         &comune,
         &format!("/formazione/edizioni/{edition}/iscrizioni"),
         vec![("staff_id", staff_id)],
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&comune, &format!("/formazione/edizioni/{edition}")).await;
+    let (_, html) = comune
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert!(html.contains("In attesa di approvazione"), "{html}");
 
     // The office approves on the page, fills the register, reads the reports and the CSV.
     let office = login(&f.app, "operatore.formazione").await;
-    let (_, dashboard) = get(&office, "/dashboard").await;
+    let (_, dashboard) = office.get_page("/dashboard").await;
     assert!(
         dashboard.contains("id=\"formazione-pending\""),
         "{dashboard}"
@@ -1044,7 +1022,7 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         .await["items"][0]["id"]
         .as_i64()
         .unwrap();
-    let (status, _) = post(
+    let (status, _) = page_post(
         &office,
         &format!("/formazione/iscrizioni/{enrolment}/stato"),
         vec![("azione", "approva".into())],
@@ -1063,18 +1041,20 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
     let session = detail["edition"]["sessions"][0]["id"].as_i64().unwrap();
     assert_eq!(detail["enrolments"][0]["state"], "enrolled");
     let register = format!("/formazione/incontri/{session}/registro");
-    let (status, html) = get(&office, &register).await;
+    let (status, html) = office.get_page(&register).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Minuti di presenza di Giulia Rossi"));
     let field = format!("m{enrolment}");
-    let (status, html) = post(&office, &register, vec![(field.as_str(), "500".into())]).await;
+    let (status, html) = page_post(&office, &register, vec![(field.as_str(), "500".into())]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains(&format!("id=\"{field}-error\"")), "{html}");
-    let (status, _) = post(&office, &register, vec![(field.as_str(), "150".into())]).await;
+    let (status, _) = page_post(&office, &register, vec![(field.as_str(), "150".into())]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = get(&office, &format!("/formazione/edizioni/{edition}")).await;
+    let (_, html) = office
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert!(html.contains(">2,5<"), "2,5 hours attended: {html}");
-    let (status, html) = get(&office, "/formazione/rapporti?anno=2026").await;
+    let (status, html) = office.get_page("/formazione/rapporti?anno=2026").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Rapporti della formazione 2026") && html.contains("Politiche del personale")
@@ -1096,40 +1076,29 @@ async fn the_pages_let_a_comune_enrol_and_the_office_keep_the_register() {
         "{csv}"
     );
     // The Comune has no reports; another operator reads the catalogue only.
-    let (status, _) = get(&comune, "/formazione/rapporti").await;
+    let (status, _) = comune.get_page("/formazione/rapporti").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let sua = login(&f.app, "operatore.sua").await;
-    let (status, html) = get(&sua, &format!("/formazione/edizioni/{edition}")).await;
+    let (status, html) = sua
+        .get_page(&format!("/formazione/edizioni/{edition}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("Giulia Rossi"));
     let _ = &f.sua;
 }
 
-/// A page session's GET and form POST (the CSRF token added), answering status and HTML.
-async fn page_get(
-    f: &Formazione,
-    session: &crate::helpers::Session,
-    path: &str,
-) -> (StatusCode, String) {
-    let response = session.client.get(f.app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
+/// Posts a page form whose values are `String`s; answers the status and the HTML.
 async fn page_post(
-    f: &Formazione,
     session: &crate::helpers::Session,
     path: &str,
-    mut form: Vec<(&str, String)>,
+    form: Vec<(&str, String)>,
 ) -> (StatusCode, String) {
-    form.push(("csrf", session.csrf.clone()));
-    let response = session
-        .client
-        .post(f.app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    let fields: Vec<(&str, &str)> = form
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let (status, _, html) = session.submit(path, &fields).await;
+    (status, html)
 }
 
 #[tokio::test]
@@ -1152,30 +1121,31 @@ async fn the_staff_list_is_paged_searched_and_ordered() {
         .await;
     }
     let office = login(&f.app, "operatore.formazione").await;
-    let (status, html) = page_get(&f, &office, "/formazione/personale?size=20").await;
+    let (status, html) = office.get_page("/formazione/personale?size=20").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Pagina 1 di 2 (28 righe)"), "{html}");
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 20);
     // By name: the three of the Comune first, then Persona 01…17.
     assert!(html.contains("Comunale 1") && html.contains("Persona 17"));
     assert!(!html.contains("Persona 18"));
-    let (_, html) = page_get(&f, &office, "/formazione/personale?size=20&page=2").await;
+    let (_, html) = office
+        .get_page("/formazione/personale?size=20&page=2")
+        .await;
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 8);
     assert!(html.contains("Persona 25") && !html.contains("Persona 17<"));
     // Searched in name, office and e-mail; ordered by e-mail, descending.
-    let (_, html) = page_get(&f, &office, "/formazione/personale?q=comunale2%40").await;
+    let (_, html) = office
+        .get_page("/formazione/personale?q=comunale2%40")
+        .await;
     assert_eq!(html.matches("href=\"/formazione/personale/").count(), 1);
-    let (_, html) = page_get(
-        &f,
-        &office,
-        "/formazione/personale?sort=email&dir=desc&size=20",
-    )
-    .await;
+    let (_, html) = office
+        .get_page("/formazione/personale?sort=email&dir=desc&size=20")
+        .await;
     let first = html.find("persona25@").unwrap();
     let second = html.find("persona24@").unwrap();
     assert!(first < second);
     // A wrong size is said beside the list, not a failure.
-    let (status, html) = page_get(&f, &office, "/formazione/personale?size=7").await;
+    let (status, html) = office.get_page("/formazione/personale?size=7").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Le righe per pagina possono essere"),
@@ -1183,7 +1153,7 @@ async fn the_staff_list_is_paged_searched_and_ordered() {
     );
     // The Comune sees its own three only.
     let comune = login(&f.app, "comune.treviso").await;
-    let (_, html) = page_get(&f, &comune, "/formazione/personale").await;
+    let (_, html) = comune.get_page("/formazione/personale").await;
     assert!(html.contains("(3 righe)"), "{html}");
     assert!(!html.contains("Persona 01"));
 }
@@ -1195,11 +1165,13 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     let edition = f.edition(course, 10, "2099-12-31", two_sessions()).await;
     let office = login(&f.app, "operatore.formazione").await;
 
-    let (status, html) = page_get(&f, &office, &format!("/formazione/corsi/{course}")).await;
+    let (status, html) = office
+        .get_page(&format!("/formazione/corsi/{course}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("href=\"/formazione/corsi/{course}/modifica\"")));
     let path = format!("/formazione/corsi/{course}/modifica");
-    let (status, html) = page_get(&f, &office, &path).await;
+    let (status, html) = office.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("value=\"Il nuovo codice dei contratti pubblici\""),
@@ -1219,7 +1191,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         ("tags", "RUP".into()),
         ("open_to_provinces", "true".into()),
     ];
-    let (status, html) = page_post(&f, &office, &path, fields.clone()).await;
+    let (status, html) = page_post(&office, &path, fields.clone()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         html.contains("id=\"title-error\"") && html.contains("id=\"hours-error\""),
@@ -1228,7 +1200,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     assert!(html.contains("«sei» non è un numero intero."));
     fields[0].1 = "Il codice dei contratti in pratica".into();
     fields[2].1 = "8".into();
-    let (status, _) = page_post(&f, &office, &path, fields).await;
+    let (status, _) = page_post(&office, &path, fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let view = f
         .ok(
@@ -1248,7 +1220,7 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
     assert_eq!(view["course"]["needs_approval"], false, "an unticked box");
 
     let path = format!("/formazione/edizioni/{edition}/modifica");
-    let (status, html) = page_get(&f, &office, &path).await;
+    let (status, html) = office.get_page(&path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("10/03/2026 09:00–12:00\n10/03/2026 14:00–17:00"),
@@ -1266,7 +1238,6 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         ]
     };
     let (status, html) = page_post(
-        &f,
         &office,
         &path,
         fields("0", "10/03/2026 09:00-12:00\n10/03/2026 alle nove"),
@@ -1278,7 +1249,6 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
         "{html}"
     );
     let (status, _) = page_post(
-        &f,
         &office,
         &path,
         fields("12", "10/03/2026 09:00-12:00\n17/03/2026 09:00-12:00"),
@@ -1302,8 +1272,10 @@ async fn courses_and_editions_are_changed_on_their_forms_with_errors_beside_the_
 
     // Nobody but the office opens the forms.
     let comune = login(&f.app, "comune.treviso").await;
-    let (status, _) = page_get(&f, &comune, &format!("/formazione/corsi/{course}/modifica")).await;
+    let (status, _) = comune
+        .get_page(&format!("/formazione/corsi/{course}/modifica"))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = page_get(&f, &comune, &path).await;
+    let (status, _) = comune.get_page(&path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

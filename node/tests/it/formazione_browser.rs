@@ -11,56 +11,10 @@ use pico_protocol::ComuneCode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, add_user};
-
-async fn type_into(client: &Client, id: &str, text: &str) {
-    let element = client.find(Locator::Id(id)).await.unwrap();
-    element.clear().await.unwrap();
-    element.send_keys(text).await.unwrap();
-}
-
-/// Clicks the element `css` (scrolled to the middle at once) and waits until the page's text
-/// contains `expected`.
-async fn click_and_wait(client: &Client, css: &str, expected: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap();
-    client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-            vec![serde_json::to_value(&element).unwrap()],
-        )
-        .await
-        .unwrap();
-    element.click().await.unwrap();
-    for _ in 0..400 {
-        let text = client.source().await.unwrap_or_default();
-        if text.contains(expected) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "after clicking {css}, the page never showed {expected:?}:\n{}",
-        client.source().await.unwrap_or_default()
-    );
-}
-
-/// The axe-core violations of the page shown, one line each.
-async fn axe(client: &Client) -> Vec<String> {
-    client
-        .execute(&crate::crawl::axe_source(), vec![])
-        .await
-        .unwrap();
-    serde_json::from_value(
-        client
-            .execute_async(crate::crawl::AXE_RUN, vec![])
-            .await
-            .unwrap(),
-    )
-    .unwrap()
-}
+use crate::helpers::{Browser, TestApp, add_user, axe_violations, click_and_wait, type_into};
 
 async fn assert_accessible(client: &Client, what: &str) {
-    let violations = axe(client).await;
+    let violations = axe_violations(client).await;
     assert!(violations.is_empty(), "{what}: {violations:#?}");
 }
 

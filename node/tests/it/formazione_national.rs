@@ -4,38 +4,12 @@
 //! signed entry of the node carries a name, an e-mail address, an office or a person's Comune.
 
 use pico_node::auth::{Module, Role};
-use pico_node::db;
-use pico_protocol::{ComuneCode, SignedEntry};
-use pico_service::Db;
+use pico_protocol::ComuneCode;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::federation::{Hub, node_config, wait_published};
+use crate::federation::{Hub, node_config, send, signed_bodies, wait_published};
 use crate::helpers::{TestApp, add_user};
-
-async fn send(node: &TestApp, method: Method, path: &str, token: &str, body: &Value) -> Value {
-    let response = node.send_json(method, path, Some(token), Some(body)).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
-/// Every signed entry in the node's outbox, as the JSON text of its body.
-fn signed_bodies(node: &TestApp) -> Vec<String> {
-    let db = Db::open_existing(&node.config.db_path(), db::MIGRATIONS, 1).unwrap();
-    let conn = db.get().unwrap();
-    let mut stmt = conn
-        .prepare("SELECT bytes FROM outbox ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|bytes| {
-            let entry = SignedEntry::from_bytes(&bytes.unwrap()).unwrap();
-            String::from_utf8(entry.body_bytes().to_vec()).unwrap()
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn training_reaches_the_hub_as_counts_without_personal_data() {

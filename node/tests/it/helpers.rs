@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use pico_node::NodeConfig;
-use pico_node::auth::{Role, secrets};
+use pico_node::auth::{Role, Roles, secrets};
 use pico_node::db;
 use pico_service::Db;
 use reqwest::{Response, StatusCode};
@@ -40,6 +40,11 @@ pub fn init_dir(province: &str) -> (tempfile::TempDir, NodeConfig) {
 
 /// Adds a user with a known password and returns an API token for it.
 pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
+    add_user_with_roles(config, username, role)
+}
+
+/// Adds a user holding `roles` with a known password and returns an API token for it.
+pub fn add_user_with_roles(config: &NodeConfig, username: &str, roles: impl Into<Roles>) -> String {
     let db = Db::open_existing(&config.db_path(), db::MIGRATIONS, 1).unwrap();
     let conn = db.get().unwrap();
     let hash = secrets::hash_password(&password_of(username)).unwrap();
@@ -48,7 +53,7 @@ pub fn add_user(config: &NodeConfig, username: &str, role: &Role) -> String {
         username,
         &format!("Utente {username}"),
         &hash,
-        role,
+        roles,
         db::now(),
     )
     .unwrap();
@@ -170,6 +175,68 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
 pub struct Session {
     pub client: reqwest::Client,
     pub csrf: String,
+    /// The node's address, `http://127.0.0.1:port`, that paths are joined to.
+    base: String,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Gets `path` as this user and returns the response.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Gets `path` as this user and returns the page's text, whatever its status.
+    pub async fn page(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Gets `path` as this user and returns the status and the page's text.
+    pub async fn get_page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts `fields` to `path` as a form, with the session's CSRF token first.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a page form as [`Session::post_form`] does and returns the status, the redirect
+    /// target and the body.
+    pub async fn submit(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let response = self.post_form(path, fields).await;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| value.to_str().unwrap().to_owned());
+        (status, location, response.text().await.unwrap())
+    }
+
+    /// Posts a multipart `form` to `path` (the caller adds the CSRF token among its parts).
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Response {
+        self.client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// The value of the first `name="csrf"` hidden input of a page.
@@ -217,6 +284,7 @@ pub async fn login(app: &TestApp, username: &str) -> Session {
     Session {
         csrf: form_csrf(&dashboard),
         client,
+        base: app.url(""),
     }
 }
 
@@ -376,6 +444,70 @@ impl Browser {
             .await
             .unwrap();
     }
+}
+
+/// Types `text` into the field `id`, replacing what it held.
+pub async fn type_into(client: &fantoccini::Client, id: &str, text: &str) {
+    let field = client.find(fantoccini::Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Chooses the option `value` of the select `id`.
+pub async fn choose(client: &fantoccini::Client, id: &str, value: &str) {
+    client
+        .find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Clicks `element` after scrolling it to the middle of the window (at once: the page's
+/// smooth scrolling would still be moving when the click lands).
+pub async fn scroll_and_click(client: &fantoccini::Client, element: fantoccini::elements::Element) {
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
+}
+
+/// Clicks the element `css` (scrolled to the middle at once) and waits until the page's text
+/// contains `expected`.
+pub async fn click_and_wait(client: &fantoccini::Client, css: &str, expected: &str) {
+    let element = client.find(fantoccini::Locator::Css(css)).await.unwrap();
+    scroll_and_click(client, element).await;
+    for _ in 0..400 {
+        let text = client.source().await.unwrap_or_default();
+        if text.contains(expected) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "after clicking {css}, the page never showed {expected:?}:\n{}",
+        client.source().await.unwrap_or_default()
+    );
+}
+
+/// The axe-core violations of the page shown, one line each.
+pub async fn axe_violations(client: &fantoccini::Client) -> Vec<String> {
+    client
+        .execute(&crate::crawl::axe_source(), vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(
+        client
+            .execute_async(crate::crawl::AXE_RUN, vec![])
+            .await
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// A Python 3 with the independent readers the tests check our output with (icalendar,

@@ -341,15 +341,7 @@ async fn a_page_form_moves_only_from_the_state_it_showed() {
     );
     let id = app.open_request(&tv, "Stampante").await;
     let session = crate::helpers::login(&app, "hd").await;
-    let page = session
-        .client
-        .get(app.url(&format!("/helpdesk/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = session.page(&format!("/helpdesk/{id}")).await;
     assert!(page.contains("name=\"from\" value=\"new\""), "{page}");
 
     // Meanwhile a colleague takes the request in hand through the API.

@@ -1,14 +1,14 @@
 //! People with several roles, the migration that gave them, and the administrator's people
 //! pages, through real HTTP on a real node.
 
-use pico_node::auth::{Module, Role, Roles, secrets};
+use pico_node::auth::{Module, Role, Roles};
 use pico_node::db;
 use pico_protocol::ComuneCode;
 use pico_service::Db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, add_user, form_csrf, login, password_of};
+use crate::helpers::{TestApp, add_user, add_user_with_roles, form_csrf, login, password_of};
 
 const PEOPLE: &str = "/amministrazione/persone";
 const AUDIT: &str = "/amministrazione/registro";
@@ -16,29 +16,7 @@ const AUDIT: &str = "/amministrazione/registro";
 /// Adds a user holding `roles` with a known password; returns an API token for it.
 fn add_person(app: &TestApp, username: &str, roles: &[Role]) -> String {
     let roles = Roles::from_roles(roles.iter().cloned()).unwrap();
-    let db = Db::open_existing(&app.config.db_path(), db::MIGRATIONS, 1).unwrap();
-    let conn = db.get().unwrap();
-    let hash = secrets::hash_password(&password_of(username)).unwrap();
-    let id = db::people::insert_user(
-        &conn,
-        username,
-        &format!("Utente {username}"),
-        &hash,
-        roles,
-        db::now(),
-    )
-    .unwrap();
-    let token = secrets::new_api_token();
-    db::people::insert_token(
-        &conn,
-        &secrets::sha256_hex(&token),
-        id,
-        "test",
-        db::now(),
-        db::now() + 3600,
-    )
-    .unwrap();
-    token
+    add_user_with_roles(&app.config, username, roles)
 }
 
 fn user_id(app: &TestApp, username: &str) -> i64 {
@@ -53,36 +31,6 @@ async fn me(app: &TestApp, token: &str) -> Value {
     let response = app.get("/v1/me", Some(token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-async fn page(session: &Session, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = session.client.get(app.url(path)).send().await.unwrap();
-    (response.status(), response.text().await.unwrap())
-}
-
-/// Posts a page form (the session's CSRF token added) and returns the status, the redirect
-/// target and the body.
-async fn post_form(
-    session: &Session,
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, Option<String>, String) {
-    let mut all = vec![("csrf", session.csrf.as_str())];
-    all.extend_from_slice(fields);
-    let response = session
-        .client
-        .post(app.url(path))
-        .form(&all)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned());
-    (status, location, response.text().await.unwrap())
 }
 
 /// The one-time password a page shows.
@@ -213,18 +161,18 @@ async fn an_operator_of_two_modules_sees_and_uses_both_and_nothing_else() {
 
     // The pages: both modules in the navigation and on the dashboard, no people pages.
     let session = login(&app, "doppio").await;
-    let (status, dashboard) = page(&session, &app, "/dashboard").await;
+    let (status, dashboard) = session.get_page("/dashboard").await;
     assert_eq!(status, StatusCode::OK);
     assert!(dashboard.contains("Operatore della Stazione Unica Appaltante, Operatore Help Desk"));
     assert!(dashboard.contains("href=\"/helpdesk\""), "{dashboard}");
     assert!(dashboard.contains("href=\"/sua\""), "{dashboard}");
     assert!(!dashboard.contains(PEOPLE));
-    assert_eq!(page(&session, &app, "/helpdesk").await.0, StatusCode::OK);
-    assert_eq!(page(&session, &app, "/sua").await.0, StatusCode::OK);
-    let (status, forbidden) = page(&session, &app, PEOPLE).await;
+    assert_eq!(session.get_page("/helpdesk").await.0, StatusCode::OK);
+    assert_eq!(session.get_page("/sua").await.0, StatusCode::OK);
+    let (status, forbidden) = session.get_page(PEOPLE).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(forbidden.contains("403"), "the error page: {forbidden}");
-    assert_eq!(page(&session, &app, AUDIT).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(session.get_page(AUDIT).await.0, StatusCode::FORBIDDEN);
     app.stop().await;
 }
 
@@ -247,7 +195,7 @@ async fn an_administrator_who_works_the_help_desk_holds_both_roles() {
         StatusCode::OK
     );
     let session = login(&app, "capo").await;
-    let (_, dashboard) = page(&session, &app, "/dashboard").await;
+    let (_, dashboard) = session.get_page("/dashboard").await;
     assert!(dashboard.contains("Amministratore della Provincia, Operatore Help Desk"));
     assert!(dashboard.contains(PEOPLE) && dashboard.contains(AUDIT));
     // Among the Help Desk's assignees once, though holding two roles that qualify.
@@ -362,53 +310,50 @@ async fn the_administrator_manages_people_from_the_pages() {
     let admin = login(&app, "boss").await;
 
     // The list and the navigation entry.
-    let (status, list) = page(&admin, &app, PEOPLE).await;
+    let (status, list) = admin.get_page(PEOPLE).await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Aggiungi una persona"));
     assert!(list.contains(&format!("href=\"{PEOPLE}\"")), "nav entry");
 
     // Refused forms come back with the messages beside the fields.
-    let (status, _, refused) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/nuova"),
-        &[("display_name", ""), ("username", "boss"), ("comune", "")],
-    )
-    .await;
+    let (status, _, refused) = admin
+        .submit(
+            &format!("{PEOPLE}/nuova"),
+            &[("display_name", ""), ("username", "boss"), ("comune", "")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains("Indicare il nome e cognome."));
     assert!(refused.contains("Questo nome utente è già in uso"));
     assert!(refused.contains("Scegliere almeno un ruolo della Provincia oppure un Comune."));
     assert!(refused.contains("id=\"display_name-error\""));
-    let (status, _, refused) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/nuova"),
-        &[
-            ("display_name", "Anna Verdi"),
-            ("username", "anna.verdi"),
-            ("ruolo", "admin"),
-            ("comune", "026086"),
-        ],
-    )
-    .await;
+    let (status, _, refused) = admin
+        .submit(
+            &format!("{PEOPLE}/nuova"),
+            &[
+                ("display_name", "Anna Verdi"),
+                ("username", "anna.verdi"),
+                ("ruolo", "admin"),
+                ("comune", "026086"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains("Un utente di un Comune non può avere anche ruoli della Provincia"));
 
     // Adding: the one-time password is shown once and must be changed at the first login.
-    let (status, _, added) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/nuova"),
-        &[
-            ("display_name", "Mario Rossi"),
-            ("username", "mario.rossi@provincia.treviso.it"),
-            ("ruolo", "sua"),
-            ("ruolo", "helpdesk"),
-            ("comune", ""),
-        ],
-    )
-    .await;
+    let (status, _, added) = admin
+        .submit(
+            &format!("{PEOPLE}/nuova"),
+            &[
+                ("display_name", "Mario Rossi"),
+                ("username", "mario.rossi@provincia.treviso.it"),
+                ("ruolo", "sua"),
+                ("ruolo", "helpdesk"),
+                ("comune", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(added.contains("Persona aggiunta"));
     let password = shown_password(&added);
@@ -417,7 +362,7 @@ async fn the_administrator_manages_people_from_the_pages() {
         login_status(&app, "mario.rossi@provincia.treviso.it", &password).await,
         (StatusCode::SEE_OTHER, "/account/password".to_owned())
     );
-    let (_, person) = page(&admin, &app, &format!("{PEOPLE}/{mario}")).await;
+    let (_, person) = admin.get_page(&format!("{PEOPLE}/{mario}")).await;
     assert!(person.contains("Operatore Stazione Unica Appaltante, Operatore Help Desk"));
     assert!(
         !person.contains(&password),
@@ -433,7 +378,7 @@ async fn the_administrator_manages_people_from_the_pages() {
         ("?stato=disattivati", false, false),
         ("?comune=026086", false, false),
     ] {
-        let (status, list) = page(&admin, &app, &format!("{PEOPLE}{query}")).await;
+        let (status, list) = admin.get_page(&format!("{PEOPLE}{query}")).await;
         assert_eq!(status, StatusCode::OK, "{query}");
         let listed = |id: i64| list.contains(&format!("href=\"{PEOPLE}/{id}\""));
         assert_eq!(listed(mario), mario_listed, "{query}");
@@ -441,21 +386,20 @@ async fn the_administrator_manages_people_from_the_pages() {
     }
 
     // Changing roles, with the confirmation on the page it leads to.
-    let (status, location, _) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/{mario}/ruoli"),
-        &[("ruolo", "helpdesk"), ("ruolo", "dati")],
-    )
-    .await;
+    let (status, location, _) = admin
+        .submit(
+            &format!("{PEOPLE}/{mario}/ruoli"),
+            &[("ruolo", "helpdesk"), ("ruolo", "dati")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         location.as_deref(),
         Some(format!("{PEOPLE}/{mario}").as_str())
     );
-    let (_, person) = page(&admin, &app, &format!("{PEOPLE}/{mario}")).await;
+    let (_, person) = admin.get_page(&format!("{PEOPLE}/{mario}")).await;
     assert!(person.contains("Ruoli salvati: Operatore Help Desk, Operatore Dati e indicatori."));
-    let (status, _, none) = post_form(&admin, &app, &format!("{PEOPLE}/{mario}/ruoli"), &[]).await;
+    let (status, _, none) = admin.submit(&format!("{PEOPLE}/{mario}/ruoli"), &[]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(none.contains("Scegliere almeno un ruolo"));
 
@@ -463,35 +407,31 @@ async fn the_administrator_manages_people_from_the_pages() {
     let token = add_person(&app, "luca", &[Role::Operator(Module::Helpdesk)]);
     let luca = user_id(&app, "luca");
     let luca_session = login(&app, "luca").await;
-    assert_eq!(
-        page(&luca_session, &app, "/dashboard").await.0,
-        StatusCode::OK
-    );
-    let (status, _, _) = post_form(&admin, &app, &format!("{PEOPLE}/{luca}/disattiva"), &[]).await;
+    assert_eq!(luca_session.get_page("/dashboard").await.0, StatusCode::OK);
+    let (status, _, _) = admin
+        .submit(&format!("{PEOPLE}/{luca}/disattiva"), &[])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.get("/v1/me", Some(&token)).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let after = luca_session
-        .client
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap();
+    let after = luca_session.get("/dashboard").await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "back to the login");
     assert_eq!(
         login_status(&app, "luca", &password_of("luca")).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (_, person) = page(&admin, &app, &format!("{PEOPLE}/{luca}")).await;
+    let (_, person) = admin.get_page(&format!("{PEOPLE}/{luca}")).await;
     assert!(person.contains("disattivato: le sue sessioni sono chiuse"));
-    let (status, list) = page(&admin, &app, &format!("{PEOPLE}?stato=disattivati")).await;
+    let (status, list) = admin.get_page(&format!("{PEOPLE}?stato=disattivati")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains(&format!("href=\"{PEOPLE}/{luca}\"")));
     assert!(!list.contains(&format!("href=\"{PEOPLE}/{mario}\"")));
-    post_form(&admin, &app, &format!("{PEOPLE}/{luca}/riattiva"), &[]).await;
-    let (_, person) = page(&admin, &app, &format!("{PEOPLE}/{luca}")).await;
+    admin
+        .submit(&format!("{PEOPLE}/{luca}/riattiva"), &[])
+        .await;
+    let (_, person) = admin.get_page(&format!("{PEOPLE}/{luca}")).await;
     assert!(person.contains("Account di Utente luca riattivato."));
     assert_eq!(
         login_status(&app, "luca", &password_of("luca")).await.0,
@@ -505,17 +445,18 @@ async fn the_administrator_manages_people_from_the_pages() {
         app.get("/v1/me", Some(&token)).await.status(),
         StatusCode::OK
     );
-    post_form(&admin, &app, &format!("{PEOPLE}/{script}/token"), &[]).await;
+    admin.submit(&format!("{PEOPLE}/{script}/token"), &[]).await;
     assert_eq!(
         app.get("/v1/me", Some(&token)).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let (_, person) = page(&admin, &app, &format!("{PEOPLE}/{script}")).await;
+    let (_, person) = admin.get_page(&format!("{PEOPLE}/{script}")).await;
     assert!(person.contains("Revocato 1 token API."));
 
     // A new one-time password: the old one stops working.
-    let (status, _, reset) =
-        post_form(&admin, &app, &format!("{PEOPLE}/{luca}/password"), &[]).await;
+    let (status, _, reset) = admin
+        .submit(&format!("{PEOPLE}/{luca}/password"), &[])
+        .await;
     assert_eq!(status, StatusCode::OK);
     let fresh = shown_password(&reset);
     assert_eq!(
@@ -538,7 +479,7 @@ async fn the_administrator_manages_people_from_the_pages() {
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 
     // Every action is in the audit log, which the administrator filters.
-    let (status, log) = page(&admin, &app, &format!("{AUDIT}?chi=boss")).await;
+    let (status, log) = admin.get_page(&format!("{AUDIT}?chi=boss")).await;
     assert_eq!(status, StatusCode::OK);
     for label in [
         "Persona aggiunta",
@@ -550,46 +491,43 @@ async fn the_administrator_manages_people_from_the_pages() {
     ] {
         assert!(log.contains(label), "{label} in the log");
     }
-    let (_, only) = page(&admin, &app, &format!("{AUDIT}?azione=user.disable")).await;
+    let (_, only) = admin
+        .get_page(&format!("{AUDIT}?azione=user.disable"))
+        .await;
     assert!(only.contains("Account disattivato") && !only.contains("<td>Persona aggiunta"));
     let today = pico_service::format::unix_date(db::now());
-    let (status, dated) = page(
-        &admin,
-        &app,
-        &format!("{AUDIT}?chi=boss&dal={today}&al={today}&azione=user.roles"),
-    )
-    .await;
+    let (status, dated) = admin
+        .get_page(&format!(
+            "{AUDIT}?chi=boss&dal={today}&al={today}&azione=user.roles"
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(dated.contains("ruoli: Operatore Help Desk, Operatore Dati e indicatori"));
-    let (status, _) = page(
-        &admin,
-        &app,
-        &format!("{AUDIT}?al=01/01/2000&azione=user.roles"),
-    )
-    .await;
+    let (status, _) = admin
+        .get_page(&format!("{AUDIT}?al=01/01/2000&azione=user.roles"))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, empty) = page(&admin, &app, &format!("{AUDIT}?al=01/01/2000")).await;
+    let (_, empty) = admin.get_page(&format!("{AUDIT}?al=01/01/2000")).await;
     assert!(empty.contains("0 attività trovate."));
-    let (status, wrong) = page(&admin, &app, &format!("{AUDIT}?dal=31/02/2026")).await;
+    let (status, wrong) = admin.get_page(&format!("{AUDIT}?dal=31/02/2026")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.contains("Scrivere la data come gg/mm/aaaa"));
     assert!(wrong.contains("id=\"dal-error\""));
 
     // Pagination: 50 events a page.
     for _ in 0..50 {
-        post_form(&admin, &app, &format!("{PEOPLE}/{script}/token"), &[]).await;
+        admin.submit(&format!("{PEOPLE}/{script}/token"), &[]).await;
     }
-    let (_, first) = page(&admin, &app, &format!("{AUDIT}?azione=user.revoke_tokens")).await;
+    let (_, first) = admin
+        .get_page(&format!("{AUDIT}?azione=user.revoke_tokens"))
+        .await;
     assert!(first.contains("51 attività trovate."));
     assert!(first.contains("Pagina 1 di 2"));
     let next = format!("{AUDIT}?azione=user.revoke_tokens&amp;pagina=2");
     assert!(first.contains(&next), "{first}");
-    let (_, second) = page(
-        &admin,
-        &app,
-        &format!("{AUDIT}?azione=user.revoke_tokens&pagina=2"),
-    )
-    .await;
+    let (_, second) = admin
+        .get_page(&format!("{AUDIT}?azione=user.revoke_tokens&pagina=2"))
+        .await;
     assert_eq!(second.matches("<td>Token API revocati</td>").count(), 1);
     app.stop().await;
 }
@@ -603,27 +541,28 @@ async fn the_node_keeps_an_administrator() {
 
     // The administrator `init` made is disabled: boss is the only enabled one.
     let first = user_id(&app, "admin");
-    let (status, _, _) = post_form(&admin, &app, &format!("{PEOPLE}/{first}/disattiva"), &[]).await;
+    let (status, _, _) = admin
+        .submit(&format!("{PEOPLE}/{first}/disattiva"), &[])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
     // The only administrator cannot drop the role, nor disable or reset themselves.
-    let (status, _, page_text) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/{boss}/ruoli"),
-        &[("ruolo", "helpdesk")],
-    )
-    .await;
+    let (status, _, page_text) = admin
+        .submit(&format!("{PEOPLE}/{boss}/ruoli"), &[("ruolo", "helpdesk")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(
         page_text.contains("È l'unico amministratore attivo del nodo"),
         "{page_text}"
     );
-    let (status, _, page_text) =
-        post_form(&admin, &app, &format!("{PEOPLE}/{boss}/disattiva"), &[]).await;
+    let (status, _, page_text) = admin
+        .submit(&format!("{PEOPLE}/{boss}/disattiva"), &[])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page_text.contains("Non potete disattivare il vostro stesso account"));
-    let (status, _, _) = post_form(&admin, &app, &format!("{PEOPLE}/{boss}/password"), &[]).await;
+    let (status, _, _) = admin
+        .submit(&format!("{PEOPLE}/{boss}/password"), &[])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
         app.get(
@@ -644,33 +583,24 @@ async fn the_node_keeps_an_administrator() {
     // cannot then be made to drop theirs.
     add_user(&app.config, "vice", &Role::Admin);
     let vice = user_id(&app, "vice");
-    let (status, _, _) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/{boss}/ruoli"),
-        &[("ruolo", "admin"), ("ruolo", "helpdesk")],
-    )
-    .await;
+    let (status, _, _) = admin
+        .submit(
+            &format!("{PEOPLE}/{boss}/ruoli"),
+            &[("ruolo", "admin"), ("ruolo", "helpdesk")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, _) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/{vice}/ruoli"),
-        &[("ruolo", "sua")],
-    )
-    .await;
+    let (status, _, _) = admin
+        .submit(&format!("{PEOPLE}/{vice}/ruoli"), &[("ruolo", "sua")])
+        .await;
     assert_eq!(
         status,
         StatusCode::SEE_OTHER,
         "boss is still an administrator"
     );
-    let (status, _, _) = post_form(
-        &admin,
-        &app,
-        &format!("{PEOPLE}/{boss}/ruoli"),
-        &[("ruolo", "helpdesk")],
-    )
-    .await;
+    let (status, _, _) = admin
+        .submit(&format!("{PEOPLE}/{boss}/ruoli"), &[("ruolo", "helpdesk")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "now boss is the last one");
     app.stop().await;
 }

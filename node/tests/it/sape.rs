@@ -92,6 +92,22 @@ impl Sape {
             .unwrap()
     }
 
+    /// Creates a proposal as the SAPE office and returns its view.
+    async fn create_proposal(&self, body: &Value) -> Value {
+        let response = self
+            .app
+            .post_json("/v1/sape/proposals", Some(&self.sape), body)
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// A proposal's view as `token` sees it.
+    async fn proposal(&self, id: i64, token: &str) -> Value {
+        self.get_json(&format!("/v1/sape/proposals/{id}"), token)
+            .await
+    }
+
     fn db(&self) -> Db {
         Db::open_existing(&self.app.config.db_path(), db::MIGRATIONS, 1).unwrap()
     }
@@ -580,20 +596,18 @@ async fn hand_entered_calls_are_checked_field_by_field() {
     // The page form shows the messages beside the fields.
     let session = login(&s.app, "operatore.sape").await;
     let page = session
-        .client
-        .post(s.app.url("/sape/bandi/nuovo"))
-        .form(&[
-            ("csrf", session.csrf.as_str()),
-            ("identifier", "PNRR-M2C4-2025"),
-            ("title", ""),
-            ("programme", "pnrr"),
-            ("management", "indirect"),
-            ("deadline_model", "single_stage"),
-            ("deadlines", "31/02/2025"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/sape/bandi/nuovo",
+            &[
+                ("identifier", "PNRR-M2C4-2025"),
+                ("title", ""),
+                ("programme", "pnrr"),
+                ("management", "indirect"),
+                ("deadline_model", "single_stage"),
+                ("deadlines", "31/02/2025"),
+            ],
+        )
+        .await;
     assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = page.text().await.unwrap();
     assert!(html.contains("id=\"title-error\""), "{html}");
@@ -914,15 +928,7 @@ async fn flagged_calls_reach_the_comune_dashboard_and_only_that_comune() {
         )
         .await;
     let treviso = login(&s.app, "comune.treviso").await;
-    let dashboard = treviso
-        .client
-        .get(s.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = treviso.page("/dashboard").await;
     let card = &dashboard[dashboard.find("id=\"sape-flagged\"").unwrap()..];
     assert!(card.contains("Sportello permanente per la formazione del personale comunale"));
     s.app.stop().await;
@@ -968,12 +974,7 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     let s = Sape::spawn().await;
     s.import_all().await;
     let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
-    let response = s
-        .app
-        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let proposal: Value = response.json().await.unwrap();
+    let proposal = s.create_proposal(&worked_example(ia)).await;
     assert_eq!(proposal["state"], "idea");
     let province = &proposal["partners"][0]["budget"];
     assert_eq!(
@@ -1003,7 +1004,7 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     let id = proposal["id"].as_i64().unwrap();
 
     // Treviso takes part; Altivole does not learn the proposal exists.
-    let seen = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let seen = s.proposal(id, &s.tv).await;
     assert_eq!(seen["acronym"], "CER-TV");
     let response = s
         .app
@@ -1015,12 +1016,7 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
     let list = s.get_json("/v1/sape/proposals", &s.tv).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let altivole = login(&s.app, "comune.altivole").await;
-    let page = altivole
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let page = altivole.get(&format!("/sape/progetti/{id}")).await;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     // A Comune cannot change it, nor can an operator of another module.
     for token in [&s.tv, &s.sua] {
@@ -1079,66 +1075,50 @@ async fn proposals_compute_their_budget_and_stay_within_their_comuni() {
         "017029 non è un Comune di questa Provincia."
     );
     // Nothing changed.
-    let unchanged = s
-        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
-        .await;
+    let unchanged = s.proposal(id, &s.sape).await;
     assert_eq!(unchanged["total"]["total"], "82357.98");
 
     // The budget page shows money the Italian way.
     let staff = login(&s.app, "operatore.sape").await;
-    let html = staff
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.page(&format!("/sape/progetti/{id}")).await;
     assert!(html.contains("82.357,98\u{a0}€"), "total on the page");
     assert!(html.contains("47.687,50\u{a0}€"));
 
     // Adding a partner through the page: a bad PIC comes back beside its field.
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/partner")))
-        .form(&[
-            ("csrf", staff.csrf.as_str()),
-            ("name", "Universität Wien"),
-            ("country", "AT"),
-            ("pic", "99"),
-            ("role", "beneficiary"),
-            ("personnel_unit", "month"),
-            ("personnel_quantity", "2"),
-            ("personnel_rate", "5000"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sape/progetti/{id}/partner"),
+            &[
+                ("name", "Universität Wien"),
+                ("country", "AT"),
+                ("pic", "99"),
+                ("role", "beneficiary"),
+                ("personnel_unit", "month"),
+                ("personnel_quantity", "2"),
+                ("personnel_rate", "5000"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"partner-pic-error\""), "{html}");
     assert!(html.contains("value=\"Universität Wien\""));
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/partner")))
-        .form(&[
-            ("csrf", staff.csrf.as_str()),
-            ("name", "Universität Wien"),
-            ("country", "AT"),
-            ("pic", "998877665"),
-            ("role", "beneficiary"),
-            ("personnel_unit", "month"),
-            ("personnel_quantity", "2"),
-            ("personnel_rate", "5000"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_redirection());
-    let updated = s
-        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+        .post_form(
+            &format!("/sape/progetti/{id}/partner"),
+            &[
+                ("name", "Universität Wien"),
+                ("country", "AT"),
+                ("pic", "998877665"),
+                ("role", "beneficiary"),
+                ("personnel_unit", "month"),
+                ("personnel_quantity", "2"),
+                ("personnel_rate", "5000"),
+            ],
+        )
         .await;
+    assert!(response.status().is_redirection());
+    let updated = s.proposal(id, &s.sape).await;
     // 2 × 5.000 = 10.000; E 2.500; total 12.500 at 70 %: 8.750.
     assert_eq!(updated["partners"][2]["budget"]["total"], "12500.00");
     assert_eq!(updated["total"]["eu_contribution"], "70670.48");
@@ -1151,13 +1131,7 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
     s.import_all().await;
     let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
     let two = s.call_id("HORIZON-MISS-2025-CIT-01-01").await;
-    let created: Value = s
-        .app
-        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = s.create_proposal(&worked_example(ia)).await;
     let id = created["id"].as_i64().unwrap();
     let path = format!("/v1/sape/proposals/{id}/transitions");
     let moved = |token: &str, to: &str| {
@@ -1168,7 +1142,7 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
         async move { app.post_json(&path, Some(&token), &body).await }
     };
     // Treviso takes part: it prepares and submits.
-    let detail = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let detail = s.proposal(id, &s.tv).await;
     assert_eq!(
         detail["allowed_transitions"],
         json!(["in_preparation", "withdrawn"])
@@ -1218,7 +1192,7 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
     let problem = assert_problem(stale, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "stale_state");
     // The history, creation first, with who and why.
-    let detail = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let detail = s.proposal(id, &s.tv).await;
     let steps: Vec<(Value, Value)> = detail["history"]
         .as_array()
         .unwrap()
@@ -1247,13 +1221,7 @@ async fn proposals_move_along_their_audited_lifecycle_by_role() {
     // A two-stage call's proposal reaches the second stage; a Comune withdraws it there.
     let mut body = worked_example(two);
     body["acronym"] = json!("CITY-TV");
-    let second: Value = s
-        .app
-        .post_json("/v1/sape/proposals", Some(&s.sape), &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second = s.create_proposal(&body).await;
     let second = second["id"].as_i64().unwrap();
     let path = format!("/v1/sape/proposals/{second}/transitions");
     for (token, to) in [
@@ -1277,22 +1245,17 @@ async fn the_pages_flag_follow_subscribe_and_move_a_proposal() {
     assert_eq!(s.import(FIXTURE).await.status(), StatusCode::OK);
     let cutoff = s.call_id("DIGITAL-2025-EDIH-AC-07").await;
     let staff = login(&s.app, "operatore.sape").await;
-    let post = |session: &crate::helpers::Session, path: &str, form: Vec<(&str, &str)>| {
-        let request = session.client.post(s.app.url(path)).form(&form);
-        async move { request.send().await.unwrap() }
-    };
     // Flag to two Comuni from the call's page (a multiple select).
-    let response = post(
-        &staff,
-        &format!("/sape/bandi/{cutoff}/segnalazioni"),
-        vec![
-            ("csrf", staff.csrf.as_str()),
-            ("comuni", TREVISO),
-            ("comuni", ALTIVOLE),
-            ("note", "Anagrafe digitale"),
-        ],
-    )
-    .await;
+    let response = staff
+        .post_form(
+            &format!("/sape/bandi/{cutoff}/segnalazioni"),
+            &[
+                ("comuni", TREVISO),
+                ("comuni", ALTIVOLE),
+                ("note", "Anagrafe digitale"),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection());
     let detail = s
         .get_json(&format!("/v1/sape/calls/{cutoff}"), &s.sape)
@@ -1301,30 +1264,16 @@ async fn the_pages_flag_follow_subscribe_and_move_a_proposal() {
 
     // Treviso follows from the page and makes its calendar address.
     let treviso = login(&s.app, "comune.treviso").await;
-    let page = treviso
-        .client
-        .get(s.app.url(&format!("/sape/bandi/{cutoff}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = treviso.page(&format!("/sape/bandi/{cutoff}")).await;
     assert!(page.contains("id=\"flag-notice\""));
     assert!(page.contains("Anagrafe digitale"));
-    let response = post(
-        &treviso,
-        &format!("/sape/bandi/{cutoff}/segui"),
-        vec![("csrf", treviso.csrf.as_str()), ("follow", "1")],
-    )
-    .await;
+    let response = treviso
+        .post_form(&format!("/sape/bandi/{cutoff}/segui"), &[("follow", "1")])
+        .await;
     assert!(response.status().is_redirection());
-    let response = post(
-        &treviso,
-        "/sape/calendario",
-        vec![("csrf", treviso.csrf.as_str()), ("action", "regenerate")],
-    )
-    .await;
+    let response = treviso
+        .post_form("/sape/calendario", &[("action", "regenerate")])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     let at = html.find("/sape/calendario/").unwrap();
@@ -1332,59 +1281,53 @@ async fn the_pages_flag_follow_subscribe_and_move_a_proposal() {
     assert!(path.ends_with(".ics"));
     let feed = s.app.get(&path, None).await.text().await.unwrap();
     assert_eq!(events(&unfold(&feed)).len(), 3);
-    let response = post(
-        &treviso,
-        "/sape/calendario",
-        vec![("csrf", treviso.csrf.as_str()), ("action", "revoke")],
-    )
-    .await;
+    let response = treviso
+        .post_form("/sape/calendario", &[("action", "revoke")])
+        .await;
     assert!(response.status().is_redirection());
     assert_eq!(s.app.get(&path, None).await.status(), StatusCode::NOT_FOUND);
 
     // A proposal made from the page, then moved by its partner Comune.
-    let response = post(
-        &staff,
-        "/sape/progetti/nuovo",
-        vec![
-            ("csrf", staff.csrf.as_str()),
-            ("call", "DIGITAL-2025-EDIH-AC-07"),
-            ("title", "Anagrafe digitale"),
-            ("acronym", "ANA-DIG"),
-            ("province_role", "support"),
-            ("comuni", TREVISO),
-        ],
-    )
-    .await;
+    let response = staff
+        .post_form(
+            "/sape/progetti/nuovo",
+            &[
+                ("call", "DIGITAL-2025-EDIH-AC-07"),
+                ("title", "Anagrafe digitale"),
+                ("acronym", "ANA-DIG"),
+                ("province_role", "support"),
+                ("comuni", TREVISO),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection());
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
-    let response = post(
-        &treviso,
-        &format!("/sape/progetti/{id}/stato"),
-        vec![
-            ("csrf", treviso.csrf.as_str()),
-            ("from", "idea"),
-            ("state", "in_preparation"),
-            ("reason", ""),
-        ],
-    )
-    .await;
+    let response = treviso
+        .post_form(
+            &format!("/sape/progetti/{id}/stato"),
+            &[
+                ("from", "idea"),
+                ("state", "in_preparation"),
+                ("reason", ""),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection());
-    let view = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let view = s.proposal(id, &s.tv).await;
     assert_eq!(view["state"], "in_preparation");
     // An unknown call code comes back beside its field.
-    let response = post(
-        &staff,
-        "/sape/progetti/nuovo",
-        vec![
-            ("csrf", staff.csrf.as_str()),
-            ("call", "NON-ESISTE"),
-            ("title", "X"),
-            ("acronym", "X"),
-            ("province_role", "partner"),
-        ],
-    )
-    .await;
+    let response = staff
+        .post_form(
+            "/sape/progetti/nuovo",
+            &[
+                ("call", "NON-ESISTE"),
+                ("title", "X"),
+                ("acronym", "X"),
+                ("province_role", "partner"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"call-error\""));
@@ -1412,13 +1355,7 @@ async fn outcomes_are_recorded_as_the_funder_decides_and_reach_the_reports() {
     let s = Sape::spawn().await;
     s.import_all().await;
     let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
-    let created: Value = s
-        .app
-        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = s.create_proposal(&worked_example(ia)).await;
     let id = created["id"].as_i64().unwrap();
     assert_eq!(
         created["outcome"],
@@ -1475,7 +1412,7 @@ async fn outcomes_are_recorded_as_the_funder_decides_and_reach_the_reports() {
         StatusCode::FORBIDDEN,
     )
     .await;
-    let seen = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let seen = s.proposal(id, &s.tv).await;
     assert_eq!(seen["outcome"]["score"], "13.50");
 
     move_through(&s, id, &["funded"]).await;
@@ -1539,71 +1476,51 @@ async fn outcomes_are_recorded_as_the_funder_decides_and_reach_the_reports() {
     // The page: the office's form with the fields of the state; a refused CUP comes back
     // beside its field with the typed values kept.
     let staff = login(&s.app, "operatore.sape").await;
-    let page = staff
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = staff.page(&format!("/sape/progetti/{id}")).await;
     assert!(page.contains("id=\"outcome-form\""));
     assert!(page.contains("id=\"received_0\""));
     assert!(page.contains("id=\"content-frozen\""));
     assert!(!page.contains("id=\"save-partner\""));
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/esito")))
-        .form(&[
-            ("csrf", staff.csrf.as_str()),
-            ("score", "14"),
-            ("threshold", "10"),
-            ("cup", "NON-UN-CUP"),
-            ("obtained_0", "40000"),
-            ("received_0", "20000"),
-            ("obtained_1", ""),
-            ("received_1", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sape/progetti/{id}/esito"),
+            &[
+                ("score", "14"),
+                ("threshold", "10"),
+                ("cup", "NON-UN-CUP"),
+                ("obtained_0", "40000"),
+                ("received_0", "20000"),
+                ("obtained_1", ""),
+                ("received_1", ""),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(page.contains("Il CUP è un codice di 15 caratteri, lettere maiuscole e cifre."));
     assert!(page.contains("value=\"NON-UN-CUP\""));
     assert!(page.contains("value=\"20000\""));
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/esito")))
-        .form(&[
-            ("csrf", staff.csrf.as_str()),
-            ("score", "14"),
-            ("threshold", "10"),
-            ("cup", "J41B22000120006"),
-            ("obtained_0", "40.000"),
-            ("received_0", "20.000"),
-            ("obtained_1", "14.232,98"),
-            ("received_1", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sape/progetti/{id}/esito"),
+            &[
+                ("score", "14"),
+                ("threshold", "10"),
+                ("cup", "J41B22000120006"),
+                ("obtained_0", "40.000"),
+                ("received_0", "20.000"),
+                ("obtained_1", "14.232,98"),
+                ("received_1", ""),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection());
-    let view = s.get_json(&format!("/v1/sape/proposals/{id}"), &s.tv).await;
+    let view = s.proposal(id, &s.tv).await;
     assert_eq!(view["outcome"]["score"], "14.00");
     assert_eq!(view["outcome"]["partners"][0]["received"], "20000.00");
     // Treviso reads the outcome, without the form.
     let treviso = login(&s.app, "comune.treviso").await;
-    let page = treviso
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = treviso.page(&format!("/sape/progetti/{id}")).await;
     assert!(page.contains("J41B22000120006"));
     assert!(page.contains("20.000,00"));
     assert!(!page.contains("id=\"outcome-form\""));
@@ -1713,12 +1630,8 @@ async fn comuni_ask_for_support_and_the_office_answers() {
     // its list, and counts what waits on its dashboard.
     let treviso = login(&s.app, "comune.treviso").await;
     let response = treviso
-        .client
-        .post(s.app.url(&format!("/sape/bandi/{call}/supporto")))
-        .form(&[("csrf", treviso.csrf.as_str()), ("message", "")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&format!("/sape/bandi/{call}/supporto"), &[("message", "")])
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         response
@@ -1728,66 +1641,36 @@ async fn comuni_ask_for_support_and_the_office_answers() {
             .contains("aria-invalid=\"true\"")
     );
     let response = treviso
-        .client
-        .post(s.app.url(&format!("/sape/bandi/{call}/supporto")))
-        .form(&[
-            ("csrf", treviso.csrf.as_str()),
-            ("message", "Ci serve una verifica dei requisiti."),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sape/bandi/{call}/supporto"),
+            &[("message", "Ci serve una verifica dei requisiti.")],
+        )
+        .await;
     assert!(response.status().is_redirection());
     let staff = login(&s.app, "operatore.sape").await;
-    let dashboard = staff
-        .client
-        .get(s.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = staff.page("/dashboard").await;
     assert!(dashboard.contains("Richieste di supporto in attesa"));
     let waiting = s
         .get_json("/v1/sape/support?state=requested", &s.sape)
         .await;
     let second = waiting[0]["id"].as_i64().unwrap();
-    let page = staff
-        .client
-        .get(s.app.url("/sape/supporto"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = staff.page("/sape/supporto").await;
     assert!(page.contains("Ci serve una verifica dei requisiti."));
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/supporto/{second}/stato")))
-        .form(&[
-            ("csrf", staff.csrf.as_str()),
-            ("from", "requested"),
-            ("state", "accepted"),
-            ("reason", "Vi chiama la dott.ssa Bianchi."),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/sape/supporto/{second}/stato"),
+            &[
+                ("from", "requested"),
+                ("state", "accepted"),
+                ("reason", "Vi chiama la dott.ssa Bianchi."),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection());
     let mine = s.get_json("/v1/sape/support", &s.tv).await;
     assert_eq!(mine[0]["state"], "accepted");
     assert_eq!(mine[0]["answer"], "Vi chiama la dott.ssa Bianchi.");
-    let page = treviso
-        .client
-        .get(s.app.url(&format!("/sape/bandi/{call}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = treviso.page(&format!("/sape/bandi/{call}")).await;
     assert!(page.contains("Vi chiama la dott.ssa Bianchi."));
     assert!(
         page.contains("id=\"ask-support\""),
@@ -1801,13 +1684,7 @@ async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
     let s = Sape::spawn().await;
     s.import_all().await;
     let ia = s.call_id("HORIZON-CL5-2024-D3-01-01").await;
-    let created: Value = s
-        .app
-        .post_json("/v1/sape/proposals", Some(&s.sape), &worked_example(ia))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = s.create_proposal(&worked_example(ia)).await;
     let id = created["id"].as_i64().unwrap();
     let path = format!("/v1/sape/proposals/{id}/documents");
     let pdf = b"%PDF-1.7\nLettera di sostegno del Comune di Treviso\n".to_vec();
@@ -1869,9 +1746,8 @@ async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
             .unwrap()
     };
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/documenti")))
-        .multipart(
+        .post_multipart(
+            &format!("/sape/progetti/{id}/documenti"),
             reqwest::multipart::Form::new()
                 .text("csrf", staff.csrf.clone())
                 .part(
@@ -1883,18 +1759,15 @@ async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
                     form("modulo.pdf", "application/pdf", pdf.clone()),
                 ),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert!(response.status().is_redirection());
     assert_eq!(
         s.get_json(&path, &s.sape).await.as_array().unwrap().len(),
         3
     );
     let response = staff
-        .client
-        .post(s.app.url(&format!("/sape/progetti/{id}/documenti")))
-        .multipart(
+        .post_multipart(
+            &format!("/sape/progetti/{id}/documenti"),
             reqwest::multipart::Form::new()
                 .text("csrf", staff.csrf.clone())
                 .part(
@@ -1902,23 +1775,15 @@ async fn a_proposals_documents_are_the_offices_to_add_and_its_comuni_to_read() {
                     form("x.exe", "application/x-msdownload", vec![1, 2, 3]),
                 ),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(page.contains("id=\"doc-document\""));
     assert!(page.contains("aria-invalid=\"true\""));
     let page = login(&s.app, "comune.treviso")
         .await
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&format!("/sape/progetti/{id}"))
+        .await;
     assert!(page.contains("modulo.pdf"));
     assert!(!page.contains("id=\"add-documents\""));
     s.app.stop().await;
@@ -1972,21 +1837,11 @@ async fn a_lump_sum_proposal_is_submitted_when_its_work_packages_make_the_grant(
     .await;
     assert!(problem["errors"]["work_packages[0].lump_sum"].is_string());
     // 10.000 + 30.000 ≠ 50.000: prepared, not submitted.
-    let created: Value = s
-        .app
-        .post_json(
-            "/v1/sape/proposals",
-            Some(&s.sape),
-            &proposal(ids[0], ["10.000", "30000"]),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_i64().unwrap();
-    let detail = s
-        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
+    let created = s
+        .create_proposal(&proposal(ids[0], ["10.000", "30000"]))
         .await;
+    let id = created["id"].as_i64().unwrap();
+    let detail = s.proposal(id, &s.sape).await;
     assert_eq!(
         detail["lump_sum"],
         json!({"work_packages": "40000.00", "requested": "50000.00", "balanced": false})
@@ -2019,21 +1874,11 @@ async fn a_lump_sum_proposal_is_submitted_when_its_work_packages_make_the_grant(
     let view: Value = response.json().await.unwrap();
     assert_eq!(view["state"], "in_preparation");
     move_through(&s, id, &["submitted"]).await;
-    let detail = s
-        .get_json(&format!("/v1/sape/proposals/{id}"), &s.sape)
-        .await;
+    let detail = s.proposal(id, &s.sape).await;
     assert_eq!(detail["lump_sum"]["balanced"], true);
     // The page shows the work packages' sums and says they match.
     let staff = login(&s.app, "operatore.sape").await;
-    let page = staff
-        .client
-        .get(s.app.url(&format!("/sape/progetti/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = staff.page(&format!("/sape/progetti/{id}")).await;
     assert!(page.contains("corrispondono al contributo UE richiesto"));
     assert!(page.contains("30.000,00"));
     s.app.stop().await;

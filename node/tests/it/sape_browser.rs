@@ -10,52 +10,11 @@ use pico_protocol::ComuneCode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, add_user};
+use crate::helpers::{Browser, TestApp, add_user, choose, click_and_wait, type_into};
 
 const TREVISO: &str = "026086";
 const ALTIVOLE: &str = "026001";
 const ASOLO: &str = "026003";
-
-async fn type_into(client: &Client, id: &str, text: &str) {
-    let element = client.find(Locator::Id(id)).await.unwrap();
-    element.clear().await.unwrap();
-    element.send_keys(text).await.unwrap();
-}
-
-async fn choose(client: &Client, id: &str, value: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
-/// Clicks the element `css` (scrolled to the middle at once) and waits until the page's text
-/// contains `expected`.
-async fn click_and_wait(client: &Client, css: &str, expected: &str) {
-    let element = client.find(Locator::Css(css)).await.unwrap();
-    client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-            vec![serde_json::to_value(&element).unwrap()],
-        )
-        .await
-        .unwrap();
-    element.click().await.unwrap();
-    for _ in 0..400 {
-        let text = client.source().await.unwrap_or_default();
-        if text.contains(expected) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "after clicking {css}, the page never showed {expected:?}:\n{}",
-        client.source().await.unwrap_or_default()
-    );
-}
 
 async fn add_partner(client: &Client, partner: &[(&str, &str)], role: &str, unit: &str) {
     for (id, text) in partner {

@@ -3,14 +3,11 @@
 //! re-published, and no signed entry carrying a person's name or an e-mail address.
 
 use pico_node::auth::{Module, Role};
-use pico_node::db;
 use pico_node::sape::national::FIELDS;
-use pico_protocol::SignedEntry;
-use pico_service::Db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::federation::{Hub, node_config, wait_published};
+use crate::federation::{Hub, node_config, send, signed_bodies, wait_published};
 use crate::helpers::{TestApp, add_user};
 
 const FIXTURE: &str = "tests/fixtures/sape_portal_search.json";
@@ -93,42 +90,6 @@ fn expected(id: i64, call_title: &str, state: &str) -> Vec<Value> {
             1_423_298,
         ),
     ]
-}
-
-async fn send(
-    node: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: &Value,
-) -> Value {
-    let response = reqwest::Client::new()
-        .request(method, node.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
-/// Every signed entry in the node's outbox, as the JSON text of its body.
-fn signed_bodies(node: &TestApp) -> Vec<String> {
-    let db = Db::open_existing(&node.config.db_path(), db::MIGRATIONS, 1).unwrap();
-    let conn = db.get().unwrap();
-    let mut stmt = conn
-        .prepare("SELECT bytes FROM outbox ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |row| row.get::<_, Vec<u8>>(0))
-        .unwrap()
-        .map(|bytes| {
-            let entry = SignedEntry::from_bytes(&bytes.unwrap()).unwrap();
-            String::from_utf8(entry.body_bytes().to_vec()).unwrap()
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -341,28 +302,12 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     move_through(&node, &sape, alone["id"].as_i64().unwrap(), &["not_funded"]).await;
 
     let staff = crate::helpers::login(&node, "operatore.sape").await;
-    let dashboard = staff
-        .client
-        .get(node.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = staff.page("/dashboard").await;
     assert!(
         dashboard.contains("href=\"/sape/rapporti\""),
         "dashboard link"
     );
-    let html = staff
-        .client
-        .get(node.url("/sape/rapporti"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = staff.page("/sape/rapporti").await;
     let cells = |row: &str| -> Vec<String> {
         row.split("<td")
             .skip(1)
@@ -432,12 +377,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     );
     assert!(html.contains("2024, ottenuto (euro)"));
 
-    let csv = staff
-        .client
-        .get(node.url("/sape/rapporti/export.csv?sep=semicolon"))
-        .send()
-        .await
-        .unwrap();
+    let csv = staff.get("/sape/rapporti/export.csv?sep=semicolon").await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(
         csv.headers()["content-type"]
@@ -455,15 +395,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
         csv.contains("2024;Horizon Europe;;(nessun Comune);1;1;1;0;0,0;47687,50;0,00;20437,50"),
         "{csv}"
     );
-    let comma = staff
-        .client
-        .get(node.url("/sape/rapporti/export.csv?sep=comma"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let comma = staff.page("/sape/rapporti/export.csv?sep=comma").await;
     assert!(!comma.starts_with('\u{feff}'));
     assert!(
         comma.contains(
@@ -475,7 +407,7 @@ async fn the_reports_page_adds_up_proposals_per_year_programme_and_comune() {
     // A Comune does not see the office's reports.
     let comune = crate::helpers::login(&node, "comune.treviso").await;
     for path in ["/sape/rapporti", "/sape/rapporti/export.csv"] {
-        let response = comune.client.get(node.url(path)).send().await.unwrap();
+        let response = comune.get(path).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
 }

@@ -135,15 +135,7 @@ async fn a_search_for_partners_reaches_the_same_call_in_other_provinces() {
     );
     // Brescia's page of the call shows it with the thread to answer in.
     let session = login(&brescia.app, "amministratore").await;
-    let page = session
-        .client
-        .get(brescia.app.url(&format!("/sape/bandi/{bs_call}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = session.page(&format!("/sape/bandi/{bs_call}")).await;
     assert!(page.contains("id=\"partner-search-list\""));
     assert!(page.contains(&format!("/networks/sape/threads/026/{seq}")));
     assert!(page.contains("31/12/2099"));

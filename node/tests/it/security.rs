@@ -151,15 +151,7 @@ async fn help_desk_export_neutralises_formulas() {
     assert_eq!(api.headers()[CACHE_CONTROL], "no-store");
     let api = api.text().await.unwrap();
     let session = login(&app, "boss").await;
-    let page = session
-        .client
-        .get(app.url("/helpdesk/export.csv?sep=semicolon"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = session.page("/helpdesk/export.csv?sep=semicolon").await;
     for csv in [&api, &page] {
         assert!(
             csv.starts_with("\u{feff}Numero;Codice ISTAT Comune;"),
@@ -605,12 +597,7 @@ async fn private_answers_are_not_stored_and_https_gets_hsts() {
     let app = TestApp::start(dir, config).await;
     let admin = add_user(&app.config, "boss", &Role::Admin);
     let session = login(&app, "boss").await;
-    let dashboard = session
-        .client
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap();
+    let dashboard = session.get("/dashboard").await;
     let me = app.get("/v1/me", Some(&admin)).await;
     for response in [&dashboard, &me] {
         assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
@@ -848,12 +835,7 @@ async fn operators_of_other_modules_see_the_password_page_too() {
     let app = TestApp::spawn("026").await;
     add_user(&app.config, "dati", &Role::Operator(Module::Dati));
     let session = login(&app, "dati").await;
-    let page = session
-        .client
-        .get(app.url("/account/password"))
-        .send()
-        .await
-        .unwrap();
+    let page = session.get("/account/password").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Cambia password"));
 }

@@ -81,6 +81,11 @@ impl Sit {
             .await
     }
 
+    /// Asks for a transition that must be refused with `status`; returns the problem.
+    async fn refuse(&self, token: &str, id: i64, body: &Value, status: StatusCode) -> Value {
+        assert_problem(self.make(token, id, body).await, status).await
+    }
+
     fn db(&self) -> Db {
         Db::open_existing(&self.app.config.db_path(), db::MIGRATIONS, 1).unwrap()
     }
@@ -253,15 +258,7 @@ async fn catalogue_fields_are_checked_in_italian_and_versions_kept() {
     // The service form in the pages: a refused submit keeps the values and puts each
     // message beside its field.
     let session = login(app, "operatore.sit").await;
-    let form_page = session
-        .client
-        .get(app.url("/sit/servizi/nuovo"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form_page = session.page("/sit/servizi/nuovo").await;
     let csrf = form_csrf(&form_page);
     let refused = session
         .client
@@ -386,15 +383,7 @@ async fn the_fee_per_inhabitant_uses_the_istat_population() {
     .await;
     // The Comune's page shows its fee with the count it comes from.
     let session = login(&sit.app, "comune.altivole").await;
-    let html = session
-        .client
-        .get(sit.app.url("/sit/servizi/adesione-pagopa"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page("/sit/servizi/adesione-pagopa").await;
     assert!(html.contains("1.063,20"), "{html}");
     assert!(html.contains("7.088 abitanti al 1° gennaio 2026"));
 }
@@ -613,22 +602,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(staff["allowed_transitions"], json!(["active", "declined"]));
 
     // The Comune cannot accept; accepting needs the agreement and its start date.
-    assert_problem(
-        sit.make(&sit.tv, id, &json!({"state": "active", "agreement_ref": "prot. 1/2026", "start_date": "2026-01-15"}))
-            .await,
+    sit.refuse(
+        &sit.tv,
+        id,
+        &json!({"state": "active", "agreement_ref": "prot. 1/2026", "start_date": "2026-01-15"}),
         StatusCode::FORBIDDEN,
     )
     .await;
-    let problem = assert_problem(
-        sit.make(
+    let problem = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "active", "start_date": "31/02/2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+        .await;
     assert!(problem["errors"]["agreement_ref"].is_string());
     assert!(problem["errors"]["start_date"].is_string());
     let accepted = sit
@@ -644,22 +632,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(accepted["subscription"]["start_date"], "2026-01-15");
     assert_eq!(accepted["subscription"]["agreement_ref"], "Prot. 1234/2026");
     // A request made on the state the caller saw, now left, is stale.
-    let stale = assert_problem(
-        sit.make(
+    let stale = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "declined", "from": "requested", "reason": "no"}),
+            StatusCode::CONFLICT,
         )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+        .await;
     assert_eq!(stale["code"], "stale_state");
 
     // Declining needs reasons.
-    assert_problem(
-        sit.make(&sit.sit, other, &json!({"state": "declined"}))
-            .await,
+    sit.refuse(
+        &sit.sit,
+        other,
+        &json!({"state": "declined"}),
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -673,26 +660,21 @@ async fn subscriptions_move_through_their_lifecycle_by_role() {
     assert_eq!(declined.status(), StatusCode::OK);
     // Declined is final: nobody moves it on. A move the lifecycle does not have is a
     // conflict naming the possible ones.
-    assert_problem(
-        sit.make(
-            &sit.sit,
-            other,
-            &json!({"state": "active", "agreement_ref": "x", "start_date": "2026-01-01"}),
-        )
-        .await,
+    sit.refuse(
+        &sit.sit,
+        other,
+        &json!({"state": "active", "agreement_ref": "x", "start_date": "2026-01-01"}),
         StatusCode::FORBIDDEN,
     )
     .await;
-    let missing = assert_problem(
-        sit.make(
+    let missing = sit
+        .refuse(
             &sit.sit,
             id,
             &json!({"state": "declined", "reason": "Troppo tardi"}),
+            StatusCode::CONFLICT,
         )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
+        .await;
     assert_eq!(missing["code"], "invalid_transition");
     assert!(
         missing["detail"]
@@ -833,15 +815,7 @@ async fn requests_are_measured_against_the_promised_levels() {
     )
     .await;
     let session = login(app, "comune.treviso").await;
-    let html = session
-        .client
-        .get(app.url(&format!("/sit/adesioni/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page(&format!("/sit/adesioni/{id}")).await;
     assert!(html.contains("3 h 00 min"), "{html}");
     assert!(html.contains("30 h 00 min"));
     assert_eq!(html.matches("non rispettata").count(), 2);
@@ -877,15 +851,7 @@ async fn a_withdrawn_service_is_shown_to_its_subscribers() {
         .await;
     assert_eq!(view["subscription"]["service_withdrawn"], true);
     let session = login(&sit.app, "comune.treviso").await;
-    let dashboard = session
-        .client
-        .get(sit.app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let dashboard = session.page("/dashboard").await;
     assert!(dashboard.contains("Servizio ritirato: Adesione a pagoPA e App IO"));
     assert!(dashboard.contains("Il servizio passa alla Regione dal 1° luglio."));
     // Nobody can subscribe to it any more, and it is off the catalogue's default list.
@@ -1018,14 +984,8 @@ async fn digital_pictures_and_the_coverage_of_the_platforms() {
     .await;
     let session = login(app, "operatore.sit").await;
     let csv = session
-        .client
-        .get(app.url("/sit/copertura/export.csv?sep=semicolon"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page("/sit/copertura/export.csv?sep=semicolon")
+        .await;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap().trim_start_matches('\u{feff}'),
@@ -1039,15 +999,7 @@ async fn digital_pictures_and_the_coverage_of_the_platforms() {
                 format!("{},{}", permille / 10, permille % 10)
             }
     );
-    let html = session
-        .client
-        .get(app.url("/sit/copertura"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = session.page("/sit/copertura").await;
     assert!(html.contains("coverage-chart"));
     assert!(html.contains("2 di 94"));
 }

@@ -7,38 +7,11 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::helpers::Browser;
+use crate::helpers::{Browser, choose, scroll_and_click, type_into};
 use crate::sua_helpers::Sua;
 
 async fn field(client: &Client, id: &str) -> Element {
     client.find(Locator::Id(id)).await.unwrap()
-}
-
-async fn type_into(client: &Client, id: &str, text: &str) {
-    let element = field(client, id).await;
-    element.clear().await.unwrap();
-    element.send_keys(text).await.unwrap();
-}
-
-async fn choose(client: &Client, id: &str, value: &str) {
-    field(client, id)
-        .await
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
-/// Clicks `element` after scrolling it to the middle of the window (at once: the page's
-/// smooth scrolling would still be moving when the click lands).
-async fn click(client: &Client, element: Element) {
-    client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-            vec![serde_json::to_value(&element).unwrap()],
-        )
-        .await
-        .unwrap();
-    element.click().await.unwrap();
 }
 
 /// Submits the form `form_css` and waits for the page to show `state`.
@@ -47,7 +20,7 @@ async fn submit_and_wait(client: &Client, form_css: &str, state: &str) {
         .find(Locator::Css(&format!("{form_css} button[type=submit]")))
         .await
         .unwrap();
-    click(client, button).await;
+    scroll_and_click(client, button).await;
     client
         .wait()
         .for_element(Locator::Css(&format!("#state [data-state='{state}']")))
@@ -88,7 +61,7 @@ async fn a_comune_requests_the_sua_awards_and_the_comune_sees_the_award() {
     choose(client, "award_criterion", "lowest_price").await;
     type_into(client, "rup_name", "Maria Rossi").await;
     type_into(client, "rup_email", "maria.rossi@comune.treviso.it").await;
-    click(client, field(client, "submit-request").await).await;
+    scroll_and_click(client, field(client, "submit-request").await).await;
     let message = client
         .wait()
         .for_element(Locator::Id("cpv_main-error"))
@@ -108,7 +81,7 @@ async fn a_comune_requests_the_sua_awards_and_the_comune_sees_the_award() {
         Some("Manutenzione del verde pubblico 2026")
     );
     type_into(client, "cpv_main", "77310000-6").await;
-    click(client, field(client, "submit-request").await).await;
+    scroll_and_click(client, field(client, "submit-request").await).await;
     client
         .wait()
         .for_element(Locator::Css("#state [data-state='submitted']"))
@@ -130,7 +103,7 @@ async fn a_comune_requests_the_sua_awards_and_the_comune_sees_the_award() {
         .find(Locator::Css("#add-lot button[type=submit]"))
         .await
         .unwrap();
-    click(client, add).await;
+    scroll_and_click(client, add).await;
     client
         .wait()
         .for_element(Locator::Css("#lots #lot-1"))

@@ -1157,12 +1157,7 @@ async fn reports_give_the_known_figures_to_whom_may_see_them() {
 
     // The page.
     let session = login(&app, "bergamo").await;
-    let page = session
-        .client
-        .get(app.url("/sua/report?year=2024"))
-        .send()
-        .await
-        .unwrap();
+    let page = session.get("/sua/report?year=2024").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("id=\"report\""));
@@ -1177,21 +1172,11 @@ async fn import_page_for_sua_staff() {
     let (app, _, _, _) = bergamo().await;
     let cfg = app.config.clone();
     let comune = login(&app, "bergamo").await;
-    let refused = comune
-        .client
-        .get(app.url("/sua/import"))
-        .send()
-        .await
-        .unwrap();
+    let refused = comune.get("/sua/import").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     let staff = login(&app, "gare").await;
-    let form = staff
-        .client
-        .get(app.url("/sua/import"))
-        .send()
-        .await
-        .unwrap();
+    let form = staff.get("/sua/import").await;
     assert_eq!(form.status(), StatusCode::OK);
     let upload = |bytes: Vec<u8>, name: &str, csrf: &str| {
         reqwest::multipart::Form::new()
@@ -1203,49 +1188,41 @@ async fn import_page_for_sua_staff() {
             )
     };
     let done = staff
-        .client
-        .post(app.url("/sua/import"))
-        .multipart(upload(anac_sample(), "anac.json", &staff.csrf))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(
+            "/sua/import",
+            upload(anac_sample(), "anac.json", &staff.csrf),
+        )
+        .await;
     assert_eq!(done.status(), StatusCode::OK);
     let html = done.text().await.unwrap();
     assert!(html.contains("Importazione 1 completata"), "{html}");
     assert!(html.contains("id=\"imported-count\">12<"));
 
     let bad = staff
-        .client
-        .post(app.url("/sua/import"))
-        .multipart(upload(
-            std::fs::read(fixture("sua_import_bad_rows.csv")).unwrap(),
-            "bad.csv",
-            &staff.csrf,
-        ))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(
+            "/sua/import",
+            upload(
+                std::fs::read(fixture("sua_import_bad_rows.csv")).unwrap(),
+                "bad.csv",
+                &staff.csrf,
+            ),
+        )
+        .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
     assert!(html.contains("id=\"row-errors\""));
     assert!(html.contains("non è stato importato nulla"));
 
     let forged = staff
-        .client
-        .post(app.url("/sua/import"))
-        .multipart(upload(anac_sample(), "anac.json", "not-the-token"))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(
+            "/sua/import",
+            upload(anac_sample(), "anac.json", "not-the-token"),
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(count(&cfg, "SELECT count(*) FROM sua_import_batches"), 1);
 
-    let batch = staff
-        .client
-        .get(app.url("/sua/import/1"))
-        .send()
-        .await
-        .unwrap();
+    let batch = staff.get("/sua/import/1").await;
     assert_eq!(batch.status(), StatusCode::OK);
     assert!(batch.text().await.unwrap().contains("ocds-hu01ve-8394326"));
     app.stop().await;
@@ -1456,15 +1433,7 @@ async fn an_award_before_the_request_gives_no_negative_duration() {
         "{report:#}"
     );
     let session = login(&sua.app, "operatore.sua").await;
-    let page = session
-        .client
-        .get(sua.app.url(&format!("/sua/procedure/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = session.page(&format!("/sua/procedure/{id}")).await;
     assert!(page.contains("precede la richiesta"), "{page}");
     sua.app.stop().await;
 }

@@ -5,37 +5,8 @@
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{Session, form_csrf, login};
+use crate::helpers::{form_csrf, login};
 use crate::sua_helpers::{ALTIVOLE, Sua};
-
-async fn page(session: &Session, sua: &Sua, path: &str) -> (StatusCode, String) {
-    let response = session.client.get(sua.app.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
-
-async fn post_form(
-    session: &Session,
-    sua: &Sua,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String, Option<String>) {
-    let mut form: Vec<(&str, &str)> = vec![("csrf", session.csrf.as_str())];
-    form.extend_from_slice(fields);
-    let response = session
-        .client
-        .post(sua.app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned());
-    (status, response.text().await.unwrap(), location)
-}
 
 fn request_form(csrf: &str, fields: &[(&'static str, &'static str)]) -> Form {
     let mut form = Form::new().text("csrf", csrf.to_owned());
@@ -65,7 +36,7 @@ const GOOD: &[(&str, &str)] = &[
 async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() {
     let sua = Sua::spawn().await;
     let comune = login(&sua.app, "comune.treviso").await;
-    let (status, html) = page(&comune, &sua, "/sua/richieste/nuova").await;
+    let (status, html) = comune.get_page("/sua/richieste/nuova").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("Convenzioni in vigore"),
@@ -86,12 +57,8 @@ async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() 
         bad.iter_mut().find(|(n, _)| *n == name).unwrap().1 = value;
     }
     let response = comune
-        .client
-        .post(sua.app.url("/sua/richieste/nuova"))
-        .multipart(request_form(&comune.csrf, &bad))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart("/sua/richieste/nuova", request_form(&comune.csrf, &bad))
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("id=\"form-errors\""));
@@ -122,12 +89,8 @@ async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() 
 
     // A form without the session's CSRF token is refused.
     let response = comune
-        .client
-        .post(sua.app.url("/sua/richieste/nuova"))
-        .multipart(request_form("forged", GOOD))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart("/sua/richieste/nuova", request_form("forged", GOOD))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     // The good form, with an attachment, lands on the request's page.
@@ -138,17 +101,11 @@ async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() 
             .mime_str("application/pdf")
             .unwrap(),
     );
-    let response = comune
-        .client
-        .post(sua.app.url("/sua/richieste/nuova"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = comune.post_multipart("/sua/richieste/nuova", form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/sua/procedure/"));
-    let (status, html) = page(&comune, &sua, &location).await;
+    let (status, html) = comune.get_page(&location).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Richiesta inviata"));
     assert!(html.contains("150.000,00\u{a0}€"));
@@ -167,7 +124,7 @@ async fn the_request_form_shows_each_message_by_its_field_and_keeps_the_input() 
 
     // Another Comune gets a "not found" page; an anonymous visitor the login.
     let other = login(&sua.app, "comune.altivole").await;
-    let (status, html) = page(&other, &sua, &location).await;
+    let (status, html) = other.get_page(&location).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("<html"));
     let anonymous = reqwest::Client::builder()
@@ -190,43 +147,41 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
     let id = sua.submit(&sua.tv).await;
     let path = format!("/sua/procedure/{id}");
     let operator = login(&sua.app, "operatore.sua").await;
-    let (_, html) = page(&operator, &sua, &path).await;
+    let (_, html) = operator.get_page(&path).await;
     assert!(html.contains("id=\"move-received\""));
     assert!(html.contains("id=\"move-returned\""));
     assert!(!html.contains("id=\"move-withdrawn\""));
 
     // A return without a reason comes back on the page, by its form.
-    let (status, html, _) = post_form(
-        &operator,
-        &sua,
-        &format!("{path}/stato"),
-        &[("to", "returned"), ("reason", " ")],
-    )
-    .await;
+    let (status, _, html) = operator
+        .submit(
+            &format!("{path}/stato"),
+            &[("to", "returned"), ("reason", " ")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"action-error\""));
     assert!(html.contains("id=\"move-returned-reason-error\""));
     assert!(html.contains("Indicate il motivo della restituzione"));
-    let (status, _, location) = post_form(
-        &operator,
-        &sua,
-        &format!("{path}/stato"),
-        &[
-            ("to", "returned"),
-            ("reason", "Allegate il progetto esecutivo."),
-        ],
-    )
-    .await;
+    let (status, location, _) = operator
+        .submit(
+            &format!("{path}/stato"),
+            &[
+                ("to", "returned"),
+                ("reason", "Allegate il progetto esecutivo."),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some(path.as_str()));
 
     let comune = login(&sua.app, "comune.treviso").await;
-    let (_, html) = page(&comune, &sua, &path).await;
+    let (_, html) = comune.get_page(&path).await;
     assert!(html.contains("id=\"return-reason\""));
     assert!(html.contains("Allegate il progetto esecutivo."));
     assert!(html.contains("id=\"move-submitted\""));
     // The edit form starts from the stored request and saves corrections.
-    let (status, html) = page(&comune, &sua, &format!("{path}/modifica")).await;
+    let (status, html) = comune.get_page(&format!("{path}/modifica")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("value=\"150.000,00\""));
     let mut fields: Vec<(&str, &str)> = GOOD.to_vec();
@@ -235,8 +190,7 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
         .find(|(n, _)| *n == "estimated_amount")
         .unwrap()
         .1 = "175000";
-    let (status, _, location) =
-        post_form(&comune, &sua, &format!("{path}/modifica"), &fields).await;
+    let (status, location, _) = comune.submit(&format!("{path}/modifica"), &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some(path.as_str()));
     fields
@@ -244,19 +198,15 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
         .find(|(n, _)| *n == "estimated_amount")
         .unwrap()
         .1 = "-1";
-    let (status, html, _) = post_form(&comune, &sua, &format!("{path}/modifica"), &fields).await;
+    let (status, _, html) = comune.submit(&format!("{path}/modifica"), &fields).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"estimated_amount-error\""));
     assert!(html.contains("value=\"-1\""));
-    let (status, _, _) = post_form(
-        &comune,
-        &sua,
-        &format!("{path}/stato"),
-        &[("to", "submitted")],
-    )
-    .await;
+    let (status, _, _) = comune
+        .submit(&format!("{path}/stato"), &[("to", "submitted")])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = page(&comune, &sua, &path).await;
+    let (_, html) = comune.get_page(&path).await;
     assert!(html.contains("175.000,00\u{a0}€"));
     assert!(!html.contains("id=\"return-reason\""));
     // The timeline tells the story.
@@ -271,13 +221,9 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
     assert!(timeline.contains("Allegate il progetto esecutivo."));
 
     // A Comune posting an operator's move is refused with a page.
-    let (status, html, _) = post_form(
-        &comune,
-        &sua,
-        &format!("{path}/stato"),
-        &[("to", "received")],
-    )
-    .await;
+    let (status, _, html) = comune
+        .submit(&format!("{path}/stato"), &[("to", "received")])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(html.contains("<html"));
 }
@@ -286,92 +232,89 @@ async fn the_operator_returns_a_request_and_the_comune_corrects_it_through_the_p
 async fn convenzioni_lists_and_dashboards() {
     let sua = Sua::spawn().await;
     let operator = login(&sua.app, "operatore.sua").await;
-    let (status, html) = page(&operator, &sua, "/sua/convenzioni").await;
+    let (status, html) = operator.get_page("/sua/convenzioni").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"convention-form\""));
     assert_eq!(html.matches("In vigore<").count(), 2);
-    let (status, html, _) = post_form(
-        &operator,
-        &sua,
-        "/sua/convenzioni",
-        &[
-            ("comune_code", "026002"),
-            ("scope", "works"),
-            ("valid_from", "2026-13-01"),
-            ("valid_until", ""),
-            ("document_ref", ""),
-            ("notes", ""),
-        ],
-    )
-    .await;
+    let (status, _, html) = operator
+        .submit(
+            "/sua/convenzioni",
+            &[
+                ("comune_code", "026002"),
+                ("scope", "works"),
+                ("valid_from", "2026-13-01"),
+                ("valid_until", ""),
+                ("document_ref", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"valid_from-error\""));
     assert!(html.contains("id=\"document_ref-error\""));
     assert!(html.contains("value=\"2026-13-01\""));
-    let (status, _, location) = post_form(
-        &operator,
-        &sua,
-        "/sua/convenzioni",
-        &[
-            ("comune_code", "026002"),
-            ("scope", "works"),
-            ("valid_from", "2025-01-01"),
-            ("valid_until", ""),
-            ("document_ref", "Delibera C.C. n. 3 del 10/01/2025"),
-            ("notes", ""),
-        ],
-    )
-    .await;
+    let (status, location, _) = operator
+        .submit(
+            "/sua/convenzioni",
+            &[
+                ("comune_code", "026002"),
+                ("scope", "works"),
+                ("valid_from", "2025-01-01"),
+                ("valid_until", ""),
+                ("document_ref", "Delibera C.C. n. 3 del 10/01/2025"),
+                ("notes", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/sua/convenzioni"));
-    let (_, html) = page(&operator, &sua, "/sua/convenzioni").await;
+    let (_, html) = operator.get_page("/sua/convenzioni").await;
     assert!(html.contains("Delibera C.C. n. 3 del 10/01/2025"));
 
     // A Comune sees its own convenzioni and no form.
     let comune = login(&sua.app, "comune.altivole").await;
-    let (_, html) = page(&comune, &sua, "/sua/convenzioni").await;
+    let (_, html) = comune.get_page("/sua/convenzioni").await;
     assert!(html.contains(&format!("({ALTIVOLE})")));
     assert!(!html.contains("026086"));
     assert!(!html.contains("id=\"convention-form\""));
-    let (status, _, _) = post_form(
-        &comune,
-        &sua,
-        "/sua/convenzioni",
-        &[
-            ("comune_code", ALTIVOLE),
-            ("scope", "all"),
-            ("valid_from", "2025-01-01"),
-            ("document_ref", "x"),
-        ],
-    )
-    .await;
+    let (status, _, _) = comune
+        .submit(
+            "/sua/convenzioni",
+            &[
+                ("comune_code", ALTIVOLE),
+                ("scope", "all"),
+                ("valid_from", "2025-01-01"),
+                ("document_ref", "x"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Lists: the operator's desk and the Comune's view, with filters.
     sua.submit(&sua.tv).await;
     let altivole = sua.submit(&sua.alt).await;
-    let (_, html) = page(&operator, &sua, "/sua?state=submitted").await;
+    let (_, html) = operator.get_page("/sua?state=submitted").await;
     assert_eq!(html.matches("/sua/procedure/").count(), 2);
-    let (_, html) = page(&operator, &sua, &format!("/sua?comune={ALTIVOLE}")).await;
+    let (_, html) = operator.get_page(&format!("/sua?comune={ALTIVOLE}")).await;
     assert_eq!(html.matches("/sua/procedure/").count(), 1);
     assert!(html.contains(&format!("/sua/procedure/{altivole}")));
-    let (_, html) = page(&comune, &sua, "/sua").await;
+    let (_, html) = comune.get_page("/sua").await;
     assert_eq!(html.matches("/sua/procedure/").count(), 1);
     assert!(!html.contains("Nuova iniziativa aggregata"));
-    let (_, html) = page(&operator, &sua, "/sua?q=nessuna-corrispondenza").await;
+    let (_, html) = operator.get_page("/sua?q=nessuna-corrispondenza").await;
     assert!(html.contains("id=\"no-procedures\""));
 
     // Dashboards and the top navigation lead to the SUA, marked as the current section on
     // its pages.
     let nav_link = r#"<a class="nav-link" href="/sua"><span>SUA</span></a>"#;
-    let (_, html) = page(&operator, &sua, "/dashboard").await;
+    let (_, html) = operator.get_page("/dashboard").await;
     assert!(html.contains("Operatore della Stazione Unica Appaltante"));
     assert!(html.contains("href=\"/sua?state=submitted\""));
     assert!(html.contains(nav_link), "{html}");
-    let (_, html) = page(&comune, &sua, "/dashboard").await;
+    let (_, html) = comune.get_page("/dashboard").await;
     assert!(html.contains("href=\"/sua/richieste/nuova\""));
     assert!(html.contains(nav_link));
-    let (_, html) = page(&comune, &sua, "/sua/report").await;
+    let (_, html) = comune.get_page("/sua/report").await;
     assert!(
         html.contains(
             r#"<a class="nav-link active" href="/sua" aria-current="page"><span>SUA</span></a>"#
@@ -380,9 +323,9 @@ async fn convenzioni_lists_and_dashboards() {
     );
 
     // The initiative form is the SUA's.
-    let (status, _) = page(&comune, &sua, "/sua/iniziative/nuova").await;
+    let (status, _) = comune.get_page("/sua/iniziative/nuova").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, html) = page(&operator, &sua, "/sua/iniziative/nuova").await;
+    let (status, html) = operator.get_page("/sua/iniziative/nuova").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("name=\"participants\""));
     let _ = form_csrf(&html);
