@@ -102,7 +102,7 @@ impl ErrorFormatter for Italian {
             ErrorKind::MissingRequiredArgument => {
                 let missing = match error.get(ContextKind::InvalidArg) {
                     Some(ContextValue::Strings(args)) => args.join(", "),
-                    _ => arg.clone(),
+                    _ => arg,
                 };
                 format!("mancano argomenti obbligatori: {missing}")
             }
