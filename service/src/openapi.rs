@@ -1,6 +1,8 @@
 //! OpenAPI conventions both services share: every operation documents the problem responses
 //! that the shared plumbing can give, derived once from the operation's shape by
-//! [`ProblemResponses`], so that each handler annotates only what is its own.
+//! [`ProblemResponses`], so that each handler annotates only what is its own: a status the
+//! uniform ones do not cover, or one it describes more precisely, written with its description
+//! alone (`(status = 409, description = "…")`); every 4xx and 5xx gets the problem content.
 //!
 //! Clients are generated from the document and API fuzzers check every answer against it, so
 //! an answer the document does not list is a bug of the document. The statuses that come from
@@ -65,40 +67,46 @@ impl utoipa::Modify for ProblemResponses {
             .or_insert_with(<ProblemDocument<'static> as PartialSchema>::schema);
         let problem = Ref::from_schema_name(name);
         let default_security = openapi.security.clone();
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.options,
-                &mut item.head,
-                &mut item.patch,
-                &mut item.trace,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let shape = Shape::of(operation, default_security.as_deref());
-                for (status, description) in self.statuses(&shape) {
-                    add_problem(operation, status, description, &problem);
-                }
-                // An error a handler documents by hand is still a problem document, whatever
-                // media type its annotation gave it (utoipa says `application/json`).
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    if let RefOr::T(response) = response
-                        && (status.starts_with('4') || status.starts_with('5'))
-                    {
-                        response.content.clear();
-                        response.content.insert(
-                            PROBLEM_JSON.into(),
-                            ContentBuilder::new()
-                                .schema(Some(RefOr::Ref(problem.clone())))
-                                .build(),
-                        );
-                    }
+        for operation in operations_mut(openapi) {
+            let shape = Shape::of(operation, default_security.as_deref());
+            for (status, description) in self.statuses(&shape) {
+                add_problem(operation, status, description, &problem);
+            }
+            // An error a handler documents by hand (a status with its own description, no
+            // body) is still a problem document: it gets the same content as the others.
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && (status.starts_with('4') || status.starts_with('5'))
+                {
+                    response.content.clear();
+                    response.content.insert(
+                        PROBLEM_JSON.into(),
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(problem.clone())))
+                            .build(),
+                    );
                 }
             }
         }
     }
+}
+
+/// Every operation of the document, whatever its path and method.
+pub fn operations_mut(openapi: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 impl ProblemResponses {

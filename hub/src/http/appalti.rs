@@ -4,14 +4,15 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
+use pico_service::Problem;
 use pico_service::json::Query;
-use pico_service::{Json, Problem};
 
-use crate::appalti::{ATTRIBUTION, ComuneView, ComuniView, Format, Params, Request, SummaryView};
+use crate::appalti::{ATTRIBUTION, ComuneView, ComuniView, Params, Request, SummaryView};
 use crate::db::appalti;
 use crate::error::HubError;
+use crate::http::json_or_csv;
 use crate::state::AppState;
 
 /// The routes.
@@ -19,17 +20,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/appalti/summary", get(get_summary))
         .route("/v1/appalti/comuni", get(list_comuni))
-}
-
-/// The CSV download, or a 500 (logged here) if the file could not be written.
-fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
-    match body {
-        Ok(body) => pico_service::download::csv(filename, body),
-        Err(err) => {
-            tracing::error!(error = %err, "writing a CSV export failed");
-            Problem::internal().into_response()
-        }
-    }
 }
 
 /// Loads a summary (shared with the page).
@@ -68,7 +58,7 @@ pub async fn load_comuni(state: &AppState, request: Request) -> Result<ComuniVie
     responses(
         (status = 200, description = "The figures by group, and the total; with `format=csv`, one line per group",
             content((SummaryView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
+        (status = 400, description = "A parameter is wrong; `detail` says which and why")))]
 pub async fn get_summary(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -76,19 +66,17 @@ pub async fn get_summary(
     let request = params.parse()?;
     let format = request.format;
     let view = load_summary(&state, request).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => {
-            let mut name = format!("appalti-{}", view.group);
-            if let Some(province) = &view.province {
-                name.push_str(&format!("-{province}"));
-            }
-            if let Some(year) = view.year {
-                name.push_str(&format!("-{year}"));
-            }
-            csv_response(view.to_csv(sep, bom), &format!("{name}.csv"))
+    let filename = |view: &SummaryView| {
+        let mut name = format!("appalti-{}", view.group);
+        if let Some(province) = &view.province {
+            name.push_str(&format!("-{province}"));
         }
-    })
+        if let Some(year) = view.year {
+            name.push_str(&format!("-{year}"));
+        }
+        format!("{name}.csv")
+    };
+    Ok(json_or_csv(format, view, filename, SummaryView::to_csv))
 }
 
 /// The Comuni each Province's SUA served (from the rows' `comuni`, or the lead `comune`),
@@ -97,7 +85,7 @@ pub async fn get_summary(
     responses(
         (status = 200, description = "The Comuni served, by Province and code; with `format=csv`, one line per Comune",
             content((ComuniView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument)))]
+        (status = 400, description = "A parameter is wrong; `detail` says which and why")))]
 pub async fn list_comuni(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -112,14 +100,9 @@ pub async fn list_comuni(
     let request = params.parse()?;
     let format = request.format;
     let view = load_comuni(&state, request).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => {
-            let name = match &view.province {
-                Some(province) => format!("appalti-comuni-{province}.csv"),
-                None => "appalti-comuni.csv".to_owned(),
-            };
-            csv_response(view.to_csv(sep, bom), &name)
-        }
-    })
+    let filename = |view: &ComuniView| match &view.province {
+        Some(province) => format!("appalti-comuni-{province}.csv"),
+        None => "appalti-comuni.csv".to_owned(),
+    };
+    Ok(json_or_csv(format, view, filename, ComuniView::to_csv))
 }

@@ -3,16 +3,17 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
+use pico_service::Json;
 use pico_service::json::{Path, Query};
-use pico_service::{Json, Problem};
 
 use crate::bes::{
-    self, DomainsView, Format, IndicatorsParams, IndicatorsView, ProfileParams, ProfileView,
-    RankingView, ValuesParams,
+    self, DomainsView, IndicatorsParams, IndicatorsView, ProfileParams, ProfileView, RankingView,
+    ValuesParams,
 };
 use crate::error::HubError;
+use crate::http::json_or_csv;
 use crate::state::AppState;
 
 /// The routes.
@@ -22,16 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/bes/indicators", get(list_indicators))
         .route("/v1/bes/indicators/{code}", get(get_indicator))
         .route("/v1/bes/provinces/{code}", get(get_profile))
-}
-
-fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
-    match body {
-        Ok(body) => pico_service::download::csv(filename, body),
-        Err(err) => {
-            tracing::error!(error = %err, "writing a CSV export failed");
-            Problem::internal().into_response()
-        }
-    }
 }
 
 /// The domains of the BES (Salute, Istruzione e formazione…) with how many indicators each
@@ -49,7 +40,7 @@ pub async fn list_domains(State(state): State<AppState>) -> Result<Json<DomainsV
 #[utoipa::path(get, path = "/v1/bes/indicators", tag = "national", params(IndicatorsParams),
     responses(
         (status = 200, description = "The indicators (none when no edition was imported)", body = IndicatorsView),
-        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong; `detail` says which and why")))]
 pub async fn list_indicators(
     State(state): State<AppState>,
     Query(params): Query<IndicatorsParams>,
@@ -74,8 +65,8 @@ pub async fn list_indicators(
     responses(
         (status = 200, description = "The indicator's values by Province; with `format=csv`, one line per Province",
             content((RankingView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong, or the indicator has no provincial value for that year or sex; `detail` says which there are", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "No indicator has this code (or no edition was imported)", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong, or the indicator has no provincial value for that year or sex; `detail` says which there are"),
+        (status = 404, description = "No indicator has this code (or no edition was imported)")))]
 pub async fn get_indicator(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -86,10 +77,12 @@ pub async fn get_indicator(
         .db
         .call(move |conn| bes::ranking(conn, &code, year, sex))
         .await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), &view.file_name()),
-    })
+    Ok(json_or_csv(
+        format,
+        view,
+        RankingView::file_name,
+        RankingView::to_csv,
+    ))
 }
 
 /// A Province's profile: every indicator with a value for it, its region or Italy, by sex,
@@ -100,8 +93,8 @@ pub async fn get_indicator(
     responses(
         (status = 200, description = "The Province's profile; with `format=csv`, one line per indicator, sex and year",
             content((ProfileView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "The code is not three digits, or a parameter is wrong", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "No Province of the BES has this code (or no edition was imported)", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "The code is not three digits, or a parameter is wrong"),
+        (status = 404, description = "No Province of the BES has this code (or no edition was imported)")))]
 pub async fn get_profile(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -113,8 +106,10 @@ pub async fn get_profile(
         params.bom.as_ref(),
     )?;
     let view: ProfileView = state.db.call(move |conn| bes::profile(conn, &code)).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), &view.file_name()),
-    })
+    Ok(json_or_csv(
+        format,
+        view,
+        ProfileView::file_name,
+        ProfileView::to_csv,
+    ))
 }

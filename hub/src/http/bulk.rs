@@ -129,8 +129,8 @@ pub async fn conditional(request: Request, next: Next) -> Response {
         (status = 200, description = "the file (comma-separated, UTF-8, formula-like cells prefixed with `'`); `ETag` is its content version, new whenever the dataset changes",
             content((String = "text/csv"))),
         (status = 304, description = "`If-None-Match` names the current `ETag`: the copy the client has is current"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: an unknown parameter or a malformed Province code"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
+        (status = 400, description = "`invalid_query`: an unknown parameter or a malformed Province code"),
+        (status = 404, description = "`not_found`: no such dataset")))]
 pub async fn download_csv(
     State(state): State<AppState>,
     Path(dataset): Path<String>,
@@ -150,8 +150,8 @@ pub async fn download_csv(
         (status = 200, description = "the file; `ETag` is its content version, new whenever the dataset changes",
             content((crate::http::FileBytes = "application/vnd.apache.parquet"))),
         (status = 304, description = "`If-None-Match` names the current `ETag`: the copy the client has is current"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: an unknown parameter or a malformed Province code"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
+        (status = 400, description = "`invalid_query`: an unknown parameter or a malformed Province code"),
+        (status = 404, description = "`not_found`: no such dataset")))]
 pub async fn download_parquet(
     State(state): State<AppState>,
     Path(dataset): Path<String>,

@@ -240,7 +240,7 @@ async fn catalogue(
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue of the Provinces' open datasets",
             content((String = "application/rdf+xml"), (String = "text/turtle"), (serde_json::Value = "application/ld+json"))),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
+        (status = 400, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue(
     State(state): State<AppState>,
@@ -263,7 +263,7 @@ pub async fn get_catalogue(
     ),
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue", content_type = "text/turtle", body = String),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
+        (status = 400, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue_turtle(
     State(state): State<AppState>,
@@ -281,7 +281,7 @@ pub async fn get_catalogue_turtle(
     ),
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue", content_type = "application/rdf+xml", body = String),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
+        (status = 400, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue_rdf_xml(
     State(state): State<AppState>,
@@ -299,7 +299,7 @@ pub async fn get_catalogue_rdf_xml(
     ),
     responses(
         (status = 200, description = "The aggregated DCAT-AP_IT catalogue", content_type = "application/ld+json", body = serde_json::Value),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`"),
+        (status = 400, description = "`invalid_query`"),
     ))]
 pub async fn get_catalogue_json_ld(
     State(state): State<AppState>,

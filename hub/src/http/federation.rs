@@ -23,6 +23,7 @@ use crate::db::attachments::{self, MemberFile, UploadError};
 use crate::db::{self};
 use crate::error::HubError;
 use crate::http::node_auth::NodeCaller;
+use crate::http::{parse_province, parse_sha256};
 use crate::ingest::{self, Accepted, IngestError, Preverified};
 use crate::state::AppState;
 
@@ -181,13 +182,13 @@ fn entry_problem(error: &EntryError, index: usize, accepted: &[Accepted]) -> Pro
     request_body(content = PushDocument, content_type = "application/json", description = "at most 16 MiB; see protocol/SPEC.md §11"),
     responses(
         (status = 200, body = PushResponse, description = "every entry accepted (or already accepted)"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_push` (the push as a whole: nothing applied), or the first refused entry: malformed, unsupported, non-canonical, mismatched body, invalid payload (`entry_index`, `accepted`)"),
-        (status = 401, body = pico_service::ProblemDocument, description = "bad signature"),
-        (status = 403, body = pico_service::ProblemDocument, description = "unknown, unauthorised or revoked key"),
-        (status = 409, body = pico_service::ProblemDocument, description = "seq gap, prev mismatch or equivocation"),
-        (status = 413, body = pico_service::ProblemDocument, description = "`oversize`: body over 16 MiB (refused before reading it whole), more than 256 entries, or an entry over 4 MiB"),
-        (status = 429, body = pico_service::ProblemDocument, description = "per-node rate or quota exceeded"),
-        (status = 503, body = pico_service::ProblemDocument, description = "`busy`: the hub holds its limit of push bytes in flight; retry after `Retry-After` seconds with the same bytes"),
+        (status = 400, description = "`malformed_push` (the push as a whole: nothing applied), or the first refused entry: malformed, unsupported, non-canonical, mismatched body, invalid payload (`entry_index`, `accepted`)"),
+        (status = 401, description = "bad signature"),
+        (status = 403, description = "unknown, unauthorised or revoked key"),
+        (status = 409, description = "seq gap, prev mismatch or equivocation"),
+        (status = 413, description = "`oversize`: body over 16 MiB (refused before reading it whole), more than 256 entries, or an entry over 4 MiB"),
+        (status = 429, description = "per-node rate or quota exceeded"),
+        (status = 503, description = "`busy`: the hub holds its limit of push bytes in flight; retry after `Retry-After` seconds with the same bytes"),
     ))]
 pub async fn push_entries(
     State(state): State<AppState>,
@@ -447,16 +448,12 @@ impl<F: FnMut()> Drop for Defer<F> {
     }
 }
 
-fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
-    ProvinceCode::parse(text).map_err(|e| Problem::bad_request("invalid_province", e.to_string()))
-}
-
 /// The head of a Province's log as the hub holds it, so a node can resume.
 #[utoipa::path(get, path = "/v1/federation/nodes/{province}/head", tag = "federation",
     params(("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026")),
     responses(
         (status = 200, body = HeadView, description = "seq 0 and 64 zeros when the hub holds no entry of it"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`")))]
+        (status = 400, description = "`invalid_province`")))]
 pub async fn get_node_head(
     State(state): State<AppState>,
     Path(province): Path<String>,
@@ -477,8 +474,8 @@ pub async fn get_node_head(
     params(("province" = String, Path, pattern = "^[0-9]{3}$", description = "ISTAT historical province code, e.g. 026"), ("seq" = u64, Path)),
     responses(
         (status = 200, description = "the receipt, JWS flattened JSON (SPEC §9)", content((Object = "application/json"))),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province` or `invalid_path`"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such entry was accepted")))]
+        (status = 400, description = "`invalid_province` or `invalid_path`"),
+        (status = 404, description = "`not_found`: no such entry was accepted")))]
 pub async fn get_receipt(
     State(state): State<AppState>,
     Path((province, seq)): Path<(String, u64)>,
@@ -504,23 +501,18 @@ pub async fn get_receipt(
     request_body(content = crate::http::FileBytes, content_type = "application/octet-stream", description = "the file's bytes, at most 20 MiB"),
     responses(
         (status = 204, description = "stored (or already held)"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no live declaration names this hash"),
-        (status = 413, body = pico_service::ProblemDocument, description = "`oversize`: over 20 MiB"),
-        (status = 422, body = pico_service::ProblemDocument, description = "`attachment_mismatch`: length or SHA-256 differ from the declaration"),
-        (status = 503, body = pico_service::ProblemDocument, description = "`busy`: retry after `Retry-After` seconds")))]
+        (status = 400, description = "`invalid_hash`"),
+        (status = 404, description = "`not_found`: no live declaration names this hash"),
+        (status = 413, description = "`oversize`: over 20 MiB"),
+        (status = 422, description = "`attachment_mismatch`: length or SHA-256 differ from the declaration"),
+        (status = 503, description = "`busy`: retry after `Retry-After` seconds")))]
 pub async fn upload_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256.parse().map_err(|_| {
-        Problem::bad_request(
-            "invalid_hash",
-            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
-        )
-    })?;
+    let hash = parse_sha256(&sha256)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -573,21 +565,16 @@ pub async fn upload_attachment(
     params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 hex digits")), security(("pico_signature" = [])),
     responses(
         (status = 200, description = "the file, with its declared media type", content((crate::http::FileBytes = "*/*"))),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
-        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
-        (status = 404, body = pico_service::ProblemDocument, description = "not declared by a post the caller may read (`not_found`), or not uploaded yet (`attachment_pending`)"),
+        (status = 400, description = "`invalid_hash`"),
+        (status = 401, description = "missing, bad, stale or revoked request signature"),
+        (status = 404, description = "not declared by a post the caller may read (`not_found`), or not uploaded yet (`attachment_pending`)"),
     ))]
 pub async fn download_attachment(
     NodeCaller(province): NodeCaller,
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256.parse().map_err(|_| {
-        Problem::bad_request(
-            "invalid_hash",
-            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
-        )
-    })?;
+    let hash = parse_sha256(&sha256)?;
     let file = state
         .db
         .call(move |conn| attachments::for_member(conn, &hash, province))

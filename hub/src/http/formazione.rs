@@ -17,6 +17,7 @@ use crate::error::HubError;
 use crate::formazione::courses::{self, CourseParams, CoursesPage};
 use crate::formazione::{Format, Params, ProgressView, Request, progress};
 use crate::http::operator::Operator;
+use crate::http::{csv_response, json_or_csv};
 use crate::state::AppState;
 
 /// The routes.
@@ -116,9 +117,9 @@ fn invalid(detail: String) -> HubError {
     request_body = TargetsChange,
     responses(
         (status = 200, description = "The targets now, signed by the hub", body = SignedTargets),
-        (status = 400, description = "`invalid_targets`: a sector code, a number or a label is out of bounds; `detail` says which", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
-        (status = 401, description = "`unauthorized`: missing or wrong operator token", body = pico_service::ProblemDocument, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "`invalid_targets`: a sector code, a number or a label is out of bounds; `detail` says which"),
+        (status = 401, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn set_targets(
     _operator: Operator,
     State(state): State<AppState>,
@@ -213,7 +214,7 @@ pub async fn load_progress(
     responses(
         (status = 200, description = "The progress by group, and the whole; with `format=csv`, one line per group",
             content((ProgressView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "`invalid_query`: a parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "`invalid_query`: a parameter is wrong; `detail` says which and why")))]
 pub async fn get_progress(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -221,16 +222,8 @@ pub async fn get_progress(
     let request = params.parse()?;
     let format = request.format;
     let (targets, view) = load_progress(&state, request).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => match view.to_csv(&targets, sep, bom) {
-            Ok(body) => pico_service::download::csv(&view.file_name(), body),
-            Err(error) => {
-                tracing::error!(%error, "writing a CSV export failed");
-                Problem::internal().into_response()
-            }
-        },
-    })
+    let to_csv = |view: &ProgressView, sep, bom| view.to_csv(&targets, sep, bom);
+    Ok(json_or_csv(format, view, ProgressView::file_name, to_csv))
 }
 
 /// The national catalogue of training: the editions of the courses the Provinces open to the
@@ -242,7 +235,7 @@ pub async fn get_progress(
     responses(
         (status = 200, description = "A page of editions; with `format=csv`, all of them, one per line",
             content((CoursesPage = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "`invalid_query`: a parameter is wrong or out of bounds; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "`invalid_query`: a parameter is wrong or out of bounds; `detail` says which and why")))]
 pub async fn list_courses(
     State(state): State<AppState>,
     Query(params): Query<CourseParams>,
@@ -256,12 +249,9 @@ pub async fn list_courses(
         .await?;
     Ok(match request.format {
         Format::Json => Json(courses::page_of(&request, total, items)).into_response(),
-        Format::Csv(sep, bom) => match courses::courses_csv(&items, sep, bom) {
-            Ok(body) => pico_service::download::csv("formazione-corsi-aperti.csv", body),
-            Err(error) => {
-                tracing::error!(%error, "writing a CSV export failed");
-                Problem::internal().into_response()
-            }
-        },
+        Format::Csv(sep, bom) => csv_response(
+            courses::courses_csv(&items, sep, bom),
+            "formazione-corsi-aperti.csv",
+        ),
     })
 }

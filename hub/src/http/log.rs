@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pico_protocol::ProvinceCode;
 use pico_protocol::merkle::{self, ConsistencyProof, InclusionProof, NodeSource};
 use pico_service::json::Query;
 use pico_service::{Json, Problem};
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::log::{self, DbTree};
 use crate::error::HubError;
+use crate::http::parse_province;
 use crate::state::AppState;
 
 /// The transparency-log routes.
@@ -41,7 +41,7 @@ fn http_date(unix: i64) -> String {
 #[utoipa::path(get, path = "/v1/log/checkpoint", tag = "log",
     responses(
         (status = 200, description = "the C2SP signed note (SPEC §10.5)", content((String = "text/plain"))),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no checkpoint signed yet")))]
+        (status = 404, description = "`not_found`: no checkpoint signed yet")))]
 pub async fn get_checkpoint(State(state): State<AppState>) -> Result<Response, HubError> {
     let checkpoint = state
         .db
@@ -110,14 +110,13 @@ pub struct InclusionQuery {
 #[utoipa::path(get, path = "/v1/log/proof/inclusion", tag = "log", params(InclusionQuery),
     responses(
         (status = 200, body = InclusionProofView),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`, `invalid_province`, `size_beyond_tree` (tree_size above the log's size) or `index_out_of_range` (the entry is not in that tree)"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such entry in the log")))]
+        (status = 400, description = "`invalid_query`, `invalid_province`, `size_beyond_tree` (tree_size above the log's size) or `index_out_of_range` (the entry is not in that tree)"),
+        (status = 404, description = "`not_found`: no such entry in the log")))]
 pub async fn get_inclusion_proof(
     State(state): State<AppState>,
     Query(query): Query<InclusionQuery>,
 ) -> Result<Json<InclusionProof>, HubError> {
-    let province = ProvinceCode::parse(&query.province)
-        .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
+    let province = parse_province(&query.province)?;
     let proof = state
         .db
         .call(move |conn| {
@@ -171,7 +170,7 @@ pub struct ConsistencyQuery {
 #[utoipa::path(get, path = "/v1/log/proof/consistency", tag = "log", params(ConsistencyQuery),
     responses(
         (status = 200, body = ConsistencyProofView),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`, `size_beyond_tree` (new above the log's size) or `size_order` (old above new)")))]
+        (status = 400, description = "`invalid_query`, `size_beyond_tree` (new above the log's size) or `size_order` (old above new)")))]
 pub async fn get_consistency_proof(
     State(state): State<AppState>,
     Query(query): Query<ConsistencyQuery>,

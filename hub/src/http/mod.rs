@@ -16,10 +16,15 @@ pub mod sape;
 pub mod sit;
 
 use axum::Router;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use pico_protocol::ProvinceCode;
+use pico_service::csv::Separator;
 use pico_service::openapi::ProblemResponses;
+use pico_service::{Json, Problem};
 use utoipa::OpenApi;
 
+use crate::query::Format;
 use crate::state::AppState;
 
 /// The OpenAPI 3 description of the public and federation API.
@@ -87,24 +92,59 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// Serves the OpenAPI document, serialized once: building it walks every schema, too much
-/// work (and garbage) to redo per request.
-pub async fn get_openapi() -> Result<axum::response::Response, crate::error::HubError> {
-    static JSON: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
-    let body = match JSON.get() {
-        Some(body) => body.clone(),
-        None => {
-            let body = serde_json::to_vec(&ApiDoc::openapi()).map_err(|error| {
-                tracing::error!(%error, "cannot serialize the OpenAPI document");
-                crate::error::HubError::Problem(pico_service::Problem::internal())
-            })?;
-            JSON.get_or_init(|| body.into()).clone()
-        }
-    };
-    Ok(axum::response::IntoResponse::into_response((
+/// The document as checked in: the test `openapi_document_is_in_sync` keeps `hub/openapi.json`
+/// equal to [`ApiDoc`]. Building it at run time walks every schema, too much work (and
+/// garbage the allocator keeps resident) for what never changes; served from the binary, it
+/// costs nothing.
+static OPENAPI_JSON: &[u8] = include_bytes!("../../openapi.json");
+
+/// Serves the OpenAPI document.
+pub async fn get_openapi() -> axum::response::Response {
+    axum::response::IntoResponse::into_response((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )))
+        axum::body::Bytes::from_static(OPENAPI_JSON),
+    ))
+}
+
+/// A national view as JSON or, with `format=csv`, as the download `filename(&view)` of the
+/// file `to_csv` writes.
+pub(crate) fn json_or_csv<V: serde::Serialize>(
+    format: Format,
+    view: V,
+    filename: impl FnOnce(&V) -> String,
+    to_csv: impl FnOnce(&V, Separator, bool) -> Result<Vec<u8>, csv::Error>,
+) -> Response {
+    match format {
+        Format::Json => Json(view).into_response(),
+        Format::Csv(sep, bom) => csv_response(to_csv(&view, sep, bom), &filename(&view)),
+    }
+}
+
+/// The CSV download, or a 500 (logged here) if the file could not be written.
+pub(crate) fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
+    match body {
+        Ok(body) => pico_service::download::csv(filename, body),
+        Err(err) => {
+            tracing::error!(error = %err, "writing a CSV export failed");
+            Problem::internal().into_response()
+        }
+    }
+}
+
+/// A Province code given by the caller; anything else is a 400 `invalid_province`.
+pub(crate) fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
+    ProvinceCode::parse(text).map_err(|e| Problem::bad_request("invalid_province", e.to_string()))
+}
+
+/// The SHA-256 that ends a file's address (`/v1/…/attachments/{sha256}`); anything else is a
+/// 400 `invalid_hash`.
+pub(crate) fn parse_sha256(text: &str) -> Result<pico_protocol::Hash32, Problem> {
+    text.parse().map_err(|_| {
+        Problem::bad_request(
+            "invalid_hash",
+            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
+        )
+    })
 }
 
 /// Every API route of the hub.

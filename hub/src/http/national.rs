@@ -9,7 +9,6 @@ use axum::http::header;
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use pico_protocol::Hash32;
 use pico_service::csv::{CsvWriter, Separator};
 use pico_service::json::{Path, Query};
 use pico_service::page::{Page, decode_cursor, encode_cursor};
@@ -22,6 +21,7 @@ use crate::db::practices::{self, PracticeQuery, PracticeSummary};
 use crate::db::registry::{self, ProvinceStatus};
 use crate::error::HubError;
 use crate::http::bulk::conditional;
+use crate::http::parse_sha256;
 use crate::state::AppState;
 
 /// The public read routes.
@@ -108,8 +108,8 @@ pub struct RowView {
         (status = 200, description = "`{items, next}`, or with `format=csv` the rows as CSV (header `province,seq,entry_hash,<fields…>`, next page in a `Link` header)",
             content((Page<RowView> = "application/json"), (String = "text/csv"))),
         (status = 304, description = "`If-None-Match` names the answer's `ETag`: the copy the client has is current"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query` (a parameter or field name) or `invalid_cursor`"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
+        (status = 400, description = "`invalid_query` (a parameter or field name) or `invalid_cursor`"),
+        (status = 404, description = "`not_found`: no such dataset")))]
 pub async fn list_rows(
     State(state): State<AppState>,
     Path(dataset): Path<String>,
@@ -264,8 +264,8 @@ pub struct AggregateQuery {
     responses(
         (status = 200, body = Page<AggregateRow>, description = "`next` is always null"),
         (status = 304, description = "`If-None-Match` names the answer's `ETag`: the copy the client has is current"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: unknown grouping or a bad field name"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no such dataset")))]
+        (status = 400, description = "`invalid_query`: unknown grouping or a bad field name"),
+        (status = 404, description = "`not_found`: no such dataset")))]
 pub async fn get_aggregates(
     State(state): State<AppState>,
     Path(dataset): Path<String>,
@@ -332,7 +332,7 @@ pub struct PracticeParams {
 #[utoipa::path(get, path = "/v1/practices", tag = "national", params(PracticeParams),
     responses(
         (status = 200, body = Page<PracticeSummary>),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query` or `invalid_cursor`")))]
+        (status = 400, description = "`invalid_query` or `invalid_cursor`")))]
 pub async fn search_practices(
     State(state): State<AppState>,
     Query(params): Query<PracticeParams>,
@@ -369,18 +369,13 @@ pub async fn search_practices(
     params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "SHA-256 of the file, 64 hex digits")),
     responses(
         (status = 200, description = "the file, with the media type its declaration gives", content((crate::http::FileBytes = "*/*"))),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_hash`"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: no published best practice declares an uploaded file with this hash")))]
+        (status = 400, description = "`invalid_hash`"),
+        (status = 404, description = "`not_found`: no published best practice declares an uploaded file with this hash")))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     Path(sha256): Path<String>,
 ) -> Result<Response, HubError> {
-    let hash: Hash32 = sha256.parse().map_err(|_| {
-        Problem::bad_request(
-            "invalid_hash",
-            "l'indirizzo deve terminare con uno SHA-256 in esadecimale",
-        )
-    })?;
+    let hash = parse_sha256(&sha256)?;
     let (media_type, bytes) = state
         .db
         .call(move |conn| crate::db::attachments::public(conn, &hash))

@@ -23,6 +23,7 @@ use crate::db::networks::{self, InboxItem, NetworkView};
 use crate::db::{self, corrupt};
 use crate::error::HubError;
 use crate::http::node_auth::{MemberCaller, NodeCaller};
+use crate::http::parse_province;
 use crate::state::AppState;
 
 /// Inbox page size when the node does not ask for one.
@@ -67,10 +68,6 @@ fn parse_network(text: &str) -> Result<Network, Problem> {
     })
 }
 
-fn parse_province(text: &str) -> Result<ProvinceCode, Problem> {
-    ProvinceCode::parse(text).map_err(|e| Problem::bad_request("invalid_province", e.to_string()))
-}
-
 /// Checks that the caller may change `province`'s membership: a node only its own.
 fn authorise(caller: MemberCaller, province: ProvinceCode) -> Result<(), Problem> {
     match caller {
@@ -103,10 +100,10 @@ pub struct Membership {
     security(("pico_signature" = []), ("operator" = [])),
     responses(
         (status = 200, body = Membership),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`"),
-        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
-        (status = 403, body = pico_service::ProblemDocument, description = "a node changing another Province's membership"),
-        (status = 404, body = pico_service::ProblemDocument, description = "unknown network or Province"),
+        (status = 400, description = "`invalid_province`"),
+        (status = 401, description = "missing, bad, stale or revoked request signature"),
+        (status = 403, description = "a node changing another Province's membership"),
+        (status = 404, description = "unknown network or Province"),
     ))]
 pub async fn join_network(
     caller: MemberCaller,
@@ -143,10 +140,10 @@ pub async fn join_network(
     security(("pico_signature" = []), ("operator" = [])),
     responses(
         (status = 204, description = "not a member (any more)"),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_province`"),
-        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature, or a wrong operator token"),
-        (status = 403, body = pico_service::ProblemDocument, description = "a node changing another Province's membership"),
-        (status = 404, body = pico_service::ProblemDocument, description = "unknown network"),
+        (status = 400, description = "`invalid_province`"),
+        (status = 401, description = "missing, bad, stale or revoked request signature, or a wrong operator token"),
+        (status = 403, description = "a node changing another Province's membership"),
+        (status = 404, description = "unknown network"),
     ))]
 pub async fn leave_network(
     caller: MemberCaller,
@@ -225,8 +222,8 @@ fn inbox_entry(item: InboxItem) -> Result<InboxEntry, HubError> {
     security(("pico_signature" = [])),
     responses(
         (status = 200, body = InboxPage),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: a parameter that does not parse, an unknown one, or a negative `after`"),
-        (status = 401, body = pico_service::ProblemDocument, description = "missing, bad, stale or revoked request signature"),
+        (status = 400, description = "`invalid_query`: a parameter that does not parse, an unknown one, or a negative `after`"),
+        (status = 401, description = "missing, bad, stale or revoked request signature"),
     ))]
 pub async fn get_inbox(
     NodeCaller(province): NodeCaller,

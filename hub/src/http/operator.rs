@@ -8,13 +8,14 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::{get, post};
-use pico_protocol::{KeyId, ProvinceCode, PublicKey, Seq};
+use pico_protocol::{KeyId, PublicKey, Seq};
 use pico_service::{Json, Problem};
 use serde::{Deserialize, Serialize};
 
 use crate::db::keys::{self, KeyAdminError, KeyRow};
 use crate::db::log::{self, Equivocation};
 use crate::error::HubError;
+use crate::http::parse_province;
 use crate::state::AppState;
 
 /// The operator routes.
@@ -76,8 +77,8 @@ fn admin_problem(error: KeyAdminError) -> HubError {
 #[utoipa::path(get, path = "/v1/operator/keys", tag = "operator", security(("operator" = [])),
     responses(
         (status = 200, body = Vec<KeyRow>, description = "by Province, then validity"),
-        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)")))]
+        (status = 401, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn list_keys(
     _: Operator,
     State(state): State<AppState>,
@@ -89,8 +90,8 @@ pub async fn list_keys(
 #[utoipa::path(get, path = "/v1/operator/equivocations", tag = "operator", security(("operator" = [])),
     responses(
         (status = 200, body = Vec<Equivocation>, description = "newest first"),
-        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)")))]
+        (status = 401, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn list_equivocations(
     _: Operator,
     State(state): State<AppState>,
@@ -133,20 +134,16 @@ pub struct Revoked {
     request_body(content = EnrolRequest, content_type = "application/json"),
     responses(
         (status = 201, body = Enrolled),
-        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment`"),
-        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)"),
-        (status = 409, body = pico_service::ProblemDocument, description = "`already_enrolled`: this key is already enrolled"),
-        (status = 413, body = pico_service::ProblemDocument, description = "`body_too_large`"),
-        (status = 415, body = pico_service::ProblemDocument, description = "`unsupported_media_type`: send `Content-Type: application/json`"),
-        (status = 422, body = pico_service::ProblemDocument, description = "`invalid_body`: a member missing, unknown or of the wrong type")))]
+        (status = 400, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment`"),
+        (status = 401, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)"),
+        (status = 409, description = "`already_enrolled`: this key is already enrolled")))]
 pub async fn enrol_key(
     _: Operator,
     State(state): State<AppState>,
     Json(request): Json<EnrolRequest>,
 ) -> Result<(StatusCode, Json<Enrolled>), HubError> {
-    let province = ProvinceCode::parse(&request.province)
-        .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
+    let province = parse_province(&request.province)?;
     let key: PublicKey = request
         .key
         .parse()
@@ -189,19 +186,15 @@ pub struct RevokeRequest {
     request_body(content = RevokeRequest, content_type = "application/json"),
     responses(
         (status = 200, body = Revoked),
-        (status = 400, body = pico_service::ProblemDocument, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment` (e.g. not a key of that Province)"),
-        (status = 401, body = pico_service::ProblemDocument, description = "`unauthorized`: missing or wrong operator token"),
-        (status = 404, body = pico_service::ProblemDocument, description = "`not_found`: the operator API is disabled (no token configured)"),
-        (status = 413, body = pico_service::ProblemDocument, description = "`body_too_large`"),
-        (status = 415, body = pico_service::ProblemDocument, description = "`unsupported_media_type`: send `Content-Type: application/json`"),
-        (status = 422, body = pico_service::ProblemDocument, description = "`invalid_body`: a member missing, unknown or of the wrong type")))]
+        (status = 400, description = "`malformed_json`, `invalid_province`, `invalid_key` or `invalid_enrolment` (e.g. not a key of that Province)"),
+        (status = 401, description = "`unauthorized`: missing or wrong operator token"),
+        (status = 404, description = "`not_found`: the operator API is disabled (no token configured)")))]
 pub async fn revoke_key(
     _: Operator,
     State(state): State<AppState>,
     Json(request): Json<RevokeRequest>,
 ) -> Result<Json<Revoked>, HubError> {
-    let province = ProvinceCode::parse(&request.province)
-        .map_err(|e| Problem::bad_request("invalid_province", e.to_string()))?;
+    let province = parse_province(&request.province)?;
     let kid = KeyId::parse(&request.kid)
         .map_err(|e| Problem::bad_request("invalid_key", e.to_string()))?;
     if let Some(seq) = request.from_seq {

@@ -42,7 +42,7 @@ pub async fn current(state: &AppState) -> Result<Report, HubError> {
     responses(
         (status = 200, description = "the report, computed from what the hub holds now",
             content((Report = "application/json"), (String = "text/csv"))),
-        (status = 400, body = pico_service::ProblemDocument, description = "`invalid_query`: an unknown parameter or format")))]
+        (status = 400, description = "`invalid_query`: an unknown parameter or format")))]
 pub async fn get_report(
     State(state): State<AppState>,
     Query(params): Query<BTreeMap<String, String>>,

@@ -11,6 +11,7 @@ use pico_service::{Json, Problem};
 
 use crate::db::sape::{self, Filter};
 use crate::error::HubError;
+use crate::http::{csv_response, json_or_csv};
 use crate::sape::{
     ATTRIBUTION, ComuneView, ComuniView, Format, Params, ProjectParams, ProjectRequest,
     ProjectView, ProjectsPage, Request, SummaryView, projects_csv,
@@ -30,17 +31,6 @@ pub fn router() -> Router<AppState> {
 pub fn check_filter(conn: &rusqlite::Connection, filter: &Filter) -> Result<(), HubError> {
     crate::query::check_province(conn, filter.province.as_deref())?;
     crate::query::check_region(conn, filter.region.as_deref())
-}
-
-/// The CSV download, or a 500 (logged here) if the file could not be written.
-fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
-    match body {
-        Ok(body) => pico_service::download::csv(filename, body),
-        Err(err) => {
-            tracing::error!(error = %err, "writing a CSV export failed");
-            Problem::internal().into_response()
-        }
-    }
 }
 
 /// Loads a summary (shared with the page).
@@ -106,7 +96,7 @@ pub async fn load_projects(
     responses(
         (status = 200, description = "The figures by group, and the total; with `format=csv`, one line per group",
             content((SummaryView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong; `detail` says which and why")))]
 pub async fn get_summary(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -114,10 +104,12 @@ pub async fn get_summary(
     let request = params.parse()?;
     let format = request.format;
     let view = load_summary(&state, request).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), &view.file_name()),
-    })
+    Ok(json_or_csv(
+        format,
+        view,
+        SummaryView::file_name,
+        SummaryView::to_csv,
+    ))
 }
 
 /// The Comuni taking part in each Province's proposals (partners whose `comune` is set), with
@@ -127,7 +119,7 @@ pub async fn get_summary(
     responses(
         (status = 200, description = "The Comuni partners, by Province and code; with `format=csv`, one line per Comune",
             content((ComuniView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong; `detail` says which and why")))]
 pub async fn list_comuni(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -142,10 +134,12 @@ pub async fn list_comuni(
     let request = params.parse()?;
     let format = request.format;
     let view = load_comuni(&state, request.filter).await?;
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), &view.file_name()),
-    })
+    Ok(json_or_csv(
+        format,
+        view,
+        ComuniView::file_name,
+        ComuniView::to_csv,
+    ))
 }
 
 /// The funded projects with their partners (the Province, its Comuni with their names, the
@@ -156,7 +150,7 @@ pub async fn list_comuni(
     responses(
         (status = 200, description = "A page of funded projects; with `format=csv`, all of them, one line per partner",
             content((ProjectsPage = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter or the cursor is wrong; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter or the cursor is wrong; `detail` says which and why")))]
 pub async fn list_projects(
     State(state): State<AppState>,
     Query(params): Query<ProjectParams>,

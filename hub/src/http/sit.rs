@@ -4,14 +4,14 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use pico_service::json::Query;
-use pico_service::{Json, Problem};
 
 use crate::db::sit::{self, Contributor};
 use crate::error::HubError;
-use crate::sit::{CatalogueView, CoverageBy, CoverageView, Format, OffersView, Params};
+use crate::http::json_or_csv;
+use crate::sit::{CatalogueView, CoverageBy, CoverageView, OffersView, Params};
 use crate::state::AppState;
 
 /// The routes.
@@ -34,16 +34,6 @@ pub async fn load(state: &AppState, region: Option<String>) -> Result<Vec<Contri
         .await
 }
 
-fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
-    match body {
-        Ok(body) => pico_service::download::csv(filename, body),
-        Err(err) => {
-            tracing::error!(error = %err, "writing a CSV export failed");
-            Problem::internal().into_response()
-        }
-    }
-}
-
 /// Which services each Province offers its Comuni (withdrawn ones left out), with how many
 /// Comuni subscribe to each and their residents, from the `sit_servizi` rows. With
 /// `format=csv`, one line per Province and service.
@@ -51,7 +41,7 @@ fn csv_response(body: Result<Vec<u8>, csv::Error>, filename: &str) -> Response {
     responses(
         (status = 200, description = "The Provinces' offer, by Province code; with `format=csv`, one line per Province and service",
             content((OffersView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why")))]
 pub async fn list_offers(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -64,12 +54,8 @@ pub async fn list_offers(
     let region = params.region();
     let contributors = load(&state, region.clone()).await?;
     let view = OffersView::of(&contributors, region.as_deref());
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => {
-            csv_response(view.to_csv(sep, bom), "sit-servizi-per-provincia.csv")
-        }
-    })
+    let filename = |_: &OffersView| "sit-servizi-per-provincia.csv".to_owned();
+    Ok(json_or_csv(format, view, filename, OffersView::to_csv))
 }
 
 /// The coverage of the national platforms (SPID, CIE, pagoPA, App IO, ANPR, PDND, qualified
@@ -80,7 +66,7 @@ pub async fn list_offers(
     responses(
         (status = 200, description = "The coverage by group, and the national total; with `format=csv`, one line per group and platform",
             content((CoverageView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why")))]
 pub async fn get_coverage(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -94,14 +80,11 @@ pub async fn get_coverage(
     let region = params.region();
     let contributors = load(&state, region.clone()).await?;
     let view = CoverageView::of(&contributors, by, region.as_deref());
-    let name = match by {
-        CoverageBy::Province => "sit-copertura-per-provincia.csv",
-        CoverageBy::Region => "sit-copertura-per-regione.csv",
+    let filename = |_: &CoverageView| match by {
+        CoverageBy::Province => "sit-copertura-per-provincia.csv".to_owned(),
+        CoverageBy::Region => "sit-copertura-per-regione.csv".to_owned(),
     };
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), name),
-    })
+    Ok(json_or_csv(format, view, filename, CoverageView::to_csv))
 }
 
 /// The national catalogue of the Provinces' services, searchable across every Province: `q`
@@ -111,7 +94,7 @@ pub async fn get_coverage(
     responses(
         (status = 200, description = "The services found, by Province and name; with `format=csv`, one line per service",
             content((CatalogueView = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why", body = pico_service::ProblemDocument, content_type = "application/problem+json")))]
+        (status = 400, description = "A parameter is wrong or does not apply; `detail` says which and why")))]
 pub async fn list_services(
     State(state): State<AppState>,
     Query(params): Query<Params>,
@@ -121,8 +104,6 @@ pub async fn list_services(
     let format = params.format()?;
     let contributors = load(&state, query.region.clone()).await?;
     let view = CatalogueView::of(&contributors, &query);
-    Ok(match format {
-        Format::Json => Json(view).into_response(),
-        Format::Csv(sep, bom) => csv_response(view.to_csv(sep, bom), "sit-catalogo-nazionale.csv"),
-    })
+    let filename = |_: &CatalogueView| "sit-catalogo-nazionale.csv".to_owned();
+    Ok(json_or_csv(format, view, filename, CatalogueView::to_csv))
 }

@@ -522,3 +522,22 @@ async fn the_openapi_document_declares_every_status_and_media_type_answered() {
     }
     assert!(doc["paths"]["/v1/operator/enrolments"]["post"]["responses"]["409"].is_object());
 }
+
+/// The hub serves the checked-in `hub/openapi.json`; it must be the document the handlers
+/// describe (regenerate it with `UPDATE_OPENAPI=1 cargo test -p pico-hub --test it spec::`).
+#[test]
+fn openapi_document_is_in_sync() {
+    let generated =
+        serde_json::to_string_pretty(&<pico_hub::http::ApiDoc as utoipa::OpenApi>::openapi())
+            .unwrap()
+            + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        stored == generated,
+        "hub/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p pico-hub --test it spec::"
+    );
+}

@@ -21,6 +21,12 @@ use crate::error::AppError;
 use crate::modules::{self, Registry};
 use crate::state::AppState;
 
+mod paging;
+mod upload;
+
+pub use paging::newest_first;
+pub use upload::{UploadQuery, UploadTypes, UploadedAttachment, UploadedDocument};
+
 /// The OpenAPI 3 description of `/v1`, generated from the handlers.
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -34,7 +40,7 @@ use crate::state::AppState;
         403 password_change_required from every call but POST /v1/me/password and GET /v1/me."),
     paths(list_comuni, get_me, crate::auth::password::update_password),
     components(schemas(ProblemDocument)),
-    modifiers(&ModulePaths, &BearerAuth, &UNIFORM_PROBLEMS),
+    modifiers(&ModulePaths, &UploadTypes, &BearerAuth, &UNIFORM_PROBLEMS),
 )]
 pub struct ApiDoc;
 
@@ -53,7 +59,8 @@ impl utoipa::Modify for ModulePaths {
 }
 
 /// The OpenAPI document of a node running `registry`: [`ApiDoc`] (the built-in registry),
-/// plus the part of any module outside it (a test's), which gets the uniform problems too.
+/// plus the part of any module outside it (a test's), which gets the upload types and the
+/// uniform problems too.
 pub fn openapi(registry: Registry) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     let mut extra = false;
@@ -62,6 +69,7 @@ pub fn openapi(registry: Registry) -> utoipa::openapi::OpenApi {
         extra = true;
     }
     if extra {
+        utoipa::Modify::modify(&UploadTypes, &mut doc);
         utoipa::Modify::modify(&UNIFORM_PROBLEMS, &mut doc);
     }
     doc
@@ -147,7 +155,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 /// The Comuni of this Province.
 #[utoipa::path(get, path = "/v1/comuni", tag = "comuni", params(PageParams),
     responses((status = 200, description = "Comuni ordered by ISTAT code", body = Page<db::comuni::Comune>),
-              (status = 400, description = "Invalid cursor", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 400, description = "Invalid cursor")))]
 pub async fn list_comuni(
     State(state): State<AppState>,
     Query(page): Query<PageParams>,
@@ -181,7 +189,7 @@ pub struct Me {
 
 /// The authenticated user.
 #[utoipa::path(get, path = "/v1/me", tag = "people", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Me)))]
 pub async fn get_me(identity: Identity) -> Result<Json<Me>, AppError> {
     let user = identity.require_user()?;
     Ok(Json(Me {

@@ -9,11 +9,11 @@ use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::openapi::FileBytes;
-use pico_service::page::PageParams;
-use pico_service::{Json, Page, ProblemDocument};
+use pico_service::{Json, Page};
 use serde::Deserialize;
 
 use super::{AttachmentView, PracticeInput, PracticeSummary, PracticeView, Upload};
+use crate::api::{UploadQuery, UploadedDocument, newest_first};
 use crate::auth::Identity;
 use crate::dati::Federation;
 use crate::error::AppError;
@@ -58,28 +58,21 @@ pub struct PracticeListQuery {
 #[utoipa::path(get, path = "/v1/practices", tag = "community", params(PracticeListQuery),
     security((), ("bearer" = [])),
     responses((status = 200, body = Page<PracticeSummary>),
-              (status = 400, description = "Invalid cursor", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 400, description = "Invalid cursor")))]
 pub async fn list_practices(
     State(state): State<AppState>,
     identity: Identity,
     Query(query): Query<PracticeListQuery>,
 ) -> Result<Json<Page<PracticeSummary>>, AppError> {
-    let paging = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let rows = super::list(&state, &identity, query.q.as_deref(), before, limit + 1).await?;
-    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+    let fetch = |rows, before| super::list(&state, &identity, query.q.as_deref(), before, rows);
+    let page = newest_first(query.limit, query.cursor.clone(), fetch, |row| row.id).await?;
+    Ok(Json(page))
 }
 
 /// Creates a best practice (not federated: see `PUT …/federation`).
 #[utoipa::path(post, path = "/v1/practices", tag = "community", request_body = PracticeInput,
     security(("bearer" = [])),
-    responses((status = 201, body = PracticeView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 201, body = PracticeView)))]
 pub async fn create_practice(
     State(state): State<AppState>,
     identity: Identity,
@@ -92,8 +85,7 @@ pub async fn create_practice(
 /// One best practice with its text and attachments (a draft is 404 to the public).
 #[utoipa::path(get, path = "/v1/practices/{id}", tag = "community", params(("id" = i64, Path)),
     security((), ("bearer" = [])),
-    responses((status = 200, body = PracticeView),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = PracticeView)))]
 pub async fn get_practice(
     State(state): State<AppState>,
     identity: Identity,
@@ -107,10 +99,7 @@ pub async fn get_practice(
 #[utoipa::path(put, path = "/v1/practices/{id}", tag = "community", params(("id" = i64, Path)),
     request_body = PracticeInput, security(("bearer" = [])),
     responses((status = 200, body = PracticeView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Publishing is blocked", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Publishing is blocked")))]
 pub async fn update_practice(
     State(state): State<AppState>,
     identity: Identity,
@@ -120,47 +109,20 @@ pub async fn update_practice(
     Ok(Json(super::update(&state, &identity, id, input).await?))
 }
 
-/// Query of an attachment upload.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct PracticeAttachmentQuery {
-    /// File name shown to people (path components are dropped).
-    pub filename: String,
-}
-
 /// Attaches a file (at most 20 MiB). The body is the file itself, with its media type as
 /// `Content-Type` (PDF, images, text, office documents). A published national document is
 /// republished declaring the file; the node then uploads the bytes to the hub.
 #[utoipa::path(post, path = "/v1/practices/{id}/attachments", tag = "community",
-    params(("id" = i64, Path), PracticeAttachmentQuery), security(("bearer" = [])),
-    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
-        (FileBytes = "application/pdf"),
-        (FileBytes = "image/png"),
-        (FileBytes = "image/jpeg"),
-        (FileBytes = "image/gif"),
-        (FileBytes = "image/webp"),
-        (FileBytes = "text/plain"),
-        (FileBytes = "text/csv"),
-        (FileBytes = "application/msword"),
-        (FileBytes = "application/vnd.ms-excel"),
-        (FileBytes = "application/vnd.ms-powerpoint"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-        (FileBytes = "application/vnd.oasis.opendocument.text"),
-        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
-        (FileBytes = "application/vnd.oasis.opendocument.presentation"),
-    )),
+    params(("id" = i64, Path), UploadQuery), security(("bearer" = [])),
+    request_body = UploadedDocument,
     responses((status = 201, body = AttachmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "File over 20 MiB", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Type not accepted", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 413, description = "File over 20 MiB"),
+              (status = 422, description = "Type not accepted")))]
 pub async fn create_practice_attachment(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Query(query): Query<PracticeAttachmentQuery>,
+    Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<AttachmentView>), AppError> {
@@ -172,8 +134,7 @@ pub async fn create_practice_attachment(
 /// Downloads an attachment of a best practice the caller may see.
 #[utoipa::path(get, path = "/v1/practices/{id}/attachments/{attachment}", tag = "community",
     params(("id" = i64, Path), ("attachment" = i64, Path)), security((), ("bearer" = [])),
-    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes)))]
 pub async fn get_practice_attachment(
     State(state): State<AppState>,
     identity: Identity,
@@ -196,9 +157,7 @@ pub struct PracticeFederationUpdate {
 #[utoipa::path(put, path = "/v1/practices/{id}/federation", tag = "community",
     params(("id" = i64, Path)), request_body = PracticeFederationUpdate, security(("bearer" = [])),
     responses((status = 200, body = PracticeView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Publishing is blocked", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Publishing is blocked")))]
 pub async fn update_practice_federation(
     State(state): State<AppState>,
     identity: Identity,

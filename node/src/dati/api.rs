@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
-use pico_service::{Json, PageParams, Problem, ProblemDocument};
+use pico_service::{Json, PageParams, Problem};
 use serde::{Deserialize, Serialize};
 
 use super::ops::{self, ChangeReport, DatiError, ImportReport, ImportRequest};
@@ -154,8 +154,8 @@ pub struct ImportQuery {
     params(("name" = String, Path), ImportQuery), security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv", description = "The CSV file"),
     responses((status = 200, body = ImportReport),
-              (status = 409, description = "Publishing is blocked", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid file, with line numbers", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Publishing is blocked"),
+              (status = 422, description = "Invalid file, with line numbers")))]
 pub async fn import_dataset(
     State(state): State<AppState>,
     identity: Identity,
@@ -201,8 +201,7 @@ pub struct RowPage {
 /// Rows of a dataset (public, like the catalogue).
 #[utoipa::path(get, path = "/v1/datasets/{name}/rows", tag = "dati",
     params(("name" = String, Path), PageParams),
-    responses((status = 200, body = RowPage),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = RowPage)))]
 pub async fn list_rows(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -251,8 +250,7 @@ pub struct Deletions {
 #[utoipa::path(post, path = "/v1/datasets/{name}/deletions", tag = "dati",
     params(("name" = String, Path)), security(("bearer" = [])), request_body = Deletions,
     responses((status = 200, body = ChangeReport),
-              (status = 409, description = "Publishing is blocked", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Publishing is blocked")))]
 pub async fn create_deletions(
     State(state): State<AppState>,
     identity: Identity,
@@ -298,8 +296,7 @@ pub struct FederationUpdate {
 #[utoipa::path(put, path = "/v1/datasets/{name}/federation", tag = "dati",
     params(("name" = String, Path)), security(("bearer" = [])), request_body = FederationUpdate,
     responses((status = 200, body = ChangeReport),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Publishing is blocked", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Publishing is blocked")))]
 pub async fn update_federation(
     State(state): State<AppState>,
     identity: Identity,

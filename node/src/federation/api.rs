@@ -6,8 +6,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use maud::{Markup, html};
+use pico_service::Json;
 use pico_service::web as layout;
-use pico_service::{Json, ProblemDocument};
 use serde::Serialize;
 
 use crate::auth::Identity;
@@ -65,8 +65,7 @@ async fn load(state: &AppState) -> Result<FederationStatus, AppError> {
 
 /// Publishing status (administrators).
 #[utoipa::path(get, path = "/v1/federation/status", tag = "federation", security(("bearer" = [])),
-    responses((status = 200, body = FederationStatus),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = FederationStatus)))]
 pub async fn get_federation_status(
     State(state): State<AppState>,
     identity: Identity,

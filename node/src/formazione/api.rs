@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
+use pico_service::Json;
 use pico_service::json::{Path, Query};
 use pico_service::openapi::FileBytes;
-use pico_service::{Json, ProblemDocument};
 use serde::Deserialize;
 
 use crate::auth::Identity;
@@ -114,8 +114,7 @@ pub struct Items<T> {
 
 /// The catalogue: every course, newest first (everyone signed in).
 #[utoipa::path(get, path = "/v1/formazione/courses", tag = "formazione", params(CourseQuery), security(("bearer" = [])),
-    responses((status = 200, body = Items<CourseView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Items<CourseView>)))]
 pub async fn list_courses(
     State(state): State<AppState>,
     identity: Identity,
@@ -129,9 +128,7 @@ pub async fn list_courses(
 /// Adds a course to the catalogue (the training office).
 #[utoipa::path(post, path = "/v1/formazione/courses", tag = "formazione", request_body = CourseInput, security(("bearer" = [])),
     responses((status = 201, body = CourseView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, each named in `errors`")))]
 pub async fn create_course(
     State(state): State<AppState>,
     identity: Identity,
@@ -143,9 +140,7 @@ pub async fn create_course(
 
 /// A course with its editions (everyone signed in).
 #[utoipa::path(get, path = "/v1/formazione/courses/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CourseDetail),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = CourseDetail)))]
 pub async fn get_course(
     State(state): State<AppState>,
     identity: Identity,
@@ -157,9 +152,7 @@ pub async fn get_course(
 /// Replaces a course's content; every enrolment's completion follows the new rule.
 #[utoipa::path(put, path = "/v1/formazione/courses/{id}", tag = "formazione", params(("id" = i64, Path)), request_body = CourseInput, security(("bearer" = [])),
     responses((status = 200, body = CourseView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields")))]
 pub async fn update_course(
     State(state): State<AppState>,
     identity: Identity,
@@ -174,9 +167,7 @@ pub async fn update_course(
 /// Adds an edition with its sessions to a course (the training office).
 #[utoipa::path(post, path = "/v1/formazione/courses/{id}/editions", tag = "formazione", params(("id" = i64, Path)), request_body = EditionInput, security(("bearer" = [])),
     responses((status = 201, body = EditionView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields (`sessions[0].ends_at`)", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields (`sessions[0].ends_at`)")))]
 pub async fn create_edition(
     State(state): State<AppState>,
     identity: Identity,
@@ -190,9 +181,7 @@ pub async fn create_edition(
 /// An edition with its course, seats and the enrolments the caller may see (all for the
 /// training office, its own Comune's for a Comune user, none for others).
 #[utoipa::path(get, path = "/v1/formazione/editions/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = EditionDetail),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = EditionDetail)))]
 pub async fn get_edition(
     State(state): State<AppState>,
     identity: Identity,
@@ -203,9 +192,7 @@ pub async fn get_edition(
 
 /// The enrolments of an edition the caller may see.
 #[utoipa::path(get, path = "/v1/formazione/editions/{id}/enrolments", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Items<EnrolmentView>),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Items<EnrolmentView>)))]
 pub async fn list_enrolments(
     State(state): State<AppState>,
     identity: Identity,
@@ -221,11 +208,9 @@ pub async fn list_enrolments(
 /// free seat, else the waiting list (first come first served).
 #[utoipa::path(post, path = "/v1/formazione/editions/{id}/enrolments", tag = "formazione", params(("id" = i64, Path)), request_body = NewEnrolment, security(("bearer" = [])),
     responses((status = 201, body = EnrolmentView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "No such edition, or a person of another Comune", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`enrolment_closed` outside the window, `already_enrolled`", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "A person the course is not for", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "No such edition, or a person of another Comune"),
+              (status = 409, description = "`enrolment_closed` outside the window, `already_enrolled`"),
+              (status = 422, description = "A person the course is not for")))]
 pub async fn create_enrolment(
     State(state): State<AppState>,
     identity: Identity,
@@ -262,9 +247,7 @@ async fn answer_move(
 /// The Province approves a pending enrolment: a free seat, else the waiting list.
 #[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/approve", tag = "formazione", params(("id" = i64, Path)), request_body = MoveInput, security(("bearer" = [])),
     responses((status = 200, body = EnrolmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Not pending", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Not pending")))]
 pub async fn approve_enrolment(
     State(state): State<AppState>,
     identity: Identity,
@@ -277,9 +260,7 @@ pub async fn approve_enrolment(
 /// The Province does not approve a pending enrolment.
 #[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/reject", tag = "formazione", params(("id" = i64, Path)), request_body = MoveInput, security(("bearer" = [])),
     responses((status = 200, body = EnrolmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Not pending", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Not pending")))]
 pub async fn reject_enrolment(
     State(state): State<AppState>,
     identity: Identity,
@@ -293,9 +274,7 @@ pub async fn reject_enrolment(
 /// goes to the first on the waiting list in the same transaction.
 #[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/withdraw", tag = "formazione", params(("id" = i64, Path)), request_body = MoveInput, security(("bearer" = [])),
     responses((status = 200, body = EnrolmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Already rejected or withdrawn", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Already rejected or withdrawn")))]
 pub async fn withdraw_enrolment(
     State(state): State<AppState>,
     identity: Identity,
@@ -307,10 +286,7 @@ pub async fn withdraw_enrolment(
 
 /// Records a final-test score (the training office); the completion follows.
 #[utoipa::path(put, path = "/v1/formazione/enrolments/{id}/score", tag = "formazione", params(("id" = i64, Path)), request_body = ScoreInput, security(("bearer" = [])),
-    responses((status = 200, body = EnrolmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = EnrolmentView)))]
 pub async fn update_score(
     State(state): State<AppState>,
     identity: Identity,
@@ -322,9 +298,7 @@ pub async fn update_score(
 
 /// A session's register (the training office).
 #[utoipa::path(get, path = "/v1/formazione/sessions/{id}/attendance", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = RegisterView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = RegisterView)))]
 pub async fn get_register(
     State(state): State<AppState>,
     identity: Identity,
@@ -337,9 +311,7 @@ pub async fn get_register(
 /// completion follow.
 #[utoipa::path(put, path = "/v1/formazione/sessions/{id}/attendance", tag = "formazione", params(("id" = i64, Path)), request_body = RegisterInput, security(("bearer" = [])),
     responses((status = 200, body = RegisterView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Not an enrolled person, or minutes beyond the session", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Not an enrolled person, or minutes beyond the session")))]
 pub async fn update_register(
     State(state): State<AppState>,
     identity: Identity,
@@ -356,10 +328,7 @@ pub async fn update_register(
 #[utoipa::path(post, path = "/v1/formazione/sessions/{id}/attendance/import", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     request_body(description = "The report's bytes", content((FileBytes = "text/csv"))),
     responses((status = 200, body = AttendanceReport),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Unmatched rows, nothing recorded", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Unmatched rows, nothing recorded")))]
 pub async fn import_attendance(
     State(state): State<AppState>,
     identity: Identity,
@@ -374,9 +343,7 @@ pub async fn import_attendance(
 /// The staff list the caller keeps or sees (all for the training office, its own for a
 /// Comune user).
 #[utoipa::path(get, path = "/v1/formazione/staff", tag = "formazione", security(("bearer" = [])),
-    responses((status = 200, body = Items<StaffView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Items<StaffView>)))]
 pub async fn list_staff(
     State(state): State<AppState>,
     identity: Identity,
@@ -390,9 +357,8 @@ pub async fn list_staff(
 /// Province's.
 #[utoipa::path(post, path = "/v1/formazione/staff", tag = "formazione", request_body = StaffInput, security(("bearer" = [])),
     responses((status = 201, body = StaffView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "Another Comune's list", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, or an e-mail already listed", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "Another Comune's list"),
+              (status = 422, description = "Invalid fields, or an e-mail already listed")))]
 pub async fn create_staff(
     State(state): State<AppState>,
     identity: Identity,
@@ -404,9 +370,7 @@ pub async fn create_staff(
 
 /// A person with their enrolments (404 for another Comune's).
 #[utoipa::path(get, path = "/v1/formazione/staff/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = StaffDetail),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = StaffDetail)))]
 pub async fn get_staff(
     State(state): State<AppState>,
     identity: Identity,
@@ -417,10 +381,7 @@ pub async fn get_staff(
 
 /// Changes a person's name, office and e-mail.
 #[utoipa::path(put, path = "/v1/formazione/staff/{id}", tag = "formazione", params(("id" = i64, Path)), request_body = StaffInput, security(("bearer" = [])),
-    responses((status = 200, body = StaffView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = StaffView)))]
 pub async fn update_staff(
     State(state): State<AppState>,
     identity: Identity,
@@ -435,9 +396,7 @@ pub async fn update_staff(
 /// Removes a person without enrolments.
 #[utoipa::path(delete, path = "/v1/formazione/staff/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Removed"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "The person has enrolments", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "The person has enrolments")))]
 pub async fn delete_staff(
     State(state): State<AppState>,
     identity: Identity,
@@ -460,9 +419,7 @@ pub struct ReportQuery {
 /// completions and people trained per sector, entity and Syllabus area and level; each
 /// person's hours against the 40 hours a year.
 #[utoipa::path(get, path = "/v1/formazione/reports", tag = "formazione", params(ReportQuery), security(("bearer" = [])),
-    responses((status = 200, body = Report),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Report)))]
 pub async fn get_reports(
     State(state): State<AppState>,
     identity: Identity,
@@ -490,10 +447,8 @@ pub async fn read_report(
 #[utoipa::path(post, path = "/v1/formazione/enrolments/{id}/certificate", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "Already issued", body = CertificateView),
               (status = 201, description = "Issued now", body = CertificateView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "No such enrolment, or a person of another Comune", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`not_completed`: the enrolment did not complete the course", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "No such enrolment, or a person of another Comune"),
+              (status = 409, description = "`not_completed`: the enrolment did not complete the course")))]
 pub async fn issue_certificate(
     State(state): State<AppState>,
     identity: Identity,
@@ -511,9 +466,7 @@ pub async fn issue_certificate(
 /// The certificate of an enrolment as PDF (the training office, or the person's own Comune).
 #[utoipa::path(get, path = "/v1/formazione/enrolments/{id}/certificate", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "The PDF", content((FileBytes = "application/pdf"))),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "No such enrolment, none issued, or a person of another Comune", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "No such enrolment, none issued, or a person of another Comune")))]
 pub async fn download_certificate(
     State(state): State<AppState>,
     identity: Identity,
@@ -543,7 +496,7 @@ pub fn pdf_response(view: &CertificateView) -> Response {
 /// any case, with or without dashes.
 #[utoipa::path(get, path = "/v1/formazione/certificates/{code}", tag = "formazione", params(("code" = String, Path, description = "The verification code, e.g. `K7QM-2XRA-BOII-7777`")),
     responses((status = 200, body = CertificateView),
-              (status = 404, description = "No certificate with this code", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "No certificate with this code")))]
 pub async fn get_certificate(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -555,11 +508,8 @@ pub async fn get_certificate(
 /// and why.
 #[utoipa::path(post, path = "/v1/formazione/certificates/{code}/revoke", tag = "formazione", params(("code" = String, Path)), request_body = MoveInput, security(("bearer" = [])),
     responses((status = 200, body = CertificateView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`already_revoked`", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "No reason given", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "`already_revoked`"),
+              (status = 422, description = "No reason given")))]
 pub async fn revoke_certificate(
     State(state): State<AppState>,
     identity: Identity,
@@ -579,10 +529,7 @@ pub async fn revoke_certificate(
 #[utoipa::path(post, path = "/v1/formazione/imports/moodle", tag = "formazione", security(("bearer" = [])),
     request_body(description = "The report's bytes", content((FileBytes = "text/csv"))),
     responses((status = 200, body = MoodleReport),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Unmatched rows (unknown e-mail, unknown course, bad date), nothing recorded", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Unmatched rows (unknown e-mail, unknown course, bad date), nothing recorded")))]
 pub async fn import_moodle(
     State(state): State<AppState>,
     identity: Identity,
@@ -598,11 +545,8 @@ pub async fn import_moodle(
 /// waiting list in order.
 #[utoipa::path(put, path = "/v1/formazione/editions/{id}", tag = "formazione", params(("id" = i64, Path)), request_body = EditionInput, security(("bearer" = [])),
     responses((status = 200, body = EditionView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`has_attendance`: a session with attendance moved or removed", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, or fewer seats than people enrolled", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "`has_attendance`: a session with attendance moved or removed"),
+              (status = 422, description = "Invalid fields, or fewer seats than people enrolled")))]
 pub async fn update_edition(
     State(state): State<AppState>,
     identity: Identity,
@@ -618,10 +562,7 @@ pub async fn update_edition(
 /// attendance is recorded.
 #[utoipa::path(delete, path = "/v1/formazione/editions/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Removed"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`has_attendance`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "`has_attendance`")))]
 pub async fn delete_edition(
     State(state): State<AppState>,
     identity: Identity,
@@ -635,10 +576,7 @@ pub async fn delete_edition(
 /// for the only session of its edition.
 #[utoipa::path(delete, path = "/v1/formazione/sessions/{id}", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Removed"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`has_attendance`, `last_session`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "`has_attendance`, `last_session`")))]
 pub async fn delete_session(
     State(state): State<AppState>,
     identity: Identity,
@@ -652,11 +590,8 @@ pub async fn delete_session(
 /// staff: the account's name must be their work e-mail in the staff list.
 #[utoipa::path(post, path = "/v1/formazione/editions/{id}/self-enrolment", tag = "formazione", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 201, body = EnrolmentView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "`not_in_staff_list`, `enrolment_closed`, `already_enrolled`", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "The course is not open to the Province's staff", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "`not_in_staff_list`, `enrolment_closed`, `already_enrolled`"),
+              (status = 422, description = "The course is not open to the Province's staff")))]
 pub async fn enrol_self(
     State(state): State<AppState>,
     identity: Identity,

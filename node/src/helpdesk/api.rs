@@ -10,10 +10,10 @@ use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::json::Query;
 use pico_service::openapi::FileBytes;
-use pico_service::page::PageParams;
-use pico_service::{Json, Page, ProblemDocument};
+use pico_service::{Json, Page};
 use serde::Deserialize;
 
+use crate::api::{UploadQuery, UploadedAttachment, newest_first};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::helpdesk::Status;
@@ -50,38 +50,19 @@ pub fn router() -> Router<AppState> {
 /// default) is checked on the bytes, this only stops a client from streaming more.
 const ATTACHMENT_BODY_LIMIT: usize = 51 * 1024 * 1024;
 
-/// Query of an attachment upload.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AttachmentQuery {
-    /// File name shown to people (path components are dropped).
-    pub filename: String,
-}
-
 /// Attaches a file to a request. The body is the file itself, with its media type as
 /// `Content-Type` (PDF, images, text, office documents).
 #[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/attachments", tag = "helpdesk",
-    params(("id" = i64, Path), AttachmentQuery), security(("bearer" = [])),
-    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
-        (FileBytes = "application/pdf"),
-        (FileBytes = "image/png"),
-        (FileBytes = "image/jpeg"),
-        (FileBytes = "text/plain"),
-        (FileBytes = "text/csv"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (FileBytes = "application/vnd.oasis.opendocument.text"),
-        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
-    )),
+    params(("id" = i64, Path), UploadQuery), security(("bearer" = [])),
+    request_body = UploadedAttachment,
     responses((status = 201, body = ops::AttachmentView),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "File over the attachment limit", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Type not accepted", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 413, description = "File over the attachment limit"),
+              (status = 422, description = "Type not accepted")))]
 pub async fn create_attachment(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Query(query): Query<AttachmentQuery>,
+    Query(query): Query<UploadQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ops::AttachmentView>), AppError> {
@@ -93,8 +74,7 @@ pub async fn create_attachment(
 /// Downloads an attachment of a request the caller may read.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/{id}/attachments/{attachment}", tag = "helpdesk",
     params(("id" = i64, Path), ("attachment" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes)))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     identity: Identity,
@@ -110,30 +90,23 @@ pub async fn get_attachment(
 
 /// Requests visible to the caller, newest first.
 #[utoipa::path(get, path = "/v1/helpdesk/requests", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<RequestView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<RequestView>)))]
 pub async fn list_requests(
     State(state): State<AppState>,
     identity: Identity,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Page<RequestView>>, AppError> {
-    let paging = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let rows = ops::list_requests(&state, &identity, &query, limit + 1, before).await?;
-    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+    let fetch = |rows, before| ops::list_requests(&state, &identity, &query, rows, before);
+    let page = newest_first(query.limit, query.cursor.clone(), fetch, |row| row.id).await?;
+    Ok(Json(page))
 }
 
 /// Opens a request (JSON; attach files with `POST …/{id}/attachments`).
 #[utoipa::path(post, path = "/v1/helpdesk/requests", tag = "helpdesk", request_body = NewRequest, security(("bearer" = [])),
     responses((status = 201, body = RequestView),
-              (status = 400, description = "Malformed JSON", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "Body too large", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Wrong types, unknown fields, bad Comune code", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 400, description = "Malformed JSON"),
+              (status = 413, description = "Body too large"),
+              (status = 422, description = "Wrong types, unknown fields, bad Comune code")))]
 pub async fn create_request(
     State(state): State<AppState>,
     identity: Identity,
@@ -145,7 +118,7 @@ pub async fn create_request(
 
 /// One request with comments, attachments and the transitions the caller may make.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/{id}", tag = "helpdesk", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = RequestDetail), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = RequestDetail)))]
 pub async fn get_request(
     State(state): State<AppState>,
     identity: Identity,
@@ -164,7 +137,7 @@ pub struct NewComment {
 
 /// Adds a comment.
 #[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/comments", tag = "helpdesk", params(("id" = i64, Path)), request_body = NewComment,
-    security(("bearer" = [])), responses((status = 201, body = CommentView), (status = 409, body = ProblemDocument, content_type = "application/problem+json")))]
+    security(("bearer" = [])), responses((status = 201, body = CommentView), (status = 409)))]
 pub async fn create_comment(
     State(state): State<AppState>,
     identity: Identity,
@@ -195,7 +168,7 @@ pub struct NewTransition {
 /// Changes the status; 409 `invalid_transition` if the state machine does not allow it,
 /// 409 `stale_state` if the request is no longer in `from`.
 #[utoipa::path(post, path = "/v1/helpdesk/requests/{id}/transitions", tag = "helpdesk", params(("id" = i64, Path)), request_body = NewTransition,
-    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 409, description = "Invalid transition, or changed meanwhile", body = ProblemDocument, content_type = "application/problem+json")))]
+    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 409, description = "Invalid transition, or changed meanwhile")))]
 pub async fn create_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -225,7 +198,7 @@ pub struct Assignment {
 
 /// Assigns the request to a Help Desk operator.
 #[utoipa::path(put, path = "/v1/helpdesk/requests/{id}/assignee", tag = "helpdesk", params(("id" = i64, Path)), request_body = Assignment,
-    security(("bearer" = [])), responses((status = 200, body = RequestView), (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    security(("bearer" = [])), responses((status = 200, body = RequestView)))]
 pub async fn update_assignee(
     State(state): State<AppState>,
     identity: Identity,
@@ -241,7 +214,7 @@ pub async fn update_assignee(
 /// tab or CR prefixed with `'` so no spreadsheet runs them), at most 10,000 rows.
 #[utoipa::path(get, path = "/v1/helpdesk/requests/export.csv", tag = "helpdesk", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "UTF-8 CSV with a header row", content_type = "text/csv", body = FileBytes),
-              (status = 422, description = "`sep` is neither comma nor semicolon", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "`sep` is neither comma nor semicolon")))]
 pub async fn export_requests(
     State(state): State<AppState>,
     identity: Identity,

@@ -7,10 +7,10 @@ use axum::extract::{FromRequest as _, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post, put};
+use pico_service::Json;
 use pico_service::http::body_limit;
 use pico_service::json::Path;
 use pico_service::openapi::FileBytes;
-use pico_service::{Json, ProblemDocument};
 use serde::{Deserialize, Serialize};
 
 use super::Draft;
@@ -120,7 +120,7 @@ pub async fn load_networks(state: &AppState, identity: &Identity) -> Result<Netw
 /// The thematic networks, this Province's memberships and the inbox state (Province staff).
 #[utoipa::path(get, path = "/v1/networks", tag = "networks", security(("bearer" = [])),
     responses((status = 200, body = NetworkList),
-              (status = 403, description = "Comune users do not see networks", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Comune users do not see networks")))]
 pub async fn list_networks(
     State(state): State<AppState>,
     identity: Identity,
@@ -142,10 +142,8 @@ pub struct MembershipView {
 #[utoipa::path(put, path = "/v1/networks/{network}/membership", tag = "networks",
     params(("network" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = MembershipView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "No hub configured", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 502, description = "The hub refused or is unreachable", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "No hub configured"),
+              (status = 502, description = "The hub refused or is unreachable")))]
 pub async fn update_membership(
     State(state): State<AppState>,
     identity: Identity,
@@ -162,10 +160,8 @@ pub async fn update_membership(
 #[utoipa::path(delete, path = "/v1/networks/{network}/membership", tag = "networks",
     params(("network" = String, Path)), security(("bearer" = [])),
     responses((status = 204, description = "Not a member any more"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "No hub configured", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 502, description = "The hub refused or is unreachable", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "No hub configured"),
+              (status = 502, description = "The hub refused or is unreachable")))]
 pub async fn delete_membership(
     State(state): State<AppState>,
     identity: Identity,
@@ -221,9 +217,7 @@ pub async fn load_threads(
 /// The threads of a network, newest activity first, with the Provinces that posted.
 #[utoipa::path(get, path = "/v1/networks/{network}/threads", tag = "networks",
     params(("network" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ThreadList),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ThreadList)))]
 pub async fn list_threads(
     State(state): State<AppState>,
     identity: Identity,
@@ -289,9 +283,7 @@ pub async fn load_thread(
     params(("network" = String, Path), ("origin" = String, Path, description = "Province that opened the thread"),
            ("seq" = u64, Path, description = "Seq of the opening post in its log")),
     security(("bearer" = [])),
-    responses((status = 200, body = ThreadView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ThreadView)))]
 pub async fn get_thread(
     State(state): State<AppState>,
     identity: Identity,
@@ -386,11 +378,8 @@ pub async fn submit_post(
         (NewPostForm = "multipart/form-data"),
     )),
     responses((status = 201, body = PostCreated),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Not a member, or publishing blocked", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "Documents over 40 MiB in all, or one over 20 MiB", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Not a member, or publishing blocked"),
+              (status = 413, description = "Documents over 40 MiB in all, or one over 20 MiB")))]
 pub async fn create_post(
     State(state): State<AppState>,
     identity: Identity,
@@ -441,9 +430,7 @@ pub async fn create_post(
            ("seq" = u64, Path, description = "Seq of the post in its origin's log"),
            ("position" = u32, Path, description = "Position of the document in the post, from 0")),
     security(("bearer" = [])),
-    responses((status = 200, description = "The file, with its declared media type", content_type = "*/*", body = FileBytes),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The file, with its declared media type", content_type = "*/*", body = FileBytes)))]
 pub async fn get_post_attachment(
     State(state): State<AppState>,
     identity: Identity,
@@ -496,8 +483,7 @@ pub async fn load_quarantine(
 
 /// Received posts held in quarantine, with the reason (administrators).
 #[utoipa::path(get, path = "/v1/networks/quarantine", tag = "networks", security(("bearer" = [])),
-    responses((status = 200, body = QuarantineList),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = QuarantineList)))]
 pub async fn list_quarantine(
     State(state): State<AppState>,
     identity: Identity,

@@ -5,13 +5,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
+use pico_service::Json;
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::openapi::FileBytes;
 use pico_service::page::{Page, PageParams};
-use pico_service::{Json, ProblemDocument};
 use serde::Deserialize;
 
+use crate::api::{UploadQuery, UploadedAttachment, newest_first};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::sape::SupportState;
@@ -92,9 +93,7 @@ pub fn router() -> Router<AppState> {
 /// may ask for the calls they follow or are flagged to.
 #[utoipa::path(get, path = "/v1/sape/calls", tag = "sape", params(CallQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<CallView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "A date that is not one", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "A date that is not one")))]
 pub async fn list_calls(
     State(state): State<AppState>,
     identity: Identity,
@@ -114,8 +113,7 @@ pub async fn list_calls(
 /// Enters a call by hand (regional FESR/FSE+ calls, PNRR notices…).
 #[utoipa::path(post, path = "/v1/sape/calls", tag = "sape", request_body = NewCall, security(("bearer" = [])),
     responses((status = 201, body = CallView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, each named in `errors`")))]
 pub async fn create_call(
     State(state): State<AppState>,
     identity: Identity,
@@ -127,8 +125,7 @@ pub async fn create_call(
 
 /// One call with its deadlines, status, flags and whether the caller's Comune follows it.
 #[utoipa::path(get, path = "/v1/sape/calls/{id}", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CallDetail),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = CallDetail)))]
 pub async fn get_call(
     State(state): State<AppState>,
     identity: Identity,
@@ -151,9 +148,7 @@ pub struct ImportQuery {
 #[utoipa::path(post, path = "/v1/sape/calls/import", tag = "sape", params(ImportQuery), security(("bearer" = [])),
     request_body(description = "The file's bytes", content((FileBytes = "text/csv"), (FileBytes = "application/json"))),
     responses((status = 200, body = ImportReport),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Refused rows, nothing imported", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Refused rows, nothing imported")))]
 pub async fn import_calls(
     State(state): State<AppState>,
     identity: Identity,
@@ -170,8 +165,7 @@ pub async fn import_calls(
 /// The caller's Comune follows the call (its deadlines join the Comune's calendar).
 #[utoipa::path(put, path = "/v1/sape/calls/{id}/follow", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CallDetail),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user")))]
 pub async fn follow_call(
     State(state): State<AppState>,
     identity: Identity,
@@ -183,8 +177,7 @@ pub async fn follow_call(
 /// The caller's Comune stops following the call.
 #[utoipa::path(delete, path = "/v1/sape/calls/{id}/follow", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CallDetail),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user")))]
 pub async fn unfollow_call(
     State(state): State<AppState>,
     identity: Identity,
@@ -198,9 +191,7 @@ pub async fn unfollow_call(
 /// Sets the Comuni the call is flagged to as relevant (replaces the list).
 #[utoipa::path(put, path = "/v1/sape/calls/{id}/flags", tag = "sape", params(("id" = i64, Path)), request_body = FlagsInput, security(("bearer" = [])),
     responses((status = 200, body = CallDetail),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "A Comune not of this Province", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "A Comune not of this Province")))]
 pub async fn update_flags(
     State(state): State<AppState>,
     identity: Identity,
@@ -214,7 +205,7 @@ pub async fn update_flags(
 /// needed to read it); the previous address stops working. The address is shown only now.
 #[utoipa::path(post, path = "/v1/sape/calendar", tag = "sape", security(("bearer" = [])),
     responses((status = 201, body = CalendarLink),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user")))]
 pub async fn create_calendar_token(
     State(state): State<AppState>,
     identity: Identity,
@@ -228,8 +219,8 @@ pub async fn create_calendar_token(
 /// Revokes the caller's Comune calendar address.
 #[utoipa::path(delete, path = "/v1/sape/calendar", tag = "sape", security(("bearer" = [])),
     responses((status = 204, description = "Revoked"),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "No calendar address", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user"),
+              (status = 404, description = "No calendar address")))]
 pub async fn delete_calendar_token(
     State(state): State<AppState>,
     identity: Identity,
@@ -257,29 +248,21 @@ pub struct ProposalQuery {
 
 /// Proposals the caller may see, newest first (a Comune sees those it takes part in).
 #[utoipa::path(get, path = "/v1/sape/proposals", tag = "sape", params(ProposalQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<ProposalView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<ProposalView>)))]
 pub async fn list_proposals(
     State(state): State<AppState>,
     identity: Identity,
     Query(query): Query<ProposalQuery>,
 ) -> Result<Json<Page<ProposalView>>, AppError> {
-    let paging = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let rows = ops::list_proposals(&state, &identity, query.call_id, before, limit + 1).await?;
-    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+    let fetch = |rows, before| ops::list_proposals(&state, &identity, query.call_id, before, rows);
+    let page = newest_first(query.limit, query.cursor.clone(), fetch, |row| row.id).await?;
+    Ok(Json(page))
 }
 
 /// Creates a proposal for a call, in state `idea`; every budget total is computed here.
 #[utoipa::path(post, path = "/v1/sape/proposals", tag = "sape", request_body = ProposalInput, security(("bearer" = [])),
     responses((status = 201, body = ProposalView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, each named in `errors` (`partners[0].pic`)", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, each named in `errors` (`partners[0].pic`)")))]
 pub async fn create_proposal(
     State(state): State<AppState>,
     identity: Identity,
@@ -291,8 +274,7 @@ pub async fn create_proposal(
 
 /// One proposal with partners, budgets and work packages (404 for a Comune not in it).
 #[utoipa::path(get, path = "/v1/sape/proposals/{id}", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ProposalView),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProposalView)))]
 pub async fn get_proposal(
     State(state): State<AppState>,
     identity: Identity,
@@ -306,10 +288,8 @@ pub async fn get_proposal(
 /// it was (409 `proposal_submitted`).
 #[utoipa::path(put, path = "/v1/sape/proposals/{id}", tag = "sape", params(("id" = i64, Path)), request_body = ProposalInput, security(("bearer" = [])),
     responses((status = 200, body = ProposalView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "The proposal was submitted: its content no longer changes", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "The proposal was submitted: its content no longer changes"),
+              (status = 422, description = "Invalid fields")))]
 pub async fn update_proposal(
     State(state): State<AppState>,
     identity: Identity,
@@ -327,10 +307,7 @@ pub async fn update_proposal(
 /// submit and withdraw; the SAPE office makes every move.
 #[utoipa::path(post, path = "/v1/sape/proposals/{id}/transitions", tag = "sape", params(("id" = i64, Path)), request_body = NewTransition, security(("bearer" = [])),
     responses((status = 200, body = ProposalView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "A move the lifecycle does not have, or the proposal left the state the caller saw", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "A move the lifecycle does not have, or the proposal left the state the caller saw")))]
 pub async fn create_proposal_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -347,9 +324,7 @@ pub async fn create_proposal_transition(
 /// received once the grant is signed. Replaces what was recorded; the national rows follow.
 #[utoipa::path(put, path = "/v1/sape/proposals/{id}/outcome", tag = "sape", params(("id" = i64, Path)), request_body = OutcomeInput, security(("bearer" = [])),
     responses((status = 200, body = ProposalView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "A figure not yet due in the proposal's state, or out of range, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "A figure not yet due in the proposal's state, or out of range, each named in `errors`")))]
 pub async fn update_outcome(
     State(state): State<AppState>,
     identity: Identity,
@@ -373,9 +348,7 @@ pub struct SupportQuery {
 /// The Comuni's requests for support, newest first (at most 500): all for the SAPE office,
 /// its own for a Comune.
 #[utoipa::path(get, path = "/v1/sape/support", tag = "sape", params(SupportQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<SupportView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<SupportView>)))]
 pub async fn list_support(
     State(state): State<AppState>,
     identity: Identity,
@@ -390,11 +363,8 @@ pub async fn list_support(
 /// and call).
 #[utoipa::path(post, path = "/v1/sape/calls/{id}/support", tag = "sape", params(("id" = i64, Path)), request_body = NewSupport, security(("bearer" = [])),
     responses((status = 201, body = SupportView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "A request of the Comune on this call is still waiting", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user"),
+              (status = 409, description = "A request of the Comune on this call is still waiting")))]
 pub async fn create_support(
     State(state): State<AppState>,
     identity: Identity,
@@ -409,11 +379,8 @@ pub async fn create_support(
 /// Comune withdraws it while it waits.
 #[utoipa::path(post, path = "/v1/sape/support/{id}/transitions", tag = "sape", params(("id" = i64, Path)), request_body = SupportMove, security(("bearer" = [])),
     responses((status = 200, body = SupportView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "A move the lifecycle does not have, or the request left the state the caller saw", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "A decline without its reasons", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "A move the lifecycle does not have, or the request left the state the caller saw"),
+              (status = 422, description = "A decline without its reasons")))]
 pub async fn create_support_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -428,10 +395,7 @@ pub async fn create_support_transition(
 /// Searches for partners on this call published in the SAPE thematic network, by this
 /// Province and the others (as far as they reached this node), the open ones first.
 #[utoipa::path(get, path = "/v1/sape/calls/{id}/partner-searches", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<PartnerSearchView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<PartnerSearchView>)))]
 pub async fn list_partner_searches(
     State(state): State<AppState>,
     identity: Identity,
@@ -459,11 +423,7 @@ pub struct PartnerSearchCreated {
 /// Provinces see on the call's page in their node and answer in the thread.
 #[utoipa::path(post, path = "/v1/sape/calls/{id}/partner-searches", tag = "sape", params(("id" = i64, Path)), request_body = NewPartnerSearch, security(("bearer" = [])),
     responses((status = 201, body = PartnerSearchCreated),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "The Province is not a member of the SAPE network, or publishing is blocked", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "The Province is not a member of the SAPE network, or publishing is blocked")))]
 pub async fn create_partner_search(
     State(state): State<AppState>,
     identity: Identity,
@@ -483,10 +443,7 @@ pub async fn create_partner_search(
 
 /// The documents of a proposal (404 for a Comune not in it).
 #[utoipa::path(get, path = "/v1/sape/proposals/{id}/documents", tag = "sape", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<DocumentView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<DocumentView>)))]
 pub async fn list_documents(
     State(state): State<AppState>,
     identity: Identity,
@@ -495,42 +452,20 @@ pub async fn list_documents(
     Ok(Json(documents::list(&state, &identity, id).await?))
 }
 
-/// Query of a document upload.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct DocumentQuery {
-    /// The file's name.
-    pub filename: String,
-}
-
 /// Adds a document to a proposal (SAPE staff; at most 10 MB: PDF, images, text, office
 /// documents; at most 30 files and 50 MiB per proposal). The body is the file itself with its
 /// media type as `Content-Type`.
 #[utoipa::path(post, path = "/v1/sape/proposals/{id}/documents", tag = "sape",
-    params(("id" = i64, Path), DocumentQuery), security(("bearer" = [])),
-    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
-        (FileBytes = "application/pdf"),
-        (FileBytes = "image/png"),
-        (FileBytes = "image/jpeg"),
-        (FileBytes = "text/plain"),
-        (FileBytes = "text/csv"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (FileBytes = "application/vnd.oasis.opendocument.text"),
-        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
-    )),
+    params(("id" = i64, Path), UploadQuery), security(("bearer" = [])),
+    request_body = UploadedAttachment,
     responses((status = 201, body = DocumentView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "File over 10 MB, or the proposal's 50 MiB reached", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Type not accepted, an empty file, or the proposal's 30 files reached", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 413, description = "File over 10 MB, or the proposal's 50 MiB reached"),
+              (status = 422, description = "Type not accepted, an empty file, or the proposal's 30 files reached")))]
 pub async fn create_document(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Query(query): Query<DocumentQuery>,
+    Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<DocumentView>), AppError> {
@@ -545,10 +480,7 @@ pub async fn create_document(
 /// Downloads a document of a proposal the caller may read.
 #[utoipa::path(get, path = "/v1/sape/proposals/{id}/documents/{document}", tag = "sape",
     params(("id" = i64, Path), ("document" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The file, with the media type it was added with", content_type = "*/*", body = FileBytes),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The file, with the media type it was added with", content_type = "*/*", body = FileBytes)))]
 pub async fn get_document(
     State(state): State<AppState>,
     identity: Identity,

@@ -5,9 +5,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use pico_service::Json;
 use pico_service::json::{Path, Query};
 use pico_service::page::Page;
-use pico_service::{Json, ProblemDocument};
 use serde::Deserialize;
 
 use crate::auth::Identity;
@@ -65,8 +65,7 @@ pub struct CatalogueQuery {
 
 /// The catalogue, by name, on one page (a Province offers tens of services). Public.
 #[utoipa::path(get, path = "/v1/sit/services", tag = "sit", params(CatalogueQuery),
-    responses((status = 200, body = Page<ServiceView>),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<ServiceView>)))]
 pub async fn list_services(
     State(state): State<AppState>,
     Query(query): Query<CatalogueQuery>,
@@ -78,9 +77,7 @@ pub async fn list_services(
 /// Adds a service to the catalogue (version 1).
 #[utoipa::path(post, path = "/v1/sit/services", tag = "sit", request_body = ServiceInput, security(("bearer" = [])),
     responses((status = 201, body = ServiceView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, each named in `errors`")))]
 pub async fn create_service(
     State(state): State<AppState>,
     identity: Identity,
@@ -92,8 +89,7 @@ pub async fn create_service(
 
 /// A service with every version, newest first. Public.
 #[utoipa::path(get, path = "/v1/sit/services/{code}", tag = "sit", params(("code" = String, Path)),
-    responses((status = 200, body = ServiceDetail),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ServiceDetail)))]
 pub async fn get_service(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -104,11 +100,8 @@ pub async fn get_service(
 /// Changes a service: a new version, the previous ones kept.
 #[utoipa::path(put, path = "/v1/sit/services/{code}", tag = "sit", params(("code" = String, Path)), request_body = ServiceInput, security(("bearer" = [])),
     responses((status = 200, body = ServiceView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "The service was withdrawn", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, each named in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "The service was withdrawn"),
+              (status = 422, description = "Invalid fields, each named in `errors`")))]
 pub async fn update_service(
     State(state): State<AppState>,
     identity: Identity,
@@ -123,9 +116,7 @@ pub async fn update_service(
 /// One version of a service as it was. Public.
 #[utoipa::path(get, path = "/v1/sit/services/{code}/versions/{version}", tag = "sit",
     params(("code" = String, Path), ("version" = i64, Path)),
-    responses((status = 200, body = VersionView),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = VersionView)))]
 pub async fn get_service_version(
     State(state): State<AppState>,
     Path((code, version)): Path<(String, i64)>,
@@ -137,11 +128,7 @@ pub async fn get_service_version(
 /// subscriptions are refused.
 #[utoipa::path(post, path = "/v1/sit/services/{code}/withdrawal", tag = "sit", params(("code" = String, Path)), request_body = WithdrawInput, security(("bearer" = [])),
     responses((status = 200, body = ServiceView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Already withdrawn", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Already withdrawn")))]
 pub async fn withdraw_service(
     State(state): State<AppState>,
     identity: Identity,
@@ -165,9 +152,7 @@ pub struct FeeQuery {
 /// population) and whether the Comune may use it. Public.
 #[utoipa::path(get, path = "/v1/sit/services/{code}/fee", tag = "sit", params(("code" = String, Path), FeeQuery),
     responses((status = 200, body = FeeView),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Not a Comune of this Province", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Not a Comune of this Province")))]
 pub async fn get_service_fee(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -188,10 +173,7 @@ pub struct SubscriptionQuery {
 /// one page.
 #[utoipa::path(get, path = "/v1/sit/subscriptions", tag = "sit", params(SubscriptionQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<SubscriptionView>),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown service", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 404, description = "Unknown service")))]
 pub async fn list_subscriptions(
     State(state): State<AppState>,
     identity: Identity,
@@ -204,10 +186,9 @@ pub async fn list_subscriptions(
 /// A Comune user asks to subscribe its Comune to a service.
 #[utoipa::path(post, path = "/v1/sit/subscriptions", tag = "sit", request_body = NewSubscription, security(("bearer" = [])),
     responses((status = 201, body = SubscriptionView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, description = "Not a Comune user", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Already subscribed, or the service was withdrawn", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Unknown service, or the Comune is above its population threshold", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a Comune user"),
+              (status = 409, description = "Already subscribed, or the service was withdrawn"),
+              (status = 422, description = "Unknown service, or the Comune is above its population threshold")))]
 pub async fn create_subscription(
     State(state): State<AppState>,
     identity: Identity,
@@ -219,11 +200,7 @@ pub async fn create_subscription(
 
 /// A subscription with its history and the caller's possible moves.
 #[utoipa::path(get, path = "/v1/sit/subscriptions/{id}", tag = "sit", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = SubscriptionDetail),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = SubscriptionDetail)))]
 pub async fn get_subscription(
     State(state): State<AppState>,
     identity: Identity,
@@ -236,12 +213,7 @@ pub async fn get_subscription(
 /// resume or end (with a reason).
 #[utoipa::path(post, path = "/v1/sit/subscriptions/{id}/transitions", tag = "sit", params(("id" = i64, Path)), request_body = NewSubscriptionTransition, security(("bearer" = [])),
     responses((status = 200, body = SubscriptionDetail),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "A move the lifecycle does not have, or a stale state", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "A move the lifecycle does not have, or a stale state")))]
 pub async fn create_subscription_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -256,11 +228,7 @@ pub async fn create_subscription_transition(
 /// The requests of a subscription, each measured against the service's promised levels
 /// (time to first answer and to resolution, breaches flagged).
 #[utoipa::path(get, path = "/v1/sit/subscriptions/{id}/requests", tag = "sit", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Page<RequestMeasure>),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<RequestMeasure>)))]
 pub async fn list_subscription_requests(
     State(state): State<AppState>,
     identity: Identity,
@@ -273,12 +241,7 @@ pub async fn list_subscription_requests(
 /// Opens a request inside an active subscription (a Help Desk request of the Comune).
 #[utoipa::path(post, path = "/v1/sit/subscriptions/{id}/requests", tag = "sit", params(("id" = i64, Path)), request_body = NewSubscriptionRequest, security(("bearer" = [])),
     responses((status = 201, body = RequestMeasure),
-              (status = 400, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "The subscription is not active", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "The subscription is not active")))]
 pub async fn create_subscription_request(
     State(state): State<AppState>,
     identity: Identity,
@@ -291,10 +254,7 @@ pub async fn create_subscription_request(
 
 /// A Comune's digital picture: national platforms in use and PNRR measures.
 #[utoipa::path(get, path = "/v1/sit/comuni/{code}/picture", tag = "sit", params(("code" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = PictureView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = PictureView)))]
 pub async fn get_digital_picture(
     State(state): State<AppState>,
     identity: Identity,
@@ -305,11 +265,7 @@ pub async fn get_digital_picture(
 
 /// Replaces a Comune's digital picture (SIT staff).
 #[utoipa::path(put, path = "/v1/sit/comuni/{code}/picture", tag = "sit", params(("code" = String, Path)), request_body = PictureInput, security(("bearer" = [])),
-    responses((status = 200, body = PictureView),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = PictureView)))]
 pub async fn update_digital_picture(
     State(state): State<AppState>,
     identity: Identity,
@@ -324,9 +280,7 @@ pub async fn update_digital_picture(
 /// Coverage of the national platforms across the Province's Comuni: share of Comuni and of
 /// residents (ISTAT) per platform.
 #[utoipa::path(get, path = "/v1/sit/coverage", tag = "sit", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CoverageRow>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<CoverageRow>)))]
 pub async fn get_coverage(
     State(state): State<AppState>,
     identity: Identity,

@@ -11,10 +11,10 @@ use axum::routing::{get, post, put};
 use pico_service::http::body_limit;
 use pico_service::json::{Path, Query};
 use pico_service::openapi::FileBytes;
-use pico_service::page::PageParams;
-use pico_service::{Json, Page, ProblemDocument};
+use pico_service::{Json, Page};
 use serde::Deserialize;
 
+use crate::api::{UploadQuery, UploadedAttachment, newest_first};
 use crate::auth::Identity;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -92,29 +92,22 @@ const ATTACHMENT_BODY_LIMIT: usize = 11 * 1024 * 1024;
 
 /// Convenzioni visible to the caller (all for SUA staff, its own for a Comune), newest first.
 #[utoipa::path(get, path = "/v1/sua/conventions", tag = "sua", params(ConventionQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<ConventionView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<ConventionView>)))]
 pub async fn list_conventions(
     State(state): State<AppState>,
     identity: Identity,
     Query(query): Query<ConventionQuery>,
 ) -> Result<Json<Page<ConventionView>>, AppError> {
-    let paging = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let rows = conventions::list_conventions(&state, &identity, &query, limit + 1, before).await?;
-    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+    let fetch =
+        |rows, before| conventions::list_conventions(&state, &identity, &query, rows, before);
+    let page = newest_first(query.limit, query.cursor.clone(), fetch, |row| row.id).await?;
+    Ok(Json(page))
 }
 
 /// Records a convenzione (SUA staff).
 #[utoipa::path(post, path = "/v1/sua/conventions", tag = "sua", request_body = NewConvention, security(("bearer" = [])),
     responses((status = 201, body = ConventionView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, listed in `errors`")))]
 pub async fn create_convention(
     State(state): State<AppState>,
     identity: Identity,
@@ -126,7 +119,7 @@ pub async fn create_convention(
 
 /// One convenzione (another Comune's answers 404).
 #[utoipa::path(get, path = "/v1/sua/conventions/{id}", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ConventionView), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ConventionView)))]
 pub async fn get_convention(
     State(state): State<AppState>,
     identity: Identity,
@@ -139,9 +132,7 @@ pub async fn get_convention(
 
 /// Revokes a convenzione (SUA staff); 409 if already revoked.
 #[utoipa::path(post, path = "/v1/sua/conventions/{id}/revocation", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ConventionView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ConventionView), (status = 409)))]
 pub async fn revoke_convention(
     State(state): State<AppState>,
     identity: Identity,
@@ -160,8 +151,7 @@ pub async fn revoke_convention(
 /// `no_convention` otherwise). Attach files with `POST …/{id}/attachments`.
 #[utoipa::path(post, path = "/v1/sua/requests", tag = "sua", request_body = RequestInput, security(("bearer" = [])),
     responses((status = 201, body = ProcedureView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields (listed in `errors`) or no convenzione", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields (listed in `errors`) or no convenzione")))]
 pub async fn create_sua_request(
     State(state): State<AppState>,
     identity: Identity,
@@ -176,8 +166,7 @@ pub async fn create_sua_request(
 /// The shares must sum to the estimated amount; it starts accepted (`received`).
 #[utoipa::path(post, path = "/v1/sua/initiatives", tag = "sua", request_body = RequestInput, security(("bearer" = [])),
     responses((status = 201, body = ProcedureView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, listed in `errors`")))]
 pub async fn create_initiative(
     State(state): State<AppState>,
     identity: Identity,
@@ -190,27 +179,20 @@ pub async fn create_initiative(
 
 /// Procedures visible to the caller (a Comune sees those serving it), newest first.
 #[utoipa::path(get, path = "/v1/sua/procedures", tag = "sua", params(ProcedureQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<ProcedureView>),
-              (status = 401, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<ProcedureView>)))]
 pub async fn list_procedures(
     State(state): State<AppState>,
     identity: Identity,
     Query(query): Query<ProcedureQuery>,
 ) -> Result<Json<Page<ProcedureView>>, AppError> {
-    let paging = PageParams {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    };
-    let limit = paging.limit();
-    let before: Option<i64> = paging.cursor()?;
-    let rows = workflow::list_procedures(&state, &identity, &query, limit + 1, before).await?;
-    Ok(Json(Page::from_overfetch(rows, limit, |row| row.id)))
+    let fetch = |rows, before| workflow::list_procedures(&state, &identity, &query, rows, before);
+    let page = newest_first(query.limit, query.cursor.clone(), fetch, |row| row.id).await?;
+    Ok(Json(page))
 }
 
 /// One procedure with its lots, history, attachments and what the caller may do.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ProcedureDetail), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = ProcedureDetail)))]
 pub async fn get_procedure(
     State(state): State<AppState>,
     identity: Identity,
@@ -225,9 +207,7 @@ pub async fn get_procedure(
 /// not final.
 #[utoipa::path(put, path = "/v1/sua/procedures/{id}", tag = "sua", params(("id" = i64, Path)), request_body = RequestInput, security(("bearer" = [])),
     responses((status = 200, body = ProcedureView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid fields, listed in `errors`")))]
 pub async fn update_procedure(
     State(state): State<AppState>,
     identity: Identity,
@@ -243,8 +223,8 @@ pub async fn update_procedure(
 /// cleared (SUA staff, accepted procedure not final).
 #[utoipa::path(patch, path = "/v1/sua/procedures/{id}/tender", tag = "sua", params(("id" = i64, Path)), request_body = TenderInput, security(("bearer" = [])),
     responses((status = 200, body = ProcedureView),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409),
+              (status = 422, description = "Invalid fields, listed in `errors`")))]
 pub async fn update_tender(
     State(state): State<AppState>,
     identity: Identity,
@@ -267,8 +247,8 @@ pub struct ParticipantsInput {
 /// Replaces the shares of an aggregated initiative (SUA staff).
 #[utoipa::path(put, path = "/v1/sua/procedures/{id}/participants", tag = "sua", params(("id" = i64, Path)), request_body = ParticipantsInput, security(("bearer" = [])),
     responses((status = 200, body = ProcedureView),
-              (status = 409, description = "Not an aggregated initiative", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid shares, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Not an aggregated initiative"),
+              (status = 422, description = "Invalid shares, listed in `errors`")))]
 pub async fn update_participants(
     State(state): State<AppState>,
     identity: Identity,
@@ -282,7 +262,7 @@ pub async fn update_participants(
 
 /// The history of a procedure, oldest first.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}/transitions", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<TransitionView>), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<TransitionView>)))]
 pub async fn list_procedure_transitions(
     State(state): State<AppState>,
     identity: Identity,
@@ -299,10 +279,8 @@ pub async fn list_procedure_transitions(
 #[utoipa::path(post, path = "/v1/sua/procedures/{id}/transitions", tag = "sua", params(("id" = i64, Path)), request_body = TransitionInput,
     security(("bearer" = [])),
     responses((status = 200, body = ProcedureView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 409, description = "Invalid transition, lots not ready, or changed meanwhile", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Missing reason or dates, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Invalid transition, lots not ready, or changed meanwhile"),
+              (status = 422, description = "Missing reason or dates, listed in `errors`")))]
 pub async fn create_procedure_transition(
     State(state): State<AppState>,
     identity: Identity,
@@ -316,7 +294,7 @@ pub async fn create_procedure_transition(
 
 /// The lots of a procedure.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}/lots", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<LotView>), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<LotView>)))]
 pub async fn list_lots(
     State(state): State<AppState>,
     identity: Identity,
@@ -328,8 +306,8 @@ pub async fn list_lots(
 /// Adds a lot (SUA staff, between acceptance and publication).
 #[utoipa::path(post, path = "/v1/sua/procedures/{id}/lots", tag = "sua", params(("id" = i64, Path)), request_body = NewLot, security(("bearer" = [])),
     responses((status = 201, body = LotView),
-              (status = 409, description = "Lots are locked in this state", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields (a CIG already used included)", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409, description = "Lots are locked in this state"),
+              (status = 422, description = "Invalid fields (a CIG already used included)")))]
 pub async fn create_lot(
     State(state): State<AppState>,
     identity: Identity,
@@ -343,9 +321,7 @@ pub async fn create_lot(
 /// Changes a lot: structure before publication, bids once closed, status until the award.
 #[utoipa::path(patch, path = "/v1/sua/procedures/{id}/lots/{lot}", tag = "sua", params(("id" = i64, Path), ("lot" = i64, Path)), request_body = LotPatch,
     security(("bearer" = [])),
-    responses((status = 200, body = LotView),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = LotView), (status = 409)))]
 pub async fn update_lot(
     State(state): State<AppState>,
     identity: Identity,
@@ -360,8 +336,7 @@ pub async fn update_lot(
 /// Deletes a lot before publication; the following lots are renumbered.
 #[utoipa::path(delete, path = "/v1/sua/procedures/{id}/lots/{lot}", tag = "sua", params(("id" = i64, Path), ("lot" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 409)))]
 pub async fn delete_lot(
     State(state): State<AppState>,
     identity: Identity,
@@ -376,8 +351,8 @@ pub async fn delete_lot(
 #[utoipa::path(put, path = "/v1/sua/procedures/{id}/lots/{lot}/award", tag = "sua", params(("id" = i64, Path), ("lot" = i64, Path)), request_body = AwardInput,
     security(("bearer" = [])),
     responses((status = 200, body = LotView),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields, listed in `errors`", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 409),
+              (status = 422, description = "Invalid fields, listed in `errors`")))]
 pub async fn update_award(
     State(state): State<AppState>,
     identity: Identity,
@@ -392,8 +367,7 @@ pub async fn update_award(
 /// Removes the award of a lot during the evaluation.
 #[utoipa::path(delete, path = "/v1/sua/procedures/{id}/lots/{lot}/award", tag = "sua", params(("id" = i64, Path), ("lot" = i64, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = LotView),
-              (status = 409, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = LotView), (status = 409)))]
 pub async fn delete_award(
     State(state): State<AppState>,
     identity: Identity,
@@ -407,17 +381,9 @@ pub async fn delete_award(
 // ---------------------------------------------------------------------------------------
 // Attachments
 
-/// Query of an attachment upload.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AttachmentQuery {
-    /// File name shown to people (path components are dropped).
-    pub filename: String,
-}
-
 /// The attachments of a procedure.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}/attachments", tag = "sua", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Vec<ProcedureAttachmentView>), (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<ProcedureAttachmentView>)))]
 pub async fn list_procedure_attachments(
     State(state): State<AppState>,
     identity: Identity,
@@ -430,28 +396,16 @@ pub async fn list_procedure_attachments(
 /// itself with its media type as `Content-Type`. The Comune attaches while its request is
 /// open; SUA staff while the procedure is not final.
 #[utoipa::path(post, path = "/v1/sua/procedures/{id}/attachments", tag = "sua",
-    params(("id" = i64, Path), AttachmentQuery), security(("bearer" = [])),
-    request_body(description = "The file's bytes, with its media type as `Content-Type`", content(
-        (FileBytes = "application/pdf"),
-        (FileBytes = "image/png"),
-        (FileBytes = "image/jpeg"),
-        (FileBytes = "text/plain"),
-        (FileBytes = "text/csv"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (FileBytes = "application/vnd.oasis.opendocument.text"),
-        (FileBytes = "application/vnd.oasis.opendocument.spreadsheet"),
-    )),
+    params(("id" = i64, Path), UploadQuery), security(("bearer" = [])),
+    request_body = UploadedAttachment,
     responses((status = 201, body = ProcedureAttachmentView),
-              (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 413, description = "File over 10 MB", body = ProblemDocument, content_type = "application/problem+json"),
-              (status = 422, description = "Type not accepted", body = ProblemDocument, content_type = "application/problem+json")))]
+              (status = 413, description = "File over 10 MB"),
+              (status = 422, description = "Type not accepted")))]
 pub async fn create_procedure_attachment(
     State(state): State<AppState>,
     identity: Identity,
     Path(id): Path<i64>,
-    Query(query): Query<AttachmentQuery>,
+    Query(query): Query<UploadQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ProcedureAttachmentView>), AppError> {
@@ -466,8 +420,7 @@ pub async fn create_procedure_attachment(
 /// Downloads an attachment of a procedure the caller may read.
 #[utoipa::path(get, path = "/v1/sua/procedures/{id}/attachments/{attachment}", tag = "sua",
     params(("id" = i64, Path), ("attachment" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes),
-              (status = 404, body = ProblemDocument, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The file, with the media type it was uploaded with", content_type = "*/*", body = FileBytes)))]
 pub async fn get_procedure_attachment(
     State(state): State<AppState>,
     identity: Identity,
