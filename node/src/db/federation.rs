@@ -297,6 +297,9 @@ pub fn batch_from(
         if batch.count > 0 && batch.body.len() + bytes.len() + 1 + CLOSE.len() > max_bytes {
             break;
         }
+        // Grown exactly: doubling would hold a copy of the body, and room to spare, while an
+        // entry of a few MB is added.
+        batch.body.reserve_exact(bytes.len() + 1 + CLOSE.len());
         if batch.count > 0 {
             batch.body.push(b',');
         }
