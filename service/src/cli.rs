@@ -113,11 +113,15 @@ impl ErrorFormatter for Italian {
             ),
             ErrorKind::NoEquals => format!("{arg} vuole il valore dopo «=»"),
             ErrorKind::TooManyValues => format!("troppi valori per {arg}: «{value}» è di troppo"),
-            ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => format!(
-                "{arg} vuole {} valori, ne ha {}",
-                text(ContextKind::ExpectedNumValues).max(text(ContextKind::MinValues)),
-                text(ContextKind::ActualNumValues)
-            ),
+            ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+                // Too few names the least a list takes; a wrong number, the exact one.
+                let wanted = match error.get(ContextKind::ExpectedNumValues) {
+                    Some(expected) => words(expected),
+                    None => format!("almeno {}", text(ContextKind::MinValues)),
+                };
+                let actual = text(ContextKind::ActualNumValues);
+                format!("{arg} vuole {wanted} valori, ne ha {actual}")
+            }
             ErrorKind::InvalidUtf8 => "un argomento non è testo UTF-8 valido".to_owned(),
             _ => "argomenti non validi".to_owned(),
         };
@@ -175,6 +179,7 @@ mod tests {
                                 .long("federation")
                                 .value_parser(["national", "off"]),
                         )
+                        .arg(clap::Arg::new("range").long("range").num_args(2))
                         .arg(
                             clap::Arg::new("rows")
                                 .long("rows")
@@ -223,7 +228,10 @@ mod tests {
             "{argument}"
         );
 
-        for text in [unknown, missing, value, argument] {
+        let count = told(&["pico-node", "dataset", "--name", "x", "--range", "1"]);
+        assert!(count.contains("vuole 2 valori, ne ha 1"), "{count}");
+
+        for text in [unknown, missing, value, argument, count] {
             for english in [
                 "error:",
                 "Usage",

@@ -274,14 +274,7 @@ async fn load_visible(
     identity: &Identity,
     id: i64,
 ) -> Result<RequestRow, AppError> {
-    let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::ViewRequest {
-            comune: &row.comune_code,
-        },
-    )?;
-    Ok(row)
+    load_for(state, identity, id, |comune| Action::ViewRequest { comune }).await
 }
 
 /// Loads request `id` if the caller may comment on it and attach files to it.
@@ -290,13 +283,21 @@ async fn load_commentable(
     identity: &Identity,
     id: i64,
 ) -> Result<RequestRow, AppError> {
+    load_for(state, identity, id, |comune| Action::CommentRequest {
+        comune,
+    })
+    .await
+}
+
+/// Loads request `id` if the policy allows `action` on its Comune.
+async fn load_for(
+    state: &AppState,
+    identity: &Identity,
+    id: i64,
+    action: for<'a> fn(&'a str) -> Action<'a>,
+) -> Result<RequestRow, AppError> {
     let row = load(state, id).await?;
-    policy::authorize(
-        identity,
-        Action::CommentRequest {
-            comune: &row.comune_code,
-        },
-    )?;
+    policy::authorize(identity, action(&row.comune_code))?;
     Ok(row)
 }
 
